@@ -1,0 +1,54 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { Deps } from '../deps.ts';
+import { createRouter } from '../shared/http.ts';
+import { loginBody, me, sessionCookie } from './auth.ts';
+import { login, logout } from './auth.service.ts';
+
+const principalOut = (p: z.infer<typeof me>) => p;
+
+/** Sign-in and sign-out; mounted before the authentication middleware. */
+export function loginRoutes(deps: Deps) {
+  const app = createRouter();
+  app.openapi(
+    createRoute({
+      method: 'post', path: '/login', tags: ['auth'], summary: 'Sign in with email and password; sets an HttpOnly session cookie',
+      request: { body: { content: { 'application/json': { schema: loginBody } }, required: true } },
+      responses: { 200: { description: 'Signed in', content: { 'application/json': { schema: z.object({ user: me }) } } } },
+    }),
+    async (c) => {
+      const { email, password } = c.req.valid('json');
+      const session = await login(deps, email, password);
+      setCookie(c, sessionCookie, session.token, {
+        httpOnly: true, sameSite: 'Lax', path: '/', secure: deps.config.secureCookies || new URL(c.req.url).protocol === 'https:',
+        expires: session.expiresAt,
+      });
+      return c.json({ user: principalOut(session.principal) }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post', path: '/logout', tags: ['auth'], summary: 'Sign out: the session ends on the server',
+      responses: { 204: { description: 'Signed out' } },
+    }),
+    async (c) => {
+      const token = getCookie(c, sessionCookie);
+      if (token) await logout(deps, token);
+      deleteCookie(c, sessionCookie, { path: '/' });
+      return c.body(null, 204);
+    },
+  );
+  return app;
+}
+
+export function meRoutes() {
+  const app = createRouter();
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/me', tags: ['auth'], summary: 'Who is signed in',
+      responses: { 200: { description: 'The caller', content: { 'application/json': { schema: z.object({ user: me }) } } } },
+    }),
+    (c) => c.json({ user: principalOut(c.get('principal')) }, 200),
+  );
+  return app;
+}

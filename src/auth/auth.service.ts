@@ -1,0 +1,117 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Deps } from '../deps.ts';
+import { AppError, sqlState, sqlStateOf } from '../shared/errors.ts';
+import {
+  deleteSession, findApiKey, findSession, findUserByEmail, insertApiKey, insertSession, insertUser, listUsers, touchSession,
+  updatePassword,
+} from './auth.repository.ts';
+import { sessionIdleMs, sessionMaxMs, type Principal, type Role } from './auth.ts';
+import { generatePassword, hashPassword, verifyPassword } from './password.ts';
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+const normaliseLogin = (email: string) => email.normalize('NFC').trim().toLowerCase();
+
+/** Creates a user with a generated password, returned once and stored only as a scrypt hash. */
+export async function createUser(deps: Deps, email: string, role: Role): Promise<{ id: number; email: string; role: string; password: string }> {
+  const password = generatePassword();
+  try {
+    const user = await insertUser(deps.db, { email: normaliseLogin(email), role, passwordHash: await hashPassword(password) });
+    return { ...user, password };
+  } catch (error) {
+    if (sqlStateOf(error) === sqlState.uniqueViolation) throw new AppError('conflict', `A user ${normaliseLogin(email)} already exists`);
+    throw error;
+  }
+}
+
+export async function resetPassword(deps: Deps, email: string): Promise<string> {
+  const password = generatePassword();
+  if (!(await updatePassword(deps.db, normaliseLogin(email), await hashPassword(password)))) {
+    throw new AppError('not_found', `No user ${normaliseLogin(email)}`);
+  }
+  return password;
+}
+
+// Failed logins per address within the window; a small in-process guard against guessing.
+const failures = new Map<string, { count: number; since: number }>();
+const failureWindowMs = 15 * 60 * 1000;
+const maxFailures = 10;
+
+/** Checks the password and opens a session; returns the cookie token (only its hash is stored). */
+export async function login(deps: Deps, email: string, password: string): Promise<{ token: string; principal: Principal; expiresAt: Date }> {
+  const login = normaliseLogin(email);
+  const now = deps.clock.now();
+  const record = failures.get(login);
+  if (record && now.getTime() - record.since < failureWindowMs && record.count >= maxFailures) {
+    const retryAfter = Math.ceil((record.since + failureWindowMs - now.getTime()) / 1000);
+    throw new AppError('rate_limited', 'Too many failed sign-ins; try again later', { retryAfter });
+  }
+  const user = await findUserByEmail(deps.db, login);
+  const ok = user && !user.disabledAt ? await verifyPassword(password, user.passwordHash) : await verifyPassword(password, dummyHash);
+  if (!user || !ok || user.disabledAt) {
+    const fresh = !record || now.getTime() - record.since >= failureWindowMs;
+    failures.set(login, { count: fresh ? 1 : record.count + 1, since: fresh ? now.getTime() : record.since });
+    throw new AppError('unauthenticated', 'Wrong email or password');
+  }
+  failures.delete(login);
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(now.getTime() + sessionIdleMs);
+  await insertSession(deps.db, { tokenHash: sha256(token), userId: user.id, expiresAt });
+  return { token, expiresAt, principal: { kind: 'user', id: user.id, email: user.email, role: user.role as Role } };
+}
+// Verifying against a fixed hash when the user does not exist keeps response times alike.
+const dummyHash = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+export async function logout(deps: Deps, token: string): Promise<void> {
+  await deleteSession(deps.db, sha256(token));
+}
+
+/** The principal behind a bearer API key or a session cookie; undefined when neither is valid. */
+export async function authenticate(deps: Deps, credentials: { bearer?: string; session?: string }): Promise<Principal | undefined> {
+  const now = deps.clock.now();
+  if (credentials.bearer) {
+    const key = await findApiKey(deps.db, sha256(credentials.bearer));
+    return key ? { kind: 'key', id: key.id, name: key.name, role: key.role as Role } : undefined;
+  }
+  if (credentials.session) {
+    const tokenHash = sha256(credentials.session);
+    const session = await findSession(deps.db, tokenHash, now);
+    if (!session || now.getTime() - session.createdAt.getTime() > sessionMaxMs) return undefined;
+    await touchSession(deps.db, tokenHash, now, new Date(now.getTime() + sessionIdleMs));
+    return { kind: 'user', id: session.userId, email: session.email, role: session.role as Role };
+  }
+  return undefined;
+}
+
+/** Creates an API key: 256 random bits, shown once, stored as SHA-256. */
+export async function createApiKey(deps: Deps, name: string, role: Role): Promise<{ id: number; name: string; role: string; key: string }> {
+  const key = `kept_${randomBytes(32).toString('base64url')}`;
+  const row = await insertApiKey(deps.db, { name, role, prefix: key.slice(0, 12), keyHash: sha256(key) });
+  return { ...row, key };
+}
+
+/**
+ * On first start with an empty users table: an admin with a generated password, written to
+ * <data>/initial-admin-password (like Jenkins) so `npm start` can show it again until it is changed.
+ */
+export async function ensureInitialAdmin(deps: Deps): Promise<{ email: string; password?: string; passwordFile?: string }> {
+  const email = 'admin@kept.local';
+  const file = path.join(deps.config.dataDir, 'initial-admin-password');
+  const users = await listUsers(deps.db);
+  if (users.length === 0) {
+    const user = await createUser(deps, email, 'admin');
+    if (!deps.config.databaseUrl) {
+      fs.mkdirSync(deps.config.dataDir, { recursive: true });
+      fs.writeFileSync(file, `${user.password}\n`, { mode: 0o600 });
+    }
+    return { email, password: user.password, passwordFile: deps.config.databaseUrl ? undefined : file };
+  }
+  const admin = users.find((u) => u.email === email);
+  if (admin && fs.existsSync(file)) {
+    const password = fs.readFileSync(file, 'utf8').trim();
+    const stored = await findUserByEmail(deps.db, email);
+    if (stored && (await verifyPassword(password, stored.passwordHash))) return { email, password, passwordFile: file };
+  }
+  return { email: admin?.email ?? users[0].email };
+}

@@ -1,0 +1,28 @@
+import { z } from '@hono/zod-openapi';
+
+export const roles = ['admin', 'marketer', 'agent', 'analyst'] as const;
+export type Role = (typeof roles)[number];
+export const role = z.enum(roles);
+
+/** Who is calling: a signed-in person or an API key, with its role. */
+export type Principal =
+  | { kind: 'user'; id: number; email: string; role: Role }
+  | { kind: 'key'; id: number; name: string; role: Role };
+
+export const loginBody = z.object({
+  email: z.string().trim().min(3).max(320),
+  password: z.string().min(1).max(1000),
+}).openapi('LoginRequest');
+
+export const me = z.object({
+  kind: z.enum(['user', 'key']),
+  id: z.number(),
+  role,
+  email: z.string().optional(),
+  name: z.string().optional(),
+}).openapi('Principal');
+
+export const sessionCookie = 'kept_session';
+/** Idle timeout, renewed on use, and the absolute lifetime of a session. */
+export const sessionIdleMs = 12 * 60 * 60 * 1000;
+export const sessionMaxMs = 7 * 24 * 60 * 60 * 1000;

@@ -1,0 +1,111 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint, boolean, index, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const customers = pgTable('customers', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  externalId: text('external_id'),
+  email: text('email'),
+  phone: text('phone'),
+  name: text('name'),
+  acquisitionChannel: text('acquisition_channel'),
+  createdAt: instant('created_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+  stage: text('stage').notNull().default('prospect'),
+  stageChangedAt: instant('stage_changed_at'),
+  firstOrderAt: instant('first_order_at'),
+  lastOrderAt: instant('last_order_at'),
+  orderDays: bigint('order_days', { mode: 'number' }).notNull().default(0),
+  /** Current status flags (deceased, moved, undeliverable, do_not_contact); history in status_changes. */
+  flags: text('flags').array().notNull().default(sql`'{}'::text[]`),
+  /** Custom attributes, typed by attribute_definitions. */
+  attributes: jsonb('attributes').$type<Record<string, string | number | boolean>>().notNull().default({}),
+}, (t) => [
+  uniqueIndex('customers_external_id_key').on(t.externalId),
+  index('customers_email_idx').on(t.email),
+  index('customers_stage_idx').on(t.stage, t.id),
+  index('customers_name_idx').on(sql`lower(${t.name}) text_pattern_ops`),
+  index('customers_email_pattern_idx').on(sql`${t.email} text_pattern_ops`),
+  index('customers_external_id_pattern_idx').on(sql`${t.externalId} text_pattern_ops`),
+  index('customers_last_order_idx').on(t.lastOrderAt, t.id),
+  index('customers_created_idx').on(t.createdAt, t.id),
+  index('customers_flags_idx').using('gin', t.flags),
+]);
+
+/** How a person is recognised: each normalised email, phone and external id points at one customer. */
+export const identities = pgTable('identities', {
+  kind: text('kind').notNull(),
+  value: text('value').notNull(),
+  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+  source: text('source').notNull(),
+  createdAt: instant('created_at').notNull().defaultNow(),
+}, (t) => [
+  primaryKey({ columns: [t.kind, t.value] }),
+  index('identities_customer_idx').on(t.customerId),
+]);
+
+export const attributeDefinitions = pgTable('attribute_definitions', {
+  key: text('key').primaryKey(),
+  type: text('type').notNull(),
+  createdAt: instant('created_at').notNull().defaultNow(),
+});
+
+export const addresses = pgTable('addresses', {
+  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  kind: text('kind').notNull().default('postal'),
+  line1: text('line1'),
+  line2: text('line2'),
+  city: text('city'),
+  region: text('region'),
+  postalCode: text('postal_code'),
+  country: text('country'),
+  validFrom: instant('valid_from').notNull(),
+  validTo: instant('valid_to'),
+  source: text('source').notNull(),
+}, (t) => [primaryKey({ columns: [t.customerId, t.id] })]);
+
+export const statusChanges = pgTable('status_changes', {
+  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  flag: text('flag').notNull(),
+  active: boolean('active').notNull(),
+  at: instant('at').notNull(),
+  source: text('source').notNull(),
+  note: text('note'),
+}, (t) => [primaryKey({ columns: [t.customerId, t.id] })]);
+
+export const lifecycleChanges = pgTable('lifecycle_changes', {
+  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  fromStage: text('from_stage'),
+  toStage: text('to_stage').notNull(),
+  at: instant('at').notNull(),
+  cause: text('cause').notNull(),
+}, (t) => [primaryKey({ columns: [t.customerId, t.id] }), index('lifecycle_changes_at_idx').on(t.at)]);
+
+export const notes = pgTable('notes', {
+  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  externalId: text('external_id'),
+  at: instant('at').notNull(),
+  author: text('author'),
+  channel: text('channel'),
+  body: text('body').notNull(),
+  /** How the customer felt, as the agent judged it: -2 (very upset) .. 2 (delighted). */
+  feeling: smallint('feeling'),
+}, (t) => [primaryKey({ columns: [t.customerId, t.id] }), uniqueIndex('notes_external_key').on(t.customerId, t.externalId)]);
+
+/** Append-only: consent is derived from the latest entry per (customer, list). */
+export const consentLedger = pgTable('consent_ledger', {
+  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  list: text('list').notNull(),
+  granted: boolean('granted').notNull(),
+  at: instant('at').notNull(),
+  source: text('source').notNull(),
+  wording: text('wording'),
+}, (t) => [primaryKey({ columns: [t.customerId, t.id] })]);

@@ -1,0 +1,10 @@
+// Every table of every domain, for drizzle-kit and for typed queries.
+export * from '../customers/customer.schema.ts';
+export * from '../orders/order.schema.ts';
+export * from '../channels/touchpoint.schema.ts';
+export * from '../support/ticket.schema.ts';
+export * from '../surveys/survey.schema.ts';
+export * from '../auth/auth.schema.ts';
+export * from '../jobs/job.schema.ts';
+export * from '../ingest/event.schema.ts';
+export * from '../imports/import.schema.ts';

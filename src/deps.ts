@@ -1,0 +1,51 @@
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.ts';
+import { openDatabase, type Database, type Db } from './db/connection.ts';
+import { acquireDataLock } from './db/lock.ts';
+
+export interface Clock { now(): Date }
+
+/** Everything a service needs, built once per process. */
+export interface Deps {
+  readonly config: Config;
+  readonly database: Database;
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface DepsOptions {
+  /** Which command holds the embedded database, for the message another process gets. */
+  command: string;
+  port?: number;
+  /** Overrides the data folder (tests use 'memory://'). */
+  dataDir?: string;
+  clock?: Clock;
+}
+
+export async function createDeps(config: Config, options: DepsOptions): Promise<Deps> {
+  const logger = pino({ level: config.logLevel, base: undefined });
+  const dataDir = options.dataDir ?? config.dataDir;
+  const release = !config.databaseUrl && dataDir !== 'memory://'
+    ? acquireDataLock(dataDir, { command: options.command, port: options.port })
+    : () => undefined;
+  try {
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir });
+    await database.migrate();
+    return {
+      config,
+      database,
+      db: database.db,
+      clock: options.clock ?? { now: () => new Date() },
+      logger,
+      async close() {
+        await database.close();
+        release();
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}

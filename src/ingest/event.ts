@@ -1,0 +1,187 @@
+import { z } from '@hono/zod-openapi';
+
+/** The nine channels Kept knows. */
+export const channels = ['web', 'email', 'store', 'phone', 'chat', 'mobile', 'social', 'display', 'direct_mail'] as const;
+export type Channel = (typeof channels)[number];
+export const statusFlags = ['deceased', 'moved', 'undeliverable', 'do_not_contact'] as const;
+export type StatusFlag = (typeof statusFlags)[number];
+
+export const channel = z.enum(channels);
+const instant = z.iso.datetime({ offset: true }).describe('ISO 8601 instant with a time zone, e.g. 2026-03-01T10:00:00Z');
+const text = (max = 500) => z.string().trim().min(1).max(max);
+/** A decimal amount as a JSON number or string; kept as an exact decimal string. */
+export const decimal = z
+  .union([z.number().finite(), z.string().trim().regex(/^-?\d{1,12}(\.\d{1,4})?$/, 'a decimal number like 12.50')])
+  .transform((value) => (typeof value === 'number' ? String(value) : value));
+
+export const customerRef = z
+  .object({
+    externalId: text(200).optional(),
+    email: z.string().trim().max(320).optional(),
+    phone: z.string().trim().max(50).optional(),
+  })
+  .refine((ref) => ref.externalId || ref.email || ref.phone, 'needs externalId, email or phone')
+  .openapi('CustomerRef');
+export type CustomerRef = z.infer<typeof customerRef>;
+
+export const address = z
+  .object({
+    kind: z.enum(['postal', 'billing', 'shipping']).default('postal'),
+    line1: text(300).optional(),
+    line2: text(300).optional(),
+    city: text(200).optional(),
+    region: text(200).optional(),
+    postalCode: text(40).optional(),
+    country: z.string().trim().length(2).toUpperCase().optional(),
+  })
+  .openapi('Address');
+
+const attributeValue = z.union([z.string().max(2000), z.number().finite(), z.boolean(), z.null()]);
+
+const base = {
+  id: text(200).describe('Client event id: a repeat of the same id is stored once and answered as duplicate'),
+  customer: customerRef,
+};
+
+export const customerUpsertEvent = z.object({
+  ...base,
+  type: z.literal('customer.upsert'),
+  at: instant.optional(),
+  name: text(300).optional(),
+  createdAt: instant.optional().describe('When the relationship started (defaults to first seen)'),
+  acquisitionChannel: channel.optional(),
+  attributes: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'snake_case attribute key'), attributeValue).optional(),
+  address: address.optional(),
+});
+
+export const orderEvent = z.object({
+  ...base,
+  type: z.literal('order'),
+  orderId: text(200),
+  at: instant,
+  channel: channel.optional(),
+  currency: z.string().trim().length(3).toUpperCase().optional(),
+  lines: z
+    .array(
+      z.object({
+        product: text(200).optional(),
+        quantity: decimal.default('1'),
+        unitPrice: decimal.optional(),
+        amount: decimal.optional().describe('Line amount; defaults to quantity x unitPrice'),
+      }).refine((line) => line.amount !== undefined || line.unitPrice !== undefined, 'needs amount or unitPrice'),
+    )
+    .min(1)
+    .max(1000),
+});
+
+export const returnEvent = z.object({
+  ...base,
+  type: z.literal('return'),
+  returnId: text(200),
+  orderId: text(200).optional(),
+  at: instant,
+  product: text(200).optional(),
+  quantity: decimal.default('1'),
+  amount: decimal,
+  reasonCode: z.string().trim().min(1).max(60).regex(/^[a-z0-9_]+$/, 'snake_case reason code').optional(),
+  reason: text(2000).optional(),
+});
+
+export const touchpointEvent = z.object({
+  ...base,
+  type: z.literal('touchpoint'),
+  at: instant,
+  channel,
+  direction: z.enum(['in', 'out']),
+  kind: text(60).describe('e.g. visit, email_sent, email_opened, call, chat, store_visit, catalog_sent'),
+  campaign: text(200).optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ticketOpenedEvent = z.object({
+  ...base,
+  type: z.literal('ticket.opened'),
+  ticketId: text(200),
+  at: instant,
+  channel: channel.optional(),
+  category: text(60).optional().describe('wrong_item, damaged, late, portal_problem, billing, question ...'),
+  priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'),
+  subject: text(500).optional(),
+  orderId: text(200).optional(),
+});
+
+export const ticketUpdatedEvent = z.object({
+  ...base,
+  type: z.literal('ticket.updated'),
+  ticketId: text(200),
+  at: instant,
+  status: z.enum(['open', 'pending', 'waiting_on_customer', 'escalated']),
+  assignee: text(200).optional(),
+  note: text(5000).optional(),
+});
+
+export const ticketResolvedEvent = z.object({
+  ...base,
+  type: z.literal('ticket.resolved'),
+  ticketId: text(200),
+  at: instant,
+  outcome: z.enum(['resolved', 'unresolved', 'refunded', 'replaced', 'no_response']),
+  note: text(5000).optional(),
+});
+
+export const incidentEvent = z.object({
+  ...base,
+  type: z.literal('incident'),
+  at: instant,
+  kind: text(60).describe('late_delivery, wrong_item, damaged, portal_abandoned, payment_failed ...'),
+  orderId: text(200).optional(),
+  channel: channel.optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const surveyResponseEvent = z.object({
+  ...base,
+  type: z.literal('survey.response'),
+  at: instant,
+  survey: text(200),
+  question: text(500),
+  score: z.number().finite().min(-1000).max(1000).optional(),
+  answer: text(5000).optional(),
+  channel: channel.optional(),
+});
+
+export const noteEvent = z.object({
+  ...base,
+  type: z.literal('note'),
+  at: instant,
+  body: text(10000),
+  author: text(200).optional(),
+  channel: channel.optional(),
+  feeling: z.number().int().min(-2).max(2).optional().describe('How the customer felt: -2 very upset .. 2 delighted'),
+});
+
+export const statusChangeEvent = z.object({
+  ...base,
+  type: z.literal('status.change'),
+  at: instant,
+  flag: z.enum(statusFlags),
+  active: z.boolean(),
+  note: text(2000).optional(),
+});
+
+export const addressChangeEvent = z.object({
+  ...base,
+  type: z.literal('address.change'),
+  at: instant,
+  address,
+});
+
+export const ingestEvent = z
+  .discriminatedUnion('type', [
+    customerUpsertEvent, orderEvent, returnEvent, touchpointEvent, ticketOpenedEvent, ticketUpdatedEvent,
+    ticketResolvedEvent, incidentEvent, surveyResponseEvent, noteEvent, statusChangeEvent, addressChangeEvent,
+  ])
+  .openapi('Event');
+export type IngestEvent = z.infer<typeof ingestEvent>;
+export type EventType = IngestEvent['type'];
+export const eventTypes = ingestEvent.options.map((option) => option.shape.type.value);

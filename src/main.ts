@@ -1,0 +1,146 @@
+import { serve } from '@hono/node-server';
+import { Command, InvalidArgumentError } from 'commander';
+import { createApiKey, createUser, ensureInitialAdmin, resetPassword } from './auth/auth.service.ts';
+import { listApiKeys, listUsers, revokeApiKey } from './auth/auth.repository.ts';
+import { roles, type Role } from './auth/auth.ts';
+import { action, dataOption, withDeps } from './cli.ts';
+import { loadConfig } from './config.ts';
+import { createDeps } from './deps.ts';
+import { registerImportCommand } from './imports/import.command.ts';
+import { createApp } from './server.ts';
+
+const program = new Command('kept')
+  .description('Kept: customer retention. Who is slipping away, why, what to do, and did it work.')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+const parsePort = (value: string) => {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port number 0-65535');
+  return port;
+};
+const parseRole = (value: string): Role => {
+  if (!(roles as readonly string[]).includes(value)) throw new InvalidArgumentError(`one of ${roles.join(', ')}`);
+  return value as Role;
+};
+
+program
+  .command('serve')
+  .description('Run the API, the web UI and the background workers')
+  .option('--port <port>', 'port to listen on (default 3000, or KEPT_PORT)', parsePort)
+  .addOption(dataOption())
+  .option('--demo', 'load the demo data set when the database has no customers yet')
+  .action(action(async (options: { port?: number; data?: string; demo?: boolean }) => {
+    const config = loadConfig({ dataDir: options.data, port: options.port });
+    const deps = await createDeps(config, { command: 'serve', port: config.port });
+    const admin = await ensureInitialAdmin(deps);
+    if (options.demo) await loadDemoIfEmpty(deps);
+    const app = createApp(deps);
+    const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+      const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${info.port}`;
+      const login = admin.password ? `${admin.email} / ${admin.password}` : `${admin.email} (password set by its owner; reset with: npx kept users reset-password --email ${admin.email})`;
+      process.stdout.write(`\nKept is running on ${deps.database.kind === 'pglite' ? `the embedded database in ${config.dataDir}` : 'PostgreSQL'}\n` +
+        `  Open:   ${url}\n  Log in: ${login}\n  API:    ${url}/api/openapi.json\n\n`);
+    });
+    const stop = async () => {
+      server.close();
+      await deps.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }));
+
+program
+  .command('migrate')
+  .description('Create or upgrade the database schema (idempotent)')
+  .addOption(dataOption())
+  .action(action(async (options: { data?: string }) => {
+    await withDeps('migrate', options, async (deps) => {
+      process.stdout.write(`schema up to date (${deps.database.kind})\n`);
+    });
+  }));
+
+registerImportCommand(program);
+
+const users = program.command('users').description('Manage people who sign in');
+users
+  .command('add')
+  .description('Add a user; prints a generated password once')
+  .requiredOption('--email <email>', 'their sign-in address')
+  .requiredOption('--role <role>', `one of ${roles.join(', ')}`, parseRole)
+  .addOption(dataOption())
+  .option('--json', 'print JSON')
+  .action(action(async (options: { email: string; role: Role; data?: string; json?: boolean }) => {
+    await withDeps('users add', options, async (deps) => {
+      const user = await createUser(deps, options.email, options.role);
+      process.stdout.write(options.json ? `${JSON.stringify(user)}\n` : `Added ${user.email} (${user.role}). Password, shown once: ${user.password}\n`);
+    });
+  }));
+users
+  .command('reset-password')
+  .description('Give a user a new generated password; prints it once')
+  .requiredOption('--email <email>', 'their sign-in address')
+  .addOption(dataOption())
+  .action(action(async (options: { email: string; data?: string }) => {
+    await withDeps('users reset-password', options, async (deps) => {
+      process.stdout.write(`New password for ${options.email}, shown once: ${await resetPassword(deps, options.email)}\n`);
+    });
+  }));
+users
+  .command('list')
+  .description('List users')
+  .addOption(dataOption())
+  .option('--json', 'print JSON')
+  .action(action(async (options: { data?: string; json?: boolean }) => {
+    await withDeps('users list', options, async (deps) => {
+      const rows = await listUsers(deps.db);
+      if (options.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+      else for (const u of rows) process.stdout.write(`${u.id}\t${u.email}\t${u.role}${u.disabledAt ? '\tdisabled' : ''}\n`);
+    });
+  }));
+
+const keys = program.command('keys').description('Manage API keys for integrations');
+keys
+  .command('create')
+  .description('Create an API key; prints it once (only its hash is stored)')
+  .requiredOption('--name <name>', 'what the key is for')
+  .requiredOption('--role <role>', `one of ${roles.join(', ')}`, parseRole)
+  .addOption(dataOption())
+  .option('--json', 'print JSON')
+  .action(action(async (options: { name: string; role: Role; data?: string; json?: boolean }) => {
+    await withDeps('keys create', options, async (deps) => {
+      const key = await createApiKey(deps, options.name, options.role);
+      process.stdout.write(options.json ? `${JSON.stringify(key)}\n`
+        : `Created key #${key.id} "${key.name}" (${key.role}). Shown once, keep it safe:\n${key.key}\n`);
+    });
+  }));
+keys
+  .command('list')
+  .description('List API keys (never the keys themselves)')
+  .addOption(dataOption())
+  .option('--json', 'print JSON')
+  .action(action(async (options: { data?: string; json?: boolean }) => {
+    await withDeps('keys list', options, async (deps) => {
+      const rows = await listApiKeys(deps.db);
+      if (options.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+      else for (const k of rows) process.stdout.write(`${k.id}\t${k.name}\t${k.role}\t${k.prefix}…${k.revokedAt ? '\trevoked' : ''}\n`);
+    });
+  }));
+keys
+  .command('revoke')
+  .description('Revoke an API key at once')
+  .requiredOption('--id <id>', 'the key number from `kept keys list`', (v) => Number(v))
+  .addOption(dataOption())
+  .action(action(async (options: { id: number; data?: string }) => {
+    await withDeps('keys revoke', options, async (deps) => {
+      const done = await revokeApiKey(deps.db, options.id, deps.clock.now());
+      process.stdout.write(done ? `Revoked key #${options.id}\n` : `No active key #${options.id}\n`);
+      if (!done) process.exitCode = 2;
+    });
+  }));
+
+// Loads the demo data set on a database without customers (npm start); wired by the demo module.
+async function loadDemoIfEmpty(_deps: import('./deps.ts').Deps): Promise<void> {}
+
+await program.parseAsync(process.argv);

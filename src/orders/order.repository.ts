@@ -1,0 +1,89 @@
+import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { upsertRows, type WriteResult } from '../db/upsert.ts';
+
+export interface OrderLineInput { lineNo: number; product: string | null; quantity: string; unitPrice: string | null; amount: string }
+export interface OrderInput {
+  customerId: number; externalId: string; orderedAt: Date; channel: string | null; currency: string | null; source: string;
+  /** Defaults to the sum of all the order's lines after the write. */
+  total?: string | null;
+  lines: OrderLineInput[];
+}
+export interface ReturnInput {
+  customerId: number; externalId: string; orderExternalId: string | null; returnedAt: Date; product: string | null;
+  quantity: string; amount: string; reasonCode: string | null; reason: string | null; source: string;
+}
+
+const orderKey = (customerId: number, externalId: string) => `${customerId}|${externalId}`;
+
+/** Internal order ids for (customer, external order id) pairs that exist. */
+export async function orderIds(db: Db, pairs: { customerId: number; externalId: string }[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  if (pairs.length === 0) return found;
+  const rows = await queryRows<{ id: number; customer_id: number; external_id: string }>(db, sql`
+    select o.id, o.customer_id, o.external_id
+    from orders o
+    join unnest(${array(pairs.map((p) => p.customerId))}::bigint[], ${array(pairs.map((p) => p.externalId))}::text[]) as wanted(customer_id, external_id)
+      on o.customer_id = wanted.customer_id and o.external_id = wanted.external_id`);
+  for (const row of rows) found.set(orderKey(row.customer_id, row.external_id), row.id);
+  return found;
+}
+
+/**
+ * Orders keyed by (customer, external id) and their lines keyed by line number; counts are per
+ * line. Lines not in the input are left alone, so an order may arrive in parts. `changedCustomers`
+ * are the customers whose orders changed (their lifecycle needs a refresh).
+ */
+export async function upsertOrders(db: Db, orders: OrderInput[]): Promise<WriteResult> {
+  if (orders.length === 0) return { inserted: 0, updated: 0, unchanged: 0, changedCustomers: [] };
+  const headers = await upsertRows(db, 'orders', ['customer_id', 'external_id'], [
+    { name: 'customer_id', type: 'bigint', value: (o: OrderInput) => o.customerId },
+    { name: 'external_id', type: 'text', value: (o) => o.externalId },
+    { name: 'ordered_at', type: 'timestamptz', value: (o) => o.orderedAt.toISOString() },
+    { name: 'channel', type: 'text', value: (o) => o.channel },
+    { name: 'currency', type: 'text', value: (o) => o.currency },
+    { name: 'source', type: 'text', value: (o) => o.source },
+    { name: 'total', type: 'numeric', value: (o) => o.total ?? '0' },
+  ], orders, (o) => orderKey(o.customerId, o.externalId), ['source', 'total']);
+  const ids = await orderIds(db, orders);
+  const lines = orders.flatMap((o) => o.lines.map((line) => ({ ...line, customerId: o.customerId, orderId: ids.get(orderKey(o.customerId, o.externalId))! })));
+  const counts = await upsertRows(db, 'order_lines', ['customer_id', 'order_id', 'line_no'], [
+    { name: 'customer_id', type: 'bigint', value: (l: (typeof lines)[number]) => l.customerId },
+    { name: 'order_id', type: 'bigint', value: (l) => l.orderId },
+    { name: 'line_no', type: 'bigint', value: (l) => l.lineNo },
+    { name: 'product', type: 'text', value: (l) => l.product },
+    { name: 'quantity', type: 'numeric', value: (l) => l.quantity },
+    { name: 'unit_price', type: 'numeric', value: (l) => l.unitPrice },
+    { name: 'amount', type: 'numeric', value: (l) => l.amount },
+  ], lines, (l) => `${l.customerId}|${l.orderId}|${l.lineNo}`);
+  const touched = [...new Map(orders.map((o) => [orderKey(o.customerId, o.externalId), o])).values()];
+  await db.execute(sql`
+    with touched as (
+      select * from unnest(${array(touched.map((o) => o.customerId))}::bigint[], ${array(touched.map((o) => ids.get(orderKey(o.customerId, o.externalId))!))}::bigint[],
+        ${array(touched.map((o) => o.total ?? null))}::numeric[]) as t(customer_id, id, given_total)
+    ), line_totals as (
+      select t.customer_id, t.id, coalesce(t.given_total, sum(l.amount), 0) as total
+      from touched t left join order_lines l on l.customer_id = t.customer_id and l.order_id = t.id
+      group by t.customer_id, t.id, t.given_total
+    )
+    update orders o set total = line_totals.total
+    from line_totals
+    where o.customer_id = line_totals.customer_id and o.id = line_totals.id and o.total is distinct from line_totals.total`);
+  return { ...counts, changedCustomers: [...new Set([...headers.changedCustomers, ...counts.changedCustomers])] };
+}
+
+/** Returns keyed (customer, external id), linked to their order when it is known. */
+export async function upsertReturns(db: Db, returns: ReturnInput[]): Promise<WriteResult> {
+  const ids = await orderIds(db, returns.filter((r) => r.orderExternalId).map((r) => ({ customerId: r.customerId, externalId: r.orderExternalId! })));
+  return upsertRows(db, 'returns', ['customer_id', 'external_id'], [
+    { name: 'customer_id', type: 'bigint', value: (r: ReturnInput) => r.customerId },
+    { name: 'external_id', type: 'text', value: (r) => r.externalId },
+    { name: 'order_id', type: 'bigint', value: (r) => (r.orderExternalId ? ids.get(orderKey(r.customerId, r.orderExternalId)) ?? null : null) },
+    { name: 'returned_at', type: 'timestamptz', value: (r) => r.returnedAt.toISOString() },
+    { name: 'product', type: 'text', value: (r) => r.product },
+    { name: 'quantity', type: 'numeric', value: (r) => r.quantity },
+    { name: 'amount', type: 'numeric', value: (r) => r.amount },
+    { name: 'reason_code', type: 'text', value: (r) => r.reasonCode },
+    { name: 'reason', type: 'text', value: (r) => r.reason },
+    { name: 'source', type: 'text', value: (r) => r.source },
+  ], returns, (r) => orderKey(r.customerId, r.externalId), ['source']);
+}

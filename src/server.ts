@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { getCookie } from 'hono/cookie';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
+import { sessionCookie } from './auth/auth.ts';
+import { authenticate } from './auth/auth.service.ts';
+import { sql } from './db/connection.ts';
+import { customerRoutes } from './customers/customer.routes.ts';
+import { ingestRoutes } from './ingest/ingest.routes.ts';
+import type { Deps } from './deps.ts';
+import { AppError, httpStatusOf, sqlStateOf, type ErrorCode } from './shared/errors.ts';
+import { validationHook, type AppEnv } from './shared/http.ts';
+
+const webRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'web');
+/** Paths under /api that answer without signing in. */
+const publicPaths = new Set(['/api/health', '/api/v1/auth/login', '/api/v1/auth/logout']);
+// SQLSTATE classes that mean "the database cannot take this now": connection, resources, shutdown.
+const busyStates = /^(08|53|57)/;
+
+function errorBody(code: ErrorCode, message: string, details?: unknown) {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+/** The whole HTTP surface: health, sign-in, every domain's API, the OpenAPI document and the web UI. */
+export function createApp(deps: Deps) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.onError((error, c) => {
+    if (error instanceof AppError) {
+      const retryAfter = (error.details as { retryAfter?: number } | undefined)?.retryAfter;
+      if (retryAfter) c.header('Retry-After', String(retryAfter));
+      return c.json(errorBody(error.code, error.message, error.details), httpStatusOf[error.code] as ContentfulStatusCode);
+    }
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      const code: ErrorCode = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthenticated' : status === 404 ? 'not_found' : 'bad_request';
+      return c.json(errorBody(code, error.message || 'Bad request'), status as ContentfulStatusCode);
+    }
+    const state = sqlStateOf(error);
+    if (state && busyStates.test(state)) {
+      c.header('Retry-After', '5');
+      return c.json(errorBody('database_busy', 'The database is not available; retry shortly'), 503);
+    }
+    deps.logger.error({ err: error, path: c.req.path }, 'unhandled error');
+    return c.json(errorBody('internal', 'Something went wrong on our side; it has been logged'), 500);
+  });
+
+  app.get('/api/health', async (c) => {
+    try {
+      await deps.db.execute(sql`select 1`);
+      return c.json({ status: 'ok', database: deps.database.kind });
+    } catch {
+      return c.json({ status: 'unavailable', database: deps.database.kind }, 503);
+    }
+  });
+
+  app.use('/api/*', async (c, next) => {
+    if (publicPaths.has(c.req.path)) return next();
+    const header = c.req.header('authorization');
+    const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const principal = await authenticate(deps, { bearer, session: bearer ? undefined : getCookie(c, sessionCookie) });
+    if (!principal) {
+      c.header('WWW-Authenticate', 'Bearer');
+      return c.json(errorBody('unauthenticated', 'Sign in or send an API key as Authorization: Bearer <key>'), 401);
+    }
+    c.set('principal', principal);
+    return next();
+  });
+
+  app.route('/api/v1/auth', loginRoutes(deps));
+  app.route('/api/v1/auth', meRoutes());
+  // Domain routes are mounted here, one line each.
+  app.route('/api/v1', ingestRoutes(deps));
+  app.route('/api/v1', customerRoutes(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Kept API', version: '1', description: 'Customer retention: the customer record, ingest and import.' },
+    security: [{ bearer: [] }],
+  });
+
+  app.all('/api/*', (c) => c.json(errorBody('not_found', `No API route ${c.req.method} ${c.req.path}`), 404));
+
+  if (fs.existsSync(webRoot)) {
+    app.use('/*', serveStatic({ root: path.relative(process.cwd(), webRoot) }));
+    // The single-page app handles its own routes.
+    app.get('/*', (c) => c.html(fs.readFileSync(path.join(webRoot, 'index.html'), 'utf8')));
+  } else {
+    app.get('/', (c) => c.text('The web UI is not built: run `npm run build`.', 503));
+  }
+  return app;
+}

@@ -1,0 +1,23 @@
+import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import type { Env } from 'hono';
+import type { Principal } from '../auth/auth.ts';
+import { AppError } from './errors.ts';
+
+/** What every request carries once authenticated. */
+export interface AppEnv extends Env {
+  Variables: { principal: Principal };
+}
+
+/** Reports which fields failed and why, in the one error shape. */
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+  if (!result.success) {
+    throw new AppError('validation_failed', 'The request is not valid', {
+      issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    });
+  }
+};
+
+/** A domain's sub-app; server.ts mounts each one with app.route(). */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}

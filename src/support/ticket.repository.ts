@@ -1,0 +1,98 @@
+import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { upsertRows, type WriteCounts } from '../db/upsert.ts';
+import { orderIds } from '../orders/order.repository.ts';
+
+export interface TicketInput {
+  customerId: number; externalId: string; openedAt: Date; channel: string | null; category: string | null; priority: string | null;
+  status: string; subject: string | null; orderExternalId: string | null; assignee: string | null; resolvedAt: Date | null; outcome: string | null;
+}
+export interface IncidentInput {
+  customerId: number; externalId: string; at: Date; kind: string; orderExternalId: string | null; channel: string | null;
+  detail: Record<string, unknown> | null;
+}
+export interface TicketUpdateInput {
+  customerId: number; ticketExternalId: string; at: Date; status: string; note: string | null; assignee: string | null;
+  /** Set when the update resolves the ticket. */
+  outcome: string | null;
+}
+
+const linkOrders = async (db: Db, items: { customerId: number; orderExternalId: string | null }[]) =>
+  orderIds(db, items.filter((i) => i.orderExternalId).map((i) => ({ customerId: i.customerId, externalId: i.orderExternalId! })));
+const orderOf = (ids: Map<string, number>, item: { customerId: number; orderExternalId: string | null }) =>
+  (item.orderExternalId ? ids.get(`${item.customerId}|${item.orderExternalId}`) ?? null : null);
+
+export async function upsertTickets(db: Db, tickets: TicketInput[]): Promise<WriteCounts> {
+  const ids = await linkOrders(db, tickets);
+  return upsertRows(db, 'tickets', ['customer_id', 'external_id'], [
+    { name: 'customer_id', type: 'bigint', value: (t: TicketInput) => t.customerId },
+    { name: 'external_id', type: 'text', value: (t) => t.externalId },
+    { name: 'order_id', type: 'bigint', value: (t) => orderOf(ids, t) },
+    { name: 'opened_at', type: 'timestamptz', value: (t) => t.openedAt.toISOString() },
+    { name: 'channel', type: 'text', value: (t) => t.channel },
+    { name: 'category', type: 'text', value: (t) => t.category },
+    { name: 'priority', type: 'text', value: (t) => t.priority },
+    { name: 'status', type: 'text', value: (t) => t.status },
+    { name: 'subject', type: 'text', value: (t) => t.subject },
+    { name: 'assignee', type: 'text', value: (t) => t.assignee },
+    { name: 'resolved_at', type: 'timestamptz', value: (t) => t.resolvedAt?.toISOString() ?? null },
+    { name: 'outcome', type: 'text', value: (t) => t.outcome },
+    { name: 'updated_at', type: 'timestamptz', value: (t) => (t.resolvedAt ?? t.openedAt).toISOString() },
+  ], tickets, (t) => `${t.customerId}|${t.externalId}`);
+}
+
+/**
+ * Appends updates to their tickets and moves each ticket to its latest state (status, assignee,
+ * outcome, resolution time; the first update is the first response). Returns the indexes of
+ * updates whose ticket is unknown; those are not written.
+ */
+export async function applyTicketUpdates(db: Db, updates: TicketUpdateInput[]): Promise<{ unknown: number[] }> {
+  if (updates.length === 0) return { unknown: [] };
+  const rows = await queryRows<{ id: number; customer_id: number; external_id: string }>(db, sql`
+    select t.id, t.customer_id, t.external_id from tickets t
+    join unnest(${array(updates.map((u) => u.customerId))}::bigint[], ${array(updates.map((u) => u.ticketExternalId))}::text[]) as wanted(customer_id, external_id)
+      on t.customer_id = wanted.customer_id and t.external_id = wanted.external_id`);
+  const ticketIds = new Map(rows.map((row) => [`${row.customer_id}|${row.external_id}`, row.id]));
+  const known = updates.map((u, index) => ({ ...u, index, ticketId: ticketIds.get(`${u.customerId}|${u.ticketExternalId}`) }))
+    .filter((u): u is typeof u & { ticketId: number } => u.ticketId !== undefined);
+  const unknown = updates.map((_, index) => index).filter((index) => !known.some((u) => u.index === index));
+  if (known.length === 0) return { unknown };
+  await db.execute(sql`
+    insert into ticket_updates (customer_id, ticket_id, at, status, note)
+    select * from unnest(${array(known.map((u) => u.customerId))}::bigint[], ${array(known.map((u) => u.ticketId))}::bigint[],
+      ${array(known.map((u) => u.at.toISOString()))}::timestamptz[], ${array(known.map((u) => u.status))}::text[], ${array(known.map((u) => u.note))}::text[])`);
+  // One row per ticket: its latest update decides the state.
+  const latest = [...new Map([...known].sort((a, b) => a.at.getTime() - b.at.getTime()).map((u) => [u.ticketId, u])).values()];
+  const firstAt = new Map<number, Date>();
+  const assignee = new Map<number, string>();
+  for (const u of [...known].sort((a, b) => a.at.getTime() - b.at.getTime())) {
+    if (!firstAt.has(u.ticketId)) firstAt.set(u.ticketId, u.at);
+    if (u.assignee) assignee.set(u.ticketId, u.assignee);
+  }
+  await db.execute(sql`
+    update tickets t set
+      status = u.status,
+      assignee = coalesce(u.assignee, t.assignee),
+      outcome = coalesce(u.outcome, t.outcome),
+      resolved_at = case when u.outcome is not null then u.at else t.resolved_at end,
+      first_response_at = coalesce(t.first_response_at, u.first_at),
+      updated_at = greatest(t.updated_at, u.at)
+    from unnest(${array(latest.map((u) => u.customerId))}::bigint[], ${array(latest.map((u) => u.ticketId))}::bigint[],
+      ${array(latest.map((u) => u.status))}::text[], ${array(latest.map((u) => assignee.get(u.ticketId) ?? null))}::text[], ${array(latest.map((u) => u.outcome))}::text[],
+      ${array(latest.map((u) => u.at.toISOString()))}::timestamptz[], ${array(latest.map((u) => firstAt.get(u.ticketId)!.toISOString()))}::timestamptz[])
+      as u(customer_id, id, status, assignee, outcome, at, first_at)
+    where t.customer_id = u.customer_id and t.id = u.id`);
+  return { unknown };
+}
+
+export async function upsertIncidents(db: Db, incidents: IncidentInput[]): Promise<WriteCounts> {
+  const ids = await linkOrders(db, incidents);
+  return upsertRows(db, 'incidents', ['customer_id', 'external_id'], [
+    { name: 'customer_id', type: 'bigint', value: (i: IncidentInput) => i.customerId },
+    { name: 'external_id', type: 'text', value: (i) => i.externalId },
+    { name: 'order_id', type: 'bigint', value: (i) => orderOf(ids, i) },
+    { name: 'at', type: 'timestamptz', value: (i) => i.at.toISOString() },
+    { name: 'kind', type: 'text', value: (i) => i.kind },
+    { name: 'channel', type: 'text', value: (i) => i.channel },
+    { name: 'detail', type: 'jsonb', value: (i) => i.detail },
+  ], incidents, (i) => `${i.customerId}|${i.externalId}`);
+}

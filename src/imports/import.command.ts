@@ -1,0 +1,74 @@
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { action, dataOption, withDeps } from '../cli.ts';
+import { terminalProgress } from '../shared/progress.ts';
+import { encodings, type Delimiter, type Encoding } from './csv-source.ts';
+import { importKinds, parseMap, targets, type ImportKind } from './import.ts';
+import { runImport } from './import.service.ts';
+
+const delimiters: Record<string, Delimiter> = { ',': ',', comma: ',', ';': ';', semicolon: ';', tab: '\t', '\\t': '\t' };
+
+const targetHelp = importKinds.map((kind) => `  ${kind.padEnd(12)} ${targets[kind].all.join(', ')}`).join('\n');
+
+export function registerImportCommand(program: Command): void {
+  program
+    .command('import')
+    .description('Import customers, orders, returns, touchpoints, tickets or surveys from a CSV file')
+    .argument('<kind>', `what the file holds: ${importKinds.join(', ')}`, (value: string) => {
+      if (!(importKinds as readonly string[]).includes(value)) throw new InvalidArgumentError(`one of ${importKinds.join(', ')}`);
+      return value as ImportKind;
+    })
+    .argument('<file>', 'the CSV file (comma, semicolon or tab separated; UTF-8 unless --encoding)')
+    .option('--map <pairs>', 'target=SourceColumn pairs, comma-separated, for columns not named like their target')
+    .option('--date-format <format>', 'how dates are written, with yyyy MM dd HH mm ss (e.g. yyyyMMdd, dd/MM/yyyy HH:mm); default ISO 8601')
+    .addOption(new Option('--delimiter <delimiter>', 'column separator; sniffed from the header when not given').choices(Object.keys(delimiters)))
+    .addOption(new Option('--encoding <encoding>', 'text encoding of the file').choices([...encodings]).default('utf-8'))
+    .option('--rejected <file>', 'where to write rejected rows (default <data>/imports/<id>-rejected.csv)')
+    .addOption(dataOption())
+    .option('--json', 'print the summary as JSON')
+    .addHelpText('after', `
+Mapping targets per kind:
+${targetHelp}
+
+Orders: rows with the same order id form one order with several lines; without an order column,
+rows with the same customer and time form one order. amount may be given or computed as
+quantity x unit_price. Rows with negative quantity (credit notes) become returns.
+Customers: every column that maps to no target is kept as a custom attribute, typed as number,
+date (YYYY-MM-DD), yes/no or text from its first rows.
+Times without a zone are in the business time zone (KEPT_TIME_ZONE, default UTC).
+
+Every row is imported or reported: rejected rows go to a CSV with row number and reason.
+Importing the same file again changes nothing. An import that stopped (even kill -9) resumes
+from its last checkpoint when the same command runs again.
+
+Exit codes: 0 the import completed (rejected rows, if any, are in the rejected file),
+2 the file cannot be read as asked (missing column, not UTF-8 ...), 3 the database is in use.
+
+Example:
+  kept import orders cdnowElog.csv --map customer=masterid,at=date,amount=sales --date-format yyyyMMdd`)
+    .action(action(async (kind: ImportKind, file: string, options: { map?: string; dateFormat?: string; delimiter?: string; encoding: Encoding; rejected?: string; data?: string; json?: boolean }) => {
+      const map = parseMap(options.map);
+      await withDeps('import', options, async (deps) => {
+        const progress = terminalProgress(`import ${kind}`, 'bytes');
+        const started = performance.now();
+        try {
+          const outcome = await runImport(deps, {
+            kind, file: path.resolve(file), map, dateFormat: options.dateFormat, delimiter: options.delimiter ? delimiters[options.delimiter] : undefined,
+            encoding: options.encoding, rejectedFile: options.rejected ? path.resolve(options.rejected) : undefined,
+          }, { onProgress: progress.report });
+          progress.stop();
+          const seconds = (performance.now() - started) / 1000;
+          const { read, imported, updated, unchanged, rejected } = outcome.counts;
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify({ importId: outcome.importId, ...outcome.counts, rejectedFile: outcome.rejectedFile, resumed: outcome.resumed, seconds })}\n`);
+          } else {
+            process.stdout.write(`${outcome.resumed ? 'Resumed and finished' : 'Finished'} import #${outcome.importId} in ${seconds.toFixed(1)} s: ` +
+              `read ${read}, imported ${imported}, updated ${updated}, unchanged ${unchanged}, rejected ${rejected}\n` +
+              (outcome.rejectedFile ? `Rejected rows, with row number and reason: ${outcome.rejectedFile}\n` : ''));
+          }
+        } finally {
+          progress.stop();
+        }
+      });
+    }));
+}

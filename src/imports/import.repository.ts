@@ -1,0 +1,90 @@
+import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import type { ImportCounts } from './import.ts';
+
+export interface ImportRow {
+  id: number; kind: string; file_name: string; file_size: number; file_hash: string; options: Record<string, unknown>;
+  status: string; job_id: number | null; checkpoint_row: number; counts: ImportCounts; rejected_file: string | null;
+  rejected_bytes: number; error: string | null; created_at: string; finished_at: string | null;
+}
+
+const columns = sql`id, kind, file_name, file_size, file_hash, options, status, job_id, checkpoint_row, counts, rejected_file, rejected_bytes, error, created_at, finished_at`;
+
+/** An import of the same file with the same options that did not finish: it is resumed. */
+export async function findUnfinished(db: Db, kind: string, fileHash: string, options: Record<string, unknown>): Promise<ImportRow | undefined> {
+  const [row] = await queryRows<ImportRow>(db, sql`
+    select ${columns} from imports
+    where kind = ${kind} and file_hash = ${fileHash} and options = ${JSON.stringify(options)}::text::jsonb and status in ('running', 'queued')
+    order by id desc limit 1`);
+  return row;
+}
+
+export async function insertImport(db: Db, row: { kind: string; fileName: string; fileSize: number; fileHash: string; options: Record<string, unknown>; status: string; jobId?: number }): Promise<ImportRow> {
+  const [created] = await queryRows<ImportRow>(db, sql`
+    insert into imports (kind, file_name, file_size, file_hash, options, status, job_id, counts)
+    values (${row.kind}, ${row.fileName}, ${row.fileSize}, ${row.fileHash}, ${JSON.stringify(row.options)}::text::jsonb, ${row.status}, ${row.jobId ?? null},
+      '{"read":0,"imported":0,"updated":0,"unchanged":0,"rejected":0}'::jsonb)
+    returning ${columns}`);
+  return created;
+}
+
+export async function findImport(db: Db, id: number): Promise<ImportRow | undefined> {
+  const [row] = await queryRows<ImportRow>(db, sql`select ${columns} from imports where id = ${id}`);
+  return row;
+}
+
+export async function listImports(db: Db, limit: number): Promise<ImportRow[]> {
+  return queryRows<ImportRow>(db, sql`select ${columns} from imports order by id desc limit ${limit}`);
+}
+
+/** Commits a chunk's outcome: in the same transaction as the chunk's writes. */
+export async function saveCheckpoint(db: Db, id: number, checkpoint: { row: number; counts: ImportCounts; rejectedFile: string; rejectedBytes: number; status?: string }): Promise<void> {
+  await db.execute(sql`
+    update imports set checkpoint_row = ${checkpoint.row}, counts = ${JSON.stringify(checkpoint.counts)}::text::jsonb,
+      rejected_file = ${checkpoint.rejectedFile}, rejected_bytes = ${checkpoint.rejectedBytes}, status = coalesce(${checkpoint.status ?? null}, status)
+    where id = ${id}`);
+}
+
+export async function finishImport(db: Db, id: number, outcome: { status: 'done' | 'failed'; error?: string }): Promise<void> {
+  await db.execute(sql`update imports set status = ${outcome.status}, error = ${outcome.error ?? null}, finished_at = now() where id = ${id}`);
+  if (outcome.status === 'done') await db.execute(sql`delete from import_key_counts where import_id = ${id}`);
+}
+
+/**
+ * The occurrence number of each key in file order (1 for its first row in the file, 2 for the
+ * next ...), continuing from earlier chunks of the same import.
+ */
+export async function nextOrdinals(db: Db, importId: number, keys: string[]): Promise<number[]> {
+  if (keys.length === 0) return [];
+  const distinct = [...new Set(keys)];
+  const rows = await queryRows<{ key: string; seen: number }>(db, sql`
+    select key, seen from import_key_counts where import_id = ${importId} and key = any(${array(distinct)}::text[])`);
+  const seen = new Map(rows.map((row) => [row.key, row.seen]));
+  const ordinals = keys.map((key) => {
+    const next = (seen.get(key) ?? 0) + 1;
+    seen.set(key, next);
+    return next;
+  });
+  await db.execute(sql`
+    insert into import_key_counts (import_id, key, seen)
+    select ${importId}, * from unnest(${array(distinct)}::text[], ${array(distinct.map((key) => seen.get(key)!))}::bigint[])
+    on conflict (import_id, key) do update set seen = excluded.seen`);
+  return ordinals;
+}
+
+/** Notes customers whose orders this import changed; their lifecycle is refreshed once, at the end. */
+export async function rememberCustomers(db: Db, importId: number, customerIds: number[]): Promise<void> {
+  if (customerIds.length === 0) return;
+  await db.execute(sql`
+    insert into import_key_counts (import_id, key, seen)
+    select ${importId}, 'lifecycle:' || id, 1 from unnest(${array(customerIds)}::bigint[]) as t(id)
+    on conflict (import_id, key) do nothing`);
+}
+
+/** A page of the customers remembered by rememberCustomers, in id order after `afterId`. */
+export async function rememberedCustomers(db: Db, importId: number, afterId: number, limit: number): Promise<number[]> {
+  const rows = await queryRows<{ id: number }>(db, sql`
+    select substr(key, 11)::bigint as id from import_key_counts
+    where import_id = ${importId} and key like 'lifecycle:%' and substr(key, 11)::bigint > ${afterId}
+    order by 1 limit ${limit}`);
+  return rows.map((row) => row.id);
+}

@@ -1,0 +1,74 @@
+import { channels } from '../ingest/event.ts';
+import { AppError } from '../shared/errors.ts';
+import type { Delimiter, Encoding } from './csv-source.ts';
+
+export const importKinds = ['customers', 'orders', 'returns', 'touchpoints', 'tickets', 'surveys'] as const;
+export type ImportKind = (typeof importKinds)[number];
+
+/** Mapping targets per kind; `required` lists what a file must provide (one of a group is enough). */
+export const targets: Record<ImportKind, { all: string[]; required: string[][] }> = {
+  customers: { all: ['id', 'email', 'name', 'phone', 'created_at', 'acquisition_channel', 'line1', 'line2', 'city', 'region', 'postal_code', 'country'], required: [['id', 'email', 'phone']] },
+  orders: { all: ['customer', 'order', 'at', 'amount', 'quantity', 'unit_price', 'product', 'channel', 'currency'], required: [['customer'], ['at'], ['amount', 'unit_price']] },
+  returns: { all: ['customer', 'return', 'order', 'at', 'product', 'quantity', 'amount', 'reason_code', 'reason'], required: [['customer'], ['at'], ['amount']] },
+  touchpoints: { all: ['customer', 'id', 'at', 'channel', 'direction', 'kind', 'campaign'], required: [['customer'], ['at'], ['channel'], ['kind']] },
+  tickets: { all: ['customer', 'ticket', 'opened_at', 'channel', 'category', 'priority', 'status', 'subject', 'order', 'resolved_at', 'outcome'], required: [['customer'], ['ticket'], ['opened_at']] },
+  surveys: { all: ['customer', 'id', 'at', 'survey', 'question', 'score', 'answer', 'channel'], required: [['customer'], ['at'], ['survey'], ['question']] },
+};
+
+export interface ImportOptions {
+  kind: ImportKind;
+  file: string;
+  /** target -> source column, from --map target=Column,... */
+  map: Record<string, string>;
+  dateFormat?: string;
+  delimiter?: Delimiter;
+  encoding: Encoding;
+  /** Where rejected rows go; defaults to <data>/imports/<id>-rejected.csv. */
+  rejectedFile?: string;
+}
+
+export interface ImportCounts { read: number; imported: number; updated: number; unchanged: number; rejected: number }
+
+/** Parses `target=Column,target=Column`. */
+export function parseMap(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  const map: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    const [target, ...column] = pair.split('=');
+    if (!target?.trim() || column.length === 0 || !column.join('=').trim()) {
+      throw new AppError('bad_request', `--map takes target=Column pairs separated by commas; "${pair}" is not one`);
+    }
+    map[target.trim()] = column.join('=').trim();
+  }
+  return map;
+}
+
+const comparable = (name: string) => name.toLowerCase().replace(/[\s_-]/g, '');
+
+/**
+ * Which column feeds each target: --map first, then a column named like the target. Fails before
+ * any data is read when a mapped column is missing or a required target has no column.
+ */
+export function resolveColumns(kind: ImportKind, header: string[], map: Record<string, string>): Map<string, number> {
+  const spec = targets[kind];
+  const columns = new Map<string, number>();
+  for (const [target, column] of Object.entries(map)) {
+    if (!spec.all.includes(target)) throw new AppError('bad_request', `--map names "${target}", which is not a target for ${kind}; targets: ${spec.all.join(', ')}`);
+    const index = header.indexOf(column) >= 0 ? header.indexOf(column) : header.findIndex((h) => comparable(h) === comparable(column));
+    if (index < 0) throw new AppError('bad_request', `--map ${target}=${column}: the file has no column "${column}"; its header is: ${header.join(', ')}`);
+    columns.set(target, index);
+  }
+  for (const target of spec.all) {
+    if (columns.has(target)) continue;
+    const index = header.findIndex((h) => comparable(h) === comparable(target));
+    if (index >= 0 && ![...columns.values()].includes(index)) columns.set(target, index);
+  }
+  const missing = spec.required.filter((group) => !group.some((target) => columns.has(target)));
+  if (missing.length > 0) {
+    throw new AppError('bad_request', `a ${kind} file needs a column for ${missing.map((g) => g.join(' or ')).join('; ')}. ` +
+      `Its header is: ${header.join(', ')}. Name the columns with --map, e.g. --map ${missing[0][0]}=YourColumn`);
+  }
+  return columns;
+}
+
+export const isChannel = (value: string): value is (typeof channels)[number] => (channels as readonly string[]).includes(value);

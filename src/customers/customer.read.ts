@@ -1,0 +1,239 @@
+// What people see of customers: the searchable list, one record, and one timeline of everything.
+import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { AppError } from '../shared/errors.ts';
+
+/** Counting stops here: "10,000+" is as useful as an exact figure and stays fast on millions. */
+export const countCap = 10_000;
+
+export const customerSorts = ['name', 'created', 'last_order', 'purchase_days'] as const;
+export type CustomerSort = (typeof customerSorts)[number];
+
+export interface CustomerQuery {
+  q?: string;
+  stage?: string;
+  /** Acquisition channel. */
+  channel?: string;
+  flag?: string;
+  sort: CustomerSort;
+  direction: 'asc' | 'desc';
+  page: number;
+  pageSize: number;
+}
+
+export interface CustomerListItem {
+  id: number; externalId: string | null; name: string | null; email: string | null; stage: string;
+  acquisitionChannel: string | null; flags: string[]; createdAt: string; lastOrderAt: string | null; purchaseDays: number;
+}
+
+const iso = (value: string | Date | null) => (value === null ? null : new Date(value).toISOString());
+const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function customerFilter(query: CustomerQuery) {
+  const parts = [sql`true`];
+  const q = query.q?.trim();
+  if (q) {
+    // Prefix matches use the text_pattern_ops indexes; any word of the name is matched as well.
+    const lower = q.toLowerCase();
+    parts.push(sql`(c.email like ${likePrefix(lower)} or c.external_id like ${likePrefix(q)}
+      or lower(c.name) like ${likePrefix(lower)} or lower(c.name) like ${`% ${likePrefix(lower)}`})`);
+  }
+  if (query.stage) parts.push(sql`c.stage = ${query.stage}`);
+  if (query.channel) parts.push(sql`c.acquisition_channel = ${query.channel}`);
+  if (query.flag) parts.push(sql`c.flags @> ${array([query.flag])}::text[]`);
+  return sql.join(parts, sql` and `);
+}
+
+const sortColumn: Record<CustomerSort, ReturnType<typeof sql>> = {
+  name: sql`lower(c.name)`,
+  created: sql`c.created_at`,
+  last_order: sql`c.last_order_at`,
+  purchase_days: sql`c.order_days`,
+};
+
+export async function listCustomers(db: Db, query: CustomerQuery): Promise<{ customers: CustomerListItem[]; total: number; totalCapped: boolean }> {
+  const where = customerFilter(query);
+  const direction = query.direction === 'asc' ? sql`asc nulls last` : sql`desc nulls last`;
+  const rows = await queryRows<{
+    id: number; external_id: string | null; name: string | null; email: string | null; stage: string; acquisition_channel: string | null;
+    flags: string[]; created_at: string; last_order_at: string | null; order_days: number;
+  }>(db, sql`
+    select c.id, c.external_id, c.name, c.email, c.stage, c.acquisition_channel, c.flags, c.created_at, c.last_order_at, c.order_days
+    from customers c where ${where}
+    order by ${sortColumn[query.sort]} ${direction}, c.id ${query.direction === 'asc' ? sql`asc` : sql`desc`}
+    limit ${query.pageSize} offset ${(query.page - 1) * query.pageSize}`);
+  const [{ total }] = await queryRows<{ total: number }>(db, sql`
+    select count(*)::int as total from (select 1 from customers c where ${where} limit ${countCap + 1}) capped`);
+  return {
+    customers: rows.map((r) => ({
+      id: r.id, externalId: r.external_id, name: r.name, email: r.email, stage: r.stage, acquisitionChannel: r.acquisition_channel,
+      flags: r.flags, createdAt: iso(r.created_at)!, lastOrderAt: iso(r.last_order_at), purchaseDays: r.order_days,
+    })),
+    total: Math.min(total, countCap),
+    totalCapped: total > countCap,
+  };
+}
+
+/** Values the list can be filtered by, for the filter menus. */
+export async function customerFacets(db: Db): Promise<{ stages: string[]; channels: string[]; flags: string[] }> {
+  const [row] = await queryRows<{ stages: string[] | null; channels: string[] | null; flags: string[] | null }>(db, sql`
+    select (select array_agg(distinct stage order by stage) from customers) as stages,
+      (select array_agg(distinct acquisition_channel order by acquisition_channel) from customers where acquisition_channel is not null) as channels,
+      (select array_agg(distinct flag order by flag) from status_changes) as flags`);
+  return { stages: row.stages ?? [], channels: row.channels ?? [], flags: row.flags ?? [] };
+}
+
+export async function getCustomerRecord(db: Db, id: number) {
+  const [customer] = await queryRows<Record<string, unknown> & { attributes: Record<string, unknown> }>(db, sql`
+    select id, external_id, email, phone, name, acquisition_channel, created_at, updated_at, stage, stage_changed_at,
+      first_order_at, last_order_at, order_days, flags, attributes from customers where id = ${id}`);
+  if (!customer) throw new AppError('not_found', `No customer ${id}`);
+  const [identities, types, addresses, statusChanges, stageChanges, [totals]] = await Promise.all([
+    queryRows<{ kind: string; value: string; source: string; created_at: string }>(db, sql`
+      select kind, value, source, created_at from identities where customer_id = ${id} order by kind, created_at`),
+    queryRows<{ key: string; type: string }>(db, sql`
+      select key, type from attribute_definitions where key = any(${array(Object.keys(customer.attributes))}::text[])`),
+    queryRows<Record<string, string | null>>(db, sql`
+      select kind, line1, line2, city, region, postal_code, country, valid_from, valid_to, source
+      from addresses where customer_id = ${id} order by valid_from desc, id desc`),
+    queryRows<{ flag: string; active: boolean; at: string; source: string; note: string | null }>(db, sql`
+      select flag, active, at, source, note from status_changes where customer_id = ${id} order by at desc, id desc`),
+    queryRows<{ from_stage: string | null; to_stage: string; at: string; cause: string }>(db, sql`
+      select from_stage, to_stage, at, cause from lifecycle_changes where customer_id = ${id} order by at desc, id desc`),
+    queryRows<{ orders: number; revenue: string; returns: number; returned: string; open_tickets: number; tickets: number; last_contact: string | null }>(db, sql`
+      select (select count(*)::int from orders where customer_id = ${id}) as orders,
+        (select coalesce(sum(total), 0)::text from orders where customer_id = ${id}) as revenue,
+        (select count(*)::int from returns where customer_id = ${id}) as returns,
+        (select coalesce(sum(amount), 0)::text from returns where customer_id = ${id}) as returned,
+        (select count(*)::int from tickets where customer_id = ${id} and status not in ('resolved', 'closed')) as open_tickets,
+        (select count(*)::int from tickets where customer_id = ${id}) as tickets,
+        (select max(at) from touchpoints where customer_id = ${id}) as last_contact`),
+  ]);
+  const typeOf = new Map(types.map((t) => [t.key, t.type]));
+  return {
+    id: customer.id as number,
+    externalId: customer.external_id as string | null,
+    email: customer.email as string | null,
+    phone: customer.phone as string | null,
+    name: customer.name as string | null,
+    acquisitionChannel: customer.acquisition_channel as string | null,
+    createdAt: iso(customer.created_at as string)!,
+    updatedAt: iso(customer.updated_at as string)!,
+    stage: customer.stage as string,
+    stageChangedAt: iso(customer.stage_changed_at as string | null),
+    firstOrderAt: iso(customer.first_order_at as string | null),
+    lastOrderAt: iso(customer.last_order_at as string | null),
+    purchaseDays: customer.order_days as number,
+    flags: customer.flags as string[],
+    attributes: Object.entries(customer.attributes).sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, value]) => ({ key, value: value as string | number | boolean, type: typeOf.get(key) ?? 'text' })),
+    identities: identities.map((i) => ({ kind: i.kind, value: i.value, source: i.source, createdAt: iso(i.created_at)! })),
+    addresses: addresses.map((a) => ({
+      kind: a.kind!, line1: a.line1, line2: a.line2, city: a.city, region: a.region, postalCode: a.postal_code, country: a.country,
+      validFrom: iso(a.valid_from)!, validTo: iso(a.valid_to), source: a.source!, current: a.valid_to === null,
+    })),
+    statusHistory: statusChanges.map((s) => ({ flag: s.flag, active: s.active, at: iso(s.at)!, source: s.source, note: s.note })),
+    stageHistory: stageChanges.map((s) => ({ from: s.from_stage, to: s.to_stage, at: iso(s.at)!, cause: s.cause })),
+    totals: {
+      orders: totals.orders, revenue: totals.revenue, returns: totals.returns, returned: totals.returned,
+      tickets: totals.tickets, openTickets: totals.open_tickets, lastContactAt: iso(totals.last_contact),
+    },
+  };
+}
+
+export const timelineKinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'address'] as const;
+export type TimelineKind = (typeof timelineKinds)[number];
+
+export interface TimelineEntry {
+  kind: TimelineKind;
+  id: number;
+  at: string;
+  channel: string | null;
+  title: string;
+  detail: Record<string, unknown>;
+}
+
+// One branch per kind; each yields (kind, id, at, channel, title, detail). The kinds' tables all
+// lead with customer_id, so every branch is an index range scan on one customer.
+const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
+  order: (id) => sql`select 'order' as kind, o.id, o.ordered_at as at, o.channel,
+      'Order ' || o.external_id || ': ' || o.total::text || coalesce(' ' || o.currency, '') as title,
+      jsonb_build_object('orderId', o.external_id, 'total', o.total::text, 'currency', o.currency,
+        'lines', (select coalesce(jsonb_agg(jsonb_build_object('product', coalesce(p.name, l.product), 'sku', l.product, 'quantity', l.quantity::text,
+          'unitPrice', l.unit_price::text, 'amount', l.amount::text) order by l.line_no), '[]'::jsonb)
+          from order_lines l left join products p on p.sku = l.product where l.customer_id = o.customer_id and l.order_id = o.id)) as detail
+    from orders o where o.customer_id = ${id}`,
+  return: (id) => sql`select 'return', r.id, r.returned_at, null::text,
+      'Returned ' || coalesce(r.product, 'an item') || coalesce(' (' || coalesce(r.reason, r.reason_code) || ')', ''),
+      jsonb_build_object('returnId', r.external_id, 'product', r.product, 'quantity', r.quantity::text, 'amount', r.amount::text,
+        'reasonCode', r.reason_code, 'reason', r.reason, 'orderId', (select external_id from orders where customer_id = r.customer_id and id = r.order_id))
+    from returns r where r.customer_id = ${id}`,
+  touchpoint: (id) => sql`select 'touchpoint', t.id, t.at, t.channel,
+      initcap(t.direction) || ' ' || t.channel || ': ' || replace(t.kind, '_', ' ') || coalesce(' (' || t.campaign || ')', ''),
+      jsonb_build_object('direction', t.direction, 'kind', t.kind, 'campaign', t.campaign) || coalesce(t.detail, '{}'::jsonb)
+    from touchpoints t where t.customer_id = ${id}`,
+  ticket: (id) => sql`select 'ticket', t.id, t.opened_at, t.channel,
+      'Ticket opened: ' || coalesce(t.subject, t.category, t.external_id),
+      jsonb_build_object('ticketId', t.external_id, 'category', t.category, 'priority', t.priority, 'status', t.status, 'outcome', t.outcome,
+        'assignee', t.assignee, 'firstResponseAt', t.first_response_at, 'resolvedAt', t.resolved_at,
+        'orderId', (select external_id from orders where customer_id = t.customer_id and id = t.order_id))
+    from tickets t where t.customer_id = ${id}`,
+  ticket_update: (id) => sql`select 'ticket_update', u.id, u.at, t.channel,
+      'Ticket ' || coalesce(t.subject, t.external_id) || ': ' || u.status,
+      jsonb_build_object('ticketId', t.external_id, 'status', u.status, 'note', u.note, 'outcome', case when u.status in ('resolved', 'closed') then t.outcome end)
+    from ticket_updates u join tickets t on t.customer_id = u.customer_id and t.id = u.ticket_id where u.customer_id = ${id}`,
+  incident: (id) => sql`select 'incident', i.id, i.at, i.channel, 'Incident: ' || replace(i.kind, '_', ' '),
+      jsonb_build_object('incidentId', i.external_id, 'kind', i.kind, 'orderId', (select external_id from orders where customer_id = i.customer_id and id = i.order_id))
+        || coalesce(i.detail, '{}'::jsonb)
+    from incidents i where i.customer_id = ${id}`,
+  survey: (id) => sql`select 'survey', s.id, s.at, s.channel,
+      'Survey ' || s.survey || ': ' || s.question || ' ' || coalesce(s.score::text, '') || coalesce(' "' || s.answer || '"', ''),
+      jsonb_build_object('survey', s.survey, 'question', s.question, 'score', s.score::float8, 'answer', s.answer)
+    from survey_responses s where s.customer_id = ${id}`,
+  note: (id) => sql`select 'note', n.id, n.at, n.channel, 'Note' || coalesce(' by ' || n.author, '') || ': ' || n.body,
+      jsonb_build_object('author', n.author, 'body', n.body, 'feeling', n.feeling)
+    from notes n where n.customer_id = ${id}`,
+  status: (id) => sql`select 'status', s.id, s.at, null::text,
+      case when s.active then 'Marked ' else 'No longer ' end || replace(s.flag, '_', ' '),
+      jsonb_build_object('flag', s.flag, 'active', s.active, 'source', s.source, 'note', s.note)
+    from status_changes s where s.customer_id = ${id}`,
+  stage: (id) => sql`select 'stage', l.id, l.at, null::text, 'Stage: ' || coalesce(l.from_stage || ' → ', '') || l.to_stage,
+      jsonb_build_object('from', l.from_stage, 'to', l.to_stage, 'cause', l.cause)
+    from lifecycle_changes l where l.customer_id = ${id}`,
+  address: (id) => sql`select 'address', a.id, a.valid_from, null::text,
+      'Address: ' || concat_ws(', ', a.line1, a.postal_code, a.city, a.country),
+      jsonb_build_object('line1', a.line1, 'line2', a.line2, 'city', a.city, 'region', a.region, 'postalCode', a.postal_code,
+        'country', a.country, 'validTo', a.valid_to, 'source', a.source)
+    from addresses a where a.customer_id = ${id}`,
+};
+
+/** Opaque position after an entry: newest first, ties broken by kind and id. */
+export function encodeCursor(entry: Pick<TimelineEntry, 'at' | 'kind' | 'id'>): string {
+  return Buffer.from(`${entry.at}|${entry.kind}|${entry.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: string; kind: string; id: number } {
+  const [at, kind, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!at || Number.isNaN(Date.parse(at)) || !kind || !Number.isInteger(Number(id))) {
+    throw new AppError('validation_failed', 'cursor is not one this API gave out', { issues: [{ path: 'cursor', message: 'not a valid cursor' }] });
+  }
+  return { at, kind, id: Number(id) };
+}
+
+export async function customerTimeline(db: Db, customerId: number, options: { kinds?: TimelineKind[]; channel?: string; cursor?: string; limit: number }) {
+  const [exists] = await queryRows<{ id: number }>(db, sql`select id from customers where id = ${customerId}`);
+  if (!exists) throw new AppError('not_found', `No customer ${customerId}`);
+  const kinds = options.kinds?.length ? options.kinds : [...timelineKinds];
+  const union = sql.join(kinds.map((kind) => branches[kind](customerId)), sql` union all `);
+  const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+  const conditions = [sql`true`];
+  if (options.channel) conditions.push(sql`e.channel = ${options.channel}`);
+  if (after) conditions.push(sql`(e.at, e.kind, e.id) < (${after.at}::timestamptz, ${after.kind}, ${after.id})`);
+  const rows = await queryRows<{ kind: TimelineKind; id: number; at: string; channel: string | null; title: string; detail: Record<string, unknown> }>(db, sql`
+    select e.kind, e.id, e.at, e.channel, e.title, e.detail
+    from (select kind, id, date_trunc('milliseconds', at) as at, channel, title, detail
+      from (${union}) as u (kind, id, at, channel, title, detail)) as e
+    where ${sql.join(conditions, sql` and `)}
+    order by e.at desc, e.kind desc, e.id desc limit ${options.limit + 1}`);
+  const entries = rows.slice(0, options.limit).map((r) => ({ ...r, at: iso(r.at)! }));
+  return { entries, nextCursor: rows.length > options.limit ? encodeCursor(entries.at(-1)!) : null };
+}

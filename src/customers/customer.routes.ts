@@ -1,0 +1,112 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Deps } from '../deps.ts';
+import { createRouter } from '../shared/http.ts';
+import { countCap, customerFacets, customerSorts, customerTimeline, getCustomerRecord, listCustomers, timelineKinds, type TimelineKind } from './customer.read.ts';
+
+const customerItem = z.object({
+  id: z.number(), externalId: z.string().nullable(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(),
+  acquisitionChannel: z.string().nullable(), flags: z.array(z.string()), createdAt: z.string(), lastOrderAt: z.string().nullable(), purchaseDays: z.number(),
+}).openapi('CustomerListItem');
+
+const record = z.object({
+  id: z.number(), externalId: z.string().nullable(), email: z.string().nullable(), phone: z.string().nullable(), name: z.string().nullable(),
+  acquisitionChannel: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(), stage: z.string(), stageChangedAt: z.string().nullable(),
+  firstOrderAt: z.string().nullable(), lastOrderAt: z.string().nullable(), purchaseDays: z.number(), flags: z.array(z.string()),
+  attributes: z.array(z.object({ key: z.string(), value: z.union([z.string(), z.number(), z.boolean()]), type: z.string() })),
+  identities: z.array(z.object({ kind: z.string(), value: z.string(), source: z.string(), createdAt: z.string() })),
+  addresses: z.array(z.object({
+    kind: z.string(), line1: z.string().nullable(), line2: z.string().nullable(), city: z.string().nullable(), region: z.string().nullable(),
+    postalCode: z.string().nullable(), country: z.string().nullable(), validFrom: z.string(), validTo: z.string().nullable(), source: z.string(), current: z.boolean(),
+  })),
+  statusHistory: z.array(z.object({ flag: z.string(), active: z.boolean(), at: z.string(), source: z.string(), note: z.string().nullable() })),
+  stageHistory: z.array(z.object({ from: z.string().nullable(), to: z.string(), at: z.string(), cause: z.string() })),
+  totals: z.object({
+    orders: z.number(), revenue: z.string(), returns: z.number(), returned: z.string(), tickets: z.number(), openTickets: z.number(), lastContactAt: z.string().nullable(),
+  }),
+}).openapi('CustomerRecord');
+
+const timelineEntry = z.object({
+  kind: z.enum(timelineKinds), id: z.number(), at: z.string(), channel: z.string().nullable(), title: z.string(), detail: z.record(z.string(), z.unknown()),
+}).openapi('TimelineEntry');
+
+export function customerRoutes(deps: Deps) {
+  const app = createRouter();
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/customers', tags: ['customers'],
+      summary: 'Search and page through customers',
+      description: `\`q\` matches the start of the email, the external id, the name or any word of the name. The total is counted
+up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
+      request: {
+        query: z.object({
+          q: z.string().max(200).optional(),
+          stage: z.string().optional(),
+          channel: z.string().optional().openapi({ description: 'Acquisition channel' }),
+          flag: z.string().optional().openapi({ description: 'A status flag currently set, e.g. do_not_contact' }),
+          sort: z.enum(customerSorts).default('last_order'),
+          direction: z.enum(['asc', 'desc']).default('desc'),
+          page: z.coerce.number().int().min(1).max(10_000).default(1),
+          pageSize: z.coerce.number().int().min(1).max(200).default(50),
+        }),
+      },
+      responses: {
+        200: { description: 'One page', content: { 'application/json': { schema: z.object({
+          customers: z.array(customerItem), total: z.number(), totalCapped: z.boolean(), page: z.number(), pageSize: z.number(),
+        }) } } },
+      },
+    }),
+    async (c) => {
+      const query = c.req.valid('query');
+      return c.json({ ...(await listCustomers(deps.db, query)), page: query.page, pageSize: query.pageSize }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/customers/facets', tags: ['customers'], summary: 'The stages, acquisition channels and flags present, for filters',
+      responses: { 200: { description: 'Values present', content: { 'application/json': { schema: z.object({
+        stages: z.array(z.string()), channels: z.array(z.string()), flags: z.array(z.string()),
+      }) } } } },
+    }),
+    async (c) => c.json(await customerFacets(deps.db), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/customers/{id}', tags: ['customers'],
+      summary: 'One customer: profile, attributes, identities, addresses, flags and stage with their history, totals',
+      request: { params: z.object({ id: z.coerce.number().int().positive() }) },
+      responses: { 200: { description: 'The record', content: { 'application/json': { schema: record } } } },
+    }),
+    async (c) => c.json(await getCustomerRecord(deps.db, c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/customers/{id}/timeline', tags: ['customers'],
+      summary: 'Everything that happened with one customer, newest first',
+      description: `Orders with lines, returns, touchpoints, tickets and their updates, incidents, survey answers, notes, status flags,
+stage changes and address changes. Filter with \`kind\` (comma-separated) and \`channel\`; page with the \`nextCursor\` of the previous answer.`,
+      request: {
+        params: z.object({ id: z.coerce.number().int().positive() }),
+        query: z.object({
+          kind: z.string().optional().openapi({ description: `Comma-separated: ${timelineKinds.join(', ')}` })
+            .refine((v) => !v || v.split(',').every((k) => (timelineKinds as readonly string[]).includes(k)), { message: `kinds are ${timelineKinds.join(', ')}` }),
+          channel: z.string().optional(),
+          cursor: z.string().optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+        }),
+      },
+      responses: { 200: { description: 'One page of the timeline', content: { 'application/json': { schema: z.object({
+        entries: z.array(timelineEntry), nextCursor: z.string().nullable(),
+      }) } } } },
+    }),
+    async (c) => {
+      const { kind, ...rest } = c.req.valid('query');
+      const kinds = kind ? (kind.split(',') as TimelineKind[]) : undefined;
+      return c.json(await customerTimeline(deps.db, c.req.valid('param').id, { ...rest, kinds }), 200);
+    },
+  );
+  return app;
+}

@@ -7,6 +7,7 @@ import { action, dataOption, withDeps } from './cli.ts';
 import { loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
 import { registerImportCommand } from './imports/import.command.ts';
+import { resumeJobs } from './jobs/job.service.ts';
 import { createApp } from './server.ts';
 
 const program = new Command('kept')
@@ -36,6 +37,8 @@ program
     const admin = await ensureInitialAdmin(deps);
     if (options.demo) await loadDemoIfEmpty(deps);
     const app = createApp(deps);
+    const resumed = await resumeJobs(deps);
+    if (resumed > 0) deps.logger.info({ jobs: resumed }, 'resumed background jobs interrupted by the last stop');
     const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
       const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${info.port}`;
       const login = admin.password ? `${admin.email} / ${admin.password}` : `${admin.email} (password set by its owner; reset with: npx kept users reset-password --email ${admin.email})`;

@@ -11,6 +11,7 @@ import { sessionCookie } from './auth/auth.ts';
 import { authenticate } from './auth/auth.service.ts';
 import { sql } from './db/connection.ts';
 import { customerRoutes } from './customers/customer.routes.ts';
+import { importRoutes } from './imports/import.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import type { Deps } from './deps.ts';
 import { AppError, httpStatusOf, sqlStateOf, type ErrorCode } from './shared/errors.ts';
@@ -77,6 +78,7 @@ export function createApp(deps: Deps) {
   // Domain routes are mounted here, one line each.
   app.route('/api/v1', ingestRoutes(deps));
   app.route('/api/v1', customerRoutes(deps));
+  app.route('/api/v1', importRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {

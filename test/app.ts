@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createApiKey } from '../src/auth/auth.service.ts';
 import type { Role } from '../src/auth/auth.ts';
+import type { Config } from '../src/config.ts';
 import type { Deps } from '../src/deps.ts';
 import { createApp } from '../src/server.ts';
 import type { AppEnv } from '../src/shared/http.ts';
@@ -17,8 +18,8 @@ export interface TestApp {
 }
 
 /** The whole app on a fresh test database, called in-process through app.request(). */
-export async function createTestApp(role: Role = 'admin'): Promise<TestApp> {
-  const deps = await createTestDeps();
+export async function createTestApp(role: Role = 'admin', config: Partial<Config> = {}): Promise<TestApp> {
+  const deps = await createTestDeps(config);
   const app = createApp(deps);
   const { key } = await createApiKey(deps, 'test', role);
   return {

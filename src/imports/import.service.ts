@@ -48,7 +48,7 @@ const attributeKey = (header: string) => header.normalize('NFKD').replace(/[\u03
  * Imports a CSV file: every row is imported or reported with its row number and reason; the same
  * file twice changes nothing; a crash resumes from the last committed chunk.
  */
-export async function runImport(deps: Deps, options: ImportOptions, hooks: { onProgress?: ProgressReporter; importId?: number } = {}): Promise<ImportOutcome> {
+export async function runImport(deps: Deps, options: ImportOptions, hooks: { onProgress?: ProgressReporter; importId?: number; jobId?: number } = {}): Promise<ImportOutcome> {
   const stat = await fs.promises.stat(options.file);
   if (options.encoding === 'utf-8') await assertUtf8(options.file);
   let parseDate: ReturnType<typeof dateParser>;
@@ -81,7 +81,7 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
   const stored = { map: options.map, dateFormat: options.dateFormat ?? null, delimiter, encoding: options.encoding };
   let current: ImportRow | undefined = hooks.importId ? await findImport(deps.db, hooks.importId) : await findUnfinished(deps.db, options.kind, fileHash, stored);
   const resumed = current !== undefined && current.checkpoint_row > 0;
-  current ??= await insertImport(deps.db, { kind: options.kind, fileName: path.resolve(options.file), fileSize: stat.size, fileHash, options: stored, status: 'running' });
+  current ??= await insertImport(deps.db, { kind: options.kind, fileName: path.resolve(options.file), fileSize: stat.size, fileHash, options: stored, status: 'running', jobId: hooks.jobId });
   const importId = current.id;
   const rejectedFile = options.rejectedFile ?? current.rejected_file ?? path.join(deps.config.dataDir, 'imports', `${importId}-rejected.csv`);
   fs.mkdirSync(path.dirname(rejectedFile), { recursive: true });

@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createRoute, z } from '@hono/zod-openapi';
+import { queryRows, sql } from '../db/connection.ts';
+import type { Deps } from '../deps.ts';
+import { findJob, registerJobHandler, startJob } from '../jobs/job.service.ts';
+import { AppError } from '../shared/errors.ts';
+import { createRouter } from '../shared/http.ts';
+import { encodings, type Delimiter, type Encoding } from './csv-source.ts';
+import { importKinds, parseMap, type ImportKind } from './import.ts';
+import { findImport } from './import.repository.ts';
+import { runImport } from './import.service.ts';
+
+/** The largest file the server takes in one upload; bigger files go through `kept import`. */
+export const uploadLimitBytes = 2 * 1024 ** 3;
+const delimiters = { comma: ',', semicolon: ';', tab: '\t' } as const satisfies Record<string, Delimiter>;
+
+interface ImportJobPayload {
+  [key: string]: unknown;
+  kind: ImportKind; file: string; fileName: string; map: Record<string, string>; dateFormat?: string; delimiter?: Delimiter; encoding: Encoding;
+}
+
+registerJobHandler('import', async (deps, payload, jobId, report) => {
+  const job = payload as ImportJobPayload;
+  const outcome = await runImport(deps, {
+    kind: job.kind, file: job.file, map: job.map, dateFormat: job.dateFormat, delimiter: job.delimiter, encoding: job.encoding,
+  }, { onProgress: report, jobId });
+  return { importId: outcome.importId, ...outcome.counts, resumed: outcome.resumed, hasRejected: outcome.rejectedFile !== null };
+});
+
+const jobStatus = z.object({
+  jobId: z.number(), status: z.enum(['queued', 'running', 'done', 'failed']), fileName: z.string(), kind: z.string(),
+  done: z.number(), total: z.number().nullable(), error: z.string().nullable(), createdAt: z.string(), finishedAt: z.string().nullable(),
+  importId: z.number().nullable(),
+  counts: z.object({ read: z.number(), imported: z.number(), updated: z.number(), unchanged: z.number(), rejected: z.number() }).nullable(),
+}).openapi('ImportJob');
+
+interface ImportJobRow {
+  job_id: number; status: 'queued' | 'running' | 'done' | 'failed'; payload: ImportJobPayload; done: number; total: number | null;
+  job_error: string | null; created_at: string; finished_at: string | null; import_id: number | null;
+  counts: z.infer<typeof jobStatus>['counts']; import_error: string | null;
+}
+
+const importJobs = (where: ReturnType<typeof sql>, limit: number) => sql`
+  select j.id as job_id, j.status, j.payload, j.done, j.total, j.error as job_error, j.created_at, j.finished_at,
+    i.id as import_id, i.counts, i.error as import_error
+  from jobs j left join imports i on i.job_id = j.id
+  where j.kind = 'import' and ${where} order by j.id desc limit ${limit}`;
+
+const toStatus = (r: ImportJobRow): z.infer<typeof jobStatus> => ({
+  jobId: r.job_id, status: r.status, fileName: r.payload.fileName, kind: r.payload.kind, done: r.done, total: r.total,
+  error: r.job_error ?? r.import_error, createdAt: new Date(r.created_at).toISOString(),
+  finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null, importId: r.import_id, counts: r.counts,
+});
+
+export function importRoutes(deps: Deps) {
+  const app = createRouter();
+
+  app.openAPIRegistry.registerPath({
+    method: 'post', path: '/imports', tags: ['imports'], security: [{ bearer: [] }],
+    summary: 'Upload a CSV file; it is imported by a background job with progress',
+    description: `The request body is the file itself (any content type); options go in the query string, as for \`kept import\`.
+Answers 202 with the job; follow it at \`GET /imports/{jobId}\`. Up to ${uploadLimitBytes / 1024 ** 3} GB per upload (413 above).
+The same file uploaded again changes nothing; a job interrupted by a restart resumes from its last checkpoint.`,
+    request: {
+      query: z.object({
+        kind: z.enum(importKinds), fileName: z.string().optional(), map: z.string().optional().openapi({ example: 'customer=masterid,at=date,amount=sales' }),
+        dateFormat: z.string().optional(), delimiter: z.enum(['comma', 'semicolon', 'tab']).optional(), encoding: z.enum(encodings).optional(),
+      }),
+      body: { content: { 'text/csv': { schema: z.string().openapi({ format: 'binary' }) } }, required: true },
+    },
+    responses: { 202: { description: 'The job', content: { 'application/json': { schema: jobStatus } } } },
+  });
+  app.post('/imports', async (c) => {
+    const kind = c.req.query('kind');
+    if (!kind || !(importKinds as readonly string[]).includes(kind)) {
+      throw new AppError('validation_failed', `kind must be one of ${importKinds.join(', ')}`, { issues: [{ path: 'kind', message: `one of ${importKinds.join(', ')}` }] });
+    }
+    const delimiter = c.req.query('delimiter');
+    if (delimiter && !(delimiter in delimiters)) throw new AppError('validation_failed', 'delimiter must be comma, semicolon or tab', { issues: [{ path: 'delimiter', message: 'comma, semicolon or tab' }] });
+    const encoding = (c.req.query('encoding') ?? 'utf-8') as Encoding;
+    if (!(encodings as readonly string[]).includes(encoding)) throw new AppError('validation_failed', `encoding must be one of ${encodings.join(', ')}`, { issues: [{ path: 'encoding', message: encodings.join(', ') }] });
+    let map: Record<string, string>;
+    try {
+      map = parseMap(c.req.query('map') || undefined);
+    } catch (error) {
+      throw new AppError('validation_failed', (error as Error).message, { issues: [{ path: 'map', message: (error as Error).message }] });
+    }
+    const declared = Number(c.req.header('content-length') ?? 0);
+    if (declared > uploadLimitBytes) throw new AppError('payload_too_large', `the file is ${declared} bytes; uploads take up to ${uploadLimitBytes}`);
+    if (!c.req.raw.body) throw new AppError('bad_request', 'the request body must be the CSV file');
+
+    const fileName = path.basename(c.req.query('fileName') || 'upload.csv');
+    const folder = path.join(deps.config.dataDir, 'uploads');
+    fs.mkdirSync(folder, { recursive: true });
+    const file = path.join(folder, `${Date.now()}-${randomBytes(4).toString('hex')}-${fileName.replace(/[^\w.-]+/g, '_')}`);
+    let size = 0;
+    try {
+      // Streamed to disk, never held in memory; counted so a body without Content-Length is held to the limit.
+      await pipeline(Readable.fromWeb(c.req.raw.body as import('node:stream/web').ReadableStream), async function* (chunks) {
+        for await (const chunk of chunks as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > uploadLimitBytes) throw new AppError('payload_too_large', `the file is over ${uploadLimitBytes} bytes`);
+          yield chunk;
+        }
+      }, fs.createWriteStream(file));
+    } catch (error) {
+      fs.rmSync(file, { force: true });
+      throw error;
+    }
+    if (size === 0) {
+      fs.rmSync(file, { force: true });
+      throw new AppError('validation_failed', 'the file is empty', { issues: [{ path: 'body', message: 'a CSV file with a header row' }] });
+    }
+    const payload: ImportJobPayload = {
+      kind: kind as ImportKind, file, fileName, map, encoding,
+      ...(c.req.query('dateFormat') ? { dateFormat: c.req.query('dateFormat') } : {}),
+      ...(delimiter ? { delimiter: delimiters[delimiter as keyof typeof delimiters] } : {}),
+    };
+    const jobId = await startJob(deps, 'import', payload);
+    const [row] = await queryRows<ImportJobRow>(deps.db, importJobs(sql`j.id = ${jobId}`, 1));
+    return c.json(toStatus(row), 202);
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/imports', tags: ['imports'], summary: 'Uploads and their imports, newest first',
+      responses: { 200: { description: 'Up to 100', content: { 'application/json': { schema: z.object({ imports: z.array(jobStatus) }) } } } },
+    }),
+    async (c) => c.json({ imports: (await queryRows<ImportJobRow>(deps.db, importJobs(sql`true`, 100))).map(toStatus) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/imports/{jobId}', tags: ['imports'], summary: 'One upload: status, progress in bytes, counts',
+      request: { params: z.object({ jobId: z.coerce.number().int().positive() }) },
+      responses: { 200: { description: 'The job', content: { 'application/json': { schema: jobStatus } } } },
+    }),
+    async (c) => {
+      const [row] = await queryRows<ImportJobRow>(deps.db, importJobs(sql`j.id = ${c.req.valid('param').jobId}`, 1));
+      if (!row) throw new AppError('not_found', 'No such upload');
+      return c.json(toStatus(row), 200);
+    },
+  );
+
+  app.openAPIRegistry.registerPath({
+    method: 'get', path: '/imports/{jobId}/rejected', tags: ['imports'], security: [{ bearer: [] }],
+    summary: 'The rejected rows of an upload as CSV: the original columns, then row, line and reason',
+    request: { params: z.object({ jobId: z.coerce.number().int().positive() }) },
+    responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } } },
+  });
+  app.get('/imports/:jobId/rejected', async (c) => {
+    const job = await findJob(deps, Number(c.req.param('jobId')));
+    const [link] = job ? await queryRows<{ id: number }>(deps.db, sql`select id from imports where job_id = ${job.id}`) : [];
+    const row = link ? await findImport(deps.db, link.id) : undefined;
+    if (!row?.rejected_file || !fs.existsSync(row.rejected_file)) throw new AppError('not_found', 'This upload has no rejected rows file');
+    c.header('content-type', 'text/csv; charset=utf-8');
+    c.header('content-disposition', `attachment; filename="import-${row.id}-rejected.csv"`);
+    return c.body(Readable.toWeb(fs.createReadStream(row.rejected_file, { start: 0, end: Math.max(0, row.rejected_bytes - 1) })) as ReadableStream);
+  });
+  return app;
+}

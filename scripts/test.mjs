@@ -19,6 +19,11 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+// The browser tests drive the built UI; build it when an install skipped `prepare`.
+if (!fs.existsSync('dist/web/index.html')) {
+  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],

@@ -73,13 +73,15 @@ export async function listCustomers(db: Db, query: CustomerQuery): Promise<{ cus
   };
 }
 
-/** Values the list can be filtered by, for the filter menus. */
-export async function customerFacets(db: Db): Promise<{ stages: string[]; channels: string[]; flags: string[] }> {
-  const [row] = await queryRows<{ stages: string[] | null; channels: string[] | null; flags: string[] | null }>(db, sql`
-    select (select array_agg(distinct stage order by stage) from customers) as stages,
-      (select array_agg(distinct acquisition_channel order by acquisition_channel) from customers where acquisition_channel is not null) as channels,
-      (select array_agg(distinct flag order by flag) from status_changes) as flags`);
-  return { stages: row.stages ?? [], channels: row.channels ?? [], flags: row.flags ?? [] };
+/** Values the list can be filtered by, for the filter menus; stages with their counts for the chart. */
+export async function customerFacets(db: Db): Promise<{ stages: { stage: string; customers: number }[]; channels: string[]; flags: string[] }> {
+  const [stages, [row]] = await Promise.all([
+    queryRows<{ stage: string; customers: number }>(db, sql`select stage, count(*)::int as customers from customers group by stage order by stage`),
+    queryRows<{ channels: string[] | null; flags: string[] | null }>(db, sql`
+      select (select array_agg(distinct acquisition_channel order by acquisition_channel) from customers where acquisition_channel is not null) as channels,
+        (select array_agg(distinct flag order by flag) from status_changes) as flags`),
+  ]);
+  return { stages, channels: row.channels ?? [], flags: row.flags ?? [] };
 }
 
 export async function getCustomerRecord(db: Db, id: number) {

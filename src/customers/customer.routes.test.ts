@@ -53,13 +53,14 @@ test('the list searches by name word, email and external id, filters, sorts and 
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.issues?.[0]?.path ?? bad.body.error.details.issues[0].path, 'sort');
   const facets = await get('/api/v1/customers/facets');
-  assert.deepEqual(facets.body, { stages: ['customer', 'suppressed', 'trial'], channels: ['social', 'web'], flags: ['do_not_contact'] });
+  assert.deepEqual(facets.body, { stages: [{ stage: 'customer', customers: 1 }, { stage: 'suppressed', customers: 1 }, { stage: 'trial', customers: 1 }], channels: ['social', 'web'], flags: ['do_not_contact'] });
 });
 
 test('the record holds profile, typed attributes, identities, address history, stage history and totals', async () => {
   const { status, body } = await get(`/api/v1/customers/${await rosaId()}`);
   assert.equal(status, 200);
   assert.deepEqual([body.name, body.email, body.stage, body.purchaseDays, body.acquisitionChannel], ['Rosa Diaz', 'rosa@example.com', 'customer', 2, 'social']);
+  assert.equal(body.createdAt, '2025-01-02T10:00:00.000Z', 'a customer since no later than the first order');
   assert.deepEqual(body.attributes, [{ key: 'birth_year', value: 1990, type: 'number' }, { key: 'vip', value: true, type: 'boolean' }]);
   assert.deepEqual(body.identities.map((i: { kind: string; value: string }) => `${i.kind}:${i.value}`).sort(), ['email:rosa@example.com', 'external:R-1']);
   assert.deepEqual(body.addresses.map((a: { line1: string; current: boolean }) => [a.line1, a.current]), [['9 Elm St', true], ['1 Main St', false]]);

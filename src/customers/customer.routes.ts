@@ -66,7 +66,7 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
     createRoute({
       method: 'get', path: '/customers/facets', tags: ['customers'], summary: 'The stages, acquisition channels and flags present, for filters',
       responses: { 200: { description: 'Values present', content: { 'application/json': { schema: z.object({
-        stages: z.array(z.string()), channels: z.array(z.string()), flags: z.array(z.string()),
+        stages: z.array(z.object({ stage: z.string(), customers: z.number() })), channels: z.array(z.string()), flags: z.array(z.string()),
       }) } } } },
     }),
     async (c) => c.json(await customerFacets(deps.db), 200),

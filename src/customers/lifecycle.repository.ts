@@ -81,6 +81,8 @@ export async function refreshLifecycle(
       order_days = u.order_days,
       first_order_at = u.first_order_at,
       last_order_at = u.last_order_at,
+      -- A customer is one no later than their first order, whenever we first heard of them.
+      created_at = least(c.created_at, u.first_order_at),
       updated_at = now()
     from unnest(
       ${array(updates.map((u) => u.id))}::bigint[], ${array(updates.map((u) => u.stage))}::text[],

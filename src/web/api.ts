@@ -1,0 +1,55 @@
+// The one way the UI talks to the server: JSON over fetch with the session cookie.
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly details?: unknown) {
+    super(message);
+  }
+}
+
+export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+  const { json, ...rest } = init;
+  const response = await fetch(`/api${path}`, {
+    credentials: 'same-origin',
+    ...rest,
+    headers: { ...(json === undefined ? {} : { 'content-type': 'application/json' }), ...rest.headers },
+    body: json === undefined ? rest.body : JSON.stringify(json),
+  });
+  if (response.status === 204) return undefined as T;
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    if (response.status === 401 && path !== '/v1/auth/login') window.dispatchEvent(new Event('kept:signed-out'));
+    throw new ApiError(response.status, body?.error?.message ?? `HTTP ${response.status}`, body?.error?.details);
+  }
+  return body as T;
+}
+
+export interface User { id: number; email: string; role: string }
+
+export interface CustomerListItem {
+  id: number; externalId: string | null; name: string | null; email: string | null; stage: string;
+  acquisitionChannel: string | null; flags: string[]; createdAt: string; lastOrderAt: string | null; purchaseDays: number;
+}
+
+export interface TimelineEntry { kind: string; id: number; at: string; channel: string | null; title: string; detail: Record<string, unknown> }
+
+export interface CustomerRecord {
+  id: number; externalId: string | null; email: string | null; phone: string | null; name: string | null; acquisitionChannel: string | null;
+  createdAt: string; stage: string; stageChangedAt: string | null; firstOrderAt: string | null; lastOrderAt: string | null; purchaseDays: number;
+  flags: string[];
+  attributes: { key: string; value: string | number | boolean; type: string }[];
+  identities: { kind: string; value: string; source: string; createdAt: string }[];
+  addresses: { kind: string; line1: string | null; line2: string | null; city: string | null; region: string | null; postalCode: string | null; country: string | null; validFrom: string; validTo: string | null; source: string; current: boolean }[];
+  statusHistory: { flag: string; active: boolean; at: string; source: string; note: string | null }[];
+  stageHistory: { from: string | null; to: string; at: string; cause: string }[];
+  totals: { orders: number; revenue: string; returns: number; returned: string; tickets: number; openTickets: number; lastContactAt: string | null };
+}
+
+export interface ImportJob {
+  jobId: number; status: 'queued' | 'running' | 'done' | 'failed'; fileName: string; kind: string; done: number; total: number | null;
+  error: string | null; createdAt: string; finishedAt: string | null; importId: number | null;
+  counts: { read: number; imported: number; updated: number; unchanged: number; rejected: number } | null;
+}
+
+export const formatDate = (iso: string | null) => (iso ? new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' }) : '—');
+export const formatTime = (iso: string) => new Date(iso).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+export const words = (text: string) => text.replace(/_/g, ' ');

@@ -1,0 +1,164 @@
+import { Fragment, useEffect, useMemo, useState } from 'react';
+import { api, formatDate, formatTime, words, type CustomerRecord, type TimelineEntry } from '../api.ts';
+import { ColumnChart, stageColors } from '../charts.tsx';
+import { Link } from '../router.tsx';
+
+const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'address'] as const;
+const kindLabels: Record<string, string> = {
+  order: 'Orders', return: 'Returns', touchpoint: 'Touchpoints', ticket: 'Tickets', ticket_update: 'Ticket updates', incident: 'Incidents',
+  survey: 'Surveys', note: 'Notes', status: 'Flags', stage: 'Stage', address: 'Address',
+};
+const feelings: Record<number, string> = { [-2]: 'very upset', [-1]: 'unhappy', 0: 'neutral', 1: 'pleased', 2: 'delighted' };
+const channels = ['web', 'email', 'store', 'phone', 'chat', 'mobile', 'social', 'display', 'direct_mail'];
+const money = (value: string | number) => Number(value).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** Spend per month over the customer's whole history, with problems (returns, incidents, tickets) marked. */
+function spendByMonth(entries: TimelineEntry[], since: string | null) {
+  if (entries.length === 0) return [];
+  const month = (iso: string) => iso.slice(0, 7);
+  const first = month(since && since < entries.at(-1)!.at ? since : entries.at(-1)!.at);
+  const last = month(new Date().toISOString() > entries[0].at ? new Date().toISOString() : entries[0].at);
+  const columns = new Map<string, { label: string; value: number; marks: string[] }>();
+  for (let [y, m] = first.split('-').map(Number); `${y}-${String(m).padStart(2, '0')}` <= last; m === 12 ? (y++, m = 1) : m++) {
+    const key = `${y}-${String(m).padStart(2, '0')}`;
+    columns.set(key, { label: key, value: 0, marks: [] });
+  }
+  for (const e of entries) {
+    const column = columns.get(month(e.at));
+    if (!column) continue;
+    if (e.kind === 'order') column.value += Number(e.detail.total);
+    else column.marks.push(e.kind === 'return' ? `return (${e.detail.reason ?? e.detail.reasonCode ?? 'no reason'})` : e.title);
+  }
+  return [...columns.values()].slice(-36);
+}
+
+function Detail({ entry }: { entry: TimelineEntry }) {
+  const d = entry.detail;
+  if (entry.kind === 'order') {
+    const lines = d.lines as { product: string; quantity: string; amount: string }[];
+    return <ul className="lines">{lines.map((l, i) => <li key={i}>{Number(l.quantity)} × {l.product ?? 'item'} — {money(l.amount)}</li>)}</ul>;
+  }
+  if (entry.kind === 'note') {
+    return <p>{String(d.body)}{typeof d.feeling === 'number' && <span className={`feeling f${d.feeling}`}>felt {feelings[d.feeling]}</span>}</p>;
+  }
+  if (entry.kind === 'ticket') return <p className="muted">{[d.category && words(String(d.category)), d.priority && `${d.priority} priority`, `status ${words(String(d.status))}`, d.outcome && `outcome ${words(String(d.outcome))}`, d.orderId && `order ${d.orderId}`].filter(Boolean).join(' · ')}</p>;
+  if (entry.kind === 'ticket_update' && d.note) return <p>{String(d.note)}</p>;
+  if (entry.kind === 'stage' && d.cause) return <p className="muted">{String(d.cause)}</p>;
+  if (entry.kind === 'return') return <p className="muted">{[d.reasonCode && words(String(d.reasonCode)), `amount ${money(String(d.amount))}`, d.orderId && `order ${d.orderId}`].filter(Boolean).join(' · ')}</p>;
+  return null;
+}
+
+export function CustomerPage({ id }: { id: number }) {
+  const [record, setRecord] = useState<CustomerRecord | null>(null);
+  const [history, setHistory] = useState<TimelineEntry[]>([]);
+  const [entries, setEntries] = useState<TimelineEntry[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [shown, setShown] = useState<string[]>([]);
+  const [channel, setChannel] = useState('');
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    setRecord(null);
+    api<CustomerRecord>(`/v1/customers/${id}`).then(setRecord, (e) => setError(e.message));
+    api<{ entries: TimelineEntry[] }>(`/v1/customers/${id}/timeline?kind=order,return,incident,ticket&limit=200`).then((r) => setHistory(r.entries), () => undefined);
+  }, [id]);
+  const query = (after: string | null) => {
+    const p = new URLSearchParams({ limit: '50' });
+    if (shown.length) p.set('kind', shown.join(','));
+    if (channel) p.set('channel', channel);
+    if (after) p.set('cursor', after);
+    return api<{ entries: TimelineEntry[]; nextCursor: string | null }>(`/v1/customers/${id}/timeline?${p}`);
+  };
+  useEffect(() => {
+    query(null).then((r) => { setEntries(r.entries); setCursor(r.nextCursor); }, (e) => setError(e.message));
+  }, [id, shown.join(','), channel]);
+  const more = async () => {
+    const r = await query(cursor);
+    setEntries((list) => [...list, ...r.entries]);
+    setCursor(r.nextCursor);
+  };
+  const columns = useMemo(() => spendByMonth(history, record?.firstOrderAt ?? null), [history, record]);
+
+  if (error) return <p className="error" role="alert">{error}</p>;
+  if (!record) return <p className="muted">Loading…</p>;
+  const current = record.addresses.find((a) => a.current);
+  const toggle = (kind: string) => setShown((list) => (list.includes(kind) ? list.filter((k) => k !== kind) : [...list, kind]));
+
+  return (
+    <div className="record">
+      <p><Link to="/customers">← Customers</Link></p>
+      <header className="record-head">
+        <h1>{record.name ?? record.email ?? record.externalId ?? `Customer #${record.id}`}</h1>
+        <span className="stage" style={{ background: stageColors[record.stage] }}>{words(record.stage)}</span>
+        {record.flags.map((f) => <span key={f} className="flag">{words(f)}</span>)}
+      </header>
+      <div className="tiles">
+        <div className="tile"><b>{record.totals.orders}</b><span>orders</span></div>
+        <div className="tile"><b>{money(record.totals.revenue)}</b><span>spent</span></div>
+        <div className="tile"><b>{record.purchaseDays}</b><span>purchase days</span></div>
+        <div className="tile"><b>{record.totals.returns}</b><span>returns ({money(record.totals.returned)})</span></div>
+        <div className="tile"><b>{record.totals.openTickets}/{record.totals.tickets}</b><span>open tickets</span></div>
+        <div className="tile"><b>{formatDate(record.lastOrderAt)}</b><span>last order</span></div>
+      </div>
+      {columns.length > 0 && <ColumnChart title="Spend per month (dots: returns, incidents, tickets)" columns={columns} format={money} />}
+      <div className="columns">
+        <section className="card">
+          <h2>Profile</h2>
+          <dl>
+            <dt>Customer id</dt><dd>{record.externalId ?? '—'}</dd>
+            <dt>Email</dt><dd>{record.email ?? '—'}</dd>
+            <dt>Phone</dt><dd>{record.phone ?? '—'}</dd>
+            <dt>Acquired through</dt><dd>{record.acquisitionChannel ? words(record.acquisitionChannel) : '—'}</dd>
+            <dt>Customer since</dt><dd>{formatDate(record.createdAt)}</dd>
+            <dt>First order</dt><dd>{formatDate(record.firstOrderAt)}</dd>
+            <dt>Address</dt><dd>{current ? [current.line1, current.line2, [current.postalCode, current.city].filter(Boolean).join(' '), current.region, current.country].filter(Boolean).join(', ') : '—'}</dd>
+          </dl>
+          {record.attributes.length > 0 && (
+            <>
+              <h3>Attributes</h3>
+              <dl>{record.attributes.map((a) => <Fragment key={a.key}><dt>{words(a.key)} <small className="muted">{a.type}</small></dt><dd>{String(a.value)}</dd></Fragment>)}</dl>
+            </>
+          )}
+          <h3>Identities</h3>
+          <ul className="plain">{record.identities.map((i) => <li key={`${i.kind}${i.value}`}><small className="muted">{words(i.kind)}</small> {i.value} <small className="muted">via {i.source}</small></li>)}</ul>
+          {record.addresses.length > 1 && (
+            <>
+              <h3>Address history</h3>
+              <ul className="plain">{record.addresses.map((a, i) => <li key={i} className={a.current ? '' : 'muted'}>{[a.line1, a.city, a.country].filter(Boolean).join(', ')} <small>{formatDate(a.validFrom)} – {a.validTo ? formatDate(a.validTo) : 'now'}</small></li>)}</ul>
+            </>
+          )}
+          <h3>Stage history</h3>
+          <ul className="plain">{record.stageHistory.map((s, i) => <li key={i}>{formatDate(s.at)}: {s.from ? `${words(s.from)} → ` : ''}<b>{words(s.to)}</b> <small className="muted">{s.cause}</small></li>)}</ul>
+          {record.statusHistory.length > 0 && (
+            <>
+              <h3>Flag history</h3>
+              <ul className="plain">{record.statusHistory.map((s, i) => <li key={i}>{formatDate(s.at)}: {s.active ? 'marked' : 'cleared'} <b>{words(s.flag)}</b> {s.note && <small className="muted">{s.note}</small>}</li>)}</ul>
+            </>
+          )}
+        </section>
+        <section className="card timeline">
+          <h2>Timeline</h2>
+          <div className="chips">
+            {kinds.map((k) => <button key={k} className={shown.includes(k) ? 'chip on' : 'chip'} onClick={() => toggle(k)}>{kindLabels[k]}</button>)}
+            <select value={channel} onChange={(e) => setChannel(e.target.value)} aria-label="Timeline channel">
+              <option value="">All channels</option>
+              {channels.map((c) => <option key={c} value={c}>{words(c)}</option>)}
+            </select>
+          </div>
+          <ol>
+            {entries.map((e) => (
+              <li key={`${e.kind}${e.id}`} className={`entry k-${e.kind}`}>
+                <time dateTime={e.at}>{formatTime(e.at)}</time>
+                <span className="kind">{kindLabels[e.kind] ?? e.kind}{e.channel ? ` · ${words(e.channel)}` : ''}</span>
+                <div className="title">{e.title}</div>
+                <Detail entry={e} />
+              </li>
+            ))}
+            {entries.length === 0 && <li className="muted">Nothing here yet.</li>}
+          </ol>
+          {cursor && <button onClick={more}>Show older</button>}
+        </section>
+      </div>
+    </div>
+  );
+}

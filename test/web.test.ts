@@ -1,0 +1,99 @@
+// The web UI in a real Chromium: sign in, find a customer, read the record and its timeline,
+// upload a file and watch it import, read the API page.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { createUser } from '../src/auth/auth.service.ts';
+import type { Deps } from '../src/deps.ts';
+import { ingestEvents } from '../src/ingest/ingest.service.ts';
+import { settleJobs } from '../src/jobs/job.service.ts';
+import { launchBrowser, screenshotPath, serveApp } from './browser.ts';
+import { createTestDeps } from './database.ts';
+
+let deps: Deps;
+let browser: Browser;
+let server: Awaited<ReturnType<typeof serveApp>>;
+let page: Page;
+let work: string;
+let login: { email: string; password: string };
+
+before(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-web-'));
+  deps = await createTestDeps({ dataDir: work });
+  const who = { email: 'rosa@example.com', externalId: 'R-1' };
+  const stored = await ingestEvents(deps, [
+    { id: 'c1', type: 'customer.upsert', customer: who, at: '2025-01-01T00:00:00Z', name: 'Rosa Diaz', acquisitionChannel: 'social', attributes: { loyalty_tier: 'gold' } },
+    { id: 'c2', type: 'customer.upsert', customer: { externalId: 'B-2', email: 'ben@example.com' }, name: 'Ben Okafor', acquisitionChannel: 'web' },
+    { id: 'o1', type: 'order', customer: who, orderId: 'O-1', at: '2025-01-02T10:00:00Z', channel: 'web', lines: [{ product: 'Bath towel', quantity: 2, unitPrice: '19.00' }] },
+    { id: 'o2', type: 'order', customer: who, orderId: 'O-2', at: '2025-03-02T10:00:00Z', channel: 'store', lines: [{ product: 'Candle', amount: '12.50' }] },
+    { id: 'r1', type: 'return', customer: who, returnId: 'RT-1', orderId: 'O-1', at: '2025-01-05T10:00:00Z', amount: '19.00', reasonCode: 'wrong_item', reason: 'towel came in the wrong shade of blue' },
+    { id: 'n1', type: 'note', customer: who, at: '2025-01-06T12:05:00Z', body: 'Relieved after the replacement', feeling: 1, author: 'sam', channel: 'phone' },
+  ], { source: 'test' });
+  assert.equal(stored.rejected, 0);
+  const user = await createUser(deps, 'agent@example.com', 'agent');
+  login = { email: user.email, password: user.password };
+  server = await serveApp(deps);
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await settleJobs();
+  await deps?.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('sign in: a wrong password is refused with a message, the right one opens the customer list', async () => {
+  await page.goto(server.url);
+  await page.fill('input[name=email]', login.email);
+  await page.fill('input[name=password]', 'not-the-password');
+  await page.click('button[type=submit]');
+  await page.getByRole('alert').filter({ hasText: /password/i }).waitFor();
+  await page.fill('input[name=password]', login.password);
+  await page.click('button[type=submit]');
+  await page.getByText('2 customers', { exact: true }).waitFor();
+  const cookies = await page.context().cookies();
+  assert.equal(cookies.find((c) => c.name === 'kept_session')?.httpOnly, true);
+  assert.match(await page.locator('figure.chart').innerText(), /2 customers by stage[\s\S]*customer[\s\S]*prospect/);
+});
+
+test('search finds a customer; the record shows profile, history and one timeline that filters by kind', async () => {
+  await page.fill('input[type=search]', 'diaz');
+  await page.waitForFunction(() => document.querySelectorAll('table.list tbody tr').length === 1);
+  await page.click('text=Rosa Diaz');
+  await page.locator('h1', { hasText: 'Rosa Diaz' }).waitFor();
+  const tiles = await page.locator('.tiles').innerText();
+  assert.match(tiles, /2\s*orders/);
+  assert.match(tiles, /50\.50\s*spent/);
+  assert.match(await page.locator('.record').innerText(), /loyalty tier[\s\S]*gold/);
+  const timeline = page.locator('.timeline ol');
+  await timeline.getByText('towel came in the wrong shade of blue').first().waitFor();
+  assert.match(await timeline.innerText(), /felt pleased/);
+  assert.ok(await page.locator('.chart svg rect').count() > 0, 'the spend chart is drawn');
+  await page.screenshot({ path: screenshotPath('customer-record'), fullPage: true });
+  await page.click('.chips >> text=Orders');
+  await page.waitForFunction(() => document.querySelectorAll('.timeline li.entry').length === 2);
+  assert.deepEqual(await page.locator('.timeline li.entry .title').allInnerTexts(), ['Order O-2: 12.50', 'Order O-1: 38.00']);
+});
+
+test('an uploaded CSV imports in the background with progress and its counts', async () => {
+  const file = path.join(work, 'orders.csv');
+  fs.writeFileSync(file, 'customer,order,at,amount\nben@example.com,B-1,2025-04-01,30.00\nben@example.com,B-2,2025-05-01,not money\n');
+  await page.click('nav >> text=Imports');
+  await page.setInputFiles('input[type=file]', file);
+  await page.click('button[type=submit]');
+  const row = page.locator('table.list tbody tr', { hasText: 'orders.csv' });
+  await row.locator('.progress', { hasText: 'done' }).waitFor({ timeout: 30_000 });
+  assert.match(await row.innerText(), /orders\.csv\s+orders[\s\S]*done\s+2\s+1\s+0\s+0\s+1 \(CSV\)/);
+  await page.screenshot({ path: screenshotPath('imports'), fullPage: true });
+});
+
+test('the API page lists the documented routes', async () => {
+  await page.click('nav >> text=API');
+  await page.getByText('/api/v1/events').first().waitFor();
+  assert.match(await page.locator('.apidoc').innerText(), /\/api\/v1\/customers\/\{id\}\/timeline/);
+});

@@ -6,6 +6,7 @@ import { roles, type Role } from './auth/auth.ts';
 import { action, dataOption, withDeps } from './cli.ts';
 import { loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
+import { loadDemoIfEmpty, registerDemoCommand } from './demo/demo.command.ts';
 import { registerImportCommand } from './imports/import.command.ts';
 import { resumeJobs } from './jobs/job.service.ts';
 import { createApp } from './server.ts';
@@ -65,6 +66,7 @@ program
   }));
 
 registerImportCommand(program);
+registerDemoCommand(program);
 
 const users = program.command('users').description('Manage people who sign in');
 users
@@ -142,8 +144,5 @@ keys
       if (!done) process.exitCode = 2;
     });
   }));
-
-// Loads the demo data set on a database without customers (npm start); wired by the demo module.
-async function loadDemoIfEmpty(_deps: import('./deps.ts').Deps): Promise<void> {}
 
 await program.parseAsync(process.argv);

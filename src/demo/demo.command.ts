@@ -1,0 +1,53 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { action, dataOption, withDeps } from '../cli.ts';
+import { queryRows, sql } from '../db/connection.ts';
+import type { Deps } from '../deps.ts';
+import { terminalProgress } from '../shared/progress.ts';
+import { loadDemo } from './generate.ts';
+
+export const demoDefaults = { customers: 2000, seed: 1 } as const;
+
+const positiveInt = (max: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`a whole number from 1 to ${max.toLocaleString('en')}`);
+  return n;
+};
+const parseDay = (value: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new InvalidArgumentError('a date like 2026-11-22');
+  return new Date(`${value}T23:59:59Z`);
+};
+const today = () => new Date(`${new Date().toISOString().slice(0, 10)}T23:59:59Z`);
+
+async function runDemo(deps: Deps, options: { customers: number; seed: number; end: Date }) {
+  const progress = terminalProgress('demo', 'customers');
+  try {
+    const started = performance.now();
+    const loaded = await loadDemo(deps, { ...options, onProgress: progress.report });
+    progress.stop();
+    process.stdout.write(`Loaded the demo store: ${loaded.customers.toLocaleString('en')} customers, ${loaded.events.toLocaleString('en')} events ` +
+      `in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${options.seed}, ending ${options.end.toISOString().slice(0, 10)})\n`);
+  } finally {
+    progress.stop();
+  }
+}
+
+/** `npm start`: the demo store goes into a database that has no customers yet, and never into one that has. */
+export async function loadDemoIfEmpty(deps: Deps): Promise<void> {
+  const [{ n }] = await queryRows<{ n: number }>(deps.db, sql`select count(*)::int as n from (select 1 from customers limit 1) c`);
+  if (n > 0) return;
+  await runDemo(deps, { ...demoDefaults, end: today() });
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('Generate and load the demo store: two years of a homeware shop with cause and effect built in (docs/demo-data.md)')
+    .option('--customers <n>', 'how many customers', positiveInt(100_000), demoDefaults.customers)
+    .option('--seed <n>', 'random seed; the same seed and end give the same store', positiveInt(2 ** 31), demoDefaults.seed)
+    .option('--end <date>', 'last day of the two years (default today)', parseDay)
+    .addOption(dataOption())
+    .addHelpText('after', '\nLoading twice with the same seed and end changes nothing: every event has a stable id.')
+    .action(action(async (options: { customers: number; seed: number; end?: Date; data?: string }) => {
+      await withDeps('demo', options, (deps) => runDemo(deps, { customers: options.customers, seed: options.seed, end: options.end ?? today() }));
+    }));
+}

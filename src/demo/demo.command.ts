@@ -16,7 +16,8 @@ const parseDay = (value: string) => {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new InvalidArgumentError('a date like 2026-11-22');
   return new Date(`${value}T23:59:59Z`);
 };
-const today = () => new Date(`${new Date().toISOString().slice(0, 10)}T23:59:59Z`);
+// Yesterday's last second (UTC): nothing in the future, and the same store all day.
+const yesterday = () => new Date(Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`) - 1000);
 
 async function runDemo(deps: Deps, options: { customers: number; seed: number; end: Date }) {
   const progress = terminalProgress('demo', 'customers');
@@ -35,7 +36,7 @@ async function runDemo(deps: Deps, options: { customers: number; seed: number; e
 export async function loadDemoIfEmpty(deps: Deps): Promise<void> {
   const [{ n }] = await queryRows<{ n: number }>(deps.db, sql`select count(*)::int as n from (select 1 from customers limit 1) c`);
   if (n > 0) return;
-  await runDemo(deps, { ...demoDefaults, end: today() });
+  await runDemo(deps, { ...demoDefaults, end: yesterday() });
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -44,10 +45,10 @@ export function registerDemoCommand(program: Command): void {
     .description('Generate and load the demo store: two years of a homeware shop with cause and effect built in (docs/demo-data.md)')
     .option('--customers <n>', 'how many customers', positiveInt(100_000), demoDefaults.customers)
     .option('--seed <n>', 'random seed; the same seed and end give the same store', positiveInt(2 ** 31), demoDefaults.seed)
-    .option('--end <date>', 'last day of the two years (default today)', parseDay)
+    .option('--end <date>', 'last day of the two years (default yesterday)', parseDay)
     .addOption(dataOption())
     .addHelpText('after', '\nLoading twice with the same seed and end changes nothing: every event has a stable id.')
     .action(action(async (options: { customers: number; seed: number; end?: Date; data?: string }) => {
-      await withDeps('demo', options, (deps) => runDemo(deps, { customers: options.customers, seed: options.seed, end: options.end ?? today() }));
+      await withDeps('demo', options, (deps) => runDemo(deps, { customers: options.customers, seed: options.seed, end: options.end ?? yesterday() }));
     }));
 }

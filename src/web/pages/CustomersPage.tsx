@@ -8,6 +8,7 @@ interface Page { customers: CustomerListItem[]; total: number; totalCapped: bool
 type Sort = 'name' | 'created' | 'last_order' | 'purchase_days';
 
 const pageSize = 50;
+const stageOrder = ['prospect', 'trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back', 'suppressed'];
 
 /** Filters live in the address bar, so a filtered list can be bookmarked and shared. */
 function readFilters() {
@@ -53,7 +54,7 @@ export function CustomersPage() {
         {facets && (
           <BarChart
             title={`${total.toLocaleString()} customers by stage`}
-            bars={facets.stages.map((s) => ({
+            bars={[...facets.stages].sort((a, b) => stageOrder.indexOf(a.stage) - stageOrder.indexOf(b.stage)).map((s) => ({
               label: words(s.stage), value: s.customers, color: stageColors[s.stage], active: filters.stage === s.stage,
               onClick: () => set({ stage: filters.stage === s.stage ? '' : s.stage }),
             }))}

@@ -1,0 +1,269 @@
+// The repeat-buying models: BG/NBD (Fader, Hardie & Lee 2005), Pareto/NBD (Schmittlein et al.
+// 1987, as in FHL 2005) and the Gamma-Gamma spend model (Fader & Hardie 2013). Every formula is in
+// log space; the fits work on grouped sufficient statistics, so their cost does not grow with the
+// number of orders (or of customers with the same history).
+import { lbeta, lgamma, log2F1, logAddExp, logSubExp } from './special.ts';
+import { minimiseFromStarts } from './optimize.ts';
+
+/** Customers sharing one history: x repeat purchases, the last at tx, observed for T (model time units). */
+export interface HistoryGroup { x: number; tx: number; T: number; count: number }
+
+export interface BgNbd { r: number; alpha: number; a: number; b: number }
+export interface ParetoNbd { r: number; alpha: number; s: number; beta: number }
+export interface GammaGamma { p: number; q: number; gamma: number }
+
+export interface FitOutcome<P> {
+  params: P;
+  logLikelihood: number;
+  converged: boolean;
+  /** Starting points that reached the same optimum. */
+  startsAgreeing: number;
+  starts: number;
+  regularised: boolean;
+  warnings: string[];
+}
+
+/** Below this many repeat buyers the fit is pulled towards typical values (a weak prior) and says so. */
+export const smallDataRepeaters = 100;
+const priorSd = 1.0;
+
+const penalty = (logParams: number[], logPrior: number[]) =>
+  logParams.reduce((sum, v, i) => sum + ((v - logPrior[i]) ** 2) / (2 * priorSd ** 2), 0);
+
+function summarise(groups: HistoryGroup[]) {
+  let customers = 0;
+  let repeaters = 0;
+  let purchases = 0;
+  let exposure = 0;
+  for (const g of groups) {
+    customers += g.count;
+    if (g.x > 0) repeaters += g.count;
+    purchases += g.x * g.count;
+    exposure += g.T * g.count;
+  }
+  return { customers, repeaters, purchases, exposure };
+}
+
+function fitWarnings(converged: boolean, agreeing: number, starts: number, regularised: boolean, repeaters: number, model: string): string[] {
+  const warnings: string[] = [];
+  if (!converged) warnings.push(`${model}: the optimiser did not converge; the parameters are the best found and should not be trusted`);
+  else if (agreeing < Math.min(2, starts)) warnings.push(`${model}: only ${agreeing} of ${starts} starting points reached this optimum; the likelihood may have several`);
+  if (regularised) warnings.push(`${model}: only ${repeaters} repeat buyers (under ${smallDataRepeaters}); estimates are pulled towards typical values`);
+  return warnings;
+}
+
+// ---------------------------------------------------------------------------------------------
+// BG/NBD
+
+export function bgnbdLogLikelihood({ r, alpha, a, b }: BgNbd, { x, tx, T }: Pick<HistoryGroup, 'x' | 'tx' | 'T'>): number {
+  const common = lgamma(r + x) - lgamma(r) + r * Math.log(alpha) - lbeta(a, b);
+  const stays = lbeta(a, b + x) - (r + x) * Math.log(alpha + T);
+  if (x === 0) return common + stays;
+  const dropped = lbeta(a + 1, b + x - 1) - (r + x) * Math.log(alpha + tx);
+  return common + logAddExp(stays, dropped);
+}
+
+/** Distinct values and, per item, the index of its value: logs are taken once per distinct value. */
+function distinct(values: number[]): { values: Float64Array; index: Int32Array } {
+  const unique = [...new Set(values)];
+  const at = new Map(unique.map((v, i) => [v, i]));
+  return { values: Float64Array.from(unique), index: Int32Array.from(values, (v) => at.get(v)!) };
+}
+
+/** The total log-likelihood as a function of the parameters, with the data laid out for speed. */
+export function bgnbdLikelihood(groups: HistoryGroup[]): (params: BgNbd) => number {
+  // Gamma and beta functions depend on x only, the logs on T or tx only: each is computed once per
+  // distinct value, not once per group.
+  const xs = distinct(groups.map((g) => g.x));
+  const Ts = distinct(groups.map((g) => g.T));
+  const txs = distinct(groups.map((g) => g.tx));
+  const n = groups.length;
+  const gx = Float64Array.from(groups, (g) => g.x);
+  const gc = Float64Array.from(groups, (g) => g.count);
+  const stays = new Float64Array(xs.values.length);
+  const dropped = new Float64Array(xs.values.length);
+  const logT = new Float64Array(Ts.values.length);
+  const logTx = new Float64Array(txs.values.length);
+  return ({ r, alpha, a, b }) => {
+    const base = -lgamma(r) + r * Math.log(alpha) - lbeta(a, b);
+    xs.values.forEach((x, i) => {
+      const lg = lgamma(r + x) + base;
+      stays[i] = lg + lbeta(a, b + x);
+      dropped[i] = x > 0 ? lg + lbeta(a + 1, b + x - 1) : -Infinity;
+    });
+    Ts.values.forEach((T, i) => { logT[i] = Math.log(alpha + T); });
+    txs.values.forEach((tx, i) => { logTx[i] = Math.log(alpha + tx); });
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const x = gx[i];
+      const xi = xs.index[i];
+      const s = stays[xi] - (r + x) * logT[Ts.index[i]];
+      if (x === 0) {
+        sum += gc[i] * s;
+      } else {
+        const d = dropped[xi] - (r + x) * logTx[txs.index[i]];
+        sum += gc[i] * (s > d ? s + Math.log1p(Math.exp(d - s)) : d + Math.log1p(Math.exp(s - d)));
+      }
+    }
+    return sum;
+  };
+}
+
+export const bgnbdTotalLogLikelihood = (params: BgNbd, groups: HistoryGroup[]) => bgnbdLikelihood(groups)(params);
+
+export function fitBgNbd(groups: HistoryGroup[]): FitOutcome<BgNbd> {
+  const stats = summarise(groups);
+  if (stats.repeaters === 0) throw new Error('BG/NBD needs at least one customer with a repeat purchase');
+  const meanRate = stats.purchases / stats.exposure;
+  const logPrior = [0, Math.log(1 / meanRate), 0, Math.log(3)];
+  const regularised = stats.repeaters < smallDataRepeaters;
+  const likelihood = bgnbdLikelihood(groups);
+  const objective = (v: number[]) => -likelihood({ r: Math.exp(v[0]), alpha: Math.exp(v[1]), a: Math.exp(v[2]), b: Math.exp(v[3]) })
+    + (regularised ? penalty(v, logPrior) : 0);
+  const starts = [[1, 1, 1, 3], [0.3, 0.3, 0.8, 2.5], [3, 3, 2, 6]].map(([r, scale, a, b]) => [Math.log(r), Math.log((r * scale) / meanRate), Math.log(a), Math.log(b)]);
+  const fit = minimiseFromStarts(objective, starts);
+  const [r, alpha, a, b] = fit.x.map(Math.exp);
+  const params = { r, alpha, a, b };
+  return {
+    params, logLikelihood: likelihood(params), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts,
+    regularised, warnings: fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'BG/NBD'),
+  };
+}
+
+/** Probability the customer is still active; 1 for a customer without repeat purchases (the model's assumption). */
+export function bgnbdPAlive({ r, alpha, a, b }: BgNbd, x: number, tx: number, T: number): number {
+  if (x === 0) return 1;
+  const logOdds = Math.log(a) - Math.log(b + x - 1) + (r + x) * (Math.log(alpha + T) - Math.log(alpha + tx));
+  return logOdds > 0 ? Math.exp(-logOdds) / (1 + Math.exp(-logOdds)) : 1 / (1 + Math.exp(logOdds));
+}
+
+/** Expected purchases in (T, T + t] given the history. */
+export function bgnbdConditionalExpected(params: BgNbd, t: number, x: number, tx: number, T: number): number {
+  const { r, alpha, a, b } = params;
+  if (t <= 0) return 0;
+  const z = t / (alpha + T + t);
+  const logH = (r + x) * Math.log((alpha + T) / (alpha + T + t)) + log2F1(r + x, b + x, a + b + x - 1, z);
+  const bracket = -Math.expm1(logH);
+  return ((a + b + x - 1) / (a - 1)) * bracket * bgnbdPAlive(params, x, tx, T);
+}
+
+/** Expected repeat purchases of a new customer in their first t time units. */
+export function bgnbdUnconditionalExpected({ r, alpha, a, b }: BgNbd, t: number): number {
+  if (t <= 0) return 0;
+  const logH = r * Math.log(alpha / (alpha + t)) + log2F1(r, b, a + b - 1, t / (alpha + t));
+  return ((a + b - 1) / (a - 1)) * -Math.expm1(logH);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pareto/NBD
+
+/** ln A0 of the Pareto/NBD likelihood: the integral over the dropout time between tx and T. */
+function paretoLogA0({ r, alpha, s, beta }: ParetoNbd, x: number, tx: number, T: number): number {
+  if (tx >= T) return -Infinity;
+  const rsx = r + s + x;
+  const logF = alpha >= beta
+    ? (t: number) => log2F1(rsx, s + 1, rsx + 1, (alpha - beta) / (alpha + t)) - rsx * Math.log(alpha + t)
+    : (t: number) => log2F1(rsx, r + x, rsx + 1, (beta - alpha) / (beta + t)) - rsx * Math.log(beta + t);
+  const fx = logF(tx);
+  const fT = logF(T);
+  return fx > fT ? logSubExp(fx, fT) : -Infinity;
+}
+
+export function paretoLogLikelihood(params: ParetoNbd, { x, tx, T }: Pick<HistoryGroup, 'x' | 'tx' | 'T'>): number {
+  const { r, alpha, s, beta } = params;
+  const common = lgamma(r + x) - lgamma(r) + r * Math.log(alpha) + s * Math.log(beta);
+  const alive = -(r + x) * Math.log(alpha + T) - s * Math.log(beta + T);
+  const gone = Math.log(s / (r + s + x)) + paretoLogA0(params, x, tx, T);
+  return common + logAddExp(alive, gone);
+}
+
+export function paretoTotalLogLikelihood(params: ParetoNbd, groups: HistoryGroup[]): number {
+  let sum = 0;
+  for (const g of groups) sum += g.count * paretoLogLikelihood(params, g);
+  return sum;
+}
+
+export function fitParetoNbd(groups: HistoryGroup[]): FitOutcome<ParetoNbd> {
+  const stats = summarise(groups);
+  if (stats.repeaters === 0) throw new Error('Pareto/NBD needs at least one customer with a repeat purchase');
+  const meanRate = stats.purchases / stats.exposure;
+  const logPrior = [0, Math.log(1 / meanRate), 0, Math.log(1 / meanRate)];
+  const regularised = stats.repeaters < smallDataRepeaters;
+  const objective = (v: number[]) => {
+    const [r, alpha, s, beta] = v.map(Math.exp);
+    return -paretoTotalLogLikelihood({ r, alpha, s, beta }, groups) + (regularised ? penalty(v, logPrior) : 0);
+  };
+  const starts = [[0.5, 1, 0.5, 1], [1, 0.5, 1, 2], [0.3, 2, 0.3, 0.5]].map(([r, scaleA, s, scaleB]) =>
+    [Math.log(r), Math.log((r * scaleA) / meanRate), Math.log(s), Math.log((s * scaleB) / meanRate)]);
+  const fit = minimiseFromStarts(objective, starts);
+  const [r, alpha, s, beta] = fit.x.map(Math.exp);
+  const params = { r, alpha, s, beta };
+  return {
+    params, logLikelihood: paretoTotalLogLikelihood(params, groups), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts,
+    regularised, warnings: fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'Pareto/NBD'),
+  };
+}
+
+export function paretoPAlive(params: ParetoNbd, x: number, tx: number, T: number): number {
+  const { r, alpha, s, beta } = params;
+  const logOdds = Math.log(s / (r + s + x)) + (r + x) * Math.log(alpha + T) + s * Math.log(beta + T) + paretoLogA0(params, x, tx, T);
+  if (logOdds === -Infinity) return 1;
+  return logOdds > 0 ? Math.exp(-logOdds) / (1 + Math.exp(-logOdds)) : 1 / (1 + Math.exp(logOdds));
+}
+
+/** (β+T)/(s−1) · [1 − ((β+T)/(β+T+t))^(s−1)], with its limit at s = 1. */
+function paretoHorizon(s: number, base: number, t: number): number {
+  const logRatio = Math.log(base / (base + t));
+  return Math.abs(s - 1) < 1e-9 ? -base * logRatio : (base * -Math.expm1((s - 1) * logRatio)) / (s - 1);
+}
+
+export function paretoConditionalExpected(params: ParetoNbd, t: number, x: number, tx: number, T: number): number {
+  const { r, alpha, s, beta } = params;
+  if (t <= 0) return 0;
+  return ((r + x) / (alpha + T)) * paretoHorizon(s, beta + T, t) * paretoPAlive(params, x, tx, T);
+}
+
+export function paretoUnconditionalExpected({ r, alpha, s, beta }: ParetoNbd, t: number): number {
+  return (r / alpha) * paretoHorizon(s, beta, t);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gamma-Gamma
+
+/** Repeat buyers' spend: x repeat purchases with mean spend zbar (> 0). */
+export interface SpendHistory { x: number; zbar: number }
+
+export function gammaGammaTotalLogLikelihood({ p, q, gamma }: GammaGamma, spends: SpendHistory[]): number {
+  let sum = 0;
+  const byX = new Map<number, number>();
+  for (const { x, zbar } of spends) {
+    byX.set(x, (byX.get(x) ?? 0) + 1);
+    sum += (p * x - 1) * Math.log(zbar) - (p * x + q) * Math.log(gamma + x * zbar);
+  }
+  for (const [x, n] of byX) sum += n * (lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * Math.log(gamma) + p * x * Math.log(x));
+  return sum;
+}
+
+export function fitGammaGamma(spends: SpendHistory[]): FitOutcome<GammaGamma> {
+  if (spends.length === 0) throw new Error('Gamma-Gamma needs at least one repeat buyer with positive spend');
+  const meanSpend = spends.reduce((sum, h) => sum + h.zbar, 0) / spends.length;
+  const regularised = spends.length < smallDataRepeaters;
+  // A typical shape: p = 2, q = 3, gamma giving the observed mean spend.
+  const logPrior = [Math.log(2), Math.log(3), Math.log(meanSpend)];
+  const objective = (v: number[]) => {
+    const [p, q, gamma] = v.map(Math.exp);
+    return -gammaGammaTotalLogLikelihood({ p, q, gamma }, spends) + (regularised ? penalty(v, logPrior) : 0);
+  };
+  const starts = [[1, 1, 1], [2, 3, 1], [5, 5, 0.5]].map(([p, q, share]) => [Math.log(p), Math.log(q), Math.log(share * meanSpend)]);
+  const fit = minimiseFromStarts(objective, starts);
+  const [p, q, gamma] = fit.x.map(Math.exp);
+  const params = { p, q, gamma };
+  const warnings = fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, spends.length, 'Gamma-Gamma');
+  if (q <= 1) warnings.push('Gamma-Gamma: q <= 1, so the mean spend is not finite; expected order values fall back to observed means');
+  return { params, logLikelihood: gammaGammaTotalLogLikelihood(params, spends), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts, regularised, warnings };
+}
+
+/** Expected spend per order given x repeat purchases of mean zbar; the population mean for x = 0. */
+export function gammaGammaExpectedSpend({ p, q, gamma }: GammaGamma, x: number, zbar: number): number {
+  return (p * (gamma + x * zbar)) / (p * x + q - 1);
+}

@@ -1,0 +1,69 @@
+// Nelder-Mead minimisation (on log-parameters, so every model parameter stays positive), run from
+// several starting points; a fit is trusted only when it converged and the starts agree.
+
+export interface Minimum { x: number[]; value: number; iterations: number; converged: boolean }
+
+export function nelderMead(f: (x: number[]) => number, start: number[], options: { maxIterations?: number; tolerance?: number; xTolerance?: number; step?: number } = {}): Minimum {
+  const n = start.length;
+  const maxIterations = options.maxIterations ?? 4000;
+  const tolerance = options.tolerance ?? 1e-11;
+  const step = options.step ?? 0.5;
+  const xTolerance = options.xTolerance ?? 1e-7;
+  const safe = (x: number[]) => { const v = f(x); return Number.isFinite(v) ? v : Infinity; };
+  let simplex = [start, ...start.map((_, i) => start.map((v, j) => (i === j ? v + step : v)))].map((x) => ({ x, value: safe(x) }));
+  let iterations = 0;
+  for (; iterations < maxIterations; iterations++) {
+    simplex.sort((p, q) => p.value - q.value);
+    const best = simplex[0];
+    const worst = simplex[n];
+    if (Math.abs(worst.value - best.value) <= tolerance * (Math.abs(best.value) + tolerance)
+      && simplex.every((p) => p.x.every((v, i) => Math.abs(v - best.x[i]) < xTolerance))) {
+      return { x: best.x, value: best.value, iterations, converged: true };
+    }
+    const centroid = best.x.map((_, i) => simplex.slice(0, n).reduce((sum, p) => sum + p.x[i], 0) / n);
+    const along = (t: number) => centroid.map((c, i) => c + t * (worst.x[i] - c));
+    const reflected = along(-1);
+    const reflectedValue = safe(reflected);
+    if (reflectedValue < best.value) {
+      const expanded = along(-2);
+      const expandedValue = safe(expanded);
+      simplex[n] = expandedValue < reflectedValue ? { x: expanded, value: expandedValue } : { x: reflected, value: reflectedValue };
+    } else if (reflectedValue < simplex[n - 1].value) {
+      simplex[n] = { x: reflected, value: reflectedValue };
+    } else {
+      const contracted = reflectedValue < worst.value ? along(-0.5) : along(0.5);
+      const contractedValue = safe(contracted);
+      if (contractedValue < Math.min(reflectedValue, worst.value)) {
+        simplex[n] = { x: contracted, value: contractedValue };
+      } else {
+        simplex = simplex.map((p, i) => (i === 0 ? p : { x: p.x.map((v, j) => best.x[j] + 0.5 * (v - best.x[j])), value: 0 }))
+          .map((p, i) => (i === 0 ? p : { x: p.x, value: safe(p.x) }));
+      }
+    }
+  }
+  simplex.sort((p, q) => p.value - q.value);
+  return { x: simplex[0].x, value: simplex[0].value, iterations, converged: false };
+}
+
+export interface Fit { x: number[]; value: number; converged: boolean; starts: number; agreeing: number; iterations: number }
+
+/**
+ * Minimises from each start, then restarts from the best point until it stops improving (Nelder-Mead
+ * can stall on flat ridges). `agreeing` counts the starts that reached the best value.
+ */
+export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][]): Fit {
+  // The first start is followed to full precision; the others only far enough to show whether they
+  // reach the same optimum.
+  const results = starts.map((start, i) => nelderMead(f, start, i === 0 ? {} : { tolerance: 1e-8, xTolerance: 1e-4 }));
+  let best = results.reduce((p, q) => (q.value < p.value ? q : p));
+  let iterations = results.reduce((sum, r) => sum + r.iterations, 0);
+  for (let round = 0; round < 5; round++) {
+    const again = nelderMead(f, best.x, { step: 0.02 });
+    iterations += again.iterations;
+    const improved = again.value < best.value - 1e-9 * Math.abs(best.value);
+    best = again.value <= best.value ? again : best;
+    if (!improved) break;
+  }
+  const agreeing = results.filter((r) => Number.isFinite(r.value) && Math.abs(r.value - best.value) <= 1e-6 * Math.max(1, Math.abs(best.value))).length;
+  return { x: best.x, value: best.value, converged: best.converged && Number.isFinite(best.value), starts: starts.length, agreeing, iterations };
+}

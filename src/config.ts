@@ -11,6 +11,20 @@ export interface Config {
   readonly logLevel: string;
   readonly publicUrl: string | undefined;
   readonly secureCookies: boolean;
+  readonly analytics: AnalyticsConfig;
+}
+
+/** Thresholds of the predictive stages and of the value model (docs/analytics.md). */
+export interface AnalyticsConfig {
+  /** at_risk below this probability of being active. */
+  readonly atRiskBelow: number;
+  /** lapsed (predicted gone) below this probability. */
+  readonly lapsedBelow: number;
+  /** best: this top share of active customers by predicted value. */
+  readonly bestTopShare: number;
+  /** Yearly discount rate of predicted value. */
+  readonly discountRate: number;
+  readonly activityModel: 'bgnbd' | 'pareto';
 }
 
 export interface ConfigOverrides {
@@ -38,6 +52,20 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   if (!validTimeZone(timeZone)) fail(`KEPT_TIME_ZONE "${timeZone}" is not an IANA time zone`);
   const defaultCountry = (env.KEPT_DEFAULT_COUNTRY ?? 'US').toUpperCase();
   if (!/^[A-Z]{2}$/.test(defaultCountry)) fail(`KEPT_DEFAULT_COUNTRY must be a two-letter country code`);
+  const share = (name: string, fallback: number) => {
+    const value = Number(env[name] ?? fallback);
+    if (!(value > 0 && value < 1)) fail(`${name} must be a number between 0 and 1, got ${env[name]}`);
+    return value;
+  };
+  const analytics = {
+    atRiskBelow: share('KEPT_AT_RISK_BELOW', 0.5),
+    lapsedBelow: share('KEPT_LAPSED_BELOW', 0.2),
+    bestTopShare: share('KEPT_BEST_TOP_SHARE', 0.1),
+    discountRate: share('KEPT_DISCOUNT_RATE', 0.1),
+    activityModel: (env.KEPT_ACTIVITY_MODEL ?? 'bgnbd') as 'bgnbd' | 'pareto',
+  };
+  if (!['bgnbd', 'pareto'].includes(analytics.activityModel)) fail('KEPT_ACTIVITY_MODEL must be bgnbd or pareto');
+  if (analytics.lapsedBelow >= analytics.atRiskBelow) fail('KEPT_LAPSED_BELOW must be below KEPT_AT_RISK_BELOW');
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) fail('DATABASE_URL must start with postgres://');
   return Object.freeze({
@@ -50,5 +78,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     logLevel: env.KEPT_LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     publicUrl: env.KEPT_PUBLIC_URL,
     secureCookies: env.KEPT_SECURE_COOKIES === 'true',
+    analytics: Object.freeze(analytics),
   });
 }

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createApiKey, createUser, ensureInitialAdmin, resetPassword } from './auth/auth.service.ts';
 import { listApiKeys, listUsers, revokeApiKey } from './auth/auth.repository.ts';
 import { roles, type Role } from './auth/auth.ts';
+import { registerAnalyticsCommands } from './analytics/analytics.command.ts';
 import { action, dataOption, withDeps } from './cli.ts';
 import { loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
@@ -67,6 +68,7 @@ program
 
 registerImportCommand(program);
 registerDemoCommand(program);
+registerAnalyticsCommands(program);
 
 const users = program.command('users').description('Manage people who sign in');
 users
@@ -144,5 +146,11 @@ keys
       if (!done) process.exitCode = 2;
     });
   }));
+
+// A reader that stops early (`kept export scores | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 await program.parseAsync(process.argv);

@@ -123,3 +123,12 @@ test('small data: under 100 repeat buyers the fit warns and stays sensible inste
   assert.ok(Object.values(gg.params).every((v) => Number.isFinite(v) && v > 0));
   assert.throws(() => fitBgNbd(grouped(weeks.filter((c) => c.x === 0))), /at least one customer with a repeat purchase/);
 });
+
+test('customers who all buy at the same rate (no heterogeneity): the fit stops at a bound and says so, quickly', () => {
+  const groups = Array.from({ length: 120 }, (_, c) => ({ x: c < 30 ? 7 : 18, tx: (c < 30 ? 7 : 18) * 20, T: 370 - (c % 5), count: 1 }));
+  const fit = fitBgNbd(groups);
+  assert.equal(fit.converged, true);
+  assert.match(fit.warnings.join(' '), /r reached the edge of the plausible range/);
+  const p = bgnbdPAlive(fit.params, 7, 140, 370);
+  assert.ok(p >= 0 && p < 0.5, `stopped 230 days ago after ordering every 20 days: P(alive) ${p}`);
+});

@@ -27,6 +27,18 @@ export interface FitOutcome<P> {
 export const smallDataRepeaters = 100;
 const priorSd = 1.0;
 
+/**
+ * Log-parameters are kept within this distance of a data-scaled centre. Beyond it a model has
+ * degenerated (e.g. r and alpha growing without bound when every customer buys at the same rate,
+ * as with subscriptions); the fit stops at the bound and says so.
+ */
+const logBound = 9;
+const outOfBounds = (logParams: number[], centre: number[]) => logParams.some((v, i) => Math.abs(v - centre[i]) > logBound);
+function boundWarnings(model: string, names: string[], logParams: number[], centre: number[]): string[] {
+  const hit = names.filter((_, i) => Math.abs(logParams[i] - centre[i]) > logBound - 0.01);
+  return hit.length ? [`${model}: ${hit.join(', ')} reached the edge of the plausible range: the data show little of the heterogeneity the model assumes (customers buy at very similar rates); scores are usable, parameters are not meaningful`] : [];
+}
+
 const penalty = (logParams: number[], logPrior: number[]) =>
   logParams.reduce((sum, v, i) => sum + ((v - logPrior[i]) ** 2) / (2 * priorSd ** 2), 0);
 
@@ -118,15 +130,15 @@ export function fitBgNbd(groups: HistoryGroup[]): FitOutcome<BgNbd> {
   const logPrior = [0, Math.log(1 / meanRate), 0, Math.log(3)];
   const regularised = stats.repeaters < smallDataRepeaters;
   const likelihood = bgnbdLikelihood(groups);
-  const objective = (v: number[]) => -likelihood({ r: Math.exp(v[0]), alpha: Math.exp(v[1]), a: Math.exp(v[2]), b: Math.exp(v[3]) })
-    + (regularised ? penalty(v, logPrior) : 0);
+  const objective = (v: number[]) => (outOfBounds(v, logPrior) ? Infinity
+    : -likelihood({ r: Math.exp(v[0]), alpha: Math.exp(v[1]), a: Math.exp(v[2]), b: Math.exp(v[3]) }) + (regularised ? penalty(v, logPrior) : 0));
   const starts = [[1, 1, 1, 3], [0.3, 0.3, 0.8, 2.5], [3, 3, 2, 6]].map(([r, scale, a, b]) => [Math.log(r), Math.log((r * scale) / meanRate), Math.log(a), Math.log(b)]);
   const fit = minimiseFromStarts(objective, starts);
   const [r, alpha, a, b] = fit.x.map(Math.exp);
   const params = { r, alpha, a, b };
   return {
     params, logLikelihood: likelihood(params), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts,
-    regularised, warnings: fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'BG/NBD'),
+    regularised, warnings: [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'BG/NBD'), ...boundWarnings('BG/NBD', ['r', 'alpha', 'a', 'b'], fit.x, logPrior)],
   };
 }
 
@@ -190,6 +202,7 @@ export function fitParetoNbd(groups: HistoryGroup[]): FitOutcome<ParetoNbd> {
   const logPrior = [0, Math.log(1 / meanRate), 0, Math.log(1 / meanRate)];
   const regularised = stats.repeaters < smallDataRepeaters;
   const objective = (v: number[]) => {
+    if (outOfBounds(v, logPrior)) return Infinity;
     const [r, alpha, s, beta] = v.map(Math.exp);
     return -paretoTotalLogLikelihood({ r, alpha, s, beta }, groups) + (regularised ? penalty(v, logPrior) : 0);
   };
@@ -200,7 +213,7 @@ export function fitParetoNbd(groups: HistoryGroup[]): FitOutcome<ParetoNbd> {
   const params = { r, alpha, s, beta };
   return {
     params, logLikelihood: paretoTotalLogLikelihood(params, groups), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts,
-    regularised, warnings: fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'Pareto/NBD'),
+    regularised, warnings: [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'Pareto/NBD'), ...boundWarnings('Pareto/NBD', ['r', 'alpha', 's', 'beta'], fit.x, logPrior)],
   };
 }
 
@@ -251,6 +264,7 @@ export function fitGammaGamma(spends: SpendHistory[]): FitOutcome<GammaGamma> {
   // A typical shape: p = 2, q = 3, gamma giving the observed mean spend.
   const logPrior = [Math.log(2), Math.log(3), Math.log(meanSpend)];
   const objective = (v: number[]) => {
+    if (outOfBounds(v, logPrior)) return Infinity;
     const [p, q, gamma] = v.map(Math.exp);
     return -gammaGammaTotalLogLikelihood({ p, q, gamma }, spends) + (regularised ? penalty(v, logPrior) : 0);
   };
@@ -258,7 +272,7 @@ export function fitGammaGamma(spends: SpendHistory[]): FitOutcome<GammaGamma> {
   const fit = minimiseFromStarts(objective, starts);
   const [p, q, gamma] = fit.x.map(Math.exp);
   const params = { p, q, gamma };
-  const warnings = fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, spends.length, 'Gamma-Gamma');
+  const warnings = [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, spends.length, 'Gamma-Gamma'), ...boundWarnings('Gamma-Gamma', ['p', 'q', 'gamma'], fit.x, logPrior)];
   if (q <= 1) warnings.push('Gamma-Gamma: q <= 1, so the mean spend is not finite; expected order values fall back to observed means');
   return { params, logLikelihood: gammaGammaTotalLogLikelihood(params, spends), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts, regularised, warnings };
 }

@@ -9,7 +9,14 @@ export function nelderMead(f: (x: number[]) => number, start: number[], options:
   const tolerance = options.tolerance ?? 1e-11;
   const step = options.step ?? 0.5;
   const xTolerance = options.xTolerance ?? 1e-7;
-  const safe = (x: number[]) => { const v = f(x); return Number.isFinite(v) ? v : Infinity; };
+  const safe = (x: number[]) => {
+    try {
+      const v = f(x);
+      return Number.isFinite(v) ? v : Infinity;
+    } catch {
+      return Infinity; // e.g. a series that does not converge at this point: not a candidate
+    }
+  };
   let simplex = [start, ...start.map((_, i) => start.map((v, j) => (i === j ? v + step : v)))].map((x) => ({ x, value: safe(x) }));
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {

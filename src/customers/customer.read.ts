@@ -142,7 +142,7 @@ export async function getCustomerRecord(db: Db, id: number) {
   };
 }
 
-export const timelineKinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'address'] as const;
+export const timelineKinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address'] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 
 export interface TimelineEntry {
@@ -201,6 +201,10 @@ const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
   stage: (id) => sql`select 'stage', l.id, l.at, null::text, 'Stage: ' || coalesce(l.from_stage || ' → ', '') || l.to_stage,
       jsonb_build_object('from', l.from_stage, 'to', l.to_stage, 'cause', l.cause)
     from lifecycle_changes l where l.customer_id = ${id}`,
+  alert: (id) => sql`select 'alert', a.id, a.at, null::text,
+      'Activity dropping: probability still active ' || to_char(a.from_p_alive, 'FM0.00') || ' → ' || to_char(a.to_p_alive, 'FM0.00'),
+      jsonb_build_object('reason', a.reason, 'fromPAlive', a.from_p_alive, 'toPAlive', a.to_p_alive, 'valueAtStake', a.value_at_stake::text, 'threshold', a.threshold)
+    from activity_alerts a where a.customer_id = ${id}`,
   address: (id) => sql`select 'address', a.id, a.valid_from, null::text,
       'Address: ' || concat_ws(', ', a.line1, a.postal_code, a.city, a.country),
       jsonb_build_object('line1', a.line1, 'line2', a.line2, 'city', a.city, 'region', a.region, 'postalCode', a.postal_code,

@@ -8,3 +8,4 @@ export * from '../auth/auth.schema.ts';
 export * from '../jobs/job.schema.ts';
 export * from '../ingest/event.schema.ts';
 export * from '../imports/import.schema.ts';
+export * from '../analytics/analytics.schema.ts';

@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import { stringify } from 'csv-stringify/sync';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { action, dataOption, withDeps } from '../cli.ts';
+import { queryRows, sql, type Db } from '../db/connection.ts';
+import { AppError } from '../shared/errors.ts';
+import { terminalProgress } from '../shared/progress.ts';
+import { latestRun } from './analytics.repository.ts';
+import { analyze } from './analyze.service.ts';
+
+const parseDay = (value: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('a date like 2026-11-22');
+  return value;
+};
+
+/** The fitted parameters of the latest run in one time unit, as `kept report model --json` prints them. */
+export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
+  const run = await latestRun(db);
+  if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');
+  const models = run.models as { day?: Record<string, Record<string, number>>; week?: Record<string, Record<string, number>>; gammaGamma?: Record<string, number> | null };
+  const unit = models[timeUnit];
+  const pick = (source: Record<string, number> | undefined | null, keys: string[]) => (source ? Object.fromEntries(keys.map((k) => [k, source[k]])) : null);
+  return {
+    runId: run.id, asOf: run.as_of, timeUnit, model: run.activity_model, modelVersion: run.model_version,
+    customers: run.customers, repeatCustomers: run.repeat_customers,
+    bgnbd: pick(unit?.bgnbd, ['r', 'alpha', 'a', 'b', 'logLikelihood', 'converged']),
+    paretoNbd: pick(unit?.paretoNbd, ['r', 'alpha', 's', 'beta', 'logLikelihood', 'converged']),
+    gammaGamma: pick(models.gammaGamma, ['p', 'q', 'gamma', 'logLikelihood', 'converged']),
+    warnings: run.warnings,
+  };
+}
+
+export const scoreColumns = [
+  'customer_id', 'external_id', 'email', 'as_of', 'stage', 'p_alive', 'p_alive_change', 'churn_probability', 'expected_30', 'expected_90', 'expected_365',
+  'next_order_date', 'expected_order_value', 'predicted_value_365', 'value_at_stake', 'historic_value', 'purchase_days', 'average_days_between',
+  'recency_score', 'frequency_score', 'monetary_score', 'reasons',
+] as const;
+
+/** Every score of the latest run, one customer at a time in pages, for export. */
+export async function* latestScores(db: Db): AsyncGenerator<Record<(typeof scoreColumns)[number], unknown>> {
+  const run = await latestRun(db);
+  if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');
+  for (let after = 0; ;) {
+    const rows = await queryRows<Record<(typeof scoreColumns)[number], unknown>>(db, sql`
+      select s.customer_id, c.external_id, c.email, s.as_of::text as as_of, s.stage, s.p_alive, s.p_alive_change, s.churn_probability,
+        s.expected_30, s.expected_90, s.expected_365, s.next_order_date::text as next_order_date, s.expected_order_value, s.predicted_value_365,
+        s.value_at_stake, s.historic_value, s.frequency + 1 as purchase_days, s.average_days_between, s.recency_score, s.frequency_score,
+        s.monetary_score, array_to_string(s.reasons, '; ') as reasons
+      from scores s join customers c on c.id = s.customer_id
+      where s.run_id = ${run.id as number} and s.customer_id > ${after} order by s.customer_id limit 5000`);
+    if (rows.length === 0) return;
+    yield* rows;
+    after = rows.at(-1)!.customer_id as number;
+  }
+}
+
+/** Text that a spreadsheet would run as a formula is prefixed with a quote (OWASP CSV injection). */
+export const formulaSafe = (value: unknown) => (typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+
+export function registerAnalyticsCommands(program: Command): void {
+  program
+    .command('analyze')
+    .description('Fit the repeat-buying models on the purchase history up to the as-of date and score every customer')
+    .option('--as-of <date>', 'last day of history the models see (default: today in KEPT_TIME_ZONE)', parseDay)
+    .addOption(new Option('--model <model>', 'activity model for P(alive) and expected purchases (default KEPT_ACTIVITY_MODEL or bgnbd)').choices(['bgnbd', 'pareto']))
+    .addOption(dataOption())
+    .option('--json', 'print the outcome as JSON')
+    .addHelpText('after', `
+Fits BG/NBD and Pareto/NBD (in days and in weeks) and Gamma-Gamma, then stores per customer: probability
+still active and its change, expected purchases in 30/90/365 days, expected next order date, expected
+order value, predicted 365-day value (discounted), value at stake, RFM scores, churn probability,
+stage and reasons in words. A run as of the latest purchase in the data also moves lifecycle stages
+(best, at_risk, lapsed) and raises activity-drop alerts; an earlier --as-of is a backtest that only
+stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_SHARE (docs/analytics.md).`)
+    .action(action(async (options: { asOf?: string; model?: 'bgnbd' | 'pareto'; data?: string; json?: boolean }) => {
+      await withDeps('analyze', options, async (deps) => {
+        const progress = terminalProgress('analyze', 'steps');
+        const started = performance.now();
+        try {
+          const outcome = await analyze(deps, { asOf: options.asOf, model: options.model, onProgress: progress.report });
+          progress.stop();
+          const seconds = ((performance.now() - started) / 1000).toFixed(1);
+          if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome, seconds: Number(seconds) })}\n`);
+          else {
+            process.stdout.write(`Analysis #${outcome.runId} as of ${outcome.asOf} in ${seconds} s: ${outcome.customers} customers scored, ${outcome.repeatCustomers} with repeat purchases` +
+              (outcome.current ? `; ${outcome.stageChanges} stage changes, ${outcome.alerts} activity-drop alerts\n` : '; a backtest (data runs past the as-of date): stages left as they are\n'));
+          }
+          for (const warning of outcome.warnings) process.stderr.write(`warning: ${warning}\n`);
+        } finally {
+          progress.stop();
+        }
+      });
+    }));
+
+  const report = program.command('report').description('Reports of the latest analysis');
+  report
+    .command('model')
+    .description('Fitted model parameters and log-likelihoods of the latest analysis')
+    .addOption(new Option('--time-unit <unit>', 'time unit of the rate parameters').choices(['day', 'week']).default('week'))
+    .option('--json', 'print JSON')
+    .addOption(dataOption())
+    .action(action(async (options: { timeUnit: 'day' | 'week'; json?: boolean; data?: string }) => {
+      await withDeps('report model', options, async (deps) => {
+        const result = await modelReport(deps.db, options.timeUnit);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          return;
+        }
+        const fmt = (o: Record<string, unknown> | null) => (o ? Object.entries(o).map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(6)) : v}`).join(' ') : 'not fitted');
+        process.stdout.write(`Analysis #${result.runId} as of ${result.asOf} (${result.customers} customers, ${result.repeatCustomers} repeat), time unit ${result.timeUnit}\n` +
+          `  BG/NBD      ${fmt(result.bgnbd)}\n  Pareto/NBD  ${fmt(result.paretoNbd)}\n  Gamma-Gamma ${fmt(result.gammaGamma)}\n` +
+          (result.warnings as string[]).map((w) => `  warning: ${w}\n`).join(''));
+      });
+    }));
+
+  const exporter = program.command('export').description('Export data');
+  exporter
+    .command('scores')
+    .description('One row per customer with every score of the latest analysis')
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+    .option('--output <file>', 'write to a file instead of standard output')
+    .addOption(dataOption())
+    .action(action(async (options: { format: 'csv' | 'json'; output?: string; data?: string }) => {
+      await withDeps('export scores', options, async (deps) => {
+        const out = options.output ? fs.createWriteStream(options.output) : process.stdout;
+        const write = (text: string) => new Promise<void>((resolve) => (out.write(text) ? resolve() : out.once('drain', () => resolve())));
+        let first = true;
+        if (options.format === 'csv') await write(stringify([[...scoreColumns]]));
+        else await write('[');
+        for await (const row of latestScores(deps.db)) {
+          if (options.format === 'csv') await write(stringify([scoreColumns.map((c) => formulaSafe(row[c]))]));
+          else await write(`${first ? '\n' : ',\n'}${JSON.stringify(row)}`);
+          first = false;
+        }
+        if (options.format === 'json') await write('\n]\n');
+        if (options.output) await new Promise((resolve) => (out as fs.WriteStream).end(resolve));
+      });
+    }));
+}

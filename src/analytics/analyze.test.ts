@@ -1,0 +1,126 @@
+// kept analyze through the product: CDNOW imported, analysed as of 1997-09-30, reported; stages,
+// reasons and alerts on a store whose customers go quiet; an empty database.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { createTestDeps } from '../../test/database.ts';
+import { queryRows, sql } from '../db/connection.ts';
+import type { Deps } from '../deps.ts';
+import { runImport } from '../imports/import.service.ts';
+import { ingestEvents } from '../ingest/ingest.service.ts';
+import { latestScores, modelReport } from './analytics.command.ts';
+import { analyze } from './analyze.service.ts';
+
+const close = (actual: number, expected: number, tolerance: number, what: string) =>
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
+
+async function withDeps(run: (deps: Deps, clock: { now: Date }) => Promise<void>) {
+  const clock = { now: new Date('2026-01-01T12:00:00Z') };
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-analyze-'));
+  const deps = await createTestDeps({ dataDir: work });
+  const timed = { ...deps, clock: { now: () => clock.now } };
+  try {
+    await run(timed, clock);
+  } finally {
+    await deps.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+test('CDNOW imported and analysed as of 1997-09-30 gives the published parameters, in weeks and in days', async () => {
+  await withDeps(async (deps) => {
+    await runImport(deps, { kind: 'orders', file: 'test/fixtures/cdnow/cdnowElog.csv', map: { customer: 'masterid', at: 'date', amount: 'sales' }, dateFormat: 'yyyyMMdd', encoding: 'utf-8' });
+    const outcome = await analyze(deps, { asOf: '1997-09-30' });
+    assert.deepEqual([outcome.customers, outcome.repeatCustomers, outcome.current, outcome.warnings], [2357, 946, false, []]);
+    const week = await modelReport(deps.db, 'week');
+    close(week.bgnbd!.r, 0.2426, 0.005, 'r');
+    close(week.bgnbd!.alpha, 4.4137, 0.02, 'alpha');
+    close(week.bgnbd!.a, 0.7930, 0.01, 'a');
+    close(week.bgnbd!.b, 2.4262, 0.03, 'b');
+    close(week.bgnbd!.logLikelihood, -9582.429, 0.01, 'LL');
+    close(week.paretoNbd!.r, 0.553, 0.01, 'Pareto r');
+    close(week.paretoNbd!.logLikelihood, -9594.976, 0.01, 'Pareto LL');
+    close(week.gammaGamma!.p, 6.25, 0.02, 'p');
+    close(week.gammaGamma!.q, 3.74, 0.02, 'q');
+    close(week.gammaGamma!.gamma, 15.44, 0.05, 'gamma');
+    // Days: the same model, alpha seven times larger.
+    const day = await modelReport(deps.db, 'day');
+    close(day.bgnbd!.alpha / 7, week.bgnbd!.alpha, 0.02, 'alpha in days / 7');
+    close(day.bgnbd!.r, week.bgnbd!.r, 0.005, 'r in days');
+
+    const scores = [];
+    for await (const row of latestScores(deps.db)) scores.push(row);
+    assert.equal(scores.length, 2357);
+    // Customer 1 of the published summaries is masterid 4: x = 2, t_x = 30.43 weeks, T = 38.86.
+    const one = scores.find((s) => s.external_id === '4')!;
+    close(one.p_alive as number, 0.7266, 0.0005, 'customer 1 P(alive)');
+    close(one.expected_365 as number, 1.56, 0.02, 'customer 1 expected purchases in 365 days');
+    assert.equal(one.expected_order_value, '24.65');
+    assert.equal(one.purchase_days, 3);
+    assert.match(one.reasons as string, /usually orders every 107 days; 59 days without an order; probability still active 0\.73/);
+    const [run] = await queryRows<{ report: { frequencyBins: { frequency: string; customers: number; actual: number; bgnbd: number }[]; tracking: { week: number; actual: number }[] } }>(deps.db, sql`select report from analysis_runs`);
+    const bins = run.report.frequencyBins;
+    assert.deepEqual(bins.map((b) => b.customers), [1411, 439, 214, 100, 62, 38, 29, 64]);
+    close(bins[0].actual, 0.2367116, 1e-4, 'bin 0 actual');
+    close(bins[0].bgnbd, 0.2250893, 2e-3, 'bin 0 predicted');
+    close(bins[7].bgnbd, 6.157036, 0.02, 'bin 7+ predicted');
+    assert.deepEqual(run.report.tracking.filter((t) => [20, 25, 39, 78].includes(t.week)).map((t) => t.actual), [1359, 1672, 2457, 4339]);
+  });
+});
+
+test('a current run moves customers who went quiet to at_risk or lapsed with reasons, alerts on the drop, and keeps score history', async () => {
+  await withDeps(async (deps, clock) => {
+    // 150 steady customers ordering every 20 days for a year; 30 of them stop in the middle.
+    const events: unknown[] = [];
+    for (let c = 1; c <= 150; c++) {
+      const stops = c <= 30 ? 8 : 19;
+      for (let k = 0; k < stops; k++) {
+        const at = new Date(Date.UTC(2025, 0, 1) + (k * 20 + (c % 5)) * 86_400_000).toISOString();
+        events.push({ id: `o${c}-${k}`, type: 'order', customer: { externalId: `C${c}` }, orderId: `O${c}-${k}`, at, lines: [{ amount: String(20 + (c % 7)) }] });
+      }
+    }
+    for (let i = 0; i < events.length; i += 2000) assert.equal((await ingestEvents(deps, events.slice(i, i + 2000), { source: 'test' })).rejected, 0);
+    clock.now = new Date('2026-01-10T12:00:00Z');
+    const first = await analyze(deps);
+    assert.equal(first.current, true);
+    assert.ok(first.stageChanges > 0);
+    const stageOf = async (id: string) => (await queryRows<{ stage: string }>(deps.db, sql`select stage from customers where external_id = ${id}`))[0].stage;
+    assert.ok(['at_risk', 'lapsed'].includes(await stageOf('C1')), `C1 went quiet after 8 orders: ${await stageOf('C1')}`);
+    assert.ok(['customer', 'best'].includes(await stageOf('C100')), `C100 kept buying: ${await stageOf('C100')}`);
+    const [{ best }] = await queryRows<{ best: number }>(deps.db, sql`select count(*)::int as best from customers where stage = 'best'`);
+    assert.ok(best >= 1 && best <= 15, `best: ${best}`);
+    const [change] = await queryRows<{ cause: string }>(deps.db, sql`
+      select l.cause from lifecycle_changes l join customers c on c.id = l.customer_id where c.external_id = 'C1' and l.to_stage in ('at_risk', 'lapsed')`);
+    assert.match(change.cause, /usually orders every 20 days; \d+ days without an order; probability still active 0\.\d\d/);
+
+    // Two months later without orders, steady customers' chances fall: alerts name the drop.
+    clock.now = new Date('2026-03-15T12:00:00Z');
+    const second = await analyze(deps);
+    assert.ok(second.alerts > 0, 'some customers crossed the threshold');
+    const alerts = await queryRows<{ reason: string; from_p_alive: number; to_p_alive: number; value_at_stake: string }>(deps.db, sql`select reason, from_p_alive, to_p_alive, value_at_stake from activity_alerts`);
+    for (const a of alerts) {
+      assert.ok(a.from_p_alive >= 0.5 && a.to_p_alive < 0.5);
+      assert.match(a.reason, /probability still active fell from 0\.\d\d to 0\.\d\d/);
+      assert.ok(Number(a.value_at_stake) > 0);
+    }
+    const [{ runs }] = await queryRows<{ runs: number }>(deps.db, sql`select count(distinct run_id)::int as runs from scores where customer_id = (select id from customers where external_id = 'C100')`);
+    assert.equal(runs, 2, 'the history of scores is kept');
+  });
+});
+
+test('an empty database, and customers without any repeat purchase, are answered with a warning, not a crash', async () => {
+  await withDeps(async (deps) => {
+    const empty = await analyze(deps, { asOf: '2026-01-01' });
+    assert.deepEqual([empty.customers, empty.warnings], [0, ['No purchases on or before the as-of date: nothing to fit or score']]);
+    await ingestEvents(deps, [
+      { id: 'a', type: 'order', customer: { externalId: 'A' }, orderId: 'A1', at: '2025-12-31T10:00:00Z', lines: [{ amount: '10' }] },
+      { id: 'b', type: 'order', customer: { externalId: 'B' }, orderId: 'B1', at: '2026-01-01T10:00:00Z', lines: [{ amount: '10' }] },
+    ], { source: 'test' });
+    const single = await analyze(deps, { asOf: '2026-01-01' });
+    assert.deepEqual([single.customers, single.repeatCustomers], [2, 0]);
+    assert.match(single.warnings[0], /No customer has bought twice yet/);
+    await assert.rejects(modelReport(deps.db, 'week').then((r) => { if (!r.bgnbd) throw new Error('no model'); }), /no model/);
+  });
+});

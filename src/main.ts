@@ -4,6 +4,7 @@ import { createApiKey, createUser, ensureInitialAdmin, resetPassword } from './a
 import { listApiKeys, listUsers, revokeApiKey } from './auth/auth.repository.ts';
 import { roles, type Role } from './auth/auth.ts';
 import { registerAnalyticsCommands } from './analytics/analytics.command.ts';
+import { scheduleNightlyAnalysis, startAnalysis } from './analytics/analytics.routes.ts';
 import { action, dataOption, withDeps } from './cli.ts';
 import { loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
@@ -37,7 +38,8 @@ program
     const config = loadConfig({ dataDir: options.data, port: options.port });
     const deps = await createDeps(config, { command: 'serve', port: config.port });
     const admin = await ensureInitialAdmin(deps);
-    if (options.demo) await loadDemoIfEmpty(deps);
+    if (options.demo && await loadDemoIfEmpty(deps)) await startAnalysis(deps, {});
+    const stopSchedule = scheduleNightlyAnalysis(deps);
     const app = createApp(deps);
     const resumed = await resumeJobs(deps);
     if (resumed > 0) deps.logger.info({ jobs: resumed }, 'resumed background jobs interrupted by the last stop');
@@ -48,6 +50,7 @@ program
         `  Open:   ${url}\n  Log in: ${login}\n  API:    ${url}/api/openapi.json\n\n`);
     });
     const stop = async () => {
+      stopSchedule();
       server.close();
       await deps.close();
       process.exit(0);

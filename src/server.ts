@@ -6,6 +6,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { getCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { analyticsRoutes } from './analytics/analytics.routes.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
 import { sessionCookie } from './auth/auth.ts';
 import { authenticate } from './auth/auth.service.ts';
@@ -79,11 +80,12 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', ingestRoutes(deps));
   app.route('/api/v1', customerRoutes(deps));
   app.route('/api/v1', importRoutes(deps));
+  app.route('/api/v1', analyticsRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Kept API', version: '1', description: 'Customer retention: the customer record, ingest and import.' },
+    info: { title: 'Kept API', version: '1', description: 'Customer retention: the customer record, ingest, import and the repeat-buying analytics.' },
     security: [{ bearer: [] }],
   });
 

@@ -92,6 +92,17 @@ test('an uploaded CSV imports in the background with progress and its counts', a
   await page.screenshot({ path: screenshotPath('imports'), fullPage: true });
 });
 
+test('the analytics page runs an analysis with progress and shows its charts and warnings', async () => {
+  await page.click('nav >> text=Analytics');
+  await page.getByText('No analysis yet').waitFor();
+  await page.click('text=Run analysis now');
+  await page.locator('.warnings', { hasText: 'repeat buyers' }).waitFor({ timeout: 60_000 });
+  const text = await page.locator('.analytics').innerText();
+  assert.match(text, /Latest analysis as of \d{4}-\d{2}-\d{2} \(2 customers, 1 repeat buyers, BG\/NBD\)/);
+  assert.ok(await page.locator('.analytics svg polyline').count() >= 3, 'conversion and model-fit lines are drawn');
+  await page.screenshot({ path: screenshotPath('analytics'), fullPage: true });
+});
+
 test('the API page lists the documented routes', async () => {
   await page.click('nav >> text=API');
   await page.getByText('/api/v1/events').first().waitFor();

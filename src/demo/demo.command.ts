@@ -32,11 +32,12 @@ async function runDemo(deps: Deps, options: { customers: number; seed: number; e
   }
 }
 
-/** `npm start`: the demo store goes into a database that has no customers yet, and never into one that has. */
-export async function loadDemoIfEmpty(deps: Deps): Promise<void> {
+/** `npm start`: the demo store goes into a database that has no customers yet, and never into one that has; true when it did. */
+export async function loadDemoIfEmpty(deps: Deps): Promise<boolean> {
   const [{ n }] = await queryRows<{ n: number }>(deps.db, sql`select count(*)::int as n from (select 1 from customers limit 1) c`);
-  if (n > 0) return;
+  if (n > 0) return false;
   await runDemo(deps, { ...demoDefaults, end: yesterday() });
+  return true;
 }
 
 export function registerDemoCommand(program: Command): void {

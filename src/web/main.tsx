@@ -1,6 +1,7 @@
 import { StrictMode, useEffect, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, ApiError, type User } from './api.ts';
+import { AnalyticsPage } from './pages/AnalyticsPage.tsx';
 import { ApiPage } from './pages/ApiPage.tsx';
 import { CustomerPage } from './pages/CustomerPage.tsx';
 import { CustomersPage } from './pages/CustomersPage.tsx';
@@ -43,6 +44,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const path = usePath();
   const customer = /^\/customers\/(\d+)$/.exec(path);
   const page = customer ? <CustomerPage id={Number(customer[1])} />
+    : path === '/analytics' ? <AnalyticsPage />
     : path === '/imports' ? <ImportsPage />
     : path === '/api' ? <ApiPage />
     : <CustomersPage />;
@@ -53,6 +55,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
         <Link to="/customers" className="brand">Kept</Link>
         <nav>
           <Link to="/customers" className={section === 'customers' ? 'active' : ''}>Customers</Link>
+          <Link to="/analytics" className={section === 'analytics' ? 'active' : ''}>Analytics</Link>
           <Link to="/imports" className={section === 'imports' ? 'active' : ''}>Imports</Link>
           <Link to="/api" className={section === 'api' ? 'active' : ''}>API</Link>
         </nav>

@@ -1,12 +1,12 @@
 import { Fragment, useEffect, useMemo, useState } from 'react';
 import { api, formatDate, formatTime, words, type CustomerRecord, type TimelineEntry } from '../api.ts';
-import { ColumnChart, stageColors } from '../charts.tsx';
+import { ColumnChart, LineChart, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 
-const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'address'] as const;
+const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address'] as const;
 const kindLabels: Record<string, string> = {
   order: 'Orders', return: 'Returns', touchpoint: 'Touchpoints', ticket: 'Tickets', ticket_update: 'Ticket updates', incident: 'Incidents',
-  survey: 'Surveys', note: 'Notes', status: 'Flags', stage: 'Stage', address: 'Address',
+  survey: 'Surveys', note: 'Notes', status: 'Flags', stage: 'Stage', alert: 'Alerts', address: 'Address',
 };
 const feelings: Record<number, string> = { [-2]: 'very upset', [-1]: 'unhappy', 0: 'neutral', 1: 'pleased', 2: 'delighted' };
 const channels = ['web', 'email', 'store', 'phone', 'chat', 'mobile', 'social', 'display', 'direct_mail'];
@@ -48,10 +48,40 @@ function Detail({ entry }: { entry: TimelineEntry }) {
   return null;
 }
 
+interface Score {
+  runId: number; asOf: string; current: boolean; stage: string; pAlive: number; pAliveChange: number | null; expected30: number; expected90: number; expected365: number;
+  nextOrderDate: string | null; expectedOrderValue: string | null; predictedValue365: string | null; valueAtStake: string | null; averageDaysBetween: number | null;
+  recencyScore: number; frequencyScore: number; monetaryScore: number; reasons: string[];
+}
+
+/** The latest analysis of this customer, and their probability of being active over the analyses. */
+function Prediction({ scores }: { scores: Score[] }) {
+  const latest = scores[0];
+  return (
+    <section className="card prediction">
+      <h2>Prediction <small className="muted">as of {latest.asOf}</small></h2>
+      <div className="tiles">
+        <div className="tile"><b className="big">{Math.round(latest.pAlive * 100)} %</b><span>probability still active{latest.pAliveChange !== null ? ` (${latest.pAliveChange > 0 ? '+' : ''}${Math.round(latest.pAliveChange * 100)} points)` : ''}</span></div>
+        <div className="tile"><b>{latest.expected30.toFixed(2)} / {latest.expected90.toFixed(2)} / {latest.expected365.toFixed(2)}</b><span>expected orders in 30 / 90 / 365 days</span></div>
+        <div className="tile"><b>{latest.nextOrderDate ?? '—'}</b><span>expected next order</span></div>
+        <div className="tile"><b>{money(latest.expectedOrderValue ?? 0)}</b><span>expected order value</span></div>
+        <div className="tile"><b>{money(latest.predictedValue365 ?? 0)}</b><span>predicted value, 365 days</span></div>
+        <div className="tile"><b>{latest.recencyScore}{latest.frequencyScore}{latest.monetaryScore}</b><span>RFM</span></div>
+      </div>
+      <p><b>Why:</b> {latest.reasons.join('; ')}</p>
+      {scores.length > 1 && (
+        <LineChart title="Probability still active, by analysis" xLabel="analysis" height={140} format={(v) => `${Math.round(v * 100)} %`}
+          series={[{ name: 'P(active)', color: '#2f80ed', points: [...scores].reverse().map((s, i) => ({ x: i + 1, y: s.pAlive })) }]} />
+      )}
+    </section>
+  );
+}
+
 export function CustomerPage({ id }: { id: number }) {
   const [record, setRecord] = useState<CustomerRecord | null>(null);
+  const [scores, setScores] = useState<Score[]>([]);
   const [history, setHistory] = useState<TimelineEntry[]>([]);
-  const [entries, setEntries] = useState<TimelineEntry[]>([]);
+  const [entries, setEntries] = useState<TimelineEntry[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [shown, setShown] = useState<string[]>([]);
   const [channel, setChannel] = useState('');
@@ -60,6 +90,7 @@ export function CustomerPage({ id }: { id: number }) {
   useEffect(() => {
     setRecord(null);
     api<CustomerRecord>(`/v1/customers/${id}`).then(setRecord, (e) => setError(e.message));
+    api<{ scores: Score[] }>(`/v1/customers/${id}/scores`).then((r) => setScores(r.scores.filter((s) => s.current)), () => undefined);
     api<{ entries: TimelineEntry[] }>(`/v1/customers/${id}/timeline?kind=order,return,incident,ticket&limit=200`).then((r) => setHistory(r.entries), () => undefined);
   }, [id]);
   const query = (after: string | null) => {
@@ -74,7 +105,7 @@ export function CustomerPage({ id }: { id: number }) {
   }, [id, shown.join(','), channel]);
   const more = async () => {
     const r = await query(cursor);
-    setEntries((list) => [...list, ...r.entries]);
+    setEntries((list) => [...(list ?? []), ...r.entries]);
     setCursor(r.nextCursor);
   };
   const columns = useMemo(() => spendByMonth(history, record?.firstOrderAt ?? null), [history, record]);
@@ -100,6 +131,7 @@ export function CustomerPage({ id }: { id: number }) {
         <div className="tile"><b>{record.totals.openTickets}/{record.totals.tickets}</b><span>open tickets</span></div>
         <div className="tile"><b>{formatDate(record.lastOrderAt)}</b><span>last order</span></div>
       </div>
+      {scores.length > 0 && <Prediction scores={scores} />}
       {columns.length > 0 && <ColumnChart title="Spend per month (dots: returns, incidents, tickets)" columns={columns} format={money} />}
       <div className="columns">
         <section className="card">
@@ -146,7 +178,7 @@ export function CustomerPage({ id }: { id: number }) {
             </select>
           </div>
           <ol>
-            {entries.map((e) => (
+            {entries?.map((e) => (
               <li key={`${e.kind}${e.id}`} className={`entry k-${e.kind}`}>
                 <time dateTime={e.at}>{formatTime(e.at)}</time>
                 <span className="kind">{kindLabels[e.kind] ?? e.kind}{e.channel ? ` · ${words(e.channel)}` : ''}</span>
@@ -154,7 +186,8 @@ export function CustomerPage({ id }: { id: number }) {
                 <Detail entry={e} />
               </li>
             ))}
-            {entries.length === 0 && <li className="muted">Nothing here yet.</li>}
+            {entries === null && <li className="muted">Loading…</li>}
+            {entries?.length === 0 && <li className="muted">Nothing here yet.</li>}
           </ol>
           {cursor && <button onClick={more}>Show older</button>}
         </section>

@@ -1,0 +1,152 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { queryRows, sql } from '../db/connection.ts';
+import type { Deps } from '../deps.ts';
+import { findJob, registerJobHandler, startJob } from '../jobs/job.service.ts';
+import { AppError } from '../shared/errors.ts';
+import { createRouter } from '../shared/http.ts';
+import { latestRun } from './analytics.repository.ts';
+import { analyze } from './analyze.service.ts';
+
+registerJobHandler('analyze', async (deps, payload, _jobId, report) => {
+  const outcome = await analyze(deps, { asOf: payload.asOf as string | undefined, model: payload.model as 'bgnbd' | 'pareto' | undefined, onProgress: report });
+  return { ...outcome };
+});
+
+/** Starts an analysis job unless one is already queued or running; answers the job either way. */
+export async function startAnalysis(deps: Deps, payload: { asOf?: string; model?: string }): Promise<{ jobId: number; started: boolean }> {
+  const [running] = await queryRows<{ id: number }>(deps.db, sql`select id from jobs where kind = 'analyze' and status in ('queued', 'running') order by id limit 1`);
+  if (running) return { jobId: running.id, started: false };
+  return { jobId: await startJob(deps, 'analyze', payload), started: true };
+}
+
+const money = z.string().nullable();
+const job = z.object({ jobId: z.number(), status: z.string(), done: z.number(), total: z.number().nullable(), error: z.string().nullable(), result: z.record(z.string(), z.unknown()).nullable() }).openapi('Job');
+
+export function analyticsRoutes(deps: Deps) {
+  const app = createRouter();
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/analytics', tags: ['analytics'], summary: 'The latest analysis: parameters, warnings, charts, and customers by stage now',
+      responses: { 200: { description: 'Latest run, or run: null before the first', content: { 'application/json': { schema: z.object({
+        run: z.record(z.string(), z.unknown()).nullable(), stages: z.array(z.object({ stage: z.string(), customers: z.number() })),
+      }) } } } },
+    }),
+    async (c) => {
+      const [run, stages] = await Promise.all([
+        latestRun(deps.db),
+        queryRows<{ stage: string; customers: number }>(deps.db, sql`select stage, count(*)::int as customers from customers group by 1 order by 1`),
+      ]);
+      return c.json({ run: run ?? null, stages }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post', path: '/analytics/runs', tags: ['analytics'], summary: 'Run the analysis now as a background job (one at a time)',
+      request: { body: { content: { 'application/json': { schema: z.object({
+        asOf: z.iso.date().optional().openapi({ description: 'Last day of history the models see; default today' }),
+        model: z.enum(['bgnbd', 'pareto']).optional(),
+      }) } }, required: false } },
+      responses: { 202: { description: 'The job (an already running one if there is)', content: { 'application/json': { schema: z.object({ jobId: z.number(), started: z.boolean() }) } } } },
+    }),
+    async (c) => {
+      const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
+      return c.json(await startAnalysis(deps, body ?? {}), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/jobs/{id}', tags: ['jobs'], summary: 'A background job: status, progress, result',
+      request: { params: z.object({ id: z.coerce.number().int().positive() }) },
+      responses: { 200: { description: 'The job', content: { 'application/json': { schema: job } } } },
+    }),
+    async (c) => {
+      const row = await findJob(deps, c.req.valid('param').id);
+      if (!row) throw new AppError('not_found', 'No such job');
+      return c.json({ jobId: row.id, status: row.status, done: row.done, total: row.total, error: row.error, result: row.result }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/analytics/at-risk', tags: ['analytics'], summary: 'Customers at risk in the latest current analysis, by value at stake',
+      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).max(100_000).default(0) }) },
+      responses: { 200: { description: 'Highest value at stake first', content: { 'application/json': { schema: z.object({ customers: z.array(z.object({
+        id: z.number(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(), pAlive: z.number(), pAliveChange: z.number().nullable(),
+        valueAtStake: money, predictedValue365: money, nextOrderDate: z.string().nullable(), reasons: z.array(z.string()),
+      })) }) } } } },
+    }),
+    async (c) => {
+      const { limit, offset } = c.req.valid('query');
+      const rows = await queryRows<{ id: number; name: string | null; email: string | null; stage: string; pAlive: number; pAliveChange: number | null;
+        valueAtStake: string | null; predictedValue365: string | null; nextOrderDate: string | null; reasons: string[] }>(deps.db, sql`
+        select c.id, c.name, c.email, s.stage, s.p_alive as "pAlive", s.p_alive_change as "pAliveChange", s.value_at_stake::text as "valueAtStake",
+          s.predicted_value_365::text as "predictedValue365", s.next_order_date::text as "nextOrderDate", s.reasons
+        from scores s join customers c on c.id = s.customer_id and c.stage = 'at_risk'
+        where s.run_id = (select id from analysis_runs where status = 'done' and current order by id desc limit 1) and s.stage = 'at_risk'
+        order by s.value_at_stake desc nulls last, c.id limit ${limit} offset ${offset}`);
+      return c.json({ customers: rows }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/alerts', tags: ['analytics'],
+      summary: 'Activity-drop alerts: customers whose probability of being active crossed the threshold',
+      description: 'Newest first. To follow alerts as they come (segments, journeys, a worklist, your own system), pass `after` with the highest id you have seen: the answer then lists newer alerts, oldest first.',
+      request: { query: z.object({ after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) },
+      responses: { 200: { description: 'Alerts', content: { 'application/json': { schema: z.object({ alerts: z.array(z.object({
+        id: z.number(), customerId: z.number(), name: z.string().nullable(), at: z.string(), fromPAlive: z.number(), toPAlive: z.number(), valueAtStake: money, reason: z.string(),
+      })) }) } } } },
+    }),
+    async (c) => {
+      const { after, limit } = c.req.valid('query');
+      const rows = await queryRows<{ id: number; customer_id: number; name: string | null; at: string; from_p_alive: number; to_p_alive: number; value_at_stake: string | null; reason: string }>(deps.db, sql`
+        select a.id, a.customer_id, c.name, a.at, a.from_p_alive, a.to_p_alive, a.value_at_stake::text as value_at_stake, a.reason
+        from activity_alerts a join customers c on c.id = a.customer_id
+        where ${after === undefined ? sql`true` : sql`a.id > ${after}`}
+        order by a.id ${after === undefined ? sql`desc` : sql`asc`} limit ${limit}`);
+      return c.json({ alerts: rows.map((r) => ({ id: r.id, customerId: r.customer_id, name: r.name, at: new Date(r.at).toISOString(), fromPAlive: r.from_p_alive, toPAlive: r.to_p_alive, valueAtStake: r.value_at_stake, reason: r.reason })) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/customers/{id}/scores', tags: ['analytics'], summary: "One customer's scores, newest analysis first (the history is kept)",
+      request: { params: z.object({ id: z.coerce.number().int().positive() }) },
+      responses: { 200: { description: 'Scores per run', content: { 'application/json': { schema: z.object({ scores: z.array(z.record(z.string(), z.unknown())) }) } } } },
+    }),
+    async (c) => {
+      const rows = await queryRows<Record<string, unknown>>(deps.db, sql`
+        select s.run_id as "runId", s.as_of::text as "asOf", r.current, s.stage, s.p_alive as "pAlive", s.p_alive_change as "pAliveChange",
+          s.churn_probability as "churnProbability", s.expected_30 as "expected30", s.expected_90 as "expected90", s.expected_365 as "expected365",
+          s.next_order_date::text as "nextOrderDate", s.expected_order_value::text as "expectedOrderValue", s.predicted_value_365::text as "predictedValue365",
+          s.value_at_stake::text as "valueAtStake", s.historic_value::text as "historicValue", s.average_days_between as "averageDaysBetween",
+          s.recency_score as "recencyScore", s.frequency_score as "frequencyScore", s.monetary_score as "monetaryScore", s.reasons
+        from scores s join analysis_runs r on r.id = s.run_id where s.customer_id = ${c.req.valid('param').id} order by s.run_id desc limit 100`);
+      return c.json({ scores: rows }, 200);
+    },
+  );
+  return app;
+}
+
+/** Runs the analysis every night at 02:00 in the business time zone, while the server runs. */
+export function scheduleNightlyAnalysis(deps: Deps): () => void {
+  let timer: NodeJS.Timeout;
+  const next = () => {
+    const now = deps.clock.now();
+    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: deps.config.timeZone, hour: 'numeric', minute: 'numeric', hourCycle: 'h23' })
+      .formatToParts(now).map((p) => [p.type, Number(p.value)]));
+    let minutes = (2 * 60) - (parts.hour * 60 + parts.minute);
+    if (minutes <= 0) minutes += 24 * 60;
+    timer = setTimeout(() => {
+      startAnalysis(deps, {}).catch((error) => deps.logger.error({ err: error }, 'nightly analysis did not start'));
+      next();
+    }, minutes * 60_000);
+    timer.unref();
+  };
+  next();
+  return () => clearTimeout(timer);
+}

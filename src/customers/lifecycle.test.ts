@@ -32,9 +32,12 @@ test('a history arriving at once gives both transitions at the times they happen
   assert.match(transitions[1].cause, /second purchase day \(order B\)/);
 });
 
-test('a lapsed customer who buys again is won back; suppression wins over purchases', () => {
+test('a lapsed customer who buys again is won back, an at-risk one is a customer again; suppression wins over purchases', () => {
   const won = lifecycleTransitions({ ...noOrders, stage: 'lapsed', flags: [], previousOrderDays: 4, orderDays: 5, lastOrderAt: at('2025-06-01T00:00:00Z'), lastOrderId: 'Z' });
   assert.deepEqual(won.map((t) => t.to), ['won_back']);
+  const resumed = lifecycleTransitions({ ...noOrders, stage: 'at_risk', flags: [], previousOrderDays: 4, orderDays: 5, lastOrderAt: at('2025-06-01T00:00:00Z'), lastOrderId: 'Y' });
+  assert.deepEqual(resumed.map((t) => [t.to, t.cause]), [['customer', 'ordered again (order Y): activity resumed']]);
+  assert.deepEqual(lifecycleTransitions({ ...noOrders, stage: 'best', flags: [], previousOrderDays: 4, orderDays: 5, lastOrderAt: at('2025-06-01T00:00:00Z'), lastOrderId: 'X' }), [], 'a best customer buying stays best');
   const suppressed = lifecycleTransitions({ ...noOrders, stage: 'customer', flags: ['deceased'], previousOrderDays: 2, orderDays: 3, flagChange: { at: at('2025-01-01T00:00:00Z'), cause: 'deceased' } });
   assert.deepEqual(suppressed.map((t) => [t.to, t.cause]), [['suppressed', 'deceased']]);
   assert.deepEqual(lifecycleTransitions({ ...noOrders, stage: 'customer', flags: [], previousOrderDays: 2, orderDays: 2 }), []);

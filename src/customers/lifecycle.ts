@@ -57,6 +57,7 @@ export function lifecycleTransitions(facts: LifecycleFacts): Transition[] {
     move(stage === 'lapsed' ? 'won_back' : 'customer', facts.secondDayAt, `second purchase day (order ${facts.secondDayOrderId}): a true customer`);
   } else if (facts.previousOrderDays >= 2 && facts.lastOrderAt) {
     if (stage === 'lapsed') move('won_back', facts.lastOrderAt, `bought again after lapsing (order ${facts.lastOrderId})`);
+    else if (stage === 'at_risk') move('customer', facts.lastOrderAt, `ordered again (order ${facts.lastOrderId}): activity resumed`);
     else if (stage === 'trial' || stage === 'prospect') move('customer', facts.lastOrderAt, `purchase day ${facts.orderDays}`);
   }
   return transitions;

@@ -20,6 +20,7 @@ const { values } = parseArgs({
 });
 const customers = Number(values.customers);
 const truth = { r: 2, alpha: 60, a: 1, b: 20 }; // days: a purchase a month on average, ~20 purchases before dropping out
+const spendTruth = { p: 6, q: 4, gamma: 15 }; // Gamma-Gamma: mean spend per order p·gamma/(q−1) = 30
 const asOf = '2026-06-30';
 const start = Date.UTC(2024, 6, 1); // first purchases spread over the year before 2025-07-01
 const dayMs = 86_400_000;
@@ -60,12 +61,15 @@ function writeOrders(file: string): number {
     const lambda = gamma(truth.r) / truth.alpha;
     const x = gamma(truth.a);
     const p = x / (x + gamma(truth.b));
+    const nu = gamma(spendTruth.q) / spendTruth.gamma;
     let t = start + Math.floor(rng() * 365) * dayMs + 10 * 3_600_000;
     let n = 0;
-    for (;;) {
-      buffer += `${c},B${c}-${++n},${new Date(t).toISOString()},${(5 + rng() * 95).toFixed(2)},bench\n`;
+    // The first purchase, then Poisson purchases while active; after each repeat purchase the
+    // customer drops out with probability p (BG/NBD: never right after the first).
+    for (let first = true; ; first = false) {
+      buffer += `${c},B${c}-${++n},${new Date(t).toISOString()},${Math.max(0.01, gamma(spendTruth.p) / nu).toFixed(2)},bench\n`;
       orders++;
-      if (rng() < p) break;
+      if (!first && rng() < p) break;
       t += Math.max(1, Math.round((-Math.log(1 - rng()) / lambda))) * dayMs;
       if (t > end) break;
     }
@@ -132,16 +136,17 @@ for (const kind of values.databases!.split(',')) {
     const run = timed(['analyze', '--as-of', asOf, '--json', ...dataArgs], env);
     const model = JSON.parse(timed(['report', 'model', '--json', '--time-unit', 'day', ...dataArgs], env).stdout);
     const bg = model.bgnbd;
+    const gg = model.gammaGamma;
     rows.push(`| ${kind} | ${customers.toLocaleString('en')} | ${orderCount.toLocaleString('en')} | ${run.seconds.toFixed(1)} s | ${Math.round(run.peakMb)} MB | ` +
-      `r ${bg.r.toFixed(3)}, α ${bg.alpha.toFixed(2)}, a ${bg.a.toFixed(3)}, b ${bg.b.toFixed(2)} |`);
+      `r ${bg.r.toFixed(3)}, α ${bg.alpha.toFixed(2)}, a ${bg.a.toFixed(3)}, b ${bg.b.toFixed(2)} | p ${gg.p.toFixed(2)}, q ${gg.q.toFixed(2)}, γ ${gg.gamma.toFixed(2)} |`);
   } finally {
     await drop();
   }
 }
 const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
 console.log(`\nMachine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, commit ${commit}`);
-console.log(`Truth (days): r ${truth.r}, α ${truth.alpha}, a ${truth.a}, b ${truth.b}\n`);
-console.log('| database | customers | orders | kept analyze (summary SQL, fit, scoring, write-back) | peak memory | fitted BG/NBD (days) |');
-console.log('|---|---|---|---|---|---|');
+console.log(`Truth (days): BG/NBD r ${truth.r}, α ${truth.alpha}, a ${truth.a}, b ${truth.b}; Gamma-Gamma p ${spendTruth.p}, q ${spendTruth.q}, γ ${spendTruth.gamma}\n`);
+console.log('| database | customers | orders | kept analyze (summary SQL, fit, scoring, write-back) | peak memory | fitted BG/NBD (days) | fitted Gamma-Gamma |');
+console.log('|---|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);
 fs.rmSync(work, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import {
 } from './analytics.repository.ts';
 import {
   bgnbdConditionalExpected, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitGammaGamma, fitParetoNbd, gammaGammaExpectedSpend,
-  paretoConditionalExpected, paretoPAlive, paretoUnconditionalExpected, type BgNbd, type FitOutcome, type GammaGamma, type HistoryGroup, type ParetoNbd,
+  paretoConditionalExpected, paretoPAlive, paretoUnconditionalExpected, rescaleFit, type BgNbd, type FitOutcome, type GammaGamma, type HistoryGroup, type ParetoNbd,
 } from './models.ts';
 import { kaplanMeier } from './survival.ts';
 
@@ -22,8 +22,7 @@ const day = 86_400_000;
 export interface AnalyzeOptions { asOf?: string; model?: 'bgnbd' | 'pareto'; onProgress?: ProgressReporter }
 export interface AnalyzeOutcome { runId: number; asOf: string; customers: number; repeatCustomers: number; current: boolean; stageChanges: number; alerts: number; warnings: string[] }
 
-const fitsOf = (groups: HistoryGroup[]) => ({ bgnbd: fitBgNbd(groups), paretoNbd: fitParetoNbd(groups) });
-const describe = <P extends object>(fit: FitOutcome<P>) => ({ ...fit.params, logLikelihood: fit.logLikelihood, converged: fit.converged, startsAgreeing: fit.startsAgreeing, starts: fit.starts, regularised: fit.regularised });
+const describe = <P extends object>(fit: FitOutcome<P>) => ({ ...fit.params, logLikelihood: fit.logLikelihood, converged: fit.converged, startsAgreeing: fit.startsAgreeing, starts: fit.starts, regularised: fit.regularised, sampled: fit.sampled ?? false });
 
 function group(rows: SummaryRow[], unit: number): HistoryGroup[] {
   const groups = new Map<string, HistoryGroup>();
@@ -102,11 +101,16 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; activity: 'bg
     return finish({}, {});
   }
 
-  // Fit in days (what scoring uses) and in weeks (the unit of the published references).
+  // Fit in days (what scoring uses); weeks (the unit of the published references) follow exactly.
+  // The model not used for scoring is fitted on a sample of customers, for comparison.
   const groupsDays = group(rows, 1);
-  const groupsWeeks = group(rows, 7);
-  const days = fitsOf(groupsDays);
-  const weeks = fitsOf(groupsWeeks);
+  const days = {
+    bgnbd: fitBgNbd(groupsDays, { polish: ctx.activity === 'bgnbd' }),
+    paretoNbd: fitParetoNbd(groupsDays, ctx.activity === 'pareto' ? {} : { polish: false, sampleAbove: 5000 }),
+  };
+  const repeatPurchases = rows.reduce((sum, r) => sum + r.x, 0);
+  const weeks = { bgnbd: rescaleFit(days.bgnbd, 7, repeatPurchases), paretoNbd: rescaleFit(days.paretoNbd, 7, repeatPurchases) };
+  ctx.onProgress?.(rows.length, 2 * rows.length, 'fitted');
   const spendHistories = rows.filter((r) => r.x > 0 && r.repeat_spend > 0).map((r) => ({ x: r.x, zbar: r.repeat_spend }));
   const gammaGamma = spendHistories.length ? fitGammaGamma(spendHistories) : undefined;
   for (const fit of [days.bgnbd, days.paretoNbd, gammaGamma]) if (fit) warnings.push(...fit.warnings);
@@ -124,21 +128,29 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; activity: 'bg
   const pn = days.paretoNbd.params;
   const pAliveOf = (x: number, tx: number, T: number) => (ctx.activity === 'pareto' ? paretoPAlive(pn, x, tx, T) : bgnbdPAlive(bg, x, tx, T));
   const expectedOf = (t: number, x: number, tx: number, T: number) => (ctx.activity === 'pareto' ? paretoConditionalExpected(pn, t, x, tx, T) : bgnbdConditionalExpected(bg, t, x, tx, T));
-  const monthlyDiscount = (1 + thresholds.discountRate) ** (1 / 12) - 1;
-  const month = 365 / 12;
-  const shared = new Map<string, { pAlive: number; e30: number; e90: number; e365: number; discounted: number; ifAlive365: number; rate: number }>();
+  // Value over the next 365 days, discounted: expected purchases in four periods (the first month,
+  // the next two, the next quarter, the second half-year), each discounted at its middle.
+  const yearlyDiscount = 1 + thresholds.discountRate;
+  const periods = [[0, 30], [30, 90], [90, 182], [182, 365]].map(([from, to]) => ({ to, discount: yearlyDiscount ** -((from + to) / 2 / 365) }));
+  const shared = new Map<number, { pAlive: number; e30: number; e90: number; e365: number; discounted: number; ifAlive365: number; rate: number }>();
   const outputsOf = (r: SummaryRow) => {
-    const key = `${r.x}|${r.tx}|${r.age}`;
+    // Equal histories share every model output; the key packs (x, tx, age) into one number.
+    const key = (r.x * 100_000 + r.tx) * 100_000 + r.age;
     let o = shared.get(key);
     if (!o) {
       const pAlive = pAliveOf(r.x, r.tx, r.age);
-      const cumulative = [0];
-      for (let i = 1; i <= 12; i++) cumulative.push(expectedOf(i * month, r.x, r.tx, r.age));
+      let before = 0;
       let discounted = 0;
-      for (let i = 1; i <= 12; i++) discounted += (cumulative[i] - cumulative[i - 1]) / (1 + monthlyDiscount) ** i;
+      const cumulative: number[] = [];
+      for (const period of periods) {
+        const e = expectedOf(period.to, r.x, r.tx, r.age);
+        discounted += (e - before) * period.discount;
+        cumulative.push(e);
+        before = e;
+      }
       // Posterior mean purchase rate of an active customer (per day).
       const rate = ctx.activity === 'pareto' ? (pn.r + r.x) / (pn.alpha + r.age) : (bg.r + r.x) / (bg.alpha + r.age);
-      o = { pAlive, e30: expectedOf(30, r.x, r.tx, r.age), e90: expectedOf(90, r.x, r.tx, r.age), e365: cumulative[12], discounted, ifAlive365: pAlive > 0 ? cumulative[12] / pAlive : rate * 365, rate };
+      o = { pAlive, e30: cumulative[0], e90: cumulative[1], e365: cumulative[3], discounted, ifAlive365: pAlive > 1e-12 ? cumulative[3] / pAlive : rate * 365, rate };
       shared.set(key, o);
     }
     return o;

@@ -3,7 +3,7 @@
 // log space; the fits work on grouped sufficient statistics, so their cost does not grow with the
 // number of orders (or of customers with the same history).
 import { lbeta, lgamma, log2F1, logAddExp, logSubExp } from './special.ts';
-import { minimiseFromStarts } from './optimize.ts';
+import { minimiseWithSample } from './optimize.ts';
 
 /** Customers sharing one history: x repeat purchases, the last at tx, observed for T (model time units). */
 export interface HistoryGroup { x: number; tx: number; T: number; count: number }
@@ -12,8 +12,39 @@ export interface BgNbd { r: number; alpha: number; a: number; b: number }
 export interface ParetoNbd { r: number; alpha: number; s: number; beta: number }
 export interface GammaGamma { p: number; q: number; gamma: number }
 
+export interface FitOptions {
+  /**
+   * With more history groups than this, the optimum is found on a uniform sample of customers and
+   * then polished on all of them (or, with polish false, taken from the sample: for a model that is
+   * only compared, not used for scoring).
+   */
+  sampleAbove?: number;
+  polish?: boolean;
+}
+
+/** A deterministic, uniform (systematic) sample of about `size` customers, as history groups. */
+export function sampleGroups(groups: HistoryGroup[], size: number): HistoryGroup[] {
+  const total = groups.reduce((sum, g) => sum + g.count, 0);
+  if (total <= size) return groups;
+  const step = total / size;
+  const sample: HistoryGroup[] = [];
+  let next = step / 2;
+  let seen = 0;
+  for (const g of groups) {
+    let picked = 0;
+    while (next < seen + g.count) { picked++; next += step; }
+    seen += g.count;
+    if (picked > 0) sample.push({ ...g, count: picked });
+  }
+  return sample;
+}
+
+const defaultSampleAbove = 20_000;
+
 export interface FitOutcome<P> {
   params: P;
+  /** The fit was made on a sample of customers only (not polished on all). */
+  sampled?: boolean;
   logLikelihood: number;
   converged: boolean;
   /** Starting points that reached the same optimum. */
@@ -33,9 +64,24 @@ const priorSd = 1.0;
  * as with subscriptions); the fit stops at the bound and says so.
  */
 const logBound = 9;
-const outOfBounds = (logParams: number[], centre: number[]) => logParams.some((v, i) => Math.abs(v - centre[i]) > logBound);
+/**
+ * How far a point lies outside the box around the centre (0 inside). Outside, objectives are taken
+ * at the nearest point of the box plus a steep penalty on the distance, so the optimiser slides to
+ * the edge instead of stalling on a cliff.
+ */
+function boxed(logParams: number[], centre: number[]): { inside: number[]; excess: number } {
+  let excess = 0;
+  const inside = logParams.map((v, i) => {
+    const d = v - centre[i];
+    if (Math.abs(d) <= logBound) return v;
+    excess += (Math.abs(d) - logBound) ** 2;
+    return centre[i] + Math.sign(d) * logBound;
+  });
+  return { inside, excess };
+}
+const boundPenalty = 1e4;
 function boundWarnings(model: string, names: string[], logParams: number[], centre: number[]): string[] {
-  const hit = names.filter((_, i) => Math.abs(logParams[i] - centre[i]) > logBound - 0.01);
+  const hit = names.filter((_, i) => Math.abs(logParams[i] - centre[i]) > logBound - 0.05);
   return hit.length ? [`${model}: ${hit.join(', ')} reached the edge of the plausible range: the data show little of the heterogeneity the model assumes (customers buy at very similar rates); scores are usable, parameters are not meaningful`] : [];
 }
 
@@ -123,22 +169,28 @@ export function bgnbdLikelihood(groups: HistoryGroup[]): (params: BgNbd) => numb
 
 export const bgnbdTotalLogLikelihood = (params: BgNbd, groups: HistoryGroup[]) => bgnbdLikelihood(groups)(params);
 
-export function fitBgNbd(groups: HistoryGroup[]): FitOutcome<BgNbd> {
+export function fitBgNbd(groups: HistoryGroup[], options: FitOptions = {}): FitOutcome<BgNbd> {
   const stats = summarise(groups);
   if (stats.repeaters === 0) throw new Error('BG/NBD needs at least one customer with a repeat purchase');
   const meanRate = stats.purchases / stats.exposure;
   const logPrior = [0, Math.log(1 / meanRate), 0, Math.log(3)];
   const regularised = stats.repeaters < smallDataRepeaters;
   const likelihood = bgnbdLikelihood(groups);
-  const objective = (v: number[]) => (outOfBounds(v, logPrior) ? Infinity
-    : -likelihood({ r: Math.exp(v[0]), alpha: Math.exp(v[1]), a: Math.exp(v[2]), b: Math.exp(v[3]) }) + (regularised ? penalty(v, logPrior) : 0));
+  const objectiveOf = (l: (params: BgNbd) => number) => (v: number[]) => {
+    const { inside: w, excess } = boxed(v, logPrior);
+    return -l({ r: Math.exp(w[0]), alpha: Math.exp(w[1]), a: Math.exp(w[2]), b: Math.exp(w[3]) }) + (regularised ? penalty(w, logPrior) : 0) + boundPenalty * excess;
+  };
+  const objective = objectiveOf(likelihood);
   const starts = [[1, 1, 1, 3], [0.3, 0.3, 0.8, 2.5], [3, 3, 2, 6]].map(([r, scale, a, b]) => [Math.log(r), Math.log((r * scale) / meanRate), Math.log(a), Math.log(b)]);
-  const fit = minimiseFromStarts(objective, starts);
+  const large = groups.length > (options.sampleAbove ?? defaultSampleAbove);
+  const sampled = large ? bgnbdLikelihood(sampleGroups(groups, options.sampleAbove ?? defaultSampleAbove)) : undefined;
+  const fit = minimiseWithSample(objective, sampled && objectiveOf(sampled), starts, { polish: options.polish ?? true });
+  fit.x = boxed(fit.x, logPrior).inside;
   const [r, alpha, a, b] = fit.x.map(Math.exp);
   const params = { r, alpha, a, b };
   return {
     params, logLikelihood: likelihood(params), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts,
-    regularised, warnings: [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'BG/NBD'), ...boundWarnings('BG/NBD', ['r', 'alpha', 'a', 'b'], fit.x, logPrior)],
+    sampled: large && options.polish === false, regularised, warnings: [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'BG/NBD'), ...boundWarnings('BG/NBD', ['r', 'alpha', 'a', 'b'], fit.x, logPrior)],
   };
 }
 
@@ -195,25 +247,29 @@ export function paretoTotalLogLikelihood(params: ParetoNbd, groups: HistoryGroup
   return sum;
 }
 
-export function fitParetoNbd(groups: HistoryGroup[]): FitOutcome<ParetoNbd> {
+export function fitParetoNbd(groups: HistoryGroup[], options: FitOptions = {}): FitOutcome<ParetoNbd> {
   const stats = summarise(groups);
   if (stats.repeaters === 0) throw new Error('Pareto/NBD needs at least one customer with a repeat purchase');
   const meanRate = stats.purchases / stats.exposure;
   const logPrior = [0, Math.log(1 / meanRate), 0, Math.log(1 / meanRate)];
   const regularised = stats.repeaters < smallDataRepeaters;
-  const objective = (v: number[]) => {
-    if (outOfBounds(v, logPrior)) return Infinity;
-    const [r, alpha, s, beta] = v.map(Math.exp);
-    return -paretoTotalLogLikelihood({ r, alpha, s, beta }, groups) + (regularised ? penalty(v, logPrior) : 0);
+  const objectiveOf = (data: HistoryGroup[]) => (v: number[]) => {
+    const { inside: w, excess } = boxed(v, logPrior);
+    const [r, alpha, s, beta] = w.map(Math.exp);
+    return -paretoTotalLogLikelihood({ r, alpha, s, beta }, data) + (regularised ? penalty(w, logPrior) : 0) + boundPenalty * excess;
   };
+  const objective = objectiveOf(groups);
   const starts = [[0.5, 1, 0.5, 1], [1, 0.5, 1, 2], [0.3, 2, 0.3, 0.5]].map(([r, scaleA, s, scaleB]) =>
     [Math.log(r), Math.log((r * scaleA) / meanRate), Math.log(s), Math.log((s * scaleB) / meanRate)]);
-  const fit = minimiseFromStarts(objective, starts);
+  const large = groups.length > (options.sampleAbove ?? defaultSampleAbove);
+  const sample = large ? sampleGroups(groups, options.sampleAbove ?? defaultSampleAbove) : undefined;
+  const fit = minimiseWithSample(objective, sample && objectiveOf(sample), starts, { polish: options.polish ?? true });
+  fit.x = boxed(fit.x, logPrior).inside;
   const [r, alpha, s, beta] = fit.x.map(Math.exp);
   const params = { r, alpha, s, beta };
   return {
     params, logLikelihood: paretoTotalLogLikelihood(params, groups), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts,
-    regularised, warnings: [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'Pareto/NBD'), ...boundWarnings('Pareto/NBD', ['r', 'alpha', 's', 'beta'], fit.x, logPrior)],
+    sampled: large && options.polish === false, regularised, warnings: [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'Pareto/NBD'), ...boundWarnings('Pareto/NBD', ['r', 'alpha', 's', 'beta'], fit.x, logPrior)],
   };
 }
 
@@ -246,38 +302,65 @@ export function paretoUnconditionalExpected({ r, alpha, s, beta }: ParetoNbd, t:
 /** Repeat buyers' spend: x repeat purchases with mean spend zbar (> 0). */
 export interface SpendHistory { x: number; zbar: number }
 
-export function gammaGammaTotalLogLikelihood({ p, q, gamma }: GammaGamma, spends: SpendHistory[]): number {
-  let sum = 0;
+/** The Gamma-Gamma log-likelihood as a function of the parameters, with the data laid out for speed. */
+export function gammaGammaLikelihood(spends: SpendHistory[]): (params: GammaGamma) => number {
+  const n = spends.length;
+  const xs = Float64Array.from(spends, (h) => h.x);
+  const spent = Float64Array.from(spends, (h) => h.x * h.zbar);
+  // Σ (p·x − 1)·ln zbar = p·Σ x·ln zbar − Σ ln zbar: two constants.
+  let xLogZ = 0;
+  let logZ = 0;
   const byX = new Map<number, number>();
   for (const { x, zbar } of spends) {
+    xLogZ += x * Math.log(zbar);
+    logZ += Math.log(zbar);
     byX.set(x, (byX.get(x) ?? 0) + 1);
-    sum += (p * x - 1) * Math.log(zbar) - (p * x + q) * Math.log(gamma + x * zbar);
   }
-  for (const [x, n] of byX) sum += n * (lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * Math.log(gamma) + p * x * Math.log(x));
-  return sum;
+  const counts = [...byX.entries()];
+  return ({ p, q, gamma }) => {
+    let sum = p * xLogZ - logZ;
+    for (const [x, count] of counts) sum += count * (lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * Math.log(gamma) + p * x * Math.log(x));
+    for (let i = 0; i < n; i++) sum -= (p * xs[i] + q) * Math.log(gamma + spent[i]);
+    return sum;
+  };
 }
 
-export function fitGammaGamma(spends: SpendHistory[]): FitOutcome<GammaGamma> {
+export const gammaGammaTotalLogLikelihood = (params: GammaGamma, spends: SpendHistory[]) => gammaGammaLikelihood(spends)(params);
+
+export function fitGammaGamma(spends: SpendHistory[], options: FitOptions = {}): FitOutcome<GammaGamma> {
   if (spends.length === 0) throw new Error('Gamma-Gamma needs at least one repeat buyer with positive spend');
   const meanSpend = spends.reduce((sum, h) => sum + h.zbar, 0) / spends.length;
   const regularised = spends.length < smallDataRepeaters;
   // A typical shape: p = 2, q = 3, gamma giving the observed mean spend.
   const logPrior = [Math.log(2), Math.log(3), Math.log(meanSpend)];
-  const objective = (v: number[]) => {
-    if (outOfBounds(v, logPrior)) return Infinity;
-    const [p, q, gamma] = v.map(Math.exp);
-    return -gammaGammaTotalLogLikelihood({ p, q, gamma }, spends) + (regularised ? penalty(v, logPrior) : 0);
+  const objectiveOf = (l: (params: GammaGamma) => number) => (v: number[]) => {
+    const { inside: w, excess } = boxed(v, logPrior);
+    return -l({ p: Math.exp(w[0]), q: Math.exp(w[1]), gamma: Math.exp(w[2]) }) + (regularised ? penalty(w, logPrior) : 0) + boundPenalty * excess;
   };
+  const likelihood = gammaGammaLikelihood(spends);
+  const limit = options.sampleAbove ?? defaultSampleAbove;
+  const step = spends.length / limit;
+  const sample = spends.length > limit ? Array.from({ length: limit }, (_, i) => spends[Math.floor((i + 0.5) * step)]) : undefined;
   const starts = [[1, 1, 1], [2, 3, 1], [5, 5, 0.5]].map(([p, q, share]) => [Math.log(p), Math.log(q), Math.log(share * meanSpend)]);
-  const fit = minimiseFromStarts(objective, starts);
+  const fit = minimiseWithSample(objectiveOf(likelihood), sample && objectiveOf(gammaGammaLikelihood(sample)), starts, { polish: true });
+  fit.x = boxed(fit.x, logPrior).inside;
   const [p, q, gamma] = fit.x.map(Math.exp);
   const params = { p, q, gamma };
   const warnings = [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, spends.length, 'Gamma-Gamma'), ...boundWarnings('Gamma-Gamma', ['p', 'q', 'gamma'], fit.x, logPrior)];
   if (q <= 1) warnings.push('Gamma-Gamma: q <= 1, so the mean spend is not finite; expected order values fall back to observed means');
-  return { params, logLikelihood: gammaGammaTotalLogLikelihood(params, spends), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts, regularised, warnings };
+  return { params, logLikelihood: likelihood(params), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts, regularised, warnings };
 }
 
 /** Expected spend per order given x repeat purchases of mean zbar; the population mean for x = 0. */
 export function gammaGammaExpectedSpend({ p, q, gamma }: GammaGamma, x: number, zbar: number): number {
   return (p * (gamma + x * zbar)) / (p * x + q - 1);
+}
+
+/**
+ * The same fit in another time unit: rates scale (alpha, beta divide by the factor) and every
+ * likelihood term gains factor^x (the density of x purchase times), so LL grows by Σx·ln(factor).
+ */
+export function rescaleFit<P extends BgNbd | ParetoNbd>(fit: FitOutcome<P>, factor: number, totalRepeatPurchases: number): FitOutcome<P> {
+  const params = { ...fit.params, alpha: fit.params.alpha / factor, ...('beta' in fit.params ? { beta: fit.params.beta / factor } : {}) } as P;
+  return { ...fit, params, logLikelihood: fit.logLikelihood + totalRepeatPurchases * Math.log(factor) };
 }

@@ -19,10 +19,19 @@ export function nelderMead(f: (x: number[]) => number, start: number[], options:
   };
   let simplex = [start, ...start.map((_, i) => start.map((v, j) => (i === j ? v + step : v)))].map((x) => ({ x, value: safe(x) }));
   let iterations = 0;
+  // A best value that stops improving is an optimum too (e.g. one on the edge of the parameter box).
+  let stalledSince = 0;
+  let lastBest = Infinity;
   for (; iterations < maxIterations; iterations++) {
     simplex.sort((p, q) => p.value - q.value);
     const best = simplex[0];
     const worst = simplex[n];
+    if (best.value < lastBest - tolerance * Math.abs(best.value)) {
+      lastBest = best.value;
+      stalledSince = iterations;
+    } else if (iterations - stalledSince > 50 * n) {
+      return { x: best.x, value: best.value, iterations, converged: true };
+    }
     if (Math.abs(worst.value - best.value) <= tolerance * (Math.abs(best.value) + tolerance)
       && simplex.every((p) => p.x.every((v, i) => Math.abs(v - best.x[i]) < xTolerance))) {
       return { x: best.x, value: best.value, iterations, converged: true };
@@ -73,4 +82,16 @@ export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][
   }
   const agreeing = results.filter((r) => Number.isFinite(r.value) && Math.abs(r.value - best.value) <= 1e-6 * Math.max(1, Math.abs(best.value))).length;
   return { x: best.x, value: best.value, converged: best.converged && Number.isFinite(best.value), starts: starts.length, agreeing, iterations };
+}
+
+/**
+ * For large data: find the optimum on a sample (several starts, cheap), then polish it on the full
+ * data from there (one short run). Without a sample it is minimiseFromStarts.
+ */
+export function minimiseWithSample(full: (x: number[]) => number, sample: ((x: number[]) => number) | undefined, starts: number[][], options: { polish: boolean }): Fit {
+  if (!sample) return minimiseFromStarts(full, starts);
+  const rough = minimiseFromStarts(sample, starts);
+  if (!options.polish) return { ...rough, value: full(rough.x) };
+  const polished = nelderMead(full, rough.x, { step: 0.05, xTolerance: 1e-5 });
+  return { ...rough, x: polished.x, value: polished.value, converged: rough.converged && polished.converged, iterations: rough.iterations + polished.iterations };
 }

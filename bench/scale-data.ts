@@ -1,17 +1,6 @@
 // Deterministic scale data for benchmarks: order lines as CSV, order events for the API.
 import fs from 'node:fs';
-
-/** A small fast PRNG (mulberry32) so every run writes the same file. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../src/shared/random.ts';
 
 const channels = ['web', 'store', 'email', 'mobile', 'phone'];
 const start = Date.UTC(2024, 0, 1);

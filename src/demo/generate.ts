@@ -3,6 +3,7 @@
 import type { Deps } from '../deps.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
+import { beta, gamma, random, type Rng } from '../shared/random.ts';
 
 export interface DemoOptions { customers: number; seed: number; end: Date }
 type Event = Record<string, unknown> & { id: string; type: string; at?: string };
@@ -31,34 +32,7 @@ export const demoRules = {
   openShare: 0.3,
 } as const;
 
-/** mulberry32: small, fast, good enough for a demo; one stream per customer. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-type Rng = ReturnType<typeof random>;
 
-function normal(rng: Rng): number {
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-}
-/** Marsaglia-Tsang, with the shape < 1 boost. */
-function gamma(rng: Rng, shape: number): number {
-  if (shape < 1) return gamma(rng, shape + 1) * Math.pow(rng(), 1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    const x = normal(rng);
-    const v = (1 + c * x) ** 3;
-    if (v > 0 && Math.log(1 - rng()) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
-  }
-}
-const beta = (rng: Rng, a: number, b: number) => { const x = gamma(rng, a); return x / (x + gamma(rng, b)); };
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)];
 function weighted<T extends string>(rng: Rng, weights: Record<T, number>): T {
   let u = rng() * Object.values<number>(weights).reduce((a, b) => a + b, 0);

@@ -126,6 +126,7 @@ for (const kind of values.databases!.split(',')) {
     const run = timed(['analyze', '--as-of', asOf, '--json', ...dataArgs], env);
     const model = JSON.parse(timed(['report', 'model', '--json', '--time-unit', 'day', ...dataArgs], env).stdout);
     const bg = model.bgnbd;
+    log(`${kind}: phases ${JSON.stringify(JSON.parse(run.stdout).phases)}`);
     const gg = model.gammaGamma;
     rows.push(`| ${kind} | ${customers.toLocaleString('en')} | ${orderCount.toLocaleString('en')} | ${run.seconds.toFixed(1)} s | ${Math.round(run.peakMb)} MB | ` +
       `r ${bg.r.toFixed(3)}, α ${bg.alpha.toFixed(2)}, a ${bg.a.toFixed(3)}, b ${bg.b.toFixed(2)} | p ${gg.p.toFixed(2)}, q ${gg.q.toFixed(2)}, γ ${gg.gamma.toFixed(2)} |`);

@@ -20,7 +20,11 @@ const writeBatch = 5_000;
 const day = 86_400_000;
 
 export interface AnalyzeOptions { asOf?: string; model?: 'bgnbd' | 'pareto'; onProgress?: ProgressReporter }
-export interface AnalyzeOutcome { runId: number; asOf: string; customers: number; repeatCustomers: number; current: boolean; stageChanges: number; alerts: number; warnings: string[] }
+export interface AnalyzeOutcome {
+  runId: number; asOf: string; customers: number; repeatCustomers: number; current: boolean; stageChanges: number; alerts: number; warnings: string[];
+  /** Seconds per phase: reading, fitting, scoring (with writing), stages and alerts, charts. */
+  phases: Record<string, number>;
+}
 
 const describe = <P extends object>(fit: FitOutcome<P>) => ({ ...fit.params, logLikelihood: fit.logLikelihood, converged: fit.converged, startsAgreeing: fit.startsAgreeing, starts: fit.starts, regularised: fit.regularised, sampled: fit.sampled ?? false });
 
@@ -78,6 +82,9 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
 async function run(deps: Deps, ctx: { runId: number; asOf: string; activity: 'bgnbd' | 'pareto'; current: boolean; previousRun: number | null; onProgress?: ProgressReporter }): Promise<AnalyzeOutcome> {
   const { config } = deps;
   const thresholds = config.analytics;
+  const seconds: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (name: string) => { const now = performance.now(); seconds[name] = Number(((now - mark) / 1000).toFixed(2)); mark = now; };
   const range = await customerIdRange(deps.db);
   // Steps: reading the summaries counts half, scoring and writing the other half.
   const rows: SummaryRow[] = [];
@@ -94,13 +101,14 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; activity: 'bg
       update analysis_runs set status = 'done', finished_at = now(), customers = ${rows.length}, repeat_customers = ${repeaters},
         models = ${JSON.stringify(models)}::text::jsonb, report = ${JSON.stringify(report)}::text::jsonb, warnings = ${sql.param(warnings)}::text[]
       where id = ${ctx.runId}`);
-    return { runId: ctx.runId, asOf: ctx.asOf, customers: rows.length, repeatCustomers: repeaters, current: ctx.current, stageChanges, alerts, warnings };
+    return { runId: ctx.runId, asOf: ctx.asOf, customers: rows.length, repeatCustomers: repeaters, current: ctx.current, stageChanges, alerts, warnings, phases: seconds };
   };
   if (repeaters === 0) {
     warnings.push(rows.length === 0 ? 'No purchases on or before the as-of date: nothing to fit or score' : 'No customer has bought twice yet: the models need repeat purchases');
     return finish({}, {});
   }
 
+  phase('read');
   // Fit in days (what scoring uses); weeks (the unit of the published references) follow exactly.
   // The model not used for scoring is fitted on a sample of customers, for comparison.
   const groupsDays = group(rows, 1);
@@ -111,6 +119,7 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; activity: 'bg
   const repeatPurchases = rows.reduce((sum, r) => sum + r.x, 0);
   const weeks = { bgnbd: rescaleFit(days.bgnbd, 7, repeatPurchases), paretoNbd: rescaleFit(days.paretoNbd, 7, repeatPurchases) };
   ctx.onProgress?.(rows.length, 2 * rows.length, 'fitted');
+  phase('fit');
   const spendHistories = rows.filter((r) => r.x > 0 && r.repeat_spend > 0).map((r) => ({ x: r.x, zbar: r.repeat_spend }));
   const gammaGamma = spendHistories.length ? fitGammaGamma(spendHistories) : undefined;
   for (const fit of [days.bgnbd, days.paretoNbd, gammaGamma]) if (fit) warnings.push(...fit.warnings);
@@ -206,6 +215,7 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; activity: 'bg
     }
   }
 
+  phase('score');
   let stageChanges = 0;
   let alerts = 0;
   if (ctx.current) {
@@ -213,7 +223,9 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; activity: 'bg
     stageChanges = await applyStages(deps.db, ctx.runId, at);
     alerts = await raiseAlerts(deps.db, ctx.runId, at, thresholds.atRiskBelow);
   }
+  phase('stages');
   const report = await buildReport(deps, ctx, rows, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted });
+  phase('charts');
   return finish(models, report, stageChanges, alerts);
 }
 

@@ -1,4 +1,4 @@
-// npm run bench:analytics [-- --customers N --databases postgres,pglite]
+// npm run bench:analytics [-- --customers N --databases postgres,pglite --keep]
 // Generates customers and orders from known BG/NBD parameters, loads them with COPY, then times
 // `kept analyze` end to end (summary SQL, fit, scoring, write-back) with its peak memory, and
 // checks that the fit recovers the parameters.
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     customers: { type: 'string', default: '1000000' },
     databases: { type: 'string', default: 'postgres' },
     'postgres-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
+    keep: { type: 'boolean', default: false },
   },
 });
 const customers = Number(values.customers);
@@ -96,6 +97,7 @@ for (const kind of values.databases!.split(',')) {
     u.pathname = `/${name}`;
     url = u.toString();
     drop = async () => {
+      if (values.keep) return log(`kept the database: ${url}`);
       const c = new pg.Client({ connectionString: values['postgres-url'] });
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);

@@ -92,6 +92,7 @@ export function minimiseWithSample(full: (x: number[]) => number, sample: ((x: n
   if (!sample) return minimiseFromStarts(full, starts);
   const rough = minimiseFromStarts(sample, starts);
   if (!options.polish) return { ...rough, value: full(rough.x) };
-  const polished = nelderMead(full, rough.x, { step: 0.05, xTolerance: 1e-5 });
+  // The sample's optimum is within sampling error of the full one: a short run from a small simplex.
+  const polished = nelderMead(full, rough.x, { step: 0.02, tolerance: 1e-10, xTolerance: 1e-4, maxIterations: 400 });
   return { ...rough, x: polished.x, value: polished.value, converged: rough.converged && polished.converged, iterations: rough.iterations + polished.iterations };
 }

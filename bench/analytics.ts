@@ -97,7 +97,7 @@ for (const kind of values.databases!.split(',')) {
     u.pathname = `/${name}`;
     url = u.toString();
     drop = async () => {
-      if (values.keep) return log(`kept the database: ${url}`);
+      if (values.keep) { log(`kept the database: ${url}`); return; }
       const c = new pg.Client({ connectionString: values['postgres-url'] });
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);

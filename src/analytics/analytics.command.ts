@@ -23,8 +23,8 @@ export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
   return {
     runId: run.id, asOf: run.as_of, timeUnit, model: run.activity_model, modelVersion: run.model_version,
     customers: run.customers, repeatCustomers: run.repeat_customers,
-    bgnbd: pick(unit?.bgnbd, ['r', 'alpha', 'a', 'b', 'logLikelihood', 'converged']),
-    paretoNbd: pick(unit?.paretoNbd, ['r', 'alpha', 's', 'beta', 'logLikelihood', 'converged']),
+    bgnbd: pick(unit?.bgnbd, ['r', 'alpha', 'a', 'b', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),
+    paretoNbd: pick(unit?.paretoNbd, ['r', 'alpha', 's', 'beta', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),
     gammaGamma: pick(models.gammaGamma, ['p', 'q', 'gamma', 'logLikelihood', 'converged']),
     warnings: run.warnings,
   };

@@ -26,7 +26,7 @@ export interface AnalyzeOutcome {
   phases: Record<string, number>;
 }
 
-const describe = <P extends object>(fit: FitOutcome<P>) => ({ ...fit.params, logLikelihood: fit.logLikelihood, converged: fit.converged, startsAgreeing: fit.startsAgreeing, starts: fit.starts, regularised: fit.regularised, sampled: fit.sampled ?? false });
+const describe = <P extends object>(fit: FitOutcome<P>) => ({ ...fit.params, logLikelihood: fit.logLikelihood, converged: fit.converged, startsAgreeing: fit.startsAgreeing, starts: fit.starts, regularised: fit.regularised, sampled: fit.sampled ?? false, ...(fit.sampleCustomers ? { sampleCustomers: fit.sampleCustomers } : {}) });
 
 function group(rows: SummaryRow[], unit: number): HistoryGroup[] {
   const groups = new Map<string, HistoryGroup>();
@@ -114,7 +114,7 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; activity: 'bg
   const groupsDays = group(rows, 1);
   const days = {
     bgnbd: fitBgNbd(groupsDays, { polish: ctx.activity === 'bgnbd' }),
-    paretoNbd: fitParetoNbd(groupsDays, ctx.activity === 'pareto' ? {} : { polish: false, sampleAbove: 5000 }),
+    paretoNbd: fitParetoNbd(groupsDays, ctx.activity === 'pareto' ? {} : { polish: false, sampleAbove: 5000, budgetMs: 20_000 }),
   };
   const repeatPurchases = rows.reduce((sum, r) => sum + r.x, 0);
   const weeks = { bgnbd: rescaleFit(days.bgnbd, 7, repeatPurchases), paretoNbd: rescaleFit(days.paretoNbd, 7, repeatPurchases) };

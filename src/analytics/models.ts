@@ -20,6 +20,8 @@ export interface FitOptions {
    */
   sampleAbove?: number;
   polish?: boolean;
+  /** Milliseconds the fit may take; past them it returns its best point, marked not converged. */
+  budgetMs?: number;
 }
 
 /** A deterministic, uniform (systematic) sample of about `size` customers, as history groups. */
@@ -43,8 +45,12 @@ const defaultSampleAbove = 20_000;
 
 export interface FitOutcome<P> {
   params: P;
-  /** The fit was made on a sample of customers only (not polished on all). */
+  /**
+   * The fit was made on a sample of customers only (not polished on all); its log-likelihood is
+   * then that of the sample, of `sampleCustomers` customers.
+   */
   sampled?: boolean;
+  sampleCustomers?: number;
   logLikelihood: number;
   converged: boolean;
   /** Starting points that reached the same optimum. */
@@ -263,13 +269,16 @@ export function fitParetoNbd(groups: HistoryGroup[], options: FitOptions = {}): 
     [Math.log(r), Math.log((r * scaleA) / meanRate), Math.log(s), Math.log((s * scaleB) / meanRate)]);
   const large = groups.length > (options.sampleAbove ?? defaultSampleAbove);
   const sample = large ? sampleGroups(groups, options.sampleAbove ?? defaultSampleAbove) : undefined;
-  const fit = minimiseWithSample(objective, sample && objectiveOf(sample), starts, { polish: options.polish ?? true });
+  const fit = minimiseWithSample(objective, sample && objectiveOf(sample), starts, { polish: options.polish ?? true, deadline: options.budgetMs ? performance.now() + options.budgetMs : undefined });
   fit.x = boxed(fit.x, logPrior).inside;
   const [r, alpha, s, beta] = fit.x.map(Math.exp);
   const params = { r, alpha, s, beta };
   return {
-    params, logLikelihood: paretoTotalLogLikelihood(params, groups), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts,
-    sampled: large && options.polish === false, regularised, warnings: [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'Pareto/NBD'), ...boundWarnings('Pareto/NBD', ['r', 'alpha', 's', 'beta'], fit.x, logPrior)],
+    // Evaluating Pareto/NBD on every history is slow (its hypergeometric series converge slowly for
+    // some histories), so a fit kept on its sample reports the sample's likelihood.
+    params, logLikelihood: sample && options.polish === false ? paretoTotalLogLikelihood(params, sample) : paretoTotalLogLikelihood(params, groups),
+    converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts,
+    sampled: large && options.polish === false, sampleCustomers: sample && options.polish === false ? sample.reduce((n, g) => n + g.count, 0) : undefined, regularised, warnings: [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'Pareto/NBD'), ...boundWarnings('Pareto/NBD', ['r', 'alpha', 's', 'beta'], fit.x, logPrior)],
   };
 }
 

@@ -3,7 +3,7 @@
 
 export interface Minimum { x: number[]; value: number; iterations: number; converged: boolean }
 
-export function nelderMead(f: (x: number[]) => number, start: number[], options: { maxIterations?: number; tolerance?: number; xTolerance?: number; step?: number } = {}): Minimum {
+export function nelderMead(f: (x: number[]) => number, start: number[], options: { maxIterations?: number; tolerance?: number; xTolerance?: number; step?: number; deadline?: number } = {}): Minimum {
   const n = start.length;
   const maxIterations = options.maxIterations ?? 4000;
   const tolerance = options.tolerance ?? 1e-11;
@@ -22,7 +22,7 @@ export function nelderMead(f: (x: number[]) => number, start: number[], options:
   // A best value that stops improving is an optimum too (e.g. one on the edge of the parameter box).
   let stalledSince = 0;
   let lastBest = Infinity;
-  for (; iterations < maxIterations; iterations++) {
+  for (; iterations < maxIterations && !(options.deadline && iterations % 10 === 0 && performance.now() > options.deadline); iterations++) {
     simplex.sort((p, q) => p.value - q.value);
     const best = simplex[0];
     const worst = simplex[n];
@@ -67,14 +67,15 @@ export interface Fit { x: number[]; value: number; converged: boolean; starts: n
  * Minimises from each start, then restarts from the best point until it stops improving (Nelder-Mead
  * can stall on flat ridges). `agreeing` counts the starts that reached the best value.
  */
-export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][]): Fit {
+export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][], deadline?: number): Fit {
   // The first start is followed to full precision; the others only far enough to show whether they
-  // reach the same optimum.
-  const results = starts.map((start, i) => nelderMead(f, start, i === 0 ? {} : { tolerance: 1e-8, xTolerance: 1e-4 }));
+  // reach the same optimum. Past the deadline the best point so far is returned, not converged.
+  const results = starts.map((start, i) => nelderMead(f, start, i === 0 ? { deadline } : { tolerance: 1e-8, xTolerance: 1e-4, deadline }));
   let best = results.reduce((p, q) => (q.value < p.value ? q : p));
   let iterations = results.reduce((sum, r) => sum + r.iterations, 0);
   for (let round = 0; round < 5; round++) {
-    const again = nelderMead(f, best.x, { step: 0.02 });
+    if (deadline && performance.now() > deadline) break;
+    const again = nelderMead(f, best.x, { step: 0.02, deadline });
     iterations += again.iterations;
     const improved = again.value < best.value - 1e-9 * Math.abs(best.value);
     best = again.value <= best.value ? again : best;
@@ -88,10 +89,10 @@ export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][
  * For large data: find the optimum on a sample (several starts, cheap), then polish it on the full
  * data from there (one short run). Without a sample it is minimiseFromStarts.
  */
-export function minimiseWithSample(full: (x: number[]) => number, sample: ((x: number[]) => number) | undefined, starts: number[][], options: { polish: boolean }): Fit {
-  if (!sample) return minimiseFromStarts(full, starts);
-  const rough = minimiseFromStarts(sample, starts);
-  if (!options.polish) return { ...rough, value: full(rough.x) };
+export function minimiseWithSample(full: (x: number[]) => number, sample: ((x: number[]) => number) | undefined, starts: number[][], options: { polish: boolean; deadline?: number }): Fit {
+  if (!sample) return minimiseFromStarts(full, starts, options.deadline);
+  const rough = minimiseFromStarts(sample, starts, options.deadline);
+  if (!options.polish) return rough; // value: on the sample
   // The sample's optimum is within sampling error of the full one: a short run from a small simplex.
   const polished = nelderMead(full, rough.x, { step: 0.02, tolerance: 1e-10, xTolerance: 1e-4, maxIterations: 400 });
   return { ...rough, x: polished.x, value: polished.value, converged: rough.converged && polished.converged, iterations: rough.iterations + polished.iterations };

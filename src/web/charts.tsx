@@ -57,7 +57,7 @@ export const stageColors: Record<string, string> = {
 export interface Series { name: string; color: string; points: { x: number; y: number }[]; dashed?: boolean }
 
 /** Lines over a numeric x axis, with a legend and an optional vertical marker (e.g. the as-of date). */
-export function LineChart({ series, title, xLabel, yLabel, marker, format = (v) => Math.round(v).toLocaleString(), height = 220 }: {
+export function LineChart({ series, title, xLabel, yLabel, marker, format, height = 220 }: {
   series: Series[]; title: string; xLabel: string; yLabel?: string; marker?: { x: number; label: string }; format?: (v: number) => string; height?: number;
 }) {
   const width = 1000;
@@ -67,6 +67,8 @@ export function LineChart({ series, title, xLabel, yLabel, marker, format = (v) 
   const xMin = Math.min(...all.map((p) => p.x));
   const xMax = Math.max(...all.map((p) => p.x), xMin + 1);
   const yMax = Math.max(...all.map((p) => p.y), 0) || 1;
+  // Small scales keep a decimal, so the ticks do not read 0, 0, 1, 1.
+  format ??= (v) => (yMax < 10 ? v.toFixed(1) : Math.round(v).toLocaleString());
   const sx = (x: number) => pad.left + ((x - xMin) / (xMax - xMin)) * (width - pad.left - pad.right);
   const sy = (y: number) => pad.top + (1 - y / yMax) * (height - pad.top - pad.bottom);
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * yMax);

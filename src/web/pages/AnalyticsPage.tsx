@@ -148,7 +148,7 @@ export function AnalyticsPage() {
             </table>
           </section>
           <div className="grid2">
-            <BarChart title="Predicted value over the next 365 days (customers per band)" bars={report.valueHistogram.filter((b) => b.customers > 0).map((b) => ({ label: `${money(b.from)}–${money(b.to)}`, value: b.customers }))} />
+            <BarChart title="Predicted value over the next 365 days (customers per band)" bars={report.valueHistogram.filter((b) => b.customers > 0).map((b) => ({ label: b.to - b.from < 10 ? `${b.from.toFixed(2)}–${b.to.toFixed(2)}` : `${money(b.from)}–${money(b.to)}`, value: b.customers }))} />
             <section className="card">
               <h2>Model parameters (weeks)</h2>
               <p className="params">BG/NBD r={num(run.models.week?.bgnbd.r)} α={num(run.models.week?.bgnbd.alpha)} a={num(run.models.week?.bgnbd.a)} b={num(run.models.week?.bgnbd.b)} LL={num(run.models.week?.bgnbd.logLikelihood, 7)}</p>

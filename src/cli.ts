@@ -1,10 +1,16 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from './config.ts';
 import { createDeps, type Deps } from './deps.ts';
 import { AppError } from './shared/errors.ts';
 
 /** Exit codes the CLI promises: 0 done, 1 failed, 2 bad usage or input, 3 database in use by another process. */
 export const exitCode = { ok: 0, failed: 1, badInput: 2, locked: 3 } as const;
+
+/** A --date option's value: a calendar day YYYY-MM-DD, kept as that text. */
+export function parseDay(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new InvalidArgumentError('a date like 2026-11-22');
+  return value;
+}
 
 export const dataOption = () => new Option('--data <dir>', 'folder of the embedded database (ignored when DATABASE_URL is set)');
 

@@ -1,17 +1,12 @@
 import fs from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { action, dataOption, withDeps } from '../cli.ts';
+import { Command, Option } from 'commander';
+import { action, dataOption, parseDay, withDeps } from '../cli.ts';
 import { queryRows, sql, type Db } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';
 import { terminalProgress } from '../shared/progress.ts';
 import { latestRun } from './analytics.repository.ts';
 import { analyze } from './analyze.service.ts';
-
-const parseDay = (value: string) => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('a date like 2026-11-22');
-  return value;
-};
 
 /** The fitted parameters of the latest run in one time unit, as `kept report model --json` prints them. */
 export async function modelReport(db: Db, timeUnit: 'day' | 'week') {

@@ -71,7 +71,7 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
   const [{ id: runId }] = await queryRows<{ id: number }>(deps.db, sql`
     insert into analysis_runs (as_of, model_version, activity_model, status, current) values (${asOf}::date, ${modelVersion}, ${activity}, 'running', ${current}) returning id`);
   try {
-    const outcome = await run(deps, { runId, asOf, activity, current, previousRun, onProgress: options.onProgress });
+    const outcome = await run(deps, { runId, asOf, latest, activity, current, previousRun, onProgress: options.onProgress });
     return outcome;
   } catch (error) {
     await deps.db.execute(sql`update analysis_runs set status = 'failed', error = ${(error as Error).message}, finished_at = now() where id = ${runId}`);
@@ -79,7 +79,7 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
   }
 }
 
-async function run(deps: Deps, ctx: { runId: number; asOf: string; activity: 'bgnbd' | 'pareto'; current: boolean; previousRun: number | null; onProgress?: ProgressReporter }): Promise<AnalyzeOutcome> {
+async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: string | null; activity: 'bgnbd' | 'pareto'; current: boolean; previousRun: number | null; onProgress?: ProgressReporter }): Promise<AnalyzeOutcome> {
   const { config } = deps;
   const thresholds = config.analytics;
   const seconds: Record<string, number> = {};
@@ -123,8 +123,8 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; activity: 'bg
   const spendHistories = rows.filter((r) => r.x > 0 && r.repeat_spend > 0).map((r) => ({ x: r.x, zbar: r.repeat_spend }));
   const gammaGamma = spendHistories.length ? fitGammaGamma(spendHistories) : undefined;
   for (const fit of [days.bgnbd, days.paretoNbd, gammaGamma]) if (fit) warnings.push(...fit.warnings);
-  if (rows.length - spendHistories.length - rows.filter((r) => r.x === 0).length > 0) {
-    warnings.push(`${rows.length - spendHistories.length - rows.filter((r) => r.x === 0).length} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`);
+  if (repeaters > spendHistories.length) {
+    warnings.push(`${repeaters - spendHistories.length} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`);
   }
   const models = {
     day: { bgnbd: describe(days.bgnbd), paretoNbd: describe(days.paretoNbd) },
@@ -238,7 +238,7 @@ function predictedStage(r: SummaryRow, pAlive: number, value: number, bestCut: n
 }
 
 /** The charts of the analytics page, computed once per run. */
-async function buildReport(deps: Deps, ctx: { asOf: string }, rows: SummaryRow[], fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array }) {
+async function buildReport(deps: Deps, ctx: { asOf: string; latest: string | null }, rows: SummaryRow[], fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array }) {
   const tz = deps.config.timeZone;
   const start = rows.reduce((min, r) => (r.first_day < min ? r.first_day : min), rows[0].first_day);
   const weekOf = (isoDay: string) => Math.floor((Date.parse(isoDay) - Date.parse(start)) / (7 * day));
@@ -262,8 +262,7 @@ async function buildReport(deps: Deps, ctx: { asOf: string }, rows: SummaryRow[]
     tracking.push({ week: w + 1, actual: cumulative, bgnbd: round(bg, 1), paretoNbd: round(pn, 1) });
   }
   // Conditional expectations by calibration frequency against what happened after as-of.
-  const latest = await latestPurchaseDay(deps.db, tz);
-  const holdoutDays = latest && latest > ctx.asOf ? (Date.parse(latest) - Date.parse(ctx.asOf)) / day : 0;
+  const holdoutDays = ctx.latest && ctx.latest > ctx.asOf ? (Date.parse(ctx.latest) - Date.parse(ctx.asOf)) / day : 0;
   const bins = holdoutDays > 0 ? Array.from({ length: 8 }, (_, bin) => {
     const members = rows.filter((r) => (bin === 7 ? r.x >= 7 : r.x === bin));
     const mean = (f: (r: SummaryRow) => number) => (members.length ? members.reduce((s, r) => s + f(r), 0) / members.length : 0);

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { action, dataOption, withDeps } from '../cli.ts';
+import { action, dataOption, parseDay, withDeps } from '../cli.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { terminalProgress } from '../shared/progress.ts';
@@ -11,10 +11,6 @@ const positiveInt = (max: number) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`a whole number from 1 to ${max.toLocaleString('en')}`);
   return n;
-};
-const parseDay = (value: string) => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new InvalidArgumentError('a date like 2026-11-22');
-  return new Date(`${value}T23:59:59Z`);
 };
 // Yesterday's last second (UTC): nothing in the future, and the same store all day.
 const yesterday = () => new Date(Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`) - 1000);
@@ -46,7 +42,7 @@ export function registerDemoCommand(program: Command): void {
     .description('Generate and load the demo store: two years of a homeware shop with cause and effect built in (docs/demo-data.md)')
     .option('--customers <n>', 'how many customers', positiveInt(100_000), demoDefaults.customers)
     .option('--seed <n>', 'random seed; the same seed and end give the same store', positiveInt(2 ** 31), demoDefaults.seed)
-    .option('--end <date>', 'last day of the two years (default yesterday)', parseDay)
+    .option('--end <date>', 'last day of the two years (default yesterday)', (value: string) => new Date(`${parseDay(value)}T23:59:59Z`))
     .addOption(dataOption())
     .addHelpText('after', '\nLoading twice with the same seed and end changes nothing: every event has a stable id.')
     .action(action(async (options: { customers: number; seed: number; end?: Date; data?: string }) => {

@@ -32,6 +32,12 @@ export async function findImport(db: Db, id: number): Promise<ImportRow | undefi
   return row;
 }
 
+/** The import an upload's background job made. */
+export async function findImportByJob(db: Db, jobId: number): Promise<ImportRow | undefined> {
+  const [row] = await queryRows<ImportRow>(db, sql`select ${columns} from imports where job_id = ${jobId} order by id desc limit 1`);
+  return row;
+}
+
 export async function listImports(db: Db, limit: number): Promise<ImportRow[]> {
   return queryRows<ImportRow>(db, sql`select ${columns} from imports order by id desc limit ${limit}`);
 }

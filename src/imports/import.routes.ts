@@ -6,12 +6,12 @@ import { pipeline } from 'node:stream/promises';
 import { createRoute, z } from '@hono/zod-openapi';
 import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
-import { findJob, registerJobHandler, startJob } from '../jobs/job.service.ts';
+import { registerJobHandler, startJob } from '../jobs/job.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
 import { encodings, type Delimiter, type Encoding } from './csv-source.ts';
 import { importKinds, parseMap, type ImportKind } from './import.ts';
-import { findImport } from './import.repository.ts';
+import { findImportByJob } from './import.repository.ts';
 import { runImport } from './import.service.ts';
 
 /** The largest file the server takes in one upload; bigger files go through `kept import`. */
@@ -153,9 +153,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
     responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } } },
   });
   app.get('/imports/:jobId/rejected', async (c) => {
-    const job = await findJob(deps, Number(c.req.param('jobId')));
-    const [link] = job ? await queryRows<{ id: number }>(deps.db, sql`select id from imports where job_id = ${job.id}`) : [];
-    const row = link ? await findImport(deps.db, link.id) : undefined;
+    const row = await findImportByJob(deps.db, Number(c.req.param('jobId')));
     if (!row?.rejected_file || !fs.existsSync(row.rejected_file)) throw new AppError('not_found', 'This upload has no rejected rows file');
     c.header('content-type', 'text/csv; charset=utf-8');
     c.header('content-disposition', `attachment; filename="import-${row.id}-rejected.csv"`);

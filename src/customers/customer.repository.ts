@@ -100,9 +100,10 @@ export async function resolveCustomers(
         )
         select inserted.id, input.ord::int as ord
         from inserted join input
-          on inserted.external_id is not distinct from input.external_id
-         and inserted.email is not distinct from input.email
-         and inserted.phone is not distinct from input.phone`);
+          -- equality on coalesced values (not IS NOT DISTINCT FROM) so the join can hash
+          on coalesce(inserted.external_id, '') = coalesce(input.external_id, '')
+         and coalesce(inserted.email, '') = coalesce(input.email, '')
+         and coalesce(inserted.phone, '') = coalesce(input.phone, '')`);
       const claims = inserted.flatMap((row) =>
         identitiesOf(people[row.ord - 1].ref).map((identity) => ({ ...identity, customerId: row.id })));
       const claimed = await insertIdentities(db, claims, options.source);

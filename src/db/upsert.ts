@@ -4,6 +4,8 @@ import { array, queryRows, sql, type Db } from './connection.ts';
 export interface WriteCounts { inserted: number; updated: number; unchanged: number }
 /** Counts plus the customers whose rows were inserted or changed (for customer-owned tables). */
 export interface WriteResult extends WriteCounts { changedCustomers: number[] }
+/** A row an upsert inserted or changed, with the columns asked for in `returning`. */
+export type ChangedRow = { inserted: boolean } & Record<string, unknown>;
 
 export interface Column<T> {
   name: string;
@@ -35,8 +37,10 @@ export async function upsertRows<T>(
   keyOf: (row: T) => string,
   /** Columns written when a row is created but never changed by a later write. */
   insertOnly: string[] = [],
-): Promise<WriteResult> {
-  if (rows.length === 0) return { ...emptyCounts(), changedCustomers: [] };
+  /** Columns of the inserted or changed rows to hand back in `changed`. */
+  returning: string[] = [],
+): Promise<WriteResult & { changed: ChangedRow[] }> {
+  if (rows.length === 0) return { ...emptyCounts(), changedCustomers: [], changed: [] };
   const unique = [...new Map(rows.map((row) => [keyOf(row), row])).values()];
   const names = columns.map((c) => identifier(c.name));
   const list = sql.join(names, sql`, `);
@@ -48,16 +52,17 @@ export async function upsertRows<T>(
   const rest = columns.filter((c) => !key.includes(c.name) && !insertOnly.includes(c.name)).map((c) => identifier(c.name));
   const tableName = identifier(table);
   const owned = columns.some((c) => c.name === 'customer_id');
-  const returned = await queryRows<{ inserted: boolean; customer_id?: number }>(db, sql`
+  const extra = returning.filter((name) => name !== 'customer_id' || !owned).map((name) => sql`, ${tableName}.${identifier(name)}`);
+  const returned = await queryRows<ChangedRow & { customer_id?: number }>(db, sql`
     insert into ${tableName} (${list})
     select ${selected} from unnest(${arrays}) as input(${list})
     on conflict (${sql.join(key.map(identifier), sql`, `)}) do update
       set ${sql.join(rest.map((name) => sql`${name} = excluded.${name}`), sql`, `)}
       where (${sql.join(rest.map((name) => sql`${tableName}.${name}`), sql`, `)})
         is distinct from (${sql.join(rest.map((name) => sql`excluded.${name}`), sql`, `)})
-    returning (xmax = 0) as inserted${owned ? sql`, ${tableName}.customer_id` : sql``}`);
+    returning (xmax = 0) as inserted${owned ? sql`, ${tableName}.customer_id` : sql``}${sql.join(extra, sql``)}`);
   const inserted = returned.filter((row) => row.inserted).length;
   const updated = returned.length - inserted;
   const changedCustomers = owned ? [...new Set(returned.map((row) => row.customer_id!))] : [];
-  return { inserted, updated, unchanged: rows.length - inserted - updated, changedCustomers };
+  return { inserted, updated, unchanged: rows.length - inserted - updated, changedCustomers, changed: returned };
 }

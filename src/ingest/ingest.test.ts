@@ -187,3 +187,13 @@ test('ingest requires authentication and is documented in OpenAPI', async () => 
   const doc = await (await t.call('GET', '/api/openapi.json')).json();
   assert.ok(doc.paths['/api/v1/events']?.post, Object.keys(doc.paths).join(', '));
 });
+
+test('an order sent again with changed lines gets its total again; an unchanged resend keeps it', async () => {
+  await send([order('tot-1', 'totals@example.com', 'O-TOT', '2025-03-01T10:00:00Z', '1.00')]);
+  const total = async () => (await queryRows<{ total: string }>(t.deps.db, sql`select total from orders where external_id = 'O-TOT'`))[0].total;
+  assert.equal(await total(), '21.00');
+  await send([order('tot-2', 'totals@example.com', 'O-TOT', '2025-03-01T10:00:00Z', '7.25')]);
+  assert.equal(await total(), '27.25');
+  await send([order('tot-3', 'totals@example.com', 'O-TOT', '2025-03-01T10:00:00Z', '7.25')]);
+  assert.equal(await total(), '27.25');
+});

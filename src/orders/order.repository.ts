@@ -1,5 +1,6 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { upsertRows, type WriteResult } from '../db/upsert.ts';
+import { addDecimal } from '../shared/decimal.ts';
 
 export interface OrderLineInput { lineNo: number; product: string | null; quantity: string; unitPrice: string | null; amount: string }
 export interface OrderInput {
@@ -35,6 +36,8 @@ export async function orderIds(db: Db, pairs: { customerId: number; externalId: 
  */
 export async function upsertOrders(db: Db, orders: OrderInput[]): Promise<WriteResult> {
   if (orders.length === 0) return { inserted: 0, updated: 0, unchanged: 0, changedCustomers: [] };
+  // A new order's lines are all in this call, so its total is known before the write.
+  const inputTotal = (o: OrderInput) => o.total ?? [...new Map(o.lines.map((line) => [line.lineNo, line.amount])).values()].reduce((sum, amount) => addDecimal(sum, amount), '0');
   const headers = await upsertRows(db, 'orders', ['customer_id', 'external_id'], [
     { name: 'customer_id', type: 'bigint', value: (o: OrderInput) => o.customerId },
     { name: 'external_id', type: 'text', value: (o) => o.externalId },
@@ -42,8 +45,9 @@ export async function upsertOrders(db: Db, orders: OrderInput[]): Promise<WriteR
     { name: 'channel', type: 'text', value: (o) => o.channel },
     { name: 'currency', type: 'text', value: (o) => o.currency },
     { name: 'source', type: 'text', value: (o) => o.source },
-    { name: 'total', type: 'numeric', value: (o) => o.total ?? '0' },
-  ], orders, (o) => orderKey(o.customerId, o.externalId), ['source', 'total']);
+    { name: 'total', type: 'numeric', value: inputTotal },
+  ], orders, (o) => orderKey(o.customerId, o.externalId), ['source', 'total'], ['external_id']);
+  const created = new Set(headers.changed.filter((row) => row.inserted).map((row) => orderKey(row.customer_id as number, row.external_id as string)));
   const ids = await orderIds(db, orders);
   const lines = orders.flatMap((o) => o.lines.map((line) => ({ ...line, customerId: o.customerId, orderId: ids.get(orderKey(o.customerId, o.externalId))! })));
   const counts = await upsertRows(db, 'order_lines', ['customer_id', 'order_id', 'line_no'], [
@@ -54,20 +58,26 @@ export async function upsertOrders(db: Db, orders: OrderInput[]): Promise<WriteR
     { name: 'quantity', type: 'numeric', value: (l) => l.quantity },
     { name: 'unit_price', type: 'numeric', value: (l) => l.unitPrice },
     { name: 'amount', type: 'numeric', value: (l) => l.amount },
-  ], lines, (l) => `${l.customerId}|${l.orderId}|${l.lineNo}`);
-  const touched = [...new Map(orders.map((o) => [orderKey(o.customerId, o.externalId), o])).values()];
-  await db.execute(sql`
-    with touched as (
-      select * from unnest(${array(touched.map((o) => o.customerId))}::bigint[], ${array(touched.map((o) => ids.get(orderKey(o.customerId, o.externalId))!))}::bigint[],
-        ${array(touched.map((o) => o.total ?? null))}::numeric[]) as t(customer_id, id, given_total)
-    ), line_totals as (
-      select t.customer_id, t.id, coalesce(t.given_total, sum(l.amount), 0) as total
-      from touched t left join order_lines l on l.customer_id = t.customer_id and l.order_id = t.id
-      group by t.customer_id, t.id, t.given_total
-    )
-    update orders o set total = line_totals.total
-    from line_totals
-    where o.customer_id = line_totals.customer_id and o.id = line_totals.id and o.total is distinct from line_totals.total`);
+  ], lines, (l) => `${l.customerId}|${l.orderId}|${l.lineNo}`, [], ['order_id']);
+  // An order that existed before gets its total again when its lines changed or a total was given.
+  const changedOrders = new Set(counts.changed.map((row) => row.order_id as number));
+  const touched = [...new Map(orders.map((o) => [orderKey(o.customerId, o.externalId), o])).entries()]
+    .filter(([key, o]) => !created.has(key) && (o.total != null || changedOrders.has(ids.get(key)!)))
+    .map(([key, o]) => ({ customerId: o.customerId, id: ids.get(key)!, total: o.total ?? null }));
+  if (touched.length > 0) {
+    await db.execute(sql`
+      with touched as (
+        select * from unnest(${array(touched.map((o) => o.customerId))}::bigint[], ${array(touched.map((o) => o.id))}::bigint[],
+          ${array(touched.map((o) => o.total))}::numeric[]) as t(customer_id, id, given_total)
+      ), line_totals as (
+        select t.customer_id, t.id, coalesce(t.given_total, sum(l.amount), 0) as total
+        from touched t left join order_lines l on l.customer_id = t.customer_id and l.order_id = t.id
+        group by t.customer_id, t.id, t.given_total
+      )
+      update orders o set total = line_totals.total
+      from line_totals
+      where o.customer_id = line_totals.customer_id and o.id = line_totals.id and o.total is distinct from line_totals.total`);
+  }
   return { ...counts, changedCustomers: [...new Set([...headers.changedCustomers, ...counts.changedCustomers])] };
 }
 

@@ -23,37 +23,69 @@ export interface SummaryRow {
   prev_p_alive: number | null;
 }
 
+/** What the charts need from the purchase histories, summed over the ranges as they are read. */
+export interface HistoryAggregates {
+  /** Repeat purchase days (every purchase day but a customer's first) by calendar day, all dates. */
+  repeatDays: Map<string, number>;
+  /** Customers of a first-purchase month ('YYYY-MM') active n months later, keyed `cohort|n`, up to as-of. */
+  cohortActive: Map<string, number>;
+}
+
+export const emptyAggregates = (): HistoryAggregates => ({ repeatDays: new Map(), cohortActive: new Map() });
+
+const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
+
 /**
  * Purchase days per customer in the business time zone (several orders on one day are one purchase
  * occasion), then one row per customer whose first purchase is on or before as-of, for customers
- * with ids in [fromId, toId].
+ * with ids in [fromId, toId]. The orders are read once: the chart aggregates of the same customers
+ * are added to `into`.
  */
-export async function summaries(db: Db, options: { asOf: string; timeZone: string; fromId: number; toId: number; previousRun: number | null }): Promise<SummaryRow[]> {
-  return queryRows<SummaryRow>(db, sql`
-    with days as (
-      select customer_id, (ordered_at at time zone ${options.timeZone})::date as day, sum(total) as spend
-      from orders where customer_id between ${options.fromId} and ${options.toId}
-      group by 1, 2
-    ), numbered as (
+export async function summaries(db: Db, options: { asOf: string; timeZone: string; fromId: number; toId: number; previousRun: number | null }, into: HistoryAggregates): Promise<SummaryRow[]> {
+  return db.transaction(async (tx) => {
+    // Numbered over all days: a day up to as-of has the same number as when counting only those.
+    await tx.execute(sql`
+      create temp table range_days on commit drop as
       select customer_id, day, spend, row_number() over (partition by customer_id order by day) as n
-      from days where day <= ${options.asOf}::date
-    ), calibration as (
-      select customer_id, count(*)::int - 1 as x, min(day) as first_day, max(day) as last_day,
-        min(day) filter (where n = 2) as second_day, sum(spend)::float8 as historic,
-        coalesce(sum(spend) filter (where n > 1), 0)::float8 as repeat_total
-      from numbered group by customer_id
-    ), holdout as (
-      select customer_id, count(*)::int as holdout from days where day > ${options.asOf}::date group by customer_id
-    )
-    select k.customer_id, c.stage, c.acquisition_channel as channel, k.x, (k.last_day - k.first_day) as tx,
-      (${options.asOf}::date - k.first_day) as age, k.first_day::text as first_day, (k.second_day - k.first_day) as second_after,
-      k.historic, case when k.x > 0 then k.repeat_total / k.x else 0 end as repeat_spend,
-      coalesce(h.holdout, 0) as holdout, prev.p_alive as prev_p_alive
-    from calibration k
-    join customers c on c.id = k.customer_id
-    left join holdout h on h.customer_id = k.customer_id
-    left join scores prev on prev.run_id = ${options.previousRun ?? -1} and prev.customer_id = k.customer_id
-    order by k.customer_id`);
+      from (
+        select customer_id, (ordered_at at time zone ${options.timeZone})::date as day, sum(total) as spend
+        from orders where customer_id between ${options.fromId} and ${options.toId}
+        group by 1, 2
+      ) days`);
+    const rows = await queryRows<SummaryRow>(tx, sql`
+      with calibration as (
+        select customer_id, count(*)::int - 1 as x, min(day) as first_day, max(day) as last_day,
+          min(day) filter (where n = 2) as second_day, sum(spend)::float8 as historic,
+          coalesce(sum(spend) filter (where n > 1), 0)::float8 as repeat_total
+        from range_days where day <= ${options.asOf}::date group by customer_id
+      ), holdout as (
+        select customer_id, count(*)::int as holdout from range_days where day > ${options.asOf}::date group by customer_id
+      )
+      select k.customer_id, c.stage, c.acquisition_channel as channel, k.x, (k.last_day - k.first_day) as tx,
+        (${options.asOf}::date - k.first_day) as age, k.first_day::text as first_day, (k.second_day - k.first_day) as second_after,
+        k.historic, case when k.x > 0 then k.repeat_total / k.x else 0 end as repeat_spend,
+        coalesce(h.holdout, 0) as holdout, prev.p_alive as prev_p_alive
+      from calibration k
+      join customers c on c.id = k.customer_id
+      left join holdout h on h.customer_id = k.customer_id
+      left join scores prev on prev.run_id = ${options.previousRun ?? -1} and prev.customer_id = k.customer_id
+      order by k.customer_id`);
+    const repeat = await queryRows<{ day: string; purchases: number }>(tx, sql`
+      select day::text as day, count(*)::int as purchases from range_days where n > 1 group by 1`);
+    for (const r of repeat) add(into.repeatDays, r.day, r.purchases);
+    const cohorts = await queryRows<{ cohort: string; offset: number; active: number }>(tx, sql`
+      with months as (
+        select customer_id, date_trunc('month', day) as month from range_days where day <= ${options.asOf}::date group by 1, 2
+      ), firsts as (
+        select customer_id, min(month) as cohort from months group by 1
+      )
+      select to_char(f.cohort, 'YYYY-MM') as cohort,
+        ((extract(year from m.month) - extract(year from f.cohort)) * 12 + extract(month from m.month) - extract(month from f.cohort))::int as offset,
+        count(*)::int as active
+      from months m join firsts f using (customer_id) group by 1, 2`);
+    for (const c of cohorts) add(into.cohortActive, `${c.cohort}|${c.offset}`, c.active);
+    return rows;
+  });
 }
 
 export async function customerIdRange(db: Db): Promise<{ min: number; max: number } | null> {
@@ -134,18 +166,6 @@ export async function raiseAlerts(db: Db, runId: number, at: Date, threshold: nu
   return rows.length;
 }
 
-/** Repeat purchase days per week since `start`, for the tracking chart. */
-export async function repeatPurchasesByWeek(db: Db, options: { timeZone: string; start: string }): Promise<{ week: number; purchases: number }[]> {
-  return queryRows(db, sql`
-    with days as (
-      select customer_id, (ordered_at at time zone ${options.timeZone})::date as day from orders group by 1, 2
-    ), numbered as (
-      select day, row_number() over (partition by customer_id order by day) as n from days
-    )
-    select ((day - ${options.start}::date) / 7)::int as week, count(*)::int as purchases
-    from numbered where n > 1 group by 1 order by 1`);
-}
-
 /** Customers by stage at the end of each month, rebuilt from the stage history. */
 export async function stagesByMonth(db: Db, timeZone: string): Promise<{ month: string; stage: string; customers: number }[]> {
   return queryRows(db, sql`
@@ -159,24 +179,6 @@ export async function stagesByMonth(db: Db, timeZone: string): Promise<{ month: 
       select month, stage, sum(delta)::int as delta from moves group by 1, 2
     )
     select month, stage, (sum(delta) over (partition by stage order by month))::int as customers from monthly order by month, stage`);
-}
-
-/** Share of each first-purchase month's customers who bought in each later month. */
-export async function cohortRetention(db: Db, options: { timeZone: string; asOf: string }): Promise<{ cohort: string; size: number; offset: number; active: number }[]> {
-  return queryRows(db, sql`
-    with days as (
-      select customer_id, date_trunc('month', (ordered_at at time zone ${options.timeZone})::date) as month from orders
-      where (ordered_at at time zone ${options.timeZone})::date <= ${options.asOf}::date group by 1, 2
-    ), firsts as (
-      select customer_id, min(month) as cohort from days group by 1
-    ), sizes as (
-      select cohort, count(*)::int as size from firsts group by 1
-    )
-    select to_char(f.cohort, 'YYYY-MM') as cohort, s.size,
-      ((extract(year from d.month) - extract(year from f.cohort)) * 12 + extract(month from d.month) - extract(month from f.cohort))::int as offset,
-      count(*)::int as active
-    from days d join firsts f using (customer_id) join sizes s on s.cohort = f.cohort
-    group by 1, 2, 3 order by 1, 3`);
 }
 
 export async function latestRun(db: Db) {

@@ -5,12 +5,12 @@ import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import {
-  applyStages, cohortRetention, customerIdRange, insertScores, latestPurchaseDay, previousCurrentRun, raiseAlerts, repeatPurchasesByWeek,
-  stagesByMonth, summaries, type ScoreRow, type SummaryRow,
+  applyStages, customerIdRange, emptyAggregates, insertScores, latestPurchaseDay, previousCurrentRun, raiseAlerts, stagesByMonth, summaries,
+  type HistoryAggregates, type ScoreRow, type SummaryRow,
 } from './analytics.repository.ts';
 import {
-  bgnbdConditionalExpected, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitGammaGamma, fitParetoNbd, gammaGammaExpectedSpend,
-  paretoConditionalExpected, paretoPAlive, paretoUnconditionalExpected, rescaleFit, type BgNbd, type FitOutcome, type GammaGamma, type HistoryGroup, type ParetoNbd,
+  bgnbdConditionalExpected, bgnbdExpectedIfAlive, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitGammaGamma, fitParetoNbd, gammaGammaExpectedSpend,
+  paretoConditionalExpected, paretoExpectedIfAlive, paretoPAlive, paretoUnconditionalExpected, rescaleFit, type BgNbd, type FitOutcome, type GammaGamma, type HistoryGroup, type ParetoNbd,
 } from './models.ts';
 import { kaplanMeier } from './survival.ts';
 
@@ -88,11 +88,23 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   const range = await customerIdRange(deps.db);
   // Steps: reading the summaries counts half, scoring and writing the other half.
   const rows: SummaryRow[] = [];
+  const aggregates = emptyAggregates();
   if (range) {
-    for (let from = range.min; from <= range.max; from += rangeSize) {
-      rows.push(...await summaries(deps.db, { asOf: ctx.asOf, timeZone: config.timeZone, fromId: from, toId: from + rangeSize - 1, previousRun: ctx.previousRun }));
-      ctx.onProgress?.(Math.min(from + rangeSize - range.min, range.max - range.min + 1), 2 * (range.max - range.min + 1), 'reading purchase histories');
-    }
+    // Two ranges at a time: on PostgreSQL each runs on its own connection (and core).
+    const starts = Array.from({ length: Math.ceil((range.max - range.min + 1) / rangeSize) }, (_, i) => range.min + i * rangeSize);
+    const parts: SummaryRow[][] = [];
+    let next = 0;
+    let done = 0;
+    const reader = async () => {
+      while (next < starts.length) {
+        const i = next++;
+        parts[i] = await summaries(deps.db, { asOf: ctx.asOf, timeZone: config.timeZone, fromId: starts[i], toId: starts[i] + rangeSize - 1, previousRun: ctx.previousRun }, aggregates);
+        done += rangeSize;
+        ctx.onProgress?.(Math.min(done, range.max - range.min + 1), 2 * (range.max - range.min + 1), 'reading purchase histories');
+      }
+    };
+    await Promise.all([reader(), reader()]);
+    for (const part of parts.splice(0)) for (const r of part) rows.push(r);
   }
   const warnings: string[] = [];
   const repeaters = rows.filter((r) => r.x > 0).length;
@@ -136,30 +148,29 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   const bg = days.bgnbd.params;
   const pn = days.paretoNbd.params;
   const pAliveOf = (x: number, tx: number, T: number) => (ctx.activity === 'pareto' ? paretoPAlive(pn, x, tx, T) : bgnbdPAlive(bg, x, tx, T));
-  const expectedOf = (t: number, x: number, tx: number, T: number) => (ctx.activity === 'pareto' ? paretoConditionalExpected(pn, t, x, tx, T) : bgnbdConditionalExpected(bg, t, x, tx, T));
+  const ifAliveOf = (t: number, x: number, T: number) => (ctx.activity === 'pareto' ? paretoExpectedIfAlive(pn, t, x, T) : bgnbdExpectedIfAlive(bg, t, x, T));
   // Value over the next 365 days, discounted: expected purchases in four periods (the first month,
   // the next two, the next quarter, the second half-year), each discounted at its middle.
   const yearlyDiscount = 1 + thresholds.discountRate;
   const periods = [[0, 30], [30, 90], [90, 182], [182, 365]].map(([from, to]) => ({ to, discount: yearlyDiscount ** -((from + to) / 2 / 365) }));
+  // Expected purchases by the end of each period if still active depend on (x, age) only; times
+  // P(alive) they are the expectations. Customers with the same (x, tx, age) share every output but money.
+  const ifAlive = new Map<number, Float64Array>();
   const shared = new Map<number, { pAlive: number; e30: number; e90: number; e365: number; discounted: number; ifAlive365: number; rate: number }>();
   const outputsOf = (r: SummaryRow) => {
-    // Equal histories share every model output; the key packs (x, tx, age) into one number.
+    // The keys pack (x, age) and (x, tx, age) into one number each.
     const key = (r.x * 100_000 + r.tx) * 100_000 + r.age;
     let o = shared.get(key);
     if (!o) {
+      const aliveKey = r.x * 100_000 + r.age;
+      let cumulative = ifAlive.get(aliveKey);
+      if (!cumulative) ifAlive.set(aliveKey, cumulative = Float64Array.from(periods, (period) => ifAliveOf(period.to, r.x, r.age)));
       const pAlive = pAliveOf(r.x, r.tx, r.age);
-      let before = 0;
       let discounted = 0;
-      const cumulative: number[] = [];
-      for (const period of periods) {
-        const e = expectedOf(period.to, r.x, r.tx, r.age);
-        discounted += (e - before) * period.discount;
-        cumulative.push(e);
-        before = e;
-      }
+      periods.forEach((period, k) => { discounted += (cumulative[k] - (k > 0 ? cumulative[k - 1] : 0)) * period.discount; });
       // Posterior mean purchase rate of an active customer (per day).
       const rate = ctx.activity === 'pareto' ? (pn.r + r.x) / (pn.alpha + r.age) : (bg.r + r.x) / (bg.alpha + r.age);
-      o = { pAlive, e30: cumulative[0], e90: cumulative[1], e365: cumulative[3], discounted, ifAlive365: pAlive > 1e-12 ? cumulative[3] / pAlive : rate * 365, rate };
+      o = { pAlive, e30: cumulative[0] * pAlive, e90: cumulative[1] * pAlive, e365: cumulative[3] * pAlive, discounted: discounted * pAlive, ifAlive365: cumulative[3], rate };
       shared.set(key, o);
     }
     return o;
@@ -184,6 +195,7 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   const bestCut = activeValues.length ? activeValues[Math.max(0, Math.ceil(activeValues.length * thresholds.bestTopShare) - 1)] : Infinity;
 
   let batch: ScoreRow[] = [];
+  let writing: Promise<void> = Promise.resolve();
   for (let i = 0; i < n; i++) {
     const r = rows[i];
     const o = outputsOf(r);
@@ -209,11 +221,15 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
       r: R[i], f: F[i], m: M[i], valueAtStake: o.ifAlive365 * orderValue, stage, reasons,
     });
     if (batch.length >= writeBatch || i === n - 1) {
-      await insertScores(deps.db, { id: ctx.runId, asOf: ctx.asOf, modelVersion }, batch);
+      // The database writes one batch while the next is scored.
+      await writing;
+      const written = i + 1;
+      writing = insertScores(deps.db, { id: ctx.runId, asOf: ctx.asOf, modelVersion }, batch).then(() => ctx.onProgress?.(n + written, 2 * n, 'scoring'));
+      writing.catch(() => undefined); // awaited below; this only keeps a failure from counting as unhandled meanwhile
       batch = [];
-      ctx.onProgress?.(n + i + 1, 2 * n, 'scoring');
     }
   }
+  await writing;
 
   phase('score');
   let stageChanges = 0;
@@ -224,7 +240,7 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
     alerts = await raiseAlerts(deps.db, ctx.runId, at, thresholds.atRiskBelow);
   }
   phase('stages');
-  const report = await buildReport(deps, ctx, rows, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted });
+  const report = await buildReport(deps, ctx, rows, aggregates, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted });
   phase('charts');
   return finish(models, report, stageChanges, alerts);
 }
@@ -238,19 +254,19 @@ function predictedStage(r: SummaryRow, pAlive: number, value: number, bestCut: n
 }
 
 /** The charts of the analytics page, computed once per run. */
-async function buildReport(deps: Deps, ctx: { asOf: string; latest: string | null }, rows: SummaryRow[], fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array }) {
+async function buildReport(deps: Deps, ctx: { asOf: string; latest: string | null }, rows: SummaryRow[], aggregates: HistoryAggregates, fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array }) {
   const tz = deps.config.timeZone;
   const start = rows.reduce((min, r) => (r.first_day < min ? r.first_day : min), rows[0].first_day);
   const weekOf = (isoDay: string) => Math.floor((Date.parse(isoDay) - Date.parse(start)) / (7 * day));
   // Tracking: actual cumulative repeat purchases by week against the models' expectation for the
   // same customers, each from their first purchase day.
-  const actual = await repeatPurchasesByWeek(deps.db, { timeZone: tz, start });
-  const lastWeek = Math.max(weekOf(ctx.asOf), ...actual.map((a) => a.week));
+  const byWeek = new Map<number, number>();
+  for (const [isoDay, purchases] of aggregates.repeatDays) byWeek.set(weekOf(isoDay), (byWeek.get(weekOf(isoDay)) ?? 0) + purchases);
+  const lastWeek = Math.max(weekOf(ctx.asOf), ...byWeek.keys());
   const births = new Map<number, number>();
   for (const r of rows) { const b = (Date.parse(r.first_day) - Date.parse(start)) / (7 * day); births.set(b, (births.get(b) ?? 0) + 1); }
   const tracking: { week: number; actual: number; bgnbd: number; paretoNbd: number }[] = [];
   let cumulative = 0;
-  const byWeek = new Map(actual.map((a) => [a.week, a.purchases]));
   for (let w = 0; w <= lastWeek; w++) {
     cumulative += byWeek.get(w) ?? 0;
     let bg = 0;
@@ -292,7 +308,10 @@ async function buildReport(deps: Deps, ctx: { asOf: string; latest: string | nul
       curve: kaplanMeier(items, [0, 7, 14, 30, 60, 90, 120, 180, 270, 365]).map((p) => ({ day: p.time, converted: round(1 - p.survival, 4) })),
     }));
   };
-  const cohorts = await cohortRetention(deps.db, { timeZone: tz, asOf: ctx.asOf });
+  const cohorts = [...aggregates.cohortActive].map(([key, active]) => {
+    const [cohort, offset] = key.split('|');
+    return { cohort, size: aggregates.cohortActive.get(`${cohort}|0`)!, offset: Number(offset), active };
+  }).sort((a, b) => a.cohort.localeCompare(b.cohort) || a.offset - b.offset);
   return {
     start, asOfWeek: weekOf(ctx.asOf) + 1, tracking, frequencyBins: bins, valueHistogram: histogram,
     conversionByMonth: conversion((r) => r.first_day.slice(0, 7)).slice(-12),

@@ -86,6 +86,10 @@ test('a current run moves customers who went quiet to at_risk or lapsed with rea
     const first = await analyze(deps);
     assert.equal(first.current, true);
     assert.ok(first.stageChanges > 0);
+    // All 150 first bought in January 2025; the 30 who stop have their last order in May.
+    const [{ report }] = await queryRows<{ report: { cohorts: { cohort: string; size: number; offset: number; active: number }[] } }>(deps.db, sql`select report from analysis_runs where id = ${first.runId}`);
+    assert.deepEqual(report.cohorts.filter((c) => [0, 4, 5, 11].includes(c.offset)).map((c) => [c.cohort, c.size, c.offset, c.active]),
+      [['2025-01', 150, 0, 150], ['2025-01', 150, 4, 150], ['2025-01', 150, 5, 120], ['2025-01', 150, 11, 120]]);
     const stageOf = async (id: string) => (await queryRows<{ stage: string }>(deps.db, sql`select stage from customers where external_id = ${id}`))[0].stage;
     assert.ok(['at_risk', 'lapsed'].includes(await stageOf('C1')), `C1 went quiet after 8 orders: ${await stageOf('C1')}`);
     assert.ok(['customer', 'best'].includes(await stageOf('C100')), `C100 kept buying: ${await stageOf('C100')}`);

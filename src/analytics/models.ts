@@ -207,14 +207,20 @@ export function bgnbdPAlive({ r, alpha, a, b }: BgNbd, x: number, tx: number, T:
   return logOdds > 0 ? Math.exp(-logOdds) / (1 + Math.exp(-logOdds)) : 1 / (1 + Math.exp(logOdds));
 }
 
-/** Expected purchases in (T, T + t] given the history. */
-export function bgnbdConditionalExpected(params: BgNbd, t: number, x: number, tx: number, T: number): number {
-  const { r, alpha, a, b } = params;
+/**
+ * Expected purchases in (T, T + t] of a customer still active at T: it depends on x and T only, and
+ * times P(alive) it is the conditional expectation.
+ */
+export function bgnbdExpectedIfAlive({ r, alpha, a, b }: BgNbd, t: number, x: number, T: number): number {
   if (t <= 0) return 0;
   const z = t / (alpha + T + t);
   const logH = (r + x) * Math.log((alpha + T) / (alpha + T + t)) + log2F1(r + x, b + x, a + b + x - 1, z);
-  const bracket = -Math.expm1(logH);
-  return ((a + b + x - 1) / (a - 1)) * bracket * bgnbdPAlive(params, x, tx, T);
+  return ((a + b + x - 1) / (a - 1)) * -Math.expm1(logH);
+}
+
+/** Expected purchases in (T, T + t] given the history. */
+export function bgnbdConditionalExpected(params: BgNbd, t: number, x: number, tx: number, T: number): number {
+  return bgnbdExpectedIfAlive(params, t, x, T) * bgnbdPAlive(params, x, tx, T);
 }
 
 /** Expected repeat purchases of a new customer in their first t time units. */
@@ -295,10 +301,14 @@ function paretoHorizon(s: number, base: number, t: number): number {
   return Math.abs(s - 1) < 1e-9 ? -base * logRatio : (base * -Math.expm1((s - 1) * logRatio)) / (s - 1);
 }
 
-export function paretoConditionalExpected(params: ParetoNbd, t: number, x: number, tx: number, T: number): number {
-  const { r, alpha, s, beta } = params;
+/** As bgnbdExpectedIfAlive, for Pareto/NBD. */
+export function paretoExpectedIfAlive({ r, alpha, s, beta }: ParetoNbd, t: number, x: number, T: number): number {
   if (t <= 0) return 0;
-  return ((r + x) / (alpha + T)) * paretoHorizon(s, beta + T, t) * paretoPAlive(params, x, tx, T);
+  return ((r + x) / (alpha + T)) * paretoHorizon(s, beta + T, t);
+}
+
+export function paretoConditionalExpected(params: ParetoNbd, t: number, x: number, tx: number, T: number): number {
+  return t <= 0 ? 0 : paretoExpectedIfAlive(params, t, x, T) * paretoPAlive(params, x, tx, T);
 }
 
 export function paretoUnconditionalExpected({ r, alpha, s, beta }: ParetoNbd, t: number): number {

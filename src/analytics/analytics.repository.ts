@@ -1,7 +1,6 @@
 // All SQL of the analytics: the per-customer summary the models read, the write-back of scores,
 // stage transitions and alerts, and the aggregates behind the charts.
-import { queryRows, sql, type Db } from '../db/connection.ts';
-import { copyRows } from '../db/copy.ts';
+import { array, queryRows, sql, type Db } from '../db/connection.ts';
 
 /** One customer's purchase history up to the as-of date, in whole days of the business time zone. */
 export interface SummaryRow {
@@ -114,16 +113,26 @@ export interface ScoreRow {
 
 const cents = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : null);
 
-const scoreColumns = ['customer_id', 'run_id', 'as_of', 'model_version', 'frequency', 'recency_days', 'age_days', 'p_alive', 'p_alive_change', 'churn_probability',
-  'expected_30', 'expected_90', 'expected_365', 'next_order_date', 'expected_order_value', 'predicted_value_365', 'historic_value', 'average_days_between',
-  'recency_score', 'frequency_score', 'monetary_score', 'value_at_stake', 'stage', 'reasons'];
-
 export async function insertScores(db: Db, run: { id: number; asOf: string; modelVersion: string }, rows: ScoreRow[]): Promise<void> {
-  await copyRows(db, 'scores', scoreColumns, rows.map((r) => [
-    r.customerId, run.id, run.asOf, run.modelVersion, r.frequency, r.recencyDays, r.ageDays, r.pAlive, r.pAliveChange, r.churn,
-    r.expected30, r.expected90, r.expected365, r.nextOrderDate, cents(r.expectedOrderValue), cents(r.predictedValue365), cents(r.historicValue),
-    r.averageDaysBetween, r.r, r.f, r.m, cents(r.valueAtStake), r.stage, r.reasons,
-  ]));
+  if (rows.length === 0) return;
+  const col = <T>(pick: (r: ScoreRow) => T) => array(rows.map(pick));
+  await db.execute(sql`
+    insert into scores (customer_id, run_id, as_of, model_version, frequency, recency_days, age_days, p_alive, p_alive_change, churn_probability,
+      expected_30, expected_90, expected_365, next_order_date, expected_order_value, predicted_value_365, historic_value, average_days_between,
+      recency_score, frequency_score, monetary_score, value_at_stake, stage, reasons)
+    select u.customer_id, ${run.id}, ${run.asOf}::date, ${run.modelVersion}, u.frequency, u.recency_days, u.age_days, u.p_alive, u.p_alive_change, u.churn,
+      u.e30, u.e90, u.e365, u.next_order, u.order_value, u.predicted, u.historic, u.between_days, u.r, u.f, u.m, u.stake, u.stage,
+      -- reasons travel as one text per customer, lines separated by a newline
+      string_to_array(u.reasons, E'\\n')
+    from unnest(${col((r) => r.customerId)}::bigint[], ${col((r) => r.frequency)}::bigint[], ${col((r) => r.recencyDays)}::bigint[],
+      ${col((r) => r.ageDays)}::bigint[], ${col((r) => r.pAlive)}::float8[], ${col((r) => r.pAliveChange)}::float8[], ${col((r) => r.churn)}::float8[],
+      ${col((r) => r.expected30)}::float8[], ${col((r) => r.expected90)}::float8[], ${col((r) => r.expected365)}::float8[],
+      ${col((r) => r.nextOrderDate)}::date[], ${col((r) => cents(r.expectedOrderValue))}::numeric[], ${col((r) => cents(r.predictedValue365))}::numeric[],
+      ${col((r) => cents(r.historicValue))}::numeric[], ${col((r) => r.averageDaysBetween)}::float8[], ${col((r) => r.r)}::smallint[],
+      ${col((r) => r.f)}::smallint[], ${col((r) => r.m)}::smallint[], ${col((r) => cents(r.valueAtStake))}::numeric[], ${col((r) => r.stage)}::text[],
+      ${col((r) => r.reasons.join('\n'))}::text[])
+      as u(customer_id, frequency, recency_days, age_days, p_alive, p_alive_change, churn, e30, e90, e365, next_order, order_value, predicted,
+        historic, between_days, r, f, m, stake, stage, reasons)`);
 }
 
 /**

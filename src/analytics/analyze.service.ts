@@ -16,7 +16,7 @@ import { kaplanMeier } from './survival.ts';
 
 export const modelVersion = 'kept-btyd-1';
 const rangeSize = 50_000;
-const writeBatch = 20_000;
+const writeBatch = 5_000;
 const day = 86_400_000;
 
 export interface AnalyzeOptions { asOf?: string; model?: 'bgnbd' | 'pareto'; onProgress?: ProgressReporter }

@@ -12,6 +12,15 @@ export interface Config {
   readonly publicUrl: string | undefined;
   readonly secureCookies: boolean;
   readonly analytics: AnalyticsConfig;
+  readonly care: CareConfig;
+}
+
+/** Limits of the agent workspace and the public survey links (docs/care.md). */
+export interface CareConfig {
+  /** A gesture (gift, credit) up to this value needs no approval. */
+  readonly giftAllowance: number;
+  /** Days a survey link stays valid. */
+  readonly surveyLinkDays: number;
 }
 
 /** Thresholds of the predictive stages and of the value model (docs/analytics.md). */
@@ -66,6 +75,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   };
   if (!['bgnbd', 'pareto'].includes(analytics.activityModel)) fail('KEPT_ACTIVITY_MODEL must be bgnbd or pareto');
   if (analytics.lapsedBelow >= analytics.atRiskBelow) fail('KEPT_LAPSED_BELOW must be below KEPT_AT_RISK_BELOW');
+  const positive = (name: string, fallback: number) => {
+    const value = Number(env[name] ?? fallback);
+    if (!(value >= 0 && Number.isFinite(value))) fail(`${name} must be a number of at least 0, got ${env[name]}`);
+    return value;
+  };
+  const care = { giftAllowance: positive('KEPT_GIFT_ALLOWANCE', 25), surveyLinkDays: positive('KEPT_SURVEY_LINK_DAYS', 60) };
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) fail('DATABASE_URL must start with postgres://');
   return Object.freeze({
@@ -79,5 +94,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     publicUrl: env.KEPT_PUBLIC_URL,
     secureCookies: env.KEPT_SECURE_COOKIES === 'true',
     analytics: Object.freeze(analytics),
+    care: Object.freeze(care),
   });
 }

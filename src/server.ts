@@ -14,6 +14,9 @@ import { sql } from './db/connection.ts';
 import { customerRoutes } from './customers/customer.routes.ts';
 import { importRoutes } from './imports/import.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
+import { surveyPages } from './surveys/survey.page.ts';
+import { surveyRoutes } from './surveys/survey.routes.ts';
+import { worklistRoutes } from './worklist/worklist.routes.ts';
 import type { Deps } from './deps.ts';
 import { AppError, httpStatusOf, sqlStateOf, type ErrorCode } from './shared/errors.ts';
 import { validationHook, type AppEnv } from './shared/http.ts';
@@ -81,6 +84,8 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', customerRoutes(deps));
   app.route('/api/v1', importRoutes(deps));
   app.route('/api/v1', analyticsRoutes(deps));
+  app.route('/api/v1', surveyRoutes(deps));
+  app.route('/api/v1', worklistRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {
@@ -90,6 +95,8 @@ export function createApp(deps: Deps) {
   });
 
   app.all('/api/*', (c) => c.json(errorBody('not_found', `No API route ${c.req.method} ${c.req.path}`), 404));
+  // Public pages a customer reaches from a link, without signing in.
+  app.route('/', surveyPages(deps));
 
   if (fs.existsSync(webRoot)) {
     app.use('/*', serveStatic({ root: path.relative(process.cwd(), webRoot) }));

@@ -142,7 +142,7 @@ export async function getCustomerRecord(db: Db, id: number) {
   };
 }
 
-export const timelineKinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address'] as const;
+export const timelineKinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision'] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 
 export interface TimelineEntry {
@@ -205,6 +205,12 @@ const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
       'Activity dropping: probability still active ' || to_char(a.from_p_alive, 'FM0.00') || ' → ' || to_char(a.to_p_alive, 'FM0.00'),
       jsonb_build_object('reason', a.reason, 'fromPAlive', a.from_p_alive, 'toPAlive', a.to_p_alive, 'valueAtStake', a.value_at_stake::text, 'threshold', a.threshold)
     from activity_alerts a where a.customer_id = ${id}`,
+  decision: (id) => sql`select 'decision', d.id, d.decided_at, null::text,
+      'Worklist: ' || d.agent || ' ' || d.decision || ' ' || replace(d.action, '_', ' ') || coalesce(' (' || d.gift_value::text || ')', '')
+        || case when d.decision <> 'accepted' then ' instead of ' || replace(d.suggested_action, '_', ' ') else '' end,
+      jsonb_build_object('suggested', d.suggested_action, 'suggestionReason', d.suggestion_reason, 'decision', d.decision, 'action', d.action,
+        'giftValue', d.gift_value::text, 'reason', d.reason, 'agent', d.agent, 'needsApproval', d.needs_approval, 'approvedBy', d.approved_by)
+    from worklist_decisions d where d.customer_id = ${id}`,
   address: (id) => sql`select 'address', a.id, a.valid_from, null::text,
       'Address: ' || concat_ws(', ', a.line1, a.postal_code, a.city, a.country),
       jsonb_build_object('line1', a.line1, 'line2', a.line2, 'city', a.city, 'region', a.region, 'postalCode', a.postal_code,

@@ -9,3 +9,4 @@ export * from '../jobs/job.schema.ts';
 export * from '../ingest/event.schema.ts';
 export * from '../imports/import.schema.ts';
 export * from '../analytics/analytics.schema.ts';
+export * from '../worklist/worklist.schema.ts';

@@ -6,6 +6,8 @@ import { ApiPage } from './pages/ApiPage.tsx';
 import { CustomerPage } from './pages/CustomerPage.tsx';
 import { CustomersPage } from './pages/CustomersPage.tsx';
 import { ImportsPage } from './pages/ImportsPage.tsx';
+import { SurveysPage } from './pages/SurveysPage.tsx';
+import { WorklistPage } from './pages/WorklistPage.tsx';
 import { Link, usePath } from './router.tsx';
 import './styles.css';
 
@@ -45,6 +47,8 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const customer = /^\/customers\/(\d+)$/.exec(path);
   const page = customer ? <CustomerPage id={Number(customer[1])} />
     : path === '/analytics' ? <AnalyticsPage />
+    : path === '/worklist' ? <WorklistPage />
+    : path === '/surveys' ? <SurveysPage />
     : path === '/imports' ? <ImportsPage />
     : path === '/api' ? <ApiPage />
     : <CustomersPage />;
@@ -55,7 +59,9 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
         <Link to="/customers" className="brand">Kept</Link>
         <nav>
           <Link to="/customers" className={section === 'customers' ? 'active' : ''}>Customers</Link>
+          <Link to="/worklist" className={section === 'worklist' ? 'active' : ''}>Worklist</Link>
           <Link to="/analytics" className={section === 'analytics' ? 'active' : ''}>Analytics</Link>
+          <Link to="/surveys" className={section === 'surveys' ? 'active' : ''}>Surveys</Link>
           <Link to="/imports" className={section === 'imports' ? 'active' : ''}>Imports</Link>
           <Link to="/api" className={section === 'api' ? 'active' : ''}>API</Link>
         </nav>

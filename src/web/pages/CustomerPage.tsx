@@ -1,12 +1,12 @@
-import { Fragment, useEffect, useMemo, useState } from 'react';
-import { api, formatDate, formatTime, words, type CustomerRecord, type TimelineEntry } from '../api.ts';
+import { Fragment, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { api, ApiError, formatDate, formatTime, words, type CustomerRecord, type TimelineEntry } from '../api.ts';
 import { ColumnChart, LineChart, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 
-const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address'] as const;
+const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision'] as const;
 const kindLabels: Record<string, string> = {
   order: 'Orders', return: 'Returns', touchpoint: 'Touchpoints', ticket: 'Tickets', ticket_update: 'Ticket updates', incident: 'Incidents',
-  survey: 'Surveys', note: 'Notes', status: 'Flags', stage: 'Stage', alert: 'Alerts', address: 'Address',
+  survey: 'Surveys', note: 'Notes', status: 'Flags', stage: 'Stage', alert: 'Alerts', address: 'Address', decision: 'Decisions',
 };
 const feelings: Record<number, string> = { [-2]: 'very upset', [-1]: 'unhappy', 0: 'neutral', 1: 'pleased', 2: 'delighted' };
 const channels = ['web', 'email', 'store', 'phone', 'chat', 'mobile', 'social', 'display', 'direct_mail'];
@@ -39,13 +39,53 @@ function Detail({ entry }: { entry: TimelineEntry }) {
     return <ul className="lines">{lines.map((l, i) => <li key={i}>{Number(l.quantity)} × {l.product ?? 'item'} — {money(l.amount)}</li>)}</ul>;
   }
   if (entry.kind === 'note') {
-    return <p>{String(d.body)}{typeof d.feeling === 'number' && <span className={`feeling f${d.feeling}`}>felt {feelings[d.feeling]}</span>}</p>;
+    // The body is already in the title.
+    return typeof d.feeling === 'number' ? <p><span className={`feeling f${d.feeling}`}>felt {feelings[d.feeling]}</span></p> : null;
   }
   if (entry.kind === 'ticket') return <p className="muted">{[d.category && words(String(d.category)), d.priority && `${d.priority} priority`, `status ${words(String(d.status))}`, d.outcome && `outcome ${words(String(d.outcome))}`, d.orderId && `order ${d.orderId}`].filter(Boolean).join(' · ')}</p>;
   if (entry.kind === 'ticket_update' && d.note) return <p>{String(d.note)}</p>;
   if (entry.kind === 'stage' && d.cause) return <p className="muted">{String(d.cause)}</p>;
+  if (entry.kind === 'decision') return <p className="muted">Suggested {words(String(d.suggested))}: {String(d.suggestionReason)}{d.reason ? ` — why: ${d.reason}` : ''}{d.needsApproval ? (d.approvedBy ? ` · approved by ${d.approvedBy}` : ' · waiting for approval') : ''}</p>;
   if (entry.kind === 'return') return <p className="muted">{[d.reasonCode && words(String(d.reasonCode)), `amount ${money(String(d.amount))}`, d.orderId && `order ${d.orderId}`].filter(Boolean).join(' · ')}</p>;
   return null;
+}
+
+/** What an agent records after talking to the customer: what was said and how they felt. */
+function RecordContact({ id, onSaved }: { id: number; onSaved: () => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const data = new FormData(form);
+    setError(null);
+    try {
+      await api(`/v1/customers/${id}/contacts`, { method: 'POST', json: {
+        channel: data.get('channel'), direction: data.get('direction'), summary: data.get('summary'), feeling: Number(data.get('feeling')),
+      } });
+      form.reset();
+      setSaved(true);
+      onSaved();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : 'The server did not answer');
+    }
+  };
+  return (
+    <form className="card contact" onSubmit={submit} onChange={() => setSaved(false)}>
+      <h2>Record a contact</h2>
+      <div className="row">
+        <label>Channel<select name="channel" defaultValue="phone">{['phone', 'email', 'chat', 'store', 'social'].map((c) => <option key={c} value={c}>{words(c)}</option>)}</select></label>
+        <label>Who started it<select name="direction" defaultValue="out"><option value="out">We did</option><option value="in">The customer</option></select></label>
+      </div>
+      <label>What was said<textarea name="summary" required maxLength={4000} /></label>
+      <fieldset className="feelings"><legend>How did the customer feel?</legend>
+        {[-2, -1, 0, 1, 2].map((f) => <label key={f}><input type="radio" name="feeling" value={f} required /> {feelings[f]}</label>)}
+      </fieldset>
+      <button type="submit">Save contact</button>
+      {saved && <span className="muted" role="status"> Saved on the timeline.</span>}
+      {error && <p className="error" role="alert">{error}</p>}
+    </form>
+  );
 }
 
 interface Score {
@@ -86,6 +126,7 @@ export function CustomerPage({ id }: { id: number }) {
   const [shown, setShown] = useState<string[]>([]);
   const [channel, setChannel] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
 
   useEffect(() => {
     setRecord(null);
@@ -102,7 +143,7 @@ export function CustomerPage({ id }: { id: number }) {
   };
   useEffect(() => {
     query(null).then((r) => { setEntries(r.entries); setCursor(r.nextCursor); }, (e) => setError(e.message));
-  }, [id, shown.join(','), channel]);
+  }, [id, shown.join(','), channel, version]);
   const more = async () => {
     const r = await query(cursor);
     setEntries((list) => [...(list ?? []), ...r.entries]);
@@ -169,6 +210,7 @@ export function CustomerPage({ id }: { id: number }) {
           )}
         </section>
         <section className="card timeline">
+          <RecordContact id={record.id} onSaved={() => setVersion((v) => v + 1)} />
           <h2>Timeline</h2>
           <div className="chips">
             {kinds.map((k) => <button key={k} className={shown.includes(k) ? 'chip on' : 'chip'} onClick={() => toggle(k)}>{kindLabels[k]}</button>)}

@@ -1,0 +1,128 @@
+// The public pages a customer reaches without signing in: a survey link and the feedback form.
+// Small server-rendered HTML (quick on a phone, no script), every value escaped by hono/html.
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context } from 'hono';
+import { html, raw } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import type { Deps } from '../deps.ts';
+import { createRateLimiter } from '../shared/rate-limit.ts';
+import type { SurveyQuestion } from './survey.schema.ts';
+import { answerSurvey, leaveFeedback, maxAnswerLength, openSurveyLink } from './survey.service.ts';
+
+const headers = {
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  // The link is the secret: it must not leak to other sites, caches or search engines.
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+  'X-Robots-Tag': 'noindex',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+const style = raw(`<style>
+body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+main{max-width:34rem;margin:0 auto;padding:1.5rem 1rem}
+h1{font-size:1.35rem}fieldset{border:0;margin:0 0 1.25rem;padding:0}legend{font-weight:600;margin-bottom:.5rem}
+.scale{display:flex;flex-wrap:wrap;gap:.35rem}.scale label{flex:1 0 2.4rem;text-align:center;border:1px solid #c8ced8;border-radius:.4rem;padding:.5rem 0;background:#fff}
+.scale input{display:block;margin:0 auto}.ends{display:flex;justify-content:space-between;font-size:.85rem;color:#5b6475}
+.choice label{display:block;padding:.45rem .6rem;border:1px solid #c8ced8;border-radius:.4rem;margin-bottom:.35rem;background:#fff}
+textarea{width:100%;box-sizing:border-box;min-height:6rem;font:inherit;padding:.5rem;border:1px solid #c8ced8;border-radius:.4rem}
+button{font:inherit;font-weight:600;background:#2457d6;color:#fff;border:0;border-radius:.4rem;padding:.7rem 1.4rem}
+.error{color:#b3261e;margin:.35rem 0 0}
+</style>`);
+
+const page = (title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>) => html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>${style}</head>
+<body><main>${body}</main></body></html>`;
+
+const labelOf = (option: string) => option.charAt(0).toUpperCase() + option.slice(1).replace(/_/g, ' ');
+const ends = { nps: ['Not at all likely', 'Extremely likely'], csat: ['Very unsatisfied', 'Very satisfied'], ces: ['Very difficult', 'Very easy'] };
+const ranges = { nps: [0, 10], csat: [1, 5], ces: [1, 7] };
+
+function questionField(q: SurveyQuestion, value: string | undefined, error: string | undefined) {
+  const message = error ? html`<p class="error" role="alert">${error}</p>` : '';
+  if (q.kind === 'text') {
+    return html`<fieldset><legend><label for="${q.id}">${q.text}</label></legend>
+      <textarea id="${q.id}" name="${q.id}" maxlength="${maxAnswerLength}" ${q.required ? 'required' : ''}>${value ?? ''}</textarea>${message}</fieldset>`;
+  }
+  if (q.kind === 'choice') {
+    return html`<fieldset class="choice"><legend>${q.text}</legend>
+      ${(q.options ?? []).map((o) => html`<label><input type="radio" name="${q.id}" value="${o}" ${value === o ? 'checked' : ''} ${q.required ? 'required' : ''}> ${labelOf(o)}</label>`)}
+      ${message}</fieldset>`;
+  }
+  const [low, high] = ranges[q.kind];
+  const points = Array.from({ length: high - low + 1 }, (_, i) => String(low + i));
+  return html`<fieldset><legend>${q.text}</legend>
+    <div class="scale">${points.map((p) => html`<label>${p}<input type="radio" name="${q.id}" value="${p}" aria-label="${p}" ${value === p ? 'checked' : ''} ${q.required ? 'required' : ''}></label>`)}</div>
+    <div class="ends"><span>${ends[q.kind][0]}</span><span>${ends[q.kind][1]}</span></div>${message}</fieldset>`;
+}
+
+const notFound = () => page('Link not valid', html`<h1>This link is not valid or has expired</h1><p>If you followed a link from one of our emails, it may be old. Thank you for wanting to tell us.</p>`);
+
+/** Public survey and feedback pages, rate-limited per client address. */
+export function surveyPages(deps: Deps) {
+  const app = new Hono();
+  const requests = createRateLimiter({ limit: 60, windowMs: 60_000 });
+  // Unknown links are what a guesser produces: a few per address, then everything waits.
+  const misses = createRateLimiter({ limit: 10, windowMs: 10 * 60_000 });
+  const clientOf = (c: Context) => { try { return getConnInfo(c).remote.address ?? 'unknown'; } catch { return 'unknown'; } };
+
+  const guard = async (c: Context, next: () => Promise<void>) => {
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    const client = clientOf(c);
+    const wait = Math.max(requests.hit(client), misses.blockedFor(client));
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return c.html(page('Too many requests', html`<h1>Too many requests</h1><p>Please wait a few minutes and try again.</p>`), 429);
+    }
+    return next();
+  };
+  // Only these pages: the app mounts this router at the root, next to the web UI.
+  app.use('/s/*', guard);
+  app.use('/feedback', guard);
+
+  const form = async (c: Context) => Object.fromEntries(Object.entries(await c.req.parseBody()).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
+
+  const surveyForm = (token: string, survey: { title: string; intro: string | null; questions: SurveyQuestion[] }, values: Record<string, string | undefined> = {}, errors: Record<string, string> = {}) =>
+    page(survey.title, html`<h1>${survey.title}</h1>${survey.intro ? html`<p>${survey.intro}</p>` : ''}
+      <form method="post" action="/s/${token}">${survey.questions.map((q) => questionField(q, values[q.id], errors[q.id]))}<button type="submit">Send</button></form>`);
+
+  /** The survey behind the link; an unknown or expired link counts as a miss for the client. */
+  const open = async (c: Context) => {
+    const opened = await openSurveyLink(deps, c.req.param('token')!);
+    if (!opened) misses.hit(clientOf(c));
+    return opened;
+  };
+
+  app.get('/s/:token', async (c) => {
+    const opened = await open(c);
+    return opened ? c.html(surveyForm(c.req.param('token'), opened.survey)) : c.html(notFound(), 404);
+  });
+
+  app.post('/s/:token', async (c) => {
+    const token = c.req.param('token');
+    const opened = await open(c);
+    if (!opened) return c.html(notFound(), 404);
+    const values = await form(c);
+    const outcome = await answerSurvey(deps, token, values);
+    if ('errors' in outcome) return c.html(surveyForm(token, opened.survey, values, outcome.errors), 400);
+    const problem = opened.survey.purpose === 'problem';
+    return c.html(page('Thank you', html`<h1>Thank you</h1><p>${problem
+      ? 'We have your report and someone from our team will get back to you shortly.'
+      : 'Your answer helps us do better. You can close this page.'}</p>`));
+  });
+
+  const feedbackForm = (values: Record<string, string | undefined> = {}, errors: Record<string, string> = {}) => page('Feedback', html`<h1>Tell us what you think</h1>
+    <form method="post" action="/feedback"><input type="hidden" name="page" value="${values.page ?? ''}">
+    ${questionField({ id: 'score', kind: 'csat', text: 'How was your visit?', required: true }, values.score, errors.score)}
+    ${questionField({ id: 'comment', kind: 'text', text: 'Anything we should know?' }, values.comment, errors.comment)}
+    <button type="submit">Send</button></form>`);
+
+  app.get('/feedback', (c) => c.html(feedbackForm({ page: c.req.query('page') ?? c.req.header('referer') })));
+  app.post('/feedback', async (c) => {
+    const values = await form(c);
+    const outcome = await leaveFeedback(deps, values);
+    if ('errors' in outcome) return c.html(feedbackForm(values, outcome.errors), 400);
+    return c.html(page('Thank you', html`<h1>Thank you</h1><p>We read every message.</p>`));
+  });
+  return app;
+}

@@ -1,0 +1,114 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, ApiError, words } from '../api.ts';
+import { BarChart } from '../charts.tsx';
+import { Link } from '../router.tsx';
+
+const actions = ['call', 'apology_replacement', 'gift', 'nothing'] as const;
+interface Suggestion { action: (typeof actions)[number]; giftValue: number | null; reason: string }
+interface Item {
+  customerId: number; name: string | null; email: string | null; stage: string; pAlive: number; valueAtStake: number; priority: number;
+  reasons: string[]; suggestion: Suggestion;
+}
+interface Outcome { decision: string; decisions: number; bought: number; boughtShare: number; revenue: string }
+const money = (v: number) => v.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** Accept, change or reject one suggestion; a change or rejection says why. */
+function Decide({ item, allowance, onDone }: { item: Item; allowance: number; onDone: (message: string) => void }) {
+  const [mode, setMode] = useState<'changed' | 'rejected' | null>(null);
+  const [action, setAction] = useState<string>(actions.find((a) => a !== item.suggestion.action)!);
+  const [error, setError] = useState<string | null>(null);
+  const send = async (decision: 'accepted' | 'changed' | 'rejected', form?: FormData) => {
+    setError(null);
+    try {
+      const gift = form?.get('giftValue');
+      const result = await api<{ action: string; needsApproval: boolean }>(`/v1/worklist/${item.customerId}/decisions`, { method: 'POST', json: {
+        decision, ...(decision === 'changed' ? { action } : {}), ...(gift ? { giftValue: Number(gift) } : {}), ...(form ? { reason: form.get('reason') } : {}),
+      } });
+      onDone(`${item.name ?? `Customer ${item.customerId}`}: ${decision} (${words(result.action)})${result.needsApproval ? ', waiting for approval' : ''}`);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : 'The server did not answer');
+    }
+  };
+  const submit = (event: FormEvent<HTMLFormElement>) => { event.preventDefault(); void send(mode!, new FormData(event.currentTarget)); };
+  return (
+    <div className="decide">
+      <div className="buttons">
+        <button onClick={() => send('accepted')}>Accept</button>
+        <button className="secondary" onClick={() => setMode('changed')}>Change…</button>
+        <button className="secondary" onClick={() => setMode('rejected')}>Reject…</button>
+      </div>
+      {mode && (
+        <form onSubmit={submit} className="inline-form">
+          {mode === 'changed' && (
+            <label>Instead
+              <select value={action} onChange={(e) => setAction(e.target.value)}>
+                {actions.filter((a) => a !== item.suggestion.action).map((a) => <option key={a} value={a}>{words(a)}</option>)}
+              </select>
+            </label>
+          )}
+          {mode === 'changed' && action === 'gift' && (
+            <label>Gift value <small className="muted">(over {allowance} needs approval)</small><input name="giftValue" type="number" min="0" step="0.01" defaultValue={Math.min(allowance, 10)} /></label>
+          )}
+          <label>Why<input name="reason" required placeholder={mode === 'rejected' ? 'e.g. spoke to them yesterday' : 'e.g. a loyal customer since 2019'} /></label>
+          <button type="submit">{mode === 'changed' ? 'Save change' : 'Reject'}</button>
+        </form>
+      )}
+      {error && <p className="error" role="alert">{error}</p>}
+    </div>
+  );
+}
+
+export function WorklistPage() {
+  const [items, setItems] = useState<Item[] | null>(null);
+  const [allowance, setAllowance] = useState(0);
+  const [stage, setStage] = useState('all');
+  const [queue, setQueue] = useState('all');
+  const [done, setDone] = useState<string[]>([]);
+  const [outcomes, setOutcomes] = useState<Outcome[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setItems(null);
+    api<{ items: Item[]; giftAllowance: number }>(`/v1/worklist?stage=${stage}&queue=${queue}&limit=100`)
+      .then((r) => { setItems(r.items); setAllowance(r.giftAllowance); }, (e) => setError(e.message));
+    api<{ outcomes: Outcome[] }>('/v1/worklist/outcomes').then((r) => setOutcomes(r.outcomes), () => undefined);
+  }, [stage, queue]);
+  const decided = (customerId: number, message: string) => {
+    setItems((list) => list?.filter((i) => i.customerId !== customerId) ?? null);
+    setDone((list) => [message, ...list]);
+  };
+  if (error) return <p className="error" role="alert">{error}</p>;
+  return (
+    <div>
+      <header className="page-head">
+        <h1>Worklist</h1>
+        <label>Stage <select value={stage} onChange={(e) => setStage(e.target.value)}><option value="all">At risk and lapsed</option><option value="at_risk">At risk</option><option value="lapsed">Lapsed</option></select></label>
+        <label>Queue <select value={queue} onChange={(e) => setQueue(e.target.value)}><option value="all">Everyone</option><option value="mine">My open tickets</option></select></label>
+      </header>
+      <p className="muted">Customers whose activity is dropping, the most value at stake times risk first. The suggestion is a starting point: you make the call. Gestures up to {money(allowance)} need no approval.</p>
+      {done.length > 0 && <ul className="done">{done.map((m, i) => <li key={i}>{m}</li>)}</ul>}
+      {items === null && <p className="muted">Loading…</p>}
+      {items?.length === 0 && <p className="muted">Nobody on the worklist. Run the analysis to find customers whose activity is dropping.</p>}
+      <ol className="worklist">
+        {items?.map((item) => (
+          <li key={item.customerId} className="card work-item">
+            <div className="work-head">
+              <Link to={`/customers/${item.customerId}`}>{item.name ?? item.email ?? `Customer ${item.customerId}`}</Link>
+              <span className="muted">{words(item.stage)} · {money(item.valueAtStake)} at stake · {Math.round(item.pAlive * 100)} % still active</span>
+            </div>
+            <p><b>Suggested: {words(item.suggestion.action)}{item.suggestion.giftValue !== null ? ` (${money(item.suggestion.giftValue)})` : ''}.</b> {item.suggestion.reason}</p>
+            <Decide item={item} allowance={allowance} onDone={(m) => decided(item.customerId, m)} />
+          </li>
+        ))}
+      </ol>
+      {outcomes.length > 0 && (
+        <section className="card">
+          <BarChart title="Bought again within 90 days of the decision" format={(v) => `${Math.round(v * 100)} %`}
+            bars={outcomes.map((o) => ({ label: `${words(o.decision)} (${o.decisions})`, value: o.boughtShare }))} />
+          <table><thead><tr><th>Decision</th><th>Customers</th><th>Bought again</th><th>Revenue after</th></tr></thead>
+            <tbody>{outcomes.map((o) => <tr key={o.decision}><td>{words(o.decision)}</td><td>{o.decisions}</td><td>{o.bought} ({Math.round(o.boughtShare * 100)} %)</td><td>{money(Number(o.revenue))}</td></tr>)}</tbody>
+          </table>
+        </section>
+      )}
+    </div>
+  );
+}

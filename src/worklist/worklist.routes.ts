@@ -1,0 +1,103 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Deps } from '../deps.ts';
+import { createRouter } from '../shared/http.ts';
+import { decisionOutcomes, pendingApprovals } from './worklist.repository.ts';
+import { approve, decide, listWorklist, recordContact, worklistStages } from './worklist.service.ts';
+import { actions, contactBody, decisionBody } from './worklist.ts';
+
+const suggestion = z.object({ action: z.enum(actions), giftValue: z.number().nullable(), reason: z.string() }).openapi('Suggestion');
+const customerParam = z.object({ customerId: z.coerce.number().int().positive() });
+
+export function worklistRoutes(deps: Deps) {
+  const app = createRouter();
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/worklist', tags: ['worklist'],
+      summary: 'Customers at risk or lapsed, by value at stake x risk, with why they are here and a suggested action',
+      request: { query: z.object({
+        stage: z.enum([...worklistStages, 'all']).default('all'),
+        queue: z.enum(['all', 'mine']).default('all').openapi({ description: 'mine: customers with an open ticket assigned to the caller' }),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+        offset: z.coerce.number().int().min(0).max(10_000).default(0),
+      }) },
+      responses: { 200: { description: 'The worklist', content: { 'application/json': { schema: z.object({ items: z.array(z.object({
+        customerId: z.number(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(), pAlive: z.number(), valueAtStake: z.number(),
+        priority: z.number(), reasons: z.array(z.string()), suggestion,
+        openTicket: z.record(z.string(), z.unknown()).nullable(), badExperience: z.record(z.string(), z.unknown()).nullable(), unhappy: z.record(z.string(), z.unknown()).nullable(),
+      })), giftAllowance: z.number() }) } } } },
+    }),
+    async (c) => {
+      const { stage, queue, limit, offset } = c.req.valid('query');
+      const principal = c.get('principal');
+      const items = await listWorklist(deps, {
+        stages: stage === 'all' ? [...worklistStages] : [stage], assignee: queue === 'mine' ? (principal.kind === 'user' ? principal.email : principal.name) : undefined, limit, offset,
+      });
+      return c.json({ items: items.map(({ runId: _, ...item }) => item), giftAllowance: deps.config.care.giftAllowance }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post', path: '/worklist/{customerId}/decisions', tags: ['worklist'],
+      summary: "Accept, change or reject the suggestion for a customer; the suggestion and the decision are both kept",
+      request: { params: customerParam, body: { content: { 'application/json': { schema: decisionBody } }, required: true } },
+      responses: { 201: { description: 'Recorded', content: { 'application/json': { schema: z.object({
+        id: z.number(), customerId: z.number(), decision: z.string(), action: z.string(), giftValue: z.number().nullable(), needsApproval: z.boolean(), suggestion,
+      }) } } } },
+    }),
+    async (c) => c.json(await decide(deps, c.get('principal'), c.req.valid('param').customerId, c.req.valid('json')), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/worklist/approvals', tags: ['worklist'], summary: 'Gestures over the allowance waiting for approval',
+      responses: { 200: { description: 'Oldest first', content: { 'application/json': { schema: z.object({ approvals: z.array(z.object({
+        customerId: z.number(), id: z.number(), name: z.string().nullable(), action: z.string(), giftValue: z.string(), agent: z.string(), decidedAt: z.string(), reason: z.string().nullable(),
+      })) }) } } } },
+    }),
+    async (c) => c.json({ approvals: (await pendingApprovals(deps.db)).map((r) => ({
+      customerId: r.customer_id, id: r.id, name: r.name, action: r.action, giftValue: r.gift_value, agent: r.agent, decidedAt: new Date(r.decided_at).toISOString(), reason: r.reason,
+    })) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post', path: '/worklist/{customerId}/decisions/{id}/approve', tags: ['worklist'], summary: 'Approve a gesture over the allowance (admin or marketer)',
+      request: { params: customerParam.extend({ id: z.coerce.number().int().positive() }) },
+      responses: { 204: { description: 'Approved' } },
+    }),
+    async (c) => {
+      const { customerId, id } = c.req.valid('param');
+      await approve(deps, c.get('principal'), customerId, id);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/worklist/outcomes', tags: ['worklist'],
+      summary: 'What happened after accepted, changed and rejected suggestions: the share who bought again within the window, and their revenue',
+      request: { query: z.object({ days: z.coerce.number().int().min(7).max(365).default(90) }) },
+      responses: { 200: { description: 'Per decision', content: { 'application/json': { schema: z.object({ days: z.number(), outcomes: z.array(z.object({
+        decision: z.string(), decisions: z.number(), bought: z.number(), boughtShare: z.number(), revenue: z.string(),
+      })) }) } } } },
+    }),
+    async (c) => {
+      const { days } = c.req.valid('query');
+      const rows = await decisionOutcomes(deps.db, { now: deps.clock.now(), windowDays: days });
+      return c.json({ days, outcomes: rows.map((r) => ({ ...r, boughtShare: r.decisions ? Math.round((r.bought / r.decisions) * 1000) / 1000 : 0 })) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post', path: '/customers/{customerId}/contacts', tags: ['worklist'],
+      summary: 'Record a contact with a customer: what was said and how the customer felt (on their timeline)',
+      request: { params: customerParam, body: { content: { 'application/json': { schema: contactBody } }, required: true } },
+      responses: { 201: { description: 'Recorded', content: { 'application/json': { schema: z.object({ externalId: z.string() }) } } } },
+    }),
+    async (c) => c.json(await recordContact(deps, c.get('principal'), c.req.valid('param').customerId, c.req.valid('json')), 201),
+  );
+  return app;
+}

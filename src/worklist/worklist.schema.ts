@@ -1,0 +1,25 @@
+import { bigint, boolean, index, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * What the worklist suggested for a customer and what the agent decided: the suggestion, the
+ * decision with its reason, the action taken and, for a gesture over the allowance, its approval.
+ */
+export const worklistDecisions = pgTable('worklist_decisions', {
+  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  runId: bigint('run_id', { mode: 'number' }),
+  suggestedAction: text('suggested_action').notNull(),
+  suggestionReason: text('suggestion_reason').notNull(),
+  decision: text('decision').notNull(),
+  action: text('action').notNull(),
+  giftValue: numeric('gift_value', { precision: 14, scale: 2 }),
+  reason: text('reason'),
+  agent: text('agent').notNull(),
+  decidedAt: instant('decided_at').notNull(),
+  needsApproval: boolean('needs_approval').notNull().default(false),
+  approvedBy: text('approved_by'),
+  approvedAt: instant('approved_at'),
+  valueAtStake: numeric('value_at_stake', { precision: 14, scale: 2 }),
+}, (t) => [primaryKey({ columns: [t.customerId, t.id] }), index('worklist_decisions_at_idx').on(t.decidedAt)]);

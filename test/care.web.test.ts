@@ -1,0 +1,111 @@
+// The agent's day in a real Chromium: open the worklist, open a customer, record a call with how
+// the customer felt, accept a suggestion; and a customer answering a survey from a public link in a
+// fresh browser without signing in. Both end up on the customer's timeline.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { analyze } from '../src/analytics/analyze.service.ts';
+import { createUser } from '../src/auth/auth.service.ts';
+import type { Deps } from '../src/deps.ts';
+import { ingestEvents } from '../src/ingest/ingest.service.ts';
+import { inviteToSurvey } from '../src/surveys/survey.service.ts';
+import { listWorklist } from '../src/worklist/worklist.service.ts';
+import { launchBrowser, screenshotPath, serveApp } from './browser.ts';
+import { createTestDeps } from './database.ts';
+import { steadyCustomerOrders } from './steady-customers.ts';
+
+let deps: Deps;
+let browser: Browser;
+let server: Awaited<ReturnType<typeof serveApp>>;
+let page: Page;
+let work: string;
+let login: { email: string; password: string };
+let first: { customerId: number; name: string | null };
+let surveyUrl: string;
+
+before(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-care-web-'));
+  deps = await createTestDeps({ dataDir: work });
+  const events = steadyCustomerOrders(60, 20);
+  events.push({ id: 'name', type: 'customer.upsert', customer: { externalId: 'C7' }, name: 'Nora Quist' });
+  assert.equal((await ingestEvents(deps, events, { source: 'test' })).rejected, 0);
+  // Analysed as of early 2026, when only the customers who stopped in May are slipping away; the
+  // clock is real again afterwards (sessions and links expire in real time in the browser).
+  const clock = deps.clock as { now: () => Date };
+  const realNow = clock.now;
+  clock.now = () => new Date('2026-01-10T12:00:00Z');
+  await analyze(deps);
+  clock.now = realNow;
+  [first] = await listWorklist(deps, { stages: ['at_risk', 'lapsed'], limit: 1, offset: 0 });
+  assert.ok(first, 'someone is on the worklist');
+  [{ url: surveyUrl }] = await inviteToSurvey(deps, 'order', [{ customerId: first.customerId, channel: 'email' }]);
+  const user = await createUser(deps, 'agent@example.com', 'agent');
+  login = { email: user.email, password: user.password };
+  server = await serveApp(deps);
+  surveyUrl = surveyUrl.replace(/^https?:\/\/[^/]+/, server.url);
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await deps?.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+test('an agent opens the worklist and a customer, records a call with a feeling, and accepts a suggestion', async () => {
+  await page.goto(server.url);
+  await page.fill('input[name=email]', login.email);
+  await page.fill('input[name=password]', login.password);
+  await page.click('button[type=submit]');
+  await page.getByRole('link', { name: 'Worklist' }).click();
+  const item = page.locator('.work-item').first();
+  await item.getByText(/^Suggested: /).waitFor();
+  assert.match(await item.innerText(), /at stake · \d+ % still active/);
+  await page.screenshot({ path: screenshotPath('care-worklist'), fullPage: true });
+
+  await item.locator('.work-head a').click();
+  await page.getByRole('heading', { name: 'Record a contact' }).waitFor();
+  await page.fill('textarea[name=summary]', 'Called: the last parcel came late, they were annoyed but will order again');
+  await page.getByLabel('unhappy').check();
+  await page.getByRole('button', { name: 'Save contact' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved on the timeline' }).waitFor();
+  const note = page.locator('.entry.k-note').first();
+  await note.getByText('felt unhappy').waitFor();
+  assert.match(await note.innerText(), /We contacted them by phone: Called: the last parcel came late/);
+  await page.screenshot({ path: screenshotPath('care-contact'), fullPage: true });
+
+  await page.getByRole('link', { name: 'Worklist' }).click();
+  const again = page.locator('.work-item').first();
+  const name = await again.locator('.work-head a').innerText();
+  await again.getByRole('button', { name: 'Accept' }).click();
+  await page.locator('ul.done li').filter({ hasText: `${name}: accepted` }).waitFor();
+  await page.screenshot({ path: screenshotPath('care-accepted'), fullPage: true });
+});
+
+test('a customer answers a survey from the public link in a fresh browser, and the agent sees it on the timeline', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  try {
+    const phone = await context.newPage();
+    assert.deepEqual(await context.cookies(), [], 'not signed in');
+    await phone.goto(surveyUrl);
+    await phone.getByRole('heading', { name: 'How was your order?' }).waitFor();
+    await phone.getByLabel('5', { exact: true }).check();
+    await phone.fill('textarea[name=comment]', 'Lovely towels <b>thanks</b>');
+    await phone.screenshot({ path: screenshotPath('care-survey-phone'), fullPage: true });
+    await phone.getByRole('button', { name: 'Send' }).click();
+    await phone.getByRole('heading', { name: 'Thank you' }).waitFor();
+  } finally {
+    await context.close();
+  }
+  await page.goto(`${server.url}/customers/${first.customerId}`);
+  const survey = page.locator('.entry.k-survey').filter({ hasText: 'How satisfied are you with your order? 5.00' });
+  await survey.waitFor();
+  await page.locator('.entry.k-survey').filter({ hasText: '"Lovely towels <b>thanks</b>"' }).waitFor();
+  await page.locator('.entry.k-decision').first().waitFor();
+  await page.locator('.entry.k-note').filter({ hasText: 'felt unhappy' }).waitFor();
+  await page.screenshot({ path: screenshotPath('care-timeline'), fullPage: true });
+});

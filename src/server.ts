@@ -14,6 +14,7 @@ import { sql } from './db/connection.ts';
 import { customerRoutes } from './customers/customer.routes.ts';
 import { importRoutes } from './imports/import.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
+import { satisfactionRoutes } from './satisfaction/satisfaction.routes.ts';
 import { surveyPages } from './surveys/survey.page.ts';
 import { surveyRoutes } from './surveys/survey.routes.ts';
 import { worklistRoutes } from './worklist/worklist.routes.ts';
@@ -85,6 +86,7 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', importRoutes(deps));
   app.route('/api/v1', analyticsRoutes(deps));
   app.route('/api/v1', surveyRoutes(deps));
+  app.route('/api/v1', satisfactionRoutes(deps));
   app.route('/api/v1', worklistRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

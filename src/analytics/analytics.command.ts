@@ -28,7 +28,7 @@ export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
 export const scoreColumns = [
   'customer_id', 'external_id', 'email', 'as_of', 'stage', 'p_alive', 'p_alive_change', 'churn_probability', 'expected_30', 'expected_90', 'expected_365',
   'next_order_date', 'expected_order_value', 'predicted_value_365', 'value_at_stake', 'historic_value', 'purchase_days', 'average_days_between',
-  'recency_score', 'frequency_score', 'monetary_score', 'reasons',
+  'recency_score', 'frequency_score', 'monetary_score', 'satisfaction', 'reasons',
 ] as const;
 
 /** Every score of the latest run, one customer at a time in pages, for export. */
@@ -40,7 +40,7 @@ export async function* latestScores(db: Db): AsyncGenerator<Record<(typeof score
       select s.customer_id, c.external_id, c.email, s.as_of::text as as_of, s.stage, s.p_alive, s.p_alive_change, s.churn_probability,
         s.expected_30, s.expected_90, s.expected_365, s.next_order_date::text as next_order_date, s.expected_order_value, s.predicted_value_365,
         s.value_at_stake, s.historic_value, s.frequency + 1 as purchase_days, s.average_days_between, s.recency_score, s.frequency_score,
-        s.monetary_score, array_to_string(s.reasons, '; ') as reasons
+        s.monetary_score, round(s.satisfaction::numeric, 1)::float8 as satisfaction, array_to_string(s.reasons, '; ') as reasons
       from scores s join customers c on c.id = s.customer_id
       where s.run_id = ${run.id as number} and s.customer_id > ${after} order by s.customer_id limit 5000`);
     if (rows.length === 0) return;

@@ -108,7 +108,7 @@ export interface ScoreRow {
   customerId: number; frequency: number; recencyDays: number; ageDays: number; pAlive: number; pAliveChange: number | null; churn: number;
   expected30: number; expected90: number; expected365: number; nextOrderDate: string | null; expectedOrderValue: number;
   predictedValue365: number; historicValue: number; averageDaysBetween: number | null; r: number; f: number; m: number;
-  valueAtStake: number; stage: string; reasons: string[];
+  valueAtStake: number; stage: string; reasons: string[]; satisfaction: number | null;
 }
 
 const cents = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : null);
@@ -119,20 +119,20 @@ export async function insertScores(db: Db, run: { id: number; asOf: string; mode
   await db.execute(sql`
     insert into scores (customer_id, run_id, as_of, model_version, frequency, recency_days, age_days, p_alive, p_alive_change, churn_probability,
       expected_30, expected_90, expected_365, next_order_date, expected_order_value, predicted_value_365, historic_value, average_days_between,
-      recency_score, frequency_score, monetary_score, value_at_stake, stage, reasons)
+      recency_score, frequency_score, monetary_score, value_at_stake, stage, reasons, satisfaction)
     select u.customer_id, ${run.id}, ${run.asOf}::date, ${run.modelVersion}, u.frequency, u.recency_days, u.age_days, u.p_alive, u.p_alive_change, u.churn,
       u.e30, u.e90, u.e365, u.next_order, u.order_value, u.predicted, u.historic, u.between_days, u.r, u.f, u.m, u.stake, u.stage,
       -- reasons travel as one text per customer, lines separated by a newline
-      string_to_array(u.reasons, E'\\n')
+      string_to_array(u.reasons, E'\\n'), u.satisfaction
     from unnest(${col((r) => r.customerId)}::bigint[], ${col((r) => r.frequency)}::bigint[], ${col((r) => r.recencyDays)}::bigint[],
       ${col((r) => r.ageDays)}::bigint[], ${col((r) => r.pAlive)}::float8[], ${col((r) => r.pAliveChange)}::float8[], ${col((r) => r.churn)}::float8[],
       ${col((r) => r.expected30)}::float8[], ${col((r) => r.expected90)}::float8[], ${col((r) => r.expected365)}::float8[],
       ${col((r) => r.nextOrderDate)}::date[], ${col((r) => cents(r.expectedOrderValue))}::numeric[], ${col((r) => cents(r.predictedValue365))}::numeric[],
       ${col((r) => cents(r.historicValue))}::numeric[], ${col((r) => r.averageDaysBetween)}::float8[], ${col((r) => r.r)}::smallint[],
       ${col((r) => r.f)}::smallint[], ${col((r) => r.m)}::smallint[], ${col((r) => cents(r.valueAtStake))}::numeric[], ${col((r) => r.stage)}::text[],
-      ${col((r) => r.reasons.join('\n'))}::text[])
+      ${col((r) => r.reasons.join('\n'))}::text[], ${col((r) => r.satisfaction)}::float8[])
       as u(customer_id, frequency, recency_days, age_days, p_alive, p_alive_change, churn, e30, e90, e365, next_order, order_value, predicted,
-        historic, between_days, r, f, m, stake, stage, reasons)`);
+        historic, between_days, r, f, m, stake, stage, reasons, satisfaction)`);
 }
 
 /**

@@ -50,6 +50,8 @@ export const scores = pgTable('scores', {
   /** What is lost if the customer is gone: expected spend over 365 days were they surely still active. */
   valueAtStake: money('value_at_stake'),
   stage: text('stage').notNull(),
+  /** The satisfaction index (0-100) as of the run; null without an experience in the window. */
+  satisfaction: doublePrecision('satisfaction'),
   reasons: text('reasons').array().notNull(),
 }, (t) => [primaryKey({ columns: [t.runId, t.customerId] }), index('scores_customer_idx').on(t.customerId, t.runId), index('scores_stake_idx').on(t.runId, t.stage, t.valueAtStake)]);
 

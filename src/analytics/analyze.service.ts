@@ -12,6 +12,7 @@ import {
   bgnbdConditionalExpected, bgnbdExpectedIfAlive, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitGammaGamma, fitParetoNbd, gammaGammaExpectedSpend,
   paretoConditionalExpected, paretoExpectedIfAlive, paretoPAlive, paretoUnconditionalExpected, rescaleFit, type BgNbd, type FitOutcome, type GammaGamma, type HistoryGroup, type ParetoNbd,
 } from './models.ts';
+import { fitSatisfactionModel, satisfactionAt, satisfiedByMonth, type SatisfactionFit } from '../satisfaction/satisfaction.service.ts';
 import { kaplanMeier } from './survival.ts';
 
 export const modelVersion = 'kept-btyd-1';
@@ -138,10 +139,15 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   if (repeaters > spendHistories.length) {
     warnings.push(`${repeaters - spendHistories.length} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`);
   }
+  // The satisfaction index: weights fitted to who bought again after their experiences.
+  const satisfaction = await fitSatisfactionModel(deps.db, ctx.asOf);
+  if (satisfaction.warning) warnings.push(satisfaction.warning);
+  const satisfactionOf = satisfaction.fit ? await satisfactionAt(deps.db, satisfaction.fit, ctx.asOf) : new Map<number, number>();
   const models = {
     day: { bgnbd: describe(days.bgnbd), paretoNbd: describe(days.paretoNbd) },
     week: { bgnbd: describe(weeks.bgnbd), paretoNbd: describe(weeks.paretoNbd) },
     gammaGamma: gammaGamma ? { ...describe(gammaGamma) } : null,
+    satisfaction: satisfaction.fit,
   };
 
   // Scoring, in days. Customers with the same (x, tx, age) share every model output but money.
@@ -218,7 +224,7 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
       // An active customer's purchases are a Poisson process: the next one is 1/rate away, whatever the wait so far.
       nextOrderDate: o.pAlive >= thresholds.lapsedBelow && o.rate > 0 ? addDays(ctx.asOf, Math.max(1, 1 / o.rate)) : null,
       expectedOrderValue: orderValue, predictedValue365: predicted[i], historicValue: r.historic, averageDaysBetween,
-      r: R[i], f: F[i], m: M[i], valueAtStake: o.ifAlive365 * orderValue, stage, reasons,
+      r: R[i], f: F[i], m: M[i], valueAtStake: o.ifAlive365 * orderValue, stage, reasons, satisfaction: satisfactionOf.get(r.customer_id) ?? null,
     });
     if (batch.length >= writeBatch || i === n - 1) {
       // The database writes one batch while the next is scored.
@@ -240,7 +246,7 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
     alerts = await raiseAlerts(deps.db, ctx.runId, at, thresholds.atRiskBelow);
   }
   phase('stages');
-  const report = await buildReport(deps, ctx, rows, aggregates, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted });
+  const report = await buildReport(deps, ctx, rows, aggregates, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted, satisfaction: satisfaction.fit });
   phase('charts');
   return finish(models, report, stageChanges, alerts);
 }
@@ -254,7 +260,8 @@ function predictedStage(r: SummaryRow, pAlive: number, value: number, bestCut: n
 }
 
 /** The charts of the analytics page, computed once per run. */
-async function buildReport(deps: Deps, ctx: { asOf: string; latest: string | null }, rows: SummaryRow[], aggregates: HistoryAggregates, fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array }) {
+async function buildReport(deps: Deps, ctx: { asOf: string; latest: string | null }, rows: SummaryRow[], aggregates: HistoryAggregates,
+  fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array; satisfaction: SatisfactionFit | null }) {
   const tz = deps.config.timeZone;
   const start = rows.reduce((min, r) => (r.first_day < min ? r.first_day : min), rows[0].first_day);
   const weekOf = (isoDay: string) => Math.floor((Date.parse(isoDay) - Date.parse(start)) / (7 * day));
@@ -318,6 +325,7 @@ async function buildReport(deps: Deps, ctx: { asOf: string; latest: string | nul
     conversionByChannel: conversion((r) => r.channel ?? 'unknown'),
     cohorts, stagesByMonth: await stagesByMonth(deps.db, tz),
     trueCustomerShare: round(rows.filter((r) => r.x > 0).length / rows.length, 4),
+    satisfiedByMonth: fit.satisfaction ? await satisfiedByMonth(deps.db, fit.satisfaction, ctx.asOf) : [],
   };
 }
 

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, formatTime, words } from '../api.ts';
 import { BarChart, LineChart, palette, stageColors } from '../charts.tsx';
+import { SatisfactionSection } from './Satisfaction.tsx';
 import { Link } from '../router.tsx';
 
 interface Curve { name: string; customers: number; converted: number; curve: { day: number; converted: number }[] }
@@ -118,6 +119,7 @@ export function AnalyticsPage() {
               <ul className="plain">{alerts.map((a) => <li key={a.id}>{formatTime(a.at)}: <Link to={`/customers/${a.customerId}`}>{a.name ?? `#${a.customerId}`}</Link> {a.fromPAlive.toFixed(2)} → {a.toPAlive.toFixed(2)}, {money(a.valueAtStake)} at stake <small className="muted">{a.reason}</small></li>)}</ul>
             </section>
           )}
+          <SatisfactionSection />
           <div className="grid2">
             <LineChart title="Trial to true customer by acquisition channel (share with a second purchase day, Kaplan-Meier)" xLabel="days since first purchase" format={(v) => `${Math.round(v * 100)} %`}
               series={report.conversionByChannel.map((c, i) => ({ name: `${words(c.name)} (${c.customers})`, color: palette[i % palette.length], points: c.curve.map((p) => ({ x: p.day, y: p.converted })) }))} />

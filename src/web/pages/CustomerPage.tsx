@@ -2,6 +2,7 @@ import { Fragment, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, ApiError, formatDate, formatTime, words, type CustomerRecord, type TimelineEntry } from '../api.ts';
 import { ColumnChart, LineChart, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
+import { SatisfactionSparkline } from './Satisfaction.tsx';
 
 const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision'] as const;
 const kindLabels: Record<string, string> = {
@@ -173,6 +174,7 @@ export function CustomerPage({ id }: { id: number }) {
         <div className="tile"><b>{formatDate(record.lastOrderAt)}</b><span>last order</span></div>
       </div>
       {scores.length > 0 && <Prediction scores={scores} />}
+      <SatisfactionSparkline id={record.id} />
       {columns.length > 0 && <ColumnChart title="Spend per month (dots: returns, incidents, tickets)" columns={columns} format={money} />}
       <div className="columns">
         <section className="card">

@@ -1,0 +1,62 @@
+import { queryRows, sql, type Db } from '../db/connection.ts';
+import type { Features } from './satisfaction.ts';
+
+/** Days of experiences that count towards the index at a date. */
+export const windowDays = 180;
+/** The next period a fit predicts: buying again within this many days. */
+export const horizonDays = 90;
+
+export interface FeatureRow extends Features { customer_id: number; channel: string | null; bought: boolean; experienced: boolean }
+
+/**
+ * The inputs of the satisfaction index over the window before `at`, recent activity (orders in the
+ * year before) and whether the customer bought in the `horizonDays` after, for customers with an
+ * order in that year who had an experience in the window, plus for a fit a fixed sample of up to
+ * 20,000 others; or for one customer.
+ */
+export async function satisfactionFeatures(db: Db, at: string, only: { experienced: true; sampleOthers: boolean } | { customerId: number }): Promise<FeatureRow[]> {
+  const day = sql`${at}::timestamptz`;
+  const since = sql`${day} - make_interval(days => ${windowDays})`;
+  const customer = 'customerId' in only ? sql`and customer_id = ${only.customerId}` : sql``;
+  // Experiences are sparse: start from them (and a fixed sample of other customers for a fit), not from all orders.
+  const others = 'customerId' in only || !only.sampleOthers ? sql`` : sql`
+      union select customer_id from (select id as customer_id from customers order by hashtext(id::text), id limit 20000) sample`;
+  return queryRows<FeatureRow>(db, sql`
+    with survey as (
+      -- each answer on 0..1 by its scale: NPS 0-10, effort 1-7, satisfaction 1-5
+      select customer_id, avg(least(1, greatest(0, case when survey ilike '%nps%' then score / 10
+        when survey ilike '%effort%' or survey ilike '%ces%' then (score - 1) / 6 else (score - 1) / 4 end))) - 0.5 as survey
+      from survey_responses where score is not null and at > ${since} and at <= ${day} ${customer} group by 1
+    ), ticket as (
+      select customer_id,
+        least(3, count(*) filter (where outcome in ('replaced', 'refunded', 'resolved', 'fixed', 'solved', 'answered'))) as tickets_resolved,
+        least(3, count(*) filter (where outcome in ('unresolved', 'no_response', 'refused', 'no_fix', 'escalated')
+          or (status not in ('resolved', 'closed') and opened_at < ${day} - interval '7 days'))) as tickets_failed
+      from tickets where opened_at > ${since} and opened_at <= ${day} ${customer} group by 1
+    ), returned as (
+      select customer_id, least(3, count(*)) as returns from returns where returned_at > ${since} and returned_at <= ${day} ${customer} group by 1
+    ), incident as (
+      select customer_id, least(3, count(*)) as incidents from incidents where at > ${since} and at <= ${day} ${customer} group by 1
+    ), felt as (
+      select customer_id, avg(feeling) / 2.0 as feeling from notes where feeling is not null and at > ${since} and at <= ${day} ${customer} group by 1
+    ), candidates as (
+      select customer_id from survey union select customer_id from ticket union select customer_id from returned
+      union select customer_id from incident union select customer_id from felt
+      ${'customerId' in only ? sql`union select ${only.customerId}::bigint` : others}
+    ), active as (
+      select k.customer_id, greatest(1, count(*) filter (where o.ordered_at > ${since})) as recent from candidates k
+      join orders o on o.customer_id = k.customer_id and o.ordered_at > ${day} - interval '365 days' and o.ordered_at <= ${day}
+      group by 1
+    )
+    select a.customer_id, c.acquisition_channel as channel,
+      coalesce(s.survey, 0)::float8 as survey,
+      -- counts per order in the window: a customer who orders more has more of everything
+      least(1, coalesce(t.tickets_resolved, 0)::float8 / a.recent) as "ticketsResolved", least(1, coalesce(t.tickets_failed, 0)::float8 / a.recent) as "ticketsFailed",
+      least(1, coalesce(r.returns, 0)::float8 / a.recent) as returns, least(1, coalesce(i.incidents, 0)::float8 / a.recent) as incidents, coalesce(f.feeling, 0)::float8 as feeling,
+      exists (select 1 from orders o where o.customer_id = a.customer_id and o.ordered_at > ${day} and o.ordered_at <= ${day} + make_interval(days => ${horizonDays})) as bought,
+      (s.customer_id is not null or t.customer_id is not null or r.customer_id is not null or i.customer_id is not null or f.customer_id is not null) as experienced
+    from active a join customers c on c.id = a.customer_id
+    left join survey s using (customer_id) left join ticket t using (customer_id) left join returned r using (customer_id)
+    left join incident i using (customer_id) left join felt f using (customer_id)
+    order by a.customer_id`);
+}

@@ -1,0 +1,101 @@
+// Fitting the satisfaction index to what customers did next, and reading it over time.
+import type { Db } from '../db/connection.ts';
+import { horizonDays, satisfactionFeatures, type FeatureRow } from './satisfaction.repository.ts';
+import { auc, fitSatisfaction, inputs, satisfactionIndex, type Input, type SatisfactionModel } from './satisfaction.ts';
+
+/** Customers with an index at or above this count as satisfied: their experiences were net good. */
+export const satisfiedFrom = 50;
+const minimumExperienced = 30;
+
+const shiftDays = (isoDay: string, days: number) => new Date(Date.parse(`${isoDay}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+const endOfDay = (isoDay: string) => `${isoDay}T23:59:59.999Z`;
+
+export interface SatisfactionFit extends SatisfactionModel {
+  /** The last month end of the snapshots the weights were fitted on. */
+  fittedAt: string;
+  /**
+   * Cross-validated: the index of each snapshot scored by weights fitted without its customer,
+   * against each single input (in its better direction), over snapshots from `from` to `to`.
+   */
+  validation: { from: string; to: string; snapshots: number; customers: number; buyers: number; auc: Record<'index' | Input, number> };
+}
+
+/** Monthly snapshots over the last year whose next period is over by as-of. */
+const snapshots = 12;
+const folds = 5;
+
+/**
+ * Fits the weights on monthly snapshots of the last year (experiences in the window before each
+ * month end, and whether the customer bought in the period after it), and judges the index
+ * against each single input by 5-fold cross-validation with the customers split into folds.
+ * Null when too few customers had an experience.
+ */
+export async function fitSatisfactionModel(db: Db, asOf: string): Promise<{ fit: SatisfactionFit | null; warning?: string }> {
+  const last = shiftDays(asOf, -horizonDays);
+  const rows: FeatureRow[] = [];
+  for (let k = 0; k < snapshots; k++) rows.push(...await satisfactionFeatures(db, endOfDay(shiftDays(last, -30 * k)), { experienced: true, sampleOthers: false }));
+  const customers = new Set(rows.map((r) => r.customer_id)).size;
+  // Orders alone (no surveys, tickets, returns, incidents or notes): nothing to fit, nothing to warn about.
+  if (customers === 0) return { fit: null };
+  if (customers < minimumExperienced) {
+    return { fit: null, warning: `Satisfaction index: fewer than ${minimumExperienced} customers with survey answers, tickets, returns, incidents or agent notes; not fitted` };
+  }
+  const labels = rows.map((r) => r.bought);
+  const predicted = new Array<number>(rows.length).fill(0);
+  for (let fold = 0; fold < folds; fold++) {
+    const model = fitSatisfaction(rows.filter((r) => r.customer_id % folds !== fold).map((r) => ({ x: r, bought: r.bought })));
+    rows.forEach((r, i) => { if (r.customer_id % folds === fold) predicted[i] = satisfactionIndex(model, r); });
+  }
+  const oneWay = (scores: number[]) => { const a = auc(scores, labels); return Math.max(a, 1 - a); };
+  const round = (v: number) => Number(v.toFixed(4));
+  const aucs = Object.fromEntries([
+    ['index', round(auc(predicted, labels))],
+    ...inputs.map((input) => [input, round(oneWay(rows.map((r) => r[input])))]),
+  ]) as Record<'index' | Input, number>;
+  const model = fitSatisfaction(rows.map((r) => ({ x: r, bought: r.bought })));
+  return { fit: { ...model, fittedAt: last, validation: { from: shiftDays(last, -30 * (snapshots - 1)), to: last, snapshots: rows.length, customers, buyers: labels.filter(Boolean).length, auc: aucs } } };
+}
+
+/** The index as of a day for every customer who had an experience in the window before it. */
+export async function satisfactionAt(db: Db, model: SatisfactionModel, day: string): Promise<Map<number, number>> {
+  const rows = await satisfactionFeatures(db, endOfDay(day), { experienced: true, sampleOthers: false });
+  return new Map(rows.map((r) => [r.customer_id, satisfactionIndex(model, r)]));
+}
+
+/** The last day of each of the last `months` months, the current one ending at as-of. */
+const monthEnds = (asOf: string, months: number) => {
+  const [y, m] = asOf.split('-').map(Number);
+  return Array.from({ length: months }, (_, i) => {
+    const back = months - 1 - i;
+    return back === 0 ? asOf : new Date(Date.UTC(y, m - back, 0)).toISOString().slice(0, 10);
+  });
+};
+
+/** Customers kept satisfied: per month end, those with an experience in the window and the share at or above the mark, overall and by acquisition channel. */
+export async function satisfiedByMonth(db: Db, model: SatisfactionModel, asOf: string, months = 12) {
+  const result: { month: string; customers: number; satisfied: number; byChannel: Record<string, { customers: number; satisfied: number }> }[] = [];
+  for (const day of monthEnds(asOf, months)) {
+    const rows = await satisfactionFeatures(db, endOfDay(day), { experienced: true, sampleOthers: false });
+    const byChannel: Record<string, { customers: number; satisfied: number }> = {};
+    let satisfied = 0;
+    for (const r of rows) {
+      const ok = satisfactionIndex(model, r) >= satisfiedFrom;
+      if (ok) satisfied++;
+      const channel = byChannel[r.channel ?? 'unknown'] ??= { customers: 0, satisfied: 0 };
+      channel.customers++;
+      if (ok) channel.satisfied++;
+    }
+    result.push({ month: day.slice(0, 7), customers: rows.length, satisfied, byChannel });
+  }
+  return result;
+}
+
+/** One customer's index at each of the last months' ends (null where they had no experience or no recent order). */
+export async function customerSatisfaction(db: Db, model: SatisfactionModel, customerId: number, asOf: string, months = 12) {
+  const points: { month: string; index: number | null }[] = [];
+  for (const day of monthEnds(asOf, months)) {
+    const [row] = await satisfactionFeatures(db, endOfDay(day), { customerId });
+    points.push({ month: day.slice(0, 7), index: row?.experienced ? Number(satisfactionIndex(model, row).toFixed(1)) : null });
+  }
+  return points;
+}

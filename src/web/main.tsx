@@ -6,6 +6,7 @@ import { ApiPage } from './pages/ApiPage.tsx';
 import { CustomerPage } from './pages/CustomerPage.tsx';
 import { CustomersPage } from './pages/CustomersPage.tsx';
 import { ImportsPage } from './pages/ImportsPage.tsx';
+import { SupportPage } from './pages/SupportPage.tsx';
 import { SurveysPage } from './pages/SurveysPage.tsx';
 import { WorklistPage } from './pages/WorklistPage.tsx';
 import { Link, usePath } from './router.tsx';
@@ -49,6 +50,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     : path === '/analytics' ? <AnalyticsPage />
     : path === '/worklist' ? <WorklistPage />
     : path === '/surveys' ? <SurveysPage />
+    : path === '/support' ? <SupportPage />
     : path === '/imports' ? <ImportsPage />
     : path === '/api' ? <ApiPage />
     : <CustomersPage />;
@@ -61,6 +63,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           <Link to="/customers" className={section === 'customers' ? 'active' : ''}>Customers</Link>
           <Link to="/worklist" className={section === 'worklist' ? 'active' : ''}>Worklist</Link>
           <Link to="/analytics" className={section === 'analytics' ? 'active' : ''}>Analytics</Link>
+          <Link to="/support" className={section === 'support' ? 'active' : ''}>Support</Link>
           <Link to="/surveys" className={section === 'surveys' ? 'active' : ''}>Surveys</Link>
           <Link to="/imports" className={section === 'imports' ? 'active' : ''}>Imports</Link>
           <Link to="/api" className={section === 'api' ? 'active' : ''}>API</Link>

@@ -1,4 +1,5 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { badExperiences, lastFollowUp } from '../support/experience.repository.ts';
 import type { WorklistFacts } from './worklist.ts';
 
 export interface WorklistRow {
@@ -24,7 +25,7 @@ export function factsOf(row: WorklistRow, now: Date): WorklistFacts {
 /**
  * Customers at risk or lapsed in the latest current analysis whom nobody decided about in the last
  * 30 days, by value at stake x risk, with what they went through in the last 90 days. A bad
- * experience counts when no agent contact or note followed it.
+ * experience counts when no follow-up (an agent contact, note or decision) came after it.
  */
 export async function worklist(db: Db, options: { now: Date; stages: string[]; assignee?: string; customerId?: number; limit: number; offset: number }): Promise<WorklistRow[]> {
   const now = sql`${options.now.toISOString()}::timestamptz`;
@@ -44,29 +45,13 @@ export async function worklist(db: Db, options: { now: Date; stages: string[]; a
       order by coalesce(s.value_at_stake, 0) * (1 - s.p_alive) desc, s.customer_id
       limit ${options.limit} offset ${options.offset}
     ), followed as (
-      -- the last time anyone on our side reached out to or wrote about the customer
-      select k.customer_id, greatest(
-        (select max(t.at) from touchpoints t where t.customer_id = k.customer_id and t.direction = 'out' and t.kind in ('agent_contact', 'apology', 'call')),
-        (select max(n.at) from notes n where n.customer_id = k.customer_id)) as at
-      from candidates k
+      select k.customer_id, ${lastFollowUp(sql`k.customer_id`)} as at from candidates k
+    ), bad as (
+      ${badExperiences(sql`${now} - interval '90 days'`, sql`join candidates k using (customer_id)`)}
     ), experiences as (
-      select i.customer_id, i.kind, (select external_id from orders o where o.customer_id = i.customer_id and o.id = i.order_id) as order_id, i.at
-      from incidents i join candidates k using (customer_id) where i.at > ${now} - interval '90 days'
-      union all
-      select r.customer_id, coalesce(r.reason_code, 'return'), (select external_id from orders o where o.customer_id = r.customer_id and o.id = r.order_id), r.returned_at
-      from returns r join candidates k using (customer_id) where r.returned_at > ${now} - interval '90 days'
-      union all
-      select t.customer_id, coalesce(t.category, 'ticket'), (select external_id from orders o where o.customer_id = t.customer_id and o.id = t.order_id), t.opened_at
-      from tickets t join candidates k using (customer_id)
-      where t.opened_at > ${now} - interval '90 days' and t.outcome in ('unresolved', 'refused', 'no_fix', 'escalated')
+      select * from bad where source in ('incident', 'return', 'ticket')
     ), unhappy as (
-      select s.customer_id, 'answered ' || s.survey || ' ' || s.score::float8 as what, s.at
-      from survey_responses s join candidates k using (customer_id)
-      where s.at > ${now} - interval '90 days' and (s.score <= 2 or (s.survey ilike '%nps%' and s.score <= 6))
-      union all
-      select n.customer_id, 'felt ' || case n.feeling when -2 then 'very upset' else 'let down' end || coalesce(' (' || n.author || ')', ''), n.at
-      from notes n join candidates k using (customer_id)
-      where n.at > ${now} - interval '90 days' and n.feeling < 0
+      select * from bad where source in ('survey', 'note')
     )
     select k.customer_id, c.name, c.email, c.stage, k.run_id, k.p_alive, k.value_at_stake, k.expected_order_value, k.average_days_between, k.reasons,
       coalesce(extract(day from ${now} - c.last_order_at)::int, 0) as days_since_order,

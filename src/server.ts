@@ -16,6 +16,7 @@ import { importRoutes } from './imports/import.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { satisfactionRoutes } from './satisfaction/satisfaction.routes.ts';
 import { supportRoutes } from './support/support.routes.ts';
+import { ticketRoutes } from './support/ticket.routes.ts';
 import { surveyPages } from './surveys/survey.page.ts';
 import { surveyRoutes } from './surveys/survey.routes.ts';
 import { worklistRoutes } from './worklist/worklist.routes.ts';
@@ -90,6 +91,7 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', satisfactionRoutes(deps));
   app.route('/api/v1', worklistRoutes(deps));
   app.route('/api/v1', supportRoutes(deps));
+  app.route('/api/v1', ticketRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {

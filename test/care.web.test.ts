@@ -109,3 +109,19 @@ test('a customer answers a survey from the public link in a fresh browser, and t
   await page.locator('.entry.k-note').filter({ hasText: 'felt unhappy' }).waitFor();
   await page.screenshot({ path: screenshotPath('care-timeline'), fullPage: true });
 });
+
+test('an agent opens a ticket from the customer page, replies and resolves it', async () => {
+  await page.goto(`${server.url}/customers/${first.customerId}`);
+  await page.getByRole('button', { name: 'Open a ticket…' }).click();
+  await page.fill('input[name=subject]', 'Parcel arrived late');
+  await page.selectOption('select[name=category]', 'late');
+  await page.fill('textarea[name=message]', 'Needed it for a birthday');
+  await page.getByRole('button', { name: 'Open ticket' }).click();
+  await page.getByRole('heading', { name: /Parcel arrived late/ }).waitFor();
+  await page.fill('textarea[name=message]', 'So sorry: a voucher is on its way');
+  await page.selectOption('select[name=outcome]', 'resolved');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('heading', { name: 'Parcel arrived late resolved', exact: true }).waitFor();
+  assert.deepEqual(await page.locator('.conversation .message p').allInnerTexts(), ['Needed it for a birthday', 'So sorry: a voucher is on its way']);
+  await page.screenshot({ path: screenshotPath('care-ticket'), fullPage: true });
+});

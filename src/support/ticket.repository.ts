@@ -14,6 +14,9 @@ export interface TicketUpdateInput {
   customerId: number; ticketExternalId: string; at: Date; status: string; note: string | null; assignee: string | null;
   /** Set when the update resolves the ticket. */
   outcome: string | null;
+  /** in: from the customer; out (the default): to the customer; internal: between agents. */
+  direction?: 'in' | 'out' | 'internal';
+  author?: string | null;
 }
 
 const linkOrders = async (db: Db, items: { customerId: number; orderExternalId: string | null }[]) =>
@@ -57,15 +60,17 @@ export async function applyTicketUpdates(db: Db, updates: TicketUpdateInput[]): 
   const unknown = updates.map((_, index) => index).filter((index) => !known.some((u) => u.index === index));
   if (known.length === 0) return { unknown };
   await db.execute(sql`
-    insert into ticket_updates (customer_id, ticket_id, at, status, note)
+    insert into ticket_updates (customer_id, ticket_id, at, status, note, direction, author)
     select * from unnest(${array(known.map((u) => u.customerId))}::bigint[], ${array(known.map((u) => u.ticketId))}::bigint[],
-      ${array(known.map((u) => u.at.toISOString()))}::timestamptz[], ${array(known.map((u) => u.status))}::text[], ${array(known.map((u) => u.note))}::text[])`);
+      ${array(known.map((u) => u.at.toISOString()))}::timestamptz[], ${array(known.map((u) => u.status))}::text[], ${array(known.map((u) => u.note))}::text[],
+      ${array(known.map((u) => u.direction ?? 'out'))}::text[], ${array(known.map((u) => u.author ?? null))}::text[])`);
   // One row per ticket: its latest update decides the state.
   const latest = [...new Map([...known].sort((a, b) => a.at.getTime() - b.at.getTime()).map((u) => [u.ticketId, u])).values()];
   const firstAt = new Map<number, Date>();
   const assignee = new Map<number, string>();
   for (const u of [...known].sort((a, b) => a.at.getTime() - b.at.getTime())) {
-    if (!firstAt.has(u.ticketId)) firstAt.set(u.ticketId, u.at);
+    // The first response is the first word to the customer, not their own message or an internal note.
+    if (!firstAt.has(u.ticketId) && (u.direction ?? 'out') === 'out') firstAt.set(u.ticketId, u.at);
     if (u.assignee) assignee.set(u.ticketId, u.assignee);
   }
   await db.execute(sql`
@@ -78,7 +83,7 @@ export async function applyTicketUpdates(db: Db, updates: TicketUpdateInput[]): 
       updated_at = greatest(t.updated_at, u.at)
     from unnest(${array(latest.map((u) => u.customerId))}::bigint[], ${array(latest.map((u) => u.ticketId))}::bigint[],
       ${array(latest.map((u) => u.status))}::text[], ${array(latest.map((u) => assignee.get(u.ticketId) ?? null))}::text[], ${array(latest.map((u) => u.outcome))}::text[],
-      ${array(latest.map((u) => u.at.toISOString()))}::timestamptz[], ${array(latest.map((u) => firstAt.get(u.ticketId)!.toISOString()))}::timestamptz[])
+      ${array(latest.map((u) => u.at.toISOString()))}::timestamptz[], ${array(latest.map((u) => firstAt.get(u.ticketId)?.toISOString() ?? null))}::timestamptz[])
       as u(customer_id, id, status, assignee, outcome, at, first_at)
     where t.customer_id = u.customer_id and t.id = u.id`);
   return { unknown };
@@ -95,4 +100,35 @@ export async function upsertIncidents(db: Db, incidents: IncidentInput[]): Promi
     { name: 'channel', type: 'text', value: (i) => i.channel },
     { name: 'detail', type: 'jsonb', value: (i) => i.detail },
   ], incidents, (i) => `${i.customerId}|${i.externalId}`);
+}
+
+export interface TicketRow {
+  customer_id: number; id: number; external_id: string; customer_name: string | null; order_id: string | null; opened_at: string; channel: string | null;
+  category: string | null; priority: string | null; status: string; subject: string | null; assignee: string | null; first_response_at: string | null;
+  resolved_at: string | null; outcome: string | null; updated_at: string;
+}
+
+const ticketColumns = sql`t.customer_id, t.id, t.external_id, c.name as customer_name, (select external_id from orders o where o.customer_id = t.customer_id and o.id = t.order_id) as order_id,
+  t.opened_at, t.channel, t.category, t.priority, t.status, t.subject, t.assignee, t.first_response_at, t.resolved_at, t.outcome, t.updated_at`;
+export const openStatuses = ['open', 'pending', 'waiting_on_customer', 'escalated'];
+
+/** Tickets, open ones by default, the most urgent and oldest first. */
+export async function listTickets(db: Db, filter: { state: 'open' | 'closed' | 'all'; assignee?: string; category?: string; limit: number; offset: number }): Promise<TicketRow[]> {
+  const state = filter.state === 'all' ? sql`true` : filter.state === 'open' ? sql`t.resolved_at is null` : sql`t.resolved_at is not null`;
+  return queryRows<TicketRow>(db, sql`
+    select ${ticketColumns} from tickets t join customers c on c.id = t.customer_id
+    where ${state} and ${filter.assignee === undefined ? sql`true` : sql`t.assignee = ${filter.assignee}`}
+      and ${filter.category === undefined ? sql`true` : sql`t.category = ${filter.category}`}
+    order by case t.priority when 'urgent' then 0 when 'high' then 1 when 'normal' then 2 else 3 end, t.opened_at, t.customer_id, t.id
+    limit ${filter.limit} offset ${filter.offset}`);
+}
+
+/** One ticket and its conversation, oldest message first. */
+export async function findTicket(db: Db, customerId: number, ticketId: number) {
+  const [ticket] = await queryRows<TicketRow>(db, sql`
+    select ${ticketColumns} from tickets t join customers c on c.id = t.customer_id where t.customer_id = ${customerId} and t.id = ${ticketId}`);
+  if (!ticket) return undefined;
+  const messages = await queryRows<{ id: number; at: string; status: string; note: string | null; direction: string; author: string | null }>(db, sql`
+    select id, at, status, note, direction, author from ticket_updates where customer_id = ${customerId} and ticket_id = ${ticketId} order by at, id`);
+  return { ticket, messages };
 }

@@ -28,6 +28,9 @@ export const ticketUpdates = pgTable('ticket_updates', {
   at: instant('at').notNull(),
   status: text('status').notNull(),
   note: text('note'),
+  /** in: from the customer; out: to the customer (the first one is the first response); internal: between agents. */
+  direction: text('direction').notNull().default('out'),
+  author: text('author'),
 }, (t) => [primaryKey({ columns: [t.customerId, t.id] })]);
 
 export const incidents = pgTable('incidents', {

@@ -7,6 +7,7 @@ import { CustomerPage } from './pages/CustomerPage.tsx';
 import { CustomersPage } from './pages/CustomersPage.tsx';
 import { ImportsPage } from './pages/ImportsPage.tsx';
 import { SupportPage } from './pages/SupportPage.tsx';
+import { TicketPage, TicketsPage } from './pages/TicketsPage.tsx';
 import { SurveysPage } from './pages/SurveysPage.tsx';
 import { WorklistPage } from './pages/WorklistPage.tsx';
 import { Link, usePath } from './router.tsx';
@@ -46,7 +47,10 @@ function Login({ onSignedIn }: { onSignedIn: (user: User) => void }) {
 function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const path = usePath();
   const customer = /^\/customers\/(\d+)$/.exec(path);
+  const ticket = /^\/tickets\/(\d+)\/(\d+)$/.exec(path);
   const page = customer ? <CustomerPage id={Number(customer[1])} />
+    : ticket ? <TicketPage customerId={Number(ticket[1])} ticketId={Number(ticket[2])} />
+    : path === '/tickets' ? <TicketsPage />
     : path === '/analytics' ? <AnalyticsPage />
     : path === '/worklist' ? <WorklistPage />
     : path === '/surveys' ? <SurveysPage />
@@ -63,6 +67,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           <Link to="/customers" className={section === 'customers' ? 'active' : ''}>Customers</Link>
           <Link to="/worklist" className={section === 'worklist' ? 'active' : ''}>Worklist</Link>
           <Link to="/analytics" className={section === 'analytics' ? 'active' : ''}>Analytics</Link>
+          <Link to="/tickets" className={section === 'tickets' ? 'active' : ''}>Tickets</Link>
           <Link to="/support" className={section === 'support' ? 'active' : ''}>Support</Link>
           <Link to="/surveys" className={section === 'surveys' ? 'active' : ''}>Surveys</Link>
           <Link to="/imports" className={section === 'imports' ? 'active' : ''}>Imports</Link>

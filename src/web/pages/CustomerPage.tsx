@@ -3,6 +3,7 @@ import { api, ApiError, formatDate, formatTime, words, type CustomerRecord, type
 import { ColumnChart, LineChart, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 import { SatisfactionSparkline } from './Satisfaction.tsx';
+import { OpenTicket } from './TicketsPage.tsx';
 
 const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision'] as const;
 const kindLabels: Record<string, string> = {
@@ -84,6 +85,35 @@ function RecordContact({ id, onSaved }: { id: number; onSaved: () => void }) {
       </fieldset>
       <button type="submit">Save contact</button>
       {saved && <span className="muted" role="status"> Saved on the timeline.</span>}
+      {error && <p className="error" role="alert">{error}</p>}
+    </form>
+  );
+}
+
+/** Comment cards and phone surveys: the agent opens the customer's own survey form and fills it in with them. */
+function TakeSurvey({ id }: { id: number }) {
+  const [surveys, setSurveys] = useState<{ key: string; title: string }[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => { api<{ surveys: { key: string; title: string }[] }>('/v1/surveys').then((r) => setSurveys(r.surveys), () => undefined); }, []);
+  const open = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    setError(null);
+    try {
+      const { invitations } = await api<{ invitations: { token: string }[] }>(`/v1/surveys/${data.get('survey')}/invitations`, { method: 'POST', json: {
+        invitations: [{ customerId: id, channel: data.get('channel') }],
+      } });
+      window.open(`/s/${invitations[0].token}`, '_blank', 'noopener');
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : 'The server did not answer');
+    }
+  };
+  if (surveys.length === 0) return null;
+  return (
+    <form className="inline-form survey-entry" onSubmit={open}>
+      <label>Survey<select name="survey">{surveys.map((s) => <option key={s.key} value={s.key}>{s.title}</option>)}</select></label>
+      <label>Answered<select name="channel" defaultValue="phone"><option value="phone">by phone</option><option value="store">on a comment card</option><option value="email">by email</option></select></label>
+      <button type="submit" className="secondary">Enter answers…</button>
       {error && <p className="error" role="alert">{error}</p>}
     </form>
   );
@@ -213,6 +243,8 @@ export function CustomerPage({ id }: { id: number }) {
         </section>
         <section className="card timeline">
           <RecordContact id={record.id} onSaved={() => setVersion((v) => v + 1)} />
+          <TakeSurvey id={record.id} />
+          <OpenTicket customerId={record.id} />
           <h2>Timeline</h2>
           <div className="chips">
             {kinds.map((k) => <button key={k} className={shown.includes(k) ? 'chip on' : 'chip'} onClick={() => toggle(k)}>{kindLabels[k]}</button>)}

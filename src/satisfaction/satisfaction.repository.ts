@@ -6,7 +6,12 @@ export const windowDays = 180;
 /** The next period a fit predicts: buying again within this many days. */
 export const horizonDays = 90;
 
-export interface FeatureRow extends Features { customer_id: number; channel: string | null; bought: boolean; experienced: boolean }
+export interface FeatureRow extends Features {
+  customer_id: number; channel: string | null; stage: string;
+  /** The agent on the customer's latest ticket in the window: their team, for the index by team. */
+  agent: string | null;
+  bought: boolean; experienced: boolean;
+}
 
 /**
  * The inputs of the satisfaction index over the window before `at`, recent activity (orders in the
@@ -48,7 +53,8 @@ export async function satisfactionFeatures(db: Db, at: string, only: { experienc
       join orders o on o.customer_id = k.customer_id and o.ordered_at > ${day} - interval '365 days' and o.ordered_at <= ${day}
       group by 1
     )
-    select a.customer_id, c.acquisition_channel as channel,
+    select a.customer_id, c.acquisition_channel as channel, c.stage,
+      (select t.assignee from tickets t where t.customer_id = a.customer_id and t.opened_at > ${since} and t.opened_at <= ${day} order by t.opened_at desc limit 1) as agent,
       coalesce(s.survey, 0)::float8 as survey,
       -- counts per order in the window: a customer who orders more has more of everything
       least(1, coalesce(t.tickets_resolved, 0)::float8 / a.recent) as "ticketsResolved", least(1, coalesce(t.tickets_failed, 0)::float8 / a.recent) as "ticketsFailed",

@@ -5,6 +5,7 @@ import { createRouter } from '../shared/http.ts';
 import { inputLabels } from './satisfaction.ts';
 import { customerSatisfaction, satisfiedFrom, type SatisfactionFit } from './satisfaction.service.ts';
 
+const tally = z.record(z.string(), z.object({ customers: z.number(), satisfied: z.number(), meanIndex: z.number() }));
 const today = (deps: Deps) => new Intl.DateTimeFormat('en-CA', { timeZone: deps.config.timeZone }).format(deps.clock.now());
 
 export function satisfactionRoutes(deps: Deps) {
@@ -13,10 +14,10 @@ export function satisfactionRoutes(deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get', path: '/satisfaction', tags: ['satisfaction'],
-      summary: 'The satisfaction index of the latest analysis: its fitted weights, how well it predicts buying again, and customers kept satisfied by month',
+      summary: 'The satisfaction index of the latest analysis: its fitted weights, how well it predicts buying again, and customers kept satisfied by month, channel, stage and team',
       responses: { 200: { description: 'Null model before an analysis could fit one', content: { 'application/json': { schema: z.object({
         model: z.record(z.string(), z.unknown()).nullable(), inputs: z.record(z.string(), z.string()), satisfiedFrom: z.number(),
-        byMonth: z.array(z.object({ month: z.string(), customers: z.number(), satisfied: z.number(), byChannel: z.record(z.string(), z.object({ customers: z.number(), satisfied: z.number() })) })),
+        byMonth: z.array(z.object({ month: z.string(), customers: z.number(), satisfied: z.number(), byChannel: tally, byStage: tally, byAgent: tally })),
       }) } } } },
     }),
     async (c) => {

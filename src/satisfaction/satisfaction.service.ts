@@ -71,21 +71,33 @@ const monthEnds = (asOf: string, months: number) => {
   });
 };
 
-/** Customers kept satisfied: per month end, those with an experience in the window and the share at or above the mark, overall and by acquisition channel. */
+type Tally = Record<string, { customers: number; satisfied: number; meanIndex: number }>;
+
+/**
+ * Customers kept satisfied: per month end, those with an experience in the window and how many of
+ * them are at or above the mark, overall, by acquisition channel, by lifecycle stage now and by the
+ * agent on their latest ticket (the team).
+ */
 export async function satisfiedByMonth(db: Db, model: SatisfactionModel, asOf: string, months = 12) {
-  const result: { month: string; customers: number; satisfied: number; byChannel: Record<string, { customers: number; satisfied: number }> }[] = [];
+  const result: { month: string; customers: number; satisfied: number; byChannel: Tally; byStage: Tally; byAgent: Tally }[] = [];
   for (const day of monthEnds(asOf, months)) {
     const rows = await satisfactionFeatures(db, endOfDay(day), { experienced: true, sampleOthers: false });
-    const byChannel: Record<string, { customers: number; satisfied: number }> = {};
+    const tallies = { byChannel: {} as Tally, byStage: {} as Tally, byAgent: {} as Tally };
     let satisfied = 0;
+    const count = (tally: Tally, key: string | null, index: number) => {
+      const entry = tally[key ?? 'unknown'] ??= { customers: 0, satisfied: 0, meanIndex: 0 };
+      entry.meanIndex += (index - entry.meanIndex) / ++entry.customers;
+      if (index >= satisfiedFrom) entry.satisfied++;
+    };
     for (const r of rows) {
-      const ok = satisfactionIndex(model, r) >= satisfiedFrom;
-      if (ok) satisfied++;
-      const channel = byChannel[r.channel ?? 'unknown'] ??= { customers: 0, satisfied: 0 };
-      channel.customers++;
-      if (ok) channel.satisfied++;
+      const index = satisfactionIndex(model, r);
+      if (index >= satisfiedFrom) satisfied++;
+      count(tallies.byChannel, r.channel, index);
+      count(tallies.byStage, r.stage, index);
+      if (r.agent) count(tallies.byAgent, r.agent, index);
     }
-    result.push({ month: day.slice(0, 7), customers: rows.length, satisfied, byChannel });
+    for (const tally of Object.values(tallies)) for (const entry of Object.values(tally)) entry.meanIndex = Number(entry.meanIndex.toFixed(1));
+    result.push({ month: day.slice(0, 7), customers: rows.length, satisfied, ...tallies });
   }
   return result;
 }

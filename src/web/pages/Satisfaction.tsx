@@ -2,7 +2,8 @@ import { useEffect, useState } from 'react';
 import { api, words } from '../api.ts';
 import { BarChart, LineChart, palette } from '../charts.tsx';
 
-interface Month { month: string; customers: number; satisfied: number; byChannel: Record<string, { customers: number; satisfied: number }> }
+type Tally = Record<string, { customers: number; satisfied: number; meanIndex?: number }>;
+interface Month { month: string; customers: number; satisfied: number; byChannel: Tally; byStage?: Tally; byAgent?: Tally }
 interface Model { weights: Record<string, number>; fittedAt: string; validation: { from: string; to: string; snapshots: number; customers: number; buyers: number; auc: Record<string, number> } }
 const share = (m: { customers: number; satisfied: number }) => (m.customers ? m.satisfied / m.customers : 0);
 const percent = (v: number) => `${Math.round(v * 100)} %`;
@@ -25,6 +26,12 @@ export function SatisfactionSection() {
             ...channels.map((c, i) => ({ name: words(c), color: palette[i % palette.length], dashed: true, points: byMonth.map((m, k) => ({ x: x(k), y: share(m.byChannel[c] ?? { customers: 0, satisfied: 0 }) })) }))]} />
         <BarChart title="How well each predicts buying again (AUC, cross-validated; 0.5 is chance)" format={(v) => v.toFixed(3)}
           bars={Object.entries(model.validation.auc).sort((a, b) => b[1] - a[1]).map(([k, v]) => ({ label: k === 'index' ? 'the index' : k, value: v, color: k === 'index' ? '#27ae60' : undefined }))} />
+      </div>
+      <div className="grid2">
+        {latest.byStage && <BarChart title={`Kept satisfied in ${latest.month}, by lifecycle stage now`} format={percent}
+          bars={Object.entries(latest.byStage).sort().map(([k, v]) => ({ label: `${words(k)} (${v.customers})`, value: share(v) }))} />}
+        {latest.byAgent && Object.keys(latest.byAgent).length > 0 && <BarChart title={`Mean satisfaction index in ${latest.month}, by the agent on the customer's latest ticket`} format={(v) => v.toFixed(1)}
+          bars={Object.entries(latest.byAgent).sort((a, b) => b[1].customers - a[1].customers).slice(0, 12).map(([k, v]) => ({ label: `${k} (${v.customers})`, value: v.meanIndex ?? 0 }))} />}
       </div>
       <table className="list">
         <thead><tr><th>Input</th><th className="num">Weight</th><th className="num">AUC alone</th></tr></thead>

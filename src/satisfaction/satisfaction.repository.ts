@@ -14,18 +14,16 @@ export interface FeatureRow extends Features {
 }
 
 /**
- * The inputs of the satisfaction index over the window before `at`, recent activity (orders in the
- * year before) and whether the customer bought in the `horizonDays` after, for customers with an
- * order in that year who had an experience in the window, plus for a fit a fixed sample of up to
- * 20,000 others; or for one customer.
+ * The inputs of the satisfaction index over the window before `at` and whether the customer bought
+ * in the `horizonDays` after, for the customers with an order in the year before `at` who had an
+ * experience in the window, or for one customer.
  */
-export async function satisfactionFeatures(db: Db, at: string, only: { experienced: true; sampleOthers: boolean } | { customerId: number }): Promise<FeatureRow[]> {
+export async function satisfactionFeatures(db: Db, at: string, only: 'experienced' | { customerId: number }): Promise<FeatureRow[]> {
   const day = sql`${at}::timestamptz`;
   const since = sql`${day} - make_interval(days => ${windowDays})`;
-  const customer = 'customerId' in only ? sql`and customer_id = ${only.customerId}` : sql``;
-  // Experiences are sparse: start from them (and a fixed sample of other customers for a fit), not from all orders.
-  const others = 'customerId' in only || !only.sampleOthers ? sql`` : sql`
-      union select customer_id from (select id as customer_id from customers order by hashtext(id::text), id limit 20000) sample`;
+  const one = only === 'experienced' ? undefined : only.customerId;
+  const customer = one === undefined ? sql`` : sql`and customer_id = ${one}`;
+  // Experiences are sparse: start from them, not from all orders.
   return queryRows<FeatureRow>(db, sql`
     with survey as (
       -- each answer on 0..1 by its scale: NPS 0-10, effort 1-7, satisfaction 1-5
@@ -47,7 +45,7 @@ export async function satisfactionFeatures(db: Db, at: string, only: { experienc
     ), candidates as (
       select customer_id from survey union select customer_id from ticket union select customer_id from returned
       union select customer_id from incident union select customer_id from felt
-      ${'customerId' in only ? sql`union select ${only.customerId}::bigint` : others}
+      ${one === undefined ? sql`` : sql`union select ${one}::bigint`}
     ), active as (
       select k.customer_id, greatest(1, count(*) filter (where o.ordered_at > ${since})) as recent from candidates k
       join orders o on o.customer_id = k.customer_id and o.ordered_at > ${day} - interval '365 days' and o.ordered_at <= ${day}

@@ -33,7 +33,7 @@ const folds = 5;
 export async function fitSatisfactionModel(db: Db, asOf: string): Promise<{ fit: SatisfactionFit | null; warning?: string }> {
   const last = shiftDays(asOf, -horizonDays);
   const rows: FeatureRow[] = [];
-  for (let k = 0; k < snapshots; k++) rows.push(...await satisfactionFeatures(db, endOfDay(shiftDays(last, -30 * k)), { experienced: true, sampleOthers: false }));
+  for (let k = 0; k < snapshots; k++) rows.push(...await satisfactionFeatures(db, endOfDay(shiftDays(last, -30 * k)), 'experienced'));
   const customers = new Set(rows.map((r) => r.customer_id)).size;
   // Orders alone (no surveys, tickets, returns, incidents or notes): nothing to fit, nothing to warn about.
   if (customers === 0) return { fit: null };
@@ -58,7 +58,7 @@ export async function fitSatisfactionModel(db: Db, asOf: string): Promise<{ fit:
 
 /** The index as of a day for every customer who had an experience in the window before it. */
 export async function satisfactionAt(db: Db, model: SatisfactionModel, day: string): Promise<Map<number, number>> {
-  const rows = await satisfactionFeatures(db, endOfDay(day), { experienced: true, sampleOthers: false });
+  const rows = await satisfactionFeatures(db, endOfDay(day), 'experienced');
   return new Map(rows.map((r) => [r.customer_id, satisfactionIndex(model, r)]));
 }
 
@@ -81,7 +81,7 @@ type Tally = Record<string, { customers: number; satisfied: number; meanIndex: n
 export async function satisfiedByMonth(db: Db, model: SatisfactionModel, asOf: string, months = 12) {
   const result: { month: string; customers: number; satisfied: number; byChannel: Tally; byStage: Tally; byAgent: Tally }[] = [];
   for (const day of monthEnds(asOf, months)) {
-    const rows = await satisfactionFeatures(db, endOfDay(day), { experienced: true, sampleOthers: false });
+    const rows = await satisfactionFeatures(db, endOfDay(day), 'experienced');
     const tallies = { byChannel: {} as Tally, byStage: {} as Tally, byAgent: {} as Tally };
     let satisfied = 0;
     const count = (tally: Tally, key: string | null, index: number) => {

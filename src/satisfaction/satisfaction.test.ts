@@ -60,11 +60,11 @@ test('the analysis fits the index on the demo store, reports its cross-validated
     assert.equal(run.months.length, 12);
     assert.equal(run.months.at(-1)!.month, '2026-11');
     for (const m of run.months) assert.ok(m.satisfied <= m.customers);
-    const last = run.months.at(-1)! as unknown as { customers: number; byChannel: Record<string, { customers: number }>; byStage: Record<string, { customers: number }>; byAgent: Record<string, { customers: number }> };
+    const last = run.months.at(-1)! as unknown as { customers: number; byChannel: Record<string, { customers: number }>; byStage: Record<string, { customers: number }>; byAgent: Record<string, { customers: number; meanIndex: number }> };
     const total = (tally: Record<string, { customers: number }>) => Object.values(tally).reduce((n, t) => n + t.customers, 0);
     assert.deepEqual([total(last.byChannel), total(last.byStage)], [last.customers, last.customers], 'every customer in one channel and one stage');
     assert.ok(total(last.byAgent) > 0 && total(last.byAgent) <= last.customers, 'customers with a ticket, by agent');
-    for (const agent of Object.values(last.byAgent) as { meanIndex: number }[]) assert.ok(agent.meanIndex > 0 && agent.meanIndex < 100);
+    for (const agent of Object.values(last.byAgent)) assert.ok(agent.meanIndex > 0 && agent.meanIndex < 100);
     const [{ scored, experienced }] = await queryRows<{ scored: number; experienced: number }>(deps.db, sql`
       select count(satisfaction)::int as scored,
         (select count(distinct customer_id)::int from (

@@ -96,7 +96,7 @@ export function createApp(deps: Deps) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Kept API', version: '1', description: 'Customer retention: the customer record, ingest, import and the repeat-buying analytics.' },
+    info: { title: 'Kept API', version: '1', description: 'Customer retention: the customer record, ingest, import, the repeat-buying analytics, surveys, tickets, the satisfaction index and the agent worklist.' },
     security: [{ bearer: [] }],
   });
 

@@ -4,6 +4,7 @@ import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
+import { dayIn } from '../shared/time.ts';
 import {
   applyStages, customerIdRange, emptyAggregates, insertScores, latestPurchaseDay, previousCurrentRun, raiseAlerts, stagesByMonth, summaries,
   type HistoryAggregates, type ScoreRow, type SummaryRow,
@@ -63,7 +64,7 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
   const thresholds = config.analytics;
   const activity = options.model ?? thresholds.activityModel;
   const latest = await latestPurchaseDay(deps.db, config.timeZone);
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: config.timeZone }).format(deps.clock.now());
+  const today = dayIn(config.timeZone, deps.clock.now());
   const asOf = options.asOf ?? today;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(asOf))) throw new AppError('bad_request', `--as-of must be a date like 2026-11-22, got ${asOf}`);
   // A run as of the latest data describes now: it moves stages and raises alerts. An earlier as-of is a backtest.

@@ -9,6 +9,9 @@ export type Principal =
   | { kind: 'user'; id: number; email: string; role: Role }
   | { kind: 'key'; id: number; name: string; role: Role };
 
+/** How a principal is named where its actions are recorded (agent, author, assignee). */
+export const principalName = (principal: Principal) => (principal.kind === 'user' ? principal.email : `key:${principal.name}`);
+
 export const loginBody = z.object({
   email: z.string().trim().min(3).max(320),
   password: z.string().min(1).max(1000),

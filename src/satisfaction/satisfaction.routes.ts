@@ -2,11 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { latestRun } from '../analytics/analytics.repository.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
+import { dayIn } from '../shared/time.ts';
 import { inputLabels } from './satisfaction.ts';
 import { customerSatisfaction, satisfiedFrom, type SatisfactionFit } from './satisfaction.service.ts';
 
 const tally = z.record(z.string(), z.object({ customers: z.number(), satisfied: z.number(), meanIndex: z.number() }));
-const today = (deps: Deps) => new Intl.DateTimeFormat('en-CA', { timeZone: deps.config.timeZone }).format(deps.clock.now());
 
 export function satisfactionRoutes(deps: Deps) {
   const app = createRouter();
@@ -37,7 +37,7 @@ export function satisfactionRoutes(deps: Deps) {
     async (c) => {
       const run = await latestRun(deps.db) as { models?: { satisfaction?: SatisfactionFit | null } } | undefined;
       const model = run?.models?.satisfaction;
-      return c.json({ points: model ? await customerSatisfaction(deps.db, model, c.req.valid('param').id, today(deps)) : [] }, 200);
+      return c.json({ points: model ? await customerSatisfaction(deps.db, model, c.req.valid('param').id, dayIn(deps.config.timeZone, deps.clock.now())) : [] }, 200);
     },
   );
   return app;

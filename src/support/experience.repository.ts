@@ -28,10 +28,19 @@ export function badExperiences(since: SQL, scope: SQL = sql``): SQL {
     from notes n ${scope} where n.at > ${since} and n.feeling < 0`;
 }
 
-/** The last time someone on our side reached out to, wrote about or decided about the customer in `customer` (a column reference). */
-export function lastFollowUp(customer: SQL): SQL {
-  return sql`greatest(
-    (select max(t.at) from touchpoints t where t.customer_id = ${customer} and t.direction = 'out' and t.kind in ('agent_contact', 'apology', 'call')),
-    (select max(n.at) from notes n where n.customer_id = ${customer} and coalesce(n.feeling, 0) >= 0),
-    (select max(d.decided_at) from worklist_decisions d where d.customer_id = ${customer}))`;
+/**
+ * Every time someone on our side reached out to, wrote about (not to say they were upset) or
+ * decided about the customer in `customer` (a column reference), as one column `at`.
+ */
+function followUps(customer: SQL): SQL {
+  return sql`
+    select t.at from touchpoints t where t.customer_id = ${customer} and t.direction = 'out' and t.kind in ('agent_contact', 'apology', 'call')
+    union all select n.at from notes n where n.customer_id = ${customer} and coalesce(n.feeling, 0) >= 0
+    union all select d.decided_at from worklist_decisions d where d.customer_id = ${customer}`;
 }
+
+/** The last follow-up of the customer in `customer`. */
+export const lastFollowUp = (customer: SQL): SQL => sql`(select max(f.at) from (${followUps(customer)}) f(at))`;
+
+/** The first follow-up of the customer in `customer` after `after`. */
+export const firstFollowUpAfter = (customer: SQL, after: SQL): SQL => sql`(select min(f.at) from (${followUps(customer)}) f(at) where f.at > ${after})`;

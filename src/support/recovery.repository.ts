@@ -1,5 +1,5 @@
 import { queryRows, sql, type Db } from '../db/connection.ts';
-import { badExperiences, lastFollowUp } from './experience.repository.ts';
+import { badExperiences, firstFollowUpAfter, lastFollowUp } from './experience.repository.ts';
 
 export interface MissedRow {
   customer_id: number; name: string | null; email: string | null; stage: string; source: string; kind: string; what: string;
@@ -42,12 +42,7 @@ export async function recoveryOutcomes(db: Db, options: { now: Date; days: numbe
     with bad as (
       ${badExperiences(sql`${now} - make_interval(days => ${2 * options.windowDays})`)}
     ), settled as (
-      select b.*, (
-        select min(f.at) from (
-          select t.at from touchpoints t where t.customer_id = b.customer_id and t.direction = 'out' and t.kind in ('agent_contact', 'apology', 'call') and t.at > b.at
-          union all select n.at from notes n where n.customer_id = b.customer_id and coalesce(n.feeling, 0) >= 0 and n.at > b.at
-          union all select d.decided_at from worklist_decisions d where d.customer_id = b.customer_id and d.decided_at > b.at) f
-      ) as followed_at
+      select b.*, ${firstFollowUpAfter(sql`b.customer_id`, sql`b.at`)} as followed_at
       from bad b where b.at <= ${now} - make_interval(days => ${options.windowDays})
     )
     select (followed_at is not null and followed_at <= at + make_interval(days => ${options.days})) as followed_up, count(*)::int as experiences,

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
+import { dayIn } from '../shared/time.ts';
 import { findSpikes, type GlitchSeries } from './glitch.ts';
 import { missedRecoveries, problemsByWeek, recoveryOutcomes } from './recovery.repository.ts';
 
@@ -8,8 +9,7 @@ const day = 86_400_000;
 
 /** Monday of the week of `at` in the time zone, as YYYY-MM-DD. */
 function mondayOf(at: Date, timeZone: string): string {
-  const local = new Intl.DateTimeFormat('en-CA', { timeZone }).format(at);
-  const date = new Date(`${local}T00:00:00Z`);
+  const date = new Date(`${dayIn(timeZone, at)}T00:00:00Z`);
   return new Date(date.getTime() - ((date.getUTCDay() + 6) % 7) * day).toISOString().slice(0, 10);
 }
 

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
@@ -38,7 +39,7 @@ export function ticketRoutes(deps: Deps) {
     async (c) => {
       const { state, queue, category, limit, offset } = c.req.valid('query');
       const principal = c.get('principal');
-      const rows = await listTickets(deps.db, { state, category, limit, offset, assignee: queue === 'mine' ? (principal.kind === 'user' ? principal.email : `key:${principal.name}`) : undefined });
+      const rows = await listTickets(deps.db, { state, category, limit, offset, assignee: queue === 'mine' ? principalName(principal) : undefined });
       return c.json({ tickets: rows.map(present) }, 200);
     },
   );

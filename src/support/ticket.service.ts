@@ -1,14 +1,12 @@
 // Tickets opened and worked from the UI: the conversation, assignment and how it ended.
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
-import type { Principal } from '../auth/auth.ts';
+import { principalName, type Principal } from '../auth/auth.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { applyTicketUpdates, findTicket, upsertTickets } from './ticket.repository.ts';
 import type { openTicketBody, ticketUpdateBody } from './ticket.ts';
-
-const nameOf = (principal: Principal) => (principal.kind === 'user' ? principal.email : `key:${principal.name}`);
 
 export async function openTicket(deps: Deps, principal: Principal, customerId: number, body: z.infer<typeof openTicketBody>) {
   const [customer] = await queryRows<{ id: number }>(deps.db, sql`select id from customers where id = ${customerId}`);
@@ -22,10 +20,10 @@ export async function openTicket(deps: Deps, principal: Principal, customerId: n
   return deps.db.transaction(async (tx) => {
     await upsertTickets(tx, [{
       customerId, externalId, openedAt: at, channel: body.channel, category: body.category, priority: body.priority, status: 'open', subject: body.subject,
-      orderExternalId: body.orderId ?? null, assignee: body.assignee ?? nameOf(principal), resolvedAt: null, outcome: null,
+      orderExternalId: body.orderId ?? null, assignee: body.assignee ?? principalName(principal), resolvedAt: null, outcome: null,
     }]);
     if (body.message) {
-      await applyTicketUpdates(tx, [{ customerId, ticketExternalId: externalId, at, status: 'open', note: body.message, assignee: null, outcome: null, direction: 'in', author: nameOf(principal) }]);
+      await applyTicketUpdates(tx, [{ customerId, ticketExternalId: externalId, at, status: 'open', note: body.message, assignee: null, outcome: null, direction: 'in', author: principalName(principal) }]);
     }
     const [{ id }] = await queryRows<{ id: number }>(tx, sql`select id from tickets where customer_id = ${customerId} and external_id = ${externalId}`);
     return { customerId, ticketId: id, externalId };
@@ -42,7 +40,7 @@ export async function updateTicket(deps: Deps, principal: Principal, customerId:
   const status = body.status ?? (outcome ? 'resolved' : body.direction === 'out' && body.message ? 'pending' : found.ticket.status);
   await applyTicketUpdates(deps.db, [{
     customerId, ticketExternalId: found.ticket.external_id, at: deps.clock.now(), status, note: body.message ?? null, assignee: body.assignee ?? null,
-    outcome, direction: body.direction, author: nameOf(principal),
+    outcome, direction: body.direction, author: principalName(principal),
   }]);
   return (await findTicket(deps.db, customerId, ticketId))!;
 }

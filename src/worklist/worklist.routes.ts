@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { decisionOutcomes, pendingApprovals } from './worklist.repository.ts';
@@ -31,7 +32,7 @@ export function worklistRoutes(deps: Deps) {
       const { stage, queue, limit, offset } = c.req.valid('query');
       const principal = c.get('principal');
       const items = await listWorklist(deps, {
-        stages: stage === 'all' ? [...worklistStages] : [stage], assignee: queue === 'mine' ? (principal.kind === 'user' ? principal.email : principal.name) : undefined, limit, offset,
+        stages: stage === 'all' ? [...worklistStages] : [stage], assignee: queue === 'mine' ? principalName(principal) : undefined, limit, offset,
       });
       return c.json({ items: items.map(({ runId: _, ...item }) => item), giftAllowance: deps.config.care.giftAllowance }, 200);
     },

@@ -1,15 +1,13 @@
 // The agent's worklist: the system suggests, the person decides; both are recorded.
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
-import type { Principal } from '../auth/auth.ts';
+import { principalName, type Principal } from '../auth/auth.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import { upsertNotes } from '../customers/profile.repository.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { approveDecision, factsOf, insertDecision, worklist, type WorklistRow } from './worklist.repository.ts';
 import { giftFor, suggest, type contactBody, type decisionBody } from './worklist.ts';
-
-const nameOf = (principal: Principal) => (principal.kind === 'user' ? principal.email : `key:${principal.name}`);
 
 export const worklistStages = ['at_risk', 'lapsed'] as const;
 
@@ -52,7 +50,7 @@ export async function decide(deps: Deps, principal: Principal, customerId: numbe
   const needsApproval = giftValue !== null && giftValue > allowance;
   const id = await insertDecision(deps.db, {
     customerId, runId: item.runId, suggestedAction: item.suggestion.action, suggestionReason: item.suggestion.reason, decision: body.decision, action, giftValue,
-    reason: body.reason ?? null, agent: nameOf(principal), at: now, needsApproval, valueAtStake: row.value_at_stake,
+    reason: body.reason ?? null, agent: principalName(principal), at: now, needsApproval, valueAtStake: row.value_at_stake,
   });
   return { id, customerId, decision: body.decision, action, giftValue, needsApproval, suggestion: item.suggestion };
 }
@@ -60,7 +58,7 @@ export async function decide(deps: Deps, principal: Principal, customerId: numbe
 /** Approves a gesture over the allowance: admins and marketers only. */
 export async function approve(deps: Deps, principal: Principal, customerId: number, id: number) {
   if (principal.role !== 'admin' && principal.role !== 'marketer') throw new AppError('forbidden', 'Only an admin or a marketer approves a gesture over the allowance');
-  if (!(await approveDecision(deps.db, customerId, id, nameOf(principal), deps.clock.now()))) throw new AppError('conflict', 'No decision waiting for approval with that id');
+  if (!(await approveDecision(deps.db, customerId, id, principalName(principal), deps.clock.now()))) throw new AppError('conflict', 'No decision waiting for approval with that id');
 }
 
 /** A contact with a customer as the agent saw it: what was said and how the customer felt. */
@@ -70,7 +68,7 @@ export async function recordContact(deps: Deps, principal: Principal, customerId
   const externalId = `contact:${randomUUID()}`;
   await upsertNotes(deps.db, [{
     customerId, externalId, at: deps.clock.now(), body: `${body.direction === 'in' ? 'Contacted us' : 'We contacted them'} by ${body.channel.replace('_', ' ')}: ${body.summary}`,
-    author: nameOf(principal), channel: body.channel, feeling: body.feeling,
+    author: principalName(principal), channel: body.channel, feeling: body.feeling,
   }]);
   return { externalId };
 }

@@ -53,6 +53,11 @@ test('the worklist ranks customers at risk by value at stake x risk and says why
   const [{ n }] = await queryRows<{ n: number }>(t.deps.db, sql`select count(*)::int as n from customers where stage in ('at_risk', 'lapsed')`);
   assert.equal(items.length, n);
   for (let i = 1; i < items.length; i++) assert.ok(items[i - 1].priority >= items[i].priority, 'sorted by priority');
+  // queue=mine: the customers with an open ticket assigned to the caller (this API key, named key:test).
+  const c5 = await idOf('C5');
+  assert.equal((await t.call('POST', `/api/v1/customers/${c5}/tickets`, { subject: 'Where is my parcel?', category: 'late' })).status, 201);
+  const mine = (await (await t.call('GET', '/api/v1/worklist?queue=mine')).json()).items;
+  assert.deepEqual(mine.map((i: { customerId: number }) => i.customerId), [c5]);
   const wrong = items.find((item: { suggestion: { action: string } }) => item.suggestion.action === 'apology_replacement');
   assert.equal(wrong.customerId, await idOf('C2'));
   assert.match(wrong.suggestion.reason, /^wrong item on order O2-7 21 days ago and no follow-up/);

@@ -33,6 +33,24 @@ test('cause and effect are planted: after an unresolved ticket fewer customers b
   assert.ok(share(boughtAgain.good) > share(boughtAgain.bad) + 0.15, `good ${share(boughtAgain.good)} vs bad ${share(boughtAgain.bad)}`);
 });
 
+test('an NPS answer without a notable experience tells how attached the customer is: promoters buy again more often than detractors', () => {
+  const byCustomer = [...demoEvents({ customers: 20_000, seed: 1, end })] as unknown as (E & { survey?: string; score?: number })[][];
+  const boughtAgain = { promoter: [0, 0], detractor: [0, 0] };
+  for (const events of byCustomer) {
+    const troubled = events.some((e) => e.type === 'incident' || e.type === 'ticket.opened');
+    for (const answer of events.filter((e) => e.type === 'survey.response' && e.survey === 'nps')) {
+      if (troubled || Date.parse(answer.at) > end.getTime() - 180 * 86_400_000) continue;
+      const group = answer.score! >= 9 ? boughtAgain.promoter : answer.score! <= 6 ? boughtAgain.detractor : undefined;
+      if (!group) continue;
+      group[1]++;
+      if (events.some((e) => e.type === 'order' && e.at > answer.at)) group[0]++;
+    }
+  }
+  const share = (g: number[]) => g[0] / g[1];
+  assert.ok(boughtAgain.promoter[1] > 500 && boughtAgain.detractor[1] > 200, JSON.stringify(boughtAgain));
+  assert.ok(share(boughtAgain.promoter) > share(boughtAgain.detractor) + 0.1, JSON.stringify(boughtAgain));
+});
+
 test('loaded through the event ingest: every event accepted, every stage and kind of history present, loading again changes nothing', async () => {
   const deps = await createTestDeps();
   try {

@@ -3,7 +3,7 @@
 import type { Deps } from '../deps.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
-import { beta, gamma, random, type Rng } from '../shared/random.ts';
+import { beta, gamma, normal, random, type Rng } from '../shared/random.ts';
 
 export interface DemoOptions { customers: number; seed: number; end: Date }
 type Event = Record<string, unknown> & { id: string; type: string; at?: string };
@@ -24,7 +24,11 @@ export const demoRules = {
   lateDeliveryShare: 0.06,
   /** Multipliers on the dropout chance after the experience (capped at 0.95). */
   dropoutAfter: { unresolved: 3.0, noTicket: 2.0, portalStuck: 2.0, late: 1.3, goodRecovery: 0.6 },
+  /** Multiplier on the time to the next order of those who stay, by how the experience felt. */
+  gapAfter: { bad: 1.6, good: 0.8, neutral: 1 },
   npsAfterOrder: 0.15,
+  /** NPS without a notable experience: round(top − perDropout × dropout chance + noise × N(0, 1)), within 0..10. */
+  npsAttachment: { top: 10.5, perDropout: 10, noise: 1.5 },
   csatAfterTicket: 0.5,
   flags: { deceased: 0.01, moved: 0.03, doNotContact: 0.02 },
   newsletterShare: 0.6,
@@ -186,14 +190,16 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
       dropout *= R.dropoutAfter.late;
     }
     if (rng() < R.npsAfterOrder) {
-      const score = mood === 'bad' ? Math.floor(rng() * 5) : mood === 'good' ? 8 + Math.floor(rng() * 3) : 6 + Math.floor(rng() * 5);
+      // Without a notable experience the answer tells how attached the customer is: the likelier to go silent, the lower.
+      const attached = Math.round(R.npsAttachment.top - R.npsAttachment.perDropout * baseDropout + R.npsAttachment.noise * normal(rng));
+      const score = mood === 'bad' ? Math.floor(rng() * 5) : mood === 'good' ? 8 + Math.floor(rng() * 3) : Math.max(0, Math.min(10, attached));
       add('survey.response', t + between(rng, 7, 14) * day, {
         survey: 'nps', question: 'How likely are you to recommend us to a friend?', score, channel: 'email',
         ...(rng() < 0.4 ? { answer: pick(rng, score >= 7 ? goodWords : badWords) } : {}),
       });
     }
     if (rng() < Math.min(0.95, dropout)) break;
-    t += (-Math.log(1 - rng()) / ratePerDay) * day + day;
+    t += (-Math.log(1 - rng()) / ratePerDay) * R.gapAfter[mood] * day + day;
   }
   return events.sort(byTime);
 }

@@ -14,42 +14,49 @@ export interface FeatureRow extends Features {
 }
 
 /**
- * The inputs of the satisfaction index over the window before `at` and whether the customer bought
- * in the `horizonDays` after, for the customers with an order in the year before `at` who had an
- * experience in the window, or for one customer.
+ * The inputs of the satisfaction index at `at` and whether the customer bought in the `horizonDays`
+ * after, for the customers with an order in the year before `at` who had an experience since their
+ * last order (within the window), or for one customer. Experiences count from the last order on:
+ * a customer who bought again after a complaint has shown they stayed; what they went through since
+ * is what tells whether they will come back.
  */
 export async function satisfactionFeatures(db: Db, at: string, only: 'experienced' | { customerId: number }): Promise<FeatureRow[]> {
   const day = sql`${at}::timestamptz`;
   const since = sql`${day} - make_interval(days => ${windowDays})`;
   const one = only === 'experienced' ? undefined : only.customerId;
   const customer = one === undefined ? sql`` : sql`and customer_id = ${one}`;
+  const after = (column: string) => sql`${sql.raw(column)} > ${since} and ${sql.raw(column)} <= ${day} ${customer}`;
   // Experiences are sparse: start from them, not from all orders.
   return queryRows<FeatureRow>(db, sql`
-    with survey as (
+    with candidates as (
+      select customer_id from survey_responses where score is not null and ${after('at')}
+      union select customer_id from tickets where ${after('opened_at')}
+      union select customer_id from returns where ${after('returned_at')}
+      union select customer_id from incidents where ${after('at')}
+      union select customer_id from notes where feeling is not null and ${after('at')}
+      ${one === undefined ? sql`` : sql`union select ${one}::bigint`}
+    ), active as (
+      select k.customer_id, max(o.ordered_at) as last_at,
+        greatest(1, count(*) filter (where o.ordered_at > ${since})) as recent from candidates k
+      join orders o on o.customer_id = k.customer_id and o.ordered_at > ${day} - interval '365 days' and o.ordered_at <= ${day}
+      group by 1
+    ), survey as (
       -- each answer on 0..1 by its scale: NPS 0-10, effort 1-7, satisfaction 1-5
       select customer_id, avg(least(1, greatest(0, case when survey ilike '%nps%' then score / 10
         when survey ilike '%effort%' or survey ilike '%ces%' then (score - 1) / 6 else (score - 1) / 4 end))) - 0.5 as survey
-      from survey_responses where score is not null and at > ${since} and at <= ${day} ${customer} group by 1
+      from survey_responses join active using (customer_id) where score is not null and at >= last_at and ${after('at')} group by 1
     ), ticket as (
       select customer_id,
         least(3, count(*) filter (where outcome in ('replaced', 'refunded', 'resolved', 'fixed', 'solved', 'answered'))) as tickets_resolved,
         least(3, count(*) filter (where outcome in ('unresolved', 'no_response', 'refused', 'no_fix', 'escalated')
           or (status not in ('resolved', 'closed') and opened_at < ${day} - interval '7 days'))) as tickets_failed
-      from tickets where opened_at > ${since} and opened_at <= ${day} ${customer} group by 1
+      from tickets join active using (customer_id) where opened_at >= last_at and ${after('opened_at')} group by 1
     ), returned as (
-      select customer_id, least(3, count(*)) as returns from returns where returned_at > ${since} and returned_at <= ${day} ${customer} group by 1
+      select customer_id, least(3, count(*)) as returns from returns join active using (customer_id) where returned_at >= last_at and ${after('returned_at')} group by 1
     ), incident as (
-      select customer_id, least(3, count(*)) as incidents from incidents where at > ${since} and at <= ${day} ${customer} group by 1
+      select customer_id, least(3, count(*)) as incidents from incidents join active using (customer_id) where at >= last_at and ${after('at')} group by 1
     ), felt as (
-      select customer_id, avg(feeling) / 2.0 as feeling from notes where feeling is not null and at > ${since} and at <= ${day} ${customer} group by 1
-    ), candidates as (
-      select customer_id from survey union select customer_id from ticket union select customer_id from returned
-      union select customer_id from incident union select customer_id from felt
-      ${one === undefined ? sql`` : sql`union select ${one}::bigint`}
-    ), active as (
-      select k.customer_id, greatest(1, count(*) filter (where o.ordered_at > ${since})) as recent from candidates k
-      join orders o on o.customer_id = k.customer_id and o.ordered_at > ${day} - interval '365 days' and o.ordered_at <= ${day}
-      group by 1
+      select customer_id, avg(feeling) / 2.0 as feeling from notes join active using (customer_id) where feeling is not null and at >= last_at and ${after('at')} group by 1
     )
     select a.customer_id, c.acquisition_channel as channel, c.stage,
       (select t.assignee from tickets t where t.customer_id = a.customer_id and t.opened_at > ${since} and t.opened_at <= ${day} order by t.opened_at desc limit 1) as agent,
@@ -62,5 +69,6 @@ export async function satisfactionFeatures(db: Db, at: string, only: 'experience
     from active a join customers c on c.id = a.customer_id
     left join survey s using (customer_id) left join ticket t using (customer_id) left join returned r using (customer_id)
     left join incident i using (customer_id) left join felt f using (customer_id)
+    ${one === undefined ? sql`where s.customer_id is not null or t.customer_id is not null or r.customer_id is not null or i.customer_id is not null or f.customer_id is not null` : sql``}
     order by a.customer_id`);
 }

@@ -30,7 +30,7 @@ export function satisfactionRoutes(deps: Deps) {
     createRoute({
       method: 'get', path: '/customers/{id}/satisfaction', tags: ['satisfaction'], summary: "One customer's satisfaction index at the end of each of the last 12 months",
       request: { params: z.object({ id: z.coerce.number().int().positive() }) },
-      responses: { 200: { description: 'Null where the customer had no experience in the window', content: { 'application/json': { schema: z.object({
+      responses: { 200: { description: 'Null where the customer had no experience since their last order (within 180 days) or no order in the year before', content: { 'application/json': { schema: z.object({
         points: z.array(z.object({ month: z.string(), index: z.number().nullable() })),
       }) } } } },
     }),

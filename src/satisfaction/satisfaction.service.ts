@@ -1,7 +1,7 @@
 // Fitting the satisfaction index to what customers did next, and reading it over time.
 import type { Db } from '../db/connection.ts';
 import { horizonDays, satisfactionFeatures, type FeatureRow } from './satisfaction.repository.ts';
-import { auc, fitSatisfaction, inputs, satisfactionIndex, type Input, type SatisfactionModel } from './satisfaction.ts';
+import { auc, directions, fitSatisfaction, inputs, satisfactionIndex, type Input, type SatisfactionModel } from './satisfaction.ts';
 
 /** Customers with an index at or above this count as satisfied: their experiences were net good. */
 export const satisfiedFrom = 50;
@@ -14,8 +14,9 @@ export interface SatisfactionFit extends SatisfactionModel {
   /** The last month end of the snapshots the weights were fitted on. */
   fittedAt: string;
   /**
-   * Cross-validated: the index of each snapshot scored by weights fitted without its customer,
-   * against each single input (in its better direction), over snapshots from `from` to `to`.
+   * Cross-validated: the mean over 5 folds of customers of the AUC of the index with weights fitted
+   * on the other folds, and of each single input in its documented direction, over snapshots from
+   * `from` to `to`.
    */
   validation: { from: string; to: string; snapshots: number; customers: number; buyers: number; auc: Record<'index' | Input, number> };
 }
@@ -41,17 +42,16 @@ export async function fitSatisfactionModel(db: Db, asOf: string): Promise<{ fit:
     return { fit: null, warning: `Satisfaction index: fewer than ${minimumExperienced} customers with survey answers, tickets, returns, incidents or agent notes; not fitted` };
   }
   const labels = rows.map((r) => r.bought);
-  const predicted = new Array<number>(rows.length).fill(0);
+  // Each fold is scored by weights fitted on the others; each single input in its documented direction.
+  const sums = Object.fromEntries(['index', ...inputs].map((k) => [k, 0])) as Record<'index' | Input, number>;
   for (let fold = 0; fold < folds; fold++) {
     const model = fitSatisfaction(rows.filter((r) => r.customer_id % folds !== fold).map((r) => ({ x: r, bought: r.bought })));
-    rows.forEach((r, i) => { if (r.customer_id % folds === fold) predicted[i] = satisfactionIndex(model, r); });
+    const held = rows.filter((r) => r.customer_id % folds === fold);
+    const heldLabels = held.map((r) => r.bought);
+    sums.index += auc(held.map((r) => satisfactionIndex(model, r)), heldLabels) / folds;
+    for (const input of inputs) sums[input] += auc(held.map((r) => directions[input] * r[input]), heldLabels) / folds;
   }
-  const oneWay = (scores: number[]) => { const a = auc(scores, labels); return Math.max(a, 1 - a); };
-  const round = (v: number) => Number(v.toFixed(4));
-  const aucs = Object.fromEntries([
-    ['index', round(auc(predicted, labels))],
-    ...inputs.map((input) => [input, round(oneWay(rows.map((r) => r[input])))]),
-  ]) as Record<'index' | Input, number>;
+  const aucs = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, Number(v.toFixed(4))])) as Record<'index' | Input, number>;
   const model = fitSatisfaction(rows.map((r) => ({ x: r, bought: r.bought })));
   return { fit: { ...model, fittedAt: last, validation: { from: shiftDays(last, -30 * (snapshots - 1)), to: last, snapshots: rows.length, customers, buyers: labels.filter(Boolean).length, auc: aucs } } };
 }

@@ -84,11 +84,11 @@ function logistic(rows: { x: Features; bought: boolean }[], free: Input[], lambd
 /**
  * Logistic regression of "bought again in the next period" on the inputs (counts are per order,
  * so a customer who orders more does not look happier or unhappier for it), with a light ridge
- * penalty (λ = 1). Each weight keeps its input's direction: when the data gives an input the
+ * penalty (λ = 10). Each weight keeps its input's direction: when the data gives an input the
  * other sign (an artefact of inputs that travel together), the input is set to 0 and the rest
  * refitted, the worst first.
  */
-export function fitSatisfaction(rows: { x: Features; bought: boolean }[], lambda = 1): SatisfactionModel & { dropped: Input[] } {
+export function fitSatisfaction(rows: { x: Features; bought: boolean }[], lambda = 10): SatisfactionModel & { dropped: Input[] } {
   let free = [...inputs];
   for (;;) {
     const beta = logistic(rows, free, lambda);

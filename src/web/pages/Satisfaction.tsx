@@ -19,7 +19,7 @@ export function SatisfactionSection() {
   const latest = byMonth.at(-1)!;
   return (
     <section className="card">
-      <h2>Customers kept satisfied: {percent(share(latest))} <small className="muted">of the {latest.customers} customers who had an experience with us in the last 180 days ({latest.month})</small></h2>
+      <h2>Customers kept satisfied: {percent(share(latest))} <small className="muted">of the {latest.customers} customers who had an experience with us since their last order ({latest.month})</small></h2>
       <div className="grid2">
         <LineChart title={`Share with a satisfaction index of ${data.satisfiedFrom} or more, month by month (${byMonth[0].month} to ${latest.month})`} xLabel="month" format={percent}
           series={[{ name: 'all', color: '#1f2933', points: byMonth.map((m, i) => ({ x: x(i), y: share(m) })) },

@@ -160,7 +160,7 @@ const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
   order: (id) => sql`select 'order' as kind, o.id, o.ordered_at as at, o.channel,
       'Order ' || o.external_id || ': ' || o.total::text || coalesce(' ' || o.currency, '') as title,
       jsonb_build_object('orderId', o.external_id, 'total', o.total::text, 'currency', o.currency,
-        'lines', (select coalesce(jsonb_agg(jsonb_build_object('product', coalesce(p.name, l.product), 'sku', l.product, 'quantity', l.quantity::text,
+        'lines', (select coalesce(jsonb_agg(jsonb_build_object('product', coalesce(p.name, l.product), 'sku', l.product, 'category', coalesce(l.category, p.category), 'quantity', l.quantity::text,
           'unitPrice', l.unit_price::text, 'amount', l.amount::text) order by l.line_no), '[]'::jsonb)
           from order_lines l left join products p on p.sku = l.product where l.customer_id = o.customer_id and l.order_id = o.id)) as detail
     from orders o where o.customer_id = ${id}`,

@@ -138,8 +138,8 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
   for (let order = 1; t <= end && t < deceasedAt; order++) {
     const orderId = `DO${options.seed}-${index}-${order}`;
     const lines = Array.from({ length: 1 + Math.floor(rng() * rng() * 4) }, () => {
-      const [, name, , price] = pick(rng, catalogue);
-      return { product: name, quantity: rng() < 0.85 ? 1 : 2, unitPrice: money(price) };
+      const [, name, category, price] = pick(rng, catalogue);
+      return { product: name, category, quantity: rng() < 0.85 ? 1 : 2, unitPrice: money(price) };
     });
     add('order', t, { orderId, channel: orderChannel(), currency: 'EUR', lines });
 

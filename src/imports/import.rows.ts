@@ -10,7 +10,7 @@ import { isChannel, type ImportKind } from './import.ts';
 export interface RowError { field: string; message: string }
 
 export type Row =
-  | { kind: 'order'; ref: CustomerRef; customer: string; orderId: string; at: Date; product: string | null; quantity: string; unitPrice: string | null; amount: string; channel: string | null; currency: string | null }
+  | { kind: 'order'; ref: CustomerRef; customer: string; orderId: string; at: Date; product: string | null; category: string | null; quantity: string; unitPrice: string | null; amount: string; channel: string | null; currency: string | null }
   | { kind: 'return'; ref: CustomerRef; customer: string; returnId: string | null; orderId: string | null; at: Date; product: string | null; quantity: string; amount: string; reasonCode: string | null; reason: string | null }
   | { kind: 'touchpoint'; ref: CustomerRef; customer: string; id: string | null; at: Date; channel: string; direction: 'in' | 'out'; touch: string; campaign: string | null }
   | { kind: 'ticket'; ref: CustomerRef; customer: string; ticketId: string; openedAt: Date; channel: string | null; category: string | null; priority: string | null; status: string; subject: string | null; orderId: string | null; resolvedAt: Date | null; outcome: string | null }
@@ -118,7 +118,7 @@ export function convertRow(kind: ImportKind, context: RowContext): Row | RowErro
         const given = decimal(context, 'amount', unitPrice === null);
         const amount = given ?? multiplyDecimal(quantity, unitPrice!);
         const orderId = text(context, 'order') ?? `${customer}@${at.toISOString()}`;
-        return { kind: 'order', ref, customer, orderId, at, product: text(context, 'product'), quantity, unitPrice, amount, channel: channel(context, 'channel'), currency: text(context, 'currency')?.toUpperCase() ?? null };
+        return { kind: 'order', ref, customer, orderId, at, product: text(context, 'product'), category: text(context, 'category'), quantity, unitPrice, amount, channel: channel(context, 'channel'), currency: text(context, 'currency')?.toUpperCase() ?? null };
       }
       case 'returns': {
         const { ref, customer } = customerRef(context);

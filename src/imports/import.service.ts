@@ -187,7 +187,7 @@ async function writeChunk(deps: Deps, tx: Db, importId: number, kind: ImportOpti
     lines.forEach((p, i) => {
       const key = `${p.customerId}|${p.row.orderId}`;
       const order = orders.get(key) ?? { customerId: p.customerId, externalId: p.row.orderId, orderedAt: p.row.at, channel: p.row.channel, currency: p.row.currency, source, lines: [] };
-      order.lines.push({ lineNo: lineNos[i], product: p.row.product, quantity: p.row.quantity, unitPrice: p.row.unitPrice, amount: p.row.amount });
+      order.lines.push({ lineNo: lineNos[i], product: p.row.product, category: p.row.category, quantity: p.row.quantity, unitPrice: p.row.unitPrice, amount: p.row.amount });
       orders.set(key, order);
     });
     const written = await upsertOrders(tx, [...orders.values()]);

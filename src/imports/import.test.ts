@@ -82,10 +82,10 @@ test('customers: unmapped columns become typed attributes; a value of the wrong 
 test('lines of one order spread over the file are one order numbered in file order; negative quantity is a return', async () => {
   const outcome = await run('orders', 'split-order.csv');
   assert.deepEqual(outcome.counts, { read: 4, imported: 4, updated: 0, unchanged: 0, rejected: 0 });
-  const lines = await rows<{ external_id: string; line_no: number; product: string; total: string }>(sql`
-    select o.external_id, l.line_no, l.product, o.total from orders o join order_lines l on l.order_id = o.id and l.customer_id = o.customer_id
+  const lines = await rows<{ external_id: string; line_no: number; product: string; category: string | null; total: string }>(sql`
+    select o.external_id, l.line_no, l.product, l.category, o.total from orders o join order_lines l on l.order_id = o.id and l.customer_id = o.customer_id
     where o.customer_id = (select id from customers where external_id = 'C9') order by o.external_id, l.line_no`);
-  assert.deepEqual(lines.map((l) => [l.external_id, l.line_no, l.product, l.total]), [['A', 1, 'x', '5.50'], ['A', 2, 'z', '5.50'], ['B', 1, 'y', '2.00']]);
+  assert.deepEqual(lines.map((l) => [l.external_id, l.line_no, l.product, l.category, l.total]), [['A', 1, 'x', 'kitchen', '5.50'], ['A', 2, 'z', 'bath', '5.50'], ['B', 1, 'y', null, '2.00']]);
   const [credit] = await rows<{ amount: string; quantity: string; reason_code: string; linked: boolean }>(sql`
     select amount, quantity, reason_code, order_id is not null as linked from returns where customer_id = (select id from customers where external_id = 'C9')`);
   assert.deepEqual(credit, { amount: '1.00', quantity: '1.000', reason_code: 'credit_note', linked: true });

@@ -65,6 +65,7 @@ export const orderEvent = z.object({
     .array(
       z.object({
         product: text(200).optional(),
+        category: text(100).optional().describe('Product category, e.g. towels: what segments and templates call interests'),
         quantity: decimal.default('1'),
         unitPrice: decimal.optional(),
         amount: decimal.optional().describe('Line amount; defaults to quantity x unitPrice'),

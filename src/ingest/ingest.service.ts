@@ -167,7 +167,7 @@ export async function applyBatch(deps: Deps, tx: Db, pending: Pending[], source:
   const orders = await upsertOrders(tx, of('order').map((e) => ({
     customerId: cid(e), externalId: e.orderId, orderedAt: at(e.at), channel: e.channel ?? null, currency: e.currency ?? null, source,
     lines: e.lines.map((line, i) => ({
-      lineNo: i + 1, product: line.product ?? null, quantity: line.quantity, unitPrice: line.unitPrice ?? null,
+      lineNo: i + 1, product: line.product ?? null, category: line.category ?? null, quantity: line.quantity, unitPrice: line.unitPrice ?? null,
       amount: line.amount ?? multiplyDecimal(line.quantity, line.unitPrice!),
     })),
   })));

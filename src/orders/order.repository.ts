@@ -2,7 +2,7 @@ import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { upsertRows, type WriteResult } from '../db/upsert.ts';
 import { addDecimal } from '../shared/decimal.ts';
 
-export interface OrderLineInput { lineNo: number; product: string | null; quantity: string; unitPrice: string | null; amount: string }
+export interface OrderLineInput { lineNo: number; product: string | null; category?: string | null; quantity: string; unitPrice: string | null; amount: string }
 export interface OrderInput {
   customerId: number; externalId: string; orderedAt: Date; channel: string | null; currency: string | null; source: string;
   /** Defaults to the sum of all the order's lines after the write. */
@@ -55,6 +55,7 @@ export async function upsertOrders(db: Db, orders: OrderInput[]): Promise<WriteR
     { name: 'order_id', type: 'bigint', value: (l) => l.orderId },
     { name: 'line_no', type: 'bigint', value: (l) => l.lineNo },
     { name: 'product', type: 'text', value: (l) => l.product },
+    { name: 'category', type: 'text', value: (l) => l.category ?? null },
     { name: 'quantity', type: 'numeric', value: (l) => l.quantity },
     { name: 'unit_price', type: 'numeric', value: (l) => l.unitPrice },
     { name: 'amount', type: 'numeric', value: (l) => l.amount },

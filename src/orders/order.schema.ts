@@ -30,6 +30,8 @@ export const orderLines = pgTable('order_lines', {
   orderId: bigint('order_id', { mode: 'number' }).notNull(),
   lineNo: bigint('line_no', { mode: 'number' }).notNull(),
   product: text('product'),
+  /** The product's category (towels, bedding ...): what a customer is interested in. */
+  category: text('category'),
   quantity: numeric('quantity', { precision: 14, scale: 3 }).notNull(),
   unitPrice: money('unit_price'),
   amount: money('amount').notNull(),

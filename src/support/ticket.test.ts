@@ -21,7 +21,7 @@ test('an agent opens a ticket from a call, replies, notes and resolves it; respo
   const opened = await t.call('POST', `/api/v1/customers/${customerId}/tickets`, {
     subject: 'Towel in the wrong shade', category: 'wrong_item', priority: 'high', orderId: 'ORD-9', message: 'Ordered navy, got sky blue',
   });
-  assert.equal(opened.status, 201);
+  assert.equal(opened.status, 201, await opened.clone().text());
   const { ticketId } = await opened.json();
   const path = `/api/v1/customers/${customerId}/tickets/${ticketId}`;
 

@@ -15,6 +15,7 @@ import { customerRoutes } from './customers/customer.routes.ts';
 import { importRoutes } from './imports/import.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { satisfactionRoutes } from './satisfaction/satisfaction.routes.ts';
+import { segmentRoutes } from './segments/segment.routes.ts';
 import { supportRoutes } from './support/support.routes.ts';
 import { ticketRoutes } from './support/ticket.routes.ts';
 import { surveyPages } from './surveys/survey.page.ts';
@@ -92,11 +93,12 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', worklistRoutes(deps));
   app.route('/api/v1', supportRoutes(deps));
   app.route('/api/v1', ticketRoutes(deps));
+  app.route('/api/v1', segmentRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Kept API', version: '1', description: 'Customer retention: the customer record, ingest, import, the repeat-buying analytics, surveys, tickets, the satisfaction index and the agent worklist.' },
+    info: { title: 'Kept API', version: '1', description: 'Customer retention: the customer record, ingest, import, the repeat-buying analytics, surveys, tickets, the satisfaction index, the agent worklist and segments.' },
     security: [{ bearer: [] }],
   });
 

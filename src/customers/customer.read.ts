@@ -142,7 +142,7 @@ export async function getCustomerRecord(db: Db, id: number) {
   };
 }
 
-export const timelineKinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision'] as const;
+export const timelineKinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision', 'consent'] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 
 export interface TimelineEntry {
@@ -198,6 +198,10 @@ const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
       case when s.active then 'Marked ' else 'No longer ' end || replace(s.flag, '_', ' '),
       jsonb_build_object('flag', s.flag, 'active', s.active, 'source', s.source, 'note', s.note)
     from status_changes s where s.customer_id = ${id}`,
+  consent: (id) => sql`select 'consent', k.id, k.at, null::text,
+      case when k.granted then 'Consented to ' else 'Withdrew consent to ' end || k.list,
+      jsonb_build_object('list', k.list, 'granted', k.granted, 'source', k.source, 'wording', k.wording)
+    from consent_ledger k where k.customer_id = ${id}`,
   stage: (id) => sql`select 'stage', l.id, l.at, null::text, 'Stage: ' || coalesce(l.from_stage || ' → ', '') || l.to_stage,
       jsonb_build_object('from', l.from_stage, 'to', l.to_stage, 'cause', l.cause)
     from lifecycle_changes l where l.customer_id = ${id}`,

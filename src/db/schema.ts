@@ -10,3 +10,4 @@ export * from '../ingest/event.schema.ts';
 export * from '../imports/import.schema.ts';
 export * from '../analytics/analytics.schema.ts';
 export * from '../worklist/worklist.schema.ts';
+export * from '../segments/segment.schema.ts';

@@ -107,6 +107,8 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
     address: { line1: `${pick(rng, streets)} ${1 + Math.floor(rng() * 120)}`, city, postalCode, country },
   });
 
+  if (newsletter) add('consent', createdAt, { list: 'marketing', granted: true, wording: 'Yes, send me news and offers by email' });
+
   // Life events that end or mute the relationship, decided up front.
   const deceasedAt = rng() < R.flags.deceased ? createdAt + rng() * (end - createdAt) : Infinity;
   const movesAt = rng() < R.flags.moved ? createdAt + rng() * (end - createdAt) : Infinity;

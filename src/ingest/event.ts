@@ -177,10 +177,19 @@ export const addressChangeEvent = z.object({
   address,
 });
 
+export const consentEvent = z.object({
+  ...base,
+  type: z.literal('consent'),
+  at: instant,
+  list: text(100).default('marketing').describe('What the consent is for; marketing campaigns need "marketing"'),
+  granted: z.boolean().describe('true: opted in; false: withdrawn (unsubscribed)'),
+  wording: text(2000).optional().describe('What the customer agreed to, as shown to them'),
+});
+
 export const ingestEvent = z
   .discriminatedUnion('type', [
     customerUpsertEvent, orderEvent, returnEvent, touchpointEvent, ticketOpenedEvent, ticketUpdatedEvent,
-    ticketResolvedEvent, incidentEvent, surveyResponseEvent, noteEvent, statusChangeEvent, addressChangeEvent,
+    ticketResolvedEvent, incidentEvent, surveyResponseEvent, noteEvent, statusChangeEvent, addressChangeEvent, consentEvent,
   ])
   .openapi('Event');
 export type IngestEvent = z.infer<typeof ingestEvent>;

@@ -1,3 +1,4 @@
+import { recordConsent } from '../customers/consent.repository.ts';
 import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
 import { resolveCustomers } from '../customers/customer.repository.ts';
 import { normaliseRef } from '../customers/identity.ts';
@@ -196,6 +197,7 @@ export async function applyBatch(deps: Deps, tx: Db, pending: Pending[], source:
     customerId: cid(e), externalId: e.id, at: at(e.at), survey: e.survey, question: e.question, score: e.score === undefined ? null : String(e.score),
     answer: e.answer ?? null, channel: e.channel ?? null,
   })));
+  await recordConsent(tx, of('consent').map((e) => ({ customerId: cid(e), list: e.list, granted: e.granted, at: at(e.at), source, wording: e.wording ?? null })));
   await upsertNotes(tx, of('note').map((e) => ({
     customerId: cid(e), externalId: e.id, at: at(e.at), body: e.body, author: e.author ?? null, channel: e.channel ?? null, feeling: e.feeling ?? null,
   })));

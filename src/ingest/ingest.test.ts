@@ -30,10 +30,11 @@ test('every event type is stored with exact values and the customer is one perso
     { id: 'a10', type: 'note', customer: who, at: '2025-01-06T12:05:00Z', body: 'Relieved after replacement', feeling: 1, author: 'sam', channel: 'phone' },
     { id: 'a11', type: 'address.change', customer: who, at: '2025-02-01T00:00:00Z', address: { line1: '9 Elm St', city: 'Shelbyville', country: 'US' } },
     { id: 'a12', type: 'status.change', customer: who, at: '2025-02-02T00:00:00Z', flag: 'moved', active: true },
+    { id: 'a13', type: 'consent', customer: who, at: '2025-01-01T09:00:00Z', granted: true, wording: 'Email me offers' },
   ]);
   assert.equal(response.status, 200);
   const body = await response.json();
-  assert.deepEqual([body.accepted, body.duplicate, body.rejected], [12, 0, 0], JSON.stringify(body.results.filter((r: { errors?: unknown }) => r.errors)));
+  assert.deepEqual([body.accepted, body.duplicate, body.rejected], [13, 0, 0], JSON.stringify(body.results.filter((r: { errors?: unknown }) => r.errors)));
   assert.equal(new Set(body.results.map((r: { customerId: number }) => r.customerId)).size, 1);
   const [customer] = await queryRows<Record<string, unknown>>(t.deps.db, sql`select name, email, external_id, acquisition_channel, attributes, flags, stage, created_at from customers`);
   assert.deepEqual({ ...customer, created_at: new Date(customer.created_at as string).toISOString() }, {
@@ -50,9 +51,11 @@ test('every event type is stored with exact values and the customer is one perso
   assert.deepEqual(returned, { amount: '5.55', reason_code: 'wrong_item', linked: true });
   const addresses = await queryRows<{ line1: string; valid_to: string | null }>(t.deps.db, sql`select line1, valid_to from addresses order by valid_from`);
   assert.deepEqual(addresses.map((a) => [a.line1, a.valid_to === null ? null : new Date(a.valid_to).toISOString()]), [['1 Main St', '2025-02-01T00:00:00.000Z'], ['9 Elm St', null]]);
-  for (const [table, n] of [['touchpoints', 1], ['incidents', 1], ['survey_responses', 1], ['notes', 1], ['ticket_updates', 2], ['status_changes', 1], ['ingested_events', 12]] as const) {
+  for (const [table, n] of [['touchpoints', 1], ['incidents', 1], ['survey_responses', 1], ['notes', 1], ['ticket_updates', 2], ['status_changes', 1], ['ingested_events', 13]] as const) {
     assert.equal(await count(table), n, table);
   }
+  const consent = await queryRows<Record<string, unknown>>(t.deps.db, sql`select list, granted, source, wording from consent_ledger`);
+  assert.deepEqual(consent, [{ list: 'marketing', granted: true, source: 'api', wording: 'Email me offers' }]);
 });
 
 test('a repeated batch, and an id repeated inside a batch, are stored once and answered duplicate', async () => {

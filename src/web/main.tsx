@@ -6,6 +6,7 @@ import { ApiPage } from './pages/ApiPage.tsx';
 import { CustomerPage } from './pages/CustomerPage.tsx';
 import { CustomersPage } from './pages/CustomersPage.tsx';
 import { ImportsPage } from './pages/ImportsPage.tsx';
+import { SegmentsPage } from './pages/SegmentsPage.tsx';
 import { SupportPage } from './pages/SupportPage.tsx';
 import { TicketPage, TicketsPage } from './pages/TicketsPage.tsx';
 import { SurveysPage } from './pages/SurveysPage.tsx';
@@ -53,6 +54,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     : path === '/tickets' ? <TicketsPage />
     : path === '/analytics' ? <AnalyticsPage />
     : path === '/worklist' ? <WorklistPage />
+    : path === '/segments' ? <SegmentsPage />
     : path === '/surveys' ? <SurveysPage />
     : path === '/support' ? <SupportPage />
     : path === '/imports' ? <ImportsPage />
@@ -67,6 +69,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           <Link to="/customers" className={section === 'customers' ? 'active' : ''}>Customers</Link>
           <Link to="/worklist" className={section === 'worklist' ? 'active' : ''}>Worklist</Link>
           <Link to="/analytics" className={section === 'analytics' ? 'active' : ''}>Analytics</Link>
+          <Link to="/segments" className={section === 'segments' ? 'active' : ''}>Segments</Link>
           <Link to="/tickets" className={section === 'tickets' ? 'active' : ''}>Tickets</Link>
           <Link to="/support" className={section === 'support' ? 'active' : ''}>Support</Link>
           <Link to="/surveys" className={section === 'surveys' ? 'active' : ''}>Surveys</Link>

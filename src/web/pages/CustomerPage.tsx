@@ -5,7 +5,7 @@ import { Link } from '../router.tsx';
 import { SatisfactionSparkline } from './Satisfaction.tsx';
 import { OpenTicket } from './TicketsPage.tsx';
 
-const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision'] as const;
+const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision', 'consent'] as const;
 const kindLabels: Record<string, string> = {
   order: 'Orders', return: 'Returns', touchpoint: 'Touchpoints', ticket: 'Tickets', ticket_update: 'Ticket updates', incident: 'Incidents',
   survey: 'Surveys', note: 'Notes', status: 'Flags', stage: 'Stage', alert: 'Alerts', address: 'Address', decision: 'Decisions',

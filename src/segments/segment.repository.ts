@@ -1,0 +1,183 @@
+import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { isGroup, scoreColumns, type Condition, type Rule } from './segment.ts';
+
+type Fragment = ReturnType<typeof sql>;
+/** What a rule is evaluated against: the time "last N days" counts back from, and the analysis run whose scores count. */
+export interface RuleContext { now: Date; runId: number | null; attributeTypes: Map<string, string> }
+
+const raw = (identifier: string) => sql.raw(identifier);
+const join = (parts: Fragment[], separator: string) => sql.join(parts, sql.raw(separator));
+
+/** The rule as one SQL condition on `c` (customers); checked by checkRule first. */
+export function compileRule(rule: Rule, context: RuleContext): Fragment {
+  if (rule.conditions.length === 0) return rule.match === 'all' ? sql`true` : sql`false`;
+  const parts = rule.conditions.map((c) => (isGroup(c) ? compileRule(c, context) : compileCondition(c, context)));
+  return sql`(${join(parts, rule.match === 'all' ? ' and ' : ' or ')})`;
+}
+
+const like = (value: string) => value.replace(/[\\%_]/g, (m) => `\\${m}`);
+
+function textTest(column: Fragment, op: string, value: Condition['value']): Fragment {
+  switch (op) {
+    case 'is': return sql`lower(${column}) = lower(${value}::text)`;
+    case 'is_not': return sql`lower(coalesce(${column}, '')) <> lower(${value}::text)`;
+    case 'contains': return sql`${column} ilike ${`%${like(String(value))}%`}`;
+    case 'starts_with': return sql`${column} ilike ${`${like(String(value))}%`}`;
+    case 'in': return sql`${column} = any(${array(value as string[])}::text[])`;
+    case 'is_set': return sql`${column} is not null and ${column} <> ''`;
+    default: return sql`(${column} is null or ${column} = '')`;
+  }
+}
+
+const comparison: Record<string, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=', at_least: '>=', at_most: '<=', exactly: '=' };
+
+function instantTest(column: Fragment, op: string, value: Condition['value'], now: Date): Fragment {
+  const days = Number(value);
+  switch (op) {
+    case 'before': return sql`${column} < ${value}::date`;
+    case 'after': return sql`${column} >= (${value}::date + 1)`;
+    case 'in_last_days': return sql`${column} > ${now.toISOString()}::timestamptz - make_interval(days => ${days})`;
+    case 'not_in_last_days': return sql`(${column} is null or ${column} <= ${now.toISOString()}::timestamptz - make_interval(days => ${days}))`;
+    case 'is_set': return sql`${column} is not null`;
+    default: return sql`${column} is null`;
+  }
+}
+
+/** Rows of a customer's history table within the condition's window and filter. */
+function history(table: string, timeColumn: string, filterColumn: string | null, c: Condition, now: Date, extra: Fragment = sql``): Fragment {
+  const window = c.days ? sql`and h.${raw(timeColumn)} > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days})` : sql``;
+  const filter = c.filter && filterColumn ? sql`and lower(h.${raw(filterColumn)}) = lower(${c.filter})` : sql``;
+  return sql`from ${raw(table)} h where h.customer_id = c.id ${window} ${filter} ${extra}`;
+}
+
+function countTest(from: Fragment, op: string, value: number): Fragment {
+  // "at least 1" and "at most 0" are existence tests, which stop at the first row.
+  if (op === 'at_least' && value <= 1) return value <= 0 ? sql`true` : sql`exists (select 1 ${from})`;
+  if ((op === 'at_most' || op === 'exactly') && value === 0) return sql`not exists (select 1 ${from})`;
+  return sql`(select count(*) ${from}) ${raw(comparison[op])} ${value}::bigint`;
+}
+
+function compileCondition(c: Condition, context: RuleContext): Fragment {
+  const { now } = context;
+  const column = (name: string) => sql`c.${raw(name)}`;
+  switch (c.field) {
+    case 'name': case 'email': case 'phone': case 'external_id': case 'acquisition_channel': case 'stage':
+      return textTest(column(c.field), c.op, c.value);
+    case 'flag':
+      return c.op === 'has' ? sql`${c.value} = any(c.flags)` : sql`not (${c.value} = any(c.flags))`;
+    case 'created_at': case 'first_order_at': case 'last_order_at':
+      return instantTest(column(c.field), c.op, c.value, now);
+    case 'attribute': {
+      const key = c.key!;
+      const type = context.attributeTypes.get(key);
+      const value = sql`(c.attributes->>${key})`;
+      if (c.op === 'is_set') return sql`c.attributes ? ${key}`;
+      if (c.op === 'is_not_set') return sql`not (c.attributes ? ${key})`;
+      if (c.op === 'is_true' || c.op === 'is_false') return sql`c.attributes->${key} = ${c.op === 'is_true' ? 'true' : 'false'}::jsonb`;
+      if (type === 'number') {
+        const number = sql`(case when jsonb_typeof(c.attributes->${key}) = 'number' then ${value}::numeric end)`;
+        return sql`${number} ${raw(c.op === 'is' ? '=' : c.op === 'is_not' ? '<>' : comparison[c.op])} ${c.value}::numeric`;
+      }
+      if (type === 'date') {
+        const day = sql`(case when ${value} ~ '^\\d{4}-\\d{2}-\\d{2}$' then ${value}::date end)`;
+        return sql`${day} ${raw({ before: '<', after: '>', is: '=', is_not: '<>' }[c.op]!)} ${c.value}::date`;
+      }
+      return textTest(value, c.op, c.value);
+    }
+    case 'score': {
+      if (context.runId === null) return sql`false`;
+      const score = sql`s.${raw(c.key as keyof typeof scoreColumns)}`;
+      const test = c.op === 'is_set' ? sql`${score} is not null` : c.op === 'is_not_set' ? sql`${score} is null` : sql`${score} ${raw(comparison[c.op])} ${c.value}::float8`;
+      return sql`exists (select 1 from scores s where s.run_id = ${context.runId} and s.customer_id = c.id and ${test})`;
+    }
+    case 'orders':
+      return countTest(history('orders', 'ordered_at', 'channel', c, now), c.op, Number(c.value));
+    case 'spend':
+      return sql`coalesce((select sum(h.total) ${history('orders', 'ordered_at', null, c, now)}), 0) ${raw(comparison[c.op])} ${c.value}::numeric`;
+    case 'category_bought': case 'product_bought': {
+      const column = c.field === 'category_bought' ? 'category' : 'product';
+      const match = c.op === 'contains' ? sql`l.${raw(column)} ilike ${`%${like(String(c.value))}%`}` : sql`lower(l.${raw(column)}) = lower(${c.value})`;
+      const window = c.days ? sql`and o.ordered_at > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days})` : sql``;
+      const bought = sql`exists (select 1 from order_lines l join orders o on o.customer_id = l.customer_id and o.id = l.order_id
+        where l.customer_id = c.id and ${match} ${window})`;
+      return c.op === 'is_not' ? sql`not ${bought}` : bought;
+    }
+    case 'returns':
+      return countTest(history('returns', 'returned_at', 'reason_code', c, now), c.op, Number(c.value));
+    case 'tickets':
+      return countTest(history('tickets', 'opened_at', 'category', c, now), c.op, Number(c.value));
+    case 'incidents':
+      return countTest(history('incidents', 'at', 'kind', c, now), c.op, Number(c.value));
+    case 'survey_score': {
+      const survey = c.key ? sql`and lower(h.survey) = lower(${c.key})` : sql``;
+      return sql`exists (select 1 ${history('survey_responses', 'at', null, c, now, sql`and h.score ${raw(comparison[c.op])} ${c.value}::numeric ${survey}`)})`;
+    }
+    case 'consent': {
+      const latest = sql`(select k.granted from consent_ledger k where k.customer_id = c.id and k.list = ${c.key ?? 'marketing'} order by k.at desc, k.id desc limit 1)`;
+      return c.op === 'granted' ? sql`coalesce(${latest}, false)` : c.op === 'withdrawn' ? sql`${latest} = false` : sql`not coalesce(${latest}, false)`;
+    }
+  }
+}
+
+/** The current analysis run whose scores segments test, or null before the first analysis. */
+export async function scoringRun(db: Db): Promise<number | null> {
+  const [row] = await queryRows<{ id: number }>(db, sql`select id from analysis_runs where status = 'done' and current order by id desc limit 1`);
+  return row?.id ?? null;
+}
+
+export async function attributeTypes(db: Db): Promise<Map<string, string>> {
+  const rows = await queryRows<{ key: string; type: string }>(db, sql`select key, type from attribute_definitions`);
+  return new Map(rows.map((r) => [r.key, r.type]));
+}
+
+/** Who a segment is: its members by rule (dynamic) or as taken (snapshot). */
+export const segmentMembersSql = (segment: { id: number; kind: string; rule: Rule }, context: RuleContext): Fragment =>
+  segment.kind === 'snapshot'
+    ? sql`select customer_id as id from segment_members where segment_id = ${segment.id}`
+    : sql`select c.id from customers c where ${compileRule(segment.rule, context)}`;
+
+export interface SegmentSummary {
+  customers: number;
+  byStage: Record<string, number>;
+  /** Mean of the latest analysis's scores over the members who have them. */
+  meanPAlive: number | null; predictedValue: number; valueAtStake: number;
+  /** Members with a satisfaction index, and how many of them are at or above 50. */
+  withSatisfaction: number; satisfied: number; meanSatisfaction: number | null;
+}
+
+/** Count, stages and what the latest analysis says of the customers a query selects. */
+export async function summarize(db: Db, members: Fragment, runId: number | null, satisfiedFrom: number): Promise<SegmentSummary> {
+  const [row] = await queryRows<{ customers: number; by_stage: Record<string, number> | null; mean_p_alive: number | null; predicted: string; stake: string;
+    with_satisfaction: number; satisfied: number; mean_satisfaction: number | null }>(db, sql`
+    with members as (${members}),
+    staged as (select c.stage, count(*)::int as n from members m join customers c on c.id = m.id group by 1),
+    scored as (
+      select avg(s.p_alive)::float8 as mean_p_alive, coalesce(sum(s.predicted_value_365), 0)::text as predicted, coalesce(sum(s.value_at_stake), 0)::text as stake,
+        count(s.satisfaction)::int as with_satisfaction, count(*) filter (where s.satisfaction >= ${satisfiedFrom})::int as satisfied,
+        avg(s.satisfaction)::float8 as mean_satisfaction
+      from members m join scores s on s.customer_id = m.id and s.run_id = ${runId ?? -1}
+    )
+    select (select coalesce(sum(n), 0)::int from staged) as customers, (select jsonb_object_agg(stage, n) from staged) as by_stage, scored.* from scored`);
+  return {
+    customers: row.customers, byStage: row.by_stage ?? {}, meanPAlive: row.mean_p_alive, predictedValue: Number(row.predicted), valueAtStake: Number(row.stake),
+    withSatisfaction: row.with_satisfaction, satisfied: row.satisfied, meanSatisfaction: row.mean_satisfaction === null ? null : Number(row.mean_satisfaction.toFixed(1)),
+  };
+}
+
+export interface MemberRow { id: number; external_id: string | null; name: string | null; email: string | null; stage: string; last_order_at: string | null }
+
+export async function memberPage(db: Db, members: Fragment, options: { limit: number; offset: number }): Promise<MemberRow[]> {
+  return queryRows<MemberRow>(db, sql`
+    select c.id, c.external_id, c.name, c.email, c.stage, c.last_order_at from (${members}) m join customers c on c.id = m.id
+    order by c.id limit ${options.limit} offset ${options.offset}`);
+}
+
+/** Replaces a snapshot's members with who matches its rule now, in one statement. */
+export async function takeSnapshot(db: Db, segmentId: number, rule: Rule, context: RuleContext): Promise<number> {
+  await db.execute(sql`delete from segment_members where segment_id = ${segmentId}`);
+  const [{ n }] = await queryRows<{ n: number }>(db, sql`
+    with added as (insert into segment_members (segment_id, customer_id) select ${segmentId}, c.id from customers c where ${compileRule(rule, context)} returning 1)
+    select count(*)::int as n from added`);
+  await db.execute(sql`update segments set snapshot_at = ${context.now.toISOString()}::timestamptz, members = ${n} where id = ${segmentId}`);
+  return n;
+}

@@ -1,0 +1,105 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Deps } from '../deps.ts';
+import { createRouter } from '../shared/http.ts';
+import { deleteSegment, findSegment, listSegments, previewRule, refreshSnapshot, saveSegment, segmentMembers, segmentSummary } from './segment.service.ts';
+import { fields, ruleSchema, scoreColumns, segmentBody } from './segment.ts';
+import { queryRows, sql } from '../db/connection.ts';
+
+const idParam = z.object({ id: z.coerce.number().int().positive() });
+const segment = z.object({
+  id: z.number(), name: z.string(), description: z.string().nullable(), kind: z.enum(['dynamic', 'snapshot']), rule: ruleSchema,
+  createdBy: z.string(), createdAt: z.string(), updatedAt: z.string(), snapshotAt: z.string().nullable(), members: z.number().nullable(),
+}).openapi('Segment');
+const summary = z.object({
+  customers: z.number(), byStage: z.record(z.string(), z.number()), meanPAlive: z.number().nullable(), predictedValue: z.number(), valueAtStake: z.number(),
+  withSatisfaction: z.number(), satisfied: z.number(), meanSatisfaction: z.number().nullable(),
+  scored: z.boolean().openapi({ description: 'false before the first analysis: score conditions match nobody and the means are null' }),
+}).openapi('SegmentSummary');
+const member = z.object({ id: z.number(), externalId: z.string().nullable(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(), lastOrderAt: z.string().nullable() });
+const toMember = (r: { id: number; external_id: string | null; name: string | null; email: string | null; stage: string; last_order_at: string | null }) => ({
+  id: r.id, externalId: r.external_id, name: r.name, email: r.email, stage: r.stage, lastOrderAt: r.last_order_at ? new Date(r.last_order_at).toISOString() : null,
+});
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+export function segmentRoutes(deps: Deps) {
+  const app = createRouter();
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/segments/fields', tags: ['segments'], summary: 'What a rule can test: fields, operators and the value each takes, custom attributes, scores, known values',
+      responses: { 200: json(z.object({ fields: z.record(z.string(), z.unknown()), attributes: z.array(z.object({ key: z.string(), type: z.string() })), scores: z.record(z.string(), z.string()),
+        channels: z.array(z.string()), categories: z.array(z.string()), surveys: z.array(z.string()) }), 'The catalogue') } }),
+    async (c) => {
+      const [attributes, [known]] = await Promise.all([
+        queryRows<{ key: string; type: string }>(deps.db, sql`select key, type from attribute_definitions order by key`),
+        queryRows<{ channels: string[]; categories: string[]; surveys: string[] }>(deps.db, sql`select
+          array(select distinct acquisition_channel from customers where acquisition_channel is not null order by 1) as channels,
+          array(select distinct category from order_lines where category is not null order by 1 limit 500) as categories,
+          array(select distinct survey from survey_responses order by 1 limit 200) as surveys`),
+      ]);
+      return c.json({ fields, attributes, scores: scoreColumns, ...known }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/segments/preview', tags: ['segments'], summary: 'Live count of a rule before it is saved, with stages, scores and the first ten customers',
+      request: { body: { content: { 'application/json': { schema: z.object({ rule: ruleSchema }) } }, required: true } },
+      responses: { 200: json(summary.extend({ sample: z.array(member) }), 'Who matches now') } }),
+    async (c) => {
+      const preview = await previewRule(deps, c.req.valid('json').rule);
+      return c.json({ ...preview, sample: preview.sample.map(toMember) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/segments', tags: ['segments'], summary: 'Saved segments', responses: { 200: json(z.object({ segments: z.array(segment) }), 'By name') } }),
+    async (c) => c.json({ segments: await listSegments(deps.db) }, 200),
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/segments', tags: ['segments'], summary: 'Save a segment (admin or marketer); a snapshot takes its members now',
+      request: { body: { content: { 'application/json': { schema: segmentBody } }, required: true } }, responses: { 201: json(segment, 'Saved') } }),
+    async (c) => c.json(await saveSegment(deps, c.get('principal'), c.req.valid('json')), 201),
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/segments/{id}', tags: ['segments'], summary: 'A segment and its summary now',
+      request: { params: idParam }, responses: { 200: json(z.object({ segment, summary }), 'The segment') } }),
+    async (c) => {
+      const found = await findSegment(deps.db, c.req.valid('param').id);
+      return c.json({ segment: found, summary: await segmentSummary(deps, found) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'put', path: '/segments/{id}', tags: ['segments'], summary: 'Change a segment (admin or marketer); a snapshot is taken again',
+      request: { params: idParam, body: { content: { 'application/json': { schema: segmentBody } }, required: true } }, responses: { 200: json(segment, 'Saved') } }),
+    async (c) => c.json(await saveSegment(deps, c.get('principal'), c.req.valid('json'), c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/segments/{id}/refresh', tags: ['segments'], summary: "Take a snapshot segment's members again from its rule",
+      request: { params: idParam }, responses: { 200: json(segment, 'Taken') } }),
+    async (c) => c.json(await refreshSnapshot(deps, c.get('principal'), c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({ method: 'delete', path: '/segments/{id}', tags: ['segments'], summary: 'Delete a segment no campaign uses (admin or marketer)',
+      request: { params: idParam }, responses: { 204: { description: 'Deleted' } } }),
+    async (c) => {
+      await deleteSegment(deps, c.get('principal'), c.req.valid('param').id);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/segments/{id}/customers', tags: ['segments'], summary: 'Members, by customer id',
+      request: { params: idParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).max(1_000_000).default(0) }) },
+      responses: { 200: json(z.object({ customers: z.array(member) }), 'A page of members') } }),
+    async (c) => {
+      const found = await findSegment(deps.db, c.req.valid('param').id);
+      return c.json({ customers: (await segmentMembers(deps, found, c.req.valid('query'))).map(toMember) }, 200);
+    },
+  );
+
+  return app;
+}

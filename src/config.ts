@@ -13,6 +13,25 @@ export interface Config {
   readonly secureCookies: boolean;
   readonly analytics: AnalyticsConfig;
   readonly care: CareConfig;
+  readonly mail: MailConfig;
+  /** Signs unsubscribe and tracking links; without it a random key is kept in the database. */
+  readonly secret: string | undefined;
+}
+
+/** Sending campaigns (docs/campaigns.md). */
+export interface MailConfig {
+  /** smtp:// or smtps:// URL of the server to send through; without it mail is captured and readable in the UI. */
+  readonly smtpUrl: string | undefined;
+  readonly from: string;
+  /** Messages per second, at most. */
+  readonly sendRate: number;
+  /** At most this many marketing messages per customer in `frequencyDays` days. */
+  readonly frequencyCap: number;
+  readonly frequencyDays: number;
+  /** A claimed message not confirmed sent after this long is marked unknown, never resent. */
+  readonly leaseSeconds: number;
+  /** opt-in: marketing needs consent on record; unless-withdrawn: anyone who has not withdrawn it. */
+  readonly consent: 'opt-in' | 'unless-withdrawn';
 }
 
 /** Limits of the agent workspace and the public survey links (docs/care.md). */
@@ -54,6 +73,9 @@ function validTimeZone(zone: string): boolean {
   }
 }
 
+/** Where links in mail and surveys point: KEPT_PUBLIC_URL, or this server. */
+export const publicBase = (config: Config) => (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/$/, '');
+
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const port = overrides.port ?? Number(env.KEPT_PORT ?? env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`port must be 0-65535, got ${port}`);
@@ -81,6 +103,21 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     return value;
   };
   const care = { giftAllowance: positive('KEPT_GIFT_ALLOWANCE', 25), surveyLinkDays: positive('KEPT_SURVEY_LINK_DAYS', 60) };
+  const whole = (name: string, fallback: number, min: number) => {
+    const value = Number(env[name] ?? fallback);
+    if (!Number.isInteger(value) || value < min) fail(`${name} must be a whole number of at least ${min}, got ${env[name]}`);
+    return value;
+  };
+  const smtpUrl = env.KEPT_SMTP_URL?.trim() || undefined;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) fail('KEPT_SMTP_URL must start with smtp:// or smtps://');
+  const consent = (env.KEPT_MARKETING_CONSENT ?? 'opt-in') as MailConfig['consent'];
+  if (!['opt-in', 'unless-withdrawn'].includes(consent)) fail('KEPT_MARKETING_CONSENT must be opt-in or unless-withdrawn');
+  const mail = {
+    smtpUrl, from: env.KEPT_MAIL_FROM ?? 'Kept <kept@localhost>', sendRate: whole('KEPT_SEND_RATE', 50, 1),
+    frequencyCap: whole('KEPT_FREQUENCY_CAP', 3, 1), frequencyDays: whole('KEPT_FREQUENCY_DAYS', 7, 1), leaseSeconds: whole('KEPT_SEND_LEASE_SECONDS', 300, 1), consent,
+  };
+  const secret = env.KEPT_SECRET || undefined;
+  if (secret !== undefined && secret.length < 16) fail('KEPT_SECRET must be at least 16 characters');
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) fail('DATABASE_URL must start with postgres://');
   return Object.freeze({
@@ -95,5 +132,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     secureCookies: env.KEPT_SECURE_COOKIES === 'true',
     analytics: Object.freeze(analytics),
     care: Object.freeze(care),
+    mail: Object.freeze(mail),
+    secret,
   });
 }

@@ -2,6 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { openDatabase, type Database, type Db } from './db/connection.ts';
 import { acquireDataLock } from './db/lock.ts';
+import { createMailer, type Mailer } from './mail/mailer.ts';
 
 export interface Clock { now(): Date }
 
@@ -12,6 +13,7 @@ export interface Deps {
   readonly db: Db;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -33,13 +35,16 @@ export async function createDeps(config: Config, options: DepsOptions): Promise<
   try {
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir });
     await database.migrate();
+    const mailer = createMailer(config.mail, database.db);
     return {
       config,
       database,
       db: database.db,
       clock: options.clock ?? { now: () => new Date() },
       logger,
+      mailer,
       async close() {
+        mailer.close();
         await database.close();
         release();
       },

@@ -4,6 +4,7 @@ import { createApiKey, createUser, ensureInitialAdmin, resetPassword } from './a
 import { listApiKeys, listUsers, revokeApiKey } from './auth/auth.repository.ts';
 import { roles, type Role } from './auth/auth.ts';
 import { registerAnalyticsCommands } from './analytics/analytics.command.ts';
+import { scheduleCampaigns } from './campaigns/campaign.service.ts';
 import { scheduleNightlyAnalysis, startAnalysis } from './analytics/analytics.routes.ts';
 import { action, dataOption, withDeps } from './cli.ts';
 import { loadConfig } from './config.ts';
@@ -40,6 +41,7 @@ program
     const admin = await ensureInitialAdmin(deps);
     if (options.demo && await loadDemoIfEmpty(deps)) await startAnalysis(deps, {});
     const stopSchedule = scheduleNightlyAnalysis(deps);
+    const stopCampaigns = scheduleCampaigns(deps);
     const app = createApp(deps);
     const resumed = await resumeJobs(deps);
     if (resumed > 0) deps.logger.info({ jobs: resumed }, 'resumed background jobs interrupted by the last stop');
@@ -51,6 +53,7 @@ program
     });
     const stop = async () => {
       stopSchedule();
+      stopCampaigns();
       server.close();
       await deps.close();
       process.exit(0);

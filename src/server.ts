@@ -7,6 +7,8 @@ import { getCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { analyticsRoutes } from './analytics/analytics.routes.ts';
+import { campaignRoutes } from './campaigns/campaign.routes.ts';
+import { mailPages } from './campaigns/mail.page.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
 import { sessionCookie } from './auth/auth.ts';
 import { authenticate } from './auth/auth.service.ts';
@@ -94,17 +96,19 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', supportRoutes(deps));
   app.route('/api/v1', ticketRoutes(deps));
   app.route('/api/v1', segmentRoutes(deps));
+  app.route('/api/v1', campaignRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Kept API', version: '1', description: 'Customer retention: the customer record, ingest, import, the repeat-buying analytics, surveys, tickets, the satisfaction index, the agent worklist and segments.' },
+    info: { title: 'Kept API', version: '1', description: 'Customer retention: the customer record, ingest, import, the repeat-buying analytics, surveys, tickets, the satisfaction index, the agent worklist, segments and campaigns.' },
     security: [{ bearer: [] }],
   });
 
   app.all('/api/*', (c) => c.json(errorBody('not_found', `No API route ${c.req.method} ${c.req.path}`), 404));
   // Public pages a customer reaches from a link, without signing in.
   app.route('/', surveyPages(deps));
+  app.route('/', mailPages(deps));
 
   if (fs.existsSync(webRoot)) {
     app.use('/*', serveStatic({ root: path.relative(process.cwd(), webRoot) }));

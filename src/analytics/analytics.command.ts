@@ -5,6 +5,7 @@ import { action, dataOption, parseDay, withDeps } from '../cli.ts';
 import { queryRows, sql, type Db } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';
 import { terminalProgress } from '../shared/progress.ts';
+import { formulaSafe } from '../shared/spreadsheet.ts';
 import { latestRun } from './analytics.repository.ts';
 import { analyze } from './analyze.service.ts';
 
@@ -49,8 +50,6 @@ export async function* latestScores(db: Db): AsyncGenerator<Record<(typeof score
   }
 }
 
-/** Text that a spreadsheet would run as a formula is prefixed with a quote (OWASP CSV injection). */
-export const formulaSafe = (value: unknown) => (typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
 export function registerAnalyticsCommands(program: Command): void {
   program

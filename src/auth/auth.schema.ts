@@ -30,3 +30,10 @@ export const apiKeys = pgTable('api_keys', {
   lastUsedAt: instant('last_used_at'),
   revokedAt: instant('revoked_at'),
 }, (t) => [uniqueIndex('api_keys_hash_key').on(t.keyHash)]);
+
+/** Values Kept keeps for itself, e.g. the key that signs unsubscribe and tracking links when KEPT_SECRET is not set. */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: instant('created_at').notNull().defaultNow(),
+});

@@ -11,3 +11,4 @@ export * from '../imports/import.schema.ts';
 export * from '../analytics/analytics.schema.ts';
 export * from '../worklist/worklist.schema.ts';
 export * from '../segments/segment.schema.ts';
+export * from '../campaigns/campaign.schema.ts';

@@ -1,6 +1,7 @@
 // Surveys: invitations with unguessable links, answers checked per question and stored on the
 // customer's timeline; a problem report opens a ticket tied to the order.
 import { createHash, randomBytes } from 'node:crypto';
+import { publicBase } from '../config.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { upsertTickets } from '../support/ticket.repository.ts';
@@ -17,8 +18,8 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 const looksLikeToken = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
 
 export function surveyLink(deps: Deps, token: string): string {
-  const base = deps.config.publicUrl ?? `http://${deps.config.host}:${deps.config.port}`;
-  return `${base.replace(/\/$/, '')}/s/${token}`;
+  const base = publicBase(deps.config);
+  return `${base}/s/${token}`;
 }
 
 export async function createSurvey(deps: Deps, input: Omit<SurveyRow, 'id'>): Promise<SurveyRow> {

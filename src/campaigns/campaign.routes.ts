@@ -1,0 +1,148 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { stringify } from 'csv-stringify/sync';
+import { recordConsent } from '../customers/consent.repository.ts';
+import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
+import { queryRows, sql } from '../db/connection.ts';
+import type { Deps } from '../deps.ts';
+import { requireMarketer } from '../segments/segment.service.ts';
+import { createRouter } from '../shared/http.ts';
+import { formulaSafe } from '../shared/spreadsheet.ts';
+import { campaignBody, campaignChannels, campaignKinds, externalCampaignBody } from './campaign.ts';
+import { memberCounts } from './campaign.repository.ts';
+import {
+  createCampaign, findCampaign, findTemplate, listCampaigns, listTemplates, previewTemplate, recordExternalCampaign, saveTemplate, setCampaignStatus, startCampaign,
+} from './campaign.service.ts';
+import { campaignReport } from './report.service.ts';
+import { templateBody } from './template.ts';
+
+const idParam = z.object({ id: z.coerce.number().int().positive() });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
+const anything = z.record(z.string(), z.unknown());
+const campaign = z.object({
+  id: z.number(), name: z.string(), kind: z.string().openapi({ description: campaignKinds.join(', ') }), channel: z.string().openapi({ description: campaignChannels.join(', ') }), segmentId: z.number().nullable(),
+  arms: z.array(z.object({ name: z.string(), templateId: z.number().nullable(), share: z.number() })), holdoutShare: z.number(), consentList: z.string(),
+  scheduledAt: z.string().nullable(), timeZone: z.string(), status: z.string(), statusReason: z.string().nullable(), external: z.boolean(),
+  createdBy: z.string(), createdAt: z.string(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(), members: z.number().nullable(),
+}).openapi('Campaign');
+const template = z.object({ id: z.number(), name: z.string(), subject: z.string(), body: z.string(), updatedAt: z.string() }).openapi('Template');
+const rendered = z.object({ subject: z.string(), html: z.string(), text: z.string() });
+
+export function campaignRoutes(deps: Deps) {
+  const app = createRouter();
+
+  app.openapi(createRoute({ method: 'get', path: '/templates', tags: ['campaigns'], summary: 'Email templates',
+    responses: { 200: json(z.object({ templates: z.array(z.object({ id: z.number(), name: z.string(), subject: z.string() })) }), 'By name') } }),
+  async (c) => c.json({ templates: await listTemplates(deps) }, 200));
+
+  app.openapi(createRoute({ method: 'post', path: '/templates', tags: ['campaigns'], summary: 'Save a template (admin or marketer); refused when it does not parse',
+    request: body(templateBody), responses: { 201: json(template, 'Saved') } }),
+  async (c) => c.json(await saveTemplate(deps, c.get('principal'), c.req.valid('json')), 201));
+
+  app.openapi(createRoute({ method: 'get', path: '/templates/{id}', tags: ['campaigns'], summary: 'A template', request: { params: idParam }, responses: { 200: json(template, 'The template') } }),
+    async (c) => c.json(await findTemplate(deps, c.req.valid('param').id), 200));
+
+  app.openapi(createRoute({ method: 'put', path: '/templates/{id}', tags: ['campaigns'], summary: 'Change a template (admin or marketer)',
+    request: { params: idParam, ...body(templateBody) }, responses: { 200: json(template, 'Saved') } }),
+  async (c) => c.json(await saveTemplate(deps, c.get('principal'), c.req.valid('json'), c.req.valid('param').id), 200));
+
+  app.openapi(createRoute({ method: 'post', path: '/templates/preview', tags: ['campaigns'], summary: 'Render a template as one customer would get it: subject, HTML and plain text',
+    request: body(z.object({ subject: z.string().max(500), body: z.string().max(200_000), customerId: z.number().int().positive(), arm: z.string().max(40).optional() })),
+    responses: { 200: json(rendered, 'The mail') } }),
+  async (c) => {
+    const { customerId, arm, ...t } = c.req.valid('json');
+    return c.json(await previewTemplate(deps, t, customerId, arm), 200);
+  });
+
+  app.openapi(createRoute({ method: 'get', path: '/campaigns', tags: ['campaigns'], summary: 'Campaigns, newest first, with their members by send status',
+    responses: { 200: json(z.object({ campaigns: z.array(campaign.extend({ counts: z.record(z.string(), z.number()) })) }), 'Newest first') } }),
+  async (c) => c.json({ campaigns: await listCampaigns(deps) }, 200));
+
+  app.openapi(createRoute({ method: 'post', path: '/campaigns', tags: ['campaigns'], summary: 'Create a campaign (draft, or scheduled with scheduledAt)',
+    request: body(campaignBody), responses: { 201: json(campaign, 'Created') } }),
+  async (c) => c.json(await createCampaign(deps, c.get('principal'), c.req.valid('json')), 201));
+
+  app.openapi(createRoute({ method: 'post', path: '/campaigns/external', tags: ['campaigns'], summary: 'Record a campaign run elsewhere: members, arm or control, send time; measured like the others',
+    request: body(externalCampaignBody), responses: { 201: json(z.object({ id: z.number() }), 'Recorded') } }),
+  async (c) => c.json(await recordExternalCampaign(deps, c.get('principal'), c.req.valid('json')), 201));
+
+  app.openapi(createRoute({ method: 'get', path: '/campaigns/{id}', tags: ['campaigns'], summary: 'A campaign with its members by send status',
+    request: { params: idParam }, responses: { 200: json(z.object({ campaign, counts: z.record(z.string(), z.number()) }), 'The campaign') } }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    return c.json({ campaign: await findCampaign(deps, id), counts: await memberCounts(deps.db, id) }, 200);
+  });
+
+  for (const [action, to, summary] of [
+    ['start', null, 'Start now: draw the holdout and the arms, then send (email) or list the treated (other channels)'],
+    ['pause', 'paused', 'Pause sending; nothing queued goes out until resumed'],
+    ['resume', 'sending', 'Resume a paused campaign'],
+    ['cancel', 'cancelled', 'Cancel; what is queued is not sent'],
+  ] as const) {
+    app.openapi(createRoute({ method: 'post', path: `/campaigns/{id}/${action}`, tags: ['campaigns'], summary, request: { params: idParam }, responses: { 200: json(campaign, 'The campaign now') } }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        return c.json(to === null ? await startCampaign(deps, c.get('principal'), id) : await setCampaignStatus(deps, c.get('principal'), id, to), 200);
+      });
+  }
+
+  app.openapi(createRoute({ method: 'get', path: '/campaigns/{id}/report', tags: ['campaigns'],
+    summary: 'Each arm against the holdout: buying, revenue per customer, still active at 30 and 90 days, unsubscribes; lift with 95 % intervals, p-values, cumulative lift by day',
+    request: { params: idParam, query: z.object({ days: z.coerce.number().int().min(1).max(365).default(30) }) }, responses: { 200: json(anything, 'The report') } }),
+  async (c) => c.json(await campaignReport(deps, c.req.valid('param').id, c.req.valid('query').days), 200));
+
+  app.get('/campaigns/:id/list.csv', async (c) => {
+    requireMarketer(c.get('principal'), 'downloads call lists and mailing files');
+    const found = await findCampaign(deps, Number(c.req.param('id')));
+    const rows = await queryRows<Record<string, unknown>>(deps.db, sql`
+      select c.external_id, c.name, c.email, c.phone, a.line1, a.line2, a.postal_code, a.city, a.region, a.country, m.arm
+      from campaign_members m join customers c on c.id = m.customer_id
+      left join lateral (select * from addresses a where a.customer_id = c.id and a.valid_to is null order by a.valid_from desc limit 1) a on true
+      where m.campaign_id = ${found.id} and m.status = 'listed' order by c.id limit 1000000`);
+    const header = ['customer', 'name', 'email', 'phone', 'line1', 'line2', 'postal_code', 'city', 'region', 'country', 'arm'];
+    c.header('Content-Type', 'text/csv; charset=utf-8');
+    c.header('Content-Disposition', `attachment; filename="campaign-${found.id}-${found.channel}.csv"`);
+    return c.body(stringify([header, ...rows.map((r) => Object.values(r).map(formulaSafe))]));
+  });
+
+  app.openapi(createRoute({ method: 'post', path: '/mail/feedback', tags: ['campaigns'],
+    summary: 'Bounces and complaints from the mail server or provider: a hard bounce or a complaint stops all mail to the address; a complaint also withdraws consent',
+    request: body(z.object({ events: z.array(z.object({
+      kind: z.enum(['hard_bounce', 'soft_bounce', 'complaint']), email: z.string().trim().toLowerCase().max(320), messageId: z.string().max(500).optional(),
+      at: z.string().datetime({ offset: true }).optional(),
+    })).min(1).max(1000) })), responses: { 200: json(z.object({ recorded: z.number(), matched: z.number() }), 'Recorded') } }),
+  async (c) => {
+    const { events } = c.req.valid('json');
+    let matched = 0;
+    for (const e of events) {
+      const at = e.at ? new Date(e.at) : deps.clock.now();
+      // The message it answers, else the latest one to that address.
+      const [member] = await queryRows<{ campaign_id: number; customer_id: number; name: string; consent_list: string }>(deps.db, sql`
+        select m.campaign_id, m.customer_id, k.name, k.consent_list from campaign_members m join campaigns k on k.id = m.campaign_id
+        where ${e.messageId ? sql`m.message_id = ${e.messageId}` : sql`lower(m.email) = ${e.email}`} order by m.sent_at desc nulls last limit 1`);
+      await deps.db.transaction(async (tx) => {
+        if (e.kind !== 'soft_bounce') {
+          await tx.execute(sql`insert into email_suppressions (email, reason, at, campaign_id) values (${e.email}, ${e.kind}, ${at.toISOString()}::timestamptz, ${member?.campaign_id ?? null})
+            on conflict (email) do nothing`);
+        }
+        if (!member) return;
+        matched++;
+        await upsertTouchpoints(tx, [{ customerId: member.customer_id, externalId: `campaign:${member.campaign_id}:${e.kind}`, at, channel: 'email', direction: 'in',
+          kind: e.kind === 'complaint' ? 'email_complaint' : `email_${e.kind}`, campaign: member.name, detail: { campaignId: member.campaign_id, email: e.email } }]);
+        if (e.kind === 'complaint') await recordConsent(tx, [{ customerId: member.customer_id, list: member.consent_list, granted: false, at, source: 'complaint', wording: 'Marked a campaign mail as spam' }]);
+      });
+    }
+    return c.json({ recorded: events.length, matched }, 200);
+  });
+
+  app.openapi(createRoute({ method: 'get', path: '/mail/captured', tags: ['campaigns'], summary: 'Mail captured instead of sent (no SMTP server configured), newest first',
+    request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), to: z.string().max(320).optional() }) },
+    responses: { 200: json(z.object({ smtp: z.boolean(), messages: z.array(anything) }), 'Newest first') } }),
+  async (c) => {
+    const { limit, to } = c.req.valid('query');
+    const messages = await queryRows<Record<string, string | number | Record<string, string>>>(deps.db, sql`select id, at::text, "to", subject, headers, html, text from captured_mail ${to ? sql`where "to" = ${to}` : sql``} order by id desc limit ${limit}`);
+    return c.json({ smtp: deps.mailer.kind === 'smtp', messages }, 200);
+  });
+
+  return app;
+}

@@ -1,0 +1,172 @@
+// Sending a campaign: claim a few ledger rows, check each recipient at send time, render, hand to
+// SMTP, confirm. At most one copy per recipient (P09): a row is claimed before SMTP and confirmed
+// after; a crash in between leaves it 'sending', which turns 'unknown' after the lease and is never
+// sent again. Suppression is read per batch, moments before the messages go (P10).
+import { randomUUID } from 'node:crypto';
+import { signToken } from '../auth/signing.ts';
+import { publicBase } from '../config.ts';
+import { queryRows, sql } from '../db/connection.ts';
+import type { Deps } from '../deps.ts';
+import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
+import { isPermanent } from '../mail/mailer.ts';
+import { scoringRun } from '../segments/segment.repository.ts';
+import { claimBatch, complaintRate, expireClaims, personalisation, recipients, settleMembers, type Personal, type Recipient } from './campaign.repository.ts';
+import { complaintPauseRate, type MemberStatus } from './campaign.ts';
+import type { Arm } from './campaign.schema.ts';
+import { compileTemplate, renderMail, type TemplateContext } from './template.ts';
+
+export interface SendOptions {
+  worker?: string;
+  batchSize?: number;
+  /** Test hooks: called after SMTP accepted a message and before it is confirmed; throwing there is a crash. */
+  afterAccept?: (customerId: number) => void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Flags under which no marketing reaches a customer, whatever the channel. */
+export const blockingFlags = ['deceased', 'do_not_contact', 'moved', 'undeliverable'];
+
+/** Why a customer may not get this message now, or null. */
+export function suppressionReason(r: Recipient, options: { consentMode: 'opt-in' | 'unless-withdrawn'; cap: number; capDays: number }): string | null {
+  const flag = blockingFlags.find((f) => r.flags.includes(f));
+  if (flag) return `flag ${flag.replace(/_/g, ' ')}`;
+  if (!r.email) return 'no email address';
+  if (r.address_suppressed) return `address suppressed after a ${r.address_suppressed.replace(/_/g, ' ')}`;
+  if (r.consent === false) return 'unsubscribed';
+  if (r.consent === null && options.consentMode === 'opt-in') return 'no consent on record';
+  if (r.recent_sends >= options.cap) return `frequency cap: ${r.recent_sends} marketing messages in the last ${options.capDays} days`;
+  return null;
+}
+
+interface CampaignRow { id: number; name: string; status: string; arms: Arm[]; consent_list: string; channel: string }
+
+const firstName = (name: string | null) => (name ?? '').trim().split(/\s+/)[0] ?? '';
+
+/** Links in the HTML go through the signed click redirect; an invisible pixel reports the open. */
+async function track(deps: Deps, html: string, campaignId: number, customerId: number): Promise<string> {
+  const base = publicBase(deps.config);
+  const who = `${campaignId}.${customerId}`;
+  const links = new Map<string, string>();
+  for (const [, , url] of html.matchAll(/<a\b[^>]*?\bhref\s*=\s*(["'])(https?:\/\/[^"']+)\1/gi)) {
+    if (!links.has(url) && !url.startsWith(`${base}/u/`)) links.set(url, `${base}/t/c/${await signToken(deps, 'click', `${who}.${Buffer.from(url).toString('base64url')}`)}`);
+  }
+  const tracked = html.replace(/(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi, (all, start: string, quote: string, url: string) =>
+    (links.has(url) ? `${start}${quote}${links.get(url)!.replace(/&/g, '&amp;')}${quote}` : all));
+  return `${tracked}\n<img src="${base}/t/o/${await signToken(deps, 'open', who)}" width="1" height="1" alt="" style="display:none">`;
+}
+
+export async function unsubscribeUrl(deps: Deps, campaignId: number, customerId: number) {
+  return `${publicBase(deps.config)}/u/${await signToken(deps, 'unsubscribe', `${campaignId}.${customerId}`)}`;
+}
+
+export function templateContext(p: Personal, campaign: { name: string }, arm: string, unsubscribe: string): TemplateContext {
+  return {
+    customer: {
+      id: p.customer_id, name: p.name ?? '', first_name: firstName(p.name), email: p.email, stage: p.stage, external_id: p.external_id, attributes: p.attributes,
+      interests: p.interests ?? [], purchases: p.purchases ?? [], orders: p.orders, last_order_date: p.last_order_date,
+      next_order_date: p.next_order_date, p_alive: p.p_alive, satisfaction: p.satisfaction === null ? null : Math.round(p.satisfaction),
+    },
+    campaign: { name: campaign.name, arm }, unsubscribe_url: unsubscribe,
+  };
+}
+
+/**
+ * Sends what is queued for the campaign until nothing is left, the campaign is paused or
+ * cancelled, or complaints reach the pause rate. Several workers may run at once.
+ */
+export async function sendCampaign(deps: Deps, campaignId: number, options: SendOptions = {}): Promise<{ sent: number; suppressed: number; failed: number; paused?: string }> {
+  const worker = options.worker ?? `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const batchSize = options.batchSize ?? 20;
+  const mail = deps.config.mail;
+  const tally = { sent: 0, suppressed: 0, failed: 0 };
+  const [campaign] = await queryRows<CampaignRow>(deps.db, sql`select id, name, status, arms, consent_list, channel from campaigns where id = ${campaignId}`);
+  if (!campaign) throw new Error(`no campaign ${campaignId}`);
+  const templates = new Map<string, ReturnType<typeof compileTemplate>>();
+  for (const arm of campaign.arms) {
+    const [template] = await queryRows<{ subject: string; body: string }>(deps.db, sql`select subject, body from templates where id = ${arm.templateId ?? -1}`);
+    if (!template) throw new Error(`arm ${arm.name} of campaign ${campaignId} has no template`);
+    templates.set(arm.name, compileTemplate(template));
+  }
+  const runId = await scoringRun(deps.db);
+  const gap = 1000 / mail.sendRate;
+  let nextSlot = Date.now();
+  const [{ total }] = await queryRows<{ total: number }>(deps.db, sql`select count(*)::int as total from campaign_members where campaign_id = ${campaignId} and status <> 'holdout'`);
+
+  for (;;) {
+    const [{ status }] = await queryRows<{ status: string }>(deps.db, sql`select status from campaigns where id = ${campaignId}`);
+    if (status !== 'sending') return tally;
+    const health = await complaintRate(deps.db, deps.clock.now());
+    if (health.rate >= complaintPauseRate) {
+      const reason = `complaint rate ${(100 * health.rate).toFixed(2)} % over 30 days (${health.complaints} of ${health.sent}) reached ${100 * complaintPauseRate} %`;
+      await deps.db.execute(sql`update campaigns set status = 'paused', status_reason = ${reason} where id = ${campaignId} and status = 'sending'`);
+      return { ...tally, paused: reason };
+    }
+    await expireClaims(deps.db, campaignId, mail.leaseSeconds, deps.clock.now());
+    const claimed = await deps.db.transaction((tx) => claimBatch(tx, campaignId, worker, batchSize, deps.clock.now()));
+    if (claimed.length === 0) {
+      await deps.db.execute(sql`
+        update campaigns set status = 'done', finished_at = ${deps.clock.now().toISOString()}::timestamptz where id = ${campaignId} and status = 'sending'
+          and not exists (select 1 from campaign_members where campaign_id = ${campaignId} and status in ('queued', 'sending'))`);
+      const [{ left }] = await queryRows<{ left: number }>(deps.db, sql`select count(*)::int as left from campaign_members where campaign_id = ${campaignId} and status = 'sending'`);
+      // Another worker holds the rest; it confirms them or they expire into unknown.
+      if (left === 0) return tally;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, mail.leaseSeconds * 250)));
+      continue;
+    }
+    const now = deps.clock.now();
+    const since = new Date(now.getTime() - mail.frequencyDays * 86_400_000);
+    const checks = new Map((await recipients(deps.db, campaignId, claimed.map((c) => c.customer_id), campaign.consent_list, since)).map((r) => [r.customer_id, r]));
+    const people = new Map((await personalisation(deps.db, claimed.map((c) => c.customer_id), runId)).map((p) => [p.customer_id, p]));
+    const settled: Parameters<typeof settleMembers>[2] = [];
+    const touchpoints: Parameters<typeof upsertTouchpoints>[1] = [];
+    for (const { customer_id: customerId, arm } of claimed) {
+      const recipient = checks.get(customerId);
+      const reason = recipient ? suppressionReason(recipient, { consentMode: mail.consent, cap: mail.frequencyCap, capDays: mail.frequencyDays }) : 'customer no longer exists';
+      if (reason) {
+        settled.push({ customerId, status: 'suppressed', reason, email: recipient?.email ?? null, messageId: null, sentAt: null });
+        tally.suppressed++;
+        continue;
+      }
+      const unsubscribe = await unsubscribeUrl(deps, campaignId, customerId);
+      let rendered;
+      try {
+        rendered = await renderMail(templates.get(arm)!, templateContext(people.get(customerId)!, campaign, arm, unsubscribe));
+      } catch (error) {
+        settled.push({ customerId, status: 'failed', reason: `template: ${(error as Error).message}`.slice(0, 500), email: recipient!.email, messageId: null, sentAt: null });
+        tally.failed++;
+        continue;
+      }
+      const messageId = `<kept.${campaignId}.${customerId}.${randomUUID()}@${new URL(publicBase(deps.config)).hostname}>`;
+      const wait = nextSlot - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      nextSlot = Math.max(nextSlot, Date.now()) + gap;
+      let status: MemberStatus = 'sent';
+      let failure: string | null = null;
+      try {
+        await deps.mailer.send({
+          to: recipient!.email!, subject: rendered.subject, text: rendered.text, html: await track(deps, rendered.html, campaignId, customerId), messageId,
+          headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Kept-Campaign': String(campaignId) },
+        });
+      } catch (error) {
+        // Refused for good: failed. Not accepted for now (connection, 4xx): back in the queue, safe to retry.
+        status = isPermanent(error) ? 'failed' : 'queued';
+        failure = (error as Error).message.slice(0, 500);
+      }
+      if (status === 'sent') options.afterAccept?.(customerId);
+      settled.push({ customerId, status, reason: failure, email: recipient!.email, messageId: status === 'sent' ? messageId : null, sentAt: status === 'sent' ? deps.clock.now() : null });
+      if (status === 'sent') {
+        tally.sent++;
+        touchpoints.push({ customerId, externalId: `campaign:${campaignId}:sent`, at: deps.clock.now(), channel: 'email', direction: 'out', kind: 'email_sent', campaign: campaign.name, detail: { campaignId, arm, subject: rendered.subject } });
+      } else if (status === 'failed') tally.failed++;
+    }
+    await deps.db.transaction(async (tx) => {
+      await settleMembers(tx, campaignId, settled);
+      await upsertTouchpoints(tx, touchpoints);
+    });
+    // Requeued rows go back with their claim cleared, so the lease does not turn them unknown.
+    await deps.db.execute(sql`update campaign_members set claimed_by = null, claimed_at = null where campaign_id = ${campaignId} and status = 'queued' and claimed_by = ${worker}`);
+    if (settled.some((s) => s.status === 'queued')) await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [{ finished }] = await queryRows<{ finished: number }>(deps.db, sql`select count(*)::int as finished from campaign_members where campaign_id = ${campaignId} and status not in ('holdout', 'queued', 'sending')`);
+    options.onProgress?.(finished, total);
+  }
+}

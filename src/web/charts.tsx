@@ -66,12 +66,15 @@ export function LineChart({ series, title, xLabel, yLabel, marker, format, heigh
   if (all.length === 0) return null;
   const xMin = Math.min(...all.map((p) => p.x));
   const xMax = Math.max(...all.map((p) => p.x), xMin + 1);
-  const yMax = Math.max(...all.map((p) => p.y), 0) || 1;
+  // Below zero only when a value is (a lift can be negative).
+  const yMin = Math.min(...all.map((p) => p.y), 0);
+  const yMax = Math.max(...all.map((p) => p.y), 0) || (yMin < 0 ? 0 : 1);
+  const span = yMax - yMin || 1;
   // Small scales keep a decimal, so the ticks do not read 0, 0, 1, 1.
-  format ??= (v) => (yMax < 10 ? v.toFixed(1) : Math.round(v).toLocaleString());
+  format ??= (v) => (span < 10 ? v.toFixed(1) : Math.round(v).toLocaleString());
   const sx = (x: number) => pad.left + ((x - xMin) / (xMax - xMin)) * (width - pad.left - pad.right);
-  const sy = (y: number) => pad.top + (1 - y / yMax) * (height - pad.top - pad.bottom);
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * yMax);
+  const sy = (y: number) => pad.top + (1 - (y - yMin) / span) * (height - pad.top - pad.bottom);
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => yMin + f * span);
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>

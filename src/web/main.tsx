@@ -6,6 +6,7 @@ import { ApiPage } from './pages/ApiPage.tsx';
 import { CustomerPage } from './pages/CustomerPage.tsx';
 import { CustomersPage } from './pages/CustomersPage.tsx';
 import { ImportsPage } from './pages/ImportsPage.tsx';
+import { CampaignPage, CampaignsPage } from './pages/CampaignsPage.tsx';
 import { SegmentsPage } from './pages/SegmentsPage.tsx';
 import { SupportPage } from './pages/SupportPage.tsx';
 import { TicketPage, TicketsPage } from './pages/TicketsPage.tsx';
@@ -49,8 +50,11 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const path = usePath();
   const customer = /^\/customers\/(\d+)$/.exec(path);
   const ticket = /^\/tickets\/(\d+)\/(\d+)$/.exec(path);
+  const campaign = /^\/campaigns\/(\d+)$/.exec(path);
   const page = customer ? <CustomerPage id={Number(customer[1])} />
     : ticket ? <TicketPage customerId={Number(ticket[1])} ticketId={Number(ticket[2])} />
+    : campaign ? <CampaignPage id={Number(campaign[1])} />
+    : path === '/campaigns' ? <CampaignsPage />
     : path === '/tickets' ? <TicketsPage />
     : path === '/analytics' ? <AnalyticsPage />
     : path === '/worklist' ? <WorklistPage />
@@ -70,6 +74,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           <Link to="/worklist" className={section === 'worklist' ? 'active' : ''}>Worklist</Link>
           <Link to="/analytics" className={section === 'analytics' ? 'active' : ''}>Analytics</Link>
           <Link to="/segments" className={section === 'segments' ? 'active' : ''}>Segments</Link>
+          <Link to="/campaigns" className={section === 'campaigns' ? 'active' : ''}>Campaigns</Link>
           <Link to="/tickets" className={section === 'tickets' ? 'active' : ''}>Tickets</Link>
           <Link to="/support" className={section === 'support' ? 'active' : ''}>Support</Link>
           <Link to="/surveys" className={section === 'surveys' ? 'active' : ''}>Surveys</Link>

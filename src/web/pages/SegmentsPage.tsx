@@ -183,7 +183,7 @@ export function SegmentsPage() {
           <section className="card">
             <GroupEditor rule={editing.rule} catalogue={catalogue} onChange={(rule) => setEditing({ ...editing, rule })} />
             <form className="filters" onSubmit={(e) => { e.preventDefault(); void save(); }}>
-              <input aria-label="segment name" placeholder="Name, e.g. Best customers who bought towels" value={editing.name} onChange={(e) => setEditing({ ...editing, name: e.target.value })} required />
+              <input aria-label="segment name" style={{ flex: 1 }} placeholder="Name, e.g. Best customers who bought towels" value={editing.name} onChange={(e) => setEditing({ ...editing, name: e.target.value })} required />
               <select aria-label="kind" value={editing.kind} onChange={(e) => setEditing({ ...editing, kind: e.target.value as 'dynamic' | 'snapshot' })}>
                 <option value="dynamic">dynamic (re-evaluated)</option><option value="snapshot">snapshot (members fixed now)</option></select>
               <button type="submit">{editing.id ? 'Save changes' : 'Save segment'}</button>

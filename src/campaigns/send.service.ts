@@ -8,7 +8,7 @@ import { publicBase } from '../config.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
-import { isPermanent } from '../mail/mailer.ts';
+import { isPermanent, smtpConnections } from '../mail/mailer.ts';
 import { scoringRun } from '../segments/segment.repository.ts';
 import { claimBatch, complaintRate, expireClaims, personalisation, recipients, settleMembers, type Personal, type Recipient } from './campaign.repository.ts';
 import { complaintPauseRate, type MemberStatus } from './campaign.ts';
@@ -89,6 +89,8 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
   }
   const runId = await scoringRun(deps.db);
   const gap = 1000 / mail.sendRate;
+  const host = new URL(publicBase(deps.config)).hostname;
+  const parallel = smtpConnections;
   let nextSlot = Date.now();
   const [{ total }] = await queryRows<{ total: number }>(deps.db, sql`select count(*)::int as total from campaign_members where campaign_id = ${campaignId} and status <> 'holdout'`);
 
@@ -119,13 +121,13 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
     const people = new Map((await personalisation(deps.db, claimed.map((c) => c.customer_id), runId)).map((p) => [p.customer_id, p]));
     const settled: Parameters<typeof settleMembers>[2] = [];
     const touchpoints: Parameters<typeof upsertTouchpoints>[1] = [];
-    for (const { customer_id: customerId, arm } of claimed) {
+    const deliver = async ({ customer_id: customerId, arm }: { customer_id: number; arm: string }) => {
       const recipient = checks.get(customerId);
       const reason = recipient ? suppressionReason(recipient, { consentMode: mail.consent, cap: mail.frequencyCap, capDays: mail.frequencyDays }) : 'customer no longer exists';
       if (reason) {
         settled.push({ customerId, status: 'suppressed', reason, email: recipient?.email ?? null, messageId: null, sentAt: null });
         tally.suppressed++;
-        continue;
+        return;
       }
       const unsubscribe = await unsubscribeUrl(deps, campaignId, customerId);
       let rendered;
@@ -134,17 +136,18 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
       } catch (error) {
         settled.push({ customerId, status: 'failed', reason: `template: ${(error as Error).message}`.slice(0, 500), email: recipient!.email, messageId: null, sentAt: null });
         tally.failed++;
-        continue;
+        return;
       }
-      const messageId = `<kept.${campaignId}.${customerId}.${randomUUID()}@${new URL(publicBase(deps.config)).hostname}>`;
+      const messageId = `<kept.${campaignId}.${customerId}.${randomUUID()}@${host}>`;
+      const html = await track(deps, rendered.html, campaignId, customerId);
       const wait = nextSlot - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       nextSlot = Math.max(nextSlot, Date.now()) + gap;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       let status: MemberStatus = 'sent';
       let failure: string | null = null;
       try {
         await deps.mailer.send({
-          to: recipient!.email!, subject: rendered.subject, text: rendered.text, html: await track(deps, rendered.html, campaignId, customerId), messageId,
+          to: recipient!.email!, subject: rendered.subject, text: rendered.text, html, messageId,
           headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Kept-Campaign': String(campaignId) },
         });
       } catch (error) {
@@ -158,7 +161,12 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
         tally.sent++;
         touchpoints.push({ customerId, externalId: `campaign:${campaignId}:sent`, at: deps.clock.now(), channel: 'email', direction: 'out', kind: 'email_sent', campaign: campaign.name, detail: { campaignId, arm, subject: rendered.subject } });
       } else if (status === 'failed') tally.failed++;
-    }
+    };
+    // As many messages in flight as the mailer has connections; a crash (a throw) stops the batch unconfirmed.
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(parallel, claimed.length) }, async () => {
+      while (next < claimed.length) await deliver(claimed[next++]);
+    }));
     await deps.db.transaction(async (tx) => {
       await settleMembers(tx, campaignId, settled);
       await upsertTouchpoints(tx, touchpoints);

@@ -11,7 +11,7 @@ before(async () => {
       attributes: { vip: true, birth_year: 1990 }, address: { line1: '1 Main St', city: 'Springfield', country: 'US' } },
     { id: 'c2', type: 'customer.upsert', customer: { externalId: 'B-2', email: 'ben@example.com' }, name: 'Ben Okafor', acquisitionChannel: 'web' },
     { id: 'c3', type: 'customer.upsert', customer: { externalId: 'A-3', email: 'ada@example.com' }, name: 'Ada Lovelace', acquisitionChannel: 'web' },
-    { id: 'o1', type: 'order', customer: who, orderId: 'O-1', at: '2025-01-02T10:00:00Z', channel: 'web', lines: [{ product: 'mug', quantity: 2, unitPrice: '10.00' }] },
+    { id: 'o1', type: 'order', customer: who, orderId: 'O-1', at: '2025-01-02T10:00:00Z', channel: 'web', lines: [{ product: 'mug', category: 'kitchen', quantity: 2, unitPrice: '10.00' }] },
     { id: 'o2', type: 'order', customer: who, orderId: 'O-2', at: '2025-03-02T10:00:00Z', channel: 'store', lines: [{ product: 'tea', amount: '4.50' }] },
     { id: 'o3', type: 'order', customer: { externalId: 'B-2' }, orderId: 'O-3', at: '2025-02-02T10:00:00Z', lines: [{ product: 'tea', amount: '4.50' }] },
     { id: 'r1', type: 'return', customer: who, returnId: 'RT-1', orderId: 'O-1', at: '2025-01-05T10:00:00Z', amount: '10.00', reasonCode: 'wrong_item', reason: 'wrong shade of blue' },
@@ -77,7 +77,7 @@ test('one timeline of everything, newest first, filtered by kind and channel, pa
   const times = all.body.entries.map((e: { at: string }) => e.at);
   assert.deepEqual(times, [...times].sort().reverse());
   const order = all.body.entries.find((e: { kind: string; detail: { orderId: string } }) => e.kind === 'order' && e.detail.orderId === 'O-1');
-  assert.deepEqual(order.detail.lines, [{ product: 'mug', sku: 'mug', quantity: '2.000', unitPrice: '10.00', amount: '20.00' }]);
+  assert.deepEqual(order.detail.lines, [{ product: 'mug', sku: 'mug', category: 'kitchen', quantity: '2.000', unitPrice: '10.00', amount: '20.00' }]);
   const returned = all.body.entries.find((e: { kind: string }) => e.kind === 'return');
   assert.deepEqual([returned.detail.reason, returned.detail.orderId], ['wrong shade of blue', 'O-1']);
   const note = all.body.entries.find((e: { kind: string }) => e.kind === 'note');

@@ -4,6 +4,9 @@ import nodemailer from 'nodemailer';
 import { queryRows, sql, type Db } from '../db/connection.ts';
 import type { MailConfig } from '../config.ts';
 
+/** Connections to the SMTP server, and so messages in flight at once. */
+export const smtpConnections = 5;
+
 export interface OutgoingMessage { to: string; subject: string; html: string; text: string; headers: Record<string, string>; messageId: string }
 export interface Mailer {
   readonly kind: 'smtp' | 'capture';
@@ -31,7 +34,7 @@ export function createMailer(config: MailConfig, db: Db): Mailer {
   }
   const url = new URL(config.smtpUrl);
   const transport = nodemailer.createTransport({
-    pool: true, maxConnections: 5, maxMessages: 1000,
+    pool: true, maxConnections: smtpConnections, maxMessages: 1000,
     host: url.hostname, port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)), secure: url.protocol === 'smtps:',
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
     // A local server (a sink in tests, a relay on the same host) may offer STARTTLS with a self-signed certificate.

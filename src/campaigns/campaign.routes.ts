@@ -135,6 +135,29 @@ export function campaignRoutes(deps: Deps) {
     return c.json({ recorded: events.length, matched }, 200);
   });
 
+  app.openapi(createRoute({ method: 'get', path: '/customers/{id}/pace', tags: ['campaigns'],
+    summary: 'How often Kept reaches the customer: outgoing touches per channel per week (last 12 weeks) and the frequency cap now',
+    request: { params: idParam }, responses: { 200: json(z.object({
+      weeks: z.array(z.object({ week: z.string(), byChannel: z.record(z.string(), z.number()) })),
+      marketing: z.object({ sent: z.number(), cap: z.number(), days: z.number(), capped: z.boolean() }),
+    }), 'Touches by week') } }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const { frequencyCap: cap, frequencyDays: days } = deps.config.mail;
+    const now = deps.clock.now().toISOString();
+    const week = sql`date_trunc('week', ${now}::timestamptz at time zone ${deps.config.timeZone})`;
+    const rows = await queryRows<{ week: string; channel: string | null; n: number }>(deps.db, sql`
+      with weeks as (select generate_series(${week} - interval '11 weeks', ${week}, interval '1 week')::date as week)
+      select w.week::text as week, t.channel, count(t.channel)::int as n from weeks w
+      left join touchpoints t on t.customer_id = ${id} and t.direction = 'out' and date_trunc('week', t.at at time zone ${deps.config.timeZone})::date = w.week
+        and t.at > ${now}::timestamptz - interval '13 weeks'
+      group by 1, 2 order by 1`);
+    const [{ sent }] = await queryRows<{ sent: number }>(deps.db, sql`
+      select count(*)::int as sent from campaign_members where customer_id = ${id} and status = 'sent' and sent_at > ${now}::timestamptz - make_interval(days => ${days})`);
+    const weeks = [...new Set(rows.map((r) => r.week))].map((w) => ({ week: w, byChannel: Object.fromEntries(rows.filter((r) => r.week === w && r.channel).map((r) => [r.channel!, r.n])) }));
+    return c.json({ weeks, marketing: { sent, cap, days, capped: sent >= cap } }, 200);
+  });
+
   app.openapi(createRoute({ method: 'get', path: '/mail/captured', tags: ['campaigns'], summary: 'Mail captured instead of sent (no SMTP server configured), newest first',
     request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), to: z.string().max(320).optional() }) },
     responses: { 200: json(z.object({ smtp: z.boolean(), messages: z.array(anything) }), 'Newest first') } }),

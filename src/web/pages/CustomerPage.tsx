@@ -1,6 +1,6 @@
 import { Fragment, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, ApiError, formatDate, formatTime, words, type CustomerRecord, type TimelineEntry } from '../api.ts';
-import { ColumnChart, LineChart, stageColors } from '../charts.tsx';
+import { ColumnChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 import { SatisfactionSparkline } from './Satisfaction.tsx';
 import { OpenTicket } from './TicketsPage.tsx';
@@ -8,7 +8,7 @@ import { OpenTicket } from './TicketsPage.tsx';
 const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision', 'consent'] as const;
 const kindLabels: Record<string, string> = {
   order: 'Orders', return: 'Returns', touchpoint: 'Touchpoints', ticket: 'Tickets', ticket_update: 'Ticket updates', incident: 'Incidents',
-  survey: 'Surveys', note: 'Notes', status: 'Flags', stage: 'Stage', alert: 'Alerts', address: 'Address', decision: 'Decisions',
+  survey: 'Surveys', note: 'Notes', status: 'Flags', stage: 'Stage', alert: 'Alerts', address: 'Address', decision: 'Decisions', consent: 'Consent',
 };
 const feelings: Record<number, string> = { [-2]: 'very upset', [-1]: 'unhappy', 0: 'neutral', 1: 'pleased', 2: 'delighted' };
 const channels = ['web', 'email', 'store', 'phone', 'chat', 'mobile', 'social', 'display', 'direct_mail'];
@@ -205,6 +205,7 @@ export function CustomerPage({ id }: { id: number }) {
       </div>
       {scores.length > 0 && <Prediction scores={scores} />}
       <SatisfactionSparkline id={record.id} />
+      <Pace id={record.id} />
       {columns.length > 0 && <ColumnChart title="Spend per month (dots: returns, incidents, tickets)" columns={columns} format={money} />}
       <div className="columns">
         <section className="card">
@@ -269,5 +270,23 @@ export function CustomerPage({ id }: { id: number }) {
         </section>
       </div>
     </div>
+  );
+}
+
+/** How often we reach the customer: outgoing touches per channel per week, and the frequency cap now. */
+function Pace({ id }: { id: number }) {
+  const [pace, setPace] = useState<{ weeks: { week: string; byChannel: Record<string, number> }[]; marketing: { sent: number; cap: number; days: number; capped: boolean } } | null>(null);
+  useEffect(() => { api<NonNullable<typeof pace>>(`/v1/customers/${id}/pace`).then(setPace, () => undefined); }, [id]);
+  if (!pace) return null;
+  const channels = [...new Set(pace.weeks.flatMap((w) => Object.keys(w.byChannel)))].sort();
+  const total = pace.weeks.reduce((n, w) => n + Object.values(w.byChannel).reduce((a, b) => a + b, 0), 0);
+  return (
+    <section className="card pace">
+      <p className={pace.marketing.capped ? 'warn' : 'muted'}>
+        {pace.marketing.sent} of at most {pace.marketing.cap} marketing emails in the last {pace.marketing.days} days{pace.marketing.capped ? ': the next campaign skips this customer (frequency cap)' : ''}; {total} outgoing touches in 12 weeks.
+      </p>
+      {channels.length > 0 && <LineChart title={`Touches per week by channel (weeks from ${pace.weeks[0].week})`} xLabel="week" height={140} format={(v) => String(Math.round(v))}
+        series={channels.map((c, i) => ({ name: words(c), color: palette[i % palette.length], points: pace.weeks.map((w, k) => ({ x: k + 1, y: w.byChannel[c] ?? 0 })) }))} />}
+    </section>
   );
 }

@@ -40,10 +40,12 @@ export async function expireClaims(db: Db, campaignId: number, leaseSeconds: num
 
 /** Claims up to `size` queued rows for this worker; another worker's claims are skipped, never shared. */
 export async function claimBatch(db: Db, campaignId: number, worker: string, size: number, now: Date): Promise<{ customer_id: number; arm: string }[]> {
+  // Materialized: as a plain subquery the planner may rescan it once per updated row, and each
+  // rescan locks the next few, so one worker would claim the whole queue.
   return queryRows(db, sql`
+    with q as materialized (select customer_id from campaign_members where campaign_id = ${campaignId} and status = 'queued' order by customer_id limit ${size} for update skip locked)
     update campaign_members m set status = 'sending', claimed_by = ${worker}, claimed_at = ${now.toISOString()}::timestamptz
-    from (select customer_id from campaign_members where campaign_id = ${campaignId} and status = 'queued' order by customer_id limit ${size} for update skip locked) q
-    where m.campaign_id = ${campaignId} and m.customer_id = q.customer_id and m.status = 'queued'
+    from q where m.campaign_id = ${campaignId} and m.customer_id = q.customer_id
     returning m.customer_id, m.arm`);
 }
 

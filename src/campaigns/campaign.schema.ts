@@ -61,7 +61,7 @@ export const campaignMembers = pgTable('campaign_members', {
   messageId: text('message_id'),
 }, (t) => [
   primaryKey({ columns: [t.campaignId, t.customerId] }),
-  index('campaign_members_status_idx').on(t.campaignId, t.status),
+  index('campaign_members_status_idx').on(t.campaignId, t.status, t.customerId),
   index('campaign_members_customer_idx').on(t.customerId, t.sentAt),
 ]);
 

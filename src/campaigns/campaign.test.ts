@@ -154,6 +154,12 @@ test('at most one copy per recipient when workers crash between SMTP and the led
   await t.deps.db.execute(sql`update campaigns set status = 'sending', started_at = now() where id = ${created.id}`);
   const { assignMembers } = await import('./campaign.repository.ts');
   await assignMembers(t.deps.db, { id: created.id, arms: [{ name: 'A', templateId: arm.id, share: 1 }], holdoutShare: 0 }, sql`select id from customers`, now, 'queued');
+  // A claim takes exactly the batch asked for, whatever the plan.
+  const { claimBatch } = await import('./campaign.repository.ts');
+  const claimed = await t.deps.db.transaction((tx) => claimBatch(tx, created.id, 'probe', 4, now));
+  const [{ sending }] = await queryRows<{ sending: number }>(t.deps.db, sql`select count(*)::int as sending from campaign_members where campaign_id = ${created.id} and status = 'sending'`);
+  assert.deepEqual([claimed.length, sending], [4, 4]);
+  await t.deps.db.execute(sql`update campaign_members set status = 'queued', claimed_by = null, claimed_at = null where campaign_id = ${created.id}`);
   const before = sink.messages.length;
   let crashes = 0;
   let rounds = 0;
@@ -246,4 +252,16 @@ test('complaints at 0.3 % refuse a start; a mailing file for direct mail carries
   const [complainer] = await queryRows<{ granted: boolean; source: string }>(t.deps.db, sql`
     select k.granted, k.source from consent_ledger k join customers c on c.id = k.customer_id where c.external_id = 'C8' order by k.at desc, k.id desc limit 1`);
   assert.deepEqual(complainer, { granted: false, source: 'complaint' });
+
+  // A campaign already sending pauses at the next batch, saying why; nothing more goes out.
+  await t.deps.db.execute(sql`update campaigns set status = 'sending', started_at = now() where id = ${refused.id}`);
+  const { assignMembers } = await import('./campaign.repository.ts');
+  await assignMembers(t.deps.db, { id: refused.id, arms: [{ name: 'A', templateId: arm.id, share: 1 }], holdoutShare: 0 }, sql`select id from customers`, now, 'queued');
+  const before = sink.messages.length;
+  const outcome = await sendCampaign(t.deps, refused.id);
+  assert.match(outcome.paused!, /^complaint rate [\d.]+ % over 30 days \(1 of \d+\) reached 0.1 %$/);
+  assert.equal(sink.messages.length, before);
+  const paused = await ok(t.call('GET', `/api/v1/campaigns/${refused.id}`));
+  assert.deepEqual([paused.campaign.status, paused.campaign.statusReason, paused.counts.queued], ['paused', outcome.paused, 60]);
+  assert.equal((await t.call('POST', `/api/v1/campaigns/${refused.id}/resume`)).status, 409, 'no resuming while complaints are this high');
 });

@@ -9,9 +9,11 @@ const raw = (identifier: string) => sql.raw(identifier);
 const join = (parts: Fragment[], separator: string) => sql.join(parts, sql.raw(separator));
 
 /** The rule as one SQL condition on `c` (customers); checked by checkRule first. */
-export function compileRule(rule: Rule, context: RuleContext): Fragment {
+export function compileRule(rule: Rule, context: RuleContext, topLevel = true): Fragment {
   if (rule.conditions.length === 0) return rule.match === 'all' ? sql`true` : sql`false`;
-  const parts = rule.conditions.map((c) => (isGroup(c) ? compileRule(c, context) : compileCondition(c, context)));
+  // Only conditions ANDed at the top of WHERE can become joins; under an OR they are tested per customer.
+  const joinable = topLevel && (rule.match === 'all' || rule.conditions.length === 1);
+  const parts = rule.conditions.map((c) => (isGroup(c) ? compileRule(c, context, joinable) : compileCondition(c, context, joinable)));
   return sql`(${join(parts, rule.match === 'all' ? ' and ' : ' or ')})`;
 }
 
@@ -43,21 +45,32 @@ function instantTest(column: Fragment, op: string, value: Condition['value'], no
   }
 }
 
-/** Rows of a customer's history table within the condition's window and filter. */
+/** Customer ids of a history table's rows within the condition's window and filter (one pass over the table). */
 function history(table: string, timeColumn: string, filterColumn: string | null, c: Condition, now: Date, extra: Fragment = sql``): Fragment {
   const window = c.days ? sql`and h.${raw(timeColumn)} > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days})` : sql``;
   const filter = c.filter && filterColumn ? sql`and lower(h.${raw(filterColumn)}) = lower(${c.filter})` : sql``;
-  return sql`from ${raw(table)} h where h.customer_id = c.id ${window} ${filter} ${extra}`;
+  return sql`select h.customer_id from ${raw(table)} h where true ${window} ${filter} ${extra}`;
 }
 
-function countTest(from: Fragment, op: string, value: number): Fragment {
-  // "at least 1" and "at most 0" are existence tests, which stop at the first row.
-  if (op === 'at_least' && value <= 1) return value <= 0 ? sql`true` : sql`exists (select 1 ${from})`;
-  if ((op === 'at_most' || op === 'exactly') && value === 0) return sql`not exists (select 1 ${from})`;
-  return sql`(select count(*) ${from}) ${raw(comparison[op])} ${value}::bigint`;
-}
+// Where the condition is ANDed at the top, `c.id in (...)` becomes a hash semi-join and
+// `not exists (... = c.id)` an anti-join: one pass over the history table. Under an OR, PostgreSQL
+// cannot join and would run an `in` list per customer (quadratic once it outgrows work_mem), so
+// there the test is a correlated `exists`, an index probe per customer.
+const inSet = (ids: Fragment, joinable: boolean) => (joinable ? sql`c.id in (${ids})` : sql`exists (select 1 from (${ids}) x where x.customer_id = c.id)`);
+const notInSet = (ids: Fragment) => sql`not exists (select 1 from (${ids}) x where x.customer_id = c.id)`;
 
-function compileCondition(c: Condition, context: RuleContext): Fragment {
+/** Customers whose number (or sum) of history rows compares to `value`. */
+function aggregateTest(rows: Fragment, aggregate: Fragment, op: string, value: number, joinable: boolean): Fragment {
+  const having = (comparison: string, v: number) => sql`${rows} group by h.customer_id having ${aggregate} ${raw(comparison)} ${v}`;
+  switch (op) {
+    case 'at_least': return value <= 0 ? sql`true` : inSet(having('>=', value), joinable);
+    case 'at_most': return value < 0 ? sql`false` : notInSet(having('>', value));
+    default: return value === 0 ? notInSet(rows) : inSet(having('=', value), joinable);
+  }
+}
+const countTest = (rows: Fragment, op: string, value: number, joinable: boolean) => aggregateTest(rows, sql`count(*)`, op, value, joinable);
+
+function compileCondition(c: Condition, context: RuleContext, joinable: boolean): Fragment {
   const { now } = context;
   const column = (name: string) => sql`c.${raw(name)}`;
   switch (c.field) {
@@ -88,33 +101,34 @@ function compileCondition(c: Condition, context: RuleContext): Fragment {
       if (context.runId === null) return sql`false`;
       const score = sql`s.${raw(c.key as keyof typeof scoreColumns)}`;
       const test = c.op === 'is_set' ? sql`${score} is not null` : c.op === 'is_not_set' ? sql`${score} is null` : sql`${score} ${raw(comparison[c.op])} ${c.value}::float8`;
-      return sql`exists (select 1 from scores s where s.run_id = ${context.runId} and s.customer_id = c.id and ${test})`;
+      return inSet(sql`select s.customer_id from scores s where s.run_id = ${context.runId} and ${test}`, joinable);
     }
     case 'orders':
-      return countTest(history('orders', 'ordered_at', 'channel', c, now), c.op, Number(c.value));
+      return countTest(history('orders', 'ordered_at', 'channel', c, now), c.op, Number(c.value), joinable);
     case 'spend':
-      return sql`coalesce((select sum(h.total) ${history('orders', 'ordered_at', null, c, now)}), 0) ${raw(comparison[c.op])} ${c.value}::numeric`;
+      return aggregateTest(history('orders', 'ordered_at', null, c, now), sql`sum(h.total)`, c.op, Number(c.value), joinable);
     case 'category_bought': case 'product_bought': {
       const column = c.field === 'category_bought' ? 'category' : 'product';
       const match = c.op === 'contains' ? sql`l.${raw(column)} ilike ${`%${like(String(c.value))}%`}` : sql`lower(l.${raw(column)}) = lower(${c.value})`;
       const window = c.days ? sql`and o.ordered_at > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days})` : sql``;
-      const bought = sql`exists (select 1 from order_lines l join orders o on o.customer_id = l.customer_id and o.id = l.order_id
-        where l.customer_id = c.id and ${match} ${window})`;
-      return c.op === 'is_not' ? sql`not ${bought}` : bought;
+      const bought = sql`select l.customer_id from order_lines l join orders o on o.customer_id = l.customer_id and o.id = l.order_id where ${match} ${window}`;
+      return c.op === 'is_not' ? notInSet(bought) : inSet(bought, joinable);
     }
     case 'returns':
-      return countTest(history('returns', 'returned_at', 'reason_code', c, now), c.op, Number(c.value));
+      return countTest(history('returns', 'returned_at', 'reason_code', c, now), c.op, Number(c.value), joinable);
     case 'tickets':
-      return countTest(history('tickets', 'opened_at', 'category', c, now), c.op, Number(c.value));
+      return countTest(history('tickets', 'opened_at', 'category', c, now), c.op, Number(c.value), joinable);
     case 'incidents':
-      return countTest(history('incidents', 'at', 'kind', c, now), c.op, Number(c.value));
+      return countTest(history('incidents', 'at', 'kind', c, now), c.op, Number(c.value), joinable);
     case 'survey_score': {
       const survey = c.key ? sql`and lower(h.survey) = lower(${c.key})` : sql``;
-      return sql`exists (select 1 ${history('survey_responses', 'at', null, c, now, sql`and h.score ${raw(comparison[c.op])} ${c.value}::numeric ${survey}`)})`;
+      return inSet(history('survey_responses', 'at', null, c, now, sql`and h.score ${raw(comparison[c.op])} ${c.value}::numeric ${survey}`), joinable);
     }
     case 'consent': {
-      const latest = sql`(select k.granted from consent_ledger k where k.customer_id = c.id and k.list = ${c.key ?? 'marketing'} order by k.at desc, k.id desc limit 1)`;
-      return c.op === 'granted' ? sql`coalesce(${latest}, false)` : c.op === 'withdrawn' ? sql`${latest} = false` : sql`not coalesce(${latest}, false)`;
+      // The latest entry per customer for the list decides.
+      const latest = (granted: boolean) => sql`select customer_id from (select distinct on (customer_id) customer_id, granted from consent_ledger
+        where list = ${c.key ?? 'marketing'} order by customer_id, at desc, id desc) k where k.granted = ${granted}`;
+      return c.op === 'granted' ? inSet(latest(true), joinable) : c.op === 'withdrawn' ? inSet(latest(false), joinable) : notInSet(latest(true));
     }
   }
 }

@@ -132,8 +132,10 @@ export async function startCampaign(deps: Deps, principal: Principal | null, id:
     if (!claimed) throw new AppError('conflict', `Campaign ${id} was started by someone else`);
     const n = await assignMembers(tx, { id, arms: campaign.arms, holdoutShare: campaign.holdoutShare }, members, now, campaign.channel === 'email' ? 'queued' : 'listed');
     if (campaign.channel !== 'email') await suppressList(tx, id, campaign.consentList, deps.config.mail.consent);
-    await tx.execute(sql`update campaigns set members = ${n}, status = ${campaign.channel === 'email' ? 'sending' : 'done'},
-      finished_at = ${campaign.channel === 'email' ? null : now.toISOString()}::timestamptz where id = ${id}`);
+    // An empty segment, or a list channel, is done at once; email waits for its sender.
+    const sending = campaign.channel === 'email' && n > 0;
+    await tx.execute(sql`update campaigns set members = ${n}, status = ${sending ? 'sending' : 'done'},
+      finished_at = ${sending ? null : now.toISOString()}::timestamptz where id = ${id}`);
     return n;
   });
   if (campaign.channel === 'email' && count > 0) await startJob(deps, 'campaign.send', { campaignId: id });
@@ -183,7 +185,7 @@ export async function recordExternalCampaign(deps: Deps, principal: Principal, b
     const [{ id }] = await queryRows<{ id: number }>(tx, sql`
       insert into campaigns (name, kind, channel, arms, holdout_share, consent_list, time_zone, status, external, created_by, created_at, started_at, finished_at, members)
       values (${body.name}, ${body.kind}, ${body.channel}, ${JSON.stringify(arms)}::jsonb, ${body.members.filter((m) => m.arm.toLowerCase() === controlArm).length / body.members.length},
-        ${body.consentList}, ${deps.config.timeZone}, 'external', ${principalName(principal)}, ${principalName(principal)}, ${now},
+        ${body.consentList}, ${deps.config.timeZone}, 'external', 'recorded through the API', ${principalName(principal)}, ${now},
         (select min(t) from unnest(${array(body.members.map((m) => m.sentAt))}::timestamptz[]) t), ${now}, ${body.members.length}) returning id`);
     await tx.execute(sql`
       insert into campaign_members (campaign_id, customer_id, arm, status, assigned_at, sent_at)

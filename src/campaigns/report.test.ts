@@ -107,3 +107,11 @@ test('a campaign run elsewhere is recorded with its arms and measured the same w
   assert.deepEqual([report.arms[0].arm, report.arms[0].members, report.arms[0].purchase.treated, report.arms[0].purchase.control], ['catalogue', 60, 0.5, 0]);
   assert.equal(report.holdout.members, 40);
 });
+
+test('a campaign whose segment is empty when it starts is done at once, with nobody in it', async () => {
+  const nobody = await call('POST', '/api/v1/segments', { name: 'Nobody', rule: { match: 'any', conditions: [] } }, 201);
+  const template = await call('POST', '/api/v1/templates', { name: 'Empty', subject: 'x', body: '<p>x</p>' }, 201);
+  const created = await call('POST', '/api/v1/campaigns', { name: 'To nobody', kind: 'announcement', segmentId: nobody.id, arms: [{ name: 'A', templateId: template.id }] }, 201);
+  const started = await call('POST', `/api/v1/campaigns/${created.id}/start`);
+  assert.deepEqual([started.status, started.members], ['done', 0]);
+});

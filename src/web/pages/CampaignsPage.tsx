@@ -205,7 +205,10 @@ export function CampaignPage({ id }: { id: number }) {
           <BarChart title="Members by send status" bars={Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([k, n]) => ({ label: k, value: n, color: statusColors[k] }))} />
         </section>
       )}
-      {report && report.arms.length > 0 && (
+      {report && report.arms.length > 0 && report.observedDays === 0 && (
+        <p className="muted">Against the holdout: results come in from tomorrow, as members buy (or not) in the days after the start.</p>
+      )}
+      {report && report.arms.length > 0 && report.observedDays > 0 && (
         <section className="card">
           <h2>Against the holdout <small className="muted">over <select aria-label="window" value={days} onChange={(e) => setDays(Number(e.target.value))}>{[7, 14, 30, 60, 90].map((d) => <option key={d} value={d}>{d} days</option>)}</select> after the start ({report.observedDays} observed)</small></h2>
           <table className="list">

@@ -108,4 +108,8 @@ export const consentLedger = pgTable('consent_ledger', {
   at: instant('at').notNull(),
   source: text('source').notNull(),
   wording: text('wording'),
-}, (t) => [primaryKey({ columns: [t.customerId, t.id] })]);
+}, (t) => [
+  primaryKey({ columns: [t.customerId, t.id] }),
+  // The latest entry per customer for a list, in one ordered pass (segments, suppression).
+  index('consent_ledger_latest_idx').on(t.list, t.customerId, t.at.desc(), t.id.desc()),
+]);

@@ -1,0 +1,1 @@
+CREATE INDEX "consent_ledger_latest_idx" ON "consent_ledger" USING btree ("list","customer_id","at" DESC NULLS LAST,"id" DESC NULLS LAST);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createUser, createApiKey } from '../src/auth/auth.service.ts';
+import { createUser } from '../src/auth/auth.service.ts';
 import { createCampaign, saveTemplate, startCampaign } from '../src/campaigns/campaign.service.ts';
 import { queryRows, sql } from '../src/db/connection.ts';
 import type { Deps } from '../src/deps.ts';
@@ -40,7 +40,6 @@ before(async () => {
   const clock = deps.clock as { now: () => Date };
   const realNow = clock.now;
   clock.now = () => new Date('2026-10-01T08:00:00Z');
-  const { key: _ } = await createApiKey(deps, 'setup', 'marketer');
   const marketer = { kind: 'key' as const, id: 0, name: 'setup', role: 'marketer' as const };
   const segment = await saveSegment(deps, marketer, { name: 'Everyone opted in', kind: 'dynamic', rule: { match: 'all', conditions: [{ field: 'consent', op: 'granted' }] } });
   const template = await saveTemplate(deps, marketer, { name: 'Autumn', subject: 'Autumn is here, {{ customer.first_name }}', body: '<p>New throws and candles.</p>' });

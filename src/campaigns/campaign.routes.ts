@@ -4,7 +4,7 @@ import { recordConsent } from '../customers/consent.repository.ts';
 import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
-import { requireMarketer } from '../segments/segment.service.ts';
+import { requireMarketer } from '../auth/auth.ts';
 import { createRouter } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import { campaignBody, campaignChannels, campaignKinds, externalCampaignBody } from './campaign.ts';

@@ -1,14 +1,14 @@
 // Campaigns from draft to done: templates, the holdout drawn at start, sending as a background job,
 // pause and resume, lists for the channels Kept does not send itself, campaigns run elsewhere.
 import type { z } from '@hono/zod-openapi';
-import { principalName, type Principal } from '../auth/auth.ts';
+import { principalName, requireMarketer, type Principal } from '../auth/auth.ts';
 import { array, queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { normaliseRef } from '../customers/identity.ts';
 import { resolveCustomers } from '../customers/customer.repository.ts';
 import { registerJobHandler, startJob } from '../jobs/job.service.ts';
 import { scoringRun } from '../segments/segment.repository.ts';
-import { findSegment, membersOf, requireMarketer } from '../segments/segment.service.ts';
+import { findSegment, membersOf } from '../segments/segment.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { wallTimeToInstant } from '../shared/time.ts';
 import { assignMembers, complaintRate, personalisation } from './campaign.repository.ts';

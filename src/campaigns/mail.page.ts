@@ -2,7 +2,6 @@
 // one-click: a POST unsubscribes with no cookie and no redirect; a GET only shows the button, since
 // link scanners follow GETs), the open pixel and the click redirect. Tokens are signed, so a click
 // redirect goes only where the mail pointed.
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import { verifyToken } from '../auth/signing.ts';
@@ -10,7 +9,7 @@ import { recordConsent } from '../customers/consent.repository.ts';
 import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
-import { page, publicHeaders } from '../shared/public-page.ts';
+import { clientOf, page, publicHeaders } from '../shared/public-page.ts';
 import { createRateLimiter } from '../shared/rate-limit.ts';
 
 const pixel = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -21,7 +20,6 @@ export function mailPages(deps: Deps) {
   // Mail providers send one-click unsubscribes for many people from few addresses: valid tokens are
   // never limited; bad tokens (a guesser) are, per address.
   const misses = createRateLimiter({ limit: 20, windowMs: 10 * 60_000 });
-  const clientOf = (c: Context) => { try { return getConnInfo(c).remote.address ?? 'unknown'; } catch { return 'unknown'; } };
   const guard = async (c: Context, next: () => Promise<void>) => {
     for (const [name, value] of Object.entries(publicHeaders)) c.header(name, value);
     const wait = misses.blockedFor(clientOf(c));

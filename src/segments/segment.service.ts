@@ -1,6 +1,6 @@
 // Saving, evaluating and summing up segments.
 import type { z } from '@hono/zod-openapi';
-import { principalName, type Principal } from '../auth/auth.ts';
+import { principalName, requireMarketer, type Principal } from '../auth/auth.ts';
 import { queryRows, sql, type Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { satisfiedFrom } from '../satisfaction/satisfaction.service.ts';
@@ -20,10 +20,6 @@ async function checked(deps: Deps, rule: Rule, prefix = 'rule.'): Promise<RuleCo
   const issues = checkRule(rule, context.attributeTypes);
   if (issues.length > 0) throw new AppError('validation_failed', 'The segment rule is not valid', { issues: issues.map((i) => ({ ...i, path: `${prefix}${i.path}` })) });
   return context;
-}
-
-export function requireMarketer(principal: Principal, what: string) {
-  if (principal.role !== 'admin' && principal.role !== 'marketer') throw new AppError('forbidden', `Only an admin or a marketer ${what}`);
 }
 
 const toSegment = (r: Record<string, unknown>): Segment => ({

@@ -1,5 +1,7 @@
 // The shell of the pages a customer reaches from a link without signing in (surveys, feedback,
 // unsubscribe): small server-rendered HTML, no script, strict headers.
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context } from 'hono';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 
@@ -28,3 +30,6 @@ export const page = (title: string, body: HtmlEscapedString | Promise<HtmlEscape
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>${style}</head>
 <body><main>${body}</main></body></html>`;
 
+
+/** The client's address, for rate limits on the public pages. */
+export const clientOf = (c: Context) => { try { return getConnInfo(c).remote.address ?? 'unknown'; } catch { return 'unknown'; } };

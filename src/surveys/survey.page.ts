@@ -1,10 +1,9 @@
 // The public pages a customer reaches without signing in: a survey link and the feedback form.
 // Small server-rendered HTML (quick on a phone, no script), every value escaped by hono/html.
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { Deps } from '../deps.ts';
-import { page, publicHeaders as headers } from '../shared/public-page.ts';
+import { clientOf, page, publicHeaders as headers } from '../shared/public-page.ts';
 import { createRateLimiter } from '../shared/rate-limit.ts';
 import type { SurveyQuestion } from './survey.schema.ts';
 import { answerSurvey, leaveFeedback, maxAnswerLength, openSurveyLink } from './survey.service.ts';
@@ -39,7 +38,6 @@ export function surveyPages(deps: Deps) {
   const requests = createRateLimiter({ limit: 60, windowMs: 60_000 });
   // Unknown links are what a guesser produces: a few per address, then everything waits.
   const misses = createRateLimiter({ limit: 10, windowMs: 10 * 60_000 });
-  const clientOf = (c: Context) => { try { return getConnInfo(c).remote.address ?? 'unknown'; } catch { return 'unknown'; } };
 
   const guard = async (c: Context, next: () => Promise<void>) => {
     for (const [name, value] of Object.entries(headers)) c.header(name, value);

@@ -23,6 +23,12 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
   return body as T;
 }
 
+/** What went wrong, in words: each field's problem when the server named them, else the message. */
+export function problemText(error: unknown): string {
+  const issues = error instanceof ApiError ? (error.details as { issues?: { path: string; message: string }[] } | undefined)?.issues : undefined;
+  return issues?.length ? issues.map((i) => `${i.path}: ${i.message}`).join('; ') : (error as Error).message;
+}
+
 export interface User { id: number; email: string; role: string }
 
 export interface CustomerListItem {

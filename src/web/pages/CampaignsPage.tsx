@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, ApiError, formatTime, words } from '../api.ts';
+import { api, formatTime, problemText, words } from '../api.ts';
 import { BarChart, LineChart, palette } from '../charts.tsx';
 import { Link, navigate } from '../router.tsx';
 
@@ -21,7 +21,6 @@ const kinds = ['newsletter', 'offer', 'win_back', 'survey', 'announcement'];
 const channels = ['email', 'phone', 'store', 'direct_mail'];
 const percent = (v: number, digits = 1) => `${(100 * v).toFixed(digits)} %`;
 const points = (v: number) => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(1)} pts`;
-const problemOf = (e: unknown) => (e instanceof ApiError && e.details ? (e.details as { issues?: { path: string; message: string }[] }).issues?.map((i) => `${i.path}: ${i.message}`).join('; ') ?? e.message : (e as Error).message);
 const statusColors: Record<string, string> = { sent: '#27ae60', holdout: '#4f5b66', suppressed: '#f2994a', unknown: '#eb5757', failed: '#c0392b', queued: '#2f80ed', sending: '#56ccf2', listed: '#9b51e0', external: '#219653' };
 
 function TemplateEditor({ onSaved }: { onSaved: () => void }) {
@@ -31,12 +30,12 @@ function TemplateEditor({ onSaved }: { onSaved: () => void }) {
   const [preview, setPreview] = useState<{ subject: string; html: string; text: string } | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const show = () => api<typeof preview>('/v1/templates/preview', { method: 'POST', json: { subject: draft.subject, body: draft.body, customerId: Number(customerId) } })
-    .then((p) => { setPreview(p); setProblem(null); }, (e) => setProblem(problemOf(e)));
+    .then((p) => { setPreview(p); setProblem(null); }, (e) => setProblem(problemText(e)));
   return (
     <section className="card">
       <h2>New template</h2>
       <div className="grid2">
-        <form className="stack" onSubmit={(e) => { e.preventDefault(); api('/v1/templates', { method: 'POST', json: draft }).then(() => { setProblem(null); onSaved(); }, (err) => setProblem(problemOf(err))); }}>
+        <form className="stack" onSubmit={(e) => { e.preventDefault(); api('/v1/templates', { method: 'POST', json: draft }).then(() => { setProblem(null); onSaved(); }, (err) => setProblem(problemText(err))); }}>
           <input aria-label="template name" placeholder="Name" value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} required />
           <input aria-label="subject" value={draft.subject} onChange={(e) => setDraft({ ...draft, subject: e.target.value })} required />
           <textarea aria-label="body" rows={10} value={draft.body} onChange={(e) => setDraft({ ...draft, body: e.target.value })} />
@@ -73,7 +72,7 @@ function NewCampaign({ templates, onCreated }: { templates: Template[]; onCreate
         ...(form.scheduledAt ? { scheduledAt: form.scheduledAt, ...(form.timeZone ? { timeZone: form.timeZone } : {}) } : {}),
       } });
       onCreated(created);
-    } catch (e) { setProblem(problemOf(e)); }
+    } catch (e) { setProblem(problemText(e)); }
   };
   return (
     <section className="card">
@@ -182,7 +181,7 @@ export function CampaignPage({ id }: { id: number }) {
   }, [state?.campaign.status]);
   if (!state) return problem ? <p className="error" role="alert">{problem}</p> : <p className="muted">Loading…</p>;
   const { campaign, counts } = state;
-  const act = (action: string) => api(`/v1/campaigns/${id}/${action}`, { method: 'POST' }).then(load, (e) => setProblem(problemOf(e)));
+  const act = (action: string) => api(`/v1/campaigns/${id}/${action}`, { method: 'POST' }).then(load, (e) => setProblem(problemText(e)));
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const done = total - (counts.queued ?? 0) - (counts.sending ?? 0);
   return (

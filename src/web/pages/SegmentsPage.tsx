@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, ApiError, formatDate, words } from '../api.ts';
+import { api, formatDate, problemText, words } from '../api.ts';
 import { BarChart, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 
@@ -150,7 +150,7 @@ export function SegmentsPage() {
     clearTimeout(timer.current);
     timer.current = setTimeout(() => {
       api<Summary>('/v1/segments/preview', { method: 'POST', json: { rule: editing.rule } }).then((s) => { setSummary(s); setProblem(null); },
-        (e) => setProblem(e instanceof ApiError && e.details ? (e.details as { issues: { path: string; message: string }[] }).issues.map((i) => `${i.path}: ${i.message}`).join('; ') : e.message));
+        (e) => setProblem(problemText(e)));
     }, 300);
   }, [editing.rule, catalogue]);
   if (!catalogue) return problem ? <p className="error" role="alert">{problem}</p> : <p className="muted">Loading…</p>;
@@ -163,7 +163,7 @@ export function SegmentsPage() {
       setSaved(`Saved “${segment.name}”${segment.kind === 'snapshot' ? ` with ${segment.members} members` : ''}`);
       load();
     } catch (e) {
-      setProblem(e instanceof ApiError && e.details ? (e.details as { issues: { path: string; message: string }[] }).issues.map((i) => `${i.path}: ${i.message}`).join('; ') : (e as Error).message);
+      setProblem(problemText(e));
     }
   };
   return (

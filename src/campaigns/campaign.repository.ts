@@ -103,3 +103,46 @@ export async function personalisation(db: Db, customerIds: number[], runId: numb
     from customers c left join scores s on s.customer_id = c.id and s.run_id = ${runId ?? -1}
     where c.id = any(${array(customerIds)}::bigint[])`);
 }
+
+/** The treated members of a list campaign (phone, store, direct mail) with their current address. */
+export async function listedMembers(db: Db, campaignId: number): Promise<Record<string, unknown>[]> {
+  return queryRows(db, sql`
+    select c.external_id, c.name, c.email, c.phone, a.line1, a.line2, a.postal_code, a.city, a.region, a.country, m.arm
+    from campaign_members m join customers c on c.id = m.customer_id
+    left join lateral (select * from addresses a where a.customer_id = c.id and a.valid_to is null order by a.valid_from desc limit 1) a on true
+    where m.campaign_id = ${campaignId} and m.status = 'listed' order by c.id limit 1000000`);
+}
+
+/** The latest campaign message a bounce or complaint answers: by its Message-ID, else the latest to the address. */
+export async function messageAnswered(db: Db, feedback: { email: string; messageId?: string }) {
+  const [member] = await queryRows<{ campaign_id: number; customer_id: number; name: string; consent_list: string }>(db, sql`
+    select m.campaign_id, m.customer_id, k.name, k.consent_list from campaign_members m join campaigns k on k.id = m.campaign_id
+    where ${feedback.messageId ? sql`m.message_id = ${feedback.messageId}` : sql`lower(m.email) = ${feedback.email}`} order by m.sent_at desc nulls last limit 1`);
+  return member;
+}
+
+export async function suppressAddress(db: Db, row: { email: string; reason: string; at: Date; campaignId: number | null }): Promise<void> {
+  await db.execute(sql`insert into email_suppressions (email, reason, at, campaign_id) values (${row.email}, ${row.reason}, ${row.at.toISOString()}::timestamptz, ${row.campaignId})
+    on conflict (email) do nothing`);
+}
+
+/** Outgoing touches per channel for each of the last twelve weeks (business time zone), and marketing mails sent in `days`. */
+export async function customerPace(db: Db, customerId: number, options: { now: Date; timeZone: string; days: number }) {
+  const now = options.now.toISOString();
+  const week = sql`date_trunc('week', ${now}::timestamptz at time zone ${options.timeZone})`;
+  const rows = await queryRows<{ week: string; channel: string | null; n: number }>(db, sql`
+    with weeks as (select generate_series(${week} - interval '11 weeks', ${week}, interval '1 week')::date as week)
+    select w.week::text as week, t.channel, count(t.channel)::int as n from weeks w
+    left join touchpoints t on t.customer_id = ${customerId} and t.direction = 'out' and date_trunc('week', t.at at time zone ${options.timeZone})::date = w.week
+      and t.at > ${now}::timestamptz - interval '13 weeks'
+    group by 1, 2 order by 1`);
+  const [{ sent }] = await queryRows<{ sent: number }>(db, sql`
+    select count(*)::int as sent from campaign_members where customer_id = ${customerId} and status = 'sent' and sent_at > ${now}::timestamptz - make_interval(days => ${options.days})`);
+  const weeks = [...new Set(rows.map((r) => r.week))].map((w) => ({ week: w, byChannel: Object.fromEntries(rows.filter((r) => r.week === w && r.channel).map((r) => [r.channel!, r.n])) }));
+  return { weeks, sent };
+}
+
+export async function capturedMail(db: Db, options: { limit: number; to?: string }) {
+  return queryRows<Record<string, string | number | Record<string, string>>>(db, sql`
+    select id, at::text, "to", subject, headers, html, text from captured_mail ${options.to ? sql`where "to" = ${options.to}` : sql``} order by id desc limit ${options.limit}`);
+}

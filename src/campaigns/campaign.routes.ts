@@ -1,16 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { stringify } from 'csv-stringify/sync';
-import { recordConsent } from '../customers/consent.repository.ts';
-import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
-import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { requireMarketer } from '../auth/auth.ts';
 import { createRouter } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import { campaignBody, campaignChannels, campaignKinds, externalCampaignBody } from './campaign.ts';
-import { memberCounts } from './campaign.repository.ts';
+import { capturedMail, customerPace, listedMembers, memberCounts } from './campaign.repository.ts';
 import {
-  createCampaign, findCampaign, findTemplate, listCampaigns, listTemplates, previewTemplate, recordExternalCampaign, saveTemplate, setCampaignStatus, startCampaign,
+  createCampaign, findCampaign, findTemplate, listCampaigns, listTemplates, previewTemplate, recordExternalCampaign, recordMailFeedback, saveTemplate, setCampaignStatus, startCampaign,
 } from './campaign.service.ts';
 import { campaignReport } from './report.service.ts';
 import { templateBody } from './template.ts';
@@ -94,11 +91,7 @@ export function campaignRoutes(deps: Deps) {
   app.get('/campaigns/:id/list.csv', async (c) => {
     requireMarketer(c.get('principal'), 'downloads call lists and mailing files');
     const found = await findCampaign(deps, Number(c.req.param('id')));
-    const rows = await queryRows<Record<string, unknown>>(deps.db, sql`
-      select c.external_id, c.name, c.email, c.phone, a.line1, a.line2, a.postal_code, a.city, a.region, a.country, m.arm
-      from campaign_members m join customers c on c.id = m.customer_id
-      left join lateral (select * from addresses a where a.customer_id = c.id and a.valid_to is null order by a.valid_from desc limit 1) a on true
-      where m.campaign_id = ${found.id} and m.status = 'listed' order by c.id limit 1000000`);
+    const rows = await listedMembers(deps.db, found.id);
     const header = ['customer', 'name', 'email', 'phone', 'line1', 'line2', 'postal_code', 'city', 'region', 'country', 'arm'];
     c.header('Content-Type', 'text/csv; charset=utf-8');
     c.header('Content-Disposition', `attachment; filename="campaign-${found.id}-${found.channel}.csv"`);
@@ -111,29 +104,7 @@ export function campaignRoutes(deps: Deps) {
       kind: z.enum(['hard_bounce', 'soft_bounce', 'complaint']), email: z.string().trim().toLowerCase().max(320), messageId: z.string().max(500).optional(),
       at: z.string().datetime({ offset: true }).optional(),
     })).min(1).max(1000) })), responses: { 200: json(z.object({ recorded: z.number(), matched: z.number() }), 'Recorded') } }),
-  async (c) => {
-    const { events } = c.req.valid('json');
-    let matched = 0;
-    for (const e of events) {
-      const at = e.at ? new Date(e.at) : deps.clock.now();
-      // The message it answers, else the latest one to that address.
-      const [member] = await queryRows<{ campaign_id: number; customer_id: number; name: string; consent_list: string }>(deps.db, sql`
-        select m.campaign_id, m.customer_id, k.name, k.consent_list from campaign_members m join campaigns k on k.id = m.campaign_id
-        where ${e.messageId ? sql`m.message_id = ${e.messageId}` : sql`lower(m.email) = ${e.email}`} order by m.sent_at desc nulls last limit 1`);
-      await deps.db.transaction(async (tx) => {
-        if (e.kind !== 'soft_bounce') {
-          await tx.execute(sql`insert into email_suppressions (email, reason, at, campaign_id) values (${e.email}, ${e.kind}, ${at.toISOString()}::timestamptz, ${member?.campaign_id ?? null})
-            on conflict (email) do nothing`);
-        }
-        if (!member) return;
-        matched++;
-        await upsertTouchpoints(tx, [{ customerId: member.customer_id, externalId: `campaign:${member.campaign_id}:${e.kind}`, at, channel: 'email', direction: 'in',
-          kind: e.kind === 'complaint' ? 'email_complaint' : `email_${e.kind}`, campaign: member.name, detail: { campaignId: member.campaign_id, email: e.email } }]);
-        if (e.kind === 'complaint') await recordConsent(tx, [{ customerId: member.customer_id, list: member.consent_list, granted: false, at, source: 'complaint', wording: 'Marked a campaign mail as spam' }]);
-      });
-    }
-    return c.json({ recorded: events.length, matched }, 200);
-  });
+  async (c) => c.json(await recordMailFeedback(deps, c.req.valid('json').events), 200));
 
   app.openapi(createRoute({ method: 'get', path: '/customers/{id}/pace', tags: ['campaigns'],
     summary: 'How often Kept reaches the customer: outgoing touches per channel per week (last 12 weeks) and the frequency cap now',
@@ -142,20 +113,9 @@ export function campaignRoutes(deps: Deps) {
       marketing: z.object({ sent: z.number(), cap: z.number(), days: z.number(), capped: z.boolean() }),
     }), 'Touches by week') } }),
   async (c) => {
-    const { id } = c.req.valid('param');
     const { frequencyCap: cap, frequencyDays: days } = deps.config.mail;
-    const now = deps.clock.now().toISOString();
-    const week = sql`date_trunc('week', ${now}::timestamptz at time zone ${deps.config.timeZone})`;
-    const rows = await queryRows<{ week: string; channel: string | null; n: number }>(deps.db, sql`
-      with weeks as (select generate_series(${week} - interval '11 weeks', ${week}, interval '1 week')::date as week)
-      select w.week::text as week, t.channel, count(t.channel)::int as n from weeks w
-      left join touchpoints t on t.customer_id = ${id} and t.direction = 'out' and date_trunc('week', t.at at time zone ${deps.config.timeZone})::date = w.week
-        and t.at > ${now}::timestamptz - interval '13 weeks'
-      group by 1, 2 order by 1`);
-    const [{ sent }] = await queryRows<{ sent: number }>(deps.db, sql`
-      select count(*)::int as sent from campaign_members where customer_id = ${id} and status = 'sent' and sent_at > ${now}::timestamptz - make_interval(days => ${days})`);
-    const weeks = [...new Set(rows.map((r) => r.week))].map((w) => ({ week: w, byChannel: Object.fromEntries(rows.filter((r) => r.week === w && r.channel).map((r) => [r.channel!, r.n])) }));
-    return c.json({ weeks, marketing: { sent, cap, days, capped: sent >= cap } }, 200);
+    const pace = await customerPace(deps.db, c.req.valid('param').id, { now: deps.clock.now(), timeZone: deps.config.timeZone, days });
+    return c.json({ weeks: pace.weeks, marketing: { sent: pace.sent, cap, days, capped: pace.sent >= cap } }, 200);
   });
 
   app.openapi(createRoute({ method: 'get', path: '/mail/captured', tags: ['campaigns'], summary: 'Mail captured instead of sent (no SMTP server configured), newest first',
@@ -163,7 +123,7 @@ export function campaignRoutes(deps: Deps) {
     responses: { 200: json(z.object({ smtp: z.boolean(), messages: z.array(anything) }), 'Newest first') } }),
   async (c) => {
     const { limit, to } = c.req.valid('query');
-    const messages = await queryRows<Record<string, string | number | Record<string, string>>>(deps.db, sql`select id, at::text, "to", subject, headers, html, text from captured_mail ${to ? sql`where "to" = ${to}` : sql``} order by id desc limit ${limit}`);
+    const messages = await capturedMail(deps.db, { limit, to });
     return c.json({ smtp: deps.mailer.kind === 'smtp', messages }, 200);
   });
 

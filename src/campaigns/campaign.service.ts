@@ -11,7 +11,9 @@ import { scoringRun } from '../segments/segment.repository.ts';
 import { findSegment, membersOf } from '../segments/segment.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { wallTimeToInstant } from '../shared/time.ts';
-import { assignMembers, complaintRate, personalisation } from './campaign.repository.ts';
+import { assignMembers, complaintRate, messageAnswered, personalisation, suppressAddress } from './campaign.repository.ts';
+import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
+import { recordConsent } from '../customers/consent.repository.ts';
 import type { Arm } from './campaign.schema.ts';
 import { complaintRefuseRate, controlArm, type campaignBody, type CampaignStatus, type externalCampaignBody } from './campaign.ts';
 import { blockingFlags, sendCampaign, templateContext, unsubscribeUrl } from './send.service.ts';
@@ -194,6 +196,27 @@ export async function recordExternalCampaign(deps: Deps, principal: Principal, b
       on conflict do nothing`);
     return { id };
   });
+}
+
+/**
+ * Bounces and complaints from the mail server or provider: a hard bounce or a complaint stops all
+ * mail to the address; a complaint also withdraws consent; each is on the customer's timeline.
+ */
+export async function recordMailFeedback(deps: Deps, events: { kind: 'hard_bounce' | 'soft_bounce' | 'complaint'; email: string; messageId?: string; at?: string }[]) {
+  let matched = 0;
+  for (const e of events) {
+    const at = e.at ? new Date(e.at) : deps.clock.now();
+    const member = await messageAnswered(deps.db, e);
+    await deps.db.transaction(async (tx) => {
+      if (e.kind !== 'soft_bounce') await suppressAddress(tx, { email: e.email, reason: e.kind, at, campaignId: member?.campaign_id ?? null });
+      if (!member) return;
+      matched++;
+      await upsertTouchpoints(tx, [{ customerId: member.customer_id, externalId: `campaign:${member.campaign_id}:${e.kind}`, at, channel: 'email', direction: 'in',
+        kind: e.kind === 'complaint' ? 'email_complaint' : `email_${e.kind}`, campaign: member.name, detail: { campaignId: member.campaign_id, email: e.email } }]);
+      if (e.kind === 'complaint') await recordConsent(tx, [{ customerId: member.customer_id, list: member.consent_list, granted: false, at, source: 'complaint', wording: 'Marked a campaign mail as spam' }]);
+    });
+  }
+  return { recorded: events.length, matched };
 }
 
 registerJobHandler('campaign.send', async (deps, payload, _jobId, report) => sendCampaign(deps, Number(payload.campaignId), { onProgress: report }));

@@ -144,6 +144,15 @@ export async function attributeTypes(db: Db): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.key, r.type]));
 }
 
+/** Values the rule builder offers: acquisition channels, product categories, survey names. */
+export async function knownValues(db: Db): Promise<{ channels: string[]; categories: string[]; surveys: string[] }> {
+  const [known] = await queryRows<{ channels: string[]; categories: string[]; surveys: string[] }>(db, sql`select
+    array(select distinct acquisition_channel from customers where acquisition_channel is not null order by 1) as channels,
+    array(select distinct category from order_lines where category is not null order by 1 limit 500) as categories,
+    array(select distinct survey from survey_responses order by 1 limit 200) as surveys`);
+  return known;
+}
+
 /** Who a segment is: its members by rule (dynamic) or as taken (snapshot). */
 export const segmentMembersSql = (segment: { id: number; kind: string; rule: Rule }, context: RuleContext): Fragment =>
   segment.kind === 'snapshot'

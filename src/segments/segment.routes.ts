@@ -3,7 +3,7 @@ import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { deleteSegment, findSegment, listSegments, previewRule, refreshSnapshot, saveSegment, segmentMembers, segmentSummary } from './segment.service.ts';
 import { fields, ruleSchema, scoreColumns, segmentBody } from './segment.ts';
-import { queryRows, sql } from '../db/connection.ts';
+import { attributeTypes, knownValues } from './segment.repository.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive() });
 const segment = z.object({
@@ -29,13 +29,8 @@ export function segmentRoutes(deps: Deps) {
       responses: { 200: json(z.object({ fields: z.record(z.string(), z.unknown()), attributes: z.array(z.object({ key: z.string(), type: z.string() })), scores: z.record(z.string(), z.string()),
         channels: z.array(z.string()), categories: z.array(z.string()), surveys: z.array(z.string()) }), 'The catalogue') } }),
     async (c) => {
-      const [attributes, [known]] = await Promise.all([
-        queryRows<{ key: string; type: string }>(deps.db, sql`select key, type from attribute_definitions order by key`),
-        queryRows<{ channels: string[]; categories: string[]; surveys: string[] }>(deps.db, sql`select
-          array(select distinct acquisition_channel from customers where acquisition_channel is not null order by 1) as channels,
-          array(select distinct category from order_lines where category is not null order by 1 limit 500) as categories,
-          array(select distinct survey from survey_responses order by 1 limit 200) as surveys`),
-      ]);
+      const [types, known] = await Promise.all([attributeTypes(deps.db), knownValues(deps.db)]);
+      const attributes = [...types].map(([key, type]) => ({ key, type })).sort((a, b) => a.key.localeCompare(b.key));
       return c.json({ fields, attributes, scores: scoreColumns, ...known }, 200);
     },
   );

@@ -5,6 +5,7 @@ import { listApiKeys, listUsers, revokeApiKey } from './auth/auth.repository.ts'
 import { roles, type Role } from './auth/auth.ts';
 import { registerAnalyticsCommands } from './analytics/analytics.command.ts';
 import { scheduleCampaigns } from './campaigns/campaign.service.ts';
+import { scheduleJourneys } from './journeys/journey.service.ts';
 import { scheduleNightlyAnalysis, startAnalysis } from './analytics/analytics.routes.ts';
 import { action, dataOption, withDeps } from './cli.ts';
 import { loadConfig } from './config.ts';
@@ -42,6 +43,7 @@ program
     if (options.demo && await loadDemoIfEmpty(deps)) await startAnalysis(deps, {});
     const stopSchedule = scheduleNightlyAnalysis(deps);
     const stopCampaigns = scheduleCampaigns(deps);
+    const stopJourneys = scheduleJourneys(deps);
     const app = createApp(deps);
     const resumed = await resumeJobs(deps);
     if (resumed > 0) deps.logger.info({ jobs: resumed }, 'resumed background jobs interrupted by the last stop');
@@ -54,6 +56,7 @@ program
     const stop = async () => {
       stopSchedule();
       stopCampaigns();
+      stopJourneys();
       server.close();
       await deps.close();
       process.exit(0);

@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { analyticsRoutes } from './analytics/analytics.routes.ts';
 import { campaignRoutes } from './campaigns/campaign.routes.ts';
+import { journeyRoutes } from './journeys/journey.routes.ts';
 import { mailPages } from './campaigns/mail.page.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
 import { sessionCookie } from './auth/auth.ts';
@@ -97,6 +98,7 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', ticketRoutes(deps));
   app.route('/api/v1', segmentRoutes(deps));
   app.route('/api/v1', campaignRoutes(deps));
+  app.route('/api/v1', journeyRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {

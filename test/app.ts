@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createApiKey } from '../src/auth/auth.service.ts';
 import type { Role } from '../src/auth/auth.ts';
@@ -34,4 +35,12 @@ export async function createTestApp(role: Role = 'admin', config: Partial<Config
       })),
     close: () => deps.close(),
   };
+}
+
+/** The JSON body of a response, after checking its status (the body is in the failure message). */
+export async function expectJson(response: Response | Promise<Response>, status = 200) {
+  const r = await response;
+  const body = await r.json();
+  assert.equal(r.status, status, JSON.stringify(body));
+  return body;
 }

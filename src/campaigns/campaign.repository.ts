@@ -49,6 +49,11 @@ export async function claimBatch(db: Db, campaignId: number, worker: string, siz
     returning m.customer_id, m.arm`);
 }
 
+/** Marketing messages sent to `customer` after `since`, by campaigns (other than `exceptCampaign`) and journeys: what the frequency cap counts. */
+const marketingSent = (customer: Fragment, since: Fragment, exceptCampaign = 0) => sql`(
+  (select count(*)::int from campaign_members r where r.customer_id = ${customer} and r.status = 'sent' and r.sent_at > ${since} and r.campaign_id <> ${exceptCampaign})
+  + (select count(*)::int from journey_steps j where j.customer_id = ${customer} and j.outcome = 'sent' and j.marketing and j.at > ${since}))`;
+
 export interface Recipient {
   customer_id: number; email: string | null; flags: string[]; consent: boolean | null; address_suppressed: string | null; recent_sends: number;
 }
@@ -59,7 +64,7 @@ export async function recipients(db: Db, campaignId: number, customerIds: number
     select c.id as customer_id, c.email, c.flags,
       (select k.granted from consent_ledger k where k.customer_id = c.id and k.list = ${consentList} order by k.at desc, k.id desc limit 1) as consent,
       (select s.reason from email_suppressions s where s.email = lower(c.email)) as address_suppressed,
-      (select count(*)::int from campaign_members r where r.customer_id = c.id and r.status = 'sent' and r.sent_at > ${since.toISOString()}::timestamptz and r.campaign_id <> ${campaignId}) as recent_sends
+      ${marketingSent(sql`c.id`, sql`${since.toISOString()}::timestamptz`, campaignId)} as recent_sends
     from customers c where c.id = any(${array(customerIds)}::bigint[])`);
 }
 
@@ -78,11 +83,12 @@ export async function memberCounts(db: Db, campaignId: number): Promise<Record<s
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
-/** Complaints per message sent over the last 30 days, across campaigns (the sender's reputation). */
+/** Complaints per message sent over the last 30 days, across campaigns and journeys (the sender's reputation). */
 export async function complaintRate(db: Db, now: Date): Promise<{ complaints: number; sent: number; rate: number }> {
   const [row] = await queryRows<{ complaints: number; sent: number }>(db, sql`
     select (select count(*)::int from email_suppressions where reason = 'complaint' and at > ${now.toISOString()}::timestamptz - interval '30 days') as complaints,
-      (select count(*)::int from campaign_members where status = 'sent' and sent_at > ${now.toISOString()}::timestamptz - interval '30 days') as sent`);
+      (select count(*)::int from campaign_members where status = 'sent' and sent_at > ${now.toISOString()}::timestamptz - interval '30 days')
+      + (select count(*)::int from journey_steps where outcome = 'sent' and at > ${now.toISOString()}::timestamptz - interval '30 days') as sent`);
   return { ...row, rate: row.sent > 0 ? row.complaints / row.sent : 0 };
 }
 
@@ -113,11 +119,15 @@ export async function listedMembers(db: Db, campaignId: number): Promise<Record<
     where m.campaign_id = ${campaignId} and m.status = 'listed' order by c.id limit 1000000`);
 }
 
-/** The latest campaign message a bounce or complaint answers: by its Message-ID, else the latest to the address. */
+/** The latest campaign or journey message a bounce or complaint answers: by its Message-ID, else the latest to the address. */
 export async function messageAnswered(db: Db, feedback: { email: string; messageId?: string }) {
+  const which = (alias: string) => (feedback.messageId ? sql`${sql.raw(alias)}.message_id = ${feedback.messageId}` : sql`lower(${sql.raw(alias)}.email) = ${feedback.email}`);
   const [member] = await queryRows<{ campaign_id: number; customer_id: number; name: string; consent_list: string }>(db, sql`
-    select m.campaign_id, m.customer_id, k.name, k.consent_list from campaign_members m join campaigns k on k.id = m.campaign_id
-    where ${feedback.messageId ? sql`m.message_id = ${feedback.messageId}` : sql`lower(m.email) = ${feedback.email}`} order by m.sent_at desc nulls last limit 1`);
+    select k.id as campaign_id, m.customer_id, k.name, k.consent_list from (
+      select m.campaign_id, m.customer_id, m.sent_at from campaign_members m where ${which('m')}
+      union all
+      select j.campaign_id, s.customer_id, s.at from journey_steps s join journeys j on j.id = s.journey_id where s.outcome = 'sent' and ${which('s')}
+    ) m join campaigns k on k.id = m.campaign_id order by m.sent_at desc nulls last limit 1`);
   return member;
 }
 
@@ -136,8 +146,7 @@ export async function customerPace(db: Db, customerId: number, options: { now: D
     left join touchpoints t on t.customer_id = ${customerId} and t.direction = 'out' and date_trunc('week', t.at at time zone ${options.timeZone})::date = w.week
       and t.at > ${now}::timestamptz - interval '13 weeks'
     group by 1, 2 order by 1`);
-  const [{ sent }] = await queryRows<{ sent: number }>(db, sql`
-    select count(*)::int as sent from campaign_members where customer_id = ${customerId} and status = 'sent' and sent_at > ${now}::timestamptz - make_interval(days => ${options.days})`);
+  const [{ sent }] = await queryRows<{ sent: number }>(db, sql`select ${marketingSent(sql`${customerId}::bigint`, sql`${now}::timestamptz - make_interval(days => ${options.days})`)} as sent`);
   const weeks = [...new Set(rows.map((r) => r.week))].map((w) => ({ week: w, byChannel: Object.fromEntries(rows.filter((r) => r.week === w && r.channel).map((r) => [r.channel!, r.n])) }));
   return { weeks, sent };
 }

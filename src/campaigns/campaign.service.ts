@@ -41,7 +41,7 @@ export async function findCampaign(deps: Deps, id: number): Promise<Campaign> {
 export async function listCampaigns(deps: Deps): Promise<(Campaign & { counts: Record<string, number> })[]> {
   const rows = await queryRows<Record<string, unknown>>(deps.db, sql`
     select c.*, (select jsonb_object_agg(status, n) from (select status, count(*)::int as n from campaign_members m where m.campaign_id = c.id group by 1) s) as counts
-    from campaigns c order by c.id desc limit 500`);
+    from campaigns c where c.status <> 'journey' order by c.id desc limit 500`);
   return rows.map((r) => ({ ...toCampaign(r), counts: (r.counts as Record<string, number>) ?? {} }));
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createTestApp, type TestApp } from '../../test/app.ts';
+import { createTestApp, expectJson, type TestApp } from '../../test/app.ts';
 import { startSmtpSink, type SmtpSink } from '../../test/smtp-sink.ts';
 import { loadConfig } from '../config.ts';
 import { queryRows, sql } from '../db/connection.ts';
@@ -40,12 +40,7 @@ after(async () => {
   await sink.close();
 });
 
-const ok = async (response: Response | Promise<Response>, status = 200) => {
-  const r = await response;
-  const body = await r.json();
-  assert.equal(r.status, status, JSON.stringify(body));
-  return body;
-};
+const ok = expectJson;
 const everyone = async (name: string) => ok(t.call('POST', '/api/v1/segments', { name, rule: { match: 'all', conditions: [] } }), 201);
 const template = (name: string, subject = 'Hello {{ customer.first_name }}') => ok(t.call('POST', '/api/v1/templates', {
   name, subject,

@@ -26,12 +26,13 @@ export interface SendOptions {
 /** Flags under which no marketing reaches a customer, whatever the channel. */
 export const blockingFlags = ['deceased', 'do_not_contact', 'moved', 'undeliverable'];
 
-/** Why a customer may not get this message now, or null. */
-export function suppressionReason(r: Recipient, options: { consentMode: 'opt-in' | 'unless-withdrawn'; cap: number; capDays: number }): string | null {
+/** Why a customer may not get this message now, or null. A transactional message (about their order) needs no marketing consent and is outside the cap. */
+export function suppressionReason(r: Recipient, options: { consentMode: 'opt-in' | 'unless-withdrawn'; cap: number; capDays: number; transactional?: boolean }): string | null {
   const flag = blockingFlags.find((f) => r.flags.includes(f));
   if (flag) return `flag ${flag.replace(/_/g, ' ')}`;
   if (!r.email) return 'no email address';
   if (r.address_suppressed) return `address suppressed after a ${r.address_suppressed.replace(/_/g, ' ')}`;
+  if (options.transactional) return null;
   if (r.consent === false) return 'unsubscribed';
   if (r.consent === null && options.consentMode === 'opt-in') return 'no consent on record';
   if (r.recent_sends >= options.cap) return `frequency cap: ${r.recent_sends} marketing messages in the last ${options.capDays} days`;
@@ -43,12 +44,13 @@ interface CampaignRow { id: number; name: string; status: string; arms: Arm[]; c
 const firstName = (name: string | null) => (name ?? '').trim().split(/\s+/)[0] ?? '';
 
 /** Links in the HTML go through the signed click redirect; an invisible pixel reports the open. */
-async function track(deps: Deps, html: string, campaignId: number, customerId: number): Promise<string> {
+export async function track(deps: Deps, html: string, campaignId: number, customerId: number): Promise<string> {
   const base = publicBase(deps.config);
   const who = `${campaignId}.${customerId}`;
   const links = new Map<string, string>();
   for (const [, , url] of html.matchAll(/<a\b[^>]*?\bhref\s*=\s*(["'])(https?:\/\/[^"']+)\1/gi)) {
-    if (!links.has(url) && !url.startsWith(`${base}/u/`)) links.set(url, `${base}/t/c/${await signToken(deps, 'click', `${who}.${Buffer.from(url).toString('base64url')}`)}`);
+    // Our own pages (unsubscribe, personal survey links) record what the customer does there already.
+    if (!links.has(url) && !url.startsWith(`${base}/u/`) && !url.startsWith(`${base}/s/`)) links.set(url, `${base}/t/c/${await signToken(deps, 'click', `${who}.${Buffer.from(url).toString('base64url')}`)}`);
   }
   const tracked = html.replace(/(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi, (all, start: string, quote: string, url: string) =>
     (links.has(url) ? `${start}${quote}${links.get(url)!.replace(/&/g, '&amp;')}${quote}` : all));
@@ -59,8 +61,9 @@ export async function unsubscribeUrl(deps: Deps, campaignId: number, customerId:
   return `${publicBase(deps.config)}/u/${await signToken(deps, 'unsubscribe', `${campaignId}.${customerId}`)}`;
 }
 
-export function templateContext(p: Personal, campaign: { name: string }, arm: string, unsubscribe: string): TemplateContext {
+export function templateContext(p: Personal, campaign: { name: string }, arm: string, unsubscribe: string, extra: Pick<TemplateContext, 'order' | 'links' | 'trigger'> = {}): TemplateContext {
   return {
+    ...extra,
     customer: {
       id: p.customer_id, name: p.name ?? '', first_name: firstName(p.name), email: p.email, stage: p.stage, external_id: p.external_id, attributes: p.attributes,
       interests: p.interests ?? [], purchases: p.purchases ?? [], orders: p.orders, last_order_date: p.last_order_date,

@@ -34,6 +34,10 @@ export interface TemplateContext {
   };
   campaign: { name: string; arm: string };
   unsubscribe_url: string;
+  /** Journeys: the order that started it, personal links (a survey, the problem report) and what happened. */
+  order?: { id: string; date: string; total: string; currency: string | null; lines: { product: string | null; category: string | null; quantity: number; amount: string }[] };
+  links?: { survey?: string; problem?: string };
+  trigger?: { what: string | null };
 }
 
 export interface RenderedMail { subject: string; html: string; text: string }

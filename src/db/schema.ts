@@ -12,3 +12,4 @@ export * from '../analytics/analytics.schema.ts';
 export * from '../worklist/worklist.schema.ts';
 export * from '../segments/segment.schema.ts';
 export * from '../campaigns/campaign.schema.ts';
+export * from '../journeys/journey.schema.ts';

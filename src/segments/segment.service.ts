@@ -15,7 +15,7 @@ export async function ruleContext(deps: Deps): Promise<RuleContext> {
 }
 
 /** The rule's context, or a validation error naming each condition that is wrong and why. */
-async function checked(deps: Deps, rule: Rule, prefix = 'rule.'): Promise<RuleContext> {
+export async function checked(deps: Deps, rule: Rule, prefix = 'rule.'): Promise<RuleContext> {
   const context = await ruleContext(deps);
   const issues = checkRule(rule, context.attributeTypes);
   if (issues.length > 0) throw new AppError('validation_failed', 'The segment rule is not valid', { issues: issues.map((i) => ({ ...i, path: `${prefix}${i.path}` })) });

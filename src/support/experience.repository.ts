@@ -29,14 +29,15 @@ export function badExperiences(since: SQL, scope: SQL = sql``): SQL {
 }
 
 /**
- * Every time someone on our side reached out to, wrote about (not to say they were upset) or
- * decided about the customer in `customer` (a column reference), as one column `at`.
+ * Every time someone on our side reached out to, wrote about (not to say they were upset),
+ * decided about or finished a task for the customer in `customer` (a column reference), as one column `at`.
  */
 function followUps(customer: SQL): SQL {
   return sql`
     select t.at from touchpoints t where t.customer_id = ${customer} and t.direction = 'out' and t.kind in ('agent_contact', 'apology', 'call')
     union all select n.at from notes n where n.customer_id = ${customer} and coalesce(n.feeling, 0) >= 0
-    union all select d.decided_at from worklist_decisions d where d.customer_id = ${customer}`;
+    union all select d.decided_at from worklist_decisions d where d.customer_id = ${customer}
+    union all select k.done_at from tasks k where k.customer_id = ${customer} and k.status = 'done'`;
 }
 
 /** The last follow-up of the customer in `customer`. */

@@ -68,7 +68,10 @@ export function surveyPages(deps: Deps) {
 
   app.get('/s/:token', async (c) => {
     const opened = await open(c);
-    return opened ? c.html(surveyForm(c.req.param('token'), opened.survey)) : c.html(notFound(), 404);
+    if (!opened) return c.html(notFound(), 404);
+    // A score clicked in the mail arrives chosen (?satisfied=4); only sending the form records it, since link scanners follow GETs.
+    const chosen = Object.fromEntries(opened.survey.questions.map((q) => [q.id, c.req.query(q.id)?.slice(0, 100)]));
+    return c.html(surveyForm(c.req.param('token'), opened.survey, chosen));
   });
 
   app.post('/s/:token', async (c) => {

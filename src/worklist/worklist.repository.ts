@@ -110,3 +110,35 @@ export async function decisionOutcomes(db: Db, options: { now: Date; windowDays:
     select decision, count(*)::int as decisions, count(*) filter (where orders > 0)::int as bought, sum(revenue)::numeric(14, 2)::text as revenue
     from after group by decision order by decision`);
 }
+
+export interface TaskRow {
+  id: number; customer_id: number; name: string | null; email: string | null; stage: string; action: string; title: string; reason: string; source: string;
+  journey_id: number | null; order_id: string | null; created_at: string; due_at: string; status: string; done_by: string | null; done_at: string | null; outcome: string | null;
+}
+
+export async function insertTask(db: Db, task: { customerId: number; action: string; title: string; reason: string; source: string; journeyId: number | null; orderId: number | null; at: Date; dueAt: Date }): Promise<number> {
+  const [{ id }] = await queryRows<{ id: number }>(db, sql`
+    insert into tasks (customer_id, action, title, reason, source, journey_id, order_id, created_at, due_at, status)
+    values (${task.customerId}, ${task.action}, ${task.title}, ${task.reason}, ${task.source}, ${task.journeyId}, ${task.orderId}, ${task.at.toISOString()}::timestamptz, ${task.dueAt.toISOString()}::timestamptz, 'open')
+    returning id`);
+  return id;
+}
+
+/** Tasks by status (open: soonest due first; done: latest first), or one customer's. */
+export async function listTasks(db: Db, options: { status: 'open' | 'done'; customerId?: number; limit: number; offset: number }): Promise<TaskRow[]> {
+  return queryRows<TaskRow>(db, sql`
+    select k.id, k.customer_id, c.name, c.email, c.stage, k.action, k.title, k.reason, k.source, k.journey_id,
+      (select o.external_id from orders o where o.customer_id = k.customer_id and o.id = k.order_id) as order_id,
+      k.created_at::text, k.due_at::text, k.status, k.done_by, k.done_at::text, k.outcome
+    from tasks k join customers c on c.id = k.customer_id
+    where k.status = ${options.status} ${options.customerId === undefined ? sql`` : sql`and k.customer_id = ${options.customerId}`}
+    order by ${options.status === 'open' ? sql`k.due_at, k.id` : sql`k.done_at desc, k.id desc`} limit ${options.limit} offset ${options.offset}`);
+}
+
+/** Marks an open task done; undefined when there is no such open task. */
+export async function finishTask(db: Db, task: { id: number; by: string; outcome: string; at: Date }): Promise<{ customer_id: number } | undefined> {
+  const [row] = await queryRows<{ customer_id: number }>(db, sql`
+    update tasks set status = 'done', done_by = ${task.by}, done_at = ${task.at.toISOString()}::timestamptz, outcome = ${task.outcome}
+    where id = ${task.id} and status = 'open' returning customer_id`);
+  return row;
+}

@@ -2,8 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
-import { decisionOutcomes, pendingApprovals } from './worklist.repository.ts';
-import { approve, decide, listWorklist, recordContact, worklistStages } from './worklist.service.ts';
+import { decisionOutcomes, listTasks, pendingApprovals } from './worklist.repository.ts';
+import { approve, completeTask, decide, listWorklist, recordContact, worklistStages } from './worklist.service.ts';
 import { actions, contactBody, decisionBody } from './worklist.ts';
 
 const suggestion = z.object({ action: z.enum(actions), giftValue: z.number().nullable(), reason: z.string() }).openapi('Suggestion');
@@ -100,5 +100,30 @@ export function worklistRoutes(deps: Deps) {
     }),
     async (c) => c.json(await recordContact(deps, c.get('principal'), c.req.valid('param').customerId, c.req.valid('json')), 201),
   );
+  const task = z.object({
+    id: z.number(), customerId: z.number(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(), action: z.string(), title: z.string(), reason: z.string(),
+    source: z.string(), journeyId: z.number().nullable(), orderId: z.string().nullable(), createdAt: z.string(), dueAt: z.string(), status: z.string(),
+    doneBy: z.string().nullable(), doneAt: z.string().nullable(), outcome: z.string().nullable(),
+  }).openapi('Task');
+  app.openapi(createRoute({ method: 'get', path: '/tasks', tags: ['worklist'], summary: 'Tasks for agents (from journeys): open ones soonest due first, or done ones latest first',
+    request: { query: z.object({
+      status: z.enum(['open', 'done']).default('open'), customerId: z.coerce.number().int().positive().optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).max(10_000).default(0),
+    }) },
+    responses: { 200: { description: 'Tasks', content: { 'application/json': { schema: z.object({ tasks: z.array(task) }) } } } } }),
+  async (c) => {
+    const rows = await listTasks(deps.db, c.req.valid('query'));
+    return c.json({ tasks: rows.map((r) => ({
+      id: Number(r.id), customerId: Number(r.customer_id), name: r.name, email: r.email, stage: r.stage, action: r.action, title: r.title, reason: r.reason, source: r.source,
+      journeyId: r.journey_id === null ? null : Number(r.journey_id), orderId: r.order_id, createdAt: new Date(r.created_at).toISOString(), dueAt: new Date(r.due_at).toISOString(),
+      status: r.status, doneBy: r.done_by, doneAt: r.done_at && new Date(r.done_at).toISOString(), outcome: r.outcome,
+    })) }, 200);
+  });
+
+  app.openapi(createRoute({ method: 'post', path: '/tasks/{id}/done', tags: ['worklist'], summary: 'Mark a task done, saying what was done (it counts as a follow-up)',
+    request: { params: z.object({ id: z.coerce.number().int().positive() }), body: { required: true, content: { 'application/json': { schema: z.object({ outcome: z.string().trim().min(1).max(2000) }) } } } },
+    responses: { 200: { description: 'Done', content: { 'application/json': { schema: z.object({ id: z.number(), customerId: z.number(), status: z.literal('done') }) } } } } }),
+  async (c) => c.json(await completeTask(deps, c.get('principal'), c.req.valid('param').id, c.req.valid('json').outcome), 200));
+
   return app;
 }

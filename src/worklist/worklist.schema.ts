@@ -1,4 +1,5 @@
 import { bigint, boolean, index, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -23,3 +24,21 @@ export const worklistDecisions = pgTable('worklist_decisions', {
   approvedAt: instant('approved_at'),
   valueAtStake: numeric('value_at_stake', { precision: 14, scale: 2 }),
 }, (t) => [primaryKey({ columns: [t.customerId, t.id] }), index('worklist_decisions_at_idx').on(t.decidedAt)]);
+
+/** Work for an agent that a journey (or a person) asked for: call, put something right, send a gift. */
+export const tasks = pgTable('tasks', {
+  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  action: text('action').notNull(),
+  title: text('title').notNull(),
+  reason: text('reason').notNull(),
+  source: text('source').notNull(),
+  journeyId: bigint('journey_id', { mode: 'number' }),
+  orderId: bigint('order_id', { mode: 'number' }),
+  createdAt: instant('created_at').notNull(),
+  dueAt: instant('due_at').notNull(),
+  status: text('status').notNull(),
+  doneBy: text('done_by'),
+  doneAt: instant('done_at'),
+  outcome: text('outcome'),
+}, (t) => [primaryKey({ columns: [t.customerId, t.id] }), index('tasks_id_idx').on(t.id), index('tasks_open_idx').on(t.dueAt).where(sql`status = 'open'`)]);

@@ -6,7 +6,7 @@ import { queryRows, sql } from '../db/connection.ts';
 import { upsertNotes } from '../customers/profile.repository.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { approveDecision, factsOf, insertDecision, worklist, type WorklistRow } from './worklist.repository.ts';
+import { approveDecision, factsOf, finishTask, insertDecision, worklist, type WorklistRow } from './worklist.repository.ts';
 import { giftFor, suggest, type contactBody, type decisionBody } from './worklist.ts';
 
 export const worklistStages = ['at_risk', 'lapsed'] as const;
@@ -71,4 +71,11 @@ export async function recordContact(deps: Deps, principal: Principal, customerId
     author: principalName(principal), channel: body.channel, feeling: body.feeling,
   }]);
   return { externalId };
+}
+
+/** Marks a task done with what was done; a done task counts as a follow-up of the customer's bad experience. */
+export async function completeTask(deps: Deps, principal: Principal, id: number, outcome: string) {
+  const done = await finishTask(deps.db, { id, by: principalName(principal), outcome, at: deps.clock.now() });
+  if (!done) throw new AppError('not_found', `No open task ${id}`);
+  return { id, customerId: done.customer_id, status: 'done' as const };
 }

@@ -1,0 +1,347 @@
+// Journeys run on their own: every half minute new triggers start passes, and each pass whose next
+// step is due moves on (waits, conditions, mails, agent tasks) until it waits, ends or leaves.
+// A mail step is recorded as 'sending' before SMTP, so a crash never sends it twice (as P09).
+import { randomUUID } from 'node:crypto';
+import { principalName, requireMarketer, type Principal } from '../auth/auth.ts';
+import { publicBase } from '../config.ts';
+import { queryRows, sql } from '../db/connection.ts';
+import type { Deps } from '../deps.ts';
+import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
+import { personalisation, recipients } from '../campaigns/campaign.repository.ts';
+import { controlArm } from '../campaigns/campaign.ts';
+import { compareArms } from '../campaigns/report.service.ts';
+import { armOutcomes, firstPurchaseDays, stillActiveAfter } from '../campaigns/report.repository.ts';
+import { suppressionReason, templateContext, track, unsubscribeUrl } from '../campaigns/send.service.ts';
+import { compileTemplate, renderMail } from '../campaigns/template.ts';
+import { isPermanent } from '../mail/mailer.ts';
+import { compileRule } from '../segments/segment.repository.ts';
+import { checked, ruleContext } from '../segments/segment.service.ts';
+import type { Rule } from '../segments/segment.ts';
+import { AppError } from '../shared/errors.ts';
+import { inviteToSurvey } from '../surveys/survey.service.ts';
+import { findSurvey } from '../surveys/survey.repository.ts';
+import { insertTask } from '../worklist/worklist.repository.ts';
+import {
+  beginStep, claimDue, enrol, expectedNextOrder, finishStep, forgetStep, journeyCounts, journeyMeasured, matches, moveEnrolment, orderedSince, orderForMail,
+  settleInterrupted, triggerEvents, type EnrolmentRow,
+} from './journey.repository.ts';
+import { recipes, recipeTemplates, treatedArm, type JourneyBody, type JourneyStatus, type Step, type Trigger } from './journey.ts';
+
+export interface Journey {
+  id: number; name: string; description: string | null; trigger: Trigger; entry: Rule | null; steps: Step[]; exitOnOrder: boolean; exit: Rule | null;
+  holdoutShare: number; consentList: string; status: JourneyStatus; activatedAt: string | null; campaignId: number; createdBy: string; createdAt: string; updatedAt: string;
+}
+
+/** Triggers older than this when first seen start nothing: no "thank you for your order" a week late. */
+export const lookbackHours = 48;
+/** A mail the server did not take for now is tried again after this long. */
+const retryMinutes = 10;
+
+const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
+const toJourney = (r: Record<string, unknown>): Journey => ({
+  id: Number(r.id), name: r.name as string, description: r.description as string | null, trigger: r.trigger as Trigger, entry: r.entry as Rule | null,
+  steps: r.steps as Step[], exitOnOrder: r.exit_on_order as boolean, exit: r.exit as Rule | null, holdoutShare: Number(r.holdout_share), consentList: r.consent_list as string,
+  status: r.status as JourneyStatus, activatedAt: iso(r.activated_at), campaignId: Number(r.campaign_id), createdBy: r.created_by as string,
+  createdAt: iso(r.created_at)!, updatedAt: iso(r.updated_at)!,
+});
+
+export async function findJourney(deps: Deps, id: number): Promise<Journey> {
+  const [row] = await queryRows<Record<string, unknown>>(deps.db, sql`select * from journeys where id = ${id}`);
+  if (!row) throw new AppError('not_found', `No journey ${id}`);
+  return toJourney(row);
+}
+
+export async function listJourneys(deps: Deps) {
+  const [rows, counts] = await Promise.all([queryRows<Record<string, unknown>>(deps.db, sql`select * from journeys order by id`), journeyCounts(deps.db)]);
+  return rows.map(toJourney).map((j) => {
+    const mine = counts.filter((c) => c.journey_id === j.id);
+    const sum = (f: (c: (typeof mine)[number]) => boolean) => mine.filter(f).reduce((s, c) => s + c.n, 0);
+    return { ...j, counts: { active: sum((c) => c.status === 'active'), completed: sum((c) => c.status === 'completed'), exited: sum((c) => c.status === 'exited'),
+      skipped: sum((c) => c.status === 'skipped'), holdout: sum((c) => c.arm === controlArm && c.status !== 'skipped') } };
+  });
+}
+
+/** Every rule, template and survey a journey names must exist and be right; each problem with its path. */
+async function validate(deps: Deps, body: JourneyBody): Promise<void> {
+  const issues: { path: string; message: string }[] = [];
+  const rule = async (value: Rule | null, path: string) => {
+    if (!value) return;
+    try {
+      await checked(deps, value, `${path}.`);
+    } catch (error) {
+      const found = error instanceof AppError ? (error.details as { issues?: typeof issues } | undefined)?.issues : undefined;
+      if (!found) throw error;
+      issues.push(...found);
+    }
+  };
+  await rule(body.entry, 'entry');
+  await rule(body.exit, 'exit');
+  for (const [i, step] of body.steps.entries()) {
+    if (step.type === 'condition') await rule(step.rule, `steps.${i}.rule`);
+    if (step.type !== 'email') continue;
+    if ((await queryRows(deps.db, sql`select 1 from templates where id = ${step.templateId}`)).length === 0) issues.push({ path: `steps.${i}.templateId`, message: `no template ${step.templateId}` });
+    if (step.survey && !(await findSurvey(deps.db, { key: step.survey }))) issues.push({ path: `steps.${i}.survey`, message: `no survey ${step.survey}` });
+    if ((step.problemLink || step.survey === 'problem') && body.trigger.type === 'stage') issues.push({ path: `steps.${i}.problemLink`, message: 'a problem link needs an order: use it in a journey started by an order or an experience' });
+  }
+  if (issues.length > 0) throw new AppError('validation_failed', 'The journey is not valid', { issues });
+}
+
+/** Saves a journey (a new one is a draft); its campaign row carries its name, holdout and consent list. */
+export async function saveJourney(deps: Deps, principal: Principal, body: JourneyBody, id?: number): Promise<Journey> {
+  requireMarketer(principal, 'saves journeys');
+  await validate(deps, body);
+  const now = deps.clock.now().toISOString();
+  const fields = sql`${body.name}, ${body.description}, ${JSON.stringify(body.trigger)}::jsonb, ${body.entry ? JSON.stringify(body.entry) : null}::jsonb,
+    ${JSON.stringify(body.steps)}::jsonb, ${body.exitOnOrder}, ${body.exit ? JSON.stringify(body.exit) : null}::jsonb, ${body.holdoutShare}, ${body.consentList}`;
+  const journeyId = await deps.db.transaction(async (tx) => {
+    if (id === undefined) {
+      const [campaign] = await queryRows<{ id: number }>(tx, sql`
+        insert into campaigns (name, kind, channel, arms, holdout_share, consent_list, time_zone, status, created_by, created_at)
+        values (${body.name}, 'journey', 'email', ${JSON.stringify([{ name: treatedArm, templateId: null, share: 1 }])}::jsonb, ${body.holdoutShare}, ${body.consentList},
+          ${deps.config.timeZone}, 'journey', ${principalName(principal)}, ${now}) returning id`);
+      const [row] = await queryRows<{ id: number }>(tx, sql`
+        insert into journeys (name, description, trigger, entry, steps, exit_on_order, exit, holdout_share, consent_list, status, campaign_id, created_by, created_at, updated_at)
+        values (${fields}, 'draft', ${campaign.id}, ${principalName(principal)}, ${now}, ${now}) returning id`);
+      return row.id;
+    }
+    const [row] = await queryRows<{ id: number; campaign_id: number }>(tx, sql`
+      update journeys set (name, description, trigger, entry, steps, exit_on_order, exit, holdout_share, consent_list) = (${fields}), updated_at = ${now}
+      where id = ${id} returning id, campaign_id`);
+    if (!row) throw new AppError('not_found', `No journey ${id}`);
+    await tx.execute(sql`update campaigns set name = ${body.name}, holdout_share = ${body.holdoutShare}, consent_list = ${body.consentList} where id = ${row.campaign_id}`);
+    return row.id;
+  });
+  return findJourney(deps, journeyId);
+}
+
+/**
+ * Starts one of the five recipes (order follow-up, service recovery, second-purchase nudge,
+ * win-back, exit survey) as a draft, with its starting templates (an existing template of the same
+ * name is used as it is).
+ */
+export async function journeyFromRecipe(deps: Deps, principal: Principal, key: string): Promise<Journey> {
+  requireMarketer(principal, 'saves journeys');
+  const recipe = recipes.find((r) => r.key === key);
+  if (!recipe) throw new AppError('not_found', `No recipe ${key}; there are ${recipes.map((r) => r.key).join(', ')}`);
+  const steps: Step[] = [];
+  for (const step of recipe.journey.steps) {
+    if (!('template' in step)) {
+      steps.push(step);
+      continue;
+    }
+    const { template: name, ...rest } = step;
+    const now = deps.clock.now().toISOString();
+    const [existing] = await queryRows<{ id: number }>(deps.db, sql`select id from templates where name = ${name} order by id limit 1`);
+    const templateId = existing?.id ?? (await queryRows<{ id: number }>(deps.db, sql`
+      insert into templates (name, subject, body, created_by, created_at, updated_at)
+      values (${name}, ${recipeTemplates[name].subject}, ${recipeTemplates[name].body}, ${principalName(principal)}, ${now}, ${now}) returning id`))[0].id;
+    steps.push({ type: 'email', templateId, transactional: rest.transactional ?? false, problemLink: rest.problemLink ?? false, ...(rest.survey ? { survey: rest.survey } : {}) });
+  }
+  return saveJourney(deps, principal, { ...recipe.journey, steps });
+}
+
+/** Activates (triggers from now on start passes) or pauses (passes wait where they are) a journey. */
+export async function setJourneyStatus(deps: Deps, principal: Principal, id: number, to: 'active' | 'paused'): Promise<Journey> {
+  requireMarketer(principal, 'activates and pauses journeys');
+  const journey = await findJourney(deps, id);
+  if (journey.status === to) return journey;
+  await deps.db.execute(sql`update journeys set status = ${to}, activated_at = coalesce(activated_at, ${to === 'active' ? deps.clock.now().toISOString() : null}::timestamptz),
+    updated_at = ${deps.clock.now().toISOString()} where id = ${id}`);
+  return findJourney(deps, id);
+}
+
+export interface RunOptions {
+  worker?: string;
+  /** Test hook: called after SMTP accepted a mail and before it is confirmed; throwing there is a crash. */
+  afterAccept?: (customerId: number) => void;
+}
+
+/** One round: new triggers start passes; due steps run. Several workers may run rounds at once. */
+export async function runJourneys(deps: Deps, options: RunOptions = {}) {
+  const worker = options.worker ?? `journeys-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const now = deps.clock.now();
+  const active = (await queryRows<Record<string, unknown>>(deps.db, sql`select * from journeys where status = 'active' order by id`)).map(toJourney);
+  const tally = { entered: 0, skipped: 0, steps: 0, sent: 0 };
+  const context = await ruleContext(deps);
+  for (const journey of active) {
+    const from = new Date(Math.max(Date.parse(journey.activatedAt!), now.getTime() - lookbackHours * 3_600_000));
+    const entry = journey.entry ? compileRule(journey.entry, context, false) : sql`true`;
+    const counts = await enrol(deps.db, journey, triggerEvents(journey.trigger, from, now), entry, now);
+    tally.entered += counts.active ?? 0;
+    tally.skipped += counts.skipped ?? 0;
+  }
+  const byId = new Map(active.map((j) => [j.id, j]));
+  const compiled = new Map<number, ReturnType<typeof compileTemplate>>();
+  for (;;) {
+    const due = await deps.db.transaction((tx) => claimDue(tx, { worker, now: deps.clock.now(), leaseSeconds: deps.config.mail.leaseSeconds, limit: 50 }));
+    if (due.length === 0) break;
+    for (const pass of due) {
+      const outcome = await advance(deps, byId.get(pass.journey_id) ?? await findJourney(deps, pass.journey_id), pass, { context, compiled, afterAccept: options.afterAccept });
+      tally.steps += outcome.steps;
+      tally.sent += outcome.sent;
+    }
+  }
+  return tally;
+}
+
+type AdvanceContext = { context: Awaited<ReturnType<typeof ruleContext>>; compiled: Map<number, ReturnType<typeof compileTemplate>>; afterAccept?: (customerId: number) => void };
+
+/** Runs a pass's steps from where it is until it waits, ends or leaves. */
+async function advance(deps: Deps, journey: Journey, pass: EnrolmentRow, run: AdvanceContext): Promise<{ steps: number; sent: number }> {
+  const key = { customerId: pass.customer_id, id: pass.id };
+  const tally = { steps: 0, sent: 0 };
+  for (let step = pass.step; ; step++) {
+    const now = deps.clock.now();
+    if (step >= journey.steps.length) {
+      await moveEnrolment(deps.db, key, { status: 'completed', reason: null, at: now });
+      return tally;
+    }
+    const exit = await exitReason(deps, journey, pass, run.context);
+    if (exit) {
+      await moveEnrolment(deps.db, key, { status: 'exited', reason: exit, at: now });
+      return tally;
+    }
+    const s = journey.steps[step];
+    const record = { customerId: pass.customer_id, enrolmentId: pass.id, step, journeyId: journey.id, kind: s.type, marketing: false, at: now };
+    tally.steps++;
+    if (s.type === 'wait') {
+      const until = await waitUntil(deps, s, pass.customer_id, now);
+      if (until > now) {
+        await moveEnrolment(deps.db, key, { step: step + 1, nextAt: until });
+        return tally;
+      }
+    } else if (s.type === 'condition') {
+      const met = await matches(deps.db, pass.customer_id, compileRule(s.rule, { ...run.context, now }, false));
+      await beginStep(deps.db, { ...record, outcome: met ? 'passed' : 'not met' });
+      if (!met) {
+        await moveEnrolment(deps.db, key, { status: 'exited', reason: `the condition of step ${step + 1} did not match`, at: now });
+        return tally;
+      }
+    } else if (s.type === 'task') {
+      if (pass.arm === controlArm) await beginStep(deps.db, { ...record, outcome: 'held out' });
+      else {
+        await deps.db.transaction(async (tx) => {
+          if (!(await beginStep(tx, { ...record, outcome: 'task made' }))) return;
+          await insertTask(tx, { customerId: pass.customer_id, action: s.action, title: s.title, reason: `${journey.name}: ${String(pass.detail.what ?? 'started')}`,
+            source: 'journey', journeyId: journey.id, orderId: pass.order_id, at: now, dueAt: new Date(now.getTime() + s.dueDays * 86_400_000) });
+        });
+      }
+    } else {
+      const sent = await mailStep(deps, journey, pass, step, s, run);
+      if (sent === 'retry') {
+        await moveEnrolment(deps.db, key, { step, nextAt: new Date(now.getTime() + retryMinutes * 60_000) });
+        return tally;
+      }
+      if (sent === 'sent') tally.sent++;
+    }
+    await deps.db.execute(sql`update journey_enrolments set step = ${step + 1} where customer_id = ${pass.customer_id} and id = ${pass.id}`);
+  }
+}
+
+/** Why the pass leaves before its next step, or null: an order since it entered (when the journey says so), or the exit rule. */
+async function exitReason(deps: Deps, journey: Journey, pass: EnrolmentRow, context: AdvanceContext['context']): Promise<string | null> {
+  if (journey.exitOnOrder) {
+    const order = await orderedSince(deps.db, pass.customer_id, pass.entered_at);
+    if (order) return `ordered again (order ${order})`;
+  }
+  if (journey.exit && await matches(deps.db, pass.customer_id, compileRule(journey.exit, { ...context, now: deps.clock.now() }, false))) return 'matched the exit rule';
+  return null;
+}
+
+async function waitUntil(deps: Deps, s: Extract<Step, { type: 'wait' }>, customerId: number, now: Date): Promise<Date> {
+  if (s.until !== 'next_order') return new Date(now.getTime() + s.days * 86_400_000);
+  const expected = await expectedNextOrder(deps.db, customerId, await ruleContext(deps).then((c) => c.runId));
+  return expected ? new Date(Date.parse(`${expected}T00:00:00Z`) + s.days * 86_400_000) : new Date(now.getTime() + s.fallbackDays * 86_400_000);
+}
+
+/** One mail of one pass: held out, suppressed, or sent at most once; 'retry' when the server did not take it for now. */
+async function mailStep(deps: Deps, journey: Journey, pass: EnrolmentRow, step: number, s: Extract<Step, { type: 'email' }>, run: AdvanceContext): Promise<'sent' | 'retry' | 'not sent'> {
+  const now = deps.clock.now();
+  const mail = deps.config.mail;
+  const record = { customerId: pass.customer_id, enrolmentId: pass.id, step, journeyId: journey.id, kind: 'email', marketing: !s.transactional, at: now };
+  if (pass.arm === controlArm) {
+    await beginStep(deps.db, { ...record, outcome: 'held out' });
+    return 'not sent';
+  }
+  const [recipient] = await recipients(deps.db, journey.campaignId, [pass.customer_id], journey.consentList, new Date(now.getTime() - mail.frequencyDays * 86_400_000));
+  const reason = recipient ? suppressionReason(recipient, { consentMode: mail.consent, cap: mail.frequencyCap, capDays: mail.frequencyDays, transactional: s.transactional }) : 'customer no longer exists';
+  if (reason) {
+    await beginStep(deps.db, { ...record, outcome: 'suppressed', reason });
+    return 'not sent';
+  }
+  if (!(await beginStep(deps.db, { ...record, outcome: 'sending' }))) {
+    await settleInterrupted(deps.db, { customerId: pass.customer_id, enrolmentId: pass.id, step });
+    return 'not sent';
+  }
+  const finish = (outcome: string, why: string | null, extra: { email?: string; messageId?: string } = {}) =>
+    finishStep(deps.db, { customerId: pass.customer_id, enrolmentId: pass.id, step, outcome, reason: why, at: deps.clock.now(), ...extra });
+  let template = run.compiled.get(s.templateId);
+  if (!template) {
+    const [row] = await queryRows<{ subject: string; body: string }>(deps.db, sql`select subject, body from templates where id = ${s.templateId}`);
+    if (!row) {
+      await finish('failed', `template ${s.templateId} no longer exists`);
+      return 'not sent';
+    }
+    template = compileTemplate(row);
+    run.compiled.set(s.templateId, template);
+  }
+  const [person] = await personalisation(deps.db, [pass.customer_id], run.context.runId);
+  const invite = async (survey: string) => (await inviteToSurvey(deps, survey, [{ customerId: pass.customer_id, orderId: pass.order_id, channel: 'email' }]))[0].url;
+  const links = { ...(s.survey ? { survey: await invite(s.survey) } : {}), ...(s.problemLink ? { problem: await invite('problem') } : {}) };
+  const order = pass.order_id === null ? undefined : await orderForMail(deps.db, pass.customer_id, pass.order_id);
+  const unsubscribe = await unsubscribeUrl(deps, journey.campaignId, pass.customer_id);
+  let rendered;
+  try {
+    rendered = await renderMail(template, templateContext(person, journey, treatedArm, unsubscribe, { order, links, trigger: { what: pass.detail.what === undefined ? null : String(pass.detail.what) } }));
+  } catch (error) {
+    await finish('failed', `template: ${(error as Error).message}`.slice(0, 500));
+    return 'not sent';
+  }
+  const messageId = `<kept.j${journey.id}.${pass.id}.${step}.${randomUUID()}@${new URL(publicBase(deps.config)).hostname}>`;
+  try {
+    await deps.mailer.send({
+      to: recipient!.email!, subject: rendered.subject, text: rendered.text, html: await track(deps, rendered.html, journey.campaignId, pass.customer_id), messageId,
+      headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Kept-Journey': String(journey.id) },
+    });
+  } catch (error) {
+    if (!isPermanent(error)) {
+      await forgetStep(deps.db, { customerId: pass.customer_id, enrolmentId: pass.id, step });
+      return 'retry';
+    }
+    await finish('failed', (error as Error).message.slice(0, 500), { email: recipient!.email! });
+    return 'not sent';
+  }
+  run.afterAccept?.(pass.customer_id);
+  await deps.db.transaction(async (tx) => {
+    await finishStep(tx, { customerId: pass.customer_id, enrolmentId: pass.id, step, outcome: 'sent', reason: null, email: recipient!.email!, messageId, at: deps.clock.now() });
+    await upsertTouchpoints(tx, [{ customerId: pass.customer_id, externalId: `journey:${pass.id}:${step}:sent`, at: deps.clock.now(), channel: 'email', direction: 'out', kind: 'email_sent',
+      campaign: journey.name, detail: { journeyId: journey.id, campaignId: journey.campaignId, step: step + 1, subject: rendered.subject } }]);
+  });
+  return 'sent';
+}
+
+/** A journey against its holdout, pass by pass from when each entered (intention to treat). */
+export async function journeyReport(deps: Deps, id: number, days: number) {
+  const journey = await findJourney(deps, id);
+  const measured = journeyMeasured(journey);
+  const now = deps.clock.now();
+  const observedDays = journey.activatedAt ? Math.max(0, Math.min(days, Math.floor((now.getTime() - Date.parse(journey.activatedAt)) / 86_400_000))) : 0;
+  const [outcomes, active, firsts] = await Promise.all([
+    armOutcomes(deps.db, measured, days, journey.consentList),
+    Promise.all([30, 90].map((d) => stillActiveAfter(deps.db, measured, d))),
+    firstPurchaseDays(deps.db, measured, days, now),
+  ]);
+  return { journey, days, observedDays, ...compareArms(outcomes, active, firsts, observedDays) };
+}
+
+/** Runs a round of every active journey every 30 seconds while the server runs. */
+export function scheduleJourneys(deps: Deps): () => void {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void runJourneys(deps).catch((error) => deps.logger.error({ err: error }, 'journey round failed')).finally(() => { busy = false; });
+  }, 30_000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

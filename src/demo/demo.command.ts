@@ -3,6 +3,8 @@ import { action, dataOption, parseDay, withDeps } from '../cli.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { terminalProgress } from '../shared/progress.ts';
+import { journeyFromRecipe, setJourneyStatus } from '../journeys/journey.service.ts';
+import { recipes } from '../journeys/journey.ts';
 import { loadDemo } from './generate.ts';
 
 export const demoDefaults = { customers: 2000, seed: 1 } as const;
@@ -33,7 +35,21 @@ export async function loadDemoIfEmpty(deps: Deps): Promise<boolean> {
   const [{ n }] = await queryRows<{ n: number }>(deps.db, sql`select count(*)::int as n from (select 1 from customers limit 1) c`);
   if (n > 0) return false;
   await runDemo(deps, { ...demoDefaults, end: yesterday() });
+  await startDemoJourneys(deps);
   return true;
+}
+
+/**
+ * The five journeys, so the demo shows them at work: active when mail is captured (the analysis
+ * that follows moves customers to at risk and lapsed, which starts win-backs and exit surveys);
+ * drafts when a real SMTP server is configured, so no demo address is ever mailed.
+ */
+async function startDemoJourneys(deps: Deps) {
+  const demo = { kind: 'key', id: 0, name: 'demo', role: 'admin' } as const;
+  for (const recipe of recipes) {
+    const journey = await journeyFromRecipe(deps, demo, recipe.key);
+    if (deps.mailer.kind === 'capture') await setJourneyStatus(deps, demo, journey.id, 'active');
+  }
 }
 
 export function registerDemoCommand(program: Command): void {

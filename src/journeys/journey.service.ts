@@ -205,7 +205,7 @@ async function advance(deps: Deps, journey: Journey, pass: EnrolmentRow, run: Ad
     const record = { customerId: pass.customer_id, enrolmentId: pass.id, step, journeyId: journey.id, kind: s.type, marketing: false, at: now };
     tally.steps++;
     if (s.type === 'wait') {
-      const until = await waitUntil(deps, s, pass.customer_id, now);
+      const until = await waitUntil(deps, s, pass.customer_id, now, run.context.runId);
       if (until > now) {
         await moveEnrolment(deps.db, key, { step: step + 1, nextAt: until });
         return tally;
@@ -248,9 +248,9 @@ async function exitReason(deps: Deps, journey: Journey, pass: EnrolmentRow, cont
   return null;
 }
 
-async function waitUntil(deps: Deps, s: Extract<Step, { type: 'wait' }>, customerId: number, now: Date): Promise<Date> {
+async function waitUntil(deps: Deps, s: Extract<Step, { type: 'wait' }>, customerId: number, now: Date, runId: number | null): Promise<Date> {
   if (s.until !== 'next_order') return new Date(now.getTime() + s.days * 86_400_000);
-  const expected = await expectedNextOrder(deps.db, customerId, await ruleContext(deps).then((c) => c.runId));
+  const expected = await expectedNextOrder(deps.db, customerId, runId);
   return expected ? new Date(Date.parse(`${expected}T00:00:00Z`) + s.days * 86_400_000) : new Date(now.getTime() + s.fallbackDays * 86_400_000);
 }
 

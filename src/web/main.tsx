@@ -7,6 +7,7 @@ import { CustomerPage } from './pages/CustomerPage.tsx';
 import { CustomersPage } from './pages/CustomersPage.tsx';
 import { ImportsPage } from './pages/ImportsPage.tsx';
 import { CampaignPage, CampaignsPage } from './pages/CampaignsPage.tsx';
+import { JourneyPage, JourneysPage } from './pages/JourneysPage.tsx';
 import { SegmentsPage } from './pages/SegmentsPage.tsx';
 import { SupportPage } from './pages/SupportPage.tsx';
 import { TicketPage, TicketsPage } from './pages/TicketsPage.tsx';
@@ -51,10 +52,13 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const customer = /^\/customers\/(\d+)$/.exec(path);
   const ticket = /^\/tickets\/(\d+)\/(\d+)$/.exec(path);
   const campaign = /^\/campaigns\/(\d+)$/.exec(path);
+  const journey = /^\/journeys\/(\d+)$/.exec(path);
   const page = customer ? <CustomerPage id={Number(customer[1])} />
     : ticket ? <TicketPage customerId={Number(ticket[1])} ticketId={Number(ticket[2])} />
     : campaign ? <CampaignPage id={Number(campaign[1])} />
     : path === '/campaigns' ? <CampaignsPage />
+    : journey ? <JourneyPage id={Number(journey[1])} />
+    : path === '/journeys' ? <JourneysPage />
     : path === '/tickets' ? <TicketsPage />
     : path === '/analytics' ? <AnalyticsPage />
     : path === '/worklist' ? <WorklistPage />
@@ -75,6 +79,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           <Link to="/analytics" className={section === 'analytics' ? 'active' : ''}>Analytics</Link>
           <Link to="/segments" className={section === 'segments' ? 'active' : ''}>Segments</Link>
           <Link to="/campaigns" className={section === 'campaigns' ? 'active' : ''}>Campaigns</Link>
+          <Link to="/journeys" className={section === 'journeys' ? 'active' : ''}>Journeys</Link>
           <Link to="/tickets" className={section === 'tickets' ? 'active' : ''}>Tickets</Link>
           <Link to="/support" className={section === 'support' ? 'active' : ''}>Support</Link>
           <Link to="/surveys" className={section === 'surveys' ? 'active' : ''}>Surveys</Link>

@@ -10,12 +10,13 @@ interface Campaign {
 }
 interface Template { id: number; name: string; subject: string; body?: string }
 interface Comparison { treated: number; control: number; difference: number; low: number; high: number; relative: number | null; relativeLow: number | null; relativeHigh: number | null; p: number }
-interface Report {
-  campaign: Campaign; days: number; observedDays: number; holdout: { members: number; buyers: number; revenue: number; unsubscribed: number } | null;
+export interface HoldoutFigures {
+  days: number; observedDays: number; holdout: { members: number; buyers: number; revenue: number; unsubscribed: number } | null;
   arms: { arm: string; members: number; sent: number; opened: number; clicked: number; purchase: Comparison | null; revenuePerCustomer: Comparison | null; unsubscribes: Comparison | null;
     stillActive30: (Comparison & { asOf: string }) | null; stillActive90: (Comparison & { asOf: string }) | null; warning: string | null }[];
   cumulativeLift: { arm: string; points: { day: number; lift: number }[] }[];
 }
+type Report = HoldoutFigures & { campaign: Campaign };
 
 const kinds = ['newsletter', 'offer', 'win_back', 'survey', 'announcement'];
 const channels = ['email', 'phone', 'store', 'direct_mail'];
@@ -163,6 +164,37 @@ function ComparisonCell({ c, format, share = false }: { c: Comparison | null; fo
   );
 }
 
+/** Each treated arm against the holdout, with the cumulative lift as a chart; for campaigns and journeys. */
+export function HoldoutReport({ report, days, onDays, since }: { report: HoldoutFigures; days: number; onDays: (days: number) => void; since: string }) {
+  return (
+    <>
+      {report.arms.length > 0 && report.observedDays === 0 && (
+        <p className="muted">Against the holdout: results come in from tomorrow, as members buy (or not) in the days after {since}.</p>
+      )}
+      {report.arms.length > 0 && report.observedDays > 0 && (
+        <section className="card">
+          <h2>Against the holdout <small className="muted">over <select aria-label="window" value={days} onChange={(e) => onDays(Number(e.target.value))}>{[7, 14, 30, 60, 90].map((d) => <option key={d} value={d}>{d} days</option>)}</select> after {since} ({report.observedDays} observed)</small></h2>
+          <table className="list">
+            <thead><tr><th>Arm</th><th className="num">Members</th><th className="num">Sent · opened · clicked</th><th>Bought</th><th>Revenue per customer</th><th>Unsubscribed</th><th>Still active (30 d)</th></tr></thead>
+            <tbody>{report.arms.map((a) => (
+              <tr key={a.arm}><td><b>{a.arm}</b></td><td className="num">{a.members}</td><td className="num">{a.sent} · {a.opened} · {a.clicked}</td>
+                <ComparisonCell c={a.purchase} format={(v) => percent(v)} share /><ComparisonCell c={a.revenuePerCustomer} format={(v) => v.toFixed(2)} />
+                <ComparisonCell c={a.unsubscribes} format={(v) => percent(v, 2)} share /><ComparisonCell c={a.stillActive30} format={(v) => percent(v)} share /></tr>
+            ))}
+              {report.holdout && <tr><td><b>holdout</b></td><td className="num">{report.holdout.members}</td><td className="num">—</td><td>{report.holdout.buyers} bought</td><td>{report.holdout.revenue.toFixed(2)} in all</td><td>{report.holdout.unsubscribed}</td><td /></tr>}
+            </tbody>
+          </table>
+          {report.arms.filter((a) => a.warning).map((a) => <p key={a.arm} className="warn" role="note">{a.arm}: {a.warning}</p>)}
+          <p className="small muted">Bought: share of the arm who ordered, against the holdout; the difference with its 95 % interval, the relative lift and the p-value. Green: significantly better; red: significantly worse.</p>
+          <LineChart title={`Cumulative lift: share who bought by each day since ${since}, arm minus holdout (points)`} xLabel={`days since ${since}`} format={(v) => `${(100 * v).toFixed(1)}`}
+            series={report.cumulativeLift.map((l, i) => ({ name: l.arm, color: palette[i % palette.length], points: l.points.map((p) => ({ x: p.day, y: p.lift })) }))} />
+          {report.cumulativeLift[0]?.points.length ? <p className="small muted">Latest: {report.cumulativeLift.map((l) => `${l.arm} ${points(l.points.at(-1)!.lift)}`).join(', ')}</p> : null}
+        </section>
+      )}
+    </>
+  );
+}
+
 export function CampaignPage({ id }: { id: number }) {
   const [state, setState] = useState<{ campaign: Campaign; counts: Record<string, number> } | null>(null);
   const [report, setReport] = useState<Report | null>(null);
@@ -204,29 +236,7 @@ export function CampaignPage({ id }: { id: number }) {
           <BarChart title="Members by send status" bars={Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([k, n]) => ({ label: k, value: n, color: statusColors[k] }))} />
         </section>
       )}
-      {report && report.arms.length > 0 && report.observedDays === 0 && (
-        <p className="muted">Against the holdout: results come in from tomorrow, as members buy (or not) in the days after the start.</p>
-      )}
-      {report && report.arms.length > 0 && report.observedDays > 0 && (
-        <section className="card">
-          <h2>Against the holdout <small className="muted">over <select aria-label="window" value={days} onChange={(e) => setDays(Number(e.target.value))}>{[7, 14, 30, 60, 90].map((d) => <option key={d} value={d}>{d} days</option>)}</select> after the start ({report.observedDays} observed)</small></h2>
-          <table className="list">
-            <thead><tr><th>Arm</th><th className="num">Members</th><th className="num">Sent · opened · clicked</th><th>Bought</th><th>Revenue per customer</th><th>Unsubscribed</th><th>Still active (30 d)</th></tr></thead>
-            <tbody>{report.arms.map((a) => (
-              <tr key={a.arm}><td><b>{a.arm}</b></td><td className="num">{a.members}</td><td className="num">{a.sent} · {a.opened} · {a.clicked}</td>
-                <ComparisonCell c={a.purchase} format={(v) => percent(v)} share /><ComparisonCell c={a.revenuePerCustomer} format={(v) => v.toFixed(2)} />
-                <ComparisonCell c={a.unsubscribes} format={(v) => percent(v, 2)} share /><ComparisonCell c={a.stillActive30} format={(v) => percent(v)} share /></tr>
-            ))}
-              {report.holdout && <tr><td><b>holdout</b></td><td className="num">{report.holdout.members}</td><td className="num">—</td><td>{report.holdout.buyers} bought</td><td>{report.holdout.revenue.toFixed(2)} in all</td><td>{report.holdout.unsubscribed}</td><td /></tr>}
-            </tbody>
-          </table>
-          {report.arms.filter((a) => a.warning).map((a) => <p key={a.arm} className="warn" role="note">{a.arm}: {a.warning}</p>)}
-          <p className="small muted">Bought: share of the arm who ordered, against the holdout; the difference with its 95 % interval, the relative lift and the p-value. Green: significantly better; red: significantly worse.</p>
-          <LineChart title="Cumulative lift: share who bought by each day since the start, arm minus holdout (points)" xLabel="days since the start" format={(v) => `${(100 * v).toFixed(1)}`}
-            series={report.cumulativeLift.map((l, i) => ({ name: l.arm, color: palette[i % palette.length], points: l.points.map((p) => ({ x: p.day, y: p.lift })) }))} />
-          {report.cumulativeLift[0]?.points.length ? <p className="small muted">Latest: {report.cumulativeLift.map((l) => `${l.arm} ${points(l.points.at(-1)!.lift)}`).join(', ')}</p> : null}
-        </section>
-      )}
+      {report && <HoldoutReport report={report} days={days} onDays={setDays} since="the start" />}
     </div>
   );
 }

@@ -5,9 +5,9 @@ import { Link } from '../router.tsx';
 
 type ValueType = 'text' | 'number' | 'date' | 'days' | 'none' | 'list';
 interface Field { label: string; ops: Record<string, ValueType>; key?: 'required' | 'optional'; days?: boolean; filter?: string; values?: string[] }
-interface Catalogue { fields: Record<string, Field>; attributes: { key: string; type: string }[]; scores: Record<string, string>; channels: string[]; categories: string[]; surveys: string[] }
+export interface Catalogue { fields: Record<string, Field>; attributes: { key: string; type: string }[]; scores: Record<string, string>; channels: string[]; categories: string[]; surveys: string[] }
 interface Condition { field: string; op: string; value?: string | number | boolean | string[]; key?: string; days?: number; filter?: string }
-interface Rule { match: 'all' | 'any'; conditions: (Condition | Rule)[] }
+export interface Rule { match: 'all' | 'any'; conditions: (Condition | Rule)[] }
 interface Segment { id: number; name: string; description: string | null; kind: 'dynamic' | 'snapshot'; rule: Rule; members: number | null; snapshotAt: string | null; updatedAt: string }
 interface Summary {
   customers: number; byStage: Record<string, number>; meanPAlive: number | null; predictedValue: number; valueAtStake: number;
@@ -86,7 +86,7 @@ function ConditionRow({ condition, catalogue, onChange, onRemove }: { condition:
   );
 }
 
-function GroupEditor({ rule, catalogue, onChange, onRemove, depth = 1 }: { rule: Rule; catalogue: Catalogue; onChange: (r: Rule) => void; onRemove?: () => void; depth?: number }) {
+export function GroupEditor({ rule, catalogue, onChange, onRemove, depth = 1 }: { rule: Rule; catalogue: Catalogue; onChange: (r: Rule) => void; onRemove?: () => void; depth?: number }) {
   const set = (i: number, c: Condition | Rule) => onChange({ ...rule, conditions: rule.conditions.map((old, k) => (k === i ? c : old)) });
   const remove = (i: number) => onChange({ ...rule, conditions: rule.conditions.filter((_, k) => k !== i) });
   return (

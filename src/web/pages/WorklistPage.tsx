@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, ApiError, words } from '../api.ts';
+import { api, ApiError, formatTime, problemText, words } from '../api.ts';
 import { BarChart } from '../charts.tsx';
 import { Link } from '../router.tsx';
 
@@ -58,6 +58,37 @@ function Decide({ item, allowance, onDone }: { item: Item; allowance: number; on
   );
 }
 
+interface Task { id: number; customerId: number; name: string | null; email: string | null; action: string; title: string; reason: string; orderId: string | null; dueAt: string }
+
+/** Open tasks from journeys (service recovery ...): what to do, for whom, by when; done with what was done. */
+function Tasks() {
+  const [tasks, setTasks] = useState<Task[]>([]);
+  const [notes, setNotes] = useState<Record<number, string>>({});
+  const [problem, setProblem] = useState<string | null>(null);
+  const load = () => api<{ tasks: Task[] }>('/v1/tasks?status=open&limit=100').then((r) => setTasks(r.tasks), (e) => setProblem(e.message));
+  useEffect(() => { void load(); }, []);
+  const finish = (task: Task) => api(`/v1/tasks/${task.id}/done`, { method: 'POST', json: { outcome: notes[task.id] } }).then(load, (e) => setProblem(problemText(e)));
+  if (tasks.length === 0 && !problem) return null;
+  const now = Date.now();
+  return (
+    <section className="card">
+      <h2>Tasks <small className="muted">{tasks.length} open, soonest due first</small></h2>
+      {problem && <p className="error" role="alert">{problem}</p>}
+      <ol className="tasks">{tasks.map((t) => (
+        <li key={t.id}>
+          <Link to={`/customers/${t.customerId}`}>{t.name ?? t.email ?? `Customer ${t.customerId}`}</Link>: <b>{t.title}</b> ({words(t.action)}{t.orderId ? `, order ${t.orderId}` : ''}).{' '}
+          <span className={Date.parse(t.dueAt) < now ? 'bad' : 'muted'}>Due {formatTime(t.dueAt)}</span><br />
+          <small className="muted">{t.reason}</small>
+          <div className="filters">
+            <input aria-label={`what was done for task ${t.id}`} placeholder="What did you do?" value={notes[t.id] ?? ''} onChange={(e) => setNotes({ ...notes, [t.id]: e.target.value })} />
+            <button type="button" disabled={!notes[t.id]?.trim()} onClick={() => finish(t)}>Done</button>
+          </div>
+        </li>
+      ))}</ol>
+    </section>
+  );
+}
+
 export function WorklistPage() {
   const [items, setItems] = useState<Item[] | null>(null);
   const [allowance, setAllowance] = useState(0);
@@ -85,6 +116,7 @@ export function WorklistPage() {
         <label>Queue <select value={queue} onChange={(e) => setQueue(e.target.value)}><option value="all">Everyone</option><option value="mine">My open tickets</option></select></label>
       </header>
       <p className="muted">Customers whose activity is dropping, the most value at stake times risk first. The suggestion is a starting point: you make the call. Gestures up to {money(allowance)} need no approval.</p>
+      <Tasks />
       {done.length > 0 && <ul className="done">{done.map((m, i) => <li key={i}>{m}</li>)}</ul>}
       {items === null && <p className="muted">Loading…</p>}
       {items?.length === 0 && <p className="muted">Nobody on the worklist. Run the analysis to find customers whose activity is dropping.</p>}

@@ -64,7 +64,8 @@ test('kill -9 during a large import, then the same command again: resumed, nothi
   const own = await createTestDatabaseUrl();
   t.after(() => own?.drop());
   const file = path.join(work, 'lines.csv');
-  const lines = 120_000;
+  // Big enough that a fast machine prints several progress lines (one every 5 s) before the end.
+  const lines = 360_000;
   writeOrderLines(file, lines, 7);
   const args = ['bin/kept.js', 'import', 'orders', file, '--json', ...dataArgs('kill')];
   const child = spawn(process.execPath, args, { env: env(own?.url), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -85,6 +85,11 @@ export async function moveEnrolment(db: Db, e: { customerId: number; id: number 
     : sql`update journey_enrolments set step = ${to.step}, next_at = ${at(to.nextAt)}, claimed_by = null, claimed_at = null where customer_id = ${e.customerId} and id = ${e.id}`);
 }
 
+/** Records that a claimed pass is past a step, keeping the claim: a crash resumes after it. */
+export async function markStep(db: Db, e: { customerId: number; id: number }, step: number): Promise<void> {
+  await db.execute(sql`update journey_enrolments set step = ${step} where customer_id = ${e.customerId} and id = ${e.id}`);
+}
+
 /** Whether the customer matches a compiled rule now. */
 export async function matches(db: Db, customerId: number, rule: Fragment): Promise<boolean> {
   return (await queryRows(db, sql`select 1 from customers c where c.id = ${customerId} and ${rule}`)).length > 0;

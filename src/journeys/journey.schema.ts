@@ -44,6 +44,7 @@ export const journeyEnrolments = pgTable('journey_enrolments', {
   detail: jsonb('detail').$type<Record<string, string | number | null>>().notNull(),
   orderId: bigint('order_id', { mode: 'number' }),
   arm: text('arm').notNull(),
+  /** active, completed, exited (left early), or skipped: never entered, recorded so the trigger is not read again. */
   status: text('status').notNull(),
   reason: text('reason'),
   enteredAt: instant('entered_at').notNull(),

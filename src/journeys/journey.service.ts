@@ -22,7 +22,7 @@ import { inviteToSurvey } from '../surveys/survey.service.ts';
 import { findSurvey } from '../surveys/survey.repository.ts';
 import { insertTask } from '../worklist/worklist.repository.ts';
 import {
-  beginStep, claimDue, enrol, expectedNextOrder, finishStep, forgetStep, journeyCounts, journeyMeasured, matches, moveEnrolment, orderedSince, orderForMail,
+  beginStep, claimDue, enrol, expectedNextOrder, finishStep, forgetStep, journeyCounts, journeyMeasured, markStep, matches, moveEnrolment, orderedSince, orderForMail,
   settleInterrupted, triggerEvents, type EnrolmentRow,
 } from './journey.repository.ts';
 import { recipes, recipeTemplates, treatedArm, type JourneyBody, type JourneyStatus, type Step, type Trigger } from './journey.ts';
@@ -33,7 +33,7 @@ export interface Journey {
 }
 
 /** Triggers older than this when first seen start nothing: no "thank you for your order" a week late. */
-export const lookbackHours = 48;
+const lookbackHours = 48;
 /** A mail the server did not take for now is tried again after this long. */
 const retryMinutes = 10;
 
@@ -234,7 +234,7 @@ async function advance(deps: Deps, journey: Journey, pass: EnrolmentRow, run: Ad
       }
       if (sent === 'sent') tally.sent++;
     }
-    await deps.db.execute(sql`update journey_enrolments set step = ${step + 1} where customer_id = ${pass.customer_id} and id = ${pass.id}`);
+    await markStep(deps.db, key, step + 1);
   }
 }
 

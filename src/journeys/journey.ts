@@ -6,8 +6,6 @@ import { actions } from '../worklist/worklist.ts';
 
 export const journeyStatuses = ['draft', 'active', 'paused'] as const;
 export type JourneyStatus = (typeof journeyStatuses)[number];
-/** Where an enrolment is: in the journey, done with it, left early, or never entered (recorded so the trigger is not read again). */
-export type EnrolmentStatus = 'active' | 'completed' | 'exited' | 'skipped';
 export const treatedArm = 'journey';
 export const experienceSources = ['incident', 'return', 'ticket', 'survey', 'note'] as const;
 export const triggerStages = ['trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back'] as const;

@@ -53,7 +53,8 @@ export function mailPages(deps: Deps) {
     const [latest] = await queryRows<{ granted: boolean }>(deps.db, sql`select granted from consent_ledger where customer_id = ${customerId} and list = ${list} order by at desc, id desc limit 1`);
     // Pressing twice records once.
     if (latest?.granted !== false && (await queryRows(deps.db, sql`select 1 from customers where id = ${customerId}`)).length > 0) {
-      await recordConsent(deps.db, [{ customerId, list, granted: false, at: deps.clock.now(), source: 'unsubscribe', wording: campaign ? `Unsubscribed from the link in "${campaign.name}"` : 'Unsubscribed from an email link' }]);
+      const entry = { customerId, list, granted: false, at: deps.clock.now(), source: 'unsubscribe', wording: campaign ? `Unsubscribed from the link in "${campaign.name}"` : 'Unsubscribed from an email link' };
+      await deps.db.transaction((tx) => recordConsent(tx, [entry]));
     }
     return c.html(page('Unsubscribed', html`<h1>You are unsubscribed</h1><p>You will get no more of these emails. It may take a minute for a message already on its way.</p>`));
   });

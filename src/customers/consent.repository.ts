@@ -5,11 +5,27 @@ export const marketingList = 'marketing';
 
 export interface ConsentInput { customerId: number; list: string; granted: boolean; at: Date; source: string; wording: string | null }
 
-/** Appends to the consent ledger: nothing is ever updated or deleted; the latest entry per list counts. */
+/**
+ * Appends to the consent ledger: nothing is ever updated or deleted; the latest entry per list
+ * counts, and is copied to the customer row (`consent`) for segments to test.
+ */
 export async function recordConsent(db: Db, rows: ConsentInput[]): Promise<void> {
   if (rows.length === 0) return;
+  // The row lock makes a concurrent writer's entries visible to the copy below (or ours to theirs).
+  const customerIds = [...new Set(rows.map((r) => r.customerId))].sort((a, b) => a - b);
+  await db.execute(sql`select id from customers where id = any(${array(customerIds)}::bigint[]) order by id for update`);
   await db.execute(sql`
     insert into consent_ledger (customer_id, list, granted, at, source, wording)
     select * from unnest(${array(rows.map((r) => r.customerId))}::bigint[], ${array(rows.map((r) => r.list))}::text[], ${array(rows.map((r) => r.granted))}::boolean[],
       ${array(rows.map((r) => r.at.toISOString()))}::timestamptz[], ${array(rows.map((r) => r.source))}::text[], ${array(rows.map((r) => r.wording))}::text[])`);
+  await db.execute(sql`
+    update customers c set consent = c.consent || latest.state
+    from (
+      select customer_id, jsonb_object_agg(list, granted) as state from (
+        select distinct on (k.customer_id, k.list) k.customer_id, k.list, k.granted
+        from consent_ledger k join (select distinct * from unnest(${array(rows.map((r) => r.customerId))}::bigint[], ${array(rows.map((r) => r.list))}::text[])
+          as t(customer_id, list)) t on t.customer_id = k.customer_id and t.list = k.list
+        order by k.customer_id, k.list, k.at desc, k.id desc) l
+      group by customer_id) latest
+    where c.id = latest.customer_id`);
 }

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, index, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex,
+  bigint, boolean, index, jsonb, numeric, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -19,6 +19,14 @@ export const customers = pgTable('customers', {
   firstOrderAt: instant('first_order_at'),
   lastOrderAt: instant('last_order_at'),
   orderDays: bigint('order_days', { mode: 'number' }).notNull().default(0),
+  // Kept current from orders and the consent ledger on every write (refreshLifecycle, recordConsent)
+  // so that segment rules over history test a column instead of aggregating a table per count.
+  orderCount: bigint('order_count', { mode: 'number' }).notNull().default(0),
+  spend: numeric('spend', { precision: 14, scale: 2 }).notNull().default('0'),
+  /** The times of the latest orders, newest first (at most recentOrdersKept). */
+  recentOrders: timestamp('recent_orders', { withTimezone: true, mode: 'string' }).array().notNull().default(sql`'{}'::timestamptz[]`),
+  /** Per consent list, whether its latest ledger entry grants it. */
+  consent: jsonb('consent').$type<Record<string, boolean>>().notNull().default({}),
   /** Current status flags (deceased, moved, undeliverable, do_not_contact); history in status_changes. */
   flags: text('flags').array().notNull().default(sql`'{}'::text[]`),
   /** Custom attributes, typed by attribute_definitions. */

@@ -13,14 +13,21 @@ interface FactsRow {
   second_day_order_id: string | null;
   last_order_at: string | null;
   last_order_id: string | null;
+  order_count: number;
+  spend: string;
+  /** An array literal, passed back as it came. */
+  recent_orders: string;
 }
+
+/** How many of the latest order times each customer row keeps (segments count recent orders from them). */
+export const recentOrdersKept = 10;
 
 const toDate = (value: string | null) => (value === null ? null : new Date(value));
 
 /**
- * Brings purchase facts (order days, first and last order) and the lifecycle stage of these
- * customers up to date with their orders and flags, recording each transition with its time and
- * cause. Purchase days are counted in the business time zone. Returns the transitions written.
+ * Brings purchase facts (order days, first and last order, number of orders, spend, the latest
+ * order times) and the lifecycle stage of these customers up to date with their orders and flags,
+ * recording each transition with its time and cause. Purchase days are counted in the business time zone. Returns the transitions written.
  */
 export async function refreshLifecycle(
   db: Db,
@@ -32,7 +39,7 @@ export async function refreshLifecycle(
     with target as (
       select distinct unnest(${array(customerIds)}::bigint[]) as id
     ), ranked as (
-      select o.customer_id, o.ordered_at, o.external_id,
+      select o.customer_id, o.ordered_at, o.external_id, o.total,
         dense_rank() over (partition by o.customer_id order by (o.ordered_at at time zone ${options.timeZone})::date) as day_rank,
         row_number() over (partition by o.customer_id order by o.ordered_at desc, o.id desc) as newest
       from orders o join target t on t.id = o.customer_id
@@ -44,12 +51,16 @@ export async function refreshLifecycle(
         min(ordered_at) filter (where day_rank = 2) as second_day_at,
         (array_agg(external_id order by ordered_at, external_id) filter (where day_rank = 2))[1] as second_day_order_id,
         max(ordered_at) as last_order_at,
-        max(external_id) filter (where newest = 1) as last_order_id
+        max(external_id) filter (where newest = 1) as last_order_id,
+        count(*)::int as order_count,
+        sum(total)::text as spend,
+        array_agg(ordered_at order by newest) filter (where newest <= ${recentOrdersKept}) as recent_orders
       from ranked group by customer_id
     )
     select c.id, c.stage, c.flags, c.order_days as previous_order_days,
       coalesce(f.order_days, 0)::int as order_days,
-      f.first_order_at, f.first_order_id, f.second_day_at, f.second_day_order_id, f.last_order_at, f.last_order_id
+      f.first_order_at, f.first_order_id, f.second_day_at, f.second_day_order_id, f.last_order_at, f.last_order_id,
+      coalesce(f.order_count, 0) as order_count, coalesce(f.spend, '0') as spend, coalesce(f.recent_orders, '{}')::text as recent_orders
     from customers c join target t on t.id = c.id left join facts f on f.customer_id = c.id
     order by c.id`);
 
@@ -81,6 +92,9 @@ export async function refreshLifecycle(
       order_days = u.order_days,
       first_order_at = u.first_order_at,
       last_order_at = u.last_order_at,
+      order_count = u.order_count,
+      spend = u.spend,
+      recent_orders = u.recent_orders::timestamptz[],
       -- A customer is one no later than their first order, whenever we first heard of them.
       created_at = least(c.created_at, u.first_order_at),
       updated_at = now()
@@ -88,11 +102,13 @@ export async function refreshLifecycle(
       ${array(updates.map((u) => u.id))}::bigint[], ${array(updates.map((u) => u.stage))}::text[],
       ${array(updates.map((u) => u.stageChangedAt?.toISOString() ?? null))}::timestamptz[],
       ${array(updates.map((u) => u.row.order_days))}::bigint[],
-      ${array(updates.map((u) => u.row.first_order_at))}::timestamptz[], ${array(updates.map((u) => u.row.last_order_at))}::timestamptz[]
-    ) as u(id, stage, stage_changed_at, order_days, first_order_at, last_order_at)
+      ${array(updates.map((u) => u.row.first_order_at))}::timestamptz[], ${array(updates.map((u) => u.row.last_order_at))}::timestamptz[],
+      ${array(updates.map((u) => u.row.order_count))}::bigint[], ${array(updates.map((u) => u.row.spend))}::numeric[],
+      ${array(updates.map((u) => u.row.recent_orders))}::text[]
+    ) as u(id, stage, stage_changed_at, order_days, first_order_at, last_order_at, order_count, spend, recent_orders)
     where c.id = u.id
-      and (c.stage, c.order_days, c.first_order_at, c.last_order_at)
-        is distinct from (u.stage, u.order_days, u.first_order_at, u.last_order_at)`);
+      and (c.stage, c.order_days, c.first_order_at, c.last_order_at, c.order_count, c.spend, c.recent_orders)
+        is distinct from (u.stage, u.order_days, u.first_order_at, u.last_order_at, u.order_count, u.spend, u.recent_orders::timestamptz[])`);
   if (written.length > 0) {
     await db.execute(sql`
       insert into lifecycle_changes (customer_id, from_stage, to_stage, at, cause)

@@ -1,4 +1,5 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { recentOrdersKept } from '../customers/lifecycle.repository.ts';
 import { isGroup, scoreColumns, type Condition, type Rule } from './segment.ts';
 
 type Fragment = ReturnType<typeof sql>;
@@ -70,6 +71,24 @@ function aggregateTest(rows: Fragment, aggregate: Fragment, op: string, value: n
 }
 const countTest = (rows: Fragment, op: string, value: number, joinable: boolean) => aggregateTest(rows, sql`count(*)`, op, value, joinable);
 
+/**
+ * Orders of any channel, from the customer row: all of them from `order_count`; those of the last
+ * N days from `recent_orders` (the latest order times, newest first): at least k orders in the
+ * window exactly when the k-th latest order is in it. Counts beyond what the row keeps go to the
+ * orders table.
+ */
+function orderCountTest(c: Condition, now: Date, joinable: boolean): Fragment {
+  const value = Number(c.value);
+  if (!c.days) return sql`c.order_count ${raw(comparison[c.op])} ${value}`;
+  if (!Number.isInteger(value) || value + 1 > recentOrdersKept) return countTest(history('orders', 'ordered_at', null, c, now), c.op, value, joinable);
+  const atLeast = (k: number) => (k <= 0 ? sql`true` : sql`coalesce(c.recent_orders[${k}::int] > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days}), false)`);
+  switch (c.op) {
+    case 'at_least': return atLeast(value);
+    case 'at_most': return value < 0 ? sql`false` : sql`not ${atLeast(value + 1)}`;
+    default: return value < 0 ? sql`false` : sql`(${atLeast(value)} and not ${atLeast(value + 1)})`;
+  }
+}
+
 function compileCondition(c: Condition, context: RuleContext, joinable: boolean): Fragment {
   const { now } = context;
   const column = (name: string) => sql`c.${raw(name)}`;
@@ -104,9 +123,11 @@ function compileCondition(c: Condition, context: RuleContext, joinable: boolean)
       return inSet(sql`select s.customer_id from scores s where s.run_id = ${context.runId} and ${test}`, joinable);
     }
     case 'orders':
-      return countTest(history('orders', 'ordered_at', 'channel', c, now), c.op, Number(c.value), joinable);
+      return c.filter ? countTest(history('orders', 'ordered_at', 'channel', c, now), c.op, Number(c.value), joinable) : orderCountTest(c, now, joinable);
     case 'spend':
-      return aggregateTest(history('orders', 'ordered_at', null, c, now), sql`sum(h.total)`, c.op, Number(c.value), joinable);
+      return c.days
+        ? aggregateTest(history('orders', 'ordered_at', null, c, now), sql`sum(h.total)`, c.op, Number(c.value), joinable)
+        : sql`c.spend ${raw(comparison[c.op])} ${Number(c.value)}::numeric`;
     case 'category_bought': case 'product_bought': {
       const column = c.field === 'category_bought' ? 'category' : 'product';
       const match = c.op === 'contains' ? sql`l.${raw(column)} ilike ${`%${like(String(c.value))}%`}` : sql`lower(l.${raw(column)}) = lower(${c.value})`;
@@ -125,10 +146,9 @@ function compileCondition(c: Condition, context: RuleContext, joinable: boolean)
       return inSet(history('survey_responses', 'at', null, c, now, sql`and h.score ${raw(comparison[c.op])} ${c.value}::numeric ${survey}`), joinable);
     }
     case 'consent': {
-      // The latest entry per customer for the list decides.
-      const latest = (granted: boolean) => sql`select customer_id from (select distinct on (customer_id) customer_id, granted from consent_ledger
-        where list = ${c.key ?? 'marketing'} order by customer_id, at desc, id desc) k where k.granted = ${granted}`;
-      return c.op === 'granted' ? inSet(latest(true), joinable) : c.op === 'withdrawn' ? inSet(latest(false), joinable) : notInSet(latest(true));
+      // The latest ledger entry for the list decides; the customer row keeps a copy of it.
+      const latest = sql`c.consent->${c.key ?? 'marketing'}`;
+      return c.op === 'granted' ? sql`${latest} = 'true'::jsonb` : c.op === 'withdrawn' ? sql`${latest} = 'false'::jsonb` : sql`${latest} is distinct from 'true'::jsonb`;
     }
   }
 }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/app.ts';
 import { createApiKey } from '../auth/auth.service.ts';
+import { queryRows, sql } from '../db/connection.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
+import { random } from '../shared/random.ts';
 import type { Condition, Rule } from './segment.ts';
 
 let t: TestApp;
@@ -147,4 +149,62 @@ test('a snapshot keeps who matched when it was taken; a dynamic segment follows 
   assert.equal(asAgent.status, 403);
   assert.equal((await t.call('DELETE', `/api/v1/segments/${dynamic.id}`)).status, 204);
   assert.equal((await t.call('GET', `/api/v1/segments/${dynamic.id}`)).status, 404);
+});
+
+test('order counts, spend and consent kept on the customer row select what the order history and the consent ledger say', async () => {
+  // 60 customers with 0 to 14 orders over two years (more than the row keeps, so the fallback runs
+  // too), sent in two batches, the second with older consent entries arriving after newer ones.
+  const rng = random(7);
+  const events: object[] = [];
+  for (let i = 0; i < 60; i++) {
+    const id = `H${i}`;
+    events.push({ id: `hu${i}`, type: 'customer.upsert', customer: who(id), name: `History ${i}` });
+    const orders = Math.floor(rng() * 15);
+    for (let k = 0; k < orders; k++) {
+      const at = new Date(Date.parse(now) - Math.floor(rng() * 730 * 86_400_000)).toISOString();
+      events.push(order(id, `${id}-${k}`, at, [{ product: 'Tea towel', amount: (5 + Math.floor(rng() * 60)).toFixed(2) }]));
+    }
+    if (i % 3 !== 2) events.push({ id: `hk${i}`, type: 'consent', customer: who(id), at: '2026-02-01T00:00:00Z', granted: i % 3 === 0 });
+  }
+  const late = Array.from({ length: 20 }, (_, i) => ({ id: `hl${i}`, type: 'consent', customer: who(`H${i}`), at: '2025-02-01T00:00:00Z', granted: i % 3 !== 0 }));
+  const half = Math.floor(events.length / 2);
+  for (const batch of [events.slice(0, half), events.slice(half), late]) {
+    const stored = await ingestEvents(t.deps, batch as never, { source: 'test' });
+    assert.deepEqual(stored.results.filter((r) => r.status !== 'accepted'), []);
+  }
+
+  const history = sql`c.external_id like 'H%'`;
+  const count = async (rule: Rule) => (await preview({ match: 'all', conditions: [{ field: 'external_id', op: 'starts_with', value: 'H' }, rule] })).customers;
+  const expected = async (test: ReturnType<typeof sql>) =>
+    (await queryRows<{ n: number }>(t.deps.db, sql`select count(*)::int as n from customers c where ${history} and ${test}`))[0].n;
+  const since = (days: number | undefined) => (days ? sql`and o.ordered_at > ${now}::timestamptz - make_interval(days => ${days})` : sql``);
+  const sign = { at_least: sql.raw('>='), at_most: sql.raw('<='), exactly: sql.raw('=') };
+  let compared = 0;
+  for (const days of [undefined, 30, 90, 365]) {
+    for (const op of ['at_least', 'at_most', 'exactly'] as const) {
+      for (const value of [0, 1, 2, 3, 5, 9, 10, 12]) {
+        const truth = await expected(sql`(select count(*) from orders o where o.customer_id = c.id ${since(days)}) ${sign[op]} ${value}`);
+        assert.equal(await count({ match: 'all', conditions: [{ field: 'orders', op, value, days }] }), truth, `orders ${op} ${value} in ${days ?? 'all'} days`);
+        compared++;
+      }
+    }
+    for (const [op, value] of [['at_least', 150], ['at_most', 80]] as const) {
+      const truth = await expected(sql`coalesce((select sum(o.total) from orders o where o.customer_id = c.id ${since(days)}), 0) ${sign[op]} ${value}`);
+      assert.equal(await count({ match: 'all', conditions: [{ field: 'spend', op, value, days }] }), truth, `spend ${op} ${value} in ${days ?? 'all'} days`);
+    }
+  }
+  assert.equal(compared, 96);
+  // Under OR too, where history tables cannot be joined.
+  const either: Rule = { match: 'any', conditions: [{ field: 'orders', op: 'at_least', value: 2, days: 365 }, { field: 'spend', op: 'at_least', value: 300 }] };
+  assert.equal(await count(either), await expected(sql`((select count(*) from orders o where o.customer_id = c.id and o.ordered_at > ${now}::timestamptz - interval '365 days') >= 2
+    or (select sum(o.total) from orders o where o.customer_id = c.id) >= 300)`));
+
+  // Consent: the entry latest in time decides, whenever it arrived. H0, H3, ... granted in 2026 (a 2025
+  // withdrawal came later); H1, H4, ... withdrew in 2026 (a 2025 grant came later); of H2, H5, ... the
+  // six below H20 have only the late 2025 grant.
+  const latestGranted = sql`(select k.granted from consent_ledger k where k.customer_id = c.id and k.list = 'marketing' order by k.at desc, k.id desc limit 1)`;
+  const consent = async (op: string) => count({ match: 'all', conditions: [{ field: 'consent', op }] });
+  assert.deepEqual([await consent('granted'), await consent('withdrawn'), await consent('not_granted')],
+    [await expected(sql`${latestGranted} is true`), await expected(sql`${latestGranted} is false`), await expected(sql`${latestGranted} is not true`)]);
+  assert.deepEqual([await consent('granted'), await consent('withdrawn'), await consent('not_granted')], [26, 20, 34]);
 });

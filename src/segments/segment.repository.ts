@@ -173,11 +173,11 @@ export async function knownValues(db: Db): Promise<{ channels: string[]; categor
   return known;
 }
 
-/** Who a segment is: its members by rule (dynamic) or as taken (snapshot). */
+/** Who a segment is (`id`, `stage`): its members by rule (dynamic) or as taken (snapshot). */
 export const segmentMembersSql = (segment: { id: number; kind: string; rule: Rule }, context: RuleContext): Fragment =>
   segment.kind === 'snapshot'
-    ? sql`select customer_id as id from segment_members where segment_id = ${segment.id}`
-    : sql`select c.id from customers c where ${compileRule(segment.rule, context)}`;
+    ? sql`select m.customer_id as id, c.stage from segment_members m join customers c on c.id = m.customer_id where m.segment_id = ${segment.id}`
+    : sql`select c.id, c.stage from customers c where ${compileRule(segment.rule, context)}`;
 
 export interface SegmentSummary {
   customers: number;
@@ -188,12 +188,12 @@ export interface SegmentSummary {
   withSatisfaction: number; satisfied: number; meanSatisfaction: number | null;
 }
 
-/** Count, stages and what the latest analysis says of the customers a query selects. */
+/** Count, stages and what the latest analysis says of the customers a query selects (`id`, `stage`). */
 export async function summarize(db: Db, members: Fragment, runId: number | null, satisfiedFrom: number): Promise<SegmentSummary> {
   const [row] = await queryRows<{ customers: number; by_stage: Record<string, number> | null; mean_p_alive: number | null; predicted: string; stake: string;
     with_satisfaction: number; satisfied: number; mean_satisfaction: number | null }>(db, sql`
     with members as (${members}),
-    staged as (select c.stage, count(*)::int as n from members m join customers c on c.id = m.id group by 1),
+    staged as (select stage, count(*)::int as n from members group by 1),
     scored as (
       select avg(s.p_alive)::float8 as mean_p_alive, coalesce(sum(s.predicted_value_365), 0)::text as predicted, coalesce(sum(s.value_at_stake), 0)::text as stake,
         count(s.satisfaction)::int as with_satisfaction, count(*) filter (where s.satisfaction >= ${satisfiedFrom})::int as satisfied,

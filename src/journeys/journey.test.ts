@@ -5,6 +5,7 @@ import { startSmtpSink, type SmtpSink } from '../../test/smtp-sink.ts';
 import { loadConfig } from '../config.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
+import { analyze } from '../analytics/analyze.service.ts';
 import { runJourneys } from './journey.service.ts';
 
 let t: TestApp;
@@ -198,6 +199,31 @@ test('second-purchase nudge: waits for the expected next order, leaves when the 
   assert.equal((await mailTo('n1@example.com')[0].parse()).subject, 'N1, something for your next order');
   assert.equal(mailTo('n2@example.com').length, 0);
   assert.deepEqual((await stepsOf(journey.id, 'M1')).map((s) => [s.outcome, s.reason]), [['passed', null], ['suppressed', 'no consent on record']]);
+});
+
+test('second-purchase nudge timed by the latest analysis: the wait ends a week after the expected next order', async () => {
+  // Repeat buyers for the models to fit on, then a journey, then a first order, then the analysis.
+  await customers('P', 30);
+  const history: Record<string, unknown>[] = [];
+  for (let i = 2; i <= 30; i++) {
+    for (let k = 0; k < 1 + (i % 5); k++) history.push(order(`P${i}`, `OP${i}-${k}`, new Date(Date.parse('2025-06-01T10:00:00Z') + (k * 40 + i) * 86_400_000)));
+  }
+  await ingest(history);
+  const recipe = await ok(t.call('POST', '/api/v1/journeys/recipes/second_purchase'), 201);
+  const journey = await ok(t.call('PUT', `/api/v1/journeys/${recipe.id}`, journeyBody(recipe, { holdoutShare: 0 })));
+  await ok(t.call('POST', `/api/v1/journeys/${journey.id}/activate`));
+  minutes(1);
+  await ingest([order('P1', 'OP1')]);
+  minutes(1);
+  await analyze(t.deps, { asOf: clock.toISOString().slice(0, 10) });
+  await runJourneys(t.deps);
+  const [row] = await queryRows<{ expected: string | null; next_at: string }>(t.deps.db, sql`
+    select s.next_order_date::text as expected, e.next_at from journey_enrolments e join customers c on c.id = e.customer_id
+      join analysis_runs r on r.current and r.status = 'done' join scores s on s.run_id = r.id and s.customer_id = c.id
+    where e.journey_id = ${journey.id} and c.external_id = 'P1'`);
+  assert.ok(row?.expected, 'the analysis expects a next order');
+  assert.equal(new Date(row.next_at).toISOString(), new Date(Date.parse(`${row.expected}T00:00:00Z`) + 7 * 86_400_000).toISOString());
+  assert.notEqual(new Date(row.next_at).getTime(), clock.getTime() + 45 * 86_400_000, 'not the fallback');
 });
 
 test('win-back: an unsubscribe between the two mails stops the second; journey mails count toward the frequency cap', async () => {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from './config.ts';
 import { createDeps, type Deps } from './deps.ts';
@@ -11,6 +12,9 @@ export function parseDay(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new InvalidArgumentError('a date like 2026-11-22');
   return value;
 }
+
+/** Who ran a command, as the audit log names them: the operating-system user. */
+export const cliActor = () => `cli:${os.userInfo().username}`;
 
 export const dataOption = () => new Option('--data <dir>', 'folder of the embedded database (ignored when DATABASE_URL is set)');
 

@@ -1,13 +1,13 @@
 import { serve } from '@hono/node-server';
 import { Command, InvalidArgumentError } from 'commander';
-import { createApiKey, createUser, ensureInitialAdmin, resetPassword } from './auth/auth.service.ts';
-import { listApiKeys, listUsers, revokeApiKey } from './auth/auth.repository.ts';
+import { createApiKey, createUser, ensureInitialAdmin, resetPassword, revokeKey } from './auth/auth.service.ts';
+import { listApiKeys, listUsers } from './auth/auth.repository.ts';
 import { roles, type Role } from './auth/auth.ts';
 import { registerAnalyticsCommands } from './analytics/analytics.command.ts';
 import { scheduleCampaigns } from './campaigns/campaign.service.ts';
 import { scheduleJourneys } from './journeys/journey.service.ts';
 import { scheduleNightlyAnalysis, startAnalysis } from './analytics/analytics.routes.ts';
-import { action, dataOption, withDeps } from './cli.ts';
+import { action, cliActor, dataOption, withDeps } from './cli.ts';
 import { loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
 import { loadDemoIfEmpty, registerDemoCommand } from './demo/demo.command.ts';
@@ -89,7 +89,7 @@ users
   .option('--json', 'print JSON')
   .action(action(async (options: { email: string; role: Role; data?: string; json?: boolean }) => {
     await withDeps('users add', options, async (deps) => {
-      const user = await createUser(deps, options.email, options.role);
+      const user = await createUser(deps, options.email, options.role, cliActor());
       process.stdout.write(options.json ? `${JSON.stringify(user)}\n` : `Added ${user.email} (${user.role}). Password, shown once: ${user.password}\n`);
     });
   }));
@@ -100,7 +100,7 @@ users
   .addOption(dataOption())
   .action(action(async (options: { email: string; data?: string }) => {
     await withDeps('users reset-password', options, async (deps) => {
-      process.stdout.write(`New password for ${options.email}, shown once: ${await resetPassword(deps, options.email)}\n`);
+      process.stdout.write(`New password for ${options.email}, shown once: ${await resetPassword(deps, options.email, cliActor())}\n`);
     });
   }));
 users
@@ -122,13 +122,15 @@ keys
   .description('Create an API key; prints it once (only its hash is stored)')
   .requiredOption('--name <name>', 'what the key is for')
   .requiredOption('--role <role>', `one of ${roles.join(', ')}`, parseRole)
+  .option('--scope <area:read|write>', 'limit the key to an area, e.g. events:write (repeat for several; docs/security.md)', (v: string, all: string[] = []) => [...all, v])
   .addOption(dataOption())
   .option('--json', 'print JSON')
-  .action(action(async (options: { name: string; role: Role; data?: string; json?: boolean }) => {
+  .action(action(async (options: { name: string; role: Role; scope?: string[]; data?: string; json?: boolean }) => {
     await withDeps('keys create', options, async (deps) => {
-      const key = await createApiKey(deps, options.name, options.role);
+      const key = await createApiKey(deps, options.name, options.role, options.scope ?? null, cliActor());
+      const limited = key.scopes ? `, only ${key.scopes.join(', ')}` : '';
       process.stdout.write(options.json ? `${JSON.stringify(key)}\n`
-        : `Created key #${key.id} "${key.name}" (${key.role}). Shown once, keep it safe:\n${key.key}\n`);
+        : `Created key #${key.id} "${key.name}" (${key.role}${limited}). Shown once, keep it safe:\n${key.key}\n`);
     });
   }));
 keys
@@ -140,7 +142,7 @@ keys
     await withDeps('keys list', options, async (deps) => {
       const rows = await listApiKeys(deps.db);
       if (options.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-      else for (const k of rows) process.stdout.write(`${k.id}\t${k.name}\t${k.role}\t${k.prefix}…${k.revokedAt ? '\trevoked' : ''}\n`);
+      else for (const k of rows) process.stdout.write(`${k.id}\t${k.name}\t${k.role}\t${k.scopes?.join(',') ?? 'all of its role'}\t${k.prefix}…${k.revokedAt ? '\trevoked' : ''}\n`);
     });
   }));
 keys
@@ -150,7 +152,7 @@ keys
   .addOption(dataOption())
   .action(action(async (options: { id: number; data?: string }) => {
     await withDeps('keys revoke', options, async (deps) => {
-      const done = await revokeApiKey(deps.db, options.id, deps.clock.now());
+      const done = await revokeKey(deps, options.id, cliActor());
       process.stdout.write(done ? `Revoked key #${options.id}\n` : `No active key #${options.id}\n`);
       if (!done) process.exitCode = 2;
     });

@@ -9,8 +9,10 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { analyticsRoutes } from './analytics/analytics.routes.ts';
 import { campaignRoutes } from './campaigns/campaign.routes.ts';
 import { journeyRoutes } from './journeys/journey.routes.ts';
+import { auditRoutes } from './audit/audit.routes.ts';
 import { mailPages } from './campaigns/mail.page.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
+import { anyone, publicRoute } from './auth/access.ts';
 import { sessionCookie } from './auth/auth.ts';
 import { authenticate } from './auth/auth.service.ts';
 import { sql } from './db/connection.ts';
@@ -62,7 +64,7 @@ export function createApp(deps: Deps) {
     return c.json(errorBody('internal', 'Something went wrong on our side; it has been logged'), 500);
   });
 
-  app.get('/api/health', async (c) => {
+  app.get('/api/health', publicRoute, async (c) => {
     try {
       await deps.db.execute(sql`select 1`);
       return c.json({ status: 'ok', database: deps.database.kind });
@@ -99,7 +101,9 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', segmentRoutes(deps));
   app.route('/api/v1', campaignRoutes(deps));
   app.route('/api/v1', journeyRoutes(deps));
+  app.route('/api/v1', auditRoutes(deps));
 
+  app.get('/api/openapi.json', anyone);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
@@ -112,12 +116,9 @@ export function createApp(deps: Deps) {
   app.route('/', surveyPages(deps));
   app.route('/', mailPages(deps));
 
-  if (fs.existsSync(webRoot)) {
-    app.use('/*', serveStatic({ root: path.relative(process.cwd(), webRoot) }));
-    // The single-page app handles its own routes.
-    app.get('/*', (c) => c.html(fs.readFileSync(path.join(webRoot, 'index.html'), 'utf8')));
-  } else {
-    app.get('/', (c) => c.text('The web UI is not built: run `npm run build`.', 503));
-  }
+  const built = fs.existsSync(webRoot);
+  if (built) app.use('/*', serveStatic({ root: path.relative(process.cwd(), webRoot) }));
+  // The single-page app handles its own routes.
+  app.get('/*', publicRoute, (c) => (built ? c.html(fs.readFileSync(path.join(webRoot, 'index.html'), 'utf8')) : c.text('The web UI is not built: run `npm run build`.', 503)));
   return app;
 }

@@ -33,7 +33,7 @@ before(async () => {
     { id: 'n1', type: 'note', customer: who, at: '2025-01-06T12:05:00Z', body: 'Relieved after the replacement', feeling: 1, author: 'sam', channel: 'phone' },
   ], { source: 'test' });
   assert.equal(stored.rejected, 0);
-  const user = await createUser(deps, 'agent@example.com', 'agent');
+  const user = await createUser(deps, 'marketer@example.com', 'marketer');
   login = { email: user.email, password: user.password };
   server = await serveApp(deps);
   browser = await launchBrowser();
@@ -107,4 +107,47 @@ test('the API page lists the documented routes', async () => {
   await page.click('nav >> text=API');
   await page.getByText('/api/v1/events').first().waitFor();
   assert.match(await page.locator('.apidoc').innerText(), /\/api\/v1\/customers\/\{id\}\/timeline/);
+});
+
+test('an analyst gets the pages of aggregates only: the first is Analytics, and the customer list by its address says the role does not open it', async () => {
+  const analyst = await createUser(deps, 'ana@example.com', 'analyst');
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const own = await context.newPage();
+  await own.goto(server.url);
+  await own.fill('input[name=email]', analyst.email);
+  await own.fill('input[name=password]', analyst.password);
+  await own.click('button[type=submit]');
+  await own.waitForURL(`${server.url}/analytics`);
+  assert.deepEqual(await own.locator('header.top nav a').allTextContents(), ['Analytics', 'Segments', 'Campaigns', 'Journeys', 'Surveys', 'API']);
+  await own.goto(`${server.url}/customers`);
+  await own.getByText('The analyst role does not open this page').waitFor();
+  assert.equal(await own.getByText('Rosa Diaz').count(), 0);
+  await own.screenshot({ path: screenshotPath('analyst-no-customers') });
+  await context.close();
+});
+
+test('an admin reads the audit log: sign-ins by day, the failed one, the upload, filtered by action, exported as CSV', async () => {
+  const admin = await createUser(deps, 'owner@example.com', 'admin');
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+  const own = await context.newPage();
+  await own.goto(`${server.url}/audit`);
+  await own.fill('input[name=email]', admin.email);
+  await own.fill('input[name=password]', admin.password);
+  await own.click('button[type=submit]');
+  await own.getByRole('heading', { name: 'Audit log' }).waitFor();
+  const table = own.locator('table');
+  await table.getByText('login.failed').first().waitFor();
+  const rows = await table.locator('tbody tr').allTextContents();
+  assert.ok(rows.some((r) => r.includes('marketer@example.com') && r.includes('import.uploaded')), 'the upload of the test before');
+  assert.ok(rows.some((r) => r.includes('ana@example.com') && /login(?!\.)/.test(r)), 'the analyst signed in');
+  assert.ok(await own.locator('figure.chart circle').count() > 0, 'a day with a failed sign-in is marked');
+  await own.screenshot({ path: screenshotPath('audit-log') });
+
+  await own.selectOption('select', 'import');
+  await own.waitForFunction(() => [...document.querySelectorAll('tbody tr')].every((r) => r.textContent!.includes('import.')));
+  const [download] = await Promise.all([own.waitForEvent('download'), own.getByText('Export CSV').click()]);
+  const csv = fs.readFileSync((await download.path())!, 'utf8');
+  assert.match(csv.split('\n')[0], /^id,at,actor,action,target,detail,ip/);
+  assert.ok(csv.split('\n').slice(1).filter(Boolean).every((line) => line.includes(',import.')), csv);
+  await context.close();
 });

@@ -1,7 +1,9 @@
+import path from 'node:path';
 import fs from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { Command, Option } from 'commander';
-import { action, dataOption, parseDay, withDeps } from '../cli.ts';
+import { audit } from '../audit/audit.repository.ts';
+import { action, cliActor, dataOption, parseDay, withDeps } from '../cli.ts';
 import { queryRows, sql, type Db } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';
 import { terminalProgress } from '../shared/progress.ts';
@@ -119,13 +121,16 @@ stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_
         const out = options.output ? fs.createWriteStream(options.output) : process.stdout;
         const write = (text: string) => new Promise<void>((resolve) => (out.write(text) ? resolve() : out.once('drain', () => resolve())));
         let first = true;
+        let rows = 0;
         if (options.format === 'csv') await write(stringify([[...scoreColumns]]));
         else await write('[');
         for await (const row of latestScores(deps.db)) {
           if (options.format === 'csv') await write(stringify([scoreColumns.map((c) => formulaSafe(row[c]))]));
           else await write(`${first ? '\n' : ',\n'}${JSON.stringify(row)}`);
           first = false;
+          rows++;
         }
+        await audit(deps.db, { actor: cliActor(), action: 'export.scores', target: options.output ? path.basename(options.output) : 'standard output', detail: { rows, format: options.format } });
         if (options.format === 'json') await write('\n]\n');
         if (options.output) await new Promise((resolve) => (out as fs.WriteStream).end(resolve));
       });

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { analysis, anyone, namesFor } from '../auth/access.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { findJob, registerJobHandler, startJob } from '../jobs/job.service.ts';
@@ -27,7 +28,7 @@ export function analyticsRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/analytics', tags: ['analytics'], summary: 'The latest analysis: parameters, warnings, charts, and customers by stage now',
+      method: 'get', path: '/analytics', middleware: anyone, tags: ['analytics'], summary: 'The latest analysis: parameters, warnings, charts, and customers by stage now',
       responses: { 200: { description: 'Latest run, or run: null before the first', content: { 'application/json': { schema: z.object({
         run: z.record(z.string(), z.unknown()).nullable(), stages: z.array(z.object({ stage: z.string(), customers: z.number() })),
       }) } } } },
@@ -43,7 +44,7 @@ export function analyticsRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/analytics/runs', tags: ['analytics'], summary: 'Run the analysis now as a background job (one at a time)',
+      method: 'post', path: '/analytics/runs', middleware: analysis, tags: ['analytics'], summary: 'Run the analysis now as a background job (one at a time)',
       request: { body: { content: { 'application/json': { schema: z.object({
         asOf: z.iso.date().optional().openapi({ description: 'Last day of history the models see; default today' }),
         model: z.enum(['bgnbd', 'pareto']).optional(),
@@ -58,7 +59,7 @@ export function analyticsRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/jobs/{id}', tags: ['jobs'], summary: 'A background job: status, progress, result',
+      method: 'get', path: '/jobs/{id}', middleware: anyone, tags: ['jobs'], summary: 'A background job: status, progress, result',
       request: { params: z.object({ id: z.coerce.number().int().positive() }) },
       responses: { 200: { description: 'The job', content: { 'application/json': { schema: job } } } },
     }),
@@ -71,7 +72,7 @@ export function analyticsRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/analytics/at-risk', tags: ['analytics'], summary: 'Customers at risk in the latest current analysis, by value at stake',
+      method: 'get', path: '/analytics/at-risk', middleware: anyone, tags: ['analytics'], summary: 'Customers at risk in the latest current analysis, by value at stake (without names and emails for an analyst)',
       request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).max(100_000).default(0) }) },
       responses: { 200: { description: 'Highest value at stake first', content: { 'application/json': { schema: z.object({ customers: z.array(z.object({
         id: z.number(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(), pAlive: z.number(), pAliveChange: z.number().nullable(),
@@ -87,14 +88,14 @@ export function analyticsRoutes(deps: Deps) {
         from scores s join customers c on c.id = s.customer_id and c.stage = 'at_risk'
         where s.run_id = (select id from analysis_runs where status = 'done' and current order by id desc limit 1) and s.stage = 'at_risk'
         order by s.value_at_stake desc nulls last, c.id limit ${limit} offset ${offset}`);
-      return c.json({ customers: rows }, 200);
+      return c.json({ customers: namesFor(c.get('principal'), rows) }, 200);
     },
   );
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/alerts', tags: ['analytics'],
-      summary: 'Activity-drop alerts: customers whose probability of being active crossed the threshold',
+      method: 'get', path: '/alerts', middleware: anyone, tags: ['analytics'],
+      summary: 'Activity-drop alerts: customers whose probability of being active crossed the threshold (without names for an analyst)',
       description: 'Newest first. To follow alerts as they come (segments, journeys, a worklist, your own system), pass `after` with the highest id you have seen: the answer then lists newer alerts, oldest first.',
       request: { query: z.object({ after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) },
       responses: { 200: { description: 'Alerts', content: { 'application/json': { schema: z.object({ alerts: z.array(z.object({
@@ -108,13 +109,13 @@ export function analyticsRoutes(deps: Deps) {
         from activity_alerts a join customers c on c.id = a.customer_id
         where ${after === undefined ? sql`true` : sql`a.id > ${after}`}
         order by a.id ${after === undefined ? sql`desc` : sql`asc`} limit ${limit}`);
-      return c.json({ alerts: rows.map((r) => ({ id: r.id, customerId: r.customer_id, name: r.name, at: new Date(r.at).toISOString(), fromPAlive: r.from_p_alive, toPAlive: r.to_p_alive, valueAtStake: r.value_at_stake, reason: r.reason })) }, 200);
+      return c.json({ alerts: namesFor(c.get('principal'), rows.map((r) => ({ id: r.id, customerId: r.customer_id, name: r.name, at: new Date(r.at).toISOString(), fromPAlive: r.from_p_alive, toPAlive: r.to_p_alive, valueAtStake: r.value_at_stake, reason: r.reason }))) }, 200);
     },
   );
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/customers/{id}/scores', tags: ['analytics'], summary: "One customer's scores, newest analysis first (the history is kept)",
+      method: 'get', path: '/customers/{id}/scores', middleware: anyone, tags: ['analytics'], summary: "One customer's scores, newest analysis first (the history is kept)",
       request: { params: z.object({ id: z.coerce.number().int().positive() }) },
       responses: { 200: { description: 'Scores per run', content: { 'application/json': { schema: z.object({ scores: z.array(z.record(z.string(), z.unknown())) }) } } } },
     }),

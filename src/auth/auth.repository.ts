@@ -44,8 +44,8 @@ export async function deleteSession(db: Db, tokenHash: string) {
   await db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
 }
 
-export async function insertApiKey(db: Db, key: { name: string; role: Role; prefix: string; keyHash: string }) {
-  const [row] = await db.insert(apiKeys).values(key).returning({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role });
+export async function insertApiKey(db: Db, key: { name: string; role: Role; scopes: string[] | null; prefix: string; keyHash: string }) {
+  const [row] = await db.insert(apiKeys).values(key).returning({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, scopes: apiKeys.scopes });
   return row;
 }
 
@@ -55,7 +55,7 @@ export async function findApiKey(db: Db, keyHash: string) {
 }
 
 export async function listApiKeys(db: Db) {
-  return db.select({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, prefix: apiKeys.prefix, createdAt: apiKeys.createdAt,
+  return db.select({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, scopes: apiKeys.scopes, prefix: apiKeys.prefix, createdAt: apiKeys.createdAt,
     lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt }).from(apiKeys).orderBy(apiKeys.id);
 }
 

@@ -1,6 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { anyone, publicRoute } from './access.ts';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { audit } from '../audit/audit.repository.ts';
+import { clientIp } from '../audit/audit.routes.ts';
 import type { Deps } from '../deps.ts';
+import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
 import { loginBody, me, sessionCookie } from './auth.ts';
 import { login, logout } from './auth.service.ts';
@@ -12,13 +16,18 @@ export function loginRoutes(deps: Deps) {
   const app = createRouter();
   app.openapi(
     createRoute({
-      method: 'post', path: '/login', tags: ['auth'], summary: 'Sign in with email and password; sets an HttpOnly session cookie',
+      method: 'post', path: '/login', middleware: publicRoute, tags: ['auth'], summary: 'Sign in with email and password; sets an HttpOnly session cookie',
       request: { body: { content: { 'application/json': { schema: loginBody } }, required: true } },
       responses: { 200: { description: 'Signed in', content: { 'application/json': { schema: z.object({ user: me }) } } } },
     }),
     async (c) => {
       const { email, password } = c.req.valid('json');
-      const session = await login(deps, email, password);
+      const session = await login(deps, email, password).catch(async (error: unknown) => {
+        const reason = error instanceof AppError && error.code === 'rate_limited' ? 'throttled' : 'wrong email or password';
+        await audit(deps.db, { actor: email.trim().toLowerCase(), action: 'login.failed', target: null, detail: { reason }, ip: clientIp(c) });
+        throw error;
+      });
+      await audit(deps.db, { actor: session.principal.kind === 'user' ? session.principal.email : email, action: 'login', target: null, ip: clientIp(c) });
       setCookie(c, sessionCookie, session.token, {
         httpOnly: true, sameSite: 'Lax', path: '/', secure: deps.config.secureCookies || new URL(c.req.url).protocol === 'https:',
         expires: session.expiresAt,
@@ -28,12 +37,13 @@ export function loginRoutes(deps: Deps) {
   );
   app.openapi(
     createRoute({
-      method: 'post', path: '/logout', tags: ['auth'], summary: 'Sign out: the session ends on the server',
+      method: 'post', path: '/logout', middleware: publicRoute, tags: ['auth'], summary: 'Sign out: the session ends on the server',
       responses: { 204: { description: 'Signed out' } },
     }),
     async (c) => {
       const token = getCookie(c, sessionCookie);
-      if (token) await logout(deps, token);
+      const who = token ? await logout(deps, token) : undefined;
+      if (who) await audit(deps.db, { actor: who, action: 'logout', target: null, ip: clientIp(c) });
       deleteCookie(c, sessionCookie, { path: '/' });
       return c.body(null, 204);
     },
@@ -45,7 +55,7 @@ export function meRoutes() {
   const app = createRouter();
   app.openapi(
     createRoute({
-      method: 'get', path: '/me', tags: ['auth'], summary: 'Who is signed in',
+      method: 'get', path: '/me', middleware: anyone, tags: ['auth'], summary: 'Who is signed in',
       responses: { 200: { description: 'The caller', content: { 'application/json': { schema: z.object({ user: me }) } } } },
     }),
     (c) => c.json({ user: principalOut(c.get('principal')) }, 200),

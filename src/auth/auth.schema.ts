@@ -26,6 +26,8 @@ export const apiKeys = pgTable('api_keys', {
   role: text('role').notNull(),
   prefix: text('prefix').notNull(),
   keyHash: text('key_hash').notNull(),
+  /** What the key may call (`area:read|write`, docs/security.md); null: all its role may. */
+  scopes: text('scopes').array(),
   createdAt: instant('created_at').notNull().defaultNow(),
   lastUsedAt: instant('last_used_at'),
   revokedAt: instant('revoked_at'),

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { audit } from '../audit/audit.repository.ts';
 import type { Deps } from '../deps.ts';
 import { AppError, sqlState, sqlStateOf } from '../shared/errors.ts';
 import {
-  deleteSession, findApiKey, findSession, findUserByEmail, insertApiKey, insertSession, insertUser, listUsers, touchSession,
+  deleteSession, findApiKey, findSession, findUserByEmail, insertApiKey, insertSession, insertUser, listUsers, revokeApiKey, touchSession,
   updatePassword,
 } from './auth.repository.ts';
 import { sessionIdleMs, sessionMaxMs, type Principal, type Role } from './auth.ts';
@@ -13,11 +14,12 @@ import { generatePassword, hashPassword, verifyPassword } from './password.ts';
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 const normaliseLogin = (email: string) => email.normalize('NFC').trim().toLowerCase();
 
-/** Creates a user with a generated password, returned once and stored only as a scrypt hash. */
-export async function createUser(deps: Deps, email: string, role: Role): Promise<{ id: number; email: string; role: string; password: string }> {
+/** Creates a user with a generated password, returned once and stored only as a scrypt hash; `actor` is who did it, for the audit log. */
+export async function createUser(deps: Deps, email: string, role: Role, actor = 'system'): Promise<{ id: number; email: string; role: string; password: string }> {
   const password = generatePassword();
   try {
     const user = await insertUser(deps.db, { email: normaliseLogin(email), role, passwordHash: await hashPassword(password) });
+    await audit(deps.db, { actor, action: 'user.created', target: user.email, detail: { role } });
     return { ...user, password };
   } catch (error) {
     if (sqlStateOf(error) === sqlState.uniqueViolation) throw new AppError('conflict', `A user ${normaliseLogin(email)} already exists`);
@@ -25,11 +27,12 @@ export async function createUser(deps: Deps, email: string, role: Role): Promise
   }
 }
 
-export async function resetPassword(deps: Deps, email: string): Promise<string> {
+export async function resetPassword(deps: Deps, email: string, actor = 'system'): Promise<string> {
   const password = generatePassword();
   if (!(await updatePassword(deps.db, normaliseLogin(email), await hashPassword(password)))) {
     throw new AppError('not_found', `No user ${normaliseLogin(email)}`);
   }
+  await audit(deps.db, { actor, action: 'user.password_reset', target: normaliseLogin(email) });
   return password;
 }
 
@@ -63,8 +66,11 @@ export async function login(deps: Deps, email: string, password: string): Promis
 // Verifying against a fixed hash when the user does not exist keeps response times alike.
 const dummyHash = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-export async function logout(deps: Deps, token: string): Promise<void> {
+/** Ends the session on the server; the email of whose it was, if it was one. */
+export async function logout(deps: Deps, token: string): Promise<string | undefined> {
+  const session = await findSession(deps.db, sha256(token), deps.clock.now());
   await deleteSession(deps.db, sha256(token));
+  return session?.email;
 }
 
 /** The principal behind a bearer API key or a session cookie; undefined when neither is valid. */
@@ -72,7 +78,7 @@ export async function authenticate(deps: Deps, credentials: { bearer?: string; s
   const now = deps.clock.now();
   if (credentials.bearer) {
     const key = await findApiKey(deps.db, sha256(credentials.bearer));
-    return key ? { kind: 'key', id: key.id, name: key.name, role: key.role as Role } : undefined;
+    return key ? { kind: 'key', id: key.id, name: key.name, role: key.role as Role, scopes: key.scopes } : undefined;
   }
   if (credentials.session) {
     const tokenHash = sha256(credentials.session);
@@ -84,11 +90,21 @@ export async function authenticate(deps: Deps, credentials: { bearer?: string; s
   return undefined;
 }
 
-/** Creates an API key: 256 random bits, shown once, stored as SHA-256. */
-export async function createApiKey(deps: Deps, name: string, role: Role): Promise<{ id: number; name: string; role: string; key: string }> {
+/** Creates an API key: 256 random bits, shown once, stored as SHA-256; scopes limit it further than its role. */
+export async function createApiKey(deps: Deps, name: string, role: Role, scopes: string[] | null = null, actor = 'system'): Promise<{ id: number; name: string; role: string; scopes: string[] | null; key: string }> {
+  const wrong = (scopes ?? []).filter((s) => !/^[a-z][a-z-]*:(read|write)$/.test(s));
+  if (wrong.length > 0) throw new AppError('validation_failed', `A scope is an area and read or write, e.g. events:write or customers:read; found ${wrong.join(', ')}`);
   const key = `kept_${randomBytes(32).toString('base64url')}`;
-  const row = await insertApiKey(deps.db, { name, role, prefix: key.slice(0, 12), keyHash: sha256(key) });
+  const row = await insertApiKey(deps.db, { name, role, scopes: scopes && scopes.length > 0 ? [...new Set(scopes)].sort() : null, prefix: key.slice(0, 12), keyHash: sha256(key) });
+  await audit(deps.db, { actor, action: 'key.created', target: `key #${row.id} ${name}`, detail: { role, scopes: row.scopes } });
   return { ...row, key };
+}
+
+/** Stops a key at once; false when there is no such active key. */
+export async function revokeKey(deps: Deps, id: number, actor: string): Promise<boolean> {
+  const done = await revokeApiKey(deps.db, id, deps.clock.now());
+  if (done) await audit(deps.db, { actor, action: 'key.revoked', target: `key #${id}` });
+  return done;
 }
 
 /**

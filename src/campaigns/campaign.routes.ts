@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { anyone, marketing } from '../auth/access.ts';
 import { stringify } from 'csv-stringify/sync';
+import { auditBy } from '../audit/audit.routes.ts';
 import type { Deps } from '../deps.ts';
-import { requireMarketer } from '../auth/auth.ts';
 import { createRouter } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import { campaignBody, campaignChannels, campaignKinds, externalCampaignBody } from './campaign.ts';
@@ -28,22 +29,22 @@ const rendered = z.object({ subject: z.string(), html: z.string(), text: z.strin
 export function campaignRoutes(deps: Deps) {
   const app = createRouter();
 
-  app.openapi(createRoute({ method: 'get', path: '/templates', tags: ['campaigns'], summary: 'Email templates',
+  app.openapi(createRoute({ method: 'get', path: '/templates', middleware: anyone, tags: ['campaigns'], summary: 'Email templates',
     responses: { 200: json(z.object({ templates: z.array(z.object({ id: z.number(), name: z.string(), subject: z.string() })) }), 'By name') } }),
   async (c) => c.json({ templates: await listTemplates(deps) }, 200));
 
-  app.openapi(createRoute({ method: 'post', path: '/templates', tags: ['campaigns'], summary: 'Save a template (admin or marketer); refused when it does not parse',
+  app.openapi(createRoute({ method: 'post', path: '/templates', middleware: marketing, tags: ['campaigns'], summary: 'Save a template (admin or marketer); refused when it does not parse',
     request: body(templateBody), responses: { 201: json(template, 'Saved') } }),
   async (c) => c.json(await saveTemplate(deps, c.get('principal'), c.req.valid('json')), 201));
 
-  app.openapi(createRoute({ method: 'get', path: '/templates/{id}', tags: ['campaigns'], summary: 'A template', request: { params: idParam }, responses: { 200: json(template, 'The template') } }),
+  app.openapi(createRoute({ method: 'get', path: '/templates/{id}', middleware: anyone, tags: ['campaigns'], summary: 'A template', request: { params: idParam }, responses: { 200: json(template, 'The template') } }),
     async (c) => c.json(await findTemplate(deps, c.req.valid('param').id), 200));
 
-  app.openapi(createRoute({ method: 'put', path: '/templates/{id}', tags: ['campaigns'], summary: 'Change a template (admin or marketer)',
+  app.openapi(createRoute({ method: 'put', path: '/templates/{id}', middleware: marketing, tags: ['campaigns'], summary: 'Change a template (admin or marketer)',
     request: { params: idParam, ...body(templateBody) }, responses: { 200: json(template, 'Saved') } }),
   async (c) => c.json(await saveTemplate(deps, c.get('principal'), c.req.valid('json'), c.req.valid('param').id), 200));
 
-  app.openapi(createRoute({ method: 'post', path: '/templates/preview', tags: ['campaigns'], summary: 'Render a template as one customer would get it: subject, HTML and plain text',
+  app.openapi(createRoute({ method: 'post', path: '/templates/preview', middleware: marketing, tags: ['campaigns'], summary: 'Render a template as one customer would get it: subject, HTML and plain text',
     request: body(z.object({ subject: z.string().max(500), body: z.string().max(200_000), customerId: z.number().int().positive(), arm: z.string().max(40).optional() })),
     responses: { 200: json(rendered, 'The mail') } }),
   async (c) => {
@@ -51,19 +52,19 @@ export function campaignRoutes(deps: Deps) {
     return c.json(await previewTemplate(deps, t, customerId, arm), 200);
   });
 
-  app.openapi(createRoute({ method: 'get', path: '/campaigns', tags: ['campaigns'], summary: 'Campaigns, newest first, with their members by send status',
+  app.openapi(createRoute({ method: 'get', path: '/campaigns', middleware: anyone, tags: ['campaigns'], summary: 'Campaigns, newest first, with their members by send status',
     responses: { 200: json(z.object({ campaigns: z.array(campaign.extend({ counts: z.record(z.string(), z.number()) })) }), 'Newest first') } }),
   async (c) => c.json({ campaigns: await listCampaigns(deps) }, 200));
 
-  app.openapi(createRoute({ method: 'post', path: '/campaigns', tags: ['campaigns'], summary: 'Create a campaign (draft, or scheduled with scheduledAt)',
+  app.openapi(createRoute({ method: 'post', path: '/campaigns', middleware: marketing, tags: ['campaigns'], summary: 'Create a campaign (draft, or scheduled with scheduledAt)',
     request: body(campaignBody), responses: { 201: json(campaign, 'Created') } }),
   async (c) => c.json(await createCampaign(deps, c.get('principal'), c.req.valid('json')), 201));
 
-  app.openapi(createRoute({ method: 'post', path: '/campaigns/external', tags: ['campaigns'], summary: 'Record a campaign run elsewhere: members, arm or control, send time; measured like the others',
+  app.openapi(createRoute({ method: 'post', path: '/campaigns/external', middleware: marketing, tags: ['campaigns'], summary: 'Record a campaign run elsewhere: members, arm or control, send time; measured like the others',
     request: body(externalCampaignBody), responses: { 201: json(z.object({ id: z.number() }), 'Recorded') } }),
   async (c) => c.json(await recordExternalCampaign(deps, c.get('principal'), c.req.valid('json')), 201));
 
-  app.openapi(createRoute({ method: 'get', path: '/campaigns/{id}', tags: ['campaigns'], summary: 'A campaign with its members by send status',
+  app.openapi(createRoute({ method: 'get', path: '/campaigns/{id}', middleware: anyone, tags: ['campaigns'], summary: 'A campaign with its members by send status',
     request: { params: idParam }, responses: { 200: json(z.object({ campaign, counts: z.record(z.string(), z.number()) }), 'The campaign') } }),
   async (c) => {
     const { id } = c.req.valid('param');
@@ -76,29 +77,29 @@ export function campaignRoutes(deps: Deps) {
     ['resume', 'sending', 'Resume a paused campaign'],
     ['cancel', 'cancelled', 'Cancel; what is queued is not sent'],
   ] as const) {
-    app.openapi(createRoute({ method: 'post', path: `/campaigns/{id}/${action}`, tags: ['campaigns'], summary, request: { params: idParam }, responses: { 200: json(campaign, 'The campaign now') } }),
+    app.openapi(createRoute({ method: 'post', path: `/campaigns/{id}/${action}`, middleware: marketing, tags: ['campaigns'], summary, request: { params: idParam }, responses: { 200: json(campaign, 'The campaign now') } }),
       async (c) => {
         const { id } = c.req.valid('param');
         return c.json(to === null ? await startCampaign(deps, c.get('principal'), id) : await setCampaignStatus(deps, c.get('principal'), id, to), 200);
       });
   }
 
-  app.openapi(createRoute({ method: 'get', path: '/campaigns/{id}/report', tags: ['campaigns'],
+  app.openapi(createRoute({ method: 'get', path: '/campaigns/{id}/report', middleware: anyone, tags: ['campaigns'],
     summary: 'Each arm against the holdout: buying, revenue per customer, still active at 30 and 90 days, unsubscribes; lift with 95 % intervals, p-values, cumulative lift by day',
     request: { params: idParam, query: z.object({ days: z.coerce.number().int().min(1).max(365).default(30) }) }, responses: { 200: json(anything, 'The report') } }),
   async (c) => c.json(await campaignReport(deps, c.req.valid('param').id, c.req.valid('query').days), 200));
 
-  app.get('/campaigns/:id/list.csv', async (c) => {
-    requireMarketer(c.get('principal'), 'downloads call lists and mailing files');
+  app.get('/campaigns/:id/list.csv', marketing, async (c) => {
     const found = await findCampaign(deps, Number(c.req.param('id')));
     const rows = await listedMembers(deps.db, found.id);
+    await auditBy(deps, c, 'export.call_list', `campaign #${found.id} ${found.name}`, { rows: rows.length, channel: found.channel });
     const header = ['customer', 'name', 'email', 'phone', 'line1', 'line2', 'postal_code', 'city', 'region', 'country', 'arm'];
     c.header('Content-Type', 'text/csv; charset=utf-8');
     c.header('Content-Disposition', `attachment; filename="campaign-${found.id}-${found.channel}.csv"`);
     return c.body(stringify([header, ...rows.map((r) => Object.values(r).map(formulaSafe))]));
   });
 
-  app.openapi(createRoute({ method: 'post', path: '/mail/feedback', tags: ['campaigns'],
+  app.openapi(createRoute({ method: 'post', path: '/mail/feedback', middleware: marketing, tags: ['campaigns'],
     summary: 'Bounces and complaints from the mail server or provider: a hard bounce or a complaint stops all mail to the address; a complaint also withdraws consent',
     request: body(z.object({ events: z.array(z.object({
       kind: z.enum(['hard_bounce', 'soft_bounce', 'complaint']), email: z.string().trim().toLowerCase().max(320), messageId: z.string().max(500).optional(),
@@ -106,7 +107,7 @@ export function campaignRoutes(deps: Deps) {
     })).min(1).max(1000) })), responses: { 200: json(z.object({ recorded: z.number(), matched: z.number() }), 'Recorded') } }),
   async (c) => c.json(await recordMailFeedback(deps, c.req.valid('json').events), 200));
 
-  app.openapi(createRoute({ method: 'get', path: '/customers/{id}/pace', tags: ['campaigns'],
+  app.openapi(createRoute({ method: 'get', path: '/customers/{id}/pace', middleware: anyone, tags: ['campaigns'],
     summary: 'How often Kept reaches the customer: outgoing touches per channel per week (last 12 weeks) and the frequency cap now',
     request: { params: idParam }, responses: { 200: json(z.object({
       weeks: z.array(z.object({ week: z.string(), byChannel: z.record(z.string(), z.number()) })),
@@ -118,7 +119,7 @@ export function campaignRoutes(deps: Deps) {
     return c.json({ weeks: pace.weeks, marketing: { sent: pace.sent, cap, days, capped: pace.sent >= cap } }, 200);
   });
 
-  app.openapi(createRoute({ method: 'get', path: '/mail/captured', tags: ['campaigns'], summary: 'Mail captured instead of sent (no SMTP server configured), newest first',
+  app.openapi(createRoute({ method: 'get', path: '/mail/captured', middleware: marketing, tags: ['campaigns'], summary: 'Mail captured instead of sent (no SMTP server configured), newest first',
     request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), to: z.string().max(320).optional() }) },
     responses: { 200: json(z.object({ smtp: z.boolean(), messages: z.array(anything) }), 'Newest first') } }),
   async (c) => {

@@ -3,6 +3,7 @@
 // link scanners follow GETs), the open pixel and the click redirect. Tokens are signed, so a click
 // redirect goes only where the mail pointed.
 import { Hono, type Context } from 'hono';
+import { publicRoute } from '../auth/access.ts';
 import { html } from 'hono/html';
 import { verifyToken } from '../auth/signing.ts';
 import { recordConsent } from '../customers/consent.repository.ts';
@@ -36,7 +37,7 @@ export function mailPages(deps: Deps) {
   const campaignOf = async (campaignId: number) =>
     (await queryRows<{ name: string; consent_list: string }>(deps.db, sql`select name, consent_list from campaigns where id = ${campaignId}`))[0];
 
-  app.get('/u/:token', async (c) => {
+  app.get('/u/:token', publicRoute, async (c) => {
     const payload = await verifyToken(deps, 'unsubscribe', c.req.param('token'));
     if (!payload) return c.html(page('Link not valid', html`<h1>This link is not valid</h1><p>Reply to the email and we will take you off the list by hand.</p>`), 404);
     const campaign = await campaignOf(ids(payload)[0]);
@@ -44,7 +45,7 @@ export function mailPages(deps: Deps) {
       <form method="post"><button type="submit">Unsubscribe</button></form>`));
   });
 
-  app.post('/u/:token', async (c) => {
+  app.post('/u/:token', publicRoute, async (c) => {
     const payload = await verifyToken(deps, 'unsubscribe', c.req.param('token'));
     if (!payload) return c.html(page('Link not valid', html`<h1>This link is not valid</h1>`), 404);
     const [campaignId, customerId] = ids(payload);
@@ -59,7 +60,7 @@ export function mailPages(deps: Deps) {
     return c.html(page('Unsubscribed', html`<h1>You are unsubscribed</h1><p>You will get no more of these emails. It may take a minute for a message already on its way.</p>`));
   });
 
-  app.get('/t/o/:token', async (c) => {
+  app.get('/t/o/:token', publicRoute, async (c) => {
     const payload = await verifyToken(deps, 'open', c.req.param('token'));
     if (payload) {
       const [campaignId, customerId] = ids(payload);
@@ -72,7 +73,7 @@ export function mailPages(deps: Deps) {
     return c.body(pixel, 200, { 'Content-Type': 'image/gif', 'Cache-Control': 'no-store' });
   });
 
-  app.get('/t/c/:token', async (c) => {
+  app.get('/t/c/:token', publicRoute, async (c) => {
     const payload = await verifyToken(deps, 'click', c.req.param('token'));
     if (!payload) return c.text('This link is not valid', 404);
     const [campaignId, customerId] = ids(payload);

@@ -1,3 +1,4 @@
+import { audit } from '../audit/audit.repository.ts';
 import { array, sql, type Db } from '../db/connection.ts';
 
 /** The list a marketing campaign needs consent for, unless it names another. */
@@ -28,4 +29,11 @@ export async function recordConsent(db: Db, rows: ConsentInput[]): Promise<void>
         order by k.customer_id, k.list, k.at desc, k.id desc) l
       group by customer_id) latest
     where c.id = latest.customer_id`);
+  // One audit entry per call (an import chunk is one); the ledger holds each entry.
+  const granted = rows.filter((r) => r.granted).length;
+  await audit(db, {
+    actor: [...new Set(rows.map((r) => r.source))].join(', '), action: granted === rows.length ? 'consent.granted' : granted === 0 ? 'consent.withdrawn' : 'consent.changed',
+    target: customerIds.length === 1 ? `customer #${customerIds[0]}` : `${customerIds.length} customers`,
+    detail: { granted, withdrawn: rows.length - granted, lists: [...new Set(rows.map((r) => r.list))], customers: customerIds.slice(0, 100) },
+  });
 }

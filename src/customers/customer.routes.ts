@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { staff } from '../auth/access.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { countCap, customerFacets, customerSorts, customerTimeline, getCustomerRecord, listCustomers, timelineKinds, type TimelineKind } from './customer.read.ts';
@@ -34,7 +35,7 @@ export function customerRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/customers', tags: ['customers'],
+      method: 'get', path: '/customers', middleware: staff, tags: ['customers'],
       summary: 'Search and page through customers',
       description: `\`q\` matches the start of the email, the external id, the name or any word of the name. The total is counted
 up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
@@ -64,7 +65,7 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/customers/facets', tags: ['customers'], summary: 'The stages, acquisition channels and flags present, for filters',
+      method: 'get', path: '/customers/facets', middleware: staff, tags: ['customers'], summary: 'The stages, acquisition channels and flags present, for filters',
       responses: { 200: { description: 'Values present', content: { 'application/json': { schema: z.object({
         stages: z.array(z.object({ stage: z.string(), customers: z.number() })), channels: z.array(z.string()), flags: z.array(z.string()),
       }) } } } },
@@ -74,7 +75,7 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/customers/{id}', tags: ['customers'],
+      method: 'get', path: '/customers/{id}', middleware: staff, tags: ['customers'],
       summary: 'One customer: profile, attributes, identities, addresses, flags and stage with their history, totals',
       request: { params: z.object({ id: z.coerce.number().int().positive() }) },
       responses: { 200: { description: 'The record', content: { 'application/json': { schema: record } } } },
@@ -84,7 +85,7 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/customers/{id}/timeline', tags: ['customers'],
+      method: 'get', path: '/customers/{id}/timeline', middleware: staff, tags: ['customers'],
       summary: 'Everything that happened with one customer, newest first',
       description: `Orders with lines, returns, touchpoints, tickets and their updates, incidents, survey answers, notes, status flags,
 stage changes and address changes. Filter with \`kind\` (comma-separated) and \`channel\`; page with the \`nextCursor\` of the previous answer.`,

@@ -13,3 +13,4 @@ export * from '../worklist/worklist.schema.ts';
 export * from '../segments/segment.schema.ts';
 export * from '../campaigns/campaign.schema.ts';
 export * from '../journeys/journey.schema.ts';
+export * from '../audit/audit.schema.ts';

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { action, dataOption, withDeps } from '../cli.ts';
+import { audit } from '../audit/audit.repository.ts';
+import { action, cliActor, dataOption, withDeps } from '../cli.ts';
 import { terminalProgress } from '../shared/progress.ts';
 import { encodings, type Delimiter, type Encoding } from './csv-source.ts';
 import { importKinds, parseMap, targets, type ImportKind } from './import.ts';
@@ -57,6 +58,7 @@ Example:
             encoding: options.encoding, rejectedFile: options.rejected ? path.resolve(options.rejected) : undefined,
           }, { onProgress: progress.report });
           progress.stop();
+          await audit(deps.db, { actor: cliActor(), action: 'import.finished', target: `${kind} from ${path.basename(file)}`, detail: { importId: outcome.importId, ...outcome.counts } });
           const seconds = (performance.now() - started) / 1000;
           const { read, imported, updated, unchanged, rejected } = outcome.counts;
           if (options.json) {

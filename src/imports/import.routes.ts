@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { marketing } from '../auth/access.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createRoute, z } from '@hono/zod-openapi';
 import { queryRows, sql } from '../db/connection.ts';
+import { audit } from '../audit/audit.repository.ts';
+import { auditBy } from '../audit/audit.routes.ts';
+import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { registerJobHandler, startJob } from '../jobs/job.service.ts';
 import { AppError } from '../shared/errors.ts';
@@ -21,6 +25,8 @@ const delimiters = { comma: ',', semicolon: ';', tab: '\t' } as const satisfies 
 interface ImportJobPayload {
   [key: string]: unknown;
   kind: ImportKind; file: string; fileName: string; map: Record<string, string>; dateFormat?: string; delimiter?: Delimiter; encoding: Encoding;
+  /** Who uploaded it, for the audit log. */
+  by?: string;
 }
 
 registerJobHandler('import', async (deps, payload, jobId, report) => {
@@ -28,6 +34,7 @@ registerJobHandler('import', async (deps, payload, jobId, report) => {
   const outcome = await runImport(deps, {
     kind: job.kind, file: job.file, map: job.map, dateFormat: job.dateFormat, delimiter: job.delimiter, encoding: job.encoding,
   }, { onProgress: report, jobId });
+  await audit(deps.db, { actor: job.by ?? 'system', action: 'import.finished', target: `${job.kind} from ${job.fileName}`, detail: { importId: outcome.importId, jobId, ...outcome.counts } });
   return { importId: outcome.importId, ...outcome.counts, resumed: outcome.resumed, hasRejected: outcome.rejectedFile !== null };
 });
 
@@ -74,7 +81,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
     },
     responses: { 202: { description: 'The job', content: { 'application/json': { schema: jobStatus } } } },
   });
-  app.post('/imports', async (c) => {
+  app.post('/imports', marketing, async (c) => {
     const kind = c.req.query('kind');
     if (!kind || !(importKinds as readonly string[]).includes(kind)) {
       throw new AppError('validation_failed', `kind must be one of ${importKinds.join(', ')}`, { issues: [{ path: 'kind', message: `one of ${importKinds.join(', ')}` }] });
@@ -116,18 +123,19 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
       throw new AppError('validation_failed', 'the file is empty', { issues: [{ path: 'body', message: 'a CSV file with a header row' }] });
     }
     const payload: ImportJobPayload = {
-      kind: kind as ImportKind, file, fileName, map, encoding,
+      kind: kind as ImportKind, file, fileName, map, encoding, by: principalName(c.get('principal')),
       ...(c.req.query('dateFormat') ? { dateFormat: c.req.query('dateFormat') } : {}),
       ...(delimiter ? { delimiter: delimiters[delimiter as keyof typeof delimiters] } : {}),
     };
     const jobId = await startJob(deps, 'import', payload);
+    await auditBy(deps, c, 'import.uploaded', `${kind} from ${fileName}`, { jobId, bytes: size });
     const [row] = await queryRows<ImportJobRow>(deps.db, importJobs(sql`j.id = ${jobId}`, 1));
     return c.json(toStatus(row), 202);
   });
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/imports', tags: ['imports'], summary: 'Uploads and their imports, newest first',
+      method: 'get', path: '/imports', middleware: marketing, tags: ['imports'], summary: 'Uploads and their imports, newest first',
       responses: { 200: { description: 'Up to 100', content: { 'application/json': { schema: z.object({ imports: z.array(jobStatus) }) } } } },
     }),
     async (c) => c.json({ imports: (await queryRows<ImportJobRow>(deps.db, importJobs(sql`true`, 100))).map(toStatus) }, 200),
@@ -135,7 +143,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/imports/{jobId}', tags: ['imports'], summary: 'One upload: status, progress in bytes, counts',
+      method: 'get', path: '/imports/{jobId}', middleware: marketing, tags: ['imports'], summary: 'One upload: status, progress in bytes, counts',
       request: { params: z.object({ jobId: z.coerce.number().int().positive() }) },
       responses: { 200: { description: 'The job', content: { 'application/json': { schema: jobStatus } } } },
     }),
@@ -152,9 +160,10 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
     request: { params: z.object({ jobId: z.coerce.number().int().positive() }) },
     responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } } },
   });
-  app.get('/imports/:jobId/rejected', async (c) => {
+  app.get('/imports/:jobId/rejected', marketing, async (c) => {
     const row = await findImportByJob(deps.db, Number(c.req.param('jobId')));
     if (!row?.rejected_file || !fs.existsSync(row.rejected_file)) throw new AppError('not_found', 'This upload has no rejected rows file');
+    await auditBy(deps, c, 'export.rejected_rows', `import #${row.id}`, { bytes: row.rejected_bytes });
     c.header('content-type', 'text/csv; charset=utf-8');
     c.header('content-disposition', `attachment; filename="import-${row.id}-rejected.csv"`);
     return c.body(Readable.toWeb(fs.createReadStream(row.rejected_file, { start: 0, end: Math.max(0, row.rejected_bytes - 1) })) as ReadableStream);

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { admins, marketing } from '../auth/access.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
@@ -62,7 +63,7 @@ Database unavailable: 503 with Retry-After. When every event of a non-empty batc
         429: { description: 'Too many batches in flight; retry after the given seconds', content: { 'application/json': { schema: errorBody } } },
       },
   });
-  app.post('/events', async (c) => {
+  app.post('/events', marketing, async (c) => {
       if (inFlight >= maxInFlight) throw new AppError('rate_limited', 'Too many batches in flight; retry shortly', { retryAfter: 1 });
       inFlight++;
       try {
@@ -92,7 +93,7 @@ Database unavailable: 503 with Retry-After. When every event of a non-empty batc
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/dead-letters', tags: ['ingest'], summary: 'Events that failed after they were accepted, with the reason',
+      method: 'get', path: '/dead-letters', middleware: admins, tags: ['ingest'], summary: 'Events that failed after they were accepted, with the reason',
       responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ deadLetters: z.array(z.object({
         id: z.number(), source: z.string(), eventId: z.string().nullable(), reason: z.string(), createdAt: z.string(), replayedAt: z.string().nullable(), payload: z.unknown(),
       })) }) } } } },
@@ -106,7 +107,7 @@ Database unavailable: 503 with Retry-After. When every event of a non-empty batc
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/dead-letters/{id}/replay', tags: ['ingest'], summary: 'Apply a dead-lettered event again',
+      method: 'post', path: '/dead-letters/{id}/replay', middleware: admins, tags: ['ingest'], summary: 'Apply a dead-lettered event again',
       request: { params: z.object({ id: z.coerce.number().int().positive() }) },
       responses: { 200: { description: 'The event result', content: { 'application/json': { schema: ingestResult } } } },
     }),

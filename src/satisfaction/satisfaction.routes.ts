@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { anyone } from '../auth/access.ts';
 import { latestRun } from '../analytics/analytics.repository.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
@@ -13,7 +14,7 @@ export function satisfactionRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/satisfaction', tags: ['satisfaction'],
+      method: 'get', path: '/satisfaction', middleware: anyone, tags: ['satisfaction'],
       summary: 'The satisfaction index of the latest analysis: its fitted weights, how well it predicts buying again, and customers kept satisfied by month, channel, stage and team',
       responses: { 200: { description: 'Null model before an analysis could fit one', content: { 'application/json': { schema: z.object({
         model: z.record(z.string(), z.unknown()).nullable(), inputs: z.record(z.string(), z.string()), satisfiedFrom: z.number(),
@@ -28,7 +29,7 @@ export function satisfactionRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/customers/{id}/satisfaction', tags: ['satisfaction'], summary: "One customer's satisfaction index at the end of each of the last 12 months",
+      method: 'get', path: '/customers/{id}/satisfaction', middleware: anyone, tags: ['satisfaction'], summary: "One customer's satisfaction index at the end of each of the last 12 months",
       request: { params: z.object({ id: z.coerce.number().int().positive() }) },
       responses: { 200: { description: 'Null where the customer had no experience since their last order (within 180 days) or no order in the year before', content: { 'application/json': { schema: z.object({
         points: z.array(z.object({ month: z.string(), index: z.number().nullable() })),

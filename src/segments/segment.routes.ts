@@ -1,8 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { anyone, marketing, namesFor, personalRuleFields, staff } from '../auth/access.ts';
+import type { Principal } from '../auth/auth.ts';
+import { AppError } from '../shared/errors.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { deleteSegment, findSegment, listSegments, previewRule, refreshSnapshot, saveSegment, segmentMembers, segmentSummary } from './segment.service.ts';
-import { fields, ruleSchema, scoreColumns, segmentBody } from './segment.ts';
+import { fields, isGroup, ruleSchema, scoreColumns, segmentBody, type Rule } from './segment.ts';
 import { attributeTypes, knownValues } from './segment.repository.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive() });
@@ -21,11 +24,20 @@ const toMember = (r: { id: number; external_id: string | null; name: string | nu
 });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
+/** An analyst may count, but not by what names or reaches a person: refused with the path of each such condition. */
+function checkPersonalFilters(principal: Principal, rule: Rule, at = 'rule'): void {
+  if (principal.role !== 'analyst') return;
+  const found: string[] = [];
+  const walk = (r: Rule, path: string) => r.conditions.forEach((c, i) => (isGroup(c) ? walk(c, `${path}.conditions.${i}`) : personalRuleFields.has(c.field) && found.push(`${path}.conditions.${i}`)));
+  walk(rule, at);
+  if (found.length > 0) throw new AppError('forbidden', `An analyst may not filter on name, email, phone or external id (${found.join(', ')})`);
+}
+
 export function segmentRoutes(deps: Deps) {
   const app = createRouter();
 
   app.openapi(
-    createRoute({ method: 'get', path: '/segments/fields', tags: ['segments'], summary: 'What a rule can test: fields, operators and the value each takes, custom attributes, scores, known values',
+    createRoute({ method: 'get', path: '/segments/fields', middleware: anyone, tags: ['segments'], summary: 'What a rule can test: fields, operators and the value each takes, custom attributes, scores, known values',
       responses: { 200: json(z.object({ fields: z.record(z.string(), z.unknown()), attributes: z.array(z.object({ key: z.string(), type: z.string() })), scores: z.record(z.string(), z.string()),
         channels: z.array(z.string()), categories: z.array(z.string()), surveys: z.array(z.string()) }), 'The catalogue') } }),
     async (c) => {
@@ -36,28 +48,30 @@ export function segmentRoutes(deps: Deps) {
   );
 
   app.openapi(
-    createRoute({ method: 'post', path: '/segments/preview', tags: ['segments'], summary: 'Live count of a rule before it is saved, with stages, scores and the first ten customers',
+    createRoute({ method: 'post', path: '/segments/preview', middleware: anyone, tags: ['segments'], summary: 'Live count of a rule before it is saved, with stages, scores and the first ten customers (numbers only for an analyst, who may not filter on personal fields)',
       request: { body: { content: { 'application/json': { schema: z.object({ rule: ruleSchema }) } }, required: true } },
       responses: { 200: json(summary.extend({ sample: z.array(member) }), 'Who matches now') } }),
     async (c) => {
-      const preview = await previewRule(deps, c.req.valid('json').rule);
-      return c.json({ ...preview, sample: preview.sample.map(toMember) }, 200);
+      const { rule } = c.req.valid('json');
+      checkPersonalFilters(c.get('principal'), rule);
+      const preview = await previewRule(deps, rule);
+      return c.json({ ...preview, sample: namesFor(c.get('principal'), preview.sample.map(toMember)) }, 200);
     },
   );
 
   app.openapi(
-    createRoute({ method: 'get', path: '/segments', tags: ['segments'], summary: 'Saved segments', responses: { 200: json(z.object({ segments: z.array(segment) }), 'By name') } }),
+    createRoute({ method: 'get', path: '/segments', middleware: anyone, tags: ['segments'], summary: 'Saved segments', responses: { 200: json(z.object({ segments: z.array(segment) }), 'By name') } }),
     async (c) => c.json({ segments: await listSegments(deps.db) }, 200),
   );
 
   app.openapi(
-    createRoute({ method: 'post', path: '/segments', tags: ['segments'], summary: 'Save a segment (admin or marketer); a snapshot takes its members now',
+    createRoute({ method: 'post', path: '/segments', middleware: marketing, tags: ['segments'], summary: 'Save a segment (admin or marketer); a snapshot takes its members now',
       request: { body: { content: { 'application/json': { schema: segmentBody } }, required: true } }, responses: { 201: json(segment, 'Saved') } }),
     async (c) => c.json(await saveSegment(deps, c.get('principal'), c.req.valid('json')), 201),
   );
 
   app.openapi(
-    createRoute({ method: 'get', path: '/segments/{id}', tags: ['segments'], summary: 'A segment and its summary now',
+    createRoute({ method: 'get', path: '/segments/{id}', middleware: anyone, tags: ['segments'], summary: 'A segment and its summary now',
       request: { params: idParam }, responses: { 200: json(z.object({ segment, summary }), 'The segment') } }),
     async (c) => {
       const found = await findSegment(deps.db, c.req.valid('param').id);
@@ -66,19 +80,19 @@ export function segmentRoutes(deps: Deps) {
   );
 
   app.openapi(
-    createRoute({ method: 'put', path: '/segments/{id}', tags: ['segments'], summary: 'Change a segment (admin or marketer); a snapshot is taken again',
+    createRoute({ method: 'put', path: '/segments/{id}', middleware: marketing, tags: ['segments'], summary: 'Change a segment (admin or marketer); a snapshot is taken again',
       request: { params: idParam, body: { content: { 'application/json': { schema: segmentBody } }, required: true } }, responses: { 200: json(segment, 'Saved') } }),
     async (c) => c.json(await saveSegment(deps, c.get('principal'), c.req.valid('json'), c.req.valid('param').id), 200),
   );
 
   app.openapi(
-    createRoute({ method: 'post', path: '/segments/{id}/refresh', tags: ['segments'], summary: "Take a snapshot segment's members again from its rule",
+    createRoute({ method: 'post', path: '/segments/{id}/refresh', middleware: marketing, tags: ['segments'], summary: "Take a snapshot segment's members again from its rule",
       request: { params: idParam }, responses: { 200: json(segment, 'Taken') } }),
     async (c) => c.json(await refreshSnapshot(deps, c.get('principal'), c.req.valid('param').id), 200),
   );
 
   app.openapi(
-    createRoute({ method: 'delete', path: '/segments/{id}', tags: ['segments'], summary: 'Delete a segment no campaign uses (admin or marketer)',
+    createRoute({ method: 'delete', path: '/segments/{id}', middleware: marketing, tags: ['segments'], summary: 'Delete a segment no campaign uses (admin or marketer)',
       request: { params: idParam }, responses: { 204: { description: 'Deleted' } } }),
     async (c) => {
       await deleteSegment(deps, c.get('principal'), c.req.valid('param').id);
@@ -87,7 +101,7 @@ export function segmentRoutes(deps: Deps) {
   );
 
   app.openapi(
-    createRoute({ method: 'get', path: '/segments/{id}/customers', tags: ['segments'], summary: 'Members, by customer id',
+    createRoute({ method: 'get', path: '/segments/{id}/customers', middleware: staff, tags: ['segments'], summary: 'Members, by customer id',
       request: { params: idParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).max(1_000_000).default(0) }) },
       responses: { 200: json(z.object({ customers: z.array(member) }), 'A page of members') } }),
     async (c) => {

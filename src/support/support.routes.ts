@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { anyone, staff } from '../auth/access.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { dayIn } from '../shared/time.ts';
@@ -18,7 +19,7 @@ export function supportRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/recovery', tags: ['support'],
+      method: 'get', path: '/recovery', middleware: staff, tags: ['support'],
       summary: 'Missed recoveries: customers whose latest bad experience is more than `days` old with nobody following up since',
       request: { query: z.object({
         days: z.coerce.number().int().min(0).max(60).default(3),
@@ -41,7 +42,7 @@ export function supportRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/recovery/outcomes', tags: ['support'],
+      method: 'get', path: '/recovery/outcomes', middleware: anyone, tags: ['support'],
       summary: 'Closing the loop, to its outcome: bad experiences followed up within `days` or not, and how many of those customers bought again',
       request: { query: z.object({ days: z.coerce.number().int().min(0).max(60).default(3), window: z.coerce.number().int().min(14).max(365).default(90) }) },
       responses: { 200: { description: 'Followed up and not', content: { 'application/json': { schema: z.object({ days: z.number(), window: z.number(), outcomes: z.array(z.object({
@@ -60,7 +61,7 @@ export function supportRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/glitches', tags: ['support'],
+      method: 'get', path: '/glitches', middleware: anyone, tags: ['support'],
       summary: 'Problems by week: incidents, tickets, returns, support-portal abandonments by step and low website feedback, by category and channel, with spikes flagged',
       request: { query: z.object({ weeks: z.coerce.number().int().min(4).max(104).default(26) }) },
       responses: { 200: { description: 'Weekly counts, oldest week first', content: { 'application/json': { schema: z.object({

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { staff } from '../auth/access.ts';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
@@ -29,7 +30,7 @@ export function ticketRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/tickets', tags: ['support'], summary: 'Tickets, open ones by default: urgent and oldest first, with first-response and resolution times',
+      method: 'get', path: '/tickets', middleware: staff, tags: ['support'], summary: 'Tickets, open ones by default: urgent and oldest first, with first-response and resolution times',
       request: { query: z.object({
         state: z.enum(['open', 'closed', 'all']).default('open'), queue: z.enum(['all', 'mine']).default('all'),
         category: z.enum(ticketCategories).optional(), limit: z.coerce.number().int().min(1).max(500).default(100), offset: z.coerce.number().int().min(0).max(100_000).default(0),
@@ -46,7 +47,7 @@ export function ticketRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/customers/{customerId}/tickets', tags: ['support'], summary: 'Open a ticket for a customer (from a call, a visit, a message)',
+      method: 'post', path: '/customers/{customerId}/tickets', middleware: staff, tags: ['support'], summary: 'Open a ticket for a customer (from a call, a visit, a message)',
       request: { params: z.object({ customerId: z.coerce.number().int().positive() }), body: { content: { 'application/json': { schema: openTicketBody } }, required: true } },
       responses: { 201: { description: 'Opened', content: { 'application/json': { schema: z.object({ customerId: z.number(), ticketId: z.number(), externalId: z.string() }) } } } },
     }),
@@ -55,7 +56,7 @@ export function ticketRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/customers/{customerId}/tickets/{ticketId}', tags: ['support'], summary: 'A ticket and its conversation',
+      method: 'get', path: '/customers/{customerId}/tickets/{ticketId}', middleware: staff, tags: ['support'], summary: 'A ticket and its conversation',
       request: { params: ids },
       responses: { 200: { description: 'The ticket', content: { 'application/json': { schema: z.object({ ticket, messages: z.array(message) }) } } } },
     }),
@@ -69,7 +70,7 @@ export function ticketRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/customers/{customerId}/tickets/{ticketId}/updates', tags: ['support'],
+      method: 'post', path: '/customers/{customerId}/tickets/{ticketId}/updates', middleware: staff, tags: ['support'],
       summary: 'Reply, note, reassign or resolve: the first reply to the customer is the first response',
       request: { params: ids, body: { content: { 'application/json': { schema: ticketUpdateBody } }, required: true } },
       responses: { 200: { description: 'The ticket after the update', content: { 'application/json': { schema: z.object({ ticket, messages: z.array(message) }) } } } },

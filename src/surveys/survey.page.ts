@@ -1,6 +1,7 @@
 // The public pages a customer reaches without signing in: a survey link and the feedback form.
 // Small server-rendered HTML (quick on a phone, no script), every value escaped by hono/html.
 import { Hono, type Context } from 'hono';
+import { publicRoute } from '../auth/access.ts';
 import { html } from 'hono/html';
 import type { Deps } from '../deps.ts';
 import { clientOf, page, publicHeaders as headers } from '../shared/public-page.ts';
@@ -66,7 +67,7 @@ export function surveyPages(deps: Deps) {
     return opened;
   };
 
-  app.get('/s/:token', async (c) => {
+  app.get('/s/:token', publicRoute, async (c) => {
     const opened = await open(c);
     if (!opened) return c.html(notFound(), 404);
     // A score clicked in the mail arrives chosen (?satisfied=4); only sending the form records it, since link scanners follow GETs.
@@ -74,7 +75,7 @@ export function surveyPages(deps: Deps) {
     return c.html(surveyForm(c.req.param('token'), opened.survey, chosen));
   });
 
-  app.post('/s/:token', async (c) => {
+  app.post('/s/:token', publicRoute, async (c) => {
     const token = c.req.param('token');
     const opened = await open(c);
     if (!opened) return c.html(notFound(), 404);
@@ -93,8 +94,8 @@ export function surveyPages(deps: Deps) {
     ${questionField({ id: 'comment', kind: 'text', text: 'Anything we should know?' }, values.comment, errors.comment)}
     <button type="submit">Send</button></form>`);
 
-  app.get('/feedback', (c) => c.html(feedbackForm({ page: c.req.query('page') ?? c.req.header('referer') })));
-  app.post('/feedback', async (c) => {
+  app.get('/feedback', publicRoute, (c) => c.html(feedbackForm({ page: c.req.query('page') ?? c.req.header('referer') })));
+  app.post('/feedback', publicRoute, async (c) => {
     const values = await form(c);
     const outcome = await leaveFeedback(deps, values);
     if ('errors' in outcome) return c.html(feedbackForm(values, outcome.errors), 400);

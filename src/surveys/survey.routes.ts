@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { anyone, marketing } from '../auth/access.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { listFeedback, surveyStats } from './survey.repository.ts';
@@ -24,7 +25,7 @@ export function surveyRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/surveys', tags: ['surveys'], summary: 'Surveys with invitations, answers and (for NPS) the score',
+      method: 'get', path: '/surveys', middleware: anyone, tags: ['surveys'], summary: 'Surveys with invitations, answers and (for NPS) the score',
       responses: { 200: { description: 'Every survey', content: { 'application/json': { schema: z.object({ surveys: z.array(survey.extend({
         id: z.number(), invited: z.number(), answered: z.number(), responses: z.number(), nps: z.number().nullable(), average: z.number().nullable(),
       })) }) } } } },
@@ -34,7 +35,7 @@ export function surveyRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/surveys', tags: ['surveys'], summary: 'Define a survey: NPS, CSAT, CES, choice and free-text questions',
+      method: 'post', path: '/surveys', middleware: marketing, tags: ['surveys'], summary: 'Define a survey: NPS, CSAT, CES, choice and free-text questions',
       request: { body: { content: { 'application/json': { schema: survey } }, required: true } },
       responses: { 201: { description: 'Created', content: { 'application/json': { schema: z.object({ id: z.number(), key: z.string() }) } } } },
     }),
@@ -46,7 +47,7 @@ export function surveyRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/surveys/{key}/invitations', tags: ['surveys'],
+      method: 'post', path: '/surveys/{key}/invitations', middleware: marketing, tags: ['surveys'],
       summary: 'Invite customers: one unguessable link each, shown once (only its hash is kept)',
       request: {
         params: z.object({ key: z.string() }),
@@ -63,7 +64,7 @@ export function surveyRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/feedback', tags: ['surveys'], summary: 'Anonymous website feedback, newest first',
+      method: 'get', path: '/feedback', middleware: anyone, tags: ['surveys'], summary: 'Anonymous website feedback, newest first',
       request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().positive().optional() }) },
       responses: { 200: { description: 'Feedback', content: { 'application/json': { schema: z.object({ feedback: z.array(z.object({
         id: z.number(), at: z.string(), page: z.string().nullable(), score: z.number().nullable(), comment: z.string().nullable(),

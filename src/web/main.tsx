@@ -2,6 +2,7 @@ import { StrictMode, useEffect, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
 import { api, ApiError, type User } from './api.ts';
 import { AnalyticsPage } from './pages/AnalyticsPage.tsx';
+import { AuditPage } from './pages/AuditPage.tsx';
 import { ApiPage } from './pages/ApiPage.tsx';
 import { CustomerPage } from './pages/CustomerPage.tsx';
 import { CustomersPage } from './pages/CustomersPage.tsx';
@@ -13,7 +14,7 @@ import { SupportPage } from './pages/SupportPage.tsx';
 import { TicketPage, TicketsPage } from './pages/TicketsPage.tsx';
 import { SurveysPage } from './pages/SurveysPage.tsx';
 import { WorklistPage } from './pages/WorklistPage.tsx';
-import { Link, usePath } from './router.tsx';
+import { Link, navigate, usePath } from './router.tsx';
 import './styles.css';
 
 function Login({ onSignedIn }: { onSignedIn: (user: User) => void }) {
@@ -47,6 +48,13 @@ function Login({ onSignedIn }: { onSignedIn: (user: User) => void }) {
   );
 }
 
+// The pages in the navigation, and the roles that may open them where not every role may (docs/security.md).
+const staff = ['admin', 'marketer', 'agent'];
+const sections: [string, string, string[]?][] = [
+  ['customers', 'Customers', staff], ['worklist', 'Worklist', staff], ['analytics', 'Analytics'], ['segments', 'Segments'], ['campaigns', 'Campaigns'],
+  ['journeys', 'Journeys'], ['tickets', 'Tickets', staff], ['support', 'Support', staff], ['surveys', 'Surveys'], ['imports', 'Imports', ['admin', 'marketer']], ['audit', 'Audit', ['admin']], ['api', 'API'],
+];
+
 function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const path = usePath();
   const customer = /^\/customers\/(\d+)$/.exec(path);
@@ -66,30 +74,27 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     : path === '/surveys' ? <SurveysPage />
     : path === '/support' ? <SupportPage />
     : path === '/imports' ? <ImportsPage />
+    : path === '/audit' ? <AuditPage />
     : path === '/api' ? <ApiPage />
-    : <CustomersPage />;
-  const section = path.split('/')[1] || 'customers';
+    : path === '/customers' ? <CustomersPage />
+    : null;
+  const open = sections.filter(([, , roles]) => !roles || roles.includes(user.role));
+  // The first page is the first this role may open.
+  useEffect(() => { if (path === '/') navigate(`/${open[0][0]}`); }, [path, open]);
+  const section = path.split('/')[1] || open[0][0];
+  const allowed = open.some(([key]) => key === section);
   return (
     <>
       <header className="top">
-        <Link to="/customers" className="brand">Kept</Link>
+        <Link to={`/${open[0][0]}`} className="brand">Kept</Link>
         <nav>
-          <Link to="/customers" className={section === 'customers' ? 'active' : ''}>Customers</Link>
-          <Link to="/worklist" className={section === 'worklist' ? 'active' : ''}>Worklist</Link>
-          <Link to="/analytics" className={section === 'analytics' ? 'active' : ''}>Analytics</Link>
-          <Link to="/segments" className={section === 'segments' ? 'active' : ''}>Segments</Link>
-          <Link to="/campaigns" className={section === 'campaigns' ? 'active' : ''}>Campaigns</Link>
-          <Link to="/journeys" className={section === 'journeys' ? 'active' : ''}>Journeys</Link>
-          <Link to="/tickets" className={section === 'tickets' ? 'active' : ''}>Tickets</Link>
-          <Link to="/support" className={section === 'support' ? 'active' : ''}>Support</Link>
-          <Link to="/surveys" className={section === 'surveys' ? 'active' : ''}>Surveys</Link>
-          <Link to="/imports" className={section === 'imports' ? 'active' : ''}>Imports</Link>
-          <Link to="/api" className={section === 'api' ? 'active' : ''}>API</Link>
+          {open.map(([key, label]) => <Link key={key} to={`/${key}`} className={section === key ? 'active' : ''}>{label}</Link>)}
         </nav>
         <span className="who">{user.email} · {user.role}</span>
         <button className="link" onClick={onSignOut}>Sign out</button>
       </header>
-      <main className="page">{page}</main>
+      <main className="page">{allowed && page ? page
+        : <p className="muted">{sections.some(([key]) => key === section) ? `The ${user.role} role does not open this page (docs/security.md says what each role may see).` : 'There is no page at this address.'}</p>}</main>
     </>
   );
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { anyone, marketing, staff } from '../auth/access.ts';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
@@ -14,7 +15,7 @@ export function worklistRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/worklist', tags: ['worklist'],
+      method: 'get', path: '/worklist', middleware: staff, tags: ['worklist'],
       summary: 'Customers at risk or lapsed, by value at stake x risk, with why they are here and a suggested action',
       request: { query: z.object({
         stage: z.enum([...worklistStages, 'all']).default('all'),
@@ -40,7 +41,7 @@ export function worklistRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/worklist/{customerId}/decisions', tags: ['worklist'],
+      method: 'post', path: '/worklist/{customerId}/decisions', middleware: staff, tags: ['worklist'],
       summary: "Accept, change or reject the suggestion for a customer; the suggestion and the decision are both kept",
       request: { params: customerParam, body: { content: { 'application/json': { schema: decisionBody } }, required: true } },
       responses: { 201: { description: 'Recorded', content: { 'application/json': { schema: z.object({
@@ -52,7 +53,7 @@ export function worklistRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/worklist/approvals', tags: ['worklist'], summary: 'Gestures over the allowance waiting for approval',
+      method: 'get', path: '/worklist/approvals', middleware: staff, tags: ['worklist'], summary: 'Gestures over the allowance waiting for approval',
       responses: { 200: { description: 'Oldest first', content: { 'application/json': { schema: z.object({ approvals: z.array(z.object({
         customerId: z.number(), id: z.number(), name: z.string().nullable(), action: z.string(), giftValue: z.string(), agent: z.string(), decidedAt: z.string(), reason: z.string().nullable(),
       })) }) } } } },
@@ -64,7 +65,7 @@ export function worklistRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/worklist/{customerId}/decisions/{id}/approve', tags: ['worklist'], summary: 'Approve a gesture over the allowance (admin or marketer)',
+      method: 'post', path: '/worklist/{customerId}/decisions/{id}/approve', middleware: marketing, tags: ['worklist'], summary: 'Approve a gesture over the allowance (admin or marketer)',
       request: { params: customerParam.extend({ id: z.coerce.number().int().positive() }) },
       responses: { 204: { description: 'Approved' } },
     }),
@@ -77,7 +78,7 @@ export function worklistRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/worklist/outcomes', tags: ['worklist'],
+      method: 'get', path: '/worklist/outcomes', middleware: anyone, tags: ['worklist'],
       summary: 'What happened after accepted, changed and rejected suggestions: the share who bought again within the window, and their revenue',
       request: { query: z.object({ days: z.coerce.number().int().min(7).max(365).default(90) }) },
       responses: { 200: { description: 'Per decision', content: { 'application/json': { schema: z.object({ days: z.number(), outcomes: z.array(z.object({
@@ -93,7 +94,7 @@ export function worklistRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/customers/{customerId}/contacts', tags: ['worklist'],
+      method: 'post', path: '/customers/{customerId}/contacts', middleware: staff, tags: ['worklist'],
       summary: 'Record a contact with a customer: what was said and how the customer felt (on their timeline)',
       request: { params: customerParam, body: { content: { 'application/json': { schema: contactBody } }, required: true } },
       responses: { 201: { description: 'Recorded', content: { 'application/json': { schema: z.object({ externalId: z.string() }) } } } },
@@ -105,7 +106,7 @@ export function worklistRoutes(deps: Deps) {
     source: z.string(), journeyId: z.number().nullable(), orderId: z.string().nullable(), createdAt: z.string(), dueAt: z.string(), status: z.string(),
     doneBy: z.string().nullable(), doneAt: z.string().nullable(), outcome: z.string().nullable(),
   }).openapi('Task');
-  app.openapi(createRoute({ method: 'get', path: '/tasks', tags: ['worklist'], summary: 'Tasks for agents (from journeys): open ones soonest due first, or done ones latest first',
+  app.openapi(createRoute({ method: 'get', path: '/tasks', middleware: staff, tags: ['worklist'], summary: 'Tasks for agents (from journeys): open ones soonest due first, or done ones latest first',
     request: { query: z.object({
       status: z.enum(['open', 'done']).default('open'), customerId: z.coerce.number().int().positive().optional(),
       limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).max(10_000).default(0),
@@ -120,7 +121,7 @@ export function worklistRoutes(deps: Deps) {
     })) }, 200);
   });
 
-  app.openapi(createRoute({ method: 'post', path: '/tasks/{id}/done', tags: ['worklist'], summary: 'Mark a task done, saying what was done (it counts as a follow-up)',
+  app.openapi(createRoute({ method: 'post', path: '/tasks/{id}/done', middleware: staff, tags: ['worklist'], summary: 'Mark a task done, saying what was done (it counts as a follow-up)',
     request: { params: z.object({ id: z.coerce.number().int().positive() }), body: { required: true, content: { 'application/json': { schema: z.object({ outcome: z.string().trim().min(1).max(2000) }) } } } },
     responses: { 200: { description: 'Done', content: { 'application/json': { schema: z.object({ id: z.number(), customerId: z.number(), status: z.literal('done') }) } } } } }),
   async (c) => c.json(await completeTask(deps, c.get('principal'), c.req.valid('param').id, c.req.valid('json').outcome), 200));

@@ -1,0 +1,64 @@
+// Who may call each route. Every route carries one guard below as its first middleware; the
+// suite builds the route matrix from them, compares it with docs/security.md and calls every
+// route as every role (src/auth/access.test.ts). A route without a guard fails the suite.
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import { AppError } from '../shared/errors.ts';
+import type { AppEnv } from '../shared/http.ts';
+import { roles, type Principal, type Role } from './auth.ts';
+
+/** Public routes answer without signing in; the others name the roles that may call them. */
+export type Access = { public: true } | { public: false; roles: readonly Role[] };
+export type Guard = MiddlewareHandler<AppEnv> & { access: Access };
+
+/**
+ * The scope an API key needs for a route: the area (the first path segment after /api/v1) and
+ * `read` for GET or `write` for anything else, e.g. `events:write`, `customers:read`;
+ * `openapi:read` for the OpenAPI document.
+ */
+export const scopeOf = (method: string, path: string) => `${path.replace(/^\/api\/(v1\/)?/, '').split(/[/.]/)[0]}:${method === 'GET' ? 'read' : 'write'}`;
+
+function allow(...who: Role[]): Guard {
+  const guard = (async (c, next) => {
+    const principal = c.get('principal');
+    if (!who.includes(principal.role)) {
+      throw new AppError('forbidden', `This needs the role ${who.join(' or ')}; ${principal.kind === 'key' ? 'this key has' : 'you have'} the role ${principal.role}`);
+    }
+    if (principal.kind === 'key' && principal.scopes) {
+      const scope = scopeOf(c.req.method, routePath(c));
+      if (!principal.scopes.includes(scope)) throw new AppError('forbidden', `This key is limited to ${principal.scopes.join(', ')}; this needs ${scope}`);
+    }
+    await next();
+  }) as Guard;
+  guard.access = { public: false, roles: who };
+  return guard;
+}
+
+/** Reached from a link or before signing in: no principal. */
+export const publicRoute = Object.assign((async (_c, next) => { await next(); }) as MiddlewareHandler<AppEnv>, { access: { public: true } as Access });
+/** Any signed-in role: aggregates and what holds no personal data. */
+export const anyone = allow(...roles);
+/** Those who work with customers by name: the record, the timeline, tickets, lists of people. */
+export const staff = allow('admin', 'marketer', 'agent');
+/** Segments, templates, campaigns, journeys, imports: changing who gets what. */
+export const marketing = allow('admin', 'marketer');
+/** Running the analysis. */
+export const analysis = allow('admin', 'marketer', 'analyst');
+/** People, keys, the audit log, dead letters. */
+export const admins = allow('admin');
+
+/** Fields that name a person or reach them. */
+const personalFields = ['name', 'email', 'phone', 'externalId', 'external_id'];
+
+/**
+ * Rows about people as this principal may see them: an analyst gets each row without the fields
+ * that name or reach a person (null), keeping the customer number, so lists of people become
+ * pseudonymous lists of numbers.
+ */
+export function namesFor<T extends object>(principal: Principal, rows: T[]): T[] {
+  if (principal.role !== 'analyst') return rows;
+  return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, personalFields.includes(k) ? null : v])) as T);
+}
+
+/** Segment fields that name or reach a person: an analyst may not filter on them (a count would reveal who is a customer). */
+export const personalRuleFields = new Set(['name', 'email', 'phone', 'external_id']);

@@ -11,6 +11,8 @@ export interface Config {
   readonly logLevel: string;
   readonly publicUrl: string | undefined;
   readonly secureCookies: boolean;
+  /** Start even when PostgreSQL runs with fsync, synchronous_commit or full_page_writes off. */
+  readonly allowUnsafeStorage: boolean;
   readonly analytics: AnalyticsConfig;
   readonly care: CareConfig;
   readonly mail: MailConfig;
@@ -130,6 +132,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     logLevel: env.KEPT_LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     publicUrl: env.KEPT_PUBLIC_URL,
     secureCookies: env.KEPT_SECURE_COOKIES === 'true',
+    allowUnsafeStorage: env.KEPT_ALLOW_UNSAFE_STORAGE === 'true',
     analytics: Object.freeze(analytics),
     care: Object.freeze(care),
     mail: Object.freeze(mail),

@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
-import { openDatabase, type Database, type Db } from './db/connection.ts';
+import { openDatabase, unsafeStorageSettings, type Database, type Db } from './db/connection.ts';
+import { AppError } from './shared/errors.ts';
 import { acquireDataLock } from './db/lock.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 
@@ -34,6 +35,13 @@ export async function createDeps(config: Config, options: DepsOptions): Promise<
     : () => undefined;
   try {
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir });
+    const unsafe = database.kind === 'postgres' ? await unsafeStorageSettings(database.db) : [];
+    if (unsafe.length > 0 && !config.allowUnsafeStorage) {
+      await database.close();
+      throw new AppError('unsafe_storage', `PostgreSQL runs with ${unsafe.join(', ')}: a crash could lose or corrupt data Kept has confirmed as stored. `
+        + 'Turn these settings on, or set KEPT_ALLOW_UNSAFE_STORAGE=true for a database you can afford to lose.');
+    }
+    if (unsafe.length > 0) logger.warn({ settings: unsafe }, 'PostgreSQL storage settings are unsafe; allowed by KEPT_ALLOW_UNSAFE_STORAGE');
     await database.migrate();
     const mailer = createMailer(config.mail, database.db);
     return {

@@ -62,6 +62,16 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir?: st
   };
 }
 
+/**
+ * PostgreSQL settings under which a committed write can be lost or corrupted by a crash, as
+ * `name=value`; empty when the server is safe. Kept answers 200 only for what is stored (P28).
+ */
+export async function unsafeStorageSettings(db: Db): Promise<string[]> {
+  const rows = await queryRows<{ name: string; setting: string }>(db, sql`
+    select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes') and setting = 'off' order by name`);
+  return rows.map((r) => `${r.name}=${r.setting}`);
+}
+
 /** Runs a raw SQL query and returns its rows; the one place the two drivers' result shapes meet. */
 export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows: T[] };

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'database_busy'
   | 'database_locked'
+  | 'unsafe_storage'
   | 'internal';
 
 export const httpStatusOf: Record<ErrorCode, number> = {
@@ -23,6 +24,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   rate_limited: 429,
   database_busy: 503,
   database_locked: 503,
+  unsafe_storage: 503,
   internal: 500,
 };
 

@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { Command, InvalidArgumentError } from 'commander';
-import { createApiKey, createUser, ensureInitialAdmin, resetPassword, revokeKey } from './auth/auth.service.ts';
-import { listApiKeys, listUsers } from './auth/auth.repository.ts';
+import { changeUser, createApiKey, createUser, ensureInitialAdmin, resetPassword, revokeKey } from './auth/auth.service.ts';
+import { findUserByEmail, listApiKeys, listUsers } from './auth/auth.repository.ts';
 import { roles, type Role } from './auth/auth.ts';
 import { registerAnalyticsCommands } from './analytics/analytics.command.ts';
 import { scheduleCampaigns } from './campaigns/campaign.service.ts';
@@ -14,6 +14,7 @@ import { loadDemoIfEmpty, registerDemoCommand } from './demo/demo.command.ts';
 import { registerImportCommand } from './imports/import.command.ts';
 import { resumeJobs } from './jobs/job.service.ts';
 import { createApp } from './server.ts';
+import { AppError } from './shared/errors.ts';
 
 const program = new Command('kept')
   .description('Kept: customer retention. Who is slipping away, why, what to do, and did it work.')
@@ -101,6 +102,22 @@ users
   .action(action(async (options: { email: string; data?: string }) => {
     await withDeps('users reset-password', options, async (deps) => {
       process.stdout.write(`New password for ${options.email}, shown once: ${await resetPassword(deps, options.email, cliActor())}\n`);
+    });
+  }));
+users
+  .command('change')
+  .description("Change a user's role, or disable them (their sessions end at once) or enable them again")
+  .requiredOption('--email <email>', 'their sign-in address')
+  .option('--role <role>', `one of ${roles.join(', ')}`, parseRole)
+  .option('--disable', 'they can no longer sign in')
+  .option('--enable', 'they can sign in again')
+  .addOption(dataOption())
+  .action(action(async (options: { email: string; role?: Role; disable?: boolean; enable?: boolean; data?: string }) => {
+    await withDeps('users change', options, async (deps) => {
+      const user = await findUserByEmail(deps.db, options.email.trim().toLowerCase());
+      if (!user) throw new AppError('not_found', `No user ${options.email}`);
+      const changed = await changeUser(deps, user.id, { role: options.role, disabled: options.disable ? true : options.enable ? false : undefined }, cliActor());
+      process.stdout.write(`${changed.email}: ${changed.role}${changed.disabledAt ? ', disabled' : ''}\n`);
     });
   }));
 users

@@ -10,6 +10,8 @@ import { analyticsRoutes } from './analytics/analytics.routes.ts';
 import { campaignRoutes } from './campaigns/campaign.routes.ts';
 import { journeyRoutes } from './journeys/journey.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
+import { peopleRoutes } from './auth/people.routes.ts';
+import { privacyRoutes } from './privacy/privacy.routes.ts';
 import { mailPages } from './campaigns/mail.page.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
 import { anyone, publicRoute } from './auth/access.ts';
@@ -102,6 +104,8 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', campaignRoutes(deps));
   app.route('/api/v1', journeyRoutes(deps));
   app.route('/api/v1', auditRoutes(deps));
+  app.route('/api/v1', peopleRoutes(deps));
+  app.route('/api/v1', privacyRoutes(deps));
 
   app.get('/api/openapi.json', anyone);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

@@ -109,14 +109,20 @@ test('the API page lists the documented routes', async () => {
   assert.match(await page.locator('.apidoc').innerText(), /\/api\/v1\/customers\/\{id\}\/timeline/);
 });
 
+/** A page of its own (a new browser context, so its own session) signed in as this user at `path`. */
+async function signedIn(user: { email: string; password: string }, path: string, height = 1000) {
+  const context = await browser.newContext({ viewport: { width: 1400, height }, acceptDownloads: true });
+  const own = await context.newPage();
+  await own.goto(`${server.url}${path}`);
+  await own.fill('input[name=email]', user.email);
+  await own.fill('input[name=password]', user.password);
+  await own.click('button[type=submit]');
+  return { context, own };
+}
+
 test('an analyst gets the pages of aggregates only: the first is Analytics, and the customer list by its address says the role does not open it', async () => {
   const analyst = await createUser(deps, 'ana@example.com', 'analyst');
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const own = await context.newPage();
-  await own.goto(server.url);
-  await own.fill('input[name=email]', analyst.email);
-  await own.fill('input[name=password]', analyst.password);
-  await own.click('button[type=submit]');
+  const { context, own } = await signedIn(analyst, '/', 900);
   await own.waitForURL(`${server.url}/analytics`);
   assert.deepEqual(await own.locator('header.top nav a').allTextContents(), ['Analytics', 'Segments', 'Campaigns', 'Journeys', 'Surveys', 'API']);
   await own.goto(`${server.url}/customers`);
@@ -128,12 +134,7 @@ test('an analyst gets the pages of aggregates only: the first is Analytics, and 
 
 test('an admin reads the audit log: sign-ins by day, the failed one, the upload, filtered by action, exported as CSV', async () => {
   const admin = await createUser(deps, 'owner@example.com', 'admin');
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
-  const own = await context.newPage();
-  await own.goto(`${server.url}/audit`);
-  await own.fill('input[name=email]', admin.email);
-  await own.fill('input[name=password]', admin.password);
-  await own.click('button[type=submit]');
+  const { context, own } = await signedIn(admin, '/audit');
   await own.getByRole('heading', { name: 'Audit log' }).waitFor();
   const table = own.locator('table');
   await table.getByText('login.failed').first().waitFor();
@@ -149,5 +150,35 @@ test('an admin reads the audit log: sign-ins by day, the failed one, the upload,
   const csv = fs.readFileSync((await download.path())!, 'utf8');
   assert.match(csv.split('\n')[0], /^id,at,actor,action,target,detail,ip/);
   assert.ok(csv.split('\n').slice(1).filter(Boolean).every((line) => line.includes(',import.')), csv);
+  await context.close();
+});
+
+test('an admin manages the team: adds a person and sees the password once, changes a role, creates a scoped key and revokes it', async () => {
+  const admin = await createUser(deps, 'chief@example.com', 'admin');
+  const { context, own } = await signedIn(admin, '/team', 1100);
+  await own.getByRole('heading', { name: 'Team and keys' }).waitFor();
+
+  await own.getByLabel('email').fill('lena@example.com');
+  await own.getByLabel("new person's role").selectOption('agent');
+  await own.getByRole('button', { name: 'Add' }).click();
+  const shown = await own.getByRole('status').filter({ hasText: 'Password for lena' }).textContent();
+  const password = shown!.match(/Password for lena@example.com: (\S+)/)![1];
+  await own.getByLabel('role of lena@example.com').selectOption('marketer');
+  await own.waitForFunction(() => (document.querySelector('select[aria-label="role of lena@example.com"]') as HTMLSelectElement).value === 'marketer');
+
+  await own.getByLabel('key name').fill('shop');
+  await own.getByLabel('key scopes').fill('events:write');
+  await own.getByRole('button', { name: 'Create key' }).click();
+  const key = (await own.getByRole('status').filter({ hasText: 'Key "shop"' }).textContent())!.match(/Key "shop": (kept_\S+)/)![1];
+  await own.getByRole('row', { name: /shop/ }).getByText('events:write').waitFor();
+  await own.screenshot({ path: screenshotPath('team') });
+
+  const lena = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'lena@example.com', password }) });
+  assert.equal((await lena.json()).user.role, 'marketer');
+  const asKey = (path: string) => fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  assert.equal((await asKey('/api/v1/customers')).status, 403, 'the key is limited to events:write');
+  await own.getByRole('row', { name: /shop/ }).getByRole('button', { name: 'Revoke' }).click();
+  await own.getByRole('row', { name: /shop/ }).getByText(/revoked/).waitFor();
+  assert.equal((await asKey('/api/v1/customers')).status, 401);
   await context.close();
 });

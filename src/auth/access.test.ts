@@ -68,7 +68,8 @@ test('every route has a guard, and the matrix they make is the one in docs/secur
 });
 
 const request = (route: Route, bearer?: string) => {
-  const url = route.path.replace(/:\w+/g, '1').replace('/*', '/somewhere');
+  // An id no record has: a route that changes or removes things answers 404, and the keys the test calls with stay.
+  const url = route.path.replace(/:\w+/g, '999999').replace('/*', '/somewhere');
   const write = route.method !== 'GET';
   return t.app.request(url, {
     method: route.method,

@@ -13,14 +13,35 @@ export async function findUserByEmail(db: Db, email: string) {
   return row;
 }
 
+/** Sets a new password and ends the user's sessions; false when there is no such user. */
 export async function updatePassword(db: Db, email: string, passwordHash: string): Promise<boolean> {
   const rows = await db.update(users).set({ passwordHash }).where(eq(users.email, email)).returning({ id: users.id });
+  if (rows.length > 0) await endSessionsOf(db, rows[0].id);
   return rows.length > 0;
 }
 
 export async function listUsers(db: Db) {
   return db.select({ id: users.id, email: users.email, role: users.role, createdAt: users.createdAt, disabledAt: users.disabledAt })
     .from(users).orderBy(users.id);
+}
+
+export async function findUser(db: Db, id: number) {
+  const [row] = await db.select({ id: users.id, email: users.email, role: users.role, createdAt: users.createdAt, disabledAt: users.disabledAt }).from(users).where(eq(users.id, id));
+  return row;
+}
+
+export async function updateUser(db: Db, id: number, change: { role?: Role; disabledAt?: Date | null }) {
+  await db.update(users).set(change).where(eq(users.id, id));
+}
+
+/** The active admins, locked until the transaction ends (so two changes cannot both remove the last one). */
+export async function lockActiveAdmins(db: Db): Promise<number[]> {
+  const rows = await db.select({ id: users.id }).from(users).where(and(eq(users.role, 'admin'), isNull(users.disabledAt))).for('update');
+  return rows.map((r) => r.id);
+}
+
+export async function endSessionsOf(db: Db, userId: number) {
+  await db.delete(sessions).where(eq(sessions.userId, userId));
 }
 
 export async function insertSession(db: Db, session: { tokenHash: string; userId: number; expiresAt: Date }) {

@@ -5,8 +5,8 @@ import { audit } from '../audit/audit.repository.ts';
 import type { Deps } from '../deps.ts';
 import { AppError, sqlState, sqlStateOf } from '../shared/errors.ts';
 import {
-  deleteSession, findApiKey, findSession, findUserByEmail, insertApiKey, insertSession, insertUser, listUsers, revokeApiKey, touchSession,
-  updatePassword,
+  deleteSession, endSessionsOf, findApiKey, findSession, findUser, findUserByEmail, insertApiKey, insertSession, insertUser, listUsers,
+  lockActiveAdmins, revokeApiKey, touchSession, updatePassword, updateUser,
 } from './auth.repository.ts';
 import { sessionIdleMs, sessionMaxMs, type Principal, type Role } from './auth.ts';
 import { generatePassword, hashPassword, verifyPassword } from './password.ts';
@@ -98,6 +98,33 @@ export async function createApiKey(deps: Deps, name: string, role: Role, scopes:
   const row = await insertApiKey(deps.db, { name, role, scopes: scopes && scopes.length > 0 ? [...new Set(scopes)].sort() : null, prefix: key.slice(0, 12), keyHash: sha256(key) });
   await audit(deps.db, { actor, action: 'key.created', target: `key #${row.id} ${name}`, detail: { role, scopes: row.scopes } });
   return { ...row, key };
+}
+
+/**
+ * Changes a person's role or disables (or re-enables) them, at once: a disabled person's sessions
+ * end. Kept keeps at least one active admin. Each change is in the audit log.
+ */
+export async function changeUser(deps: Deps, id: number, change: { role?: Role; disabled?: boolean }, actor: string) {
+  return deps.db.transaction(async (tx) => {
+    const admins = await lockActiveAdmins(tx);
+    const user = await findUser(tx, id);
+    if (!user) throw new AppError('not_found', `No user ${id}`);
+    const role = change.role ?? (user.role as Role);
+    const disabled = change.disabled ?? user.disabledAt !== null;
+    if (admins.includes(id) && (role !== 'admin' || disabled) && admins.length === 1) {
+      throw new AppError('conflict', `${user.email} is the only active admin; make someone else an admin first`);
+    }
+    if (role !== user.role) {
+      await updateUser(tx, id, { role });
+      await audit(tx, { actor, action: 'user.role_changed', target: user.email, detail: { from: user.role, to: role } });
+    }
+    if (disabled !== (user.disabledAt !== null)) {
+      await updateUser(tx, id, { disabledAt: disabled ? deps.clock.now() : null });
+      if (disabled) await endSessionsOf(tx, id);
+      await audit(tx, { actor, action: disabled ? 'user.disabled' : 'user.enabled', target: user.email });
+    }
+    return (await findUser(tx, id))!;
+  });
 }
 
 /** Stops a key at once; false when there is no such active key. */

@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { api, ApiError, type User } from './api.ts';
 import { AnalyticsPage } from './pages/AnalyticsPage.tsx';
 import { AuditPage } from './pages/AuditPage.tsx';
+import { TeamPage } from './pages/TeamPage.tsx';
 import { ApiPage } from './pages/ApiPage.tsx';
 import { CustomerPage } from './pages/CustomerPage.tsx';
 import { CustomersPage } from './pages/CustomersPage.tsx';
@@ -52,7 +53,7 @@ function Login({ onSignedIn }: { onSignedIn: (user: User) => void }) {
 const staff = ['admin', 'marketer', 'agent'];
 const sections: [string, string, string[]?][] = [
   ['customers', 'Customers', staff], ['worklist', 'Worklist', staff], ['analytics', 'Analytics'], ['segments', 'Segments'], ['campaigns', 'Campaigns'],
-  ['journeys', 'Journeys'], ['tickets', 'Tickets', staff], ['support', 'Support', staff], ['surveys', 'Surveys'], ['imports', 'Imports', ['admin', 'marketer']], ['audit', 'Audit', ['admin']], ['api', 'API'],
+  ['journeys', 'Journeys'], ['tickets', 'Tickets', staff], ['support', 'Support', staff], ['surveys', 'Surveys'], ['imports', 'Imports', ['admin', 'marketer']], ['team', 'Team', ['admin']], ['audit', 'Audit', ['admin']], ['api', 'API'],
 ];
 
 function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
@@ -74,6 +75,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     : path === '/surveys' ? <SurveysPage />
     : path === '/support' ? <SupportPage />
     : path === '/imports' ? <ImportsPage />
+    : path === '/team' ? <TeamPage />
     : path === '/audit' ? <AuditPage />
     : path === '/api' ? <ApiPage />
     : path === '/customers' ? <CustomersPage />

@@ -158,6 +158,8 @@ export function CustomerPage({ id }: { id: number }) {
   const [channel, setChannel] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
+  const [admin, setAdmin] = useState(false);
+  useEffect(() => { api<{ user: { role: string } }>('/v1/auth/me').then((r) => setAdmin(r.user.role === 'admin'), () => undefined); }, []);
 
   useEffect(() => {
     setRecord(null);
@@ -194,6 +196,7 @@ export function CustomerPage({ id }: { id: number }) {
         <h1>{record.name ?? record.email ?? record.externalId ?? `Customer #${record.id}`}</h1>
         <span className="stage" style={{ background: stageColors[record.stage] }}>{words(record.stage)}</span>
         {record.flags.map((f) => <span key={f} className="flag">{words(f)}</span>)}
+        {admin && <span className="small">Everything Kept holds about them: <a href={`/api/v1/customers/${id}/export`} download>JSON</a> · <a href={`/api/v1/customers/${id}/export?format=csv`} download>CSV</a></span>}
       </header>
       <div className="tiles">
         <div className="tile"><b>{record.totals.orders}</b><span>orders</span></div>

@@ -1,0 +1,66 @@
+// Everything Kept holds about one customer (P15). Every table with a customer_id column is read
+// whole for the customer, found in the catalogue at run time, so a new table is covered the day it
+// is added; tables that hold a customer's data by email are listed here; the rest are declared as
+// holding no customer's personal data (privacy.test.ts fails on a table in none of the three).
+import { array, queryRows, sql, type Db } from '../db/connection.ts';
+
+/** Tables that hold a customer's data by email address rather than by customer id. */
+export const byEmail: Record<string, string> = { captured_mail: 'to', email_suppressions: 'email' };
+
+/** Tables with no customer's personal data, and why (staff, configuration, aggregates, anonymous). */
+export const notAboutCustomers: Record<string, string> = {
+  analysis_runs: 'model parameters and aggregate reports',
+  anonymous_feedback: 'website feedback without a customer',
+  api_keys: 'integrations',
+  attribute_definitions: 'attribute names and types',
+  audit_log: 'staff actions; refers to customers by number only',
+  campaigns: 'campaign definitions',
+  dead_letters: 'failed events, kept for replay; read by the export by email and external id',
+  import_key_counts: 'import bookkeeping: hashes of keys, no values',
+  imports: 'import bookkeeping: file names and counts',
+  jobs: 'background job bookkeeping',
+  journeys: 'journey definitions',
+  products: 'the catalogue',
+  segments: 'segment definitions',
+  sessions: 'staff sessions',
+  settings: 'Kept settings',
+  surveys: 'survey definitions',
+  templates: 'mail templates',
+  users: 'staff accounts',
+  __drizzle_migrations: 'schema versions',
+};
+
+/** The tables with a customer_id column, from the catalogue. */
+export async function customerTables(db: Db): Promise<string[]> {
+  const rows = await queryRows<{ table_name: string }>(db, sql`
+    select c.table_name from information_schema.columns c join information_schema.tables t using (table_schema, table_name)
+    where c.table_schema = current_schema() and c.column_name = 'customer_id' and t.table_type = 'BASE TABLE' order by 1`);
+  return rows.map((r) => r.table_name);
+}
+
+export async function allTables(db: Db): Promise<string[]> {
+  const rows = await queryRows<{ table_name: string }>(db, sql`
+    select table_name from information_schema.tables where table_schema in (current_schema(), 'drizzle') and table_type = 'BASE TABLE' order by 1`);
+  return rows.map((r) => r.table_name);
+}
+
+export type Rows = Record<string, unknown>[];
+
+/** The customer row and, per table, every row about them; null when there is no such customer. */
+export async function customerData(db: Db, customerId: number): Promise<{ customer: Record<string, unknown>; tables: Record<string, Rows> } | null> {
+  const [customer] = await queryRows<Record<string, unknown>>(db, sql`select * from customers where id = ${customerId}`);
+  if (!customer) return null;
+  const tables: Record<string, Rows> = {};
+  for (const table of await customerTables(db)) {
+    tables[table] = await queryRows<Record<string, unknown>>(db, sql`select * from ${sql.identifier(table)} where customer_id = ${customerId}`);
+  }
+  const emails = [...new Set([customer.email, ...tables.identities.filter((i) => i.kind === 'email').map((i) => i.value)].filter(Boolean) as string[])];
+  for (const [table, column] of Object.entries(byEmail)) {
+    tables[table] = emails.length === 0 ? [] : await queryRows<Record<string, unknown>>(db, sql`select * from ${sql.identifier(table)} where lower(${sql.identifier(column)}) = any(${array(emails.map((e) => e.toLowerCase()))}::text[])`);
+  }
+  const keys = [...emails, ...tables.identities.filter((i) => i.kind === 'external').map((i) => String(i.value))];
+  tables.dead_letters = keys.length === 0 ? [] : await queryRows<Record<string, unknown>>(db, sql`
+    select * from dead_letters d where exists (select 1 from unnest(${array(keys)}::text[]) k where strpos(lower(d.payload::text), lower(k)) > 0)`);
+  delete tables.customers;
+  return { customer, tables };
+}

@@ -1,0 +1,37 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { stringify } from 'csv-stringify/sync';
+import { auditBy } from '../audit/audit.routes.ts';
+import { admins } from '../auth/access.ts';
+import type { Deps } from '../deps.ts';
+import { AppError } from '../shared/errors.ts';
+import { createRouter } from '../shared/http.ts';
+import { formulaSafe } from '../shared/spreadsheet.ts';
+import { customerData } from './privacy.repository.ts';
+
+const text = (value: unknown) => (value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value));
+
+export function privacyRoutes(deps: Deps) {
+  const app = createRouter();
+  app.openapi(createRoute({ method: 'get', path: '/customers/{id}/export', middleware: admins, tags: ['privacy'],
+    summary: 'Everything Kept holds about one customer (an access or portability request): JSON, or CSV with one line per value',
+    description: 'Every table with a customer_id, the mail and suppressions by their email addresses, and failed events that name them. The export is recorded in the audit log.',
+    request: { params: z.object({ id: z.coerce.number().int().positive() }), query: z.object({ format: z.enum(['json', 'csv']).default('json') }) },
+    responses: { 200: { description: 'The data', content: { 'application/json': { schema: z.object({ exportedAt: z.string(), customer: z.record(z.string(), z.unknown()), tables: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))) }) }, 'text/csv': { schema: z.string() } } } } }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const data = await customerData(deps.db, id);
+    if (!data) throw new AppError('not_found', `No customer ${id}`);
+    const { format } = c.req.valid('query');
+    const rows = Object.values(data.tables).reduce((n, t) => n + t.length, 1);
+    await auditBy(deps, c, 'export.customer', `customer #${id}`, { format, rows });
+    c.header('Content-Disposition', `attachment; filename="kept-customer-${id}.${format}"`);
+    if (format === 'json') return c.json({ exportedAt: deps.clock.now().toISOString(), ...data }, 200);
+    const lines: unknown[][] = [['table', 'row', 'field', 'value']];
+    for (const [table, tableRows] of [['customers', [data.customer]] as const, ...Object.entries(data.tables)]) {
+      tableRows.forEach((row, i) => { for (const [field, value] of Object.entries(row)) lines.push([table, i + 1, field, text(value)].map(formulaSafe)); });
+    }
+    c.header('Content-Type', 'text/csv; charset=utf-8');
+    return c.body(stringify(lines), 200);
+  });
+  return app;
+}

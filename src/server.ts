@@ -33,6 +33,8 @@ import { AppError, httpStatusOf, sqlStateOf, type ErrorCode } from './shared/err
 import { validationHook, type AppEnv } from './shared/http.ts';
 
 const webRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'web');
+/** The web UI's content security policy: its own scripts, styles and data, nothing inline but style attributes, images also from https (in mail previews), no framing. */
+const appPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /** Paths under /api that answer without signing in. */
 const publicPaths = new Set(['/api/health', '/api/v1/auth/login', '/api/v1/auth/logout']);
 // SQLSTATE classes that mean "the database cannot take this now": connection, resources, shutdown.
@@ -45,6 +47,18 @@ function errorBody(code: ErrorCode, message: string, details?: unknown) {
 /** The whole HTTP surface: health, sign-in, every domain's API, the OpenAPI document and the web UI. */
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  // Every page the UI serves may run only Kept's own scripts and styles, and not be framed; public
+  // pages set a stricter policy of their own. No response is sniffed as another type.
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    if (c.res.headers.get('content-type')?.startsWith('text/html') && !c.res.headers.has('Content-Security-Policy')) {
+      c.header('Content-Security-Policy', appPolicy);
+      c.header('X-Frame-Options', 'DENY');
+      c.header('Referrer-Policy', 'same-origin');
+    }
+  });
 
   app.onError((error, c) => {
     if (error instanceof AppError) {

@@ -61,6 +61,22 @@ test('sign in: a wrong password is refused with a message, the right one opens t
   assert.match(await page.locator('figure.chart').innerText(), /2 customers by stage[\s\S]*prospect[\s\S]*customer/);
 });
 
+test('the UI runs only its own scripts: a content security policy on every page, and an injected inline script does not run', async () => {
+  const response = await page.goto(`${server.url}/customers`);
+  const policy = response!.headers()['content-security-policy'];
+  assert.match(policy, /script-src 'self';/);
+  assert.match(policy, /frame-ancestors 'none'/);
+  assert.equal(response!.headers()['x-content-type-options'], 'nosniff');
+  await page.getByText('2 customers', { exact: true }).waitFor();
+  const ran = await page.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.injected = true';
+    document.body.append(script);
+    return (window as unknown as { injected?: boolean }).injected === true;
+  });
+  assert.equal(ran, false, 'an inline script was blocked');
+});
+
 test('search finds a customer; the record shows profile, history and one timeline that filters by kind', async () => {
   await page.fill('input[type=search]', 'diaz');
   await page.waitForFunction(() => document.querySelectorAll('table.list tbody tr').length === 1);

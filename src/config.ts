@@ -11,6 +11,8 @@ export interface Config {
   readonly logLevel: string;
   readonly publicUrl: string | undefined;
   readonly secureCookies: boolean;
+  /** Requests one API key may make per minute before 429 (KEPT_KEY_REQUESTS_PER_MINUTE). */
+  readonly keyRequestsPerMinute: number;
   /** Start even when PostgreSQL runs with fsync, synchronous_commit or full_page_writes off. */
   readonly allowUnsafeStorage: boolean;
   readonly analytics: AnalyticsConfig;
@@ -118,6 +120,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     smtpUrl, from: env.KEPT_MAIL_FROM ?? 'Kept <kept@localhost>', sendRate: whole('KEPT_SEND_RATE', 50, 1),
     frequencyCap: whole('KEPT_FREQUENCY_CAP', 3, 1), frequencyDays: whole('KEPT_FREQUENCY_DAYS', 7, 1), leaseSeconds: whole('KEPT_SEND_LEASE_SECONDS', 300, 1), consent,
   };
+  const keyRequestsPerMinute = whole('KEPT_KEY_REQUESTS_PER_MINUTE', 6000, 1);
   const secret = env.KEPT_SECRET || undefined;
   if (secret !== undefined && secret.length < 16) fail('KEPT_SECRET must be at least 16 characters');
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
@@ -133,6 +136,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     publicUrl: env.KEPT_PUBLIC_URL,
     secureCookies: env.KEPT_SECURE_COOKIES === 'true',
     allowUnsafeStorage: env.KEPT_ALLOW_UNSAFE_STORAGE === 'true',
+    keyRequestsPerMinute,
     analytics: Object.freeze(analytics),
     care: Object.freeze(care),
     mail: Object.freeze(mail),

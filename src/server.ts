@@ -16,7 +16,8 @@ import { mailPages } from './campaigns/mail.page.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
 import { anyone, publicRoute } from './auth/access.ts';
 import { sessionCookie } from './auth/auth.ts';
-import { authenticate } from './auth/auth.service.ts';
+import { authenticate, noteKeyUse } from './auth/auth.service.ts';
+import { createRateLimiter } from './shared/rate-limit.ts';
 import { sql } from './db/connection.ts';
 import { customerRoutes } from './customers/customer.routes.ts';
 import { importRoutes } from './imports/import.routes.ts';
@@ -89,6 +90,8 @@ export function createApp(deps: Deps) {
     }
   });
 
+  // Each API key's requests per minute, so a leaked or looping key cannot swamp the server (P20).
+  const keyRequests = createRateLimiter({ limit: deps.config.keyRequestsPerMinute, windowMs: 60_000 });
   app.use('/api/*', async (c, next) => {
     if (publicPaths.has(c.req.path)) return next();
     const header = c.req.header('authorization');
@@ -97,6 +100,11 @@ export function createApp(deps: Deps) {
     if (!principal) {
       c.header('WWW-Authenticate', 'Bearer');
       return c.json(errorBody('unauthenticated', 'Sign in or send an API key as Authorization: Bearer <key>'), 401);
+    }
+    if (principal.kind === 'key') {
+      const wait = keyRequests.hit(`key:${principal.id}`);
+      if (wait > 0) throw new AppError('rate_limited', `This key made more than ${deps.config.keyRequestsPerMinute} requests in a minute; wait ${wait} s`, { retryAfter: wait });
+      await noteKeyUse(deps, principal.id);
     }
     c.set('principal', principal);
     return next();

@@ -80,6 +80,10 @@ export async function listApiKeys(db: Db) {
     lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt }).from(apiKeys).orderBy(apiKeys.id);
 }
 
+export async function touchApiKey(db: Db, id: number, now: Date) {
+  await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, id));
+}
+
 export async function revokeApiKey(db: Db, id: number, now: Date): Promise<boolean> {
   const rows = await db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
   return rows.length > 0;

@@ -6,7 +6,7 @@ import type { Deps } from '../deps.ts';
 import { AppError, sqlState, sqlStateOf } from '../shared/errors.ts';
 import {
   deleteSession, endSessionsOf, findApiKey, findSession, findUser, findUserByEmail, insertApiKey, insertSession, insertUser, listUsers,
-  lockActiveAdmins, revokeApiKey, touchSession, updatePassword, updateUser,
+  lockActiveAdmins, revokeApiKey, touchApiKey, touchSession, updatePassword, updateUser,
 } from './auth.repository.ts';
 import { sessionIdleMs, sessionMaxMs, type Principal, type Role } from './auth.ts';
 import { generatePassword, hashPassword, verifyPassword } from './password.ts';
@@ -125,6 +125,19 @@ export async function changeUser(deps: Deps, id: number, change: { role?: Role; 
     }
     return (await findUser(tx, id))!;
   });
+}
+
+// Per database, when each key's use was last written: a busy key costs one write a minute, not one per request.
+const keyUseWritten = new WeakMap<object, Map<number, number>>();
+
+/** Records that a key was used (its `last_used_at`), at most once a minute per key. */
+export async function noteKeyUse(deps: Deps, id: number): Promise<void> {
+  const now = deps.clock.now();
+  const written = keyUseWritten.get(deps.db) ?? new Map<number, number>();
+  keyUseWritten.set(deps.db, written);
+  if (now.getTime() - (written.get(id) ?? 0) < 60_000) return;
+  written.set(id, now.getTime());
+  await touchApiKey(deps.db, id, now);
 }
 
 /** Stops a key at once; false when there is no such active key. */

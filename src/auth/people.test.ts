@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestApp, expectJson, type TestApp } from '../../test/app.ts';
+import { createApiKey } from './auth.service.ts';
 
 let t: TestApp;
 before(async () => { t = await createTestApp('admin'); });
@@ -71,4 +72,22 @@ test('keys: created with scopes and shown once, listed without the key, revoked 
   assert.equal((await bearer('/api/v1/customers')).status, 401);
   assert.equal((await t.call('DELETE', `/api/v1/keys/${created.id}`)).status, 404);
   assert.deepEqual((await audited('key')).map(([target]: [string]) => target), [`key #${created.id}`, `key #${created.id} shop`, 'key #1 test']);
+});
+
+test('each key has its own requests per minute: over it, 429 with Retry-After; and its last use is recorded', async () => {
+  const limited = await createTestApp('admin', { keyRequestsPerMinute: 5 });
+  try {
+    const other = await createApiKey(limited.deps, 'other', 'admin');
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await limited.call('GET', '/api/v1/auth/me')).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    const refused = await limited.call('GET', '/api/v1/auth/me');
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.match((await refused.json()).error.message, /more than 5 requests in a minute/);
+    assert.equal((await limited.app.request('/api/v1/auth/me', { headers: { authorization: `Bearer ${other.key}` } })).status, 200, 'another key is not held back');
+    const { keys } = await expectJson(limited.app.request('/api/v1/keys', { headers: { authorization: `Bearer ${other.key}` } }));
+    assert.ok(keys.every((k: { lastUsedAt: string | null }) => k.lastUsedAt !== null), 'both keys were used');
+  } finally {
+    await limited.close();
+  }
 });

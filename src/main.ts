@@ -41,7 +41,7 @@ program
     const config = loadConfig({ dataDir: options.data, port: options.port });
     const deps = await createDeps(config, { command: 'serve', port: config.port });
     const admin = await ensureInitialAdmin(deps);
-    if (options.demo && await loadDemoIfEmpty(deps)) await startAnalysis(deps, {});
+    const demoLoaded = options.demo ? await loadDemoIfEmpty(deps) : false;
     const stopSchedule = scheduleNightlyAnalysis(deps);
     const stopCampaigns = scheduleCampaigns(deps);
     const stopJourneys = scheduleJourneys(deps);
@@ -53,6 +53,11 @@ program
       const login = admin.password ? `${admin.email} / ${admin.password}` : `${admin.email} (password set by its owner; reset with: npx kept users reset-password --email ${admin.email})`;
       process.stdout.write(`\nKept is running on ${deps.database.kind === 'pglite' ? `the embedded database in ${config.dataDir}` : 'PostgreSQL'}\n` +
         `  Open:   ${url}\n  Log in: ${login}\n  API:    ${url}/api/openapi.json\n\n`);
+      // The demo's first analysis starts once the address is printed; the Analytics page shows its progress.
+      if (demoLoaded) {
+        process.stdout.write('Analysing the demo store in the background (progress on the Analytics page)...\n');
+        startAnalysis(deps, {}).catch((error: unknown) => deps.logger.error({ err: error }, 'the demo analysis did not start'));
+      }
     });
     const stop = async () => {
       stopSchedule();

@@ -66,8 +66,10 @@ function run(deps: Deps, id: number, kind: string, payload: Record<string, unkno
 export async function resumeJobs(deps: Deps): Promise<number> {
   const rows = await queryRows<{ id: number; kind: string; payload: Record<string, unknown> }>(deps.db, sql`
     select id, kind, payload from jobs where status in ('queued', 'running') order by id`);
-  for (const row of rows) if (handlers.has(row.kind)) run(deps, row.id, row.kind, row.payload);
-  return rows.length;
+  // A job this process already runs (started just before, e.g. the demo's first analysis) is not started twice.
+  const interrupted = rows.filter((row) => handlers.has(row.kind) && !running.has(row.id));
+  for (const row of interrupted) run(deps, row.id, row.kind, row.payload);
+  return interrupted.length;
 }
 
 /** Waits for the jobs running in this process (tests; a clean shutdown). */

@@ -45,7 +45,7 @@ before(async () => {
   const template = await saveTemplate(deps, marketer, { name: 'Autumn', subject: 'Autumn is here, {{ customer.first_name }}', body: '<p>New throws and candles.</p>' });
   const campaign = await createCampaign(deps, marketer, { name: 'Autumn news', kind: 'newsletter', channel: 'email', segmentId: segment.id, holdoutShare: 0.3, consentList: 'marketing', arms: [{ name: 'A', templateId: template.id, share: 1 }] });
   earlier = campaign.id;
-  await startCampaign(deps, marketer, campaign.id);
+  await startCampaign(deps, campaign.id);
   await settleJobs();
   clock.now = realNow;
   const members = await queryRows<{ external_id: string; arm: string }>(deps.db, sql`

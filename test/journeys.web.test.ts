@@ -43,11 +43,11 @@ before(async () => {
   clock.now = () => new Date('2026-10-01T08:00:00Z');
   const earlier = await journeyFromRecipe(deps, marketer, 'exit_survey');
   await saveJourney(deps, marketer, { ...earlier, name: 'Autumn check-in', trigger: { type: 'stage', stage: 'at_risk' }, holdoutShare: 0.4 }, earlier.id);
-  await setJourneyStatus(deps, marketer, earlier.id, 'active');
+  await setJourneyStatus(deps, earlier.id, 'active');
   await becomeAtRisk(Array.from({ length: 60 }, (_, i) => `J${61 + i}`), new Date('2026-10-01T08:01:00Z'));
   clock.now = () => new Date('2026-10-01T08:05:00Z');
   await runJourneys(deps);
-  await setJourneyStatus(deps, marketer, earlier.id, 'paused');
+  await setJourneyStatus(deps, earlier.id, 'paused');
   clock.now = realNow;
   const passes = await queryRows<{ external_id: string; arm: string }>(deps.db, sql`
     select c.external_id, e.arm from journey_enrolments e join customers c on c.id = e.customer_id where e.journey_id = ${earlier.id} order by c.id`);
@@ -115,7 +115,7 @@ test('an earlier journey against its holdout, as numbers and as a chart', async 
 test('an agent finds the task a service-recovery journey made and marks it done with what was done', async () => {
   const recovery = await journeyFromRecipe(deps, marketer, 'service_recovery');
   await saveJourney(deps, marketer, { ...recovery, holdoutShare: 0 }, recovery.id);
-  await setJourneyStatus(deps, marketer, recovery.id, 'active');
+  await setJourneyStatus(deps, recovery.id, 'active');
   await new Promise((resolve) => setTimeout(resolve, 5));
   assert.equal((await ingestEvents(deps, [{ id: 'wrong-J5', type: 'incident', customer: { externalId: 'J5' }, at: new Date().toISOString(), kind: 'wrong_item', orderId: 'J5-1' }], { source: 'test' })).rejected, 0);
   await runJourneys(deps);

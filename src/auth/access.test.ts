@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/app.ts';
-import { queryRows, sql } from '../db/connection.ts';
+import { settleJobs } from '../jobs/job.service.ts';
 import { scopeOf, type Access } from './access.ts';
 import { createApiKey } from './auth.service.ts';
 import { roles, type Role } from './auth.ts';
@@ -19,11 +19,7 @@ before(async () => {
 });
 after(async () => {
   // POST /analytics/runs started analyses in the background: let them end before the database closes.
-  for (let i = 0; i < 200; i++) {
-    const [{ n }] = await queryRows<{ n: number }>(t.deps.db, sql`select count(*)::int as n from jobs where status in ('queued', 'running')`);
-    if (n === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await settleJobs();
   await t.close();
 });
 

@@ -47,8 +47,10 @@ export const analysis = allow('admin', 'marketer', 'analyst');
 /** People, keys, the audit log, dead letters. */
 export const admins = allow('admin');
 
-/** Fields that name a person or reach them. */
-const personalFields = ['name', 'email', 'phone', 'externalId', 'external_id'];
+/** Segment fields that name or reach a person: an analyst may not filter on them (a count would reveal who is a customer). */
+export const personalRuleFields = new Set(['name', 'email', 'phone', 'external_id']);
+/** The same in rows, as the API spells them. */
+const personalFields = new Set([...personalRuleFields, 'externalId']);
 
 /**
  * Rows about people as this principal may see them: an analyst gets each row without the fields
@@ -57,8 +59,5 @@ const personalFields = ['name', 'email', 'phone', 'externalId', 'external_id'];
  */
 export function namesFor<T extends object>(principal: Principal, rows: T[]): T[] {
   if (principal.role !== 'analyst') return rows;
-  return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, personalFields.includes(k) ? null : v])) as T);
+  return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, personalFields.has(k) ? null : v])) as T);
 }
-
-/** Segment fields that name or reach a person: an analyst may not filter on them (a count would reveal who is a customer). */
-export const personalRuleFields = new Set(['name', 'email', 'phone', 'external_id']);

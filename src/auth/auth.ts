@@ -1,5 +1,4 @@
 import { z } from '@hono/zod-openapi';
-import { AppError } from '../shared/errors.ts';
 
 export const roles = ['admin', 'marketer', 'agent', 'analyst'] as const;
 export type Role = (typeof roles)[number];
@@ -13,10 +12,6 @@ export type Principal =
 /** How a principal is named where its actions are recorded (agent, author, assignee). */
 export const principalName = (principal: Principal) => (principal.kind === 'user' ? principal.email : `key:${principal.name}`);
 
-/** Refuses everyone but an admin or a marketer: `what` completes "Only an admin or a marketer ...". */
-export function requireMarketer(principal: Principal, what: string): void {
-  if (principal.role !== 'admin' && principal.role !== 'marketer') throw new AppError('forbidden', `Only an admin or a marketer ${what}`);
-}
 
 export const loginBody = z.object({
   email: z.string().trim().min(3).max(320),

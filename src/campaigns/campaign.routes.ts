@@ -80,7 +80,7 @@ export function campaignRoutes(deps: Deps) {
     app.openapi(createRoute({ method: 'post', path: `/campaigns/{id}/${action}`, middleware: marketing, tags: ['campaigns'], summary, request: { params: idParam }, responses: { 200: json(campaign, 'The campaign now') } }),
       async (c) => {
         const { id } = c.req.valid('param');
-        return c.json(to === null ? await startCampaign(deps, c.get('principal'), id) : await setCampaignStatus(deps, c.get('principal'), id, to), 200);
+        return c.json(to === null ? await startCampaign(deps, id) : await setCampaignStatus(deps, c.get('principal'), id, to), 200);
       });
   }
 

@@ -48,7 +48,7 @@ async function startDemoJourneys(deps: Deps) {
   const demo = { kind: 'key', id: 0, name: 'demo', role: 'admin' } as const;
   for (const recipe of recipes) {
     const journey = await journeyFromRecipe(deps, demo, recipe.key);
-    if (deps.mailer.kind === 'capture') await setJourneyStatus(deps, demo, journey.id, 'active');
+    if (deps.mailer.kind === 'capture') await setJourneyStatus(deps, journey.id, 'active');
   }
 }
 

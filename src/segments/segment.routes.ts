@@ -88,14 +88,14 @@ export function segmentRoutes(deps: Deps) {
   app.openapi(
     createRoute({ method: 'post', path: '/segments/{id}/refresh', middleware: marketing, tags: ['segments'], summary: "Take a snapshot segment's members again from its rule",
       request: { params: idParam }, responses: { 200: json(segment, 'Taken') } }),
-    async (c) => c.json(await refreshSnapshot(deps, c.get('principal'), c.req.valid('param').id), 200),
+    async (c) => c.json(await refreshSnapshot(deps, c.req.valid('param').id), 200),
   );
 
   app.openapi(
     createRoute({ method: 'delete', path: '/segments/{id}', middleware: marketing, tags: ['segments'], summary: 'Delete a segment no campaign uses (admin or marketer)',
       request: { params: idParam }, responses: { 204: { description: 'Deleted' } } }),
     async (c) => {
-      await deleteSegment(deps, c.get('principal'), c.req.valid('param').id);
+      await deleteSegment(deps, c.req.valid('param').id);
       return c.body(null, 204);
     },
   );

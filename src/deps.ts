@@ -2,6 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { openDatabase, unsafeStorageSettings, type Database, type Db } from './db/connection.ts';
 import { AppError } from './shared/errors.ts';
+import { ensureSigningKey } from './auth/signing.ts';
 import { acquireDataLock } from './db/lock.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 
@@ -43,6 +44,7 @@ export async function createDeps(config: Config, options: DepsOptions): Promise<
     }
     if (unsafe.length > 0) logger.warn({ settings: unsafe }, 'PostgreSQL storage settings are unsafe; allowed by KEPT_ALLOW_UNSAFE_STORAGE');
     await database.migrate();
+    if (!config.secret) await ensureSigningKey(database.db);
     const mailer = createMailer(config.mail, database.db);
     return {
       config,

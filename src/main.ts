@@ -12,6 +12,7 @@ import { loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
 import { loadDemoIfEmpty, registerDemoCommand } from './demo/demo.command.ts';
 import { registerImportCommand } from './imports/import.command.ts';
+import { registerPrivacyCommand } from './privacy/privacy.command.ts';
 import { resumeJobs } from './jobs/job.service.ts';
 import { createApp } from './server.ts';
 import { AppError } from './shared/errors.ts';
@@ -84,6 +85,7 @@ program
 registerImportCommand(program);
 registerDemoCommand(program);
 registerAnalyticsCommands(program);
+registerPrivacyCommand(program);
 
 const users = program.command('users').description('Manage people who sign in');
 users

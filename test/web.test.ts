@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createUser } from '../src/auth/auth.service.ts';
 import type { Deps } from '../src/deps.ts';
+import { queryRows, sql } from '../src/db/connection.ts';
 import { ingestEvents } from '../src/ingest/ingest.service.ts';
 import { settleJobs } from '../src/jobs/job.service.ts';
 import { launchBrowser, screenshotPath, serveApp } from './browser.ts';
@@ -196,5 +197,23 @@ test('an admin manages the team: adds a person and sees the password once, chang
   await own.getByRole('row', { name: /shop/ }).getByRole('button', { name: 'Revoke' }).click();
   await own.getByRole('row', { name: /shop/ }).getByText(/revoked/).waitFor();
   assert.equal((await asKey('/api/v1/customers')).status, 401);
+  await context.close();
+});
+
+test('an admin erases a customer after typing the word, and the customer is gone from the list', async () => {
+  const admin = await createUser(deps, 'dpo@example.com', 'admin');
+  const [{ id }] = await queryRows<{ id: number }>(deps.db, sql`select id from customers where email = 'ben@example.com'`);
+  const { context, own } = await signedIn(admin, `/customers/${id}`, 900);
+  await own.getByRole('heading', { name: 'Ben Okafor' }).waitFor();
+  await own.getByRole('button', { name: 'Erase this customer…' }).click();
+  const erase = own.getByRole('button', { name: 'Erase for good' });
+  assert.equal(await erase.isDisabled(), true, 'not before the word is typed');
+  await own.getByLabel('Type erase to confirm').fill('erase');
+  await own.screenshot({ path: screenshotPath('erase-customer') });
+  await erase.click();
+  await own.getByRole('status').filter({ hasText: `Customer #${id} is erased` }).waitFor();
+  await own.getByRole('link', { name: 'Back to customers' }).click();
+  await own.getByText('Rosa Diaz').waitFor();
+  assert.equal(await own.getByText('Ben Okafor').count(), 0);
   await context.close();
 });

@@ -2,20 +2,26 @@
 // payload is readable, the HMAC-SHA256 proves Kept made it. They do not expire: an unsubscribe link
 // must work for at least a year (RFC 8058 practice), and a click link as long as the mail is kept.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { queryRows, sql } from '../db/connection.ts';
+import { queryRows, sql, type Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 
 const keys = new WeakMap<Deps, Promise<Buffer>>();
 
-/** KEPT_SECRET, or a random key made once and kept in the database. */
-function signingKey(deps: Deps): Promise<Buffer> {
+/** Makes the random key once (createDeps calls it), for when KEPT_SECRET is not set. */
+export async function ensureSigningKey(db: Db): Promise<void> {
+  await db.execute(sql`insert into settings (key, value) values ('signing_key', ${randomBytes(32).toString('base64url')}) on conflict (key) do nothing`);
+}
+
+/** KEPT_SECRET, or the random key kept in the database; read through `db` when inside a transaction. */
+function signingKey(deps: Deps, db: Db = deps.db): Promise<Buffer> {
   let key = keys.get(deps);
   if (!key) {
     key = deps.config.secret ? Promise.resolve(Buffer.from(deps.config.secret, 'utf8')) : (async () => {
-      await deps.db.execute(sql`insert into settings (key, value) values ('signing_key', ${randomBytes(32).toString('base64url')}) on conflict (key) do nothing`);
-      const [row] = await queryRows<{ value: string }>(deps.db, sql`select value from settings where key = 'signing_key'`);
+      const [row] = await queryRows<{ value: string }>(db, sql`select value from settings where key = 'signing_key'`);
+      if (!row) throw new Error('no signing key in settings: createDeps makes it');
       return Buffer.from(row.value, 'base64url');
     })();
+    key.catch(() => keys.delete(deps));
     keys.set(deps, key);
   }
   return key;
@@ -36,4 +42,10 @@ export async function verifyToken(deps: Deps, purpose: string, token: string): P
   const given = Buffer.from(token.slice(dot + 1));
   const expected = Buffer.from(mac(await signingKey(deps), purpose, payload));
   return given.length === expected.length && timingSafeEqual(given, expected) ? payload : null;
+}
+
+/** A keyed hash of a value for one purpose (a whole HMAC-SHA256, hex), and which key made it. */
+export async function keyedHash(deps: Deps, db: Db, purpose: string, value: string): Promise<{ hash: string; keyId: string }> {
+  const key = await signingKey(deps, db);
+  return { hash: createHmac('sha256', key).update(`${purpose}\n${value}`).digest('hex'), keyId: mac(key, 'key-id', '').slice(0, 12) };
 }

@@ -14,3 +14,4 @@ export * from '../segments/segment.schema.ts';
 export * from '../campaigns/campaign.schema.ts';
 export * from '../journeys/journey.schema.ts';
 export * from '../audit/audit.schema.ts';
+export * from '../privacy/privacy.schema.ts';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
 import { resolveCustomers } from '../customers/customer.repository.ts';
+import { erasedMessage, erasedRefs } from '../privacy/erasure.ts';
 import { normaliseRef } from '../customers/identity.ts';
 import { refreshLifecycle } from '../customers/lifecycle.repository.ts';
 import { checkAttributeTypes, upsertProfiles, type AttributeType } from '../customers/profile.repository.ts';
@@ -166,10 +167,14 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
 async function writeChunk(deps: Deps, tx: Db, importId: number, kind: ImportOptions['kind'], chunk: Pending[], hasOrderColumn: boolean):
   Promise<{ counts: WriteCounts; rejected: Rejected[] }> {
   const source = `import:${importId}`;
-  const { ids, created } = await resolveCustomers(tx, chunk.map((p) => normaliseRef(p.row.ref, deps.config.defaultCountry)), { source, createMissing: true });
-  const rejected: Rejected[] = [];
+  const refs = chunk.map((p) => normaliseRef(p.row.ref, deps.config.defaultCountry));
+  const erased = await erasedRefs(deps, tx, refs);
+  // The rejected-rows file names the row, not the values: they are the erased person's.
+  const rejected: Rejected[] = chunk.filter((_, i) => erased.has(i)).map((p) => ({ record: { ...p.record, values: [] }, error: { field: kind === 'customers' ? 'email' : 'customer', message: erasedMessage } }));
+  const live = chunk.filter((_, i) => !erased.has(i));
+  const { ids, created } = await resolveCustomers(tx, refs.filter((_, i) => !erased.has(i)), { source, createMissing: true });
   const items: (Pending & { customerId: number })[] = [];
-  chunk.forEach((p, i) => {
+  live.forEach((p, i) => {
     if (ids[i] === null) rejected.push({ record: p.record, error: { field: kind === 'customers' ? 'email' : 'customer', message: 'not a usable customer reference (an email needs an @ and a domain; a phone needs digits)' } });
     else items.push({ ...p, customerId: ids[i]! });
   });

@@ -1,6 +1,7 @@
 import { recordConsent } from '../customers/consent.repository.ts';
 import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
 import { resolveCustomers } from '../customers/customer.repository.ts';
+import { erasedMessage, erasedRefs } from '../privacy/erasure.ts';
 import { normaliseRef } from '../customers/identity.ts';
 import { refreshLifecycle } from '../customers/lifecycle.repository.ts';
 import { checkAttributeTypes, setStatusFlags, upsertNotes, upsertProfiles, type ProfileInput } from '../customers/profile.repository.ts';
@@ -137,12 +138,15 @@ export async function applyBatch(deps: Deps, tx: Db, pending: Pending[], source:
   const fresh = pending.filter((p) => claimed.has(p.event.id));
   if (fresh.length === 0) return outcome;
 
-  const { ids } = await resolveCustomers(tx, fresh.map((p) => normaliseRef(p.event.customer, deps.config.defaultCountry)), {
+  const refs = fresh.map((p) => normaliseRef(p.event.customer, deps.config.defaultCountry));
+  const erased = await erasedRefs(deps, tx, refs);
+  const live = fresh.filter((_, i) => !erased.has(i));
+  const { ids } = await resolveCustomers(tx, refs.filter((_, i) => !erased.has(i)), {
     source, createMissing: true,
-    createdAt: (i) => (fresh[i].event.type === 'customer.upsert' && fresh[i].event.createdAt ? new Date(fresh[i].event.createdAt!) : undefined),
+    createdAt: (i) => (live[i].event.type === 'customer.upsert' && live[i].event.createdAt ? new Date(live[i].event.createdAt!) : undefined),
   });
-  const customerOf = new Map(fresh.map((p, i) => [p.index, ids[i]!]));
-  const rejected = new Map<number, FieldIssue[]>();
+  const customerOf = new Map(live.map((p, i) => [p.index, ids[i]!]));
+  const rejected = new Map<number, FieldIssue[]>(fresh.filter((_, i) => erased.has(i)).map((p) => [p.index, [{ field: 'customer', message: erasedMessage }]]));
   const of = <T extends IngestEvent['type']>(type: T) =>
     fresh.filter((p) => p.event.type === type && !rejected.has(p.index)).map((p) => ({ ...(p.event as Extract<IngestEvent, { type: T }>), index: p.index }) as Typed<T>);
   const cid = (e: { index: number }) => customerOf.get(e.index)!;

@@ -16,6 +16,7 @@ export const notAboutCustomers: Record<string, string> = {
   audit_log: 'staff actions; refers to customers by number only',
   campaigns: 'campaign definitions',
   dead_letters: 'failed events, kept for replay; read by the export by email and external id',
+  erasures: 'keyed hashes of erased people\'s identities: nothing to read them back from',
   import_key_counts: 'import bookkeeping: hashes of keys, no values',
   imports: 'import bookkeeping: file names and counts',
   jobs: 'background job bookkeeping',
@@ -44,6 +45,10 @@ export async function allTables(db: Db): Promise<string[]> {
   return rows.map((r) => r.table_name);
 }
 
+/** Failed events (alias d) with one of these emails or external ids as a whole JSON string value. */
+export const deadLettersNaming = (keys: string[]) => sql`exists (
+  select 1 from unnest(${array(keys)}::text[]) k where strpos(lower(d.payload::text), lower(to_jsonb(k)::text)) > 0)`;
+
 export type Rows = Record<string, unknown>[];
 
 /** The customer row and, per table, every row about them; null when there is no such customer. */
@@ -59,8 +64,7 @@ export async function customerData(db: Db, customerId: number): Promise<{ custom
     tables[table] = emails.length === 0 ? [] : await queryRows<Record<string, unknown>>(db, sql`select * from ${sql.identifier(table)} where lower(${sql.identifier(column)}) = any(${array(emails.map((e) => e.toLowerCase()))}::text[])`);
   }
   const keys = [...emails, ...tables.identities.filter((i) => i.kind === 'external').map((i) => String(i.value))];
-  tables.dead_letters = keys.length === 0 ? [] : await queryRows<Record<string, unknown>>(db, sql`
-    select * from dead_letters d where exists (select 1 from unnest(${array(keys)}::text[]) k where strpos(lower(d.payload::text), lower(k)) > 0)`);
+  tables.dead_letters = await queryRows<Record<string, unknown>>(db, sql`select * from dead_letters d where ${deadLettersNaming(keys)}`);
   delete tables.customers;
   return { customer, tables };
 }

@@ -1,11 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { stringify } from 'csv-stringify/sync';
-import { auditBy } from '../audit/audit.routes.ts';
+import { auditBy, clientIp } from '../audit/audit.routes.ts';
 import { admins } from '../auth/access.ts';
+import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
+import { eraseCustomer } from './erasure.ts';
 import { customerData } from './privacy.repository.ts';
 
 const text = (value: unknown) => (value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value));
@@ -32,6 +34,15 @@ export function privacyRoutes(deps: Deps) {
     }
     c.header('Content-Type', 'text/csv; charset=utf-8');
     return c.body(stringify(lines), 200);
+  });
+  app.openapi(createRoute({ method: 'post', path: '/customers/{id}/erase', middleware: admins, tags: ['privacy'],
+    summary: 'Erase a customer (a deletion request): every record about them goes, and they cannot come back by import, API or event',
+    description: 'One transaction. A keyed hash of each email, phone and external id they had is kept so that data about them is refused from now on; the audit log records the erasure with counts only. Cannot be undone.',
+    request: { params: z.object({ id: z.coerce.number().int().positive() }), body: { required: true, content: { 'application/json': { schema: z.object({ confirm: z.literal('erase').describe('the word erase, so that no request erases by accident') }) } } } },
+    responses: { 200: { description: 'Erased', content: { 'application/json': { schema: z.object({ customerId: z.number(), rows: z.number(), tables: z.record(z.string(), z.number()) }) } } } } }),
+  async (c) => {
+    const erased = await eraseCustomer(deps, c.req.valid('param').id, { actor: principalName(c.get('principal')), ip: clientIp(c) });
+    return c.json(erased, 200);
   });
   return app;
 }

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'database_busy'
   | 'database_locked'
   | 'unsafe_storage'
+  | 'erasure_key_changed'
   | 'internal';
 
 export const httpStatusOf: Record<ErrorCode, number> = {
@@ -25,6 +26,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   database_busy: 503,
   database_locked: 503,
   unsafe_storage: 503,
+  erasure_key_changed: 503,
   internal: 500,
 };
 

@@ -1,5 +1,5 @@
 import { Fragment, useEffect, useMemo, useState, type FormEvent } from 'react';
-import { api, ApiError, formatDate, formatTime, words, type CustomerRecord, type TimelineEntry } from '../api.ts';
+import { api, ApiError, formatDate, formatTime, problemText, words, type CustomerRecord, type TimelineEntry } from '../api.ts';
 import { ColumnChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 import { SatisfactionSparkline } from './Satisfaction.tsx';
@@ -148,6 +148,32 @@ function Prediction({ scores }: { scores: Score[] }) {
   );
 }
 
+/** A deletion request: typed confirmation, then everything about the customer goes (docs/security.md). */
+function Erase({ id }: { id: number }) {
+  const [open, setOpen] = useState(false);
+  const [word, setWord] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [done, setDone] = useState<number | null>(null);
+  if (done !== null) return <p className="notice" role="status">Customer #{id} is erased: {done} records deleted. They cannot come back by import, API or event. <Link to="/customers">Back to customers</Link></p>;
+  if (!open) return <p className="small"><button type="button" className="link danger" onClick={() => setOpen(true)}>Erase this customer…</button></p>;
+  const erase = async () => {
+    try {
+      setDone((await api<{ rows: number }>(`/v1/customers/${id}/erase`, { method: 'POST', json: { confirm: 'erase' } })).rows);
+    } catch (e) {
+      setProblem(problemText(e));
+    }
+  };
+  return (
+    <section className="card danger-zone" aria-label="Erase this customer">
+      <p>Erasing deletes everything Kept holds about this customer (orders, tickets, notes, answers, mail, scores) and keeps only a keyed hash of their email, phone and id, so that they are refused if they arrive again. It cannot be undone; the audit log records that it happened.</p>
+      <label>Type <b>erase</b> to confirm <input value={word} onChange={(e) => setWord(e.target.value)} aria-label="Type erase to confirm" /></label>
+      {' '}<button type="button" className="danger" disabled={word.trim().toLowerCase() !== 'erase'} onClick={erase}>Erase for good</button>
+      {' '}<button type="button" className="link" onClick={() => { setOpen(false); setWord(''); }}>Cancel</button>
+      {problem && <p className="error" role="alert">{problem}</p>}
+    </section>
+  );
+}
+
 export function CustomerPage({ id }: { id: number }) {
   const [record, setRecord] = useState<CustomerRecord | null>(null);
   const [scores, setScores] = useState<Score[]>([]);
@@ -198,6 +224,7 @@ export function CustomerPage({ id }: { id: number }) {
         {record.flags.map((f) => <span key={f} className="flag">{words(f)}</span>)}
         {admin && <span className="small">Everything Kept holds about them: <a href={`/api/v1/customers/${id}/export`} download>JSON</a> · <a href={`/api/v1/customers/${id}/export?format=csv`} download>CSV</a></span>}
       </header>
+      {admin && <Erase id={id} />}
       <div className="tiles">
         <div className="tile"><b>{record.totals.orders}</b><span>orders</span></div>
         <div className="tile"><b>{money(record.totals.revenue)}</b><span>spent</span></div>

@@ -1,0 +1,80 @@
+// Erasure (P16): everything about one person goes, in one transaction, and they stay gone: a keyed
+// hash of each identity they had blocks their return by import, API or event. What is deleted is
+// found the way the access export finds it (privacy.repository.ts), so the two cannot drift apart.
+import { audit, type AuditEntry } from '../audit/audit.repository.ts';
+import { keyedHash } from '../auth/signing.ts';
+import { identitiesOf, type NormalisedRef } from '../customers/identity.ts';
+import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import type { Deps } from '../deps.ts';
+import { AppError } from '../shared/errors.ts';
+import { byEmail, customerTables, deadLettersNaming } from './privacy.repository.ts';
+
+const purpose = 'erased-identity';
+const hashOf = (deps: Deps, db: Db, kind: string, value: string) => keyedHash(deps, db, purpose, `${kind}:${value.toLowerCase()}`);
+
+const keyChecked = new WeakSet<Deps>();
+
+/** Stops ingest when erasures were hashed with another key: with a changed KEPT_SECRET they would not be recognised. */
+async function checkKey(deps: Deps, db: Db, keyId: string): Promise<void> {
+  if (keyChecked.has(deps)) return;
+  const [other] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from erasures where key_id <> ${keyId}`);
+  if (other.n > 0) {
+    throw new AppError('erasure_key_changed', `${other.n} identities of erased people were hashed with another key: KEPT_SECRET changed, `
+      + 'so they would not be recognised and could be stored again. Restore the previous KEPT_SECRET; nothing is stored until then.');
+  }
+  keyChecked.add(deps);
+}
+
+/** Which references (by index) belong to an erased person; they must not be stored. */
+export async function erasedRefs(deps: Deps, db: Db, refs: NormalisedRef[]): Promise<Set<number>> {
+  const blocked = new Set<number>();
+  const [{ any }] = await queryRows<{ any: boolean }>(db, sql`select exists (select 1 from erasures) as any`);
+  if (!any || refs.length === 0) return blocked;
+  const hashes = await Promise.all(refs.map((ref) => Promise.all(identitiesOf(ref).map((i) => hashOf(deps, db, i.kind, i.value)))));
+  const keyId = hashes.flat()[0]?.keyId;
+  if (!keyId) return blocked;
+  await checkKey(deps, db, keyId);
+  const found = new Set((await queryRows<{ hash: string }>(db, sql`
+    select hash from erasures where hash = any(${array(hashes.flat().map((h) => h.hash))}::text[])`)).map((r) => r.hash));
+  hashes.forEach((list, index) => { if (list.some((h) => found.has(h.hash))) blocked.add(index); });
+  return blocked;
+}
+
+/** The message a blocked reference gets, in the import's rejected rows and the event's answer. */
+export const erasedMessage = 'this person asked to be erased; Kept does not store them again';
+
+export interface Erasure { customerId: number; rows: number; tables: Record<string, number> }
+
+/** Deletes every record about the customer and remembers them as erased; audited with counts only. */
+export async function eraseCustomer(deps: Deps, customerId: number, by: Pick<AuditEntry, 'actor' | 'ip'>): Promise<Erasure> {
+  return deps.db.transaction(async (tx) => {
+    const [customer] = await queryRows<{ email: string | null; phone: string | null; external_id: string | null }>(tx, sql`
+      select email, phone, external_id from customers where id = ${customerId} for update`);
+    if (!customer) throw new AppError('not_found', `No customer ${customerId}`);
+    const identities = await queryRows<{ kind: string; value: string }>(tx, sql`select kind, value from identities where customer_id = ${customerId}`);
+    const all = [...new Map([...identities,
+      ...(customer.email ? [{ kind: 'email', value: customer.email }] : []), ...(customer.phone ? [{ kind: 'phone', value: customer.phone }] : []),
+      ...(customer.external_id ? [{ kind: 'external', value: customer.external_id }] : [])].map((i) => [`${i.kind}:${i.value}`, i])).values()];
+    const hashes = await Promise.all(all.map((i) => hashOf(deps, tx, i.kind, i.value)));
+    if (hashes.length > 0) {
+      await tx.execute(sql`insert into erasures (hash, key_id)
+        select hash, ${hashes[0].keyId} from unnest(${array(hashes.map((h) => h.hash))}::text[]) as t(hash) on conflict (hash) do nothing`);
+    }
+    const count = async (statement: ReturnType<typeof sql>) => (await queryRows<{ n: number }>(tx, sql`with d as (${statement} returning 1) select count(*)::int as n from d`))[0].n;
+    const tables: Record<string, number> = {};
+    for (const table of await customerTables(tx)) {
+      if (table !== 'customers') tables[table] = await count(sql`delete from ${sql.identifier(table)} where customer_id = ${customerId}`);
+    }
+    const emails = [...new Set(all.filter((i) => i.kind === 'email').map((i) => i.value.toLowerCase()))];
+    for (const [table, column] of Object.entries(byEmail)) {
+      tables[table] = await count(sql`delete from ${sql.identifier(table)} where lower(${sql.identifier(column)}) = any(${array(emails)}::text[])`);
+    }
+    const keys = [...new Set(all.filter((i) => i.kind !== 'phone').map((i) => i.value))];
+    tables.dead_letters = await count(sql`delete from dead_letters d where ${deadLettersNaming(keys)}`);
+    tables.customers = await count(sql`delete from customers where id = ${customerId}`);
+    const rows = Object.values(tables).reduce((a, b) => a + b, 0);
+    const touched = Object.fromEntries(Object.entries(tables).filter(([, n]) => n > 0));
+    await audit(tx, { ...by, action: 'customer.erased', target: `customer #${customerId}`, detail: { rows, tables: touched, identities: hashes.length } });
+    return { customerId, rows, tables: touched };
+  });
+}

@@ -16,7 +16,7 @@ import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
 import { recordConsent } from '../customers/consent.repository.ts';
 import type { Arm } from './campaign.schema.ts';
 import { complaintRefuseRate, controlArm, type campaignBody, type CampaignStatus, type externalCampaignBody } from './campaign.ts';
-import { blockingFlags, sendCampaign, templateContext, unsubscribeUrl } from './send.service.ts';
+import { blockingFlags, sendCampaign, templateContext, mailLinks } from './send.service.ts';
 import { compileTemplate, renderMail, TemplateError, type templateBody } from './template.ts';
 
 export interface Campaign {
@@ -77,7 +77,7 @@ export async function previewTemplate(deps: Deps, template: { subject: string; b
   const [person] = await personalisation(deps.db, [customerId], await scoringRun(deps.db));
   if (!person) throw new AppError('not_found', `No customer ${customerId}`);
   try {
-    return await renderMail(compileTemplate(template), templateContext(person, { name: 'Preview' }, arm, await unsubscribeUrl(deps, 0, customerId)));
+    return await renderMail(compileTemplate(template), templateContext(person, { name: 'Preview' }, arm, await mailLinks(deps, 0, customerId)));
   } catch (error) {
     if (error instanceof TemplateError) throw new AppError('validation_failed', 'The template does not render', { issues: [{ path: 'body', message: error.message }] });
     throw error;

@@ -139,6 +139,27 @@ test('a campaign draws its holdout first, sends each treated customer one person
   const report = await ok(t.call('GET', `/api/v1/campaigns/${created.id}/report`));
   const arm = report.arms.find((x: { arm: string }) => x.arm === someone.arm);
   assert.deepEqual([arm.opened, arm.clicked], [1, 1]);
+
+  // The preference page (P17): every list, ticked where the ledger says yes; only changes are recorded, with the words shown; one press stops all.
+  const preferences = (mail.html as string).match(/href="https:\/\/kept\.example\.com(\/p\/[\w.-]+)"/)![1];
+  await ingestEvents(t.deps, [{ id: 'recipes-yes', type: 'consent', customer: { externalId: someone.external_id }, list: 'recipes', at: '2026-01-01T00:00:00Z', granted: true, wording: 'Yes to recipes' }], { source: 'test' });
+  const ticked = async () => [...(await (await t.app.request(preferences)).text()).matchAll(/<input type="checkbox" name="list" value="([^"]+)"( checked)?>/g)].map((m) => `${m[1]}${m[2] ? ' yes' : ''}`);
+  assert.deepEqual(await ticked(), ['marketing', 'recipes yes']);
+  const choose = (body: string) => t.app.request(preferences, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  const saved = await choose('list=marketing&list=recipes&do=save');
+  assert.deepEqual([saved.status, saved.headers.get('location')], [303, `${preferences}?saved`]);
+  assert.match(await (await t.app.request(`${preferences}?saved`)).text(), /Saved\./);
+  assert.deepEqual(await ticked(), ['marketing yes', 'recipes yes']);
+  const entries = async () => queryRows<{ list: string; granted: boolean; wording: string }>(t.deps.db, sql`
+    select list, granted, wording from consent_ledger where customer_id = ${someone.customer_id} and source = 'preference page' order by id`);
+  assert.deepEqual(await entries(), [{ list: 'marketing', granted: true, wording: 'Ticked "Emails about news and offers" on their preference page' }]);
+  await choose('do=none');
+  assert.deepEqual(await ticked(), ['marketing', 'recipes']);
+  assert.deepEqual((await entries()).slice(1).map((e) => [e.list, e.granted, e.wording]), [
+    ['marketing', false, 'Pressed "Stop all emails" on their preference page'], ['recipes', false, 'Pressed "Stop all emails" on their preference page']]);
+  assert.equal((await t.app.request(`${preferences.slice(0, -3)}xyz`)).status, 404, 'a forged token shows nothing');
+  const page = await (await t.app.request(preferences)).text();
+  assert.ok(!page.includes(email(number)) && !page.includes(`Person${number}`), 'the page shows the choices, nothing about the person');
 });
 
 test('at most one copy per recipient when workers crash between SMTP and the ledger, two at a time', async () => {

@@ -1,7 +1,8 @@
 // What a recipient reaches from a campaign mail without signing in: the unsubscribe page (RFC 8058
 // one-click: a POST unsubscribes with no cookie and no redirect; a GET only shows the button, since
-// link scanners follow GETs), the open pixel and the click redirect. Tokens are signed, so a click
-// redirect goes only where the mail pointed.
+// link scanners follow GETs), their preference page (every list, ticked or not; P17), the open
+// pixel and the click redirect. Tokens are signed, so a click redirect goes only where the mail
+// pointed. Nothing is recorded for a customer who is no longer there (erased).
 import { Hono, type Context } from 'hono';
 import { publicRoute } from '../auth/access.ts';
 import { html } from 'hono/html';
@@ -32,10 +33,13 @@ export function mailPages(deps: Deps) {
     if (c.res.status === 404) misses.hit(clientOf(c));
   };
   app.use('/u/*', guard);
+  app.use('/p/*', guard);
   app.use('/t/*', guard);
 
   const campaignOf = async (campaignId: number) =>
     (await queryRows<{ name: string; consent_list: string }>(deps.db, sql`select name, consent_list from campaigns where id = ${campaignId}`))[0];
+
+  const exists = async (customerId: number) => (await queryRows(deps.db, sql`select 1 from customers where id = ${customerId}`)).length > 0;
 
   app.get('/u/:token', publicRoute, async (c) => {
     const payload = await verifyToken(deps, 'unsubscribe', c.req.param('token'));
@@ -53,11 +57,51 @@ export function mailPages(deps: Deps) {
     const list = campaign?.consent_list ?? 'marketing';
     const [latest] = await queryRows<{ granted: boolean }>(deps.db, sql`select granted from consent_ledger where customer_id = ${customerId} and list = ${list} order by at desc, id desc limit 1`);
     // Pressing twice records once.
-    if (latest?.granted !== false && (await queryRows(deps.db, sql`select 1 from customers where id = ${customerId}`)).length > 0) {
+    if (latest?.granted !== false && await exists(customerId)) {
       const entry = { customerId, list, granted: false, at: deps.clock.now(), source: 'unsubscribe', wording: campaign ? `Unsubscribed from the link in "${campaign.name}"` : 'Unsubscribed from an email link' };
       await deps.db.transaction((tx) => recordConsent(tx, [entry]));
     }
     return c.html(page('Unsubscribed', html`<h1>You are unsubscribed</h1><p>You will get no more of these emails. It may take a minute for a message already on its way.</p>`));
+  });
+
+  const notValid = () => page('Link not valid', html`<h1>This link is not valid</h1><p>Reply to an email from us and we will change what you get by hand.</p>`);
+  /** The lists a customer can choose: every list the shop has used, and `marketing`; where they stand on each now (mail needs a yes). */
+  const preferences = async (customerId: number) => queryRows<{ list: string; granted: boolean | null }>(deps.db, sql`
+    select l.list, (c.consent ->> l.list)::boolean as granted
+    from (select list from consent_ledger union select consent_list from campaigns union select 'marketing') l(list)
+    cross join customers c where c.id = ${customerId}
+    order by l.list = 'marketing' desc, l.list limit 50`);
+  const label = (list: string) => `Emails about ${list === 'marketing' ? 'news and offers' : list}`;
+
+  app.get('/p/:token', publicRoute, async (c) => {
+    const payload = await verifyToken(deps, 'preferences', c.req.param('token'));
+    if (!payload) return c.html(notValid(), 404);
+    const lists = await preferences(Number(payload));
+    if (lists.length === 0) return c.html(page('Your emails', html`<h1>We hold nothing about you</h1><p>You will get no emails from us.</p>`));
+    const saved = c.req.query('saved') !== undefined;
+    return c.html(page('Your emails', html`<h1>Which emails do you want?</h1>
+      ${saved ? html`<p role="status"><b>Saved.</b> It may take a minute for a message already on its way.</p>` : ''}
+      <form method="post"><fieldset class="choice"><legend>Tick what you want to get</legend>
+      ${lists.map((l) => html`<label><input type="checkbox" name="list" value="${l.list}"${l.granted === true ? html` checked` : ''}> ${label(l.list)}</label>`)}
+      </fieldset><button type="submit" name="do" value="save">Save my choices</button></form>
+      <form method="post"><p><button type="submit" name="do" value="none">Stop all emails</button></p></form>`));
+  });
+
+  app.post('/p/:token', publicRoute, async (c) => {
+    const payload = await verifyToken(deps, 'preferences', c.req.param('token'));
+    if (!payload) return c.html(notValid(), 404);
+    const customerId = Number(payload);
+    const form = await c.req.parseBody({ all: true });
+    const none = form.do === 'none';
+    const wanted = new Set(none ? [] : [form.list ?? []].flat().map(String));
+    const at = deps.clock.now();
+    // Only changes are recorded, each with the words the customer saw.
+    const entries = (await preferences(customerId)).filter((l) => (l.granted === true) !== wanted.has(l.list)).map((l) => ({
+      customerId, list: l.list, granted: wanted.has(l.list), at, source: 'preference page',
+      wording: none ? 'Pressed "Stop all emails" on their preference page' : `${wanted.has(l.list) ? 'Ticked' : 'Unticked'} "${label(l.list)}" on their preference page`,
+    }));
+    if (entries.length > 0) await deps.db.transaction((tx) => recordConsent(tx, entries));
+    return c.redirect(`${c.req.path}?saved`, 303);
   });
 
   app.get('/t/o/:token', publicRoute, async (c) => {
@@ -65,7 +109,7 @@ export function mailPages(deps: Deps) {
     if (payload) {
       const [campaignId, customerId] = ids(payload);
       const campaign = await campaignOf(campaignId);
-      if (campaign) {
+      if (campaign && await exists(customerId)) {
         await upsertTouchpoints(deps.db, [{ customerId, externalId: `campaign:${campaignId}:open`, at: deps.clock.now(), channel: 'email', direction: 'in', kind: 'email_opened', campaign: campaign.name, detail: { campaignId } }])
           .catch((error) => deps.logger.warn({ err: error }, 'open not recorded'));
       }
@@ -81,7 +125,7 @@ export function mailPages(deps: Deps) {
     const url = Buffer.from(encoded, 'base64url').toString('utf8');
     if (!/^https?:\/\//.test(url)) return c.text('This link is not valid', 404);
     const campaign = await campaignOf(campaignId);
-    if (campaign) {
+    if (campaign && await exists(customerId)) {
       await upsertTouchpoints(deps.db, [{ customerId, externalId: `campaign:${campaignId}:click:${encoded.slice(0, 120)}`, at: deps.clock.now(), channel: 'email', direction: 'in', kind: 'email_clicked', campaign: campaign.name, detail: { campaignId, url } }])
         .catch((error) => deps.logger.warn({ err: error }, 'click not recorded'));
     }

@@ -49,19 +49,26 @@ export async function track(deps: Deps, html: string, campaignId: number, custom
   const who = `${campaignId}.${customerId}`;
   const links = new Map<string, string>();
   for (const [, , url] of html.matchAll(/<a\b[^>]*?\bhref\s*=\s*(["'])(https?:\/\/[^"']+)\1/gi)) {
-    // Our own pages (unsubscribe, personal survey links) record what the customer does there already.
-    if (!links.has(url) && !url.startsWith(`${base}/u/`) && !url.startsWith(`${base}/s/`)) links.set(url, `${base}/t/c/${await signToken(deps, 'click', `${who}.${Buffer.from(url).toString('base64url')}`)}`);
+    // Our own pages (unsubscribe, preferences, personal survey links) record what the customer does there already.
+    if (!links.has(url) && !url.startsWith(`${base}/u/`) && !url.startsWith(`${base}/p/`) && !url.startsWith(`${base}/s/`)) links.set(url, `${base}/t/c/${await signToken(deps, 'click', `${who}.${Buffer.from(url).toString('base64url')}`)}`);
   }
   const tracked = html.replace(/(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi, (all, start: string, quote: string, url: string) =>
     (links.has(url) ? `${start}${quote}${links.get(url)!.replace(/&/g, '&amp;')}${quote}` : all));
   return `${tracked}\n<img src="${base}/t/o/${await signToken(deps, 'open', who)}" width="1" height="1" alt="" style="display:none">`;
 }
 
-export async function unsubscribeUrl(deps: Deps, campaignId: number, customerId: number) {
-  return `${publicBase(deps.config)}/u/${await signToken(deps, 'unsubscribe', `${campaignId}.${customerId}`)}`;
+export interface MailLinks { unsubscribe: string; preferences: string }
+
+/** The way out of one campaign (one click) and the customer's page of every list (mail.page.ts). */
+export async function mailLinks(deps: Deps, campaignId: number, customerId: number): Promise<MailLinks> {
+  const base = publicBase(deps.config);
+  return {
+    unsubscribe: `${base}/u/${await signToken(deps, 'unsubscribe', `${campaignId}.${customerId}`)}`,
+    preferences: `${base}/p/${await signToken(deps, 'preferences', String(customerId))}`,
+  };
 }
 
-export function templateContext(p: Personal, campaign: { name: string }, arm: string, unsubscribe: string, extra: Pick<TemplateContext, 'order' | 'links' | 'trigger'> = {}): TemplateContext {
+export function templateContext(p: Personal, campaign: { name: string }, arm: string, links: MailLinks, extra: Pick<TemplateContext, 'order' | 'links' | 'trigger'> = {}): TemplateContext {
   return {
     ...extra,
     customer: {
@@ -69,7 +76,7 @@ export function templateContext(p: Personal, campaign: { name: string }, arm: st
       interests: p.interests ?? [], purchases: p.purchases ?? [], orders: p.orders, last_order_date: p.last_order_date,
       next_order_date: p.next_order_date, p_alive: p.p_alive, satisfaction: p.satisfaction === null ? null : Math.round(p.satisfaction),
     },
-    campaign: { name: campaign.name, arm }, unsubscribe_url: unsubscribe,
+    campaign: { name: campaign.name, arm }, unsubscribe_url: links.unsubscribe, preferences_url: links.preferences,
   };
 }
 
@@ -140,10 +147,10 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
         tally.suppressed++;
         return;
       }
-      const unsubscribe = await unsubscribeUrl(deps, campaignId, customerId);
+      const links = await mailLinks(deps, campaignId, customerId);
       let rendered;
       try {
-        rendered = await renderMail(templates.get(arm)!, templateContext(people.get(customerId)!, campaign, arm, unsubscribe));
+        rendered = await renderMail(templates.get(arm)!, templateContext(people.get(customerId)!, campaign, arm, links));
       } catch (error) {
         settled.push({ customerId, status: 'failed', reason: `template: ${(error as Error).message}`.slice(0, 500), email: recipient!.email, messageId: null, sentAt: null });
         tally.failed++;
@@ -159,7 +166,7 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
       try {
         await deps.mailer.send({
           to: recipient!.email!, subject: rendered.subject, text: rendered.text, html, messageId,
-          headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Kept-Campaign': String(campaignId) },
+          headers: { 'List-Unsubscribe': `<${links.unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Kept-Campaign': String(campaignId) },
         });
       } catch (error) {
         // Refused for good: failed. Not accepted for now (connection, 4xx): back in the queue, safe to retry.

@@ -34,6 +34,8 @@ export interface TemplateContext {
   };
   campaign: { name: string; arm: string };
   unsubscribe_url: string;
+  /** The customer's page of every list they can choose. */
+  preferences_url: string;
   /** Journeys: the order that started it, personal links (a survey, the problem report) and what happened. */
   order?: { id: string; date: string; total: string; currency: string | null; lines: { product: string | null; category: string | null; quantity: number; amount: string }[] };
   links?: { survey?: string; problem?: string };
@@ -59,7 +61,8 @@ export async function renderMail(compiled: ReturnType<typeof compileTemplate>, c
     const [subject, body] = await Promise.all([engine.render(compiled.subject, context), engine.render(compiled.body, context)]);
     // Every marketing mail carries a way out, whether or not the template has one.
     const html = body.includes(context.unsubscribe_url) ? body
-      : `${body}\n<p style="font-size:12px;color:#666">Don't want these emails? <a href="${escapeAttribute(context.unsubscribe_url)}">Unsubscribe</a>.</p>`;
+      : `${body}\n<p style="font-size:12px;color:#666">Don't want these emails? <a href="${escapeAttribute(context.unsubscribe_url)}">Unsubscribe</a>`
+        + ` or <a href="${escapeAttribute(context.preferences_url)}">choose which emails you get</a>.</p>`;
     return { subject: decodeEntities(subject).replace(/\s+/g, ' ').trim(), html, text: convert(html, { wordwrap: 78, selectors: [{ selector: 'img', format: 'skip' }] }) };
   } catch (error) {
     throw new TemplateError((error as Error).message);

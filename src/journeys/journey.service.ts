@@ -11,7 +11,7 @@ import { personalisation, recipients } from '../campaigns/campaign.repository.ts
 import { controlArm } from '../campaigns/campaign.ts';
 import { compareArms } from '../campaigns/report.service.ts';
 import { armOutcomes, firstPurchaseDays, stillActiveAfter } from '../campaigns/report.repository.ts';
-import { suppressionReason, templateContext, track, unsubscribeUrl } from '../campaigns/send.service.ts';
+import { suppressionReason, templateContext, track, mailLinks } from '../campaigns/send.service.ts';
 import { compileTemplate, renderMail } from '../campaigns/template.ts';
 import { isPermanent } from '../mail/mailer.ts';
 import { compileRule } from '../segments/segment.repository.ts';
@@ -286,10 +286,10 @@ async function mailStep(deps: Deps, journey: Journey, pass: EnrolmentRow, step: 
   const invite = async (survey: string) => (await inviteToSurvey(deps, survey, [{ customerId: pass.customer_id, orderId: pass.order_id, channel: 'email' }]))[0].url;
   const links = { ...(s.survey ? { survey: await invite(s.survey) } : {}), ...(s.problemLink ? { problem: await invite('problem') } : {}) };
   const order = pass.order_id === null ? undefined : await orderForMail(deps.db, pass.customer_id, pass.order_id);
-  const unsubscribe = await unsubscribeUrl(deps, journey.campaignId, pass.customer_id);
+  const way = await mailLinks(deps, journey.campaignId, pass.customer_id);
   let rendered;
   try {
-    rendered = await renderMail(template, templateContext(person, journey, treatedArm, unsubscribe, { order, links, trigger: { what: pass.detail.what === undefined ? null : String(pass.detail.what) } }));
+    rendered = await renderMail(template, templateContext(person, journey, treatedArm, way, { order, links, trigger: { what: pass.detail.what === undefined ? null : String(pass.detail.what) } }));
   } catch (error) {
     await finish('failed', `template: ${(error as Error).message}`.slice(0, 500));
     return 'not sent';
@@ -298,7 +298,7 @@ async function mailStep(deps: Deps, journey: Journey, pass: EnrolmentRow, step: 
   try {
     await deps.mailer.send({
       to: recipient!.email!, subject: rendered.subject, text: rendered.text, html: await track(deps, rendered.html, journey.campaignId, pass.customer_id), messageId,
-      headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Kept-Journey': String(journey.id) },
+      headers: { 'List-Unsubscribe': `<${way.unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Kept-Journey': String(journey.id) },
     });
   } catch (error) {
     if (!isPermanent(error)) {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createTestApp, expectJson, type TestApp } from '../../test/app.ts';
 import { analyze } from '../analytics/analyze.service.ts';
+import { signToken } from '../auth/signing.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import { deadLetter } from '../ingest/ingest.repository.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
@@ -106,6 +107,12 @@ test('an erased person cannot come back by event, API or import, by any identity
   const rejected = fs.readFileSync(outcome.rejectedFile!, 'utf8');
   assert.match(rejected, /,1,2,"?email: this person asked to be erased/);
   assert.deepEqual(found(rejected), [], 'the rejected-rows file names the row, not her data');
+
+  const preferences = `/p/${await signToken(t.deps, 'preferences', String(herId))}`;
+  assert.match(await (await t.app.request(preferences)).text(), /We hold nothing about you/);
+  await t.app.request(preferences, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'do=none' });
+  const [{ entries }] = await queryRows<{ entries: number }>(t.deps.db, sql`select count(*)::int as entries from consent_ledger where customer_id = ${herId}`);
+  assert.equal(entries, 0, 'an old preference link records nothing');
 
   assert.deepEqual(found(await dump()), [], 'nothing of hers was stored by the attempts');
 });

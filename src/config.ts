@@ -20,6 +20,27 @@ export interface Config {
   readonly mail: MailConfig;
   /** Signs unsubscribe and tracking links; without it a random key is kept in the database. */
   readonly secret: string | undefined;
+  /** Days each class of data is kept; null keeps it (KEPT_RETENTION; docs/security.md). */
+  readonly retention: Readonly<Record<RetentionClass, number | null>>;
+}
+
+/** What the nightly retention sweep removes, and after how many days unless KEPT_RETENTION says otherwise. */
+export const retentionDefaults = {
+  sessions: 30, captured_mail: 90, dead_letters: 365, jobs: 90, import_files: 30, score_history: 400, event_ids: 400, inactive_customers: null,
+} satisfies Record<string, number | null>;
+export type RetentionClass = keyof typeof retentionDefaults;
+
+/** `captured_mail=30,inactive_customers=1095,jobs=never` over the defaults. */
+function parseRetention(value: string | undefined): Record<RetentionClass, number | null> {
+  const result: Record<string, number | null> = { ...retentionDefaults };
+  for (const part of (value ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [name, days] = part.split('=').map((p) => p.trim());
+    if (!(name in retentionDefaults)) fail(`KEPT_RETENTION: no data class "${name}"; the classes are ${Object.keys(retentionDefaults).join(', ')}`);
+    if (days === 'never') result[name] = null;
+    else if (/^\d+$/.test(days ?? '') && Number(days) >= 1) result[name] = Number(days);
+    else fail(`KEPT_RETENTION: ${name} must be a whole number of days (at least 1) or never, got "${days ?? ''}"`);
+  }
+  return result as Record<RetentionClass, number | null>;
 }
 
 /** Sending campaigns (docs/campaigns.md). */
@@ -137,6 +158,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     secureCookies: env.KEPT_SECURE_COOKIES === 'true',
     allowUnsafeStorage: env.KEPT_ALLOW_UNSAFE_STORAGE === 'true',
     keyRequestsPerMinute,
+    retention: Object.freeze(parseRetention(env.KEPT_RETENTION)),
     analytics: Object.freeze(analytics),
     care: Object.freeze(care),
     mail: Object.freeze(mail),

@@ -13,6 +13,7 @@ import { createDeps } from './deps.ts';
 import { loadDemoIfEmpty, registerDemoCommand } from './demo/demo.command.ts';
 import { registerImportCommand } from './imports/import.command.ts';
 import { registerPrivacyCommand } from './privacy/privacy.command.ts';
+import { scheduleRetention } from './privacy/retention.ts';
 import { resumeJobs } from './jobs/job.service.ts';
 import { createApp } from './server.ts';
 import { AppError } from './shared/errors.ts';
@@ -46,6 +47,7 @@ program
     const stopSchedule = scheduleNightlyAnalysis(deps);
     const stopCampaigns = scheduleCampaigns(deps);
     const stopJourneys = scheduleJourneys(deps);
+    const stopRetention = scheduleRetention(deps);
     const app = createApp(deps);
     const resumed = await resumeJobs(deps);
     if (resumed > 0) deps.logger.info({ jobs: resumed }, 'resumed background jobs interrupted by the last stop');
@@ -64,6 +66,7 @@ program
       stopSchedule();
       stopCampaigns();
       stopJourneys();
+      stopRetention();
       server.close();
       await deps.close();
       process.exit(0);

@@ -153,7 +153,7 @@ test('an admin reads the audit log: sign-ins by day, the failed one, the upload,
   const admin = await createUser(deps, 'owner@example.com', 'admin');
   const { context, own } = await signedIn(admin, '/audit');
   await own.getByRole('heading', { name: 'Audit log' }).waitFor();
-  const table = own.locator('table');
+  const table = own.getByRole('table', { name: 'Audit entries' });
   await table.getByText('login.failed').first().waitFor();
   const rows = await table.locator('tbody tr').allTextContents();
   assert.ok(rows.some((r) => r.includes('marketer@example.com') && r.includes('import.uploaded')), 'the upload of the test before');
@@ -162,11 +162,18 @@ test('an admin reads the audit log: sign-ins by day, the failed one, the upload,
   await own.screenshot({ path: screenshotPath('audit-log') });
 
   await own.selectOption('select', 'import');
-  await own.waitForFunction(() => [...document.querySelectorAll('tbody tr')].every((r) => r.textContent!.includes('import.')));
+  await own.waitForFunction(() => [...document.querySelectorAll('table[aria-label="Audit entries"] tbody tr')].every((r) => r.textContent!.includes('import.')));
   const [download] = await Promise.all([own.waitForEvent('download'), own.getByText('Export CSV').click()]);
   const csv = fs.readFileSync((await download.path())!, 'utf8');
   assert.match(csv.split('\n')[0], /^id,at,actor,action,target,detail,ip/);
   assert.ok(csv.split('\n').slice(1).filter(Boolean).every((line) => line.includes(',import.')), csv);
+
+  const retention = own.getByRole('region', { name: 'Retention' });
+  assert.match(await retention.getByRole('row', { name: /captured mail/ }).innerText(), /90 days/);
+  await retention.getByRole('button', { name: 'Sweep now' }).click();
+  await retention.getByText(/Deleted by the last sweep \(/).waitFor();
+  assert.equal(await retention.locator('figure.chart rect').count(), 1, 'one sweep, one column');
+  await retention.screenshot({ path: screenshotPath('retention') });
   await context.close();
 });
 

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { analysis, anyone, namesFor } from '../auth/access.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
-import { findJob, registerJobHandler, startJob } from '../jobs/job.service.ts';
+import { everyNight, findJob, registerJobHandler, startJob } from '../jobs/job.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
 import { latestRun } from './analytics.repository.ts';
@@ -134,20 +134,4 @@ export function analyticsRoutes(deps: Deps) {
 }
 
 /** Runs the analysis every night at 02:00 in the business time zone, while the server runs. */
-export function scheduleNightlyAnalysis(deps: Deps): () => void {
-  let timer: NodeJS.Timeout;
-  const next = () => {
-    const now = deps.clock.now();
-    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: deps.config.timeZone, hour: 'numeric', minute: 'numeric', hourCycle: 'h23' })
-      .formatToParts(now).map((p) => [p.type, Number(p.value)]));
-    let minutes = (2 * 60) - (parts.hour * 60 + parts.minute);
-    if (minutes <= 0) minutes += 24 * 60;
-    timer = setTimeout(() => {
-      startAnalysis(deps, {}).catch((error) => deps.logger.error({ err: error }, 'nightly analysis did not start'));
-      next();
-    }, minutes * 60_000);
-    timer.unref();
-  };
-  next();
-  return () => clearTimeout(timer);
-}
+export const scheduleNightlyAnalysis = (deps: Deps) => everyNight(deps, 2, 'nightly analysis', () => startAnalysis(deps, {}));

@@ -65,12 +65,13 @@ export function mailPages(deps: Deps) {
   });
 
   const notValid = () => page('Link not valid', html`<h1>This link is not valid</h1><p>Reply to an email from us and we will change what you get by hand.</p>`);
-  /** The lists a customer can choose: every list the shop has used, and `marketing`; where they stand on each now (mail needs a yes). */
+  /** The lists a customer can choose: every list the shop has used, and `marketing`; where they stand on each now. */
   const preferences = async (customerId: number) => queryRows<{ list: string; granted: boolean | null }>(deps.db, sql`
     select l.list, (c.consent ->> l.list)::boolean as granted
     from (select list from consent_ledger union select consent_list from campaigns union select 'marketing') l(list)
     cross join customers c where c.id = ${customerId}
     order by l.list = 'marketing' desc, l.list limit 50`);
+  const gets = (granted: boolean | null) => granted === true || (granted === null && deps.config.mail.consent === 'unless-withdrawn');
   const label = (list: string) => `Emails about ${list === 'marketing' ? 'news and offers' : list}`;
 
   app.get('/p/:token', publicRoute, async (c) => {
@@ -82,7 +83,7 @@ export function mailPages(deps: Deps) {
     return c.html(page('Your emails', html`<h1>Which emails do you want?</h1>
       ${saved ? html`<p role="status"><b>Saved.</b> It may take a minute for a message already on its way.</p>` : ''}
       <form method="post"><fieldset class="choice"><legend>Tick what you want to get</legend>
-      ${lists.map((l) => html`<label><input type="checkbox" name="list" value="${l.list}"${l.granted === true ? html` checked` : ''}> ${label(l.list)}</label>`)}
+      ${lists.map((l) => html`<label><input type="checkbox" name="list" value="${l.list}"${gets(l.granted) ? html` checked` : ''}> ${label(l.list)}</label>`)}
       </fieldset><button type="submit" name="do" value="save">Save my choices</button></form>
       <form method="post"><p><button type="submit" name="do" value="none">Stop all emails</button></p></form>`));
   });
@@ -96,7 +97,7 @@ export function mailPages(deps: Deps) {
     const wanted = new Set(none ? [] : [form.list ?? []].flat().map(String));
     const at = deps.clock.now();
     // Only changes are recorded, each with the words the customer saw.
-    const entries = (await preferences(customerId)).filter((l) => (l.granted === true) !== wanted.has(l.list)).map((l) => ({
+    const entries = (await preferences(customerId)).filter((l) => gets(l.granted) !== wanted.has(l.list)).map((l) => ({
       customerId, list: l.list, granted: wanted.has(l.list), at, source: 'preference page',
       wording: none ? 'Pressed "Stop all emails" on their preference page' : `${wanted.has(l.list) ? 'Ticked' : 'Unticked'} "${label(l.list)}" on their preference page`,
     }));

@@ -76,3 +76,21 @@ export async function resumeJobs(deps: Deps): Promise<number> {
 export async function settleJobs(): Promise<void> {
   while (running.size > 0) await Promise.allSettled([...running.values()]);
 }
+
+/** Calls `start` every night at `hour` o'clock in the business time zone while the server runs; returns a stop. */
+export function everyNight(deps: Deps, hour: number, what: string, start: () => Promise<unknown>): () => void {
+  let timer: NodeJS.Timeout;
+  const next = () => {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: deps.config.timeZone, hour: 'numeric', minute: 'numeric', hourCycle: 'h23' })
+      .formatToParts(deps.clock.now()).map((p) => [p.type, Number(p.value)]));
+    let minutes = hour * 60 - (parts.hour * 60 + parts.minute);
+    if (minutes <= 0) minutes += 24 * 60;
+    timer = setTimeout(() => {
+      start().catch((error) => deps.logger.error({ err: error }, `${what} did not start`));
+      next();
+    }, minutes * 60_000);
+    timer.unref();
+  };
+  next();
+  return () => clearTimeout(timer);
+}

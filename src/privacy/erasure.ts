@@ -45,8 +45,12 @@ export const erasedMessage = 'this person asked to be erased; Kept does not stor
 
 export interface Erasure { customerId: number; rows: number; tables: Record<string, number> }
 
-/** Deletes every record about the customer and remembers them as erased; audited with counts only. */
-export async function eraseCustomer(deps: Deps, customerId: number, by: Pick<AuditEntry, 'actor' | 'ip'>): Promise<Erasure> {
+/**
+ * Deletes every record about the customer. On their request (`by` someone) they are remembered as
+ * erased and the erasure is audited with counts only; past retention (`by` null) they may come
+ * back as a new customer, and the sweep audits the total.
+ */
+export async function eraseCustomer(deps: Deps, customerId: number, by: Pick<AuditEntry, 'actor' | 'ip'> | null): Promise<Erasure> {
   return deps.db.transaction(async (tx) => {
     const [customer] = await queryRows<{ email: string | null; phone: string | null; external_id: string | null }>(tx, sql`
       select email, phone, external_id from customers where id = ${customerId} for update`);
@@ -56,7 +60,7 @@ export async function eraseCustomer(deps: Deps, customerId: number, by: Pick<Aud
       ...(customer.email ? [{ kind: 'email', value: customer.email }] : []), ...(customer.phone ? [{ kind: 'phone', value: customer.phone }] : []),
       ...(customer.external_id ? [{ kind: 'external', value: customer.external_id }] : [])].map((i) => [`${i.kind}:${i.value}`, i])).values()];
     const hashes = await Promise.all(all.map((i) => hashOf(deps, tx, i.kind, i.value)));
-    if (hashes.length > 0) {
+    if (by && hashes.length > 0) {
       await tx.execute(sql`insert into erasures (hash, key_id)
         select hash, ${hashes[0].keyId} from unnest(${array(hashes.map((h) => h.hash))}::text[]) as t(hash) on conflict (hash) do nothing`);
     }
@@ -74,7 +78,7 @@ export async function eraseCustomer(deps: Deps, customerId: number, by: Pick<Aud
     tables.customers = await count(sql`delete from customers where id = ${customerId}`);
     const rows = Object.values(tables).reduce((a, b) => a + b, 0);
     const touched = Object.fromEntries(Object.entries(tables).filter(([, n]) => n > 0));
-    await audit(tx, { ...by, action: 'customer.erased', target: `customer #${customerId}`, detail: { rows, tables: touched, identities: hashes.length } });
+    if (by) await audit(tx, { ...by, action: 'customer.erased', target: `customer #${customerId}`, detail: { rows, tables: touched, identities: hashes.length } });
     return { customerId, rows, tables: touched };
   });
 }

@@ -3,6 +3,8 @@ import { normaliseEmail, normaliseExternalId } from '../customers/identity.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';
 import { eraseCustomer } from './erasure.ts';
+import { retentionClasses, sweepRetention } from './retention.ts';
+import { terminalProgress } from '../shared/progress.ts';
 
 export function registerPrivacyCommand(program: Command): void {
   program
@@ -26,6 +28,22 @@ export function registerPrivacyCommand(program: Command): void {
         }
         const erased = await eraseCustomer(deps, Number(found.id), { actor: cliActor() });
         process.stdout.write(`Erased customer #${erased.customerId}: ${erased.rows} records deleted (${Object.entries(erased.tables).map(([t, n]) => `${t} ${n}`).join(', ')}).\n`);
+      });
+    }));
+
+  program
+    .command('retention')
+    .description('Delete what is past its retention, class by class (KEPT_RETENTION; the server also does it every night at 03:00)')
+    .addOption(dataOption())
+    .action(action(async (options: { data?: string }) => {
+      await withDeps('retention', options, async (deps) => {
+        const bar = terminalProgress('retention', 'classes');
+        const results = await sweepRetention(deps, cliActor(), bar.report);
+        bar.stop();
+        for (const r of results) {
+          const kept = r.class === 'orphans' ? 'rows left without a customer' : r.days === null ? 'kept' : `after ${r.days} days`;
+          process.stdout.write(`${r.class.padEnd(20)} ${String(r.deleted).padStart(8)} deleted  (${kept}${r.class in retentionClasses ? `: ${retentionClasses[r.class as keyof typeof retentionClasses]}` : ''})\n`);
+        }
       });
     }));
 }

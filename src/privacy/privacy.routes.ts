@@ -5,9 +5,13 @@ import { admins } from '../auth/access.ts';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
+import { startJob } from '../jobs/job.service.ts';
+import { queryRows, sql } from '../db/connection.ts';
+import type { RetentionClass } from '../config.ts';
 import { createRouter } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import { eraseCustomer } from './erasure.ts';
+import { retentionClasses } from './retention.ts';
 import { customerData } from './privacy.repository.ts';
 
 const text = (value: unknown) => (value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value));
@@ -44,5 +48,25 @@ export function privacyRoutes(deps: Deps) {
     const erased = await eraseCustomer(deps, c.req.valid('param').id, { actor: principalName(c.get('principal')), ip: clientIp(c) });
     return c.json(erased, 200);
   });
+
+  app.openapi(createRoute({ method: 'get', path: '/retention', middleware: admins, tags: ['privacy'],
+    summary: 'How long each class of data is kept (KEPT_RETENTION), and what the latest sweeps deleted',
+    responses: { 200: { description: 'Classes and sweeps', content: { 'application/json': { schema: z.object({
+      classes: z.array(z.object({ class: z.string(), what: z.string(), days: z.number().nullable() })),
+      sweeps: z.array(z.object({ at: z.string(), actor: z.string(), deleted: z.record(z.string(), z.number()) })),
+    }) } } } } }),
+  async (c) => {
+    const sweeps = await queryRows<{ at: Date; actor: string; detail: Record<string, number> }>(deps.db, sql`
+      select at, actor, detail from audit_log where action = 'retention.swept' order by id desc limit 30`);
+    return c.json({
+      classes: Object.entries(retentionClasses).map(([name, what]) => ({ class: name, what, days: deps.config.retention[name as RetentionClass] })),
+      sweeps: sweeps.map((r) => ({ at: new Date(r.at).toISOString(), actor: r.actor, deleted: r.detail })),
+    }, 200);
+  });
+
+  app.openapi(createRoute({ method: 'post', path: '/retention/sweep', middleware: admins, tags: ['privacy'],
+    summary: 'Sweep now (it also runs every night at 03:00): deletes what is past its retention; follow the job at /jobs/{id}',
+    responses: { 202: { description: 'Started', content: { 'application/json': { schema: z.object({ jobId: z.number() }) } } } } }),
+  async (c) => c.json({ jobId: await startJob(deps, 'retention', { by: principalName(c.get('principal')) }) }, 202));
   return app;
 }

@@ -4,8 +4,55 @@ import { ColumnChart } from '../charts.tsx';
 
 interface Entry { id: number; at: string; actor: string; action: string; target: string | null; detail: Record<string, unknown>; ip: string | null }
 
-const families = ['login', 'logout', 'user', 'key', 'import', 'export', 'consent'];
+const families = ['login', 'logout', 'user', 'key', 'import', 'export', 'consent', 'customer', 'retention'];
 const page = 200;
+
+interface Retention { classes: { class: string; what: string; days: number | null }[]; sweeps: { at: string; actor: string; deleted: Record<string, number> }[] }
+const total = (deleted: Record<string, number>) => Object.values(deleted).reduce((a, b) => a + b, 0);
+
+/** How long each class of data is kept, what the sweeps deleted (a chart, then the table), and a sweep on demand with its progress. */
+function RetentionCard() {
+  const [data, setData] = useState<Retention | null>(null);
+  const [progress, setProgress] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const load = () => api<Retention>('/v1/retention').then(setData, (e) => setProblem(problemText(e)));
+  useEffect(() => { void load(); }, []);
+  const sweep = async () => {
+    try {
+      const { jobId } = await api<{ jobId: number }>('/v1/retention/sweep', { method: 'POST' });
+      for (;;) {
+        const job = await api<{ status: string; done: number; total: number | null; error: string | null }>(`/v1/jobs/${jobId}`);
+        setProgress(`Sweeping: ${job.done} of ${job.total ?? '?'} classes`);
+        if (job.status === 'failed') throw new Error(job.error ?? 'the sweep failed');
+        if (job.status === 'done') break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      setProgress(null);
+      await load();
+    } catch (e) {
+      setProgress(null);
+      setProblem(problemText(e));
+    }
+  };
+  if (!data) return problem ? <p className="error" role="alert">{problem}</p> : null;
+  const last = data.sweeps[0];
+  return (
+    <section className="card" aria-label="Retention">
+      <h2>Retention</h2>
+      <p className="muted">Every night at 03:00 Kept deletes what is older than its class allows (set with KEPT_RETENTION), and rows left without a customer.</p>
+      <ColumnChart title="Records deleted per sweep" columns={[...data.sweeps].reverse().map((s) => ({ label: s.at.slice(5, 10), value: total(s.deleted) }))} format={(v) => String(v)} />
+      <table className="list">
+        <thead><tr><th>Data</th><th>Kept for</th><th>Deleted by the last sweep{last ? ` (${formatTime(last.at)})` : ''}</th></tr></thead>
+        <tbody>{data.classes.map((c) => (
+          <tr key={c.class}><td><b>{c.class.replace(/_/g, ' ')}</b><br /><span className="small">{c.what}</span></td>
+            <td>{c.days === null ? 'kept' : `${c.days} days`}</td><td>{last ? (last.deleted[c.class] ?? 0) : '—'}</td></tr>
+        ))}</tbody>
+      </table>
+      <p><button type="button" onClick={sweep} disabled={progress !== null}>Sweep now</button> {progress && <span role="status">{progress}</span>}</p>
+      {problem && <p className="error" role="alert">{problem}</p>}
+    </section>
+  );
+}
 
 /** The audit log for admins: a chart of sign-ins by day, then every entry, newest first, with filters and the CSV export. */
 export function AuditPage() {
@@ -51,7 +98,7 @@ export function AuditPage() {
         </form>
         {problem && <p className="error" role="alert">{problem}</p>}
         {!entries ? <p className="muted">Loading…</p> : entries.length === 0 ? <p className="muted">Nothing recorded yet.</p> : (
-          <table>
+          <table className="list" aria-label="Audit entries">
             <thead><tr><th>When</th><th>Who</th><th>What</th><th>To</th><th>Details</th><th>From</th></tr></thead>
             <tbody>{entries.map((e) => (
               <tr key={e.id}>
@@ -64,6 +111,7 @@ export function AuditPage() {
         )}
         {more && entries && <button type="button" onClick={() => load(entries.at(-1)!.id)}>Older entries</button>}
       </section>
+      <RetentionCard />
     </div>
   );
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { AppError } from './shared/errors.ts';
 
 /** Everything Kept reads from its environment, read once here and nowhere else. */
 export interface Config {
@@ -86,7 +87,7 @@ export interface ConfigOverrides {
 }
 
 function fail(message: string): never {
-  throw new Error(`configuration: ${message}`);
+  throw new AppError('bad_request', `configuration: ${message}`);
 }
 
 function validTimeZone(zone: string): boolean {

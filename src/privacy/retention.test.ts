@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createTestApp, expectJson, type TestApp } from '../../test/app.ts';
 import { analyze } from '../analytics/analyze.service.ts';
-import { retentionDefaults } from '../config.ts';
+import { loadConfig, retentionDefaults } from '../config.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import { deadLetter } from '../ingest/ingest.repository.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
@@ -93,4 +93,11 @@ test('a sweep deletes each class past its days and nothing younger, audits the c
   await settleJobs();
   const second = await expectJson(t.call('GET', `/api/v1/jobs/${again.jobId}`));
   assert.ok((second.result.results as { deleted: number }[]).every((r) => r.deleted === 0), 'a second sweep finds nothing more');
+});
+
+test('KEPT_RETENTION sets days per class over the defaults, and a wrong class or number is refused with what is allowed', () => {
+  const retention = (value: string) => loadConfig({}, { KEPT_RETENTION: value }).retention;
+  assert.deepEqual(retention('captured_mail=30, inactive_customers=1095,jobs=never'), { ...retentionDefaults, captured_mail: 30, inactive_customers: 1095, jobs: null });
+  assert.throws(() => retention('mail=3'), /no data class "mail"; the classes are sessions, captured_mail/);
+  assert.throws(() => retention('jobs=0'), /jobs must be a whole number of days \(at least 1\) or never, got "0"/);
 });

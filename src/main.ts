@@ -12,6 +12,7 @@ import { loadConfig } from './config.ts';
 import { createDeps } from './deps.ts';
 import { loadDemoIfEmpty, registerDemoCommand } from './demo/demo.command.ts';
 import { registerImportCommand } from './imports/import.command.ts';
+import { registerBackupCommands } from './db/backup.command.ts';
 import { registerPrivacyCommand } from './privacy/privacy.command.ts';
 import { scheduleRetention } from './privacy/retention.ts';
 import { resumeJobs } from './jobs/job.service.ts';
@@ -89,6 +90,7 @@ registerImportCommand(program);
 registerDemoCommand(program);
 registerAnalyticsCommands(program);
 registerPrivacyCommand(program);
+registerBackupCommands(program);
 
 const users = program.command('users').description('Manage people who sign in');
 users

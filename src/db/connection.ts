@@ -19,12 +19,12 @@ export type DatabaseKind = 'pglite' | 'postgres';
 export interface Database {
   readonly db: Db;
   readonly kind: DatabaseKind;
-  /** Runs all pending migrations; safe to call on every start. */
-  migrate(): Promise<void>;
+  /** Runs all pending migrations; safe to call on every start. `folder`: another set (backup.ts, upgrade tests). */
+  migrate(folder?: string): Promise<void>;
   close(): Promise<void>;
 }
 
-const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+export const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 // Both drivers read int8 as a JS number and date as 'YYYY-MM-DD' (never a local-midnight Date,
 // so the server's TZ cannot shift it); numeric stays a decimal string (money is never a float).
@@ -44,7 +44,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir?: st
     return {
       db,
       kind: 'postgres',
-      migrate: () => migratePostgres(drizzlePostgres(pool), { migrationsFolder }),
+      migrate: (folder = migrationsFolder) => migratePostgres(drizzlePostgres(pool), { migrationsFolder: folder }),
       close: () => pool.end(),
     };
   }
@@ -57,7 +57,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir?: st
   return {
     db,
     kind: 'pglite',
-    migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder }),
+    migrate: (folder = migrationsFolder) => migratePglite(drizzlePglite(client), { migrationsFolder: folder }),
     close: () => client.close(),
   };
 }

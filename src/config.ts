@@ -21,13 +21,15 @@ export interface Config {
   readonly mail: MailConfig;
   /** Signs unsubscribe and tracking links; without it a random key is kept in the database. */
   readonly secret: string | undefined;
+  /** Hosts, addresses or CIDR ranges webhooks may reach although they are internal (KEPT_WEBHOOK_ALLOW). */
+  readonly webhookAllow: readonly string[];
   /** Days each class of data is kept; null keeps it (KEPT_RETENTION; docs/security.md). */
   readonly retention: Readonly<Record<RetentionClass, number | null>>;
 }
 
 /** What the nightly retention sweep removes, and after how many days unless KEPT_RETENTION says otherwise. */
 export const retentionDefaults = {
-  sessions: 30, captured_mail: 90, dead_letters: 365, jobs: 90, import_files: 30, score_history: 400, event_ids: 400, inactive_customers: null,
+  sessions: 30, captured_mail: 90, dead_letters: 365, jobs: 90, import_files: 30, score_history: 400, event_ids: 400, webhook_deliveries: 30, inactive_customers: null,
 } satisfies Record<string, number | null>;
 export type RetentionClass = keyof typeof retentionDefaults;
 
@@ -160,6 +162,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     allowUnsafeStorage: env.KEPT_ALLOW_UNSAFE_STORAGE === 'true',
     keyRequestsPerMinute,
     retention: Object.freeze(parseRetention(env.KEPT_RETENTION)),
+    webhookAllow: Object.freeze((env.KEPT_WEBHOOK_ALLOW ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
     analytics: Object.freeze(analytics),
     care: Object.freeze(care),
     mail: Object.freeze(mail),

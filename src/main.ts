@@ -15,6 +15,7 @@ import { registerImportCommand } from './imports/import.command.ts';
 import { registerBackupCommands } from './db/backup.command.ts';
 import { registerPrivacyCommand } from './privacy/privacy.command.ts';
 import { scheduleRetention } from './privacy/retention.ts';
+import { scheduleWebhooks } from './webhooks/webhook.service.ts';
 import { resumeJobs } from './jobs/job.service.ts';
 import { createApp } from './server.ts';
 import { AppError } from './shared/errors.ts';
@@ -49,6 +50,7 @@ program
     const stopCampaigns = scheduleCampaigns(deps);
     const stopJourneys = scheduleJourneys(deps);
     const stopRetention = scheduleRetention(deps);
+    const stopWebhooks = scheduleWebhooks(deps);
     const app = createApp(deps);
     const resumed = await resumeJobs(deps);
     if (resumed > 0) deps.logger.info({ jobs: resumed }, 'resumed background jobs interrupted by the last stop');
@@ -68,6 +70,7 @@ program
       stopCampaigns();
       stopJourneys();
       stopRetention();
+      stopWebhooks();
       server.close();
       await deps.close();
       process.exit(0);

@@ -12,6 +12,7 @@ import { journeyRoutes } from './journeys/journey.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { peopleRoutes } from './auth/people.routes.ts';
 import { privacyRoutes } from './privacy/privacy.routes.ts';
+import { webhookRoutes } from './webhooks/webhook.routes.ts';
 import { mailPages } from './campaigns/mail.page.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
 import { anyone, publicRoute } from './auth/access.ts';
@@ -122,6 +123,7 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', worklistRoutes(deps));
   app.route('/api/v1', supportRoutes(deps));
   app.route('/api/v1', ticketRoutes(deps));
+  app.route('/api/v1', webhookRoutes(deps));
   app.route('/api/v1', segmentRoutes(deps));
   app.route('/api/v1', campaignRoutes(deps));
   app.route('/api/v1', journeyRoutes(deps));

@@ -23,7 +23,7 @@ let login: { email: string; password: string };
 
 before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-web-'));
-  deps = await createTestDeps({ dataDir: work });
+  deps = await createTestDeps({ dataDir: work, webhookAllow: ['127.0.0.1'] });
   const who = { email: 'rosa@example.com', externalId: 'R-1' };
   const stored = await ingestEvents(deps, [
     { id: 'c1', type: 'customer.upsert', customer: who, at: '2025-01-01T00:00:00Z', name: 'Rosa Diaz', acquisitionChannel: 'social', attributes: { loyalty_tier: 'gold' } },
@@ -184,7 +184,7 @@ test('an admin manages the team: adds a person and sees the password once, chang
 
   await own.getByLabel('email').fill('lena@example.com');
   await own.getByLabel("new person's role").selectOption('agent');
-  await own.getByRole('button', { name: 'Add' }).click();
+  await own.getByRole('button', { name: 'Add', exact: true }).click();
   const shown = await own.getByRole('status').filter({ hasText: 'Password for lena' }).textContent();
   const password = shown!.match(/Password for lena@example.com: (\S+)/)![1];
   await own.getByLabel('role of lena@example.com').selectOption('marketer');
@@ -222,5 +222,34 @@ test('an admin erases a customer after typing the word, and the customer is gone
   await own.getByRole('link', { name: 'Back to customers' }).click();
   await own.getByText('Rosa Diaz').waitFor();
   assert.equal(await own.getByText('Ben Okafor').count(), 0);
+  await context.close();
+});
+
+test('an admin adds a webhook (an internal address is refused, the secret shown once) and replays a dead delivery', async () => {
+  const admin = await createUser(deps, 'integrator@example.com', 'admin');
+  const { context, own } = await signedIn(admin, '/team', 1300);
+  const hooks = own.getByRole('region', { name: 'Webhooks' });
+  await hooks.getByText('No webhooks yet.').waitFor();
+  await hooks.getByLabel('webhook URL').fill('http://10.0.0.7/kept');
+  await hooks.getByLabel('consent.changed').check();
+  await hooks.getByRole('button', { name: 'Add webhook' }).click();
+  await hooks.getByRole('alert').filter({ hasText: 'internal address (10.0.0.7); allow it with KEPT_WEBHOOK_ALLOW' }).waitFor();
+  await hooks.getByLabel('webhook URL').fill(`${server.url}/hook`);
+  await hooks.getByRole('button', { name: 'Add webhook' }).click();
+  const secret = (await own.getByRole('status').filter({ hasText: 'Signing secret' }).textContent())!.match(/(whsec_\S+)/)![1];
+  const [{ id, secret: stored }] = await queryRows<{ id: number; secret: string }>(deps.db, sql`select id, secret from webhooks`);
+  assert.equal(secret, stored);
+
+  await ingestEvents(deps, [{ id: 'consent-web', type: 'consent', customer: { externalId: 'R-1' }, at: new Date().toISOString(), granted: false }], { source: 'test' });
+  await deps.db.execute(sql`update webhook_deliveries set status = 'dead', attempts = 7, last_error = 'HTTP 404' where webhook_id = ${id}`);
+  await own.reload();
+  await hooks.getByRole('row', { name: /\/hook/ }).getByRole('button', { name: '1' }).click();
+  const dead = own.getByRole('table', { name: 'Dead deliveries' });
+  await dead.getByText('HTTP 404').waitFor();
+  await own.screenshot({ path: screenshotPath('webhooks'), fullPage: true });
+  await dead.getByRole('button', { name: 'Replay' }).click();
+  await dead.getByText('HTTP 404').waitFor({ state: 'detached' });
+  const [{ status }] = await queryRows<{ status: string }>(deps.db, sql`select status from webhook_deliveries where webhook_id = ${id}`);
+  assert.equal(status, 'pending');
   await context.close();
 });

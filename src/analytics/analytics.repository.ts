@@ -1,5 +1,6 @@
 // All SQL of the analytics: the per-customer summary the models read, the write-back of scores,
 // stage transitions and alerts, and the aggregates behind the charts.
+import { queueEvents } from '../webhooks/webhook.service.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 
 /** One customer's purchase history up to the as-of date, in whole days of the business time zone. */
@@ -163,6 +164,10 @@ export async function raiseAlerts(db: Db, runId: number, at: Date, threshold: nu
     from scores s
     where s.run_id = ${runId} and s.p_alive_change is not null and s.p_alive < ${threshold} and s.p_alive - s.p_alive_change >= ${threshold}
     returning id`);
+  await queueEvents(db, 'alert.raised', sql`
+    select 'alert-' || a.id, jsonb_build_object('customerId', a.customer_id, 'externalId', c.external_id, 'at', a.at, 'fromPAlive', a.from_p_alive,
+      'toPAlive', a.to_p_alive, 'threshold', a.threshold, 'valueAtStake', a.value_at_stake, 'reason', a.reason)
+    from activity_alerts a join customers c on c.id = a.customer_id where a.run_id = ${runId}`);
   return rows.length;
 }
 

@@ -101,6 +101,7 @@ test('a current run moves customers who went quiet to at_risk or lapsed with rea
 
     // Two months later without orders, steady customers' chances fall: alerts name the drop.
     clock.now = new Date('2026-03-15T12:00:00Z');
+    await deps.db.execute(sql`insert into webhooks (url, events, secret, created_by) values ('https://hooks.example.com/kept', '{alert.raised}', 'whsec_test', 'test')`);
     const second = await analyze(deps);
     assert.ok(second.alerts > 0, 'some customers crossed the threshold');
     const alerts = await queryRows<{ reason: string; from_p_alive: number; to_p_alive: number; value_at_stake: string }>(deps.db, sql`select reason, from_p_alive, to_p_alive, value_at_stake from activity_alerts`);
@@ -109,6 +110,10 @@ test('a current run moves customers who went quiet to at_risk or lapsed with rea
       assert.match(a.reason, /probability still active fell from 0\.\d\d to 0\.\d\d/);
       assert.ok(Number(a.value_at_stake) > 0);
     }
+    // Each alert goes out to a webhook that subscribed to them, naming the customer and the drop.
+    const outbox = await queryRows<{ type: string; payload: { externalId: string; reason: string; toPAlive: number } }>(deps.db, sql`select type, payload from webhook_deliveries`);
+    assert.equal(outbox.length, second.alerts);
+    assert.ok(outbox.every((d) => d.type === 'alert.raised' && /^C\d+$/.test(d.payload.externalId) && /fell from/.test(d.payload.reason) && d.payload.toPAlive < 0.5));
     const [{ runs }] = await queryRows<{ runs: number }>(deps.db, sql`select count(distinct run_id)::int as runs from scores where customer_id = (select id from customers where external_id = 'C100')`);
     assert.equal(runs, 2, 'the history of scores is kept');
   });

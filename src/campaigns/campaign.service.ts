@@ -6,7 +6,7 @@ import { array, queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { normaliseRef } from '../customers/identity.ts';
 import { resolveCustomers } from '../customers/customer.repository.ts';
-import { registerJobHandler, startJob } from '../jobs/job.service.ts';
+import { every, registerJobHandler, startJob } from '../jobs/job.service.ts';
 import { scoringRun } from '../segments/segment.repository.ts';
 import { findSegment, membersOf } from '../segments/segment.service.ts';
 import { AppError } from '../shared/errors.ts';
@@ -222,7 +222,5 @@ export function scheduleCampaigns(deps: Deps): () => void {
     const due = await queryRows<{ id: number }>(deps.db, sql`select id from campaigns where status = 'scheduled' and scheduled_at <= ${deps.clock.now().toISOString()}::timestamptz order by scheduled_at`);
     for (const { id } of due) await startCampaign(deps, id).catch((error) => deps.logger.error({ err: error, campaign: id }, 'scheduled campaign did not start'));
   };
-  const timer = setInterval(() => void tick().catch((error) => deps.logger.error({ err: error }, 'campaign schedule check failed')), 30_000);
-  timer.unref();
-  return () => clearInterval(timer);
+  return every(deps, 30_000, 'campaign schedule check', tick);
 }

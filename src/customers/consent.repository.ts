@@ -1,5 +1,6 @@
 import { audit } from '../audit/audit.repository.ts';
-import { array, sql, type Db } from '../db/connection.ts';
+import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { queueEvents } from '../webhooks/webhook.service.ts';
 
 /** The list a marketing campaign needs consent for, unless it names another. */
 export const marketingList = 'marketing';
@@ -15,10 +16,15 @@ export async function recordConsent(db: Db, rows: ConsentInput[]): Promise<void>
   // The row lock makes a concurrent writer's entries visible to the copy below (or ours to theirs).
   const customerIds = [...new Set(rows.map((r) => r.customerId))].sort((a, b) => a - b);
   await db.execute(sql`select id from customers where id = any(${array(customerIds)}::bigint[]) order by id for update`);
-  await db.execute(sql`
+  const entries = await queryRows<{ id: number }>(db, sql`
     insert into consent_ledger (customer_id, list, granted, at, source, wording)
     select * from unnest(${array(rows.map((r) => r.customerId))}::bigint[], ${array(rows.map((r) => r.list))}::text[], ${array(rows.map((r) => r.granted))}::boolean[],
-      ${array(rows.map((r) => r.at.toISOString()))}::timestamptz[], ${array(rows.map((r) => r.source))}::text[], ${array(rows.map((r) => r.wording))}::text[])`);
+      ${array(rows.map((r) => r.at.toISOString()))}::timestamptz[], ${array(rows.map((r) => r.source))}::text[], ${array(rows.map((r) => r.wording))}::text[])
+    returning id`);
+  await queueEvents(db, 'consent.changed', sql`
+    select 'consent-' || k.id, jsonb_build_object('customerId', k.customer_id, 'externalId', c.external_id, 'email', c.email, 'list', k.list,
+      'granted', k.granted, 'at', k.at, 'source', k.source, 'wording', k.wording)
+    from consent_ledger k join customers c on c.id = k.customer_id where k.id = any(${array(entries.map((e) => e.id))}::bigint[])`);
   await db.execute(sql`
     update customers c set consent = c.consent || latest.state
     from (

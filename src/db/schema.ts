@@ -15,3 +15,4 @@ export * from '../campaigns/campaign.schema.ts';
 export * from '../journeys/journey.schema.ts';
 export * from '../audit/audit.schema.ts';
 export * from '../privacy/privacy.schema.ts';
+export * from '../webhooks/webhook.schema.ts';

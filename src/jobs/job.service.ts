@@ -94,3 +94,15 @@ export function everyNight(deps: Deps, hour: number, what: string, start: () => 
   next();
   return () => clearTimeout(timer);
 }
+
+/** Calls `run` every `ms` while the server runs, never two at once; returns a stop. */
+export function every(deps: Deps, ms: number, what: string, run: () => Promise<unknown>): () => void {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void run().catch((error) => deps.logger.error({ err: error }, `${what} failed`)).finally(() => { busy = false; });
+  }, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+}

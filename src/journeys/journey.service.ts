@@ -1,6 +1,7 @@
 // Journeys run on their own: every half minute new triggers start passes, and each pass whose next
 // step is due moves on (waits, conditions, mails, agent tasks) until it waits, ends or leaves.
 // A mail step is recorded as 'sending' before SMTP, so a crash never sends it twice (as P09).
+import { every } from '../jobs/job.service.ts';
 import { randomUUID } from 'node:crypto';
 import { principalName, type Principal } from '../auth/auth.ts';
 import { publicBase } from '../config.ts';
@@ -332,13 +333,4 @@ export async function journeyReport(deps: Deps, id: number, days: number) {
 }
 
 /** Runs a round of every active journey every 30 seconds while the server runs. */
-export function scheduleJourneys(deps: Deps): () => void {
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    void runJourneys(deps).catch((error) => deps.logger.error({ err: error }, 'journey round failed')).finally(() => { busy = false; });
-  }, 30_000);
-  timer.unref();
-  return () => clearInterval(timer);
-}
+export const scheduleJourneys = (deps: Deps) => every(deps, 30_000, 'journey round', () => runJourneys(deps));

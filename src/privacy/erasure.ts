@@ -7,6 +7,7 @@ import { identitiesOf, type NormalisedRef } from '../customers/identity.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
+import { queueEvents } from '../webhooks/webhook.service.ts';
 import { byEmail, customerTables, deadLettersNaming } from './privacy.repository.ts';
 
 const purpose = 'erased-identity';
@@ -75,7 +76,13 @@ export async function eraseCustomer(deps: Deps, customerId: number, by: Pick<Aud
     }
     const keys = [...new Set(all.filter((i) => i.kind !== 'phone').map((i) => i.value))];
     tables.dead_letters = await count(sql`delete from dead_letters d where ${deadLettersNaming(keys)}`);
+    tables.webhook_deliveries = await count(sql`delete from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`);
     tables.customers = await count(sql`delete from customers where id = ${customerId}`);
+    // Systems that hold a copy (a shop, a mail service) hear of it; the event names the id they know the person by.
+    if (by) {
+      await queueEvents(tx, 'customer.erased', sql`select ${`erased-${customerId}`}::text, jsonb_build_object('customerId', ${customerId}::bigint,
+        'externalId', ${customer.external_id}::text, 'at', ${deps.clock.now().toISOString()}::text)`);
+    }
     const rows = Object.values(tables).reduce((a, b) => a + b, 0);
     const touched = Object.fromEntries(Object.entries(tables).filter(([, n]) => n > 0));
     if (by) await audit(tx, { ...by, action: 'customer.erased', target: `customer #${customerId}`, detail: { rows, tables: touched, identities: hashes.length } });

@@ -28,6 +28,8 @@ export const notAboutCustomers: Record<string, string> = {
   surveys: 'survey definitions',
   templates: 'mail templates',
   users: 'staff accounts',
+  webhooks: 'webhook endpoints',
+  webhook_deliveries: 'the webhook outbox; read and erased by the customer id in each event',
   __drizzle_migrations: 'schema versions',
 };
 
@@ -65,6 +67,7 @@ export async function customerData(db: Db, customerId: number): Promise<{ custom
   }
   const keys = [...emails, ...tables.identities.filter((i) => i.kind === 'external').map((i) => String(i.value))];
   tables.dead_letters = await queryRows<Record<string, unknown>>(db, sql`select * from dead_letters d where ${deadLettersNaming(keys)}`);
+  tables.webhook_deliveries = await queryRows<Record<string, unknown>>(db, sql`select * from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`);
   delete tables.customers;
   return { customer, tables };
 }

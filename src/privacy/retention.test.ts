@@ -73,7 +73,7 @@ test('a sweep deletes each class past its days and nothing younger, audits the c
   const customers = await queryRows<{ external_id: string }>(t.deps.db, sql`select external_id from customers order by external_id`);
   assert.deepEqual(customers.map((c) => c.external_id), ['BACK', 'TALKS'], 'GONE had nothing for two years; BACK ordered, TALKS was called');
   assert.deepEqual(deleted, {
-    sessions: 1, captured_mail: 1, dead_letters: 1, import_files: 2, jobs: 1, score_history: 3, event_ids: 2, inactive_customers: 1, orphans: 1,
+    sessions: 1, captured_mail: 1, dead_letters: 1, import_files: 2, jobs: 1, score_history: 3, event_ids: 2, webhook_deliveries: 0, inactive_customers: 1, orphans: 1,
   });
   assert.deepEqual(await queryRows(t.deps.db, sql`select token_hash from sessions where token_hash in ('old', 'recent')`), [{ token_hash: 'recent' }]);
   assert.equal(await n(sql`select count(*)::int as n from captured_mail where subject = 'new mail'`), 1);

@@ -22,6 +22,7 @@ export const retentionClasses: Record<RetentionClass, string> = {
   import_files: 'uploaded import files and rejected-rows files in the data folder, counted from when the import finished',
   score_history: 'scores of past analyses (the latest analysis is always kept)',
   event_ids: 'ids of received events, kept to answer a repeat as duplicate',
+  webhook_deliveries: 'webhook deliveries that were delivered or gave up (dead), with what they carried',
   inactive_customers: 'customers with no order, contact, ticket or note in that time: everything about them',
 };
 
@@ -61,6 +62,7 @@ const sweeps: Record<RetentionClass, (deps: Deps, cutoff: string) => Promise<num
       select id from analysis_runs where started_at < ${cutoff}::timestamptz
         and id <> coalesce((select max(id) from analysis_runs where status = 'done' and current), 0))`),
   event_ids: (deps, cutoff) => count(deps.db, sql`delete from ingested_events where received_at < ${cutoff}::timestamptz`),
+  webhook_deliveries: (deps, cutoff) => count(deps.db, sql`delete from webhook_deliveries where status in ('delivered', 'dead') and created_at < ${cutoff}::timestamptz`),
   inactive_customers: async (deps, cutoff) => {
     let deleted = 0;
     for (;;) {

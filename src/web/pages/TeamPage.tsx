@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, formatDate, problemText } from '../api.ts';
 import { BarChart } from '../charts.tsx';
+import { WebhooksCard } from './WebhooksCard.tsx';
 
 interface Person { id: number; email: string; role: string; createdAt: string; disabledAt: string | null }
 interface Key { id: number; name: string; role: string; scopes: string[] | null; prefix: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }
@@ -30,7 +31,7 @@ export function TeamPage() {
   return (
     <div>
       <h1>Team and keys</h1>
-      <p className="muted">Who may sign in, in which role, and the keys integrations use. docs/security.md says what each role may see and do; every change here is in the audit log.</p>
+      <p className="muted">Who may sign in, in which role, the keys integrations use and the webhooks Kept calls. docs/security.md says what each role may see and do; every change here is in the audit log.</p>
       {shown && <p className="notice" role="status"><b>Shown once, copy it now:</b> <code>{shown}</code> <button type="button" className="link" onClick={() => setShown(null)}>Done</button></p>}
       {problem && <p className="error" role="alert">{problem}</p>}
       <div className="columns">
@@ -48,7 +49,7 @@ export function TeamPage() {
       </div>
       <section className="card">
         <h2>People</h2>
-        <table>
+        <table className="list">
           <thead><tr><th>Email</th><th>Role</th><th>Since</th><th>Status</th><th /></tr></thead>
           <tbody>{people.map((p) => (
             <tr key={p.id}>
@@ -72,7 +73,7 @@ export function TeamPage() {
           <input aria-label="key scopes" placeholder="scopes, e.g. events:write (empty: all its role may)" value={key.scopes} onChange={(e) => setKey({ ...key, scopes: e.target.value })} style={{ minWidth: 320 }} />
           <button type="submit">Create key</button>
         </form>
-        <table>
+        <table className="list">
           <thead><tr><th>Name</th><th>Role</th><th>Scopes</th><th>Starts with</th><th>Last used</th><th /></tr></thead>
           <tbody>{keys.map((k) => (
             <tr key={k.id} className={k.revokedAt ? 'muted' : undefined}>
@@ -82,6 +83,7 @@ export function TeamPage() {
           ))}</tbody>
         </table>
       </section>
+      <WebhooksCard onSecret={setShown} />
     </div>
   );
 }

@@ -1,0 +1,58 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { admins } from '../auth/access.ts';
+import { principalName } from '../auth/auth.ts';
+import type { Deps } from '../deps.ts';
+import { createRouter } from '../shared/http.ts';
+import { createWebhook, listDeliveries, listWebhooks, removeWebhook, replayDelivery, webhookEvents } from './webhook.service.ts';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const idParam = z.object({ id: z.coerce.number().int().positive() });
+const view = z.object({
+  id: z.number(), url: z.string(), events: z.array(z.string()), secretHint: z.string(), active: z.boolean(), createdBy: z.string(), createdAt: z.string(),
+  counts: z.object({ pending: z.number(), delivered: z.number(), dead: z.number() }),
+}).openapi('Webhook');
+
+export function webhookRoutes(deps: Deps) {
+  const app = createRouter();
+  app.openapi(createRoute({ method: 'get', path: '/webhooks', middleware: admins, tags: ['webhooks'], summary: 'Webhooks with their deliveries pending, delivered and dead',
+    responses: { 200: json(z.object({ webhooks: z.array(view), events: z.array(z.string()) }), 'By id') } }),
+  async (c) => c.json({ webhooks: await listWebhooks(deps.db), events: [...webhookEvents] }, 200));
+
+  app.openapi(createRoute({ method: 'post', path: '/webhooks', middleware: admins, tags: ['webhooks'],
+    summary: 'Add a webhook: where to POST which events; the signing secret is in the answer, once',
+    description: 'An internal address (private, loopback, link-local, ...) is refused unless KEPT_WEBHOOK_ALLOW names it; docs/webhooks.md.',
+    request: { body: { required: true, content: { 'application/json': { schema: z.object({ url: z.string().max(2000), events: z.array(z.enum(webhookEvents)).min(1) }) } } } },
+    responses: { 201: json(z.object({ id: z.number(), url: z.string(), events: z.array(z.string()), secret: z.string() }), 'Created') } }),
+  async (c) => c.json(await createWebhook(deps, c.req.valid('json'), principalName(c.get('principal'))), 201));
+
+  app.openapi(createRoute({ method: 'delete', path: '/webhooks/{id}', middleware: admins, tags: ['webhooks'], summary: 'Remove a webhook: nothing more is sent to it',
+    request: { params: idParam }, responses: { 204: { description: 'Removed' } } }),
+  async (c) => {
+    await removeWebhook(deps, c.req.valid('param').id, principalName(c.get('principal')));
+    return c.body(null, 204);
+  });
+
+  app.openapi(createRoute({ method: 'get', path: '/webhooks/{id}/deliveries', middleware: admins, tags: ['webhooks'], summary: 'Deliveries of a webhook, newest first, with attempts and the last answer',
+    request: { params: idParam, query: z.object({ status: z.enum(['pending', 'sending', 'delivered', 'dead']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+    responses: { 200: json(z.object({ deliveries: z.array(z.object({
+      id: z.number(), eventId: z.string(), type: z.string(), status: z.string(), attempts: z.number(), lastStatus: z.number().nullable(), lastError: z.string().nullable(),
+      createdAt: z.string(), nextAttemptAt: z.string(), deliveredAt: z.string().nullable() })) }), 'Newest first') } }),
+  async (c) => {
+    const { status, limit } = c.req.valid('query');
+    const rows = await listDeliveries(deps.db, c.req.valid('param').id, status, limit);
+    const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+    return c.json({ deliveries: rows.map((r) => ({
+      id: Number(r.id), eventId: r.event_id, type: r.type, status: r.status, attempts: r.attempts, lastStatus: r.last_status, lastError: r.last_error,
+      createdAt: iso(r.created_at)!, nextAttemptAt: iso(r.next_attempt_at)!, deliveredAt: iso(r.delivered_at) })) }, 200);
+  });
+
+  app.openapi(createRoute({ method: 'post', path: '/webhooks/{id}/deliveries/{deliveryId}/replay', middleware: admins, tags: ['webhooks'],
+    summary: 'Send a dead (or delivered) delivery again, with the same event id and 4 more hours of retries',
+    request: { params: idParam.extend({ deliveryId: z.coerce.number().int().positive() }) }, responses: { 202: json(z.object({ queued: z.boolean() }), 'Queued') } }),
+  async (c) => {
+    const { id, deliveryId } = c.req.valid('param');
+    await replayDelivery(deps, id, deliveryId, principalName(c.get('principal')));
+    return c.json({ queued: true }, 202);
+  });
+  return app;
+}

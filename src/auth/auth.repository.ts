@@ -1,3 +1,4 @@
+import { listLimit } from '../shared/http.ts';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
 import { apiKeys, sessions, users } from './auth.schema.ts';
@@ -22,7 +23,7 @@ export async function updatePassword(db: Db, email: string, passwordHash: string
 
 export async function listUsers(db: Db) {
   return db.select({ id: users.id, email: users.email, role: users.role, createdAt: users.createdAt, disabledAt: users.disabledAt })
-    .from(users).orderBy(users.id);
+    .from(users).orderBy(users.id).limit(listLimit);
 }
 
 export async function findUser(db: Db, id: number) {
@@ -77,7 +78,7 @@ export async function findApiKey(db: Db, keyHash: string) {
 
 export async function listApiKeys(db: Db) {
   return db.select({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, scopes: apiKeys.scopes, prefix: apiKeys.prefix, createdAt: apiKeys.createdAt,
-    lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt }).from(apiKeys).orderBy(apiKeys.id);
+    lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt }).from(apiKeys).orderBy(apiKeys.id).limit(listLimit);
 }
 
 export async function touchApiKey(db: Db, id: number, now: Date) {

@@ -1,5 +1,6 @@
 // Campaigns from draft to done: templates, the holdout drawn at start, sending as a background job,
 // pause and resume, lists for the channels Kept does not send itself, campaigns run elsewhere.
+import { listLimit } from '../shared/http.ts';
 import type { z } from '@hono/zod-openapi';
 import { principalName, type Principal } from '../auth/auth.ts';
 import { array, queryRows, sql } from '../db/connection.ts';
@@ -69,7 +70,7 @@ export async function findTemplate(deps: Deps, id: number) {
 }
 
 export async function listTemplates(deps: Deps) {
-  return queryRows<{ id: number; name: string; subject: string }>(deps.db, sql`select id, name, subject from templates order by lower(name), id`);
+  return queryRows<{ id: number; name: string; subject: string }>(deps.db, sql`select id, name, subject from templates order by lower(name), id limit ${listLimit}`);
 }
 
 /** The mail as one customer would get it: subject, HTML and the generated plain text. */

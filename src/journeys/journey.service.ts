@@ -1,6 +1,7 @@
 // Journeys run on their own: every half minute new triggers start passes, and each pass whose next
 // step is due moves on (waits, conditions, mails, agent tasks) until it waits, ends or leaves.
 // A mail step is recorded as 'sending' before SMTP, so a crash never sends it twice (as P09).
+import { listLimit } from '../shared/http.ts';
 import { every } from '../jobs/job.service.ts';
 import { randomUUID } from 'node:crypto';
 import { principalName, type Principal } from '../auth/auth.ts';
@@ -53,7 +54,7 @@ export async function findJourney(deps: Deps, id: number): Promise<Journey> {
 }
 
 export async function listJourneys(deps: Deps) {
-  const [rows, counts] = await Promise.all([queryRows<Record<string, unknown>>(deps.db, sql`select * from journeys order by id`), journeyCounts(deps.db)]);
+  const [rows, counts] = await Promise.all([queryRows<Record<string, unknown>>(deps.db, sql`select * from journeys order by id limit ${listLimit}`), journeyCounts(deps.db)]);
   return rows.map(toJourney).map((j) => {
     const mine = counts.filter((c) => c.journey_id === j.id);
     const sum = (f: (c: (typeof mine)[number]) => boolean) => mine.filter(f).reduce((s, c) => s + c.n, 0);

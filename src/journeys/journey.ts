@@ -15,7 +15,7 @@ export const triggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stage'), stage: z.enum(triggerStages) }).openapi({ description: 'The customer moved to this lifecycle stage' }),
   z.object({
     type: z.literal('experience'),
-    sources: z.array(z.enum(experienceSources)).min(1).default(['incident', 'ticket']),
+    sources: z.array(z.enum(experienceSources)).min(1).max(experienceSources.length).default(['incident', 'ticket']),
     kinds: z.array(z.string().trim().min(1).max(60)).max(50).optional().openapi({ description: 'Only these kinds (incident kinds, return reasons, ticket categories); all when absent' }),
   }).openapi({ description: 'A bad experience: an incident, a return, a ticket that ended badly, a low survey score, an upset note' }),
 ]);

@@ -1,4 +1,5 @@
 // Saving, evaluating and summing up segments.
+import { listLimit } from '../shared/http.ts';
 import type { z } from '@hono/zod-openapi';
 import { principalName, type Principal } from '../auth/auth.ts';
 import { queryRows, sql, type Db } from '../db/connection.ts';
@@ -35,7 +36,7 @@ export async function findSegment(db: Db, id: number): Promise<Segment> {
 }
 
 export async function listSegments(db: Db): Promise<Segment[]> {
-  return (await queryRows<Record<string, unknown>>(db, sql`select * from segments order by lower(name), id`)).map(toSegment);
+  return (await queryRows<Record<string, unknown>>(db, sql`select * from segments order by lower(name), id limit ${listLimit}`)).map(toSegment);
 }
 
 export async function saveSegment(deps: Deps, principal: Principal, body: z.infer<typeof segmentBody>, id?: number): Promise<Segment> {

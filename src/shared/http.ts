@@ -4,6 +4,9 @@ import type { Principal } from '../auth/auth.ts';
 import { AppError } from './errors.ts';
 
 /** What every request carries once authenticated. */
+/** At most this many definitions (segments, templates, journeys, surveys, people, keys, webhooks) in one list (P26). */
+export const listLimit = 1000;
+
 export interface AppEnv extends Env {
   Variables: { principal: Principal };
 }

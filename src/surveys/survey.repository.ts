@@ -1,3 +1,4 @@
+import { listLimit } from '../shared/http.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { upsertRows, type WriteCounts } from '../db/upsert.ts';
 import type { SurveyQuestion } from './survey.schema.ts';
@@ -53,7 +54,7 @@ export async function surveyStats(db: Db) {
     select s.id, s.key, s.title, s.purpose, s.intro, s.questions, coalesce(i.invited, 0) as invited, coalesce(i.answered, 0) as answered,
       coalesce(a.responses, 0) as responses, case when s.questions @> '[{"kind":"nps"}]' then a.nps end as nps, a.average
     from surveys s left join invitations i on i.survey_id = s.id left join answers a on a.survey = s.key
-    order by s.id`);
+    order by s.id limit ${listLimit}`);
 }
 
 export async function insertInvitations(db: Db, rows: { customerId: number; surveyId: number; tokenHash: string; orderId: number | null; channel: string | null; expiresAt: Date }[]): Promise<{ id: number; customer_id: number }[]> {

@@ -21,7 +21,7 @@ export function webhookRoutes(deps: Deps) {
   app.openapi(createRoute({ method: 'post', path: '/webhooks', middleware: admins, tags: ['webhooks'],
     summary: 'Add a webhook: where to POST which events; the signing secret is in the answer, once',
     description: 'An internal address (private, loopback, link-local, ...) is refused unless KEPT_WEBHOOK_ALLOW names it; docs/webhooks.md.',
-    request: { body: { required: true, content: { 'application/json': { schema: z.object({ url: z.string().max(2000), events: z.array(z.enum(webhookEvents)).min(1) }) } } } },
+    request: { body: { required: true, content: { 'application/json': { schema: z.object({ url: z.string().max(2000), events: z.array(z.enum(webhookEvents)).min(1).max(webhookEvents.length) }) } } } },
     responses: { 201: json(z.object({ id: z.number(), url: z.string(), events: z.array(z.string()), secret: z.string() }), 'Created') } }),
   async (c) => c.json(await createWebhook(deps, c.req.valid('json'), principalName(c.get('principal'))), 201));
 

@@ -1,6 +1,7 @@
 // Outbound webhooks (P14): events go into an outbox in the transaction that made them, a worker
 // posts them signed (HMAC-SHA256 over the timestamp and the body), retries with backoff for 4 hours,
 // then leaves them dead until someone replays them. Every delivery of one event has the same id.
+import { listLimit } from '../shared/http.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import { audit } from '../audit/audit.repository.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
@@ -27,7 +28,7 @@ export async function listWebhooks(db: Db): Promise<WebhookView[]> {
     select w.id, w.url, w.events, w.secret, w.active, w.created_by, w.created_at,
       count(d.id) filter (where d.status in ('pending', 'sending'))::int as pending, count(d.id) filter (where d.status = 'delivered')::int as delivered,
       count(d.id) filter (where d.status = 'dead')::int as dead
-    from webhooks w left join webhook_deliveries d on d.webhook_id = w.id where w.active group by w.id order by w.id`);
+    from webhooks w left join webhook_deliveries d on d.webhook_id = w.id where w.active group by w.id order by w.id limit ${listLimit}`);
   return rows.map((r) => ({
     id: Number(r.id), url: r.url, events: r.events, secretHint: `${r.secret.slice(0, 10)}…`, active: r.active, createdBy: r.created_by,
     createdAt: new Date(r.created_at).toISOString(), counts: { pending: r.pending, delivered: r.delivered, dead: r.dead },

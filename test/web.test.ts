@@ -253,3 +253,26 @@ test('an admin adds a webhook (an internal address is refused, the secret shown 
   assert.equal(status, 'pending');
   await context.close();
 });
+
+test('an agent merges a duplicate into a customer from the record: found by email, its orders move, the duplicate is gone', async () => {
+  const agent = await createUser(deps, 'merger@example.com', 'agent');
+  await ingestEvents(deps, [
+    { id: 'dup', type: 'customer.upsert', customer: { email: 'rosa.d@example.com' }, name: 'Rosa D.' },
+    { id: 'dup-o', type: 'order', customer: { email: 'rosa.d@example.com' }, orderId: 'GUEST-1', at: '2025-05-02T10:00:00Z', lines: [{ product: 'Vase', amount: '40.00' }] },
+  ], { source: 'test' });
+  const [{ id }] = await queryRows<{ id: number }>(deps.db, sql`select id from customers where email = 'rosa@example.com'`);
+  const { context, own } = await signedIn(agent, `/customers/${id}`, 1000);
+  await own.getByRole('heading', { name: 'Rosa Diaz' }).waitFor();
+  await own.getByRole('button', { name: 'Merge a duplicate into this customer…' }).click();
+  await own.getByLabel('duplicate to find').fill('rosa.d@');
+  await own.getByRole('button', { name: 'Find' }).click();
+  const merge = own.getByRole('button', { name: /^Merge #\d+ into this customer$/ });
+  await merge.waitFor();
+  await own.screenshot({ path: screenshotPath('merge-duplicate') });
+  await merge.click();
+  await own.getByRole('status').filter({ hasText: 'is merged into this one' }).waitFor();
+  await own.getByText('Vase').first().waitFor();
+  const [{ n }] = await queryRows<{ n: number }>(deps.db, sql`select count(*)::int as n from customers where email = 'rosa.d@example.com'`);
+  assert.equal(n, 0);
+  await context.close();
+});

@@ -1,7 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { clientIp } from '../audit/audit.routes.ts';
 import { staff } from '../auth/access.ts';
+import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
+import { mergeCustomers } from './merge.ts';
 import { countCap, customerFacets, customerSorts, customerTimeline, getCustomerRecord, listCustomers, timelineKinds, type TimelineKind } from './customer.read.ts';
 
 const customerItem = z.object({
@@ -109,5 +112,11 @@ stage changes and address changes. Filter with \`kind\` (comma-separated) and \`
       return c.json(await customerTimeline(deps.db, c.req.valid('param').id, { ...rest, kinds }), 200);
     },
   );
+  app.openapi(createRoute({ method: 'post', path: '/customers/{id}/merge', middleware: staff, tags: ['customers'],
+    summary: 'Merge a duplicate into this customer: everything of the duplicate moves here (orders, tickets, notes, consent, identities, ...) and the duplicate goes',
+    description: 'One transaction. When both hold the same record under one key (the same order id, both in one campaign) the merge is refused with 409 naming it, and nothing changes. Audited as customer.merged.',
+    request: { params: z.object({ id: z.coerce.number().int().positive() }), body: { required: true, content: { 'application/json': { schema: z.object({ from: z.number().int().positive().describe('the duplicate, which goes') }) } } } },
+    responses: { 200: { description: 'Merged', content: { 'application/json': { schema: z.object({ into: z.number(), from: z.number(), moved: z.record(z.string(), z.number()) }) } } } } }),
+  async (c) => c.json(await mergeCustomers(deps, c.req.valid('param').id, c.req.valid('json').from, { actor: principalName(c.get('principal')), ip: clientIp(c) }), 200));
   return app;
 }

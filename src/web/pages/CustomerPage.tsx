@@ -148,6 +148,49 @@ function Prediction({ scores }: { scores: Score[] }) {
   );
 }
 
+/** A duplicate found later (another email, a guest checkout): search it, merge it into this customer. */
+function MergeDuplicate({ id, onMerged }: { id: number; onMerged: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [query, setQuery] = useState('');
+  const [found, setFound] = useState<{ id: number; name: string | null; email: string | null; externalId: string | null }[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  if (!open) return <button type="button" className="link" onClick={() => setOpen(true)}>Merge a duplicate into this customer…</button>;
+  const search = async () => {
+    setProblem(null);
+    const r = await api<{ customers: NonNullable<typeof found> }>(`/v1/customers?${new URLSearchParams({ q: query, pageSize: '6' })}`).catch((e) => { setProblem(problemText(e)); return { customers: [] }; });
+    setFound(r.customers.filter((c) => c.id !== id).slice(0, 5));
+  };
+  const merge = async (from: number) => {
+    try {
+      const r = await api<{ moved: Record<string, number> }>(`/v1/customers/${id}/merge`, { method: 'POST', json: { from } });
+      setDone(`Customer #${from} is merged into this one: ${Object.values(r.moved).reduce((a, b) => a + b, 0)} records moved.`);
+      setFound(null);
+      onMerged();
+    } catch (e) {
+      setProblem(problemText(e));
+    }
+  };
+  return (
+    <section className="card" aria-label="Merge a duplicate">
+      <form className="filters" onSubmit={(e) => { e.preventDefault(); void search(); }}>
+        <label className="inline">The duplicate: <input value={query} onChange={(e) => setQuery(e.target.value)} placeholder="name, email or external id" aria-label="duplicate to find" /></label>
+        <button type="submit">Find</button> <button type="button" className="link" onClick={() => setOpen(false)}>Close</button>
+      </form>
+      {found && found.length === 0 && <p className="muted">No other customer matches.</p>}
+      {found && found.length > 0 && (
+        <table className="list"><tbody>{found.map((c) => (
+          <tr key={c.id}><td>#{c.id}</td><td>{c.name ?? '—'}</td><td>{c.email ?? '—'}</td><td>{c.externalId ?? '—'}</td>
+            <td><button type="button" onClick={() => merge(c.id)}>Merge #{c.id} into this customer</button></td></tr>
+        ))}</tbody></table>
+      )}
+      <p className="small muted">Everything of the duplicate (orders, tickets, notes, answers, consent, identities) moves here and the duplicate goes; this customer's profile values win. Recorded in the audit log.</p>
+      {done && <p className="notice" role="status">{done}</p>}
+      {problem && <p className="error" role="alert">{problem}</p>}
+    </section>
+  );
+}
+
 /** A deletion request: typed confirmation, then everything about the customer goes (docs/security.md). */
 function Erase({ id }: { id: number }) {
   const [open, setOpen] = useState(false);
@@ -224,6 +267,7 @@ export function CustomerPage({ id }: { id: number }) {
         {record.flags.map((f) => <span key={f} className="flag">{words(f)}</span>)}
         {admin && <span className="small">Everything Kept holds about them: <a href={`/api/v1/customers/${id}/export`} download>JSON</a> · <a href={`/api/v1/customers/${id}/export?format=csv`} download>CSV</a></span>}
       </header>
+      <div className="small"><MergeDuplicate id={id} onMerged={() => { setVersion((v) => v + 1); api<CustomerRecord>(`/v1/customers/${id}`).then(setRecord, (e) => setError(e.message)); }} /></div>
       {admin && <Erase id={id} />}
       <div className="tiles">
         <div className="tile"><b>{record.totals.orders}</b><span>orders</span></div>

@@ -1,6 +1,6 @@
 // kept analyze: fit the repeat-buying models on the purchase history up to the as-of date and score
 // every customer; a run as of the latest data also moves lifecycle stages and raises alerts.
-import { queryRows, sql } from '../db/connection.ts';
+import { queryRows, refreshStatistics, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
@@ -87,6 +87,7 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   const seconds: Record<string, number> = {};
   let mark = performance.now();
   const phase = (name: string) => { const now = performance.now(); seconds[name] = Number(((now - mark) / 1000).toFixed(2)); mark = now; };
+  await refreshStatistics(deps.db);
   const range = await customerIdRange(deps.db);
   // Steps: reading the summaries counts half, scoring and writing the other half.
   const rows: SummaryRow[] = [];

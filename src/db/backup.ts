@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { AppError } from '../shared/errors.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
-import { migrationsFolder, queryRows, sql, type Database, type Db } from './connection.ts';
+import { migrationsFolder, queryRows, refreshStatistics, sql, type Database, type Db } from './connection.ts';
 
 interface JournalEntry { idx: number; when: number; tag: string }
 const journal = (): { entries: JournalEntry[] } & Record<string, unknown> =>
@@ -147,5 +147,6 @@ export async function restoreBackup(database: Database, file: string, report?: P
     }
   });
   await database.migrate();
+  await refreshStatistics(database.db);
   return { tables: (await tables(database.db)).length, rows, version: header.version };
 }

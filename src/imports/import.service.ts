@@ -8,7 +8,7 @@ import { erasedMessage, erasedRefs } from '../privacy/erasure.ts';
 import { normaliseRef } from '../customers/identity.ts';
 import { refreshLifecycle } from '../customers/lifecycle.repository.ts';
 import { checkAttributeTypes, upsertProfiles, type AttributeType } from '../customers/profile.repository.ts';
-import { queryRows, sql, type Db } from '../db/connection.ts';
+import { queryRows, refreshStatistics, sql, type Db } from '../db/connection.ts';
 import type { WriteCounts } from '../db/upsert.ts';
 import type { Deps } from '../deps.ts';
 import { upsertOrders, upsertReturns, type OrderInput } from '../orders/order.repository.ts';
@@ -156,6 +156,7 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
       after = ids.at(-1)!;
     }
     await finishImport(deps.db, importId, { status: 'done' });
+    await refreshStatistics(deps.db);
   } catch (error) {
     // The import stays resumable: its checkpoint marks what is committed.
     await deps.db.execute(sql`update imports set error = ${(error as Error).message} where id = ${importId}`);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { audit } from '../audit/audit.repository.ts';
 import { retentionDefaults, type RetentionClass } from '../config.ts';
-import { queryRows, sql, type Db } from '../db/connection.ts';
+import { queryRows, refreshStatistics, sql, type Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { everyNight, registerJobHandler, startJob } from '../jobs/job.service.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
@@ -95,6 +95,7 @@ export async function sweepRetention(deps: Deps, actor: string, report?: Progres
   }
   results.push({ class: 'orphans', days: null, deleted: orphans });
   report?.(classes.length + 1, classes.length + 1);
+  await refreshStatistics(deps.db);
   await audit(deps.db, { actor, action: 'retention.swept', target: null, detail: Object.fromEntries(results.map((r) => [r.class, r.deleted])) });
   return results;
 }

@@ -65,11 +65,11 @@ export function mailPages(deps: Deps) {
   });
 
   const notValid = () => page('Link not valid', html`<h1>This link is not valid</h1><p>Reply to an email from us and we will change what you get by hand.</p>`);
-  /** The lists a customer can choose: every list the shop has used, and `marketing`; where they stand on each now. */
+  /** The lists a customer can choose (`marketing`, every list a campaign or journey mails, and any they have an answer on) and where they stand on each. */
   const preferences = async (customerId: number) => queryRows<{ list: string; granted: boolean | null }>(deps.db, sql`
     select l.list, (c.consent ->> l.list)::boolean as granted
-    from (select list from consent_ledger union select consent_list from campaigns union select 'marketing') l(list)
-    cross join customers c where c.id = ${customerId}
+    from customers c cross join lateral (select jsonb_object_keys(c.consent) union select consent_list from campaigns union select 'marketing') l(list)
+    where c.id = ${customerId}
     order by l.list = 'marketing' desc, l.list limit 50`);
   const gets = (granted: boolean | null) => granted === true || (granted === null && deps.config.mail.consent === 'unless-withdrawn');
   const label = (list: string) => `Emails about ${list === 'marketing' ? 'news and offers' : list}`;

@@ -54,17 +54,21 @@ export interface Sent { status: number; body: string }
 export function post(url: string, body: string, headers: Record<string, string>, allow: readonly string[]): Promise<Sent> {
   const target = new URL(url);
   const host = target.hostname.replace(/^\[|\]$/g, '');
-  const lookup: net.LookupFunction = (hostname, options, callback) => {
-    dns.lookup(hostname, { ...options, all: false }, (error, address, addressFamily) => {
+  // Node asks for every address (it tries them in turn); each one must be reachable.
+  const lookup = ((hostname: string, options: dns.LookupOptions, callback: (error: Error | null, address: string | dns.LookupAddress[], family?: number) => void) => {
+    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 4);
-      if (!reachable(address as string, host, allow)) return callback(new Error(`${host} resolved to an internal address (${address}); not sent`), '', 4);
-      callback(null, address as string, addressFamily as number);
+      const blocked = addresses.find((a) => !reachable(a.address, host, allow));
+      if (blocked || addresses.length === 0) return callback(new Error(`${host} resolved to an internal address (${blocked?.address ?? 'none'}); not sent`), '', 4);
+      if (options.all) return callback(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
     });
-  };
+  }) as unknown as net.LookupFunction;
   return new Promise((resolve, reject) => {
     if (net.isIP(host) && !reachable(host, host, allow)) return reject(new Error(`${host} is an internal address; not sent`));
     const request = (target.protocol === 'https:' ? https : http).request(target, {
-      method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, lookup, timeout: 10_000,
+      // A fresh connection each time (no pooled socket): every connection passes the check above.
+      method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, lookup, agent: false, timeout: 10_000,
     }, (response) => {
       let text = '';
       response.setEncoding('utf8');

@@ -56,6 +56,11 @@ test('an internal address is refused when the webhook is saved, unless allow-lis
   await assert.rejects(post(url.replace('127.0.0.1', 'localhost'), '{}', {}, []), /resolved to an internal address \(127\.0\.0\.1\); not sent/);
   await assert.rejects(post(url, '{}', {}, []), /internal address; not sent/);
   assert.equal(received.length, 0);
+  // A name that resolves to an allowed address is sent to; a pooled connection never skips the check for the next one.
+  assert.equal((await post(url.replace('127.0.0.1', 'localhost'), '{}', {}, ['127.0.0.1'])).status, 200);
+  await assert.rejects(post(url.replace('127.0.0.1', 'localhost'), '{}', {}, []), /resolved to an internal address/);
+  assert.equal(received.length, 1);
+  received.length = 0;
 });
 
 test('an event is posted once, signed with the secret over the timestamp and the body, with its own id', async () => {

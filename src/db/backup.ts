@@ -47,7 +47,12 @@ async function tables(db: Db): Promise<string[]> {
 const pageSize = 2000;
 
 /** Writes every table to `file` (through a temporary file, so a failed backup leaves no half file). */
-export async function writeBackup(db: Db, file: string, report?: ProgressReporter): Promise<{ tables: number; rows: number; version: string }> {
+export async function writeBackup(database: Db, file: string, report?: ProgressReporter): Promise<{ tables: number; rows: number; version: string }> {
+  // One snapshot for the whole file, so a backup taken while Kept runs (on PostgreSQL) is consistent.
+  return database.transaction((db) => writeSnapshot(db, file, report), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+}
+
+async function writeSnapshot(db: Db, file: string, report?: ProgressReporter): Promise<{ tables: number; rows: number; version: string }> {
   const version = await schemaVersion(db);
   if (!version) throw new AppError('bad_request', 'there is nothing to back up: the database has no Kept schema');
   const names = await tables(db);

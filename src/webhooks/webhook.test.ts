@@ -43,7 +43,7 @@ const deliveries = () => queryRows<{ event_id: string; type: string; status: str
   select event_id, type, status, attempts, last_error from webhook_deliveries order by id`);
 
 test('an internal address is refused when the webhook is saved, unless allow-listed, and again when the connection is made', async () => {
-  for (const target of ['http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/hook', 'http://[::1]:8080/']) {
+  for (const target of ['http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/hook', 'http://[::1]:8080/', 'http://[::ffff:127.0.0.1]:8080/', 'http://[::ffff:a00:1]/']) {
     const refused = await t.call('POST', '/api/v1/webhooks', { url: target, events: ['consent.changed'] });
     assert.equal(refused.status, 400, target);
     assert.match((await refused.json()).error.message, /internal address .* KEPT_WEBHOOK_ALLOW/, target);

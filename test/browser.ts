@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Deps } from '../src/deps.ts';
+import { settleJobs } from '../src/jobs/job.service.ts';
 import { createApp } from '../src/server.ts';
 
 /** Debian's chromium; Playwright's own browser download does not work here and is never used. */
@@ -30,4 +31,21 @@ export async function serveApp(deps: Deps): Promise<{ url: string; close(): Prom
 export function screenshotPath(name: string): string {
   fs.mkdirSync('test-results', { recursive: true });
   return `test-results/${name}.png`;
+}
+
+/** Opens `url` and signs in with the form there, as a person would. */
+export async function signIn(page: Page, url: string, user: { email: string; password: string }): Promise<void> {
+  await page.goto(url);
+  await page.fill('input[name=email]', user.email);
+  await page.fill('input[name=password]', user.password);
+  await page.click('button[type=submit]');
+}
+
+/** Stops what a browser test file started (what its setup got to), waits for its jobs, removes its folder. */
+export async function stopAll(parts: { browser?: Browser; server?: { close(): Promise<void> }; deps?: Deps; work?: string }): Promise<void> {
+  await parts.browser?.close();
+  await parts.server?.close();
+  await settleJobs();
+  await parts.deps?.close();
+  if (parts.work) fs.rmSync(parts.work, { recursive: true, force: true });
 }

@@ -14,7 +14,7 @@ import type { Deps } from '../src/deps.ts';
 import { ingestEvents } from '../src/ingest/ingest.service.ts';
 import { settleJobs } from '../src/jobs/job.service.ts';
 import { saveSegment } from '../src/segments/segment.service.ts';
-import { launchBrowser, screenshotPath, serveApp } from './browser.ts';
+import { launchBrowser, screenshotPath, serveApp, signIn, stopAll } from './browser.ts';
 import { createTestDeps } from './database.ts';
 
 let deps: Deps;
@@ -60,18 +60,9 @@ before(async () => {
   server = await serveApp(deps);
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  await page.goto(server.url);
-  await page.fill('input[name=email]', login.email);
-  await page.fill('input[name=password]', login.password);
-  await page.click('button[type=submit]');
+  await signIn(page, server.url, login);
 });
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await settleJobs();
-  await deps?.close();
-  fs.rmSync(work, { recursive: true, force: true });
-});
+after(() => stopAll({ browser, server, deps, work }));
 
 test('a marketer builds a segment with a live count and saves it', async () => {
   await page.getByRole('link', { name: 'Segments' }).click();

@@ -13,7 +13,7 @@ import type { Deps } from '../src/deps.ts';
 import { ingestEvents } from '../src/ingest/ingest.service.ts';
 import { inviteToSurvey } from '../src/surveys/survey.service.ts';
 import { listWorklist } from '../src/worklist/worklist.service.ts';
-import { launchBrowser, screenshotPath, serveApp } from './browser.ts';
+import { launchBrowser, screenshotPath, serveApp, signIn, stopAll } from './browser.ts';
 import { createTestDeps } from './database.ts';
 import { steadyCustomerOrders } from './steady-customers.ts';
 
@@ -49,18 +49,10 @@ before(async () => {
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 });
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await deps?.close();
-  fs.rmSync(work, { recursive: true, force: true });
-});
+after(() => stopAll({ browser, server, deps, work }));
 
 test('an agent opens the worklist and a customer, records a call with a feeling, and accepts a suggestion', async () => {
-  await page.goto(server.url);
-  await page.fill('input[name=email]', login.email);
-  await page.fill('input[name=password]', login.password);
-  await page.click('button[type=submit]');
+  await signIn(page, server.url, login);
   await page.getByRole('link', { name: 'Worklist' }).click();
   const item = page.locator('.work-item').first();
   await item.getByText(/^Suggested: /).waitFor();

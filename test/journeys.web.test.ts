@@ -12,7 +12,7 @@ import { queryRows, sql } from '../src/db/connection.ts';
 import type { Deps } from '../src/deps.ts';
 import { ingestEvents } from '../src/ingest/ingest.service.ts';
 import { journeyFromRecipe, runJourneys, saveJourney, setJourneyStatus } from '../src/journeys/journey.service.ts';
-import { launchBrowser, screenshotPath, serveApp } from './browser.ts';
+import { launchBrowser, screenshotPath, serveApp, signIn, stopAll } from './browser.ts';
 import { createTestDeps } from './database.ts';
 
 let deps: Deps;
@@ -60,17 +60,9 @@ before(async () => {
   server = await serveApp(deps);
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  await page.goto(server.url);
-  await page.fill('input[name=email]', user.email);
-  await page.fill('input[name=password]', user.password);
-  await page.click('button[type=submit]');
+  await signIn(page, server.url, user);
 });
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await deps?.close();
-  fs.rmSync(work, { recursive: true, force: true });
-});
+after(() => stopAll({ browser, server, deps, work }));
 
 test('a marketer starts the win-back recipe, sets its holdout, activates it, and sees what each step did', async () => {
   await page.getByRole('link', { name: 'Journeys', exact: true }).click();

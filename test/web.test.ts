@@ -10,8 +10,7 @@ import { createUser } from '../src/auth/auth.service.ts';
 import type { Deps } from '../src/deps.ts';
 import { queryRows, sql } from '../src/db/connection.ts';
 import { ingestEvents } from '../src/ingest/ingest.service.ts';
-import { settleJobs } from '../src/jobs/job.service.ts';
-import { launchBrowser, screenshotPath, serveApp } from './browser.ts';
+import { launchBrowser, screenshotPath, serveApp, signIn, stopAll } from './browser.ts';
 import { createTestDeps } from './database.ts';
 
 let deps: Deps;
@@ -40,13 +39,7 @@ before(async () => {
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 });
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await settleJobs();
-  await deps?.close();
-  fs.rmSync(work, { recursive: true, force: true });
-});
+after(() => stopAll({ browser, server, deps, work }));
 
 test('sign in: a wrong password is refused with a message, the right one opens the customer list', async () => {
   await page.goto(server.url);
@@ -130,10 +123,7 @@ test('the API page lists the documented routes', async () => {
 async function signedIn(user: { email: string; password: string }, path: string, height = 1000) {
   const context = await browser.newContext({ viewport: { width: 1400, height }, acceptDownloads: true });
   const own = await context.newPage();
-  await own.goto(`${server.url}${path}`);
-  await own.fill('input[name=email]', user.email);
-  await own.fill('input[name=password]', user.password);
-  await own.click('button[type=submit]');
+  await signIn(own, `${server.url}${path}`, user);
   return { context, own };
 }
 

@@ -16,7 +16,7 @@ import type { Deps } from '../src/deps.ts';
 import { ingestEvents } from '../src/ingest/ingest.service.ts';
 import { settleJobs } from '../src/jobs/job.service.ts';
 import { inviteToSurvey } from '../src/surveys/survey.service.ts';
-import { launchBrowser, screenshotPath, serveApp } from './browser.ts';
+import { launchBrowser, screenshotPath, serveApp, signIn, stopAll } from './browser.ts';
 import { createTestDeps } from './database.ts';
 
 /** Each would make an element carrying data-xss, or run alert(), if it reached the page as markup. */
@@ -106,19 +106,10 @@ before(async () => {
     document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
   page = await context.newPage();
-  await page.goto(server.url);
-  await page.fill('input[name=email]', admin.email);
-  await page.fill('input[name=password]', admin.password);
-  await page.click('button[type=submit]');
+  await signIn(page, server.url, admin);
   await page.waitForURL(/\/customers/);
 });
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  await settleJobs();
-  await deps?.close();
-  fs.rmSync(work, { recursive: true, force: true });
-});
+after(() => stopAll({ browser, server, deps, work }));
 
 const dialogs: string[] = [];
 /** Opens a page and checks it: the payload is on screen as text (at least `shown` times), and nothing of it ran. */

@@ -3,7 +3,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { createRouter } from '../shared/http.ts';
+import { createRouter, json } from '../shared/http.ts';
 import { admins } from './access.ts';
 import { listApiKeys, listUsers, findUser } from './auth.repository.ts';
 import { changeUser, createApiKey, createUser, resetPassword, revokeKey } from './auth.service.ts';
@@ -14,7 +14,6 @@ const person = z.object({ id: z.number(), email: z.string(), role: z.string(), c
 const toPerson = (u: { id: number; email: string; role: string; createdAt: Date; disabledAt: Date | null }) => ({ ...u, createdAt: iso(u.createdAt)!, disabledAt: iso(u.disabledAt) });
 const key = z.object({ id: z.number(), name: z.string(), role: z.string(), scopes: z.array(z.string()).nullable(), prefix: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable(), revokedAt: z.string().nullable() }).openapi('ApiKey');
 const idParam = z.object({ id: z.coerce.number().int().positive() });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 
 export function peopleRoutes(deps: Deps) {

@@ -3,7 +3,7 @@ import { anyone, marketing } from '../auth/access.ts';
 import { stringify } from 'csv-stringify/sync';
 import { auditBy } from '../audit/audit.routes.ts';
 import type { Deps } from '../deps.ts';
-import { createRouter } from '../shared/http.ts';
+import { createRouter, json } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import { campaignBody, campaignChannels, campaignKinds, externalCampaignBody } from './campaign.ts';
 import { capturedMail, customerPace, listedMembers, memberCounts } from './campaign.repository.ts';
@@ -14,7 +14,6 @@ import { campaignReport } from './report.service.ts';
 import { templateBody } from './template.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive() });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
 const anything = z.record(z.string(), z.unknown());
 const campaign = z.object({

@@ -4,7 +4,7 @@
 // hold under the same key (the same order id, both in one campaign) stop the merge with what
 // clashes: nothing is dropped without a person deciding.
 import { audit, type AuditEntry } from '../audit/audit.repository.ts';
-import { queryRows, sql } from '../db/connection.ts';
+import { affectedRows, queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { customerTables } from '../privacy/privacy.repository.ts';
 import { AppError, sqlState, sqlStateOf } from '../shared/errors.ts';
@@ -31,7 +31,7 @@ export async function mergeCustomers(deps: Deps, into: number, from: number, by:
       const moved: Record<string, number> = {};
       for (const table of await customerTables(tx)) {
         if (table === 'customers') continue;
-        const [{ n }] = await queryRows<{ n: number }>(tx, sql`with m as (update ${sql.identifier(table)} set customer_id = ${into} where customer_id = ${from} returning 1) select count(*)::int as n from m`);
+        const n = await affectedRows(tx, sql`update ${sql.identifier(table)} set customer_id = ${into} where customer_id = ${from}`);
         if (n > 0) moved[table] = n;
       }
       // The profile keeps what the customer kept had, and takes what only the duplicate had.

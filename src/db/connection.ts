@@ -91,3 +91,9 @@ export { sql };
 export async function refreshStatistics(db: Db): Promise<void> {
   await db.execute(sql`analyze`);
 }
+
+/** How many rows an INSERT, UPDATE or DELETE (without its own RETURNING) touched; the same on both drivers. */
+export async function affectedRows(db: Db, statement: SQL): Promise<number> {
+  const [{ n }] = await queryRows<{ n: number }>(db, sql`with done as (${statement} returning 1) select count(*)::int as n from done`);
+  return n;
+}

@@ -1,13 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { anyone, marketing, namesFor } from '../auth/access.ts';
 import type { Deps } from '../deps.ts';
-import { createRouter } from '../shared/http.ts';
+import { createRouter, json } from '../shared/http.ts';
 import { recentEnrolments, stepCounts } from './journey.repository.ts';
 import { findJourney, journeyFromRecipe, journeyReport, listJourneys, runJourneys, saveJourney, setJourneyStatus } from './journey.service.ts';
 import { journeyBody, recipes } from './journey.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive() });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const anything = z.record(z.string(), z.unknown());
 const journey = z.object({
   id: z.number(), name: z.string(), description: z.string().nullable(), trigger: anything, entry: anything.nullable(), steps: z.array(anything), exitOnOrder: z.boolean(),

@@ -4,7 +4,7 @@
 import { audit, type AuditEntry } from '../audit/audit.repository.ts';
 import { keyedHash } from '../auth/signing.ts';
 import { identitiesOf, type NormalisedRef } from '../customers/identity.ts';
-import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { affectedRows, array, queryRows, sql, type Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { queueEvents } from '../webhooks/webhook.service.ts';
@@ -65,27 +65,26 @@ export async function eraseCustomer(deps: Deps, customerId: number, by: Pick<Aud
       await tx.execute(sql`insert into erasures (hash, key_id)
         select hash, ${hashes[0].keyId} from unnest(${array(hashes.map((h) => h.hash))}::text[]) as t(hash) on conflict (hash) do nothing`);
     }
-    const count = async (statement: ReturnType<typeof sql>) => (await queryRows<{ n: number }>(tx, sql`with d as (${statement} returning 1) select count(*)::int as n from d`))[0].n;
     const tables: Record<string, number> = {};
     for (const table of await customerTables(tx)) {
-      if (table !== 'customers') tables[table] = await count(sql`delete from ${sql.identifier(table)} where customer_id = ${customerId}`);
+      if (table !== 'customers') tables[table] = await affectedRows(tx, sql`delete from ${sql.identifier(table)} where customer_id = ${customerId}`);
     }
     const emails = [...new Set(all.filter((i) => i.kind === 'email').map((i) => i.value.toLowerCase()))];
     for (const [table, column] of Object.entries(byEmail)) {
-      tables[table] = await count(sql`delete from ${sql.identifier(table)} where lower(${sql.identifier(column)}) = any(${array(emails)}::text[])`);
+      tables[table] = await affectedRows(tx, sql`delete from ${sql.identifier(table)} where lower(${sql.identifier(column)}) = any(${array(emails)}::text[])`);
     }
     const keys = [...new Set(all.filter((i) => i.kind !== 'phone').map((i) => i.value))];
-    tables.dead_letters = await count(sql`delete from dead_letters d where ${deadLettersNaming(keys)}`);
-    tables.webhook_deliveries = await count(sql`delete from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`);
-    tables.customers = await count(sql`delete from customers where id = ${customerId}`);
-    // Systems that hold a copy (a shop, a mail service) hear of it; the event names the id they know the person by.
-    if (by) {
-      await queueEvents(tx, 'customer.erased', sql`select ${`erased-${customerId}`}::text, jsonb_build_object('customerId', ${customerId}::bigint,
-        'externalId', ${customer.external_id}::text, 'at', ${deps.clock.now().toISOString()}::text)`);
-    }
+    tables.dead_letters = await affectedRows(tx, sql`delete from dead_letters d where ${deadLettersNaming(keys)}`);
+    tables.webhook_deliveries = await affectedRows(tx, sql`delete from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`);
+    tables.customers = await affectedRows(tx, sql`delete from customers where id = ${customerId}`);
     const rows = Object.values(tables).reduce((a, b) => a + b, 0);
     const touched = Object.fromEntries(Object.entries(tables).filter(([, n]) => n > 0));
-    if (by) await audit(tx, { ...by, action: 'customer.erased', target: `customer #${customerId}`, detail: { rows, tables: touched, identities: hashes.length } });
+    if (by) {
+      // Systems that hold a copy (a shop, a mail service) hear of it; the event names the id they know the person by.
+      await queueEvents(tx, 'customer.erased', sql`select ${`erased-${customerId}`}::text, jsonb_build_object('customerId', ${customerId}::bigint,
+        'externalId', ${customer.external_id}::text, 'at', ${deps.clock.now().toISOString()}::text)`);
+      await audit(tx, { ...by, action: 'customer.erased', target: `customer #${customerId}`, detail: { rows, tables: touched, identities: hashes.length } });
+    }
     return { customerId, rows, tables: touched };
   });
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { audit } from '../audit/audit.repository.ts';
 import { retentionDefaults, type RetentionClass } from '../config.ts';
-import { queryRows, refreshStatistics, sql, type Db } from '../db/connection.ts';
+import { affectedRows, queryRows, refreshStatistics, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { everyNight, registerJobHandler, startJob } from '../jobs/job.service.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
@@ -28,9 +28,6 @@ export const retentionClasses: Record<RetentionClass, string> = {
 
 export interface SweepResult { class: RetentionClass | 'orphans'; days: number | null; deleted: number }
 
-const count = async (db: Db, statement: ReturnType<typeof sql>) =>
-  (await queryRows<{ n: number }>(db, sql`with d as (${statement} returning 1) select count(*)::int as n from d`))[0].n;
-
 /** Deletes a file Kept made in its data folder; a path chosen by whoever ran `kept import --rejected` is theirs. */
 function removeOwnFile(deps: Deps, file: unknown): number {
   if (typeof file !== 'string' || path.relative(deps.config.dataDir, path.resolve(file)).startsWith('..') || !fs.existsSync(file)) return 0;
@@ -39,9 +36,9 @@ function removeOwnFile(deps: Deps, file: unknown): number {
 }
 
 const sweeps: Record<RetentionClass, (deps: Deps, cutoff: string) => Promise<number>> = {
-  sessions: (deps, cutoff) => count(deps.db, sql`delete from sessions where expires_at < ${cutoff}::timestamptz`),
-  captured_mail: (deps, cutoff) => count(deps.db, sql`delete from captured_mail where at < ${cutoff}::timestamptz`),
-  dead_letters: (deps, cutoff) => count(deps.db, sql`delete from dead_letters where created_at < ${cutoff}::timestamptz`),
+  sessions: (deps, cutoff) => affectedRows(deps.db, sql`delete from sessions where expires_at < ${cutoff}::timestamptz`),
+  captured_mail: (deps, cutoff) => affectedRows(deps.db, sql`delete from captured_mail where at < ${cutoff}::timestamptz`),
+  dead_letters: (deps, cutoff) => affectedRows(deps.db, sql`delete from dead_letters where created_at < ${cutoff}::timestamptz`),
   import_files: async (deps, cutoff) => {
     let removed = 0;
     const finished = await queryRows<{ id: number; rejected_file: string | null }>(deps.db, sql`
@@ -56,13 +53,13 @@ const sweeps: Record<RetentionClass, (deps: Deps, cutoff: string) => Promise<num
     return removed;
   },
   // After import_files, which reads the import jobs.
-  jobs: (deps, cutoff) => count(deps.db, sql`delete from jobs where status in ('done', 'failed') and finished_at < ${cutoff}::timestamptz`),
-  score_history: (deps, cutoff) => count(deps.db, sql`
+  jobs: (deps, cutoff) => affectedRows(deps.db, sql`delete from jobs where status in ('done', 'failed') and finished_at < ${cutoff}::timestamptz`),
+  score_history: (deps, cutoff) => affectedRows(deps.db, sql`
     delete from scores where run_id in (
       select id from analysis_runs where started_at < ${cutoff}::timestamptz
         and id <> coalesce((select max(id) from analysis_runs where status = 'done' and current), 0))`),
-  event_ids: (deps, cutoff) => count(deps.db, sql`delete from ingested_events where received_at < ${cutoff}::timestamptz`),
-  webhook_deliveries: (deps, cutoff) => count(deps.db, sql`delete from webhook_deliveries where status in ('delivered', 'dead') and created_at < ${cutoff}::timestamptz`),
+  event_ids: (deps, cutoff) => affectedRows(deps.db, sql`delete from ingested_events where received_at < ${cutoff}::timestamptz`),
+  webhook_deliveries: (deps, cutoff) => affectedRows(deps.db, sql`delete from webhook_deliveries where status in ('delivered', 'dead') and created_at < ${cutoff}::timestamptz`),
   inactive_customers: async (deps, cutoff) => {
     let deleted = 0;
     for (;;) {
@@ -91,7 +88,7 @@ export async function sweepRetention(deps: Deps, actor: string, report?: Progres
   }
   let orphans = 0;
   for (const table of await customerTables(deps.db)) {
-    if (table !== 'customers') orphans += await count(deps.db, sql`delete from ${sql.identifier(table)} t where t.customer_id is not null and not exists (select 1 from customers c where c.id = t.customer_id)`);
+    if (table !== 'customers') orphans += await affectedRows(deps.db, sql`delete from ${sql.identifier(table)} t where t.customer_id is not null and not exists (select 1 from customers c where c.id = t.customer_id)`);
   }
   results.push({ class: 'orphans', days: null, deleted: orphans });
   report?.(classes.length + 1, classes.length + 1);

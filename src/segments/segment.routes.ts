@@ -3,7 +3,7 @@ import { anyone, marketing, namesFor, personalRuleFields, staff } from '../auth/
 import type { Principal } from '../auth/auth.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Deps } from '../deps.ts';
-import { createRouter } from '../shared/http.ts';
+import { createRouter, json } from '../shared/http.ts';
 import { deleteSegment, findSegment, listSegments, previewRule, refreshSnapshot, saveSegment, segmentMembers, segmentSummary } from './segment.service.ts';
 import { fields, isGroup, ruleSchema, scoreColumns, segmentBody, type Rule } from './segment.ts';
 import { attributeTypes, knownValues } from './segment.repository.ts';
@@ -22,7 +22,6 @@ const member = z.object({ id: z.number(), externalId: z.string().nullable(), nam
 const toMember = (r: { id: number; external_id: string | null; name: string | null; email: string | null; stage: string; last_order_at: string | null }) => ({
   id: r.id, externalId: r.external_id, name: r.name, email: r.email, stage: r.stage, lastOrderAt: r.last_order_at ? new Date(r.last_order_at).toISOString() : null,
 });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 /** An analyst may count, but not by what names or reaches a person: refused with the path of each such condition. */
 function checkPersonalFilters(principal: Principal, rule: Rule, at = 'rule'): void {

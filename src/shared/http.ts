@@ -1,12 +1,12 @@
-import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import { OpenAPIHono, type Hook, type z } from '@hono/zod-openapi';
 import type { Env } from 'hono';
 import type { Principal } from '../auth/auth.ts';
 import { AppError } from './errors.ts';
 
-/** What every request carries once authenticated. */
 /** At most this many definitions (segments, templates, journeys, surveys, people, keys, webhooks) in one list (P26). */
 export const listLimit = 1000;
 
+/** What every request carries once authenticated. */
 export interface AppEnv extends Env {
   Variables: { principal: Principal };
 }
@@ -24,3 +24,6 @@ export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) =
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 }
+
+/** A JSON response for a route's OpenAPI description. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });

@@ -2,10 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { admins } from '../auth/access.ts';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
-import { createRouter } from '../shared/http.ts';
+import { createRouter, json } from '../shared/http.ts';
 import { createWebhook, listDeliveries, listWebhooks, removeWebhook, replayDelivery, webhookEvents } from './webhook.service.ts';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const idParam = z.object({ id: z.coerce.number().int().positive() });
 const view = z.object({
   id: z.number(), url: z.string(), events: z.array(z.string()), secretHint: z.string(), active: z.boolean(), createdBy: z.string(), createdAt: z.string(),

@@ -1,97 +1,194 @@
 // All SQL of the analytics: the per-customer summary the models read, the write-back of scores,
 // stage transitions and alerts, and the aggregates behind the charts.
 import { queueEvents } from '../webhooks/webhook.service.ts';
-import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { queryRows, sql, type Db } from '../db/connection.ts';
 
-/** One customer's purchase history up to the as-of date, in whole days of the business time zone. */
-export interface SummaryRow {
-  customer_id: number;
-  stage: string;
-  channel: string | null;
+/**
+ * Every customer's purchase history up to the as-of date, in whole days of the business time zone,
+ * one typed column per field (index i is one customer, in id order): a million customers take
+ * about 60 MB and nothing for the garbage collector to chase.
+ */
+export interface Histories {
+  size: number;
+  customerId: Float64Array;
   /** Repeat purchase days up to as-of. */
-  x: number;
+  x: Int32Array;
   /** Days from the first to the last purchase day (up to as-of). */
-  tx: number;
+  tx: Int32Array;
   /** Days from the first purchase day to as-of. */
-  age: number;
-  first_day: string;
-  /** Days from the first to the second purchase day, when there is one up to as-of. */
-  second_after: number | null;
-  historic: number;
-  repeat_spend: number;
+  age: Int32Array;
+  /** The first purchase day, in days since 1970-01-01. */
+  firstDay: Int32Array;
+  /** Days from the first to the second purchase day; -1 without a second one up to as-of. */
+  secondAfter: Int32Array;
+  historic: Float64Array;
+  /** Mean spend of the repeat purchase days (0 without any). */
+  repeatSpend: Float64Array;
   /** Purchase days after as-of (a holdout, when the data runs past as-of). */
-  holdout: number;
-  prev_p_alive: number | null;
+  holdout: Int32Array;
+  /** P(alive) of the previous current run; NaN when there is none. */
+  prevPAlive: Float64Array;
+  /** Codes into `stages`. */
+  stage: Uint8Array;
+  stages: string[];
+  /** Codes into `channels`; 0 is a customer without an acquisition channel ('unknown'). */
+  channel: Uint16Array;
+  channels: string[];
 }
 
 /** What the charts need from the purchase histories, summed over the ranges as they are read. */
 export interface HistoryAggregates {
-  /** Repeat purchase days (every purchase day but a customer's first) by calendar day, all dates. */
-  repeatDays: Map<string, number>;
+  /** Repeat purchase days (every purchase day but a customer's first) by day (days since 1970-01-01), all dates. */
+  repeatDays: Map<number, number>;
   /** Customers of a first-purchase month ('YYYY-MM') active n months later, keyed `cohort|n`, up to as-of. */
   cohortActive: Map<string, number>;
 }
 
-export const emptyAggregates = (): HistoryAggregates => ({ repeatDays: new Map(), cohortActive: new Map() });
+const add = <K>(map: Map<K, number>, key: K, n: number) => map.set(key, (map.get(key) ?? 0) + n);
+const rangeSize = 50_000;
+const int32Columns = ['x', 'tx', 'age', 'firstDay', 'secondAfter', 'holdout'] as const;
+const float64Columns = ['customerId', 'historic', 'repeatSpend', 'prevPAlive'] as const;
+const dayMs = 86_400_000;
 
-const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
+interface RangeRow { customer_id: number; stage: string; channel: string | null; prev_p_alive: number | null; days: string; spends: string }
 
 /**
- * Purchase days per customer in the business time zone (several orders on one day are one purchase
- * occasion), then one row per customer whose first purchase is on or before as-of, for customers
- * with ids in [fromId, toId]. The orders are read once: the chart aggregates of the same customers
- * are added to `into`.
+ * Each customer of a range with their purchase days in the business time zone (several orders on
+ * one day are one purchase occasion, spend summed), as two comma-separated lists: one row a
+ * customer keeps the database's work to one sort and two groupings of the orders, and the
+ * summaries are counted here while the database reads the next range.
  */
-export async function summaries(db: Db, options: { asOf: string; timeZone: string; fromId: number; toId: number; previousRun: number | null }, into: HistoryAggregates): Promise<SummaryRow[]> {
+async function readRange(db: Db, o: { timeZone: string; fromId: number; toId: number; previousRun: number | null }): Promise<RangeRow[]> {
   return db.transaction(async (tx) => {
-    // Numbered over all days: a day up to as-of has the same number as when counting only those.
-    await tx.execute(sql`
-      create temp table range_days on commit drop as
-      select customer_id, day, spend, row_number() over (partition by customer_id order by day) as n
-      from (
-        select customer_id, (ordered_at at time zone ${options.timeZone})::date as day, sum(total) as spend
-        from orders where customer_id between ${options.fromId} and ${options.toId}
-        group by 1, 2
-      ) days`);
-    const rows = await queryRows<SummaryRow>(tx, sql`
-      with calibration as (
-        select customer_id, count(*)::int - 1 as x, min(day) as first_day, max(day) as last_day,
-          min(day) filter (where n = 2) as second_day, sum(spend)::float8 as historic,
-          coalesce(sum(spend) filter (where n > 1), 0)::float8 as repeat_total
-        from range_days where day <= ${options.asOf}::date group by customer_id
-      ), holdout as (
-        select customer_id, count(*)::int as holdout from range_days where day > ${options.asOf}::date group by customer_id
+    // Compiling these queries (PostgreSQL's JIT) takes longer than running them; a range's sort
+    // stays in memory with a little more than the default work_mem.
+    await tx.execute(sql`set local jit = off`);
+    await tx.execute(sql`set local work_mem = '32MB'`);
+    return queryRows<RangeRow>(tx, sql`
+      with purchase_days as (
+        select customer_id, (ordered_at at time zone ${o.timeZone})::date - date '1970-01-01' as day, sum(total) as spend
+        from orders where customer_id between ${o.fromId} and ${o.toId} group by 1, 2 order by 1, 2
+      ), lists as materialized (
+        select customer_id, string_agg(day::text, ',') as days, string_agg(spend::text, ',') as spends from purchase_days group by 1
       )
-      select k.customer_id, c.stage, c.acquisition_channel as channel, k.x, (k.last_day - k.first_day) as tx,
-        (${options.asOf}::date - k.first_day) as age, k.first_day::text as first_day, (k.second_day - k.first_day) as second_after,
-        k.historic, case when k.x > 0 then k.repeat_total / k.x else 0 end as repeat_spend,
-        coalesce(h.holdout, 0) as holdout, prev.p_alive as prev_p_alive
-      from calibration k
-      join customers c on c.id = k.customer_id
-      left join holdout h on h.customer_id = k.customer_id
-      left join scores prev on prev.run_id = ${options.previousRun ?? -1} and prev.customer_id = k.customer_id
-      order by k.customer_id`);
-    const repeat = await queryRows<{ day: string; purchases: number }>(tx, sql`
-      select day::text as day, count(*)::int as purchases from range_days where n > 1 group by 1`);
-    for (const r of repeat) add(into.repeatDays, r.day, r.purchases);
-    const cohorts = await queryRows<{ cohort: string; offset: number; active: number }>(tx, sql`
-      with months as (
-        select customer_id, date_trunc('month', day) as month from range_days where day <= ${options.asOf}::date group by 1, 2
-      ), firsts as (
-        select customer_id, min(month) as cohort from months group by 1
-      )
-      select to_char(f.cohort, 'YYYY-MM') as cohort,
-        ((extract(year from m.month) - extract(year from f.cohort)) * 12 + extract(month from m.month) - extract(month from f.cohort))::int as offset,
-        count(*)::int as active
-      from months m join firsts f using (customer_id) group by 1, 2`);
-    for (const c of cohorts) add(into.cohortActive, `${c.cohort}|${c.offset}`, c.active);
-    return rows;
+      select l.customer_id, c.stage, c.acquisition_channel as channel, prev.p_alive as prev_p_alive, l.days, l.spends
+      from lists l
+      join customers c on c.id = l.customer_id
+      left join scores prev on prev.run_id = ${o.previousRun ?? -1} and prev.customer_id = l.customer_id
+      order by l.customer_id`);
   });
 }
 
-export async function customerIdRange(db: Db): Promise<{ min: number; max: number } | null> {
-  const [row] = await queryRows<{ min: number | null; max: number | null }>(db, sql`select min(id) as min, max(id) as max from customers`);
-  return row.min === null ? null : { min: row.min, max: row.max! };
+/**
+ * Reads every customer whose first purchase is on or before as-of, in ranges of customer ids, two
+ * ranges at a time (on PostgreSQL each on its own connection and core).
+ */
+export async function readHistories(db: Db, o: { asOf: string; timeZone: string; previousRun: number | null; onProgress?: (done: number, total: number) => void }): Promise<{ histories: Histories; aggregates: HistoryAggregates }> {
+  const asOfDay = Date.parse(`${o.asOf}T00:00:00Z`) / dayMs;
+  const repeatDays = new Map<number, number>();
+  // Months as year * 12 + month - 1, one Date per distinct day; cohort activity keyed by first month * 10,000 + months since.
+  const months = new Map<number, number>();
+  const monthOf = (d: number) => {
+    let m = months.get(d);
+    if (m === undefined) { const date = new Date(d * dayMs); months.set(d, m = date.getUTCFullYear() * 12 + date.getUTCMonth()); }
+    return m;
+  };
+  const cohortActive = new Map<number, number>();
+  const stageCodes = new Map<string, number>();
+  const channelCodes = new Map<string, number>([['unknown', 0]]);
+  const code = (codes: Map<string, number>, value: string) => { let c = codes.get(value); if (c === undefined) codes.set(value, c = codes.size); return c; };
+
+  /** One customer's summary from their purchase days (sorted) and the spend of each; false when the first purchase is after as-of. */
+  const summarise = (part: Histories, k: number, row: RangeRow): boolean => {
+    let days = row.days.split(',').map(Number);
+    // Spend in cents: sums of whole numbers are exact.
+    let cents = row.spends.split(',').map((v) => Math.round(Number(v) * 100));
+    // The lists come in day order from the sorted purchase days; should a plan ever change that, sort here.
+    if (days.some((d, j) => j > 0 && d < days[j - 1])) {
+      const order = days.map((_, j) => j).sort((i, j) => days[i] - days[j]);
+      [days, cents] = [order.map((j) => days[j]), order.map((j) => cents[j])];
+    }
+    if (days[0] > asOfDay) {
+      for (let j = 1; j < days.length; j++) add(repeatDays, days[j], 1);
+      return false;
+    }
+    const first = days[0];
+    const firstMonth = monthOf(first);
+    let calibration = 0;
+    let last = first;
+    let spent = 0;
+    let previousMonth = -1;
+    for (let j = 0; j < days.length; j++) {
+      const d = days[j];
+      if (j > 0) add(repeatDays, d, 1);
+      if (d > asOfDay) continue;
+      calibration++;
+      last = d;
+      spent += cents[j];
+      const month = monthOf(d);
+      if (month !== previousMonth) add(cohortActive, firstMonth * 10_000 + month - firstMonth, 1);
+      previousMonth = month;
+    }
+    part.customerId[k] = row.customer_id;
+    part.x[k] = calibration - 1;
+    part.tx[k] = last - first;
+    part.age[k] = asOfDay - first;
+    part.firstDay[k] = first;
+    part.secondAfter[k] = calibration > 1 ? days[1] - first : -1;
+    part.historic[k] = spent / 100;
+    part.repeatSpend[k] = calibration > 1 ? (spent - cents[0]) / 100 / (calibration - 1) : 0;
+    part.holdout[k] = days.length - calibration;
+    part.prevPAlive[k] = row.prev_p_alive ?? Number.NaN;
+    part.stage[k] = code(stageCodes, row.stage);
+    part.channel[k] = code(channelCodes, row.channel ?? 'unknown');
+    return true;
+  };
+
+  const [bounds] = await queryRows<{ min: number | null; max: number | null }>(db, sql`select min(id) as min, max(id) as max from customers`);
+  const parts: Histories[] = [];
+  if (bounds.min !== null) {
+    const span = bounds.max! - bounds.min + 1;
+    const starts = Array.from({ length: Math.ceil(span / rangeSize) }, (_, i) => bounds.min! + i * rangeSize);
+    let next = 0;
+    let done = 0;
+    const reader = async () => {
+      while (next < starts.length) {
+        const i = next++;
+        const rows = await readRange(db, { ...o, fromId: starts[i], toId: starts[i] + rangeSize - 1 });
+        const part = allocate(rows.length);
+        let kept = 0;
+        for (const row of rows) if (summarise(part, kept, row)) kept++;
+        part.size = kept;
+        parts[i] = part;
+        done += rangeSize;
+        o.onProgress?.(Math.min(done, span), span);
+      }
+    };
+    await Promise.all([reader(), reader()]);
+  }
+  const histories = allocate(parts.reduce((n, p) => n + (p?.size ?? 0), 0));
+  let at = 0;
+  for (const part of parts) {
+    if (!part) continue;
+    for (const name of [...int32Columns, ...float64Columns, 'stage', 'channel'] as const) histories[name].set(part[name].subarray(0, part.size), at);
+    at += part.size;
+  }
+  histories.stages = [...stageCodes.keys()];
+  histories.channels = [...channelCodes.keys()];
+  const monthName = (m: number) => `${Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, '0')}`;
+  const aggregates: HistoryAggregates = {
+    repeatDays,
+    cohortActive: new Map([...cohortActive].map(([key, active]) => [`${monthName(Math.floor(key / 10_000))}|${key % 10_000}`, active])),
+  };
+  return { histories, aggregates };
+}
+
+function allocate(size: number): Histories {
+  return {
+    size, customerId: new Float64Array(size), x: new Int32Array(size), tx: new Int32Array(size), age: new Int32Array(size), firstDay: new Int32Array(size),
+    secondAfter: new Int32Array(size), historic: new Float64Array(size), repeatSpend: new Float64Array(size), holdout: new Int32Array(size),
+    prevPAlive: new Float64Array(size), stage: new Uint8Array(size), stages: [], channel: new Uint16Array(size), channels: [],
+  };
 }
 
 /** The latest purchase day in the data (business time zone), to tell a current run from a backtest. */
@@ -105,47 +202,62 @@ export async function previousCurrentRun(db: Db): Promise<number | null> {
   return row?.id ?? null;
 }
 
-export interface ScoreRow {
-  customerId: number; frequency: number; recencyDays: number; ageDays: number; pAlive: number; pAliveChange: number | null; churn: number;
-  expected30: number; expected90: number; expected365: number; nextOrderDate: string | null; expectedOrderValue: number;
-  predictedValue365: number; historicValue: number; averageDaysBetween: number | null; r: number; f: number; m: number;
-  valueAtStake: number; stage: string; reasons: string[]; satisfaction: number | null;
+/** Scores of customers, one column per field in the order of their Histories; codes into `stages`. */
+export interface ScoreColumns {
+  pAlive: Float64Array;
+  /** Since the previous current run; NaN without one. */
+  pAliveChange: Float64Array;
+  expected30: Float64Array; expected90: Float64Array; expected365: Float64Array;
+  /** Days since 1970-01-01; -1 without an expected next order. */
+  nextOrderDay: Int32Array;
+  expectedOrderValue: Float64Array; predictedValue365: Float64Array; valueAtStake: Float64Array;
+  r: Uint8Array; f: Uint8Array; m: Uint8Array;
+  stage: Uint8Array; stages: string[];
+  /** NaN without a satisfaction index. */
+  satisfaction: Float64Array;
 }
 
-const cents = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : null);
+// Each column travels as one array literal: numbers joined by the engine, not escaped one by one.
+const numbers = (values: Float64Array | Int32Array | Uint8Array, from: number, to: number) => `{${values.subarray(from, to).join(',')}}`;
+const money = (values: Float64Array, from: number, to: number) => {
+  const out: string[] = [];
+  for (let i = from; i < to; i++) out.push(Number.isFinite(values[i]) ? values[i].toFixed(2) : 'NULL');
+  return `{${out.join(',')}}`;
+};
+/** Separates one customer's reasons from the next in the text that carries a batch's reasons. */
+const recordSeparator = '\x1e';
 
-export async function insertScores(db: Db, run: { id: number; asOf: string; modelVersion: string }, rows: ScoreRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const col = <T>(pick: (r: ScoreRow) => T) => array(rows.map(pick));
+/** Writes the scores of customers [from, to); `reasons` has one entry per customer, its lines separated by newlines. */
+export async function insertScores(db: Db, run: { id: number; asOf: string; modelVersion: string }, h: Histories, s: ScoreColumns, from: number, to: number, reasons: string[]): Promise<void> {
+  if (to <= from) return;
   await db.execute(sql`
     insert into scores (customer_id, run_id, as_of, model_version, frequency, recency_days, age_days, p_alive, p_alive_change, churn_probability,
       expected_30, expected_90, expected_365, next_order_date, expected_order_value, predicted_value_365, historic_value, average_days_between,
       recency_score, frequency_score, monetary_score, value_at_stake, stage, reasons, satisfaction)
-    select u.customer_id, ${run.id}, ${run.asOf}::date, ${run.modelVersion}, u.frequency, u.recency_days, u.age_days, u.p_alive, u.p_alive_change, u.churn,
-      u.e30, u.e90, u.e365, u.next_order, u.order_value, u.predicted, u.historic, u.between_days, u.r, u.f, u.m, u.stake, u.stage,
-      -- reasons travel as one text per customer, lines separated by a newline
-      string_to_array(u.reasons, E'\\n'), u.satisfaction
-    from unnest(${col((r) => r.customerId)}::bigint[], ${col((r) => r.frequency)}::bigint[], ${col((r) => r.recencyDays)}::bigint[],
-      ${col((r) => r.ageDays)}::bigint[], ${col((r) => r.pAlive)}::float8[], ${col((r) => r.pAliveChange)}::float8[], ${col((r) => r.churn)}::float8[],
-      ${col((r) => r.expected30)}::float8[], ${col((r) => r.expected90)}::float8[], ${col((r) => r.expected365)}::float8[],
-      ${col((r) => r.nextOrderDate)}::date[], ${col((r) => cents(r.expectedOrderValue))}::numeric[], ${col((r) => cents(r.predictedValue365))}::numeric[],
-      ${col((r) => cents(r.historicValue))}::numeric[], ${col((r) => r.averageDaysBetween)}::float8[], ${col((r) => r.r)}::smallint[],
-      ${col((r) => r.f)}::smallint[], ${col((r) => r.m)}::smallint[], ${col((r) => cents(r.valueAtStake))}::numeric[], ${col((r) => r.stage)}::text[],
-      ${col((r) => r.reasons.join('\n'))}::text[], ${col((r) => r.satisfaction)}::float8[])
-      as u(customer_id, frequency, recency_days, age_days, p_alive, p_alive_change, churn, e30, e90, e365, next_order, order_value, predicted,
-        historic, between_days, r, f, m, stake, stage, reasons, satisfaction)`);
+    select u.customer_id, ${run.id}, ${run.asOf}::date, ${run.modelVersion}, u.x, u.tx, u.age, u.p_alive, nullif(u.p_alive_change, 'NaN'), 1 - u.p_alive,
+      u.e30, u.e90, u.e365, case when u.next_order >= 0 then date '1970-01-01' + u.next_order end, u.order_value, u.predicted, u.historic,
+      case when u.x > 0 then u.tx::float8 / u.x end, u.r, u.f, u.m, u.stake, (${`{${s.stages.join(',')}}`}::text[])[u.stage + 1],
+      string_to_array(u.reasons, E'\\n'), nullif(u.satisfaction, 'NaN')
+    from unnest(${numbers(h.customerId, from, to)}::bigint[], ${numbers(h.x, from, to)}::int[], ${numbers(h.tx, from, to)}::int[], ${numbers(h.age, from, to)}::int[],
+      ${numbers(s.pAlive, from, to)}::float8[], ${numbers(s.pAliveChange, from, to)}::float8[], ${numbers(s.expected30, from, to)}::float8[],
+      ${numbers(s.expected90, from, to)}::float8[], ${numbers(s.expected365, from, to)}::float8[], ${numbers(s.nextOrderDay, from, to)}::int[],
+      ${money(s.expectedOrderValue, from, to)}::numeric[], ${money(s.predictedValue365, from, to)}::numeric[], ${money(h.historic, from, to)}::numeric[],
+      ${numbers(s.r, from, to)}::smallint[], ${numbers(s.f, from, to)}::smallint[], ${numbers(s.m, from, to)}::smallint[], ${money(s.valueAtStake, from, to)}::numeric[],
+      ${numbers(s.stage, from, to)}::int[], string_to_array(${reasons.join(recordSeparator)}, ${recordSeparator}), ${numbers(s.satisfaction, from, to)}::float8[])
+      as u(customer_id, x, tx, age, p_alive, p_alive_change, e30, e90, e365, next_order, order_value, predicted, historic, r, f, m, stake, stage, reasons, satisfaction)`);
 }
 
 /**
- * Moves customers whose scored stage differs from their current one, recording each transition
- * with its cause on their timeline. Suppressed customers and trial users are left alone.
+ * Moves customers with ids in [fromId, toId] whose scored stage differs from their current one,
+ * recording each transition with its cause on their timeline. Suppressed customers and trial users
+ * are left alone.
  */
-export async function applyStages(db: Db, runId: number, at: Date): Promise<number> {
+export async function applyStages(db: Db, runId: number, at: Date, fromId: number, toId: number): Promise<number> {
   const changed = await queryRows<{ id: number }>(db, sql`
     with moved as (
       update customers c set stage = s.stage, stage_changed_at = ${at.toISOString()}::timestamptz, updated_at = now()
-      from scores s, (select id, stage as old_stage from customers) old
-      where s.run_id = ${runId} and s.customer_id = c.id and old.id = c.id
+      from scores s, (select id, stage as old_stage from customers where id between ${fromId} and ${toId}) old
+      where s.run_id = ${runId} and s.customer_id = c.id and old.id = c.id and c.id between ${fromId} and ${toId}
         and c.stage in ('customer', 'best', 'at_risk', 'lapsed', 'won_back') and c.stage <> s.stage
       returning c.id, old.old_stage, s.stage as new_stage, s.reasons
     )

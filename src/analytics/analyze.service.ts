@@ -6,58 +6,66 @@ import { AppError } from '../shared/errors.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { dayIn } from '../shared/time.ts';
 import {
-  applyStages, customerIdRange, emptyAggregates, insertScores, latestPurchaseDay, previousCurrentRun, raiseAlerts, stagesByMonth, summaries,
-  type HistoryAggregates, type ScoreRow, type SummaryRow,
+  applyStages, insertScores, latestPurchaseDay, previousCurrentRun, raiseAlerts, readHistories, stagesByMonth, type Histories, type HistoryAggregates, type ScoreColumns,
 } from './analytics.repository.ts';
 import {
-  bgnbdConditionalExpected, bgnbdExpectedIfAlive, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitGammaGamma, fitParetoNbd, gammaGammaExpectedSpend,
-  paretoConditionalExpected, paretoExpectedIfAlive, paretoPAlive, paretoUnconditionalExpected, rescaleFit, type BgNbd, type FitOutcome, type GammaGamma, type HistoryGroup, type ParetoNbd,
+  bgnbdConditionalExpected, bgnbdExpectedIfAlive, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitParetoNbd, gammaGammaExpectedSpend,
+  paretoConditionalExpected, paretoExpectedIfAlive, paretoPAlive, paretoUnconditionalExpected, rescaleFit, type BgNbd, type FitOutcome, type GammaGamma, type HistoryGroup, type ParetoNbd, type SpendHistory,
 } from './models.ts';
-import { fitSatisfactionModel, satisfactionAt, satisfiedByMonth, type SatisfactionFit } from '../satisfaction/satisfaction.service.ts';
+import { fitSatisfactionModel, satisfactionAt, satisfiedByMonth } from '../satisfaction/satisfaction.service.ts';
+import { fitAside } from './fit.worker.ts';
 import { kaplanMeier } from './survival.ts';
 
 export const modelVersion = 'kept-btyd-1';
-const rangeSize = 50_000;
-const writeBatch = 5_000;
+const writeBatch = 20_000;
+/** The model only compared (not scoring) is fitted on a sample of about this many customers, within this time. */
+const comparisonSample = 5000;
+const comparisonBudgetMs = 5_000;
 const day = 86_400_000;
 
 export interface AnalyzeOptions { asOf?: string; model?: 'bgnbd' | 'pareto'; onProgress?: ProgressReporter }
 export interface AnalyzeOutcome {
   runId: number; asOf: string; customers: number; repeatCustomers: number; current: boolean; stageChanges: number; alerts: number; warnings: string[];
-  /** Seconds per phase: reading, fitting, scoring (with writing), stages and alerts, charts. */
+  /** Seconds per phase: reading, fitting, scoring (with writing), stages and alerts (with the charts computed meanwhile), the charts' queries. */
   phases: Record<string, number>;
 }
 
 const describe = <P extends object>(fit: FitOutcome<P>) => ({ ...fit.params, logLikelihood: fit.logLikelihood, converged: fit.converged, startsAgreeing: fit.startsAgreeing, starts: fit.starts, regularised: fit.regularised, sampled: fit.sampled ?? false, ...(fit.sampleCustomers ? { sampleCustomers: fit.sampleCustomers } : {}) });
 
-function group(rows: SummaryRow[], unit: number): HistoryGroup[] {
-  const groups = new Map<string, HistoryGroup>();
-  for (const r of rows) {
-    const key = `${r.x}|${r.tx}|${r.age}`;
+/** Customers with the same history (x, tx, age in days) as one group. */
+function group(h: Histories): HistoryGroup[] {
+  const groups = new Map<number, HistoryGroup>();
+  for (let i = 0; i < h.size; i++) {
+    const key = (h.x[i] * 100_000 + h.tx[i]) * 100_000 + h.age[i];
     const g = groups.get(key);
     if (g) g.count++;
-    else groups.set(key, { x: r.x, tx: r.tx / unit, T: r.age / unit, count: 1 });
+    else groups.set(key, { x: h.x[i], tx: h.tx[i], T: h.age[i], count: 1 });
   }
   return [...groups.values()];
 }
 
-/** 1..5 by rank (5 = best), ties sharing a score. */
-function quintiles(values: Float64Array, higherIsBetter: boolean): Uint8Array {
-  const order = Array.from(values.keys()).sort((i, j) => (higherIsBetter ? values[i] - values[j] : values[j] - values[i]));
+/** 1..5 by rank, higher values scoring higher; ties share the score of the first of them. */
+function quintiles(values: ArrayLike<number>): Uint8Array {
+  const sorted = Float64Array.from(values).sort();
   const scores = new Uint8Array(values.length);
-  let start = 0;
-  while (start < order.length) {
-    let end = start;
-    while (end + 1 < order.length && values[order[end + 1]] === values[order[start]]) end++;
-    const score = 1 + Math.min(4, Math.floor((start / order.length) * 5));
-    for (let k = start; k <= end; k++) scores[order[k]] = score;
-    start = end + 1;
+  for (let i = 0; i < values.length; i++) {
+    // The first position of this value among the sorted ones.
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) { const mid = (low + high) >> 1; if (sorted[mid] < values[i]) low = mid + 1; else high = mid; }
+    scores[i] = 1 + Math.min(4, Math.floor((low / sorted.length) * 5));
   }
   return scores;
 }
 
+/** The indices of the customers for which `keep` holds. */
+function where(n: number, keep: (i: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (keep(i)) out.push(i);
+  return out;
+}
+
 const round = (v: number, digits = 2) => Number(v.toFixed(digits));
-const addDays = (isoDay: string, days: number) => new Date(Date.parse(`${isoDay}T00:00:00Z`) + Math.round(days) * day).toISOString().slice(0, 10);
 
 export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise<AnalyzeOutcome> {
   const { config } = deps;
@@ -87,57 +95,43 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   const seconds: Record<string, number> = {};
   let mark = performance.now();
   const phase = (name: string) => { const now = performance.now(); seconds[name] = Number(((now - mark) / 1000).toFixed(2)); mark = now; };
-  await refreshStatistics(deps.db);
-  const range = await customerIdRange(deps.db);
-  // Steps: reading the summaries counts half, scoring and writing the other half.
-  const rows: SummaryRow[] = [];
-  const aggregates = emptyAggregates();
-  if (range) {
-    // Two ranges at a time: on PostgreSQL each runs on its own connection (and core).
-    const starts = Array.from({ length: Math.ceil((range.max - range.min + 1) / rangeSize) }, (_, i) => range.min + i * rangeSize);
-    const parts: SummaryRow[][] = [];
-    let next = 0;
-    let done = 0;
-    const reader = async () => {
-      while (next < starts.length) {
-        const i = next++;
-        parts[i] = await summaries(deps.db, { asOf: ctx.asOf, timeZone: config.timeZone, fromId: starts[i], toId: starts[i] + rangeSize - 1, previousRun: ctx.previousRun }, aggregates);
-        done += rangeSize;
-        ctx.onProgress?.(Math.min(done, range.max - range.min + 1), 2 * (range.max - range.min + 1), 'reading purchase histories');
-      }
-    };
-    await Promise.all([reader(), reader()]);
-    for (const part of parts.splice(0)) for (const r of part) rows.push(r);
-  }
+  // PGlite has no autovacuum: fresh planner statistics first (on PostgreSQL autovacuum keeps them).
+  if (deps.database.kind === 'pglite') await refreshStatistics(deps.db);
+  // Steps: reading the histories counts half, scoring and writing the other half.
+  const { histories: h, aggregates } = await readHistories(deps.db, {
+    asOf: ctx.asOf, timeZone: config.timeZone, previousRun: ctx.previousRun, onProgress: (done, total) => ctx.onProgress?.(done, 2 * total, 'reading purchase histories'),
+  });
+  const n = h.size;
+  let repeaters = 0;
+  let repeatPurchases = 0;
+  for (let i = 0; i < n; i++) if (h.x[i] > 0) { repeaters++; repeatPurchases += h.x[i]; }
   const warnings: string[] = [];
-  const repeaters = rows.filter((r) => r.x > 0).length;
   const finish = async (models: Record<string, unknown>, report: Record<string, unknown>, stageChanges = 0, alerts = 0) => {
     await deps.db.execute(sql`
-      update analysis_runs set status = 'done', finished_at = now(), customers = ${rows.length}, repeat_customers = ${repeaters},
+      update analysis_runs set status = 'done', finished_at = now(), customers = ${n}, repeat_customers = ${repeaters},
         models = ${JSON.stringify(models)}::text::jsonb, report = ${JSON.stringify(report)}::text::jsonb, warnings = ${sql.param(warnings)}::text[]
       where id = ${ctx.runId}`);
-    return { runId: ctx.runId, asOf: ctx.asOf, customers: rows.length, repeatCustomers: repeaters, current: ctx.current, stageChanges, alerts, warnings, phases: seconds };
+    return { runId: ctx.runId, asOf: ctx.asOf, customers: n, repeatCustomers: repeaters, current: ctx.current, stageChanges, alerts, warnings, phases: seconds };
   };
   if (repeaters === 0) {
-    warnings.push(rows.length === 0 ? 'No purchases on or before the as-of date: nothing to fit or score' : 'No customer has bought twice yet: the models need repeat purchases');
+    warnings.push(n === 0 ? 'No purchases on or before the as-of date: nothing to fit or score' : 'No customer has bought twice yet: the models need repeat purchases');
     return finish({}, {});
   }
 
   phase('read');
   // Fit in days (what scoring uses); weeks (the unit of the published references) follow exactly.
-  // The model not used for scoring is fitted on a sample of customers, for comparison.
-  const groupsDays = group(rows, 1);
-  const days = {
-    bgnbd: fitBgNbd(groupsDays, { polish: ctx.activity === 'bgnbd' }),
-    paretoNbd: fitParetoNbd(groupsDays, ctx.activity === 'pareto' ? {} : { polish: false, sampleAbove: 5000, budgetMs: 20_000 }),
-  };
-  const repeatPurchases = rows.reduce((sum, r) => sum + r.x, 0);
-  const weeks = { bgnbd: rescaleFit(days.bgnbd, 7, repeatPurchases), paretoNbd: rescaleFit(days.paretoNbd, 7, repeatPurchases) };
-  ctx.onProgress?.(rows.length, 2 * rows.length, 'fitted');
-  phase('fit');
-  const spendHistories = rows.filter((r) => r.x > 0 && r.repeat_spend > 0).map((r) => ({ x: r.x, zbar: r.repeat_spend }));
-  const gammaGamma = spendHistories.length ? fitGammaGamma(spendHistories) : undefined;
-  for (const fit of [days.bgnbd, days.paretoNbd, gammaGamma]) if (fit) warnings.push(...fit.warnings);
+  // The activity model that scores is fitted on all customers, here; the other one is only
+  // compared, fitted on a sample of customers. Gamma-Gamma and a Pareto/NBD comparison run on a
+  // thread of their own meanwhile.
+  const groupsDays = group(h);
+  const spendHistories: SpendHistory[] = [];
+  for (let i = 0; i < n; i++) if (h.x[i] > 0 && h.repeatSpend[i] > 0) spendHistories.push({ x: h.x[i], zbar: h.repeatSpend[i] });
+  const aside = fitAside(groupsDays, spendHistories, ctx.activity === 'bgnbd' ? { polish: false, sampleAbove: comparisonSample, budgetMs: comparisonBudgetMs } : null);
+  for (const fit of [aside.gammaGamma, aside.paretoNbd]) fit.catch(() => undefined); // awaited below; this only keeps a failure from counting as unhandled meanwhile
+  const scoring = ctx.activity === 'bgnbd' ? { bgnbd: fitBgNbd(groupsDays) } : { paretoNbd: fitParetoNbd(groupsDays) };
+  ctx.onProgress?.(n, 2 * n, 'fitted');
+  const gammaGamma = await aside.gammaGamma ?? undefined;
+  for (const fit of [scoring.bgnbd, scoring.paretoNbd, gammaGamma]) if (fit) warnings.push(...fit.warnings);
   if (repeaters > spendHistories.length) {
     warnings.push(`${repeaters - spendHistories.length} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`);
   }
@@ -145,135 +139,159 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   const satisfaction = await fitSatisfactionModel(deps.db, ctx.asOf);
   if (satisfaction.warning) warnings.push(satisfaction.warning);
   const satisfactionOf = satisfaction.fit ? await satisfactionAt(deps.db, satisfaction.fit, ctx.asOf) : new Map<number, number>();
+  phase('fit');
+
+  // Scoring, in days.
+  const bg = scoring.bgnbd?.params;
+  const pn = scoring.paretoNbd?.params;
+  const pAliveOf = (x: number, tx: number, T: number) => (pn ? paretoPAlive(pn, x, tx, T) : bgnbdPAlive(bg!, x, tx, T));
+  const ifAliveOf = (t: number, x: number, T: number) => (pn ? paretoExpectedIfAlive(pn, t, x, T) : bgnbdExpectedIfAlive(bg!, t, x, T));
+  // Value over the next 365 days, discounted: expected purchases in four periods (the first month,
+  // the next two, the next quarter, the second half-year), each discounted at its middle.
+  const yearlyDiscount = 1 + thresholds.discountRate;
+  const periods = [[0, 30], [30, 90], [90, 182], [182, 365]].map(([from, to]) => ({ to, discount: yearlyDiscount ** -((from + to) / 2 / 365) }));
+  // Expected purchases by the end of each period if still active depend on (x, age) only (one
+  // computation per distinct pair); times P(alive) they are the expectations.
+  const ifAlive = new Map<number, Float64Array>();
+  const cumulativeOf = (x: number, age: number) => {
+    const key = x * 100_000 + age;
+    let cumulative = ifAlive.get(key);
+    if (!cumulative) ifAlive.set(key, cumulative = Float64Array.from(periods, (period) => ifAliveOf(period.to, x, age)));
+    return cumulative;
+  };
+  const gg: GammaGamma | undefined = gammaGamma && gammaGamma.params.q > 1 ? gammaGamma.params : undefined;
+  let populationSpend = 0;
+  if (spendHistories.length) for (const s of spendHistories) populationSpend += s.zbar / spendHistories.length;
+  else for (let i = 0; i < n; i++) populationSpend += h.historic[i] / n;
+  const asOfDay = Date.parse(`${ctx.asOf}T00:00:00Z`) / day;
+  const s: ScoreColumns = {
+    pAlive: new Float64Array(n), pAliveChange: new Float64Array(n), expected30: new Float64Array(n), expected90: new Float64Array(n), expected365: new Float64Array(n),
+    nextOrderDay: new Int32Array(n), expectedOrderValue: new Float64Array(n), predictedValue365: new Float64Array(n), valueAtStake: new Float64Array(n),
+    r: new Uint8Array(n), f: new Uint8Array(n), m: new Uint8Array(n), stage: new Uint8Array(n), stages: [], satisfaction: new Float64Array(n),
+  };
+  let nonFinite = 0;
+  for (let i = 0; i < n; i++) {
+    const x = h.x[i];
+    const age = h.age[i];
+    const cumulative = cumulativeOf(x, age);
+    const pAlive = pAliveOf(x, h.tx[i], age);
+    let discounted = 0;
+    periods.forEach((period, k) => { discounted += (cumulative[k] - (k > 0 ? cumulative[k - 1] : 0)) * period.discount; });
+    const orderValue = gg ? gammaGammaExpectedSpend(gg, x > 0 && h.repeatSpend[i] > 0 ? x : 0, h.repeatSpend[i]) : x > 0 ? h.repeatSpend[i] : populationSpend;
+    let predicted = discounted * pAlive * orderValue;
+    if (!Number.isFinite(predicted)) { nonFinite++; predicted = 0; }
+    // Posterior mean purchase rate of an active customer (per day); its purchases are a Poisson
+    // process, so the next one is 1/rate away whatever the wait so far.
+    const rate = pn ? (pn.r + x) / (pn.alpha + age) : (bg!.r + x) / (bg!.alpha + age);
+    s.pAlive[i] = pAlive;
+    s.pAliveChange[i] = pAlive - h.prevPAlive[i];
+    s.expected30[i] = cumulative[0] * pAlive;
+    s.expected90[i] = cumulative[1] * pAlive;
+    s.expected365[i] = cumulative[3] * pAlive;
+    s.nextOrderDay[i] = pAlive >= thresholds.lapsedBelow && rate > 0 ? asOfDay + Math.round(Math.max(1, 1 / rate)) : -1;
+    s.expectedOrderValue[i] = orderValue;
+    s.predictedValue365[i] = predicted;
+    s.valueAtStake[i] = cumulative[3] * orderValue;
+    s.satisfaction[i] = satisfactionOf.get(h.customerId[i]) ?? Number.NaN;
+  }
+  if (nonFinite > 0) warnings.push(`${nonFinite} customers got no finite predicted value (an extreme history for these parameters); they count as 0`);
+  s.r = quintiles(Float64Array.from(h.age, (age, i) => h.tx[i] - age));
+  s.f = quintiles(h.x);
+  s.m = quintiles(h.historic);
+  // best: the top share by predicted value among true customers who are still likely active.
+  const activeValues = Float64Array.from(where(n, (i) => h.x[i] > 0 && s.pAlive[i] >= thresholds.atRiskBelow), (i) => s.predictedValue365[i]).sort().reverse();
+  const bestCut = activeValues.length ? activeValues[Math.max(0, Math.ceil(activeValues.length * thresholds.bestTopShare) - 1)] : Infinity;
+  const stageCodes = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const stage = predictedStage(h.stages[h.stage[i]], h.x[i], s.pAlive[i], s.predictedValue365[i], bestCut, thresholds);
+    let code = stageCodes.get(stage);
+    if (code === undefined) stageCodes.set(stage, code = stageCodes.size);
+    s.stage[i] = code;
+  }
+  s.stages = [...stageCodes.keys()];
+
+  // Two batches are written at a time (on PostgreSQL, on two connections and cores) while the
+  // reasons of the next are put in words.
+  const writing: Promise<void>[] = [];
+  let written = 0;
+  for (let from = 0; from < n; from += writeBatch) {
+    const to = Math.min(n, from + writeBatch);
+    const reasons: string[] = [];
+    for (let i = from; i < to; i++) reasons.push(reasonsOf(h, s, i, thresholds.bestTopShare).join('\n'));
+    if (writing.length === 2) await writing.shift();
+    const batch = insertScores(deps.db, { id: ctx.runId, asOf: ctx.asOf, modelVersion }, h, s, from, to, reasons).then(() => ctx.onProgress?.(n + (written += to - from), 2 * n, 'scoring'));
+    batch.catch(() => undefined); // awaited below; this only keeps a failure from counting as unhandled meanwhile
+    writing.push(batch);
+  }
+  await Promise.all(writing);
+  phase('score');
+
+  const pareto = await aside.paretoNbd;
+  const compared = pareto ? { bgnbd: scoring.bgnbd!, paretoNbd: pareto } : { bgnbd: fitBgNbd(groupsDays, { polish: false }), paretoNbd: scoring.paretoNbd! };
+  warnings.push(...(pareto ? compared.paretoNbd : compared.bgnbd).warnings);
+  const weeks = { bgnbd: rescaleFit(compared.bgnbd, 7, repeatPurchases), paretoNbd: rescaleFit(compared.paretoNbd, 7, repeatPurchases) };
   const models = {
-    day: { bgnbd: describe(days.bgnbd), paretoNbd: describe(days.paretoNbd) },
+    day: { bgnbd: describe(compared.bgnbd), paretoNbd: describe(compared.paretoNbd) },
     week: { bgnbd: describe(weeks.bgnbd), paretoNbd: describe(weeks.paretoNbd) },
     gammaGamma: gammaGamma ? { ...describe(gammaGamma) } : null,
     satisfaction: satisfaction.fit,
   };
 
-  // Scoring, in days. Customers with the same (x, tx, age) share every model output but money.
-  const bg = days.bgnbd.params;
-  const pn = days.paretoNbd.params;
-  const pAliveOf = (x: number, tx: number, T: number) => (ctx.activity === 'pareto' ? paretoPAlive(pn, x, tx, T) : bgnbdPAlive(bg, x, tx, T));
-  const ifAliveOf = (t: number, x: number, T: number) => (ctx.activity === 'pareto' ? paretoExpectedIfAlive(pn, t, x, T) : bgnbdExpectedIfAlive(bg, t, x, T));
-  // Value over the next 365 days, discounted: expected purchases in four periods (the first month,
-  // the next two, the next quarter, the second half-year), each discounted at its middle.
-  const yearlyDiscount = 1 + thresholds.discountRate;
-  const periods = [[0, 30], [30, 90], [90, 182], [182, 365]].map(([from, to]) => ({ to, discount: yearlyDiscount ** -((from + to) / 2 / 365) }));
-  // Expected purchases by the end of each period if still active depend on (x, age) only; times
-  // P(alive) they are the expectations. Customers with the same (x, tx, age) share every output but money.
-  const ifAlive = new Map<number, Float64Array>();
-  const shared = new Map<number, { pAlive: number; e30: number; e90: number; e365: number; discounted: number; ifAlive365: number; rate: number }>();
-  const outputsOf = (r: SummaryRow) => {
-    // The keys pack (x, age) and (x, tx, age) into one number each.
-    const key = (r.x * 100_000 + r.tx) * 100_000 + r.age;
-    let o = shared.get(key);
-    if (!o) {
-      const aliveKey = r.x * 100_000 + r.age;
-      let cumulative = ifAlive.get(aliveKey);
-      if (!cumulative) ifAlive.set(aliveKey, cumulative = Float64Array.from(periods, (period) => ifAliveOf(period.to, r.x, r.age)));
-      const pAlive = pAliveOf(r.x, r.tx, r.age);
-      let discounted = 0;
-      periods.forEach((period, k) => { discounted += (cumulative[k] - (k > 0 ? cumulative[k - 1] : 0)) * period.discount; });
-      // Posterior mean purchase rate of an active customer (per day).
-      const rate = ctx.activity === 'pareto' ? (pn.r + r.x) / (pn.alpha + r.age) : (bg.r + r.x) / (bg.alpha + r.age);
-      o = { pAlive, e30: cumulative[0] * pAlive, e90: cumulative[1] * pAlive, e365: cumulative[3] * pAlive, discounted: discounted * pAlive, ifAlive365: cumulative[3], rate };
-      shared.set(key, o);
-    }
-    return o;
-  };
-  const gg: GammaGamma | undefined = gammaGamma && gammaGamma.params.q > 1 ? gammaGamma.params : undefined;
-  const populationSpend = spendHistories.length ? spendHistories.reduce((s, h) => s + h.zbar, 0) / spendHistories.length : rows.reduce((s, r) => s + r.historic, 0) / rows.length;
-  const orderValueOf = (r: SummaryRow) => (gg ? gammaGammaExpectedSpend(gg, r.x > 0 && r.repeat_spend > 0 ? r.x : 0, r.repeat_spend) : r.x > 0 ? r.repeat_spend : populationSpend);
-
-  const n = rows.length;
-  const recency = Float64Array.from(rows, (r) => r.age - r.tx);
-  const frequency = Float64Array.from(rows, (r) => r.x + 1);
-  const monetary = Float64Array.from(rows, (r) => r.historic);
-  const [R, F, M] = [quintiles(recency, false), quintiles(frequency, true), quintiles(monetary, true)];
-  const predicted = Float64Array.from(rows, (r) => outputsOf(r).discounted * orderValueOf(r));
-  const nonFinite = predicted.filter((v) => !Number.isFinite(v)).length;
-  if (nonFinite > 0) {
-    warnings.push(`${nonFinite} customers got no finite predicted value (an extreme history for these parameters); they count as 0`);
-    predicted.forEach((v, i) => { if (!Number.isFinite(v)) predicted[i] = 0; });
-  }
-  // best: the top share by predicted value among true customers who are still likely active.
-  const activeValues = rows.map((r, i) => ({ r, v: predicted[i] })).filter(({ r }) => r.x > 0 && outputsOf(r).pAlive >= thresholds.atRiskBelow).map(({ v }) => v).sort((a, b) => b - a);
-  const bestCut = activeValues.length ? activeValues[Math.max(0, Math.ceil(activeValues.length * thresholds.bestTopShare) - 1)] : Infinity;
-
-  let batch: ScoreRow[] = [];
-  let writing: Promise<void> = Promise.resolve();
-  for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    const o = outputsOf(r);
-    const orderValue = orderValueOf(r);
-    const averageDaysBetween = r.x > 0 ? r.tx / r.x : null;
-    const idle = r.age - r.tx;
-    const stage = predictedStage(r, o.pAlive, predicted[i], bestCut, thresholds);
-    const reasons: string[] = [];
-    if (averageDaysBetween !== null) reasons.push(`usually orders every ${Math.round(averageDaysBetween)} days`);
-    else reasons.push('one purchase so far');
-    reasons.push(`${idle} days without an order`);
-    const p = round(o.pAlive);
-    if (r.prev_p_alive !== null && round(r.prev_p_alive) !== p) reasons.push(`probability still active ${p < r.prev_p_alive ? 'fell' : 'rose'} from ${round(r.prev_p_alive).toFixed(2)} to ${p.toFixed(2)}`);
-    else reasons.push(`probability still active ${p.toFixed(2)}`);
-    if (stage === 'best') reasons.push(`expected to spend ${Math.round(predicted[i])} in the next 365 days (top ${Math.round(thresholds.bestTopShare * 100)} %)`);
-    batch.push({
-      customerId: r.customer_id, frequency: r.x, recencyDays: r.tx, ageDays: r.age, pAlive: o.pAlive,
-      pAliveChange: r.prev_p_alive === null ? null : o.pAlive - r.prev_p_alive, churn: 1 - o.pAlive,
-      expected30: o.e30, expected90: o.e90, expected365: o.e365,
-      // An active customer's purchases are a Poisson process: the next one is 1/rate away, whatever the wait so far.
-      nextOrderDate: o.pAlive >= thresholds.lapsedBelow && o.rate > 0 ? addDays(ctx.asOf, Math.max(1, 1 / o.rate)) : null,
-      expectedOrderValue: orderValue, predictedValue365: predicted[i], historicValue: r.historic, averageDaysBetween,
-      r: R[i], f: F[i], m: M[i], valueAtStake: o.ifAlive365 * orderValue, stage, reasons, satisfaction: satisfactionOf.get(r.customer_id) ?? null,
-    });
-    if (batch.length >= writeBatch || i === n - 1) {
-      // The database writes one batch while the next is scored.
-      await writing;
-      const written = i + 1;
-      writing = insertScores(deps.db, { id: ctx.runId, asOf: ctx.asOf, modelVersion }, batch).then(() => ctx.onProgress?.(n + written, 2 * n, 'scoring'));
-      writing.catch(() => undefined); // awaited below; this only keeps a failure from counting as unhandled meanwhile
-      batch = [];
-    }
-  }
-  await writing;
-
-  phase('score');
-  let stageChanges = 0;
-  let alerts = 0;
-  if (ctx.current) {
-    const at = deps.clock.now();
-    stageChanges = await applyStages(deps.db, ctx.runId, at);
-    alerts = await raiseAlerts(deps.db, ctx.runId, at, thresholds.atRiskBelow);
-  }
+  // Stage moves: two halves of the customers side by side (on PostgreSQL, two connections), while
+  // the charts are computed here.
+  const at = deps.clock.now();
+  const middle = h.customerId[n >> 1];
+  const moving = ctx.current
+    ? Promise.all([applyStages(deps.db, ctx.runId, at, h.customerId[0], middle - 1), applyStages(deps.db, ctx.runId, at, middle, h.customerId[n - 1])])
+    : Promise.resolve([0, 0]);
+  moving.catch(() => undefined); // awaited below
+  await new Promise((resolve) => setImmediate(resolve)); // the statements reach the database before the charts hold this thread
+  const charts = chartsOf(ctx, h, aggregates, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted: s.predictedValue365 });
+  const stageChanges = (await moving).reduce((sum, moved) => sum + moved, 0);
+  const alerts = ctx.current ? await raiseAlerts(deps.db, ctx.runId, at, thresholds.atRiskBelow) : 0;
   phase('stages');
-  const report = await buildReport(deps, ctx, rows, aggregates, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted, satisfaction: satisfaction.fit });
+  // The charts built from the stage history follow the moves.
+  const report = {
+    ...charts, stagesByMonth: await stagesByMonth(deps.db, config.timeZone),
+    satisfiedByMonth: satisfaction.fit ? await satisfiedByMonth(deps.db, satisfaction.fit, ctx.asOf) : [],
+  };
   phase('charts');
   return finish(models, report, stageChanges, alerts);
 }
 
-function predictedStage(r: SummaryRow, pAlive: number, value: number, bestCut: number, t: Deps['config']['analytics']): string {
-  if (r.stage === 'suppressed' || r.x === 0) return r.stage;
+function reasonsOf(h: Histories, s: ScoreColumns, i: number, bestTopShare: number): string[] {
+  const x = h.x[i];
+  const reasons = [x > 0 ? `usually orders every ${Math.round(h.tx[i] / x)} days` : 'one purchase so far', `${h.age[i] - h.tx[i]} days without an order`];
+  const p = round(s.pAlive[i]);
+  const previous = h.prevPAlive[i];
+  if (!Number.isNaN(previous) && round(previous) !== p) reasons.push(`probability still active ${p < previous ? 'fell' : 'rose'} from ${round(previous).toFixed(2)} to ${p.toFixed(2)}`);
+  else reasons.push(`probability still active ${p.toFixed(2)}`);
+  if (s.stages[s.stage[i]] === 'best') reasons.push(`expected to spend ${Math.round(s.predictedValue365[i])} in the next 365 days (top ${Math.round(bestTopShare * 100)} %)`);
+  return reasons;
+}
+
+function predictedStage(stage: string, x: number, pAlive: number, value: number, bestCut: number, t: Deps['config']['analytics']): string {
+  if (stage === 'suppressed' || x === 0) return stage;
   if (pAlive < t.lapsedBelow) return 'lapsed';
   if (pAlive < t.atRiskBelow) return 'at_risk';
   if (value >= bestCut) return 'best';
-  return r.stage === 'won_back' ? 'won_back' : 'customer';
+  return stage === 'won_back' ? 'won_back' : 'customer';
 }
 
-/** The charts of the analytics page, computed once per run. */
-async function buildReport(deps: Deps, ctx: { asOf: string; latest: string | null }, rows: SummaryRow[], aggregates: HistoryAggregates,
-  fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array; satisfaction: SatisfactionFit | null }) {
-  const tz = deps.config.timeZone;
-  const start = rows.reduce((min, r) => (r.first_day < min ? r.first_day : min), rows[0].first_day);
-  const weekOf = (isoDay: string) => Math.floor((Date.parse(isoDay) - Date.parse(start)) / (7 * day));
+/** The charts of the analytics page from the histories and the fits, computed once per run. */
+function chartsOf(ctx: { asOf: string; latest: string | null }, h: Histories, aggregates: HistoryAggregates, fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array }) {
+  const n = h.size;
+  const startDay = h.firstDay.reduce((min, d) => Math.min(min, d), Infinity);
+  const isoDay = (d: number) => new Date(d * day).toISOString().slice(0, 10);
+  const asOfDay = Date.parse(`${ctx.asOf}T00:00:00Z`) / day;
+  const weekOf = (d: number) => Math.floor((d - startDay) / 7);
   // Tracking: actual cumulative repeat purchases by week against the models' expectation for the
   // same customers, each from their first purchase day.
   const byWeek = new Map<number, number>();
-  for (const [isoDay, purchases] of aggregates.repeatDays) byWeek.set(weekOf(isoDay), (byWeek.get(weekOf(isoDay)) ?? 0) + purchases);
-  const lastWeek = Math.max(weekOf(ctx.asOf), ...byWeek.keys());
+  for (const [d, purchases] of aggregates.repeatDays) byWeek.set(weekOf(d), (byWeek.get(weekOf(d)) ?? 0) + purchases);
+  const lastWeek = Math.max(weekOf(asOfDay), ...byWeek.keys());
   const births = new Map<number, number>();
-  for (const r of rows) { const b = (Date.parse(r.first_day) - Date.parse(start)) / (7 * day); births.set(b, (births.get(b) ?? 0) + 1); }
+  for (let i = 0; i < n; i++) { const b = (h.firstDay[i] - startDay) / 7; births.set(b, (births.get(b) ?? 0) + 1); }
   const tracking: { week: number; actual: number; bgnbd: number; paretoNbd: number }[] = [];
   let cumulative = 0;
   for (let w = 0; w <= lastWeek; w++) {
@@ -288,46 +306,58 @@ async function buildReport(deps: Deps, ctx: { asOf: string; latest: string | nul
   }
   // Conditional expectations by calibration frequency against what happened after as-of.
   const holdoutDays = ctx.latest && ctx.latest > ctx.asOf ? (Date.parse(ctx.latest) - Date.parse(ctx.asOf)) / day : 0;
-  const bins = holdoutDays > 0 ? Array.from({ length: 8 }, (_, bin) => {
-    const members = rows.filter((r) => (bin === 7 ? r.x >= 7 : r.x === bin));
-    const mean = (f: (r: SummaryRow) => number) => (members.length ? members.reduce((s, r) => s + f(r), 0) / members.length : 0);
-    return {
-      frequency: bin === 7 ? '7+' : String(bin), customers: members.length, actual: round(mean((r) => r.holdout), 4),
-      bgnbd: round(mean((r) => bgnbdConditionalExpected(fit.bgWeeks, holdoutDays / 7, r.x, r.tx / 7, r.age / 7)), 4),
-      paretoNbd: round(mean((r) => paretoConditionalExpected(fit.pnWeeks, holdoutDays / 7, r.x, r.tx / 7, r.age / 7)), 4),
-    };
-  }) : [];
+  let bins: { frequency: string; customers: number; actual: number; bgnbd: number; paretoNbd: number }[] = [];
+  if (holdoutDays > 0) {
+    const sums = Array.from({ length: 8 }, () => ({ customers: 0, actual: 0, bgnbd: 0, paretoNbd: 0 }));
+    for (let i = 0; i < n; i++) {
+      const [x, tx, T] = [h.x[i], h.tx[i] / 7, h.age[i] / 7];
+      const bin = sums[Math.min(7, x)];
+      bin.customers++;
+      bin.actual += h.holdout[i];
+      bin.bgnbd += bgnbdConditionalExpected(fit.bgWeeks, holdoutDays / 7, x, tx, T);
+      bin.paretoNbd += paretoConditionalExpected(fit.pnWeeks, holdoutDays / 7, x, tx, T);
+    }
+    const mean = (sum: number, count: number) => (count ? sum / count : 0);
+    bins = sums.map((b, k) => ({
+      frequency: k === 7 ? '7+' : String(k), customers: b.customers, actual: round(mean(b.actual, b.customers), 4),
+      bgnbd: round(mean(b.bgnbd, b.customers), 4), paretoNbd: round(mean(b.paretoNbd, b.customers), 4),
+    }));
+  }
   // Predicted value distribution.
-  const values = [...fit.predicted].sort((a, b) => a - b);
+  const values = Float64Array.from(fit.predicted).sort();
   const top = values[Math.floor(values.length * 0.99)] || values.at(-1) || 0;
   const width = top > 0 ? niceStep(top / 20) : 1;
   const histogram = Array.from({ length: Math.ceil(top / width) + 1 }, (_, i) => ({ from: i * width, to: (i + 1) * width, customers: 0 }));
   for (const v of values) histogram[Math.min(histogram.length - 1, Math.floor(v / width))].customers++;
   // Trial to true customer: time to the second purchase day, censored at as-of (Kaplan-Meier).
-  const conversion = (key: (r: SummaryRow) => string) => {
-    const groups = new Map<string, { time: number; event: boolean }[]>();
-    for (const r of rows) {
-      const k = key(r);
-      const list = groups.get(k) ?? [];
-      list.push(r.second_after === null ? { time: r.age, event: false } : { time: r.second_after, event: true });
-      groups.set(k, list);
-    }
-    return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, items]) => ({
-      name, customers: items.length, converted: items.filter((i) => i.event).length,
-      curve: kaplanMeier(items, [0, 7, 14, 30, 60, 90, 120, 180, 270, 365]).map((p) => ({ day: p.time, converted: round(1 - p.survival, 4) })),
-    }));
-  };
+  const conversion = (keys: string[], keyOf: Uint16Array | Int32Array, names: string[]) => keys.map((name) => {
+    const members = where(n, (i) => names[keyOf[i]] === name);
+    const time = Int32Array.from(members, (i) => (h.secondAfter[i] < 0 ? h.age[i] : h.secondAfter[i]));
+    const event = Uint8Array.from(members, (i) => (h.secondAfter[i] < 0 ? 0 : 1));
+    return {
+      name, customers: members.length, converted: event.reduce((sum, e) => sum + e, 0),
+      curve: kaplanMeier({ time, event }, [0, 7, 14, 30, 60, 90, 120, 180, 270, 365]).map((p) => ({ day: p.time, converted: round(1 - p.survival, 4) })),
+    };
+  });
+  // First-purchase months, by index into their names.
+  const monthNames: string[] = [];
+  const monthIndex = new Map<string, number>();
+  const firstMonth = Int32Array.from(h.firstDay, (d) => {
+    const name = isoDay(d).slice(0, 7);
+    let k = monthIndex.get(name);
+    if (k === undefined) { monthIndex.set(name, k = monthNames.length); monthNames.push(name); }
+    return k;
+  });
+  const channelsUsed = [...new Set(h.channel)].map((c) => h.channels[c]);
   const cohorts = [...aggregates.cohortActive].map(([key, active]) => {
     const [cohort, offset] = key.split('|');
     return { cohort, size: aggregates.cohortActive.get(`${cohort}|0`)!, offset: Number(offset), active };
   }).sort((a, b) => a.cohort.localeCompare(b.cohort) || a.offset - b.offset);
   return {
-    start, asOfWeek: weekOf(ctx.asOf) + 1, tracking, frequencyBins: bins, valueHistogram: histogram,
-    conversionByMonth: conversion((r) => r.first_day.slice(0, 7)).slice(-12),
-    conversionByChannel: conversion((r) => r.channel ?? 'unknown'),
-    cohorts, stagesByMonth: await stagesByMonth(deps.db, tz),
-    trueCustomerShare: round(rows.filter((r) => r.x > 0).length / rows.length, 4),
-    satisfiedByMonth: fit.satisfaction ? await satisfiedByMonth(deps.db, fit.satisfaction, ctx.asOf) : [],
+    start: isoDay(startDay), asOfWeek: weekOf(asOfDay) + 1, tracking, frequencyBins: bins, valueHistogram: histogram,
+    conversionByMonth: conversion([...monthNames].sort().slice(-12), firstMonth, monthNames),
+    conversionByChannel: conversion(channelsUsed.sort((a, b) => a.localeCompare(b)), h.channel, h.channels),
+    cohorts, trueCustomerShare: round(h.x.reduce((count, x) => count + (x > 0 ? 1 : 0), 0) / n, 4),
   };
 }
 

@@ -247,24 +247,31 @@ export async function insertScores(db: Db, run: { id: number; asOf: string; mode
       as u(customer_id, x, tx, age, p_alive, p_alive_change, e30, e90, e365, next_order, order_value, predicted, historic, r, f, m, stake, stage, reasons, satisfaction)`);
 }
 
+/** Customers to move from one lifecycle stage to another, as the analysis read and scored them. */
+export interface StageMoves { ids: number[]; from: string[]; to: string[] }
+
 /**
- * Moves customers with ids in [fromId, toId] whose scored stage differs from their current one,
- * recording each transition with its cause on their timeline. Suppressed customers and trial users
- * are left alone.
+ * Moves customers to their scored stage, each only if their stage is still the one the analysis
+ * read (a change made meanwhile, say a new order or a suppression, wins), and records each
+ * transition with its cause, the score's reasons, on their timeline.
  */
-export async function applyStages(db: Db, runId: number, at: Date, fromId: number, toId: number): Promise<number> {
-  const changed = await queryRows<{ id: number }>(db, sql`
-    with moved as (
-      update customers c set stage = s.stage, stage_changed_at = ${at.toISOString()}::timestamptz, updated_at = now()
-      from scores s, (select id, stage as old_stage from customers where id between ${fromId} and ${toId}) old
-      where s.run_id = ${runId} and s.customer_id = c.id and old.id = c.id and c.id between ${fromId} and ${toId}
-        and c.stage in ('customer', 'best', 'at_risk', 'lapsed', 'won_back') and c.stage <> s.stage
-      returning c.id, old.old_stage, s.stage as new_stage, s.reasons
+export async function applyStages(db: Db, runId: number, at: Date, moves: StageMoves): Promise<number> {
+  if (moves.ids.length === 0) return 0;
+  const [{ n }] = await queryRows<{ n: number }>(db, sql`
+    with moves as (
+      select * from unnest(${`{${moves.ids.join(',')}}`}::bigint[], ${`{${moves.from.join(',')}}`}::text[], ${`{${moves.to.join(',')}}`}::text[]) as m(id, from_stage, to_stage)
+    ), moved as (
+      update customers c set stage = m.to_stage, stage_changed_at = ${at.toISOString()}::timestamptz, updated_at = now()
+      from moves m where c.id = m.id and c.stage = m.from_stage
+      returning c.id, m.from_stage, m.to_stage
+    ), logged as (
+      insert into lifecycle_changes (customer_id, from_stage, to_stage, at, cause)
+      select d.id, d.from_stage, d.to_stage, ${at.toISOString()}::timestamptz, array_to_string(s.reasons, '; ')
+      from moved d join scores s on s.run_id = ${runId} and s.customer_id = d.id
+      returning 1
     )
-    insert into lifecycle_changes (customer_id, from_stage, to_stage, at, cause)
-    select id, old_stage, new_stage, ${at.toISOString()}::timestamptz, array_to_string(reasons, '; ') from moved
-    returning customer_id as id`);
-  return changed.length;
+    select count(*)::int as n from logged`);
+  return n;
 }
 
 /** Customers whose probability of being active fell below the threshold since the previous run. */

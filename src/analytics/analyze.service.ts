@@ -6,7 +6,7 @@ import { AppError } from '../shared/errors.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { dayIn } from '../shared/time.ts';
 import {
-  applyStages, insertScores, latestPurchaseDay, previousCurrentRun, raiseAlerts, readHistories, stagesByMonth, type Histories, type HistoryAggregates, type ScoreColumns,
+  applyStages, insertScores, latestPurchaseDay, previousCurrentRun, raiseAlerts, readHistories, stagesByMonth, type Histories, type HistoryAggregates, type ScoreColumns, type StageMoves,
 } from './analytics.repository.ts';
 import {
   bgnbdConditionalExpected, bgnbdExpectedIfAlive, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitParetoNbd, gammaGammaExpectedSpend,
@@ -22,6 +22,8 @@ const writeBatch = 20_000;
 const comparisonSample = 5000;
 const comparisonBudgetMs = 5_000;
 const day = 86_400_000;
+/** The stages an analysis moves customers between. */
+const movable = new Set(['customer', 'best', 'at_risk', 'lapsed', 'won_back']);
 
 export interface AnalyzeOptions { asOf?: string; model?: 'bgnbd' | 'pareto'; onProgress?: ProgressReporter }
 export interface AnalyzeOutcome {
@@ -237,13 +239,20 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
     satisfaction: satisfaction.fit,
   };
 
-  // Stage moves: two halves of the customers side by side (on PostgreSQL, two connections), while
+  // Stage moves: true customers whose scored stage differs from the one read (suppressed customers
+  // and trial users keep theirs), in two halves side by side (on PostgreSQL, two connections) while
   // the charts are computed here.
   const at = deps.clock.now();
-  const middle = h.customerId[n >> 1];
-  const moving = ctx.current
-    ? Promise.all([applyStages(deps.db, ctx.runId, at, h.customerId[0], middle - 1), applyStages(deps.db, ctx.runId, at, middle, h.customerId[n - 1])])
-    : Promise.resolve([0, 0]);
+  const halves: StageMoves[] = [{ ids: [], from: [], to: [] }, { ids: [], from: [], to: [] }];
+  for (let i = 0; ctx.current && i < n; i++) {
+    const [from, to] = [h.stages[h.stage[i]], s.stages[s.stage[i]]];
+    if (from === to || !movable.has(from)) continue;
+    const half = halves[i < n / 2 ? 0 : 1];
+    half.ids.push(h.customerId[i]);
+    half.from.push(from);
+    half.to.push(to);
+  }
+  const moving = Promise.all(halves.map((moves) => applyStages(deps.db, ctx.runId, at, moves)));
   moving.catch(() => undefined); // awaited below
   await new Promise((resolve) => setImmediate(resolve)); // the statements reach the database before the charts hold this thread
   const charts = chartsOf(ctx, h, aggregates, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted: s.predictedValue365 });

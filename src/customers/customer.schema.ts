@@ -33,9 +33,9 @@ export const customers = pgTable('customers', {
   attributes: jsonb('attributes').$type<Record<string, string | number | boolean>>().notNull().default({}),
 }, (t) => [
   uniqueIndex('customers_external_id_key').on(t.externalId),
-  index('customers_email_idx').on(t.email),
   index('customers_stage_idx').on(t.stage, t.id),
   index('customers_name_idx').on(sql`lower(${t.name}) text_pattern_ops`),
+  // Serves equality as well as prefix search: a second, plain index on email only cost every write.
   index('customers_email_pattern_idx').on(sql`${t.email} text_pattern_ops`),
   index('customers_external_id_pattern_idx').on(sql`${t.externalId} text_pattern_ops`),
   index('customers_last_order_idx').on(t.lastOrderAt, t.id),

@@ -45,6 +45,12 @@ export interface HistoryAggregates {
 }
 
 const add = <K>(map: Map<K, number>, key: K, n: number) => map.set(key, (map.get(key) ?? 0) + n);
+/** The code of a value in a dictionary of codes (0, 1, ...), adding it when it is new: the stage and channel columns. */
+export function codeOf(codes: Map<string, number>, value: string): number {
+  let code = codes.get(value);
+  if (code === undefined) codes.set(value, code = codes.size);
+  return code;
+}
 const rangeSize = 50_000;
 const int32Columns = ['x', 'tx', 'age', 'firstDay', 'secondAfter', 'holdout'] as const;
 const float64Columns = ['customerId', 'historic', 'repeatSpend', 'prevPAlive'] as const;
@@ -96,7 +102,6 @@ export async function readHistories(db: Db, o: { asOf: string; timeZone: string;
   const cohortActive = new Map<number, number>();
   const stageCodes = new Map<string, number>();
   const channelCodes = new Map<string, number>([['unknown', 0]]);
-  const code = (codes: Map<string, number>, value: string) => { let c = codes.get(value); if (c === undefined) codes.set(value, c = codes.size); return c; };
 
   /** One customer's summary from their purchase days (sorted) and the spend of each; false when the first purchase is after as-of. */
   const summarise = (part: Histories, k: number, row: RangeRow): boolean => {
@@ -139,8 +144,8 @@ export async function readHistories(db: Db, o: { asOf: string; timeZone: string;
     part.repeatSpend[k] = calibration > 1 ? (spent - cents[0]) / 100 / (calibration - 1) : 0;
     part.holdout[k] = days.length - calibration;
     part.prevPAlive[k] = row.prev_p_alive ?? Number.NaN;
-    part.stage[k] = code(stageCodes, row.stage);
-    part.channel[k] = code(channelCodes, row.channel ?? 'unknown');
+    part.stage[k] = codeOf(stageCodes, row.stage);
+    part.channel[k] = codeOf(channelCodes, row.channel ?? 'unknown');
     return true;
   };
 
@@ -166,10 +171,9 @@ export async function readHistories(db: Db, o: { asOf: string; timeZone: string;
     };
     await Promise.all([reader(), reader()]);
   }
-  const histories = allocate(parts.reduce((n, p) => n + (p?.size ?? 0), 0));
+  const histories = allocate(parts.reduce((n, p) => n + p.size, 0));
   let at = 0;
   for (const part of parts) {
-    if (!part) continue;
     for (const name of [...int32Columns, ...float64Columns, 'stage', 'channel'] as const) histories[name].set(part[name].subarray(0, part.size), at);
     at += part.size;
   }

@@ -6,7 +6,7 @@ import { AppError } from '../shared/errors.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { dayIn } from '../shared/time.ts';
 import {
-  applyStages, insertScores, latestPurchaseDay, previousCurrentRun, raiseAlerts, readHistories, stagesByMonth, type Histories, type HistoryAggregates, type ScoreColumns, type StageMoves,
+  applyStages, codeOf, insertScores, latestPurchaseDay, previousCurrentRun, raiseAlerts, readHistories, stagesByMonth, type Histories, type HistoryAggregates, type ScoreColumns, type StageMoves,
 } from './analytics.repository.ts';
 import {
   bgnbdConditionalExpected, bgnbdExpectedIfAlive, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitParetoNbd, gammaGammaExpectedSpend,
@@ -204,12 +204,7 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   const activeValues = Float64Array.from(where(n, (i) => h.x[i] > 0 && s.pAlive[i] >= thresholds.atRiskBelow), (i) => s.predictedValue365[i]).sort().reverse();
   const bestCut = activeValues.length ? activeValues[Math.max(0, Math.ceil(activeValues.length * thresholds.bestTopShare) - 1)] : Infinity;
   const stageCodes = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const stage = predictedStage(h.stages[h.stage[i]], h.x[i], s.pAlive[i], s.predictedValue365[i], bestCut, thresholds);
-    let code = stageCodes.get(stage);
-    if (code === undefined) stageCodes.set(stage, code = stageCodes.size);
-    s.stage[i] = code;
-  }
+  for (let i = 0; i < n; i++) s.stage[i] = codeOf(stageCodes, predictedStage(h.stages[h.stage[i]], h.x[i], s.pAlive[i], s.predictedValue365[i], bestCut, thresholds));
   s.stages = [...stageCodes.keys()];
 
   // Two batches are written at a time (on PostgreSQL, on two connections and cores) while the
@@ -255,7 +250,7 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   const moving = Promise.all(halves.map((moves) => applyStages(deps.db, ctx.runId, at, moves)));
   moving.catch(() => undefined); // awaited below
   await new Promise((resolve) => setImmediate(resolve)); // the statements reach the database before the charts hold this thread
-  const charts = chartsOf(ctx, h, aggregates, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted: s.predictedValue365 });
+  const charts = chartsOf(ctx, h, aggregates, repeaters, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted: s.predictedValue365 });
   const stageChanges = (await moving).reduce((sum, moved) => sum + moved, 0);
   const alerts = ctx.current ? await raiseAlerts(deps.db, ctx.runId, at, thresholds.atRiskBelow) : 0;
   phase('stages');
@@ -288,7 +283,7 @@ function predictedStage(stage: string, x: number, pAlive: number, value: number,
 }
 
 /** The charts of the analytics page from the histories and the fits, computed once per run. */
-function chartsOf(ctx: { asOf: string; latest: string | null }, h: Histories, aggregates: HistoryAggregates, fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array }) {
+function chartsOf(ctx: { asOf: string; latest: string | null }, h: Histories, aggregates: HistoryAggregates, repeaters: number, fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array }) {
   const n = h.size;
   const startDay = h.firstDay.reduce((min, d) => Math.min(min, d), Infinity);
   const isoDay = (d: number) => new Date(d * day).toISOString().slice(0, 10);
@@ -366,7 +361,7 @@ function chartsOf(ctx: { asOf: string; latest: string | null }, h: Histories, ag
     start: isoDay(startDay), asOfWeek: weekOf(asOfDay) + 1, tracking, frequencyBins: bins, valueHistogram: histogram,
     conversionByMonth: conversion([...monthNames].sort().slice(-12), firstMonth, monthNames),
     conversionByChannel: conversion(channelsUsed.sort((a, b) => a.localeCompare(b)), h.channel, h.channels),
-    cohorts, trueCustomerShare: round(h.x.reduce((count, x) => count + (x > 0 ? 1 : 0), 0) / n, 4),
+    cohorts, trueCustomerShare: round(repeaters / n, 4),
   };
 }
 

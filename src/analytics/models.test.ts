@@ -3,14 +3,24 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cdnowCustomers, grouped, spends } from './cdnow.fixture.ts';
 import {
-  bgnbdConditionalExpected, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitGammaGamma, fitParetoNbd, gammaGammaExpectedSpend,
+  bgnbdConditionalExpected, bgnbdLikelihood, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitGammaGamma, fitParetoNbd, gammaGammaExpectedSpend,
   paretoConditionalExpected, paretoPAlive, paretoUnconditionalExpected,
 } from './models.ts';
+import { digamma } from './special.ts';
 
 const close = (actual: number, expected: number, tolerance: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
 const weeks = cdnowCustomers(7);
 const vignette = { r: 0.2425982, alpha: 4.4136842, a: 0.7929899, b: 2.4261667 };
+/** The published BG/NBD fit (clv.md), to its tolerances times `scale` (the log-likelihood to 0.01 always). */
+function matchesPublished(fit: ReturnType<typeof fitBgNbd>, scale: number) {
+  close(fit.params.r, 0.2426, 0.005 * scale, 'r');
+  close(fit.params.alpha, 4.4137, 0.02 * scale, 'alpha');
+  close(fit.params.a, 0.7930, 0.01 * scale, 'a');
+  close(fit.params.b, 2.4262, 0.03 * scale, 'b');
+  close(fit.logLikelihood, -9582.429, 0.01, 'LL');
+  assert.equal(fit.converged, true);
+}
 
 test('CDNOW summary matches the published preparation: 2,357 customers, Σx 2,457, Σx* 1,882, 946 repeaters', () => {
   assert.equal(weeks.length, 2357);
@@ -28,14 +38,35 @@ test('BG/NBD fit reproduces r, alpha, a, b and the log-likelihood, fast', () => 
   const started = performance.now();
   const fit = fitBgNbd(groups);
   const ms = performance.now() - started;
-  close(fit.params.r, 0.2426, 0.005, 'r');
-  close(fit.params.alpha, 4.4137, 0.02, 'alpha');
-  close(fit.params.a, 0.7930, 0.01, 'a');
-  close(fit.params.b, 2.4262, 0.03, 'b');
-  close(fit.logLikelihood, -9582.429, 0.01, 'LL');
-  assert.equal(fit.converged, true);
+  matchesPublished(fit, 1);
   assert.deepEqual(fit.warnings, []);
   process.stdout.write(`# BG/NBD fit on CDNOW: ${ms.toFixed(0)} ms over ${groups.length} history groups\n`);
+});
+
+test('digamma matches its known values', () => {
+  close(digamma(1), -0.5772156649015329, 1e-13, 'psi(1) = -Euler-Mascheroni');
+  close(digamma(0.5), -1.9635100260214235, 1e-13, 'psi(1/2) = -gamma - 2 ln 2');
+  close(digamma(10), 2.251752589066721, 1e-13, 'psi(10)');
+  close(digamma(1e-3), -1000.5755719318103, 1e-9, 'psi(0.001)');
+});
+
+test('BG/NBD gradient matches central differences of the log-likelihood', () => {
+  const likelihood = bgnbdLikelihood(grouped(weeks));
+  const at = { r: 0.3, alpha: 5, a: 0.7, b: 2.1 };
+  const gradient = [0, 0, 0, 0];
+  likelihood(at, gradient);
+  (['r', 'alpha', 'a', 'b'] as const).forEach((name, i) => {
+    const h = 1e-6 * at[name];
+    const numeric = (likelihood({ ...at, [name]: at[name] + h }) - likelihood({ ...at, [name]: at[name] - h })) / (2 * h);
+    close(gradient[i], numeric, 1e-4 * Math.max(1, Math.abs(numeric)), `d LL / d ${name}`);
+  });
+});
+
+test('BG/NBD fitted on a sample and polished on all customers (large data) reaches the same optimum as the full fit', () => {
+  // 200 customers in the sample, then a quasi-Newton polish on all 2,357 with the analytic gradient.
+  const fit = fitBgNbd(grouped(weeks), { sampleAbove: 200 });
+  matchesPublished(fit, 0.2);
+  assert.equal(fit.sampled, false);
 });
 
 test('BG/NBD individual values: customer 1, customer 1516, the frequency paradox, unconditional E[X(t)]', () => {

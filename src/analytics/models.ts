@@ -2,7 +2,7 @@
 // 1987, as in FHL 2005) and the Gamma-Gamma spend model (Fader & Hardie 2013). Every formula is in
 // log space; the fits work on grouped sufficient statistics, so their cost does not grow with the
 // number of orders (or of customers with the same history).
-import { lbeta, lgamma, log2F1, logAddExp, logSubExp } from './special.ts';
+import { digamma, lbeta, lgamma, log2F1, logAddExp, logSubExp } from './special.ts';
 import { minimiseWithSample } from './optimize.ts';
 
 /** Customers sharing one history: x repeat purchases, the last at tx, observed for T (model time units). */
@@ -134,8 +134,11 @@ function distinct(values: number[]): { values: Float64Array; index: Int32Array }
   return { values: Float64Array.from(unique), index: Int32Array.from(values, (v) => at.get(v)!) };
 }
 
-/** The total log-likelihood as a function of the parameters, with the data laid out for speed. */
-export function bgnbdLikelihood(groups: HistoryGroup[]): (params: BgNbd) => number {
+/**
+ * The total log-likelihood as a function of the parameters, with the data laid out for speed; given
+ * `gradient`, its derivatives by r, alpha, a and b are written there too.
+ */
+export function bgnbdLikelihood(groups: HistoryGroup[]): (params: BgNbd, gradient?: number[]) => number {
   // Gamma and beta functions depend on x only, the logs on T or tx only: each is computed once per
   // distinct value, not once per group.
   const xs = distinct(groups.map((g) => g.x));
@@ -148,7 +151,11 @@ export function bgnbdLikelihood(groups: HistoryGroup[]): (params: BgNbd) => numb
   const dropped = new Float64Array(xs.values.length);
   const logT = new Float64Array(Ts.values.length);
   const logTx = new Float64Array(txs.values.length);
-  return ({ r, alpha, a, b }) => {
+  // For the gradient: per distinct x, the customers and their total weight on "still active at T".
+  const customers = new Float64Array(xs.values.length);
+  const stayWeight = new Float64Array(xs.values.length);
+  for (let i = 0; i < n; i++) customers[xs.index[i]] += gc[i];
+  return ({ r, alpha, a, b }, gradient) => {
     const base = -lgamma(r) + r * Math.log(alpha) - lbeta(a, b);
     xs.values.forEach((x, i) => {
       const lg = lgamma(r + x) + base;
@@ -158,17 +165,64 @@ export function bgnbdLikelihood(groups: HistoryGroup[]): (params: BgNbd) => numb
     Ts.values.forEach((T, i) => { logT[i] = Math.log(alpha + T); });
     txs.values.forEach((tx, i) => { logTx[i] = Math.log(alpha + tx); });
     let sum = 0;
+    if (!gradient) {
+      for (let i = 0; i < n; i++) {
+        const x = gx[i];
+        const xi = xs.index[i];
+        const s = stays[xi] - (r + x) * logT[Ts.index[i]];
+        if (x === 0) {
+          sum += gc[i] * s;
+        } else {
+          const d = dropped[xi] - (r + x) * logTx[txs.index[i]];
+          sum += gc[i] * (s > d ? s + Math.log1p(Math.exp(d - s)) : d + Math.log1p(Math.exp(s - d)));
+        }
+      }
+      return sum;
+    }
+    // Each group's likelihood mixes "still active" (s) and "dropped out after tx" (d); the
+    // derivative of each part is weighted by its share w of the group's likelihood.
+    stayWeight.fill(0);
+    let dr = 0;
+    let dAlpha = 0;
     for (let i = 0; i < n; i++) {
       const x = gx[i];
       const xi = xs.index[i];
-      const s = stays[xi] - (r + x) * logT[Ts.index[i]];
+      const c = gc[i];
+      const lT = logT[Ts.index[i]];
+      const s = stays[xi] - (r + x) * lT;
       if (x === 0) {
-        sum += gc[i] * s;
-      } else {
-        const d = dropped[xi] - (r + x) * logTx[txs.index[i]];
-        sum += gc[i] * (s > d ? s + Math.log1p(Math.exp(d - s)) : d + Math.log1p(Math.exp(s - d)));
+        sum += c * s;
+        stayWeight[xi] += c;
+        dr -= c * lT;
+        dAlpha -= (c * r) / (alpha + Ts.values[Ts.index[i]]);
+        continue;
       }
+      const lTx = logTx[txs.index[i]];
+      const d = dropped[xi] - (r + x) * lTx;
+      let w: number;
+      if (s > d) { const e = Math.exp(d - s); sum += c * (s + Math.log1p(e)); w = 1 / (1 + e); } else { const e = Math.exp(s - d); sum += c * (d + Math.log1p(e)); w = e / (1 + e); }
+      stayWeight[xi] += c * w;
+      dr -= c * (w * lT + (1 - w) * lTx);
+      dAlpha -= c * (r + x) * (w / (alpha + Ts.values[Ts.index[i]]) + (1 - w) / (alpha + txs.values[txs.index[i]]));
     }
+    // The parts that depend on x only, summed per distinct x.
+    let da = 0;
+    let db = 0;
+    const [psiR, psiA, psiB, psiAB] = [digamma(r), digamma(a), digamma(b), digamma(a + b)];
+    xs.values.forEach((x, i) => {
+      const c = customers[i];
+      const w = stayWeight[i];
+      const psiABX = digamma(a + b + x);
+      dr += c * (digamma(r + x) - psiR);
+      da += c * (psiAB - psiA) + w * (psiA - psiABX) + (x > 0 ? (c - w) * (digamma(a + 1) - psiABX) : 0);
+      db += c * (psiAB - psiB) + w * (digamma(b + x) - psiABX) + (x > 0 ? (c - w) * (digamma(b + x - 1) - psiABX) : 0);
+    });
+    let total = 0;
+    for (const c of customers) total += c;
+    gradient[0] = dr + total * Math.log(alpha);
+    gradient[1] = dAlpha + (total * r) / alpha;
+    gradient[2] = da;
+    gradient[3] = db;
     return sum;
   };
 }
@@ -182,15 +236,22 @@ export function fitBgNbd(groups: HistoryGroup[], options: FitOptions = {}): FitO
   const logPrior = [0, Math.log(1 / meanRate), 0, Math.log(3)];
   const regularised = stats.repeaters < smallDataRepeaters;
   const likelihood = bgnbdLikelihood(groups);
-  const objectiveOf = (l: (params: BgNbd) => number) => (v: number[]) => {
+  const objectiveOf = (l: (params: BgNbd, gradient?: number[]) => number) => (v: number[], gradient?: number[]) => {
     const { inside: w, excess } = boxed(v, logPrior);
-    return -l({ r: Math.exp(w[0]), alpha: Math.exp(w[1]), a: Math.exp(w[2]), b: Math.exp(w[3]) }) + (regularised ? penalty(w, logPrior) : 0) + boundPenalty * excess;
+    const params = { r: Math.exp(w[0]), alpha: Math.exp(w[1]), a: Math.exp(w[2]), b: Math.exp(w[3]) };
+    const value = -l(params, gradient) + (regularised ? penalty(w, logPrior) : 0) + boundPenalty * excess;
+    // By the log-parameters: the likelihood's part only inside the box, the penalties' as they are.
+    gradient?.forEach((g, i) => {
+      const d = v[i] - logPrior[i];
+      gradient[i] = Math.abs(d) <= logBound ? -g * Math.exp(w[i]) + (regularised ? (w[i] - logPrior[i]) / priorSd ** 2 : 0) : 2 * boundPenalty * (Math.abs(d) - logBound) * Math.sign(d);
+    });
+    return value;
   };
   const objective = objectiveOf(likelihood);
   const starts = [[1, 1, 1, 3], [0.3, 0.3, 0.8, 2.5], [3, 3, 2, 6]].map(([r, scale, a, b]) => [Math.log(r), Math.log((r * scale) / meanRate), Math.log(a), Math.log(b)]);
   const large = groups.length > (options.sampleAbove ?? defaultSampleAbove);
   const sampled = large ? bgnbdLikelihood(sampleGroups(groups, options.sampleAbove ?? defaultSampleAbove)) : undefined;
-  const fit = minimiseWithSample(objective, sampled && objectiveOf(sampled), starts, { polish: options.polish ?? true });
+  const fit = minimiseWithSample(objective, sampled && objectiveOf(sampled), starts, { polish: options.polish ?? true, gradient: true });
   fit.x = boxed(fit.x, logPrior).inside;
   const [r, alpha, a, b] = fit.x.map(Math.exp);
   const params = { r, alpha, a, b };

@@ -61,6 +61,59 @@ export function nelderMead(f: (x: number[]) => number, start: number[], options:
   return { x: simplex[0].x, value: simplex[0].value, iterations, converged: false };
 }
 
+/**
+ * Quasi-Newton (BFGS) minimisation with the objective's own gradient, for polishing a point already
+ * near the optimum of a smooth objective: a handful of steps where Nelder-Mead takes hundreds of
+ * evaluations. `f` writes its gradient into its second argument. Converged when the expected
+ * remaining improvement is below `tolerance` relative to the value.
+ */
+export function bfgs(f: (x: number[], gradient: number[]) => number, start: number[], options: { maxIterations?: number; tolerance?: number; firstStep?: number } = {}): Minimum {
+  const n = start.length;
+  const tolerance = options.tolerance ?? 1e-13;
+  const evaluate = (x: number[]) => {
+    const gradient = new Array<number>(n).fill(0);
+    const value = f(x, gradient);
+    return { x, value, gradient, finite: Number.isFinite(value) && gradient.every(Number.isFinite) };
+  };
+  let point = evaluate(start);
+  if (!point.finite) return { x: start, value: Infinity, iterations: 0, converged: false };
+  // The inverse Hessian, first a multiple of the identity that makes the first step `firstStep` long.
+  const largest = Math.max(...point.gradient.map(Math.abs));
+  let inverse = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? (options.firstStep ?? 0.01) / Math.max(largest, 1e-300) : 0)));
+  const times = (m: number[][], v: number[]) => m.map((row) => row.reduce((sum, m_ij, j) => sum + m_ij * v[j], 0));
+  const dot = (u: number[], v: number[]) => u.reduce((sum, u_i, i) => sum + u_i * v[i], 0);
+  for (let iteration = 0; iteration < (options.maxIterations ?? 100); iteration++) {
+    let direction = times(inverse, point.gradient).map((v) => -v);
+    let slope = dot(point.gradient, direction);
+    if (!(slope < 0)) { // not a descent direction: start the curvature over
+      inverse = inverse.map((row, i) => row.map((_, j) => (i === j ? 1e-4 / Math.max(largest, 1e-300) : 0)));
+      direction = point.gradient.map((g) => -1e-4 * g / Math.max(largest, 1e-300));
+      slope = dot(point.gradient, direction);
+    }
+    if (-slope / 2 <= tolerance * (1 + Math.abs(point.value))) return { x: point.x, value: point.value, iterations: iteration, converged: true };
+    // Backtracking to a step that decreases enough (Armijo).
+    let step = 1;
+    let next = evaluate(point.x.map((v, i) => v + direction[i]));
+    while (!(next.finite && next.value <= point.value + 1e-4 * step * slope)) {
+      step /= 2;
+      if (step < 1e-10) return { x: point.x, value: point.value, iterations: iteration, converged: false };
+      next = evaluate(point.x.map((v, i) => v + step * direction[i]));
+    }
+    const s = next.x.map((v, i) => v - point.x[i]);
+    const y = next.gradient.map((g, i) => g - point.gradient[i]);
+    const sy = dot(s, y);
+    if (sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y))) {
+      // H <- (I - ρ s yᵀ) H (I - ρ y sᵀ) + ρ s sᵀ
+      const rho = 1 / sy;
+      const hy = times(inverse, y);
+      const yhy = dot(y, hy);
+      inverse = inverse.map((row, i) => row.map((h, j) => h - rho * (s[i] * hy[j] + hy[i] * s[j]) + (rho * rho * yhy + rho) * s[i] * s[j]));
+    }
+    point = next;
+  }
+  return { x: point.x, value: point.value, iterations: options.maxIterations ?? 100, converged: false };
+}
+
 export interface Fit { x: number[]; value: number; converged: boolean; starts: number; agreeing: number; iterations: number }
 
 /**
@@ -87,13 +140,15 @@ export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][
 
 /**
  * For large data: find the optimum on a sample (several starts, cheap), then polish it on the full
- * data from there (one short run). Without a sample it is minimiseFromStarts.
+ * data from there (one short run: BFGS when the objective has a gradient, else Nelder-Mead from a
+ * small simplex). Without a sample it is minimiseFromStarts.
  */
-export function minimiseWithSample(full: (x: number[]) => number, sample: ((x: number[]) => number) | undefined, starts: number[][], options: { polish: boolean; deadline?: number }): Fit {
+export function minimiseWithSample(full: (x: number[], gradient?: number[]) => number, sample: ((x: number[]) => number) | undefined, starts: number[][], options: { polish: boolean; deadline?: number; gradient?: boolean }): Fit {
   if (!sample) return minimiseFromStarts(full, starts, options.deadline);
   const rough = minimiseFromStarts(sample, starts, options.deadline);
   if (!options.polish) return rough; // value: on the sample
-  // The sample's optimum is within sampling error of the full one: a short run from a small simplex.
-  const polished = nelderMead(full, rough.x, { step: 0.02, tolerance: 1e-10, xTolerance: 1e-4, maxIterations: 400 });
+  // The sample's optimum is within sampling error of the full one.
+  const quasiNewton = options.gradient ? bfgs(full, rough.x) : undefined;
+  const polished = quasiNewton?.converged ? quasiNewton : nelderMead(full, quasiNewton?.x ?? rough.x, { step: 0.02, tolerance: 1e-10, xTolerance: 1e-4, maxIterations: 400 });
   return { ...rough, x: polished.x, value: polished.value, converged: rough.converged && polished.converged, iterations: rough.iterations + polished.iterations };
 }

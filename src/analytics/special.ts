@@ -16,6 +16,14 @@ export function lgamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(sum);
 }
 
+/** ψ(x) = d/dx ln Γ(x) for x > 0: the recurrence ψ(x) = ψ(x + 1) − 1/x up to x >= 10, then the asymptotic series. */
+export function digamma(x: number): number {
+  let shift = 0;
+  for (; x < 10; x++) shift -= 1 / x;
+  const f = 1 / (x * x);
+  return shift + Math.log(x) - 0.5 / x - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))));
+}
+
 /** ln B(a, b). */
 export const lbeta = (a: number, b: number) => lgamma(a) + lgamma(b) - lgamma(a + b);
 

@@ -231,67 +231,63 @@ const money = (values: Float64Array, from: number, to: number) => {
 /** Separates one customer's reasons from the next in the text that carries a batch's reasons. */
 const recordSeparator = '\x1e';
 
-/** Writes the scores of customers [from, to); `reasons` has one entry per customer, its lines separated by newlines. */
-export async function insertScores(db: Db, run: { id: number; asOf: string; modelVersion: string }, h: Histories, s: ScoreColumns, from: number, to: number, reasons: string[]): Promise<void> {
-  if (to <= from) return;
-  await db.execute(sql`
-    insert into scores (customer_id, run_id, as_of, model_version, frequency, recency_days, age_days, p_alive, p_alive_change, churn_probability,
-      expected_30, expected_90, expected_365, next_order_date, expected_order_value, predicted_value_365, historic_value, average_days_between,
-      recency_score, frequency_score, monetary_score, value_at_stake, stage, reasons, satisfaction)
-    select u.customer_id, ${run.id}, ${run.asOf}::date, ${run.modelVersion}, u.x, u.tx, u.age, u.p_alive, nullif(u.p_alive_change, 'NaN'), 1 - u.p_alive,
-      u.e30, u.e90, u.e365, case when u.next_order >= 0 then date '1970-01-01' + u.next_order end, u.order_value, u.predicted, u.historic,
-      case when u.x > 0 then u.tx::float8 / u.x end, u.r, u.f, u.m, u.stake, (${`{${s.stages.join(',')}}`}::text[])[u.stage + 1],
-      string_to_array(u.reasons, E'\\n'), nullif(u.satisfaction, 'NaN')
-    from unnest(${numbers(h.customerId, from, to)}::bigint[], ${numbers(h.x, from, to)}::int[], ${numbers(h.tx, from, to)}::int[], ${numbers(h.age, from, to)}::int[],
-      ${numbers(s.pAlive, from, to)}::float8[], ${numbers(s.pAliveChange, from, to)}::float8[], ${numbers(s.expected30, from, to)}::float8[],
-      ${numbers(s.expected90, from, to)}::float8[], ${numbers(s.expected365, from, to)}::float8[], ${numbers(s.nextOrderDay, from, to)}::int[],
-      ${money(s.expectedOrderValue, from, to)}::numeric[], ${money(s.predictedValue365, from, to)}::numeric[], ${money(h.historic, from, to)}::numeric[],
-      ${numbers(s.r, from, to)}::smallint[], ${numbers(s.f, from, to)}::smallint[], ${numbers(s.m, from, to)}::smallint[], ${money(s.valueAtStake, from, to)}::numeric[],
-      ${numbers(s.stage, from, to)}::int[], string_to_array(${reasons.join(recordSeparator)}, ${recordSeparator}), ${numbers(s.satisfaction, from, to)}::float8[])
-      as u(customer_id, x, tx, age, p_alive, p_alive_change, e30, e90, e365, next_order, order_value, predicted, historic, r, f, m, stake, stage, reasons, satisfaction)`);
-}
-
-/** Customers to move from one lifecycle stage to another, as the analysis read and scored them. */
-export interface StageMoves { ids: number[]; from: string[]; to: string[] }
-
 /**
- * Moves customers to their scored stage, each only if their stage is still the one the analysis
- * read (a change made meanwhile, say a new order or a suppression, wins), and records each
- * transition with its cause, the score's reasons, on their timeline.
+ * Writes the scores of customers [from, to); `reasons` has one entry per customer, its lines
+ * separated by newlines. A current run (`current`) acts on them in the same statement:
+ * - the customers marked in `current.moving` move to their scored stage, each only if their stage is
+ *   still the one the analysis read (a change made meanwhile, say a new order or a suppression,
+ *   wins), each transition on their timeline with the score's reasons as its cause;
+ * - customers whose probability of being active fell below `current.alertBelow` since the previous
+ *   run get an activity-drop alert with the reasons and the value at stake.
  */
-export async function applyStages(db: Db, runId: number, at: Date, moves: StageMoves): Promise<number> {
-  if (moves.ids.length === 0) return 0;
-  const [{ n }] = await queryRows<{ n: number }>(db, sql`
-    with moves as (
-      select * from unnest(${`{${moves.ids.join(',')}}`}::bigint[], ${`{${moves.from.join(',')}}`}::text[], ${`{${moves.to.join(',')}}`}::text[]) as m(id, from_stage, to_stage)
+export async function insertScores(db: Db, run: { id: number; asOf: string; modelVersion: string }, h: Histories, s: ScoreColumns, from: number, to: number, reasons: string[], current?: { at: Date; moving: Uint8Array; alertBelow: number }): Promise<{ moved: number; alerted: number }> {
+  if (to <= from) return { moved: 0, alerted: 0 };
+  // The stage read, as a code into h.stages, for the customers to move; -1 for the others.
+  const readStage = new Int32Array(to - from);
+  for (let i = from; i < to; i++) readStage[i - from] = current?.moving[i] ? h.stage[i] : -1;
+  const [readStages, scoredStages] = [`{${h.stages.join(',')}}`, `{${s.stages.join(',')}}`];
+  const at = current ? current.at.toISOString() : null;
+  const [counts] = await queryRows<{ moved: number; alerted: number }>(db, sql`
+    with u as materialized (
+      select * from unnest(${numbers(h.customerId, from, to)}::bigint[], ${numbers(h.x, from, to)}::int[], ${numbers(h.tx, from, to)}::int[], ${numbers(h.age, from, to)}::int[],
+        ${numbers(s.pAlive, from, to)}::float8[], ${numbers(s.pAliveChange, from, to)}::float8[], ${numbers(s.expected30, from, to)}::float8[],
+        ${numbers(s.expected90, from, to)}::float8[], ${numbers(s.expected365, from, to)}::float8[], ${numbers(s.nextOrderDay, from, to)}::int[],
+        ${money(s.expectedOrderValue, from, to)}::numeric[], ${money(s.predictedValue365, from, to)}::numeric[], ${money(h.historic, from, to)}::numeric[],
+        ${numbers(s.r, from, to)}::smallint[], ${numbers(s.f, from, to)}::smallint[], ${numbers(s.m, from, to)}::smallint[], ${money(s.valueAtStake, from, to)}::numeric[],
+        ${numbers(s.stage, from, to)}::int[], string_to_array(${reasons.join(recordSeparator)}, ${recordSeparator}), ${numbers(s.satisfaction, from, to)}::float8[],
+        ${numbers(readStage, 0, to - from)}::int[])
+        as u(customer_id, x, tx, age, p_alive, p_alive_change, e30, e90, e365, next_order, order_value, predicted, historic, r, f, m, stake, stage, reasons, satisfaction, read_stage)
+    ), scored as (
+      insert into scores (customer_id, run_id, as_of, model_version, frequency, recency_days, age_days, p_alive, p_alive_change, churn_probability,
+        expected_30, expected_90, expected_365, next_order_date, expected_order_value, predicted_value_365, historic_value, average_days_between,
+        recency_score, frequency_score, monetary_score, value_at_stake, stage, reasons, satisfaction)
+      select u.customer_id, ${run.id}, ${run.asOf}::date, ${run.modelVersion}, u.x, u.tx, u.age, u.p_alive, nullif(u.p_alive_change, 'NaN'), 1 - u.p_alive,
+        u.e30, u.e90, u.e365, case when u.next_order >= 0 then date '1970-01-01' + u.next_order end, u.order_value, u.predicted, u.historic,
+        case when u.x > 0 then u.tx::float8 / u.x end, u.r, u.f, u.m, u.stake, (${scoredStages}::text[])[u.stage + 1],
+        string_to_array(u.reasons, E'\\n'), nullif(u.satisfaction, 'NaN')
+      from u
     ), moved as (
-      update customers c set stage = m.to_stage, stage_changed_at = ${at.toISOString()}::timestamptz, updated_at = now()
-      from moves m where c.id = m.id and c.stage = m.from_stage
-      returning c.id, m.from_stage, m.to_stage
+      update customers c set stage = (${scoredStages}::text[])[u.stage + 1], stage_changed_at = ${at}::timestamptz, updated_at = now()
+      from u where u.read_stage >= 0 and c.id = u.customer_id and c.stage = (${readStages}::text[])[u.read_stage + 1]
+      returning c.id, (${readStages}::text[])[u.read_stage + 1] as from_stage, c.stage as to_stage, replace(u.reasons, E'\\n', '; ') as cause
     ), logged as (
-      insert into lifecycle_changes (customer_id, from_stage, to_stage, at, cause)
-      select d.id, d.from_stage, d.to_stage, ${at.toISOString()}::timestamptz, array_to_string(s.reasons, '; ')
-      from moved d join scores s on s.run_id = ${runId} and s.customer_id = d.id
+      insert into lifecycle_changes (customer_id, from_stage, to_stage, at, cause) select id, from_stage, to_stage, ${at}::timestamptz, cause from moved returning 1
+    ), alerted as (
+      insert into activity_alerts (customer_id, run_id, at, threshold, from_p_alive, to_p_alive, value_at_stake, reason)
+      select u.customer_id, ${run.id}, ${at}::timestamptz, ${current?.alertBelow ?? null}::float8, u.p_alive - u.p_alive_change, u.p_alive, u.stake, replace(u.reasons, E'\\n', '; ')
+      from u where ${current !== undefined} and u.p_alive_change <> 'NaN' and u.p_alive < ${current?.alertBelow ?? 0} and u.p_alive - u.p_alive_change >= ${current?.alertBelow ?? 0}
       returning 1
     )
-    select count(*)::int as n from logged`);
-  return n;
+    select (select count(*)::int from logged) as moved, (select count(*)::int from alerted) as alerted`);
+  return counts;
 }
 
-/** Customers whose probability of being active fell below the threshold since the previous run. */
-export async function raiseAlerts(db: Db, runId: number, at: Date, threshold: number): Promise<number> {
-  const rows = await queryRows<{ id: number }>(db, sql`
-    insert into activity_alerts (customer_id, run_id, at, threshold, from_p_alive, to_p_alive, value_at_stake, reason)
-    select s.customer_id, ${runId}, ${at.toISOString()}::timestamptz, ${threshold}, s.p_alive - s.p_alive_change, s.p_alive, s.value_at_stake,
-      array_to_string(s.reasons, '; ')
-    from scores s
-    where s.run_id = ${runId} and s.p_alive_change is not null and s.p_alive < ${threshold} and s.p_alive - s.p_alive_change >= ${threshold}
-    returning id`);
+/** Tells the webhooks that subscribe to them about the run's activity-drop alerts. */
+export async function queueAlertEvents(db: Db, runId: number): Promise<void> {
   await queueEvents(db, 'alert.raised', sql`
     select 'alert-' || a.id, jsonb_build_object('customerId', a.customer_id, 'externalId', c.external_id, 'at', a.at, 'fromPAlive', a.from_p_alive,
       'toPAlive', a.to_p_alive, 'threshold', a.threshold, 'valueAtStake', a.value_at_stake, 'reason', a.reason)
     from activity_alerts a join customers c on c.id = a.customer_id where a.run_id = ${runId}`);
-  return rows.length;
 }
 
 /** Customers by stage at the end of each month, rebuilt from the stage history. */

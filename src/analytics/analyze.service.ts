@@ -6,7 +6,7 @@ import { AppError } from '../shared/errors.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { dayIn } from '../shared/time.ts';
 import {
-  applyStages, codeOf, insertScores, latestPurchaseDay, previousCurrentRun, raiseAlerts, readHistories, stagesByMonth, type Histories, type HistoryAggregates, type ScoreColumns, type StageMoves,
+  codeOf, insertScores, latestPurchaseDay, previousCurrentRun, queueAlertEvents, readHistories, stagesByMonth, type Histories, type HistoryAggregates, type ScoreColumns,
 } from './analytics.repository.ts';
 import {
   bgnbdConditionalExpected, bgnbdExpectedIfAlive, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitParetoNbd, gammaGammaExpectedSpend,
@@ -86,6 +86,8 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
     const outcome = await run(deps, { runId, asOf, latest, activity, current, previousRun, onProgress: options.onProgress });
     return outcome;
   } catch (error) {
+    // The stage moves already made stay (each is true, with its cause); the alerts go: a failed run raises none.
+    await deps.db.execute(sql`delete from activity_alerts where run_id = ${runId}`);
     await deps.db.execute(sql`update analysis_runs set status = 'failed', error = ${(error as Error).message}, finished_at = now() where id = ${runId}`);
     throw error;
   }
@@ -207,20 +209,34 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   for (let i = 0; i < n; i++) s.stage[i] = codeOf(stageCodes, predictedStage(h.stages[h.stage[i]], h.x[i], s.pAlive[i], s.predictedValue365[i], bestCut, thresholds));
   s.stages = [...stageCodes.keys()];
 
+  // Stage moves: true customers whose scored stage differs from the one read (suppressed customers
+  // and trial users keep theirs). They move, and activity-drop alerts are raised, by the statement
+  // that writes their scores.
+  const at = deps.clock.now();
+  const moving = new Uint8Array(n);
+  for (let i = 0; ctx.current && i < n; i++) {
+    const from = h.stages[h.stage[i]];
+    moving[i] = Number(from !== s.stages[s.stage[i]] && movable.has(from));
+  }
   // Two batches are written at a time (on PostgreSQL, on two connections and cores) while the
   // reasons of the next are put in words.
-  const writing: Promise<void>[] = [];
+  const writing: Promise<{ moved: number; alerted: number }>[] = [];
   let written = 0;
+  let stageChanges = 0;
+  let alerts = 0;
+  const counted = ({ moved, alerted }: { moved: number; alerted: number }) => { stageChanges += moved; alerts += alerted; };
   for (let from = 0; from < n; from += writeBatch) {
     const to = Math.min(n, from + writeBatch);
     const reasons: string[] = [];
     for (let i = from; i < to; i++) reasons.push(reasonsOf(h, s, i, thresholds.bestTopShare).join('\n'));
-    if (writing.length === 2) await writing.shift();
-    const batch = insertScores(deps.db, { id: ctx.runId, asOf: ctx.asOf, modelVersion }, h, s, from, to, reasons).then(() => ctx.onProgress?.(n + (written += to - from), 2 * n, 'scoring'));
+    if (writing.length === 2) counted(await writing.shift()!);
+    const batch = insertScores(deps.db, { id: ctx.runId, asOf: ctx.asOf, modelVersion }, h, s, from, to, reasons, ctx.current ? { at, moving, alertBelow: thresholds.atRiskBelow } : undefined)
+      .then((counts) => { ctx.onProgress?.(n + (written += to - from), 2 * n, 'scoring'); return counts; });
     batch.catch(() => undefined); // awaited below; this only keeps a failure from counting as unhandled meanwhile
     writing.push(batch);
   }
-  await Promise.all(writing);
+  for (const batch of await Promise.all(writing)) counted(batch);
+  if (alerts > 0) await queueAlertEvents(deps.db, ctx.runId);
   phase('score');
 
   const pareto = await aside.paretoNbd;
@@ -234,31 +250,12 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
     satisfaction: satisfaction.fit,
   };
 
-  // Stage moves: true customers whose scored stage differs from the one read (suppressed customers
-  // and trial users keep theirs), in two halves side by side (on PostgreSQL, two connections) while
-  // the charts are computed here.
-  const at = deps.clock.now();
-  const halves: StageMoves[] = [{ ids: [], from: [], to: [] }, { ids: [], from: [], to: [] }];
-  for (let i = 0; ctx.current && i < n; i++) {
-    const [from, to] = [h.stages[h.stage[i]], s.stages[s.stage[i]]];
-    if (from === to || !movable.has(from)) continue;
-    const half = halves[i < n / 2 ? 0 : 1];
-    half.ids.push(h.customerId[i]);
-    half.from.push(from);
-    half.to.push(to);
-  }
-  const moving = Promise.all(halves.map((moves) => applyStages(deps.db, ctx.runId, at, moves)));
-  moving.catch(() => undefined); // awaited below
-  await new Promise((resolve) => setImmediate(resolve)); // the statements reach the database before the charts hold this thread
+  // The charts from the stage and satisfaction histories are read while the others are computed here.
+  const fromHistory = Promise.all([stagesByMonth(deps.db, config.timeZone), satisfaction.fit ? satisfiedByMonth(deps.db, satisfaction.fit, ctx.asOf) : []]);
+  fromHistory.catch(() => undefined); // awaited below
   const charts = chartsOf(ctx, h, aggregates, repeaters, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted: s.predictedValue365 });
-  const stageChanges = (await moving).reduce((sum, moved) => sum + moved, 0);
-  const alerts = ctx.current ? await raiseAlerts(deps.db, ctx.runId, at, thresholds.atRiskBelow) : 0;
-  phase('stages');
-  // The charts built from the stage history follow the moves.
-  const report = {
-    ...charts, stagesByMonth: await stagesByMonth(deps.db, config.timeZone),
-    satisfiedByMonth: satisfaction.fit ? await satisfiedByMonth(deps.db, satisfaction.fit, ctx.asOf) : [],
-  };
+  const [stagesMonthly, satisfiedMonthly] = await fromHistory;
+  const report = { ...charts, stagesByMonth: stagesMonthly, satisfiedByMonth: satisfiedMonthly };
   phase('charts');
   return finish(models, report, stageChanges, alerts);
 }

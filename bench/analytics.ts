@@ -127,7 +127,18 @@ for (const kind of values.databases!.split(',')) {
     } else {
       const db = await PGlite.create(path.join(dataDir, 'pglite'));
       await db.exec(load);
-      await db.query(copy.replace('STDIN', "'/dev/blob'"), [], { blob: new Blob([fs.readFileSync(ordersFile)]) });
+      // In pieces of about 64 MB cut at line ends: the whole file as one blob would need gigabytes.
+      const text = fs.openSync(ordersFile, 'r');
+      const piece = Buffer.alloc(64 << 20);
+      for (let carry = Buffer.alloc(0); ;) {
+        const read = fs.readSync(text, piece, 0, piece.length, null);
+        const data = Buffer.concat([carry, piece.subarray(0, read)]);
+        const cut = read === 0 ? data.length : data.lastIndexOf(10) + 1;
+        if (cut > 0) await db.query(copy.replace('STDIN', "'/dev/blob'"), [], { blob: new Blob([data.subarray(0, cut)]) });
+        carry = Buffer.from(data.subarray(cut));
+        if (read === 0) break;
+      }
+      fs.closeSync(text);
       await db.close();
     }
     const env = { ...process.env, DATABASE_URL: url ?? '', KEPT_LOG_LEVEL: 'warn' };

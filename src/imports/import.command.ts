@@ -1,4 +1,5 @@
 import path from 'node:path';
+import v8 from 'node:v8';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { audit } from '../audit/audit.repository.ts';
 import { action, cliActor, dataOption, withDeps } from '../cli.ts';
@@ -49,6 +50,11 @@ Example:
   kept import orders cdnowElog.csv --map customer=masterid,at=date,amount=sales --date-format yyyyMMdd`)
     .action(action(async (kind: ImportKind, file: string, options: { map?: string; dateFormat?: string; delimiter?: string; encoding: Encoding; rejected?: string; data?: string; json?: boolean }) => {
       const map = parseMap(options.map);
+      // V8 lets the heap grow to about four times what is live before it collects in full. An import
+      // keeps little alive (one chunk) but allocates fast, so this process collects once the heap has
+      // grown 30 % instead: about 260 MB at its peak instead of 420 MB, at the same speed
+      // (docs/benchmarks.md). The flag only sets when collections happen, not what they keep.
+      v8.setFlagsFromString('--heap-growing-percent=30');
       await withDeps('import', options, async (deps) => {
         const progress = terminalProgress(`import ${kind}`, 'bytes');
         const started = performance.now();

@@ -86,9 +86,12 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
     const outcome = await run(deps, { runId, asOf, latest, activity, current, previousRun, onProgress: options.onProgress });
     return outcome;
   } catch (error) {
-    // The stage moves already made stay (each is true, with its cause); the alerts go: a failed run raises none.
-    await deps.db.execute(sql`delete from activity_alerts where run_id = ${runId}`);
-    await deps.db.execute(sql`update analysis_runs set status = 'failed', error = ${(error as Error).message}, finished_at = now() where id = ${runId}`);
+    // A failed run withdraws the scores and alerts it wrote; the stage moves it made stay (each is true, with its cause).
+    await deps.db.transaction(async (tx) => {
+      await tx.execute(sql`delete from activity_alerts where run_id = ${runId}`);
+      await tx.execute(sql`delete from scores where run_id = ${runId}`);
+      await tx.execute(sql`update analysis_runs set status = 'failed', error = ${(error as Error).message}, finished_at = now() where id = ${runId}`);
+    });
     throw error;
   }
 }
@@ -111,10 +114,14 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   for (let i = 0; i < n; i++) if (h.x[i] > 0) { repeaters++; repeatPurchases += h.x[i]; }
   const warnings: string[] = [];
   const finish = async (models: Record<string, unknown>, report: Record<string, unknown>, stageChanges = 0, alerts = 0) => {
-    await deps.db.execute(sql`
-      update analysis_runs set status = 'done', finished_at = now(), customers = ${n}, repeat_customers = ${repeaters},
-        models = ${JSON.stringify(models)}::text::jsonb, report = ${JSON.stringify(report)}::text::jsonb, warnings = ${sql.param(warnings)}::text[]
-      where id = ${ctx.runId}`);
+    // Webhooks hear of the run's alerts together with the run being done, or not at all.
+    await deps.db.transaction(async (tx) => {
+      if (alerts > 0) await queueAlertEvents(tx, ctx.runId);
+      await tx.execute(sql`
+        update analysis_runs set status = 'done', finished_at = now(), customers = ${n}, repeat_customers = ${repeaters},
+          models = ${JSON.stringify(models)}::text::jsonb, report = ${JSON.stringify(report)}::text::jsonb, warnings = ${sql.param(warnings)}::text[]
+        where id = ${ctx.runId}`);
+    });
     return { runId: ctx.runId, asOf: ctx.asOf, customers: n, repeatCustomers: repeaters, current: ctx.current, stageChanges, alerts, warnings, phases: seconds };
   };
   if (repeaters === 0) {
@@ -236,7 +243,6 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
     writing.push(batch);
   }
   for (const batch of await Promise.all(writing)) counted(batch);
-  if (alerts > 0) await queueAlertEvents(deps.db, ctx.runId);
   phase('score');
 
   const pareto = await aside.paretoNbd;

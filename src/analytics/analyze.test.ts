@@ -102,6 +102,16 @@ test('a current run moves customers who went quiet to at_risk or lapsed with rea
     // Two months later without orders, steady customers' chances fall: alerts name the drop.
     clock.now = new Date('2026-03-15T12:00:00Z');
     await deps.db.execute(sql`insert into webhooks (url, events, secret, created_by) values ('https://hooks.example.com/kept', '{alert.raised}', 'whsec_test', 'test')`);
+    // A run that fails after writing its scores (here: at the very end) withdraws its scores and alerts, and no webhook hears of them.
+    await deps.db.execute(sql.raw(`create function fail_done() returns trigger language plpgsql as $$ begin raise exception 'the disk is full'; end $$`));
+    await deps.db.execute(sql.raw(`create trigger fail_done before update on analysis_runs for each row when (new.status = 'done') execute function fail_done()`));
+    await assert.rejects(analyze(deps), (error: Error) => /the disk is full/.test(`${error.message} ${(error.cause as Error | undefined)?.message}`));
+    const [failed] = await queryRows<{ status: string; scores: number; alerts: number; deliveries: number }>(deps.db, sql`
+      select status, (select count(*)::int from scores where run_id = r.id) as scores, (select count(*)::int from activity_alerts) as alerts,
+        (select count(*)::int from webhook_deliveries) as deliveries
+      from analysis_runs r order by id desc limit 1`);
+    assert.deepEqual(failed, { status: 'failed', scores: 0, alerts: 0, deliveries: 0 });
+    await deps.db.execute(sql.raw('drop trigger fail_done on analysis_runs'));
     const second = await analyze(deps);
     assert.ok(second.alerts > 0, 'some customers crossed the threshold');
     const alerts = await queryRows<{ reason: string; from_p_alive: number; to_p_alive: number; value_at_stake: string }>(deps.db, sql`select reason, from_p_alive, to_p_alive, value_at_stake from activity_alerts`);

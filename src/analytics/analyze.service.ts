@@ -2,7 +2,7 @@
 // every customer; a run as of the latest data also moves lifecycle stages and raises alerts.
 import { queryRows, refreshStatistics, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
-import { AppError } from '../shared/errors.ts';
+import { AppError, rootMessage } from '../shared/errors.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { dayIn } from '../shared/time.ts';
 import {
@@ -90,7 +90,7 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
     await deps.db.transaction(async (tx) => {
       await tx.execute(sql`delete from activity_alerts where run_id = ${runId}`);
       await tx.execute(sql`delete from scores where run_id = ${runId}`);
-      await tx.execute(sql`update analysis_runs set status = 'failed', error = ${(error as Error).message}, finished_at = now() where id = ${runId}`);
+      await tx.execute(sql`update analysis_runs set status = 'failed', error = ${rootMessage(error)}, finished_at = now() where id = ${runId}`);
     });
     throw error;
   }

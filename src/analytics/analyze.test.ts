@@ -106,11 +106,11 @@ test('a current run moves customers who went quiet to at_risk or lapsed with rea
     await deps.db.execute(sql.raw(`create function fail_done() returns trigger language plpgsql as $$ begin raise exception 'the disk is full'; end $$`));
     await deps.db.execute(sql.raw(`create trigger fail_done before update on analysis_runs for each row when (new.status = 'done') execute function fail_done()`));
     await assert.rejects(analyze(deps), (error: Error) => /the disk is full/.test(`${error.message} ${(error.cause as Error | undefined)?.message}`));
-    const [failed] = await queryRows<{ status: string; scores: number; alerts: number; deliveries: number }>(deps.db, sql`
-      select status, (select count(*)::int from scores where run_id = r.id) as scores, (select count(*)::int from activity_alerts) as alerts,
+    const [failed] = await queryRows<{ status: string; error: string; scores: number; alerts: number; deliveries: number }>(deps.db, sql`
+      select status, error, (select count(*)::int from scores where run_id = r.id) as scores, (select count(*)::int from activity_alerts) as alerts,
         (select count(*)::int from webhook_deliveries) as deliveries
       from analysis_runs r order by id desc limit 1`);
-    assert.deepEqual(failed, { status: 'failed', scores: 0, alerts: 0, deliveries: 0 });
+    assert.deepEqual(failed, { status: 'failed', error: 'the disk is full', scores: 0, alerts: 0, deliveries: 0 });
     await deps.db.execute(sql.raw('drop trigger fail_done on analysis_runs'));
     const second = await analyze(deps);
     assert.ok(second.alerts > 0, 'some customers crossed the threshold');

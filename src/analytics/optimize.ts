@@ -77,17 +77,21 @@ export function bfgs(f: (x: number[], gradient: number[]) => number, start: numb
   };
   let point = evaluate(start);
   if (!point.finite) return { x: start, value: Infinity, iterations: 0, converged: false };
-  // The inverse Hessian, first a multiple of the identity that makes the first step `firstStep` long.
-  const largest = Math.max(...point.gradient.map(Math.abs));
-  let inverse = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? (options.firstStep ?? 0.01) / Math.max(largest, 1e-300) : 0)));
+  // The inverse Hessian, first (and after a reset) a multiple of the identity that makes the next
+  // step `firstStep` long in its largest coordinate.
+  const scaled = (gradient: number[]) => {
+    const scale = (options.firstStep ?? 0.01) / Math.max(Math.max(...gradient.map(Math.abs)), 1e-300);
+    return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? scale : 0)));
+  };
+  let inverse = scaled(point.gradient);
   const times = (m: number[][], v: number[]) => m.map((row) => row.reduce((sum, m_ij, j) => sum + m_ij * v[j], 0));
   const dot = (u: number[], v: number[]) => u.reduce((sum, u_i, i) => sum + u_i * v[i], 0);
   for (let iteration = 0; iteration < (options.maxIterations ?? 100); iteration++) {
     let direction = times(inverse, point.gradient).map((v) => -v);
     let slope = dot(point.gradient, direction);
     if (!(slope < 0)) { // not a descent direction: start the curvature over
-      inverse = inverse.map((row, i) => row.map((_, j) => (i === j ? 1e-4 / Math.max(largest, 1e-300) : 0)));
-      direction = point.gradient.map((g) => -1e-4 * g / Math.max(largest, 1e-300));
+      inverse = scaled(point.gradient);
+      direction = times(inverse, point.gradient).map((v) => -v);
       slope = dot(point.gradient, direction);
     }
     if (-slope / 2 <= tolerance * (1 + Math.abs(point.value))) return { x: point.x, value: point.value, iterations: iteration, converged: true };

@@ -247,6 +247,7 @@ export async function insertScores(db: Db, run: { id: number; asOf: string; mode
   for (let i = from; i < to; i++) readStage[i - from] = current?.moving[i] ? h.stage[i] : -1;
   const [readStages, scoredStages] = [`{${h.stages.join(',')}}`, `{${s.stages.join(',')}}`];
   const at = current ? current.at.toISOString() : null;
+  const alertBelow = current?.alertBelow ?? null; // null: no alerts (a comparison with null holds for no row)
   const [counts] = await queryRows<{ moved: number; alerted: number }>(db, sql`
     with u as materialized (
       select * from unnest(${numbers(h.customerId, from, to)}::bigint[], ${numbers(h.x, from, to)}::int[], ${numbers(h.tx, from, to)}::int[], ${numbers(h.age, from, to)}::int[],
@@ -274,8 +275,8 @@ export async function insertScores(db: Db, run: { id: number; asOf: string; mode
       insert into lifecycle_changes (customer_id, from_stage, to_stage, at, cause) select id, from_stage, to_stage, ${at}::timestamptz, cause from moved returning 1
     ), alerted as (
       insert into activity_alerts (customer_id, run_id, at, threshold, from_p_alive, to_p_alive, value_at_stake, reason)
-      select u.customer_id, ${run.id}, ${at}::timestamptz, ${current?.alertBelow ?? null}::float8, u.p_alive - u.p_alive_change, u.p_alive, u.stake, replace(u.reasons, E'\\n', '; ')
-      from u where ${current !== undefined} and u.p_alive_change <> 'NaN' and u.p_alive < ${current?.alertBelow ?? 0} and u.p_alive - u.p_alive_change >= ${current?.alertBelow ?? 0}
+      select u.customer_id, ${run.id}, ${at}::timestamptz, ${alertBelow}::float8, u.p_alive - u.p_alive_change, u.p_alive, u.stake, replace(u.reasons, E'\\n', '; ')
+      from u where u.p_alive_change <> 'NaN' and u.p_alive < ${alertBelow}::float8 and u.p_alive - u.p_alive_change >= ${alertBelow}::float8
       returning 1
     )
     select (select count(*)::int from logged) as moved, (select count(*)::int from alerted) as alerted`);

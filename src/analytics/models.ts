@@ -155,6 +155,7 @@ export function bgnbdLikelihood(groups: HistoryGroup[]): (params: BgNbd, gradien
   const customers = new Float64Array(xs.values.length);
   const stayWeight = new Float64Array(xs.values.length);
   for (let i = 0; i < n; i++) customers[xs.index[i]] += gc[i];
+  const total = customers.reduce((sum, c) => sum + c, 0);
   return ({ r, alpha, a, b }, gradient) => {
     const base = -lgamma(r) + r * Math.log(alpha) - lbeta(a, b);
     xs.values.forEach((x, i) => {
@@ -217,8 +218,6 @@ export function bgnbdLikelihood(groups: HistoryGroup[]): (params: BgNbd, gradien
       da += c * (psiAB - psiA) + w * (psiA - psiABX) + (x > 0 ? (c - w) * (digamma(a + 1) - psiABX) : 0);
       db += c * (psiAB - psiB) + w * (digamma(b + x) - psiABX) + (x > 0 ? (c - w) * (digamma(b + x - 1) - psiABX) : 0);
     });
-    let total = 0;
-    for (const c of customers) total += c;
     gradient[0] = dr + total * Math.log(alpha);
     gradient[1] = dAlpha + (total * r) / alpha;
     gradient[2] = da;

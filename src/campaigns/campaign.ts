@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { instant, isCalendarDate } from '../shared/input.ts';
 
 export const campaignKinds = ['newsletter', 'offer', 'win_back', 'survey', 'announcement'] as const;
 /** email is sent from here; the others produce a list (call list, store list, mailing file) with suppression applied. */
@@ -27,7 +28,7 @@ export const campaignBody = z.object({
   arms: z.array(arm).min(1).max(6).refine((arms) => new Set(arms.map((a) => a.name.toLowerCase())).size === arms.length, 'arm names must differ'),
   holdoutShare: z.number().min(0).max(0.9).default(0.1).openapi({ description: 'Share of the segment kept as a random holdout, drawn before anything is sent' }),
   consentList: z.string().trim().min(1).max(100).default('marketing'),
-  scheduledAt: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/, 'YYYY-MM-DDTHH:mm').optional().openapi({ description: 'Wall-clock time in timeZone; without it the campaign starts when told to' }),
+  scheduledAt: z.string().regex(/^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d$/, 'YYYY-MM-DDTHH:mm').refine((at) => isCalendarDate(at.slice(0, 10)), 'not a calendar day').optional().openapi({ description: 'Wall-clock time in timeZone; without it the campaign starts when told to' }),
   timeZone: z.string().max(64).optional().openapi({ description: 'IANA zone of scheduledAt; default the business time zone' }),
 }).openapi('CampaignBody');
 
@@ -39,6 +40,6 @@ export const externalCampaignBody = z.object({
   members: z.array(z.object({
     customer: z.object({ externalId: z.string().max(200).optional(), email: z.string().max(320).optional() }).refine((c) => c.externalId || c.email, 'externalId or email'),
     arm: z.string().trim().min(1).max(40).openapi({ description: '"control" for the holdout, otherwise the treatment' }),
-    sentAt: z.string().datetime({ offset: true }),
+    sentAt: instant,
   })).min(1).max(10_000),
 }).openapi('ExternalCampaign');

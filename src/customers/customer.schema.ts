@@ -22,7 +22,7 @@ export const customers = pgTable('customers', {
   // Kept current from orders and the consent ledger on every write (refreshLifecycle, recordConsent)
   // so that segment rules over history test a column instead of aggregating a table per count.
   orderCount: bigint('order_count', { mode: 'number' }).notNull().default(0),
-  spend: numeric('spend', { precision: 14, scale: 2 }).notNull().default('0'),
+  spend: numeric('spend').notNull().default('0'),
   /** The times of the latest orders, newest first (at most recentOrdersKept). */
   recentOrders: timestamp('recent_orders', { withTimezone: true, mode: 'string' }).array().notNull().default(sql`'{}'::timestamptz[]`),
   /** Per consent list, whether its latest ledger entry grants it. */

@@ -17,7 +17,8 @@ export const deadLetters = pgTable('dead_letters', {
   id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
   source: text('source').notNull(),
   eventId: text('event_id'),
-  payload: jsonb('payload').notNull(),
+  /** The event as JSON text: text holds what jsonb refuses (a NUL escaped as \\u0000, an unpaired surrogate), so any failed event can be kept. */
+  payload: text('payload').notNull(),
   reason: text('reason').notNull(),
   createdAt: instant('created_at').notNull().defaultNow(),
   replayedAt: instant('replayed_at'),

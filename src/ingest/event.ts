@@ -1,4 +1,7 @@
 import { z } from '@hono/zod-openapi';
+import { normaliseEmail } from '../customers/identity.ts';
+import { multiplyDecimal } from '../shared/decimal.ts';
+import { exactDecimal, instant } from '../shared/input.ts';
 
 /** The nine channels Kept knows. */
 export const channels = ['web', 'email', 'store', 'phone', 'chat', 'mobile', 'social', 'display', 'direct_mail'] as const;
@@ -7,18 +10,23 @@ export const statusFlags = ['deceased', 'moved', 'undeliverable', 'do_not_contac
 export type StatusFlag = (typeof statusFlags)[number];
 
 export const channel = z.enum(channels);
-const instant = z.iso.datetime({ offset: true }).describe('ISO 8601 instant with a time zone, e.g. 2026-03-01T10:00:00Z');
 const text = (max = 500) => z.string().trim().min(1).max(max);
-/** A decimal amount as a JSON number or string; kept as an exact decimal string. */
-export const decimal = z
-  .union([z.number().finite(), z.string().trim().regex(/^-?\d{1,12}(\.\d{1,4})?$/, 'a decimal number like 12.50')])
-  .transform((value) => (typeof value === 'number' ? String(value) : value));
+/** Money as numeric(14, 2) holds it exactly: 12 digits before the point, 2 after; never negative (a refund is a return). */
+export const money = exactDecimal(12, 2, 'not negative');
+/** A quantity as numeric(14, 3) holds it: more than 0 (a negative quantity is a return). */
+export const quantity = exactDecimal(11, 3, 'positive');
+/** ISO 4217 shape: three letters. */
+export const currency = z.string().trim().toUpperCase().regex(/^[A-Z]{3}$/, 'a three-letter currency code like EUR');
+
+// Refinements run even when a field failed: a product of values that are not decimals is left to their own issues.
+const fitsMoney = (quantity: string, unitPrice: string) => { try { return /^\d{1,12}\./.test(multiplyDecimal(quantity, unitPrice)); } catch { return true; } };
 
 export const customerRef = z
   .object({
     externalId: text(200).optional(),
-    email: z.string().trim().max(320).optional(),
-    phone: z.string().trim().max(50).optional(),
+    // An address or number that normalises to nothing would leave the customer without that identity, silently.
+    email: z.string().trim().max(320).refine((email) => email === '' || normaliseEmail(email) !== null, 'not an email address').optional(),
+    phone: z.string().trim().max(50).refine((phone) => phone === '' || phone.replace(/\D/g, '').length >= 5, 'not a phone number: at least 5 digits').optional(),
   })
   .refine((ref) => ref.externalId || ref.email || ref.phone, 'needs externalId, email or phone')
   .openapi('CustomerRef');
@@ -32,7 +40,7 @@ export const address = z
     city: text(200).optional(),
     region: text(200).optional(),
     postalCode: text(40).optional(),
-    country: z.string().trim().length(2).toUpperCase().optional(),
+    country: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'a two-letter country code like DE').optional(),
   })
   .openapi('Address');
 
@@ -60,16 +68,19 @@ export const orderEvent = z.object({
   orderId: text(200),
   at: instant,
   channel: channel.optional(),
-  currency: z.string().trim().length(3).toUpperCase().optional(),
+  currency: currency.optional(),
   lines: z
     .array(
       z.object({
         product: text(200).optional(),
         category: text(100).optional().describe('Product category, e.g. towels: what segments and templates call interests'),
-        quantity: decimal.default('1'),
-        unitPrice: decimal.optional(),
-        amount: decimal.optional().describe('Line amount; defaults to quantity x unitPrice'),
-      }).refine((line) => line.amount !== undefined || line.unitPrice !== undefined, 'needs amount or unitPrice'),
+        quantity: quantity.default('1'),
+        unitPrice: money.optional(),
+        amount: money.optional().describe('Line amount, discounts taken off; defaults to quantity x unitPrice'),
+      })
+        .refine((line) => line.amount !== undefined || line.unitPrice !== undefined, 'needs amount or unitPrice')
+        .refine((line) => line.amount !== undefined || line.unitPrice === undefined || fitsMoney(line.quantity, line.unitPrice),
+          { message: 'quantity x unitPrice is over 12 digits; send the amount', path: ['amount'] }),
     )
     .min(1)
     .max(1000),
@@ -82,8 +93,8 @@ export const returnEvent = z.object({
   orderId: text(200).optional(),
   at: instant,
   product: text(200).optional(),
-  quantity: decimal.default('1'),
-  amount: decimal,
+  quantity: quantity.default('1'),
+  amount: money,
   reasonCode: z.string().trim().min(1).max(60).regex(/^[a-z0-9_]+$/, 'snake_case reason code').optional(),
   reason: text(2000).optional(),
 });
@@ -146,7 +157,7 @@ export const surveyResponseEvent = z.object({
   at: instant,
   survey: text(200),
   question: text(500),
-  score: z.number().finite().min(-1000).max(1000).optional(),
+  score: z.number().finite().min(-1000).max(1000).refine((score) => /^-?\d+(\.\d{1,2})?$/.test(String(score)), 'at most 2 decimals').optional(),
   answer: text(5000).optional(),
   channel: channel.optional(),
 });

@@ -33,21 +33,29 @@ export async function deleteLedgerRows(db: Db, ids: string[]): Promise<void> {
 export async function deadLetter(db: Db, letter: { source: string; eventId: string | null; payload: unknown; reason: string }): Promise<void> {
   await db.execute(sql`
     insert into dead_letters (source, event_id, payload, reason)
-    values (${letter.source}, ${letter.eventId}, ${JSON.stringify(letter.payload)}::text::jsonb, ${letter.reason})`);
+    values (${letter.source}, ${letter.eventId}, ${JSON.stringify(letter.payload)}, ${letter.reason})`);
 }
 
 export interface DeadLetterRow { id: number; source: string; event_id: string | null; payload: unknown; reason: string; created_at: string; replayed_at: string | null }
 
+// The payload is kept as JSON text, which holds what jsonb refuses; it is read back as JSON.
+const readLetter = (row: DeadLetterRow & { payload: string }): DeadLetterRow => ({ ...row, payload: JSON.parse(row.payload) });
+
 export async function listDeadLetters(db: Db, limit: number): Promise<DeadLetterRow[]> {
-  return queryRows<DeadLetterRow>(db, sql`
-    select id, source, event_id, payload, reason, created_at, replayed_at from dead_letters order by id desc limit ${limit}`);
+  return (await queryRows<DeadLetterRow & { payload: string }>(db, sql`
+    select id, source, event_id, payload, reason, created_at, replayed_at from dead_letters order by id desc limit ${limit}`)).map(readLetter);
 }
 
 export async function findDeadLetter(db: Db, id: number): Promise<DeadLetterRow | undefined> {
-  const [row] = await queryRows<DeadLetterRow>(db, sql`select id, source, event_id, payload, reason, created_at, replayed_at from dead_letters where id = ${id}`);
-  return row;
+  const [row] = await queryRows<DeadLetterRow & { payload: string }>(db, sql`select id, source, event_id, payload, reason, created_at, replayed_at from dead_letters where id = ${id}`);
+  return row && readLetter(row);
 }
 
 export async function markReplayed(db: Db, id: number): Promise<void> {
   await db.execute(sql`update dead_letters set replayed_at = now() where id = ${id}`);
+}
+
+/** A replay that failed again: the letter keeps waiting, with why. */
+export async function noteReplayFailed(db: Db, id: number, reason: string): Promise<void> {
+  await db.execute(sql`update dead_letters set reason = ${reason} where id = ${id}`);
 }

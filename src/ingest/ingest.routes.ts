@@ -4,8 +4,9 @@ import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
 import { ingestEvent } from './event.ts';
-import { findDeadLetter, listDeadLetters, markReplayed } from './ingest.repository.ts';
+import { findDeadLetter, listDeadLetters, markReplayed, noteReplayFailed } from './ingest.repository.ts';
 import { ingestEvents, ingestLimits } from './ingest.service.ts';
+import { cleanText, id } from '../shared/input.ts';
 
 const eventResult = z.object({
   index: z.number(),
@@ -24,7 +25,7 @@ let inFlight = 0;
 /** Reads the body counting bytes, so a chunked body without Content-Length is held to the limit too. */
 async function readLimited(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > limit) throw new AppError('payload_too_large', `request body is ${declared} bytes; the limit is ${limit}`);
+  if (declared > limit) throw new AppError('payload_too_large', `request body is ${declared} bytes; the limit is ${limit}`, { issues: [{ path: 'body', message: `at most ${limit} bytes` }] });
   if (!request.body) return '';
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -35,7 +36,7 @@ async function readLimited(request: Request, limit: number): Promise<string> {
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw new AppError('payload_too_large', `request body is over ${limit} bytes; the limit is ${limit}`);
+      throw new AppError('payload_too_large', `request body is over ${limit} bytes; the limit is ${limit}`, { issues: [{ path: 'body', message: `at most ${limit} bytes` }] });
     }
     chunks.push(value);
   }
@@ -72,14 +73,14 @@ Database unavailable: 503 with Retry-After. When every event of a non-empty batc
         try {
           body = JSON.parse(text);
         } catch (error) {
-          throw new AppError('bad_request', `body is not valid JSON: ${(error as Error).message}`);
+          throw new AppError('bad_request', `body is not valid JSON: ${(error as Error).message}`, { issues: [{ path: 'body', message: 'not valid JSON' }] });
         }
         const events = (body as { events?: unknown } | null)?.events;
         if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(events)) {
-          throw new AppError('bad_request', 'body must be a JSON object {"events": [...]}');
+          throw new AppError('bad_request', 'body must be a JSON object {"events": [...]}', { issues: [{ path: 'events', message: 'an array of events' }] });
         }
         if (events.length > ingestLimits.batchEvents) {
-          throw new AppError('payload_too_large', `batch has ${events.length} events; the limit is ${ingestLimits.batchEvents}`);
+          throw new AppError('payload_too_large', `batch has ${events.length} events; the limit is ${ingestLimits.batchEvents}`, { issues: [{ path: 'events', message: `at most ${ingestLimits.batchEvents} events` }] });
         }
         const result = await ingestEvents(deps, events, { source: 'api' });
         if (events.length > 0 && result.rejected === events.length) {
@@ -108,15 +109,19 @@ Database unavailable: 503 with Retry-After. When every event of a non-empty batc
   app.openapi(
     createRoute({
       method: 'post', path: '/dead-letters/{id}/replay', middleware: admins, tags: ['ingest'], summary: 'Apply a dead-lettered event again',
-      request: { params: z.object({ id: z.coerce.number().int().positive() }) },
+      request: { params: z.object({ id: id }) },
       responses: { 200: { description: 'The event result', content: { 'application/json': { schema: ingestResult } } } },
     }),
     async (c) => {
       const letter = await findDeadLetter(deps.db, c.req.valid('param').id);
       if (!letter) throw new AppError('not_found', 'No such dead letter');
       if (letter.replayed_at) throw new AppError('conflict', 'This dead letter was already replayed');
-      const result = await ingestEvents(deps, [letter.payload], { source: letter.source });
+      const result = await ingestEvents(deps, [letter.payload], { source: letter.source, deadLetterId: letter.id });
       if (result.accepted + result.duplicate === 1) await markReplayed(deps.db, letter.id);
+      else {
+        const errors = (result.results[0].errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
+        await noteReplayFailed(deps.db, letter.id, cleanText(`replay ${deps.clock.now().toISOString()} failed: ${errors}`).slice(0, 2000));
+      }
       return c.json(result, 200);
     },
   );

@@ -10,6 +10,7 @@ import type { Deps } from '../deps.ts';
 import { upsertOrders, upsertReturns } from '../orders/order.repository.ts';
 import { multiplyDecimal } from '../shared/decimal.ts';
 import { rootMessage, sqlState, sqlStateOf } from '../shared/errors.ts';
+import { cleanText, inputProblem } from '../shared/input.ts';
 import { applyTicketUpdates, upsertIncidents, upsertTickets } from '../support/ticket.repository.ts';
 import { upsertSurveyResponses } from '../surveys/survey.repository.ts';
 import { ingestEvent, type IngestEvent } from './event.ts';
@@ -28,6 +29,12 @@ export interface EventResult {
 }
 export interface IngestResult { accepted: number; duplicate: number; rejected: number; results: EventResult[] }
 
+export interface IngestOptions {
+  source: string;
+  /** Replaying this dead letter: a failure updates it instead of adding another. */
+  deadLetterId?: number;
+}
+
 type Typed<T extends IngestEvent['type']> = Extract<IngestEvent, { type: T }> & { index: number };
 interface Pending { index: number; event: IngestEvent }
 
@@ -38,19 +45,25 @@ const transient = new Set<string>([sqlState.serializationFailure, sqlState.deadl
  * its effect and its ledger row are committed; a repeated id is answered `duplicate` with the
  * original customer; an event that fails unexpectedly is dead-lettered, never silently dropped.
  */
-export async function ingestEvents(deps: Deps, events: unknown[], options: { source: string }): Promise<IngestResult> {
+export async function ingestEvents(deps: Deps, events: unknown[], options: IngestOptions): Promise<IngestResult> {
   const results: EventResult[] = events.map((raw, index) => ({ index, id: idOf(raw), status: 'rejected' }));
   const valid: Pending[] = [];
   const firstIndex = new Map<string, number>();
   events.forEach((raw, index) => {
+    // Before anything walks it recursively: text the database cannot hold, or nesting that would overflow the stack.
+    const problem = inputProblem(raw);
+    if (problem) {
+      results[index].errors = [{ field: problem.path || 'event', message: problem.message }];
+      return;
+    }
     const bytes = Buffer.byteLength(JSON.stringify(raw) ?? '');
     if (bytes > ingestLimits.eventBytes) {
-      results[index].errors = [{ field: '', message: `event is ${bytes} bytes; the limit is ${ingestLimits.eventBytes}` }];
+      results[index].errors = [{ field: 'event', message: `event is ${bytes} bytes; the limit is ${ingestLimits.eventBytes}` }];
       return;
     }
     const parsed = ingestEvent.safeParse(raw);
     if (!parsed.success) {
-      results[index].errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message }));
+      results[index].errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || 'event', message: issue.message }));
       return;
     }
     if (firstIndex.has(parsed.data.id)) {
@@ -68,7 +81,7 @@ export async function ingestEvents(deps: Deps, events: unknown[], options: { sou
     } catch (error) {
       if (isTransientOrUnavailable(error)) throw error;
       deps.logger.warn({ err: error }, 'batch failed; isolating events one by one');
-      outcome = await isolate(deps, valid, options.source);
+      outcome = await isolate(deps, valid, options);
     }
     for (const [index, result] of outcome) results[index] = result;
   }
@@ -105,20 +118,34 @@ async function withRetry<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs each event alone in a savepoint; what still fails unexpectedly is dead-lettered. */
-async function isolate(deps: Deps, pending: Pending[], source: string): Promise<Map<number, EventResult>> {
+/**
+ * Runs each event alone in its own transaction; what still fails unexpectedly is dead-lettered (a
+ * replayed dead letter is not stored again). Answers every event: the ones before may have committed,
+ * so only a database that is unavailable may end this with an error (the client's retry is then
+ * answered `duplicate` for those).
+ */
+async function isolate(deps: Deps, pending: Pending[], options: IngestOptions): Promise<Map<number, EventResult>> {
   const outcome = new Map<number, EventResult>();
   for (const item of pending) {
     try {
-      const one = await withRetry(() => deps.db.transaction((tx) => applyBatch(deps, tx, [item], source)));
+      const one = await withRetry(() => deps.db.transaction((tx) => applyBatch(deps, tx, [item], options.source)));
       for (const [index, result] of one) outcome.set(index, result);
     } catch (error) {
       if (isTransientOrUnavailable(error)) throw error;
-      const reason = rootMessage(error);
-      await deadLetter(deps.db, { source, eventId: item.event.id, payload: item.event, reason });
+      const reason = cleanText(rootMessage(error)).slice(0, 2000);
+      let kept = options.deadLetterId !== undefined;
+      if (!kept) {
+        try {
+          await deadLetter(deps.db, { source: options.source, eventId: item.event.id, payload: item.event, reason });
+          kept = true;
+        } catch (failure) {
+          if (isTransientOrUnavailable(failure)) throw failure;
+          deps.logger.error({ err: failure, eventId: item.event.id }, 'an event failed and could not be dead-lettered');
+        }
+      }
       outcome.set(item.index, {
         index: item.index, id: item.event.id, status: 'rejected',
-        errors: [{ field: '', message: `dead-lettered: could not be applied (${reason.slice(0, 300)}); kept for replay` }],
+        errors: [{ field: 'event', message: `could not be applied (${reason.slice(0, 300)})${kept ? '; kept as a dead letter for replay' : ''}` }],
       });
     }
   }

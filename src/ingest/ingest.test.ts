@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/app.ts';
 import { queryRows, sql } from '../db/connection.ts';
+import { deadLetter } from './ingest.repository.ts';
 import { ingestLimits } from './ingest.service.ts';
 
 let t: TestApp;
@@ -174,14 +175,83 @@ test('an event that fails unexpectedly is dead-lettered, the rest accepted, and 
   const touch = (id: string, kind: string) => ({ id, type: 'touchpoint', customer: { externalId: 'P-1' }, at: '2025-01-01T00:00:00Z', channel: 'web', direction: 'in', kind });
   const answer = await (await send([touch('p1', 'visit'), touch('p2', 'poison'), touch('p3', 'visit')])).json();
   assert.deepEqual(answer.results.map((r: { status: string }) => r.status), ['accepted', 'rejected', 'accepted']);
-  assert.match(answer.results[1].errors[0].message, /dead-lettered/);
+  assert.match(answer.results[1].errors[0].message, /kept as a dead letter/);
   const letters = await (await t.call('GET', '/api/v1/dead-letters')).json();
   assert.equal(letters.deadLetters.length, 1);
   assert.match(letters.deadLetters[0].reason, /poison touchpoint/);
+  // A replay that fails again updates the letter; it does not add another.
+  const again = await (await t.call('POST', `/api/v1/dead-letters/${letters.deadLetters[0].id}/replay`)).json();
+  assert.equal(again.rejected, 1);
+  const waiting = (await (await t.call('GET', '/api/v1/dead-letters')).json()).deadLetters;
+  assert.equal(waiting.length, 1);
+  assert.equal(waiting[0].replayedAt, null);
+  assert.match(waiting[0].reason, /^replay .* failed: event: could not be applied \(poison touchpoint\)/);
   await t.deps.db.execute(sql.raw('drop trigger poison on touchpoints'));
   const replay = await (await t.call('POST', `/api/v1/dead-letters/${letters.deadLetters[0].id}/replay`)).json();
   assert.equal(replay.accepted, 1);
   assert.equal(await count(`touchpoints where external_id in ('p1','p2','p3')`), 3);
+  const done = (await (await t.call('GET', '/api/v1/dead-letters')).json()).deadLetters;
+  assert.equal(done.length, 1);
+  assert.notEqual(done[0].replayedAt, null);
+  assert.equal((await t.call('POST', `/api/v1/dead-letters/${letters.deadLetters[0].id}/replay`)).status, 409);
+});
+
+test('a dead letter keeps any payload, also what jsonb refuses, and reads it back as sent', async () => {
+  const payload = { id: 'nul-1', type: 'note', customer: { email: 'n@example.com' }, body: 'a\u0000b', detail: { '\u0000': '\ud800' } };
+  await deadLetter(t.deps.db, { source: 'test', eventId: 'nul-1', payload, reason: 'test' });
+  const [letter] = (await (await t.call('GET', '/api/v1/dead-letters')).json()).deadLetters.filter((l: { eventId: string }) => l.eventId === 'nul-1');
+  assert.deepEqual(letter.payload, payload);
+});
+
+// Issue 16, findings 2-4: text a column cannot hold, nesting that overflowed the stack, values that
+// passed validation and failed in the database. Each event is answered on its own, with the field;
+// the good events of the batch are stored, the bad ones leave nothing and no dead letter.
+test('NUL, unpaired surrogates, deep nesting and values out of range are rejected per event, naming the field', async () => {
+  const note = (id: string, extra: object) => ({ id, type: 'note', customer: { externalId: 'H-1' }, at: '2025-01-01T00:00:00Z', body: 'fine', ...extra });
+  // Written as text: JSON.stringify itself overflows the stack on 5,000 levels, which is how the size check failed.
+  const deep = `${'{"d":'.repeat(5000)}"bottom"${'}'.repeat(5000)}`;
+  const touch = `{"id":"h-deep","type":"touchpoint","customer":{"externalId":"H-1"},"at":"2025-01-01T00:00:00Z","channel":"web","direction":"in","kind":"visit","detail":${deep}}`;
+  assert.ok(touch.length < ingestLimits.eventBytes);
+  const orderOf = (id: string, extra: object, line: object = { amount: '5.00' }) =>
+    ({ id, type: 'order', customer: { externalId: 'H-1' }, orderId: id, at: '2025-01-01T00:00:00Z', lines: [line], ...extra });
+  const letters = await count('dead_letters');
+  const events = [
+    note('h-ok', {}),
+    note('h-nul', { body: 'nul\u0000here' }),
+    { ...note('h-nul-email', {}), customer: { email: 'nul\u0000@x.com' } },
+    note('h-surrogate', { author: 'half \ud83d' }),
+    note('h-key', { id: 'h-key', body: 'x', channel: 'web', extra: { 'k\u0000': 1 } }),
+    'DEEP',
+    orderOf('h-year', { at: '0000-01-01T00:00:00Z' }),
+    orderOf('h-big', {}, { amount: 1e21 }),
+    orderOf('h-tiny', {}, { amount: 5e-324 }),
+    orderOf('h-float', {}, { amount: 0.1 + 0.2 }),
+    orderOf('h-negative', {}, { amount: -5 }),
+    orderOf('h-zero-quantity', {}, { quantity: 0, unitPrice: '5.00' }),
+    orderOf('h-negative-price', {}, { unitPrice: '-5.00' }),
+    orderOf('h-product', {}, { quantity: '99999999999', unitPrice: '999999999999' }),
+    orderOf('h-currency', { currency: '€€€' }),
+    { ...orderOf('h-email', {}), customer: { email: '@' } },
+    { ...orderOf('h-phone', {}), customer: { phone: '-- --' } },
+    { id: 'h-score', type: 'survey.response', customer: { externalId: 'H-1' }, at: '2025-01-01T00:00:00Z', survey: 'nps', question: 'Q', score: 9.125 },
+    orderOf('h-max', { currency: 'eur' }, { quantity: '99999999999.999', amount: '999999999999.99' }),
+  ];
+  const response = await t.call('POST', '/api/v1/events', JSON.stringify({ events }).replace('"DEEP"', touch));
+  assert.equal(response.status, 200);
+  const results: { id: string; status: string; errors?: { field: string; message: string }[] }[] = (await response.json()).results;
+  const field = (id: string) => { const r = results.find((x) => x.id === id)!; return r.status === 'rejected' ? r.errors![0].field : r.status; };
+  assert.deepEqual(Object.fromEntries(results.map((r) => [r.id, field(r.id)])), {
+    'h-ok': 'accepted', 'h-nul': 'body', 'h-nul-email': 'customer.email', 'h-surrogate': 'author', 'h-key': 'extra.k\u0000',
+    'h-deep': `detail${'.d'.repeat(31)}`, 'h-year': 'at', 'h-big': 'lines.0.amount', 'h-tiny': 'lines.0.amount', 'h-float': 'lines.0.amount',
+    'h-negative': 'lines.0.amount', 'h-zero-quantity': 'lines.0.quantity', 'h-negative-price': 'lines.0.unitPrice', 'h-product': 'lines.0.amount',
+    'h-currency': 'currency', 'h-email': 'customer.email', 'h-phone': 'customer.phone', 'h-score': 'score', 'h-max': 'accepted',
+  });
+  assert.match(results.find((r) => r.id === 'h-deep')!.errors![0].message, /nests deeper than 32 levels/);
+  assert.equal(await count('dead_letters'), letters, 'validation failures are answered, not dead-lettered');
+  assert.equal(await count(`ingested_events where event_id like 'h-%'`), 2);
+  const [max] = await queryRows<{ total: string; currency: string; quantity: string }>(t.deps.db, sql`
+    select o.total::text, o.currency, l.quantity::text from orders o join order_lines l on l.customer_id = o.customer_id and l.order_id = o.id where o.external_id = 'h-max'`);
+  assert.deepEqual(max, { total: '999999999999.99', currency: 'EUR', quantity: '99999999999.999' });
 });
 
 test('ingest requires authentication and is documented in OpenAPI', async () => {

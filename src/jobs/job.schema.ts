@@ -1,4 +1,4 @@
-import { bigint, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -15,4 +15,6 @@ export const jobs = pgTable('jobs', {
   startedAt: instant('started_at'),
   finishedAt: instant('finished_at'),
   heartbeatAt: instant('heartbeat_at'),
+  /** How many times the job was started: a job the process died in is resumed, and parked after a few such starts. */
+  attempts: integer('attempts').notNull().default(0),
 });

@@ -17,7 +17,8 @@ export const orders = pgTable('orders', {
   orderedAt: instant('ordered_at').notNull(),
   channel: text('channel'),
   currency: text('currency'),
-  total: money('total').notNull(),
+  /** The sum of the lines: unconstrained, so no number of lines at their largest can overflow it. */
+  total: numeric('total').notNull(),
   source: text('source').notNull(),
 }, (t) => [
   primaryKey({ columns: [t.customerId, t.id] }),

@@ -107,7 +107,7 @@ export async function decisionOutcomes(db: Db, options: { now: Date; windowDays:
         and o.ordered_at > k.decided_at and o.ordered_at <= k.decided_at + make_interval(days => ${options.windowDays})
       group by 1, 2, 3
     )
-    select decision, count(*)::int as decisions, count(*) filter (where orders > 0)::int as bought, sum(revenue)::numeric(14, 2)::text as revenue
+    select decision, count(*)::int as decisions, count(*) filter (where orders > 0)::int as bought, round(sum(revenue), 2)::text as revenue
     from after group by decision order by decision`);
 }
 

@@ -16,7 +16,7 @@ import { registerBackupCommands } from './db/backup.command.ts';
 import { registerPrivacyCommand } from './privacy/privacy.command.ts';
 import { scheduleRetention } from './privacy/retention.ts';
 import { scheduleWebhooks } from './webhooks/webhook.service.ts';
-import { resumeJobs } from './jobs/job.service.ts';
+import { releaseJobs, resumeJobs } from './jobs/job.service.ts';
 import { createApp } from './server.ts';
 import { AppError } from './shared/errors.ts';
 
@@ -44,6 +44,10 @@ program
   .action(action(async (options: { port?: number; data?: string; demo?: boolean }) => {
     const config = loadConfig({ dataDir: options.data, port: options.port });
     const deps = await createDeps(config, { command: 'serve', port: config.port });
+    // What no request handler or job caught is logged and the server goes on serving: one bad input
+    // must not stop it for everyone, nor exit without a word.
+    process.on('unhandledRejection', (reason) => deps.logger.error({ err: reason }, 'unhandled rejection; still serving'));
+    process.on('uncaughtException', (error) => deps.logger.error({ err: error }, 'uncaught exception; still serving'));
     const admin = await ensureInitialAdmin(deps);
     const demoLoaded = options.demo ? await loadDemoIfEmpty(deps) : false;
     const stopSchedule = scheduleNightlyAnalysis(deps);
@@ -72,6 +76,7 @@ program
       stopRetention();
       stopWebhooks();
       server.close();
+      await releaseJobs(deps);
       await deps.close();
       process.exit(0);
     };

@@ -16,7 +16,7 @@ function offsetFinder(timeZone: string): (utcMs: number) => number {
     let offset = cache.get(hour);
     if (offset === undefined) {
       const parts = Object.fromEntries(format.formatToParts(new Date(hour * 3_600_000)).map((p) => [p.type, Number(p.value)]));
-      offset = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - hour * 3_600_000;
+      offset = (utcTime(parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second, 0) ?? hour * 3_600_000) - hour * 3_600_000;
       if (cache.size > 100_000) cache.clear();
       cache.set(hour, offset);
     }
@@ -24,13 +24,24 @@ function offsetFinder(timeZone: string): (utcMs: number) => number {
   };
 }
 
+/**
+ * Milliseconds since 1970 of a UTC wall time, or null when it names no real time (31 February,
+ * 24:00). Years 0-99 stay what they are written as (Date.UTC would read 0026 as 1926).
+ */
+function utcTime(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number | null {
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, s, ms);
+  if (date.getUTCDate() !== d || date.getUTCMonth() !== mo - 1) return null; // 31 February
+  return date.getTime();
+}
+
 function zoned(offsetAt: (utcMs: number) => number) {
   // Wall time -> UTC: guess with the offset at the wall time, then correct once (DST edges).
   return (y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): Date | null => {
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
-    const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-    const check = new Date(wall);
-    if (check.getUTCDate() !== d || check.getUTCMonth() !== mo - 1) return null; // 31 February
+    const wall = utcTime(y, mo, d, h, mi, s, ms);
+    if (wall === null) return null;
     const first = wall - offsetAt(wall);
     return new Date(wall - offsetAt(first));
   };
@@ -45,8 +56,11 @@ export function dateParser(format: string | undefined, timeZone: string): DatePa
       if (!m) return null;
       const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
       if (m[8]) {
-        const instant = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}.${String(ms).padStart(3, '0')}${m[8].length === 5 ? `${m[8].slice(0, 3)}:${m[8].slice(3)}` : m[8]}`);
-        return Number.isNaN(instant.getTime()) ? null : instant;
+        // Parsed by hand: Date's own parser takes 31 February as 3 March and 24:00 as the next day.
+        const wall = utcTime(+m[1], +m[2], +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), ms);
+        const zone = /^([+-])(\d{2}):?(\d{2})$/.exec(m[8]);
+        if (wall === null || (zone && (+zone[2] > 23 || +zone[3] > 59))) return null;
+        return new Date(wall - (zone ? (zone[1] === '-' ? -1 : 1) * (+zone[2] * 60 + +zone[3]) * 60_000 : 0));
       }
       return toUtc(+m[1], +m[2], +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), ms);
     };

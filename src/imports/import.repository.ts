@@ -1,5 +1,10 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { cleanText } from '../shared/input.ts';
 import type { ImportCounts } from './import.ts';
+
+// A message stored for people to read: whatever the file put in it, text the column takes, and short.
+const errorLength = 2000;
+const storedError = (message: string) => cleanText(message.slice(0, errorLength));
 
 export interface ImportRow {
   id: number; kind: string; file_name: string; file_size: number; file_hash: string; options: Record<string, unknown>;
@@ -51,8 +56,13 @@ export async function saveCheckpoint(db: Db, id: number, checkpoint: { row: numb
 }
 
 export async function finishImport(db: Db, id: number, outcome: { status: 'done' | 'failed'; error?: string }): Promise<void> {
-  await db.execute(sql`update imports set status = ${outcome.status}, error = ${outcome.error ?? null}, finished_at = now() where id = ${id}`);
+  await db.execute(sql`update imports set status = ${outcome.status}, error = ${outcome.error === undefined ? null : storedError(outcome.error)}, finished_at = now() where id = ${id}`);
   if (outcome.status === 'done') await db.execute(sql`delete from import_key_counts where import_id = ${id}`);
+}
+
+/** Why an import stopped; it stays resumable from its checkpoint. */
+export async function noteImportError(db: Db, id: number, message: string): Promise<void> {
+  await db.execute(sql`update imports set error = ${storedError(message)} where id = ${id}`);
 }
 
 /**

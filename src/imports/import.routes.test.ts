@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/app.ts';
 import { queryRows, sql } from '../db/connection.ts';
-import { settleJobs } from '../jobs/job.service.ts';
+import { resumeJobs, settleJobs } from '../jobs/job.service.ts';
 
 let t: TestApp;
 let work: string;
@@ -20,6 +20,10 @@ after(async () => {
 });
 
 const upload = (query: string, body: string) => t.call('POST', `/api/v1/imports?${query}`, body, { 'content-type': 'text/csv' });
+const uploads = () => (fs.existsSync(path.join(work, 'uploads')) ? fs.readdirSync(path.join(work, 'uploads')).sort() : []);
+const unhandled: unknown[] = [];
+process.on('unhandledRejection', (reason) => unhandled.push(reason));
+
 async function finished(jobId: number) {
   await settleJobs();
   return (await t.call('GET', `/api/v1/imports/${jobId}`)).json();
@@ -60,4 +64,60 @@ test('a file the import cannot read fails its job with the reason; bad options a
   assert.equal((await upload('kind=orders', '')).status, 400);
   const anonymous = await t.app.request('/api/v1/imports?kind=orders', { method: 'POST', body: 'a\n' });
   assert.equal(anonymous.status, 401);
+});
+
+test('the upload with a NUL byte that stopped the server imports: its row is rejected with the reason, the rest imports, nothing is left unhandled', async () => {
+  const started = await (await upload('kind=orders&fileName=nul.csv', 'customer,at,amount\nnul\u0000@x.com,2026-01-01,5\nok@x.com,2026-01-01,6\n')).json();
+  const job = await finished(started.jobId);
+  assert.deepEqual([job.status, job.counts, job.error], ['done', { read: 2, imported: 1, updated: 0, unchanged: 0, rejected: 1 }, null]);
+  const lines = (await (await t.call('GET', `/api/v1/imports/${started.jobId}/rejected`)).text()).trim().split('\n');
+  assert.match(lines[1], /^nul\uFFFD@x\.com,2026-01-01,5,1,2,"customer: contains a NUL character \(\\u0000\), which text cannot hold; NUL characters and lone surrogates are written here as U\+FFFD"$/);
+  assert.deepEqual(unhandled, []);
+});
+
+test('fileName: over 255 characters is refused naming it; 255 characters that are not ASCII make a file name the file system takes', async () => {
+  const before = uploads();
+  const long = await upload(`kind=orders&fileName=${'n'.repeat(5000)}.csv`, 'customer,at,amount\nC1,2026-01-01,5\n');
+  assert.equal(long.status, 400);
+  assert.deepEqual((await long.json()).error.details.issues.map((issue: { path: string }) => issue.path), ['fileName']);
+  assert.deepEqual(uploads(), before, 'refused before the file is written');
+  const accented = await upload(`kind=orders&fileName=${encodeURIComponent('é'.repeat(251) + '.csv')}`, 'customer,at,amount\nC1,2026-01-01,5\n');
+  assert.equal(accented.status, 202);
+  const job = await finished((await accented.json()).jobId);
+  assert.deepEqual([job.status, job.fileName], ['done', `${'é'.repeat(251)}.csv`]);
+  const stored = uploads().filter((name) => !before.includes(name));
+  assert.equal(stored.length, 1);
+  assert.ok(Buffer.byteLength(stored[0]) <= 255 && stored[0].endsWith('.csv'), stored[0]);
+});
+
+test('an upload whose import will not go on leaves no file: refused, empty, its job failed, its job parked after 3 interrupted starts', async () => {
+  const before = uploads();
+  assert.equal((await upload('kind=orders&delimiter=pipe', 'customer,at,amount\n')).status, 400);
+  assert.equal((await upload('kind=orders', '')).status, 400);
+  const failed = await finished((await (await upload('kind=orders', 'client,when,total\nC1,2025-01-02,12.50\n')).json()).jobId);
+  assert.equal(failed.status, 'failed');
+  const broken = await finished((await (await upload('kind=orders', 'customer,at,amount\nC1,2026-01-01,"5\n')).json()).jobId);
+  assert.equal(broken.status, 'failed');
+  assert.match(broken.error, /the quote that opens a cell on line 2 .* is never closed/);
+
+  // As a process that died three times in the same import leaves it.
+  const file = path.join(work, 'uploads', 'crashing.csv');
+  fs.writeFileSync(file, 'customer,at,amount\nC1,2026-01-01,5\n');
+  const [{ id }] = await queryRows<{ id: number }>(t.deps.db, sql`
+    insert into jobs (kind, status, attempts, payload) values ('import', 'running', 3,
+      ${JSON.stringify({ kind: 'orders', file, fileName: 'crashing.csv', map: {}, encoding: 'utf-8' })}::text::jsonb) returning id`);
+  assert.equal(await resumeJobs(t.deps), 0, 'not started a fourth time');
+  const parked = await (await t.call('GET', `/api/v1/imports/${id}`)).json();
+  assert.equal(parked.status, 'failed');
+  assert.match(parked.error, /^interrupted 3 times without finishing .* not tried again$/);
+  assert.deepEqual(uploads(), before);
+});
+
+test('a job number that is not a whole number is refused naming jobId, not answered with 500', async () => {
+  for (const jobId of ['abc', '1e3', '-1', '0']) {
+    const response = await t.call('GET', `/api/v1/imports/${jobId}/rejected`);
+    assert.equal(response.status, 400, jobId);
+    assert.deepEqual((await response.json()).error.details.issues.map((issue: { path: string }) => issue.path), ['jobId']);
+  }
+  assert.equal((await t.call('GET', '/api/v1/imports/999999/rejected')).status, 404);
 });

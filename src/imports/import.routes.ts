@@ -17,6 +17,7 @@ import { encodings, type Delimiter, type Encoding } from './csv-source.ts';
 import { importKinds, parseMap, type ImportKind } from './import.ts';
 import { findImportByJob } from './import.repository.ts';
 import { runImport } from './import.service.ts';
+import { id } from '../shared/input.ts';
 
 /** The largest file the server takes in one upload; bigger files go through `kept import`. */
 export const uploadLimitBytes = 2 * 1024 ** 3;
@@ -29,6 +30,9 @@ interface ImportJobPayload {
   by?: string;
 }
 
+// An upload whose import will not go on is removed: its rejected-rows file stays, it is the user's report.
+const removeUpload = (payload: Record<string, unknown>) => fs.promises.rm((payload as ImportJobPayload).file, { force: true });
+
 registerJobHandler('import', async (deps, payload, jobId, report) => {
   const job = payload as ImportJobPayload;
   const outcome = await runImport(deps, {
@@ -36,7 +40,21 @@ registerJobHandler('import', async (deps, payload, jobId, report) => {
   }, { onProgress: report, jobId });
   await audit(deps.db, { actor: job.by ?? 'system', action: 'import.finished', target: `${job.kind} from ${job.fileName}`, detail: { importId: outcome.importId, jobId, ...outcome.counts } });
   return { importId: outcome.importId, ...outcome.counts, resumed: outcome.resumed, hasRejected: outcome.rejectedFile !== null };
+}, { onFailed: (_deps, payload) => removeUpload(payload) });
+
+/** The options of an upload, in its query string as for `kept import`. */
+const uploadQuery = z.object({
+  kind: z.enum(importKinds),
+  fileName: z.string().max(255).optional().openapi({ description: 'The name the upload is shown with; at most 255 characters' }),
+  map: z.string().optional().openapi({ example: 'customer=masterid,at=date,amount=sales' }),
+  dateFormat: z.string().max(100).optional(),
+  delimiter: z.enum(['comma', 'semicolon', 'tab']).optional(),
+  encoding: z.enum(encodings).default('utf-8'),
 });
+// Kept adds a time and a random part; the name's own part is cut to stay far below the 255 bytes a file name can have.
+const storedNameLength = 100;
+
+const invalid = (path: string, message: string) => new AppError('validation_failed', 'The request is not valid', { issues: [{ path, message }] });
 
 const jobStatus = z.object({
   jobId: z.number(), status: z.enum(['queued', 'running', 'done', 'failed']), fileName: z.string(), kind: z.string(),
@@ -73,37 +91,33 @@ export function importRoutes(deps: Deps) {
 Answers 202 with the job; follow it at \`GET /imports/{jobId}\`. Up to ${uploadLimitBytes / 1024 ** 3} GB per upload (413 above).
 The same file uploaded again changes nothing; a job interrupted by a restart resumes from its last checkpoint.`,
     request: {
-      query: z.object({
-        kind: z.enum(importKinds), fileName: z.string().optional(), map: z.string().optional().openapi({ example: 'customer=masterid,at=date,amount=sales' }),
-        dateFormat: z.string().optional(), delimiter: z.enum(['comma', 'semicolon', 'tab']).optional(), encoding: z.enum(encodings).optional(),
-      }),
+      query: uploadQuery,
       body: { content: { 'text/csv': { schema: z.string().openapi({ format: 'binary' }) } }, required: true },
     },
     responses: { 202: { description: 'The job', content: { 'application/json': { schema: jobStatus } } } },
   });
   app.post('/imports', marketing, async (c) => {
-    const kind = c.req.query('kind');
-    if (!kind || !(importKinds as readonly string[]).includes(kind)) {
-      throw new AppError('validation_failed', `kind must be one of ${importKinds.join(', ')}`, { issues: [{ path: 'kind', message: `one of ${importKinds.join(', ')}` }] });
+    // Not an openapi() route: the body is the file, streamed to disk, never parsed; the query is checked as such a route would.
+    const parsed = uploadQuery.safeParse(c.req.query());
+    if (!parsed.success) {
+      throw new AppError('validation_failed', 'The request is not valid', { issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) });
     }
-    const delimiter = c.req.query('delimiter');
-    if (delimiter && !(delimiter in delimiters)) throw new AppError('validation_failed', 'delimiter must be comma, semicolon or tab', { issues: [{ path: 'delimiter', message: 'comma, semicolon or tab' }] });
-    const encoding = (c.req.query('encoding') ?? 'utf-8') as Encoding;
-    if (!(encodings as readonly string[]).includes(encoding)) throw new AppError('validation_failed', `encoding must be one of ${encodings.join(', ')}`, { issues: [{ path: 'encoding', message: encodings.join(', ') }] });
+    const { kind, delimiter, encoding } = parsed.data;
     let map: Record<string, string>;
     try {
-      map = parseMap(c.req.query('map') || undefined);
+      map = parseMap(parsed.data.map || undefined);
     } catch (error) {
-      throw new AppError('validation_failed', (error as Error).message, { issues: [{ path: 'map', message: (error as Error).message }] });
+      throw invalid('map', (error as Error).message);
     }
     const declared = Number(c.req.header('content-length') ?? 0);
     if (declared > uploadLimitBytes) throw new AppError('payload_too_large', `the file is ${declared} bytes; uploads take up to ${uploadLimitBytes}`);
     if (!c.req.raw.body) throw new AppError('bad_request', 'the request body must be the CSV file');
 
-    const fileName = path.basename(c.req.query('fileName') || 'upload.csv');
+    const fileName = path.basename(parsed.data.fileName || 'upload.csv');
     const folder = path.join(deps.config.dataDir, 'uploads');
     fs.mkdirSync(folder, { recursive: true });
-    const file = path.join(folder, `${Date.now()}-${randomBytes(4).toString('hex')}-${fileName.replace(/[^\w.-]+/g, '_')}`);
+    // The end of the name is kept: it has the extension.
+    const file = path.join(folder, `${Date.now()}-${randomBytes(4).toString('hex')}-${fileName.replace(/[^\w.-]+/g, '_').slice(-storedNameLength)}`);
     let size = 0;
     try {
       // Streamed to disk, never held in memory; counted so a body without Content-Length is held to the limit.
@@ -123,11 +137,17 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
       throw new AppError('validation_failed', 'the file is empty', { issues: [{ path: 'body', message: 'a CSV file with a header row' }] });
     }
     const payload: ImportJobPayload = {
-      kind: kind as ImportKind, file, fileName, map, encoding, by: principalName(c.get('principal')),
-      ...(c.req.query('dateFormat') ? { dateFormat: c.req.query('dateFormat') } : {}),
-      ...(delimiter ? { delimiter: delimiters[delimiter as keyof typeof delimiters] } : {}),
+      kind, file, fileName, map, encoding, by: principalName(c.get('principal')),
+      ...(parsed.data.dateFormat ? { dateFormat: parsed.data.dateFormat } : {}),
+      ...(delimiter ? { delimiter: delimiters[delimiter] } : {}),
     };
-    const jobId = await startJob(deps, 'import', payload);
+    let jobId: number;
+    try {
+      jobId = await startJob(deps, 'import', payload);
+    } catch (error) {
+      fs.rmSync(file, { force: true });
+      throw error;
+    }
     await auditBy(deps, c, 'import.uploaded', `${kind} from ${fileName}`, { jobId, bytes: size });
     const [row] = await queryRows<ImportJobRow>(deps.db, importJobs(sql`j.id = ${jobId}`, 1));
     return c.json(toStatus(row), 202);
@@ -144,7 +164,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
   app.openapi(
     createRoute({
       method: 'get', path: '/imports/{jobId}', middleware: marketing, tags: ['imports'], summary: 'One upload: status, progress in bytes, counts',
-      request: { params: z.object({ jobId: z.coerce.number().int().positive() }) },
+      request: { params: z.object({ jobId: id }) },
       responses: { 200: { description: 'The job', content: { 'application/json': { schema: jobStatus } } } },
     }),
     async (c) => {
@@ -157,11 +177,13 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
   app.openAPIRegistry.registerPath({
     method: 'get', path: '/imports/{jobId}/rejected', tags: ['imports'], security: [{ bearer: [] }],
     summary: 'The rejected rows of an upload as CSV: the original columns, then row, line and reason',
-    request: { params: z.object({ jobId: z.coerce.number().int().positive() }) },
+    request: { params: z.object({ jobId: id }) },
     responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } } },
   });
   app.get('/imports/:jobId/rejected', marketing, async (c) => {
-    const row = await findImportByJob(deps.db, Number(c.req.param('jobId')));
+    const jobId = id.safeParse(c.req.param('jobId'));
+    if (!jobId.success) throw invalid('jobId', jobId.error.issues[0].message);
+    const row = await findImportByJob(deps.db, jobId.data);
     if (!row?.rejected_file || !fs.existsSync(row.rejected_file)) throw new AppError('not_found', 'This upload has no rejected rows file');
     await auditBy(deps, c, 'export.rejected_rows', `import #${row.id}`, { bytes: row.rejected_bytes });
     c.header('content-type', 'text/csv; charset=utf-8');

@@ -4,6 +4,7 @@ import { normaliseEmail, normalisePhone } from '../customers/identity.ts';
 import type { CustomerRef } from '../ingest/event.ts';
 import type { AttributeType, AttributeValue } from '../customers/profile.repository.ts';
 import { multiplyDecimal } from '../shared/decimal.ts';
+import { exactDecimal, firstDay, isCalendarDate, lastDay, textProblem } from '../shared/input.ts';
 import type { DateParser } from './date-format.ts';
 import { isChannel, type ImportKind } from './import.ts';
 
@@ -26,6 +27,10 @@ export interface RowContext {
   /** Custom attribute columns of a customers file: header name -> (key, type). */
   attributes: { index: number; key: string; type: AttributeType }[];
   values: string[];
+  /** What a reason calls each column: the target it feeds, else its header name. */
+  names: string[];
+  /** The country of phone numbers written without a prefix. */
+  defaultCountry: string;
 }
 
 class Invalid extends Error {
@@ -34,16 +39,55 @@ class Invalid extends Error {
 
 const quote = (text: string) => JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 
-function decimal(context: RowContext, target: string, required: boolean): string | null {
+// The value rules of the event API (src/ingest/event.ts, src/shared/input.ts), so a row of a file
+// stores exactly what the same fact sent as an event would: money as numeric(14, 2) holds it,
+// quantities as numeric(14, 3) does. On orders rows a minus makes a credit note (a return).
+// The schema's answers are remembered per text: a file has millions of cells, most amounts and
+// quantities repeat, and parsing each with zod cost more than a third of the reading.
+function remembered(schema: ReturnType<typeof exactDecimal>) {
+  const answers = new Map<string, { value: string } | { message: string }>();
+  return (text: string) => {
+    let answer = answers.get(text);
+    if (!answer) {
+      const parsed = schema.safeParse(text);
+      answer = parsed.success ? { value: parsed.data } : { message: parsed.error.issues[0].message };
+      if (answers.size >= 10_000) answers.clear();
+      answers.set(text, answer);
+    }
+    return answer;
+  };
+}
+const money = remembered(exactDecimal(12, 2, 'not negative'));
+const signedMoney = remembered(exactDecimal(12, 2));
+const quantity = remembered(exactDecimal(11, 3, 'positive'));
+const signedQuantity = remembered(exactDecimal(11, 3));
+
+function decimal(context: RowContext, target: string, rule: typeof money, required: boolean): string | null {
   const raw = context.get(target);
   if (!raw) {
     if (required) throw new Invalid(target, `${target} is empty; expected a number like 12.50`);
     return null;
   }
   const text = context.decimalComma && /^-?\d+,\d+$/.test(raw) ? raw.replace(',', '.') : raw;
-  if (!/^-?\d{1,12}(\.\d{1,4})?$/.test(text)) throw new Invalid(target, `${target}: expected a number like 12.50, found ${quote(raw)}`);
+  const answer = rule(text);
+  if ('value' in answer) return answer.value;
+  const { message } = answer;
+  throw new Invalid(target, message.startsWith('a ') ? `${target}: expected ${message}, found ${quote(raw)}` : `${target} ${message}, found ${quote(raw)}`);
+}
+
+function score(context: RowContext): string | null {
+  const raw = context.get('score');
+  if (!raw) return null;
+  const text = context.decimalComma && /^-?\d+,\d+$/.test(raw) ? raw.replace(',', '.') : raw;
+  if (!/^-?\d{1,4}(\.\d{1,2})?$/.test(text) || Math.abs(Number(text)) > 1000) {
+    throw new Invalid('score', `score: expected a number from -1000 to 1000 with at most 2 decimals, found ${quote(raw)}`);
+  }
   return text;
 }
+
+// The first and the day after the last day Kept takes (UTC, as the event API's instants).
+const earliest = Date.parse(`${firstDay}T00:00:00Z`);
+const afterLatest = Date.parse(`${lastDay}T00:00:00Z`) + 86_400_000;
 
 function date(context: RowContext, target: string, required: boolean): Date | null {
   const raw = context.get(target);
@@ -53,13 +97,19 @@ function date(context: RowContext, target: string, required: boolean): Date | nu
   }
   const parsed = context.parseDate(raw);
   if (!parsed) throw new Invalid(target, `${target}: expected a date like 2026-03-01 (or as --date-format says), found ${quote(raw)}`);
+  // A typo like 0026 or 3026 is refused, as the event API refuses it, not stored.
+  if (parsed.getTime() < earliest || parsed.getTime() >= afterLatest) throw new Invalid(target, `${target}: expected a date from ${firstDay} to ${lastDay}, found ${quote(raw)}`);
   return parsed;
 }
 
-function text(context: RowContext, target: string, required = false): string | null {
+function text(context: RowContext, target: string, max: number, required = false): string | null {
   const raw = context.get(target);
-  if (!raw && required) throw new Invalid(target, `${target} is empty`);
-  return raw || null;
+  if (!raw) {
+    if (required) throw new Invalid(target, `${target} is empty`);
+    return null;
+  }
+  if (raw.length > max) throw new Invalid(target, `${target}: at most ${max} characters, found ${raw.length.toLocaleString('en')}`);
+  return raw;
 }
 
 function channel(context: RowContext, target: string, required = false): string | null {
@@ -72,10 +122,23 @@ function channel(context: RowContext, target: string, required = false): string 
   return raw;
 }
 
+function currency(context: RowContext): string | null {
+  const raw = context.get('currency');
+  if (!raw) return null;
+  if (!/^[A-Z]{3}$/.test(raw.toUpperCase())) throw new Invalid('currency', `currency: expected a three-letter code like EUR, found ${quote(raw)}`);
+  return raw.toUpperCase();
+}
+
 function customerRef(context: RowContext): { ref: CustomerRef; customer: string } {
   const value = context.get('customer');
   if (!value) throw new Invalid('customer', 'customer is empty; expected an external customer id or an email');
-  return { ref: value.includes('@') ? { email: value } : { externalId: value }, customer: value };
+  // A reference that normalises to nothing would make a customer nobody can be found by.
+  if (value.includes('@')) {
+    if (value.length > 320 || !normaliseEmail(value)) throw new Invalid('customer', `customer: expected an external customer id or an email like name@example.com, found ${quote(value)}`);
+    return { ref: { email: value }, customer: value };
+  }
+  if (value.length > 200) throw new Invalid('customer', `customer: an external customer id has at most 200 characters, found ${value.length.toLocaleString('en')}`);
+  return { ref: { externalId: value }, customer: value };
 }
 
 function attribute(raw: string, type: AttributeType, key: string): AttributeValue {
@@ -90,7 +153,8 @@ function attribute(raw: string, type: AttributeType, key: string): AttributeValu
     if (['false', 'no', 'n', '0'].includes(value)) return false;
     throw new Invalid(key, `${key} is a yes/no column; found ${quote(raw)}`);
   }
-  if (type === 'date' && !/^\d{4}-\d{2}-\d{2}$/.test(raw.trim())) throw new Invalid(key, `${key} is a date column (YYYY-MM-DD); found ${quote(raw)}`);
+  if (type === 'date' && !isCalendarDate(raw.trim())) throw new Invalid(key, `${key} is a date column (YYYY-MM-DD from ${firstDay} to ${lastDay}); found ${quote(raw)}`);
+  if (raw.trim().length > 2000) throw new Invalid(key, `${key}: at most 2000 characters, found ${raw.trim().length.toLocaleString('en')}`);
   return raw.trim();
 }
 
@@ -104,60 +168,72 @@ export function detectType(samples: string[]): AttributeType {
   return 'text';
 }
 
-const addressTargets = ['line1', 'line2', 'city', 'region', 'postal_code', 'country'] as const;
+// With the event API's lengths for the same fields.
+const addressTargets = [['line1', 300], ['line2', 300], ['city', 200], ['region', 200], ['postal_code', 40], ['country', 60]] as const;
 
 /** One row as a typed record, or the first reason it cannot be one. */
 export function convertRow(kind: ImportKind, context: RowContext): Row | RowError {
   try {
+    // Every cell, read or not: text no column can hold makes the row a rejected one, never a failed chunk.
+    context.values.forEach((value, index) => {
+      const problem = textProblem(value);
+      const name = context.names[index] ?? `column ${index + 1}`;
+      if (problem) throw new Invalid(name, `${name}: ${problem}`);
+    });
     switch (kind) {
       case 'orders': {
         const { ref, customer } = customerRef(context);
         const at = date(context, 'at', true)!;
-        const quantity = decimal(context, 'quantity', false) ?? '1';
-        const unitPrice = decimal(context, 'unit_price', false);
-        const given = decimal(context, 'amount', unitPrice === null);
+        const quantity = decimal(context, 'quantity', signedQuantity, false) ?? '1';
+        if (!/[1-9]/.test(quantity)) throw new Invalid('quantity', `quantity must not be 0, found ${quote(context.get('quantity'))}`);
+        const unitPrice = decimal(context, 'unit_price', money, false);
+        const given = decimal(context, 'amount', signedMoney, unitPrice === null);
         const amount = given ?? multiplyDecimal(quantity, unitPrice!);
-        const orderId = text(context, 'order') ?? `${customer}@${at.toISOString()}`;
-        return { kind: 'order', ref, customer, orderId, at, product: text(context, 'product'), category: text(context, 'category'), quantity, unitPrice, amount, channel: channel(context, 'channel'), currency: text(context, 'currency')?.toUpperCase() ?? null };
+        if (given === null && !/^-?\d{1,12}\./.test(amount)) throw new Invalid('amount', 'amount: quantity x unit_price has more than 12 digits before the point; give the amount');
+        const orderId = text(context, 'order', 200) ?? `${customer}@${at.toISOString()}`;
+        return { kind: 'order', ref, customer, orderId, at, product: text(context, 'product', 200), category: text(context, 'category', 100), quantity, unitPrice, amount, channel: channel(context, 'channel'), currency: currency(context) };
       }
       case 'returns': {
         const { ref, customer } = customerRef(context);
-        return { kind: 'return', ref, customer, returnId: text(context, 'return'), orderId: text(context, 'order'), at: date(context, 'at', true)!, product: text(context, 'product'),
-          quantity: decimal(context, 'quantity', false) ?? '1', amount: decimal(context, 'amount', true)!, reasonCode: text(context, 'reason_code'), reason: text(context, 'reason') };
+        return { kind: 'return', ref, customer, returnId: text(context, 'return', 200), orderId: text(context, 'order', 200), at: date(context, 'at', true)!, product: text(context, 'product', 200),
+          quantity: decimal(context, 'quantity', quantity, false) ?? '1', amount: decimal(context, 'amount', money, true)!, reasonCode: text(context, 'reason_code', 60), reason: text(context, 'reason', 2000) };
       }
       case 'touchpoints': {
         const { ref, customer } = customerRef(context);
-        const direction = (text(context, 'direction') ?? 'in').toLowerCase();
+        const direction = (context.get('direction') || 'in').toLowerCase();
         if (direction !== 'in' && direction !== 'out') throw new Invalid('direction', `direction: expected in or out, found ${quote(context.get('direction'))}`);
-        return { kind: 'touchpoint', ref, customer, id: text(context, 'id'), at: date(context, 'at', true)!, channel: channel(context, 'channel', true)!, direction, touch: text(context, 'kind', true)!, campaign: text(context, 'campaign') };
+        return { kind: 'touchpoint', ref, customer, id: text(context, 'id', 200), at: date(context, 'at', true)!, channel: channel(context, 'channel', true)!, direction, touch: text(context, 'kind', 60, true)!, campaign: text(context, 'campaign', 200) };
       }
       case 'tickets': {
         const { ref, customer } = customerRef(context);
         const resolvedAt = date(context, 'resolved_at', false);
-        return { kind: 'ticket', ref, customer, ticketId: text(context, 'ticket', true)!, openedAt: date(context, 'opened_at', true)!, channel: channel(context, 'channel'),
-          category: text(context, 'category'), priority: text(context, 'priority'), status: text(context, 'status') ?? (resolvedAt ? 'resolved' : 'open'), subject: text(context, 'subject'),
-          orderId: text(context, 'order'), resolvedAt, outcome: text(context, 'outcome') };
+        return { kind: 'ticket', ref, customer, ticketId: text(context, 'ticket', 200, true)!, openedAt: date(context, 'opened_at', true)!, channel: channel(context, 'channel'),
+          category: text(context, 'category', 60), priority: text(context, 'priority', 60), status: text(context, 'status', 60) ?? (resolvedAt ? 'resolved' : 'open'), subject: text(context, 'subject', 500),
+          orderId: text(context, 'order', 200), resolvedAt, outcome: text(context, 'outcome', 60) };
       }
       case 'surveys': {
         const { ref, customer } = customerRef(context);
-        return { kind: 'survey', ref, customer, id: text(context, 'id'), at: date(context, 'at', true)!, survey: text(context, 'survey', true)!, question: text(context, 'question', true)!,
-          score: decimal(context, 'score', false), answer: text(context, 'answer'), channel: channel(context, 'channel') };
+        return { kind: 'survey', ref, customer, id: text(context, 'id', 200), at: date(context, 'at', true)!, survey: text(context, 'survey', 200, true)!, question: text(context, 'question', 500, true)!,
+          score: score(context), answer: text(context, 'answer', 5000), channel: channel(context, 'channel') };
       }
       case 'customers': {
-        const ref: CustomerRef = { externalId: text(context, 'id') ?? undefined, email: text(context, 'email') ?? undefined, phone: text(context, 'phone') ?? undefined };
+        const ref: CustomerRef = { externalId: text(context, 'id', 200) ?? undefined, email: text(context, 'email', 320) ?? undefined, phone: text(context, 'phone', 50) ?? undefined };
         if (!ref.externalId && !ref.email && !ref.phone) throw new Invalid('id', 'the row has no id, email or phone to recognise the customer by');
         if (ref.email && !normaliseEmail(ref.email)) throw new Invalid('email', `email: expected an address like name@example.com, found ${quote(ref.email)}`);
-        if (ref.phone && !normalisePhone(ref.phone, 'US')) throw new Invalid('phone', `phone: expected a phone number, found ${quote(ref.phone)}`);
-        const address = addressTargets.some((t) => context.get(t))
-          ? Object.fromEntries(addressTargets.filter((t) => context.get(t)).map((t) => [t === 'postal_code' ? 'postalCode' : t, t === 'country' ? context.get(t).toUpperCase() : context.get(t)]))
-          : null;
-        if (address?.country && address.country.length !== 2) throw new Invalid('country', `country: expected a two-letter code like US, found ${quote(address.country)}`);
+        if (ref.phone && !normalisePhone(ref.phone, context.defaultCountry)) throw new Invalid('phone', `phone: expected a phone number (at least 5 digits), found ${quote(ref.phone)}`);
+        const address: Record<string, string> = {};
+        for (const [target, max] of addressTargets) {
+          const value = text(context, target, max);
+          if (value) address[target === 'postal_code' ? 'postalCode' : target] = target === 'country' ? value.toUpperCase() : value;
+        }
+        if (address.country && !/^[A-Z]{2}$/.test(address.country)) throw new Invalid('country', `country: expected a two-letter code like US, found ${quote(context.get('country'))}`);
         const attributes: Record<string, AttributeValue> = {};
         for (const column of context.attributes) {
           const raw = context.values[column.index] ?? '';
           if (raw.trim()) attributes[column.key] = attribute(raw, column.type, column.key);
         }
-        return { kind: 'customer', ref, name: text(context, 'name'), createdAt: date(context, 'created_at', false), acquisitionChannel: channel(context, 'acquisition_channel'), address, attributes };
+        return { kind: 'customer', ref, name: text(context, 'name', 300), createdAt: date(context, 'created_at', false), acquisitionChannel: channel(context, 'acquisition_channel'),
+          address: Object.keys(address).length > 0 ? address : null, attributes };
       }
     }
   } catch (error) {

@@ -14,14 +14,15 @@ import type { Deps } from '../deps.ts';
 import { upsertOrders, upsertReturns, type OrderInput } from '../orders/order.repository.ts';
 import { isNegativeDecimal, negateDecimal } from '../shared/decimal.ts';
 import { AppError } from '../shared/errors.ts';
+import { formulaSafe } from '../shared/spreadsheet.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { upsertTickets } from '../support/ticket.repository.ts';
 import { upsertSurveyResponses } from '../surveys/survey.repository.ts';
-import { assertUtf8, readCsv, type CsvRecord } from './csv-source.ts';
+import { readCsv, type CsvRecord } from './csv-source.ts';
 import { dateParser } from './date-format.ts';
 import { resolveColumns, type ImportCounts, type ImportOptions } from './import.ts';
 import {
-  findImport, findUnfinished, finishImport, insertImport, nextOrdinals, rememberCustomers, rememberedCustomers, saveCheckpoint, type ImportRow,
+  findImport, findUnfinished, finishImport, insertImport, nextOrdinals, noteImportError, rememberCustomers, rememberedCustomers, saveCheckpoint, type ImportRow,
 } from './import.repository.ts';
 import { convertRow, detectType, isRowError, type Row, type RowError } from './import.rows.ts';
 
@@ -51,7 +52,6 @@ const attributeKey = (header: string) => header.normalize('NFKD').replace(/[\u03
  */
 export async function runImport(deps: Deps, options: ImportOptions, hooks: { onProgress?: ProgressReporter; importId?: number; jobId?: number } = {}): Promise<ImportOutcome> {
   const stat = await fs.promises.stat(options.file);
-  if (options.encoding === 'utf-8') await assertUtf8(options.file);
   let parseDate: ReturnType<typeof dateParser>;
   try {
     parseDate = dateParser(options.dateFormat, deps.config.timeZone);
@@ -87,7 +87,7 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
   const rejectedFile = options.rejectedFile ?? current.rejected_file ?? path.join(deps.config.dataDir, 'imports', `${importId}-rejected.csv`);
   fs.mkdirSync(path.dirname(rejectedFile), { recursive: true });
   // Rejected rows of chunks that never committed are cut off; the committed ones stay.
-  const rejectedHeader = stringify([[...header, 'row', 'line', 'reason']]);
+  const rejectedHeader = stringify([[...header, 'row', 'line', 'reason'].map(formulaSafe)]);
   if (current.rejected_bytes > 0 && fs.existsSync(rejectedFile)) fs.truncateSync(rejectedFile, current.rejected_bytes);
   else fs.writeFileSync(rejectedFile, rejectedHeader);
   let rejectedBytes = fs.statSync(rejectedFile).size;
@@ -98,7 +98,8 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
     values: [] as string[],
     get(target: string) { const index = columns.get(target); return index === undefined ? '' : (this.values[index] ?? '').trim(); },
     has: (target: string) => columns.has(target),
-    parseDate, decimalComma: delimiter === ';', attributes,
+    parseDate, decimalComma: delimiter === ';', attributes, defaultCountry: deps.config.defaultCountry,
+    names: header.map((name, index) => [...columns].find(([, column]) => column === index)?.[0] ?? name),
   };
   let pending: Pending[] = [];
   let rejected: Rejected[] = [];
@@ -115,7 +116,7 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
       bad.push(...outcome.rejected);
       // The rejected rows are on disk before the checkpoint that counts them commits.
       if (bad.length > 0) {
-        const lines = stringify(bad.sort((a, b) => a.record.row - b.record.row).map((r) => [...header.map((_, i) => r.record.values[i] ?? ''), r.record.row, r.record.line, r.error.message.startsWith(r.error.field) ? r.error.message : `${r.error.field}: ${r.error.message}`]));
+        const lines = stringify(bad.sort((a, b) => a.record.row - b.record.row).map(rejectedLine(header)));
         const handle = fs.openSync(rejectedFile, 'a');
         fs.writeSync(handle, lines);
         fs.fsyncSync(handle);
@@ -135,7 +136,9 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
     lastRow = record.row;
     if (record.row <= checkpoint) return;
     if (record.values.length !== header.length) {
-      rejected.push({ record, error: { field: 'row', message: `expected ${header.length} columns as in the header, found ${record.values.length}` } });
+      // Most often a cell that starts with a quote and runs on to the next quote in the file.
+      const spans = record.lines > 1 ? ` (the row runs over lines ${record.line} to ${record.line + record.lines - 1}: is a quote missing?)` : '';
+      rejected.push({ record, error: { field: 'row', message: `expected ${header.length} columns as in the header, found ${record.values.length}${spans}` } });
     } else {
       context.values = record.values;
       const row = convertRow(options.kind, context);
@@ -158,12 +161,26 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
     await finishImport(deps.db, importId, { status: 'done' });
     await refreshStatistics(deps.db);
   } catch (error) {
-    // The import stays resumable: its checkpoint marks what is committed.
-    await deps.db.execute(sql`update imports set error = ${(error as Error).message} where id = ${importId}`);
+    // The import stays resumable: its checkpoint marks what is committed. Noting why must not hide why.
+    await noteImportError(deps.db, importId, error instanceof Error ? error.message : String(error))
+      .catch((noted: unknown) => deps.logger.error({ err: noted, importId }, 'could not note why the import stopped'));
     throw error;
   }
   return { importId, counts, rejectedFile: counts.rejected > 0 ? rejectedFile : null, resumed };
 }
+
+// Text no column or spreadsheet takes (NUL, a lone surrogate) is written as U+FFFD; the reason says so.
+const unstorable = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** A rejected row as the rejected-rows file has it: the original cells, row, line and reason, each safe to open in a spreadsheet. */
+const rejectedLine = (header: string[]) => (rejected: Rejected) => {
+  const { record, error } = rejected;
+  const values = header.map((_, i) => record.values[i] ?? '');
+  const written = values.map((value) => value.replace(unstorable, '\uFFFD'));
+  const replaced = written.some((value, i) => value !== values[i]) ? '; NUL characters and lone surrogates are written here as U+FFFD' : '';
+  const reason = `${error.message.startsWith(error.field) ? error.message : `${error.field}: ${error.message}`}${replaced}`;
+  return [...written, record.row, record.line, reason].map(formulaSafe);
+};
 
 async function writeChunk(deps: Deps, tx: Db, importId: number, kind: ImportOptions['kind'], chunk: Pending[], hasOrderColumn: boolean):
   Promise<{ counts: WriteCounts; rejected: Rejected[] }> {

@@ -1,30 +1,42 @@
 // Background work started from the UI or API: one row per job with its progress, run in this
 // process, picked up again after a restart.
-import { queryRows, sql } from '../db/connection.ts';
+import { array, queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
+import { cleanText } from '../shared/input.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 
 export type JobHandler = (deps: Deps, payload: Record<string, unknown>, jobId: number, report: ProgressReporter) => Promise<Record<string, unknown>>;
 
+/** What a kind does once its job has failed for good (its handler threw, or it was parked), e.g. remove its files. */
+export type FailureHandler = (deps: Deps, payload: Record<string, unknown>) => Promise<void> | void;
+
 export interface JobRow {
-  id: number; kind: string; status: 'queued' | 'running' | 'done' | 'failed'; done: number; total: number | null;
+  id: number; kind: string; status: 'queued' | 'running' | 'done' | 'failed'; attempts: number; done: number; total: number | null;
   payload: Record<string, unknown>; result: Record<string, unknown> | null; error: string | null;
   created_at: string; started_at: string | null; finished_at: string | null;
 }
 
-const handlers = new Map<string, JobHandler>();
+const handlers = new Map<string, { handler: JobHandler; onFailed?: FailureHandler }>();
 /** Jobs running in this process, so tests and shutdown can wait for them. */
 const running = new Map<number, Promise<void>>();
 // Progress is written at most this often; the final figures always.
 const progressEveryMs = 500;
+/**
+ * A job started this many times without finishing (the process stopped in it each time, as a crash
+ * that the job itself causes would) is parked: failed, with a reason, instead of started again.
+ */
+export const maxAttempts = 3;
+// Whatever an error carries (a file's NUL bytes, a megabyte of text), the column takes it and people can read it.
+const errorLength = 2000;
+const storedError = (message: string) => cleanText(message.slice(0, errorLength));
 
-export function registerJobHandler(kind: string, handler: JobHandler): void {
-  handlers.set(kind, handler);
+export function registerJobHandler(kind: string, handler: JobHandler, options: { onFailed?: FailureHandler } = {}): void {
+  handlers.set(kind, { handler, onFailed: options.onFailed });
 }
 
 export async function findJob(deps: Deps, id: number): Promise<JobRow | undefined> {
   const [row] = await queryRows<JobRow>(deps.db, sql`
-    select id, kind, status, done, total, payload, result, error, created_at, started_at, finished_at from jobs where id = ${id}`);
+    select id, kind, status, attempts, done, total, payload, result, error, created_at, started_at, finished_at from jobs where id = ${id}`);
   return row;
 }
 
@@ -37,6 +49,7 @@ export async function startJob(deps: Deps, kind: string, payload: Record<string,
   return id;
 }
 
+// Never rejects: a job that fails, even to record its failure, is logged and leaves the process serving.
 function run(deps: Deps, id: number, kind: string, payload: Record<string, unknown>): void {
   const work = (async () => {
     let last = 0;
@@ -47,29 +60,68 @@ function run(deps: Deps, id: number, kind: string, payload: Record<string, unkno
       last = now;
       pending = pending.then(() => deps.db.execute(sql`update jobs set done = ${done}, total = ${total ?? null}, heartbeat_at = now() where id = ${id}`)).catch(() => undefined);
     };
-    await deps.db.execute(sql`update jobs set status = 'running', started_at = coalesce(started_at, now()), heartbeat_at = now() where id = ${id}`);
     try {
-      const result = await handlers.get(kind)!(deps, payload, id, report);
+      await deps.db.execute(sql`
+        update jobs set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), heartbeat_at = now() where id = ${id}`);
+      const result = await handlers.get(kind)!.handler(deps, payload, id, report);
       await pending;
       await deps.db.execute(sql`update jobs set status = 'done', done = coalesce(total, done), result = ${JSON.stringify(result)}::text::jsonb, finished_at = now() where id = ${id}`);
     } catch (error) {
       await pending;
       deps.logger.warn({ err: error, job: id, kind }, 'job failed');
-      await deps.db.execute(sql`update jobs set status = 'failed', error = ${(error as Error).message}, finished_at = now() where id = ${id}`);
+      await fail(deps, id, kind, payload, error instanceof Error ? error.message : String(error));
     }
-  })();
+  })().catch((error: unknown) => deps.logger.error({ err: error, job: id, kind }, 'job ended in an unexpected way'));
   running.set(id, work);
   void work.finally(() => running.delete(id));
 }
 
-/** Jobs that were running when the process stopped start again (their handlers resume, not repeat). */
+/** Marks a job failed for good and lets its kind clean up; a job that cannot even be marked stays as it was, to resume. */
+async function fail(deps: Deps, id: number, kind: string, payload: Record<string, unknown>, message: string): Promise<void> {
+  try {
+    await deps.db.execute(sql`update jobs set status = 'failed', error = ${storedError(message)}, finished_at = now() where id = ${id}`);
+  } catch (error) {
+    deps.logger.error({ err: error, job: id, kind }, 'could not mark the job failed');
+    return;
+  }
+  try {
+    await handlers.get(kind)?.onFailed?.(deps, payload);
+  } catch (error) {
+    deps.logger.error({ err: error, job: id, kind }, 'could not clean up after the failed job');
+  }
+}
+
+/**
+ * Jobs that were running when the process stopped start again (their handlers resume, not repeat);
+ * one already started maxAttempts times is parked instead. Returns how many started.
+ */
 export async function resumeJobs(deps: Deps): Promise<number> {
-  const rows = await queryRows<{ id: number; kind: string; payload: Record<string, unknown> }>(deps.db, sql`
-    select id, kind, payload from jobs where status in ('queued', 'running') order by id`);
+  const rows = await queryRows<{ id: number; kind: string; payload: Record<string, unknown>; attempts: number }>(deps.db, sql`
+    select id, kind, payload, attempts from jobs where status in ('queued', 'running') order by id`);
   // A job this process already runs (started just before, e.g. the demo's first analysis) is not started twice.
   const interrupted = rows.filter((row) => handlers.has(row.kind) && !running.has(row.id));
-  for (const row of interrupted) run(deps, row.id, row.kind, row.payload);
-  return interrupted.length;
+  let started = 0;
+  for (const row of interrupted) {
+    if (row.attempts >= maxAttempts) {
+      deps.logger.warn({ job: row.id, kind: row.kind, attempts: row.attempts }, 'job parked: interrupted too often');
+      await fail(deps, row.id, row.kind, row.payload,
+        `interrupted ${row.attempts} times without finishing (the server stopped while it ran), so it is not tried again`);
+    } else {
+      run(deps, row.id, row.kind, row.payload);
+      started++;
+    }
+  }
+  return started;
+}
+
+/**
+ * On a clean stop (SIGTERM, Ctrl-C) the jobs still running give back their start: a restart, a
+ * deploy, is not the job's fault and must not bring it nearer to being parked.
+ */
+export async function releaseJobs(deps: Deps): Promise<void> {
+  if (running.size === 0) return;
+  await deps.db.execute(sql`update jobs set attempts = greatest(attempts - 1, 0) where status = 'running' and id = any(${array([...running.keys()])}::bigint[])`)
+    .catch((error: unknown) => deps.logger.warn({ err: error }, 'could not give back the starts of the running jobs'));
 }
 
 /** Waits for the jobs running in this process (tests; a clean shutdown). */

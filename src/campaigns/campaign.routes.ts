@@ -11,9 +11,11 @@ import {
   createCampaign, findCampaign, findTemplate, listCampaigns, listTemplates, previewTemplate, recordExternalCampaign, recordMailFeedback, saveTemplate, setCampaignStatus, startCampaign,
 } from './campaign.service.ts';
 import { campaignReport } from './report.service.ts';
+import { countsWithheld } from '../segments/segment.service.ts';
 import { templateBody } from './template.ts';
+import { id, instant, whole } from '../shared/input.ts';
 
-const idParam = z.object({ id: z.coerce.number().int().positive() });
+const idParam = z.object({ id: id });
 const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
 const anything = z.record(z.string(), z.unknown());
 const campaign = z.object({
@@ -53,7 +55,12 @@ export function campaignRoutes(deps: Deps) {
 
   app.openapi(createRoute({ method: 'get', path: '/campaigns', middleware: anyone, tags: ['campaigns'], summary: 'Campaigns, newest first, with their members by send status',
     responses: { 200: json(z.object({ campaigns: z.array(campaign.extend({ counts: z.record(z.string(), z.number()) })) }), 'Newest first') } }),
-  async (c) => c.json({ campaigns: await listCampaigns(deps) }, 200));
+  async (c) => {
+    const campaigns = await listCampaigns(deps);
+    // An analyst gets no member count of a campaign whose segment filters on a personal field (docs/security.md).
+    const withheld = await countsWithheld(deps, c.get('principal'), campaigns.map((x) => x.segmentId));
+    return c.json({ campaigns: campaigns.map((x) => (x.segmentId !== null && withheld.has(x.segmentId) ? { ...x, members: null, counts: {} } : x)) }, 200);
+  });
 
   app.openapi(createRoute({ method: 'post', path: '/campaigns', middleware: marketing, tags: ['campaigns'], summary: 'Create a campaign (draft, or scheduled with scheduledAt)',
     request: body(campaignBody), responses: { 201: json(campaign, 'Created') } }),
@@ -67,7 +74,11 @@ export function campaignRoutes(deps: Deps) {
     request: { params: idParam }, responses: { 200: json(z.object({ campaign, counts: z.record(z.string(), z.number()) }), 'The campaign') } }),
   async (c) => {
     const { id } = c.req.valid('param');
-    return c.json({ campaign: await findCampaign(deps, id), counts: await memberCounts(deps.db, id) }, 200);
+    const campaign = await findCampaign(deps, id);
+    if (campaign.segmentId !== null && (await countsWithheld(deps, c.get('principal'), [campaign.segmentId])).has(campaign.segmentId)) {
+      return c.json({ campaign: { ...campaign, members: null }, counts: {} }, 200);
+    }
+    return c.json({ campaign, counts: await memberCounts(deps.db, id) }, 200);
   });
 
   for (const [action, to, summary] of [
@@ -85,7 +96,7 @@ export function campaignRoutes(deps: Deps) {
 
   app.openapi(createRoute({ method: 'get', path: '/campaigns/{id}/report', middleware: anyone, tags: ['campaigns'],
     summary: 'Each arm against the holdout: buying, revenue per customer, still active at 30 and 90 days, unsubscribes; lift with 95 % intervals, p-values, cumulative lift by day',
-    request: { params: idParam, query: z.object({ days: z.coerce.number().int().min(1).max(365).default(30) }) }, responses: { 200: json(anything, 'The report') } }),
+    request: { params: idParam, query: z.object({ days: whole(1, 365).default(30) }) }, responses: { 200: json(anything, 'The report') } }),
   async (c) => c.json(await campaignReport(deps, c.req.valid('param').id, c.req.valid('query').days), 200));
 
   app.get('/campaigns/:id/list.csv', marketing, async (c) => {
@@ -102,7 +113,7 @@ export function campaignRoutes(deps: Deps) {
     summary: 'Bounces and complaints from the mail server or provider: a hard bounce or a complaint stops all mail to the address; a complaint also withdraws consent',
     request: body(z.object({ events: z.array(z.object({
       kind: z.enum(['hard_bounce', 'soft_bounce', 'complaint']), email: z.string().trim().toLowerCase().max(320), messageId: z.string().max(500).optional(),
-      at: z.string().datetime({ offset: true }).optional(),
+      at: instant.optional(),
     })).min(1).max(1000) })), responses: { 200: json(z.object({ recorded: z.number(), matched: z.number() }), 'Recorded') } }),
   async (c) => c.json(await recordMailFeedback(deps, c.req.valid('json').events), 200));
 
@@ -119,7 +130,7 @@ export function campaignRoutes(deps: Deps) {
   });
 
   app.openapi(createRoute({ method: 'get', path: '/mail/captured', middleware: marketing, tags: ['campaigns'], summary: 'Mail captured instead of sent (no SMTP server configured), newest first',
-    request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), to: z.string().max(320).optional() }) },
+    request: { query: z.object({ limit: whole(1, 200).default(50), to: z.string().max(320).optional() }) },
     responses: { 200: json(z.object({ smtp: z.boolean(), messages: z.array(anything) }), 'Newest first') } }),
   async (c) => {
     const { limit, to } = c.req.valid('query');

@@ -17,8 +17,8 @@ import { suppressionReason, templateContext, track, mailLinks } from '../campaig
 import { compileTemplate, renderMail } from '../campaigns/template.ts';
 import { isPermanent } from '../mail/mailer.ts';
 import { compileRule } from '../segments/segment.repository.ts';
-import { checked, ruleContext } from '../segments/segment.service.ts';
-import type { Rule } from '../segments/segment.ts';
+import { checked, ruleContext, storedRuleContext } from '../segments/segment.service.ts';
+import { checkStoredRule, type Rule } from '../segments/segment.ts';
 import { AppError } from '../shared/errors.ts';
 import { inviteToSurvey } from '../surveys/survey.service.ts';
 import { findSurvey } from '../surveys/survey.repository.ts';
@@ -140,10 +140,18 @@ export async function journeyFromRecipe(deps: Deps, principal: Principal, key: s
   return saveJourney(deps, principal, { ...recipe.journey, steps });
 }
 
-/** Activates (triggers from now on start passes) or pauses (passes wait where they are) a journey. */
+/** A journey's stored rules with the path each is at. */
+const storedRules = (journey: Journey): [string, Rule | null][] =>
+  [['entry', journey.entry], ['exit', journey.exit], ...journey.steps.map((s, i): [string, Rule | null] => [`steps.${i}.rule`, s.type === 'condition' ? s.rule : null])];
+
+/**
+ * Activates (triggers from now on start passes) or pauses (passes wait where they are) a journey;
+ * one whose stored rules no longer pass the checks is not activated (a conflict naming them).
+ */
 export async function setJourneyStatus(deps: Deps, id: number, to: 'active' | 'paused'): Promise<Journey> {
   const journey = await findJourney(deps, id);
   if (journey.status === to) return journey;
+  if (to === 'active') await storedRuleContext(deps, `Journey ${id}`, storedRules(journey));
   await deps.db.execute(sql`update journeys set status = ${to}, activated_at = coalesce(activated_at, ${to === 'active' ? deps.clock.now().toISOString() : null}::timestamptz),
     updated_at = ${deps.clock.now().toISOString()} where id = ${id}`);
   return findJourney(deps, id);
@@ -162,7 +170,19 @@ export async function runJourneys(deps: Deps, options: RunOptions = {}) {
   const active = (await queryRows<Record<string, unknown>>(deps.db, sql`select * from journeys where status = 'active' order by id`)).map(toJourney);
   const tally = { entered: 0, skipped: 0, steps: 0, sent: 0 };
   const context = await ruleContext(deps);
+  // A journey saved before a rule check was added would fail every round in SQL: it is passed over
+  // (its passes wait, as if paused) until its rules are changed.
+  const broken = new Map<number, boolean>();
+  const passedOver = (journey: Journey) => {
+    if (!broken.has(journey.id)) {
+      const issues = storedRules(journey).flatMap(([path, rule]) => (rule ? checkStoredRule(rule, context.attributeTypes).map((i) => `${path}.${i.path}: ${i.message}`) : []));
+      if (issues.length > 0) deps.logger.warn({ journey: journey.id, issues }, 'journey passed over: a rule no longer passes the checks; change it');
+      broken.set(journey.id, issues.length > 0);
+    }
+    return broken.get(journey.id)!;
+  };
   for (const journey of active) {
+    if (passedOver(journey)) continue;
     const from = new Date(Math.max(Date.parse(journey.activatedAt!), now.getTime() - lookbackHours * 3_600_000));
     const entry = journey.entry ? compileRule(journey.entry, context, false) : sql`true`;
     const counts = await enrol(deps.db, journey, triggerEvents(journey.trigger, from, now), entry, now);
@@ -175,7 +195,9 @@ export async function runJourneys(deps: Deps, options: RunOptions = {}) {
     const due = await deps.db.transaction((tx) => claimDue(tx, { worker, now: deps.clock.now(), leaseSeconds: deps.config.mail.leaseSeconds, limit: 50 }));
     if (due.length === 0) break;
     for (const pass of due) {
-      const outcome = await advance(deps, byId.get(pass.journey_id) ?? await findJourney(deps, pass.journey_id), pass, { context, compiled, afterAccept: options.afterAccept });
+      const journey = byId.get(pass.journey_id) ?? await findJourney(deps, pass.journey_id);
+      if (passedOver(journey)) continue;
+      const outcome = await advance(deps, journey, pass, { context, compiled, afterAccept: options.afterAccept });
       tally.steps += outcome.steps;
       tally.sent += outcome.sent;
     }

@@ -1,6 +1,6 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { recentOrdersKept } from '../customers/lifecycle.repository.ts';
-import { isGroup, scoreColumns, type Condition, type Rule } from './segment.ts';
+import { isGroup, own, scoreColumns, type Condition, type Rule } from './segment.ts';
 
 type Fragment = ReturnType<typeof sql>;
 /** What a rule is evaluated against: the time "last N days" counts back from, and the analysis run whose scores count. */
@@ -33,14 +33,20 @@ function textTest(column: Fragment, op: string, value: Condition['value']): Frag
 }
 
 const comparison: Record<string, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=', at_least: '>=', at_most: '<=', exactly: '=' };
+/** The SQL operator of an op; checkRule admits no other, and an inherited name such as `constructor` must never reach SQL. */
+function sign(op: string): Fragment {
+  const operator = own(comparison, op);
+  if (!operator) throw new Error(`not a comparison: ${JSON.stringify(op)}`);
+  return raw(operator);
+}
 
 function instantTest(column: Fragment, op: string, value: Condition['value'], now: Date): Fragment {
   const days = Number(value);
   switch (op) {
     case 'before': return sql`${column} < ${value}::date`;
     case 'after': return sql`${column} >= (${value}::date + 1)`;
-    case 'in_last_days': return sql`${column} > ${now.toISOString()}::timestamptz - make_interval(days => ${days})`;
-    case 'not_in_last_days': return sql`(${column} is null or ${column} <= ${now.toISOString()}::timestamptz - make_interval(days => ${days}))`;
+    case 'in_last_days': return sql`${column} > ${now.toISOString()}::timestamptz - make_interval(days => ${days}::int)`;
+    case 'not_in_last_days': return sql`(${column} is null or ${column} <= ${now.toISOString()}::timestamptz - make_interval(days => ${days}::int))`;
     case 'is_set': return sql`${column} is not null`;
     default: return sql`${column} is null`;
   }
@@ -48,7 +54,7 @@ function instantTest(column: Fragment, op: string, value: Condition['value'], no
 
 /** Customer ids of a history table's rows within the condition's window and filter (one pass over the table). */
 function history(table: string, timeColumn: string, filterColumn: string | null, c: Condition, now: Date, extra: Fragment = sql``): Fragment {
-  const window = c.days ? sql`and h.${raw(timeColumn)} > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days})` : sql``;
+  const window = c.days ? sql`and h.${raw(timeColumn)} > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days}::int)` : sql``;
   const filter = c.filter && filterColumn ? sql`and lower(h.${raw(filterColumn)}) = lower(${c.filter})` : sql``;
   return sql`select h.customer_id from ${raw(table)} h where true ${window} ${filter} ${extra}`;
 }
@@ -62,7 +68,8 @@ const notInSet = (ids: Fragment) => sql`not exists (select 1 from (${ids}) x whe
 
 /** Customers whose number (or sum) of history rows compares to `value`. */
 function aggregateTest(rows: Fragment, aggregate: Fragment, op: string, value: number, joinable: boolean): Fragment {
-  const having = (comparison: string, v: number) => sql`${rows} group by h.customer_id having ${aggregate} ${raw(comparison)} ${v}`;
+  // Cast, not inferred from the aggregate: a fraction or a large number stays a number to compare.
+  const having = (comparison: string, v: number) => sql`${rows} group by h.customer_id having ${aggregate} ${raw(comparison)} ${v}::numeric`;
   switch (op) {
     case 'at_least': return value <= 0 ? sql`true` : inSet(having('>=', value), joinable);
     case 'at_most': return value < 0 ? sql`false` : notInSet(having('>', value));
@@ -79,9 +86,9 @@ const countTest = (rows: Fragment, op: string, value: number, joinable: boolean)
  */
 function orderCountTest(c: Condition, now: Date, joinable: boolean): Fragment {
   const value = Number(c.value);
-  if (!c.days) return sql`c.order_count ${raw(comparison[c.op])} ${value}`;
+  if (!c.days) return sql`c.order_count ${sign(c.op)} ${value}::bigint`;
   if (!Number.isInteger(value) || value + 1 > recentOrdersKept) return countTest(history('orders', 'ordered_at', null, c, now), c.op, value, joinable);
-  const atLeast = (k: number) => (k <= 0 ? sql`true` : sql`coalesce(c.recent_orders[${k}::int] > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days}), false)`);
+  const atLeast = (k: number) => (k <= 0 ? sql`true` : sql`coalesce(c.recent_orders[${k}::int] > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days}::int), false)`);
   switch (c.op) {
     case 'at_least': return atLeast(value);
     case 'at_most': return value < 0 ? sql`false` : sql`not ${atLeast(value + 1)}`;
@@ -96,7 +103,7 @@ function compileCondition(c: Condition, context: RuleContext, joinable: boolean)
     case 'name': case 'email': case 'phone': case 'external_id': case 'acquisition_channel': case 'stage':
       return textTest(column(c.field), c.op, c.value);
     case 'flag':
-      return c.op === 'has' ? sql`${c.value} = any(c.flags)` : sql`not (${c.value} = any(c.flags))`;
+      return c.op === 'has' ? sql`${c.value}::text = any(c.flags)` : sql`not (${c.value}::text = any(c.flags))`;
     case 'created_at': case 'first_order_at': case 'last_order_at':
       return instantTest(column(c.field), c.op, c.value, now);
     case 'attribute': {
@@ -108,18 +115,24 @@ function compileCondition(c: Condition, context: RuleContext, joinable: boolean)
       if (c.op === 'is_true' || c.op === 'is_false') return sql`c.attributes->${key} = ${c.op === 'is_true' ? 'true' : 'false'}::jsonb`;
       if (type === 'number') {
         const number = sql`(case when jsonb_typeof(c.attributes->${key}) = 'number' then ${value}::numeric end)`;
-        return sql`${number} ${raw(c.op === 'is' ? '=' : c.op === 'is_not' ? '<>' : comparison[c.op])} ${c.value}::numeric`;
+        return sql`${number} ${c.op === 'is' ? raw('=') : c.op === 'is_not' ? raw('<>') : sign(c.op)} ${c.value}::numeric`;
       }
       if (type === 'date') {
-        const day = sql`(case when ${value} ~ '^\\d{4}-\\d{2}-\\d{2}$' then ${value}::date end)`;
-        return sql`${day} ${raw({ before: '<', after: '>', is: '=', is_not: '<>' }[c.op]!)} ${c.value}::date`;
+        // Compared as written, in byte order (which for YYYY-MM-DD is the order of days): a stored
+        // value that is no real day (2020-02-30) would make a cast to date fail the whole query.
+        const day = sql`(case when ${value} ~ '^\\d{4}-\\d{2}-\\d{2}$' then ${value} end) collate "C"`;
+        const operator = own<string>({ before: '<', after: '>', is: '=', is_not: '<>' }, c.op);
+        if (!operator) throw new Error(`not a date comparison: ${JSON.stringify(c.op)}`);
+        return sql`${day} ${raw(operator)} ${c.value}::text`;
       }
       return textTest(value, c.op, c.value);
     }
     case 'score': {
       if (context.runId === null) return sql`false`;
-      const score = sql`s.${raw(c.key as keyof typeof scoreColumns)}`;
-      const test = c.op === 'is_set' ? sql`${score} is not null` : c.op === 'is_not_set' ? sql`${score} is null` : sql`${score} ${raw(comparison[c.op])} ${c.value}::float8`;
+      if (!own(scoreColumns, c.key!)) throw new Error(`not a score: ${JSON.stringify(c.key)}`);
+      const score = sql`s.${raw(c.key!)}`;
+      // numeric, not the column's type: 2.5 against a smallint score compares, it is not cut to 2 or refused.
+      const test = c.op === 'is_set' ? sql`${score} is not null` : c.op === 'is_not_set' ? sql`${score} is null` : sql`${score} ${sign(c.op)} ${c.value}::numeric`;
       return inSet(sql`select s.customer_id from scores s where s.run_id = ${context.runId} and ${test}`, joinable);
     }
     case 'orders':
@@ -127,11 +140,11 @@ function compileCondition(c: Condition, context: RuleContext, joinable: boolean)
     case 'spend':
       return c.days
         ? aggregateTest(history('orders', 'ordered_at', null, c, now), sql`sum(h.total)`, c.op, Number(c.value), joinable)
-        : sql`c.spend ${raw(comparison[c.op])} ${Number(c.value)}::numeric`;
+        : sql`c.spend ${sign(c.op)} ${Number(c.value)}::numeric`;
     case 'category_bought': case 'product_bought': {
       const column = c.field === 'category_bought' ? 'category' : 'product';
       const match = c.op === 'contains' ? sql`l.${raw(column)} ilike ${`%${like(String(c.value))}%`}` : sql`lower(l.${raw(column)}) = lower(${c.value})`;
-      const window = c.days ? sql`and o.ordered_at > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days})` : sql``;
+      const window = c.days ? sql`and o.ordered_at > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days}::int)` : sql``;
       const bought = sql`select l.customer_id from order_lines l join orders o on o.customer_id = l.customer_id and o.id = l.order_id where ${match} ${window}`;
       return c.op === 'is_not' ? notInSet(bought) : inSet(bought, joinable);
     }
@@ -143,11 +156,11 @@ function compileCondition(c: Condition, context: RuleContext, joinable: boolean)
       return countTest(history('incidents', 'at', 'kind', c, now), c.op, Number(c.value), joinable);
     case 'survey_score': {
       const survey = c.key ? sql`and lower(h.survey) = lower(${c.key})` : sql``;
-      return inSet(history('survey_responses', 'at', null, c, now, sql`and h.score ${raw(comparison[c.op])} ${c.value}::numeric ${survey}`), joinable);
+      return inSet(history('survey_responses', 'at', null, c, now, sql`and h.score ${sign(c.op)} ${c.value}::numeric ${survey}`), joinable);
     }
     case 'consent': {
       // The latest ledger entry for the list decides; the customer row keeps a copy of it.
-      const latest = sql`c.consent->${c.key ?? 'marketing'}`;
+      const latest = sql`c.consent->(${c.key ?? 'marketing'}::text)`;
       return c.op === 'granted' ? sql`${latest} = 'true'::jsonb` : c.op === 'withdrawn' ? sql`${latest} = 'false'::jsonb` : sql`${latest} is distinct from 'true'::jsonb`;
     }
   }
@@ -162,6 +175,12 @@ export async function scoringRun(db: Db): Promise<number | null> {
 export async function attributeTypes(db: Db): Promise<Map<string, string>> {
   const rows = await queryRows<{ key: string; type: string }>(db, sql`select key, type from attribute_definitions`);
   return new Map(rows.map((r) => [r.key, r.type]));
+}
+
+/** The stored rules of these segments. */
+export async function segmentRules(db: Db, ids: number[]): Promise<{ id: number; rule: Rule }[]> {
+  const rows = await queryRows<{ id: number; rule: Rule }>(db, sql`select id, rule from segments where id = any(${array(ids)}::bigint[])`);
+  return rows.map((r) => ({ id: Number(r.id), rule: r.rule }));
 }
 
 /** Values the rule builder offers: acquisition channels, product categories, survey names. */

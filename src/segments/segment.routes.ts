@@ -1,17 +1,19 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { anyone, marketing, namesFor, personalRuleFields, staff } from '../auth/access.ts';
+import { anyone, marketing, namesFor, staff } from '../auth/access.ts';
 import type { Principal } from '../auth/auth.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter, json } from '../shared/http.ts';
-import { deleteSegment, findSegment, listSegments, previewRule, refreshSnapshot, saveSegment, segmentMembers, segmentSummary } from './segment.service.ts';
-import { fields, isGroup, ruleSchema, scoreColumns, segmentBody, type Rule } from './segment.ts';
+import { deleteSegment, findSegment, listSegments, previewRule, refreshSnapshot, saveSegment, segmentFor, segmentMembers, segmentSummary } from './segment.service.ts';
+import { fields, personalConditions, ruleSchema, scoreColumns, segmentBody, shownRuleSchema, type Rule } from './segment.ts';
 import { attributeTypes, knownValues } from './segment.repository.ts';
+import { id, whole } from '../shared/input.ts';
 
-const idParam = z.object({ id: z.coerce.number().int().positive() });
+const idParam = z.object({ id: id });
 const segment = z.object({
-  id: z.number(), name: z.string(), description: z.string().nullable(), kind: z.enum(['dynamic', 'snapshot']), rule: ruleSchema,
-  createdBy: z.string(), createdAt: z.string(), updatedAt: z.string(), snapshotAt: z.string().nullable(), members: z.number().nullable(),
+  id: z.number(), name: z.string(), description: z.string().nullable(), kind: z.enum(['dynamic', 'snapshot']), rule: shownRuleSchema,
+  createdBy: z.string(), createdAt: z.string(), updatedAt: z.string(), snapshotAt: z.string().nullable(),
+  members: z.number().nullable().openapi({ description: "A snapshot's members when taken; null for a dynamic segment, and for an analyst when the rule filters on a personal field" }),
 }).openapi('Segment');
 const summary = z.object({
   customers: z.number(), byStage: z.record(z.string(), z.number()), meanPAlive: z.number().nullable(), predictedValue: z.number(), valueAtStake: z.number(),
@@ -23,13 +25,14 @@ const toMember = (r: { id: number; external_id: string | null; name: string | nu
   id: r.id, externalId: r.external_id, name: r.name, email: r.email, stage: r.stage, lastOrderAt: r.last_order_at ? new Date(r.last_order_at).toISOString() : null,
 });
 
-/** An analyst may count, but not by what names or reaches a person: refused with the path of each such condition. */
-function checkPersonalFilters(principal: Principal, rule: Rule, at = 'rule'): void {
+/**
+ * An analyst may count, but not by what names or reaches a person: refused with the path of each
+ * such condition, for a rule being tried as for a saved segment (whose summary would tell as much).
+ */
+function checkPersonalFilters(principal: Principal, rule: Rule, refused = 'filter on'): void {
   if (principal.role !== 'analyst') return;
-  const found: string[] = [];
-  const walk = (r: Rule, path: string) => r.conditions.forEach((c, i) => (isGroup(c) ? walk(c, `${path}.conditions.${i}`) : personalRuleFields.has(c.field) && found.push(`${path}.conditions.${i}`)));
-  walk(rule, at);
-  if (found.length > 0) throw new AppError('forbidden', `An analyst may not filter on name, email, phone or external id (${found.join(', ')})`);
+  const found = personalConditions(rule);
+  if (found.length > 0) throw new AppError('forbidden', `An analyst may not ${refused} name, email, phone or external id (${found.join(', ')})`);
 }
 
 export function segmentRoutes(deps: Deps) {
@@ -60,7 +63,7 @@ export function segmentRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({ method: 'get', path: '/segments', middleware: anyone, tags: ['segments'], summary: 'Saved segments', responses: { 200: json(z.object({ segments: z.array(segment) }), 'By name') } }),
-    async (c) => c.json({ segments: await listSegments(deps.db) }, 200),
+    async (c) => c.json({ segments: (await listSegments(deps.db)).map((s) => segmentFor(c.get('principal'), s)) }, 200),
   );
 
   app.openapi(
@@ -70,11 +73,12 @@ export function segmentRoutes(deps: Deps) {
   );
 
   app.openapi(
-    createRoute({ method: 'get', path: '/segments/{id}', middleware: anyone, tags: ['segments'], summary: 'A segment and its summary now',
+    createRoute({ method: 'get', path: '/segments/{id}', middleware: anyone, tags: ['segments'], summary: 'A segment and its summary now (refused to an analyst when the rule filters on a personal field)',
       request: { params: idParam }, responses: { 200: json(z.object({ segment, summary }), 'The segment') } }),
     async (c) => {
       const found = await findSegment(deps.db, c.req.valid('param').id);
-      return c.json({ segment: found, summary: await segmentSummary(deps, found) }, 200);
+      checkPersonalFilters(c.get('principal'), found.rule, 'see a segment that filters on');
+      return c.json({ segment: segmentFor(c.get('principal'), found), summary: await segmentSummary(deps, found) }, 200);
     },
   );
 
@@ -101,7 +105,7 @@ export function segmentRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({ method: 'get', path: '/segments/{id}/customers', middleware: staff, tags: ['segments'], summary: 'Members, by customer id',
-      request: { params: idParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).max(1_000_000).default(0) }) },
+      request: { params: idParam, query: z.object({ limit: whole(1, 500).default(50), offset: whole(0, 1_000_000).default(0) }) },
       responses: { 200: json(z.object({ customers: z.array(member) }), 'A page of members') } }),
     async (c) => {
       const found = await findSegment(deps.db, c.req.valid('param').id);

@@ -208,3 +208,222 @@ test('order counts, spend and consent kept on the customer row select what the o
     [await expected(sql`${latestGranted} is true`), await expected(sql`${latestGranted} is false`), await expected(sql`${latestGranted} is not true`)]);
   assert.deepEqual([await consent('granted'), await consent('withdrawn'), await consent('not_granted')], [26, 20, 34]);
 });
+
+/** Another key's view of the API. */
+const callAs = (key: string) => (method: string, path: string, body?: unknown) => Promise.resolve(t.app.request(path, {
+  method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
+}));
+/** A current analysis with one score (A's), so score conditions reach SQL; made once. */
+let scored: Promise<void> | undefined;
+const withScores = () => (scored ??= (async () => {
+  const [run] = await queryRows<{ id: number }>(t.deps.db, sql`
+    insert into analysis_runs (as_of, model_version, activity_model, status, current) values ('2026-06-30', 'test', 'bgnbd', 'done', true) returning id`);
+  await t.deps.db.execute(sql`
+    insert into scores (customer_id, run_id, as_of, model_version, frequency, recency_days, age_days, p_alive, churn_probability, expected_30, expected_90, expected_365,
+      historic_value, recency_score, frequency_score, monetary_score, stage, reasons)
+    select id, ${run.id}, '2026-06-30', 'test', 2, 10, 364, 0.9, 0.1, 0.3, 0.8, 3.1, 174, 3, 4, 5, 'customer', '{}' from customers where external_id = 'A'`);
+})());
+const storeRule = async (name: string, kind: 'dynamic' | 'snapshot', rule: unknown) => (await queryRows<{ id: number }>(t.deps.db, sql`
+  insert into segments (name, kind, rule, created_by, created_at, updated_at) values (${name}, ${kind}, ${JSON.stringify(rule)}::jsonb, 'before the fix', ${now}, ${now}) returning id`))[0].id;
+
+test('a condition that fits the catalogue by shape but would fail in SQL is refused with its path and what it takes; edge values select what they say', async () => {
+  await withScores();
+  const before = (await (await t.call('GET', '/api/v1/segments')).json()).segments.length;
+  const refused: [Condition, string, RegExp][] = [
+    [{ field: 'score', key: 'constructor', op: 'gt', value: 1 }, 'key', /^unknown score "constructor"/],
+    [{ field: 'score', key: 'toString', op: 'gt', value: 1 }, 'key', /^unknown score "toString"/],
+    [{ field: 'score', key: '__proto__', op: 'gt', value: 1 }, 'key', /^unknown score "__proto__"/],
+    [{ field: 'score', key: 'p_alive', op: 'constructor', value: 1 }, 'op', /^score takes gt, gte, lt, lte, is_set, is_not_set; found "constructor"/],
+    [{ field: 'flag', op: 'toString', value: 'moved' }, 'op', /^flag takes has, has_not/],
+    [{ field: 'name', op: 'hasOwnProperty', value: 'x' }, 'op', /^name takes is/],
+    [{ field: 'attribute', key: 'birth_year', op: 'valueOf', value: 1 }, 'op', /^attribute takes /],
+    [{ field: 'created_at', op: 'before', value: '2020-02-30' }, 'value', /^expected a real calendar date YYYY-MM-DD from 1900-01-01 to 2999-12-31, found "2020-02-30"/],
+    [{ field: 'last_order_at', op: 'after', value: '0001-01-01' }, 'value', /calendar date/],
+    [{ field: 'attribute', key: 'joined', op: 'after', value: '2025-02-29' }, 'value', /calendar date/],
+    [{ field: 'attribute', key: 'joined', op: 'is', value: 'soon' }, 'value', /calendar date.*found "soon"/],
+    [{ field: 'last_order_at', op: 'in_last_days', value: 1e9 }, 'value', /^expected a whole number of days from 1 to 36500, found 1000000000/],
+    [{ field: 'orders', op: 'at_least', value: 2.5 }, 'value', /^expected a whole number from 0 to 1000000000, found 2.5/],
+    [{ field: 'orders', op: 'exactly', value: 1e12 }, 'value', /whole number from 0 to 1000000000/],
+    [{ field: 'orders', op: 'at_most', value: 1.5, days: 30 }, 'value', /whole number/],
+    [{ field: 'orders', op: 'at_least', value: 0.5, filter: 'web' }, 'value', /whole number/],
+    [{ field: 'returns', op: 'at_least', value: -1 }, 'value', /whole number/],
+    [{ field: 'tickets', op: 'exactly', value: 0.5, filter: 'damaged' }, 'value', /whole number/],
+    [{ field: 'incidents', op: 'at_most', value: 3e9 }, 'value', /whole number/],
+    [{ field: 'spend', op: 'at_least', value: 1e300 }, 'value', /^expected a number from -1e15 to 1e15, found 1e\+300/],
+    [{ field: 'spend', op: 'at_most', value: -1e16, days: 30 }, 'value', /from -1e15 to 1e15/],
+    [{ field: 'survey_score', op: 'at_least', value: 1e20 }, 'value', /from -1e15 to 1e15/],
+    [{ field: 'attribute', key: 'birth_year', op: 'gt', value: 1e16 }, 'value', /from -1e15 to 1e15/],
+    [{ field: 'attribute', key: 'birth_year', op: 'is', value: -1e300 }, 'value', /from -1e15 to 1e15/],
+    [{ field: 'score', key: 'recency_score', op: 'lt', value: 1e300 }, 'value', /from -1e15 to 1e15/],
+  ];
+  for (const [condition, at, message] of refused) {
+    const response = await t.call('POST', '/api/v1/segments', { name: 'probe', rule: { match: 'all', conditions: [condition] } });
+    const body = await response.json();
+    assert.equal(response.status, 400, `${JSON.stringify(condition)}: ${JSON.stringify(body)}`);
+    assert.equal(body.error.details.issues[0].path, `rule.conditions.0.${at}`, JSON.stringify(condition));
+    assert.match(body.error.details.issues[0].message, message, JSON.stringify(condition));
+  }
+  assert.equal((await (await t.call('GET', '/api/v1/segments')).json()).segments.length, before, 'nothing saved');
+
+  // At the edges, and where a parameter would otherwise take a smallint or bigint column's type.
+  await t.deps.db.execute(sql`update customers set attributes = attributes || '{"joined": "2020-02-30"}'::jsonb where external_id = 'E'`);
+  const cases: [Condition, string][] = [
+    [{ field: 'score', key: 'recency_score', op: 'gt', value: 2.5 }, 'A'],
+    [{ field: 'score', key: 'monetary_score', op: 'gte', value: 4.99 }, 'A'],
+    [{ field: 'score', key: 'frequency', op: 'lt', value: 1e15 }, 'A'],
+    [{ field: 'score', key: 'historic_value', op: 'gt', value: -1e15 }, 'A'],
+    [{ field: 'orders', op: 'at_least', value: 1_000_000_000 }, ''],
+    [{ field: 'orders', op: 'at_most', value: 1_000_000_000, days: 36_500 }, 'ABCDE'],
+    [{ field: 'returns', op: 'exactly', value: 0, filter: 'wrong_item' }, 'BCDE'],
+    [{ field: 'spend', op: 'at_least', value: 1e15 }, ''],
+    [{ field: 'spend', op: 'at_most', value: 0.5 }, 'E'],
+    [{ field: 'spend', op: 'at_least', value: 13.99, days: 30 }, 'ACD'],
+    [{ field: 'survey_score', op: 'at_least', value: 8.5 }, 'A'],
+    [{ field: 'attribute', key: 'birth_year', op: 'lt', value: 1980.5 }, 'A'],
+    [{ field: 'attribute', key: 'joined', op: 'is', value: '2024-03-01' }, 'A'],
+    // A stored value that is no real day is compared as written, not cast (which would fail the query).
+    [{ field: 'attribute', key: 'joined', op: 'before', value: '2025-01-01' }, 'AE'],
+    [{ field: 'last_order_at', op: 'in_last_days', value: 36_500 }, 'ABCD'],
+    [{ field: 'created_at', op: 'before', value: '1900-01-01' }, ''],
+    [{ field: 'created_at', op: 'after', value: '2999-12-31' }, ''],
+  ];
+  // Among A to E (the customers of the order history test above are left out).
+  for (const [condition, expected] of cases) assert.equal((await matching(condition)).replace(/H\d+/g, ''), expected, JSON.stringify(condition));
+});
+
+test('a segment saved before its rule was checked this strictly answers 409 naming the problem wherever it is evaluated, never 500', async () => {
+  await withScores();
+  const oldScore = await storeRule('Old score', 'dynamic', { match: 'all', conditions: [{ field: 'score', key: 'constructor', op: 'gt', value: 1 }] });
+  const badDate = { match: 'all', conditions: [{ field: 'stage', op: 'is', value: 'customer' }, { match: 'any', conditions: [{ field: 'created_at', op: 'before', value: '2020-02-30' }] }] };
+  const oldDate = await storeRule('Old date', 'dynamic', badDate);
+  const oldCount = await storeRule('Old count', 'dynamic', { match: 'all', conditions: [{ field: 'orders', op: 'at_least', value: 2.5 }] });
+  const garbage = await storeRule('Not a rule', 'dynamic', { match: 'all', conditions: [{ field: 'constructor', op: 'is', value: 'x' }] });
+  const oldSnapshot = await storeRule('Old snapshot', 'snapshot', badDate);
+
+  const conflict = async (response: Response, path: string, message: RegExp) => {
+    const body = await response.json();
+    assert.equal(response.status, 409, JSON.stringify(body));
+    assert.equal(body.error.code, 'conflict');
+    assert.match(body.error.message, /no longer passes/);
+    assert.equal(body.error.details.issues[0].path, path, JSON.stringify(body));
+    assert.match(body.error.details.issues[0].message, message);
+  };
+  await conflict(await t.call('GET', `/api/v1/segments/${oldScore}`), 'rule.conditions.0.key', /unknown score "constructor"/);
+  await conflict(await t.call('GET', `/api/v1/segments/${oldScore}/customers`), 'rule.conditions.0.key', /unknown score "constructor"/);
+  await conflict(await t.call('GET', `/api/v1/segments/${oldDate}`), 'rule.conditions.1.conditions.0.value', /calendar date/);
+  await conflict(await t.call('GET', `/api/v1/segments/${oldCount}/customers`), 'rule.conditions.0.value', /whole number/);
+  await conflict(await t.call('GET', `/api/v1/segments/${garbage}`), 'rule.conditions.0', /./);
+  await conflict(await t.call('POST', `/api/v1/segments/${oldSnapshot}/refresh`), 'rule.conditions.1.conditions.0.value', /calendar date/);
+  // A snapshot's members were taken: reading them needs no rule.
+  assert.equal((await t.call('GET', `/api/v1/segments/${oldSnapshot}`)).status, 200);
+  assert.equal((await t.call('GET', '/api/v1/segments')).status, 200);
+  // Changing the rule is the way out.
+  const fixed = await t.call('PUT', `/api/v1/segments/${oldDate}`, { name: 'Old date', rule: { match: 'all', conditions: [{ field: 'created_at', op: 'before', value: '2020-02-29' }] } });
+  assert.equal(fixed.status, 200);
+  assert.equal((await t.call('GET', `/api/v1/segments/${oldDate}`)).status, 200);
+
+  // A campaign on such a segment does not start, and stays a draft.
+  const campaign = await (await t.call('POST', '/api/v1/campaigns', { name: 'Old list', kind: 'offer', channel: 'phone', segmentId: oldCount, arms: [{ name: 'A' }] })).json();
+  await conflict(await t.call('POST', `/api/v1/campaigns/${campaign.id}/start`), 'rule.conditions.0.value', /whole number/);
+  assert.equal((await (await t.call('GET', `/api/v1/campaigns/${campaign.id}`)).json()).campaign.status, 'draft');
+
+  // A journey whose stored rule no longer passes is not activated; one already active is passed over
+  // by the rounds (its passes wait) while the others run.
+  const journey = async (name: string) => (await (await t.call('POST', '/api/v1/journeys', { name, trigger: { type: 'order' }, holdoutShare: 0, steps: [{ type: 'wait', days: 1 }] })).json()).id as number;
+  const [broken, working] = [await journey('Old journey'), await journey('Working journey')];
+  await t.deps.db.execute(sql`update journeys set entry = ${JSON.stringify(badDate)}::jsonb where id = ${broken}`);
+  await conflict(await t.call('POST', `/api/v1/journeys/${broken}/activate`), 'entry.conditions.1.conditions.0.value', /calendar date/);
+  assert.equal((await (await t.call('GET', `/api/v1/journeys/${broken}`)).json()).journey.status, 'draft');
+  assert.equal((await t.call('POST', `/api/v1/journeys/${working}/activate`)).status, 200);
+  await t.deps.db.execute(sql`update journeys set status = 'active', activated_at = '2026-06-30T00:00:00Z' where id in (${broken}, ${working})`);
+  await ingestEvents(t.deps, [order('B', 'B2', '2026-06-30T11:00:00Z', [{ product: 'Bread knife', category: 'kitchen', amount: '39.00' }])], { source: 'test' });
+  const round = await t.call('POST', '/api/v1/journeys/run');
+  assert.equal(round.status, 200, await round.text());
+  const passes = await queryRows<{ journey_id: number; external_id: string }>(t.deps.db, sql`
+    select e.journey_id, c.external_id from journey_enrolments e join customers c on c.id = e.customer_id order by 1, 2`);
+  assert.ok(passes.some((p) => p.journey_id === working && p.external_id === 'B'), JSON.stringify(passes));
+  assert.deepEqual(passes.filter((p) => p.journey_id === broken), []);
+});
+
+test('an analyst reads saved segments, campaigns and journeys without what a rule looks for in a person, nor a count that would tell who is a customer', async () => {
+  const planted = ['a@example.com', 'Ana Costa', '+44 20 7946 0958', 'planted-ext-42'];
+  const personal: Rule = { match: 'all', conditions: [
+    { field: 'email', op: 'is', value: 'a@example.com' },
+    { match: 'any', conditions: [{ field: 'name', op: 'contains', value: 'Ana Costa' }, { field: 'phone', op: 'is_not', value: '+44 20 7946 0958' }, { field: 'external_id', op: 'is', value: 'planted-ext-42', key: 'planted-ext-42' }] },
+    { field: 'stage', op: 'is_not', value: 'suppressed' },
+  ] };
+  const saved = async (name: string, kind: string, rule: Rule) => (await (await t.call('POST', '/api/v1/segments', { name, kind, rule })).json()).id as number;
+  const snapshot = await saved('One person (snapshot)', 'snapshot', personal);
+  const live = await saved('One person', 'dynamic', personal);
+  const gold = await saved('Gold customers', 'snapshot', { match: 'all', conditions: [{ field: 'attribute', key: 'tier', op: 'is', value: 'gold' }] });
+  const campaign = await (await t.call('POST', '/api/v1/campaigns', { name: 'Call one person', kind: 'offer', channel: 'phone', holdoutShare: 0, segmentId: snapshot, arms: [{ name: 'A' }] })).json();
+  assert.equal((await (await t.call('POST', `/api/v1/campaigns/${campaign.id}/start`)).json()).members, 1);
+  const journey = (await (await t.call('POST', '/api/v1/journeys', { name: 'One person journey', trigger: { type: 'order' }, entry: personal, holdoutShare: 0,
+    steps: [{ type: 'condition', rule: personal }, { type: 'wait', days: 1 }] })).json()).id as number;
+  assert.equal((await t.call('POST', `/api/v1/journeys/${journey}/activate`)).status, 200);
+  await t.deps.db.execute(sql`update journeys set activated_at = '2026-06-30T00:00:00Z' where id = ${journey}`);
+  await ingestEvents(t.deps, [order('A', 'A4', '2026-06-30T11:30:00Z', [{ product: 'Bath mat', category: 'bath', amount: '29.00' }])], { source: 'test' });
+  assert.equal((await t.call('POST', '/api/v1/journeys/run')).status, 200);
+
+  const analyst = callAs((await createApiKey(t.deps, 'analyst', 'analyst')).key);
+  const marketer = callAs((await createApiKey(t.deps, 'marketer', 'marketer')).key);
+  const read = async (call: typeof analyst, path: string, status = 200) => {
+    const response = await call('GET', path);
+    const text = await response.text();
+    assert.equal(response.status, status, `${path}: ${text}`);
+    return { text, body: JSON.parse(text) };
+  };
+  const unseen = (text: string, where: string) => { for (const s of planted) assert.ok(!text.includes(s), `${where} shows ${s}: ${text}`); };
+
+  // The list: each personal condition without its value (or key); no member count for those segments.
+  const list = await read(analyst, '/api/v1/segments');
+  unseen(list.text, 'the segment list');
+  const byId = new Map(list.body.segments.map((s: { id: number }) => [s.id, s]));
+  const shown = byId.get(snapshot) as { rule: Rule; members: number | null };
+  assert.deepEqual(shown.rule, { match: 'all', conditions: [
+    { field: 'email', op: 'is', value: null },
+    { match: 'any', conditions: [{ field: 'name', op: 'contains', value: null }, { field: 'phone', op: 'is_not', value: null }, { field: 'external_id', op: 'is', value: null, key: null }] },
+    { field: 'stage', op: 'is_not', value: 'suppressed' },
+  ] });
+  assert.equal(shown.members, null);
+  assert.deepEqual([(byId.get(gold) as { members: number }).members, (byId.get(gold) as { rule: Rule }).rule.conditions[0]], [1, { field: 'attribute', key: 'tier', op: 'is', value: 'gold' }]);
+
+  // The segment itself: refused like the preview of its rule; a segment without personal conditions is summed up.
+  for (const id of [snapshot, live]) {
+    const refused = await read(analyst, `/api/v1/segments/${id}`, 403);
+    unseen(refused.text, `segment ${id}`);
+    assert.equal(refused.body.error.message,
+      'An analyst may not see a segment that filters on name, email, phone or external id (rule.conditions.0, rule.conditions.1.conditions.0, rule.conditions.1.conditions.1, rule.conditions.1.conditions.2)');
+  }
+  assert.equal((await analyst('POST', '/api/v1/segments/preview', { rule: personal })).status, 403);
+  assert.equal((await read(analyst, `/api/v1/segments/${gold}`)).body.summary.customers, 1);
+
+  // Campaigns on such a segment: no member count, no counts by status.
+  const campaigns = await read(analyst, '/api/v1/campaigns');
+  unseen(campaigns.text, 'the campaign list');
+  const listed = campaigns.body.campaigns.find((c: { id: number }) => c.id === campaign.id);
+  assert.deepEqual([listed.members, listed.counts], [null, {}]);
+  const one = await read(analyst, `/api/v1/campaigns/${campaign.id}`);
+  assert.deepEqual([one.body.campaign.members, one.body.counts], [null, {}]);
+
+  // Journeys with such rules: the rules redacted, no counts of passes, no passes.
+  const journeys = await read(analyst, '/api/v1/journeys');
+  unseen(journeys.text, 'the journey list');
+  const listedJourney = journeys.body.journeys.find((j: { id: number }) => j.id === journey);
+  assert.deepEqual([listedJourney.entry.conditions[0], listedJourney.steps[0].rule.conditions[0], listedJourney.counts], [{ field: 'email', op: 'is', value: null }, { field: 'email', op: 'is', value: null }, {}]);
+  const journeyRead = await read(analyst, `/api/v1/journeys/${journey}`);
+  unseen(journeyRead.text, 'the journey');
+  assert.deepEqual([journeyRead.body.journey.entry.conditions[1].conditions[2], journeyRead.body.steps, journeyRead.body.recent], [{ field: 'external_id', op: 'is', value: null, key: null }, [], []]);
+
+  // A marketer sees all of it.
+  const asMarketer = (await read(marketer, '/api/v1/segments')).text + (await read(marketer, `/api/v1/journeys/${journey}`)).text;
+  for (const s of planted) assert.ok(asMarketer.includes(s), s);
+  assert.equal((await read(marketer, '/api/v1/segments')).body.segments.find((s: { id: number }) => s.id === snapshot).members, 1);
+  assert.equal((await read(marketer, `/api/v1/segments/${live}`)).body.summary.customers, 1);
+  const forMarketer = await read(marketer, `/api/v1/campaigns/${campaign.id}`);
+  assert.deepEqual([forMarketer.body.campaign.members, Object.values(forMarketer.body.counts).reduce((a: number, b) => a + (b as number), 0)], [1, 1]);
+  const journeyForMarketer = (await read(marketer, `/api/v1/journeys/${journey}`)).body;
+  assert.ok(journeyForMarketer.recent.some((p: { email: string; status: string }) => p.email === 'a@example.com' && p.status === 'active'), JSON.stringify(journeyForMarketer.recent));
+  assert.ok(journeyForMarketer.steps.length > 0);
+  assert.equal((await read(marketer, '/api/v1/journeys')).body.journeys.find((j: { id: number }) => j.id === journey).counts.active, 1);
+});

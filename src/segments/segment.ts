@@ -2,6 +2,8 @@
 // a customer. The rule is JSON (the UI's builder and the API write the same shape), checked against
 // the field catalogue below before it is compiled to one SQL query.
 import { z } from '@hono/zod-openapi';
+import { personalRuleFields } from '../auth/access.ts';
+import { firstDay, isCalendarDate, lastDay } from '../shared/input.ts';
 
 /** One test on a customer. Which keys matter depends on the field; the catalogue says. */
 export interface Condition {
@@ -75,12 +77,26 @@ export const fields = {
 export type FieldName = keyof typeof fields;
 export const fieldNames = Object.keys(fields) as [FieldName, ...FieldName[]];
 
+/**
+ * The entry of a catalogue a user-given name picks, only if the catalogue has it itself: an
+ * inherited name (`constructor`, `toString`, `__proto__`) must never pass as a score, operator or field.
+ */
+export const own = <T>(catalogue: Readonly<Record<string, T>>, name: string): T | undefined => (Object.hasOwn(catalogue, name) ? catalogue[name] : undefined);
+
+/** Counts (orders, returns, tickets, incidents) a rule compares with: whole numbers a bigint holds exactly. */
+export const maxCount = 1_000_000_000;
+/** Any other number a rule compares with, either way: scores, amounts, attributes, survey scores. */
+export const maxNumber = 1e15;
+/** A time window in days, as `days` takes it: up to a hundred years. */
+export const maxDays = 36_500;
+const countFields: ReadonlySet<string> = new Set(['orders', 'returns', 'tickets', 'incidents']);
+
 export const conditionSchema = z.object({
   field: z.enum(fieldNames),
   op: z.string().min(1).max(40),
   value: z.union([z.string().max(500), z.number().finite(), z.boolean(), z.array(z.string().max(500)).max(200)]).optional(),
   key: z.string().trim().min(1).max(100).optional(),
-  days: z.number().int().min(1).max(36_500).optional(),
+  days: z.number().int().min(1).max(maxDays).optional(),
   filter: z.string().trim().min(1).max(100).optional(),
 }).openapi('SegmentCondition');
 
@@ -110,22 +126,25 @@ export function checkRule(rule: Rule, attributeTypes: Map<string, string>): Rule
       const at = `${path}conditions.${i}`;
       if (isGroup(c)) return walk(c, `${at}.`, depth + 1);
       conditions++;
-      const field: FieldDefinition = fields[c.field];
-      const type = (field.ops as Record<string, ValueType>)[c.op];
+      const field = own<FieldDefinition>(fields, c.field);
+      if (!field) return issues.push({ path: `${at}.field`, message: `no field ${JSON.stringify(c.field)}; fields: ${fieldNames.join(', ')}` });
+      const type = own(field.ops, c.op);
       if (!type) return issues.push({ path: `${at}.op`, message: `${c.field} takes ${Object.keys(field.ops).join(', ')}; found ${JSON.stringify(c.op)}` });
       if (field.key === 'required' && !c.key) return issues.push({ path: `${at}.key`, message: `${c.field} needs a key (${c.field === 'score' ? Object.keys(scoreColumns).join(', ') : 'the attribute name'})` });
-      if (c.field === 'score' && !(c.key! in scoreColumns)) return issues.push({ path: `${at}.key`, message: `unknown score ${JSON.stringify(c.key)}; scores: ${Object.keys(scoreColumns).join(', ')}` });
+      if (c.field === 'score' && !own(scoreColumns, c.key!)) return issues.push({ path: `${at}.key`, message: `unknown score ${JSON.stringify(c.key)}; scores: ${Object.keys(scoreColumns).join(', ')}` });
+      const declared = c.field === 'attribute' ? attributeTypes.get(c.key!) : undefined;
       if (c.field === 'attribute') {
-        const declared = attributeTypes.get(c.key!);
         if (!declared) return issues.push({ path: `${at}.key`, message: `no custom attribute ${JSON.stringify(c.key)}` });
-        const fits: Record<string, string[]> = { number: ['gt', 'gte', 'lt', 'lte', 'is', 'is_not'], text: ['is', 'is_not', 'contains'], boolean: ['is_true', 'is_false'], date: ['before', 'after', 'is', 'is_not'] };
-        if (!['is_set', 'is_not_set'].includes(c.op) && !fits[declared]?.includes(c.op)) {
-          return issues.push({ path: `${at}.op`, message: `${c.key} is a ${declared} attribute: it takes ${[...(fits[declared] ?? []), 'is_set', 'is_not_set'].join(', ')}` });
+        const fits = own(attributeOps, declared) ?? [];
+        if (!['is_set', 'is_not_set'].includes(c.op) && !fits.includes(c.op)) {
+          return issues.push({ path: `${at}.op`, message: `${c.key} is a ${declared} attribute: it takes ${[...fits, 'is_set', 'is_not_set'].join(', ')}` });
         }
       }
       if (c.days !== undefined && !('days' in field)) issues.push({ path: `${at}.days`, message: `${c.field} has no time window` });
       if (c.filter !== undefined && !('filter' in field)) issues.push({ path: `${at}.filter`, message: `${c.field} takes no filter` });
-      const expected = c.field === 'attribute' && attributeTypes.get(c.key!) === 'number' && ['is', 'is_not'].includes(c.op) ? 'number' : type;
+      // `is` on a number or date attribute compares as that type; a count is a whole number.
+      const expected: Expected = (declared === 'number' || declared === 'date') && ['is', 'is_not'].includes(c.op) ? declared
+        : type === 'number' && countFields.has(c.field) ? 'count' : type;
       const problem = valueProblem(expected, c.value, field.values && ['stage', 'flag'].includes(c.field) ? field.values : undefined);
       if (problem) issues.push({ path: `${at}.value`, message: problem });
     });
@@ -135,13 +154,78 @@ export function checkRule(rule: Rule, attributeTypes: Map<string, string>): Rule
   return issues;
 }
 
-function valueProblem(type: ValueType, value: Condition['value'], allowed?: readonly string[]): string | undefined {
+/**
+ * checkRule for a rule read back from the database, which nothing checked since it was saved: it may
+ * predate a check, or not be a rule at all. Shape problems come first, as zod names them.
+ */
+export function checkStoredRule(rule: unknown, attributeTypes: Map<string, string>): RuleIssue[] {
+  const parsed = ruleSchema.safeParse(rule);
+  if (!parsed.success) return parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  return checkRule(parsed.data, attributeTypes);
+}
+
+// A stored rule is walked as it is: an entry that is not an object is passed over, one whose field
+// is not in the catalogue counts as personal (nothing vouches for what it holds).
+const entriesOf = (group: Rule) => (Array.isArray(group.conditions) ? group.conditions : []).flatMap((c, i) => (typeof c === 'object' && c !== null ? [{ c, i }] : []));
+const namesAPerson = (c: Condition) => personalRuleFields.has(c.field) || !own(fields, c.field);
+
+/** Paths (from `at`) of the conditions on a field that names or reaches a person: name, email, phone, external id. */
+export function personalConditions(rule: Rule, at = 'rule'): string[] {
+  const found: string[] = [];
+  const walk = (group: Rule, path: string) => entriesOf(group).forEach(({ c, i }) => {
+    if (isGroup(c)) walk(c, `${path}.conditions.${i}`);
+    else if (namesAPerson(c)) found.push(`${path}.conditions.${i}`);
+  });
+  walk(rule, at);
+  return found;
+}
+
+/** A condition as a reader may be shown it: what one on a personal field looks for may be withheld (null). */
+export type ShownCondition = Omit<Condition, 'value' | 'key' | 'filter'> & { value?: Condition['value'] | null; key?: string | null; filter?: string | null };
+export interface ShownRule { match: Rule['match']; conditions: (ShownCondition | ShownRule)[] }
+
+/** The rule with the value, key and filter of each condition on a personal field withheld (null): it shows that an email is tested, not which. */
+export function withoutPersonalValues(rule: Rule): ShownRule {
+  return {
+    ...rule,
+    conditions: entriesOf(rule).map(({ c }): ShownCondition | ShownRule => {
+      if (isGroup(c)) return withoutPersonalValues(c);
+      if (!namesAPerson(c)) return c;
+      return { ...c, ...('value' in c ? { value: null } : {}), ...('key' in c ? { key: null } : {}), ...('filter' in c ? { filter: null } : {}) };
+    }),
+  };
+}
+
+const shownConditionSchema = z.object({
+  ...conditionSchema.shape,
+  value: conditionSchema.shape.value.unwrap().nullable().optional(),
+  key: z.string().nullable().optional(),
+  filter: z.string().nullable().optional(),
+}).openapi('ShownSegmentCondition', { description: 'A condition as the reader may see it: for an analyst, the value and key of a condition on name, email, phone or external id are null' });
+export const shownRuleSchema: z.ZodType<ShownRule> = z.lazy(() => z.object({
+  match: z.enum(['all', 'any']),
+  conditions: z.array(z.union([shownConditionSchema, shownRuleSchema])),
+})).openapi('ShownSegmentRule', { description: 'A saved rule as the reader may see it' });
+
+/** Which operators an attribute of each type takes, besides is_set and is_not_set. */
+const attributeOps: Record<string, readonly string[]> = { number: ['gt', 'gte', 'lt', 'lte', 'is', 'is_not'], text: ['is', 'is_not', 'contains'], boolean: ['is_true', 'is_false'], date: ['before', 'after', 'is', 'is_not'] };
+
+type Expected = ValueType | 'count';
+const wholeWithin = (value: unknown, min: number, max: number) => typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+
+// Every value is one its SQL comparison takes: a date PostgreSQL's calendar knows, a count a bigint
+// holds, a number within what a numeric parameter compares exactly, a window make_interval takes.
+function valueProblem(type: Expected, value: Condition['value'], allowed?: readonly string[]): string | undefined {
   const oneOf = (v: string) => (allowed && !allowed.includes(v) ? `expected one of ${allowed.join(', ')}, found ${JSON.stringify(v)}` : undefined);
+  const found = JSON.stringify(value ?? null);
   switch (type) {
     case 'none': return value === undefined ? undefined : 'takes no value';
-    case 'number': return typeof value === 'number' ? undefined : `expected a number, found ${JSON.stringify(value ?? null)}`;
-    case 'days': return typeof value === 'number' && Number.isInteger(value) && value > 0 ? undefined : `expected a whole number of days, found ${JSON.stringify(value ?? null)}`;
-    case 'date': return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value)) ? undefined : `expected a date YYYY-MM-DD, found ${JSON.stringify(value ?? null)}`;
+    case 'number': case 'count':
+      if (typeof value !== 'number') return `expected a number, found ${found}`;
+      if (type === 'count') return wholeWithin(value, 0, maxCount) ? undefined : `expected a whole number from 0 to ${maxCount}, found ${found}`;
+      return Number.isFinite(value) && Math.abs(value) <= maxNumber ? undefined : `expected a number from -1e15 to 1e15, found ${found}`;
+    case 'days': return wholeWithin(value, 1, maxDays) ? undefined : `expected a whole number of days from 1 to ${maxDays}, found ${found}`;
+    case 'date': return typeof value === 'string' && isCalendarDate(value) ? undefined : `expected a real calendar date YYYY-MM-DD from ${firstDay} to ${lastDay}, found ${found}`;
     case 'list': return Array.isArray(value) && value.length > 0 ? value.map(oneOf).find(Boolean) : `expected a list of values, found ${JSON.stringify(value ?? null)}`;
     case 'text': return typeof value === 'string' && value.length > 0 ? oneOf(value) : `expected text, found ${JSON.stringify(value ?? null)}`;
   }

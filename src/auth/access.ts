@@ -5,7 +5,7 @@ import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { AppError } from '../shared/errors.ts';
 import type { AppEnv } from '../shared/http.ts';
-import { roles, type Principal, type Role } from './auth.ts';
+import { roles, type Actor, type Principal, type Role } from './auth.ts';
 
 /** Public routes answer without signing in; the others name the roles that may call them. */
 export type Access = { public: true } | { public: false; roles: readonly Role[] };
@@ -18,7 +18,21 @@ export type Guard = MiddlewareHandler<AppEnv> & { access: Access };
  */
 export const scopeOf = (method: string, path: string) => `${path.replace(/^\/api\/(v1\/)?/, '').split(/[/.]/)[0]}:${method === 'GET' ? 'read' : 'write'}`;
 
+/**
+ * The areas a key's scopes may name: the area of every signed-in route, `openapi` for the document.
+ * src/auth/auth.test.ts checks this list against the app's routes, so a new area fails the suite
+ * until it is added here (and to docs/security.md).
+ */
+export const scopeAreas = [
+  'alerts', 'analytics', 'audit', 'auth', 'campaigns', 'customers', 'dead-letters', 'events', 'feedback', 'glitches', 'imports', 'jobs', 'journeys',
+  'keys', 'mail', 'openapi', 'recovery', 'retention', 'satisfaction', 'segments', 'surveys', 'tasks', 'templates', 'tickets', 'users', 'webhooks', 'worklist',
+] as const;
+
+// The roles of every guard made below, so that what two roles may call can be compared (roleCovers).
+const guardRoles: (readonly Role[])[] = [];
+
 function allow(...who: Role[]): Guard {
+  guardRoles.push(who);
   const guard = (async (c, next) => {
     const principal = c.get('principal');
     if (!who.includes(principal.role)) {
@@ -46,6 +60,17 @@ export const marketing = allow('admin', 'marketer');
 export const analysis = allow('admin', 'marketer', 'analyst');
 /** People, keys, the audit log, dead letters. */
 export const admins = allow('admin');
+
+/**
+ * Whether `holder` may call every route `role` may, so that it may hand `role` on (to a key or a
+ * person): admin covers every role, marketer covers agent and analyst, agent and analyst only
+ * themselves. What an analyst sees and filters is further narrowed (namesFor), never widened, so a
+ * role covering its routes holds at least as much.
+ */
+export const roleCovers = (holder: Role, role: Role) => guardRoles.every((who) => !who.includes(role) || who.includes(holder));
+
+/** The scopes a key is limited to; null for a person, a key without scopes and the operator at the console. */
+export const heldScopes = (actor: Actor): readonly string[] | null => (typeof actor !== 'string' && actor.kind === 'key' && actor.scopes ? actor.scopes : null);
 
 /** Segment fields that name or reach a person: an analyst may not filter on them (a count would reveal who is a customer). */
 export const personalRuleFields = new Set(['name', 'email', 'phone', 'external_id']);

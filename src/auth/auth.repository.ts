@@ -76,6 +76,11 @@ export async function findApiKey(db: Db, keyHash: string) {
   return row;
 }
 
+export async function findActiveApiKey(db: Db, id: number) {
+  const [row] = await db.select({ id: apiKeys.id, role: apiKeys.role, scopes: apiKeys.scopes }).from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+  return row;
+}
+
 export async function listApiKeys(db: Db) {
   return db.select({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, scopes: apiKeys.scopes, prefix: apiKeys.prefix, createdAt: apiKeys.createdAt,
     lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt }).from(apiKeys).orderBy(apiKeys.id).limit(listLimit);

@@ -4,18 +4,55 @@ import path from 'node:path';
 import { audit } from '../audit/audit.repository.ts';
 import type { Deps } from '../deps.ts';
 import { AppError, sqlState, sqlStateOf } from '../shared/errors.ts';
+import { heldScopes, roleCovers, scopeAreas } from './access.ts';
 import {
-  deleteSession, endSessionsOf, findApiKey, findSession, findUser, findUserByEmail, insertApiKey, insertSession, insertUser, listUsers,
+  deleteSession, endSessionsOf, findActiveApiKey, findApiKey, findSession, findUser, findUserByEmail, insertApiKey, insertSession, insertUser, listUsers,
   lockActiveAdmins, revokeApiKey, touchApiKey, touchSession, updatePassword, updateUser,
 } from './auth.repository.ts';
-import { sessionIdleMs, sessionMaxMs, type Principal, type Role } from './auth.ts';
+import { actorName, roles, sessionIdleMs, sessionMaxMs, type Actor, type Principal, type Role } from './auth.ts';
 import { generatePassword, hashPassword, verifyPassword } from './password.ts';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 const normaliseLogin = (email: string) => email.normalize('NFC').trim().toLowerCase();
 
-/** Creates a user with a generated password, returned once and stored only as a scrypt hash; `actor` is who did it, for the audit log. */
-export async function createUser(deps: Deps, email: string, role: Role, actor = 'system'): Promise<{ id: number; email: string; role: string; password: string }> {
+// A credential never makes or widens one that may do more than itself (docs/security.md, "API keys"
+// and "People"). The operator at the console (a name, not a principal) holds the database and is not
+// limited; a principal hands on only roles it covers, and a scoped key only its own scopes.
+
+const coveredBy = (role: Role) => roles.filter((r) => roleCovers(role, r)).join(', ');
+const holder = (by: Principal) => (by.kind === 'key' ? 'This key has' : 'You have');
+
+/** Refuses `by` making (or revoking) a key with this role and scopes when that key could do what `by` cannot. */
+function refuseWiderKey(by: Actor, verb: 'create' | 'revoke', role: Role, scopes: readonly string[] | null) {
+  if (typeof by === 'string') return;
+  if (!roleCovers(by.role, role)) {
+    throw new AppError('forbidden', `${holder(by)} the role ${by.role} and may ${verb} only keys of the roles ${coveredBy(by.role)}, whose routes it may call itself; not ${role}`);
+  }
+  const held = heldScopes(by);
+  if (!held) return;
+  if (!scopes) throw new AppError('forbidden', `This key is limited to ${held.join(', ')}; it may ${verb} only keys limited to some of those scopes (a key without scopes may call all its role may)`);
+  const beyond = scopes.filter((scope) => !held.includes(scope));
+  if (beyond.length > 0) throw new AppError('forbidden', `This key is limited to ${held.join(', ')}; it may not ${verb} a key with ${beyond.join(', ')}`);
+}
+
+/**
+ * Refuses a scoped key acting on people at all: a person holds all their role may and a new
+ * password signs in as them, both more than the key holds; and anyone acting on a role it does not cover.
+ */
+function refusePeopleChange(by: Actor, what: string, ...affected: Role[]) {
+  if (typeof by === 'string') return;
+  const held = heldScopes(by);
+  if (held) {
+    throw new AppError('forbidden', `This key is limited to ${held.join(', ')} and may not ${what}: a person holds all their role may, more than this key; use a key without scopes, or sign in`);
+  }
+  const beyond = affected.find((role) => !roleCovers(by.role, role));
+  if (beyond) throw new AppError('forbidden', `${holder(by)} the role ${by.role} and may act only on people of the roles ${coveredBy(by.role)}, whose routes it may call itself; not ${beyond}`);
+}
+
+/** Creates a user with a generated password, returned once and stored only as a scrypt hash; `by` is who does it (held to its own role; docs/security.md). */
+export async function createUser(deps: Deps, email: string, role: Role, by: Actor = 'system'): Promise<{ id: number; email: string; role: string; password: string }> {
+  refusePeopleChange(by, 'add a person', role);
+  const actor = actorName(by);
   const password = generatePassword();
   try {
     const user = await insertUser(deps.db, { email: normaliseLogin(email), role, passwordHash: await hashPassword(password) });
@@ -27,12 +64,18 @@ export async function createUser(deps: Deps, email: string, role: Role, actor = 
   }
 }
 
-export async function resetPassword(deps: Deps, email: string, actor = 'system'): Promise<string> {
+/** A new generated password for a person, returned once; their sessions end. It signs in as them, so `by` must hold what they hold. */
+export async function resetPassword(deps: Deps, email: string, by: Actor = 'system'): Promise<string> {
+  const what = "reset a person's password";
+  refusePeopleChange(by, what);
+  const user = await findUserByEmail(deps.db, normaliseLogin(email));
+  if (!user) throw new AppError('not_found', `No user ${normaliseLogin(email)}`);
+  refusePeopleChange(by, what, user.role as Role);
   const password = generatePassword();
   if (!(await updatePassword(deps.db, normaliseLogin(email), await hashPassword(password)))) {
     throw new AppError('not_found', `No user ${normaliseLogin(email)}`);
   }
-  await audit(deps.db, { actor, action: 'user.password_reset', target: normaliseLogin(email) });
+  await audit(deps.db, { actor: actorName(by), action: 'user.password_reset', target: normaliseLogin(email) });
   return password;
 }
 
@@ -90,13 +133,28 @@ export async function authenticate(deps: Deps, credentials: { bearer?: string; s
   return undefined;
 }
 
-/** Creates an API key: 256 random bits, shown once, stored as SHA-256; scopes limit it further than its role. */
-export async function createApiKey(deps: Deps, name: string, role: Role, scopes: string[] | null = null, actor = 'system'): Promise<{ id: number; name: string; role: string; scopes: string[] | null; key: string }> {
-  const wrong = (scopes ?? []).filter((s) => !/^[a-z][a-z-]*:(read|write)$/.test(s));
-  if (wrong.length > 0) throw new AppError('validation_failed', `A scope is an area and read or write, e.g. events:write or customers:read; found ${wrong.join(', ')}`);
+/** What is wrong with each scope that is not an area Kept has and read or write, as `scopes.N`. */
+function scopeIssues(scopes: readonly string[]): { path: string; message: string }[] {
+  return scopes.flatMap((scope, i) => {
+    const area = /^([a-z][a-z-]*):(read|write)$/.exec(scope)?.[1];
+    if (area === undefined) return [{ path: `scopes.${i}`, message: `a scope is an area and read or write, e.g. events:write or customers:read; found ${scope}` }];
+    if (!(scopeAreas as readonly string[]).includes(area)) return [{ path: `scopes.${i}`, message: `there is no area ${area}; the areas are ${scopeAreas.join(', ')}` }];
+    return [];
+  });
+}
+
+/**
+ * Creates an API key: 256 random bits, shown once, stored as SHA-256; scopes limit it further than
+ * its role (none: all its role may). `by` may create only a key that holds no more than itself.
+ */
+export async function createApiKey(deps: Deps, name: string, role: Role, scopes: string[] | null = null, by: Actor = 'system'): Promise<{ id: number; name: string; role: string; scopes: string[] | null; key: string }> {
+  const issues = scopeIssues(scopes ?? []);
+  if (issues.length > 0) throw new AppError('validation_failed', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { issues });
+  const limited = scopes && scopes.length > 0 ? [...new Set(scopes)].sort() : null;
+  refuseWiderKey(by, 'create', role, limited);
   const key = `kept_${randomBytes(32).toString('base64url')}`;
-  const row = await insertApiKey(deps.db, { name, role, scopes: scopes && scopes.length > 0 ? [...new Set(scopes)].sort() : null, prefix: key.slice(0, 12), keyHash: sha256(key) });
-  await audit(deps.db, { actor, action: 'key.created', target: `key #${row.id} ${name}`, detail: { role, scopes: row.scopes } });
+  const row = await insertApiKey(deps.db, { name, role, scopes: limited, prefix: key.slice(0, 12), keyHash: sha256(key) });
+  await audit(deps.db, { actor: actorName(by), action: 'key.created', target: `key #${row.id} ${name}`, detail: { role, scopes: row.scopes } });
   return { ...row, key };
 }
 
@@ -104,11 +162,15 @@ export async function createApiKey(deps: Deps, name: string, role: Role, scopes:
  * Changes a person's role or disables (or re-enables) them, at once: a disabled person's sessions
  * end. Kept keeps at least one active admin. Each change is in the audit log.
  */
-export async function changeUser(deps: Deps, id: number, change: { role?: Role; disabled?: boolean }, actor: string) {
+export async function changeUser(deps: Deps, id: number, change: { role?: Role; disabled?: boolean }, by: Actor) {
+  const what = change.role !== undefined ? "change a person's role" : 'disable or enable a person';
+  refusePeopleChange(by, what);
+  const actor = actorName(by);
   return deps.db.transaction(async (tx) => {
     const admins = await lockActiveAdmins(tx);
     const user = await findUser(tx, id);
     if (!user) throw new AppError('not_found', `No user ${id}`);
+    refusePeopleChange(by, what, user.role as Role, ...(change.role ? [change.role] : []));
     const role = change.role ?? (user.role as Role);
     const disabled = change.disabled ?? user.disabledAt !== null;
     if (admins.includes(id) && (role !== 'admin' || disabled) && admins.length === 1) {
@@ -140,10 +202,13 @@ export async function noteKeyUse(deps: Deps, id: number): Promise<void> {
   await touchApiKey(deps.db, id, now);
 }
 
-/** Stops a key at once; false when there is no such active key. */
-export async function revokeKey(deps: Deps, id: number, actor: string): Promise<boolean> {
+/** Stops a key at once; false when there is no such active key. A key may revoke only keys it could have created (itself among them). */
+export async function revokeKey(deps: Deps, id: number, by: Actor): Promise<boolean> {
+  const found = await findActiveApiKey(deps.db, id);
+  if (!found) return false;
+  refuseWiderKey(by, 'revoke', found.role as Role, found.scopes);
   const done = await revokeApiKey(deps.db, id, deps.clock.now());
-  if (done) await audit(deps.db, { actor, action: 'key.revoked', target: `key #${id}` });
+  if (done) await audit(deps.db, { actor: actorName(by), action: 'key.revoked', target: `key #${id}` });
   return done;
 }
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/app.ts';
+import { roleCovers, scopeAreas, scopeOf, type Access } from './access.ts';
 import { createUser } from './auth.service.ts';
+import { roles } from './auth.ts';
 
 let t: TestApp;
 before(async () => { t = await createTestApp(); });
@@ -46,7 +48,8 @@ test('a user signs in with the generated password, gets an HttpOnly cookie, and 
   const session = cookie.split(';')[0];
   const me = await (await t.app.request('/api/v1/auth/me', { headers: { cookie: session } })).json();
   assert.deepEqual({ email: me.user.email, role: me.user.role }, { email: 'agent@shop.example', role: 'agent' });
-  assert.equal((await t.app.request('/api/v1/auth/logout', { method: 'POST', headers: { cookie: session } })).status, 204);
+  // Signed in by cookie, a change must come from Kept's own pages (src/auth/csrf.ts): the sign-out sends its Origin.
+  assert.equal((await t.app.request('/api/v1/auth/logout', { method: 'POST', headers: { cookie: session, origin: 'http://localhost' } })).status, 204);
   assert.equal((await t.app.request('/api/v1/auth/me', { headers: { cookie: session } })).status, 401);
 });
 
@@ -66,4 +69,16 @@ test('repeated wrong passwords are throttled with Retry-After', async () => {
   }
   assert.equal(last!.status, 429);
   assert.ok(Number(last!.headers.get('retry-after')) > 0);
+});
+
+test('the areas key scopes may name are exactly those of the signed-in routes the app has', () => {
+  const signedIn = t.app.routes.filter((r) => r.method !== 'ALL' && (r.handler as { access?: Access }).access?.public === false);
+  const areas = new Set(signedIn.map((r) => scopeOf(r.method, r.path).split(':')[0]));
+  assert.ok(areas.has('customers') && areas.has('openapi'), [...areas].join(', '));
+  assert.deepEqual([...areas].sort(), [...scopeAreas].sort(), 'src/auth/access.ts scopeAreas differs from the routes');
+});
+
+test('a role covers another when it may call every route the other may: admin all, marketer agent and analyst, agent and analyst only themselves', () => {
+  const covered = Object.fromEntries(roles.map((holder) => [holder, roles.filter((role) => roleCovers(holder, role))]));
+  assert.deepEqual(covered, { admin: ['admin', 'marketer', 'agent', 'analyst'], marketer: ['marketer', 'agent', 'analyst'], agent: ['agent'], analyst: ['analyst'] });
 });

@@ -12,6 +12,14 @@ export type Principal =
 /** How a principal is named where its actions are recorded (agent, author, assignee). */
 export const principalName = (principal: Principal) => (principal.kind === 'user' ? principal.email : `key:${principal.name}`);
 
+/**
+ * Who makes a change to people, keys or webhooks: a principal calling the API, held to what it holds
+ * itself (docs/security.md), or the operator at the console named like `cli:ana`, who holds the
+ * database itself and so is not limited.
+ */
+export type Actor = Principal | string;
+export const actorName = (actor: Actor) => (typeof actor === 'string' ? actor : principalName(actor));
+
 
 export const loginBody = z.object({
   email: z.string().trim().min(3).max(320),

@@ -10,11 +10,13 @@ const internal = new net.BlockList();
 for (const [address, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) internal.addSubnet(address, prefix, 'ipv4');
 for (const [address, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) internal.addSubnet(address, prefix, 'ipv6');
-// IPv4 inside IPv6 (::ffff:7f00:1 is 127.0.0.1; NAT64 reaches any IPv4): refused, checked for IPv6
-// addresses only, since BlockList would also match every IPv4 address against these.
+// IPv4 inside IPv6 (::ffff:7f00:1 and the deprecated IPv4-compatible ::7f00:1 are 127.0.0.1; NAT64
+// and 6to4 reach any IPv4 through a gateway): refused, checked for IPv6 addresses only, since
+// BlockList would also match every IPv4 address against these. ::/96 holds :: and ::1 as well.
 const embedded = new net.BlockList();
-embedded.addSubnet('::ffff:0:0', 96, 'ipv6');
-embedded.addSubnet('64:ff9b::', 96, 'ipv6');
+for (const [address, prefix] of [['::', 96], ['::ffff:0:0', 96], ['::ffff:0:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['2002::', 16]] as const) {
+  embedded.addSubnet(address, prefix, 'ipv6');
+}
 
 const family = (address: string) => (net.isIPv6(address) ? 'ipv6' : 'ipv4');
 /** ::ffff:10.0.0.1 is 10.0.0.1. */

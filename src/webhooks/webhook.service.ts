@@ -4,6 +4,8 @@
 import { listLimit } from '../shared/http.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import { audit } from '../audit/audit.repository.ts';
+import { heldScopes } from '../auth/access.ts';
+import { actorName, type Actor } from '../auth/auth.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { every } from '../jobs/job.service.ts';
@@ -12,6 +14,28 @@ import { post, refuseDestination } from './destination.ts';
 
 export const webhookEvents = ['alert.raised', 'consent.changed', 'customer.erased'] as const;
 export type WebhookEvent = (typeof webhookEvents)[number];
+
+/**
+ * The read scopes that show through the API what each event's data carries (docs/webhooks.md): a
+ * webhook sends that data out, so a scoped key may subscribe to (or replay) an event only with them.
+ * An alert names the customer by external id, which only the customer record shows.
+ */
+export const webhookEventScopes: Record<WebhookEvent, readonly string[]> = {
+  'alert.raised': ['alerts:read', 'customers:read'],
+  'consent.changed': ['customers:read'],
+  'customer.erased': ['customers:read'],
+};
+
+/** Refuses a scoped key sending out data of these events that it may not read itself. */
+function refuseSendingOut(by: Actor, events: readonly WebhookEvent[], what: string) {
+  const held = heldScopes(by);
+  if (!held) return;
+  const needed = [...new Set(events.flatMap((event) => webhookEventScopes[event]))].sort();
+  const lacking = needed.filter((scope) => !held.includes(scope));
+  if (lacking.length > 0) {
+    throw new AppError('forbidden', `This key is limited to ${held.join(', ')}; ${what} sends out data that needs ${needed.join(' and ')} to read, and the key lacks ${lacking.join(', ')}`);
+  }
+}
 
 /** Waits after the 1st, 2nd, ... failure; then hourly until the 4 hours are over. */
 const backoffSeconds = [30, 120, 600, 1800, 3600];
@@ -35,8 +59,10 @@ export async function listWebhooks(db: Db): Promise<WebhookView[]> {
   }));
 }
 
-/** Saves a webhook after checking where it points; the secret is in the answer, once. */
-export async function createWebhook(deps: Deps, body: { url: string; events: WebhookEvent[] }, actor: string): Promise<{ id: number; url: string; events: string[]; secret: string }> {
+/** Saves a webhook after checking who asks and where it points; the secret is in the answer, once. */
+export async function createWebhook(deps: Deps, body: { url: string; events: WebhookEvent[] }, by: Actor): Promise<{ id: number; url: string; events: string[]; secret: string }> {
+  refuseSendingOut(by, body.events, `a webhook for ${[...new Set(body.events)].join(', ')}`);
+  const actor = actorName(by);
   const refused = await refuseDestination(body.url, deps.config.webhookAllow);
   if (refused) throw new AppError('validation_failed', `The webhook URL is refused: ${refused}`, { issues: [{ path: 'url', message: refused }] });
   const secret = `whsec_${randomBytes(24).toString('base64url')}`;
@@ -47,7 +73,8 @@ export async function createWebhook(deps: Deps, body: { url: string; events: Web
 }
 
 /** Stops a webhook at once: nothing more is queued or sent to it. */
-export async function removeWebhook(deps: Deps, id: number, actor: string): Promise<void> {
+export async function removeWebhook(deps: Deps, id: number, by: Actor): Promise<void> {
+  const actor = actorName(by);
   const [row] = await queryRows<{ url: string }>(deps.db, sql`update webhooks set active = false where id = ${id} and active returning url`);
   if (!row) throw new AppError('not_found', `No webhook ${id}`);
   await deps.db.execute(sql`delete from webhook_deliveries where webhook_id = ${id} and status in ('pending', 'sending')`);
@@ -78,14 +105,18 @@ export async function listDeliveries(db: Db, webhookId: number, status: string |
 }
 
 /** Sends a delivery again from now, with 4 more hours of retries; the event id stays, so a receiver can ignore it if it already has it. */
-export async function replayDelivery(deps: Deps, webhookId: number, deliveryId: number, actor: string): Promise<void> {
+export async function replayDelivery(deps: Deps, webhookId: number, deliveryId: number, by: Actor): Promise<void> {
+  const finished = sql`id = ${deliveryId} and webhook_id = ${webhookId} and status in ('dead', 'delivered')`;
+  const [delivery] = await queryRows<{ type: WebhookEvent }>(deps.db, sql`select type from webhook_deliveries where ${finished}`);
+  if (!delivery) throw new AppError('not_found', `No finished delivery ${deliveryId} of webhook ${webhookId}`);
+  refuseSendingOut(by, [delivery.type], `replaying a ${delivery.type} delivery`);
   const now = deps.clock.now();
   const [row] = await queryRows<{ event_id: string }>(deps.db, sql`
     update webhook_deliveries set status = 'pending', next_attempt_at = ${now.toISOString()}::timestamptz,
       retry_until = ${new Date(now.getTime() + 4 * 3600_000).toISOString()}::timestamptz
-    where id = ${deliveryId} and webhook_id = ${webhookId} and status in ('dead', 'delivered') returning event_id`);
+    where ${finished} returning event_id`);
   if (!row) throw new AppError('not_found', `No finished delivery ${deliveryId} of webhook ${webhookId}`);
-  await audit(deps.db, { actor, action: 'webhook.replayed', target: `webhook #${webhookId}`, detail: { deliveryId, eventId: row.event_id } });
+  await audit(deps.db, { actor: actorName(by), action: 'webhook.replayed', target: `webhook #${webhookId}`, detail: { deliveryId, eventId: row.event_id } });
 }
 
 /** `t=UNIX,v1=HEX`: HMAC-SHA256 with the webhook's secret over `UNIX.BODY`. */

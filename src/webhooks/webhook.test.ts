@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createTestApp, expectJson, type TestApp } from '../../test/app.ts';
+import { createApiKey } from '../auth/auth.service.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
 import { post, reachable, refuseDestination } from './destination.ts';
@@ -43,7 +44,9 @@ const deliveries = () => queryRows<{ event_id: string; type: string; status: str
   select event_id, type, status, attempts, last_error from webhook_deliveries order by id`);
 
 test('an internal address is refused when the webhook is saved, unless allow-listed, and again when the connection is made', async () => {
-  for (const target of ['http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/hook', 'http://[::1]:8080/', 'http://[::ffff:127.0.0.1]:8080/', 'http://[::ffff:a00:1]/']) {
+  // IPv4-compatible IPv6 (::/96): ::127.0.0.1 and ::7f00:1 are 127.0.0.1, ::a9fe:a9fe the cloud metadata address; :: and ::1 are in it too.
+  for (const target of ['http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/hook', 'http://[::1]:8080/', 'http://[::ffff:127.0.0.1]:8080/', 'http://[::ffff:a00:1]/',
+    'http://[::127.0.0.1]/', 'http://[::7f00:1]:8080/', 'http://[::a9fe:a9fe]/latest/meta-data', 'http://[::]/', 'http://[::ffff:0:7f00:1]/', 'http://[64:ff9b:1::a9fe:a9fe]/', 'http://[2002:a9fe:a9fe::1]/']) {
     const refused = await t.call('POST', '/api/v1/webhooks', { url: target, events: ['consent.changed'] });
     assert.equal(refused.status, 400, target);
     assert.match((await refused.json()).error.message, /internal address .* KEPT_WEBHOOK_ALLOW/, target);
@@ -52,6 +55,8 @@ test('an internal address is refused when the webhook is saved, unless allow-lis
   assert.match((await refuseDestination('https://user:pw@example.com/x', []))!, /user name or password/);
   assert.ok(reachable('10.9.8.7', 'crm.internal', ['10.0.0.0/8']) && !reachable('10.9.8.7', 'crm.internal', ['192.168.0.0/16']));
   assert.ok(reachable('93.184.215.14', 'example.com', []) && !reachable('::ffff:127.0.0.1', 'x', []) && !reachable('fd00::1', 'x', []));
+  assert.deepEqual(['::', '::1', '::7f00:1', '::127.0.0.1', '::a9fe:a9fe', '::a00:1', '::808:808'].filter((a) => reachable(a, 'x', [])), [], 'all of ::/96');
+  assert.ok(reachable('2606:4700:4700::1111', 'one.one.one.one', []) && reachable('::1:0:0:1', 'x', []), 'public IPv6 outside ::/96 stays reachable');
   // A name that resolves to an internal address at send time (DNS rebinding) is not sent to.
   await assert.rejects(post(url.replace('127.0.0.1', 'localhost'), '{}', {}, []), /resolved to an internal address \(127\.0\.0\.1\); not sent/);
   await assert.rejects(post(url, '{}', {}, []), /internal address; not sent/);
@@ -133,4 +138,40 @@ test('an erasure tells the receiver, and removes what earlier deliveries carried
   await ingestEvents(t.deps, [{ id: 'k9', type: 'consent', customer: { externalId: 'W-2' }, at: now.toISOString(), granted: true }], { source: 'test' });
   assert.equal((await deliveries()).length, 1, 'nothing queued for a removed webhook');
   assert.deepEqual((await expectJson(t.call('GET', '/api/v1/webhooks'))).webhooks, []);
+});
+
+test('a scoped key adds a webhook only for events whose data it may read, and replays only such deliveries', async () => {
+  received.length = 0;
+  const as = (key: string, method: string, path: string, body?: unknown) => t.app.request(path, {
+    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const active = () => queryRows<{ id: number; events: string[] }>(t.deps.db, sql`select id, events from webhooks where active order by id`);
+  const { key: hooksOnly } = await createApiKey(t.deps, 'hooks only', 'admin', ['webhooks:read', 'webhooks:write']);
+  const { key: withCustomers } = await createApiKey(t.deps, 'hooks and customers', 'admin', ['webhooks:write', 'customers:read']);
+  const refusals: [string, string[], string][] = [
+    [hooksOnly, ['consent.changed'], 'This key is limited to webhooks:read, webhooks:write; a webhook for consent.changed sends out data that needs customers:read to read, and the key lacks customers:read'],
+    [withCustomers, ['customer.erased', 'alert.raised'],
+      'This key is limited to customers:read, webhooks:write; a webhook for customer.erased, alert.raised sends out data that needs alerts:read and customers:read to read, and the key lacks alerts:read'],
+  ];
+  for (const [key, events, message] of refusals) {
+    const refused = await as(key, 'POST', '/api/v1/webhooks', { url, events });
+    assert.equal(refused.status, 403, events.join());
+    assert.equal((await refused.json()).error.message, message);
+  }
+  assert.deepEqual(await active(), [], 'no webhook was added');
+
+  const hook = await expectJson(as(withCustomers, 'POST', '/api/v1/webhooks', { url, events: ['consent.changed'] }), 201);
+  await ingestEvents(t.deps, [{ id: 'k10', type: 'consent', customer: { externalId: 'W-3', email: 'wim@example.com' }, at: now.toISOString(), granted: true }], { source: 'test' });
+  assert.deepEqual(await deliverWebhooks(t.deps), { delivered: 1, retrying: 0, dead: 0 });
+  const [sent] = (await expectJson(t.call('GET', `/api/v1/webhooks/${hook.id}/deliveries`))).deliveries;
+  const replay = `/api/v1/webhooks/${hook.id}/deliveries/${sent.id}/replay`;
+  const refused = await as(hooksOnly, 'POST', replay);
+  assert.equal(refused.status, 403);
+  assert.equal((await refused.json()).error.message,
+    'This key is limited to webhooks:read, webhooks:write; replaying a consent.changed delivery sends out data that needs customers:read to read, and the key lacks customers:read');
+  assert.equal((await deliveries()).at(-1)!.status, 'delivered', 'not queued again');
+  assert.equal((await as(hooksOnly, 'POST', `/api/v1/webhooks/${hook.id}/deliveries/999999/replay`)).status, 404);
+  assert.equal((await as(withCustomers, 'POST', replay)).status, 202);
+  assert.deepEqual(await deliverWebhooks(t.deps), { delivered: 1, retrying: 0, dead: 0 });
+  assert.equal(received.length, 2);
 });

@@ -17,6 +17,7 @@ import { mailPages } from './campaigns/mail.page.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
 import { anyone, publicRoute } from './auth/access.ts';
 import { sessionCookie } from './auth/auth.ts';
+import { crossSiteProblem } from './auth/csrf.ts';
 import { authenticate, noteKeyUse } from './auth/auth.service.ts';
 import { createRateLimiter } from './shared/rate-limit.ts';
 import { sql } from './db/connection.ts';
@@ -32,6 +33,7 @@ import { surveyRoutes } from './surveys/survey.routes.ts';
 import { worklistRoutes } from './worklist/worklist.routes.ts';
 import type { Deps } from './deps.ts';
 import { AppError, httpStatusOf, sqlStateOf, type ErrorCode } from './shared/errors.ts';
+import { inputGuard } from './shared/edge.ts';
 import { validationHook, type AppEnv } from './shared/http.ts';
 
 const webRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'web');
@@ -71,7 +73,10 @@ export function createApp(deps: Deps) {
     if (error instanceof HTTPException) {
       const status = error.status;
       const code: ErrorCode = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthenticated' : status === 404 ? 'not_found' : 'bad_request';
-      return c.json(errorBody(code, error.message || 'Bad request'), status as ContentfulStatusCode);
+      // Hono's own refusals of a body (malformed, too large, a media type the route does not take) name what was wrong with it.
+      const field = status === 415 ? 'content-type' : status === 400 || status === 413 ? 'body' : undefined;
+      const message = status === 415 ? 'The body must be sent as application/json' : error.message || 'Bad request';
+      return c.json(errorBody(code, message, field ? { issues: [{ path: field, message }] } : undefined), status as ContentfulStatusCode);
     }
     const state = sqlStateOf(error);
     if (state && busyStates.test(state)) {
@@ -81,6 +86,8 @@ export function createApp(deps: Deps) {
     deps.logger.error({ err: error, path: c.req.path }, 'unhandled error');
     return c.json(errorBody('internal', 'Something went wrong on our side; it has been logged'), 500);
   });
+
+  app.use('*', inputGuard);
 
   app.get('/api/health', publicRoute, async (c) => {
     try {
@@ -94,10 +101,13 @@ export function createApp(deps: Deps) {
   // Each API key's requests per minute, so a leaked or looping key cannot swamp the server (P20).
   const keyRequests = createRateLimiter({ limit: deps.config.keyRequestsPerMinute, windowMs: 60_000 });
   app.use('/api/*', async (c, next) => {
-    if (publicPaths.has(c.req.path)) return next();
     const header = c.req.header('authorization');
     const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    const principal = await authenticate(deps, { bearer, session: bearer ? undefined : getCookie(c, sessionCookie) });
+    const session = bearer ? undefined : getCookie(c, sessionCookie);
+    const crossSite = session === undefined ? undefined : crossSiteProblem(c, deps.config.publicUrl);
+    if (crossSite) throw new AppError('forbidden', crossSite);
+    if (publicPaths.has(c.req.path)) return next();
+    const principal = await authenticate(deps, { bearer, session });
     if (!principal) {
       c.header('WWW-Authenticate', 'Bearer');
       return c.json(errorBody('unauthenticated', 'Sign in or send an API key as Authorization: Bearer <key>'), 401);

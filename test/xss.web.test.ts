@@ -152,7 +152,7 @@ test('the staff pages show every stored free text as text: record, timeline, lis
 
 test('the mail preview renders customer data escaped inside a sandboxed frame, and a subject cannot carry a header', async () => {
   await check(page, '/campaigns', /Campaigns/, 1);
-  const preview = await page.request.post(`${server.url}/api/v1/templates/preview`, { data: { subject: 'Hi {{ customer.name }}\r\nBcc: evil@example.com', body: '<p>{{ customer.name }}</p>', customerId } });
+  const preview = await page.request.post(`${server.url}/api/v1/templates/preview`, { headers: { origin: server.url }, data: { subject: 'Hi {{ customer.name }}\r\nBcc: evil@example.com', body: '<p>{{ customer.name }}</p>', customerId } });
   const rendered = await preview.json();
   assert.ok(!/[\r\n]/.test(rendered.subject), rendered.subject);
   assert.ok(rendered.html.includes('&lt;img src=x onerror=alert(1) data-xss&gt;'), rendered.html);

@@ -7,6 +7,7 @@ import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
 import { latestRun } from './analytics.repository.ts';
 import { analyze } from './analyze.service.ts';
+import { calendarDate, id, whole } from '../shared/input.ts';
 
 registerJobHandler('analyze', async (deps, payload, _jobId, report) => {
   const outcome = await analyze(deps, { asOf: payload.asOf as string | undefined, model: payload.model as 'bgnbd' | 'pareto' | undefined, onProgress: report });
@@ -46,7 +47,7 @@ export function analyticsRoutes(deps: Deps) {
     createRoute({
       method: 'post', path: '/analytics/runs', middleware: analysis, tags: ['analytics'], summary: 'Run the analysis now as a background job (one at a time)',
       request: { body: { content: { 'application/json': { schema: z.object({
-        asOf: z.iso.date().optional().openapi({ description: 'Last day of history the models see; default today' }),
+        asOf: calendarDate.optional().openapi({ description: 'Last day of history the models see; default today' }),
         model: z.enum(['bgnbd', 'pareto']).optional(),
       }) } }, required: false } },
       responses: { 202: { description: 'The job (an already running one if there is)', content: { 'application/json': { schema: z.object({ jobId: z.number(), started: z.boolean() }) } } } },
@@ -60,7 +61,7 @@ export function analyticsRoutes(deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get', path: '/jobs/{id}', middleware: anyone, tags: ['jobs'], summary: 'A background job: status, progress, result',
-      request: { params: z.object({ id: z.coerce.number().int().positive() }) },
+      request: { params: z.object({ id: id }) },
       responses: { 200: { description: 'The job', content: { 'application/json': { schema: job } } } },
     }),
     async (c) => {
@@ -73,7 +74,7 @@ export function analyticsRoutes(deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get', path: '/analytics/at-risk', middleware: anyone, tags: ['analytics'], summary: 'Customers at risk in the latest current analysis, by value at stake (without names and emails for an analyst)',
-      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).max(100_000).default(0) }) },
+      request: { query: z.object({ limit: whole(1, 500).default(50), offset: whole(0, 100_000).default(0) }) },
       responses: { 200: { description: 'Highest value at stake first', content: { 'application/json': { schema: z.object({ customers: z.array(z.object({
         id: z.number(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(), pAlive: z.number(), pAliveChange: z.number().nullable(),
         valueAtStake: money, predictedValue365: money, nextOrderDate: z.string().nullable(), reasons: z.array(z.string()),
@@ -97,7 +98,7 @@ export function analyticsRoutes(deps: Deps) {
       method: 'get', path: '/alerts', middleware: anyone, tags: ['analytics'],
       summary: 'Activity-drop alerts: customers whose probability of being active crossed the threshold (without names for an analyst)',
       description: 'Newest first. To follow alerts as they come (segments, journeys, a worklist, your own system), pass `after` with the highest id you have seen: the answer then lists newer alerts, oldest first.',
-      request: { query: z.object({ after: z.coerce.number().int().min(0).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }) },
+      request: { query: z.object({ after: whole(0, Number.MAX_SAFE_INTEGER).optional(), limit: whole(1, 1000).default(100) }) },
       responses: { 200: { description: 'Alerts', content: { 'application/json': { schema: z.object({ alerts: z.array(z.object({
         id: z.number(), customerId: z.number(), name: z.string().nullable(), at: z.string(), fromPAlive: z.number(), toPAlive: z.number(), valueAtStake: money, reason: z.string(),
       })) }) } } } },
@@ -116,7 +117,7 @@ export function analyticsRoutes(deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get', path: '/customers/{id}/scores', middleware: anyone, tags: ['analytics'], summary: "One customer's scores, newest analysis first (the history is kept)",
-      request: { params: z.object({ id: z.coerce.number().int().positive() }) },
+      request: { params: z.object({ id: id }) },
       responses: { 200: { description: 'Scores per run', content: { 'application/json': { schema: z.object({ scores: z.array(z.record(z.string(), z.unknown())) }) } } } },
     }),
     async (c) => {

@@ -9,6 +9,7 @@ import { AppError } from '../shared/errors.ts';
 import { createRouter, type AppEnv } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import { audit, listAudit } from './audit.repository.ts';
+import { id, whole } from '../shared/input.ts';
 
 /** The caller's address as the server saw it (not a header a client can set); null in-process. */
 export function clientIp(c: Context): string | null {
@@ -27,7 +28,7 @@ const entry = z.object({ id: z.number(), at: z.string(), actor: z.string(), acti
 const filter = z.object({
   action: z.string().max(100).optional().openapi({ description: 'An action or its family: `login` also matches `login.failed`' }),
   actor: z.string().max(320).optional(),
-  before: z.coerce.number().int().positive().optional().openapi({ description: 'Entries older than this id (the next page)' }),
+  before: id.optional().openapi({ description: 'Entries older than this id (the next page)' }),
 });
 /** The most an export holds; narrow by action, actor or `before` for more. */
 const exportLimit = 100_000;
@@ -35,7 +36,7 @@ const exportLimit = 100_000;
 export function auditRoutes(deps: Deps) {
   const app = createRouter();
   app.openapi(createRoute({ method: 'get', path: '/audit', middleware: admins, tags: ['audit'], summary: 'The audit log, newest first: sign-ins, people and keys, exports, imports, consent',
-    request: { query: filter.extend({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+    request: { query: filter.extend({ limit: whole(1, 500).default(100) }) },
     responses: { 200: { description: 'Entries', content: { 'application/json': { schema: z.object({ entries: z.array(entry) }) } } } } }),
   async (c) => c.json({ entries: await listAudit(deps.db, c.req.valid('query')) }, 200));
 

@@ -6,6 +6,7 @@ import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { mergeCustomers } from './merge.ts';
 import { countCap, customerFacets, customerSorts, customerTimeline, getCustomerRecord, listCustomers, timelineKinds, type TimelineKind } from './customer.read.ts';
+import { id, whole } from '../shared/input.ts';
 
 const customerItem = z.object({
   id: z.number(), externalId: z.string().nullable(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(),
@@ -50,8 +51,8 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
           flag: z.string().optional().openapi({ description: 'A status flag currently set, e.g. do_not_contact' }),
           sort: z.enum(customerSorts).default('last_order'),
           direction: z.enum(['asc', 'desc']).default('desc'),
-          page: z.coerce.number().int().min(1).max(10_000).default(1),
-          pageSize: z.coerce.number().int().min(1).max(200).default(50),
+          page: whole(1, 10_000).default(1),
+          pageSize: whole(1, 200).default(50),
         }),
       },
       responses: {
@@ -80,7 +81,7 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
     createRoute({
       method: 'get', path: '/customers/{id}', middleware: staff, tags: ['customers'],
       summary: 'One customer: profile, attributes, identities, addresses, flags and stage with their history, totals',
-      request: { params: z.object({ id: z.coerce.number().int().positive() }) },
+      request: { params: z.object({ id: id }) },
       responses: { 200: { description: 'The record', content: { 'application/json': { schema: record } } } },
     }),
     async (c) => c.json(await getCustomerRecord(deps.db, c.req.valid('param').id), 200),
@@ -93,13 +94,13 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
       description: `Orders with lines, returns, touchpoints, tickets and their updates, incidents, survey answers, notes, status flags,
 stage changes and address changes. Filter with \`kind\` (comma-separated) and \`channel\`; page with the \`nextCursor\` of the previous answer.`,
       request: {
-        params: z.object({ id: z.coerce.number().int().positive() }),
+        params: z.object({ id: id }),
         query: z.object({
           kind: z.string().optional().openapi({ description: `Comma-separated: ${timelineKinds.join(', ')}` })
             .refine((v) => !v || v.split(',').every((k) => (timelineKinds as readonly string[]).includes(k)), { message: `kinds are ${timelineKinds.join(', ')}` }),
           channel: z.string().optional(),
           cursor: z.string().optional(),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
+          limit: whole(1, 200).default(50),
         }),
       },
       responses: { 200: { description: 'One page of the timeline', content: { 'application/json': { schema: z.object({
@@ -115,7 +116,7 @@ stage changes and address changes. Filter with \`kind\` (comma-separated) and \`
   app.openapi(createRoute({ method: 'post', path: '/customers/{id}/merge', middleware: staff, tags: ['customers'],
     summary: 'Merge a duplicate into this customer: everything of the duplicate moves here (orders, tickets, notes, consent, identities, ...) and the duplicate goes',
     description: 'One transaction. When both hold the same record under one key (the same order id, both in one campaign) the merge is refused with 409 naming it, and nothing changes. Audited as customer.merged.',
-    request: { params: z.object({ id: z.coerce.number().int().positive() }), body: { required: true, content: { 'application/json': { schema: z.object({ from: z.number().int().positive().describe('the duplicate, which goes') }) } } } },
+    request: { params: z.object({ id: id }), body: { required: true, content: { 'application/json': { schema: z.object({ from: z.number().int().positive().describe('the duplicate, which goes') }) } } } },
     responses: { 200: { description: 'Merged', content: { 'application/json': { schema: z.object({ into: z.number(), from: z.number(), moved: z.record(z.string(), z.number()) }) } } } } }),
   async (c) => c.json(await mergeCustomers(deps, c.req.valid('param').id, c.req.valid('json').from, { actor: principalName(c.get('principal')), ip: clientIp(c) }), 200));
   return app;

@@ -22,7 +22,7 @@ export interface Merge { into: number; from: number; moved: Record<string, numbe
 
 /** Moves everything of customer `from` to `into` and deletes `from`; audited. Scores go (the next analysis scores the merged customer). */
 export async function mergeCustomers(deps: Deps, into: number, from: number, by: Pick<AuditEntry, 'actor' | 'ip'>): Promise<Merge> {
-  if (into === from) throw new AppError('bad_request', 'a customer cannot be merged into itself');
+  if (into === from) throw new AppError('bad_request', 'a customer cannot be merged into itself', { issues: [{ path: 'from', message: 'another customer than the one merged into' }] });
   try {
     return await deps.db.transaction(async (tx) => {
       const locked = await queryRows<{ id: number }>(tx, sql`select id from customers where id in (${into}, ${from}) order by id for update`);

@@ -13,6 +13,7 @@ import { formulaSafe } from '../shared/spreadsheet.ts';
 import { eraseCustomer } from './erasure.ts';
 import { retentionClasses } from './retention.ts';
 import { customerData } from './privacy.repository.ts';
+import { id } from '../shared/input.ts';
 
 const text = (value: unknown) => (value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value));
 
@@ -21,7 +22,7 @@ export function privacyRoutes(deps: Deps) {
   app.openapi(createRoute({ method: 'get', path: '/customers/{id}/export', middleware: admins, tags: ['privacy'],
     summary: 'Everything Kept holds about one customer (an access or portability request): JSON, or CSV with one line per value',
     description: 'Every table with a customer_id, the mail and suppressions by their email addresses, and failed events that name them. The export is recorded in the audit log.',
-    request: { params: z.object({ id: z.coerce.number().int().positive() }), query: z.object({ format: z.enum(['json', 'csv']).default('json') }) },
+    request: { params: z.object({ id: id }), query: z.object({ format: z.enum(['json', 'csv']).default('json') }) },
     responses: { 200: { description: 'The data', content: { 'application/json': { schema: z.object({ exportedAt: z.string(), customer: z.record(z.string(), z.unknown()), tables: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))) }) }, 'text/csv': { schema: z.string() } } } } }),
   async (c) => {
     const { id } = c.req.valid('param');
@@ -42,7 +43,7 @@ export function privacyRoutes(deps: Deps) {
   app.openapi(createRoute({ method: 'post', path: '/customers/{id}/erase', middleware: admins, tags: ['privacy'],
     summary: 'Erase a customer (a deletion request): every record about them goes, and they cannot come back by import, API or event',
     description: 'One transaction. A keyed hash of each email, phone and external id they had is kept so that data about them is refused from now on; the audit log records the erasure with counts only. Cannot be undone.',
-    request: { params: z.object({ id: z.coerce.number().int().positive() }), body: { required: true, content: { 'application/json': { schema: z.object({ confirm: z.literal('erase').describe('the word erase, so that no request erases by accident') }) } } } },
+    request: { params: z.object({ id: id }), body: { required: true, content: { 'application/json': { schema: z.object({ confirm: z.literal('erase').describe('the word erase, so that no request erases by accident') }) } } } },
     responses: { 200: { description: 'Erased', content: { 'application/json': { schema: z.object({ customerId: z.number(), rows: z.number(), tables: z.record(z.string(), z.number()) }) } } } } }),
   async (c) => {
     const erased = await eraseCustomer(deps, c.req.valid('param').id, { actor: principalName(c.get('principal')), ip: clientIp(c) });

@@ -6,6 +6,7 @@ import { createRouter } from '../shared/http.ts';
 import { dayIn } from '../shared/time.ts';
 import { inputLabels } from './satisfaction.ts';
 import { customerSatisfaction, satisfiedFrom, type SatisfactionFit } from './satisfaction.service.ts';
+import { id } from '../shared/input.ts';
 
 const tally = z.record(z.string(), z.object({ customers: z.number(), satisfied: z.number(), meanIndex: z.number() }));
 
@@ -30,7 +31,7 @@ export function satisfactionRoutes(deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get', path: '/customers/{id}/satisfaction', middleware: anyone, tags: ['satisfaction'], summary: "One customer's satisfaction index at the end of each of the last 12 months",
-      request: { params: z.object({ id: z.coerce.number().int().positive() }) },
+      request: { params: z.object({ id: id }) },
       responses: { 200: { description: 'Null where the customer had no experience since their last order (within 180 days) or no order in the year before', content: { 'application/json': { schema: z.object({
         points: z.array(z.object({ month: z.string(), index: z.number().nullable() })),
       }) } } } },

@@ -14,8 +14,10 @@ export interface AppEnv extends Env {
 /** Reports which fields failed and why, in the one error shape. */
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (!result.success) {
+    // A problem with the whole body or query (a rule across fields) is named by where it came from.
+    const whole = result.target === 'json' ? 'body' : result.target === 'param' ? 'path' : result.target;
     throw new AppError('validation_failed', 'The request is not valid', {
-      issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      issues: result.error.issues.map((issue) => ({ path: issue.path.join('.') || whole, message: issue.message })),
     });
   }
 };

@@ -5,6 +5,7 @@ import { createRouter } from '../shared/http.ts';
 import { dayIn } from '../shared/time.ts';
 import { findSpikes, type GlitchSeries } from './glitch.ts';
 import { missedRecoveries, problemsByWeek, recoveryOutcomes } from './recovery.repository.ts';
+import { whole } from '../shared/input.ts';
 
 const day = 86_400_000;
 
@@ -22,9 +23,9 @@ export function supportRoutes(deps: Deps) {
       method: 'get', path: '/recovery', middleware: staff, tags: ['support'],
       summary: 'Missed recoveries: customers whose latest bad experience is more than `days` old with nobody following up since',
       request: { query: z.object({
-        days: z.coerce.number().int().min(0).max(60).default(3),
-        limit: z.coerce.number().int().min(1).max(500).default(100),
-        offset: z.coerce.number().int().min(0).max(10_000).default(0),
+        days: whole(0, 60).default(3),
+        limit: whole(1, 500).default(100),
+        offset: whole(0, 10_000).default(0),
       }) },
       responses: { 200: { description: 'Most value at stake first', content: { 'application/json': { schema: z.object({ customers: z.array(z.object({
         customerId: z.number(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(), source: z.string(), kind: z.string(), what: z.string(),
@@ -44,7 +45,7 @@ export function supportRoutes(deps: Deps) {
     createRoute({
       method: 'get', path: '/recovery/outcomes', middleware: anyone, tags: ['support'],
       summary: 'Closing the loop, to its outcome: bad experiences followed up within `days` or not, and how many of those customers bought again',
-      request: { query: z.object({ days: z.coerce.number().int().min(0).max(60).default(3), window: z.coerce.number().int().min(14).max(365).default(90) }) },
+      request: { query: z.object({ days: whole(0, 60).default(3), window: whole(14, 365).default(90) }) },
       responses: { 200: { description: 'Followed up and not', content: { 'application/json': { schema: z.object({ days: z.number(), window: z.number(), outcomes: z.array(z.object({
         followedUp: z.boolean(), experiences: z.number(), bought: z.number(), boughtShare: z.number(), medianHoursToFollowUp: z.number().nullable(),
       })) }) } } } },
@@ -63,7 +64,7 @@ export function supportRoutes(deps: Deps) {
     createRoute({
       method: 'get', path: '/glitches', middleware: anyone, tags: ['support'],
       summary: 'Problems by week: incidents, tickets, returns, support-portal abandonments by step and low website feedback, by category and channel, with spikes flagged',
-      request: { query: z.object({ weeks: z.coerce.number().int().min(4).max(104).default(26) }) },
+      request: { query: z.object({ weeks: whole(4, 104).default(26) }) },
       responses: { 200: { description: 'Weekly counts, oldest week first', content: { 'application/json': { schema: z.object({
         weeks: z.array(z.string()),
         series: z.array(z.object({ source: z.string(), category: z.string(), counts: z.array(z.number()), total: z.number() })),

@@ -7,6 +7,7 @@ import { createRouter } from '../shared/http.ts';
 import { findTicket, listTickets, type TicketRow } from './ticket.repository.ts';
 import { openTicket, updateTicket } from './ticket.service.ts';
 import { openTicketBody, ticketCategories, ticketUpdateBody } from './ticket.ts';
+import { id, whole } from '../shared/input.ts';
 
 const iso = (value: string | null) => (value === null ? null : new Date(value).toISOString());
 const hours = (from: string, to: string | null) => (to === null ? null : Math.round(((Date.parse(to) - Date.parse(from)) / 3_600_000) * 10) / 10);
@@ -23,7 +24,7 @@ const present = (t: TicketRow) => ({
 });
 const withMessages = (found: NonNullable<Awaited<ReturnType<typeof findTicket>>>) =>
   ({ ticket: present(found.ticket), messages: found.messages.map((m) => ({ ...m, at: iso(m.at)! })) });
-const ids = z.object({ customerId: z.coerce.number().int().positive(), ticketId: z.coerce.number().int().positive() });
+const ids = z.object({ customerId: id, ticketId: id });
 
 export function ticketRoutes(deps: Deps) {
   const app = createRouter();
@@ -33,7 +34,7 @@ export function ticketRoutes(deps: Deps) {
       method: 'get', path: '/tickets', middleware: staff, tags: ['support'], summary: 'Tickets, open ones by default: urgent and oldest first, with first-response and resolution times',
       request: { query: z.object({
         state: z.enum(['open', 'closed', 'all']).default('open'), queue: z.enum(['all', 'mine']).default('all'),
-        category: z.enum(ticketCategories).optional(), limit: z.coerce.number().int().min(1).max(500).default(100), offset: z.coerce.number().int().min(0).max(100_000).default(0),
+        category: z.enum(ticketCategories).optional(), limit: whole(1, 500).default(100), offset: whole(0, 100_000).default(0),
       }) },
       responses: { 200: { description: 'Tickets', content: { 'application/json': { schema: z.object({ tickets: z.array(ticket) }) } } } },
     }),
@@ -48,7 +49,7 @@ export function ticketRoutes(deps: Deps) {
   app.openapi(
     createRoute({
       method: 'post', path: '/customers/{customerId}/tickets', middleware: staff, tags: ['support'], summary: 'Open a ticket for a customer (from a call, a visit, a message)',
-      request: { params: z.object({ customerId: z.coerce.number().int().positive() }), body: { content: { 'application/json': { schema: openTicketBody } }, required: true } },
+      request: { params: z.object({ customerId: id }), body: { content: { 'application/json': { schema: openTicketBody } }, required: true } },
       responses: { 201: { description: 'Opened', content: { 'application/json': { schema: z.object({ customerId: z.number(), ticketId: z.number(), externalId: z.string() }) } } } },
     }),
     async (c) => c.json(await openTicket(deps, c.get('principal'), c.req.valid('param').customerId, c.req.valid('json')), 201),

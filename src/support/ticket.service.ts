@@ -34,7 +34,7 @@ export async function openTicket(deps: Deps, principal: Principal, customerId: n
 export async function updateTicket(deps: Deps, principal: Principal, customerId: number, ticketId: number, body: z.infer<typeof ticketUpdateBody>) {
   const found = await findTicket(deps.db, customerId, ticketId);
   if (!found) throw new AppError('not_found', `No ticket ${ticketId} for customer ${customerId}`);
-  if (!body.message && !body.status && !body.assignee && !body.outcome) throw new AppError('validation_failed', 'Send a message, a status, an assignee or an outcome');
+  if (!body.message && !body.status && !body.assignee && !body.outcome) throw new AppError('validation_failed', 'Send a message, a status, an assignee or an outcome', { issues: [{ path: 'body', message: 'a message, a status, an assignee or an outcome' }] });
   // Closing a ticket without saying how it ended counts as resolved.
   const outcome = body.outcome ?? (body.status === 'resolved' || body.status === 'closed' ? 'resolved' : null);
   const status = body.status ?? (outcome ? 'resolved' : body.direction === 'out' && body.message ? 'pending' : found.ticket.status);

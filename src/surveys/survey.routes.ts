@@ -4,6 +4,7 @@ import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { listFeedback, surveyStats } from './survey.repository.ts';
 import { createSurvey, inviteToSurvey } from './survey.service.ts';
+import { id, whole } from '../shared/input.ts';
 
 const question = z.object({
   id: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'lower-case letters, digits and _'),
@@ -65,7 +66,7 @@ export function surveyRoutes(deps: Deps) {
   app.openapi(
     createRoute({
       method: 'get', path: '/feedback', middleware: anyone, tags: ['surveys'], summary: 'Anonymous website feedback, newest first',
-      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.coerce.number().int().positive().optional() }) },
+      request: { query: z.object({ limit: whole(1, 500).default(100), before: id.optional() }) },
       responses: { 200: { description: 'Feedback', content: { 'application/json': { schema: z.object({ feedback: z.array(z.object({
         id: z.number(), at: z.string(), page: z.string().nullable(), score: z.number().nullable(), comment: z.string().nullable(),
       })) }) } } } },

@@ -24,11 +24,11 @@ export function surveyLink(deps: Deps, token: string): string {
 
 export async function createSurvey(deps: Deps, input: Omit<SurveyRow, 'id'>): Promise<SurveyRow> {
   if (await findSurvey(deps.db, { key: input.key })) throw new AppError('conflict', `A survey with key ${input.key} exists`);
-  const ids = new Set(input.questions.map((q) => q.id));
-  if (ids.size !== input.questions.length) throw new AppError('validation_failed', 'Each question needs its own id');
-  for (const q of input.questions) {
-    if (q.kind === 'choice' && !(q.options && q.options.length >= 2)) throw new AppError('validation_failed', `Question ${q.id} is a choice and needs at least two options`);
-  }
+  const invalid = (path: string, message: string) => new AppError('validation_failed', message, { issues: [{ path, message }] });
+  input.questions.forEach((q, i) => {
+    if (input.questions.findIndex((other) => other.id === q.id) !== i) throw invalid(`questions.${i}.id`, 'Each question needs its own id');
+    if (q.kind === 'choice' && !(q.options && q.options.length >= 2)) throw invalid(`questions.${i}.options`, `Question ${q.id} is a choice and needs at least two options`);
+  });
   return insertSurvey(deps.db, input);
 }
 

@@ -6,9 +6,10 @@ import { createRouter } from '../shared/http.ts';
 import { decisionOutcomes, listTasks, pendingApprovals } from './worklist.repository.ts';
 import { approve, completeTask, decide, listWorklist, recordContact, worklistStages } from './worklist.service.ts';
 import { actions, contactBody, decisionBody } from './worklist.ts';
+import { id, whole } from '../shared/input.ts';
 
 const suggestion = z.object({ action: z.enum(actions), giftValue: z.number().nullable(), reason: z.string() }).openapi('Suggestion');
-const customerParam = z.object({ customerId: z.coerce.number().int().positive() });
+const customerParam = z.object({ customerId: id });
 
 export function worklistRoutes(deps: Deps) {
   const app = createRouter();
@@ -20,8 +21,8 @@ export function worklistRoutes(deps: Deps) {
       request: { query: z.object({
         stage: z.enum([...worklistStages, 'all']).default('all'),
         queue: z.enum(['all', 'mine']).default('all').openapi({ description: 'mine: customers with an open ticket assigned to the caller' }),
-        limit: z.coerce.number().int().min(1).max(200).default(50),
-        offset: z.coerce.number().int().min(0).max(10_000).default(0),
+        limit: whole(1, 200).default(50),
+        offset: whole(0, 10_000).default(0),
       }) },
       responses: { 200: { description: 'The worklist', content: { 'application/json': { schema: z.object({ items: z.array(z.object({
         customerId: z.number(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(), pAlive: z.number(), valueAtStake: z.number(),
@@ -66,7 +67,7 @@ export function worklistRoutes(deps: Deps) {
   app.openapi(
     createRoute({
       method: 'post', path: '/worklist/{customerId}/decisions/{id}/approve', middleware: marketing, tags: ['worklist'], summary: 'Approve a gesture over the allowance (admin or marketer)',
-      request: { params: customerParam.extend({ id: z.coerce.number().int().positive() }) },
+      request: { params: customerParam.extend({ id: id }) },
       responses: { 204: { description: 'Approved' } },
     }),
     async (c) => {
@@ -80,7 +81,7 @@ export function worklistRoutes(deps: Deps) {
     createRoute({
       method: 'get', path: '/worklist/outcomes', middleware: anyone, tags: ['worklist'],
       summary: 'What happened after accepted, changed and rejected suggestions: the share who bought again within the window, and their revenue',
-      request: { query: z.object({ days: z.coerce.number().int().min(7).max(365).default(90) }) },
+      request: { query: z.object({ days: whole(7, 365).default(90) }) },
       responses: { 200: { description: 'Per decision', content: { 'application/json': { schema: z.object({ days: z.number(), outcomes: z.array(z.object({
         decision: z.string(), decisions: z.number(), bought: z.number(), boughtShare: z.number(), revenue: z.string(),
       })) }) } } } },
@@ -108,8 +109,8 @@ export function worklistRoutes(deps: Deps) {
   }).openapi('Task');
   app.openapi(createRoute({ method: 'get', path: '/tasks', middleware: staff, tags: ['worklist'], summary: 'Tasks for agents (from journeys): open ones soonest due first, or done ones latest first',
     request: { query: z.object({
-      status: z.enum(['open', 'done']).default('open'), customerId: z.coerce.number().int().positive().optional(),
-      limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).max(10_000).default(0),
+      status: z.enum(['open', 'done']).default('open'), customerId: id.optional(),
+      limit: whole(1, 200).default(50), offset: whole(0, 10_000).default(0),
     }) },
     responses: { 200: { description: 'Tasks', content: { 'application/json': { schema: z.object({ tasks: z.array(task) }) } } } } }),
   async (c) => {
@@ -122,7 +123,7 @@ export function worklistRoutes(deps: Deps) {
   });
 
   app.openapi(createRoute({ method: 'post', path: '/tasks/{id}/done', middleware: staff, tags: ['worklist'], summary: 'Mark a task done, saying what was done (it counts as a follow-up)',
-    request: { params: z.object({ id: z.coerce.number().int().positive() }), body: { required: true, content: { 'application/json': { schema: z.object({ outcome: z.string().trim().min(1).max(2000) }) } } } },
+    request: { params: z.object({ id: id }), body: { required: true, content: { 'application/json': { schema: z.object({ outcome: z.string().trim().min(1).max(2000) }) } } } },
     responses: { 200: { description: 'Done', content: { 'application/json': { schema: z.object({ id: z.number(), customerId: z.number(), status: z.literal('done') }) } } } } }),
   async (c) => c.json(await completeTask(deps, c.get('principal'), c.req.valid('param').id, c.req.valid('json').outcome), 200));
 

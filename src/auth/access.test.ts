@@ -63,14 +63,14 @@ test('every route has a guard, and the matrix they make is the one in docs/secur
   assert.equal(documented, expected, 'docs/security.md differs from the routes: the table they make is in test-results/route-matrix.md');
 });
 
-const request = (route: Route, bearer?: string) => {
+const request = (route: Route, bearer?: string, body: unknown = {}) => {
   // An id no record has: a route that changes or removes things answers 404, and the keys the test calls with stay.
   const url = route.path.replace(/:\w+/g, '999999').replace('/*', '/somewhere');
   const write = route.method !== 'GET';
   return t.app.request(url, {
     method: route.method,
     headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(write ? { 'content-type': 'application/json' } : {}) },
-    body: write ? '{}' : undefined,
+    body: write ? JSON.stringify(body) : undefined,
   });
 };
 
@@ -134,4 +134,66 @@ test('an analyst counts and lists by customer number only, and may not filter on
   assert.equal(refused.status, 403);
   assert.equal((await refused.json()).error.message, 'An analyst may not filter on name, email, phone or external id (rule.conditions.1.conditions.0)');
   assert.equal((await (await preview('marketer', byEmail)).json()).customers, 1);
+});
+
+// What each role sees, not only whether it may call: a person planted in every identity field is
+// found by the roles that work with people, and in no body any route gives an analyst, whatever
+// the analyst reads (lists, records by number, saved segments and their rules, journeys,
+// campaigns, the analysis), with the real ids of everything made for that person.
+test('an analyst finds no personal data in any body, through any route; the other roles see the person', async () => {
+  const { ingestEvents } = await import('../ingest/ingest.service.ts');
+  const planted = { name: 'Zelda Quux', email: 'zelda.quux@planted.example', phone: '+49 30 7654321', externalId: 'EXT-ZQ-77', line1: '77 Quuxweg' };
+  const traces = [/zelda/i, /quux/i, /EXT-ZQ-77/i, /7654321/, /planted\.example/i];
+  const who = { email: planted.email, externalId: planted.externalId, phone: planted.phone };
+  const at = (day: number) => new Date(Date.UTC(2025, 0, day)).toISOString();
+  const stored = await ingestEvents(t.deps, [
+    { id: 'z1', type: 'customer.upsert', customer: who, name: planted.name, address: { line1: planted.line1, city: 'Berlin', country: 'DE' } },
+    { id: 'z2', type: 'order', customer: who, orderId: 'Z-1', at: at(2), lines: [{ product: 'kettle', amount: '40.00' }] },
+    { id: 'z3', type: 'order', customer: who, orderId: 'Z-2', at: at(40), lines: [{ product: 'tea', amount: '12.00' }] },
+    { id: 'z4', type: 'ticket.opened', customer: who, ticketId: 'ZT-1', at: at(41), category: 'late', subject: 'Where is it' },
+    { id: 'z5', type: 'survey.response', customer: who, at: at(42), survey: 'nps', question: 'Recommend us?', score: 3 },
+    { id: 'z6', type: 'incident', customer: who, at: at(41), kind: 'late_delivery', orderId: 'Z-2' },
+  ], { source: 'test' });
+  assert.equal(stored.accepted, 6);
+  const customerId = stored.results[0].customerId!;
+  const admin = (method: string, path: string, body?: unknown) => request({ method, path, access: undefined }, keys.get('admin'), body);
+  const made = async (method: string, path: string, body: unknown) => {
+    const response = await admin(method, path, body);
+    assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
+    return response.json();
+  };
+  const byEmail = { match: 'all', conditions: [{ field: 'email', op: 'is', value: planted.email }] };
+  const segment = await made('POST', '/api/v1/segments', { name: 'One person', rule: byEmail });
+  await made('POST', '/api/v1/segments', { name: 'By phone', kind: 'snapshot', rule: { match: 'any', conditions: [{ field: 'phone', op: 'contains', value: '7654321' }, { field: 'name', op: 'starts_with', value: 'Zelda' }] } });
+  const template = await made('POST', '/api/v1/templates', { name: 'Hello', subject: 'Hello', body: '<p>Hi {{ customer.first_name }}</p>' });
+  const campaign = await made('POST', '/api/v1/campaigns', { name: 'To one', kind: 'newsletter', segmentId: segment.id, arms: [{ name: 'mail', templateId: template.id }] });
+  const journey = await made('POST', '/api/v1/journeys', { name: 'Watch', trigger: { type: 'order' }, entry: { match: 'all', conditions: [{ field: 'external_id', op: 'is', value: planted.externalId }] },
+    exit: byEmail, steps: [{ type: 'condition', rule: { match: 'all', conditions: [{ field: 'name', op: 'contains', value: 'Quux' }] } }, { type: 'wait', days: 1 }] });
+  const run = await made('POST', '/api/v1/analytics/runs', {});
+  await settleJobs();
+  const ids: [RegExp, number][] = [[/^\/api\/v1\/customers\/:\w+/, customerId], [/^\/api\/v1\/segments\/:\w+/, segment.id], [/^\/api\/v1\/campaigns\/:\w+/, campaign.id],
+    [/^\/api\/v1\/templates\/:\w+/, template.id], [/^\/api\/v1\/journeys\/:\w+/, journey.id], [/^\/api\/v1\/jobs\/:\w+/, run.jobId]];
+  const urlOf = (path: string) => {
+    const found = ids.find(([pattern]) => pattern.test(path));
+    return found ? path.replace(/:\w+/, String(found[1])).replace(/:\w+/g, '1') : path.replace(/:\w+/g, '1');
+  };
+  const leaks: string[] = [];
+  let read = 0;
+  for (const route of routes().filter((r) => !r.access!.public && allowed(r, 'analyst') && r.method === 'GET')) {
+    const response = await t.app.request(urlOf(route.path), { headers: { authorization: `Bearer ${keys.get('analyst')}` } });
+    const text = await response.text();
+    if (response.status === 200) read++;
+    for (const trace of traces) if (trace.test(text)) leaks.push(`${route.path} (${response.status}) shows ${trace}: ${text.slice(Math.max(0, text.search(trace) - 80), text.search(trace) + 40)}`);
+  }
+  const preview = await t.app.request('/api/v1/segments/preview', { method: 'POST', headers: { authorization: `Bearer ${keys.get('analyst')}`, 'content-type': 'application/json' }, body: JSON.stringify({ rule: { match: 'all', conditions: [] } }) });
+  const previewText = await preview.text();
+  for (const trace of traces) if (trace.test(previewText)) leaks.push(`segment preview shows ${trace}`);
+  assert.deepEqual(leaks, []);
+  assert.ok(read >= 20, `${read} routes read with 200`);
+
+  // The roles that work with people see the person the analyst never does.
+  for (const role of ['admin', 'marketer', 'agent'] as const) {
+    const record = await (await t.app.request(`/api/v1/customers/${customerId}`, { headers: { authorization: `Bearer ${keys.get(role)}` } })).text();
+    for (const trace of traces) assert.match(record, trace, `${role} sees ${trace}`);
+  }
 });

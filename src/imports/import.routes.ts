@@ -12,7 +12,7 @@ import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { registerJobHandler, startJob } from '../jobs/job.service.ts';
 import { AppError } from '../shared/errors.ts';
-import { createRouter } from '../shared/http.ts';
+import { createRouter, invalidRequest, issuesOf } from '../shared/http.ts';
 import { encodings, type Delimiter, type Encoding } from './csv-source.ts';
 import { importKinds, parseMap, type ImportKind } from './import.ts';
 import { findImportByJob } from './import.repository.ts';
@@ -54,7 +54,6 @@ const uploadQuery = z.object({
 // Kept adds a time and a random part; the name's own part is cut to stay far below the 255 bytes a file name can have.
 const storedNameLength = 100;
 
-const invalid = (path: string, message: string) => new AppError('validation_failed', 'The request is not valid', { issues: [{ path, message }] });
 
 const jobStatus = z.object({
   jobId: z.number(), status: z.enum(['queued', 'running', 'done', 'failed']), fileName: z.string(), kind: z.string(),
@@ -99,19 +98,17 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
   app.post('/imports', marketing, async (c) => {
     // Not an openapi() route: the body is the file, streamed to disk, never parsed; the query is checked as such a route would.
     const parsed = uploadQuery.safeParse(c.req.query());
-    if (!parsed.success) {
-      throw new AppError('validation_failed', 'The request is not valid', { issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) });
-    }
+    if (!parsed.success) throw invalidRequest(issuesOf(parsed.error, 'query'));
     const { kind, delimiter, encoding } = parsed.data;
     let map: Record<string, string>;
     try {
       map = parseMap(parsed.data.map || undefined);
     } catch (error) {
-      throw invalid('map', (error as Error).message);
+      throw invalidRequest([{ path: 'map', message: (error as Error).message }]);
     }
     const declared = Number(c.req.header('content-length') ?? 0);
-    if (declared > uploadLimitBytes) throw new AppError('payload_too_large', `the file is ${declared} bytes; uploads take up to ${uploadLimitBytes}`);
-    if (!c.req.raw.body) throw new AppError('bad_request', 'the request body must be the CSV file');
+    if (declared > uploadLimitBytes) throw new AppError('payload_too_large', `the file is ${declared} bytes; uploads take up to ${uploadLimitBytes}`, { issues: [{ path: 'body', message: `at most ${uploadLimitBytes} bytes` }] });
+    if (!c.req.raw.body) throw new AppError('bad_request', 'the request body must be the CSV file', { issues: [{ path: 'body', message: 'the CSV file' }] });
 
     const fileName = path.basename(parsed.data.fileName || 'upload.csv');
     const folder = path.join(deps.config.dataDir, 'uploads');
@@ -124,7 +121,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
       await pipeline(Readable.fromWeb(c.req.raw.body as import('node:stream/web').ReadableStream), async function* (chunks) {
         for await (const chunk of chunks as AsyncIterable<Buffer>) {
           size += chunk.length;
-          if (size > uploadLimitBytes) throw new AppError('payload_too_large', `the file is over ${uploadLimitBytes} bytes`);
+          if (size > uploadLimitBytes) throw new AppError('payload_too_large', `the file is over ${uploadLimitBytes} bytes`, { issues: [{ path: 'body', message: `at most ${uploadLimitBytes} bytes` }] });
           yield chunk;
         }
       }, fs.createWriteStream(file));
@@ -182,7 +179,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
   });
   app.get('/imports/:jobId/rejected', marketing, async (c) => {
     const jobId = id.safeParse(c.req.param('jobId'));
-    if (!jobId.success) throw invalid('jobId', jobId.error.issues[0].message);
+    if (!jobId.success) throw invalidRequest(issuesOf(jobId.error, 'jobId'));
     const row = await findImportByJob(deps.db, jobId.data);
     if (!row?.rejected_file || !fs.existsSync(row.rejected_file)) throw new AppError('not_found', 'This upload has no rejected rows file');
     await auditBy(deps, c, 'export.rejected_rows', `import #${row.id}`, { bytes: row.rejected_bytes });

@@ -5,7 +5,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from './errors.ts';
-import type { AppEnv } from './http.ts';
+import { invalidRequest, type AppEnv } from './http.ts';
 import { inputProblem, textProblem, type InputProblem } from './input.ts';
 
 /** The largest JSON or form body a route takes; the event batch and the upload read their own bodies with their own limits. */
@@ -16,8 +16,8 @@ export const mediaTypeOf = (contentType: string | undefined) => (contentType ?? 
 export const isJsonType = (mediaType: string) => /^application\/([\w.-]+\+)?json$/.test(mediaType);
 const isFormType = (mediaType: string) => mediaType === 'application/x-www-form-urlencoded' || mediaType === 'multipart/form-data';
 
-const refuse = (problem: InputProblem, message = 'The request is not valid') => {
-  throw new AppError('validation_failed', message, { issues: [problem] });
+const refuse = (problem: InputProblem, message?: string) => {
+  throw invalidRequest([problem], message);
 };
 
 const limit = bodyLimit({

@@ -11,15 +11,16 @@ export interface AppEnv extends Env {
   Variables: { principal: Principal };
 }
 
+/** A request refused for its fields, each named with why: the one shape every 400 of validation has. */
+export const invalidRequest = (issues: { path: string; message: string }[], message = 'The request is not valid') =>
+  new AppError('validation_failed', message, { issues });
+
+/** zod's issues as named fields; a problem with the whole value (a rule across fields) is named `whole`. */
+export const issuesOf = (error: z.ZodError, whole: string) => error.issues.map((issue) => ({ path: issue.path.join('.') || whole, message: issue.message }));
+
 /** Reports which fields failed and why, in the one error shape. */
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
-  if (!result.success) {
-    // A problem with the whole body or query (a rule across fields) is named by where it came from.
-    const whole = result.target === 'json' ? 'body' : result.target === 'param' ? 'path' : result.target;
-    throw new AppError('validation_failed', 'The request is not valid', {
-      issues: result.error.issues.map((issue) => ({ path: issue.path.join('.') || whole, message: issue.message })),
-    });
-  }
+  if (!result.success) throw invalidRequest(issuesOf(result.error, result.target === 'json' ? 'body' : result.target === 'param' ? 'path' : result.target));
 };
 
 /** A domain's sub-app; server.ts mounts each one with app.route(). */

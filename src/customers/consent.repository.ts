@@ -1,4 +1,4 @@
-import { audit } from '../audit/audit.repository.ts';
+import { audit } from '../audit/index.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { queueEvents } from '../webhooks/webhook.service.ts';
 

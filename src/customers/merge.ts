@@ -3,7 +3,7 @@
 // like the privacy export, so a new table moves too. Two records of one thing that both customers
 // hold under the same key (the same order id, both in one campaign) stop the merge with what
 // clashes: nothing is dropped without a person deciding.
-import { audit, type AuditEntry } from '../audit/audit.repository.ts';
+import { audit, type AuditEntry } from '../audit/index.ts';
 import { affectedRows, queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { customerTables } from '../privacy/privacy.repository.ts';

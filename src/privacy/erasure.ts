@@ -1,7 +1,7 @@
 // Erasure (P16): everything about one person goes, in one transaction, and they stay gone: a keyed
 // hash of each identity they had blocks their return by import, API or event. What is deleted is
 // found the way the access export finds it (privacy.repository.ts), so the two cannot drift apart.
-import { audit, type AuditEntry } from '../audit/audit.repository.ts';
+import { audit, type AuditEntry } from '../audit/index.ts';
 import { keyedHash } from '../auth/signing.ts';
 import { identitiesOf, type NormalisedRef } from '../customers/identity.ts';
 import { affectedRows, array, queryRows, sql, type Db } from '../db/connection.ts';

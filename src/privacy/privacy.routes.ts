@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { stringify } from 'csv-stringify/sync';
-import { auditBy, clientIp } from '../audit/audit.routes.ts';
+import { auditBy } from '../audit/index.ts';
 import { admins } from '../auth/access.ts';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
@@ -8,7 +8,7 @@ import { AppError } from '../shared/errors.ts';
 import { startJob } from '../jobs/job.service.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import type { RetentionClass } from '../config.ts';
-import { createRouter } from '../shared/http.ts';
+import { clientIp, createRouter } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import { eraseCustomer } from './erasure.ts';
 import { retentionClasses } from './retention.ts';

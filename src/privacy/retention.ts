@@ -4,7 +4,7 @@
 // raced a writer) go on every sweep.
 import fs from 'node:fs';
 import path from 'node:path';
-import { audit } from '../audit/audit.repository.ts';
+import { audit } from '../audit/index.ts';
 import { retentionDefaults, type RetentionClass } from '../config.ts';
 import { affectedRows, queryRows, refreshStatistics, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';

@@ -3,7 +3,7 @@
 // then leaves them dead until someone replays them. Every delivery of one event has the same id.
 import { listLimit } from '../shared/http.ts';
 import { createHmac, randomBytes } from 'node:crypto';
-import { audit } from '../audit/audit.repository.ts';
+import { audit } from '../audit/index.ts';
 import { heldScopes } from '../auth/access.ts';
 import { actorName, type Actor } from '../auth/auth.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';

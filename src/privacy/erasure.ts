@@ -7,7 +7,7 @@ import { identitiesOf, type NormalisedRef } from '../customers/identity.ts';
 import { affectedRows, array, queryRows, sql, type Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { queueEvents } from '../webhooks/webhook.service.ts';
+import { queueWebhookEvents } from '../webhooks/index.ts';
 import { byEmail, customerTables, deadLettersNaming } from './privacy.repository.ts';
 
 const purpose = 'erased-identity';
@@ -81,7 +81,7 @@ export async function eraseCustomer(deps: Deps, customerId: number, by: Pick<Aud
     const touched = Object.fromEntries(Object.entries(tables).filter(([, n]) => n > 0));
     if (by) {
       // Systems that hold a copy (a shop, a mail service) hear of it; the event names the id they know the person by.
-      await queueEvents(tx, 'customer.erased', sql`select ${`erased-${customerId}`}::text, jsonb_build_object('customerId', ${customerId}::bigint,
+      await queueWebhookEvents(tx, 'customer.erased', sql`select ${`erased-${customerId}`}::text, jsonb_build_object('customerId', ${customerId}::bigint,
         'externalId', ${customer.external_id}::text, 'at', ${deps.clock.now().toISOString()}::text)`);
       await audit(tx, { ...by, action: 'customer.erased', target: `customer #${customerId}`, detail: { rows, tables: touched, identities: hashes.length } });
     }

@@ -22,6 +22,11 @@ export async function queueWebhookEvents(db: Db, type: WebhookEvent, events: SQL
     on conflict (webhook_id, event_id) do nothing`);
 }
 
+/** Queues one event, its payload made here, for the webhooks that want its type; in the caller's transaction. */
+export async function queueWebhookEvent(db: Db, type: WebhookEvent, eventId: string, payload: Record<string, unknown>): Promise<void> {
+  await queueWebhookEvents(db, type, sql`select ${eventId}::text, ${JSON.stringify(payload)}::jsonb`);
+}
+
 export type WebhookWithCounts = Pick<Webhook, 'id' | 'url' | 'events' | 'secret' | 'active' | 'createdBy' | 'createdAt'>
   & { pending: number; delivered: number; dead: number };
 

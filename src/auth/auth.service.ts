@@ -86,21 +86,25 @@ const failures = new Map<string, { count: number; since: number }>();
 const failureWindowMs = 15 * 60 * 1000;
 const maxFailures = 10;
 
+/** A signed-in person's session: the cookie token (only its hash is stored), whose it is, and until when. */
+export interface Session { token: string; principal: Principal; expiresAt: Date }
+
 /**
  * Checks the password and opens a session; returns the cookie token (only its hash is stored).
  * The sign-in, or the refusal and why, is in the audit log with the caller's address.
  */
-export async function login(deps: Deps, email: string, password: string, ip: string | null): Promise<{ token: string; principal: Principal; expiresAt: Date }> {
+export async function login(deps: Deps, email: string, password: string, ip: string | null): Promise<Session> {
   const session = await openSession(deps, email, password).catch(async (error: unknown) => {
     const reason = error instanceof AppError && error.code === 'rate_limited' ? 'throttled' : 'wrong email or password';
     await audit(deps.db, { actor: email.trim().toLowerCase(), action: 'login.failed', target: null, detail: { reason }, ip });
     throw error;
   });
-  await audit(deps.db, { actor: session.principal.kind === 'user' ? session.principal.email : email, action: 'login', target: null, ip });
+  const actor = session.principal.kind === 'user' ? session.principal.email : email;
+  await audit(deps.db, { actor, action: 'login', target: null, ip });
   return session;
 }
 
-async function openSession(deps: Deps, email: string, password: string): Promise<{ token: string; principal: Principal; expiresAt: Date }> {
+async function openSession(deps: Deps, email: string, password: string): Promise<Session> {
   const login = normaliseLogin(email);
   const now = deps.clock.now();
   const record = failures.get(login);

@@ -69,7 +69,9 @@ export async function listCustomers(db: Db, query: CustomerQuery): Promise<{ cus
   const [{ total }] = await queryRows<{ total: number }>(db, sql`
     select count(*)::int as total from (select 1 from customers c where ${where} limit ${countCap + 1}) capped`);
   return {
-    customers: rows.map(({ orderDays, ...r }) => ({ ...r, createdAt: iso(r.createdAt)!, lastOrderAt: iso(r.lastOrderAt), purchaseDays: orderDays })),
+    customers: rows.map(({ orderDays, ...r }) => ({
+      ...r, createdAt: iso(r.createdAt)!, lastOrderAt: iso(r.lastOrderAt), purchaseDays: orderDays,
+    })),
     total: Math.min(total, countCap),
     totalCapped: total > countCap,
   };
@@ -89,9 +91,9 @@ export async function customerFacets(db: Db): Promise<{ stages: { stage: string;
 export async function getCustomerRecord(db: Db, id: number) {
   const [customer] = await db.select({
     id: customers.id, externalId: customers.externalId, email: customers.email, phone: customers.phone, name: customers.name,
-    acquisitionChannel: customers.acquisitionChannel, createdAt: customers.createdAt, updatedAt: customers.updatedAt, stage: customers.stage,
-    stageChangedAt: customers.stageChangedAt, firstOrderAt: customers.firstOrderAt, lastOrderAt: customers.lastOrderAt, orderDays: customers.orderDays,
-    flags: customers.flags, attributes: customers.attributes,
+    acquisitionChannel: customers.acquisitionChannel, createdAt: customers.createdAt, updatedAt: customers.updatedAt,
+    stage: customers.stage, stageChangedAt: customers.stageChangedAt, firstOrderAt: customers.firstOrderAt,
+    lastOrderAt: customers.lastOrderAt, orderDays: customers.orderDays, flags: customers.flags, attributes: customers.attributes,
   }).from(customers).where(eq(customers.id, id));
   if (!customer) throw new AppError('not_found', `No customer ${id}`);
   const attributeKeys = Object.keys(customer.attributes);
@@ -101,13 +103,16 @@ export async function getCustomerRecord(db: Db, id: number) {
     attributeKeys.length === 0 ? [] : db.select({ key: attributeDefinitions.key, type: attributeDefinitions.type })
       .from(attributeDefinitions).where(inArray(attributeDefinitions.key, attributeKeys)),
     db.select({
-      kind: addresses.kind, line1: addresses.line1, line2: addresses.line2, city: addresses.city, region: addresses.region, postalCode: addresses.postalCode,
-      country: addresses.country, validFrom: addresses.validFrom, validTo: addresses.validTo, source: addresses.source,
+      kind: addresses.kind, line1: addresses.line1, line2: addresses.line2, city: addresses.city, region: addresses.region,
+      postalCode: addresses.postalCode, country: addresses.country, validFrom: addresses.validFrom, validTo: addresses.validTo,
+      source: addresses.source,
     }).from(addresses).where(eq(addresses.customerId, id)).orderBy(desc(addresses.validFrom), desc(addresses.id)),
-    db.select({ flag: statusChanges.flag, active: statusChanges.active, at: statusChanges.at, source: statusChanges.source, note: statusChanges.note })
-      .from(statusChanges).where(eq(statusChanges.customerId, id)).orderBy(desc(statusChanges.at), desc(statusChanges.id)),
-    db.select({ from: lifecycleChanges.fromStage, to: lifecycleChanges.toStage, at: lifecycleChanges.at, cause: lifecycleChanges.cause })
-      .from(lifecycleChanges).where(eq(lifecycleChanges.customerId, id)).orderBy(desc(lifecycleChanges.at), desc(lifecycleChanges.id)),
+    db.select({
+      flag: statusChanges.flag, active: statusChanges.active, at: statusChanges.at, source: statusChanges.source, note: statusChanges.note,
+    }).from(statusChanges).where(eq(statusChanges.customerId, id)).orderBy(desc(statusChanges.at), desc(statusChanges.id)),
+    db.select({
+      from: lifecycleChanges.fromStage, to: lifecycleChanges.toStage, at: lifecycleChanges.at, cause: lifecycleChanges.cause,
+    }).from(lifecycleChanges).where(eq(lifecycleChanges.customerId, id)).orderBy(desc(lifecycleChanges.at), desc(lifecycleChanges.id)),
     queryRows<{ orders: number; revenue: string; returns: number; returned: string; open_tickets: number; tickets: number; last_contact: string | null }>(db, sql`
       select (select count(*)::int from orders where customer_id = ${id}) as orders,
         (select coalesce(sum(total), 0)::text from orders where customer_id = ${id}) as revenue,

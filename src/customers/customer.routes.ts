@@ -4,7 +4,10 @@ import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { clientIp, createRouter } from '../shared/http.ts';
 import { mergeCustomers } from './merge.ts';
-import { countCap, customerFacets, customerSorts, customerTimeline, getCustomerRecord, listCustomers, timelineKinds, type TimelineKind } from './customer.service.ts';
+import {
+  countCap, customerFacets, customerSorts, customerTimeline, getCustomerRecord, listCustomers, timelineKinds,
+  type TimelineKind,
+} from './customer.service.ts';
 import { id, whole } from '../shared/input.ts';
 
 const customerItem = z.object({

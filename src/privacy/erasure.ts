@@ -9,7 +9,8 @@ import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { queueWebhookEvent } from '../webhooks/index.ts';
 import {
-  anyErasures, deleteCustomerData, erasedHashes, erasuresByOtherKeys, identitiesOfCustomer, insertErasures, lockCustomerIdentities,
+  anyErasures, deleteCustomerData, erasedHashes, erasuresByOtherKeys, identitiesOfCustomer, insertErasures,
+  lockCustomerIdentities,
 } from './privacy.repository.ts';
 
 const purpose = 'erased-identity';
@@ -69,7 +70,8 @@ export async function eraseCustomer(deps: Deps, customerId: number, by: Pick<Aud
     const touched = Object.fromEntries(Object.entries(tables).filter(([, n]) => n > 0));
     if (by) {
       // Systems that hold a copy (a shop, a mail service) hear of it; the event names the id they know the person by.
-      await queueWebhookEvent(tx, 'customer.erased', `erased-${customerId}`, { customerId, externalId: customer.externalId, at: deps.clock.now().toISOString() });
+      const event = { customerId, externalId: customer.externalId, at: deps.clock.now().toISOString() };
+      await queueWebhookEvent(tx, 'customer.erased', `erased-${customerId}`, event);
       await audit(tx, { ...by, action: 'customer.erased', target: `customer #${customerId}`, detail: { rows, tables: touched, identities: hashes.length } });
     }
     return { customerId, rows, tables: touched };

@@ -103,21 +103,28 @@ export async function insertErasures(db: Db, hashes: string[], keyId: string): P
 }
 
 /** The customer's identities on their row, locked until the transaction ends; undefined when there is no such customer. */
-export async function lockCustomerIdentities(db: Db, customerId: number): Promise<Pick<typeof customers.$inferSelect, 'email' | 'phone' | 'externalId'> | undefined> {
+export async function lockCustomerIdentities(
+  db: Db, customerId: number,
+): Promise<Pick<typeof customers.$inferSelect, 'email' | 'phone' | 'externalId'> | undefined> {
   const [row] = await db.select({ email: customers.email, phone: customers.phone, externalId: customers.externalId })
     .from(customers).where(eq(customers.id, customerId)).for('update');
   return row;
 }
 
-export async function identitiesOfCustomer(db: Db, customerId: number): Promise<Pick<typeof identities.$inferSelect, 'kind' | 'value'>[]> {
-  return db.select({ kind: identities.kind, value: identities.value }).from(identities).where(eq(identities.customerId, customerId));
+export async function identitiesOfCustomer(
+  db: Db, customerId: number,
+): Promise<Pick<typeof identities.$inferSelect, 'kind' | 'value'>[]> {
+  return db.select({ kind: identities.kind, value: identities.value }).from(identities)
+    .where(eq(identities.customerId, customerId));
 }
 
 /**
  * Deletes every row about the customer, found as customerData finds them, the customer row last;
  * how many rows went, per table.
  */
-export async function deleteCustomerData(db: Db, customerId: number, names: { emails: string[]; keys: string[] }): Promise<Record<string, number>> {
+export async function deleteCustomerData(
+  db: Db, customerId: number, names: { emails: string[]; keys: string[] },
+): Promise<Record<string, number>> {
   const tables: Record<string, number> = {};
   for (const table of await customerTables(db)) {
     if (table !== 'customers') tables[table] = await affectedRows(db, sql`delete from ${sql.identifier(table)} where customer_id = ${customerId}`);

@@ -17,8 +17,10 @@ export const deleteDeadLettersBefore = (db: Db, cutoff: string) =>
   affectedRows(db, sql`delete from dead_letters where created_at < ${cutoff}::timestamptz`);
 
 /** Imports finished before the cutoff that still name a rejected-rows file. */
-export const importsWithRejectedFiles = (db: Db, cutoff: string) => queryRows<Pick<typeof imports.$inferSelect, 'id' | 'rejectedFile'>>(db, sql`
-  select id, rejected_file as "rejectedFile" from imports where finished_at < ${cutoff}::timestamptz and rejected_file is not null`);
+export const importsWithRejectedFiles = (db: Db, cutoff: string) =>
+  queryRows<Pick<typeof imports.$inferSelect, 'id' | 'rejectedFile'>>(db, sql`
+    select id, rejected_file as "rejectedFile" from imports
+    where finished_at < ${cutoff}::timestamptz and rejected_file is not null`);
 
 export async function forgetRejectedFile(db: Db, importId: number): Promise<void> {
   await db.execute(sql`update imports set rejected_file = null where id = ${importId}`);

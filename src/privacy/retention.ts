@@ -12,9 +12,9 @@ import type { ProgressReporter } from '../shared/progress.ts';
 import { eraseCustomer } from './erasure.ts';
 import { customerTables } from './privacy.repository.ts';
 import {
-  deleteCapturedMailBefore, deleteDeadLettersBefore, deleteEventIdsBefore, deleteFinishedDeliveriesBefore, deleteJobsFinishedBefore, deleteOrphans,
-  deleteScoresOfRunsBefore, deleteSessionsEndedBefore, forgetRejectedFile, importsWithRejectedFiles, inactiveCustomers, refreshStatistics,
-  uploadsFinishedBefore,
+  deleteCapturedMailBefore, deleteDeadLettersBefore, deleteEventIdsBefore, deleteFinishedDeliveriesBefore,
+  deleteJobsFinishedBefore, deleteOrphans, deleteScoresOfRunsBefore, deleteSessionsEndedBefore, forgetRejectedFile,
+  importsWithRejectedFiles, inactiveCustomers, refreshStatistics, uploadsFinishedBefore,
 } from './retention.repository.ts';
 
 /** What each class is, in words, for the docs, the API and the Audit page. */

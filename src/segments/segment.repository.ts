@@ -259,13 +259,17 @@ export async function listSegmentRows(db: Db): Promise<SegmentRow[]> {
   return db.select().from(segments).orderBy(sql`lower(${segments.name})`, segments.id).limit(listLimit);
 }
 
-export async function insertSegment(db: Db, segment: Omit<typeof segments.$inferInsert, 'id' | 'snapshotAt' | 'members'>): Promise<number> {
+export async function insertSegment(
+  db: Db, segment: Omit<typeof segments.$inferInsert, 'id' | 'snapshotAt' | 'members'>,
+): Promise<number> {
   const [row] = await db.insert(segments).values(segment).returning({ id: segments.id });
   return row.id;
 }
 
 /** Changes a segment's definition; false when there is no such segment. */
-export async function updateSegment(db: Db, id: number, change: Pick<SegmentRow, 'name' | 'description' | 'kind' | 'rule' | 'updatedAt'>): Promise<boolean> {
+export async function updateSegment(
+  db: Db, id: number, change: Pick<SegmentRow, 'name' | 'description' | 'kind' | 'rule' | 'updatedAt'>,
+): Promise<boolean> {
   const rows = await db.update(segments).set(change).where(eq(segments.id, id)).returning({ id: segments.id });
   return rows.length > 0;
 }

@@ -5,7 +5,8 @@ import { AppError } from '../shared/errors.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter, json } from '../shared/http.ts';
 import {
-  attributeTypes, deleteSegment, findSegment, knownValues, listSegments, previewRule, refreshSnapshot, saveSegment, segmentFor, segmentMembers, segmentSummary,
+  attributeTypes, deleteSegment, findSegment, knownValues, listSegments, previewRule, refreshSnapshot, saveSegment,
+  segmentFor, segmentMembers, segmentSummary,
 } from './segment.service.ts';
 import { fields, personalConditions, ruleSchema, scoreColumns, segmentBody, shownRuleSchema, type Rule } from './segment.ts';
 import { id, whole } from '../shared/input.ts';

@@ -6,8 +6,9 @@ import type { Deps } from '../deps.ts';
 import { satisfiedFrom } from '../satisfaction/satisfaction.service.ts';
 import { AppError } from '../shared/errors.ts';
 import {
-  attributeTypes, clearSnapshot, deleteSegmentRow, findSegmentRow, insertSegment, listSegmentRows, memberPage, scoringRun, segmentMembersSql, segmentRules,
-  summarize, takeSnapshot, updateSegment, type RuleContext, type SegmentRow,
+  attributeTypes, clearSnapshot, deleteSegmentRow, findSegmentRow, insertSegment, listSegmentRows, memberPage,
+  scoringRun, segmentMembersSql, segmentRules, summarize, takeSnapshot, updateSegment, type RuleContext,
+  type SegmentRow,
 } from './segment.repository.ts';
 import { checkRule, checkStoredRule, personalConditions, withoutPersonalValues, type Rule, type RuleIssue, type segmentBody, type ShownRule } from './segment.ts';
 

@@ -11,8 +11,9 @@ import { every } from '../jobs/job.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { post, refuseDestination } from './destination.ts';
 import {
-  claimDueDeliveries, deactivateWebhook, finishedDeliveryType, insertWebhook, listActiveWebhooks, listDeliveries as listDeliveryRows, markDelivered,
-  markFailed, requeueDelivery, type ClaimedDelivery, type DeliveryStatus,
+  claimDueDeliveries, deactivateWebhook, finishedDeliveryType, insertWebhook, listActiveWebhooks,
+  listDeliveries as listDeliveryRows, markDelivered, markFailed, requeueDelivery, type ClaimedDelivery,
+  type DeliveryStatus,
 } from './webhook.repository.ts';
 import { webhookEvents, type WebhookEvent } from './webhook.ts';
 
@@ -83,9 +84,12 @@ export interface DeliveryView {
 }
 
 /** A webhook's deliveries, newest first, with attempts and the last answer. */
-export async function listDeliveries(db: Db, webhookId: number, status: DeliveryStatus | undefined, limit: number): Promise<DeliveryView[]> {
+export async function listDeliveries(
+  db: Db, webhookId: number, status: DeliveryStatus | undefined, limit: number,
+): Promise<DeliveryView[]> {
   return (await listDeliveryRows(db, webhookId, status, limit)).map((r) => ({
-    ...r, createdAt: r.createdAt.toISOString(), nextAttemptAt: r.nextAttemptAt.toISOString(), deliveredAt: r.deliveredAt?.toISOString() ?? null,
+    ...r, createdAt: r.createdAt.toISOString(), nextAttemptAt: r.nextAttemptAt.toISOString(),
+    deliveredAt: r.deliveredAt?.toISOString() ?? null,
   }));
 }
 
@@ -97,7 +101,8 @@ export async function replayDelivery(deps: Deps, webhookId: number, deliveryId: 
   const now = deps.clock.now();
   const eventId = await requeueDelivery(deps.db, webhookId, deliveryId, now, new Date(now.getTime() + 4 * 3600_000));
   if (eventId === undefined) throw new AppError('not_found', `No finished delivery ${deliveryId} of webhook ${webhookId}`);
-  await audit(deps.db, { actor: actorName(by), action: 'webhook.replayed', target: `webhook #${webhookId}`, detail: { deliveryId, eventId } });
+  const target = `webhook #${webhookId}`;
+  await audit(deps.db, { actor: actorName(by), action: 'webhook.replayed', target, detail: { deliveryId, eventId } });
 }
 
 /** `t=UNIX,v1=HEX`: HMAC-SHA256 with the webhook's secret over `UNIX.BODY`. */

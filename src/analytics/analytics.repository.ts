@@ -1,6 +1,6 @@
 // All SQL of the analytics: the per-customer summary the models read, the write-back of scores,
 // stage transitions and alerts, and the aggregates behind the charts.
-import { queueEvents } from '../webhooks/webhook.service.ts';
+import { queueWebhookEvents } from '../webhooks/index.ts';
 import { queryRows, sql, type Db } from '../db/connection.ts';
 
 /**
@@ -285,7 +285,7 @@ export async function insertScores(db: Db, run: { id: number; asOf: string; mode
 
 /** Tells the webhooks that subscribe to them about the run's activity-drop alerts. */
 export async function queueAlertEvents(db: Db, runId: number): Promise<void> {
-  await queueEvents(db, 'alert.raised', sql`
+  await queueWebhookEvents(db, 'alert.raised', sql`
     select 'alert-' || a.id, jsonb_build_object('customerId', a.customer_id, 'externalId', c.external_id, 'at', a.at, 'fromPAlive', a.from_p_alive,
       'toPAlive', a.to_p_alive, 'threshold', a.threshold, 'valueAtStake', a.value_at_stake, 'reason', a.reason)
     from activity_alerts a join customers c on c.id = a.customer_id where a.run_id = ${runId}`);

@@ -1,28 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { stringify } from 'csv-stringify/sync';
-import type { Context } from 'hono';
 import { admins } from '../auth/access.ts';
-import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { createRouter, type AppEnv } from '../shared/http.ts';
+import { createRouter } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
-import { audit, listAudit } from './audit.repository.ts';
+import { auditBy, listAudit } from './audit.service.ts';
 import { id, whole } from '../shared/input.ts';
-
-/** The caller's address as the server saw it (not a header a client can set); null in-process. */
-export function clientIp(c: Context): string | null {
-  try {
-    return getConnInfo(c).remote.address ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** Records what the signed-in caller did, with their address. */
-export const auditBy = (deps: Deps, c: Context<AppEnv>, action: string, target: string | null, detail: Record<string, unknown> = {}) =>
-  audit(deps.db, { actor: principalName(c.get('principal')), action, target, detail, ip: clientIp(c) });
 
 const entry = z.object({ id: z.number(), at: z.string(), actor: z.string(), action: z.string(), target: z.string().nullable(), detail: z.record(z.string(), z.unknown()), ip: z.string().nullable() }).openapi('AuditEntry');
 const filter = z.object({

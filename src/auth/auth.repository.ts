@@ -1,7 +1,7 @@
 import { listLimit } from '../shared/http.ts';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
-import { apiKeys, sessions, users } from './auth.schema.ts';
+import { apiKeys, sessions, settings, users } from './auth.schema.ts';
 import type { Role } from './auth.ts';
 
 export async function insertUser(db: Db, user: { email: string; role: Role; passwordHash: string }) {
@@ -93,4 +93,14 @@ export async function touchApiKey(db: Db, id: number, now: Date) {
 export async function revokeApiKey(db: Db, id: number, now: Date): Promise<boolean> {
   const rows = await db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
   return rows.length > 0;
+}
+
+/** Keeps a value Kept makes for itself once: a value already kept under this key stays. */
+export async function insertSetting(db: Db, key: string, value: string) {
+  await db.insert(settings).values({ key, value }).onConflictDoNothing();
+}
+
+export async function findSetting(db: Db, key: string): Promise<string | undefined> {
+  const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, key));
+  return row?.value;
 }

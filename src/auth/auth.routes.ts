@@ -1,11 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { anyone, publicRoute } from './access.ts';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { audit } from '../audit/audit.repository.ts';
-import { clientIp } from '../audit/audit.routes.ts';
 import type { Deps } from '../deps.ts';
-import { AppError } from '../shared/errors.ts';
-import { createRouter } from '../shared/http.ts';
+import { clientIp, createRouter } from '../shared/http.ts';
 import { loginBody, me, sessionCookie } from './auth.ts';
 import { login, logout } from './auth.service.ts';
 
@@ -22,12 +19,7 @@ export function loginRoutes(deps: Deps) {
     }),
     async (c) => {
       const { email, password } = c.req.valid('json');
-      const session = await login(deps, email, password).catch(async (error: unknown) => {
-        const reason = error instanceof AppError && error.code === 'rate_limited' ? 'throttled' : 'wrong email or password';
-        await audit(deps.db, { actor: email.trim().toLowerCase(), action: 'login.failed', target: null, detail: { reason }, ip: clientIp(c) });
-        throw error;
-      });
-      await audit(deps.db, { actor: session.principal.kind === 'user' ? session.principal.email : email, action: 'login', target: null, ip: clientIp(c) });
+      const session = await login(deps, email, password, clientIp(c));
       setCookie(c, sessionCookie, session.token, {
         httpOnly: true, sameSite: 'Lax', path: '/', secure: deps.config.secureCookies || new URL(c.req.url).protocol === 'https:',
         expires: session.expiresAt,
@@ -42,8 +34,7 @@ export function loginRoutes(deps: Deps) {
     }),
     async (c) => {
       const token = getCookie(c, sessionCookie);
-      const who = token ? await logout(deps, token) : undefined;
-      if (who) await audit(deps.db, { actor: who, action: 'logout', target: null, ip: clientIp(c) });
+      if (token) await logout(deps, token, clientIp(c));
       deleteCookie(c, sessionCookie, { path: '/' });
       return c.body(null, 204);
     },

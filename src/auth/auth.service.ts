@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { audit } from '../audit/audit.repository.ts';
+import { audit } from '../audit/index.ts';
 import type { Deps } from '../deps.ts';
 import { AppError, sqlState, sqlStateOf } from '../shared/errors.ts';
 import { heldScopes, roleCovers, scopeAreas } from './access.ts';
@@ -11,6 +11,8 @@ import {
 } from './auth.repository.ts';
 import { actorName, roles, sessionIdleMs, sessionMaxMs, type Actor, type Principal, type Role } from './auth.ts';
 import { generatePassword, hashPassword, verifyPassword } from './password.ts';
+
+export { findUser, listApiKeys, listUsers } from './auth.repository.ts';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 const normaliseLogin = (email: string) => email.normalize('NFC').trim().toLowerCase();
@@ -84,8 +86,25 @@ const failures = new Map<string, { count: number; since: number }>();
 const failureWindowMs = 15 * 60 * 1000;
 const maxFailures = 10;
 
-/** Checks the password and opens a session; returns the cookie token (only its hash is stored). */
-export async function login(deps: Deps, email: string, password: string): Promise<{ token: string; principal: Principal; expiresAt: Date }> {
+/** A signed-in person's session: the cookie token (only its hash is stored), whose it is, and until when. */
+export interface Session { token: string; principal: Principal; expiresAt: Date }
+
+/**
+ * Checks the password and opens a session; returns the cookie token (only its hash is stored).
+ * The sign-in, or the refusal and why, is in the audit log with the caller's address.
+ */
+export async function login(deps: Deps, email: string, password: string, ip: string | null): Promise<Session> {
+  const session = await openSession(deps, email, password).catch(async (error: unknown) => {
+    const reason = error instanceof AppError && error.code === 'rate_limited' ? 'throttled' : 'wrong email or password';
+    await audit(deps.db, { actor: email.trim().toLowerCase(), action: 'login.failed', target: null, detail: { reason }, ip });
+    throw error;
+  });
+  const actor = session.principal.kind === 'user' ? session.principal.email : email;
+  await audit(deps.db, { actor, action: 'login', target: null, ip });
+  return session;
+}
+
+async function openSession(deps: Deps, email: string, password: string): Promise<Session> {
   const login = normaliseLogin(email);
   const now = deps.clock.now();
   const record = failures.get(login);
@@ -109,11 +128,11 @@ export async function login(deps: Deps, email: string, password: string): Promis
 // Verifying against a fixed hash when the user does not exist keeps response times alike.
 const dummyHash = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-/** Ends the session on the server; the email of whose it was, if it was one. */
-export async function logout(deps: Deps, token: string): Promise<string | undefined> {
+/** Ends the session on the server; when it was one, its person's sign-out is in the audit log. */
+export async function logout(deps: Deps, token: string, ip: string | null): Promise<void> {
   const session = await findSession(deps.db, sha256(token), deps.clock.now());
   await deleteSession(deps.db, sha256(token));
-  return session?.email;
+  if (session) await audit(deps.db, { actor: session.email, action: 'logout', target: null, ip });
 }
 
 /** The principal behind a bearer API key or a session cookie; undefined when neither is valid. */

@@ -1,13 +1,8 @@
 import { z } from '@hono/zod-openapi';
+import { roles, type Principal } from '../shared/principal.ts';
 
-export const roles = ['admin', 'marketer', 'agent', 'analyst'] as const;
-export type Role = (typeof roles)[number];
+export { roles, type Principal, type Role } from '../shared/principal.ts';
 export const role = z.enum(roles);
-
-/** Who is calling: a signed-in person or an API key, with its role. */
-export type Principal =
-  | { kind: 'user'; id: number; email: string; role: Role }
-  | { kind: 'key'; id: number; name: string; role: Role; scopes?: string[] | null };
 
 /** How a principal is named where its actions are recorded (agent, author, assignee). */
 export const principalName = (principal: Principal) => (principal.kind === 'user' ? principal.email : `key:${principal.name}`);

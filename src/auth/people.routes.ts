@@ -5,8 +5,9 @@ import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter, json } from '../shared/http.ts';
 import { admins } from './access.ts';
-import { listApiKeys, listUsers, findUser } from './auth.repository.ts';
-import { changeUser, createApiKey, createUser, resetPassword, revokeKey } from './auth.service.ts';
+import {
+  changeUser, createApiKey, createUser, findUser, listApiKeys, listUsers, resetPassword, revokeKey,
+} from './auth.service.ts';
 import { role } from './auth.ts';
 import { id } from '../shared/input.ts';
 

@@ -2,14 +2,15 @@
 // payload is readable, the HMAC-SHA256 proves Kept made it. They do not expire: an unsubscribe link
 // must work for at least a year (RFC 8058 practice), and a click link as long as the mail is kept.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { queryRows, sql, type Db } from '../db/connection.ts';
+import type { Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
+import { findSetting, insertSetting } from './auth.repository.ts';
 
 const keys = new WeakMap<Deps, Promise<Buffer>>();
 
 /** Makes the random key once (createDeps calls it), for when KEPT_SECRET is not set. */
 export async function ensureSigningKey(db: Db): Promise<void> {
-  await db.execute(sql`insert into settings (key, value) values ('signing_key', ${randomBytes(32).toString('base64url')}) on conflict (key) do nothing`);
+  await insertSetting(db, 'signing_key', randomBytes(32).toString('base64url'));
 }
 
 /** KEPT_SECRET, or the random key kept in the database; read through `db` when inside a transaction. */
@@ -17,9 +18,9 @@ function signingKey(deps: Deps, db: Db = deps.db): Promise<Buffer> {
   let key = keys.get(deps);
   if (!key) {
     key = deps.config.secret ? Promise.resolve(Buffer.from(deps.config.secret, 'utf8')) : (async () => {
-      const [row] = await queryRows<{ value: string }>(db, sql`select value from settings where key = 'signing_key'`);
-      if (!row) throw new Error('no signing key in settings: createDeps makes it');
-      return Buffer.from(row.value, 'base64url');
+      const value = await findSetting(db, 'signing_key');
+      if (value === undefined) throw new Error('no signing key in settings: createDeps makes it');
+      return Buffer.from(value, 'base64url');
     })();
     key.catch(() => keys.delete(deps));
     keys.set(deps, key);

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { anyone, marketing } from '../auth/access.ts';
 import { stringify } from 'csv-stringify/sync';
-import { auditBy } from '../audit/audit.routes.ts';
+import { auditBy } from '../audit/index.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter, json } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';

@@ -1,6 +1,6 @@
-import { audit } from '../audit/audit.repository.ts';
+import { audit } from '../audit/index.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
-import { queueEvents } from '../webhooks/webhook.service.ts';
+import { queueWebhookEvents } from '../webhooks/index.ts';
 
 /** The list a marketing campaign needs consent for, unless it names another. */
 export const marketingList = 'marketing';
@@ -21,7 +21,7 @@ export async function recordConsent(db: Db, rows: ConsentInput[]): Promise<void>
     select * from unnest(${array(rows.map((r) => r.customerId))}::bigint[], ${array(rows.map((r) => r.list))}::text[], ${array(rows.map((r) => r.granted))}::boolean[],
       ${array(rows.map((r) => r.at.toISOString()))}::timestamptz[], ${array(rows.map((r) => r.source))}::text[], ${array(rows.map((r) => r.wording))}::text[])
     returning id`);
-  await queueEvents(db, 'consent.changed', sql`
+  await queueWebhookEvents(db, 'consent.changed', sql`
     select 'consent-' || k.id, jsonb_build_object('customerId', k.customer_id, 'externalId', c.external_id, 'email', c.email, 'list', k.list,
       'granted', k.granted, 'at', k.at, 'source', k.source, 'wording', k.wording)
     from consent_ledger k join customers c on c.id = k.customer_id where k.id = any(${array(entries.map((e) => e.id))}::bigint[])`);

@@ -1,11 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { clientIp } from '../audit/audit.routes.ts';
 import { staff } from '../auth/access.ts';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
-import { createRouter } from '../shared/http.ts';
+import { clientIp, createRouter } from '../shared/http.ts';
 import { mergeCustomers } from './merge.ts';
-import { countCap, customerFacets, customerSorts, customerTimeline, getCustomerRecord, listCustomers, timelineKinds, type TimelineKind } from './customer.read.ts';
+import {
+  countCap, customerFacets, customerSorts, customerTimeline, getCustomerRecord, listCustomers, timelineKinds,
+  type TimelineKind,
+} from './customer.service.ts';
 import { id, whole } from '../shared/input.ts';
 
 const customerItem = z.object({

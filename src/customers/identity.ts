@@ -1,7 +1,13 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import type { CustomerRef } from '../ingest/event.ts';
 
 export type IdentityKind = 'external' | 'email' | 'phone';
+
+/** A customer as an event, a file row or a request names them: one or more identities, not yet normalised. */
+export interface CustomerRef {
+  externalId?: string;
+  email?: string;
+  phone?: string;
+}
 
 export interface NormalisedRef {
   externalId: string | null;

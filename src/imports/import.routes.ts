@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createRoute, z } from '@hono/zod-openapi';
 import { queryRows, sql } from '../db/connection.ts';
 import { audit } from '../audit/audit.repository.ts';
-import { auditBy } from '../audit/audit.routes.ts';
+import { auditBy } from '../audit/index.ts';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { registerJobHandler, startJob } from '../jobs/job.service.ts';

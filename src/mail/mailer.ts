@@ -1,8 +1,9 @@
 // How Kept hands a message over: to the configured SMTP server (a pool of connections), or, without
 // one, into the captured_mail table where the UI shows it (development and the demo).
 import nodemailer from 'nodemailer';
-import { queryRows, sql, type Db } from '../db/connection.ts';
+import type { Db } from '../db/connection.ts';
 import type { MailConfig } from '../config.ts';
+import { captureMail } from './mail.repository.ts';
 
 /** Connections to the SMTP server, and so messages in flight at once. */
 export const smtpConnections = 5;
@@ -25,10 +26,7 @@ export function createMailer(config: MailConfig, db: Db): Mailer {
   if (!config.smtpUrl) {
     return {
       kind: 'capture',
-      async send(m) {
-        await queryRows(db, sql`insert into captured_mail (at, "to", subject, headers, html, text)
-          values (now(), ${m.to}, ${m.subject}, ${JSON.stringify({ ...m.headers, 'Message-ID': m.messageId })}::jsonb, ${m.html}, ${m.text}) returning id`);
-      },
+      send: (m) => captureMail(db, m),
       close() {},
     };
   }

@@ -1,14 +1,17 @@
 // Erasure (P16): everything about one person goes, in one transaction, and they stay gone: a keyed
 // hash of each identity they had blocks their return by import, API or event. What is deleted is
 // found the way the access export finds it (privacy.repository.ts), so the two cannot drift apart.
-import { audit, type AuditEntry } from '../audit/audit.repository.ts';
+import { audit, type AuditEntry } from '../audit/index.ts';
 import { keyedHash } from '../auth/signing.ts';
 import { identitiesOf, type NormalisedRef } from '../customers/identity.ts';
-import { affectedRows, array, queryRows, sql, type Db } from '../db/connection.ts';
+import type { Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { queueEvents } from '../webhooks/webhook.service.ts';
-import { byEmail, customerTables, deadLettersNaming } from './privacy.repository.ts';
+import { queueWebhookEvent } from '../webhooks/index.ts';
+import {
+  anyErasures, deleteCustomerData, erasedHashes, erasuresByOtherKeys, identitiesOfCustomer, insertErasures,
+  lockCustomerIdentities,
+} from './privacy.repository.ts';
 
 const purpose = 'erased-identity';
 const hashOf = (deps: Deps, db: Db, kind: string, value: string) => keyedHash(deps, db, purpose, `${kind}:${value.toLowerCase()}`);
@@ -18,9 +21,9 @@ const keyChecked = new WeakSet<Deps>();
 /** Stops ingest when erasures were hashed with another key: with a changed KEPT_SECRET they would not be recognised. */
 async function checkKey(deps: Deps, db: Db, keyId: string): Promise<void> {
   if (keyChecked.has(deps)) return;
-  const [other] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from erasures where key_id <> ${keyId}`);
-  if (other.n > 0) {
-    throw new AppError('erasure_key_changed', `${other.n} identities of erased people were hashed with another key: KEPT_SECRET changed, `
+  const other = await erasuresByOtherKeys(db, keyId);
+  if (other > 0) {
+    throw new AppError('erasure_key_changed', `${other} identities of erased people were hashed with another key: KEPT_SECRET changed, `
       + 'so they would not be recognised and could be stored again. Restore the previous KEPT_SECRET; nothing is stored until then.');
   }
   keyChecked.add(deps);
@@ -29,14 +32,12 @@ async function checkKey(deps: Deps, db: Db, keyId: string): Promise<void> {
 /** Which references (by index) belong to an erased person; they must not be stored. */
 export async function erasedRefs(deps: Deps, db: Db, refs: NormalisedRef[]): Promise<Set<number>> {
   const blocked = new Set<number>();
-  const [{ any }] = await queryRows<{ any: boolean }>(db, sql`select exists (select 1 from erasures) as any`);
-  if (!any || refs.length === 0) return blocked;
+  if (refs.length === 0 || !(await anyErasures(db))) return blocked;
   const hashes = await Promise.all(refs.map((ref) => Promise.all(identitiesOf(ref).map((i) => hashOf(deps, db, i.kind, i.value)))));
   const keyId = hashes.flat()[0]?.keyId;
   if (!keyId) return blocked;
   await checkKey(deps, db, keyId);
-  const found = new Set((await queryRows<{ hash: string }>(db, sql`
-    select hash from erasures where hash = any(${array(hashes.flat().map((h) => h.hash))}::text[])`)).map((r) => r.hash));
+  const found = await erasedHashes(db, hashes.flat().map((h) => h.hash));
   hashes.forEach((list, index) => { if (list.some((h) => found.has(h.hash))) blocked.add(index); });
   return blocked;
 }
@@ -53,36 +54,24 @@ export interface Erasure { customerId: number; rows: number; tables: Record<stri
  */
 export async function eraseCustomer(deps: Deps, customerId: number, by: Pick<AuditEntry, 'actor' | 'ip'> | null): Promise<Erasure> {
   return deps.db.transaction(async (tx) => {
-    const [customer] = await queryRows<{ email: string | null; phone: string | null; external_id: string | null }>(tx, sql`
-      select email, phone, external_id from customers where id = ${customerId} for update`);
+    const customer = await lockCustomerIdentities(tx, customerId);
     if (!customer) throw new AppError('not_found', `No customer ${customerId}`);
-    const identities = await queryRows<{ kind: string; value: string }>(tx, sql`select kind, value from identities where customer_id = ${customerId}`);
+    const identities = await identitiesOfCustomer(tx, customerId);
     const all = [...new Map([...identities,
       ...(customer.email ? [{ kind: 'email', value: customer.email }] : []), ...(customer.phone ? [{ kind: 'phone', value: customer.phone }] : []),
-      ...(customer.external_id ? [{ kind: 'external', value: customer.external_id }] : [])].map((i) => [`${i.kind}:${i.value}`, i])).values()];
+      ...(customer.externalId ? [{ kind: 'external', value: customer.externalId }] : [])].map((i) => [`${i.kind}:${i.value}`, i])).values()];
     const hashes = await Promise.all(all.map((i) => hashOf(deps, tx, i.kind, i.value)));
-    if (by && hashes.length > 0) {
-      await tx.execute(sql`insert into erasures (hash, key_id)
-        select hash, ${hashes[0].keyId} from unnest(${array(hashes.map((h) => h.hash))}::text[]) as t(hash) on conflict (hash) do nothing`);
-    }
-    const tables: Record<string, number> = {};
-    for (const table of await customerTables(tx)) {
-      if (table !== 'customers') tables[table] = await affectedRows(tx, sql`delete from ${sql.identifier(table)} where customer_id = ${customerId}`);
-    }
-    const emails = [...new Set(all.filter((i) => i.kind === 'email').map((i) => i.value.toLowerCase()))];
-    for (const [table, column] of Object.entries(byEmail)) {
-      tables[table] = await affectedRows(tx, sql`delete from ${sql.identifier(table)} where lower(${sql.identifier(column)}) = any(${array(emails)}::text[])`);
-    }
-    const keys = [...new Set(all.filter((i) => i.kind !== 'phone').map((i) => i.value))];
-    tables.dead_letters = await affectedRows(tx, sql`delete from dead_letters d where ${deadLettersNaming(keys)}`);
-    tables.webhook_deliveries = await affectedRows(tx, sql`delete from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`);
-    tables.customers = await affectedRows(tx, sql`delete from customers where id = ${customerId}`);
+    if (by && hashes.length > 0) await insertErasures(tx, hashes.map((h) => h.hash), hashes[0].keyId);
+    const tables = await deleteCustomerData(tx, customerId, {
+      emails: [...new Set(all.filter((i) => i.kind === 'email').map((i) => i.value.toLowerCase()))],
+      keys: [...new Set(all.filter((i) => i.kind !== 'phone').map((i) => i.value))],
+    });
     const rows = Object.values(tables).reduce((a, b) => a + b, 0);
     const touched = Object.fromEntries(Object.entries(tables).filter(([, n]) => n > 0));
     if (by) {
       // Systems that hold a copy (a shop, a mail service) hear of it; the event names the id they know the person by.
-      await queueEvents(tx, 'customer.erased', sql`select ${`erased-${customerId}`}::text, jsonb_build_object('customerId', ${customerId}::bigint,
-        'externalId', ${customer.external_id}::text, 'at', ${deps.clock.now().toISOString()}::text)`);
+      const event = { customerId, externalId: customer.externalId, at: deps.clock.now().toISOString() };
+      await queueWebhookEvent(tx, 'customer.erased', `erased-${customerId}`, event);
       await audit(tx, { ...by, action: 'customer.erased', target: `customer #${customerId}`, detail: { rows, tables: touched, identities: hashes.length } });
     }
     return { customerId, rows, tables: touched };

@@ -2,7 +2,10 @@
 // whole for the customer, found in the catalogue at run time, so a new table is covered the day it
 // is added; tables that hold a customer's data by email are listed here; the rest are declared as
 // holding no customer's personal data (privacy.test.ts fails on a table in none of the three).
-import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { eq } from 'drizzle-orm';
+import { customers, identities } from '../customers/customer.schema.ts';
+import { affectedRows, array, queryRows, sql, type Db } from '../db/connection.ts';
+import { erasures } from './privacy.schema.ts';
 
 /** Tables that hold a customer's data by email address rather than by customer id. */
 export const byEmail: Record<string, string> = { captured_mail: 'to', email_suppressions: 'email' };
@@ -70,4 +73,67 @@ export async function customerData(db: Db, customerId: number): Promise<{ custom
   tables.webhook_deliveries = await queryRows<Record<string, unknown>>(db, sql`select * from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`);
   delete tables.customers;
   return { customer, tables };
+}
+
+// --- erasure (erasure.ts)
+
+/** Whether anyone was erased: while no one was, no reference needs hashing. */
+export async function anyErasures(db: Db): Promise<boolean> {
+  const [row] = await db.select({ hash: erasures.hash }).from(erasures).limit(1);
+  return row !== undefined;
+}
+
+/** How many erased identities were hashed with another key than this one. */
+export async function erasuresByOtherKeys(db: Db, keyId: string): Promise<number> {
+  const [{ n }] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from erasures where key_id <> ${keyId}`);
+  return n;
+}
+
+/** Which of these hashes are of erased people's identities. */
+export async function erasedHashes(db: Db, hashes: string[]): Promise<Set<string>> {
+  const rows = await queryRows<Pick<typeof erasures.$inferSelect, 'hash'>>(db, sql`
+    select hash from erasures where hash = any(${array(hashes)}::text[])`);
+  return new Set(rows.map((r) => r.hash));
+}
+
+/** Remembers these identities as erased, each once. */
+export async function insertErasures(db: Db, hashes: string[], keyId: string): Promise<void> {
+  await db.execute(sql`insert into erasures (hash, key_id)
+    select hash, ${keyId} from unnest(${array(hashes)}::text[]) as t(hash) on conflict (hash) do nothing`);
+}
+
+/** The customer's identities on their row, locked until the transaction ends; undefined when there is no such customer. */
+export async function lockCustomerIdentities(
+  db: Db, customerId: number,
+): Promise<Pick<typeof customers.$inferSelect, 'email' | 'phone' | 'externalId'> | undefined> {
+  const [row] = await db.select({ email: customers.email, phone: customers.phone, externalId: customers.externalId })
+    .from(customers).where(eq(customers.id, customerId)).for('update');
+  return row;
+}
+
+export async function identitiesOfCustomer(
+  db: Db, customerId: number,
+): Promise<Pick<typeof identities.$inferSelect, 'kind' | 'value'>[]> {
+  return db.select({ kind: identities.kind, value: identities.value }).from(identities)
+    .where(eq(identities.customerId, customerId));
+}
+
+/**
+ * Deletes every row about the customer, found as customerData finds them, the customer row last;
+ * how many rows went, per table.
+ */
+export async function deleteCustomerData(
+  db: Db, customerId: number, names: { emails: string[]; keys: string[] },
+): Promise<Record<string, number>> {
+  const tables: Record<string, number> = {};
+  for (const table of await customerTables(db)) {
+    if (table !== 'customers') tables[table] = await affectedRows(db, sql`delete from ${sql.identifier(table)} where customer_id = ${customerId}`);
+  }
+  for (const [table, column] of Object.entries(byEmail)) {
+    tables[table] = await affectedRows(db, sql`delete from ${sql.identifier(table)} where lower(${sql.identifier(column)}) = any(${array(names.emails)}::text[])`);
+  }
+  tables.dead_letters = await affectedRows(db, sql`delete from dead_letters d where ${deadLettersNaming(names.keys)}`);
+  tables.webhook_deliveries = await affectedRows(db, sql`delete from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`);
+  tables.customers = await affectedRows(db, sql`delete from customers where id = ${customerId}`);
+  return tables;
 }

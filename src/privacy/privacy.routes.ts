@@ -1,18 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { stringify } from 'csv-stringify/sync';
-import { auditBy, clientIp } from '../audit/audit.routes.ts';
+import { auditBy } from '../audit/index.ts';
 import { admins } from '../auth/access.ts';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
-import { AppError } from '../shared/errors.ts';
 import { startJob } from '../jobs/job.service.ts';
-import { queryRows, sql } from '../db/connection.ts';
 import type { RetentionClass } from '../config.ts';
-import { createRouter } from '../shared/http.ts';
+import { clientIp, createRouter } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import { eraseCustomer } from './erasure.ts';
-import { retentionClasses } from './retention.ts';
-import { customerData } from './privacy.repository.ts';
+import { latestSweeps, retentionClasses } from './retention.ts';
+import { customerExport } from './privacy.service.ts';
 import { id } from '../shared/input.ts';
 
 const text = (value: unknown) => (value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value));
@@ -26,8 +24,7 @@ export function privacyRoutes(deps: Deps) {
     responses: { 200: { description: 'The data', content: { 'application/json': { schema: z.object({ exportedAt: z.string(), customer: z.record(z.string(), z.unknown()), tables: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))) }) }, 'text/csv': { schema: z.string() } } } } }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const data = await customerData(deps.db, id);
-    if (!data) throw new AppError('not_found', `No customer ${id}`);
+    const data = await customerExport(deps.db, id);
     const { format } = c.req.valid('query');
     const rows = Object.values(data.tables).reduce((n, t) => n + t.length, 1);
     await auditBy(deps, c, 'export.customer', `customer #${id}`, { format, rows });
@@ -57,11 +54,9 @@ export function privacyRoutes(deps: Deps) {
       sweeps: z.array(z.object({ at: z.string(), actor: z.string(), deleted: z.record(z.string(), z.number()) })),
     }) } } } } }),
   async (c) => {
-    const sweeps = await queryRows<{ at: Date; actor: string; detail: Record<string, number> }>(deps.db, sql`
-      select at, actor, detail from audit_log where action = 'retention.swept' order by id desc limit 30`);
     return c.json({
       classes: Object.entries(retentionClasses).map(([name, what]) => ({ class: name, what, days: deps.config.retention[name as RetentionClass] })),
-      sweeps: sweeps.map((r) => ({ at: new Date(r.at).toISOString(), actor: r.actor, deleted: r.detail })),
+      sweeps: await latestSweeps(deps),
     }, 200);
   });
 

@@ -4,14 +4,18 @@
 // raced a writer) go on every sweep.
 import fs from 'node:fs';
 import path from 'node:path';
-import { audit } from '../audit/audit.repository.ts';
+import { audit, listAudit } from '../audit/index.ts';
 import { retentionDefaults, type RetentionClass } from '../config.ts';
-import { affectedRows, queryRows, refreshStatistics, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { everyNight, registerJobHandler, startJob } from '../jobs/job.service.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { eraseCustomer } from './erasure.ts';
 import { customerTables } from './privacy.repository.ts';
+import {
+  deleteCapturedMailBefore, deleteDeadLettersBefore, deleteEventIdsBefore, deleteFinishedDeliveriesBefore,
+  deleteJobsFinishedBefore, deleteOrphans, deleteScoresOfRunsBefore, deleteSessionsEndedBefore, forgetRejectedFile,
+  importsWithRejectedFiles, inactiveCustomers, refreshStatistics, uploadsFinishedBefore,
+} from './retention.repository.ts';
 
 /** What each class is, in words, for the docs, the API and the Audit page. */
 export const retentionClasses: Record<RetentionClass, string> = {
@@ -36,42 +40,29 @@ function removeOwnFile(deps: Deps, file: unknown): number {
 }
 
 const sweeps: Record<RetentionClass, (deps: Deps, cutoff: string) => Promise<number>> = {
-  sessions: (deps, cutoff) => affectedRows(deps.db, sql`delete from sessions where expires_at < ${cutoff}::timestamptz`),
-  captured_mail: (deps, cutoff) => affectedRows(deps.db, sql`delete from captured_mail where at < ${cutoff}::timestamptz`),
-  dead_letters: (deps, cutoff) => affectedRows(deps.db, sql`delete from dead_letters where created_at < ${cutoff}::timestamptz`),
+  sessions: (deps, cutoff) => deleteSessionsEndedBefore(deps.db, cutoff),
+  captured_mail: (deps, cutoff) => deleteCapturedMailBefore(deps.db, cutoff),
+  dead_letters: (deps, cutoff) => deleteDeadLettersBefore(deps.db, cutoff),
   import_files: async (deps, cutoff) => {
     let removed = 0;
-    const finished = await queryRows<{ id: number; rejected_file: string | null }>(deps.db, sql`
-      select id, rejected_file from imports where finished_at < ${cutoff}::timestamptz and rejected_file is not null`);
-    for (const row of finished) {
-      removed += removeOwnFile(deps, row.rejected_file);
-      await deps.db.execute(sql`update imports set rejected_file = null where id = ${row.id}`);
+    for (const row of await importsWithRejectedFiles(deps.db, cutoff)) {
+      removed += removeOwnFile(deps, row.rejectedFile);
+      await forgetRejectedFile(deps.db, row.id);
     }
-    const uploads = await queryRows<{ file: string }>(deps.db, sql`
-      select payload ->> 'file' as file from jobs where kind = 'import' and status in ('done', 'failed') and finished_at < ${cutoff}::timestamptz`);
-    for (const { file } of uploads) removed += removeOwnFile(deps, file);
+    for (const file of await uploadsFinishedBefore(deps.db, cutoff)) removed += removeOwnFile(deps, file);
     return removed;
   },
   // After import_files, which reads the import jobs.
-  jobs: (deps, cutoff) => affectedRows(deps.db, sql`delete from jobs where status in ('done', 'failed') and finished_at < ${cutoff}::timestamptz`),
-  score_history: (deps, cutoff) => affectedRows(deps.db, sql`
-    delete from scores where run_id in (
-      select id from analysis_runs where started_at < ${cutoff}::timestamptz
-        and id <> coalesce((select max(id) from analysis_runs where status = 'done' and current), 0))`),
-  event_ids: (deps, cutoff) => affectedRows(deps.db, sql`delete from ingested_events where received_at < ${cutoff}::timestamptz`),
-  webhook_deliveries: (deps, cutoff) => affectedRows(deps.db, sql`delete from webhook_deliveries where status in ('delivered', 'dead') and created_at < ${cutoff}::timestamptz`),
+  jobs: (deps, cutoff) => deleteJobsFinishedBefore(deps.db, cutoff),
+  score_history: (deps, cutoff) => deleteScoresOfRunsBefore(deps.db, cutoff),
+  event_ids: (deps, cutoff) => deleteEventIdsBefore(deps.db, cutoff),
+  webhook_deliveries: (deps, cutoff) => deleteFinishedDeliveriesBefore(deps.db, cutoff),
   inactive_customers: async (deps, cutoff) => {
     let deleted = 0;
     for (;;) {
-      const idle = await queryRows<{ id: number }>(deps.db, sql`
-        select c.id from customers c where c.created_at < ${cutoff}::timestamptz
-          and not exists (select 1 from orders o where o.customer_id = c.id and o.ordered_at >= ${cutoff}::timestamptz)
-          and not exists (select 1 from touchpoints t where t.customer_id = c.id and t.at >= ${cutoff}::timestamptz)
-          and not exists (select 1 from tickets k where k.customer_id = c.id and k.opened_at >= ${cutoff}::timestamptz)
-          and not exists (select 1 from notes n where n.customer_id = c.id and n.at >= ${cutoff}::timestamptz)
-        order by c.id limit 500`);
+      const idle = await inactiveCustomers(deps.db, cutoff);
       if (idle.length === 0) return deleted;
-      for (const { id } of idle) { await eraseCustomer(deps, Number(id), null); deleted++; }
+      for (const id of idle) { await eraseCustomer(deps, id, null); deleted++; }
     }
   },
 };
@@ -88,7 +79,7 @@ export async function sweepRetention(deps: Deps, actor: string, report?: Progres
   }
   let orphans = 0;
   for (const table of await customerTables(deps.db)) {
-    if (table !== 'customers') orphans += await affectedRows(deps.db, sql`delete from ${sql.identifier(table)} t where t.customer_id is not null and not exists (select 1 from customers c where c.id = t.customer_id)`);
+    if (table !== 'customers') orphans += await deleteOrphans(deps.db, table);
   }
   results.push({ class: 'orphans', days: null, deleted: orphans });
   report?.(classes.length + 1, classes.length + 1);
@@ -101,3 +92,9 @@ registerJobHandler('retention', async (deps, payload, _jobId, report) => ({ resu
 
 /** The sweep every night at 03:00 in the business time zone, after the analysis. */
 export const scheduleRetention = (deps: Deps) => everyNight(deps, 3, 'retention sweep', () => startJob(deps, 'retention', {}));
+
+/** The latest sweeps (at most 30), newest first: when, by whom, and how many rows of each class went. */
+export async function latestSweeps(deps: Deps): Promise<{ at: string; actor: string; deleted: Record<string, number> }[]> {
+  const entries = await listAudit(deps.db, { action: 'retention.swept', limit: 30 });
+  return entries.map((e) => ({ at: e.at, actor: e.actor, deleted: e.detail as Record<string, number> }));
+}

@@ -1,5 +1,8 @@
+import { eq } from 'drizzle-orm';
+import { recentOrdersKept } from '../customers/index.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
-import { recentOrdersKept } from '../customers/lifecycle.repository.ts';
+import { listLimit } from '../shared/http.ts';
+import { segmentMembers, segments } from './segment.schema.ts';
 import { isGroup, own, scoreColumns, type Condition, type Rule } from './segment.ts';
 
 type Fragment = ReturnType<typeof sql>;
@@ -242,4 +245,42 @@ export async function takeSnapshot(db: Db, segmentId: number, rule: Rule, contex
     select count(*)::int as n from added`);
   await db.execute(sql`update segments set snapshot_at = ${context.now.toISOString()}::timestamptz, members = ${n} where id = ${segmentId}`);
   return n;
+}
+
+export type SegmentRow = typeof segments.$inferSelect;
+
+export async function findSegmentRow(db: Db, id: number): Promise<SegmentRow | undefined> {
+  const [row] = await db.select().from(segments).where(eq(segments.id, id));
+  return row;
+}
+
+/** Saved segments by name. */
+export async function listSegmentRows(db: Db): Promise<SegmentRow[]> {
+  return db.select().from(segments).orderBy(sql`lower(${segments.name})`, segments.id).limit(listLimit);
+}
+
+export async function insertSegment(
+  db: Db, segment: Omit<typeof segments.$inferInsert, 'id' | 'snapshotAt' | 'members'>,
+): Promise<number> {
+  const [row] = await db.insert(segments).values(segment).returning({ id: segments.id });
+  return row.id;
+}
+
+/** Changes a segment's definition; false when there is no such segment. */
+export async function updateSegment(
+  db: Db, id: number, change: Pick<SegmentRow, 'name' | 'description' | 'kind' | 'rule' | 'updatedAt'>,
+): Promise<boolean> {
+  const rows = await db.update(segments).set(change).where(eq(segments.id, id)).returning({ id: segments.id });
+  return rows.length > 0;
+}
+
+/** A segment that is dynamic now keeps no members taken. */
+export async function clearSnapshot(db: Db, id: number): Promise<void> {
+  await db.delete(segmentMembers).where(eq(segmentMembers.segmentId, id));
+  await db.update(segments).set({ snapshotAt: null, members: null }).where(eq(segments.id, id));
+}
+
+export async function deleteSegmentRow(db: Db, id: number): Promise<void> {
+  await db.delete(segmentMembers).where(eq(segmentMembers.segmentId, id));
+  await db.delete(segments).where(eq(segments.id, id));
 }

@@ -4,9 +4,11 @@ import type { Principal } from '../auth/auth.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter, json } from '../shared/http.ts';
-import { deleteSegment, findSegment, listSegments, previewRule, refreshSnapshot, saveSegment, segmentFor, segmentMembers, segmentSummary } from './segment.service.ts';
+import {
+  attributeTypes, deleteSegment, findSegment, knownValues, listSegments, previewRule, refreshSnapshot, saveSegment,
+  segmentFor, segmentMembers, segmentSummary,
+} from './segment.service.ts';
 import { fields, personalConditions, ruleSchema, scoreColumns, segmentBody, shownRuleSchema, type Rule } from './segment.ts';
-import { attributeTypes, knownValues } from './segment.repository.ts';
 import { id, whole } from '../shared/input.ts';
 
 const idParam = z.object({ id: id });

@@ -1,13 +1,18 @@
 // Saving, evaluating and summing up segments.
-import { listLimit } from '../shared/http.ts';
 import type { z } from '@hono/zod-openapi';
 import { principalName, type Principal } from '../auth/auth.ts';
-import { queryRows, sql, type Db } from '../db/connection.ts';
+import type { Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { satisfiedFrom } from '../satisfaction/satisfaction.service.ts';
 import { AppError } from '../shared/errors.ts';
-import { attributeTypes, memberPage, scoringRun, segmentMembersSql, segmentRules, summarize, takeSnapshot, type RuleContext } from './segment.repository.ts';
+import {
+  attributeTypes, clearSnapshot, deleteSegmentRow, findSegmentRow, insertSegment, listSegmentRows, memberPage,
+  scoringRun, segmentMembersSql, segmentRules, summarize, takeSnapshot, updateSegment, type RuleContext,
+  type SegmentRow,
+} from './segment.repository.ts';
 import { checkRule, checkStoredRule, personalConditions, withoutPersonalValues, type Rule, type RuleIssue, type segmentBody, type ShownRule } from './segment.ts';
+
+export { attributeTypes, knownValues } from './segment.repository.ts';
 
 export interface Segment { id: number; name: string; description: string | null; kind: 'dynamic' | 'snapshot'; rule: Rule; createdBy: string; createdAt: string; updatedAt: string; snapshotAt: string | null; members: number | null }
 
@@ -39,42 +44,35 @@ export async function storedRuleContext(deps: Deps, what: string, rules: [prefix
   return context;
 }
 
-const toSegment = (r: Record<string, unknown>): Segment => ({
-  id: Number(r.id), name: r.name as string, description: r.description as string | null, kind: r.kind as Segment['kind'], rule: r.rule as Rule,
-  createdBy: r.created_by as string, createdAt: new Date(r.created_at as string).toISOString(), updatedAt: new Date(r.updated_at as string).toISOString(),
-  snapshotAt: r.snapshot_at ? new Date(r.snapshot_at as string).toISOString() : null, members: r.members === null ? null : Number(r.members),
+const toSegment = (r: SegmentRow): Segment => ({
+  id: r.id, name: r.name, description: r.description, kind: r.kind as Segment['kind'], rule: r.rule,
+  createdBy: r.createdBy, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
+  snapshotAt: r.snapshotAt?.toISOString() ?? null, members: r.members,
 });
 
 export async function findSegment(db: Db, id: number): Promise<Segment> {
-  const [row] = await queryRows<Record<string, unknown>>(db, sql`select * from segments where id = ${id}`);
+  const row = await findSegmentRow(db, id);
   if (!row) throw new AppError('not_found', `No segment ${id}`);
   return toSegment(row);
 }
 
 export async function listSegments(db: Db): Promise<Segment[]> {
-  return (await queryRows<Record<string, unknown>>(db, sql`select * from segments order by lower(name), id limit ${listLimit}`)).map(toSegment);
+  return (await listSegmentRows(db)).map(toSegment);
 }
 
 export async function saveSegment(deps: Deps, principal: Principal, body: z.infer<typeof segmentBody>, id?: number): Promise<Segment> {
   const context = await checked(deps, body.rule);
-  const now = deps.clock.now().toISOString();
+  const now = deps.clock.now();
+  const definition = { name: body.name, description: body.description ?? null, kind: body.kind, rule: body.rule, updatedAt: now };
   return deps.db.transaction(async (tx) => {
     let segmentId = id;
     if (segmentId === undefined) {
-      [{ id: segmentId }] = await queryRows<{ id: number }>(tx, sql`
-        insert into segments (name, description, kind, rule, created_by, created_at, updated_at)
-        values (${body.name}, ${body.description ?? null}, ${body.kind}, ${JSON.stringify(body.rule)}::jsonb, ${principalName(principal)}, ${now}, ${now}) returning id`);
-    } else {
-      const updated = await queryRows<{ id: number }>(tx, sql`
-        update segments set name = ${body.name}, description = ${body.description ?? null}, kind = ${body.kind}, rule = ${JSON.stringify(body.rule)}::jsonb, updated_at = ${now}
-        where id = ${segmentId} returning id`);
-      if (updated.length === 0) throw new AppError('not_found', `No segment ${segmentId}`);
+      segmentId = await insertSegment(tx, { ...definition, createdBy: principalName(principal), createdAt: now });
+    } else if (!(await updateSegment(tx, segmentId, definition))) {
+      throw new AppError('not_found', `No segment ${segmentId}`);
     }
     if (body.kind === 'snapshot') await takeSnapshot(tx, segmentId, body.rule, context);
-    else {
-      await tx.execute(sql`delete from segment_members where segment_id = ${segmentId}`);
-      await tx.execute(sql`update segments set snapshot_at = null, members = null where id = ${segmentId}`);
-    }
+    else await clearSnapshot(tx, segmentId);
     return findSegment(tx, segmentId);
   });
 }
@@ -90,10 +88,7 @@ export async function refreshSnapshot(deps: Deps, id: number): Promise<Segment> 
 
 export async function deleteSegment(deps: Deps, id: number): Promise<void> {
   await findSegment(deps.db, id);
-  await deps.db.transaction(async (tx) => {
-    await tx.execute(sql`delete from segment_members where segment_id = ${id}`);
-    await tx.execute(sql`delete from segments where id = ${id}`);
-  });
+  await deps.db.transaction((tx) => deleteSegmentRow(tx, id));
 }
 
 /** The context to evaluate a saved segment in; a dynamic one's stored rule is checked again first (a conflict if it no longer passes). */

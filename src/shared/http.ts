@@ -1,7 +1,8 @@
 import { OpenAPIHono, type Hook, type z } from '@hono/zod-openapi';
-import type { Env } from 'hono';
-import type { Principal } from '../auth/auth.ts';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, Env } from 'hono';
 import { AppError } from './errors.ts';
+import type { Principal } from './principal.ts';
 
 /** At most this many definitions (segments, templates, journeys, surveys, people, keys, webhooks) in one list (P26). */
 export const listLimit = 1000;
@@ -30,3 +31,12 @@ export function createRouter(): OpenAPIHono<AppEnv> {
 
 /** A JSON response for a route's OpenAPI description. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+/** The caller's address as the server saw it (not a header a client can set); null in-process. */
+export function clientIp(c: Context): string | null {
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null;
+  }
+}

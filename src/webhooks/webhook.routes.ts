@@ -38,11 +38,7 @@ export function webhookRoutes(deps: Deps) {
       createdAt: z.string(), nextAttemptAt: z.string(), deliveredAt: z.string().nullable() })) }), 'Newest first') } }),
   async (c) => {
     const { status, limit } = c.req.valid('query');
-    const rows = await listDeliveries(deps.db, c.req.valid('param').id, status, limit);
-    const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
-    return c.json({ deliveries: rows.map((r) => ({
-      id: Number(r.id), eventId: r.event_id, type: r.type, status: r.status, attempts: r.attempts, lastStatus: r.last_status, lastError: r.last_error,
-      createdAt: iso(r.created_at)!, nextAttemptAt: iso(r.next_attempt_at)!, deliveredAt: iso(r.delivered_at) })) }, 200);
+    return c.json({ deliveries: await listDeliveries(deps.db, c.req.valid('param').id, status, limit) }, 200);
   });
 
   app.openapi(createRoute({ method: 'post', path: '/webhooks/{id}/deliveries/{deliveryId}/replay', middleware: admins, tags: ['webhooks'],

@@ -1,6 +1,12 @@
 // What people see of customers: the searchable list, one record, and one timeline of everything.
+// Reads customers, identities, attribute_definitions, addresses, status_changes, lifecycle_changes,
+// consent_ledger and notes (customer.schema.ts); orders, order_lines, products and returns; touchpoints;
+// tickets, ticket_updates and incidents; survey_responses; activity_alerts; worklist_decisions.
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';
+import { addresses, attributeDefinitions, customers, identities, lifecycleChanges, statusChanges } from './customer.schema.ts';
 
 /** Counting stops here: "10,000+" is as useful as an exact figure and stays fast on millions. */
 export const countCap = 10_000;
@@ -53,20 +59,18 @@ const sortColumn: Record<CustomerSort, ReturnType<typeof sql>> = {
 export async function listCustomers(db: Db, query: CustomerQuery): Promise<{ customers: CustomerListItem[]; total: number; totalCapped: boolean }> {
   const where = customerFilter(query);
   const direction = query.direction === 'asc' ? sql`asc nulls last` : sql`desc nulls last`;
-  const rows = await queryRows<{
-    id: number; external_id: string | null; name: string | null; email: string | null; stage: string; acquisition_channel: string | null;
-    flags: string[]; created_at: string; last_order_at: string | null; order_days: number;
-  }>(db, sql`
-    select c.id, c.external_id, c.name, c.email, c.stage, c.acquisition_channel, c.flags, c.created_at, c.last_order_at, c.order_days
-    from customers c where ${where}
-    order by ${sortColumn[query.sort]} ${direction}, c.id ${query.direction === 'asc' ? sql`asc` : sql`desc`}
-    limit ${query.pageSize} offset ${(query.page - 1) * query.pageSize}`);
+  const c = alias(customers, 'c');
+  const rows = await db.select({
+    id: c.id, externalId: c.externalId, name: c.name, email: c.email, stage: c.stage, acquisitionChannel: c.acquisitionChannel,
+    flags: c.flags, createdAt: c.createdAt, lastOrderAt: c.lastOrderAt, orderDays: c.orderDays,
+  }).from(c).where(where)
+    .orderBy(sql`${sortColumn[query.sort]} ${direction}`, query.direction === 'asc' ? asc(c.id) : desc(c.id))
+    .limit(query.pageSize).offset((query.page - 1) * query.pageSize);
   const [{ total }] = await queryRows<{ total: number }>(db, sql`
     select count(*)::int as total from (select 1 from customers c where ${where} limit ${countCap + 1}) capped`);
   return {
-    customers: rows.map((r) => ({
-      id: r.id, externalId: r.external_id, name: r.name, email: r.email, stage: r.stage, acquisitionChannel: r.acquisition_channel,
-      flags: r.flags, createdAt: iso(r.created_at)!, lastOrderAt: iso(r.last_order_at), purchaseDays: r.order_days,
+    customers: rows.map(({ orderDays, ...r }) => ({
+      ...r, createdAt: iso(r.createdAt)!, lastOrderAt: iso(r.lastOrderAt), purchaseDays: orderDays,
     })),
     total: Math.min(total, countCap),
     totalCapped: total > countCap,
@@ -85,22 +89,30 @@ export async function customerFacets(db: Db): Promise<{ stages: { stage: string;
 }
 
 export async function getCustomerRecord(db: Db, id: number) {
-  const [customer] = await queryRows<Record<string, unknown> & { attributes: Record<string, unknown> }>(db, sql`
-    select id, external_id, email, phone, name, acquisition_channel, created_at, updated_at, stage, stage_changed_at,
-      first_order_at, last_order_at, order_days, flags, attributes from customers where id = ${id}`);
+  const [customer] = await db.select({
+    id: customers.id, externalId: customers.externalId, email: customers.email, phone: customers.phone, name: customers.name,
+    acquisitionChannel: customers.acquisitionChannel, createdAt: customers.createdAt, updatedAt: customers.updatedAt,
+    stage: customers.stage, stageChangedAt: customers.stageChangedAt, firstOrderAt: customers.firstOrderAt,
+    lastOrderAt: customers.lastOrderAt, orderDays: customers.orderDays, flags: customers.flags, attributes: customers.attributes,
+  }).from(customers).where(eq(customers.id, id));
   if (!customer) throw new AppError('not_found', `No customer ${id}`);
-  const [identities, types, addresses, statusChanges, stageChanges, [totals]] = await Promise.all([
-    queryRows<{ kind: string; value: string; source: string; created_at: string }>(db, sql`
-      select kind, value, source, created_at from identities where customer_id = ${id} order by kind, created_at`),
-    queryRows<{ key: string; type: string }>(db, sql`
-      select key, type from attribute_definitions where key = any(${array(Object.keys(customer.attributes))}::text[])`),
-    queryRows<Record<string, string | null>>(db, sql`
-      select kind, line1, line2, city, region, postal_code, country, valid_from, valid_to, source
-      from addresses where customer_id = ${id} order by valid_from desc, id desc`),
-    queryRows<{ flag: string; active: boolean; at: string; source: string; note: string | null }>(db, sql`
-      select flag, active, at, source, note from status_changes where customer_id = ${id} order by at desc, id desc`),
-    queryRows<{ from_stage: string | null; to_stage: string; at: string; cause: string }>(db, sql`
-      select from_stage, to_stage, at, cause from lifecycle_changes where customer_id = ${id} order by at desc, id desc`),
+  const attributeKeys = Object.keys(customer.attributes);
+  const [identityRows, types, addressRows, statusRows, stageRows, [totals]] = await Promise.all([
+    db.select({ kind: identities.kind, value: identities.value, source: identities.source, createdAt: identities.createdAt })
+      .from(identities).where(eq(identities.customerId, id)).orderBy(identities.kind, identities.createdAt),
+    attributeKeys.length === 0 ? [] : db.select({ key: attributeDefinitions.key, type: attributeDefinitions.type })
+      .from(attributeDefinitions).where(inArray(attributeDefinitions.key, attributeKeys)),
+    db.select({
+      kind: addresses.kind, line1: addresses.line1, line2: addresses.line2, city: addresses.city, region: addresses.region,
+      postalCode: addresses.postalCode, country: addresses.country, validFrom: addresses.validFrom, validTo: addresses.validTo,
+      source: addresses.source,
+    }).from(addresses).where(eq(addresses.customerId, id)).orderBy(desc(addresses.validFrom), desc(addresses.id)),
+    db.select({
+      flag: statusChanges.flag, active: statusChanges.active, at: statusChanges.at, source: statusChanges.source, note: statusChanges.note,
+    }).from(statusChanges).where(eq(statusChanges.customerId, id)).orderBy(desc(statusChanges.at), desc(statusChanges.id)),
+    db.select({
+      from: lifecycleChanges.fromStage, to: lifecycleChanges.toStage, at: lifecycleChanges.at, cause: lifecycleChanges.cause,
+    }).from(lifecycleChanges).where(eq(lifecycleChanges.customerId, id)).orderBy(desc(lifecycleChanges.at), desc(lifecycleChanges.id)),
     queryRows<{ orders: number; revenue: string; returns: number; returned: string; open_tickets: number; tickets: number; last_contact: string | null }>(db, sql`
       select (select count(*)::int from orders where customer_id = ${id}) as orders,
         (select coalesce(sum(total), 0)::text from orders where customer_id = ${id}) as revenue,
@@ -111,30 +123,22 @@ export async function getCustomerRecord(db: Db, id: number) {
         (select max(at) from touchpoints where customer_id = ${id}) as last_contact`),
   ]);
   const typeOf = new Map(types.map((t) => [t.key, t.type]));
+  const { orderDays, flags, attributes, ...profile } = customer;
   return {
-    id: customer.id as number,
-    externalId: customer.external_id as string | null,
-    email: customer.email as string | null,
-    phone: customer.phone as string | null,
-    name: customer.name as string | null,
-    acquisitionChannel: customer.acquisition_channel as string | null,
-    createdAt: iso(customer.created_at as string)!,
-    updatedAt: iso(customer.updated_at as string)!,
-    stage: customer.stage as string,
-    stageChangedAt: iso(customer.stage_changed_at as string | null),
-    firstOrderAt: iso(customer.first_order_at as string | null),
-    lastOrderAt: iso(customer.last_order_at as string | null),
-    purchaseDays: customer.order_days as number,
-    flags: customer.flags as string[],
-    attributes: Object.entries(customer.attributes).sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, value]) => ({ key, value: value as string | number | boolean, type: typeOf.get(key) ?? 'text' })),
-    identities: identities.map((i) => ({ kind: i.kind, value: i.value, source: i.source, createdAt: iso(i.created_at)! })),
-    addresses: addresses.map((a) => ({
-      kind: a.kind!, line1: a.line1, line2: a.line2, city: a.city, region: a.region, postalCode: a.postal_code, country: a.country,
-      validFrom: iso(a.valid_from)!, validTo: iso(a.valid_to), source: a.source!, current: a.valid_to === null,
-    })),
-    statusHistory: statusChanges.map((s) => ({ flag: s.flag, active: s.active, at: iso(s.at)!, source: s.source, note: s.note })),
-    stageHistory: stageChanges.map((s) => ({ from: s.from_stage, to: s.to_stage, at: iso(s.at)!, cause: s.cause })),
+    ...profile,
+    createdAt: iso(customer.createdAt)!,
+    updatedAt: iso(customer.updatedAt)!,
+    stageChangedAt: iso(customer.stageChangedAt),
+    firstOrderAt: iso(customer.firstOrderAt),
+    lastOrderAt: iso(customer.lastOrderAt),
+    purchaseDays: orderDays,
+    flags,
+    attributes: Object.entries(attributes).sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, value]) => ({ key, value, type: typeOf.get(key) ?? 'text' })),
+    identities: identityRows.map((i) => ({ ...i, createdAt: iso(i.createdAt)! })),
+    addresses: addressRows.map((a) => ({ ...a, validFrom: iso(a.validFrom)!, validTo: iso(a.validTo), current: a.validTo === null })),
+    statusHistory: statusRows.map((s) => ({ ...s, at: iso(s.at)! })),
+    stageHistory: stageRows.map((s) => ({ ...s, at: iso(s.at)! })),
     totals: {
       orders: totals.orders, revenue: totals.revenue, returns: totals.returns, returned: totals.returned,
       tickets: totals.tickets, openTickets: totals.open_tickets, lastContactAt: iso(totals.last_contact),

@@ -1,0 +1,2 @@
+// Customers as other domains use them.
+export { recentOrdersKept } from './lifecycle.repository.ts';

@@ -1,8 +1,113 @@
+import { and, desc, eq, getTableColumns, inArray, ne } from 'drizzle-orm';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
-import type { Arm } from './campaign.schema.ts';
-import { controlArm, type MemberStatus } from './campaign.ts';
+import { listLimit } from '../shared/http.ts';
+import { campaigns, templates, type Arm, type capturedMail as capturedMailTable } from './campaign.schema.ts';
+import { blockingFlags, controlArm, type CampaignStatus, type MemberStatus } from './campaign.ts';
 
 type Fragment = ReturnType<typeof sql>;
+export type CampaignRow = typeof campaigns.$inferSelect;
+export type CampaignInsert = typeof campaigns.$inferInsert;
+export type TemplateRow = typeof templates.$inferSelect;
+
+// --- templates
+
+export async function selectTemplate(db: Db, id: number): Promise<TemplateRow | undefined> {
+  const [row] = await db.select().from(templates).where(eq(templates.id, id));
+  return row;
+}
+
+/** Templates by name (case aside), without their bodies. */
+export async function selectTemplates(db: Db): Promise<Pick<TemplateRow, 'id' | 'name' | 'subject'>[]> {
+  return db.select({ id: templates.id, name: templates.name, subject: templates.subject }).from(templates)
+    .orderBy(sql`lower(${templates.name})`, templates.id).limit(listLimit);
+}
+
+/** The oldest template of this name, if any. */
+export async function templateIdByName(db: Db, name: string): Promise<number | undefined> {
+  const [row] = await db.select({ id: templates.id }).from(templates)
+    .where(eq(templates.name, name)).orderBy(templates.id).limit(1);
+  return row?.id;
+}
+
+export async function insertTemplate(db: Db, template: typeof templates.$inferInsert): Promise<number> {
+  const [row] = await db.insert(templates).values(template).returning({ id: templates.id });
+  return row.id;
+}
+
+/** Whether there was such a template to change. */
+export async function updateTemplate(
+  db: Db, id: number, change: Pick<TemplateRow, 'name' | 'subject' | 'body' | 'updatedAt'>,
+): Promise<boolean> {
+  const rows = await db.update(templates).set(change).where(eq(templates.id, id)).returning({ id: templates.id });
+  return rows.length > 0;
+}
+
+// --- campaigns
+
+/** One campaign row (a journey's own row too). */
+export async function selectCampaign(db: Db, id: number): Promise<CampaignRow | undefined> {
+  const [row] = await db.select().from(campaigns).where(eq(campaigns.id, id));
+  return row;
+}
+
+/** The latest 500 campaigns (not journeys' rows), newest first, with their members by send status. */
+export async function selectCampaigns(db: Db): Promise<(CampaignRow & { counts: Record<string, number> | null })[]> {
+  const counts = sql<Record<string, number> | null>`(select jsonb_object_agg(status, n) from (
+    select status, count(*)::int as n from campaign_members m where m.campaign_id = ${campaigns.id} group by 1) s)`;
+  return db.select({ ...getTableColumns(campaigns), counts }).from(campaigns)
+    .where(ne(campaigns.status, 'journey')).orderBy(desc(campaigns.id)).limit(500);
+}
+
+export async function insertCampaign(db: Db, campaign: CampaignInsert): Promise<number> {
+  const [row] = await db.insert(campaigns).values(campaign).returning({ id: campaigns.id });
+  return row.id;
+}
+
+/** Changes a campaign; with `whenStatus`, only while its status is one of those. Whether it changed. */
+export async function updateCampaign(
+  db: Db, id: number, change: Partial<CampaignInsert>, whenStatus?: CampaignStatus[],
+): Promise<boolean> {
+  const rows = await db.update(campaigns).set(change)
+    .where(and(eq(campaigns.id, id), whenStatus && inArray(campaigns.status, whenStatus)))
+    .returning({ id: campaigns.id });
+  return rows.length > 0;
+}
+
+/** Scheduled campaigns whose time has come, the earliest first. */
+export async function dueCampaigns(db: Db, now: Date): Promise<number[]> {
+  const rows = await queryRows<{ id: number }>(db, sql`
+    select id from campaigns where status = 'scheduled' and scheduled_at <= ${now.toISOString()}::timestamptz
+    order by scheduled_at`);
+  return rows.map((r) => r.id);
+}
+
+type ExternalCampaign = Pick<CampaignRow, 'name' | 'kind' | 'channel' | 'arms' | 'holdoutShare' | 'consentList' | 'timeZone'
+  | 'createdBy'> & { at: Date; members: { customerId: number; arm: string; sentAt: string }[] };
+
+/**
+ * A campaign run elsewhere, done as recorded: its row, and each member in the arm or the holdout
+ * at the time the mail went. Returns the campaign's id.
+ */
+export async function insertExternalCampaign(db: Db, campaign: ExternalCampaign): Promise<number> {
+  const now = campaign.at.toISOString();
+  const members = campaign.members;
+  const [{ id }] = await queryRows<{ id: number }>(db, sql`
+    insert into campaigns (name, kind, channel, arms, holdout_share, consent_list, time_zone, status, external,
+      created_by, created_at, started_at, finished_at, members)
+    values (${campaign.name}, ${campaign.kind}, ${campaign.channel}, ${JSON.stringify(campaign.arms)}::jsonb,
+      ${campaign.holdoutShare}, ${campaign.consentList}, ${campaign.timeZone}, 'external', 'recorded through the API',
+      ${campaign.createdBy}, ${now},
+      (select min(t) from unnest(${array(members.map((m) => m.sentAt))}::timestamptz[]) t), ${now}, ${members.length})
+    returning id`);
+  await db.execute(sql`
+    insert into campaign_members (campaign_id, customer_id, arm, status, assigned_at, sent_at)
+    select ${id}, u.customer_id, case when lower(u.arm) = ${controlArm} then ${controlArm} else u.arm end,
+      case when lower(u.arm) = ${controlArm} then 'holdout' else 'external' end, u.at, u.at
+    from unnest(${array(members.map((m) => m.customerId))}::bigint[], ${array(members.map((m) => m.arm))}::text[],
+      ${array(members.map((m) => m.sentAt))}::timestamptz[]) as u(customer_id, arm, at)
+    on conflict do nothing`);
+  return id;
+}
 
 /**
  * Draws each member's arm before anything is sent: the segment in random order, the first
@@ -27,6 +132,61 @@ export async function assignMembers(db: Db, campaign: { id: number; arms: Arm[];
       from split on conflict do nothing returning 1)
     select count(*)::int as n from added`);
   return n;
+}
+
+/** Call lists and mailing files carry the same suppression as email, by flag and consent. */
+export async function suppressListed(
+  db: Db, campaignId: number, consentList: string, consentMode: 'opt-in' | 'unless-withdrawn',
+): Promise<void> {
+  await db.execute(sql`
+    update campaign_members m set status = 'suppressed', reason = case
+        when c.flags && ${array(blockingFlags)}::text[] then 'flag ' || replace(
+          (select f from unnest(c.flags) f where f = any(${array(blockingFlags)}::text[]) limit 1), '_', ' ')
+        when k.granted = false then 'unsubscribed' else 'no consent on record' end
+    from customers c left join lateral (
+      select granted from consent_ledger k where k.customer_id = c.id and k.list = ${consentList}
+      order by k.at desc, k.id desc limit 1
+    ) k on true
+    where m.campaign_id = ${campaignId} and m.status = 'listed' and c.id = m.customer_id
+      and (c.flags && ${array(blockingFlags)}::text[] or k.granted = false
+        or (k.granted is null and ${consentMode} = 'opt-in'))`);
+}
+
+/** What a cancelled campaign had queued is never sent. */
+export async function cancelQueued(db: Db, campaignId: number): Promise<void> {
+  await db.execute(sql`
+    update campaign_members set status = 'suppressed', reason = 'campaign cancelled'
+    where campaign_id = ${campaignId} and status = 'queued'`);
+}
+
+/** The treated members to send to, and how many of them are past sending (sent, suppressed, failed, unknown). */
+export async function sendProgress(db: Db, campaignId: number): Promise<{ total: number; done: number }> {
+  const [row] = await queryRows<{ total: number; done: number }>(db, sql`
+    select count(*)::int as total, count(*) filter (where status not in ('queued', 'sending'))::int as done
+    from campaign_members where campaign_id = ${campaignId} and status <> 'holdout'`);
+  return row;
+}
+
+/**
+ * Marks a sending campaign done once nothing is queued or being sent; returns how many rows are
+ * still being sent (by another worker).
+ */
+export async function closeWhenDrained(db: Db, campaignId: number, at: Date): Promise<number> {
+  await db.execute(sql`
+    update campaigns set status = 'done', finished_at = ${at.toISOString()}::timestamptz
+    where id = ${campaignId} and status = 'sending'
+      and not exists (
+        select 1 from campaign_members where campaign_id = ${campaignId} and status in ('queued', 'sending'))`);
+  const [{ left }] = await queryRows<{ left: number }>(db, sql`
+    select count(*)::int as left from campaign_members where campaign_id = ${campaignId} and status = 'sending'`);
+  return left;
+}
+
+/** Rows this worker put back in the queue lose its claim, so the lease does not turn them unknown. */
+export async function releaseRequeued(db: Db, campaignId: number, worker: string): Promise<void> {
+  await db.execute(sql`
+    update campaign_members set claimed_by = null, claimed_at = null
+    where campaign_id = ${campaignId} and status = 'queued' and claimed_by = ${worker}`);
 }
 
 /** Rows claimed too long ago by a worker that never confirmed them: unknown, never sent again. */
@@ -110,9 +270,16 @@ export async function personalisation(db: Db, customerIds: number[], runId: numb
     where c.id = any(${array(customerIds)}::bigint[])`);
 }
 
+/** A listed member as the list gives them, in the columns' order. */
+export interface ListedMember {
+  external_id: string | null; name: string | null; email: string | null; phone: string | null;
+  line1: string | null; line2: string | null; postal_code: string | null; city: string | null; region: string | null;
+  country: string | null; arm: string;
+}
+
 /** The treated members of a list campaign (phone, store, direct mail) with their current address. */
-export async function listedMembers(db: Db, campaignId: number): Promise<Record<string, unknown>[]> {
-  return queryRows(db, sql`
+export async function listedMembers(db: Db, campaignId: number): Promise<ListedMember[]> {
+  return queryRows<ListedMember>(db, sql`
     select c.external_id, c.name, c.email, c.phone, a.line1, a.line2, a.postal_code, a.city, a.region, a.country, m.arm
     from campaign_members m join customers c on c.id = m.customer_id
     left join lateral (select * from addresses a where a.customer_id = c.id and a.valid_to is null order by a.valid_from desc limit 1) a on true
@@ -151,7 +318,37 @@ export async function customerPace(db: Db, customerId: number, options: { now: D
   return { weeks, sent };
 }
 
+/** Captured mail, newest first; `at` as the database writes it. */
 export async function capturedMail(db: Db, options: { limit: number; to?: string }) {
-  return queryRows<Record<string, string | number | Record<string, string>>>(db, sql`
+  return queryRows<Omit<typeof capturedMailTable.$inferSelect, 'at'> & { at: string }>(db, sql`
     select id, at::text, "to", subject, headers, html, text from captured_mail ${options.to ? sql`where "to" = ${options.to}` : sql``} order by id desc limit ${options.limit}`);
+}
+
+// --- what the mail pages read
+
+export async function customerExists(db: Db, customerId: number): Promise<boolean> {
+  return (await queryRows(db, sql`select 1 from customers where id = ${customerId}`)).length > 0;
+}
+
+/** The customer's latest answer on a consent list: true, false, or undefined when they never gave one. */
+export async function latestConsent(db: Db, customerId: number, list: string): Promise<boolean | undefined> {
+  const [row] = await queryRows<{ granted: boolean }>(db, sql`
+    select granted from consent_ledger where customer_id = ${customerId} and list = ${list}
+    order by at desc, id desc limit 1`);
+  return row?.granted;
+}
+
+/**
+ * The lists a customer can choose (`marketing`, every list a campaign or journey mails, and any
+ * they have an answer on) and where they stand on each; none for a customer who is not there.
+ */
+export async function consentChoices(db: Db, customerId: number): Promise<{ list: string; granted: boolean | null }[]> {
+  return queryRows(db, sql`
+    select l.list, (c.consent ->> l.list)::boolean as granted
+    from customers c
+    cross join lateral (
+      select jsonb_object_keys(c.consent) union select consent_list from campaigns union select 'marketing'
+    ) l(list)
+    where c.id = ${customerId}
+    order by l.list = 'marketing' desc, l.list limit 50`);
 }

@@ -6,9 +6,10 @@ import type { Deps } from '../deps.ts';
 import { createRouter, json } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import { campaignBody, campaignChannels, campaignKinds, externalCampaignBody } from './campaign.ts';
-import { capturedMail, customerPace, listedMembers, memberCounts } from './campaign.repository.ts';
 import {
-  createCampaign, findCampaign, findTemplate, listCampaigns, listTemplates, previewTemplate, recordExternalCampaign, recordMailFeedback, saveTemplate, setCampaignStatus, startCampaign,
+  capturedMail, createCampaign, customerPace, findCampaign, findTemplate, listCampaigns, listedMembers, listTemplates,
+  memberCounts, previewTemplate, recordExternalCampaign, recordMailFeedback, saveTemplate, setCampaignStatus,
+  startCampaign,
 } from './campaign.service.ts';
 import { campaignReport } from './report.service.ts';
 import { countsWithheld } from '../segments/segment.service.ts';

@@ -1,23 +1,24 @@
 // Campaigns from draft to done: templates, the holdout drawn at start, sending as a background job,
 // pause and resume, lists for the channels Kept does not send itself, campaigns run elsewhere.
-import { listLimit } from '../shared/http.ts';
 import type { z } from '@hono/zod-openapi';
 import { principalName, type Principal } from '../auth/auth.ts';
-import { array, queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { normaliseRef } from '../customers/identity.ts';
-import { resolveCustomers } from '../customers/customer.repository.ts';
+import { recordConsent, resolveCustomers } from '../customers/index.ts';
 import { every, registerJobHandler, startJob } from '../jobs/job.service.ts';
-import { scoringRun } from '../segments/segment.repository.ts';
+import { scoringRun } from '../segments/index.ts';
 import { findSegment, membersOf } from '../segments/segment.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { wallTimeToInstant } from '../shared/time.ts';
-import { assignMembers, complaintRate, messageAnswered, personalisation, suppressAddress } from './campaign.repository.ts';
-import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
-import { recordConsent } from '../customers/consent.repository.ts';
+import {
+  assignMembers, cancelQueued, complaintRate, dueCampaigns, insertCampaign, insertExternalCampaign, insertTemplate,
+  messageAnswered, personalisation, selectCampaign, selectCampaigns, selectTemplate, selectTemplates, suppressAddress,
+  suppressListed, updateCampaign, updateTemplate, type CampaignRow,
+} from './campaign.repository.ts';
+import { upsertTouchpoints } from '../channels/index.ts';
 import type { Arm } from './campaign.schema.ts';
 import { complaintRefuseRate, controlArm, type campaignBody, type CampaignStatus, type externalCampaignBody } from './campaign.ts';
-import { blockingFlags, sendCampaign, templateContext, mailLinks } from './send.service.ts';
+import { sendCampaign, templateContext, mailLinks } from './send.service.ts';
 import { compileTemplate, renderMail, TemplateError, type templateBody } from './template.ts';
 
 export interface Campaign {
@@ -25,26 +26,26 @@ export interface Campaign {
   scheduledAt: string | null; timeZone: string; status: CampaignStatus; statusReason: string | null; external: boolean;
   createdBy: string; createdAt: string; startedAt: string | null; finishedAt: string | null; members: number | null;
 }
-const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
-const toCampaign = (r: Record<string, unknown>): Campaign => ({
-  id: Number(r.id), name: r.name as string, kind: r.kind as string, channel: r.channel as string, segmentId: r.segment_id === null ? null : Number(r.segment_id),
-  arms: r.arms as Arm[], holdoutShare: Number(r.holdout_share), consentList: r.consent_list as string, scheduledAt: iso(r.scheduled_at), timeZone: r.time_zone as string,
-  status: r.status as CampaignStatus, statusReason: r.status_reason as string | null, external: r.external !== null, createdBy: r.created_by as string,
-  createdAt: iso(r.created_at)!, startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), members: r.members === null ? null : Number(r.members),
-});
+const iso = (at: Date | null) => at && at.toISOString();
+const toCampaign = (r: CampaignRow): Campaign => ({
+  id: r.id, name: r.name, kind: r.kind, channel: r.channel, segmentId: r.segmentId, arms: r.arms,
+  holdoutShare: r.holdoutShare, consentList: r.consentList, scheduledAt: iso(r.scheduledAt), timeZone: r.timeZone,
+  status: r.status as CampaignStatus, statusReason: r.statusReason, external: r.external !== null,
+  createdBy: r.createdBy, createdAt: r.createdAt.toISOString(), startedAt: iso(r.startedAt),
+  finishedAt: iso(r.finishedAt), members: r.members, });
 
 export async function findCampaign(deps: Deps, id: number): Promise<Campaign> {
-  const [row] = await queryRows<Record<string, unknown>>(deps.db, sql`select * from campaigns where id = ${id}`);
+  const row = await selectCampaign(deps.db, id);
   if (!row) throw new AppError('not_found', `No campaign ${id}`);
   return toCampaign(row);
 }
 
 export async function listCampaigns(deps: Deps): Promise<(Campaign & { counts: Record<string, number> })[]> {
-  const rows = await queryRows<Record<string, unknown>>(deps.db, sql`
-    select c.*, (select jsonb_object_agg(status, n) from (select status, count(*)::int as n from campaign_members m where m.campaign_id = c.id group by 1) s) as counts
-    from campaigns c where c.status <> 'journey' order by c.id desc limit 500`);
-  return rows.map((r) => ({ ...toCampaign(r), counts: (r.counts as Record<string, number>) ?? {} }));
+  const rows = await selectCampaigns(deps.db);
+  return rows.map((r) => ({ ...toCampaign(r), counts: r.counts ?? {} }));
 }
+
+export { capturedMail, customerPace, listedMembers, memberCounts } from './campaign.repository.ts';
 
 // --- templates
 
@@ -54,23 +55,25 @@ export async function saveTemplate(deps: Deps, principal: Principal, body: z.inf
   } catch (error) {
     throw new AppError('validation_failed', 'The template does not parse', { issues: [{ path: 'body', message: (error as Error).message }] });
   }
-  const now = deps.clock.now().toISOString();
-  const rows = id === undefined
-    ? await queryRows<{ id: number }>(deps.db, sql`insert into templates (name, subject, body, created_by, created_at, updated_at)
-        values (${body.name}, ${body.subject}, ${body.body}, ${principalName(principal)}, ${now}, ${now}) returning id`)
-    : await queryRows<{ id: number }>(deps.db, sql`update templates set name = ${body.name}, subject = ${body.subject}, body = ${body.body}, updated_at = ${now} where id = ${id} returning id`);
-  if (rows.length === 0) throw new AppError('not_found', `No template ${id}`);
-  return findTemplate(deps, rows[0].id);
+  const now = deps.clock.now();
+  const text = { name: body.name, subject: body.subject, body: body.body };
+  if (id === undefined) {
+    const created = { createdBy: principalName(principal), createdAt: now, updatedAt: now };
+    return findTemplate(deps, await insertTemplate(deps.db, { ...text, ...created }));
+  }
+  const changed = await updateTemplate(deps.db, id, { ...text, updatedAt: now });
+  if (!changed) throw new AppError('not_found', `No template ${id}`);
+  return findTemplate(deps, id);
 }
 
 export async function findTemplate(deps: Deps, id: number) {
-  const [row] = await queryRows<{ id: number; name: string; subject: string; body: string; updated_at: string }>(deps.db, sql`select id, name, subject, body, updated_at from templates where id = ${id}`);
+  const row = await selectTemplate(deps.db, id);
   if (!row) throw new AppError('not_found', `No template ${id}`);
-  return { id: row.id, name: row.name, subject: row.subject, body: row.body, updatedAt: iso(row.updated_at)! };
+  return { id: row.id, name: row.name, subject: row.subject, body: row.body, updatedAt: row.updatedAt.toISOString() };
 }
 
 export async function listTemplates(deps: Deps) {
-  return queryRows<{ id: number; name: string; subject: string }>(deps.db, sql`select id, name, subject from templates order by lower(name), id limit ${listLimit}`);
+  return selectTemplates(deps.db);
 }
 
 /** The mail as one customer would get it: subject, HTML and the generated plain text. */
@@ -93,7 +96,9 @@ export async function createCampaign(deps: Deps, principal: Principal, body: z.i
   for (const [i, arm] of body.arms.entries()) {
     if (body.channel !== 'email') continue;
     if (arm.templateId === null) issues.push({ path: `arms.${i}.templateId`, message: 'an email arm needs a template' });
-    else if ((await queryRows(deps.db, sql`select 1 from templates where id = ${arm.templateId}`)).length === 0) issues.push({ path: `arms.${i}.templateId`, message: `no template ${arm.templateId}` });
+    else if (!(await selectTemplate(deps.db, arm.templateId))) {
+      issues.push({ path: `arms.${i}.templateId`, message: `no template ${arm.templateId}` });
+    }
   }
   const timeZone = body.timeZone ?? deps.config.timeZone;
   try {
@@ -104,11 +109,11 @@ export async function createCampaign(deps: Deps, principal: Principal, body: z.i
   if (issues.length > 0) throw new AppError('validation_failed', 'The campaign is not valid', { issues });
   const scheduledAt = body.scheduledAt ? wallTimeToInstant(body.scheduledAt, timeZone) : null;
   if (scheduledAt && scheduledAt < deps.clock.now()) throw new AppError('validation_failed', 'The campaign is not valid', { issues: [{ path: 'scheduledAt', message: `${body.scheduledAt} in ${timeZone} is in the past` }] });
-  const [{ id }] = await queryRows<{ id: number }>(deps.db, sql`
-    insert into campaigns (name, kind, channel, segment_id, arms, holdout_share, consent_list, scheduled_at, time_zone, status, created_by, created_at)
-    values (${body.name}, ${body.kind}, ${body.channel}, ${body.segmentId}, ${JSON.stringify(body.arms)}::jsonb, ${body.holdoutShare}, ${body.consentList},
-      ${scheduledAt?.toISOString() ?? null}::timestamptz, ${timeZone}, ${scheduledAt ? 'scheduled' : 'draft'}, ${principalName(principal)}, ${deps.clock.now().toISOString()}::timestamptz)
-    returning id`);
+  const id = await insertCampaign(deps.db, {
+    name: body.name, kind: body.kind, channel: body.channel, segmentId: body.segmentId, arms: body.arms,
+    holdoutShare: body.holdoutShare, consentList: body.consentList, scheduledAt, timeZone,
+    status: scheduledAt ? 'scheduled' : 'draft', createdBy: principalName(principal), createdAt: deps.clock.now(),
+  });
   return findCampaign(deps, id);
 }
 
@@ -128,29 +133,17 @@ export async function startCampaign(deps: Deps, id: number): Promise<Campaign> {
   }
   const members = await membersOf(deps, await findSegment(deps.db, campaign.segmentId!));
   const count = await deps.db.transaction(async (tx) => {
-    const [claimed] = await queryRows<{ id: number }>(tx, sql`update campaigns set status = 'sending', started_at = ${now.toISOString()}::timestamptz where id = ${id} and status in ('draft', 'scheduled') returning id`);
+    const claimed = await updateCampaign(tx, id, { status: 'sending', startedAt: now }, ['draft', 'scheduled']);
     if (!claimed) throw new AppError('conflict', `Campaign ${id} was started by someone else`);
     const n = await assignMembers(tx, { id, arms: campaign.arms, holdoutShare: campaign.holdoutShare }, members, now, campaign.channel === 'email' ? 'queued' : 'listed');
-    if (campaign.channel !== 'email') await suppressList(tx, id, campaign.consentList, deps.config.mail.consent);
+    if (campaign.channel !== 'email') await suppressListed(tx, id, campaign.consentList, deps.config.mail.consent);
     // An empty segment, or a list channel, is done at once; email waits for its sender.
     const sending = campaign.channel === 'email' && n > 0;
-    await tx.execute(sql`update campaigns set members = ${n}, status = ${sending ? 'sending' : 'done'},
-      finished_at = ${sending ? null : now.toISOString()}::timestamptz where id = ${id}`);
+    await updateCampaign(tx, id, { members: n, status: sending ? 'sending' : 'done', finishedAt: sending ? null : now });
     return n;
   });
   if (campaign.channel === 'email' && count > 0) await startJob(deps, 'campaign.send', { campaignId: id });
   return findCampaign(deps, id);
-}
-
-/** Call lists and mailing files carry the same suppression as email, by flag and consent. */
-async function suppressList(tx: Parameters<typeof assignMembers>[0], campaignId: number, consentList: string, consentMode: 'opt-in' | 'unless-withdrawn') {
-  await tx.execute(sql`
-    update campaign_members m set status = 'suppressed', reason = case
-        when c.flags && ${array(blockingFlags)}::text[] then 'flag ' || replace((select f from unnest(c.flags) f where f = any(${array(blockingFlags)}::text[]) limit 1), '_', ' ')
-        when k.granted = false then 'unsubscribed' else 'no consent on record' end
-    from customers c left join lateral (select granted from consent_ledger k where k.customer_id = c.id and k.list = ${consentList} order by k.at desc, k.id desc limit 1) k on true
-    where m.campaign_id = ${campaignId} and m.status = 'listed' and c.id = m.customer_id
-      and (c.flags && ${array(blockingFlags)}::text[] or k.granted = false or (k.granted is null and ${consentMode} = 'opt-in'))`);
 }
 
 export async function setCampaignStatus(deps: Deps, principal: Principal, id: number, to: 'paused' | 'sending' | 'cancelled'): Promise<Campaign> {
@@ -161,9 +154,11 @@ export async function setCampaignStatus(deps: Deps, principal: Principal, id: nu
     const health = await complaintRate(deps.db, deps.clock.now());
     if (health.rate >= complaintRefuseRate) throw new AppError('conflict', `Not resuming: complaints are ${(100 * health.rate).toFixed(2)} % over 30 days`);
   }
-  await deps.db.execute(sql`update campaigns set status = ${to}, status_reason = ${to === 'sending' ? null : `${to} by ${principalName(principal)}`},
-    finished_at = ${to === 'cancelled' ? deps.clock.now().toISOString() : null}::timestamptz where id = ${id}`);
-  if (to === 'cancelled') await deps.db.execute(sql`update campaign_members set status = 'suppressed', reason = 'campaign cancelled' where campaign_id = ${id} and status = 'queued'`);
+  await updateCampaign(deps.db, id, {
+    status: to, statusReason: to === 'sending' ? null : `${to} by ${principalName(principal)}`,
+    finishedAt: to === 'cancelled' ? deps.clock.now() : null,
+  });
+  if (to === 'cancelled') await cancelQueued(deps.db, id);
   if (to === 'sending') await startJob(deps, 'campaign.send', { campaignId: id });
   return findCampaign(deps, id);
 }
@@ -178,20 +173,13 @@ export async function recordExternalCampaign(deps: Deps, principal: Principal, b
     });
   }
   const arms = [...new Set(body.members.map((m) => m.arm))].filter((a) => a.toLowerCase() !== controlArm).map((name) => ({ name, templateId: null, share: 1 }));
-  const now = deps.clock.now().toISOString();
-  return deps.db.transaction(async (tx) => {
-    const [{ id }] = await queryRows<{ id: number }>(tx, sql`
-      insert into campaigns (name, kind, channel, arms, holdout_share, consent_list, time_zone, status, external, created_by, created_at, started_at, finished_at, members)
-      values (${body.name}, ${body.kind}, ${body.channel}, ${JSON.stringify(arms)}::jsonb, ${body.members.filter((m) => m.arm.toLowerCase() === controlArm).length / body.members.length},
-        ${body.consentList}, ${deps.config.timeZone}, 'external', 'recorded through the API', ${principalName(principal)}, ${now},
-        (select min(t) from unnest(${array(body.members.map((m) => m.sentAt))}::timestamptz[]) t), ${now}, ${body.members.length}) returning id`);
-    await tx.execute(sql`
-      insert into campaign_members (campaign_id, customer_id, arm, status, assigned_at, sent_at)
-      select ${id}, u.customer_id, case when lower(u.arm) = ${controlArm} then ${controlArm} else u.arm end, case when lower(u.arm) = ${controlArm} then 'holdout' else 'external' end, u.at, u.at
-      from unnest(${array(ids as number[])}::bigint[], ${array(body.members.map((m) => m.arm))}::text[], ${array(body.members.map((m) => m.sentAt))}::timestamptz[]) as u(customer_id, arm, at)
-      on conflict do nothing`);
-    return { id };
-  });
+  const holdoutShare = body.members.filter((m) => m.arm.toLowerCase() === controlArm).length / body.members.length;
+  const id = await deps.db.transaction((tx) => insertExternalCampaign(tx, {
+    name: body.name, kind: body.kind, channel: body.channel, arms, holdoutShare, consentList: body.consentList,
+    timeZone: deps.config.timeZone, createdBy: principalName(principal), at: deps.clock.now(),
+    members: body.members.map((m, i) => ({ customerId: ids[i] as number, arm: m.arm, sentAt: m.sentAt })),
+  }));
+  return { id };
 }
 
 /**
@@ -220,8 +208,10 @@ registerJobHandler('campaign.send', async (deps, payload, _jobId, report) => sen
 /** Starts scheduled campaigns when their time comes, checking every 30 seconds while the server runs. */
 export function scheduleCampaigns(deps: Deps): () => void {
   const tick = async () => {
-    const due = await queryRows<{ id: number }>(deps.db, sql`select id from campaigns where status = 'scheduled' and scheduled_at <= ${deps.clock.now().toISOString()}::timestamptz order by scheduled_at`);
-    for (const { id } of due) await startCampaign(deps, id).catch((error) => deps.logger.error({ err: error, campaign: id }, 'scheduled campaign did not start'));
+    for (const id of await dueCampaigns(deps.db, deps.clock.now())) {
+      await startCampaign(deps, id)
+        .catch((error) => deps.logger.error({ err: error, campaign: id }, 'scheduled campaign did not start'));
+    }
   };
   return every(deps, 30_000, 'campaign schedule check', tick);
 }

@@ -14,6 +14,9 @@ export const controlArm = 'control';
 export const complaintPauseRate = 0.001;
 export const complaintRefuseRate = 0.003;
 
+/** Flags under which no marketing reaches a customer, whatever the channel. */
+export const blockingFlags = ['deceased', 'do_not_contact', 'moved', 'undeliverable'];
+
 const arm = z.object({
   name: z.string().trim().min(1).max(40).regex(/^[\w .-]+$/, 'letters, digits, spaces, . and -').refine((n) => n.toLowerCase() !== controlArm, 'control is the holdout'),
   templateId: z.number().int().positive().nullable().default(null),

@@ -7,10 +7,10 @@ import { Hono, type Context } from 'hono';
 import { publicRoute } from '../auth/access.ts';
 import { html } from 'hono/html';
 import { verifyToken } from '../auth/signing.ts';
-import { recordConsent } from '../customers/consent.repository.ts';
-import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
-import { queryRows, sql } from '../db/connection.ts';
+import { recordConsent } from '../customers/index.ts';
+import { upsertTouchpoints } from '../channels/index.ts';
 import type { Deps } from '../deps.ts';
+import { consentChoices, customerExists, latestConsent, selectCampaign } from './campaign.repository.ts';
 import { clientOf, page, publicHeaders } from '../shared/public-page.ts';
 import { createRateLimiter } from '../shared/rate-limit.ts';
 
@@ -36,16 +36,14 @@ export function mailPages(deps: Deps) {
   app.use('/p/*', guard);
   app.use('/t/*', guard);
 
-  const campaignOf = async (campaignId: number) =>
-    (await queryRows<{ name: string; consent_list: string }>(deps.db, sql`select name, consent_list from campaigns where id = ${campaignId}`))[0];
-
-  const exists = async (customerId: number) => (await queryRows(deps.db, sql`select 1 from customers where id = ${customerId}`)).length > 0;
+  const campaignOf = (campaignId: number) => selectCampaign(deps.db, campaignId);
+  const exists = (customerId: number) => customerExists(deps.db, customerId);
 
   app.get('/u/:token', publicRoute, async (c) => {
     const payload = await verifyToken(deps, 'unsubscribe', c.req.param('token'));
     if (!payload) return c.html(page('Link not valid', html`<h1>This link is not valid</h1><p>Reply to the email and we will take you off the list by hand.</p>`), 404);
     const campaign = await campaignOf(ids(payload)[0]);
-    return c.html(page('Unsubscribe', html`<h1>Unsubscribe</h1><p>Stop emails about ${campaign?.consent_list ?? 'news and offers'}?</p>
+    return c.html(page('Unsubscribe', html`<h1>Unsubscribe</h1><p>Stop emails about ${campaign?.consentList ?? 'news and offers'}?</p>
       <form method="post"><button type="submit">Unsubscribe</button></form>`));
   });
 
@@ -54,10 +52,9 @@ export function mailPages(deps: Deps) {
     if (!payload) return c.html(page('Link not valid', html`<h1>This link is not valid</h1>`), 404);
     const [campaignId, customerId] = ids(payload);
     const campaign = await campaignOf(campaignId);
-    const list = campaign?.consent_list ?? 'marketing';
-    const [latest] = await queryRows<{ granted: boolean }>(deps.db, sql`select granted from consent_ledger where customer_id = ${customerId} and list = ${list} order by at desc, id desc limit 1`);
+    const list = campaign?.consentList ?? 'marketing';
     // Pressing twice records once.
-    if (latest?.granted !== false && await exists(customerId)) {
+    if ((await latestConsent(deps.db, customerId, list)) !== false && await exists(customerId)) {
       const entry = { customerId, list, granted: false, at: deps.clock.now(), source: 'unsubscribe', wording: campaign ? `Unsubscribed from the link in "${campaign.name}"` : 'Unsubscribed from an email link' };
       await deps.db.transaction((tx) => recordConsent(tx, [entry]));
     }
@@ -65,12 +62,7 @@ export function mailPages(deps: Deps) {
   });
 
   const notValid = () => page('Link not valid', html`<h1>This link is not valid</h1><p>Reply to an email from us and we will change what you get by hand.</p>`);
-  /** The lists a customer can choose (`marketing`, every list a campaign or journey mails, and any they have an answer on) and where they stand on each. */
-  const preferences = async (customerId: number) => queryRows<{ list: string; granted: boolean | null }>(deps.db, sql`
-    select l.list, (c.consent ->> l.list)::boolean as granted
-    from customers c cross join lateral (select jsonb_object_keys(c.consent) union select consent_list from campaigns union select 'marketing') l(list)
-    where c.id = ${customerId}
-    order by l.list = 'marketing' desc, l.list limit 50`);
+  const preferences = (customerId: number) => consentChoices(deps.db, customerId);
   const gets = (granted: boolean | null) => granted === true || (granted === null && deps.config.mail.consent === 'unless-withdrawn');
   const label = (list: string) => `Emails about ${list === 'marketing' ? 'news and offers' : list}`;
 

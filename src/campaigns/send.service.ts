@@ -5,14 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import { signToken } from '../auth/signing.ts';
 import { publicBase } from '../config.ts';
-import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
-import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
+import { upsertTouchpoints } from '../channels/index.ts';
 import { isPermanent, smtpConnections } from '../mail/mailer.ts';
-import { scoringRun } from '../segments/segment.repository.ts';
-import { claimBatch, complaintRate, expireClaims, personalisation, recipients, settleMembers, type Personal, type Recipient } from './campaign.repository.ts';
-import { complaintPauseRate, type MemberStatus } from './campaign.ts';
-import type { Arm } from './campaign.schema.ts';
+import { scoringRun } from '../segments/index.ts';
+import {
+  claimBatch, closeWhenDrained, complaintRate, expireClaims, personalisation, recipients, releaseRequeued,
+  selectCampaign, selectTemplate, sendProgress, settleMembers, updateCampaign, type Personal, type Recipient,
+} from './campaign.repository.ts';
+import { blockingFlags, complaintPauseRate, type MemberStatus } from './campaign.ts';
 import { compileTemplate, renderMail, type TemplateContext } from './template.ts';
 
 export interface SendOptions {
@@ -22,9 +23,6 @@ export interface SendOptions {
   afterAccept?: (customerId: number) => void;
   onProgress?: (done: number, total: number) => void;
 }
-
-/** Flags under which no marketing reaches a customer, whatever the channel. */
-export const blockingFlags = ['deceased', 'do_not_contact', 'moved', 'undeliverable'];
 
 /** Why a customer may not get this message now, or null. A transactional message (about their order) needs no marketing consent and is outside the cap. */
 export function suppressionReason(r: Recipient, options: { consentMode: 'opt-in' | 'unless-withdrawn'; cap: number; capDays: number; transactional?: boolean }): string | null {
@@ -38,8 +36,6 @@ export function suppressionReason(r: Recipient, options: { consentMode: 'opt-in'
   if (r.recent_sends >= options.cap) return `frequency cap: ${r.recent_sends} marketing messages in the last ${options.capDays} days`;
   return null;
 }
-
-interface CampaignRow { id: number; name: string; status: string; arms: Arm[]; consent_list: string; channel: string }
 
 const firstName = (name: string | null) => (name ?? '').trim().split(/\s+/)[0] ?? '';
 
@@ -89,11 +85,11 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
   const batchSize = options.batchSize ?? 20;
   const mail = deps.config.mail;
   const tally = { sent: 0, suppressed: 0, failed: 0 };
-  const [campaign] = await queryRows<CampaignRow>(deps.db, sql`select id, name, status, arms, consent_list, channel from campaigns where id = ${campaignId}`);
+  const campaign = await selectCampaign(deps.db, campaignId);
   if (!campaign) throw new Error(`no campaign ${campaignId}`);
   const templates = new Map<string, ReturnType<typeof compileTemplate>>();
   for (const arm of campaign.arms) {
-    const [template] = await queryRows<{ subject: string; body: string }>(deps.db, sql`select subject, body from templates where id = ${arm.templateId ?? -1}`);
+    const template = arm.templateId === null ? undefined : await selectTemplate(deps.db, arm.templateId);
     if (!template) throw new Error(`arm ${arm.name} of campaign ${campaignId} has no template`);
     templates.set(arm.name, compileTemplate(template));
   }
@@ -102,40 +98,34 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
   const host = new URL(publicBase(deps.config)).hostname;
   const parallel = smtpConnections;
   let nextSlot = Date.now();
-  const [{ total, done }] = await queryRows<{ total: number; done: number }>(deps.db, sql`
-    select count(*)::int as total, count(*) filter (where status not in ('queued', 'sending'))::int as done from campaign_members where campaign_id = ${campaignId} and status <> 'holdout'`);
+  const { total, done } = await sendProgress(deps.db, campaignId);
   // Progress of this worker, counted as it goes (counting the ledger each batch would grow with the campaign).
   let finished = done;
   let lastHealthCheck = 0;
 
   for (;;) {
-    const [{ status }] = await queryRows<{ status: string }>(deps.db, sql`select status from campaigns where id = ${campaignId}`);
-    if (status !== 'sending') return tally;
+    if ((await selectCampaign(deps.db, campaignId))?.status !== 'sending') return tally;
     // Sender health is a 30-day figure: reading it every few seconds is often enough.
     if (Date.now() - lastHealthCheck > 5000) {
       lastHealthCheck = Date.now();
       const health = await complaintRate(deps.db, deps.clock.now());
       if (health.rate >= complaintPauseRate) {
         const reason = `complaint rate ${(100 * health.rate).toFixed(2)} % over 30 days (${health.complaints} of ${health.sent}) reached ${100 * complaintPauseRate} %`;
-        await deps.db.execute(sql`update campaigns set status = 'paused', status_reason = ${reason} where id = ${campaignId} and status = 'sending'`);
+        await updateCampaign(deps.db, campaignId, { status: 'paused', statusReason: reason }, ['sending']);
         return { ...tally, paused: reason };
       }
     }
     await expireClaims(deps.db, campaignId, mail.leaseSeconds, deps.clock.now());
     const claimed = await deps.db.transaction((tx) => claimBatch(tx, campaignId, worker, batchSize, deps.clock.now()));
     if (claimed.length === 0) {
-      await deps.db.execute(sql`
-        update campaigns set status = 'done', finished_at = ${deps.clock.now().toISOString()}::timestamptz where id = ${campaignId} and status = 'sending'
-          and not exists (select 1 from campaign_members where campaign_id = ${campaignId} and status in ('queued', 'sending'))`);
-      const [{ left }] = await queryRows<{ left: number }>(deps.db, sql`select count(*)::int as left from campaign_members where campaign_id = ${campaignId} and status = 'sending'`);
       // Another worker holds the rest; it confirms them or they expire into unknown.
-      if (left === 0) return tally;
+      if ((await closeWhenDrained(deps.db, campaignId, deps.clock.now())) === 0) return tally;
       await new Promise((resolve) => setTimeout(resolve, Math.min(1000, mail.leaseSeconds * 250)));
       continue;
     }
     const now = deps.clock.now();
     const since = new Date(now.getTime() - mail.frequencyDays * 86_400_000);
-    const checks = new Map((await recipients(deps.db, campaignId, claimed.map((c) => c.customer_id), campaign.consent_list, since)).map((r) => [r.customer_id, r]));
+    const checks = new Map((await recipients(deps.db, campaignId, claimed.map((c) => c.customer_id), campaign.consentList, since)).map((r) => [r.customer_id, r]));
     const people = new Map((await personalisation(deps.db, claimed.map((c) => c.customer_id), runId)).map((p) => [p.customer_id, p]));
     const settled: Parameters<typeof settleMembers>[2] = [];
     const touchpoints: Parameters<typeof upsertTouchpoints>[1] = [];
@@ -190,7 +180,7 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
       await upsertTouchpoints(tx, touchpoints);
     });
     // Requeued rows go back with their claim cleared, so the lease does not turn them unknown.
-    await deps.db.execute(sql`update campaign_members set claimed_by = null, claimed_at = null where campaign_id = ${campaignId} and status = 'queued' and claimed_by = ${worker}`);
+    await releaseRequeued(deps.db, campaignId, worker);
     if (settled.some((s) => s.status === 'queued')) await new Promise((resolve) => setTimeout(resolve, 1000));
     finished += settled.filter((r) => r.status !== 'queued').length;
     options.onProgress?.(finished, total);

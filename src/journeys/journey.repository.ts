@@ -1,11 +1,56 @@
+import { eq } from 'drizzle-orm';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
-import { badExperiences } from '../support/experience.repository.ts';
+import { listLimit } from '../shared/http.ts';
+import { badExperiences } from '../support/index.ts';
 import { controlArm } from '../campaigns/campaign.ts';
-import type { Measured } from '../campaigns/report.repository.ts';
+import type { Measured } from '../campaigns/index.ts';
+import { journeys } from './journey.schema.ts';
 import { treatedArm, type Trigger } from './journey.ts';
 
 type Fragment = ReturnType<typeof sql>;
 const at = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+
+export type JourneyRow = typeof journeys.$inferSelect;
+/** What a journey says, as saved from its body. */
+export type JourneyFields = Pick<JourneyRow,
+  'name' | 'description' | 'trigger' | 'entry' | 'steps' | 'exitOnOrder' | 'exit' | 'holdoutShare' | 'consentList'>;
+
+export async function selectJourney(db: Db, id: number): Promise<JourneyRow | undefined> {
+  const [row] = await db.select().from(journeys).where(eq(journeys.id, id));
+  return row;
+}
+
+export async function selectJourneys(db: Db): Promise<JourneyRow[]> {
+  return db.select().from(journeys).orderBy(journeys.id).limit(listLimit);
+}
+
+export async function activeJourneys(db: Db): Promise<JourneyRow[]> {
+  return db.select().from(journeys).where(eq(journeys.status, 'active')).orderBy(journeys.id);
+}
+
+export async function insertJourney(
+  db: Db, journey: JourneyFields & Pick<JourneyRow, 'status' | 'campaignId' | 'createdBy' | 'createdAt' | 'updatedAt'>,
+): Promise<number> {
+  const [row] = await db.insert(journeys).values(journey).returning({ id: journeys.id });
+  return row.id;
+}
+
+/** Saves what a journey says; the id of its campaign row, or undefined when there is no such journey. */
+export async function updateJourney(
+  db: Db, id: number, change: JourneyFields & Pick<JourneyRow, 'updatedAt'>,
+): Promise<number | undefined> {
+  const [row] = await db.update(journeys).set(change).where(eq(journeys.id, id))
+    .returning({ campaignId: journeys.campaignId });
+  return row?.campaignId;
+}
+
+/** Activates or pauses a journey; the first activation is when its triggers start counting. */
+export async function updateJourneyStatus(db: Db, id: number, status: 'active' | 'paused', now: Date): Promise<void> {
+  const activatedNow = status === 'active' ? now.toISOString() : null;
+  await db.update(journeys)
+    .set({ status, activatedAt: sql`coalesce(${journeys.activatedAt}, ${activatedNow}::timestamptz)`, updatedAt: now })
+    .where(eq(journeys.id, id));
+}
 
 /** What happened between `from` and `now` that starts the journey: (customer_id, trigger_key, order_id, at, detail). */
 export function triggerEvents(trigger: Trigger, from: Date, now: Date): Fragment {
@@ -32,7 +77,10 @@ export function triggerEvents(trigger: Trigger, from: Date, now: Date): Fragment
  * skipped, so they are not read again). The arm is drawn from a hash of journey and customer: the
  * same customer is in the same arm every time, a holdout share of customers in the holdout.
  */
-export async function enrol(db: Db, journey: { id: number; holdoutShare: number; createdAt: string }, events: Fragment, entry: Fragment, now: Date): Promise<Record<string, number>> {
+export async function enrol(
+  db: Db, journey: { id: number; holdoutShare: number; createdAt: string }, events: Fragment, entry: Fragment | null,
+  now: Date,
+): Promise<Record<string, number>> {
   const rows = await queryRows<{ status: string; n: number }>(db, sql`
     with t as (${events}),
     fresh as (
@@ -44,7 +92,7 @@ export async function enrol(db: Db, journey: { id: number; holdoutShare: number;
       select f.*, case
           when exists (select 1 from journey_enrolments e where e.journey_id = ${journey.id} and e.customer_id = f.customer_id and e.status = 'active') then 'already in the journey'
           when c.flags && array['erased'] then 'erased'
-          when not ${entry} then 'the entry rule does not match'
+          when not ${entry ?? sql`true`} then 'the entry rule does not match'
         end as skip,
         ('x' || substr(md5(${`${journey.id}:${journey.createdAt}:`} || f.customer_id), 1, 8))::bit(32)::bigint / 4294967296.0 < ${journey.holdoutShare}::float8 as control
       from fresh f join customers c on c.id = f.customer_id

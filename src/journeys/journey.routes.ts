@@ -2,8 +2,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { anyone, marketing, namesFor } from '../auth/access.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter, json } from '../shared/http.ts';
-import { recentEnrolments, stepCounts } from './journey.repository.ts';
-import { findJourney, journeyFromRecipe, journeyReport, listJourneys, runJourneys, saveJourney, setJourneyStatus } from './journey.service.ts';
+import {
+  findJourney, journeyFromRecipe, journeyReport, listJourneys, recentEnrolments, runJourneys, saveJourney,
+  setJourneyStatus, stepCounts,
+} from './journey.service.ts';
 import { journeyBody, recipes } from './journey.ts';
 import type { Principal } from '../auth/auth.ts';
 import { ruleFor } from '../segments/segment.service.ts';

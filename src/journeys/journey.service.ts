@@ -1,31 +1,32 @@
 // Journeys run on their own: every half minute new triggers start passes, and each pass whose next
 // step is due moves on (waits, conditions, mails, agent tasks) until it waits, ends or leaves.
 // A mail step is recorded as 'sending' before SMTP, so a crash never sends it twice (as P09).
-import { listLimit } from '../shared/http.ts';
 import { every } from '../jobs/job.service.ts';
 import { randomUUID } from 'node:crypto';
 import { principalName, type Principal } from '../auth/auth.ts';
 import { publicBase } from '../config.ts';
-import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
-import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
-import { personalisation, recipients } from '../campaigns/campaign.repository.ts';
+import { upsertTouchpoints } from '../channels/index.ts';
+import {
+  armOutcomes, firstPurchaseDays, insertCampaign, insertTemplate, personalisation, recipients, selectTemplate,
+  stillActiveAfter, templateIdByName, updateCampaign,
+} from '../campaigns/index.ts';
 import { controlArm } from '../campaigns/campaign.ts';
 import { compareArms } from '../campaigns/report.service.ts';
-import { armOutcomes, firstPurchaseDays, stillActiveAfter } from '../campaigns/report.repository.ts';
 import { suppressionReason, templateContext, track, mailLinks } from '../campaigns/send.service.ts';
 import { compileTemplate, renderMail } from '../campaigns/template.ts';
 import { isPermanent } from '../mail/mailer.ts';
-import { compileRule } from '../segments/segment.repository.ts';
+import { compileRule } from '../segments/index.ts';
 import { checked, ruleContext, storedRuleContext } from '../segments/segment.service.ts';
 import { checkStoredRule, type Rule } from '../segments/segment.ts';
 import { AppError } from '../shared/errors.ts';
-import { inviteToSurvey } from '../surveys/survey.service.ts';
-import { findSurvey } from '../surveys/survey.repository.ts';
-import { insertTask } from '../worklist/worklist.repository.ts';
+import { findSurvey, inviteToSurvey } from '../surveys/index.ts';
+import { insertTask } from '../worklist/index.ts';
 import {
-  beginStep, claimDue, enrol, expectedNextOrder, finishStep, forgetStep, journeyCounts, journeyMeasured, markStep, matches, moveEnrolment, orderedSince, orderForMail,
-  settleInterrupted, triggerEvents, type EnrolmentRow,
+  activeJourneys, beginStep, claimDue, enrol, expectedNextOrder, finishStep, forgetStep, insertJourney, journeyCounts,
+  journeyMeasured, markStep, matches, moveEnrolment, orderedSince, orderForMail, selectJourney, selectJourneys,
+  settleInterrupted, triggerEvents, updateJourney, updateJourneyStatus, type EnrolmentRow, type JourneyFields,
+  type JourneyRow,
 } from './journey.repository.ts';
 import { recipes, recipeTemplates, treatedArm, type JourneyBody, type JourneyStatus, type Step, type Trigger } from './journey.ts';
 
@@ -39,22 +40,24 @@ const lookbackHours = 48;
 /** A mail the server did not take for now is tried again after this long. */
 const retryMinutes = 10;
 
-const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
-const toJourney = (r: Record<string, unknown>): Journey => ({
-  id: Number(r.id), name: r.name as string, description: r.description as string | null, trigger: r.trigger as Trigger, entry: r.entry as Rule | null,
-  steps: r.steps as Step[], exitOnOrder: r.exit_on_order as boolean, exit: r.exit as Rule | null, holdoutShare: Number(r.holdout_share), consentList: r.consent_list as string,
-  status: r.status as JourneyStatus, activatedAt: iso(r.activated_at), campaignId: Number(r.campaign_id), createdBy: r.created_by as string,
-  createdAt: iso(r.created_at)!, updatedAt: iso(r.updated_at)!,
+const toJourney = (r: JourneyRow): Journey => ({
+  id: r.id, name: r.name, description: r.description, trigger: r.trigger, entry: r.entry ?? null, steps: r.steps,
+  exitOnOrder: r.exitOnOrder, exit: r.exit ?? null, holdoutShare: r.holdoutShare, consentList: r.consentList,
+  status: r.status as JourneyStatus, activatedAt: r.activatedAt && r.activatedAt.toISOString(),
+  campaignId: r.campaignId, createdBy: r.createdBy, createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
 });
 
 export async function findJourney(deps: Deps, id: number): Promise<Journey> {
-  const [row] = await queryRows<Record<string, unknown>>(deps.db, sql`select * from journeys where id = ${id}`);
+  const row = await selectJourney(deps.db, id);
   if (!row) throw new AppError('not_found', `No journey ${id}`);
   return toJourney(row);
 }
 
+export { recentEnrolments, stepCounts } from './journey.repository.ts';
+
 export async function listJourneys(deps: Deps) {
-  const [rows, counts] = await Promise.all([queryRows<Record<string, unknown>>(deps.db, sql`select * from journeys order by id limit ${listLimit}`), journeyCounts(deps.db)]);
+  const [rows, counts] = await Promise.all([selectJourneys(deps.db), journeyCounts(deps.db)]);
   return rows.map(toJourney).map((j) => {
     const mine = counts.filter((c) => c.journey_id === j.id);
     const sum = (f: (c: (typeof mine)[number]) => boolean) => mine.filter(f).reduce((s, c) => s + c.n, 0);
@@ -81,7 +84,9 @@ async function validate(deps: Deps, body: JourneyBody): Promise<void> {
   for (const [i, step] of body.steps.entries()) {
     if (step.type === 'condition') await rule(step.rule, `steps.${i}.rule`);
     if (step.type !== 'email') continue;
-    if ((await queryRows(deps.db, sql`select 1 from templates where id = ${step.templateId}`)).length === 0) issues.push({ path: `steps.${i}.templateId`, message: `no template ${step.templateId}` });
+    if (!(await selectTemplate(deps.db, step.templateId))) {
+      issues.push({ path: `steps.${i}.templateId`, message: `no template ${step.templateId}` });
+    }
     if (step.survey && !(await findSurvey(deps.db, { key: step.survey }))) issues.push({ path: `steps.${i}.survey`, message: `no survey ${step.survey}` });
     if ((step.problemLink || step.survey === 'problem') && body.trigger.type === 'stage') issues.push({ path: `steps.${i}.problemLink`, message: 'a problem link needs an order: use it in a journey started by an order or an experience' });
   }
@@ -91,26 +96,26 @@ async function validate(deps: Deps, body: JourneyBody): Promise<void> {
 /** Saves a journey (a new one is a draft); its campaign row carries its name, holdout and consent list. */
 export async function saveJourney(deps: Deps, principal: Principal, body: JourneyBody, id?: number): Promise<Journey> {
   await validate(deps, body);
-  const now = deps.clock.now().toISOString();
-  const fields = sql`${body.name}, ${body.description}, ${JSON.stringify(body.trigger)}::jsonb, ${body.entry ? JSON.stringify(body.entry) : null}::jsonb,
-    ${JSON.stringify(body.steps)}::jsonb, ${body.exitOnOrder}, ${body.exit ? JSON.stringify(body.exit) : null}::jsonb, ${body.holdoutShare}, ${body.consentList}`;
+  const now = deps.clock.now();
+  const fields: JourneyFields = {
+    name: body.name, description: body.description, trigger: body.trigger, entry: body.entry, steps: body.steps,
+    exitOnOrder: body.exitOnOrder, exit: body.exit, holdoutShare: body.holdoutShare, consentList: body.consentList,
+  };
   const journeyId = await deps.db.transaction(async (tx) => {
     if (id === undefined) {
-      const [campaign] = await queryRows<{ id: number }>(tx, sql`
-        insert into campaigns (name, kind, channel, arms, holdout_share, consent_list, time_zone, status, created_by, created_at)
-        values (${body.name}, 'journey', 'email', ${JSON.stringify([{ name: treatedArm, templateId: null, share: 1 }])}::jsonb, ${body.holdoutShare}, ${body.consentList},
-          ${deps.config.timeZone}, 'journey', ${principalName(principal)}, ${now}) returning id`);
-      const [row] = await queryRows<{ id: number }>(tx, sql`
-        insert into journeys (name, description, trigger, entry, steps, exit_on_order, exit, holdout_share, consent_list, status, campaign_id, created_by, created_at, updated_at)
-        values (${fields}, 'draft', ${campaign.id}, ${principalName(principal)}, ${now}, ${now}) returning id`);
-      return row.id;
+      const createdBy = principalName(principal);
+      const campaignId = await insertCampaign(tx, {
+        name: body.name, kind: 'journey', channel: 'email', arms: [{ name: treatedArm, templateId: null, share: 1 }],
+        holdoutShare: body.holdoutShare, consentList: body.consentList, timeZone: deps.config.timeZone,
+        status: 'journey', createdBy, createdAt: now,
+      });
+      return insertJourney(tx, { ...fields, status: 'draft', campaignId, createdBy, createdAt: now, updatedAt: now });
     }
-    const [row] = await queryRows<{ id: number; campaign_id: number }>(tx, sql`
-      update journeys set (name, description, trigger, entry, steps, exit_on_order, exit, holdout_share, consent_list) = (${fields}), updated_at = ${now}
-      where id = ${id} returning id, campaign_id`);
-    if (!row) throw new AppError('not_found', `No journey ${id}`);
-    await tx.execute(sql`update campaigns set name = ${body.name}, holdout_share = ${body.holdoutShare}, consent_list = ${body.consentList} where id = ${row.campaign_id}`);
-    return row.id;
+    const campaignId = await updateJourney(tx, id, { ...fields, updatedAt: now });
+    if (campaignId === undefined) throw new AppError('not_found', `No journey ${id}`);
+    const { name, holdoutShare, consentList } = fields;
+    await updateCampaign(tx, campaignId, { name, holdoutShare, consentList });
+    return id;
   });
   return findJourney(deps, journeyId);
 }
@@ -130,11 +135,11 @@ export async function journeyFromRecipe(deps: Deps, principal: Principal, key: s
       continue;
     }
     const { template: name, ...rest } = step;
-    const now = deps.clock.now().toISOString();
-    const [existing] = await queryRows<{ id: number }>(deps.db, sql`select id from templates where name = ${name} order by id limit 1`);
-    const templateId = existing?.id ?? (await queryRows<{ id: number }>(deps.db, sql`
-      insert into templates (name, subject, body, created_by, created_at, updated_at)
-      values (${name}, ${recipeTemplates[name].subject}, ${recipeTemplates[name].body}, ${principalName(principal)}, ${now}, ${now}) returning id`))[0].id;
+    const now = deps.clock.now();
+    const templateId = await templateIdByName(deps.db, name) ?? await insertTemplate(deps.db, {
+      name, subject: recipeTemplates[name].subject, body: recipeTemplates[name].body, createdBy: principalName(principal),
+      createdAt: now, updatedAt: now,
+    });
     steps.push({ type: 'email', templateId, transactional: rest.transactional ?? false, problemLink: rest.problemLink ?? false, ...(rest.survey ? { survey: rest.survey } : {}) });
   }
   return saveJourney(deps, principal, { ...recipe.journey, steps });
@@ -152,8 +157,7 @@ export async function setJourneyStatus(deps: Deps, id: number, to: 'active' | 'p
   const journey = await findJourney(deps, id);
   if (journey.status === to) return journey;
   if (to === 'active') await storedRuleContext(deps, `Journey ${id}`, storedRules(journey));
-  await deps.db.execute(sql`update journeys set status = ${to}, activated_at = coalesce(activated_at, ${to === 'active' ? deps.clock.now().toISOString() : null}::timestamptz),
-    updated_at = ${deps.clock.now().toISOString()} where id = ${id}`);
+  await updateJourneyStatus(deps.db, id, to, deps.clock.now());
   return findJourney(deps, id);
 }
 
@@ -167,7 +171,7 @@ export interface RunOptions {
 export async function runJourneys(deps: Deps, options: RunOptions = {}) {
   const worker = options.worker ?? `journeys-${process.pid}-${randomUUID().slice(0, 8)}`;
   const now = deps.clock.now();
-  const active = (await queryRows<Record<string, unknown>>(deps.db, sql`select * from journeys where status = 'active' order by id`)).map(toJourney);
+  const active = (await activeJourneys(deps.db)).map(toJourney);
   const tally = { entered: 0, skipped: 0, steps: 0, sent: 0 };
   const context = await ruleContext(deps);
   // A journey saved before a rule check was added would fail every round in SQL: it is passed over
@@ -184,7 +188,7 @@ export async function runJourneys(deps: Deps, options: RunOptions = {}) {
   for (const journey of active) {
     if (passedOver(journey)) continue;
     const from = new Date(Math.max(Date.parse(journey.activatedAt!), now.getTime() - lookbackHours * 3_600_000));
-    const entry = journey.entry ? compileRule(journey.entry, context, false) : sql`true`;
+    const entry = journey.entry ? compileRule(journey.entry, context, false) : null;
     const counts = await enrol(deps.db, journey, triggerEvents(journey.trigger, from, now), entry, now);
     tally.entered += counts.active ?? 0;
     tally.skipped += counts.skipped ?? 0;
@@ -298,7 +302,7 @@ async function mailStep(deps: Deps, journey: Journey, pass: EnrolmentRow, step: 
     finishStep(deps.db, { customerId: pass.customer_id, enrolmentId: pass.id, step, outcome, reason: why, at: deps.clock.now(), ...extra });
   let template = run.compiled.get(s.templateId);
   if (!template) {
-    const [row] = await queryRows<{ subject: string; body: string }>(deps.db, sql`select subject, body from templates where id = ${s.templateId}`);
+    const row = await selectTemplate(deps.db, s.templateId);
     if (!row) {
       await finish('failed', `template ${s.templateId} no longer exists`);
       return 'not sent';

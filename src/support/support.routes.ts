@@ -4,7 +4,7 @@ import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { dayIn } from '../shared/time.ts';
 import { findSpikes, type GlitchSeries } from './glitch.ts';
-import { missedRecoveries, problemsByWeek, recoveryOutcomes } from './recovery.repository.ts';
+import { missedRecoveries, problemsByWeek, recoveryOutcomes } from './support.service.ts';
 import { whole } from '../shared/input.ts';
 
 const day = 86_400_000;

@@ -1,6 +1,8 @@
+import { and, eq } from 'drizzle-orm';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { upsertRows, type WriteCounts } from '../db/upsert.ts';
-import { orderIds } from '../orders/order.repository.ts';
+import { orderIds } from '../orders/index.ts';
+import { tickets as ticketTable } from './ticket.schema.ts';
 
 export interface TicketInput {
   customerId: number; externalId: string; openedAt: Date; channel: string | null; category: string | null; priority: string | null;
@@ -131,4 +133,15 @@ export async function findTicket(db: Db, customerId: number, ticketId: number) {
   const messages = await queryRows<{ id: number; at: string; status: string; note: string | null; direction: string; author: string | null }>(db, sql`
     select id, at, status, note, direction, author from ticket_updates where customer_id = ${customerId} and ticket_id = ${ticketId} order by at, id`);
   return { ticket, messages };
+}
+
+export async function customerExists(db: Db, customerId: number): Promise<boolean> {
+  return (await queryRows(db, sql`select 1 from customers where id = ${customerId}`)).length > 0;
+}
+
+/** A ticket's id from the customer's and its own external id, or undefined. */
+export async function ticketIdByExternalId(db: Db, customerId: number, externalId: string): Promise<number | undefined> {
+  const [row] = await db.select({ id: ticketTable.id }).from(ticketTable)
+    .where(and(eq(ticketTable.customerId, customerId), eq(ticketTable.externalId, externalId)));
+  return row?.id;
 }

@@ -4,8 +4,7 @@ import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
-import { findTicket, listTickets, type TicketRow } from './ticket.repository.ts';
-import { openTicket, updateTicket } from './ticket.service.ts';
+import { findTicket, listTickets, openTicket, updateTicket, type TicketRow } from './ticket.service.ts';
 import { openTicketBody, ticketCategories, ticketUpdateBody } from './ticket.ts';
 import { id, whole } from '../shared/input.ts';
 

@@ -2,18 +2,25 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
 import { principalName, type Principal } from '../auth/auth.ts';
-import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
+import { orderIds } from '../orders/index.ts';
 import { AppError } from '../shared/errors.ts';
-import { applyTicketUpdates, findTicket, upsertTickets } from './ticket.repository.ts';
+import {
+  applyTicketUpdates, customerExists, findTicket, ticketIdByExternalId, upsertTickets,
+} from './ticket.repository.ts';
 import type { openTicketBody, ticketUpdateBody } from './ticket.ts';
 
+export { findTicket, listTickets, type TicketRow } from './ticket.repository.ts';
+
 export async function openTicket(deps: Deps, principal: Principal, customerId: number, body: z.infer<typeof openTicketBody>) {
-  const [customer] = await queryRows<{ id: number }>(deps.db, sql`select id from customers where id = ${customerId}`);
-  if (!customer) throw new AppError('not_found', `No customer ${customerId}`);
+  if (!(await customerExists(deps.db, customerId))) throw new AppError('not_found', `No customer ${customerId}`);
   if (body.orderId) {
-    const [order] = await queryRows<{ id: number }>(deps.db, sql`select id from orders where customer_id = ${customerId} and external_id = ${body.orderId}`);
-    if (!order) throw new AppError('validation_failed', `The customer has no order ${body.orderId}`, { issues: [{ path: 'orderId', message: 'not an order of this customer' }] });
+    const order = await orderIds(deps.db, [{ customerId, externalId: body.orderId }]);
+    if (order.size === 0) {
+      throw new AppError('validation_failed', `The customer has no order ${body.orderId}`, {
+        issues: [{ path: 'orderId', message: 'not an order of this customer' }],
+      });
+    }
   }
   const at = deps.clock.now();
   const externalId = `kept:${randomUUID()}`;
@@ -25,8 +32,7 @@ export async function openTicket(deps: Deps, principal: Principal, customerId: n
     if (body.message) {
       await applyTicketUpdates(tx, [{ customerId, ticketExternalId: externalId, at, status: 'open', note: body.message, assignee: null, outcome: null, direction: 'in', author: principalName(principal) }]);
     }
-    const [{ id }] = await queryRows<{ id: number }>(tx, sql`select id from tickets where customer_id = ${customerId} and external_id = ${externalId}`);
-    return { customerId, ticketId: id, externalId };
+    return { customerId, ticketId: (await ticketIdByExternalId(tx, customerId, externalId))!, externalId };
   });
 }
 

@@ -2,8 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { anyone, marketing } from '../auth/access.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
-import { listFeedback, surveyStats } from './survey.repository.ts';
-import { createSurvey, inviteToSurvey } from './survey.service.ts';
+import { createSurvey, inviteToSurvey, listFeedback, surveyStats } from './survey.service.ts';
 import { id, whole } from '../shared/input.ts';
 
 const question = z.object({

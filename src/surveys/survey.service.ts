@@ -4,11 +4,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { publicBase } from '../config.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { upsertTickets } from '../support/ticket.repository.ts';
+import { upsertTickets } from '../support/index.ts';
 import {
   findInvitation, findSurvey, insertAnonymousFeedback, insertInvitations, insertSurvey, markAnswered, upsertSurveyResponses, type InvitationRow, type SurveyRow,
 } from './survey.repository.ts';
 import type { SurveyQuestion } from './survey.schema.ts';
+
+export { listFeedback, surveyStats } from './survey.repository.ts';
 
 const scales = { nps: [0, 10], csat: [1, 5], ces: [1, 7] } as const;
 export const maxAnswerLength = 2000;

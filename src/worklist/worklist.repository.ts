@@ -1,5 +1,5 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
-import { badExperiences, lastFollowUp } from '../support/experience.repository.ts';
+import { badExperiences, lastFollowUp } from '../support/index.ts';
 import type { WorklistFacts } from './worklist.ts';
 
 export interface WorklistRow {
@@ -63,6 +63,10 @@ export async function worklist(db: Db, options: { now: Date; stages: string[]; a
         where u.customer_id = k.customer_id and u.at > coalesce(f.at, '-infinity') order by u.at desc limit 1) as unhappy
     from candidates k join customers c on c.id = k.customer_id join followed f on f.customer_id = k.customer_id
     order by k.value_at_stake * (1 - k.p_alive) desc, k.customer_id`);
+}
+
+export async function customerExists(db: Db, customerId: number): Promise<boolean> {
+  return (await queryRows(db, sql`select 1 from customers where id = ${customerId}`)).length > 0;
 }
 
 export async function insertDecision(db: Db, d: {

@@ -3,8 +3,10 @@ import { anyone, marketing, staff } from '../auth/access.ts';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
-import { decisionOutcomes, listTasks, pendingApprovals } from './worklist.repository.ts';
-import { approve, completeTask, decide, listWorklist, recordContact, worklistStages } from './worklist.service.ts';
+import {
+  approve, completeTask, decide, decisionOutcomes, listTasks, listWorklist, pendingApprovals, recordContact,
+  worklistStages,
+} from './worklist.service.ts';
 import { actions, contactBody, decisionBody } from './worklist.ts';
 import { id, whole } from '../shared/input.ts';
 

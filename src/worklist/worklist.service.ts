@@ -2,12 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
 import { principalName, type Principal } from '../auth/auth.ts';
-import { queryRows, sql } from '../db/connection.ts';
-import { upsertNotes } from '../customers/profile.repository.ts';
+import { upsertNotes } from '../customers/index.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
-import { approveDecision, factsOf, finishTask, insertDecision, worklist, type WorklistRow } from './worklist.repository.ts';
+import {
+  approveDecision, customerExists, factsOf, finishTask, insertDecision, worklist, type WorklistRow,
+} from './worklist.repository.ts';
 import { giftFor, suggest, type contactBody, type decisionBody } from './worklist.ts';
+
+export { decisionOutcomes, listTasks, pendingApprovals } from './worklist.repository.ts';
 
 export const worklistStages = ['at_risk', 'lapsed'] as const;
 
@@ -62,8 +65,7 @@ export async function approve(deps: Deps, principal: Principal, customerId: numb
 
 /** A contact with a customer as the agent saw it: what was said and how the customer felt. */
 export async function recordContact(deps: Deps, principal: Principal, customerId: number, body: z.infer<typeof contactBody>) {
-  const [customer] = await queryRows<{ id: number }>(deps.db, sql`select id from customers where id = ${customerId}`);
-  if (!customer) throw new AppError('not_found', `No customer ${customerId}`);
+  if (!(await customerExists(deps.db, customerId))) throw new AppError('not_found', `No customer ${customerId}`);
   const externalId = `contact:${randomUUID()}`;
   await upsertNotes(deps.db, [{
     customerId, externalId, at: deps.clock.now(), body: `${body.direction === 'in' ? 'Contacted us' : 'We contacted them'} by ${body.channel.replace('_', ' ')}: ${body.summary}`,

@@ -1,0 +1,2 @@
+// Touchpoints as other domains use them: the one writer of contacts in every channel.
+export { upsertTouchpoints, type TouchpointInput } from './touchpoint.repository.ts';

@@ -7,7 +7,7 @@ import { array, queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { normaliseRef } from '../customers/identity.ts';
 import { resolveCustomers } from '../customers/customer.repository.ts';
-import { every, registerJobHandler, startJob } from '../jobs/job.service.ts';
+import { every, startJob } from '../jobs/job.service.ts';
 import { scoringRun } from '../segments/segment.repository.ts';
 import { findSegment, membersOf } from '../segments/segment.service.ts';
 import { AppError } from '../shared/errors.ts';
@@ -17,7 +17,7 @@ import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
 import { recordConsent } from '../customers/consent.repository.ts';
 import type { Arm } from './campaign.schema.ts';
 import { complaintRefuseRate, controlArm, type campaignBody, type CampaignStatus, type externalCampaignBody } from './campaign.ts';
-import { blockingFlags, sendCampaign, templateContext, mailLinks } from './send.service.ts';
+import { blockingFlags, templateContext, mailLinks } from './send.service.ts';
 import { compileTemplate, renderMail, TemplateError, type templateBody } from './template.ts';
 
 export interface Campaign {
@@ -214,8 +214,6 @@ export async function recordMailFeedback(deps: Deps, events: { kind: 'hard_bounc
   }
   return { recorded: events.length, matched };
 }
-
-registerJobHandler('campaign.send', async (deps, payload, _jobId, report) => sendCampaign(deps, Number(payload.campaignId), { onProgress: report }));
 
 /** Starts scheduled campaigns when their time comes, checking every 30 seconds while the server runs. */
 export function scheduleCampaigns(deps: Deps): () => void {

@@ -20,7 +20,7 @@ import { sessionCookie } from './auth/auth.ts';
 import { crossSiteProblem } from './auth/csrf.ts';
 import { authenticate, noteKeyUse } from './auth/auth.service.ts';
 import { createRateLimiter } from './shared/rate-limit.ts';
-import { sql } from './db/connection.ts';
+import { databaseAnswers } from './db/health.ts';
 import { customerRoutes } from './customers/customer.routes.ts';
 import { importRoutes } from './imports/import.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
@@ -90,12 +90,8 @@ export function createApp(deps: Deps) {
   app.use('*', inputGuard);
 
   app.get('/api/health', publicRoute, async (c) => {
-    try {
-      await deps.db.execute(sql`select 1`);
-      return c.json({ status: 'ok', database: deps.database.kind });
-    } catch {
-      return c.json({ status: 'unavailable', database: deps.database.kind }, 503);
-    }
+    if (await databaseAnswers(deps.db)) return c.json({ status: 'ok', database: deps.database.kind });
+    return c.json({ status: 'unavailable', database: deps.database.kind }, 503);
   });
 
   // Each API key's requests per minute, so a leaked or looping key cannot swamp the server (P20).

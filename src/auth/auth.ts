@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
+import { roles, type Role } from './roles.ts';
 
-export const roles = ['admin', 'marketer', 'agent', 'analyst'] as const;
-export type Role = (typeof roles)[number];
+export { roles, type Role };
 export const role = z.enum(roles);
 
 /** Who is calling: a signed-in person or an API key, with its role. */

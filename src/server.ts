@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { getCookie } from 'hono/cookie';
@@ -35,8 +34,9 @@ import type { Deps } from './deps.ts';
 import { AppError, httpStatusOf, sqlStateOf, type ErrorCode } from './shared/errors.ts';
 import { inputGuard } from './shared/edge.ts';
 import { validationHook, type AppEnv } from './shared/http.ts';
+import { packageRoot } from './shared/package-root.ts';
 
-const webRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'web');
+const webRoot = path.join(packageRoot, 'dist', 'web');
 /** The web UI's content security policy: its own scripts, styles and data, nothing inline but style attributes, images also from https (in mail previews), no framing. */
 const appPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /** Paths under /api that answer without signing in. */

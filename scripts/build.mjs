@@ -20,6 +20,7 @@ await build({
   platform: 'node',
   target: 'node20',
   packages: 'external',
+  // Stack traces name the TypeScript sources under `NODE_OPTIONS=--enable-source-maps`.
   sourcemap: true,
   logLevel: 'warning',
 });

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from './config.ts';
-import { createDeps, type Deps } from './deps.ts';
+import type { Deps } from './deps.ts';
 import { AppError } from './shared/errors.ts';
 
 /** Exit codes the CLI promises: 0 done, 1 failed, 2 bad usage or input, 3 database in use by another process. */
@@ -21,6 +21,8 @@ export const dataOption = () => new Option('--data <dir>', 'folder of the embedd
 /** Opens the database for one CLI command (taking the embedded database's lock), runs it, closes. */
 export async function withDeps<T>(command: string, options: { data?: string; port?: number }, run: (deps: Deps) => Promise<T>): Promise<T> {
   const config = loadConfig({ dataDir: options.data, port: options.port });
+  // Loaded here, not at the top: `kept --help` and argument errors never load the database drivers.
+  const { createDeps } = await import('./deps.ts');
   const deps = await createDeps(config, { command, port: options.port });
   try {
     return await run(deps);

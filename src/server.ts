@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { getCookie } from 'hono/cookie';
@@ -20,7 +19,7 @@ import { sessionCookie } from './auth/auth.ts';
 import { crossSiteProblem } from './auth/csrf.ts';
 import { authenticate, noteKeyUse } from './auth/auth.service.ts';
 import { createRateLimiter } from './shared/rate-limit.ts';
-import { sql } from './db/connection.ts';
+import { databaseAnswers } from './db/health.ts';
 import { customerRoutes } from './customers/customer.routes.ts';
 import { importRoutes } from './imports/import.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
@@ -35,8 +34,9 @@ import type { Deps } from './deps.ts';
 import { AppError, httpStatusOf, sqlStateOf, type ErrorCode } from './shared/errors.ts';
 import { inputGuard } from './shared/edge.ts';
 import { validationHook, type AppEnv } from './shared/http.ts';
+import { packageRoot } from './shared/package-root.ts';
 
-const webRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'web');
+const webRoot = path.join(packageRoot, 'dist', 'web');
 /** The web UI's content security policy: its own scripts, styles and data, nothing inline but style attributes, images also from https (in mail previews), no framing. */
 const appPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /** Paths under /api that answer without signing in. */
@@ -90,12 +90,8 @@ export function createApp(deps: Deps) {
   app.use('*', inputGuard);
 
   app.get('/api/health', publicRoute, async (c) => {
-    try {
-      await deps.db.execute(sql`select 1`);
-      return c.json({ status: 'ok', database: deps.database.kind });
-    } catch {
-      return c.json({ status: 'unavailable', database: deps.database.kind }, 503);
-    }
+    if (await databaseAnswers(deps.db)) return c.json({ status: 'ok', database: deps.database.kind });
+    return c.json({ status: 'unavailable', database: deps.database.kind }, 503);
   });
 
   // Each API key's requests per minute, so a leaked or looping key cannot swamp the server (P20).

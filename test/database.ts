@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createDeps, type Deps } from '../src/deps.ts';
+import { registerJobHandlers } from '../src/jobs/handlers.ts';
 
 async function adminQuery(url: string, statement: string): Promise<void> {
   const admin = new pg.Client({ connectionString: url });
@@ -29,6 +30,8 @@ export async function createTestDatabaseUrl(): Promise<{ url: string; drop(): Pr
  * PostgreSQL database created for it and dropped by close().
  */
 export async function createTestDeps(overrides: Partial<Config> = {}): Promise<Deps> {
+  // Every kind of job can run, as under `kept serve`.
+  registerJobHandlers();
   const base = loadConfig({}, { ...process.env, NODE_ENV: 'test' });
   const database = await createTestDatabaseUrl();
   const config = { ...base, ...overrides, databaseUrl: database?.url };

@@ -1,57 +1,8 @@
+// The analytics commands. Each action loads what it runs only when it runs, so `kept --help` stays quick.
 import path from 'node:path';
 import fs from 'node:fs';
-import { stringify } from 'csv-stringify/sync';
-import { Command, Option } from 'commander';
-import { audit } from '../audit/audit.repository.ts';
+import { Option, type Command } from 'commander';
 import { action, cliActor, dataOption, parseDay, withDeps } from '../cli.ts';
-import { queryRows, sql, type Db } from '../db/connection.ts';
-import { AppError } from '../shared/errors.ts';
-import { terminalProgress } from '../shared/progress.ts';
-import { formulaSafe } from '../shared/spreadsheet.ts';
-import { latestRun } from './analytics.repository.ts';
-import { analyze } from './analyze.service.ts';
-
-/** The fitted parameters of the latest run in one time unit, as `kept report model --json` prints them. */
-export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
-  const run = await latestRun(db);
-  if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');
-  const models = run.models as { day?: Record<string, Record<string, number>>; week?: Record<string, Record<string, number>>; gammaGamma?: Record<string, number> | null };
-  const unit = models[timeUnit];
-  const pick = (source: Record<string, number> | undefined | null, keys: string[]) => (source ? Object.fromEntries(keys.map((k) => [k, source[k]])) : null);
-  return {
-    runId: run.id, asOf: run.as_of, timeUnit, model: run.activity_model, modelVersion: run.model_version,
-    customers: run.customers, repeatCustomers: run.repeat_customers,
-    bgnbd: pick(unit?.bgnbd, ['r', 'alpha', 'a', 'b', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),
-    paretoNbd: pick(unit?.paretoNbd, ['r', 'alpha', 's', 'beta', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),
-    gammaGamma: pick(models.gammaGamma, ['p', 'q', 'gamma', 'logLikelihood', 'converged']),
-    warnings: run.warnings,
-  };
-}
-
-export const scoreColumns = [
-  'customer_id', 'external_id', 'email', 'as_of', 'stage', 'p_alive', 'p_alive_change', 'churn_probability', 'expected_30', 'expected_90', 'expected_365',
-  'next_order_date', 'expected_order_value', 'predicted_value_365', 'value_at_stake', 'historic_value', 'purchase_days', 'average_days_between',
-  'recency_score', 'frequency_score', 'monetary_score', 'satisfaction', 'reasons',
-] as const;
-
-/** Every score of the latest run, one customer at a time in pages, for export. */
-export async function* latestScores(db: Db): AsyncGenerator<Record<(typeof scoreColumns)[number], unknown>> {
-  const run = await latestRun(db);
-  if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');
-  for (let after = 0; ;) {
-    const rows = await queryRows<Record<(typeof scoreColumns)[number], unknown>>(db, sql`
-      select s.customer_id, c.external_id, c.email, s.as_of::text as as_of, s.stage, s.p_alive, s.p_alive_change, s.churn_probability,
-        s.expected_30, s.expected_90, s.expected_365, s.next_order_date::text as next_order_date, s.expected_order_value, s.predicted_value_365,
-        s.value_at_stake, s.historic_value, s.frequency + 1 as purchase_days, s.average_days_between, s.recency_score, s.frequency_score,
-        s.monetary_score, round(s.satisfaction::numeric, 1)::float8 as satisfaction, array_to_string(s.reasons, '; ') as reasons
-      from scores s join customers c on c.id = s.customer_id
-      where s.run_id = ${run.id as number} and s.customer_id > ${after} order by s.customer_id limit 5000`);
-    if (rows.length === 0) return;
-    yield* rows;
-    after = rows.at(-1)!.customer_id as number;
-  }
-}
-
 
 export function registerAnalyticsCommands(program: Command): void {
   program
@@ -69,6 +20,7 @@ stage and reasons in words. A run as of the latest purchase in the data also mov
 (best, at_risk, lapsed) and raises activity-drop alerts; an earlier --as-of is a backtest that only
 stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_SHARE (docs/analytics.md).`)
     .action(action(async (options: { asOf?: string; model?: 'bgnbd' | 'pareto'; data?: string; json?: boolean }) => {
+      const [{ analyze }, { terminalProgress }] = await Promise.all([import('./analyze.service.ts'), import('../shared/progress.ts')]);
       await withDeps('analyze', options, async (deps) => {
         const progress = terminalProgress('analyze', 'steps');
         const started = performance.now();
@@ -96,6 +48,7 @@ stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_
     .option('--json', 'print JSON')
     .addOption(dataOption())
     .action(action(async (options: { timeUnit: 'day' | 'week'; json?: boolean; data?: string }) => {
+      const { modelReport } = await import('./report.service.ts');
       await withDeps('report model', options, async (deps) => {
         const result = await modelReport(deps.db, options.timeUnit);
         if (options.json) {
@@ -117,6 +70,9 @@ stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_
     .option('--output <file>', 'write to a file instead of standard output')
     .addOption(dataOption())
     .action(action(async (options: { format: 'csv' | 'json'; output?: string; data?: string }) => {
+      const [{ stringify }, { audit }, { formulaSafe }, { latestScores, scoreColumns }] = await Promise.all([
+        import('csv-stringify/sync'), import('../audit/index.ts'), import('../shared/spreadsheet.ts'), import('./report.service.ts'),
+      ]);
       await withDeps('export scores', options, async (deps) => {
         const out = options.output ? fs.createWriteStream(options.output) : process.stdout;
         const write = (text: string) => new Promise<void>((resolve) => (out.write(text) ? resolve() : out.once('drain', () => resolve())));

@@ -312,3 +312,14 @@ export async function latestRun(db: Db) {
     from analysis_runs where status = 'done' order by id desc limit 1`);
   return row;
 }
+
+/** One page of a run's scores with the customer's ids, for `kept export scores`: customers after `after`, in id order. */
+export async function scorePage<Row>(db: Db, runId: number, after: number, limit: number): Promise<Row[]> {
+  return queryRows<Row>(db, sql`
+    select s.customer_id, c.external_id, c.email, s.as_of::text as as_of, s.stage, s.p_alive, s.p_alive_change, s.churn_probability,
+      s.expected_30, s.expected_90, s.expected_365, s.next_order_date::text as next_order_date, s.expected_order_value, s.predicted_value_365,
+      s.value_at_stake, s.historic_value, s.frequency + 1 as purchase_days, s.average_days_between, s.recency_score, s.frequency_score,
+      s.monetary_score, round(s.satisfaction::numeric, 1)::float8 as satisfaction, array_to_string(s.reasons, '; ') as reasons
+    from scores s join customers c on c.id = s.customer_id
+    where s.run_id = ${runId} and s.customer_id > ${after} order by s.customer_id limit ${limit}`);
+}

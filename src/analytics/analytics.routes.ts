@@ -2,17 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { analysis, anyone, namesFor } from '../auth/access.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
-import { everyNight, findJob, registerJobHandler, startJob } from '../jobs/job.service.ts';
+import { everyNight, findJob, startJob } from '../jobs/job.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
 import { latestRun } from './analytics.repository.ts';
-import { analyze } from './analyze.service.ts';
 import { calendarDate, id, whole } from '../shared/input.ts';
-
-registerJobHandler('analyze', async (deps, payload, _jobId, report) => {
-  const outcome = await analyze(deps, { asOf: payload.asOf as string | undefined, model: payload.model as 'bgnbd' | 'pareto' | undefined, onProgress: report });
-  return { ...outcome };
-});
 
 /** Starts an analysis job unless one is already queued or running; answers the job either way. */
 export async function startAnalysis(deps: Deps, payload: { asOf?: string; model?: string }): Promise<{ jobId: number; started: boolean }> {

@@ -10,7 +10,7 @@ import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { runImport } from '../imports/import.service.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
-import { latestScores, modelReport } from './analytics.command.ts';
+import { latestScores, modelReport } from './report.service.ts';
 import { analyze } from './analyze.service.ts';
 
 const close = (actual: number, expected: number, tolerance: number, what: string) =>

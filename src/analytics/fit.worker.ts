@@ -11,6 +11,9 @@ interface Task {
   pareto: FitOptions | null;
 }
 type Answer = { gammaGamma: FitOutcome<GammaGamma> | null } | { paretoNbd: FitOutcome<ParetoNbd> | null };
+// The thread runs this file. As sources (tests, `npm run dev`) it is TypeScript, which fit.worker.mjs
+// loads through tsx; the build (scripts/build.mjs) compiles it to fit.worker.js beside the other chunks.
+const workerEntry = import.meta.url.endsWith('.ts') ? './fit.worker.mjs' : './fit.worker.js';
 
 /**
  * Fits Gamma-Gamma on the spends (when there are any) and then, when asked, Pareto/NBD on the groups,
@@ -23,7 +26,7 @@ export function fitAside(groups: HistoryGroup[], spends: SpendHistory[], pareto:
     spends: { x: column(spends, (s) => s.x), zbar: column(spends, (s) => s.zbar) },
     pareto,
   };
-  const worker = new Worker(new URL('./fit.worker.mjs', import.meta.url), { workerData: task });
+  const worker = new Worker(new URL(workerEntry, import.meta.url), { workerData: task });
   const settled = new Promise<never>((_, reject) => {
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the fitting thread stopped (exit code ${code}) before it answered`)));

@@ -5,7 +5,7 @@ import { principalName, type Principal } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { normaliseRef } from '../customers/identity.ts';
 import { recordConsent, resolveCustomers } from '../customers/index.ts';
-import { every, registerJobHandler, startJob } from '../jobs/job.service.ts';
+import { every, startJob } from '../jobs/job.service.ts';
 import { scoringRun } from '../segments/index.ts';
 import { findSegment, membersOf } from '../segments/segment.service.ts';
 import { AppError } from '../shared/errors.ts';
@@ -18,7 +18,7 @@ import {
 import { upsertTouchpoints } from '../channels/index.ts';
 import type { Arm } from './campaign.schema.ts';
 import { complaintRefuseRate, controlArm, type campaignBody, type CampaignStatus, type externalCampaignBody } from './campaign.ts';
-import { sendCampaign, templateContext, mailLinks } from './send.service.ts';
+import { templateContext, mailLinks } from './send.service.ts';
 import { compileTemplate, renderMail, TemplateError, type templateBody } from './template.ts';
 
 export interface Campaign {
@@ -202,8 +202,6 @@ export async function recordMailFeedback(deps: Deps, events: { kind: 'hard_bounc
   }
   return { recorded: events.length, matched };
 }
-
-registerJobHandler('campaign.send', async (deps, payload, _jobId, report) => sendCampaign(deps, Number(payload.campaignId), { onProgress: report }));
 
 /** Starts scheduled campaigns when their time comes, checking every 30 seconds while the server runs. */
 export function scheduleCampaigns(deps: Deps): () => void {

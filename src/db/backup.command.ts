@@ -1,10 +1,6 @@
 import path from 'node:path';
 import { action, dataOption, withDeps, type Command } from '../cli.ts';
 import { loadConfig } from '../config.ts';
-import { terminalProgress } from '../shared/progress.ts';
-import { restoreBackup, writeBackup } from './backup.ts';
-import { openDatabase } from './connection.ts';
-import { acquireDataLock } from './lock.ts';
 
 export function registerBackupCommands(program: Command): void {
   program
@@ -13,6 +9,7 @@ export function registerBackupCommands(program: Command): void {
     .requiredOption('--to <file>', 'where to write it, e.g. kept-2026-12-02.backup')
     .addOption(dataOption())
     .action(action(async (options: { to: string; data?: string }) => {
+      const [{ writeBackup }, { terminalProgress }] = await Promise.all([import('./backup.ts'), import('../shared/progress.ts')]);
       await withDeps('backup', options, async (deps) => {
         const bar = terminalProgress('backup');
         const done = await writeBackup(deps.db, path.resolve(options.to), bar.report);
@@ -26,6 +23,9 @@ export function registerBackupCommands(program: Command): void {
     .requiredOption('--from <file>', 'a file written by kept backup')
     .addOption(dataOption())
     .action(action(async (options: { from: string; data?: string }) => {
+      const [{ restoreBackup }, { openDatabase }, { acquireDataLock }, { terminalProgress }] = await Promise.all([
+        import('./backup.ts'), import('./connection.ts'), import('./lock.ts'), import('../shared/progress.ts'),
+      ]);
       // Not through withDeps: that would build the newest schema first, and the backup needs its own.
       const config = loadConfig({ dataDir: options.data });
       const release = config.databaseUrl ? () => undefined : acquireDataLock(config.dataDir, { command: 'restore' });

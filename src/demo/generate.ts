@@ -1,6 +1,6 @@
 // The demo store: two years of a small homeware shop, generated customer by customer from a seed,
 // with cause and effect built in (docs/demo-data.md). Pure: the same seed and end give the same events.
-import { refreshStatistics } from '../db/connection.ts';
+import { refreshStatistics } from './demo.repository.ts';
 import type { Deps } from '../deps.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
 import type { ProgressReporter } from '../shared/progress.ts';

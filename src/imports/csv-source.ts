@@ -3,9 +3,9 @@ import { Transform } from 'node:stream';
 import { parse } from 'csv-parse';
 import { AppError } from '../shared/errors.ts';
 import { textProblem } from '../shared/input.ts';
+import type { Encoding } from './import-options.ts';
 
-export const encodings = ['utf-8', 'windows-1252', 'latin1'] as const;
-export type Encoding = (typeof encodings)[number];
+export { encodings, type Encoding } from './import-options.ts';
 export type Delimiter = ',' | ';' | '\t';
 
 export interface CsvRecord {

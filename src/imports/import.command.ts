@@ -1,12 +1,9 @@
 import path from 'node:path';
 import v8 from 'node:v8';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { audit } from '../audit/audit.repository.ts';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { action, cliActor, dataOption, withDeps } from '../cli.ts';
-import { terminalProgress } from '../shared/progress.ts';
-import { encodings, type Delimiter, type Encoding } from './csv-source.ts';
-import { importKinds, parseMap, targets, type ImportKind } from './import.ts';
-import { runImport } from './import.service.ts';
+import type { Delimiter } from './csv-source.ts';
+import { encodings, importKinds, targets, type Encoding, type ImportKind } from './import-options.ts';
 
 const delimiters: Record<string, Delimiter> = { ',': ',', comma: ',', ';': ';', semicolon: ';', tab: '\t', '\\t': '\t' };
 
@@ -49,6 +46,9 @@ Exit codes: 0 the import completed (rejected rows, if any, are in the rejected f
 Example:
   kept import orders cdnowElog.csv --map customer=masterid,at=date,amount=sales --date-format yyyyMMdd`)
     .action(action(async (kind: ImportKind, file: string, options: { map?: string; dateFormat?: string; delimiter?: string; encoding: Encoding; rejected?: string; data?: string; json?: boolean }) => {
+      const [{ parseMap }, { runImport }, { audit }, { terminalProgress }] = await Promise.all([
+        import('./import.ts'), import('./import.service.ts'), import('../audit/index.ts'), import('../shared/progress.ts'),
+      ]);
       const map = parseMap(options.map);
       // V8 lets the heap grow to about four times what is live before it collects in full. An import
       // keeps little alive (one chunk) but allocates fast, so this process collects once the heap has

@@ -6,41 +6,20 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createRoute, z } from '@hono/zod-openapi';
 import { queryRows, sql } from '../db/connection.ts';
-import { audit } from '../audit/audit.repository.ts';
 import { auditBy } from '../audit/index.ts';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
-import { registerJobHandler, startJob } from '../jobs/job.service.ts';
+import { startJob } from '../jobs/job.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter, invalidRequest, issuesOf } from '../shared/http.ts';
-import { encodings, type Delimiter, type Encoding } from './csv-source.ts';
-import { importKinds, parseMap, type ImportKind } from './import.ts';
+import { encodings, type Delimiter } from './csv-source.ts';
+import { importKinds, parseMap, type ImportJobPayload } from './import.ts';
 import { findImportByJob } from './import.repository.ts';
-import { runImport } from './import.service.ts';
 import { id } from '../shared/input.ts';
 
 /** The largest file the server takes in one upload; bigger files go through `kept import`. */
 export const uploadLimitBytes = 2 * 1024 ** 3;
 const delimiters = { comma: ',', semicolon: ';', tab: '\t' } as const satisfies Record<string, Delimiter>;
-
-interface ImportJobPayload {
-  [key: string]: unknown;
-  kind: ImportKind; file: string; fileName: string; map: Record<string, string>; dateFormat?: string; delimiter?: Delimiter; encoding: Encoding;
-  /** Who uploaded it, for the audit log. */
-  by?: string;
-}
-
-// An upload whose import will not go on is removed: its rejected-rows file stays, it is the user's report.
-const removeUpload = (payload: Record<string, unknown>) => fs.promises.rm((payload as ImportJobPayload).file, { force: true });
-
-registerJobHandler('import', async (deps, payload, jobId, report) => {
-  const job = payload as ImportJobPayload;
-  const outcome = await runImport(deps, {
-    kind: job.kind, file: job.file, map: job.map, dateFormat: job.dateFormat, delimiter: job.delimiter, encoding: job.encoding,
-  }, { onProgress: report, jobId });
-  await audit(deps.db, { actor: job.by ?? 'system', action: 'import.finished', target: `${job.kind} from ${job.fileName}`, detail: { importId: outcome.importId, jobId, ...outcome.counts } });
-  return { importId: outcome.importId, ...outcome.counts, resumed: outcome.resumed, hasRejected: outcome.rejectedFile !== null };
-}, { onFailed: (_deps, payload) => removeUpload(payload) });
 
 /** The options of an upload, in its query string as for `kept import`. */
 const uploadQuery = z.object({

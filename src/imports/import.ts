@@ -1,19 +1,9 @@
 import { channels } from '../ingest/event.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Delimiter, Encoding } from './csv-source.ts';
+import { targets, type ImportKind } from './import-options.ts';
 
-export const importKinds = ['customers', 'orders', 'returns', 'touchpoints', 'tickets', 'surveys'] as const;
-export type ImportKind = (typeof importKinds)[number];
-
-/** Mapping targets per kind; `required` lists what a file must provide (one of a group is enough). */
-export const targets: Record<ImportKind, { all: string[]; required: string[][] }> = {
-  customers: { all: ['id', 'email', 'name', 'phone', 'created_at', 'acquisition_channel', 'line1', 'line2', 'city', 'region', 'postal_code', 'country'], required: [['id', 'email', 'phone']] },
-  orders: { all: ['customer', 'order', 'at', 'amount', 'quantity', 'unit_price', 'product', 'category', 'channel', 'currency'], required: [['customer'], ['at'], ['amount', 'unit_price']] },
-  returns: { all: ['customer', 'return', 'order', 'at', 'product', 'quantity', 'amount', 'reason_code', 'reason'], required: [['customer'], ['at'], ['amount']] },
-  touchpoints: { all: ['customer', 'id', 'at', 'channel', 'direction', 'kind', 'campaign'], required: [['customer'], ['at'], ['channel'], ['kind']] },
-  tickets: { all: ['customer', 'ticket', 'opened_at', 'channel', 'category', 'priority', 'status', 'subject', 'order', 'resolved_at', 'outcome'], required: [['customer'], ['ticket'], ['opened_at']] },
-  surveys: { all: ['customer', 'id', 'at', 'survey', 'question', 'score', 'answer', 'channel'], required: [['customer'], ['at'], ['survey'], ['question']] },
-};
+export { importKinds, targets, type ImportKind } from './import-options.ts';
 
 export interface ImportOptions {
   kind: ImportKind;
@@ -72,3 +62,11 @@ export function resolveColumns(kind: ImportKind, header: string[], map: Record<s
 }
 
 export const isChannel = (value: string): value is (typeof channels)[number] => (channels as readonly string[]).includes(value);
+
+/** What an upload's import job carries, from the upload to the job handler (jobs/handlers.ts). */
+export interface ImportJobPayload {
+  [key: string]: unknown;
+  kind: ImportKind; file: string; fileName: string; map: Record<string, string>; dateFormat?: string; delimiter?: Delimiter; encoding: Encoding;
+  /** Who uploaded it, for the audit log. */
+  by?: string;
+}

@@ -1,20 +1,18 @@
 // Background work started from the UI or API: one row per job with its progress, run in this
 // process, picked up again after a restart.
-import { array, queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { cleanText } from '../shared/input.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
+import {
+  findJobRow, giveBackStarts, insertJob, markJobDone, markJobFailed, markJobRunning, recordJobProgress, unfinishedJobs, type JobRow,
+} from './job.repository.ts';
+
+export type { JobRow };
 
 export type JobHandler = (deps: Deps, payload: Record<string, unknown>, jobId: number, report: ProgressReporter) => Promise<Record<string, unknown>>;
 
 /** What a kind does once its job has failed for good (its handler threw, or it was parked), e.g. remove its files. */
 export type FailureHandler = (deps: Deps, payload: Record<string, unknown>) => Promise<void> | void;
-
-export interface JobRow {
-  id: number; kind: string; status: 'queued' | 'running' | 'done' | 'failed'; attempts: number; done: number; total: number | null;
-  payload: Record<string, unknown>; result: Record<string, unknown> | null; error: string | null;
-  created_at: string; started_at: string | null; finished_at: string | null;
-}
 
 const handlers = new Map<string, { handler: JobHandler; onFailed?: FailureHandler }>();
 /** Jobs running in this process, so tests and shutdown can wait for them. */
@@ -35,16 +33,13 @@ export function registerJobHandler(kind: string, handler: JobHandler, options: {
 }
 
 export async function findJob(deps: Deps, id: number): Promise<JobRow | undefined> {
-  const [row] = await queryRows<JobRow>(deps.db, sql`
-    select id, kind, status, attempts, done, total, payload, result, error, created_at, started_at, finished_at from jobs where id = ${id}`);
-  return row;
+  return findJobRow(deps.db, id);
 }
 
 /** Records a job and starts it in the background; its row tells how far it got. */
 export async function startJob(deps: Deps, kind: string, payload: Record<string, unknown>): Promise<number> {
   if (!handlers.has(kind)) throw new Error(`no handler for job kind ${kind}`);
-  const [{ id }] = await queryRows<{ id: number }>(deps.db, sql`
-    insert into jobs (kind, status, payload) values (${kind}, 'queued', ${JSON.stringify(payload)}::text::jsonb) returning id`);
+  const id = await insertJob(deps.db, kind, payload);
   run(deps, id, kind, payload);
   return id;
 }
@@ -58,14 +53,13 @@ function run(deps: Deps, id: number, kind: string, payload: Record<string, unkno
       const now = Date.now();
       if (now - last < progressEveryMs) return;
       last = now;
-      pending = pending.then(() => deps.db.execute(sql`update jobs set done = ${done}, total = ${total ?? null}, heartbeat_at = now() where id = ${id}`)).catch(() => undefined);
+      pending = pending.then(() => recordJobProgress(deps.db, id, done, total)).catch(() => undefined);
     };
     try {
-      await deps.db.execute(sql`
-        update jobs set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), heartbeat_at = now() where id = ${id}`);
+      await markJobRunning(deps.db, id);
       const result = await handlers.get(kind)!.handler(deps, payload, id, report);
       await pending;
-      await deps.db.execute(sql`update jobs set status = 'done', done = coalesce(total, done), result = ${JSON.stringify(result)}::text::jsonb, finished_at = now() where id = ${id}`);
+      await markJobDone(deps.db, id, result);
     } catch (error) {
       await pending;
       deps.logger.warn({ err: error, job: id, kind }, 'job failed');
@@ -79,7 +73,7 @@ function run(deps: Deps, id: number, kind: string, payload: Record<string, unkno
 /** Marks a job failed for good and lets its kind clean up; a job that cannot even be marked stays as it was, to resume. */
 async function fail(deps: Deps, id: number, kind: string, payload: Record<string, unknown>, message: string): Promise<void> {
   try {
-    await deps.db.execute(sql`update jobs set status = 'failed', error = ${storedError(message)}, finished_at = now() where id = ${id}`);
+    await markJobFailed(deps.db, id, storedError(message));
   } catch (error) {
     deps.logger.error({ err: error, job: id, kind }, 'could not mark the job failed');
     return;
@@ -96,8 +90,7 @@ async function fail(deps: Deps, id: number, kind: string, payload: Record<string
  * one already started maxAttempts times is parked instead. Returns how many started.
  */
 export async function resumeJobs(deps: Deps): Promise<number> {
-  const rows = await queryRows<{ id: number; kind: string; payload: Record<string, unknown>; attempts: number }>(deps.db, sql`
-    select id, kind, payload, attempts from jobs where status in ('queued', 'running') order by id`);
+  const rows = await unfinishedJobs(deps.db);
   // A job this process already runs (started just before, e.g. the demo's first analysis) is not started twice.
   const interrupted = rows.filter((row) => handlers.has(row.kind) && !running.has(row.id));
   let started = 0;
@@ -120,7 +113,7 @@ export async function resumeJobs(deps: Deps): Promise<number> {
  */
 export async function releaseJobs(deps: Deps): Promise<void> {
   if (running.size === 0) return;
-  await deps.db.execute(sql`update jobs set attempts = greatest(attempts - 1, 0) where status = 'running' and id = any(${array([...running.keys()])}::bigint[])`)
+  await giveBackStarts(deps.db, [...running.keys()])
     .catch((error: unknown) => deps.logger.warn({ err: error }, 'could not give back the starts of the running jobs'));
 }
 

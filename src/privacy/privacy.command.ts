@@ -1,10 +1,5 @@
 import { action, cliActor, dataOption, withDeps, type Command } from '../cli.ts';
-import { normaliseEmail, normaliseExternalId } from '../customers/identity.ts';
-import { queryRows, sql } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';
-import { eraseCustomer } from './erasure.ts';
-import { retentionClasses, sweepRetention } from './retention.ts';
-import { terminalProgress } from '../shared/progress.ts';
 
 export function registerPrivacyCommand(program: Command): void {
   program
@@ -14,13 +9,14 @@ export function registerPrivacyCommand(program: Command): void {
     .option('--yes', 'really erase (it cannot be undone); without it, only says who would be erased')
     .addOption(dataOption())
     .action(action(async (options: { customer: string; yes?: boolean; data?: string }) => {
+      const [{ normaliseEmail, normaliseExternalId }, { findCustomerByReference }, { eraseCustomer }] = await Promise.all([
+        import('../customers/identity.ts'), import('./privacy.repository.ts'), import('./erasure.ts'),
+      ]);
       await withDeps('erase', options, async (deps) => {
         const ref = options.customer.trim();
         const number = /^#\d+$/.test(ref) ? Number(ref.slice(1)) : null;
-        const [found] = await queryRows<{ id: number; name: string | null }>(deps.db, number !== null
-          ? sql`select id, name from customers where id = ${number}`
-          : sql`select c.id, c.name from identities i join customers c on c.id = i.customer_id
-              where (i.kind = 'email' and i.value = ${normaliseEmail(ref)}) or (i.kind = 'external' and i.value = ${normaliseExternalId(ref)}) limit 1`);
+        const found = await findCustomerByReference(deps.db, number !== null
+          ? { id: number } : { email: normaliseEmail(ref), externalId: normaliseExternalId(ref) });
         if (!found) throw new AppError('not_found', `No customer ${ref}`);
         if (!options.yes) {
           process.stdout.write(`Would erase customer #${found.id}${found.name ? ` (${found.name})` : ''}. Run again with --yes to erase; it cannot be undone.\n`);
@@ -36,6 +32,7 @@ export function registerPrivacyCommand(program: Command): void {
     .description('Delete what is past its retention, class by class (KEPT_RETENTION; the server also does it every night at 03:00)')
     .addOption(dataOption())
     .action(action(async (options: { data?: string }) => {
+      const [{ retentionClasses, sweepRetention }, { terminalProgress }] = await Promise.all([import('./retention.ts'), import('../shared/progress.ts')]);
       await withDeps('retention', options, async (deps) => {
         const bar = terminalProgress('retention', 'classes');
         const results = await sweepRetention(deps, cliActor(), bar.report);

@@ -137,3 +137,12 @@ export async function deleteCustomerData(
   tables.customers = await affectedRows(db, sql`delete from customers where id = ${customerId}`);
   return tables;
 }
+
+/** The customer `kept erase --customer` names: by number, or by an email or external id already normalised. */
+export async function findCustomerByReference(db: Db, ref: { id: number } | { email: string | null; externalId: string | null }) {
+  const [found] = await queryRows<{ id: number; name: string | null }>(db, 'id' in ref
+    ? sql`select id, name from customers where id = ${ref.id}`
+    : sql`select c.id, c.name from identities i join customers c on c.id = i.customer_id
+        where (i.kind = 'email' and i.value = ${ref.email}) or (i.kind = 'external' and i.value = ${ref.externalId}) limit 1`);
+  return found;
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { audit, listAudit } from '../audit/index.ts';
 import { retentionDefaults, type RetentionClass } from '../config.ts';
 import type { Deps } from '../deps.ts';
-import { everyNight, registerJobHandler, startJob } from '../jobs/job.service.ts';
+import { everyNight, startJob } from '../jobs/job.service.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { eraseCustomer } from './erasure.ts';
 import { customerTables } from './privacy.repository.ts';
@@ -87,8 +87,6 @@ export async function sweepRetention(deps: Deps, actor: string, report?: Progres
   await audit(deps.db, { actor, action: 'retention.swept', target: null, detail: Object.fromEntries(results.map((r) => [r.class, r.deleted])) });
   return results;
 }
-
-registerJobHandler('retention', async (deps, payload, _jobId, report) => ({ results: await sweepRetention(deps, String(payload.by ?? 'system'), report) }));
 
 /** The sweep every night at 03:00 in the business time zone, after the analysis. */
 export const scheduleRetention = (deps: Deps) => everyNight(deps, 3, 'retention sweep', () => startJob(deps, 'retention', {}));

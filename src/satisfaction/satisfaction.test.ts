@@ -5,7 +5,7 @@ import { analyze } from '../analytics/analyze.service.ts';
 import { createApiKey } from '../auth/auth.service.ts';
 import { createApp } from '../server.ts';
 import { queryRows, sql } from '../db/connection.ts';
-import { demoDefaults } from '../demo/demo.command.ts';
+import { demoDefaults } from '../demo/demo.ts';
 import { loadDemo } from '../demo/generate.ts';
 import { random } from '../shared/random.ts';
 import { auc, fitSatisfaction, inputs, satisfactionIndex, type Features } from './satisfaction.ts';

@@ -3,7 +3,7 @@
 // when `serve` runs.
 import { serve as listen } from '@hono/node-server';
 import { ensureInitialAdmin } from './auth/auth.service.ts';
-import { scheduleNightlyAnalysis, startAnalysis } from './analytics/analytics.routes.ts';
+import { scheduleNightlyAnalysis, startAnalysis } from './analytics/analyze.service.ts';
 import { scheduleCampaigns } from './campaigns/campaign.service.ts';
 import { loadConfig } from './config.ts';
 import { loadDemoIfEmpty } from './demo/demo.service.ts';

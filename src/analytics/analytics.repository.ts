@@ -1,7 +1,10 @@
 // All SQL of the analytics: the per-customer summary the models read, the write-back of scores,
-// stage transitions and alerts, and the aggregates behind the charts.
+// stage transitions and alerts, the aggregates behind the charts, the bookkeeping of a run (its row
+// from running to done or failed) and the reads the analytics API answers with.
 import { queueWebhookEvents } from '../webhooks/index.ts';
 import { queryRows, sql, type Db } from '../db/connection.ts';
+
+export { refreshStatistics } from '../db/connection.ts';
 
 /**
  * Every customer's purchase history up to the as-of date, in whole days of the business time zone,
@@ -284,7 +287,7 @@ export async function insertScores(db: Db, run: { id: number; asOf: string; mode
 }
 
 /** Tells the webhooks that subscribe to them about the run's activity-drop alerts. */
-export async function queueAlertEvents(db: Db, runId: number): Promise<void> {
+async function queueAlertEvents(db: Db, runId: number): Promise<void> {
   await queueWebhookEvents(db, 'alert.raised', sql`
     select 'alert-' || a.id, jsonb_build_object('customerId', a.customer_id, 'externalId', c.external_id, 'at', a.at, 'fromPAlive', a.from_p_alive,
       'toPAlive', a.to_p_alive, 'threshold', a.threshold, 'valueAtStake', a.value_at_stake, 'reason', a.reason)
@@ -322,4 +325,89 @@ export async function scorePage<Row>(db: Db, runId: number, after: number, limit
       s.monetary_score, round(s.satisfaction::numeric, 1)::float8 as satisfaction, array_to_string(s.reasons, '; ') as reasons
     from scores s join customers c on c.id = s.customer_id
     where s.run_id = ${runId} and s.customer_id > ${after} order by s.customer_id limit ${limit}`);
+}
+
+/** The id of the analysis job queued or running, if there is one. */
+export async function activeAnalysisJob(db: Db): Promise<number | null> {
+  const [running] = await queryRows<{ id: number }>(db, sql`
+    select id from jobs where kind = 'analyze' and status in ('queued', 'running') order by id limit 1`);
+  return running?.id ?? null;
+}
+
+/** The row of a run that has started: running until `completeRun` or `failRun`. */
+export async function createRun(db: Db, run: { asOf: string; modelVersion: string; activity: string; current: boolean }): Promise<number> {
+  const [{ id }] = await queryRows<{ id: number }>(db, sql`
+    insert into analysis_runs (as_of, model_version, activity_model, status, current)
+    values (${run.asOf}::date, ${run.modelVersion}, ${run.activity}, 'running', ${run.current}) returning id`);
+  return id;
+}
+
+/** Marks a run done with what it found; with `alerts` its activity-drop alerts are queued for the webhooks too. */
+export async function completeRun(db: Db, runId: number, run: {
+  customers: number; repeatCustomers: number; models: Record<string, unknown>; report: Record<string, unknown>; warnings: string[]; alerts: number;
+}): Promise<void> {
+  // Webhooks hear of the run's alerts together with the run being done, or not at all.
+  await db.transaction(async (tx) => {
+    if (run.alerts > 0) await queueAlertEvents(tx, runId);
+    await tx.execute(sql`
+      update analysis_runs set status = 'done', finished_at = now(), customers = ${run.customers}, repeat_customers = ${run.repeatCustomers},
+        models = ${JSON.stringify(run.models)}::text::jsonb, report = ${JSON.stringify(run.report)}::text::jsonb,
+        warnings = ${sql.param(run.warnings)}::text[]
+      where id = ${runId}`);
+  });
+}
+
+/** Marks a run failed with its error and withdraws the scores and alerts it wrote. */
+export async function failRun(db: Db, runId: number, error: string): Promise<void> {
+  // The stage moves it made stay (each is true, with its cause).
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`delete from activity_alerts where run_id = ${runId}`);
+    await tx.execute(sql`delete from scores where run_id = ${runId}`);
+    await tx.execute(sql`update analysis_runs set status = 'failed', error = ${error}, finished_at = now() where id = ${runId}`);
+  });
+}
+
+/** How many customers each lifecycle stage holds now. */
+export async function customersByStage(db: Db): Promise<{ stage: string; customers: number }[]> {
+  return queryRows(db, sql`select stage, count(*)::int as customers from customers group by 1 order by 1`);
+}
+
+export interface AtRiskCustomer {
+  id: number; name: string | null; email: string | null; stage: string; pAlive: number; pAliveChange: number | null;
+  valueAtStake: string | null; predictedValue365: string | null; nextOrderDate: string | null; reasons: string[];
+}
+
+/** Customers at risk now by the latest current run, highest value at stake first. */
+export async function atRiskCustomers(db: Db, page: { limit: number; offset: number }): Promise<AtRiskCustomer[]> {
+  return queryRows<AtRiskCustomer>(db, sql`
+    select c.id, c.name, c.email, s.stage, s.p_alive as "pAlive", s.p_alive_change as "pAliveChange", s.value_at_stake::text as "valueAtStake",
+      s.predicted_value_365::text as "predictedValue365", s.next_order_date::text as "nextOrderDate", s.reasons
+    from scores s join customers c on c.id = s.customer_id and c.stage = 'at_risk'
+    where s.run_id = (select id from analysis_runs where status = 'done' and current order by id desc limit 1) and s.stage = 'at_risk'
+    order by s.value_at_stake desc nulls last, c.id limit ${page.limit} offset ${page.offset}`);
+}
+
+export interface AlertRow {
+  id: number; customer_id: number; name: string | null; at: string; from_p_alive: number; to_p_alive: number; value_at_stake: string | null; reason: string;
+}
+
+/** Activity-drop alerts, newest first; with `after`, only those after that id, oldest first. */
+export async function activityAlerts(db: Db, o: { after?: number; limit: number }): Promise<AlertRow[]> {
+  return queryRows<AlertRow>(db, sql`
+    select a.id, a.customer_id, c.name, a.at, a.from_p_alive, a.to_p_alive, a.value_at_stake::text as value_at_stake, a.reason
+    from activity_alerts a join customers c on c.id = a.customer_id
+    where ${o.after === undefined ? sql`true` : sql`a.id > ${o.after}`}
+    order by a.id ${o.after === undefined ? sql`desc` : sql`asc`} limit ${o.limit}`);
+}
+
+/** One customer's scores, newest run first (the last 100). */
+export async function customerScores(db: Db, customerId: number): Promise<Record<string, unknown>[]> {
+  return queryRows<Record<string, unknown>>(db, sql`
+    select s.run_id as "runId", s.as_of::text as "asOf", r.current, s.stage, s.p_alive as "pAlive", s.p_alive_change as "pAliveChange",
+      s.churn_probability as "churnProbability", s.expected_30 as "expected30", s.expected_90 as "expected90", s.expected_365 as "expected365",
+      s.next_order_date::text as "nextOrderDate", s.expected_order_value::text as "expectedOrderValue",
+      s.predicted_value_365::text as "predictedValue365", s.value_at_stake::text as "valueAtStake", s.historic_value::text as "historicValue",
+      s.average_days_between as "averageDaysBetween", s.recency_score as "recencyScore", s.frequency_score as "frequencyScore",
+      s.monetary_score as "monetaryScore", s.reasons
+    from scores s join analysis_runs r on r.id = s.run_id where s.customer_id = ${customerId} order by s.run_id desc limit 100`);
 }

@@ -1,19 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { analysis, anyone, namesFor } from '../auth/access.ts';
-import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
-import { everyNight, findJob, startJob } from '../jobs/job.service.ts';
+import { findJob } from '../jobs/job.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
-import { latestRun } from './analytics.repository.ts';
+import {
+  activityAlerts, atRiskCustomers, customerScores, customersByStage, latestRun, startAnalysis,
+} from './analyze.service.ts';
 import { calendarDate, id, whole } from '../shared/input.ts';
-
-/** Starts an analysis job unless one is already queued or running; answers the job either way. */
-export async function startAnalysis(deps: Deps, payload: { asOf?: string; model?: string }): Promise<{ jobId: number; started: boolean }> {
-  const [running] = await queryRows<{ id: number }>(deps.db, sql`select id from jobs where kind = 'analyze' and status in ('queued', 'running') order by id limit 1`);
-  if (running) return { jobId: running.id, started: false };
-  return { jobId: await startJob(deps, 'analyze', payload), started: true };
-}
 
 const money = z.string().nullable();
 const job = z.object({ jobId: z.number(), status: z.string(), done: z.number(), total: z.number().nullable(), error: z.string().nullable(), result: z.record(z.string(), z.unknown()).nullable() }).openapi('Job');
@@ -29,10 +23,7 @@ export function analyticsRoutes(deps: Deps) {
       }) } } } },
     }),
     async (c) => {
-      const [run, stages] = await Promise.all([
-        latestRun(deps.db),
-        queryRows<{ stage: string; customers: number }>(deps.db, sql`select stage, count(*)::int as customers from customers group by 1 order by 1`),
-      ]);
+      const [run, stages] = await Promise.all([latestRun(deps.db), customersByStage(deps.db)]);
       return c.json({ run: run ?? null, stages }, 200);
     },
   );
@@ -76,13 +67,7 @@ export function analyticsRoutes(deps: Deps) {
     }),
     async (c) => {
       const { limit, offset } = c.req.valid('query');
-      const rows = await queryRows<{ id: number; name: string | null; email: string | null; stage: string; pAlive: number; pAliveChange: number | null;
-        valueAtStake: string | null; predictedValue365: string | null; nextOrderDate: string | null; reasons: string[] }>(deps.db, sql`
-        select c.id, c.name, c.email, s.stage, s.p_alive as "pAlive", s.p_alive_change as "pAliveChange", s.value_at_stake::text as "valueAtStake",
-          s.predicted_value_365::text as "predictedValue365", s.next_order_date::text as "nextOrderDate", s.reasons
-        from scores s join customers c on c.id = s.customer_id and c.stage = 'at_risk'
-        where s.run_id = (select id from analysis_runs where status = 'done' and current order by id desc limit 1) and s.stage = 'at_risk'
-        order by s.value_at_stake desc nulls last, c.id limit ${limit} offset ${offset}`);
+      const rows = await atRiskCustomers(deps.db, { limit, offset });
       return c.json({ customers: namesFor(c.get('principal'), rows) }, 200);
     },
   );
@@ -99,11 +84,7 @@ export function analyticsRoutes(deps: Deps) {
     }),
     async (c) => {
       const { after, limit } = c.req.valid('query');
-      const rows = await queryRows<{ id: number; customer_id: number; name: string | null; at: string; from_p_alive: number; to_p_alive: number; value_at_stake: string | null; reason: string }>(deps.db, sql`
-        select a.id, a.customer_id, c.name, a.at, a.from_p_alive, a.to_p_alive, a.value_at_stake::text as value_at_stake, a.reason
-        from activity_alerts a join customers c on c.id = a.customer_id
-        where ${after === undefined ? sql`true` : sql`a.id > ${after}`}
-        order by a.id ${after === undefined ? sql`desc` : sql`asc`} limit ${limit}`);
+      const rows = await activityAlerts(deps.db, { after, limit });
       return c.json({ alerts: namesFor(c.get('principal'), rows.map((r) => ({ id: r.id, customerId: r.customer_id, name: r.name, at: new Date(r.at).toISOString(), fromPAlive: r.from_p_alive, toPAlive: r.to_p_alive, valueAtStake: r.value_at_stake, reason: r.reason }))) }, 200);
     },
   );
@@ -115,18 +96,9 @@ export function analyticsRoutes(deps: Deps) {
       responses: { 200: { description: 'Scores per run', content: { 'application/json': { schema: z.object({ scores: z.array(z.record(z.string(), z.unknown())) }) } } } },
     }),
     async (c) => {
-      const rows = await queryRows<Record<string, unknown>>(deps.db, sql`
-        select s.run_id as "runId", s.as_of::text as "asOf", r.current, s.stage, s.p_alive as "pAlive", s.p_alive_change as "pAliveChange",
-          s.churn_probability as "churnProbability", s.expected_30 as "expected30", s.expected_90 as "expected90", s.expected_365 as "expected365",
-          s.next_order_date::text as "nextOrderDate", s.expected_order_value::text as "expectedOrderValue", s.predicted_value_365::text as "predictedValue365",
-          s.value_at_stake::text as "valueAtStake", s.historic_value::text as "historicValue", s.average_days_between as "averageDaysBetween",
-          s.recency_score as "recencyScore", s.frequency_score as "frequencyScore", s.monetary_score as "monetaryScore", s.reasons
-        from scores s join analysis_runs r on r.id = s.run_id where s.customer_id = ${c.req.valid('param').id} order by s.run_id desc limit 100`);
+      const rows = await customerScores(deps.db, c.req.valid('param').id);
       return c.json({ scores: rows }, 200);
     },
   );
   return app;
 }
-
-/** Runs the analysis every night at 02:00 in the business time zone, while the server runs. */
-export const scheduleNightlyAnalysis = (deps: Deps) => everyNight(deps, 2, 'nightly analysis', () => startAnalysis(deps, {}));

@@ -1,20 +1,25 @@
 // kept analyze: fit the repeat-buying models on the purchase history up to the as-of date and score
-// every customer; a run as of the latest data also moves lifecycle stages and raises alerts.
-import { queryRows, refreshStatistics, sql } from '../db/connection.ts';
+// every customer; a run as of the latest data also moves lifecycle stages and raises alerts. Also
+// when analyses start: on demand (one at a time, as a job) and every night.
 import type { Deps } from '../deps.ts';
+import { everyNight, startJob } from '../jobs/job.service.ts';
 import { AppError, rootMessage } from '../shared/errors.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { dayIn } from '../shared/time.ts';
 import {
-  codeOf, insertScores, latestPurchaseDay, previousCurrentRun, queueAlertEvents, readHistories, stagesByMonth, type Histories, type HistoryAggregates, type ScoreColumns,
+  activeAnalysisJob, codeOf, completeRun, createRun, failRun, insertScores, latestPurchaseDay, previousCurrentRun, readHistories, refreshStatistics,
+  stagesByMonth, type Histories, type HistoryAggregates, type ScoreColumns,
 } from './analytics.repository.ts';
 import {
   bgnbdConditionalExpected, bgnbdExpectedIfAlive, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitParetoNbd, gammaGammaExpectedSpend,
   paretoConditionalExpected, paretoExpectedIfAlive, paretoPAlive, paretoUnconditionalExpected, rescaleFit, type BgNbd, type FitOutcome, type GammaGamma, type HistoryGroup, type ParetoNbd, type SpendHistory,
 } from './models.ts';
-import { fitSatisfactionModel, satisfactionAt, satisfiedByMonth } from '../satisfaction/satisfaction.service.ts';
+import { fitSatisfactionModel, satisfactionAt, satisfiedByMonth, type SatisfactionFit } from '../satisfaction/satisfaction.service.ts';
 import { fitAside } from './fit.worker.ts';
 import { kaplanMeier } from './survival.ts';
+
+// Plain reads the analytics API answers with.
+export { activityAlerts, atRiskCustomers, customerScores, customersByStage, latestRun } from './analytics.repository.ts';
 
 export const modelVersion = 'kept-btyd-1';
 const writeBatch = 20_000;
@@ -31,6 +36,16 @@ export interface AnalyzeOutcome {
   /** Seconds per phase: reading, fitting, scoring (with writing), stages and alerts (with the charts computed meanwhile), the charts' queries. */
   phases: Record<string, number>;
 }
+
+/** Starts an analysis job unless one is already queued or running; answers the job either way. */
+export async function startAnalysis(deps: Deps, payload: { asOf?: string; model?: string }): Promise<{ jobId: number; started: boolean }> {
+  const running = await activeAnalysisJob(deps.db);
+  if (running !== null) return { jobId: running, started: false };
+  return { jobId: await startJob(deps, 'analyze', payload), started: true };
+}
+
+/** Runs the analysis every night at 02:00 in the business time zone, while the server runs. */
+export const scheduleNightlyAnalysis = (deps: Deps) => everyNight(deps, 2, 'nightly analysis', () => startAnalysis(deps, {}));
 
 const describe = <P extends object>(fit: FitOutcome<P>) => ({ ...fit.params, logLikelihood: fit.logLikelihood, converged: fit.converged, startsAgreeing: fit.startsAgreeing, starts: fit.starts, regularised: fit.regularised, sampled: fit.sampled ?? false, ...(fit.sampleCustomers ? { sampleCustomers: fit.sampleCustomers } : {}) });
 
@@ -71,8 +86,7 @@ const round = (v: number, digits = 2) => Number(v.toFixed(digits));
 
 export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise<AnalyzeOutcome> {
   const { config } = deps;
-  const thresholds = config.analytics;
-  const activity = options.model ?? thresholds.activityModel;
+  const activity = options.model ?? config.analytics.activityModel;
   const latest = await latestPurchaseDay(deps.db, config.timeZone);
   const today = dayIn(config.timeZone, deps.clock.now());
   const asOf = options.asOf ?? today;
@@ -80,56 +94,84 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
   // A run as of the latest data describes now: it moves stages and raises alerts. An earlier as-of is a backtest.
   const current = latest === null || asOf >= latest;
   const previousRun = current ? await previousCurrentRun(deps.db) : null;
-  const [{ id: runId }] = await queryRows<{ id: number }>(deps.db, sql`
-    insert into analysis_runs (as_of, model_version, activity_model, status, current) values (${asOf}::date, ${modelVersion}, ${activity}, 'running', ${current}) returning id`);
+  const runId = await createRun(deps.db, { asOf, modelVersion, activity, current });
   try {
-    const outcome = await run(deps, { runId, asOf, latest, activity, current, previousRun, onProgress: options.onProgress });
-    return outcome;
+    return await run(deps, { runId, asOf, latest, activity, current, previousRun, onProgress: options.onProgress, warnings: [] });
   } catch (error) {
-    // A failed run withdraws the scores and alerts it wrote; the stage moves it made stay (each is true, with its cause).
-    await deps.db.transaction(async (tx) => {
-      await tx.execute(sql`delete from activity_alerts where run_id = ${runId}`);
-      await tx.execute(sql`delete from scores where run_id = ${runId}`);
-      await tx.execute(sql`update analysis_runs set status = 'failed', error = ${rootMessage(error)}, finished_at = now() where id = ${runId}`);
-    });
+    // A failed run withdraws the scores and alerts it wrote; the stage moves it made stay.
+    await failRun(deps.db, runId, rootMessage(error));
     throw error;
   }
 }
 
-async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: string | null; activity: 'bgnbd' | 'pareto'; current: boolean; previousRun: number | null; onProgress?: ProgressReporter }): Promise<AnalyzeOutcome> {
-  const { config } = deps;
-  const thresholds = config.analytics;
+/** One run as it goes: what it was started with, and the warnings its steps add, in order. */
+interface RunContext {
+  runId: number; asOf: string; latest: string | null; activity: 'bgnbd' | 'pareto'; current: boolean; previousRun: number | null;
+  onProgress?: ProgressReporter; warnings: string[];
+}
+
+/** The histories read and the repeat buyers among them. */
+interface Read { h: Histories; aggregates: HistoryAggregates; repeaters: number; repeatPurchases: number }
+
+/** The fitted models: the activity model that scores, Gamma-Gamma and the satisfaction index. */
+interface Fits {
+  groupsDays: HistoryGroup[];
+  spendHistories: SpendHistory[];
+  /** The activity model that scores, fitted on all customers: BG/NBD or Pareto/NBD. */
+  scoring: { bgnbd?: FitOutcome<BgNbd>; paretoNbd?: FitOutcome<ParetoNbd> };
+  gammaGamma?: FitOutcome<GammaGamma>;
+  /** The Pareto/NBD comparison fit, still on its thread (null when Pareto/NBD is the one that scores). */
+  comparison: Promise<FitOutcome<ParetoNbd> | null>;
+  satisfaction: SatisfactionFit | null;
+  satisfactionOf: Map<number, number>;
+}
+
+/** The steps of a run, each timed: read, fit, score (and write), report (charts), finish. */
+async function run(deps: Deps, ctx: RunContext): Promise<AnalyzeOutcome> {
   const seconds: Record<string, number> = {};
   let mark = performance.now();
   const phase = (name: string) => { const now = performance.now(); seconds[name] = Number(((now - mark) / 1000).toFixed(2)); mark = now; };
+  const read = await readPurchaseHistories(deps, ctx);
+  if (read.repeaters === 0) {
+    ctx.warnings.push(read.h.size === 0 ? 'No purchases on or before the as-of date: nothing to fit or score' : 'No customer has bought twice yet: the models need repeat purchases');
+    return finishRun(deps, ctx, read, { models: {}, report: {} }, { stageChanges: 0, alerts: 0 }, seconds);
+  }
+  phase('read');
+  const fits = await fitModels(deps, ctx, read);
+  phase('fit');
+  const scores = scoreCustomers(deps.config.analytics, ctx, read, fits);
+  const written = await writeScores(deps, ctx, read.h, scores);
+  phase('score');
+  const described = await reportRun(deps, ctx, read, fits, scores);
+  phase('charts');
+  return finishRun(deps, ctx, read, described, written, seconds);
+}
+
+/**
+ * Read: every customer's purchase history up to as-of (the first half of the progress), and how
+ * many of them bought again.
+ */
+async function readPurchaseHistories(deps: Deps, ctx: RunContext): Promise<Read> {
   // PGlite has no autovacuum: fresh planner statistics first (on PostgreSQL autovacuum keeps them).
   if (deps.database.kind === 'pglite') await refreshStatistics(deps.db);
   // Steps: reading the histories counts half, scoring and writing the other half.
   const { histories: h, aggregates } = await readHistories(deps.db, {
-    asOf: ctx.asOf, timeZone: config.timeZone, previousRun: ctx.previousRun, onProgress: (done, total) => ctx.onProgress?.(done, 2 * total, 'reading purchase histories'),
+    asOf: ctx.asOf, timeZone: deps.config.timeZone, previousRun: ctx.previousRun,
+    onProgress: (done, total) => ctx.onProgress?.(done, 2 * total, 'reading purchase histories'),
   });
-  const n = h.size;
   let repeaters = 0;
   let repeatPurchases = 0;
-  for (let i = 0; i < n; i++) if (h.x[i] > 0) { repeaters++; repeatPurchases += h.x[i]; }
-  const warnings: string[] = [];
-  const finish = async (models: Record<string, unknown>, report: Record<string, unknown>, stageChanges = 0, alerts = 0) => {
-    // Webhooks hear of the run's alerts together with the run being done, or not at all.
-    await deps.db.transaction(async (tx) => {
-      if (alerts > 0) await queueAlertEvents(tx, ctx.runId);
-      await tx.execute(sql`
-        update analysis_runs set status = 'done', finished_at = now(), customers = ${n}, repeat_customers = ${repeaters},
-          models = ${JSON.stringify(models)}::text::jsonb, report = ${JSON.stringify(report)}::text::jsonb, warnings = ${sql.param(warnings)}::text[]
-        where id = ${ctx.runId}`);
-    });
-    return { runId: ctx.runId, asOf: ctx.asOf, customers: n, repeatCustomers: repeaters, current: ctx.current, stageChanges, alerts, warnings, phases: seconds };
-  };
-  if (repeaters === 0) {
-    warnings.push(n === 0 ? 'No purchases on or before the as-of date: nothing to fit or score' : 'No customer has bought twice yet: the models need repeat purchases');
-    return finish({}, {});
-  }
+  for (let i = 0; i < h.size; i++) if (h.x[i] > 0) { repeaters++; repeatPurchases += h.x[i]; }
+  return { h, aggregates, repeaters, repeatPurchases };
+}
 
-  phase('read');
+/**
+ * Fit: the activity model that scores on all customers, Gamma-Gamma on the repeat spends, the
+ * satisfaction index on who bought again after their experiences; the other activity model, only
+ * compared, is left fitting on its thread.
+ */
+async function fitModels(deps: Deps, ctx: RunContext, { h, repeaters }: Read): Promise<Fits> {
+  const n = h.size;
   // Fit in days (what scoring uses); weeks (the unit of the published references) follow exactly.
   // The activity model that scores is fitted on all customers, here; the other one is only
   // compared, fitted on a sample of customers. Gamma-Gamma and a Pareto/NBD comparison run on a
@@ -139,22 +181,28 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   for (let i = 0; i < n; i++) if (h.x[i] > 0 && h.repeatSpend[i] > 0) spendHistories.push({ x: h.x[i], zbar: h.repeatSpend[i] });
   const aside = fitAside(groupsDays, spendHistories, ctx.activity === 'bgnbd' ? { polish: false, sampleAbove: comparisonSample, budgetMs: comparisonBudgetMs } : null);
   for (const fit of [aside.gammaGamma, aside.paretoNbd]) fit.catch(() => undefined); // awaited below; this only keeps a failure from counting as unhandled meanwhile
-  const scoring = ctx.activity === 'bgnbd' ? { bgnbd: fitBgNbd(groupsDays) } : { paretoNbd: fitParetoNbd(groupsDays) };
+  const scoring: Fits['scoring'] = ctx.activity === 'bgnbd' ? { bgnbd: fitBgNbd(groupsDays) } : { paretoNbd: fitParetoNbd(groupsDays) };
   ctx.onProgress?.(n, 2 * n, 'fitted');
   const gammaGamma = await aside.gammaGamma ?? undefined;
-  for (const fit of [scoring.bgnbd, scoring.paretoNbd, gammaGamma]) if (fit) warnings.push(...fit.warnings);
+  for (const fit of [scoring.bgnbd, scoring.paretoNbd, gammaGamma]) if (fit) ctx.warnings.push(...fit.warnings);
   if (repeaters > spendHistories.length) {
-    warnings.push(`${repeaters - spendHistories.length} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`);
+    ctx.warnings.push(`${repeaters - spendHistories.length} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`);
   }
   // The satisfaction index: weights fitted to who bought again after their experiences.
   const satisfaction = await fitSatisfactionModel(deps.db, ctx.asOf);
-  if (satisfaction.warning) warnings.push(satisfaction.warning);
+  if (satisfaction.warning) ctx.warnings.push(satisfaction.warning);
   const satisfactionOf = satisfaction.fit ? await satisfactionAt(deps.db, satisfaction.fit, ctx.asOf) : new Map<number, number>();
-  phase('fit');
+  return { groupsDays, spendHistories, scoring, gammaGamma, comparison: aside.paretoNbd, satisfaction: satisfaction.fit, satisfactionOf };
+}
 
-  // Scoring, in days.
-  const bg = scoring.bgnbd?.params;
-  const pn = scoring.paretoNbd?.params;
+/**
+ * Score: every customer's probability of being active, expected purchases and value, RFM scores
+ * and the stage the scores put them in (no I/O; in days).
+ */
+function scoreCustomers(thresholds: Deps['config']['analytics'], ctx: RunContext, { h }: Read, fits: Fits): ScoreColumns {
+  const n = h.size;
+  const bg = fits.scoring.bgnbd?.params;
+  const pn = fits.scoring.paretoNbd?.params;
   const pAliveOf = (x: number, tx: number, T: number) => (pn ? paretoPAlive(pn, x, tx, T) : bgnbdPAlive(bg!, x, tx, T));
   const ifAliveOf = (t: number, x: number, T: number) => (pn ? paretoExpectedIfAlive(pn, t, x, T) : bgnbdExpectedIfAlive(bg!, t, x, T));
   // Value over the next 365 days, discounted: expected purchases in four periods (the first month,
@@ -170,7 +218,9 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
     if (!cumulative) ifAlive.set(key, cumulative = Float64Array.from(periods, (period) => ifAliveOf(period.to, x, age)));
     return cumulative;
   };
+  const gammaGamma = fits.gammaGamma;
   const gg: GammaGamma | undefined = gammaGamma && gammaGamma.params.q > 1 ? gammaGamma.params : undefined;
+  const spendHistories = fits.spendHistories;
   let populationSpend = 0;
   if (spendHistories.length) for (const s of spendHistories) populationSpend += s.zbar / spendHistories.length;
   else for (let i = 0; i < n; i++) populationSpend += h.historic[i] / n;
@@ -203,9 +253,9 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
     s.expectedOrderValue[i] = orderValue;
     s.predictedValue365[i] = predicted;
     s.valueAtStake[i] = cumulative[3] * orderValue;
-    s.satisfaction[i] = satisfactionOf.get(h.customerId[i]) ?? Number.NaN;
+    s.satisfaction[i] = fits.satisfactionOf.get(h.customerId[i]) ?? Number.NaN;
   }
-  if (nonFinite > 0) warnings.push(`${nonFinite} customers got no finite predicted value (an extreme history for these parameters); they count as 0`);
+  if (nonFinite > 0) ctx.warnings.push(`${nonFinite} customers got no finite predicted value (an extreme history for these parameters); they count as 0`);
   s.r = quintiles(Float64Array.from(h.age, (age, i) => h.tx[i] - age));
   s.f = quintiles(h.x);
   s.m = quintiles(h.historic);
@@ -215,7 +265,16 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
   const stageCodes = new Map<string, number>();
   for (let i = 0; i < n; i++) s.stage[i] = codeOf(stageCodes, predictedStage(h.stages[h.stage[i]], h.x[i], s.pAlive[i], s.predictedValue365[i], bestCut, thresholds));
   s.stages = [...stageCodes.keys()];
+  return s;
+}
 
+/**
+ * Score, written: the scores with their reasons in batches (the second half of the progress); a
+ * current run moves stages and raises activity-drop alerts in the same statements.
+ */
+async function writeScores(deps: Deps, ctx: RunContext, h: Histories, s: ScoreColumns): Promise<{ stageChanges: number; alerts: number }> {
+  const n = h.size;
+  const thresholds = deps.config.analytics;
   // Stage moves: true customers whose scored stage differs from the one read (suppressed customers
   // and trial users keep theirs). They move, and activity-drop alerts are raised, by the statement
   // that writes their scores.
@@ -243,27 +302,40 @@ async function run(deps: Deps, ctx: { runId: number; asOf: string; latest: strin
     writing.push(batch);
   }
   for (const batch of await Promise.all(writing)) counted(batch);
-  phase('score');
+  return { stageChanges, alerts };
+}
 
-  const pareto = await aside.paretoNbd;
-  const compared = pareto ? { bgnbd: scoring.bgnbd!, paretoNbd: pareto } : { bgnbd: fitBgNbd(groupsDays, { polish: false }), paretoNbd: scoring.paretoNbd! };
-  warnings.push(...(pareto ? compared.paretoNbd : compared.bgnbd).warnings);
-  const weeks = { bgnbd: rescaleFit(compared.bgnbd, 7, repeatPurchases), paretoNbd: rescaleFit(compared.paretoNbd, 7, repeatPurchases) };
+/**
+ * Report: the two activity models compared (in days and in weeks) beside Gamma-Gamma and the
+ * satisfaction index, and the charts of the analytics page.
+ */
+async function reportRun(deps: Deps, ctx: RunContext, read: Read, fits: Fits, s: ScoreColumns): Promise<{ models: Record<string, unknown>; report: Record<string, unknown> }> {
+  const { scoring, gammaGamma, satisfaction } = fits;
+  const pareto = await fits.comparison;
+  const compared = pareto ? { bgnbd: scoring.bgnbd!, paretoNbd: pareto } : { bgnbd: fitBgNbd(fits.groupsDays, { polish: false }), paretoNbd: scoring.paretoNbd! };
+  ctx.warnings.push(...(pareto ? compared.paretoNbd : compared.bgnbd).warnings);
+  const weeks = { bgnbd: rescaleFit(compared.bgnbd, 7, read.repeatPurchases), paretoNbd: rescaleFit(compared.paretoNbd, 7, read.repeatPurchases) };
   const models = {
     day: { bgnbd: describe(compared.bgnbd), paretoNbd: describe(compared.paretoNbd) },
     week: { bgnbd: describe(weeks.bgnbd), paretoNbd: describe(weeks.paretoNbd) },
     gammaGamma: gammaGamma ? { ...describe(gammaGamma) } : null,
-    satisfaction: satisfaction.fit,
+    satisfaction,
   };
 
   // The charts from the stage and satisfaction histories are read while the others are computed here.
-  const fromHistory = Promise.all([stagesByMonth(deps.db, config.timeZone), satisfaction.fit ? satisfiedByMonth(deps.db, satisfaction.fit, ctx.asOf) : []]);
+  const fromHistory = Promise.all([stagesByMonth(deps.db, deps.config.timeZone), satisfaction ? satisfiedByMonth(deps.db, satisfaction, ctx.asOf) : []]);
   fromHistory.catch(() => undefined); // awaited below
-  const charts = chartsOf(ctx, h, aggregates, repeaters, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted: s.predictedValue365 });
+  const charts = chartsOf(ctx, read.h, read.aggregates, read.repeaters, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted: s.predictedValue365 });
   const [stagesMonthly, satisfiedMonthly] = await fromHistory;
-  const report = { ...charts, stagesByMonth: stagesMonthly, satisfiedByMonth: satisfiedMonthly };
-  phase('charts');
-  return finish(models, report, stageChanges, alerts);
+  return { models, report: { ...charts, stagesByMonth: stagesMonthly, satisfiedByMonth: satisfiedMonthly } };
+}
+
+/** Finish: the run recorded as done with what it found (and its alerts told to the webhooks); its outcome. */
+async function finishRun(deps: Deps, ctx: RunContext, read: Read, described: { models: Record<string, unknown>; report: Record<string, unknown> },
+  written: { stageChanges: number; alerts: number }, phases: Record<string, number>): Promise<AnalyzeOutcome> {
+  const [customers, repeatCustomers] = [read.h.size, read.repeaters];
+  await completeRun(deps.db, ctx.runId, { customers, repeatCustomers, ...described, warnings: ctx.warnings, alerts: written.alerts });
+  return { runId: ctx.runId, asOf: ctx.asOf, customers, repeatCustomers, current: ctx.current, ...written, warnings: ctx.warnings, phases };
 }
 
 function reasonsOf(h: Histories, s: ScoreColumns, i: number, bestTopShare: number): string[] {

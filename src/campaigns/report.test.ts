@@ -42,6 +42,7 @@ test('wall-clock schedules follow the zone through daylight-saving changes', () 
 });
 
 test('the report compares each arm with the holdout: exact counts, lift with intervals, unsubscribes, lift by day', async () => {
+  clock = new Date(at(0));
   const segment = await call('POST', '/api/v1/segments', { name: 'Readers', rule: { match: 'all', conditions: [] } }, 201);
   const template = await call('POST', '/api/v1/templates', { name: 'Offer', subject: 'A little extra for you', body: '<p>Hello {{ customer.first_name }}</p>' }, 201);
   const scheduled = await call('POST', '/api/v1/campaigns', {

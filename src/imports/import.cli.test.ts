@@ -59,32 +59,69 @@ test('usage errors exit 2 with a clear message and write nothing', () => {
   assert.match(missing.stderr, /needs a column for customer; at; amount or unit_price/);
 });
 
+/** The latest import's checkpoint and status in the kill test's database; on PGlite read from a copy of its files. */
+async function committedImport(url: string | undefined, probe: number) {
+  const read = (db: Awaited<ReturnType<typeof openDatabase>>['db']) => queryRows<{ checkpoint_row: number; status: string }>(db, sql`
+    select checkpoint_row, status from imports order by id desc limit 1`);
+  if (url) return inDatabase(read, url, 'kill');
+  const copy = `kill-probe-${probe}`;
+  fs.cpSync(path.join(work, 'kill'), path.join(work, copy), { recursive: true });
+  try {
+    return await inDatabase(read, undefined, copy);
+  } finally {
+    fs.rmSync(path.join(work, copy), { recursive: true, force: true });
+  }
+}
+
 test('kill -9 during a large import, then the same command again: resumed, nothing lost or doubled', async (t) => {
   // A database of its own, so the CDNOW rows of the other tests do not count here.
   const own = await createTestDatabaseUrl();
   t.after(() => own?.drop());
   const file = path.join(work, 'lines.csv');
-  // Big enough that a fast machine prints several progress lines (one every 5 s) before the end.
+  // 36 chunks of 10,000 rows.
   const lines = 360_000;
   writeOrderLines(file, lines, 7);
   const args = ['bin/kept.js', 'import', 'orders', file, '--json', ...dataArgs('kill')];
-  const child = spawn(process.execPath, args, { env: env(own?.url), stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own, so a signal reaches whatever process bin/kept.js runs the import in.
+  const child = spawn(process.execPath, args, { env: env(own?.url), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let exited = false;
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => { exited = true; resolve(code); }));
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error; // it has just ended: the exit event tells
+    }
+  };
+  t.after(() => { if (!exited) signal('SIGKILL'); });
+  // The first progress line comes as it starts reading the file (the database is ready by then): it
+  // is stopped there, and from then on runs only a moment at a time.
   let stderr = '';
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
-  // Kill it once it has committed a few chunks (progress lines come every 5 s off a terminal).
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const killed = await Promise.race([
-    new Promise<boolean>((resolve) => {
-      const timer = setInterval(() => {
-        if (/import orders: \d+\/\d+ bytes \((\d+)%\)/.exec(stderr) && Number([...stderr.matchAll(/\((\d+)%\)/g)].at(-1)![1]) >= 30) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve(true);
-        }
-      }, 100);
-      exit.then(() => { clearInterval(timer); resolve(false); });
-    }),
-  ]);
+  let started = false;
+  await new Promise<void>((resolve) => {
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (!started && /import orders: \d+\/\d+ bytes/.test(stderr)) { started = true; signal('SIGSTOP'); resolve(); }
+    });
+    void exit.then(() => resolve());
+  });
+  // While it is stopped, what it has committed is read (on PGlite, from a copy of its files: what a
+  // kill would leave). Once that is some of the file but not all of it, kill -9 while still stopped:
+  // it can neither finish first nor die before its first checkpoint.
+  let killed = false;
+  for (let probe = 0; !exited; probe++) {
+    const [committed] = await committedImport(own?.url, probe);
+    if (committed && committed.checkpoint_row > 0 && committed.checkpoint_row < lines && committed.status === 'running') {
+      t.diagnostic(`killed with rows 1 to ${committed.checkpoint_row} committed, at look ${probe + 1}`);
+      signal('SIGKILL');
+      killed = true;
+      break;
+    }
+    signal('SIGCONT');
+    // Two seconds at a time: a few chunks of 10,000 rows at most, where the whole file takes half a minute or more.
+    await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    if (!exited) signal('SIGSTOP');
+  }
   await exit;
   assert.ok(killed, `the import finished before it could be killed: ${stderr}`);
   const resumed = spawnSync(process.execPath, args, { env: env(own?.url), encoding: 'utf8' });

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { anyone } from '../auth/access.ts';
-import { latestRun } from '../analytics/analytics.repository.ts';
+import { latestRun } from '../analytics/index.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { dayIn } from '../shared/time.ts';

@@ -1,0 +1,2 @@
+// What other domains use of the analytics.
+export { latestRun } from './analytics.repository.ts';

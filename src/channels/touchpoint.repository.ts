@@ -1,20 +1,17 @@
 import type { Db } from '../db/connection.ts';
-import { upsertRows, type WriteCounts } from '../db/upsert.ts';
+import { upsertRows, type InsertOf, type WriteCounts } from '../db/upsert.ts';
+import { touchpoints as touchpointTable } from './touchpoint.schema.ts';
 
-export interface TouchpointInput {
-  customerId: number; externalId: string; at: Date; channel: string; direction: 'in' | 'out'; kind: string;
-  campaign: string | null; detail: Record<string, unknown> | null;
-}
+export type TouchpointInput = InsertOf<typeof touchpointTable,
+  'customerId' | 'externalId' | 'at' | 'channel' | 'direction' | 'kind' | 'campaign' | 'detail'>;
 
+/** Touchpoints keyed by (customer, external id): the same touchpoint sent twice is stored once. */
 export function upsertTouchpoints(db: Db, touchpoints: TouchpointInput[]): Promise<WriteCounts> {
-  return upsertRows(db, 'touchpoints', ['customer_id', 'external_id'], [
-    { name: 'customer_id', type: 'bigint', value: (t: TouchpointInput) => t.customerId },
-    { name: 'external_id', type: 'text', value: (t) => t.externalId },
-    { name: 'at', type: 'timestamptz', value: (t) => t.at.toISOString() },
-    { name: 'channel', type: 'text', value: (t) => t.channel },
-    { name: 'direction', type: 'text', value: (t) => t.direction },
-    { name: 'kind', type: 'text', value: (t) => t.kind },
-    { name: 'campaign', type: 'text', value: (t) => t.campaign },
-    { name: 'detail', type: 'jsonb', value: (t) => t.detail },
-  ], touchpoints, (t) => `${t.customerId}|${t.externalId}`);
+  return upsertRows(db, touchpointTable, touchpoints, {
+    key: ['customerId', 'externalId'],
+    values: {
+      customerId: (t) => t.customerId, externalId: (t) => t.externalId, at: (t) => t.at, channel: (t) => t.channel,
+      direction: (t) => t.direction, kind: (t) => t.kind, campaign: (t) => t.campaign, detail: (t) => t.detail,
+    },
+  });
 }

@@ -1,11 +1,13 @@
 import { audit } from '../audit/index.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { queueWebhookEvents } from '../webhooks/index.ts';
+import type { InsertOf } from '../db/upsert.ts';
+import type { consentLedger } from './customer.schema.ts';
 
 /** The list a marketing campaign needs consent for, unless it names another. */
 export const marketingList = 'marketing';
 
-export interface ConsentInput { customerId: number; list: string; granted: boolean; at: Date; source: string; wording: string | null }
+export type ConsentInput = InsertOf<typeof consentLedger, 'customerId' | 'list' | 'granted' | 'at' | 'source' | 'wording'>;
 
 /**
  * Appends to the consent ledger: nothing is ever updated or deleted; the latest entry per list

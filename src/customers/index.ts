@@ -1,5 +1,10 @@
-// Customers as other domains use them: resolving references, the consent ledger, notes on the record, recent orders.
+// Customers as other domains use them: who a reference names, their profile, flags, notes,
+// consent and lifecycle.
+export { recordConsent, type ConsentInput } from './consent.repository.ts';
 export { resolveCustomers } from './customer.repository.ts';
-export { recordConsent } from './consent.repository.ts';
-export { upsertNotes } from './profile.repository.ts';
-export { recentOrdersKept } from './lifecycle.repository.ts';
+export { normaliseRef, type CustomerRef, type NormalisedRef } from './identity.ts';
+export { recentOrdersKept, refreshLifecycle } from './lifecycle.repository.ts';
+export {
+  attributeTypes, checkAttributeTypes, setStatusFlags, upsertNotes, upsertProfiles,
+  type AddressInput, type AttributeType, type AttributeValue, type NoteInput, type ProfileInput, type StatusFlagInput,
+} from './profile.repository.ts';

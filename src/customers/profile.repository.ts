@@ -1,5 +1,6 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
-import { upsertRows, type WriteCounts } from '../db/upsert.ts';
+import { upsertRows, type InsertOf, type WriteCounts } from '../db/upsert.ts';
+import { notes as noteTable, statusChanges } from './customer.schema.ts';
 
 export type AttributeValue = string | number | boolean | null;
 export type AttributeType = 'number' | 'text' | 'date' | 'boolean';
@@ -9,10 +10,13 @@ export interface ProfileInput {
   attributes?: Record<string, AttributeValue>;
   address?: AddressInput & { at: Date; source: string };
 }
-export interface StatusFlagInput {
-  customerId: number; flag: 'deceased' | 'moved' | 'undeliverable' | 'do_not_contact'; active: boolean; at: Date; source: string; note: string | null;
-}
-export interface NoteInput { customerId: number; externalId: string; at: Date; body: string; author: string | null; channel: string | null; feeling: number | null }
+export type StatusFlagInput = InsertOf<typeof statusChanges, 'customerId' | 'active' | 'at' | 'source' | 'note'> & {
+  flag: 'deceased' | 'moved' | 'undeliverable' | 'do_not_contact';
+};
+export type NoteInput = InsertOf<typeof noteTable, 'customerId' | 'at' | 'body' | 'author' | 'channel' | 'feeling'> & {
+  /** The upsert's key with the customer: the same note sent twice is stored once. */
+  externalId: string;
+};
 export interface FieldError { index: number; field: string; message: string }
 
 /** The type a value says it has; a 'YYYY-MM-DD' string is a date. */
@@ -20,6 +24,12 @@ export function attributeTypeOf(value: Exclude<AttributeValue, null>): Attribute
   if (typeof value === 'boolean') return 'boolean';
   if (typeof value === 'number') return 'number';
   return /^\d{4}-\d{2}-\d{2}$/.test(value) ? 'date' : 'text';
+}
+
+/** The type of every custom attribute defined so far, by key. */
+export async function attributeTypes(db: Db): Promise<Map<string, AttributeType>> {
+  const rows = await queryRows<{ key: string; type: AttributeType }>(db, sql`select key, type from attribute_definitions`);
+  return new Map(rows.map((row) => [row.key, row.type]));
 }
 
 /**
@@ -58,7 +68,7 @@ export async function checkAttributeTypes(db: Db, profiles: { attributes?: Recor
  */
 export async function upsertProfiles(db: Db, profiles: ProfileInput[]): Promise<WriteCounts & { changed: number[] }> {
   if (profiles.length === 0) return { inserted: 0, updated: 0, unchanged: 0, changed: [] };
-  const types = new Map((await queryRows<{ key: string; type: AttributeType }>(db, sql`select key, type from attribute_definitions`)).map((r) => [r.key, r.type]));
+  const types = await attributeTypes(db);
   const merged = [...profiles.reduce((map, p) => {
     const previous = map.get(p.customerId);
     map.set(p.customerId, previous ? { ...previous, ...p, attributes: { ...previous.attributes, ...p.attributes } } : p);
@@ -155,13 +165,11 @@ export async function setStatusFlags(db: Db, changes: StatusFlagInput[]): Promis
 }
 
 export function upsertNotes(db: Db, notes: NoteInput[]): Promise<WriteCounts> {
-  return upsertRows(db, 'notes', ['customer_id', 'external_id'], [
-    { name: 'customer_id', type: 'bigint', value: (n: NoteInput) => n.customerId },
-    { name: 'external_id', type: 'text', value: (n) => n.externalId },
-    { name: 'at', type: 'timestamptz', value: (n) => n.at.toISOString() },
-    { name: 'body', type: 'text', value: (n) => n.body },
-    { name: 'author', type: 'text', value: (n) => n.author },
-    { name: 'channel', type: 'text', value: (n) => n.channel },
-    { name: 'feeling', type: 'smallint', value: (n) => n.feeling },
-  ], notes, (n) => `${n.customerId}|${n.externalId}`);
+  return upsertRows(db, noteTable, notes, {
+    key: ['customerId', 'externalId'],
+    values: {
+      customerId: (n) => n.customerId, externalId: (n) => n.externalId, at: (n) => n.at, body: (n) => n.body,
+      author: (n) => n.author, channel: (n) => n.channel, feeling: (n) => n.feeling,
+    },
+  });
 }

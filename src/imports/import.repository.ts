@@ -1,4 +1,4 @@
-import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { array, queryRows, refreshStatistics as analyze, sql, type Db } from '../db/connection.ts';
 import { cleanText } from '../shared/input.ts';
 import type { ImportCounts } from './import.ts';
 
@@ -41,6 +41,23 @@ export async function findImport(db: Db, id: number): Promise<ImportRow | undefi
 export async function findImportByJob(db: Db, jobId: number): Promise<ImportRow | undefined> {
   const [row] = await queryRows<ImportRow>(db, sql`select ${columns} from imports where job_id = ${jobId} order by id desc limit 1`);
   return row;
+}
+
+/** An upload's background job with the import it made, once that began. */
+export interface ImportJobRow {
+  job_id: number; status: 'queued' | 'running' | 'done' | 'failed'; payload: { kind: string; fileName: string } & Record<string, unknown>;
+  done: number; total: number | null; job_error: string | null; created_at: string; finished_at: string | null; import_id: number | null;
+  counts: ImportCounts | null; import_error: string | null;
+}
+
+/** Upload jobs with their imports, newest first: the one job `jobId`, or the latest `limit`. */
+export async function listImportJobs(db: Db, filter: { jobId?: number; limit: number }): Promise<ImportJobRow[]> {
+  return queryRows<ImportJobRow>(db, sql`
+    select j.id as job_id, j.status, j.payload, j.done, j.total, j.error as job_error, j.created_at, j.finished_at,
+      i.id as import_id, i.counts, i.error as import_error
+    from jobs j left join imports i on i.job_id = j.id
+    where j.kind = 'import' and ${filter.jobId === undefined ? sql`true` : sql`j.id = ${filter.jobId}`}
+    order by j.id desc limit ${filter.limit}`);
 }
 
 export async function listImports(db: Db, limit: number): Promise<ImportRow[]> {
@@ -103,4 +120,9 @@ export async function rememberedCustomers(db: Db, importId: number, afterId: num
     where import_id = ${importId} and key like 'lifecycle:%' and substr(key, 11)::bigint > ${afterId}
     order by 1 limit ${limit}`);
   return rows.map((row) => row.id);
+}
+
+/** Fresh planner statistics once an import's rows are written (PGlite has no autovacuum to do it). */
+export async function refreshStatistics(db: Db): Promise<void> {
+  await analyze(db);
 }

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createRoute, z } from '@hono/zod-openapi';
-import { queryRows, sql } from '../db/connection.ts';
 import { auditBy } from '../audit/index.ts';
 import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
@@ -14,7 +13,7 @@ import { AppError } from '../shared/errors.ts';
 import { createRouter, invalidRequest, issuesOf } from '../shared/http.ts';
 import { encodings, type Delimiter } from './csv-source.ts';
 import { importKinds, parseMap, type ImportJobPayload } from './import.ts';
-import { findImportByJob } from './import.repository.ts';
+import { importJobs, importOfJob, type ImportJobRow } from './import.service.ts';
 import { id } from '../shared/input.ts';
 
 /** The largest file the server takes in one upload; bigger files go through `kept import`. */
@@ -40,18 +39,6 @@ const jobStatus = z.object({
   importId: z.number().nullable(),
   counts: z.object({ read: z.number(), imported: z.number(), updated: z.number(), unchanged: z.number(), rejected: z.number() }).nullable(),
 }).openapi('ImportJob');
-
-interface ImportJobRow {
-  job_id: number; status: 'queued' | 'running' | 'done' | 'failed'; payload: ImportJobPayload; done: number; total: number | null;
-  job_error: string | null; created_at: string; finished_at: string | null; import_id: number | null;
-  counts: z.infer<typeof jobStatus>['counts']; import_error: string | null;
-}
-
-const importJobs = (where: ReturnType<typeof sql>, limit: number) => sql`
-  select j.id as job_id, j.status, j.payload, j.done, j.total, j.error as job_error, j.created_at, j.finished_at,
-    i.id as import_id, i.counts, i.error as import_error
-  from jobs j left join imports i on i.job_id = j.id
-  where j.kind = 'import' and ${where} order by j.id desc limit ${limit}`;
 
 const toStatus = (r: ImportJobRow): z.infer<typeof jobStatus> => ({
   jobId: r.job_id, status: r.status, fileName: r.payload.fileName, kind: r.payload.kind, done: r.done, total: r.total,
@@ -125,7 +112,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
       throw error;
     }
     await auditBy(deps, c, 'import.uploaded', `${kind} from ${fileName}`, { jobId, bytes: size });
-    const [row] = await queryRows<ImportJobRow>(deps.db, importJobs(sql`j.id = ${jobId}`, 1));
+    const [row] = await importJobs(deps, { jobId, limit: 1 });
     return c.json(toStatus(row), 202);
   });
 
@@ -134,7 +121,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
       method: 'get', path: '/imports', middleware: marketing, tags: ['imports'], summary: 'Uploads and their imports, newest first',
       responses: { 200: { description: 'Up to 100', content: { 'application/json': { schema: z.object({ imports: z.array(jobStatus) }) } } } },
     }),
-    async (c) => c.json({ imports: (await queryRows<ImportJobRow>(deps.db, importJobs(sql`true`, 100))).map(toStatus) }, 200),
+    async (c) => c.json({ imports: (await importJobs(deps, { limit: 100 })).map(toStatus) }, 200),
   );
 
   app.openapi(
@@ -144,7 +131,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
       responses: { 200: { description: 'The job', content: { 'application/json': { schema: jobStatus } } } },
     }),
     async (c) => {
-      const [row] = await queryRows<ImportJobRow>(deps.db, importJobs(sql`j.id = ${c.req.valid('param').jobId}`, 1));
+      const [row] = await importJobs(deps, { jobId: c.req.valid('param').jobId, limit: 1 });
       if (!row) throw new AppError('not_found', 'No such upload');
       return c.json(toStatus(row), 200);
     },
@@ -159,7 +146,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
   app.get('/imports/:jobId/rejected', marketing, async (c) => {
     const jobId = id.safeParse(c.req.param('jobId'));
     if (!jobId.success) throw invalidRequest(issuesOf(jobId.error, 'jobId'));
-    const row = await findImportByJob(deps.db, jobId.data);
+    const row = await importOfJob(deps, jobId.data);
     if (!row?.rejected_file || !fs.existsSync(row.rejected_file)) throw new AppError('not_found', 'This upload has no rejected rows file');
     await auditBy(deps, c, 'export.rejected_rows', `import #${row.id}`, { bytes: row.rejected_bytes });
     c.header('content-type', 'text/csv; charset=utf-8');

@@ -1,8 +1,7 @@
 // Turning one CSV row into a typed record, per kind; every failure names the field, what was
 // expected and what was found.
 import { normaliseEmail, normalisePhone } from '../customers/identity.ts';
-import type { CustomerRef } from '../ingest/event.ts';
-import type { AttributeType, AttributeValue } from '../customers/profile.repository.ts';
+import type { AttributeType, AttributeValue, CustomerRef } from '../customers/index.ts';
 import { multiplyDecimal } from '../shared/decimal.ts';
 import { exactDecimal, firstDay, isCalendarDate, lastDay, textProblem } from '../shared/input.ts';
 import type { DateParser } from './date-format.ts';

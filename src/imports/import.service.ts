@@ -2,32 +2,33 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
-import { resolveCustomers } from '../customers/customer.repository.ts';
-import { erasedMessage, erasedRefs } from '../privacy/erasure.ts';
-import { normaliseRef } from '../customers/identity.ts';
-import { refreshLifecycle } from '../customers/lifecycle.repository.ts';
-import { checkAttributeTypes, upsertProfiles, type AttributeType } from '../customers/profile.repository.ts';
-import { queryRows, refreshStatistics, sql, type Db } from '../db/connection.ts';
+import { attributeTypes, type AttributeType } from '../customers/index.ts';
+import type { Db } from '../db/connection.ts';
 import type { WriteCounts } from '../db/upsert.ts';
 import type { Deps } from '../deps.ts';
-import { upsertOrders, upsertReturns, type OrderInput } from '../orders/order.repository.ts';
-import { isNegativeDecimal, negateDecimal } from '../shared/decimal.ts';
+import { refreshCustomers, resolveFacts, writeResolved } from '../facts/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
-import { upsertTickets } from '../support/ticket.repository.ts';
-import { upsertSurveyResponses } from '../surveys/survey.repository.ts';
 import { readCsv, type CsvRecord } from './csv-source.ts';
 import { dateParser } from './date-format.ts';
 import { resolveColumns, type ImportCounts, type ImportOptions } from './import.ts';
 import {
-  findImport, findUnfinished, finishImport, insertImport, nextOrdinals, noteImportError, rememberCustomers, rememberedCustomers, saveCheckpoint, type ImportRow,
+  findImport, findImportByJob, findUnfinished, finishImport, insertImport, listImportJobs, noteImportError, refreshStatistics,
+  rememberCustomers, rememberedCustomers, saveCheckpoint, type ImportJobRow, type ImportRow,
 } from './import.repository.ts';
 import { convertRow, detectType, isRowError, type Row, type RowError } from './import.rows.ts';
+import { factsOfRows } from './row-facts.ts';
 
 const chunkSize = 10_000;
 const typeSampleRows = 1000;
+
+export type { ImportJobRow };
+
+/** Upload jobs with their imports, newest first: the one job `jobId`, or the latest `limit`. */
+export const importJobs = (deps: Deps, filter: { jobId?: number; limit: number }) => listImportJobs(deps.db, filter);
+/** The import an upload's background job made. */
+export const importOfJob = (deps: Deps, jobId: number) => findImportByJob(deps.db, jobId);
 
 export interface ImportOutcome { importId: number; counts: ImportCounts; rejectedFile: string | null; resumed: boolean }
 interface Pending { record: CsvRecord; row: Row }
@@ -74,7 +75,7 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
       sample.push(next.value);
     }
     const keys = unmapped.map((c) => attributeKey(c.name));
-    const defined = new Map((await queryRows<{ key: string; type: AttributeType }>(deps.db, sql`select key, type from attribute_definitions`)).map((r) => [r.key, r.type]));
+    const defined = await attributeTypes(deps.db);
     attributes = unmapped.map((c, i) => ({ index: c.index, key: keys[i], type: defined.get(keys[i]) ?? detectType(sample.map((r) => r.values[c.index] ?? '')) }));
   }
 
@@ -155,7 +156,7 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
     for (let after = 0; ;) {
       const ids = await rememberedCustomers(deps.db, importId, after, 5000);
       if (ids.length === 0) break;
-      await deps.db.transaction((tx) => refreshLifecycle(tx, ids, { timeZone: deps.config.timeZone }));
+      await deps.db.transaction((tx) => refreshCustomers(deps, tx, ids));
       after = ids.at(-1)!;
     }
     await finishImport(deps.db, importId, { status: 'done' });
@@ -185,88 +186,15 @@ const rejectedLine = (header: string[]) => (rejected: Rejected) => {
 async function writeChunk(deps: Deps, tx: Db, importId: number, kind: ImportOptions['kind'], chunk: Pending[], hasOrderColumn: boolean):
   Promise<{ counts: WriteCounts; rejected: Rejected[] }> {
   const source = `import:${importId}`;
-  const refs = chunk.map((p) => normaliseRef(p.row.ref, deps.config.defaultCountry));
-  const erased = await erasedRefs(deps, tx, refs);
-  // The rejected-rows file names the row, not the values: they are the erased person's.
-  const rejected: Rejected[] = chunk.filter((_, i) => erased.has(i)).map((p) => ({ record: { ...p.record, values: [] }, error: { field: kind === 'customers' ? 'email' : 'customer', message: erasedMessage } }));
-  const live = chunk.filter((_, i) => !erased.has(i));
-  const { ids, created } = await resolveCustomers(tx, refs.filter((_, i) => !erased.has(i)), { source, createMissing: true });
-  const items: (Pending & { customerId: number })[] = [];
-  live.forEach((p, i) => {
-    if (ids[i] === null) rejected.push({ record: p.record, error: { field: kind === 'customers' ? 'email' : 'customer', message: 'not a usable customer reference (an email needs an @ and a domain; a phone needs digits)' } });
-    else items.push({ ...p, customerId: ids[i]! });
-  });
-  const total: WriteCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  const add = (c: WriteCounts) => { total.inserted += c.inserted; total.updated += c.updated; total.unchanged += c.unchanged; };
-  const of = <K extends Row['kind']>(k: K) => items.filter((p) => p.row.kind === k) as (Pending & { customerId: number; row: Extract<Row, { kind: K }> })[];
-  const ordinals = <T extends { customerId: number }>(list: T[], key: (item: T) => string) => nextOrdinals(tx, importId, list.map((item) => `${item.customerId}|${key(item)}`));
-
-  if (kind === 'orders') {
-    const rows = of('order');
-    const credits = rows.filter((p) => isNegativeDecimal(p.row.quantity) || isNegativeDecimal(p.row.amount));
-    const lines = rows.filter((p) => !credits.includes(p));
-    const lineNos = await ordinals(lines, (p) => `o:${p.row.orderId}`);
-    const orders = new Map<string, OrderInput>();
-    lines.forEach((p, i) => {
-      const key = `${p.customerId}|${p.row.orderId}`;
-      const order = orders.get(key) ?? { customerId: p.customerId, externalId: p.row.orderId, orderedAt: p.row.at, channel: p.row.channel, currency: p.row.currency, source, lines: [] };
-      order.lines.push({ lineNo: lineNos[i], product: p.row.product, category: p.row.category, quantity: p.row.quantity, unitPrice: p.row.unitPrice, amount: p.row.amount });
-      orders.set(key, order);
-    });
-    const written = await upsertOrders(tx, [...orders.values()]);
-    add(written);
-    await rememberCustomers(tx, importId, written.changedCustomers);
-    const creditNos = await ordinals(credits, (p) => `c:${p.row.orderId}`);
-    add(await upsertReturns(tx, credits.map((p, i) => ({
-      customerId: p.customerId, externalId: `${p.row.orderId}#credit-${creditNos[i]}`, orderExternalId: hasOrderColumn ? p.row.orderId : null,
-      returnedAt: p.row.at, product: p.row.product, quantity: isNegativeDecimal(p.row.quantity) ? negateDecimal(p.row.quantity) : p.row.quantity,
-      amount: isNegativeDecimal(p.row.amount) ? negateDecimal(p.row.amount) : p.row.amount, reasonCode: 'credit_note', reason: null, source,
-    }))));
-  } else if (kind === 'returns') {
-    const rows = of('return');
-    const nos = await ordinals(rows, (p) => `r:${p.row.returnId ?? `${p.row.at.toISOString()}|${p.row.product}|${p.row.amount}`}`);
-    add(await upsertReturns(tx, rows.map((p, i) => ({
-      customerId: p.customerId, externalId: p.row.returnId ?? `${p.row.at.toISOString()}|${p.row.product ?? ''}|${p.row.amount}#${nos[i]}`, orderExternalId: p.row.orderId,
-      returnedAt: p.row.at, product: p.row.product, quantity: p.row.quantity, amount: p.row.amount, reasonCode: p.row.reasonCode, reason: p.row.reason, source,
-    }))));
-  } else if (kind === 'touchpoints') {
-    const rows = of('touchpoint');
-    const nos = await ordinals(rows.filter((p) => !p.row.id), (p) => `t:${p.row.at.toISOString()}|${p.row.channel}|${p.row.touch}`);
-    let n = 0;
-    add(await upsertTouchpoints(tx, rows.map((p) => ({
-      customerId: p.customerId, externalId: p.row.id ?? `${p.row.at.toISOString()}|${p.row.channel}|${p.row.touch}#${nos[n++]}`, at: p.row.at,
-      channel: p.row.channel, direction: p.row.direction, kind: p.row.touch, campaign: p.row.campaign, detail: null,
-    }))));
-  } else if (kind === 'tickets') {
-    add(await upsertTickets(tx, of('ticket').map((p) => ({
-      customerId: p.customerId, externalId: p.row.ticketId, openedAt: p.row.openedAt, channel: p.row.channel, category: p.row.category, priority: p.row.priority,
-      status: p.row.status, subject: p.row.subject, orderExternalId: p.row.orderId, assignee: null, resolvedAt: p.row.resolvedAt, outcome: p.row.outcome,
-    }))));
-  } else if (kind === 'surveys') {
-    const rows = of('survey');
-    const nos = await ordinals(rows.filter((p) => !p.row.id), (p) => `s:${p.row.at.toISOString()}|${p.row.survey}|${p.row.question}`);
-    let n = 0;
-    add(await upsertSurveyResponses(tx, rows.map((p) => ({
-      customerId: p.customerId, externalId: p.row.id ?? `${p.row.at.toISOString()}|${p.row.survey}|${p.row.question}#${nos[n++]}`, at: p.row.at,
-      survey: p.row.survey, question: p.row.question, score: p.row.score, answer: p.row.answer, channel: p.row.channel,
-    }))));
-  } else {
-    const rows = of('customer');
-    const typeErrors = await checkAttributeTypes(tx, rows.map((p) => ({ attributes: p.row.attributes })));
-    const badRows = new Set(typeErrors.map((e) => e.index));
-    for (const error of typeErrors) rejected.push({ record: rows[error.index].record, error: { field: error.field, message: error.message } });
-    const good = rows.filter((_, i) => !badRows.has(i));
-    const { changed } = await upsertProfiles(tx, good.map((p) => ({
-      customerId: p.customerId, name: p.row.name ?? undefined, createdAt: p.row.createdAt ?? undefined, acquisitionChannel: p.row.acquisitionChannel ?? undefined,
-      attributes: p.row.attributes, address: p.row.address ? { kind: 'postal' as const, ...p.row.address, at: deps.clock.now(), source } : undefined,
-    })));
-    const counted = new Set<number>();
-    for (const p of good) {
-      if (created.has(p.customerId) && !counted.has(p.customerId)) total.inserted++;
-      else if (changed.includes(p.customerId) && !counted.has(p.customerId)) total.updated++;
-      else total.unchanged++;
-      counted.add(p.customerId);
-    }
-  }
-  return { counts: total, rejected };
+  const items = chunk.map((p, index) => ({ index, ref: p.row.ref, row: p.row }));
+  const resolution = await resolveFacts(deps, tx, items, { source, referenceField: kind === 'customers' ? 'email' : 'customer' });
+  const facts = await factsOfRows(tx, resolution.resolved, { importId, hasOrderColumn, now: () => deps.clock.now() });
+  const written = await writeResolved(deps, tx, facts, { source, lifecycle: 'defer', created: resolution.created });
+  // Purchase days and stages are refreshed once per customer when the whole file is in.
+  await rememberCustomers(tx, importId, written.changedCustomers);
+  const rejected = [...resolution.rejected, ...written.rejected].map(([index, { field, message, erased }]): Rejected => ({
+    // The rejected-rows file names the row, not the values: they are the erased person's.
+    record: erased ? { ...chunk[index].record, values: [] } : chunk[index].record, error: { field, message },
+  }));
+  return { counts: written.counts, rejected };
 }

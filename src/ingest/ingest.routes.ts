@@ -4,9 +4,8 @@ import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
 import { ingestEvent } from './event.ts';
-import { findDeadLetter, listDeadLetters, markReplayed, noteReplayFailed } from './ingest.repository.ts';
-import { ingestEvents, ingestLimits } from './ingest.service.ts';
-import { cleanText, id } from '../shared/input.ts';
+import { deadLetters, ingestEvents, ingestLimits, replayDeadLetter } from './ingest.service.ts';
+import { id } from '../shared/input.ts';
 
 const eventResult = z.object({
   index: z.number(),
@@ -100,7 +99,7 @@ Database unavailable: 503 with Retry-After. When every event of a non-empty batc
       })) }) } } } },
     }),
     async (c) => {
-      const rows = await listDeadLetters(deps.db, 500);
+      const rows = await deadLetters(deps, 500);
       return c.json({ deadLetters: rows.map((r) => ({ id: r.id, source: r.source, eventId: r.event_id, reason: r.reason,
         createdAt: new Date(r.created_at).toISOString(), replayedAt: r.replayed_at ? new Date(r.replayed_at).toISOString() : null, payload: r.payload })) }, 200);
     },
@@ -113,16 +112,7 @@ Database unavailable: 503 with Retry-After. When every event of a non-empty batc
       responses: { 200: { description: 'The event result', content: { 'application/json': { schema: ingestResult } } } },
     }),
     async (c) => {
-      const letter = await findDeadLetter(deps.db, c.req.valid('param').id);
-      if (!letter) throw new AppError('not_found', 'No such dead letter');
-      if (letter.replayed_at) throw new AppError('conflict', 'This dead letter was already replayed');
-      const result = await ingestEvents(deps, [letter.payload], { source: letter.source, deadLetterId: letter.id });
-      if (result.accepted + result.duplicate === 1) await markReplayed(deps.db, letter.id);
-      else {
-        const errors = (result.results[0].errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
-        await noteReplayFailed(deps.db, letter.id, cleanText(`replay ${deps.clock.now().toISOString()} failed: ${errors}`).slice(0, 2000));
-      }
-      return c.json(result, 200);
+      return c.json(await replayDeadLetter(deps, c.req.valid('param').id), 200);
     },
   );
   return app;

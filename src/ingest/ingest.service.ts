@@ -1,20 +1,14 @@
-import { recordConsent } from '../customers/consent.repository.ts';
-import { upsertTouchpoints } from '../channels/touchpoint.repository.ts';
-import { resolveCustomers } from '../customers/customer.repository.ts';
-import { erasedMessage, erasedRefs } from '../privacy/erasure.ts';
-import { normaliseRef } from '../customers/identity.ts';
-import { refreshLifecycle } from '../customers/lifecycle.repository.ts';
-import { checkAttributeTypes, setStatusFlags, upsertNotes, upsertProfiles, type ProfileInput } from '../customers/profile.repository.ts';
 import type { Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
-import { upsertOrders, upsertReturns } from '../orders/order.repository.ts';
-import { multiplyDecimal } from '../shared/decimal.ts';
-import { rootMessage, sqlState, sqlStateOf } from '../shared/errors.ts';
+import { writeFacts } from '../facts/index.ts';
+import { AppError, rootMessage, sqlState, sqlStateOf } from '../shared/errors.ts';
 import { cleanText, inputProblem } from '../shared/input.ts';
-import { applyTicketUpdates, upsertIncidents, upsertTickets } from '../support/ticket.repository.ts';
-import { upsertSurveyResponses } from '../surveys/survey.repository.ts';
 import { ingestEvent, type IngestEvent } from './event.ts';
-import { claimEventIds, deadLetter, deleteLedgerRows, ledgerResults, recordLedgerResults } from './ingest.repository.ts';
+import { factOf } from './event-facts.ts';
+import {
+  claimEventIds, deadLetter, deleteLedgerRows, findDeadLetter, ledgerResults, listDeadLetters, markReplayed, noteReplayFailed,
+  recordLedgerResults, type DeadLetterRow,
+} from './ingest.repository.ts';
 
 /** Segment-compatible limits: bytes per event, bytes per request body, events per batch. */
 export const ingestLimits = { eventBytes: 32 * 1024, batchBytes: 500 * 1024, batchEvents: 2500 } as const;
@@ -35,7 +29,6 @@ export interface IngestOptions {
   deadLetterId?: number;
 }
 
-type Typed<T extends IngestEvent['type']> = Extract<IngestEvent, { type: T }> & { index: number };
 interface Pending { index: number; event: IngestEvent }
 
 const transient = new Set<string>([sqlState.serializationFailure, sqlState.deadlockDetected, sqlState.uniqueViolation]);
@@ -95,6 +88,25 @@ export async function ingestEvents(deps: Deps, events: unknown[], options: Inges
   });
   const count = (status: EventResult['status']) => results.filter((r) => r.status === status).length;
   return { accepted: count('accepted'), duplicate: count('duplicate'), rejected: count('rejected'), results };
+}
+
+/** Dead letters, newest first. */
+export function deadLetters(deps: Deps, limit: number): Promise<DeadLetterRow[]> {
+  return listDeadLetters(deps.db, limit);
+}
+
+/** Applies a dead-lettered event again; a replay that fails again leaves the letter waiting, with why. */
+export async function replayDeadLetter(deps: Deps, id: number): Promise<IngestResult> {
+  const letter = await findDeadLetter(deps.db, id);
+  if (!letter) throw new AppError('not_found', 'No such dead letter');
+  if (letter.replayed_at) throw new AppError('conflict', 'This dead letter was already replayed');
+  const result = await ingestEvents(deps, [letter.payload], { source: letter.source, deadLetterId: letter.id });
+  if (result.accepted + result.duplicate === 1) await markReplayed(deps.db, letter.id);
+  else {
+    const errors = (result.results[0].errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
+    await noteReplayFailed(deps.db, letter.id, cleanText(`replay ${deps.clock.now().toISOString()} failed: ${errors}`).slice(0, 2000));
+  }
+  return result;
 }
 
 function idOf(raw: unknown): string | null {
@@ -165,83 +177,19 @@ export async function applyBatch(deps: Deps, tx: Db, pending: Pending[], source:
   const fresh = pending.filter((p) => claimed.has(p.event.id));
   if (fresh.length === 0) return outcome;
 
-  const refs = fresh.map((p) => normaliseRef(p.event.customer, deps.config.defaultCountry));
-  const erased = await erasedRefs(deps, tx, refs);
-  const live = fresh.filter((_, i) => !erased.has(i));
-  const { ids } = await resolveCustomers(tx, refs.filter((_, i) => !erased.has(i)), {
-    source, createMissing: true,
-    createdAt: (i) => (live[i].event.type === 'customer.upsert' && live[i].event.createdAt ? new Date(live[i].event.createdAt!) : undefined),
+  const { rejected, customers } = await writeFacts(deps, tx, fresh.map((p) => factOf(p.event, p.index)), {
+    source, referenceField: 'customer', lifecycle: 'refresh',
   });
-  const customerOf = new Map(live.map((p, i) => [p.index, ids[i]!]));
-  const rejected = new Map<number, FieldIssue[]>(fresh.filter((_, i) => erased.has(i)).map((p) => [p.index, [{ field: 'customer', message: erasedMessage }]]));
-  const of = <T extends IngestEvent['type']>(type: T) =>
-    fresh.filter((p) => p.event.type === type && !rejected.has(p.index)).map((p) => ({ ...(p.event as Extract<IngestEvent, { type: T }>), index: p.index }) as Typed<T>);
-  const cid = (e: { index: number }) => customerOf.get(e.index)!;
-  const at = (iso: string) => new Date(iso);
-
-  const upserts = of('customer.upsert');
-  for (const error of await checkAttributeTypes(tx, upserts)) {
-    rejected.set(upserts[error.index].index, [{ field: error.field, message: error.message }]);
-  }
-  const profiles: ProfileInput[] = [
-    ...of('customer.upsert').map((e) => ({
-      customerId: cid(e), name: e.name, createdAt: e.createdAt ? at(e.createdAt) : undefined, acquisitionChannel: e.acquisitionChannel,
-      attributes: e.attributes, address: e.address ? { ...e.address, at: at(e.at ?? e.createdAt ?? new Date().toISOString()), source } : undefined,
-    })),
-    ...of('address.change').map((e) => ({ customerId: cid(e), address: { ...e.address, at: at(e.at), source } })),
-  ];
-  await upsertProfiles(tx, profiles);
-  const flagEvents = of('status.change');
-  const { changed } = await setStatusFlags(tx, flagEvents.map((e) => ({ customerId: cid(e), flag: e.flag, active: e.active, at: at(e.at), source, note: e.note ?? null })));
-  for (const e of flagEvents.filter((f) => changed.includes(cid(f)))) {
-    await refreshLifecycle(tx, [cid(e)], { timeZone: deps.config.timeZone, flagChange: { at: at(e.at), cause: `status ${e.flag} ${e.active ? 'set' : 'cleared'} (event ${e.id})` } });
-  }
-  const orders = await upsertOrders(tx, of('order').map((e) => ({
-    customerId: cid(e), externalId: e.orderId, orderedAt: at(e.at), channel: e.channel ?? null, currency: e.currency ?? null, source,
-    lines: e.lines.map((line, i) => ({
-      lineNo: i + 1, product: line.product ?? null, category: line.category ?? null, quantity: line.quantity, unitPrice: line.unitPrice ?? null,
-      amount: line.amount ?? multiplyDecimal(line.quantity, line.unitPrice!),
-    })),
-  })));
-  await refreshLifecycle(tx, orders.changedCustomers, { timeZone: deps.config.timeZone });
-  await upsertReturns(tx, of('return').map((e) => ({
-    customerId: cid(e), externalId: e.returnId, orderExternalId: e.orderId ?? null, returnedAt: at(e.at), product: e.product ?? null,
-    quantity: e.quantity, amount: e.amount, reasonCode: e.reasonCode ?? null, reason: e.reason ?? null, source,
-  })));
-  await upsertTickets(tx, of('ticket.opened').map((e) => ({
-    customerId: cid(e), externalId: e.ticketId, openedAt: at(e.at), channel: e.channel ?? null, category: e.category ?? null,
-    priority: e.priority, status: 'open', subject: e.subject ?? null, orderExternalId: e.orderId ?? null, assignee: null, resolvedAt: null, outcome: null,
-  })));
-  const updates = [
-    ...of('ticket.updated').map((e) => ({ index: e.index, customerId: cid(e), ticketExternalId: e.ticketId, at: at(e.at), status: e.status, note: e.note ?? null, assignee: e.assignee ?? null, outcome: null })),
-    ...of('ticket.resolved').map((e) => ({ index: e.index, customerId: cid(e), ticketExternalId: e.ticketId, at: at(e.at), status: 'resolved', note: e.note ?? null, assignee: null, outcome: e.outcome })),
-  ];
-  const { unknown } = await applyTicketUpdates(tx, updates);
-  for (const i of unknown) rejected.set(updates[i].index, [{ field: 'ticketId', message: `no ticket ${updates[i].ticketExternalId} for this customer; send ticket.opened first` }]);
-  await upsertTouchpoints(tx, of('touchpoint').map((e) => ({
-    customerId: cid(e), externalId: e.id, at: at(e.at), channel: e.channel, direction: e.direction, kind: e.kind, campaign: e.campaign ?? null, detail: e.detail ?? null,
-  })));
-  await upsertIncidents(tx, of('incident').map((e) => ({
-    customerId: cid(e), externalId: e.id, at: at(e.at), kind: e.kind, orderExternalId: e.orderId ?? null, channel: e.channel ?? null, detail: e.detail ?? null,
-  })));
-  await upsertSurveyResponses(tx, of('survey.response').map((e) => ({
-    customerId: cid(e), externalId: e.id, at: at(e.at), survey: e.survey, question: e.question, score: e.score === undefined ? null : String(e.score),
-    answer: e.answer ?? null, channel: e.channel ?? null,
-  })));
-  await recordConsent(tx, of('consent').map((e) => ({ customerId: cid(e), list: e.list, granted: e.granted, at: at(e.at), source, wording: e.wording ?? null })));
-  await upsertNotes(tx, of('note').map((e) => ({
-    customerId: cid(e), externalId: e.id, at: at(e.at), body: e.body, author: e.author ?? null, channel: e.channel ?? null, feeling: e.feeling ?? null,
-  })));
 
   // A rejected event leaves no trace, so it can be sent again once fixed.
   await deleteLedgerRows(tx, fresh.filter((p) => rejected.has(p.index)).map((p) => p.event.id));
   const accepted = fresh.filter((p) => !rejected.has(p.index));
-  await recordLedgerResults(tx, accepted.map((p) => ({ id: p.event.id, customerId: customerOf.get(p.index)! })));
+  await recordLedgerResults(tx, accepted.map((p) => ({ id: p.event.id, customerId: customers.get(p.index)! })));
   for (const p of fresh) {
-    const errors = rejected.get(p.index);
-    outcome.set(p.index, errors
-      ? { index: p.index, id: p.event.id, status: 'rejected', errors }
-      : { index: p.index, id: p.event.id, status: 'accepted', customerId: customerOf.get(p.index) });
+    const rejection = rejected.get(p.index);
+    outcome.set(p.index, rejection
+      ? { index: p.index, id: p.event.id, status: 'rejected', errors: [{ field: rejection.field, message: rejection.message }] }
+      : { index: p.index, id: p.event.id, status: 'accepted', customerId: customers.get(p.index) });
   }
   return outcome;
 }

@@ -1,2 +1,2 @@
-// Orders as other domains use them: order ids by the customer's own order reference.
-export { orderIds } from './order.repository.ts';
+// Orders and returns as other domains use them.
+export { orderIds, upsertOrders, upsertReturns, type OrderInput, type OrderLineInput, type ReturnInput } from './order.repository.ts';

@@ -1,18 +1,19 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
-import { upsertRows, type WriteResult } from '../db/upsert.ts';
+import { upsertRows, type InsertOf, type WriteResult } from '../db/upsert.ts';
 import { addDecimal } from '../shared/decimal.ts';
+import { orderLines, orders as orderTable, returns as returnTable } from './order.schema.ts';
 
-export interface OrderLineInput { lineNo: number; product: string | null; category?: string | null; quantity: string; unitPrice: string | null; amount: string }
-export interface OrderInput {
-  customerId: number; externalId: string; orderedAt: Date; channel: string | null; currency: string | null; source: string;
+export type OrderLineInput = InsertOf<typeof orderLines, 'lineNo' | 'product' | 'category' | 'quantity' | 'unitPrice' | 'amount'>;
+export type OrderInput = InsertOf<typeof orderTable, 'customerId' | 'externalId' | 'orderedAt' | 'channel' | 'currency' | 'source'> & {
   /** Defaults to the sum of all the order's lines after the write. */
   total?: string | null;
   lines: OrderLineInput[];
-}
-export interface ReturnInput {
-  customerId: number; externalId: string; orderExternalId: string | null; returnedAt: Date; product: string | null;
-  quantity: string; amount: string; reasonCode: string | null; reason: string | null; source: string;
-}
+};
+export type ReturnInput = InsertOf<typeof returnTable,
+  'customerId' | 'externalId' | 'returnedAt' | 'product' | 'quantity' | 'amount' | 'reasonCode' | 'reason' | 'source'> & {
+  /** The order returned from, linked when it is known. */
+  orderExternalId: string | null;
+};
 
 const orderKey = (customerId: number, externalId: string) => `${customerId}|${externalId}`;
 
@@ -38,30 +39,28 @@ export async function upsertOrders(db: Db, orders: OrderInput[]): Promise<WriteR
   if (orders.length === 0) return { inserted: 0, updated: 0, unchanged: 0, changedCustomers: [] };
   // A new order's lines are all in this call, so its total is known before the write.
   const inputTotal = (o: OrderInput) => o.total ?? [...new Map(o.lines.map((line) => [line.lineNo, line.amount])).values()].reduce((sum, amount) => addDecimal(sum, amount), '0');
-  const headers = await upsertRows(db, 'orders', ['customer_id', 'external_id'], [
-    { name: 'customer_id', type: 'bigint', value: (o: OrderInput) => o.customerId },
-    { name: 'external_id', type: 'text', value: (o) => o.externalId },
-    { name: 'ordered_at', type: 'timestamptz', value: (o) => o.orderedAt.toISOString() },
-    { name: 'channel', type: 'text', value: (o) => o.channel },
-    { name: 'currency', type: 'text', value: (o) => o.currency },
-    { name: 'source', type: 'text', value: (o) => o.source },
-    { name: 'total', type: 'numeric', value: inputTotal },
-  ], orders, (o) => orderKey(o.customerId, o.externalId), ['source', 'total'], ['external_id']);
-  const created = new Set(headers.changed.filter((row) => row.inserted).map((row) => orderKey(row.customer_id as number, row.external_id as string)));
+  const headers = await upsertRows(db, orderTable, orders, {
+    key: ['customerId', 'externalId'],
+    values: {
+      customerId: (o) => o.customerId, externalId: (o) => o.externalId, orderedAt: (o) => o.orderedAt, channel: (o) => o.channel,
+      currency: (o) => o.currency, source: (o) => o.source, total: inputTotal,
+    },
+    insertOnly: ['source', 'total'],
+    returning: ['customerId', 'externalId'],
+  });
+  const created = new Set(headers.changed.filter((row) => row.inserted).map((row) => orderKey(row.customerId, row.externalId)));
   const ids = await orderIds(db, orders);
   const lines = orders.flatMap((o) => o.lines.map((line) => ({ ...line, customerId: o.customerId, orderId: ids.get(orderKey(o.customerId, o.externalId))! })));
-  const counts = await upsertRows(db, 'order_lines', ['customer_id', 'order_id', 'line_no'], [
-    { name: 'customer_id', type: 'bigint', value: (l: (typeof lines)[number]) => l.customerId },
-    { name: 'order_id', type: 'bigint', value: (l) => l.orderId },
-    { name: 'line_no', type: 'bigint', value: (l) => l.lineNo },
-    { name: 'product', type: 'text', value: (l) => l.product },
-    { name: 'category', type: 'text', value: (l) => l.category ?? null },
-    { name: 'quantity', type: 'numeric', value: (l) => l.quantity },
-    { name: 'unit_price', type: 'numeric', value: (l) => l.unitPrice },
-    { name: 'amount', type: 'numeric', value: (l) => l.amount },
-  ], lines, (l) => `${l.customerId}|${l.orderId}|${l.lineNo}`, [], ['order_id']);
+  const counts = await upsertRows(db, orderLines, lines, {
+    key: ['customerId', 'orderId', 'lineNo'],
+    values: {
+      customerId: (l) => l.customerId, orderId: (l) => l.orderId, lineNo: (l) => l.lineNo, product: (l) => l.product,
+      category: (l) => l.category, quantity: (l) => l.quantity, unitPrice: (l) => l.unitPrice, amount: (l) => l.amount,
+    },
+    returning: ['orderId'],
+  });
   // An order that existed before gets its total again when its lines changed or a total was given.
-  const changedOrders = new Set(counts.changed.map((row) => row.order_id as number));
+  const changedOrders = new Set(counts.changed.map((row) => row.orderId));
   const touched = [...new Map(orders.map((o) => [orderKey(o.customerId, o.externalId), o])).entries()]
     .filter(([key, o]) => !created.has(key) && (o.total != null || changedOrders.has(ids.get(key)!)))
     .map(([key, o]) => ({ customerId: o.customerId, id: ids.get(key)!, total: o.total ?? null }));
@@ -85,16 +84,14 @@ export async function upsertOrders(db: Db, orders: OrderInput[]): Promise<WriteR
 /** Returns keyed (customer, external id), linked to their order when it is known. */
 export async function upsertReturns(db: Db, returns: ReturnInput[]): Promise<WriteResult> {
   const ids = await orderIds(db, returns.filter((r) => r.orderExternalId).map((r) => ({ customerId: r.customerId, externalId: r.orderExternalId! })));
-  return upsertRows(db, 'returns', ['customer_id', 'external_id'], [
-    { name: 'customer_id', type: 'bigint', value: (r: ReturnInput) => r.customerId },
-    { name: 'external_id', type: 'text', value: (r) => r.externalId },
-    { name: 'order_id', type: 'bigint', value: (r) => (r.orderExternalId ? ids.get(orderKey(r.customerId, r.orderExternalId)) ?? null : null) },
-    { name: 'returned_at', type: 'timestamptz', value: (r) => r.returnedAt.toISOString() },
-    { name: 'product', type: 'text', value: (r) => r.product },
-    { name: 'quantity', type: 'numeric', value: (r) => r.quantity },
-    { name: 'amount', type: 'numeric', value: (r) => r.amount },
-    { name: 'reason_code', type: 'text', value: (r) => r.reasonCode },
-    { name: 'reason', type: 'text', value: (r) => r.reason },
-    { name: 'source', type: 'text', value: (r) => r.source },
-  ], returns, (r) => orderKey(r.customerId, r.externalId), ['source']);
+  return upsertRows(db, returnTable, returns, {
+    key: ['customerId', 'externalId'],
+    values: {
+      customerId: (r) => r.customerId, externalId: (r) => r.externalId,
+      orderId: (r) => (r.orderExternalId ? ids.get(orderKey(r.customerId, r.orderExternalId)) ?? null : null),
+      returnedAt: (r) => r.returnedAt, product: (r) => r.product, quantity: (r) => r.quantity, amount: (r) => r.amount,
+      reasonCode: (r) => r.reasonCode, reason: (r) => r.reason, source: (r) => r.source,
+    },
+    insertOnly: ['source'],
+  });
 }

@@ -1,2 +1,3 @@
-// Privacy as other domains use it: the tables that hold a customer's rows, from the catalogue.
+// Privacy as other domains use it: an erased person is never stored again; every table that holds customers.
+export { erasedMessage, erasedRefs } from './erasure.ts';
 export { customerTables } from './privacy.repository.ts';

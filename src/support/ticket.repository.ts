@@ -1,25 +1,24 @@
 import { and, eq } from 'drizzle-orm';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
-import { upsertRows, type WriteCounts } from '../db/upsert.ts';
+import { upsertRows, type InsertOf, type WriteCounts } from '../db/upsert.ts';
 import { orderIds } from '../orders/index.ts';
-import { tickets as ticketTable } from './ticket.schema.ts';
+import { incidents as incidentTable, tickets as ticketTable, ticketUpdates } from './ticket.schema.ts';
 
-export interface TicketInput {
-  customerId: number; externalId: string; openedAt: Date; channel: string | null; category: string | null; priority: string | null;
-  status: string; subject: string | null; orderExternalId: string | null; assignee: string | null; resolvedAt: Date | null; outcome: string | null;
-}
-export interface IncidentInput {
-  customerId: number; externalId: string; at: Date; kind: string; orderExternalId: string | null; channel: string | null;
-  detail: Record<string, unknown> | null;
-}
-export interface TicketUpdateInput {
-  customerId: number; ticketExternalId: string; at: Date; status: string; note: string | null; assignee: string | null;
+/** The order a ticket or incident is about, linked when it is known. */
+interface OrderLink { orderExternalId: string | null }
+export type TicketInput = InsertOf<typeof ticketTable,
+  'customerId' | 'externalId' | 'openedAt' | 'channel' | 'category' | 'priority' | 'status' | 'subject' | 'assignee' | 'resolvedAt' | 'outcome'>
+  & OrderLink;
+export type IncidentInput = InsertOf<typeof incidentTable, 'customerId' | 'externalId' | 'at' | 'kind' | 'channel' | 'detail'> & OrderLink;
+export type TicketUpdateInput = InsertOf<typeof ticketUpdates, 'customerId' | 'at' | 'status' | 'note'> & {
+  ticketExternalId: string;
+  assignee: string | null;
   /** Set when the update resolves the ticket. */
   outcome: string | null;
   /** in: from the customer; out (the default): to the customer; internal: between agents. */
   direction?: 'in' | 'out' | 'internal';
   author?: string | null;
-}
+};
 
 const linkOrders = async (db: Db, items: { customerId: number; orderExternalId: string | null }[]) =>
   orderIds(db, items.filter((i) => i.orderExternalId).map((i) => ({ customerId: i.customerId, externalId: i.orderExternalId! })));
@@ -28,21 +27,15 @@ const orderOf = (ids: Map<string, number>, item: { customerId: number; orderExte
 
 export async function upsertTickets(db: Db, tickets: TicketInput[]): Promise<WriteCounts> {
   const ids = await linkOrders(db, tickets);
-  return upsertRows(db, 'tickets', ['customer_id', 'external_id'], [
-    { name: 'customer_id', type: 'bigint', value: (t: TicketInput) => t.customerId },
-    { name: 'external_id', type: 'text', value: (t) => t.externalId },
-    { name: 'order_id', type: 'bigint', value: (t) => orderOf(ids, t) },
-    { name: 'opened_at', type: 'timestamptz', value: (t) => t.openedAt.toISOString() },
-    { name: 'channel', type: 'text', value: (t) => t.channel },
-    { name: 'category', type: 'text', value: (t) => t.category },
-    { name: 'priority', type: 'text', value: (t) => t.priority },
-    { name: 'status', type: 'text', value: (t) => t.status },
-    { name: 'subject', type: 'text', value: (t) => t.subject },
-    { name: 'assignee', type: 'text', value: (t) => t.assignee },
-    { name: 'resolved_at', type: 'timestamptz', value: (t) => t.resolvedAt?.toISOString() ?? null },
-    { name: 'outcome', type: 'text', value: (t) => t.outcome },
-    { name: 'updated_at', type: 'timestamptz', value: (t) => (t.resolvedAt ?? t.openedAt).toISOString() },
-  ], tickets, (t) => `${t.customerId}|${t.externalId}`);
+  return upsertRows(db, ticketTable, tickets, {
+    key: ['customerId', 'externalId'],
+    values: {
+      customerId: (t) => t.customerId, externalId: (t) => t.externalId, orderId: (t) => orderOf(ids, t), openedAt: (t) => t.openedAt,
+      channel: (t) => t.channel, category: (t) => t.category, priority: (t) => t.priority, status: (t) => t.status,
+      subject: (t) => t.subject, assignee: (t) => t.assignee, resolvedAt: (t) => t.resolvedAt, outcome: (t) => t.outcome,
+      updatedAt: (t) => t.resolvedAt ?? t.openedAt,
+    },
+  });
 }
 
 /**
@@ -93,15 +86,13 @@ export async function applyTicketUpdates(db: Db, updates: TicketUpdateInput[]): 
 
 export async function upsertIncidents(db: Db, incidents: IncidentInput[]): Promise<WriteCounts> {
   const ids = await linkOrders(db, incidents);
-  return upsertRows(db, 'incidents', ['customer_id', 'external_id'], [
-    { name: 'customer_id', type: 'bigint', value: (i: IncidentInput) => i.customerId },
-    { name: 'external_id', type: 'text', value: (i) => i.externalId },
-    { name: 'order_id', type: 'bigint', value: (i) => orderOf(ids, i) },
-    { name: 'at', type: 'timestamptz', value: (i) => i.at.toISOString() },
-    { name: 'kind', type: 'text', value: (i) => i.kind },
-    { name: 'channel', type: 'text', value: (i) => i.channel },
-    { name: 'detail', type: 'jsonb', value: (i) => i.detail },
-  ], incidents, (i) => `${i.customerId}|${i.externalId}`);
+  return upsertRows(db, incidentTable, incidents, {
+    key: ['customerId', 'externalId'],
+    values: {
+      customerId: (i) => i.customerId, externalId: (i) => i.externalId, orderId: (i) => orderOf(ids, i), at: (i) => i.at,
+      kind: (i) => i.kind, channel: (i) => i.channel, detail: (i) => i.detail,
+    },
+  });
 }
 
 export interface TicketRow {

@@ -1,24 +1,19 @@
 import { listLimit } from '../shared/http.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
-import { upsertRows, type WriteCounts } from '../db/upsert.ts';
-import type { SurveyQuestion } from './survey.schema.ts';
+import { upsertRows, type InsertOf, type WriteCounts } from '../db/upsert.ts';
+import { surveyResponses, type SurveyQuestion } from './survey.schema.ts';
 
-export interface SurveyResponseInput {
-  customerId: number; externalId: string; at: Date; survey: string; question: string; score: string | null;
-  answer: string | null; channel: string | null;
-}
+export type SurveyResponseInput = InsertOf<typeof surveyResponses,
+  'customerId' | 'externalId' | 'at' | 'survey' | 'question' | 'score' | 'answer' | 'channel'>;
 
 export function upsertSurveyResponses(db: Db, responses: SurveyResponseInput[]): Promise<WriteCounts> {
-  return upsertRows(db, 'survey_responses', ['customer_id', 'external_id'], [
-    { name: 'customer_id', type: 'bigint', value: (r: SurveyResponseInput) => r.customerId },
-    { name: 'external_id', type: 'text', value: (r) => r.externalId },
-    { name: 'at', type: 'timestamptz', value: (r) => r.at.toISOString() },
-    { name: 'survey', type: 'text', value: (r) => r.survey },
-    { name: 'question', type: 'text', value: (r) => r.question },
-    { name: 'score', type: 'numeric', value: (r) => r.score },
-    { name: 'answer', type: 'text', value: (r) => r.answer },
-    { name: 'channel', type: 'text', value: (r) => r.channel },
-  ], responses, (r) => `${r.customerId}|${r.externalId}`);
+  return upsertRows(db, surveyResponses, responses, {
+    key: ['customerId', 'externalId'],
+    values: {
+      customerId: (r) => r.customerId, externalId: (r) => r.externalId, at: (r) => r.at, survey: (r) => r.survey,
+      question: (r) => r.question, score: (r) => r.score, answer: (r) => r.answer, channel: (r) => r.channel,
+    },
+  });
 }
 
 export interface SurveyRow { id: number; key: string; title: string; purpose: 'survey' | 'problem'; intro: string | null; questions: SurveyQuestion[] }

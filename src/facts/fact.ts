@@ -1,0 +1,52 @@
+// The internal facts every door (the event API, CSV files) turns its input into, one type per
+// kind. A fact names its customer by reference; what it says is what its writer stores, less the
+// customer id (resolved by the pipeline) and the source (the door's, given once per call).
+import type { AddressInput, ConsentInput, CustomerRef, NoteInput, ProfileInput, StatusFlagInput } from '../customers/index.ts';
+import type { OrderInput, ReturnInput } from '../orders/index.ts';
+import type { TouchpointInput } from '../channels/index.ts';
+import type { IncidentInput, TicketInput, TicketUpdateInput } from '../support/index.ts';
+import type { SurveyResponseInput } from '../surveys/index.ts';
+
+export type { CustomerRef } from '../customers/index.ts';
+
+/** What a writer takes, without what the pipeline fills in. */
+type Said<Input> = Omit<Input, 'customerId' | 'source'>;
+
+/** What each kind of fact says, by kind. */
+export interface FactData {
+  /** Name, start, acquisition channel, custom attributes and an address: each changes only when given. */
+  profile: Omit<Said<ProfileInput>, 'address'> & { address?: AddressInput & { at: Date } };
+  /** An address correction on its own. */
+  address: AddressInput & { at: Date };
+  /** A status flag set or cleared; `origin` says what set it, for the lifecycle's cause (e.g. `event 42`). */
+  status: Said<StatusFlagInput> & { origin: string };
+  order: Said<OrderInput>;
+  return: Said<ReturnInput>;
+  ticket: Said<TicketInput>;
+  /** A ticket's new status, assignee or note; with an outcome, its resolution. */
+  ticketUpdate: Said<TicketUpdateInput>;
+  touchpoint: Said<TouchpointInput>;
+  incident: Said<IncidentInput>;
+  surveyResponse: Said<SurveyResponseInput>;
+  consent: Said<ConsentInput>;
+  note: Said<NoteInput>;
+}
+export type FactKind = keyof FactData;
+
+/** A fact as a door hands it over: its kind, its customer, and `index`, the door's handle for the outcome. */
+export type Fact<Kind extends FactKind = FactKind> = {
+  [K in Kind]: { kind: K; index: number; ref: CustomerRef; data: FactData[K] };
+}[Kind];
+
+/** A fact whose customer is known. */
+export type ResolvedFact<Kind extends FactKind = FactKind> = {
+  [K in Kind]: { kind: K; index: number; customerId: number; data: FactData[K] };
+}[Kind];
+
+/** Why a fact was not stored: the field to fix and what is wrong with it. */
+export interface Rejection {
+  field: string;
+  message: string;
+  /** The reference names a person who asked to be erased (nothing of theirs may be kept, not even in a report). */
+  erased?: boolean;
+}

@@ -1,0 +1,215 @@
+// The one write pipeline: every door (events, files) hands over facts, and this checks erasure,
+// resolves their customers, writes each kind with its one writer and keeps the lifecycle current.
+// A new kind of fact is a FactData entry (fact.ts), its writer (a repository function) and its
+// line in `writers` below.
+import { upsertTouchpoints } from '../channels/index.ts';
+import {
+  checkAttributeTypes, normaliseRef, recordConsent, refreshLifecycle, resolveCustomers, setStatusFlags, upsertNotes,
+  upsertProfiles, type ProfileInput,
+} from '../customers/index.ts';
+import type { Db } from '../db/connection.ts';
+import { addCounts, emptyCounts, type WriteCounts } from '../db/upsert.ts';
+import type { Deps } from '../deps.ts';
+import { upsertOrders, upsertReturns } from '../orders/index.ts';
+import { erasedMessage, erasedRefs } from '../privacy/index.ts';
+import { applyTicketUpdates, upsertIncidents, upsertTickets } from '../support/index.ts';
+import { upsertSurveyResponses } from '../surveys/index.ts';
+import type { CustomerRef, Fact, FactKind, Rejection, ResolvedFact } from './fact.ts';
+
+/** What one write of facts runs with; writers add to its rejections, counts and changed customers. */
+interface Run {
+  deps: Deps;
+  tx: Db;
+  source: string;
+  lifecycle: Lifecycle;
+  created: ReadonlySet<number>;
+  rejected: Map<number, Rejection>;
+  counts: WriteCounts;
+  changedCustomers: Set<number>;
+}
+/** Refresh purchase facts and stages of customers whose orders changed now, or hand them back to refresh later. */
+export type Lifecycle = 'refresh' | 'defer';
+
+interface Writer<Kind extends FactKind = FactKind> {
+  /** The kinds it writes, in one call, in this order. */
+  kinds: readonly Kind[];
+  write(run: Run, facts: ResolvedFact<Kind>[]): Promise<void>;
+}
+const writer = <Kind extends FactKind>(kinds: readonly Kind[], write: Writer<Kind>['write']): Writer<Kind> => ({ kinds, write });
+const count = (run: Run, counts: WriteCounts) => { run.counts = addCounts(run.counts, counts); };
+
+/** Each kind's writer, in the order they run: orders before what links to them (returns, tickets, incidents). */
+const writers = [
+  writer(['profile', 'address'], async (run, facts) => {
+    const profiles = facts.filter((f) => f.kind === 'profile');
+    // Custom attributes are typed at first sight; a value of another type rejects its fact.
+    for (const error of await checkAttributeTypes(run.tx, profiles.map((f) => f.data))) {
+      run.rejected.set(profiles[error.index].index, { field: error.field, message: error.message });
+    }
+    const good = facts.filter((f) => !run.rejected.has(f.index));
+    const { changed } = await upsertProfiles(run.tx, good.map((f): ProfileInput => (f.kind === 'address'
+      ? { customerId: f.customerId, address: { ...f.data, source: run.source } }
+      : { ...f.data, customerId: f.customerId, address: f.data.address && { ...f.data.address, source: run.source } })));
+    // Counted per fact: the first of a customer created now is inserted, of one changed updated.
+    const updated = new Set(changed);
+    const counted = new Set<number>();
+    for (const { customerId } of good) {
+      if (counted.has(customerId)) run.counts.unchanged++;
+      else if (run.created.has(customerId)) run.counts.inserted++;
+      else if (updated.has(customerId)) run.counts.updated++;
+      else run.counts.unchanged++;
+      counted.add(customerId);
+    }
+  }),
+  writer(['status'], async (run, facts) => {
+    const { changed } = await setStatusFlags(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })));
+    for (const { customerId, data } of facts.filter((f) => changed.includes(f.customerId))) {
+      const cause = `status ${data.flag} ${data.active ? 'set' : 'cleared'} (${data.origin})`;
+      await refreshLifecycle(run.tx, [customerId], { timeZone: run.deps.config.timeZone, flagChange: { at: data.at, cause } });
+    }
+  }),
+  writer(['order'], async (run, facts) => {
+    const written = await upsertOrders(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })));
+    count(run, written);
+    if (run.lifecycle === 'refresh') await refreshLifecycle(run.tx, written.changedCustomers, { timeZone: run.deps.config.timeZone });
+    else for (const id of written.changedCustomers) run.changedCustomers.add(id);
+  }),
+  writer(['return'], async (run, facts) => {
+    count(run, await upsertReturns(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source }))));
+  }),
+  writer(['ticket'], async (run, facts) => {
+    count(run, await upsertTickets(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId }))));
+  }),
+  writer(['ticketUpdate'], async (run, facts) => {
+    // Resolutions after plain updates: a ticket resolved at the instant it was updated ends resolved.
+    const ordered = [...facts.filter((f) => f.data.outcome === null), ...facts.filter((f) => f.data.outcome !== null)];
+    const { unknown } = await applyTicketUpdates(run.tx, ordered.map((f) => ({ ...f.data, customerId: f.customerId })));
+    for (const i of unknown) {
+      const message = `no ticket ${ordered[i].data.ticketExternalId} for this customer; send ticket.opened first`;
+      run.rejected.set(ordered[i].index, { field: 'ticketId', message });
+    }
+  }),
+  writer(['touchpoint'], async (run, facts) => {
+    count(run, await upsertTouchpoints(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId }))));
+  }),
+  writer(['incident'], async (run, facts) => {
+    count(run, await upsertIncidents(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId }))));
+  }),
+  writer(['surveyResponse'], async (run, facts) => {
+    count(run, await upsertSurveyResponses(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId }))));
+  }),
+  writer(['consent'], async (run, facts) => {
+    await recordConsent(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })));
+  }),
+  writer(['note'], async (run, facts) => {
+    count(run, await upsertNotes(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId }))));
+  }),
+];
+// A kind of fact without a writer fails the type check here.
+const everyKindWritten: [Exclude<FactKind, (typeof writers)[number]['kinds'][number]>] extends [never] ? true : never = true;
+void everyKindWritten;
+
+export interface ResolveOptions<Item> {
+  /** Where the facts came from: written with them and with the identities of new customers. */
+  source: string;
+  /** The field a problem with the customer reference is reported on ('customer' for events; a file's column). */
+  referenceField: string;
+  /** When the relationship of a customer created for this item began; now when not given. */
+  createdAt?: (item: Item) => Date | undefined;
+}
+export interface Resolution<Item> {
+  /** The items whose customer is known (found, or created now), in their order. */
+  resolved: { item: Item; customerId: number }[];
+  /** Items not to be stored, by index: the person was erased, or the reference names nobody. */
+  rejected: Map<number, Rejection>;
+  /** Customers created by this resolution. */
+  created: Set<number>;
+}
+
+/**
+ * The pipeline's first half: normalises each item's customer reference, refuses erased people and
+ * finds or creates the customer of every other item (one person, one customer).
+ */
+export async function resolveFacts<Item extends { index: number; ref: CustomerRef }>(
+  deps: Deps, tx: Db, items: Item[], options: ResolveOptions<Item>,
+): Promise<Resolution<Item>> {
+  const refs = items.map((item) => normaliseRef(item.ref, deps.config.defaultCountry));
+  const erased = await erasedRefs(deps, tx, refs);
+  const rejected = new Map<number, Rejection>();
+  // The erased person's values are not repeated in any report (the door leaves them out).
+  for (const i of erased) rejected.set(items[i].index, { field: options.referenceField, message: erasedMessage, erased: true });
+  const live = items.filter((_, i) => !erased.has(i));
+  const createdAt = options.createdAt;
+  const { ids, created } = await resolveCustomers(tx, refs.filter((_, i) => !erased.has(i)), {
+    source: options.source, createMissing: true, createdAt: createdAt && ((i) => createdAt(live[i])),
+  });
+  const resolved: Resolution<Item>['resolved'] = [];
+  live.forEach((item, i) => {
+    const customerId = ids[i];
+    if (customerId !== null) resolved.push({ item, customerId });
+    else {
+      const message = 'not a usable customer reference (an email needs an @ and a domain; a phone needs digits)';
+      rejected.set(item.index, { field: options.referenceField, message });
+    }
+  });
+  return { resolved, rejected, created };
+}
+
+export interface WriteOptions {
+  source: string;
+  lifecycle: Lifecycle;
+  /** Customers created when these facts were resolved (counted as inserted by the profile writer). */
+  created?: ReadonlySet<number>;
+}
+export interface Written {
+  /** Facts not stored, by index, with the field and why. */
+  rejected: Map<number, Rejection>;
+  counts: WriteCounts;
+  /** With `lifecycle: 'defer'`: the customers whose orders changed, for refreshCustomers. */
+  changedCustomers: number[];
+}
+
+/**
+ * The pipeline's second half: writes facts whose customers are known, kind by kind with each kind's
+ * writer (within a kind in the order given), and refreshes lifecycles as `lifecycle` says. Status
+ * changes always refresh at once, each with its cause.
+ */
+export async function writeResolved(deps: Deps, tx: Db, facts: ResolvedFact[], options: WriteOptions): Promise<Written> {
+  const run: Run = {
+    deps, tx, source: options.source, lifecycle: options.lifecycle, created: options.created ?? new Set(),
+    rejected: new Map(), counts: emptyCounts(), changedCustomers: new Set(),
+  };
+  for (const { kinds, write } of writers as Writer[]) {
+    const ofKinds = kinds.flatMap((kind) => facts.filter((f) => f.kind === kind && !run.rejected.has(f.index)));
+    if (ofKinds.length > 0) await write(run, ofKinds);
+  }
+  return { rejected: run.rejected, counts: run.counts, changedCustomers: [...run.changedCustomers] };
+}
+
+export interface FactsWritten extends Written {
+  /** The customer of each fact stored, by index. */
+  customers: Map<number, number>;
+}
+
+/**
+ * Writes facts already validated and mapped, in one transaction (`tx`): refuses erased people,
+ * resolves customers (creating the missing), writes each kind and keeps lifecycles current. Answers
+ * per fact (by its index): its customer, or a rejection naming the field.
+ */
+export async function writeFacts(
+  deps: Deps, tx: Db, facts: Fact[], options: Omit<ResolveOptions<Fact>, 'createdAt'> & WriteOptions,
+): Promise<FactsWritten> {
+  const resolution = await resolveFacts(deps, tx, facts, {
+    ...options, createdAt: (fact) => (fact.kind === 'profile' ? fact.data.createdAt : undefined),
+  });
+  const resolved = resolution.resolved.map(({ item, customerId }): ResolvedFact => ({ ...item, customerId }));
+  const written = await writeResolved(deps, tx, resolved, { ...options, created: resolution.created });
+  const rejected = new Map([...resolution.rejected, ...written.rejected]);
+  const customers = new Map(resolved.filter((f) => !rejected.has(f.index)).map((f) => [f.index, f.customerId]));
+  return { ...written, rejected, customers };
+}
+
+/** The lifecycle refresh a write with `lifecycle: 'defer'` left to its caller (purchase facts, stages). */
+export async function refreshCustomers(deps: Deps, tx: Db, customerIds: number[]): Promise<void> {
+  await refreshLifecycle(tx, customerIds, { timeZone: deps.config.timeZone });
+}

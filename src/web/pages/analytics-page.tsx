@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, formatTime, words } from '../api.ts';
 import { BarChart, LineChart, palette, stageColors } from '../charts.tsx';
-import { SatisfactionSection } from './Satisfaction.tsx';
+import { SatisfactionSection } from './satisfaction.tsx';
 import { Link } from '../router.tsx';
 
 interface Curve { name: string; customers: number; converted: number; curve: { day: number; converted: number }[] }

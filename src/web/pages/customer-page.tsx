@@ -2,8 +2,8 @@ import { Fragment, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, ApiError, formatDate, formatTime, problemText, words, type CustomerRecord, type TimelineEntry } from '../api.ts';
 import { ColumnChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
-import { SatisfactionSparkline } from './Satisfaction.tsx';
-import { OpenTicket } from './TicketsPage.tsx';
+import { SatisfactionSparkline } from './satisfaction.tsx';
+import { OpenTicket } from './tickets-page.tsx';
 
 const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision', 'consent'] as const;
 const kindLabels: Record<string, string> = {

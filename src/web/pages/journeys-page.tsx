@@ -2,8 +2,8 @@ import { useEffect, useState } from 'react';
 import { api, formatTime, problemText, words } from '../api.ts';
 import { BarChart } from '../charts.tsx';
 import { Link, navigate } from '../router.tsx';
-import { HoldoutReport, type HoldoutFigures } from './CampaignsPage.tsx';
-import { GroupEditor, type Catalogue, type Rule } from './SegmentsPage.tsx';
+import { HoldoutReport, type HoldoutFigures } from './campaigns-page.tsx';
+import { GroupEditor, type Catalogue, type Rule } from './segments-page.tsx';
 
 type Trigger = { type: 'order' } | { type: 'stage'; stage: string } | { type: 'experience'; sources: string[]; kinds?: string[] };
 type Step =

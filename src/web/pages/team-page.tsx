@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, formatDate, problemText } from '../api.ts';
 import { BarChart } from '../charts.tsx';
-import { WebhooksCard } from './WebhooksCard.tsx';
+import { WebhooksCard } from './webhooks-card.tsx';
 
 interface Person { id: number; email: string; role: string; createdAt: string; disabledAt: string | null }
 interface Key { id: number; name: string; role: string; scopes: string[] | null; prefix: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }

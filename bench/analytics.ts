@@ -36,7 +36,11 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 async function admin(statement: string) {
   const client = new pg.Client({ connectionString: values['postgres-url'] });
   await client.connect();
-  try { await client.query(statement); } finally { await client.end(); }
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 const rng = random(42);
@@ -61,10 +65,13 @@ function writeOrders(file: string): number {
       buffer += `${c},B${c}-${++n},${new Date(t).toISOString()},${Math.max(0.01, gamma(spendTruth.p) / nu).toFixed(2)},bench\n`;
       orders++;
       if (!first && rng() < p) break;
-      t += Math.max(1, Math.round((-Math.log(1 - rng()) / lambda))) * dayMs;
+      t += Math.max(1, Math.round(-Math.log(1 - rng()) / lambda)) * dayMs;
       if (t > end) break;
     }
-    if (buffer.length > 1 << 22) { fs.writeSync(out, buffer); buffer = ''; }
+    if (buffer.length > 1 << 22) {
+      fs.writeSync(out, buffer);
+      buffer = '';
+    }
   }
   fs.writeSync(out, buffer);
   fs.closeSync(out);
@@ -72,7 +79,11 @@ function writeOrders(file: string): number {
 }
 
 function timed(args: string[], env: NodeJS.ProcessEnv) {
-  const result = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', process.execPath, kept, ...args], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const result = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', process.execPath, kept, ...args], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (result.status !== 0) throw new Error(`kept ${args.join(' ')} failed: ${result.stderr.slice(-3000)}`);
   const match = result.stderr.match(/BENCH ([\d.]+) (\d+)/)!;
   return { seconds: Number(match[1]), peakMb: Number(match[2]) / 1024, stdout: result.stdout };
@@ -81,20 +92,31 @@ function timed(args: string[], env: NodeJS.ProcessEnv) {
 // The BG/NBD fit on the CDNOW sample (weeks), median of 10 after a warm-up run.
 const cdnow = grouped(cdnowCustomers(7));
 fitBgNbd(cdnow);
-const fitTimes = Array.from({ length: 10 }, () => { const t = performance.now(); fitBgNbd(cdnow); return performance.now() - t; }).sort((a, b) => a - b);
+const fitTimes = Array.from({ length: 10 }, () => {
+  const t = performance.now();
+  fitBgNbd(cdnow);
+  return performance.now() - t;
+}).sort((a, b) => a - b);
 const cdnowFitMs = (fitTimes[4] + fitTimes[5]) / 2;
 log(`BG/NBD fit on CDNOW: median ${cdnowFitMs.toFixed(0)} ms`);
 
 const ordersFile = path.join(work, 'orders.csv');
-log(`generating ${customers.toLocaleString('en')} customers from BG/NBD r=${truth.r} alpha=${truth.alpha} a=${truth.a} b=${truth.b} (days)`);
+log(
+  `generating ${customers.toLocaleString('en')} customers from BG/NBD r=${truth.r} alpha=${truth.alpha} a=${truth.a} b=${truth.b} (days)`,
+);
 const orderCount = writeOrders(ordersFile);
 log(`${orderCount.toLocaleString('en')} orders`);
 const rows: string[] = [];
 for (const kind of values.databases!.split(',')) {
   let url: string | undefined;
   let drop = async () => undefined as void;
-  let saveLoaded = async () => { fs.cpSync(dataDir, `${dataDir}-loaded`, { recursive: true }); };
-  let restoreLoaded = async () => { fs.rmSync(dataDir, { recursive: true }); fs.cpSync(`${dataDir}-loaded`, dataDir, { recursive: true }); };
+  let saveLoaded = async () => {
+    fs.cpSync(dataDir, `${dataDir}-loaded`, { recursive: true });
+  };
+  let restoreLoaded = async () => {
+    fs.rmSync(dataDir, { recursive: true });
+    fs.cpSync(`${dataDir}-loaded`, dataDir, { recursive: true });
+  };
   const dataDir = path.join(work, `data-${kind}`);
   if (kind === 'postgres') {
     const name = `kept_bench_analytics_${process.pid}`;
@@ -104,12 +126,18 @@ for (const kind of values.databases!.split(',')) {
     url = u.toString();
     drop = async () => {
       await admin(`drop database if exists ${name}_loaded with (force)`);
-      if (values.keep) { log(`kept the database: ${url}`); return; }
+      if (values.keep) {
+        log(`kept the database: ${url}`);
+        return;
+      }
       await admin(`drop database if exists ${name} with (force)`);
     };
     // The loaded store is kept as a template; each further run starts from a fresh copy of it.
     saveLoaded = () => admin(`create database ${name}_loaded template ${name}`);
-    restoreLoaded = async () => { await admin(`drop database ${name} with (force)`); await admin(`create database ${name} template ${name}_loaded`); };
+    restoreLoaded = async () => {
+      await admin(`drop database ${name} with (force)`);
+      await admin(`create database ${name} template ${name}_loaded`);
+    };
   }
   try {
     log(`${kind}: schema and COPY`);
@@ -120,7 +148,15 @@ for (const kind of values.databases!.split(',')) {
     const copy = `copy orders (customer_id, external_id, ordered_at, total, source) from STDIN with (format csv)`;
     if (url) {
       spawnSync('psql', [url, '-qc', load], { stdio: 'inherit' });
-      const result = spawnSync('psql', [url, '-qc', `\\copy orders (customer_id, external_id, ordered_at, total, source) from '${ordersFile}' with (format csv)`], { encoding: 'utf8' });
+      const result = spawnSync(
+        'psql',
+        [
+          url,
+          '-qc',
+          `\\copy orders (customer_id, external_id, ordered_at, total, source) from '${ordersFile}' with (format csv)`,
+        ],
+        { encoding: 'utf8' },
+      );
       if (result.status !== 0) throw new Error(result.stderr);
       // Vacuumed and analysed, as autovacuum leaves a table some time after a bulk load.
       spawnSync('psql', [url, '-qc', 'vacuum analyze'], { stdio: 'inherit' });
@@ -130,11 +166,12 @@ for (const kind of values.databases!.split(',')) {
       // In pieces of about 64 MB cut at line ends: the whole file as one blob would need gigabytes.
       const text = fs.openSync(ordersFile, 'r');
       const piece = Buffer.alloc(64 << 20);
-      for (let carry = Buffer.alloc(0); ;) {
+      for (let carry = Buffer.alloc(0); ; ) {
         const read = fs.readSync(text, piece, 0, piece.length, null);
         const data = Buffer.concat([carry, piece.subarray(0, read)]);
         const cut = read === 0 ? data.length : data.lastIndexOf(10) + 1;
-        if (cut > 0) await db.query(copy.replace('STDIN', "'/dev/blob'"), [], { blob: new Blob([data.subarray(0, cut)]) });
+        if (cut > 0)
+          await db.query(copy.replace('STDIN', "'/dev/blob'"), [], { blob: new Blob([data.subarray(0, cut)]) });
         carry = Buffer.from(data.subarray(cut));
         if (read === 0) break;
       }
@@ -152,7 +189,9 @@ for (const kind of values.databases!.split(',')) {
       spawnSync('sync');
       log(`${kind}: kept analyze (run ${k + 1})`);
       const run = timed(['analyze', '--as-of', asOf, '--json', ...dataArgs], env);
-      log(`${kind}: ${run.seconds.toFixed(1)} s, ${Math.round(run.peakMb)} MB, phases ${JSON.stringify(JSON.parse(run.stdout).phases)}`);
+      log(
+        `${kind}: ${run.seconds.toFixed(1)} s, ${Math.round(run.peakMb)} MB, phases ${JSON.stringify(JSON.parse(run.stdout).phases)}`,
+      );
       runs.push(run);
     }
     const bySeconds = [...runs].sort((a, b) => a.seconds - b.seconds);
@@ -160,18 +199,29 @@ for (const kind of values.databases!.split(',')) {
     const model = JSON.parse(timed(['report', 'model', '--json', '--time-unit', 'day', ...dataArgs], env).stdout);
     const bg = model.bgnbd;
     const gg = model.gammaGamma;
-    const spread = runs.length > 1 ? ` (median of ${runs.length}: ${runs.map((r) => r.seconds.toFixed(1)).join(', ')} s)` : '';
-    rows.push(`| ${kind} | ${customers.toLocaleString('en')} | ${orderCount.toLocaleString('en')} | ${run.seconds.toFixed(1)} s${spread} | ${Math.round(Math.max(...runs.map((r) => r.peakMb)))} MB | ` +
-      `r ${bg.r.toFixed(3)}, α ${bg.alpha.toFixed(2)}, a ${bg.a.toFixed(3)}, b ${bg.b.toFixed(2)} | p ${gg.p.toFixed(2)}, q ${gg.q.toFixed(2)}, γ ${gg.gamma.toFixed(2)} |`);
+    const spread =
+      runs.length > 1 ? ` (median of ${runs.length}: ${runs.map((r) => r.seconds.toFixed(1)).join(', ')} s)` : '';
+    rows.push(
+      `| ${kind} | ${customers.toLocaleString('en')} | ${orderCount.toLocaleString('en')} | ${run.seconds.toFixed(1)} s${spread} | ${Math.round(Math.max(...runs.map((r) => r.peakMb)))} MB | ` +
+        `r ${bg.r.toFixed(3)}, α ${bg.alpha.toFixed(2)}, a ${bg.a.toFixed(3)}, b ${bg.b.toFixed(2)} | p ${gg.p.toFixed(2)}, q ${gg.q.toFixed(2)}, γ ${gg.gamma.toFixed(2)} |`,
+    );
   } finally {
     await drop();
   }
 }
 const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
-console.log(`\nMachine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, commit ${commit}`);
-console.log(`Truth (days): BG/NBD r ${truth.r}, α ${truth.alpha}, a ${truth.a}, b ${truth.b}; Gamma-Gamma p ${spendTruth.p}, q ${spendTruth.q}, γ ${spendTruth.gamma}\n`);
-console.log(`BG/NBD fit on the CDNOW sample (2,357 customers, 1,016 distinct histories): median ${cdnowFitMs.toFixed(0)} ms of 10 (fastest ${fitTimes[0].toFixed(0)} ms)\n`);
-console.log('| database | customers | orders | kept analyze (summary SQL, fit, scoring, write-back) | peak memory (largest run) | fitted BG/NBD (days) | fitted Gamma-Gamma |');
+console.log(
+  `\nMachine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, commit ${commit}`,
+);
+console.log(
+  `Truth (days): BG/NBD r ${truth.r}, α ${truth.alpha}, a ${truth.a}, b ${truth.b}; Gamma-Gamma p ${spendTruth.p}, q ${spendTruth.q}, γ ${spendTruth.gamma}\n`,
+);
+console.log(
+  `BG/NBD fit on the CDNOW sample (2,357 customers, 1,016 distinct histories): median ${cdnowFitMs.toFixed(0)} ms of 10 (fastest ${fitTimes[0].toFixed(0)} ms)\n`,
+);
+console.log(
+  '| database | customers | orders | kept analyze (summary SQL, fit, scoring, write-back) | peak memory (largest run) | fitted BG/NBD (days) | fitted Gamma-Gamma |',
+);
 console.log('|---|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);
 fs.rmSync(work, { recursive: true, force: true });

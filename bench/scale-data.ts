@@ -39,7 +39,13 @@ export function* orderEvents(count: number, seed = 2): Generator<Record<string, 
   const next = random(seed);
   const customers = Math.max(1, Math.round(count / 5));
   for (let i = 0; i < count; i++) {
-    const lines = [{ product: `SKU-${1 + Math.floor(next() * 500)}`, quantity: 1, unitPrice: (5 + Math.floor(next() * 9500) / 100).toFixed(2) }];
+    const lines = [
+      {
+        product: `SKU-${1 + Math.floor(next() * 500)}`,
+        quantity: 1,
+        unitPrice: (5 + Math.floor(next() * 9500) / 100).toFixed(2),
+      },
+    ];
     if (next() < 0.3) lines.push({ product: `SKU-${1 + Math.floor(next() * 500)}`, quantity: 2, unitPrice: '9.90' });
     yield {
       id: `bench-${seed}-${i}`,

@@ -21,7 +21,9 @@ if (files.length === 0) {
 }
 // The browser tests drive the built UI; build it when an install skipped `prepare`.
 if (!fs.existsSync('dist/web/index.html')) {
-  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], {
+    stdio: 'inherit',
+  });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 // Tests run the sources through tsx, but those that start `kept` (bin/kept.js) run the compiled

@@ -29,16 +29,28 @@ export interface Config {
 
 /** What the nightly retention sweep removes, and after how many days unless KEPT_RETENTION says otherwise. */
 export const retentionDefaults = {
-  sessions: 30, captured_mail: 90, dead_letters: 365, jobs: 90, import_files: 30, score_history: 400, event_ids: 400, webhook_deliveries: 30, inactive_customers: null,
+  sessions: 30,
+  captured_mail: 90,
+  dead_letters: 365,
+  jobs: 90,
+  import_files: 30,
+  score_history: 400,
+  event_ids: 400,
+  webhook_deliveries: 30,
+  inactive_customers: null,
 } satisfies Record<string, number | null>;
 export type RetentionClass = keyof typeof retentionDefaults;
 
 /** `captured_mail=30,inactive_customers=1095,jobs=never` over the defaults. */
 function parseRetention(value: string | undefined): Record<RetentionClass, number | null> {
   const result: Record<string, number | null> = { ...retentionDefaults };
-  for (const part of (value ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (value ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, days] = part.split('=').map((p) => p.trim());
-    if (!(name in retentionDefaults)) fail(`KEPT_RETENTION: no data class "${name}"; the classes are ${Object.keys(retentionDefaults).join(', ')}`);
+    if (!(name in retentionDefaults))
+      fail(`KEPT_RETENTION: no data class "${name}"; the classes are ${Object.keys(retentionDefaults).join(', ')}`);
     if (days === 'never') result[name] = null;
     else if (/^\d+$/.test(days ?? '') && Number(days) >= 1) result[name] = Number(days);
     else fail(`KEPT_RETENTION: ${name} must be a whole number of days (at least 1) or never, got "${days ?? ''}"`);
@@ -102,7 +114,8 @@ function validTimeZone(zone: string): boolean {
 }
 
 /** Where links in mail and surveys point: KEPT_PUBLIC_URL, or this server. */
-export const publicBase = (config: Config) => (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/$/, '');
+export const publicBase = (config: Config) =>
+  (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/$/, '');
 
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const port = overrides.port ?? Number(env.KEPT_PORT ?? env.PORT ?? 3000);
@@ -130,19 +143,29 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     if (!(value >= 0 && Number.isFinite(value))) fail(`${name} must be a number of at least 0, got ${env[name]}`);
     return value;
   };
-  const care = { giftAllowance: positive('KEPT_GIFT_ALLOWANCE', 25), surveyLinkDays: positive('KEPT_SURVEY_LINK_DAYS', 60) };
+  const care = {
+    giftAllowance: positive('KEPT_GIFT_ALLOWANCE', 25),
+    surveyLinkDays: positive('KEPT_SURVEY_LINK_DAYS', 60),
+  };
   const whole = (name: string, fallback: number, min: number) => {
     const value = Number(env[name] ?? fallback);
-    if (!Number.isInteger(value) || value < min) fail(`${name} must be a whole number of at least ${min}, got ${env[name]}`);
+    if (!Number.isInteger(value) || value < min)
+      fail(`${name} must be a whole number of at least ${min}, got ${env[name]}`);
     return value;
   };
   const smtpUrl = env.KEPT_SMTP_URL?.trim() || undefined;
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) fail('KEPT_SMTP_URL must start with smtp:// or smtps://');
   const consent = (env.KEPT_MARKETING_CONSENT ?? 'opt-in') as MailConfig['consent'];
-  if (!['opt-in', 'unless-withdrawn'].includes(consent)) fail('KEPT_MARKETING_CONSENT must be opt-in or unless-withdrawn');
+  if (!['opt-in', 'unless-withdrawn'].includes(consent))
+    fail('KEPT_MARKETING_CONSENT must be opt-in or unless-withdrawn');
   const mail = {
-    smtpUrl, from: env.KEPT_MAIL_FROM ?? 'Kept <kept@localhost>', sendRate: whole('KEPT_SEND_RATE', 50, 1),
-    frequencyCap: whole('KEPT_FREQUENCY_CAP', 3, 1), frequencyDays: whole('KEPT_FREQUENCY_DAYS', 7, 1), leaseSeconds: whole('KEPT_SEND_LEASE_SECONDS', 300, 1), consent,
+    smtpUrl,
+    from: env.KEPT_MAIL_FROM ?? 'Kept <kept@localhost>',
+    sendRate: whole('KEPT_SEND_RATE', 50, 1),
+    frequencyCap: whole('KEPT_FREQUENCY_CAP', 3, 1),
+    frequencyDays: whole('KEPT_FREQUENCY_DAYS', 7, 1),
+    leaseSeconds: whole('KEPT_SEND_LEASE_SECONDS', 300, 1),
+    consent,
   };
   const keyRequestsPerMinute = whole('KEPT_KEY_REQUESTS_PER_MINUTE', 6000, 1);
   const secret = env.KEPT_SECRET || undefined;
@@ -162,7 +185,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     allowUnsafeStorage: env.KEPT_ALLOW_UNSAFE_STORAGE === 'true',
     keyRequestsPerMinute,
     retention: Object.freeze(parseRetention(env.KEPT_RETENTION)),
-    webhookAllow: Object.freeze((env.KEPT_WEBHOOK_ALLOW ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+    webhookAllow: Object.freeze(
+      (env.KEPT_WEBHOOK_ALLOW ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
     analytics: Object.freeze(analytics),
     care: Object.freeze(care),
     mail: Object.freeze(mail),

@@ -6,7 +6,9 @@ import { ensureSigningKey } from './auth/signing.ts';
 import { acquireDataLock } from './db/lock.ts';
 import { createMailer, type Mailer } from './mail/mailer.ts';
 
-export interface Clock { now(): Date }
+export interface Clock {
+  now(): Date;
+}
 
 /** Everything a service needs, built once per process. */
 export interface Deps {
@@ -31,18 +33,23 @@ export interface DepsOptions {
 export async function createDeps(config: Config, options: DepsOptions): Promise<Deps> {
   const logger = pino({ level: config.logLevel, base: undefined });
   const dataDir = options.dataDir ?? config.dataDir;
-  const release = !config.databaseUrl && dataDir !== 'memory://'
-    ? acquireDataLock(dataDir, { command: options.command, port: options.port })
-    : () => undefined;
+  const release =
+    !config.databaseUrl && dataDir !== 'memory://'
+      ? acquireDataLock(dataDir, { command: options.command, port: options.port })
+      : () => undefined;
   try {
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir });
     const unsafe = database.kind === 'postgres' ? await unsafeStorageSettings(database.db) : [];
     if (unsafe.length > 0 && !config.allowUnsafeStorage) {
       await database.close();
-      throw new AppError('unsafe_storage', `PostgreSQL runs with ${unsafe.join(', ')}: a crash could lose or corrupt data Kept has confirmed as stored. `
-        + 'Turn these settings on, or set KEPT_ALLOW_UNSAFE_STORAGE=true for a database you can afford to lose.');
+      throw new AppError(
+        'unsafe_storage',
+        `PostgreSQL runs with ${unsafe.join(', ')}: a crash could lose or corrupt data Kept has confirmed as stored. ` +
+          'Turn these settings on, or set KEPT_ALLOW_UNSAFE_STORAGE=true for a database you can afford to lose.',
+      );
     }
-    if (unsafe.length > 0) logger.warn({ settings: unsafe }, 'PostgreSQL storage settings are unsafe; allowed by KEPT_ALLOW_UNSAFE_STORAGE');
+    if (unsafe.length > 0)
+      logger.warn({ settings: unsafe }, 'PostgreSQL storage settings are unsafe; allowed by KEPT_ALLOW_UNSAFE_STORAGE');
     await database.migrate();
     if (!config.secret) await ensureSigningKey(database.db);
     const mailer = createMailer(config.mail, database.db);

@@ -27,20 +27,24 @@ program
   .option('--port <port>', 'port to listen on (default 3000, or KEPT_PORT)', parsePort)
   .addOption(dataOption())
   .option('--demo', 'load the demo data set when the database has no customers yet')
-  .action(action(async (options: { port?: number; data?: string; demo?: boolean }) => {
-    const { serve } = await import('./serve.ts');
-    await serve(options);
-  }));
+  .action(
+    action(async (options: { port?: number; data?: string; demo?: boolean }) => {
+      const { serve } = await import('./serve.ts');
+      await serve(options);
+    }),
+  );
 
 program
   .command('migrate')
   .description('Create or upgrade the database schema (idempotent)')
   .addOption(dataOption())
-  .action(action(async (options: { data?: string }) => {
-    await withDeps('migrate', options, async (deps) => {
-      process.stdout.write(`schema up to date (${deps.database.kind})\n`);
-    });
-  }));
+  .action(
+    action(async (options: { data?: string }) => {
+      await withDeps('migrate', options, async (deps) => {
+        process.stdout.write(`schema up to date (${deps.database.kind})\n`);
+      });
+    }),
+  );
 
 registerImportCommand(program);
 registerDemoCommand(program);

@@ -21,7 +21,9 @@ export async function serve(options: { port?: number; data?: string; demo?: bool
   const deps = await createDeps(config, { command: 'serve', port: config.port });
   // What no request handler or job caught is logged and the server goes on serving: one bad input
   // must not stop it for everyone, nor exit without a word.
-  process.on('unhandledRejection', (reason) => deps.logger.error({ err: reason }, 'unhandled rejection; still serving'));
+  process.on('unhandledRejection', (reason) =>
+    deps.logger.error({ err: reason }, 'unhandled rejection; still serving'),
+  );
   process.on('uncaughtException', (error) => deps.logger.error({ err: error }, 'uncaught exception; still serving'));
   const admin = await ensureInitialAdmin(deps);
   const demoLoaded = options.demo ? await loadDemoIfEmpty(deps) : false;
@@ -35,13 +37,19 @@ export async function serve(options: { port?: number; data?: string; demo?: bool
   if (resumed > 0) deps.logger.info({ jobs: resumed }, 'resumed background jobs interrupted by the last stop');
   const server = listen({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${info.port}`;
-    const login = admin.password ? `${admin.email} / ${admin.password}` : `${admin.email} (password set by its owner; reset with: npx kept users reset-password --email ${admin.email})`;
-    process.stdout.write(`\nKept is running on ${deps.database.kind === 'pglite' ? `the embedded database in ${config.dataDir}` : 'PostgreSQL'}\n` +
-      `  Open:   ${url}\n  Log in: ${login}\n  API:    ${url}/api/openapi.json\n\n`);
+    const login = admin.password
+      ? `${admin.email} / ${admin.password}`
+      : `${admin.email} (password set by its owner; reset with: npx kept users reset-password --email ${admin.email})`;
+    process.stdout.write(
+      `\nKept is running on ${deps.database.kind === 'pglite' ? `the embedded database in ${config.dataDir}` : 'PostgreSQL'}\n` +
+        `  Open:   ${url}\n  Log in: ${login}\n  API:    ${url}/api/openapi.json\n\n`,
+    );
     // The demo's first analysis starts once the address is printed; the Analytics page shows its progress.
     if (demoLoaded) {
       process.stdout.write('Analysing the demo store in the background (progress on the Analytics page)...\n');
-      startAnalysis(deps, {}).catch((error: unknown) => deps.logger.error({ err: error }, 'the demo analysis did not start'));
+      startAnalysis(deps, {}).catch((error: unknown) =>
+        deps.logger.error({ err: error }, 'the demo analysis did not start'),
+      );
     }
   });
   const stop = async () => {

@@ -38,7 +38,8 @@ import { packageRoot } from './shared/package-root.ts';
 
 const webRoot = path.join(packageRoot, 'dist', 'web');
 /** The web UI's content security policy: its own scripts, styles and data, nothing inline but style attributes, images also from https (in mail previews), no framing. */
-const appPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const appPolicy =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /** Paths under /api that answer without signing in. */
 const publicPaths = new Set(['/api/health', '/api/v1/auth/login', '/api/v1/auth/logout']);
 // SQLSTATE classes that mean "the database cannot take this now": connection, resources, shutdown.
@@ -68,15 +69,28 @@ export function createApp(deps: Deps) {
     if (error instanceof AppError) {
       const retryAfter = (error.details as { retryAfter?: number } | undefined)?.retryAfter;
       if (retryAfter) c.header('Retry-After', String(retryAfter));
-      return c.json(errorBody(error.code, error.message, error.details), httpStatusOf[error.code] as ContentfulStatusCode);
+      return c.json(
+        errorBody(error.code, error.message, error.details),
+        httpStatusOf[error.code] as ContentfulStatusCode,
+      );
     }
     if (error instanceof HTTPException) {
       const status = error.status;
-      const code: ErrorCode = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthenticated' : status === 404 ? 'not_found' : 'bad_request';
+      const code: ErrorCode =
+        status === 413
+          ? 'payload_too_large'
+          : status === 401
+            ? 'unauthenticated'
+            : status === 404
+              ? 'not_found'
+              : 'bad_request';
       // Hono's own refusals of a body (malformed, too large, a media type the route does not take) name what was wrong with it.
       const field = status === 415 ? 'content-type' : status === 400 || status === 413 ? 'body' : undefined;
       const message = status === 415 ? 'The body must be sent as application/json' : error.message || 'Bad request';
-      return c.json(errorBody(code, message, field ? { issues: [{ path: field, message }] } : undefined), status as ContentfulStatusCode);
+      return c.json(
+        errorBody(code, message, field ? { issues: [{ path: field, message }] } : undefined),
+        status as ContentfulStatusCode,
+      );
     }
     const state = sqlStateOf(error);
     if (state && busyStates.test(state)) {
@@ -110,7 +124,12 @@ export function createApp(deps: Deps) {
     }
     if (principal.kind === 'key') {
       const wait = keyRequests.hit(`key:${principal.id}`);
-      if (wait > 0) throw new AppError('rate_limited', `This key made more than ${deps.config.keyRequestsPerMinute} requests in a minute; wait ${wait} s`, { retryAfter: wait });
+      if (wait > 0)
+        throw new AppError(
+          'rate_limited',
+          `This key made more than ${deps.config.keyRequestsPerMinute} requests in a minute; wait ${wait} s`,
+          { retryAfter: wait },
+        );
       await noteKeyUse(deps, principal.id);
     }
     c.set('principal', principal);
@@ -141,7 +160,12 @@ export function createApp(deps: Deps) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Kept API', version: '1', description: 'Customer retention: the customer record, ingest, import, the repeat-buying analytics, surveys, tickets, the satisfaction index, the agent worklist, segments and campaigns.' },
+    info: {
+      title: 'Kept API',
+      version: '1',
+      description:
+        'Customer retention: the customer record, ingest, import, the repeat-buying analytics, surveys, tickets, the satisfaction index, the agent worklist, segments and campaigns.',
+    },
     security: [{ bearer: [] }],
   });
 
@@ -153,6 +177,10 @@ export function createApp(deps: Deps) {
   const built = fs.existsSync(webRoot);
   if (built) app.use('/*', serveStatic({ root: path.relative(process.cwd(), webRoot) }));
   // The single-page app handles its own routes.
-  app.get('/*', publicRoute, (c) => (built ? c.html(fs.readFileSync(path.join(webRoot, 'index.html'), 'utf8')) : c.text('The web UI is not built: run `npm run build`.', 503)));
+  app.get('/*', publicRoute, (c) =>
+    built
+      ? c.html(fs.readFileSync(path.join(webRoot, 'index.html'), 'utf8'))
+      : c.text('The web UI is not built: run `npm run build`.', 503),
+  );
   return app;
 }

@@ -28,11 +28,17 @@ export async function createTestApp(role: Role = 'admin', config: Partial<Config
     app,
     key,
     call: (method, path, body, headers = {}) =>
-      Promise.resolve(app.request(path, {
-        method,
-        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      })),
+      Promise.resolve(
+        app.request(path, {
+          method,
+          headers: {
+            authorization: `Bearer ${key}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...headers,
+          },
+          body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        }),
+      ),
     close: () => deps.close(),
   };
 }

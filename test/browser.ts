@@ -10,11 +10,20 @@ import { createApp } from '../src/server.ts';
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!fs.existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  if (!fs.existsSync(chromiumPath))
+    throw new Error(`no Chromium at ${chromiumPath}: apt-get install chromium (or set CHROMIUM_PATH)`);
   return chromium.launch({
     executablePath: chromiumPath,
     // Without the background-networking flags Chromium keeps dialling Google on a closed network.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -42,7 +51,12 @@ export async function signIn(page: Page, url: string, user: { email: string; pas
 }
 
 /** Stops what a browser test file started (what its setup got to), waits for its jobs, removes its folder. */
-export async function stopAll(parts: { browser?: Browser; server?: { close(): Promise<void> }; deps?: Deps; work?: string }): Promise<void> {
+export async function stopAll(parts: {
+  browser?: Browser;
+  server?: { close(): Promise<void> };
+  deps?: Deps;
+  work?: string;
+}): Promise<void> {
   await parts.browser?.close();
   await parts.server?.close();
   await settleJobs();

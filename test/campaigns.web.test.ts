@@ -32,7 +32,14 @@ before(async () => {
   for (let i = 1; i <= 200; i++) {
     const customer = { externalId: `M${i}`, email: `m${i}@example.com` };
     events.push({ id: `u${i}`, type: 'customer.upsert', customer, name: `Maria ${i}` });
-    events.push({ id: `o${i}`, type: 'order', customer, orderId: `M${i}-1`, at: '2026-06-01T10:00:00Z', lines: [{ product: 'Wool throw', category: i % 3 ? 'bedding' : 'candles', amount: '89.00' }] });
+    events.push({
+      id: `o${i}`,
+      type: 'order',
+      customer,
+      orderId: `M${i}-1`,
+      at: '2026-06-01T10:00:00Z',
+      lines: [{ product: 'Wool throw', category: i % 3 ? 'bedding' : 'candles', amount: '89.00' }],
+    });
     if (i % 4 !== 0) events.push({ id: `k${i}`, type: 'consent', customer, at: '2026-06-01T10:00:00Z', granted: true });
   }
   assert.equal((await ingestEvents(deps, events, { source: 'test' })).rejected, 0);
@@ -41,19 +48,44 @@ before(async () => {
   const realNow = clock.now;
   clock.now = () => new Date('2026-10-01T08:00:00Z');
   const marketer = { kind: 'key' as const, id: 0, name: 'setup', role: 'marketer' as const };
-  const segment = await saveSegment(deps, marketer, { name: 'Everyone opted in', kind: 'dynamic', rule: { match: 'all', conditions: [{ field: 'consent', op: 'granted' }] } });
-  const template = await saveTemplate(deps, marketer, { name: 'Autumn', subject: 'Autumn is here, {{ customer.first_name }}', body: '<p>New throws and candles.</p>' });
-  const campaign = await createCampaign(deps, marketer, { name: 'Autumn news', kind: 'newsletter', channel: 'email', segmentId: segment.id, holdoutShare: 0.3, consentList: 'marketing', arms: [{ name: 'A', templateId: template.id, share: 1 }] });
+  const segment = await saveSegment(deps, marketer, {
+    name: 'Everyone opted in',
+    kind: 'dynamic',
+    rule: { match: 'all', conditions: [{ field: 'consent', op: 'granted' }] },
+  });
+  const template = await saveTemplate(deps, marketer, {
+    name: 'Autumn',
+    subject: 'Autumn is here, {{ customer.first_name }}',
+    body: '<p>New throws and candles.</p>',
+  });
+  const campaign = await createCampaign(deps, marketer, {
+    name: 'Autumn news',
+    kind: 'newsletter',
+    channel: 'email',
+    segmentId: segment.id,
+    holdoutShare: 0.3,
+    consentList: 'marketing',
+    arms: [{ name: 'A', templateId: template.id, share: 1 }],
+  });
   earlier = campaign.id;
   await startCampaign(deps, campaign.id);
   await settleJobs();
   clock.now = realNow;
-  const members = await queryRows<{ external_id: string; arm: string }>(deps.db, sql`
-    select c.external_id, m.arm from campaign_members m join customers c on c.id = m.customer_id where m.campaign_id = ${campaign.id} order by c.id`);
-  const orders = members.filter((m, i) => (m.arm === 'A' ? i % 3 === 0 : i % 7 === 0)).map((m, i) => ({
-    id: `after-${m.external_id}`, type: 'order', customer: { externalId: m.external_id }, orderId: `${m.external_id}-2`,
-    at: new Date(Date.parse('2026-10-01T08:00:00Z') + (1 + (i % 25)) * 86_400_000).toISOString(), lines: [{ product: 'Candle, fig', category: 'candles', amount: '28.00' }],
-  }));
+  const members = await queryRows<{ external_id: string; arm: string }>(
+    deps.db,
+    sql`
+    select c.external_id, m.arm from campaign_members m join customers c on c.id = m.customer_id where m.campaign_id = ${campaign.id} order by c.id`,
+  );
+  const orders = members
+    .filter((m, i) => (m.arm === 'A' ? i % 3 === 0 : i % 7 === 0))
+    .map((m, i) => ({
+      id: `after-${m.external_id}`,
+      type: 'order',
+      customer: { externalId: m.external_id },
+      orderId: `${m.external_id}-2`,
+      at: new Date(Date.parse('2026-10-01T08:00:00Z') + (1 + (i % 25)) * 86_400_000).toISOString(),
+      lines: [{ product: 'Candle, fig', category: 'candles', amount: '28.00' }],
+    }));
   assert.equal((await ingestEvents(deps, orders, { source: 'test' })).rejected, 0);
   const user = await createUser(deps, 'marketer@example.com', 'marketer');
   login = { email: user.email, password: user.password };
@@ -71,14 +103,23 @@ test('a marketer builds a segment with a live count and saves it', async () => {
   const condition = page.locator('.condition').first();
   await condition.getByLabel('field').selectOption('category_bought');
   await condition.getByLabel('value').selectOption('candles');
-  const [{ candles, opted }] = await queryRows<{ candles: number; opted: number }>(deps.db, sql`
+  const [{ candles, opted }] = await queryRows<{ candles: number; opted: number }>(
+    deps.db,
+    sql`
     select count(distinct customer_id)::int as candles,
       count(distinct customer_id) filter (where exists (select 1 from consent_ledger k where k.customer_id = l.customer_id and k.granted))::int as opted
-    from order_lines l where category = 'candles'`);
-  await page.locator('p.count').filter({ hasText: new RegExp(`^${candles} customers match now$`) }).waitFor();
+    from order_lines l where category = 'candles'`,
+  );
+  await page
+    .locator('p.count')
+    .filter({ hasText: new RegExp(`^${candles} customers match now$`) })
+    .waitFor();
   await page.getByRole('button', { name: '+ condition' }).click();
   await page.locator('.condition').nth(1).getByLabel('field').selectOption('consent');
-  await page.locator('p.count').filter({ hasText: new RegExp(`^${opted} customers match now$`) }).waitFor();
+  await page
+    .locator('p.count')
+    .filter({ hasText: new RegExp(`^${opted} customers match now$`) })
+    .waitFor();
   assert.ok(opted < candles);
   await page.getByLabel('segment name').fill('Candle lovers who opted in');
   await page.getByRole('button', { name: 'Save segment' }).click();
@@ -91,7 +132,10 @@ test('a marketer writes a template, previews it as a customer, creates a campaig
   await page.getByRole('link', { name: 'Campaigns' }).click();
   await page.getByRole('link', { name: 'Autumn news' }).waitFor();
   await page.getByLabel('template name').fill('Candle offer');
-  const [{ id: someone }] = await queryRows<{ id: number }>(deps.db, sql`select id from customers where external_id = 'M3'`);
+  const [{ id: someone }] = await queryRows<{ id: number }>(
+    deps.db,
+    sql`select id from customers where external_id = 'M3'`,
+  );
   await page.getByLabel('preview customer').fill(String(someone));
   await page.getByRole('button', { name: 'Preview' }).click();
   await page.locator('.mail-preview').getByText('Subject: A little something for you, Maria').waitFor();
@@ -112,9 +156,12 @@ test('a marketer writes a template, previews it as a customer, creates a campaig
   const progress = await page.locator('section.card').first().innerText();
   const [, done, total] = progress.match(/(\d+) of (\d+) done/)!;
   assert.equal(done, total);
-  const [{ holdout, treated }] = await queryRows<{ holdout: number; treated: number }>(deps.db, sql`
+  const [{ holdout, treated }] = await queryRows<{ holdout: number; treated: number }>(
+    deps.db,
+    sql`
     select count(*) filter (where arm = 'control')::int as holdout, count(*) filter (where arm <> 'control')::int as treated
-    from campaign_members m join campaigns c on c.id = m.campaign_id where c.name = 'Candle week'`);
+    from campaign_members m join campaigns c on c.id = m.campaign_id where c.name = 'Candle week'`,
+  );
   assert.equal(holdout, Math.round((holdout + treated) * 0.2));
   await page.screenshot({ path: screenshotPath('campaigns-sent'), fullPage: true });
 });

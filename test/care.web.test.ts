@@ -61,7 +61,10 @@ test('an agent opens the worklist and a customer, records a call with a feeling,
 
   await item.locator('.work-head a').click();
   await page.getByRole('heading', { name: 'Record a contact' }).waitFor();
-  await page.fill('textarea[name=summary]', 'Called: the last parcel came late, they were annoyed but will order again');
+  await page.fill(
+    'textarea[name=summary]',
+    'Called: the last parcel came late, they were annoyed but will order again',
+  );
   await page.getByLabel('unhappy').check();
   await page.getByRole('button', { name: 'Save contact' }).click();
   await page.getByRole('status').filter({ hasText: 'Saved on the timeline' }).waitFor();
@@ -74,7 +77,10 @@ test('an agent opens the worklist and a customer, records a call with a feeling,
   const again = page.locator('.work-item').first();
   const name = await again.locator('.work-head a').innerText();
   await again.getByRole('button', { name: 'Accept' }).click();
-  await page.locator('ul.done li').filter({ hasText: `${name}: accepted` }).waitFor();
+  await page
+    .locator('ul.done li')
+    .filter({ hasText: `${name}: accepted` })
+    .waitFor();
   await page.screenshot({ path: screenshotPath('care-accepted'), fullPage: true });
 });
 
@@ -114,6 +120,9 @@ test('an agent opens a ticket from the customer page, replies and resolves it', 
   await page.selectOption('select[name=outcome]', 'resolved');
   await page.getByRole('button', { name: 'Send' }).click();
   await page.getByRole('heading', { name: 'Parcel arrived late resolved', exact: true }).waitFor();
-  assert.deepEqual(await page.locator('.conversation .message p').allInnerTexts(), ['Needed it for a birthday', 'So sorry: a voucher is on its way']);
+  assert.deepEqual(await page.locator('.conversation .message p').allInnerTexts(), [
+    'Needed it for a birthday',
+    'So sorry: a voucher is on its way',
+  ]);
   await page.screenshot({ path: screenshotPath('care-ticket'), fullPage: true });
 });

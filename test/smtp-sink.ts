@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
-export interface SinkMessage { to: string; raw: Buffer; parse(): Promise<ParsedMail> }
+export interface SinkMessage {
+  to: string;
+  raw: Buffer;
+  parse(): Promise<ParsedMail>;
+}
 export interface SmtpSink {
   url: string;
   messages: SinkMessage[];
@@ -18,7 +22,10 @@ export async function startSmtpSink(options: { keep?: boolean } = {}): Promise<S
   const keep = options.keep ?? true;
   const sink: SmtpSink = { url: '', messages: [], refuse: new Set(), close: async () => undefined };
   const server = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, size: 10 * 1024 * 1024,
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    size: 10 * 1024 * 1024,
     onRcptTo(address, _session, callback) {
       if (sink.refuse.has(address.address.toLowerCase())) {
         const error = new Error('No such user here') as Error & { responseCode: number };
@@ -29,7 +36,9 @@ export async function startSmtpSink(options: { keep?: boolean } = {}): Promise<S
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => { if (keep) chunks.push(chunk); });
+      stream.on('data', (chunk: Buffer) => {
+        if (keep) chunks.push(chunk);
+      });
       stream.on('end', () => {
         const raw = Buffer.concat(chunks);
         for (const to of session.envelope.rcptTo) {

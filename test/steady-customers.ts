@@ -6,7 +6,14 @@ export function steadyCustomerOrders(customers: number, stopping: number): unkno
     const orders = c <= stopping ? 8 : 18;
     for (let k = 0; k < orders; k++) {
       const at = new Date(Date.UTC(2025, 0, 1) + (k * 20 + (c % 5)) * 86_400_000).toISOString();
-      events.push({ id: `o${c}-${k}`, type: 'order', customer: { externalId: `C${c}` }, orderId: `O${c}-${k}`, at, lines: [{ amount: String(40 + c) }] });
+      events.push({
+        id: `o${c}-${k}`,
+        type: 'order',
+        customer: { externalId: `C${c}` },
+        orderId: `O${c}-${k}`,
+        at,
+        lines: [{ amount: String(40 + c) }],
+      });
     }
   }
   return events;

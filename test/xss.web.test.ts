@@ -24,7 +24,7 @@ const corpus = [
   '<img src=x onerror=alert(1) data-xss>',
   '<script data-xss>alert(1)</script>',
   '"><svg data-xss onload=alert(1)>',
-  "'><a data-xss href=\"javascript:alert(1)\">go</a>",
+  '\'><a data-xss href="javascript:alert(1)">go</a>',
   '</textarea></title><iframe data-xss srcdoc="<script>alert(1)</script>"></iframe>',
   '<math><mtext><table><mglyph><style><img data-xss src=x onerror=alert(1)>',
   '{{ 7 | plus: 7 }}{% raw %}<b data-xss>raw</b>',
@@ -43,7 +43,15 @@ let publicPages: Record<string, string>;
 let detail: Record<'campaign' | 'journey' | 'ticket', string>;
 const api = async (method: string, url: string, body?: unknown, key?: string) => {
   const response = await fetch(`${server.url}/api/v1${url}`, {
-    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : typeof body === 'string' ? { 'content-type': 'text/csv' } : { 'content-type': 'application/json' }) },
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined
+        ? {}
+        : typeof body === 'string'
+          ? { 'content-type': 'text/csv' }
+          : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const json = await response.json();
@@ -58,44 +66,178 @@ before(async () => {
   const { key } = await createApiKey(deps, short, 'admin');
   const who = { externalId: 'X-1', email: 'xss@example.com' };
   const at = (day: number) => `2026-0${1 + Math.floor(day / 28)}-${String(1 + (day % 28)).padStart(2, '0')}T10:00:00Z`;
-  const stored = await ingestEvents(deps, [
-    { id: 'u', type: 'customer.upsert', customer: who, name: `Eve ${short}`, acquisitionChannel: 'web', attributes: { motto: all },
-      address: { kind: 'postal', line1: all.slice(0, 200), city: short, country: 'GB' } },
-    { id: 'o1', type: 'order', customer: who, orderId: 'O-1', at: at(1), lines: [{ product: short, category: short, amount: '10.00' }] },
-    { id: 'o2', type: 'order', customer: who, orderId: 'O-2', at: at(30), lines: [{ product: 'Mug', amount: '5.00' }] },
-    { id: 'r', type: 'return', customer: who, returnId: 'R-1', orderId: 'O-1', at: at(3), quantity: '1', amount: '10.00', reasonCode: 'damaged', reason: all },
-    { id: 'n', type: 'note', customer: who, at: at(4), body: all, author: short, feeling: -1 },
-    { id: 't', type: 'ticket.opened', customer: who, ticketId: 'T-1', at: at(5), subject: short, category: 'delivery' },
-    { id: 'tu', type: 'ticket.updated', customer: who, ticketId: 'T-1', at: at(6), status: 'open', note: all },
-    { id: 'i', type: 'incident', customer: who, at: at(7), kind: 'damaged', detail: { what: all } },
-    { id: 's', type: 'survey.response', customer: who, at: at(8), survey: 'nps', question: short, score: 2, answer: all },
-    { id: 'p', type: 'touchpoint', customer: who, at: at(9), channel: 'phone', direction: 'in', kind: 'call', campaign: short, detail: { said: all } },
-    { id: 'f', type: 'status.change', customer: who, at: at(10), flag: 'moved', active: true, note: all },
-    { id: 'k', type: 'consent', customer: who, list: short, at: at(0), granted: true, wording: all },
-    { id: 'k2', type: 'consent', customer: who, at: at(0), granted: true, wording: all },
-  ], { source: short });
-  assert.deepEqual(stored.results.filter((r) => r.status !== 'accepted'), []);
+  const stored = await ingestEvents(
+    deps,
+    [
+      {
+        id: 'u',
+        type: 'customer.upsert',
+        customer: who,
+        name: `Eve ${short}`,
+        acquisitionChannel: 'web',
+        attributes: { motto: all },
+        address: { kind: 'postal', line1: all.slice(0, 200), city: short, country: 'GB' },
+      },
+      {
+        id: 'o1',
+        type: 'order',
+        customer: who,
+        orderId: 'O-1',
+        at: at(1),
+        lines: [{ product: short, category: short, amount: '10.00' }],
+      },
+      {
+        id: 'o2',
+        type: 'order',
+        customer: who,
+        orderId: 'O-2',
+        at: at(30),
+        lines: [{ product: 'Mug', amount: '5.00' }],
+      },
+      {
+        id: 'r',
+        type: 'return',
+        customer: who,
+        returnId: 'R-1',
+        orderId: 'O-1',
+        at: at(3),
+        quantity: '1',
+        amount: '10.00',
+        reasonCode: 'damaged',
+        reason: all,
+      },
+      { id: 'n', type: 'note', customer: who, at: at(4), body: all, author: short, feeling: -1 },
+      {
+        id: 't',
+        type: 'ticket.opened',
+        customer: who,
+        ticketId: 'T-1',
+        at: at(5),
+        subject: short,
+        category: 'delivery',
+      },
+      { id: 'tu', type: 'ticket.updated', customer: who, ticketId: 'T-1', at: at(6), status: 'open', note: all },
+      { id: 'i', type: 'incident', customer: who, at: at(7), kind: 'damaged', detail: { what: all } },
+      {
+        id: 's',
+        type: 'survey.response',
+        customer: who,
+        at: at(8),
+        survey: 'nps',
+        question: short,
+        score: 2,
+        answer: all,
+      },
+      {
+        id: 'p',
+        type: 'touchpoint',
+        customer: who,
+        at: at(9),
+        channel: 'phone',
+        direction: 'in',
+        kind: 'call',
+        campaign: short,
+        detail: { said: all },
+      },
+      { id: 'f', type: 'status.change', customer: who, at: at(10), flag: 'moved', active: true, note: all },
+      { id: 'k', type: 'consent', customer: who, list: short, at: at(0), granted: true, wording: all },
+      { id: 'k2', type: 'consent', customer: who, at: at(0), granted: true, wording: all },
+    ],
+    { source: short },
+  );
+  assert.deepEqual(
+    stored.results.filter((r) => r.status !== 'accepted'),
+    [],
+  );
   customerId = stored.results[0].customerId!;
 
   // Imported fields: a name and an unmapped column become the profile and a custom attribute; the file name shows on the Imports and Audit pages.
-  await api('POST', `/imports?kind=customers&fileName=${encodeURIComponent(`${short}.csv`)}`, `email,name,remark\nimported@example.com,"Ivo ${short.replace(/"/g, '""')}","${all.replace(/"/g, '""')}"\n`, key);
+  await api(
+    'POST',
+    `/imports?kind=customers&fileName=${encodeURIComponent(`${short}.csv`)}`,
+    `email,name,remark\nimported@example.com,"Ivo ${short.replace(/"/g, '""')}","${all.replace(/"/g, '""')}"\n`,
+    key,
+  );
   await settleJobs();
 
-  const segment = await api('POST', '/segments', { name: short, description: all, rule: { match: 'all', conditions: [] } }, key);
-  const template = await api('POST', '/templates', { name: short, subject: `Hi {{ customer.name }} ${short}`, body: `<p>Dear {{ customer.name }}, {{ customer.attributes.motto }}</p>` }, key);
-  const campaign = await api('POST', '/campaigns', { name: short, kind: 'offer', segmentId: segment.id, holdoutShare: 0.1, consentList: short, arms: [{ name: 'A', templateId: template.id }] }, key);
-  const journey = await api('POST', '/journeys', { name: short, trigger: { type: 'order' }, holdoutShare: 0, entry: { match: 'all', conditions: [] }, steps: [{ type: 'email', templateId: template.id }] }, key);
-  await api('POST', '/surveys', { key: 'xss', title: short, intro: all.slice(0, 1000), questions: [{ id: 'q', kind: 'text', text: all.slice(0, 300) }, { id: 'n', kind: 'nps', text: short }] }, key);
-  await api('POST', `/customers/${customerId}/contacts`, { channel: 'phone', direction: 'out', summary: all, feeling: 1 }, key);
+  const segment = await api(
+    'POST',
+    '/segments',
+    { name: short, description: all, rule: { match: 'all', conditions: [] } },
+    key,
+  );
+  const template = await api(
+    'POST',
+    '/templates',
+    {
+      name: short,
+      subject: `Hi {{ customer.name }} ${short}`,
+      body: `<p>Dear {{ customer.name }}, {{ customer.attributes.motto }}</p>`,
+    },
+    key,
+  );
+  const campaign = await api(
+    'POST',
+    '/campaigns',
+    {
+      name: short,
+      kind: 'offer',
+      segmentId: segment.id,
+      holdoutShare: 0.1,
+      consentList: short,
+      arms: [{ name: 'A', templateId: template.id }],
+    },
+    key,
+  );
+  const journey = await api(
+    'POST',
+    '/journeys',
+    {
+      name: short,
+      trigger: { type: 'order' },
+      holdoutShare: 0,
+      entry: { match: 'all', conditions: [] },
+      steps: [{ type: 'email', templateId: template.id }],
+    },
+    key,
+  );
+  await api(
+    'POST',
+    '/surveys',
+    {
+      key: 'xss',
+      title: short,
+      intro: all.slice(0, 1000),
+      questions: [
+        { id: 'q', kind: 'text', text: all.slice(0, 300) },
+        { id: 'n', kind: 'nps', text: short },
+      ],
+    },
+    key,
+  );
+  await api(
+    'POST',
+    `/customers/${customerId}/contacts`,
+    { channel: 'phone', direction: 'out', summary: all, feeling: 1 },
+    key,
+  );
   // A sign-in attempt with markup for an email lands on the Audit page.
-  await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: short, password: 'x' }) });
+  await fetch(`${server.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: short, password: 'x' }),
+  });
 
   const [{ url: survey }] = await inviteToSurvey(deps, 'xss', [{ customerId, channel: 'email' }]);
   const links = await mailLinks(deps, 1, customerId);
   const local = (url: string) => url.replace(/^https?:\/\/[^/]+/, server.url);
   publicPages = { survey: local(survey), preferences: local(links.preferences), unsubscribe: local(links.unsubscribe) };
   const [{ ticketId }] = (await api('GET', '/tickets', undefined, key)).tickets;
-  detail = { campaign: `/campaigns/${campaign.id}`, journey: `/journeys/${journey.id}`, ticket: `/tickets/${customerId}/${ticketId}` };
+  detail = {
+    campaign: `/campaigns/${campaign.id}`,
+    journey: `/journeys/${journey.id}`,
+    ticket: `/tickets/${customerId}/${ticketId}`,
+  };
 
   browser = await launchBrowser();
   const admin = await createUser(deps, 'admin@example.com', 'admin');
@@ -114,7 +256,10 @@ after(() => stopAll({ browser, server, deps, work }));
 const dialogs: string[] = [];
 /** Opens a page and checks it: the payload is on screen as text (at least `shown` times), and nothing of it ran. */
 async function check(on: Page, url: string, ready: string | RegExp, shown = 1) {
-  on.on('dialog', (d) => { dialogs.push(`${url}: ${d.message()}`); void d.dismiss(); });
+  on.on('dialog', (d) => {
+    dialogs.push(`${url}: ${d.message()}`);
+    void d.dismiss();
+  });
   await on.goto(url.startsWith('http') ? url : `${server.url}${url}`);
   await on.getByText(ready).first().waitFor();
   if (shown > 0) await on.waitForFunction((payload) => document.body.innerText.includes(payload), short);
@@ -124,9 +269,17 @@ async function check(on: Page, url: string, ready: string | RegExp, shown = 1) {
   const times = text.split(short).length - 1;
   assert.ok(times >= shown, `${url}: the payload is shown as text ${times} times, expected at least ${shown}`);
   for (const frame of on.frames()) {
-    assert.equal(await frame.evaluate(() => document.querySelectorAll('[data-xss]').length), 0, `${url}: markup from the payload in frame ${frame.url()}`);
+    assert.equal(
+      await frame.evaluate(() => document.querySelectorAll('[data-xss]').length),
+      0,
+      `${url}: markup from the payload in frame ${frame.url()}`,
+    );
   }
-  assert.deepEqual(await on.evaluate(() => (window as unknown as { __blocked?: string[] }).__blocked ?? []), [], `${url}: the policy had to block something`);
+  assert.deepEqual(
+    await on.evaluate(() => (window as unknown as { __blocked?: string[] }).__blocked ?? []),
+    [],
+    `${url}: the policy had to block something`,
+  );
   assert.deepEqual(dialogs, []);
   return text;
 }
@@ -152,7 +305,14 @@ test('the staff pages show every stored free text as text: record, timeline, lis
 
 test('the mail preview renders customer data escaped inside a sandboxed frame, and a subject cannot carry a header', async () => {
   await check(page, '/campaigns', /Campaigns/, 1);
-  const preview = await page.request.post(`${server.url}/api/v1/templates/preview`, { headers: { origin: server.url }, data: { subject: 'Hi {{ customer.name }}\r\nBcc: evil@example.com', body: '<p>{{ customer.name }}</p>', customerId } });
+  const preview = await page.request.post(`${server.url}/api/v1/templates/preview`, {
+    headers: { origin: server.url },
+    data: {
+      subject: 'Hi {{ customer.name }}\r\nBcc: evil@example.com',
+      body: '<p>{{ customer.name }}</p>',
+      customerId,
+    },
+  });
   const rendered = await preview.json();
   assert.ok(!/[\r\n]/.test(rendered.subject), rendered.subject);
   assert.ok(rendered.html.includes('&lt;img src=x onerror=alert(1) data-xss&gt;'), rendered.html);

@@ -9,58 +9,90 @@ export function registerAnalyticsCommands(program: Command): void {
     .command('analyze')
     .description('Fit the repeat-buying models on the purchase history up to the as-of date and score every customer')
     .option('--as-of <date>', 'last day of history the models see (default: today in KEPT_TIME_ZONE)', parseDay)
-    .addOption(new Option('--model <model>', 'activity model for P(alive) and expected purchases (default KEPT_ACTIVITY_MODEL or bgnbd)').choices(['bgnbd', 'pareto']))
+    .addOption(
+      new Option(
+        '--model <model>',
+        'activity model for P(alive) and expected purchases (default KEPT_ACTIVITY_MODEL or bgnbd)',
+      ).choices(['bgnbd', 'pareto']),
+    )
     .addOption(dataOption())
     .option('--json', 'print the outcome as JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Fits BG/NBD and Pareto/NBD (in days and in weeks) and Gamma-Gamma, then stores per customer: probability
 still active and its change, expected purchases in 30/90/365 days, expected next order date, expected
 order value, predicted 365-day value (discounted), value at stake, RFM scores, churn probability,
 stage and reasons in words. A run as of the latest purchase in the data also moves lifecycle stages
 (best, at_risk, lapsed) and raises activity-drop alerts; an earlier --as-of is a backtest that only
-stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_SHARE (docs/analytics.md).`)
-    .action(action(async (options: { asOf?: string; model?: 'bgnbd' | 'pareto'; data?: string; json?: boolean }) => {
-      const [{ analyze }, { terminalProgress }] = await Promise.all([import('./analyze.service.ts'), import('../shared/progress.ts')]);
-      await withDeps('analyze', options, async (deps) => {
-        const progress = terminalProgress('analyze', 'steps');
-        const started = performance.now();
-        try {
-          const outcome = await analyze(deps, { asOf: options.asOf, model: options.model, onProgress: progress.report });
-          progress.stop();
-          const seconds = ((performance.now() - started) / 1000).toFixed(1);
-          if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome, seconds: Number(seconds) })}\n`);
-          else {
-            process.stdout.write(`Analysis #${outcome.runId} as of ${outcome.asOf} in ${seconds} s: ${outcome.customers} customers scored, ${outcome.repeatCustomers} with repeat purchases` +
-              (outcome.current ? `; ${outcome.stageChanges} stage changes, ${outcome.alerts} activity-drop alerts\n` : '; a backtest (data runs past the as-of date): stages left as they are\n'));
+stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_SHARE (docs/analytics.md).`,
+    )
+    .action(
+      action(async (options: { asOf?: string; model?: 'bgnbd' | 'pareto'; data?: string; json?: boolean }) => {
+        const [{ analyze }, { terminalProgress }] = await Promise.all([
+          import('./analyze.service.ts'),
+          import('../shared/progress.ts'),
+        ]);
+        await withDeps('analyze', options, async (deps) => {
+          const progress = terminalProgress('analyze', 'steps');
+          const started = performance.now();
+          try {
+            const outcome = await analyze(deps, {
+              asOf: options.asOf,
+              model: options.model,
+              onProgress: progress.report,
+            });
+            progress.stop();
+            const seconds = ((performance.now() - started) / 1000).toFixed(1);
+            if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome, seconds: Number(seconds) })}\n`);
+            else {
+              process.stdout.write(
+                `Analysis #${outcome.runId} as of ${outcome.asOf} in ${seconds} s: ${outcome.customers} customers scored, ${outcome.repeatCustomers} with repeat purchases` +
+                  (outcome.current
+                    ? `; ${outcome.stageChanges} stage changes, ${outcome.alerts} activity-drop alerts\n`
+                    : '; a backtest (data runs past the as-of date): stages left as they are\n'),
+              );
+            }
+            for (const warning of outcome.warnings) process.stderr.write(`warning: ${warning}\n`);
+          } finally {
+            progress.stop();
           }
-          for (const warning of outcome.warnings) process.stderr.write(`warning: ${warning}\n`);
-        } finally {
-          progress.stop();
-        }
-      });
-    }));
+        });
+      }),
+    );
 
   const report = program.command('report').description('Reports of the latest analysis');
   report
     .command('model')
     .description('Fitted model parameters and log-likelihoods of the latest analysis')
-    .addOption(new Option('--time-unit <unit>', 'time unit of the rate parameters').choices(['day', 'week']).default('week'))
+    .addOption(
+      new Option('--time-unit <unit>', 'time unit of the rate parameters').choices(['day', 'week']).default('week'),
+    )
     .option('--json', 'print JSON')
     .addOption(dataOption())
-    .action(action(async (options: { timeUnit: 'day' | 'week'; json?: boolean; data?: string }) => {
-      const { modelReport } = await import('./report.service.ts');
-      await withDeps('report model', options, async (deps) => {
-        const result = await modelReport(deps.db, options.timeUnit);
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-          return;
-        }
-        const fmt = (o: Record<string, unknown> | null) => (o ? Object.entries(o).map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(6)) : v}`).join(' ') : 'not fitted');
-        process.stdout.write(`Analysis #${result.runId} as of ${result.asOf} (${result.customers} customers, ${result.repeatCustomers} repeat), time unit ${result.timeUnit}\n` +
-          `  BG/NBD      ${fmt(result.bgnbd)}\n  Pareto/NBD  ${fmt(result.paretoNbd)}\n  Gamma-Gamma ${fmt(result.gammaGamma)}\n` +
-          (result.warnings as string[]).map((w) => `  warning: ${w}\n`).join(''));
-      });
-    }));
+    .action(
+      action(async (options: { timeUnit: 'day' | 'week'; json?: boolean; data?: string }) => {
+        const { modelReport } = await import('./report.service.ts');
+        await withDeps('report model', options, async (deps) => {
+          const result = await modelReport(deps.db, options.timeUnit);
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+            return;
+          }
+          const fmt = (o: Record<string, unknown> | null) =>
+            o
+              ? Object.entries(o)
+                  .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(6)) : v}`)
+                  .join(' ')
+              : 'not fitted';
+          process.stdout.write(
+            `Analysis #${result.runId} as of ${result.asOf} (${result.customers} customers, ${result.repeatCustomers} repeat), time unit ${result.timeUnit}\n` +
+              `  BG/NBD      ${fmt(result.bgnbd)}\n  Pareto/NBD  ${fmt(result.paretoNbd)}\n  Gamma-Gamma ${fmt(result.gammaGamma)}\n` +
+              (result.warnings as string[]).map((w) => `  warning: ${w}\n`).join(''),
+          );
+        });
+      }),
+    );
 
   const exporter = program.command('export').description('Export data');
   exporter
@@ -69,26 +101,37 @@ stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--output <file>', 'write to a file instead of standard output')
     .addOption(dataOption())
-    .action(action(async (options: { format: 'csv' | 'json'; output?: string; data?: string }) => {
-      const [{ stringify }, { audit }, { formulaSafe }, { latestScores, scoreColumns }] = await Promise.all([
-        import('csv-stringify/sync'), import('../audit/index.ts'), import('../shared/spreadsheet.ts'), import('./report.service.ts'),
-      ]);
-      await withDeps('export scores', options, async (deps) => {
-        const out = options.output ? fs.createWriteStream(options.output) : process.stdout;
-        const write = (text: string) => new Promise<void>((resolve) => (out.write(text) ? resolve() : out.once('drain', () => resolve())));
-        let first = true;
-        let rows = 0;
-        if (options.format === 'csv') await write(stringify([[...scoreColumns]]));
-        else await write('[');
-        for await (const row of latestScores(deps.db)) {
-          if (options.format === 'csv') await write(stringify([scoreColumns.map((c) => formulaSafe(row[c]))]));
-          else await write(`${first ? '\n' : ',\n'}${JSON.stringify(row)}`);
-          first = false;
-          rows++;
-        }
-        await audit(deps.db, { actor: cliActor(), action: 'export.scores', target: options.output ? path.basename(options.output) : 'standard output', detail: { rows, format: options.format } });
-        if (options.format === 'json') await write('\n]\n');
-        if (options.output) await new Promise((resolve) => (out as fs.WriteStream).end(resolve));
-      });
-    }));
+    .action(
+      action(async (options: { format: 'csv' | 'json'; output?: string; data?: string }) => {
+        const [{ stringify }, { audit }, { formulaSafe }, { latestScores, scoreColumns }] = await Promise.all([
+          import('csv-stringify/sync'),
+          import('../audit/index.ts'),
+          import('../shared/spreadsheet.ts'),
+          import('./report.service.ts'),
+        ]);
+        await withDeps('export scores', options, async (deps) => {
+          const out = options.output ? fs.createWriteStream(options.output) : process.stdout;
+          const write = (text: string) =>
+            new Promise<void>((resolve) => (out.write(text) ? resolve() : out.once('drain', () => resolve())));
+          let first = true;
+          let rows = 0;
+          if (options.format === 'csv') await write(stringify([[...scoreColumns]]));
+          else await write('[');
+          for await (const row of latestScores(deps.db)) {
+            if (options.format === 'csv') await write(stringify([scoreColumns.map((c) => formulaSafe(row[c]))]));
+            else await write(`${first ? '\n' : ',\n'}${JSON.stringify(row)}`);
+            first = false;
+            rows++;
+          }
+          await audit(deps.db, {
+            actor: cliActor(),
+            action: 'export.scores',
+            target: options.output ? path.basename(options.output) : 'standard output',
+            detail: { rows, format: options.format },
+          });
+          if (options.format === 'json') await write('\n]\n');
+          if (options.output) await new Promise((resolve) => (out as fs.WriteStream).end(resolve));
+        });
+      }),
+    );
 }

@@ -51,7 +51,7 @@ const add = <K>(map: Map<K, number>, key: K, n: number) => map.set(key, (map.get
 /** The code of a value in a dictionary of codes (0, 1, ...), adding it when it is new: the stage and channel columns. */
 export function codeOf(codes: Map<string, number>, value: string): number {
   let code = codes.get(value);
-  if (code === undefined) codes.set(value, code = codes.size);
+  if (code === undefined) codes.set(value, (code = codes.size));
   return code;
 }
 const rangeSize = 50_000;
@@ -59,7 +59,14 @@ const int32Columns = ['x', 'tx', 'age', 'firstDay', 'secondAfter', 'holdout'] as
 const float64Columns = ['customerId', 'historic', 'repeatSpend', 'prevPAlive'] as const;
 const dayMs = 86_400_000;
 
-interface RangeRow { customer_id: number; stage: string; channel: string | null; prev_p_alive: number | null; days: string; spends: string }
+interface RangeRow {
+  customer_id: number;
+  stage: string;
+  channel: string | null;
+  prev_p_alive: number | null;
+  days: string;
+  spends: string;
+}
 
 /**
  * Each customer of a range with their purchase days in the business time zone (several orders on
@@ -67,13 +74,18 @@ interface RangeRow { customer_id: number; stage: string; channel: string | null;
  * customer keeps the database's work to one sort and two groupings of the orders, and the
  * summaries are counted here while the database reads the next range.
  */
-async function readRange(db: Db, o: { timeZone: string; fromId: number; toId: number; previousRun: number | null }): Promise<RangeRow[]> {
+async function readRange(
+  db: Db,
+  o: { timeZone: string; fromId: number; toId: number; previousRun: number | null },
+): Promise<RangeRow[]> {
   return db.transaction(async (tx) => {
     // Compiling these queries (PostgreSQL's JIT) takes longer than running them; a range's sort
     // stays in memory with a little more than the default work_mem.
     await tx.execute(sql`set local jit = off`);
     await tx.execute(sql`set local work_mem = '32MB'`);
-    return queryRows<RangeRow>(tx, sql`
+    return queryRows<RangeRow>(
+      tx,
+      sql`
       with purchase_days as (
         select customer_id, (ordered_at at time zone ${o.timeZone})::date - date '1970-01-01' as day, sum(total) as spend
         from orders where customer_id between ${o.fromId} and ${o.toId} group by 1, 2 order by 1, 2
@@ -84,7 +96,8 @@ async function readRange(db: Db, o: { timeZone: string; fromId: number; toId: nu
       from lists l
       join customers c on c.id = l.customer_id
       left join scores prev on prev.run_id = ${o.previousRun ?? -1} and prev.customer_id = l.customer_id
-      order by l.customer_id`);
+      order by l.customer_id`,
+    );
   });
 }
 
@@ -92,14 +105,20 @@ async function readRange(db: Db, o: { timeZone: string; fromId: number; toId: nu
  * Reads every customer whose first purchase is on or before as-of, in ranges of customer ids, two
  * ranges at a time (on PostgreSQL each on its own connection and core).
  */
-export async function readHistories(db: Db, o: { asOf: string; timeZone: string; previousRun: number | null; onProgress?: (done: number, total: number) => void }): Promise<{ histories: Histories; aggregates: HistoryAggregates }> {
+export async function readHistories(
+  db: Db,
+  o: { asOf: string; timeZone: string; previousRun: number | null; onProgress?: (done: number, total: number) => void },
+): Promise<{ histories: Histories; aggregates: HistoryAggregates }> {
   const asOfDay = Date.parse(`${o.asOf}T00:00:00Z`) / dayMs;
   const repeatDays = new Map<number, number>();
   // Months as year * 12 + month - 1, one Date per distinct day; cohort activity keyed by first month * 10,000 + months since.
   const months = new Map<number, number>();
   const monthOf = (d: number) => {
     let m = months.get(d);
-    if (m === undefined) { const date = new Date(d * dayMs); months.set(d, m = date.getUTCFullYear() * 12 + date.getUTCMonth()); }
+    if (m === undefined) {
+      const date = new Date(d * dayMs);
+      months.set(d, (m = date.getUTCFullYear() * 12 + date.getUTCMonth()));
+    }
     return m;
   };
   const cohortActive = new Map<number, number>();
@@ -152,7 +171,10 @@ export async function readHistories(db: Db, o: { asOf: string; timeZone: string;
     return true;
   };
 
-  const [bounds] = await queryRows<{ min: number | null; max: number | null }>(db, sql`select min(id) as min, max(id) as max from customers`);
+  const [bounds] = await queryRows<{ min: number | null; max: number | null }>(
+    db,
+    sql`select min(id) as min, max(id) as max from customers`,
+  );
   const parts: Histories[] = [];
   if (bounds.min !== null) {
     const span = bounds.max! - bounds.min + 1;
@@ -177,7 +199,8 @@ export async function readHistories(db: Db, o: { asOf: string; timeZone: string;
   const histories = allocate(parts.reduce((n, p) => n + p.size, 0));
   let at = 0;
   for (const part of parts) {
-    for (const name of [...int32Columns, ...float64Columns, 'stage', 'channel'] as const) histories[name].set(part[name].subarray(0, part.size), at);
+    for (const name of [...int32Columns, ...float64Columns, 'stage', 'channel'] as const)
+      histories[name].set(part[name].subarray(0, part.size), at);
     at += part.size;
   }
   histories.stages = [...stageCodes.keys()];
@@ -185,27 +208,47 @@ export async function readHistories(db: Db, o: { asOf: string; timeZone: string;
   const monthName = (m: number) => `${Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, '0')}`;
   const aggregates: HistoryAggregates = {
     repeatDays,
-    cohortActive: new Map([...cohortActive].map(([key, active]) => [`${monthName(Math.floor(key / 10_000))}|${key % 10_000}`, active])),
+    cohortActive: new Map(
+      [...cohortActive].map(([key, active]) => [`${monthName(Math.floor(key / 10_000))}|${key % 10_000}`, active]),
+    ),
   };
   return { histories, aggregates };
 }
 
 function allocate(size: number): Histories {
   return {
-    size, customerId: new Float64Array(size), x: new Int32Array(size), tx: new Int32Array(size), age: new Int32Array(size), firstDay: new Int32Array(size),
-    secondAfter: new Int32Array(size), historic: new Float64Array(size), repeatSpend: new Float64Array(size), holdout: new Int32Array(size),
-    prevPAlive: new Float64Array(size), stage: new Uint8Array(size), stages: [], channel: new Uint16Array(size), channels: [],
+    size,
+    customerId: new Float64Array(size),
+    x: new Int32Array(size),
+    tx: new Int32Array(size),
+    age: new Int32Array(size),
+    firstDay: new Int32Array(size),
+    secondAfter: new Int32Array(size),
+    historic: new Float64Array(size),
+    repeatSpend: new Float64Array(size),
+    holdout: new Int32Array(size),
+    prevPAlive: new Float64Array(size),
+    stage: new Uint8Array(size),
+    stages: [],
+    channel: new Uint16Array(size),
+    channels: [],
   };
 }
 
 /** The latest purchase day in the data (business time zone), to tell a current run from a backtest. */
 export async function latestPurchaseDay(db: Db, timeZone: string): Promise<string | null> {
-  const [row] = await queryRows<{ day: string | null }>(db, sql`select (max(ordered_at) at time zone ${timeZone})::date::text as day from orders`);
+  const [row] = await queryRows<{ day: string | null }>(
+    db,
+    sql`select (max(ordered_at) at time zone ${timeZone})::date::text as day from orders`,
+  );
   return row.day;
 }
 
 export async function previousCurrentRun(db: Db): Promise<number | null> {
-  const [row] = await queryRows<{ id: number }>(db, sql`select id from analysis_runs where status = 'done' and current order by id desc limit 1`);
+  const [row] = await queryRows<{ id: number }>(
+    db,
+    sql`select id from analysis_runs where status = 'done' and current order by id desc limit 1`,
+  );
   return row?.id ?? null;
 }
 
@@ -214,18 +257,26 @@ export interface ScoreColumns {
   pAlive: Float64Array;
   /** Since the previous current run; NaN without one. */
   pAliveChange: Float64Array;
-  expected30: Float64Array; expected90: Float64Array; expected365: Float64Array;
+  expected30: Float64Array;
+  expected90: Float64Array;
+  expected365: Float64Array;
   /** Days since 1970-01-01; -1 without an expected next order. */
   nextOrderDay: Int32Array;
-  expectedOrderValue: Float64Array; predictedValue365: Float64Array; valueAtStake: Float64Array;
-  r: Uint8Array; f: Uint8Array; m: Uint8Array;
-  stage: Uint8Array; stages: string[];
+  expectedOrderValue: Float64Array;
+  predictedValue365: Float64Array;
+  valueAtStake: Float64Array;
+  r: Uint8Array;
+  f: Uint8Array;
+  m: Uint8Array;
+  stage: Uint8Array;
+  stages: string[];
   /** NaN without a satisfaction index. */
   satisfaction: Float64Array;
 }
 
 // Each column travels as one array literal: numbers joined by the engine, not escaped one by one.
-const numbers = (values: Float64Array | Int32Array | Uint8Array, from: number, to: number) => `{${values.subarray(from, to).join(',')}}`;
+const numbers = (values: Float64Array | Int32Array | Uint8Array, from: number, to: number) =>
+  `{${values.subarray(from, to).join(',')}}`;
 const money = (values: Float64Array, from: number, to: number) => {
   const out: string[] = [];
   for (let i = from; i < to; i++) out.push(Number.isFinite(values[i]) ? values[i].toFixed(2) : 'NULL');
@@ -243,7 +294,16 @@ const recordSeparator = '\x1e';
  * - customers whose probability of being active fell below `current.alertBelow` since the previous
  *   run get an activity-drop alert with the reasons and the value at stake.
  */
-export async function insertScores(db: Db, run: { id: number; asOf: string; modelVersion: string }, h: Histories, s: ScoreColumns, from: number, to: number, reasons: string[], current?: { at: Date; moving: Uint8Array; alertBelow: number }): Promise<{ moved: number; alerted: number }> {
+export async function insertScores(
+  db: Db,
+  run: { id: number; asOf: string; modelVersion: string },
+  h: Histories,
+  s: ScoreColumns,
+  from: number,
+  to: number,
+  reasons: string[],
+  current?: { at: Date; moving: Uint8Array; alertBelow: number },
+): Promise<{ moved: number; alerted: number }> {
   if (to <= from) return { moved: 0, alerted: 0 };
   // The stage read, as a code into h.stages, for the customers to move; -1 for the others.
   const readStage = new Int32Array(to - from);
@@ -251,7 +311,9 @@ export async function insertScores(db: Db, run: { id: number; asOf: string; mode
   const [readStages, scoredStages] = [`{${h.stages.join(',')}}`, `{${s.stages.join(',')}}`];
   const at = current ? current.at.toISOString() : null;
   const alertBelow = current?.alertBelow ?? null; // null: no alerts (a comparison with null holds for no row)
-  const [counts] = await queryRows<{ moved: number; alerted: number }>(db, sql`
+  const [counts] = await queryRows<{ moved: number; alerted: number }>(
+    db,
+    sql`
     with u as materialized (
       select * from unnest(${numbers(h.customerId, from, to)}::bigint[], ${numbers(h.x, from, to)}::int[], ${numbers(h.tx, from, to)}::int[], ${numbers(h.age, from, to)}::int[],
         ${numbers(s.pAlive, from, to)}::float8[], ${numbers(s.pAliveChange, from, to)}::float8[], ${numbers(s.expected30, from, to)}::float8[],
@@ -282,21 +344,31 @@ export async function insertScores(db: Db, run: { id: number; asOf: string; mode
       from u where u.p_alive_change <> 'NaN' and u.p_alive < ${alertBelow}::float8 and u.p_alive - u.p_alive_change >= ${alertBelow}::float8
       returning 1
     )
-    select (select count(*)::int from logged) as moved, (select count(*)::int from alerted) as alerted`);
+    select (select count(*)::int from logged) as moved, (select count(*)::int from alerted) as alerted`,
+  );
   return counts;
 }
 
 /** Tells the webhooks that subscribe to them about the run's activity-drop alerts. */
 async function queueAlertEvents(db: Db, runId: number): Promise<void> {
-  await queueWebhookEvents(db, 'alert.raised', sql`
+  await queueWebhookEvents(
+    db,
+    'alert.raised',
+    sql`
     select 'alert-' || a.id, jsonb_build_object('customerId', a.customer_id, 'externalId', c.external_id, 'at', a.at, 'fromPAlive', a.from_p_alive,
       'toPAlive', a.to_p_alive, 'threshold', a.threshold, 'valueAtStake', a.value_at_stake, 'reason', a.reason)
-    from activity_alerts a join customers c on c.id = a.customer_id where a.run_id = ${runId}`);
+    from activity_alerts a join customers c on c.id = a.customer_id where a.run_id = ${runId}`,
+  );
 }
 
 /** Customers by stage at the end of each month, rebuilt from the stage history. */
-export async function stagesByMonth(db: Db, timeZone: string): Promise<{ month: string; stage: string; customers: number }[]> {
-  return queryRows(db, sql`
+export async function stagesByMonth(
+  db: Db,
+  timeZone: string,
+): Promise<{ month: string; stage: string; customers: number }[]> {
+  return queryRows(
+    db,
+    sql`
     with moves as (
       select to_char(date_trunc('month', at at time zone ${timeZone}), 'YYYY-MM') as month, to_stage as stage, 1 as delta from lifecycle_changes
       union all
@@ -306,46 +378,71 @@ export async function stagesByMonth(db: Db, timeZone: string): Promise<{ month: 
     ), monthly as (
       select month, stage, sum(delta)::int as delta from moves group by 1, 2
     )
-    select month, stage, (sum(delta) over (partition by stage order by month))::int as customers from monthly order by month, stage`);
+    select month, stage, (sum(delta) over (partition by stage order by month))::int as customers from monthly order by month, stage`,
+  );
 }
 
 export async function latestRun(db: Db) {
-  const [row] = await queryRows<Record<string, unknown>>(db, sql`
+  const [row] = await queryRows<Record<string, unknown>>(
+    db,
+    sql`
     select id, as_of::text as as_of, model_version, activity_model, status, started_at, finished_at, customers, repeat_customers, models, report, current, warnings, error
-    from analysis_runs where status = 'done' order by id desc limit 1`);
+    from analysis_runs where status = 'done' order by id desc limit 1`,
+  );
   return row;
 }
 
 /** One page of a run's scores with the customer's ids, for `kept export scores`: customers after `after`, in id order. */
 export async function scorePage<Row>(db: Db, runId: number, after: number, limit: number): Promise<Row[]> {
-  return queryRows<Row>(db, sql`
+  return queryRows<Row>(
+    db,
+    sql`
     select s.customer_id, c.external_id, c.email, s.as_of::text as as_of, s.stage, s.p_alive, s.p_alive_change, s.churn_probability,
       s.expected_30, s.expected_90, s.expected_365, s.next_order_date::text as next_order_date, s.expected_order_value, s.predicted_value_365,
       s.value_at_stake, s.historic_value, s.frequency + 1 as purchase_days, s.average_days_between, s.recency_score, s.frequency_score,
       s.monetary_score, round(s.satisfaction::numeric, 1)::float8 as satisfaction, array_to_string(s.reasons, '; ') as reasons
     from scores s join customers c on c.id = s.customer_id
-    where s.run_id = ${runId} and s.customer_id > ${after} order by s.customer_id limit ${limit}`);
+    where s.run_id = ${runId} and s.customer_id > ${after} order by s.customer_id limit ${limit}`,
+  );
 }
 
 /** The id of the analysis job queued or running, if there is one. */
 export async function activeAnalysisJob(db: Db): Promise<number | null> {
-  const [running] = await queryRows<{ id: number }>(db, sql`
-    select id from jobs where kind = 'analyze' and status in ('queued', 'running') order by id limit 1`);
+  const [running] = await queryRows<{ id: number }>(
+    db,
+    sql`
+    select id from jobs where kind = 'analyze' and status in ('queued', 'running') order by id limit 1`,
+  );
   return running?.id ?? null;
 }
 
 /** The row of a run that has started: running until `completeRun` or `failRun`. */
-export async function createRun(db: Db, run: { asOf: string; modelVersion: string; activity: string; current: boolean }): Promise<number> {
-  const [{ id }] = await queryRows<{ id: number }>(db, sql`
+export async function createRun(
+  db: Db,
+  run: { asOf: string; modelVersion: string; activity: string; current: boolean },
+): Promise<number> {
+  const [{ id }] = await queryRows<{ id: number }>(
+    db,
+    sql`
     insert into analysis_runs (as_of, model_version, activity_model, status, current)
-    values (${run.asOf}::date, ${run.modelVersion}, ${run.activity}, 'running', ${run.current}) returning id`);
+    values (${run.asOf}::date, ${run.modelVersion}, ${run.activity}, 'running', ${run.current}) returning id`,
+  );
   return id;
 }
 
 /** Marks a run done with what it found; with `alerts` its activity-drop alerts are queued for the webhooks too. */
-export async function completeRun(db: Db, runId: number, run: {
-  customers: number; repeatCustomers: number; models: Record<string, unknown>; report: Record<string, unknown>; warnings: string[]; alerts: number;
-}): Promise<void> {
+export async function completeRun(
+  db: Db,
+  runId: number,
+  run: {
+    customers: number;
+    repeatCustomers: number;
+    models: Record<string, unknown>;
+    report: Record<string, unknown>;
+    warnings: string[];
+    alerts: number;
+  },
+): Promise<void> {
   // Webhooks hear of the run's alerts together with the run being done, or not at all.
   await db.transaction(async (tx) => {
     if (run.alerts > 0) await queueAlertEvents(tx, runId);
@@ -363,7 +460,9 @@ export async function failRun(db: Db, runId: number, error: string): Promise<voi
   await db.transaction(async (tx) => {
     await tx.execute(sql`delete from activity_alerts where run_id = ${runId}`);
     await tx.execute(sql`delete from scores where run_id = ${runId}`);
-    await tx.execute(sql`update analysis_runs set status = 'failed', error = ${error}, finished_at = now() where id = ${runId}`);
+    await tx.execute(
+      sql`update analysis_runs set status = 'failed', error = ${error}, finished_at = now() where id = ${runId}`,
+    );
   });
 }
 
@@ -373,41 +472,65 @@ export async function customersByStage(db: Db): Promise<{ stage: string; custome
 }
 
 export interface AtRiskCustomer {
-  id: number; name: string | null; email: string | null; stage: string; pAlive: number; pAliveChange: number | null;
-  valueAtStake: string | null; predictedValue365: string | null; nextOrderDate: string | null; reasons: string[];
+  id: number;
+  name: string | null;
+  email: string | null;
+  stage: string;
+  pAlive: number;
+  pAliveChange: number | null;
+  valueAtStake: string | null;
+  predictedValue365: string | null;
+  nextOrderDate: string | null;
+  reasons: string[];
 }
 
 /** Customers at risk now by the latest current run, highest value at stake first. */
 export async function atRiskCustomers(db: Db, page: { limit: number; offset: number }): Promise<AtRiskCustomer[]> {
-  return queryRows<AtRiskCustomer>(db, sql`
+  return queryRows<AtRiskCustomer>(
+    db,
+    sql`
     select c.id, c.name, c.email, s.stage, s.p_alive as "pAlive", s.p_alive_change as "pAliveChange", s.value_at_stake::text as "valueAtStake",
       s.predicted_value_365::text as "predictedValue365", s.next_order_date::text as "nextOrderDate", s.reasons
     from scores s join customers c on c.id = s.customer_id and c.stage = 'at_risk'
     where s.run_id = (select id from analysis_runs where status = 'done' and current order by id desc limit 1) and s.stage = 'at_risk'
-    order by s.value_at_stake desc nulls last, c.id limit ${page.limit} offset ${page.offset}`);
+    order by s.value_at_stake desc nulls last, c.id limit ${page.limit} offset ${page.offset}`,
+  );
 }
 
 export interface AlertRow {
-  id: number; customer_id: number; name: string | null; at: string; from_p_alive: number; to_p_alive: number; value_at_stake: string | null; reason: string;
+  id: number;
+  customer_id: number;
+  name: string | null;
+  at: string;
+  from_p_alive: number;
+  to_p_alive: number;
+  value_at_stake: string | null;
+  reason: string;
 }
 
 /** Activity-drop alerts, newest first; with `after`, only those after that id, oldest first. */
 export async function activityAlerts(db: Db, o: { after?: number; limit: number }): Promise<AlertRow[]> {
-  return queryRows<AlertRow>(db, sql`
+  return queryRows<AlertRow>(
+    db,
+    sql`
     select a.id, a.customer_id, c.name, a.at, a.from_p_alive, a.to_p_alive, a.value_at_stake::text as value_at_stake, a.reason
     from activity_alerts a join customers c on c.id = a.customer_id
     where ${o.after === undefined ? sql`true` : sql`a.id > ${o.after}`}
-    order by a.id ${o.after === undefined ? sql`desc` : sql`asc`} limit ${o.limit}`);
+    order by a.id ${o.after === undefined ? sql`desc` : sql`asc`} limit ${o.limit}`,
+  );
 }
 
 /** One customer's scores, newest run first (the last 100). */
 export async function customerScores(db: Db, customerId: number): Promise<Record<string, unknown>[]> {
-  return queryRows<Record<string, unknown>>(db, sql`
+  return queryRows<Record<string, unknown>>(
+    db,
+    sql`
     select s.run_id as "runId", s.as_of::text as "asOf", r.current, s.stage, s.p_alive as "pAlive", s.p_alive_change as "pAliveChange",
       s.churn_probability as "churnProbability", s.expected_30 as "expected30", s.expected_90 as "expected90", s.expected_365 as "expected365",
       s.next_order_date::text as "nextOrderDate", s.expected_order_value::text as "expectedOrderValue",
       s.predicted_value_365::text as "predictedValue365", s.value_at_stake::text as "valueAtStake", s.historic_value::text as "historicValue",
       s.average_days_between as "averageDaysBetween", s.recency_score as "recencyScore", s.frequency_score as "frequencyScore",
       s.monetary_score as "monetaryScore", s.reasons
-    from scores s join analysis_runs r on r.id = s.run_id where s.customer_id = ${customerId} order by s.run_id desc limit 100`);
+    from scores s join analysis_runs r on r.id = s.run_id where s.customer_id = ${customerId} order by s.run_id desc limit 100`,
+  );
 }

@@ -10,8 +10,14 @@ before(async () => {
   const events: unknown[] = [];
   for (let c = 1; c <= 120; c++) {
     for (let k = 0; k < (c <= 30 ? 6 : 17); k++) {
-      events.push({ id: `o${c}-${k}`, type: 'order', customer: { externalId: `C${c}` }, orderId: `O${c}-${k}`,
-        at: new Date(Date.UTC(2025, 0, 1) + (k * 20 + (c % 7)) * 86_400_000).toISOString(), lines: [{ amount: String(15 + (c % 11)) }] });
+      events.push({
+        id: `o${c}-${k}`,
+        type: 'order',
+        customer: { externalId: `C${c}` },
+        orderId: `O${c}-${k}`,
+        at: new Date(Date.UTC(2025, 0, 1) + (k * 20 + (c % 7)) * 86_400_000).toISOString(),
+        lines: [{ amount: String(15 + (c % 11)) }],
+      });
     }
   }
   const response = await t.call('POST', '/api/v1/events', { events: events.slice(0, 2500) });
@@ -45,10 +51,16 @@ test('an analysis started from the API runs as a job; the page data, at-risk lis
 
   const atRisk = await get('/api/v1/analytics/at-risk?limit=500');
   const stakes = atRisk.customers.map((c: { valueAtStake: string }) => Number(c.valueAtStake));
-  assert.deepEqual(stakes, [...stakes].sort((a, b) => b - a), 'sorted by value at stake');
+  assert.deepEqual(
+    stakes,
+    [...stakes].sort((a, b) => b - a),
+    'sorted by value at stake',
+  );
   for (const c of atRisk.customers) assert.equal(c.stage, 'at_risk');
 
-  const id = (await get('/api/v1/customers?q=C1')).customers.find((c: { externalId: string }) => c.externalId === 'C1').id;
+  const id = (await get('/api/v1/customers?q=C1')).customers.find(
+    (c: { externalId: string }) => c.externalId === 'C1',
+  ).id;
   const scores = await get(`/api/v1/customers/${id}/scores`);
   assert.equal(scores.scores.length, 1);
   assert.ok(scores.scores[0].pAlive < 0.5, `C1 stopped in April: ${scores.scores[0].pAlive}`);
@@ -63,7 +75,11 @@ test('an analysis started from the API runs as a job; the page data, at-risk lis
   const newest = alerts.alerts[0].id;
   assert.deepEqual((await get(`/api/v1/alerts?after=${newest}`)).alerts, []);
   const oldestFirst = (await get('/api/v1/alerts?after=0&limit=1000')).alerts.map((a: { id: number }) => a.id);
-  assert.deepEqual(oldestFirst, alerts.alerts.map((a: { id: number }) => a.id).reverse(), 'after a cursor: the same alerts, oldest first');
+  assert.deepEqual(
+    oldestFirst,
+    alerts.alerts.map((a: { id: number }) => a.id).reverse(),
+    'after a cursor: the same alerts, oldest first',
+  );
   const alerted = alerts.alerts[0].customerId;
   const alertEntries = await get(`/api/v1/customers/${alerted}/timeline?kind=alert`);
   assert.match(alertEntries.entries[0].title, /Activity dropping: probability still active 0\.\d\d → 0\.\d\d/);

@@ -1,5 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, date, doublePrecision, index, jsonb, numeric, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  date,
+  doublePrecision,
+  index,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const money = (name: string) => numeric(name, { precision: 14, scale: 2 });
@@ -26,49 +39,63 @@ export const analysisRuns = pgTable('analysis_runs', {
 });
 
 /** Scores per customer per run: the history of scores is kept. */
-export const scores = pgTable('scores', {
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-  runId: bigint('run_id', { mode: 'number' }).notNull(),
-  asOf: date('as_of').notNull(),
-  modelVersion: text('model_version').notNull(),
-  frequency: bigint('frequency', { mode: 'number' }).notNull(),
-  recencyDays: bigint('recency_days', { mode: 'number' }).notNull(),
-  ageDays: bigint('age_days', { mode: 'number' }).notNull(),
-  pAlive: doublePrecision('p_alive').notNull(),
-  pAliveChange: doublePrecision('p_alive_change'),
-  churnProbability: doublePrecision('churn_probability').notNull(),
-  expected30: doublePrecision('expected_30').notNull(),
-  expected90: doublePrecision('expected_90').notNull(),
-  expected365: doublePrecision('expected_365').notNull(),
-  nextOrderDate: date('next_order_date'),
-  expectedOrderValue: money('expected_order_value'),
-  predictedValue365: money('predicted_value_365'),
-  historicValue: money('historic_value').notNull(),
-  averageDaysBetween: doublePrecision('average_days_between'),
-  recencyScore: smallint('recency_score').notNull(),
-  frequencyScore: smallint('frequency_score').notNull(),
-  monetaryScore: smallint('monetary_score').notNull(),
-  /** What is lost if the customer is gone: expected spend over 365 days were they surely still active. */
-  valueAtStake: money('value_at_stake'),
-  stage: text('stage').notNull(),
-  /** The satisfaction index (0-100) as of the run; null without an experience in the window. */
-  satisfaction: doublePrecision('satisfaction'),
-  reasons: text('reasons').array().notNull(),
-}, (t) => [primaryKey({ columns: [t.runId, t.customerId] }), index('scores_customer_idx').on(t.customerId, t.runId), 
-  // The at-risk list, by value at stake. Partial: indexing every score by stage and value cost a run
-  // of a million customers more time than writing the scores themselves.
-  index('scores_at_risk_idx').on(t.runId, t.valueAtStake.desc().nullsLast()).where(sql`${t.stage} = 'at_risk'`),
-]);
+export const scores = pgTable(
+  'scores',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    runId: bigint('run_id', { mode: 'number' }).notNull(),
+    asOf: date('as_of').notNull(),
+    modelVersion: text('model_version').notNull(),
+    frequency: bigint('frequency', { mode: 'number' }).notNull(),
+    recencyDays: bigint('recency_days', { mode: 'number' }).notNull(),
+    ageDays: bigint('age_days', { mode: 'number' }).notNull(),
+    pAlive: doublePrecision('p_alive').notNull(),
+    pAliveChange: doublePrecision('p_alive_change'),
+    churnProbability: doublePrecision('churn_probability').notNull(),
+    expected30: doublePrecision('expected_30').notNull(),
+    expected90: doublePrecision('expected_90').notNull(),
+    expected365: doublePrecision('expected_365').notNull(),
+    nextOrderDate: date('next_order_date'),
+    expectedOrderValue: money('expected_order_value'),
+    predictedValue365: money('predicted_value_365'),
+    historicValue: money('historic_value').notNull(),
+    averageDaysBetween: doublePrecision('average_days_between'),
+    recencyScore: smallint('recency_score').notNull(),
+    frequencyScore: smallint('frequency_score').notNull(),
+    monetaryScore: smallint('monetary_score').notNull(),
+    /** What is lost if the customer is gone: expected spend over 365 days were they surely still active. */
+    valueAtStake: money('value_at_stake'),
+    stage: text('stage').notNull(),
+    /** The satisfaction index (0-100) as of the run; null without an experience in the window. */
+    satisfaction: doublePrecision('satisfaction'),
+    reasons: text('reasons').array().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.customerId] }),
+    index('scores_customer_idx').on(t.customerId, t.runId),
+    // The at-risk list, by value at stake. Partial: indexing every score by stage and value cost a run
+    // of a million customers more time than writing the scores themselves.
+    index('scores_at_risk_idx').on(t.runId, t.valueAtStake.desc().nullsLast()).where(sql`${t.stage} = 'at_risk'`),
+  ],
+);
 
 /** Customers whose probability of being active crossed a threshold between two runs. */
-export const activityAlerts = pgTable('activity_alerts', {
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-  runId: bigint('run_id', { mode: 'number' }).notNull(),
-  at: instant('at').notNull(),
-  threshold: doublePrecision('threshold').notNull(),
-  fromPAlive: doublePrecision('from_p_alive').notNull(),
-  toPAlive: doublePrecision('to_p_alive').notNull(),
-  valueAtStake: money('value_at_stake'),
-  reason: text('reason').notNull(),
-}, (t) => [primaryKey({ columns: [t.customerId, t.id] }), index('activity_alerts_id_idx').on(t.id), index('activity_alerts_run_idx').on(t.runId)]);
+export const activityAlerts = pgTable(
+  'activity_alerts',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    runId: bigint('run_id', { mode: 'number' }).notNull(),
+    at: instant('at').notNull(),
+    threshold: doublePrecision('threshold').notNull(),
+    fromPAlive: doublePrecision('from_p_alive').notNull(),
+    toPAlive: doublePrecision('to_p_alive').notNull(),
+    valueAtStake: money('value_at_stake'),
+    reason: text('reason').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.id] }),
+    index('activity_alerts_id_idx').on(t.id),
+    index('activity_alerts_run_idx').on(t.runId),
+  ],
+);

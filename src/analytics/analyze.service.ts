@@ -7,19 +7,58 @@ import { AppError, rootMessage } from '../shared/errors.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { dayIn } from '../shared/time.ts';
 import {
-  activeAnalysisJob, codeOf, completeRun, createRun, failRun, insertScores, latestPurchaseDay, previousCurrentRun, readHistories, refreshStatistics,
-  stagesByMonth, type Histories, type HistoryAggregates, type ScoreColumns,
+  activeAnalysisJob,
+  codeOf,
+  completeRun,
+  createRun,
+  failRun,
+  insertScores,
+  latestPurchaseDay,
+  previousCurrentRun,
+  readHistories,
+  refreshStatistics,
+  stagesByMonth,
+  type Histories,
+  type HistoryAggregates,
+  type ScoreColumns,
 } from './analytics.repository.ts';
 import {
-  bgnbdConditionalExpected, bgnbdExpectedIfAlive, bgnbdPAlive, bgnbdUnconditionalExpected, fitBgNbd, fitParetoNbd, gammaGammaExpectedSpend,
-  paretoConditionalExpected, paretoExpectedIfAlive, paretoPAlive, paretoUnconditionalExpected, rescaleFit, type BgNbd, type FitOutcome, type GammaGamma, type HistoryGroup, type ParetoNbd, type SpendHistory,
+  bgnbdConditionalExpected,
+  bgnbdExpectedIfAlive,
+  bgnbdPAlive,
+  bgnbdUnconditionalExpected,
+  fitBgNbd,
+  fitParetoNbd,
+  gammaGammaExpectedSpend,
+  paretoConditionalExpected,
+  paretoExpectedIfAlive,
+  paretoPAlive,
+  paretoUnconditionalExpected,
+  rescaleFit,
+  type BgNbd,
+  type FitOutcome,
+  type GammaGamma,
+  type HistoryGroup,
+  type ParetoNbd,
+  type SpendHistory,
 } from './models.ts';
-import { fitSatisfactionModel, satisfactionAt, satisfiedByMonth, type SatisfactionFit } from '../satisfaction/satisfaction.service.ts';
+import {
+  fitSatisfactionModel,
+  satisfactionAt,
+  satisfiedByMonth,
+  type SatisfactionFit,
+} from '../satisfaction/satisfaction.service.ts';
 import { fitAside } from './fit.worker.ts';
 import { kaplanMeier } from './survival.ts';
 
 // Plain reads the analytics API answers with.
-export { activityAlerts, atRiskCustomers, customerScores, customersByStage, latestRun } from './analytics.repository.ts';
+export {
+  activityAlerts,
+  atRiskCustomers,
+  customerScores,
+  customersByStage,
+  latestRun,
+} from './analytics.repository.ts';
 
 export const modelVersion = 'kept-btyd-1';
 const writeBatch = 20_000;
@@ -30,24 +69,48 @@ const day = 86_400_000;
 /** The stages an analysis moves customers between. */
 const movable = new Set(['customer', 'best', 'at_risk', 'lapsed', 'won_back']);
 
-export interface AnalyzeOptions { asOf?: string; model?: 'bgnbd' | 'pareto'; onProgress?: ProgressReporter }
+export interface AnalyzeOptions {
+  asOf?: string;
+  model?: 'bgnbd' | 'pareto';
+  onProgress?: ProgressReporter;
+}
 export interface AnalyzeOutcome {
-  runId: number; asOf: string; customers: number; repeatCustomers: number; current: boolean; stageChanges: number; alerts: number; warnings: string[];
+  runId: number;
+  asOf: string;
+  customers: number;
+  repeatCustomers: number;
+  current: boolean;
+  stageChanges: number;
+  alerts: number;
+  warnings: string[];
   /** Seconds per phase: reading, fitting, scoring (with writing), stages and alerts (with the charts computed meanwhile), the charts' queries. */
   phases: Record<string, number>;
 }
 
 /** Starts an analysis job unless one is already queued or running; answers the job either way. */
-export async function startAnalysis(deps: Deps, payload: { asOf?: string; model?: string }): Promise<{ jobId: number; started: boolean }> {
+export async function startAnalysis(
+  deps: Deps,
+  payload: { asOf?: string; model?: string },
+): Promise<{ jobId: number; started: boolean }> {
   const running = await activeAnalysisJob(deps.db);
   if (running !== null) return { jobId: running, started: false };
   return { jobId: await startJob(deps, 'analyze', payload), started: true };
 }
 
 /** Runs the analysis every night at 02:00 in the business time zone, while the server runs. */
-export const scheduleNightlyAnalysis = (deps: Deps) => everyNight(deps, 2, 'nightly analysis', () => startAnalysis(deps, {}));
+export const scheduleNightlyAnalysis = (deps: Deps) =>
+  everyNight(deps, 2, 'nightly analysis', () => startAnalysis(deps, {}));
 
-const describe = <P extends object>(fit: FitOutcome<P>) => ({ ...fit.params, logLikelihood: fit.logLikelihood, converged: fit.converged, startsAgreeing: fit.startsAgreeing, starts: fit.starts, regularised: fit.regularised, sampled: fit.sampled ?? false, ...(fit.sampleCustomers ? { sampleCustomers: fit.sampleCustomers } : {}) });
+const describe = <P extends object>(fit: FitOutcome<P>) => ({
+  ...fit.params,
+  logLikelihood: fit.logLikelihood,
+  converged: fit.converged,
+  startsAgreeing: fit.startsAgreeing,
+  starts: fit.starts,
+  regularised: fit.regularised,
+  sampled: fit.sampled ?? false,
+  ...(fit.sampleCustomers ? { sampleCustomers: fit.sampleCustomers } : {}),
+});
 
 /** Customers with the same history (x, tx, age in days) as one group. */
 function group(h: Histories): HistoryGroup[] {
@@ -69,7 +132,11 @@ function quintiles(values: ArrayLike<number>): Uint8Array {
     // The first position of this value among the sorted ones.
     let low = 0;
     let high = sorted.length;
-    while (low < high) { const mid = (low + high) >> 1; if (sorted[mid] < values[i]) low = mid + 1; else high = mid; }
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (sorted[mid] < values[i]) low = mid + 1;
+      else high = mid;
+    }
     scores[i] = 1 + Math.min(4, Math.floor((low / sorted.length) * 5));
   }
   return scores;
@@ -90,13 +157,23 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
   const latest = await latestPurchaseDay(deps.db, config.timeZone);
   const today = dayIn(config.timeZone, deps.clock.now());
   const asOf = options.asOf ?? today;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(asOf))) throw new AppError('bad_request', `--as-of must be a date like 2026-11-22, got ${asOf}`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(asOf)))
+    throw new AppError('bad_request', `--as-of must be a date like 2026-11-22, got ${asOf}`);
   // A run as of the latest data describes now: it moves stages and raises alerts. An earlier as-of is a backtest.
   const current = latest === null || asOf >= latest;
   const previousRun = current ? await previousCurrentRun(deps.db) : null;
   const runId = await createRun(deps.db, { asOf, modelVersion, activity, current });
   try {
-    return await run(deps, { runId, asOf, latest, activity, current, previousRun, onProgress: options.onProgress, warnings: [] });
+    return await run(deps, {
+      runId,
+      asOf,
+      latest,
+      activity,
+      current,
+      previousRun,
+      onProgress: options.onProgress,
+      warnings: [],
+    });
   } catch (error) {
     // A failed run withdraws the scores and alerts it wrote; the stage moves it made stay.
     await failRun(deps.db, runId, rootMessage(error));
@@ -106,12 +183,23 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
 
 /** One run as it goes: what it was started with, and the warnings its steps add, in order. */
 interface RunContext {
-  runId: number; asOf: string; latest: string | null; activity: 'bgnbd' | 'pareto'; current: boolean; previousRun: number | null;
-  onProgress?: ProgressReporter; warnings: string[];
+  runId: number;
+  asOf: string;
+  latest: string | null;
+  activity: 'bgnbd' | 'pareto';
+  current: boolean;
+  previousRun: number | null;
+  onProgress?: ProgressReporter;
+  warnings: string[];
 }
 
 /** The histories read and the repeat buyers among them. */
-interface Read { h: Histories; aggregates: HistoryAggregates; repeaters: number; repeatPurchases: number }
+interface Read {
+  h: Histories;
+  aggregates: HistoryAggregates;
+  repeaters: number;
+  repeatPurchases: number;
+}
 
 /** The fitted models: the activity model that scores, Gamma-Gamma and the satisfaction index. */
 interface Fits {
@@ -130,10 +218,18 @@ interface Fits {
 async function run(deps: Deps, ctx: RunContext): Promise<AnalyzeOutcome> {
   const seconds: Record<string, number> = {};
   let mark = performance.now();
-  const phase = (name: string) => { const now = performance.now(); seconds[name] = Number(((now - mark) / 1000).toFixed(2)); mark = now; };
+  const phase = (name: string) => {
+    const now = performance.now();
+    seconds[name] = Number(((now - mark) / 1000).toFixed(2));
+    mark = now;
+  };
   const read = await readPurchaseHistories(deps, ctx);
   if (read.repeaters === 0) {
-    ctx.warnings.push(read.h.size === 0 ? 'No purchases on or before the as-of date: nothing to fit or score' : 'No customer has bought twice yet: the models need repeat purchases');
+    ctx.warnings.push(
+      read.h.size === 0
+        ? 'No purchases on or before the as-of date: nothing to fit or score'
+        : 'No customer has bought twice yet: the models need repeat purchases',
+    );
     return finishRun(deps, ctx, read, { models: {}, report: {} }, { stageChanges: 0, alerts: 0 }, seconds);
   }
   phase('read');
@@ -156,12 +252,18 @@ async function readPurchaseHistories(deps: Deps, ctx: RunContext): Promise<Read>
   if (deps.database.kind === 'pglite') await refreshStatistics(deps.db);
   // Steps: reading the histories counts half, scoring and writing the other half.
   const { histories: h, aggregates } = await readHistories(deps.db, {
-    asOf: ctx.asOf, timeZone: deps.config.timeZone, previousRun: ctx.previousRun,
+    asOf: ctx.asOf,
+    timeZone: deps.config.timeZone,
+    previousRun: ctx.previousRun,
     onProgress: (done, total) => ctx.onProgress?.(done, 2 * total, 'reading purchase histories'),
   });
   let repeaters = 0;
   let repeatPurchases = 0;
-  for (let i = 0; i < h.size; i++) if (h.x[i] > 0) { repeaters++; repeatPurchases += h.x[i]; }
+  for (let i = 0; i < h.size; i++)
+    if (h.x[i] > 0) {
+      repeaters++;
+      repeatPurchases += h.x[i];
+    }
   return { h, aggregates, repeaters, repeatPurchases };
 }
 
@@ -178,44 +280,74 @@ async function fitModels(deps: Deps, ctx: RunContext, { h, repeaters }: Read): P
   // thread of their own meanwhile.
   const groupsDays = group(h);
   const spendHistories: SpendHistory[] = [];
-  for (let i = 0; i < n; i++) if (h.x[i] > 0 && h.repeatSpend[i] > 0) spendHistories.push({ x: h.x[i], zbar: h.repeatSpend[i] });
-  const aside = fitAside(groupsDays, spendHistories, ctx.activity === 'bgnbd' ? { polish: false, sampleAbove: comparisonSample, budgetMs: comparisonBudgetMs } : null);
+  for (let i = 0; i < n; i++)
+    if (h.x[i] > 0 && h.repeatSpend[i] > 0) spendHistories.push({ x: h.x[i], zbar: h.repeatSpend[i] });
+  const aside = fitAside(
+    groupsDays,
+    spendHistories,
+    ctx.activity === 'bgnbd' ? { polish: false, sampleAbove: comparisonSample, budgetMs: comparisonBudgetMs } : null,
+  );
   for (const fit of [aside.gammaGamma, aside.paretoNbd]) fit.catch(() => undefined); // awaited below; this only keeps a failure from counting as unhandled meanwhile
-  const scoring: Fits['scoring'] = ctx.activity === 'bgnbd' ? { bgnbd: fitBgNbd(groupsDays) } : { paretoNbd: fitParetoNbd(groupsDays) };
+  const scoring: Fits['scoring'] =
+    ctx.activity === 'bgnbd' ? { bgnbd: fitBgNbd(groupsDays) } : { paretoNbd: fitParetoNbd(groupsDays) };
   ctx.onProgress?.(n, 2 * n, 'fitted');
-  const gammaGamma = await aside.gammaGamma ?? undefined;
+  const gammaGamma = (await aside.gammaGamma) ?? undefined;
   for (const fit of [scoring.bgnbd, scoring.paretoNbd, gammaGamma]) if (fit) ctx.warnings.push(...fit.warnings);
   if (repeaters > spendHistories.length) {
-    ctx.warnings.push(`${repeaters - spendHistories.length} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`);
+    ctx.warnings.push(
+      `${repeaters - spendHistories.length} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`,
+    );
   }
   // The satisfaction index: weights fitted to who bought again after their experiences.
   const satisfaction = await fitSatisfactionModel(deps.db, ctx.asOf);
   if (satisfaction.warning) ctx.warnings.push(satisfaction.warning);
-  const satisfactionOf = satisfaction.fit ? await satisfactionAt(deps.db, satisfaction.fit, ctx.asOf) : new Map<number, number>();
-  return { groupsDays, spendHistories, scoring, gammaGamma, comparison: aside.paretoNbd, satisfaction: satisfaction.fit, satisfactionOf };
+  const satisfactionOf = satisfaction.fit
+    ? await satisfactionAt(deps.db, satisfaction.fit, ctx.asOf)
+    : new Map<number, number>();
+  return {
+    groupsDays,
+    spendHistories,
+    scoring,
+    gammaGamma,
+    comparison: aside.paretoNbd,
+    satisfaction: satisfaction.fit,
+    satisfactionOf,
+  };
 }
 
 /**
  * Score: every customer's probability of being active, expected purchases and value, RFM scores
  * and the stage the scores put them in (no I/O; in days).
  */
-function scoreCustomers(thresholds: Deps['config']['analytics'], ctx: RunContext, { h }: Read, fits: Fits): ScoreColumns {
+function scoreCustomers(
+  thresholds: Deps['config']['analytics'],
+  ctx: RunContext,
+  { h }: Read,
+  fits: Fits,
+): ScoreColumns {
   const n = h.size;
   const bg = fits.scoring.bgnbd?.params;
   const pn = fits.scoring.paretoNbd?.params;
   const pAliveOf = (x: number, tx: number, T: number) => (pn ? paretoPAlive(pn, x, tx, T) : bgnbdPAlive(bg!, x, tx, T));
-  const ifAliveOf = (t: number, x: number, T: number) => (pn ? paretoExpectedIfAlive(pn, t, x, T) : bgnbdExpectedIfAlive(bg!, t, x, T));
+  const ifAliveOf = (t: number, x: number, T: number) =>
+    pn ? paretoExpectedIfAlive(pn, t, x, T) : bgnbdExpectedIfAlive(bg!, t, x, T);
   // Value over the next 365 days, discounted: expected purchases in four periods (the first month,
   // the next two, the next quarter, the second half-year), each discounted at its middle.
   const yearlyDiscount = 1 + thresholds.discountRate;
-  const periods = [[0, 30], [30, 90], [90, 182], [182, 365]].map(([from, to]) => ({ to, discount: yearlyDiscount ** -((from + to) / 2 / 365) }));
+  const periods = [
+    [0, 30],
+    [30, 90],
+    [90, 182],
+    [182, 365],
+  ].map(([from, to]) => ({ to, discount: yearlyDiscount ** -((from + to) / 2 / 365) }));
   // Expected purchases by the end of each period if still active depend on (x, age) only (one
   // computation per distinct pair); times P(alive) they are the expectations.
   const ifAlive = new Map<number, Float64Array>();
   const cumulativeOf = (x: number, age: number) => {
     const key = x * 100_000 + age;
     let cumulative = ifAlive.get(key);
-    if (!cumulative) ifAlive.set(key, cumulative = Float64Array.from(periods, (period) => ifAliveOf(period.to, x, age)));
+    if (!cumulative)
+      ifAlive.set(key, (cumulative = Float64Array.from(periods, (period) => ifAliveOf(period.to, x, age))));
     return cumulative;
   };
   const gammaGamma = fits.gammaGamma;
@@ -226,9 +358,21 @@ function scoreCustomers(thresholds: Deps['config']['analytics'], ctx: RunContext
   else for (let i = 0; i < n; i++) populationSpend += h.historic[i] / n;
   const asOfDay = Date.parse(`${ctx.asOf}T00:00:00Z`) / day;
   const s: ScoreColumns = {
-    pAlive: new Float64Array(n), pAliveChange: new Float64Array(n), expected30: new Float64Array(n), expected90: new Float64Array(n), expected365: new Float64Array(n),
-    nextOrderDay: new Int32Array(n), expectedOrderValue: new Float64Array(n), predictedValue365: new Float64Array(n), valueAtStake: new Float64Array(n),
-    r: new Uint8Array(n), f: new Uint8Array(n), m: new Uint8Array(n), stage: new Uint8Array(n), stages: [], satisfaction: new Float64Array(n),
+    pAlive: new Float64Array(n),
+    pAliveChange: new Float64Array(n),
+    expected30: new Float64Array(n),
+    expected90: new Float64Array(n),
+    expected365: new Float64Array(n),
+    nextOrderDay: new Int32Array(n),
+    expectedOrderValue: new Float64Array(n),
+    predictedValue365: new Float64Array(n),
+    valueAtStake: new Float64Array(n),
+    r: new Uint8Array(n),
+    f: new Uint8Array(n),
+    m: new Uint8Array(n),
+    stage: new Uint8Array(n),
+    stages: [],
+    satisfaction: new Float64Array(n),
   };
   let nonFinite = 0;
   for (let i = 0; i < n; i++) {
@@ -237,10 +381,19 @@ function scoreCustomers(thresholds: Deps['config']['analytics'], ctx: RunContext
     const cumulative = cumulativeOf(x, age);
     const pAlive = pAliveOf(x, h.tx[i], age);
     let discounted = 0;
-    periods.forEach((period, k) => { discounted += (cumulative[k] - (k > 0 ? cumulative[k - 1] : 0)) * period.discount; });
-    const orderValue = gg ? gammaGammaExpectedSpend(gg, x > 0 && h.repeatSpend[i] > 0 ? x : 0, h.repeatSpend[i]) : x > 0 ? h.repeatSpend[i] : populationSpend;
+    periods.forEach((period, k) => {
+      discounted += (cumulative[k] - (k > 0 ? cumulative[k - 1] : 0)) * period.discount;
+    });
+    const orderValue = gg
+      ? gammaGammaExpectedSpend(gg, x > 0 && h.repeatSpend[i] > 0 ? x : 0, h.repeatSpend[i])
+      : x > 0
+        ? h.repeatSpend[i]
+        : populationSpend;
     let predicted = discounted * pAlive * orderValue;
-    if (!Number.isFinite(predicted)) { nonFinite++; predicted = 0; }
+    if (!Number.isFinite(predicted)) {
+      nonFinite++;
+      predicted = 0;
+    }
     // Posterior mean purchase rate of an active customer (per day); its purchases are a Poisson
     // process, so the next one is 1/rate away whatever the wait so far.
     const rate = pn ? (pn.r + x) / (pn.alpha + age) : (bg!.r + x) / (bg!.alpha + age);
@@ -255,15 +408,29 @@ function scoreCustomers(thresholds: Deps['config']['analytics'], ctx: RunContext
     s.valueAtStake[i] = cumulative[3] * orderValue;
     s.satisfaction[i] = fits.satisfactionOf.get(h.customerId[i]) ?? Number.NaN;
   }
-  if (nonFinite > 0) ctx.warnings.push(`${nonFinite} customers got no finite predicted value (an extreme history for these parameters); they count as 0`);
+  if (nonFinite > 0)
+    ctx.warnings.push(
+      `${nonFinite} customers got no finite predicted value (an extreme history for these parameters); they count as 0`,
+    );
   s.r = quintiles(Float64Array.from(h.age, (age, i) => h.tx[i] - age));
   s.f = quintiles(h.x);
   s.m = quintiles(h.historic);
   // best: the top share by predicted value among true customers who are still likely active.
-  const activeValues = Float64Array.from(where(n, (i) => h.x[i] > 0 && s.pAlive[i] >= thresholds.atRiskBelow), (i) => s.predictedValue365[i]).sort().reverse();
-  const bestCut = activeValues.length ? activeValues[Math.max(0, Math.ceil(activeValues.length * thresholds.bestTopShare) - 1)] : Infinity;
+  const activeValues = Float64Array.from(
+    where(n, (i) => h.x[i] > 0 && s.pAlive[i] >= thresholds.atRiskBelow),
+    (i) => s.predictedValue365[i],
+  )
+    .sort()
+    .reverse();
+  const bestCut = activeValues.length
+    ? activeValues[Math.max(0, Math.ceil(activeValues.length * thresholds.bestTopShare) - 1)]
+    : Infinity;
   const stageCodes = new Map<string, number>();
-  for (let i = 0; i < n; i++) s.stage[i] = codeOf(stageCodes, predictedStage(h.stages[h.stage[i]], h.x[i], s.pAlive[i], s.predictedValue365[i], bestCut, thresholds));
+  for (let i = 0; i < n; i++)
+    s.stage[i] = codeOf(
+      stageCodes,
+      predictedStage(h.stages[h.stage[i]], h.x[i], s.pAlive[i], s.predictedValue365[i], bestCut, thresholds),
+    );
   s.stages = [...stageCodes.keys()];
   return s;
 }
@@ -272,7 +439,12 @@ function scoreCustomers(thresholds: Deps['config']['analytics'], ctx: RunContext
  * Score, written: the scores with their reasons in batches (the second half of the progress); a
  * current run moves stages and raises activity-drop alerts in the same statements.
  */
-async function writeScores(deps: Deps, ctx: RunContext, h: Histories, s: ScoreColumns): Promise<{ stageChanges: number; alerts: number }> {
+async function writeScores(
+  deps: Deps,
+  ctx: RunContext,
+  h: Histories,
+  s: ScoreColumns,
+): Promise<{ stageChanges: number; alerts: number }> {
   const n = h.size;
   const thresholds = deps.config.analytics;
   // Stage moves: true customers whose scored stage differs from the one read (suppressed customers
@@ -290,14 +462,28 @@ async function writeScores(deps: Deps, ctx: RunContext, h: Histories, s: ScoreCo
   let written = 0;
   let stageChanges = 0;
   let alerts = 0;
-  const counted = ({ moved, alerted }: { moved: number; alerted: number }) => { stageChanges += moved; alerts += alerted; };
+  const counted = ({ moved, alerted }: { moved: number; alerted: number }) => {
+    stageChanges += moved;
+    alerts += alerted;
+  };
   for (let from = 0; from < n; from += writeBatch) {
     const to = Math.min(n, from + writeBatch);
     const reasons: string[] = [];
     for (let i = from; i < to; i++) reasons.push(reasonsOf(h, s, i, thresholds.bestTopShare).join('\n'));
     if (writing.length === 2) counted(await writing.shift()!);
-    const batch = insertScores(deps.db, { id: ctx.runId, asOf: ctx.asOf, modelVersion }, h, s, from, to, reasons, ctx.current ? { at, moving, alertBelow: thresholds.atRiskBelow } : undefined)
-      .then((counts) => { ctx.onProgress?.(n + (written += to - from), 2 * n, 'scoring'); return counts; });
+    const batch = insertScores(
+      deps.db,
+      { id: ctx.runId, asOf: ctx.asOf, modelVersion },
+      h,
+      s,
+      from,
+      to,
+      reasons,
+      ctx.current ? { at, moving, alertBelow: thresholds.atRiskBelow } : undefined,
+    ).then((counts) => {
+      ctx.onProgress?.(n + (written += to - from), 2 * n, 'scoring');
+      return counts;
+    });
     batch.catch(() => undefined); // awaited below; this only keeps a failure from counting as unhandled meanwhile
     writing.push(batch);
   }
@@ -309,12 +495,23 @@ async function writeScores(deps: Deps, ctx: RunContext, h: Histories, s: ScoreCo
  * Report: the two activity models compared (in days and in weeks) beside Gamma-Gamma and the
  * satisfaction index, and the charts of the analytics page.
  */
-async function reportRun(deps: Deps, ctx: RunContext, read: Read, fits: Fits, s: ScoreColumns): Promise<{ models: Record<string, unknown>; report: Record<string, unknown> }> {
+async function reportRun(
+  deps: Deps,
+  ctx: RunContext,
+  read: Read,
+  fits: Fits,
+  s: ScoreColumns,
+): Promise<{ models: Record<string, unknown>; report: Record<string, unknown> }> {
   const { scoring, gammaGamma, satisfaction } = fits;
   const pareto = await fits.comparison;
-  const compared = pareto ? { bgnbd: scoring.bgnbd!, paretoNbd: pareto } : { bgnbd: fitBgNbd(fits.groupsDays, { polish: false }), paretoNbd: scoring.paretoNbd! };
+  const compared = pareto
+    ? { bgnbd: scoring.bgnbd!, paretoNbd: pareto }
+    : { bgnbd: fitBgNbd(fits.groupsDays, { polish: false }), paretoNbd: scoring.paretoNbd! };
   ctx.warnings.push(...(pareto ? compared.paretoNbd : compared.bgnbd).warnings);
-  const weeks = { bgnbd: rescaleFit(compared.bgnbd, 7, read.repeatPurchases), paretoNbd: rescaleFit(compared.paretoNbd, 7, read.repeatPurchases) };
+  const weeks = {
+    bgnbd: rescaleFit(compared.bgnbd, 7, read.repeatPurchases),
+    paretoNbd: rescaleFit(compared.paretoNbd, 7, read.repeatPurchases),
+  };
   const models = {
     day: { bgnbd: describe(compared.bgnbd), paretoNbd: describe(compared.paretoNbd) },
     week: { bgnbd: describe(weeks.bgnbd), paretoNbd: describe(weeks.paretoNbd) },
@@ -323,33 +520,77 @@ async function reportRun(deps: Deps, ctx: RunContext, read: Read, fits: Fits, s:
   };
 
   // The charts from the stage and satisfaction histories are read while the others are computed here.
-  const fromHistory = Promise.all([stagesByMonth(deps.db, deps.config.timeZone), satisfaction ? satisfiedByMonth(deps.db, satisfaction, ctx.asOf) : []]);
+  const fromHistory = Promise.all([
+    stagesByMonth(deps.db, deps.config.timeZone),
+    satisfaction ? satisfiedByMonth(deps.db, satisfaction, ctx.asOf) : [],
+  ]);
   fromHistory.catch(() => undefined); // awaited below
-  const charts = chartsOf(ctx, read.h, read.aggregates, read.repeaters, { bgWeeks: weeks.bgnbd.params, pnWeeks: weeks.paretoNbd.params, predicted: s.predictedValue365 });
+  const charts = chartsOf(ctx, read.h, read.aggregates, read.repeaters, {
+    bgWeeks: weeks.bgnbd.params,
+    pnWeeks: weeks.paretoNbd.params,
+    predicted: s.predictedValue365,
+  });
   const [stagesMonthly, satisfiedMonthly] = await fromHistory;
   return { models, report: { ...charts, stagesByMonth: stagesMonthly, satisfiedByMonth: satisfiedMonthly } };
 }
 
 /** Finish: the run recorded as done with what it found (and its alerts told to the webhooks); its outcome. */
-async function finishRun(deps: Deps, ctx: RunContext, read: Read, described: { models: Record<string, unknown>; report: Record<string, unknown> },
-  written: { stageChanges: number; alerts: number }, phases: Record<string, number>): Promise<AnalyzeOutcome> {
+async function finishRun(
+  deps: Deps,
+  ctx: RunContext,
+  read: Read,
+  described: { models: Record<string, unknown>; report: Record<string, unknown> },
+  written: { stageChanges: number; alerts: number },
+  phases: Record<string, number>,
+): Promise<AnalyzeOutcome> {
   const [customers, repeatCustomers] = [read.h.size, read.repeaters];
-  await completeRun(deps.db, ctx.runId, { customers, repeatCustomers, ...described, warnings: ctx.warnings, alerts: written.alerts });
-  return { runId: ctx.runId, asOf: ctx.asOf, customers, repeatCustomers, current: ctx.current, ...written, warnings: ctx.warnings, phases };
+  await completeRun(deps.db, ctx.runId, {
+    customers,
+    repeatCustomers,
+    ...described,
+    warnings: ctx.warnings,
+    alerts: written.alerts,
+  });
+  return {
+    runId: ctx.runId,
+    asOf: ctx.asOf,
+    customers,
+    repeatCustomers,
+    current: ctx.current,
+    ...written,
+    warnings: ctx.warnings,
+    phases,
+  };
 }
 
 function reasonsOf(h: Histories, s: ScoreColumns, i: number, bestTopShare: number): string[] {
   const x = h.x[i];
-  const reasons = [x > 0 ? `usually orders every ${Math.round(h.tx[i] / x)} days` : 'one purchase so far', `${h.age[i] - h.tx[i]} days without an order`];
+  const reasons = [
+    x > 0 ? `usually orders every ${Math.round(h.tx[i] / x)} days` : 'one purchase so far',
+    `${h.age[i] - h.tx[i]} days without an order`,
+  ];
   const p = round(s.pAlive[i]);
   const previous = h.prevPAlive[i];
-  if (!Number.isNaN(previous) && round(previous) !== p) reasons.push(`probability still active ${p < previous ? 'fell' : 'rose'} from ${round(previous).toFixed(2)} to ${p.toFixed(2)}`);
+  if (!Number.isNaN(previous) && round(previous) !== p)
+    reasons.push(
+      `probability still active ${p < previous ? 'fell' : 'rose'} from ${round(previous).toFixed(2)} to ${p.toFixed(2)}`,
+    );
   else reasons.push(`probability still active ${p.toFixed(2)}`);
-  if (s.stages[s.stage[i]] === 'best') reasons.push(`expected to spend ${Math.round(s.predictedValue365[i])} in the next 365 days (top ${Math.round(bestTopShare * 100)} %)`);
+  if (s.stages[s.stage[i]] === 'best')
+    reasons.push(
+      `expected to spend ${Math.round(s.predictedValue365[i])} in the next 365 days (top ${Math.round(bestTopShare * 100)} %)`,
+    );
   return reasons;
 }
 
-function predictedStage(stage: string, x: number, pAlive: number, value: number, bestCut: number, t: Deps['config']['analytics']): string {
+function predictedStage(
+  stage: string,
+  x: number,
+  pAlive: number,
+  value: number,
+  bestCut: number,
+  t: Deps['config']['analytics'],
+): string {
   if (stage === 'suppressed' || x === 0) return stage;
   if (pAlive < t.lapsedBelow) return 'lapsed';
   if (pAlive < t.atRiskBelow) return 'at_risk';
@@ -358,7 +599,13 @@ function predictedStage(stage: string, x: number, pAlive: number, value: number,
 }
 
 /** The charts of the analytics page from the histories and the fits, computed once per run. */
-function chartsOf(ctx: { asOf: string; latest: string | null }, h: Histories, aggregates: HistoryAggregates, repeaters: number, fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array }) {
+function chartsOf(
+  ctx: { asOf: string; latest: string | null },
+  h: Histories,
+  aggregates: HistoryAggregates,
+  repeaters: number,
+  fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array },
+) {
   const n = h.size;
   const startDay = h.firstDay.reduce((min, d) => Math.min(min, d), Infinity);
   const isoDay = (d: number) => new Date(d * day).toISOString().slice(0, 10);
@@ -370,7 +617,10 @@ function chartsOf(ctx: { asOf: string; latest: string | null }, h: Histories, ag
   for (const [d, purchases] of aggregates.repeatDays) byWeek.set(weekOf(d), (byWeek.get(weekOf(d)) ?? 0) + purchases);
   const lastWeek = Math.max(weekOf(asOfDay), ...byWeek.keys());
   const births = new Map<number, number>();
-  for (let i = 0; i < n; i++) { const b = (h.firstDay[i] - startDay) / 7; births.set(b, (births.get(b) ?? 0) + 1); }
+  for (let i = 0; i < n; i++) {
+    const b = (h.firstDay[i] - startDay) / 7;
+    births.set(b, (births.get(b) ?? 0) + 1);
+  }
   const tracking: { week: number; actual: number; bgnbd: number; paretoNbd: number }[] = [];
   let cumulative = 0;
   for (let w = 0; w <= lastWeek; w++) {
@@ -379,7 +629,10 @@ function chartsOf(ctx: { asOf: string; latest: string | null }, h: Histories, ag
     let pn = 0;
     for (const [birth, count] of births) {
       const t = w + 1 - birth;
-      if (t > 0) { bg += count * bgnbdUnconditionalExpected(fit.bgWeeks, t); pn += count * paretoUnconditionalExpected(fit.pnWeeks, t); }
+      if (t > 0) {
+        bg += count * bgnbdUnconditionalExpected(fit.bgWeeks, t);
+        pn += count * paretoUnconditionalExpected(fit.pnWeeks, t);
+      }
     }
     tracking.push({ week: w + 1, actual: cumulative, bgnbd: round(bg, 1), paretoNbd: round(pn, 1) });
   }
@@ -398,45 +651,72 @@ function chartsOf(ctx: { asOf: string; latest: string | null }, h: Histories, ag
     }
     const mean = (sum: number, count: number) => (count ? sum / count : 0);
     bins = sums.map((b, k) => ({
-      frequency: k === 7 ? '7+' : String(k), customers: b.customers, actual: round(mean(b.actual, b.customers), 4),
-      bgnbd: round(mean(b.bgnbd, b.customers), 4), paretoNbd: round(mean(b.paretoNbd, b.customers), 4),
+      frequency: k === 7 ? '7+' : String(k),
+      customers: b.customers,
+      actual: round(mean(b.actual, b.customers), 4),
+      bgnbd: round(mean(b.bgnbd, b.customers), 4),
+      paretoNbd: round(mean(b.paretoNbd, b.customers), 4),
     }));
   }
   // Predicted value distribution.
   const values = Float64Array.from(fit.predicted).sort();
   const top = values[Math.floor(values.length * 0.99)] || values.at(-1) || 0;
   const width = top > 0 ? niceStep(top / 20) : 1;
-  const histogram = Array.from({ length: Math.ceil(top / width) + 1 }, (_, i) => ({ from: i * width, to: (i + 1) * width, customers: 0 }));
+  const histogram = Array.from({ length: Math.ceil(top / width) + 1 }, (_, i) => ({
+    from: i * width,
+    to: (i + 1) * width,
+    customers: 0,
+  }));
   for (const v of values) histogram[Math.min(histogram.length - 1, Math.floor(v / width))].customers++;
   // Trial to true customer: time to the second purchase day, censored at as-of (Kaplan-Meier).
-  const conversion = (keys: string[], keyOf: Uint16Array | Int32Array, names: string[]) => keys.map((name) => {
-    const members = where(n, (i) => names[keyOf[i]] === name);
-    const time = Int32Array.from(members, (i) => (h.secondAfter[i] < 0 ? h.age[i] : h.secondAfter[i]));
-    const event = Uint8Array.from(members, (i) => (h.secondAfter[i] < 0 ? 0 : 1));
-    return {
-      name, customers: members.length, converted: event.reduce((sum, e) => sum + e, 0),
-      curve: kaplanMeier({ time, event }, [0, 7, 14, 30, 60, 90, 120, 180, 270, 365]).map((p) => ({ day: p.time, converted: round(1 - p.survival, 4) })),
-    };
-  });
+  const conversion = (keys: string[], keyOf: Uint16Array | Int32Array, names: string[]) =>
+    keys.map((name) => {
+      const members = where(n, (i) => names[keyOf[i]] === name);
+      const time = Int32Array.from(members, (i) => (h.secondAfter[i] < 0 ? h.age[i] : h.secondAfter[i]));
+      const event = Uint8Array.from(members, (i) => (h.secondAfter[i] < 0 ? 0 : 1));
+      return {
+        name,
+        customers: members.length,
+        converted: event.reduce((sum, e) => sum + e, 0),
+        curve: kaplanMeier({ time, event }, [0, 7, 14, 30, 60, 90, 120, 180, 270, 365]).map((p) => ({
+          day: p.time,
+          converted: round(1 - p.survival, 4),
+        })),
+      };
+    });
   // First-purchase months, by index into their names.
   const monthNames: string[] = [];
   const monthIndex = new Map<string, number>();
   const firstMonth = Int32Array.from(h.firstDay, (d) => {
     const name = isoDay(d).slice(0, 7);
     let k = monthIndex.get(name);
-    if (k === undefined) { monthIndex.set(name, k = monthNames.length); monthNames.push(name); }
+    if (k === undefined) {
+      monthIndex.set(name, (k = monthNames.length));
+      monthNames.push(name);
+    }
     return k;
   });
   const channelsUsed = [...new Set(h.channel)].map((c) => h.channels[c]);
-  const cohorts = [...aggregates.cohortActive].map(([key, active]) => {
-    const [cohort, offset] = key.split('|');
-    return { cohort, size: aggregates.cohortActive.get(`${cohort}|0`)!, offset: Number(offset), active };
-  }).sort((a, b) => a.cohort.localeCompare(b.cohort) || a.offset - b.offset);
+  const cohorts = [...aggregates.cohortActive]
+    .map(([key, active]) => {
+      const [cohort, offset] = key.split('|');
+      return { cohort, size: aggregates.cohortActive.get(`${cohort}|0`)!, offset: Number(offset), active };
+    })
+    .sort((a, b) => a.cohort.localeCompare(b.cohort) || a.offset - b.offset);
   return {
-    start: isoDay(startDay), asOfWeek: weekOf(asOfDay) + 1, tracking, frequencyBins: bins, valueHistogram: histogram,
+    start: isoDay(startDay),
+    asOfWeek: weekOf(asOfDay) + 1,
+    tracking,
+    frequencyBins: bins,
+    valueHistogram: histogram,
     conversionByMonth: conversion([...monthNames].sort().slice(-12), firstMonth, monthNames),
-    conversionByChannel: conversion(channelsUsed.sort((a, b) => a.localeCompare(b)), h.channel, h.channels),
-    cohorts, trueCustomerShare: round(repeaters / n, 4),
+    conversionByChannel: conversion(
+      channelsUsed.sort((a, b) => a.localeCompare(b)),
+      h.channel,
+      h.channels,
+    ),
+    cohorts,
+    trueCustomerShare: round(repeaters / n, 4),
   };
 }
 

@@ -2,7 +2,16 @@
 // and the Pareto/NBD comparison fit take seconds on large data, so they run beside the BG/NBD fit
 // (and the Pareto/NBD one beside the write-back too) instead of before them.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { fitGammaGamma, fitParetoNbd, type FitOptions, type FitOutcome, type GammaGamma, type HistoryGroup, type ParetoNbd, type SpendHistory } from './models.ts';
+import {
+  fitGammaGamma,
+  fitParetoNbd,
+  type FitOptions,
+  type FitOutcome,
+  type GammaGamma,
+  type HistoryGroup,
+  type ParetoNbd,
+  type SpendHistory,
+} from './models.ts';
 
 interface Task {
   groups: { x: Float64Array; tx: Float64Array; T: Float64Array; count: Float64Array } | null;
@@ -19,22 +28,45 @@ const workerEntry = import.meta.url.endsWith('.ts') ? './fit.worker.mjs' : './fi
  * Fits Gamma-Gamma on the spends (when there are any) and then, when asked, Pareto/NBD on the groups,
  * on another thread; each promise settles as soon as its fit is done (null: not fitted).
  */
-export function fitAside(groups: HistoryGroup[], spends: SpendHistory[], pareto: FitOptions | null): { gammaGamma: Promise<FitOutcome<GammaGamma> | null>; paretoNbd: Promise<FitOutcome<ParetoNbd> | null> } {
+export function fitAside(
+  groups: HistoryGroup[],
+  spends: SpendHistory[],
+  pareto: FitOptions | null,
+): { gammaGamma: Promise<FitOutcome<GammaGamma> | null>; paretoNbd: Promise<FitOutcome<ParetoNbd> | null> } {
   const column = <T>(items: T[], pick: (item: T) => number) => Float64Array.from(items, pick);
   const task: Task = {
-    groups: pareto ? { x: column(groups, (g) => g.x), tx: column(groups, (g) => g.tx), T: column(groups, (g) => g.T), count: column(groups, (g) => g.count) } : null,
+    groups: pareto
+      ? {
+          x: column(groups, (g) => g.x),
+          tx: column(groups, (g) => g.tx),
+          T: column(groups, (g) => g.T),
+          count: column(groups, (g) => g.count),
+        }
+      : null,
     spends: { x: column(spends, (s) => s.x), zbar: column(spends, (s) => s.zbar) },
     pareto,
   };
   const worker = new Worker(new URL(workerEntry, import.meta.url), { workerData: task });
   const settled = new Promise<never>((_, reject) => {
     worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the fitting thread stopped (exit code ${code}) before it answered`)));
+    worker.once('exit', (code) =>
+      reject(new Error(`the fitting thread stopped (exit code ${code}) before it answered`)),
+    );
   });
-  const answer = <T>(pick: (message: Answer) => T | undefined) => Promise.race([settled, new Promise<T>((resolve) => {
-    worker.on('message', (message: Answer) => { const value = pick(message); if (value !== undefined) resolve(value); });
-  })]);
-  return { gammaGamma: answer((m) => ('gammaGamma' in m ? m.gammaGamma : undefined)), paretoNbd: answer((m) => ('paretoNbd' in m ? m.paretoNbd : undefined)) };
+  const answer = <T>(pick: (message: Answer) => T | undefined) =>
+    Promise.race([
+      settled,
+      new Promise<T>((resolve) => {
+        worker.on('message', (message: Answer) => {
+          const value = pick(message);
+          if (value !== undefined) resolve(value);
+        });
+      }),
+    ]);
+  return {
+    gammaGamma: answer((m) => ('gammaGamma' in m ? m.gammaGamma : undefined)),
+    paretoNbd: answer((m) => ('paretoNbd' in m ? m.paretoNbd : undefined)),
+  };
 }
 
 if (!isMainThread && parentPort) {

@@ -6,11 +6,30 @@ import { digamma, lbeta, lgamma, log2F1, logAddExp, logSubExp } from './special.
 import { minimiseWithSample } from './optimize.ts';
 
 /** Customers sharing one history: x repeat purchases, the last at tx, observed for T (model time units). */
-export interface HistoryGroup { x: number; tx: number; T: number; count: number }
+export interface HistoryGroup {
+  x: number;
+  tx: number;
+  T: number;
+  count: number;
+}
 
-export interface BgNbd { r: number; alpha: number; a: number; b: number }
-export interface ParetoNbd { r: number; alpha: number; s: number; beta: number }
-export interface GammaGamma { p: number; q: number; gamma: number }
+export interface BgNbd {
+  r: number;
+  alpha: number;
+  a: number;
+  b: number;
+}
+export interface ParetoNbd {
+  r: number;
+  alpha: number;
+  s: number;
+  beta: number;
+}
+export interface GammaGamma {
+  p: number;
+  q: number;
+  gamma: number;
+}
 
 export interface FitOptions {
   /**
@@ -34,7 +53,10 @@ export function sampleGroups(groups: HistoryGroup[], size: number): HistoryGroup
   let seen = 0;
   for (const g of groups) {
     let picked = 0;
-    while (next < seen + g.count) { picked++; next += step; }
+    while (next < seen + g.count) {
+      picked++;
+      next += step;
+    }
     seen += g.count;
     if (picked > 0) sample.push({ ...g, count: picked });
   }
@@ -88,11 +110,15 @@ function boxed(logParams: number[], centre: number[]): { inside: number[]; exces
 const boundPenalty = 1e4;
 function boundWarnings(model: string, names: string[], logParams: number[], centre: number[]): string[] {
   const hit = names.filter((_, i) => Math.abs(logParams[i] - centre[i]) > logBound - 0.05);
-  return hit.length ? [`${model}: ${hit.join(', ')} reached the edge of the plausible range: the data show little of the heterogeneity the model assumes (customers buy at very similar rates); scores are usable, parameters are not meaningful`] : [];
+  return hit.length
+    ? [
+        `${model}: ${hit.join(', ')} reached the edge of the plausible range: the data show little of the heterogeneity the model assumes (customers buy at very similar rates); scores are usable, parameters are not meaningful`,
+      ]
+    : [];
 }
 
 const penalty = (logParams: number[], logPrior: number[]) =>
-  logParams.reduce((sum, v, i) => sum + ((v - logPrior[i]) ** 2) / (2 * priorSd ** 2), 0);
+  logParams.reduce((sum, v, i) => sum + (v - logPrior[i]) ** 2 / (2 * priorSd ** 2), 0);
 
 function summarise(groups: HistoryGroup[]) {
   let customers = 0;
@@ -108,18 +134,37 @@ function summarise(groups: HistoryGroup[]) {
   return { customers, repeaters, purchases, exposure };
 }
 
-function fitWarnings(converged: boolean, agreeing: number, starts: number, regularised: boolean, repeaters: number, model: string): string[] {
+function fitWarnings(
+  converged: boolean,
+  agreeing: number,
+  starts: number,
+  regularised: boolean,
+  repeaters: number,
+  model: string,
+): string[] {
   const warnings: string[] = [];
-  if (!converged) warnings.push(`${model}: the optimiser did not converge; the parameters are the best found and should not be trusted`);
-  else if (agreeing < Math.min(2, starts)) warnings.push(`${model}: only ${agreeing} of ${starts} starting points reached this optimum; the likelihood may have several`);
-  if (regularised) warnings.push(`${model}: only ${repeaters} repeat buyers (under ${smallDataRepeaters}); estimates are pulled towards typical values`);
+  if (!converged)
+    warnings.push(
+      `${model}: the optimiser did not converge; the parameters are the best found and should not be trusted`,
+    );
+  else if (agreeing < Math.min(2, starts))
+    warnings.push(
+      `${model}: only ${agreeing} of ${starts} starting points reached this optimum; the likelihood may have several`,
+    );
+  if (regularised)
+    warnings.push(
+      `${model}: only ${repeaters} repeat buyers (under ${smallDataRepeaters}); estimates are pulled towards typical values`,
+    );
   return warnings;
 }
 
 // ---------------------------------------------------------------------------------------------
 // BG/NBD
 
-export function bgnbdLogLikelihood({ r, alpha, a, b }: BgNbd, { x, tx, T }: Pick<HistoryGroup, 'x' | 'tx' | 'T'>): number {
+export function bgnbdLogLikelihood(
+  { r, alpha, a, b }: BgNbd,
+  { x, tx, T }: Pick<HistoryGroup, 'x' | 'tx' | 'T'>,
+): number {
   const common = lgamma(r + x) - lgamma(r) + r * Math.log(alpha) - lbeta(a, b);
   const stays = lbeta(a, b + x) - (r + x) * Math.log(alpha + T);
   if (x === 0) return common + stays;
@@ -163,8 +208,12 @@ export function bgnbdLikelihood(groups: HistoryGroup[]): (params: BgNbd, gradien
       stays[i] = lg + lbeta(a, b + x);
       dropped[i] = x > 0 ? lg + lbeta(a + 1, b + x - 1) : -Infinity;
     });
-    Ts.values.forEach((T, i) => { logT[i] = Math.log(alpha + T); });
-    txs.values.forEach((tx, i) => { logTx[i] = Math.log(alpha + tx); });
+    Ts.values.forEach((T, i) => {
+      logT[i] = Math.log(alpha + T);
+    });
+    txs.values.forEach((tx, i) => {
+      logTx[i] = Math.log(alpha + tx);
+    });
     let sum = 0;
     if (!gradient) {
       for (let i = 0; i < n; i++) {
@@ -201,7 +250,15 @@ export function bgnbdLikelihood(groups: HistoryGroup[]): (params: BgNbd, gradien
       const lTx = logTx[txs.index[i]];
       const d = dropped[xi] - (r + x) * lTx;
       let w: number;
-      if (s > d) { const e = Math.exp(d - s); sum += c * (s + Math.log1p(e)); w = 1 / (1 + e); } else { const e = Math.exp(s - d); sum += c * (d + Math.log1p(e)); w = e / (1 + e); }
+      if (s > d) {
+        const e = Math.exp(d - s);
+        sum += c * (s + Math.log1p(e));
+        w = 1 / (1 + e);
+      } else {
+        const e = Math.exp(s - d);
+        sum += c * (d + Math.log1p(e));
+        w = e / (1 + e);
+      }
       stayWeight[xi] += c * w;
       dr -= c * (w * lT + (1 - w) * lTx);
       dAlpha -= c * (r + x) * (w / (alpha + Ts.values[Ts.index[i]]) + (1 - w) / (alpha + txs.values[txs.index[i]]));
@@ -242,21 +299,40 @@ export function fitBgNbd(groups: HistoryGroup[], options: FitOptions = {}): FitO
     // By the log-parameters: the likelihood's part only inside the box, the penalties' as they are.
     gradient?.forEach((g, i) => {
       const d = v[i] - logPrior[i];
-      gradient[i] = Math.abs(d) <= logBound ? -g * Math.exp(w[i]) + (regularised ? (w[i] - logPrior[i]) / priorSd ** 2 : 0) : 2 * boundPenalty * (Math.abs(d) - logBound) * Math.sign(d);
+      gradient[i] =
+        Math.abs(d) <= logBound
+          ? -g * Math.exp(w[i]) + (regularised ? (w[i] - logPrior[i]) / priorSd ** 2 : 0)
+          : 2 * boundPenalty * (Math.abs(d) - logBound) * Math.sign(d);
     });
     return value;
   };
   const objective = objectiveOf(likelihood);
-  const starts = [[1, 1, 1, 3], [0.3, 0.3, 0.8, 2.5], [3, 3, 2, 6]].map(([r, scale, a, b]) => [Math.log(r), Math.log((r * scale) / meanRate), Math.log(a), Math.log(b)]);
+  const starts = [
+    [1, 1, 1, 3],
+    [0.3, 0.3, 0.8, 2.5],
+    [3, 3, 2, 6],
+  ].map(([r, scale, a, b]) => [Math.log(r), Math.log((r * scale) / meanRate), Math.log(a), Math.log(b)]);
   const large = groups.length > (options.sampleAbove ?? defaultSampleAbove);
   const sampled = large ? bgnbdLikelihood(sampleGroups(groups, options.sampleAbove ?? defaultSampleAbove)) : undefined;
-  const fit = minimiseWithSample(objective, sampled && objectiveOf(sampled), starts, { polish: options.polish ?? true, gradient: true });
+  const fit = minimiseWithSample(objective, sampled && objectiveOf(sampled), starts, {
+    polish: options.polish ?? true,
+    gradient: true,
+  });
   fit.x = boxed(fit.x, logPrior).inside;
   const [r, alpha, a, b] = fit.x.map(Math.exp);
   const params = { r, alpha, a, b };
   return {
-    params, logLikelihood: likelihood(params), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts,
-    sampled: large && options.polish === false, regularised, warnings: [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'BG/NBD'), ...boundWarnings('BG/NBD', ['r', 'alpha', 'a', 'b'], fit.x, logPrior)],
+    params,
+    logLikelihood: likelihood(params),
+    converged: fit.converged,
+    startsAgreeing: fit.agreeing,
+    starts: fit.starts,
+    sampled: large && options.polish === false,
+    regularised,
+    warnings: [
+      ...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'BG/NBD'),
+      ...boundWarnings('BG/NBD', ['r', 'alpha', 'a', 'b'], fit.x, logPrior),
+    ],
   };
 }
 
@@ -297,9 +373,10 @@ export function bgnbdUnconditionalExpected({ r, alpha, a, b }: BgNbd, t: number)
 function paretoLogA0({ r, alpha, s, beta }: ParetoNbd, x: number, tx: number, T: number): number {
   if (tx >= T) return -Infinity;
   const rsx = r + s + x;
-  const logF = alpha >= beta
-    ? (t: number) => log2F1(rsx, s + 1, rsx + 1, (alpha - beta) / (alpha + t)) - rsx * Math.log(alpha + t)
-    : (t: number) => log2F1(rsx, r + x, rsx + 1, (beta - alpha) / (beta + t)) - rsx * Math.log(beta + t);
+  const logF =
+    alpha >= beta
+      ? (t: number) => log2F1(rsx, s + 1, rsx + 1, (alpha - beta) / (alpha + t)) - rsx * Math.log(alpha + t)
+      : (t: number) => log2F1(rsx, r + x, rsx + 1, (beta - alpha) / (beta + t)) - rsx * Math.log(beta + t);
   const fx = logF(tx);
   const fT = logF(T);
   return fx > fT ? logSubExp(fx, fT) : -Infinity;
@@ -328,29 +405,57 @@ export function fitParetoNbd(groups: HistoryGroup[], options: FitOptions = {}): 
   const objectiveOf = (data: HistoryGroup[]) => (v: number[]) => {
     const { inside: w, excess } = boxed(v, logPrior);
     const [r, alpha, s, beta] = w.map(Math.exp);
-    return -paretoTotalLogLikelihood({ r, alpha, s, beta }, data) + (regularised ? penalty(w, logPrior) : 0) + boundPenalty * excess;
+    return (
+      -paretoTotalLogLikelihood({ r, alpha, s, beta }, data) +
+      (regularised ? penalty(w, logPrior) : 0) +
+      boundPenalty * excess
+    );
   };
   const objective = objectiveOf(groups);
-  const starts = [[0.5, 1, 0.5, 1], [1, 0.5, 1, 2], [0.3, 2, 0.3, 0.5]].map(([r, scaleA, s, scaleB]) =>
-    [Math.log(r), Math.log((r * scaleA) / meanRate), Math.log(s), Math.log((s * scaleB) / meanRate)]);
+  const starts = [
+    [0.5, 1, 0.5, 1],
+    [1, 0.5, 1, 2],
+    [0.3, 2, 0.3, 0.5],
+  ].map(([r, scaleA, s, scaleB]) => [
+    Math.log(r),
+    Math.log((r * scaleA) / meanRate),
+    Math.log(s),
+    Math.log((s * scaleB) / meanRate),
+  ]);
   const large = groups.length > (options.sampleAbove ?? defaultSampleAbove);
   const sample = large ? sampleGroups(groups, options.sampleAbove ?? defaultSampleAbove) : undefined;
-  const fit = minimiseWithSample(objective, sample && objectiveOf(sample), starts, { polish: options.polish ?? true, deadline: options.budgetMs ? performance.now() + options.budgetMs : undefined });
+  const fit = minimiseWithSample(objective, sample && objectiveOf(sample), starts, {
+    polish: options.polish ?? true,
+    deadline: options.budgetMs ? performance.now() + options.budgetMs : undefined,
+  });
   fit.x = boxed(fit.x, logPrior).inside;
   const [r, alpha, s, beta] = fit.x.map(Math.exp);
   const params = { r, alpha, s, beta };
   return {
     // Evaluating Pareto/NBD on every history is slow (its hypergeometric series converge slowly for
     // some histories), so a fit kept on its sample reports the sample's likelihood.
-    params, logLikelihood: sample && options.polish === false ? paretoTotalLogLikelihood(params, sample) : paretoTotalLogLikelihood(params, groups),
-    converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts,
-    sampled: large && options.polish === false, sampleCustomers: sample && options.polish === false ? sample.reduce((n, g) => n + g.count, 0) : undefined, regularised, warnings: [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'Pareto/NBD'), ...boundWarnings('Pareto/NBD', ['r', 'alpha', 's', 'beta'], fit.x, logPrior)],
+    params,
+    logLikelihood:
+      sample && options.polish === false
+        ? paretoTotalLogLikelihood(params, sample)
+        : paretoTotalLogLikelihood(params, groups),
+    converged: fit.converged,
+    startsAgreeing: fit.agreeing,
+    starts: fit.starts,
+    sampled: large && options.polish === false,
+    sampleCustomers: sample && options.polish === false ? sample.reduce((n, g) => n + g.count, 0) : undefined,
+    regularised,
+    warnings: [
+      ...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, stats.repeaters, 'Pareto/NBD'),
+      ...boundWarnings('Pareto/NBD', ['r', 'alpha', 's', 'beta'], fit.x, logPrior),
+    ],
   };
 }
 
 export function paretoPAlive(params: ParetoNbd, x: number, tx: number, T: number): number {
   const { r, alpha, s, beta } = params;
-  const logOdds = Math.log(s / (r + s + x)) + (r + x) * Math.log(alpha + T) + s * Math.log(beta + T) + paretoLogA0(params, x, tx, T);
+  const logOdds =
+    Math.log(s / (r + s + x)) + (r + x) * Math.log(alpha + T) + s * Math.log(beta + T) + paretoLogA0(params, x, tx, T);
   if (logOdds === -Infinity) return 1;
   return logOdds > 0 ? Math.exp(-logOdds) / (1 + Math.exp(-logOdds)) : 1 / (1 + Math.exp(logOdds));
 }
@@ -379,7 +484,10 @@ export function paretoUnconditionalExpected({ r, alpha, s, beta }: ParetoNbd, t:
 // Gamma-Gamma
 
 /** Repeat buyers' spend: x repeat purchases with mean spend zbar (> 0). */
-export interface SpendHistory { x: number; zbar: number }
+export interface SpendHistory {
+  x: number;
+  zbar: number;
+}
 
 /** The Gamma-Gamma log-likelihood as a function of the parameters, with the data laid out for speed. */
 export function gammaGammaLikelihood(spends: SpendHistory[]): (params: GammaGamma) => number {
@@ -398,13 +506,15 @@ export function gammaGammaLikelihood(spends: SpendHistory[]): (params: GammaGamm
   const counts = [...byX.entries()];
   return ({ p, q, gamma }) => {
     let sum = p * xLogZ - logZ;
-    for (const [x, count] of counts) sum += count * (lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * Math.log(gamma) + p * x * Math.log(x));
+    for (const [x, count] of counts)
+      sum += count * (lgamma(p * x + q) - lgamma(p * x) - lgamma(q) + q * Math.log(gamma) + p * x * Math.log(x));
     for (let i = 0; i < n; i++) sum -= (p * xs[i] + q) * Math.log(gamma + spent[i]);
     return sum;
   };
 }
 
-export const gammaGammaTotalLogLikelihood = (params: GammaGamma, spends: SpendHistory[]) => gammaGammaLikelihood(spends)(params);
+export const gammaGammaTotalLogLikelihood = (params: GammaGamma, spends: SpendHistory[]) =>
+  gammaGammaLikelihood(spends)(params);
 
 export function fitGammaGamma(spends: SpendHistory[], options: FitOptions = {}): FitOutcome<GammaGamma> {
   if (spends.length === 0) throw new Error('Gamma-Gamma needs at least one repeat buyer with positive spend');
@@ -414,20 +524,45 @@ export function fitGammaGamma(spends: SpendHistory[], options: FitOptions = {}):
   const logPrior = [Math.log(2), Math.log(3), Math.log(meanSpend)];
   const objectiveOf = (l: (params: GammaGamma) => number) => (v: number[]) => {
     const { inside: w, excess } = boxed(v, logPrior);
-    return -l({ p: Math.exp(w[0]), q: Math.exp(w[1]), gamma: Math.exp(w[2]) }) + (regularised ? penalty(w, logPrior) : 0) + boundPenalty * excess;
+    return (
+      -l({ p: Math.exp(w[0]), q: Math.exp(w[1]), gamma: Math.exp(w[2]) }) +
+      (regularised ? penalty(w, logPrior) : 0) +
+      boundPenalty * excess
+    );
   };
   const likelihood = gammaGammaLikelihood(spends);
   const limit = options.sampleAbove ?? defaultSampleAbove;
   const step = spends.length / limit;
-  const sample = spends.length > limit ? Array.from({ length: limit }, (_, i) => spends[Math.floor((i + 0.5) * step)]) : undefined;
-  const starts = [[1, 1, 1], [2, 3, 1], [5, 5, 0.5]].map(([p, q, share]) => [Math.log(p), Math.log(q), Math.log(share * meanSpend)]);
-  const fit = minimiseWithSample(objectiveOf(likelihood), sample && objectiveOf(gammaGammaLikelihood(sample)), starts, { polish: true });
+  const sample =
+    spends.length > limit ? Array.from({ length: limit }, (_, i) => spends[Math.floor((i + 0.5) * step)]) : undefined;
+  const starts = [
+    [1, 1, 1],
+    [2, 3, 1],
+    [5, 5, 0.5],
+  ].map(([p, q, share]) => [Math.log(p), Math.log(q), Math.log(share * meanSpend)]);
+  const fit = minimiseWithSample(objectiveOf(likelihood), sample && objectiveOf(gammaGammaLikelihood(sample)), starts, {
+    polish: true,
+  });
   fit.x = boxed(fit.x, logPrior).inside;
   const [p, q, gamma] = fit.x.map(Math.exp);
   const params = { p, q, gamma };
-  const warnings = [...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, spends.length, 'Gamma-Gamma'), ...boundWarnings('Gamma-Gamma', ['p', 'q', 'gamma'], fit.x, logPrior)];
-  if (q <= 1) warnings.push('Gamma-Gamma: q <= 1, so the mean spend is not finite; expected order values fall back to observed means');
-  return { params, logLikelihood: likelihood(params), converged: fit.converged, startsAgreeing: fit.agreeing, starts: fit.starts, regularised, warnings };
+  const warnings = [
+    ...fitWarnings(fit.converged, fit.agreeing, fit.starts, regularised, spends.length, 'Gamma-Gamma'),
+    ...boundWarnings('Gamma-Gamma', ['p', 'q', 'gamma'], fit.x, logPrior),
+  ];
+  if (q <= 1)
+    warnings.push(
+      'Gamma-Gamma: q <= 1, so the mean spend is not finite; expected order values fall back to observed means',
+    );
+  return {
+    params,
+    logLikelihood: likelihood(params),
+    converged: fit.converged,
+    startsAgreeing: fit.agreeing,
+    starts: fit.starts,
+    regularised,
+    warnings,
+  };
 }
 
 /** Expected spend per order given x repeat purchases of mean zbar; the population mean for x = 0. */
@@ -439,7 +574,15 @@ export function gammaGammaExpectedSpend({ p, q, gamma }: GammaGamma, x: number, 
  * The same fit in another time unit: rates scale (alpha, beta divide by the factor) and every
  * likelihood term gains factor^x (the density of x purchase times), so LL grows by Σx·ln(factor).
  */
-export function rescaleFit<P extends BgNbd | ParetoNbd>(fit: FitOutcome<P>, factor: number, totalRepeatPurchases: number): FitOutcome<P> {
-  const params = { ...fit.params, alpha: fit.params.alpha / factor, ...('beta' in fit.params ? { beta: fit.params.beta / factor } : {}) } as P;
+export function rescaleFit<P extends BgNbd | ParetoNbd>(
+  fit: FitOutcome<P>,
+  factor: number,
+  totalRepeatPurchases: number,
+): FitOutcome<P> {
+  const params = {
+    ...fit.params,
+    alpha: fit.params.alpha / factor,
+    ...('beta' in fit.params ? { beta: fit.params.beta / factor } : {}),
+  } as P;
   return { ...fit, params, logLikelihood: fit.logLikelihood + totalRepeatPurchases * Math.log(factor) };
 }

@@ -1,9 +1,18 @@
 // Nelder-Mead minimisation (on log-parameters, so every model parameter stays positive), run from
 // several starting points; a fit is trusted only when it converged and the starts agree.
 
-export interface Minimum { x: number[]; value: number; iterations: number; converged: boolean }
+export interface Minimum {
+  x: number[];
+  value: number;
+  iterations: number;
+  converged: boolean;
+}
 
-export function nelderMead(f: (x: number[]) => number, start: number[], options: { maxIterations?: number; tolerance?: number; xTolerance?: number; step?: number; deadline?: number } = {}): Minimum {
+export function nelderMead(
+  f: (x: number[]) => number,
+  start: number[],
+  options: { maxIterations?: number; tolerance?: number; xTolerance?: number; step?: number; deadline?: number } = {},
+): Minimum {
   const n = start.length;
   const maxIterations = options.maxIterations ?? 4000;
   const tolerance = options.tolerance ?? 1e-11;
@@ -17,12 +26,19 @@ export function nelderMead(f: (x: number[]) => number, start: number[], options:
       return Infinity; // e.g. a series that does not converge at this point: not a candidate
     }
   };
-  let simplex = [start, ...start.map((_, i) => start.map((v, j) => (i === j ? v + step : v)))].map((x) => ({ x, value: safe(x) }));
+  let simplex = [start, ...start.map((_, i) => start.map((v, j) => (i === j ? v + step : v)))].map((x) => ({
+    x,
+    value: safe(x),
+  }));
   let iterations = 0;
   // A best value that stops improving is an optimum too (e.g. one on the edge of the parameter box).
   let stalledSince = 0;
   let lastBest = Infinity;
-  for (; iterations < maxIterations && !(options.deadline && iterations % 10 === 0 && performance.now() > options.deadline); iterations++) {
+  for (
+    ;
+    iterations < maxIterations && !(options.deadline && iterations % 10 === 0 && performance.now() > options.deadline);
+    iterations++
+  ) {
     simplex.sort((p, q) => p.value - q.value);
     const best = simplex[0];
     const worst = simplex[n];
@@ -32,8 +48,10 @@ export function nelderMead(f: (x: number[]) => number, start: number[], options:
     } else if (iterations - stalledSince > 50 * n) {
       return { x: best.x, value: best.value, iterations, converged: true };
     }
-    if (Math.abs(worst.value - best.value) <= tolerance * (Math.abs(best.value) + tolerance)
-      && simplex.every((p) => p.x.every((v, i) => Math.abs(v - best.x[i]) < xTolerance))) {
+    if (
+      Math.abs(worst.value - best.value) <= tolerance * (Math.abs(best.value) + tolerance) &&
+      simplex.every((p) => p.x.every((v, i) => Math.abs(v - best.x[i]) < xTolerance))
+    ) {
       return { x: best.x, value: best.value, iterations, converged: true };
     }
     const centroid = best.x.map((_, i) => simplex.slice(0, n).reduce((sum, p) => sum + p.x[i], 0) / n);
@@ -43,7 +61,10 @@ export function nelderMead(f: (x: number[]) => number, start: number[], options:
     if (reflectedValue < best.value) {
       const expanded = along(-2);
       const expandedValue = safe(expanded);
-      simplex[n] = expandedValue < reflectedValue ? { x: expanded, value: expandedValue } : { x: reflected, value: reflectedValue };
+      simplex[n] =
+        expandedValue < reflectedValue
+          ? { x: expanded, value: expandedValue }
+          : { x: reflected, value: reflectedValue };
     } else if (reflectedValue < simplex[n - 1].value) {
       simplex[n] = { x: reflected, value: reflectedValue };
     } else {
@@ -52,7 +73,8 @@ export function nelderMead(f: (x: number[]) => number, start: number[], options:
       if (contractedValue < Math.min(reflectedValue, worst.value)) {
         simplex[n] = { x: contracted, value: contractedValue };
       } else {
-        simplex = simplex.map((p, i) => (i === 0 ? p : { x: p.x.map((v, j) => best.x[j] + 0.5 * (v - best.x[j])), value: 0 }))
+        simplex = simplex
+          .map((p, i) => (i === 0 ? p : { x: p.x.map((v, j) => best.x[j] + 0.5 * (v - best.x[j])), value: 0 }))
           .map((p, i) => (i === 0 ? p : { x: p.x, value: safe(p.x) }));
       }
     }
@@ -67,7 +89,11 @@ export function nelderMead(f: (x: number[]) => number, start: number[], options:
  * evaluations. `f` writes its gradient into its second argument. Converged when the expected
  * remaining improvement is below `tolerance` relative to the value.
  */
-export function bfgs(f: (x: number[], gradient: number[]) => number, start: number[], options: { maxIterations?: number; tolerance?: number; firstStep?: number } = {}): Minimum {
+export function bfgs(
+  f: (x: number[], gradient: number[]) => number,
+  start: number[],
+  options: { maxIterations?: number; tolerance?: number; firstStep?: number } = {},
+): Minimum {
   const n = start.length;
   const tolerance = options.tolerance ?? 1e-13;
   const evaluate = (x: number[]) => {
@@ -89,12 +115,14 @@ export function bfgs(f: (x: number[], gradient: number[]) => number, start: numb
   for (let iteration = 0; iteration < (options.maxIterations ?? 100); iteration++) {
     let direction = times(inverse, point.gradient).map((v) => -v);
     let slope = dot(point.gradient, direction);
-    if (!(slope < 0)) { // not a descent direction: start the curvature over
+    if (!(slope < 0)) {
+      // not a descent direction: start the curvature over
       inverse = scaled(point.gradient);
       direction = times(inverse, point.gradient).map((v) => -v);
       slope = dot(point.gradient, direction);
     }
-    if (-slope / 2 <= tolerance * (1 + Math.abs(point.value))) return { x: point.x, value: point.value, iterations: iteration, converged: true };
+    if (-slope / 2 <= tolerance * (1 + Math.abs(point.value)))
+      return { x: point.x, value: point.value, iterations: iteration, converged: true };
     // Backtracking to a step that decreases enough (Armijo).
     let step = 1;
     let next = evaluate(point.x.map((v, i) => v + direction[i]));
@@ -111,14 +139,23 @@ export function bfgs(f: (x: number[], gradient: number[]) => number, start: numb
       const rho = 1 / sy;
       const hy = times(inverse, y);
       const yhy = dot(y, hy);
-      inverse = inverse.map((row, i) => row.map((h, j) => h - rho * (s[i] * hy[j] + hy[i] * s[j]) + (rho * rho * yhy + rho) * s[i] * s[j]));
+      inverse = inverse.map((row, i) =>
+        row.map((h, j) => h - rho * (s[i] * hy[j] + hy[i] * s[j]) + (rho * rho * yhy + rho) * s[i] * s[j]),
+      );
     }
     point = next;
   }
   return { x: point.x, value: point.value, iterations: options.maxIterations ?? 100, converged: false };
 }
 
-export interface Fit { x: number[]; value: number; converged: boolean; starts: number; agreeing: number; iterations: number }
+export interface Fit {
+  x: number[];
+  value: number;
+  converged: boolean;
+  starts: number;
+  agreeing: number;
+  iterations: number;
+}
 
 /**
  * Minimises from each start, then restarts from the best point until it stops improving (Nelder-Mead
@@ -127,7 +164,9 @@ export interface Fit { x: number[]; value: number; converged: boolean; starts: n
 export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][], deadline?: number): Fit {
   // The first start is followed to full precision; the others only far enough to show whether they
   // reach the same optimum. Past the deadline the best point so far is returned, not converged.
-  const results = starts.map((start, i) => nelderMead(f, start, i === 0 ? { deadline } : { tolerance: 1e-8, xTolerance: 1e-4, deadline }));
+  const results = starts.map((start, i) =>
+    nelderMead(f, start, i === 0 ? { deadline } : { tolerance: 1e-8, xTolerance: 1e-4, deadline }),
+  );
   let best = results.reduce((p, q) => (q.value < p.value ? q : p));
   let iterations = results.reduce((sum, r) => sum + r.iterations, 0);
   for (let round = 0; round < 5; round++) {
@@ -138,8 +177,17 @@ export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][
     best = again.value <= best.value ? again : best;
     if (!improved) break;
   }
-  const agreeing = results.filter((r) => Number.isFinite(r.value) && Math.abs(r.value - best.value) <= 1e-6 * Math.max(1, Math.abs(best.value))).length;
-  return { x: best.x, value: best.value, converged: best.converged && Number.isFinite(best.value), starts: starts.length, agreeing, iterations };
+  const agreeing = results.filter(
+    (r) => Number.isFinite(r.value) && Math.abs(r.value - best.value) <= 1e-6 * Math.max(1, Math.abs(best.value)),
+  ).length;
+  return {
+    x: best.x,
+    value: best.value,
+    converged: best.converged && Number.isFinite(best.value),
+    starts: starts.length,
+    agreeing,
+    iterations,
+  };
 }
 
 /**
@@ -147,12 +195,30 @@ export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][
  * data from there (one short run: BFGS when the objective has a gradient, else Nelder-Mead from a
  * small simplex). Without a sample it is minimiseFromStarts.
  */
-export function minimiseWithSample(full: (x: number[], gradient?: number[]) => number, sample: ((x: number[]) => number) | undefined, starts: number[][], options: { polish: boolean; deadline?: number; gradient?: boolean }): Fit {
+export function minimiseWithSample(
+  full: (x: number[], gradient?: number[]) => number,
+  sample: ((x: number[]) => number) | undefined,
+  starts: number[][],
+  options: { polish: boolean; deadline?: number; gradient?: boolean },
+): Fit {
   if (!sample) return minimiseFromStarts(full, starts, options.deadline);
   const rough = minimiseFromStarts(sample, starts, options.deadline);
   if (!options.polish) return rough; // value: on the sample
   // The sample's optimum is within sampling error of the full one.
   const quasiNewton = options.gradient ? bfgs(full, rough.x) : undefined;
-  const polished = quasiNewton?.converged ? quasiNewton : nelderMead(full, quasiNewton?.x ?? rough.x, { step: 0.02, tolerance: 1e-10, xTolerance: 1e-4, maxIterations: 400 });
-  return { ...rough, x: polished.x, value: polished.value, converged: rough.converged && polished.converged, iterations: rough.iterations + polished.iterations };
+  const polished = quasiNewton?.converged
+    ? quasiNewton
+    : nelderMead(full, quasiNewton?.x ?? rough.x, {
+        step: 0.02,
+        tolerance: 1e-10,
+        xTolerance: 1e-4,
+        maxIterations: 400,
+      });
+  return {
+    ...rough,
+    x: polished.x,
+    value: polished.value,
+    converged: rough.converged && polished.converged,
+    iterations: rough.iterations + polished.iterations,
+  };
 }

@@ -7,30 +7,69 @@ import { latestRun, scorePage } from './analytics.repository.ts';
 export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
   const run = await latestRun(db);
   if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');
-  const models = run.models as { day?: Record<string, Record<string, number>>; week?: Record<string, Record<string, number>>; gammaGamma?: Record<string, number> | null };
+  const models = run.models as {
+    day?: Record<string, Record<string, number>>;
+    week?: Record<string, Record<string, number>>;
+    gammaGamma?: Record<string, number> | null;
+  };
   const unit = models[timeUnit];
-  const pick = (source: Record<string, number> | undefined | null, keys: string[]) => (source ? Object.fromEntries(keys.map((k) => [k, source[k]])) : null);
+  const pick = (source: Record<string, number> | undefined | null, keys: string[]) =>
+    source ? Object.fromEntries(keys.map((k) => [k, source[k]])) : null;
   return {
-    runId: run.id, asOf: run.as_of, timeUnit, model: run.activity_model, modelVersion: run.model_version,
-    customers: run.customers, repeatCustomers: run.repeat_customers,
+    runId: run.id,
+    asOf: run.as_of,
+    timeUnit,
+    model: run.activity_model,
+    modelVersion: run.model_version,
+    customers: run.customers,
+    repeatCustomers: run.repeat_customers,
     bgnbd: pick(unit?.bgnbd, ['r', 'alpha', 'a', 'b', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),
-    paretoNbd: pick(unit?.paretoNbd, ['r', 'alpha', 's', 'beta', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),
+    paretoNbd: pick(unit?.paretoNbd, [
+      'r',
+      'alpha',
+      's',
+      'beta',
+      'logLikelihood',
+      'converged',
+      'sampled',
+      'sampleCustomers',
+    ]),
     gammaGamma: pick(models.gammaGamma, ['p', 'q', 'gamma', 'logLikelihood', 'converged']),
     warnings: run.warnings,
   };
 }
 
 export const scoreColumns = [
-  'customer_id', 'external_id', 'email', 'as_of', 'stage', 'p_alive', 'p_alive_change', 'churn_probability', 'expected_30', 'expected_90', 'expected_365',
-  'next_order_date', 'expected_order_value', 'predicted_value_365', 'value_at_stake', 'historic_value', 'purchase_days', 'average_days_between',
-  'recency_score', 'frequency_score', 'monetary_score', 'satisfaction', 'reasons',
+  'customer_id',
+  'external_id',
+  'email',
+  'as_of',
+  'stage',
+  'p_alive',
+  'p_alive_change',
+  'churn_probability',
+  'expected_30',
+  'expected_90',
+  'expected_365',
+  'next_order_date',
+  'expected_order_value',
+  'predicted_value_365',
+  'value_at_stake',
+  'historic_value',
+  'purchase_days',
+  'average_days_between',
+  'recency_score',
+  'frequency_score',
+  'monetary_score',
+  'satisfaction',
+  'reasons',
 ] as const;
 
 /** Every score of the latest run, one customer at a time in pages, for export. */
 export async function* latestScores(db: Db): AsyncGenerator<Record<(typeof scoreColumns)[number], unknown>> {
   const run = await latestRun(db);
   if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');
-  for (let after = 0; ;) {
+  for (let after = 0; ; ) {
     const rows = await scorePage<Record<(typeof scoreColumns)[number], unknown>>(db, run.id as number, after, 5000);
     if (rows.length === 0) return;
     yield* rows;

@@ -65,7 +65,7 @@ function series(a: number, b: number, c: number, z: number): number {
   let term = 1;
   for (let k = 0; ; k++) {
     if (k === 50_000) throw new RangeError(`2F1(${a}, ${b}; ${c}; ${z}) does not converge in ${k} terms`);
-    term *= ((a + k) * (b + k)) / ((c + k) * (k + 1)) * z;
+    term *= (((a + k) * (b + k)) / ((c + k) * (k + 1))) * z;
     if (!Number.isFinite(term) || Math.abs(term) > 1e250) {
       // Rescale to keep the running sum representable.
       const shift = Math.log(Math.abs(term));

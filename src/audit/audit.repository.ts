@@ -1,7 +1,21 @@
 import { queryRows, sql, type Db } from '../db/connection.ts';
 
-export interface AuditEntry { actor: string; action: string; target?: string | null; detail?: Record<string, unknown>; ip?: string | null }
-export interface AuditRow { id: number; at: string; actor: string; action: string; target: string | null; detail: Record<string, unknown>; ip: string | null }
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  target?: string | null;
+  detail?: Record<string, unknown>;
+  ip?: string | null;
+}
+export interface AuditRow {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  detail: Record<string, unknown>;
+  ip: string | null;
+}
 
 /** Appends one entry; in the caller's transaction when given one, so it stands or falls with what it records. */
 export async function audit(db: Db, entry: AuditEntry): Promise<void> {
@@ -9,15 +23,23 @@ export async function audit(db: Db, entry: AuditEntry): Promise<void> {
     values (${entry.actor}, ${entry.action}, ${entry.target ?? null}, ${JSON.stringify(entry.detail ?? {})}::jsonb, ${entry.ip ?? null})`);
 }
 
-export interface AuditFilter { action?: string; actor?: string; before?: number; limit: number }
+export interface AuditFilter {
+  action?: string;
+  actor?: string;
+  before?: number;
+  limit: number;
+}
 
 /** Newest first; `action` matches a whole action or its family (`login` matches `login.failed`). */
 export async function listAudit(db: Db, filter: AuditFilter): Promise<AuditRow[]> {
-  const rows = await queryRows<AuditRow>(db, sql`
+  const rows = await queryRows<AuditRow>(
+    db,
+    sql`
     select id, at, actor, action, target, detail, ip from audit_log
     where ${filter.action ? sql`(action = ${filter.action} or action like ${`${filter.action}.%`})` : sql`true`}
       and ${filter.actor ? sql`lower(actor) = lower(${filter.actor})` : sql`true`}
       and ${filter.before ? sql`id < ${filter.before}` : sql`true`}
-    order by id desc limit ${filter.limit}`);
+    order by id desc limit ${filter.limit}`,
+  );
   return rows.map((r) => ({ ...r, id: Number(r.id), at: new Date(r.at).toISOString() }));
 }

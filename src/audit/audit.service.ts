@@ -8,5 +8,10 @@ import { audit } from './audit.repository.ts';
 export { listAudit } from './audit.repository.ts';
 
 /** Records what the signed-in caller did, with their address. */
-export const auditBy = (deps: Deps, c: Context<AppEnv>, action: string, target: string | null, detail: Record<string, unknown> = {}) =>
-  audit(deps.db, { actor: principalName(c.get('principal')), action, target, detail, ip: clientIp(c) });
+export const auditBy = (
+  deps: Deps,
+  c: Context<AppEnv>,
+  action: string,
+  target: string | null,
+  detail: Record<string, unknown> = {},
+) => audit(deps.db, { actor: principalName(c.get('principal')), action, target, detail, ip: clientIp(c) });

@@ -16,7 +16,8 @@ export type Guard = MiddlewareHandler<AppEnv> & { access: Access };
  * `read` for GET or `write` for anything else, e.g. `events:write`, `customers:read`;
  * `openapi:read` for the OpenAPI document.
  */
-export const scopeOf = (method: string, path: string) => `${path.replace(/^\/api\/(v1\/)?/, '').split(/[/.]/)[0]}:${method === 'GET' ? 'read' : 'write'}`;
+export const scopeOf = (method: string, path: string) =>
+  `${path.replace(/^\/api\/(v1\/)?/, '').split(/[/.]/)[0]}:${method === 'GET' ? 'read' : 'write'}`;
 
 /**
  * The areas a key's scopes may name: the area of every signed-in route, `openapi` for the document.
@@ -24,8 +25,33 @@ export const scopeOf = (method: string, path: string) => `${path.replace(/^\/api
  * until it is added here (and to docs/security.md).
  */
 export const scopeAreas = [
-  'alerts', 'analytics', 'audit', 'auth', 'campaigns', 'customers', 'dead-letters', 'events', 'feedback', 'glitches', 'imports', 'jobs', 'journeys',
-  'keys', 'mail', 'openapi', 'recovery', 'retention', 'satisfaction', 'segments', 'surveys', 'tasks', 'templates', 'tickets', 'users', 'webhooks', 'worklist',
+  'alerts',
+  'analytics',
+  'audit',
+  'auth',
+  'campaigns',
+  'customers',
+  'dead-letters',
+  'events',
+  'feedback',
+  'glitches',
+  'imports',
+  'jobs',
+  'journeys',
+  'keys',
+  'mail',
+  'openapi',
+  'recovery',
+  'retention',
+  'satisfaction',
+  'segments',
+  'surveys',
+  'tasks',
+  'templates',
+  'tickets',
+  'users',
+  'webhooks',
+  'worklist',
 ] as const;
 
 // The roles of every guard made below, so that what two roles may call can be compared (roleCovers).
@@ -36,11 +62,15 @@ function allow(...who: Role[]): Guard {
   const guard = (async (c, next) => {
     const principal = c.get('principal');
     if (!who.includes(principal.role)) {
-      throw new AppError('forbidden', `This needs the role ${who.join(' or ')}; ${principal.kind === 'key' ? 'this key has' : 'you have'} the role ${principal.role}`);
+      throw new AppError(
+        'forbidden',
+        `This needs the role ${who.join(' or ')}; ${principal.kind === 'key' ? 'this key has' : 'you have'} the role ${principal.role}`,
+      );
     }
     if (principal.kind === 'key' && principal.scopes) {
       const scope = scopeOf(c.req.method, routePath(c));
-      if (!principal.scopes.includes(scope)) throw new AppError('forbidden', `This key is limited to ${principal.scopes.join(', ')}; this needs ${scope}`);
+      if (!principal.scopes.includes(scope))
+        throw new AppError('forbidden', `This key is limited to ${principal.scopes.join(', ')}; this needs ${scope}`);
     }
     await next();
   }) as Guard;
@@ -49,7 +79,12 @@ function allow(...who: Role[]): Guard {
 }
 
 /** Reached from a link or before signing in: no principal. */
-export const publicRoute = Object.assign((async (_c, next) => { await next(); }) as MiddlewareHandler<AppEnv>, { access: { public: true } as Access });
+export const publicRoute = Object.assign(
+  (async (_c, next) => {
+    await next();
+  }) as MiddlewareHandler<AppEnv>,
+  { access: { public: true } as Access },
+);
 /** Any signed-in role: aggregates and what holds no personal data. */
 export const anyone = allow(...roles);
 /** Those who work with customers by name: the record, the timeline, tickets, lists of people. */
@@ -67,10 +102,12 @@ export const admins = allow('admin');
  * themselves. What an analyst sees and filters is further narrowed (namesFor), never widened, so a
  * role covering its routes holds at least as much.
  */
-export const roleCovers = (holder: Role, role: Role) => guardRoles.every((who) => !who.includes(role) || who.includes(holder));
+export const roleCovers = (holder: Role, role: Role) =>
+  guardRoles.every((who) => !who.includes(role) || who.includes(holder));
 
 /** The scopes a key is limited to; null for a person, a key without scopes and the operator at the console. */
-export const heldScopes = (actor: Actor): readonly string[] | null => (typeof actor !== 'string' && actor.kind === 'key' && actor.scopes ? actor.scopes : null);
+export const heldScopes = (actor: Actor): readonly string[] | null =>
+  typeof actor !== 'string' && actor.kind === 'key' && actor.scopes ? actor.scopes : null;
 
 /** Segment fields that name or reach a person: an analyst may not filter on them (a count would reveal who is a customer). */
 export const personalRuleFields = new Set(['name', 'email', 'phone', 'external_id']);
@@ -84,5 +121,7 @@ const personalFields = new Set([...personalRuleFields, 'externalId']);
  */
 export function namesFor<T extends object>(principal: Principal, rows: T[]): T[] {
   if (principal.role !== 'analyst') return rows;
-  return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, personalFields.has(k) ? null : v])) as T);
+  return rows.map(
+    (row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, personalFields.has(k) ? null : v])) as T,
+  );
 }

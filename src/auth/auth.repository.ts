@@ -22,12 +22,30 @@ export async function updatePassword(db: Db, email: string, passwordHash: string
 }
 
 export async function listUsers(db: Db) {
-  return db.select({ id: users.id, email: users.email, role: users.role, createdAt: users.createdAt, disabledAt: users.disabledAt })
-    .from(users).orderBy(users.id).limit(listLimit);
+  return db
+    .select({
+      id: users.id,
+      email: users.email,
+      role: users.role,
+      createdAt: users.createdAt,
+      disabledAt: users.disabledAt,
+    })
+    .from(users)
+    .orderBy(users.id)
+    .limit(listLimit);
 }
 
 export async function findUser(db: Db, id: number) {
-  const [row] = await db.select({ id: users.id, email: users.email, role: users.role, createdAt: users.createdAt, disabledAt: users.disabledAt }).from(users).where(eq(users.id, id));
+  const [row] = await db
+    .select({
+      id: users.id,
+      email: users.email,
+      role: users.role,
+      createdAt: users.createdAt,
+      disabledAt: users.disabledAt,
+    })
+    .from(users)
+    .where(eq(users.id, id));
   return row;
 }
 
@@ -37,7 +55,11 @@ export async function updateUser(db: Db, id: number, change: { role?: Role; disa
 
 /** The active admins, locked until the transaction ends (so two changes cannot both remove the last one). */
 export async function lockActiveAdmins(db: Db): Promise<number[]> {
-  const rows = await db.select({ id: users.id }).from(users).where(and(eq(users.role, 'admin'), isNull(users.disabledAt))).for('update');
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt)))
+    .for('update');
   return rows.map((r) => r.id);
 }
 
@@ -66,24 +88,48 @@ export async function deleteSession(db: Db, tokenHash: string) {
   await db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
 }
 
-export async function insertApiKey(db: Db, key: { name: string; role: Role; scopes: string[] | null; prefix: string; keyHash: string }) {
-  const [row] = await db.insert(apiKeys).values(key).returning({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, scopes: apiKeys.scopes });
+export async function insertApiKey(
+  db: Db,
+  key: { name: string; role: Role; scopes: string[] | null; prefix: string; keyHash: string },
+) {
+  const [row] = await db
+    .insert(apiKeys)
+    .values(key)
+    .returning({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, scopes: apiKeys.scopes });
   return row;
 }
 
 export async function findApiKey(db: Db, keyHash: string) {
-  const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
+  const [row] = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
   return row;
 }
 
 export async function findActiveApiKey(db: Db, id: number) {
-  const [row] = await db.select({ id: apiKeys.id, role: apiKeys.role, scopes: apiKeys.scopes }).from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+  const [row] = await db
+    .select({ id: apiKeys.id, role: apiKeys.role, scopes: apiKeys.scopes })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
   return row;
 }
 
 export async function listApiKeys(db: Db) {
-  return db.select({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, scopes: apiKeys.scopes, prefix: apiKeys.prefix, createdAt: apiKeys.createdAt,
-    lastUsedAt: apiKeys.lastUsedAt, revokedAt: apiKeys.revokedAt }).from(apiKeys).orderBy(apiKeys.id).limit(listLimit);
+  return db
+    .select({
+      id: apiKeys.id,
+      name: apiKeys.name,
+      role: apiKeys.role,
+      scopes: apiKeys.scopes,
+      prefix: apiKeys.prefix,
+      createdAt: apiKeys.createdAt,
+      lastUsedAt: apiKeys.lastUsedAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .orderBy(apiKeys.id)
+    .limit(listLimit);
 }
 
 export async function touchApiKey(db: Db, id: number, now: Date) {
@@ -91,7 +137,11 @@ export async function touchApiKey(db: Db, id: number, now: Date) {
 }
 
 export async function revokeApiKey(db: Db, id: number, now: Date): Promise<boolean> {
-  const rows = await db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
+  const rows = await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
   return rows.length > 0;
 }
 

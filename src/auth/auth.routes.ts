@@ -13,15 +13,24 @@ export function loginRoutes(deps: Deps) {
   const app = createRouter();
   app.openapi(
     createRoute({
-      method: 'post', path: '/login', middleware: publicRoute, tags: ['auth'], summary: 'Sign in with email and password; sets an HttpOnly session cookie',
+      method: 'post',
+      path: '/login',
+      middleware: publicRoute,
+      tags: ['auth'],
+      summary: 'Sign in with email and password; sets an HttpOnly session cookie',
       request: { body: { content: { 'application/json': { schema: loginBody } }, required: true } },
-      responses: { 200: { description: 'Signed in', content: { 'application/json': { schema: z.object({ user: me }) } } } },
+      responses: {
+        200: { description: 'Signed in', content: { 'application/json': { schema: z.object({ user: me }) } } },
+      },
     }),
     async (c) => {
       const { email, password } = c.req.valid('json');
       const session = await login(deps, email, password, clientIp(c));
       setCookie(c, sessionCookie, session.token, {
-        httpOnly: true, sameSite: 'Lax', path: '/', secure: deps.config.secureCookies || new URL(c.req.url).protocol === 'https:',
+        httpOnly: true,
+        sameSite: 'Lax',
+        path: '/',
+        secure: deps.config.secureCookies || new URL(c.req.url).protocol === 'https:',
         expires: session.expiresAt,
       });
       return c.json({ user: principalOut(session.principal) }, 200);
@@ -29,7 +38,11 @@ export function loginRoutes(deps: Deps) {
   );
   app.openapi(
     createRoute({
-      method: 'post', path: '/logout', middleware: publicRoute, tags: ['auth'], summary: 'Sign out: the session ends on the server',
+      method: 'post',
+      path: '/logout',
+      middleware: publicRoute,
+      tags: ['auth'],
+      summary: 'Sign out: the session ends on the server',
       responses: { 204: { description: 'Signed out' } },
     }),
     async (c) => {
@@ -46,8 +59,14 @@ export function meRoutes() {
   const app = createRouter();
   app.openapi(
     createRoute({
-      method: 'get', path: '/me', middleware: anyone, tags: ['auth'], summary: 'Who is signed in',
-      responses: { 200: { description: 'The caller', content: { 'application/json': { schema: z.object({ user: me }) } } } },
+      method: 'get',
+      path: '/me',
+      middleware: anyone,
+      tags: ['auth'],
+      summary: 'Who is signed in',
+      responses: {
+        200: { description: 'The caller', content: { 'application/json': { schema: z.object({ user: me }) } } },
+      },
     }),
     (c) => c.json({ user: principalOut(c.get('principal')) }, 200),
   );

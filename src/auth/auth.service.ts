@@ -6,8 +6,23 @@ import type { Deps } from '../deps.ts';
 import { AppError, sqlState, sqlStateOf } from '../shared/errors.ts';
 import { heldScopes, roleCovers, scopeAreas } from './access.ts';
 import {
-  deleteSession, endSessionsOf, findActiveApiKey, findApiKey, findSession, findUser, findUserByEmail, insertApiKey, insertSession, insertUser, listUsers,
-  lockActiveAdmins, revokeApiKey, touchApiKey, touchSession, updatePassword, updateUser,
+  deleteSession,
+  endSessionsOf,
+  findActiveApiKey,
+  findApiKey,
+  findSession,
+  findUser,
+  findUserByEmail,
+  insertApiKey,
+  insertSession,
+  insertUser,
+  listUsers,
+  lockActiveAdmins,
+  revokeApiKey,
+  touchApiKey,
+  touchSession,
+  updatePassword,
+  updateUser,
 } from './auth.repository.ts';
 import { actorName, roles, sessionIdleMs, sessionMaxMs, type Actor, type Principal, type Role } from './auth.ts';
 import { generatePassword, hashPassword, verifyPassword } from './password.ts';
@@ -28,13 +43,24 @@ const holder = (by: Principal) => (by.kind === 'key' ? 'This key has' : 'You hav
 function refuseWiderKey(by: Actor, verb: 'create' | 'revoke', role: Role, scopes: readonly string[] | null) {
   if (typeof by === 'string') return;
   if (!roleCovers(by.role, role)) {
-    throw new AppError('forbidden', `${holder(by)} the role ${by.role} and may ${verb} only keys of the roles ${coveredBy(by.role)}, whose routes it may call itself; not ${role}`);
+    throw new AppError(
+      'forbidden',
+      `${holder(by)} the role ${by.role} and may ${verb} only keys of the roles ${coveredBy(by.role)}, whose routes it may call itself; not ${role}`,
+    );
   }
   const held = heldScopes(by);
   if (!held) return;
-  if (!scopes) throw new AppError('forbidden', `This key is limited to ${held.join(', ')}; it may ${verb} only keys limited to some of those scopes (a key without scopes may call all its role may)`);
+  if (!scopes)
+    throw new AppError(
+      'forbidden',
+      `This key is limited to ${held.join(', ')}; it may ${verb} only keys limited to some of those scopes (a key without scopes may call all its role may)`,
+    );
   const beyond = scopes.filter((scope) => !held.includes(scope));
-  if (beyond.length > 0) throw new AppError('forbidden', `This key is limited to ${held.join(', ')}; it may not ${verb} a key with ${beyond.join(', ')}`);
+  if (beyond.length > 0)
+    throw new AppError(
+      'forbidden',
+      `This key is limited to ${held.join(', ')}; it may not ${verb} a key with ${beyond.join(', ')}`,
+    );
 }
 
 /**
@@ -45,23 +71,40 @@ function refusePeopleChange(by: Actor, what: string, ...affected: Role[]) {
   if (typeof by === 'string') return;
   const held = heldScopes(by);
   if (held) {
-    throw new AppError('forbidden', `This key is limited to ${held.join(', ')} and may not ${what}: a person holds all their role may, more than this key; use a key without scopes, or sign in`);
+    throw new AppError(
+      'forbidden',
+      `This key is limited to ${held.join(', ')} and may not ${what}: a person holds all their role may, more than this key; use a key without scopes, or sign in`,
+    );
   }
   const beyond = affected.find((role) => !roleCovers(by.role, role));
-  if (beyond) throw new AppError('forbidden', `${holder(by)} the role ${by.role} and may act only on people of the roles ${coveredBy(by.role)}, whose routes it may call itself; not ${beyond}`);
+  if (beyond)
+    throw new AppError(
+      'forbidden',
+      `${holder(by)} the role ${by.role} and may act only on people of the roles ${coveredBy(by.role)}, whose routes it may call itself; not ${beyond}`,
+    );
 }
 
 /** Creates a user with a generated password, returned once and stored only as a scrypt hash; `by` is who does it (held to its own role; docs/security.md). */
-export async function createUser(deps: Deps, email: string, role: Role, by: Actor = 'system'): Promise<{ id: number; email: string; role: string; password: string }> {
+export async function createUser(
+  deps: Deps,
+  email: string,
+  role: Role,
+  by: Actor = 'system',
+): Promise<{ id: number; email: string; role: string; password: string }> {
   refusePeopleChange(by, 'add a person', role);
   const actor = actorName(by);
   const password = generatePassword();
   try {
-    const user = await insertUser(deps.db, { email: normaliseLogin(email), role, passwordHash: await hashPassword(password) });
+    const user = await insertUser(deps.db, {
+      email: normaliseLogin(email),
+      role,
+      passwordHash: await hashPassword(password),
+    });
     await audit(deps.db, { actor, action: 'user.created', target: user.email, detail: { role } });
     return { ...user, password };
   } catch (error) {
-    if (sqlStateOf(error) === sqlState.uniqueViolation) throw new AppError('conflict', `A user ${normaliseLogin(email)} already exists`);
+    if (sqlStateOf(error) === sqlState.uniqueViolation)
+      throw new AppError('conflict', `A user ${normaliseLogin(email)} already exists`);
     throw error;
   }
 }
@@ -87,7 +130,11 @@ const failureWindowMs = 15 * 60 * 1000;
 const maxFailures = 10;
 
 /** A signed-in person's session: the cookie token (only its hash is stored), whose it is, and until when. */
-export interface Session { token: string; principal: Principal; expiresAt: Date }
+export interface Session {
+  token: string;
+  principal: Principal;
+  expiresAt: Date;
+}
 
 /**
  * Checks the password and opens a session; returns the cookie token (only its hash is stored).
@@ -96,7 +143,13 @@ export interface Session { token: string; principal: Principal; expiresAt: Date 
 export async function login(deps: Deps, email: string, password: string, ip: string | null): Promise<Session> {
   const session = await openSession(deps, email, password).catch(async (error: unknown) => {
     const reason = error instanceof AppError && error.code === 'rate_limited' ? 'throttled' : 'wrong email or password';
-    await audit(deps.db, { actor: email.trim().toLowerCase(), action: 'login.failed', target: null, detail: { reason }, ip });
+    await audit(deps.db, {
+      actor: email.trim().toLowerCase(),
+      action: 'login.failed',
+      target: null,
+      detail: { reason },
+      ip,
+    });
     throw error;
   });
   const actor = session.principal.kind === 'user' ? session.principal.email : email;
@@ -113,7 +166,10 @@ async function openSession(deps: Deps, email: string, password: string): Promise
     throw new AppError('rate_limited', 'Too many failed sign-ins; try again later', { retryAfter });
   }
   const user = await findUserByEmail(deps.db, login);
-  const ok = user && !user.disabledAt ? await verifyPassword(password, user.passwordHash) : await verifyPassword(password, dummyHash);
+  const ok =
+    user && !user.disabledAt
+      ? await verifyPassword(password, user.passwordHash)
+      : await verifyPassword(password, dummyHash);
   if (!user || !ok || user.disabledAt) {
     const fresh = !record || now.getTime() - record.since >= failureWindowMs;
     failures.set(login, { count: fresh ? 1 : record.count + 1, since: fresh ? now.getTime() : record.since });
@@ -136,7 +192,10 @@ export async function logout(deps: Deps, token: string, ip: string | null): Prom
 }
 
 /** The principal behind a bearer API key or a session cookie; undefined when neither is valid. */
-export async function authenticate(deps: Deps, credentials: { bearer?: string; session?: string }): Promise<Principal | undefined> {
+export async function authenticate(
+  deps: Deps,
+  credentials: { bearer?: string; session?: string },
+): Promise<Principal | undefined> {
   const now = deps.clock.now();
   if (credentials.bearer) {
     const key = await findApiKey(deps.db, sha256(credentials.bearer));
@@ -156,8 +215,15 @@ export async function authenticate(deps: Deps, credentials: { bearer?: string; s
 function scopeIssues(scopes: readonly string[]): { path: string; message: string }[] {
   return scopes.flatMap((scope, i) => {
     const area = /^([a-z][a-z-]*):(read|write)$/.exec(scope)?.[1];
-    if (area === undefined) return [{ path: `scopes.${i}`, message: `a scope is an area and read or write, e.g. events:write or customers:read; found ${scope}` }];
-    if (!(scopeAreas as readonly string[]).includes(area)) return [{ path: `scopes.${i}`, message: `there is no area ${area}; the areas are ${scopeAreas.join(', ')}` }];
+    if (area === undefined)
+      return [
+        {
+          path: `scopes.${i}`,
+          message: `a scope is an area and read or write, e.g. events:write or customers:read; found ${scope}`,
+        },
+      ];
+    if (!(scopeAreas as readonly string[]).includes(area))
+      return [{ path: `scopes.${i}`, message: `there is no area ${area}; the areas are ${scopeAreas.join(', ')}` }];
     return [];
   });
 }
@@ -166,14 +232,34 @@ function scopeIssues(scopes: readonly string[]): { path: string; message: string
  * Creates an API key: 256 random bits, shown once, stored as SHA-256; scopes limit it further than
  * its role (none: all its role may). `by` may create only a key that holds no more than itself.
  */
-export async function createApiKey(deps: Deps, name: string, role: Role, scopes: string[] | null = null, by: Actor = 'system'): Promise<{ id: number; name: string; role: string; scopes: string[] | null; key: string }> {
+export async function createApiKey(
+  deps: Deps,
+  name: string,
+  role: Role,
+  scopes: string[] | null = null,
+  by: Actor = 'system',
+): Promise<{ id: number; name: string; role: string; scopes: string[] | null; key: string }> {
   const issues = scopeIssues(scopes ?? []);
-  if (issues.length > 0) throw new AppError('validation_failed', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { issues });
+  if (issues.length > 0)
+    throw new AppError('validation_failed', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), {
+      issues,
+    });
   const limited = scopes && scopes.length > 0 ? [...new Set(scopes)].sort() : null;
   refuseWiderKey(by, 'create', role, limited);
   const key = `kept_${randomBytes(32).toString('base64url')}`;
-  const row = await insertApiKey(deps.db, { name, role, scopes: limited, prefix: key.slice(0, 12), keyHash: sha256(key) });
-  await audit(deps.db, { actor: actorName(by), action: 'key.created', target: `key #${row.id} ${name}`, detail: { role, scopes: row.scopes } });
+  const row = await insertApiKey(deps.db, {
+    name,
+    role,
+    scopes: limited,
+    prefix: key.slice(0, 12),
+    keyHash: sha256(key),
+  });
+  await audit(deps.db, {
+    actor: actorName(by),
+    action: 'key.created',
+    target: `key #${row.id} ${name}`,
+    detail: { role, scopes: row.scopes },
+  });
   return { ...row, key };
 }
 
@@ -197,7 +283,12 @@ export async function changeUser(deps: Deps, id: number, change: { role?: Role; 
     }
     if (role !== user.role) {
       await updateUser(tx, id, { role });
-      await audit(tx, { actor, action: 'user.role_changed', target: user.email, detail: { from: user.role, to: role } });
+      await audit(tx, {
+        actor,
+        action: 'user.role_changed',
+        target: user.email,
+        detail: { from: user.role, to: role },
+      });
     }
     if (disabled !== (user.disabledAt !== null)) {
       await updateUser(tx, id, { disabledAt: disabled ? deps.clock.now() : null });
@@ -235,7 +326,9 @@ export async function revokeKey(deps: Deps, id: number, by: Actor): Promise<bool
  * On first start with an empty users table: an admin with a generated password, written to
  * <data>/initial-admin-password (like Jenkins) so `npm start` can show it again until it is changed.
  */
-export async function ensureInitialAdmin(deps: Deps): Promise<{ email: string; password?: string; passwordFile?: string }> {
+export async function ensureInitialAdmin(
+  deps: Deps,
+): Promise<{ email: string; password?: string; passwordFile?: string }> {
   const email = 'admin@kept.local';
   const file = path.join(deps.config.dataDir, 'initial-admin-password');
   const users = await listUsers(deps.db);

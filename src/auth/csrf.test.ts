@@ -13,14 +13,35 @@ let segmentId: number;
 before(async () => {
   t = await createTestApp('admin');
   const { password } = await createUser(t.deps, 'marketer@shop.example', 'marketer', 'test');
-  const login = await t.app.request('/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'marketer@shop.example', password }) });
+  const login = await t.app.request('/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'marketer@shop.example', password }),
+  });
   cookie = login.headers.get('set-cookie')!.split(';')[0];
-  segmentId = (await (await t.call('POST', '/api/v1/segments', { name: 'Snap', kind: 'snapshot', rule: { match: 'all', conditions: [] } })).json()).id;
+  segmentId = (
+    await (
+      await t.call('POST', '/api/v1/segments', {
+        name: 'Snap',
+        kind: 'snapshot',
+        rule: { match: 'all', conditions: [] },
+      })
+    ).json()
+  ).id;
 });
-after(async () => { await t.close(); });
+after(async () => {
+  await t.close();
+});
 
-const event = (id: string) => JSON.stringify({ events: [{ id, type: 'customer.upsert', customer: { externalId: id } }] });
-const stored = async (id: string) => (await queryRows<{ n: number }>(t.deps.db, sql`select count(*)::int as n from ingested_events where event_id = ${id}`))[0].n;
+const event = (id: string) =>
+  JSON.stringify({ events: [{ id, type: 'customer.upsert', customer: { externalId: id } }] });
+const stored = async (id: string) =>
+  (
+    await queryRows<{ n: number }>(
+      t.deps.db,
+      sql`select count(*)::int as n from ingested_events where event_id = ${id}`,
+    )
+  )[0].n;
 const asCookie = (method: string, path: string, headers: Record<string, string>, body?: string) =>
   t.app.request(path, { method, headers: { cookie, ...headers }, body });
 
@@ -29,7 +50,12 @@ test('a cookie-signed change from another origin, without an origin, or as a for
     ['POST', '/api/v1/events', { origin: 'https://evil.example', 'content-type': 'text/plain' }, event('csrf-1')],
     ['POST', '/api/v1/events', { origin: 'https://evil.example', 'content-type': 'application/json' }, event('csrf-2')],
     ['POST', '/api/v1/events', { 'content-type': 'application/json' }, event('csrf-3')],
-    ['POST', '/api/v1/events', { 'sec-fetch-site': 'cross-site', origin: 'http://localhost', 'content-type': 'application/json' }, event('csrf-4')],
+    [
+      'POST',
+      '/api/v1/events',
+      { 'sec-fetch-site': 'cross-site', origin: 'http://localhost', 'content-type': 'application/json' },
+      event('csrf-4'),
+    ],
     ['POST', '/api/v1/events', { 'sec-fetch-site': 'same-site', 'content-type': 'application/json' }, event('csrf-5')],
     ['POST', '/api/v1/events', { origin: 'http://localhost', 'content-type': 'text/plain' }, event('csrf-6')],
     ['POST', '/api/v1/events', { origin: 'null', 'content-type': 'application/json' }, event('csrf-7')],
@@ -44,16 +70,37 @@ test('a cookie-signed change from another origin, without an origin, or as a for
   }
   for (let i = 1; i <= 7; i++) assert.equal(await stored(`csrf-${i}`), 0);
   assert.equal((await asCookie('GET', '/api/v1/auth/me', {})).status, 200, 'the session survived the foreign sign-out');
-  assert.equal((await asCookie('GET', `/api/v1/segments/${segmentId}`, { origin: 'https://evil.example' })).status, 200, 'reading is not a change');
+  assert.equal(
+    (await asCookie('GET', `/api/v1/segments/${segmentId}`, { origin: 'https://evil.example' })).status,
+    200,
+    'reading is not a change',
+  );
 });
 
-test('the same changes from Kept\'s own pages go through, and an API key is not held to the rule', async () => {
-  const own = await asCookie('POST', '/api/v1/events', { origin: 'http://localhost', 'content-type': 'application/json' }, event('own-1'));
+test("the same changes from Kept's own pages go through, and an API key is not held to the rule", async () => {
+  const own = await asCookie(
+    'POST',
+    '/api/v1/events',
+    { origin: 'http://localhost', 'content-type': 'application/json' },
+    event('own-1'),
+  );
   assert.equal(own.status, 200);
-  const fetched = await asCookie('POST', '/api/v1/events', { 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' }, event('own-2'));
+  const fetched = await asCookie(
+    'POST',
+    '/api/v1/events',
+    { 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' },
+    event('own-2'),
+  );
   assert.equal(fetched.status, 200);
-  assert.equal((await asCookie('POST', `/api/v1/segments/${segmentId}/refresh`, { origin: 'http://localhost' })).status, 200);
-  const keyed = await t.app.request('/api/v1/events', { method: 'POST', headers: { authorization: `Bearer ${t.key}`, origin: 'https://elsewhere.example', 'content-type': 'text/plain' }, body: event('key-1') });
+  assert.equal(
+    (await asCookie('POST', `/api/v1/segments/${segmentId}/refresh`, { origin: 'http://localhost' })).status,
+    200,
+  );
+  const keyed = await t.app.request('/api/v1/events', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${t.key}`, origin: 'https://elsewhere.example', 'content-type': 'text/plain' },
+    body: event('key-1'),
+  });
   assert.equal(keyed.status, 200);
   assert.deepEqual([await stored('own-1'), await stored('own-2'), await stored('key-1')], [1, 1, 1]);
   assert.equal((await asCookie('POST', '/api/v1/auth/logout', { origin: 'http://localhost' })).status, 204);

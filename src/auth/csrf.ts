@@ -16,7 +16,8 @@ export function crossSiteProblem(c: Context, publicUrl: string | undefined): str
   const fetchSite = c.req.header('sec-fetch-site');
   const origin = c.req.header('origin');
   if (fetchSite !== undefined) {
-    if (fetchSite !== 'same-origin') return `this request comes from another site (Sec-Fetch-Site: ${fetchSite}); signed in by cookie, Kept takes changes only from its own pages`;
+    if (fetchSite !== 'same-origin')
+      return `this request comes from another site (Sec-Fetch-Site: ${fetchSite}); signed in by cookie, Kept takes changes only from its own pages`;
   } else if (!origin) {
     return 'a change signed in by cookie needs an Origin header naming this server (or use an API key)';
   } else if (!sameOrigin(origin, new URL(c.req.url).host, publicUrl)) {
@@ -25,7 +26,11 @@ export function crossSiteProblem(c: Context, publicUrl: string | undefined): str
   // A body comes with its length or in chunks (a browser sends no body on a DELETE without one).
   const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
   const mediaType = mediaTypeOf(c.req.header('content-type'));
-  if ((hasBody || mediaType) && !isJsonType(mediaType) && !(c.req.path === '/api/v1/imports' && uploadTypes.has(mediaType))) {
+  if (
+    (hasBody || mediaType) &&
+    !isJsonType(mediaType) &&
+    !(c.req.path === '/api/v1/imports' && uploadTypes.has(mediaType))
+  ) {
     return `a change signed in by cookie must send its body as application/json${c.req.path === '/api/v1/imports' ? ' (an upload: text/csv)' : ''}, not ${mediaType || 'without a content type'}`;
   }
   return undefined;
@@ -34,7 +39,11 @@ export function crossSiteProblem(c: Context, publicUrl: string | undefined): str
 /** The Origin names this server: the host the request was sent to (the Host header), or KEPT_PUBLIC_URL behind a proxy. */
 function sameOrigin(origin: string, host: string, publicUrl: string | undefined): boolean {
   let url: URL;
-  try { url = new URL(origin); } catch { return false; }
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
   if (publicUrl && url.origin === new URL(publicUrl).origin) return true;
   return url.host === host;
 }

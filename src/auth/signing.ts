@@ -17,18 +17,21 @@ export async function ensureSigningKey(db: Db): Promise<void> {
 function signingKey(deps: Deps, db: Db = deps.db): Promise<Buffer> {
   let key = keys.get(deps);
   if (!key) {
-    key = deps.config.secret ? Promise.resolve(Buffer.from(deps.config.secret, 'utf8')) : (async () => {
-      const value = await findSetting(db, 'signing_key');
-      if (value === undefined) throw new Error('no signing key in settings: createDeps makes it');
-      return Buffer.from(value, 'base64url');
-    })();
+    key = deps.config.secret
+      ? Promise.resolve(Buffer.from(deps.config.secret, 'utf8'))
+      : (async () => {
+          const value = await findSetting(db, 'signing_key');
+          if (value === undefined) throw new Error('no signing key in settings: createDeps makes it');
+          return Buffer.from(value, 'base64url');
+        })();
     key.catch(() => keys.delete(deps));
     keys.set(deps, key);
   }
   return key;
 }
 
-const mac = (key: Buffer, purpose: string, payload: string) => createHmac('sha256', key).update(`${purpose}\n${payload}`).digest('base64url').slice(0, 32);
+const mac = (key: Buffer, purpose: string, payload: string) =>
+  createHmac('sha256', key).update(`${purpose}\n${payload}`).digest('base64url').slice(0, 32);
 
 /** `payload.signature`, for one purpose: a token for one purpose is worthless for another. */
 export async function signToken(deps: Deps, purpose: string, payload: string): Promise<string> {
@@ -46,7 +49,15 @@ export async function verifyToken(deps: Deps, purpose: string, token: string): P
 }
 
 /** A keyed hash of a value for one purpose (a whole HMAC-SHA256, hex), and which key made it. */
-export async function keyedHash(deps: Deps, db: Db, purpose: string, value: string): Promise<{ hash: string; keyId: string }> {
+export async function keyedHash(
+  deps: Deps,
+  db: Db,
+  purpose: string,
+  value: string,
+): Promise<{ hash: string; keyId: string }> {
   const key = await signingKey(deps, db);
-  return { hash: createHmac('sha256', key).update(`${purpose}\n${value}`).digest('hex'), keyId: mac(key, 'key-id', '').slice(0, 12) };
+  return {
+    hash: createHmac('sha256', key).update(`${purpose}\n${value}`).digest('hex'),
+    keyId: mac(key, 'key-id', '').slice(0, 12),
+  };
 }

@@ -7,8 +7,20 @@ import { createRouter, json } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import { campaignBody, campaignChannels, campaignKinds, externalCampaignBody } from './campaign.ts';
 import {
-  capturedMail, createCampaign, customerPace, findCampaign, findTemplate, listCampaigns, listedMembers, listTemplates,
-  memberCounts, previewTemplate, recordExternalCampaign, recordMailFeedback, saveTemplate, setCampaignStatus,
+  capturedMail,
+  createCampaign,
+  customerPace,
+  findCampaign,
+  findTemplate,
+  listCampaigns,
+  listedMembers,
+  listTemplates,
+  memberCounts,
+  previewTemplate,
+  recordExternalCampaign,
+  recordMailFeedback,
+  saveTemplate,
+  setCampaignStatus,
   startCampaign,
 } from './campaign.service.ts';
 import { campaignReport } from './report.service.ts';
@@ -17,70 +29,201 @@ import { templateBody } from './template.ts';
 import { id, instant, whole } from '../shared/input.ts';
 
 const idParam = z.object({ id: id });
-const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
+const body = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { 'application/json': { schema } }, required: true },
+});
 const anything = z.record(z.string(), z.unknown());
-const campaign = z.object({
-  id: z.number(), name: z.string(), kind: z.string().openapi({ description: campaignKinds.join(', ') }), channel: z.string().openapi({ description: campaignChannels.join(', ') }), segmentId: z.number().nullable(),
-  arms: z.array(z.object({ name: z.string(), templateId: z.number().nullable(), share: z.number() })), holdoutShare: z.number(), consentList: z.string(),
-  scheduledAt: z.string().nullable(), timeZone: z.string(), status: z.string(), statusReason: z.string().nullable(), external: z.boolean(),
-  createdBy: z.string(), createdAt: z.string(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(), members: z.number().nullable(),
-}).openapi('Campaign');
-const template = z.object({ id: z.number(), name: z.string(), subject: z.string(), body: z.string(), updatedAt: z.string() }).openapi('Template');
+const campaign = z
+  .object({
+    id: z.number(),
+    name: z.string(),
+    kind: z.string().openapi({ description: campaignKinds.join(', ') }),
+    channel: z.string().openapi({ description: campaignChannels.join(', ') }),
+    segmentId: z.number().nullable(),
+    arms: z.array(z.object({ name: z.string(), templateId: z.number().nullable(), share: z.number() })),
+    holdoutShare: z.number(),
+    consentList: z.string(),
+    scheduledAt: z.string().nullable(),
+    timeZone: z.string(),
+    status: z.string(),
+    statusReason: z.string().nullable(),
+    external: z.boolean(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    members: z.number().nullable(),
+  })
+  .openapi('Campaign');
+const template = z
+  .object({ id: z.number(), name: z.string(), subject: z.string(), body: z.string(), updatedAt: z.string() })
+  .openapi('Template');
 const rendered = z.object({ subject: z.string(), html: z.string(), text: z.string() });
 
 export function campaignRoutes(deps: Deps) {
   const app = createRouter();
 
-  app.openapi(createRoute({ method: 'get', path: '/templates', middleware: anyone, tags: ['campaigns'], summary: 'Email templates',
-    responses: { 200: json(z.object({ templates: z.array(z.object({ id: z.number(), name: z.string(), subject: z.string() })) }), 'By name') } }),
-  async (c) => c.json({ templates: await listTemplates(deps) }, 200));
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/templates',
+      middleware: anyone,
+      tags: ['campaigns'],
+      summary: 'Email templates',
+      responses: {
+        200: json(
+          z.object({ templates: z.array(z.object({ id: z.number(), name: z.string(), subject: z.string() })) }),
+          'By name',
+        ),
+      },
+    }),
+    async (c) => c.json({ templates: await listTemplates(deps) }, 200),
+  );
 
-  app.openapi(createRoute({ method: 'post', path: '/templates', middleware: marketing, tags: ['campaigns'], summary: 'Save a template (admin or marketer); refused when it does not parse',
-    request: body(templateBody), responses: { 201: json(template, 'Saved') } }),
-  async (c) => c.json(await saveTemplate(deps, c.get('principal'), c.req.valid('json')), 201));
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/templates',
+      middleware: marketing,
+      tags: ['campaigns'],
+      summary: 'Save a template (admin or marketer); refused when it does not parse',
+      request: body(templateBody),
+      responses: { 201: json(template, 'Saved') },
+    }),
+    async (c) => c.json(await saveTemplate(deps, c.get('principal'), c.req.valid('json')), 201),
+  );
 
-  app.openapi(createRoute({ method: 'get', path: '/templates/{id}', middleware: anyone, tags: ['campaigns'], summary: 'A template', request: { params: idParam }, responses: { 200: json(template, 'The template') } }),
-    async (c) => c.json(await findTemplate(deps, c.req.valid('param').id), 200));
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/templates/{id}',
+      middleware: anyone,
+      tags: ['campaigns'],
+      summary: 'A template',
+      request: { params: idParam },
+      responses: { 200: json(template, 'The template') },
+    }),
+    async (c) => c.json(await findTemplate(deps, c.req.valid('param').id), 200),
+  );
 
-  app.openapi(createRoute({ method: 'put', path: '/templates/{id}', middleware: marketing, tags: ['campaigns'], summary: 'Change a template (admin or marketer)',
-    request: { params: idParam, ...body(templateBody) }, responses: { 200: json(template, 'Saved') } }),
-  async (c) => c.json(await saveTemplate(deps, c.get('principal'), c.req.valid('json'), c.req.valid('param').id), 200));
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/templates/{id}',
+      middleware: marketing,
+      tags: ['campaigns'],
+      summary: 'Change a template (admin or marketer)',
+      request: { params: idParam, ...body(templateBody) },
+      responses: { 200: json(template, 'Saved') },
+    }),
+    async (c) =>
+      c.json(await saveTemplate(deps, c.get('principal'), c.req.valid('json'), c.req.valid('param').id), 200),
+  );
 
-  app.openapi(createRoute({ method: 'post', path: '/templates/preview', middleware: marketing, tags: ['campaigns'], summary: 'Render a template as one customer would get it: subject, HTML and plain text',
-    request: body(z.object({ subject: z.string().max(500), body: z.string().max(200_000), customerId: z.number().int().positive(), arm: z.string().max(40).optional() })),
-    responses: { 200: json(rendered, 'The mail') } }),
-  async (c) => {
-    const { customerId, arm, ...t } = c.req.valid('json');
-    return c.json(await previewTemplate(deps, t, customerId, arm), 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/templates/preview',
+      middleware: marketing,
+      tags: ['campaigns'],
+      summary: 'Render a template as one customer would get it: subject, HTML and plain text',
+      request: body(
+        z.object({
+          subject: z.string().max(500),
+          body: z.string().max(200_000),
+          customerId: z.number().int().positive(),
+          arm: z.string().max(40).optional(),
+        }),
+      ),
+      responses: { 200: json(rendered, 'The mail') },
+    }),
+    async (c) => {
+      const { customerId, arm, ...t } = c.req.valid('json');
+      return c.json(await previewTemplate(deps, t, customerId, arm), 200);
+    },
+  );
 
-  app.openapi(createRoute({ method: 'get', path: '/campaigns', middleware: anyone, tags: ['campaigns'], summary: 'Campaigns, newest first, with their members by send status',
-    responses: { 200: json(z.object({ campaigns: z.array(campaign.extend({ counts: z.record(z.string(), z.number()) })) }), 'Newest first') } }),
-  async (c) => {
-    const campaigns = await listCampaigns(deps);
-    // An analyst gets no member count of a campaign whose segment filters on a personal field (docs/security.md).
-    const withheld = await countsWithheld(deps, c.get('principal'), campaigns.map((x) => x.segmentId));
-    return c.json({ campaigns: campaigns.map((x) => (x.segmentId !== null && withheld.has(x.segmentId) ? { ...x, members: null, counts: {} } : x)) }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/campaigns',
+      middleware: anyone,
+      tags: ['campaigns'],
+      summary: 'Campaigns, newest first, with their members by send status',
+      responses: {
+        200: json(
+          z.object({ campaigns: z.array(campaign.extend({ counts: z.record(z.string(), z.number()) })) }),
+          'Newest first',
+        ),
+      },
+    }),
+    async (c) => {
+      const campaigns = await listCampaigns(deps);
+      // An analyst gets no member count of a campaign whose segment filters on a personal field (docs/security.md).
+      const withheld = await countsWithheld(
+        deps,
+        c.get('principal'),
+        campaigns.map((x) => x.segmentId),
+      );
+      return c.json(
+        {
+          campaigns: campaigns.map((x) =>
+            x.segmentId !== null && withheld.has(x.segmentId) ? { ...x, members: null, counts: {} } : x,
+          ),
+        },
+        200,
+      );
+    },
+  );
 
-  app.openapi(createRoute({ method: 'post', path: '/campaigns', middleware: marketing, tags: ['campaigns'], summary: 'Create a campaign (draft, or scheduled with scheduledAt)',
-    request: body(campaignBody), responses: { 201: json(campaign, 'Created') } }),
-  async (c) => c.json(await createCampaign(deps, c.get('principal'), c.req.valid('json')), 201));
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/campaigns',
+      middleware: marketing,
+      tags: ['campaigns'],
+      summary: 'Create a campaign (draft, or scheduled with scheduledAt)',
+      request: body(campaignBody),
+      responses: { 201: json(campaign, 'Created') },
+    }),
+    async (c) => c.json(await createCampaign(deps, c.get('principal'), c.req.valid('json')), 201),
+  );
 
-  app.openapi(createRoute({ method: 'post', path: '/campaigns/external', middleware: marketing, tags: ['campaigns'], summary: 'Record a campaign run elsewhere: members, arm or control, send time; measured like the others',
-    request: body(externalCampaignBody), responses: { 201: json(z.object({ id: z.number() }), 'Recorded') } }),
-  async (c) => c.json(await recordExternalCampaign(deps, c.get('principal'), c.req.valid('json')), 201));
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/campaigns/external',
+      middleware: marketing,
+      tags: ['campaigns'],
+      summary: 'Record a campaign run elsewhere: members, arm or control, send time; measured like the others',
+      request: body(externalCampaignBody),
+      responses: { 201: json(z.object({ id: z.number() }), 'Recorded') },
+    }),
+    async (c) => c.json(await recordExternalCampaign(deps, c.get('principal'), c.req.valid('json')), 201),
+  );
 
-  app.openapi(createRoute({ method: 'get', path: '/campaigns/{id}', middleware: anyone, tags: ['campaigns'], summary: 'A campaign with its members by send status',
-    request: { params: idParam }, responses: { 200: json(z.object({ campaign, counts: z.record(z.string(), z.number()) }), 'The campaign') } }),
-  async (c) => {
-    const { id } = c.req.valid('param');
-    const campaign = await findCampaign(deps, id);
-    if (campaign.segmentId !== null && (await countsWithheld(deps, c.get('principal'), [campaign.segmentId])).has(campaign.segmentId)) {
-      return c.json({ campaign: { ...campaign, members: null }, counts: {} }, 200);
-    }
-    return c.json({ campaign, counts: await memberCounts(deps.db, id) }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/campaigns/{id}',
+      middleware: anyone,
+      tags: ['campaigns'],
+      summary: 'A campaign with its members by send status',
+      request: { params: idParam },
+      responses: { 200: json(z.object({ campaign, counts: z.record(z.string(), z.number()) }), 'The campaign') },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const campaign = await findCampaign(deps, id);
+      if (
+        campaign.segmentId !== null &&
+        (await countsWithheld(deps, c.get('principal'), [campaign.segmentId])).has(campaign.segmentId)
+      ) {
+        return c.json({ campaign: { ...campaign, members: null }, counts: {} }, 200);
+      }
+      return c.json({ campaign, counts: await memberCounts(deps.db, id) }, 200);
+    },
+  );
 
   for (const [action, to, summary] of [
     ['start', null, 'Start now: draw the holdout and the arms, then send (email) or list the treated (other channels)'],
@@ -88,56 +231,139 @@ export function campaignRoutes(deps: Deps) {
     ['resume', 'sending', 'Resume a paused campaign'],
     ['cancel', 'cancelled', 'Cancel; what is queued is not sent'],
   ] as const) {
-    app.openapi(createRoute({ method: 'post', path: `/campaigns/{id}/${action}`, middleware: marketing, tags: ['campaigns'], summary, request: { params: idParam }, responses: { 200: json(campaign, 'The campaign now') } }),
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/campaigns/{id}/${action}`,
+        middleware: marketing,
+        tags: ['campaigns'],
+        summary,
+        request: { params: idParam },
+        responses: { 200: json(campaign, 'The campaign now') },
+      }),
       async (c) => {
         const { id } = c.req.valid('param');
-        return c.json(to === null ? await startCampaign(deps, id) : await setCampaignStatus(deps, c.get('principal'), id, to), 200);
-      });
+        return c.json(
+          to === null ? await startCampaign(deps, id) : await setCampaignStatus(deps, c.get('principal'), id, to),
+          200,
+        );
+      },
+    );
   }
 
-  app.openapi(createRoute({ method: 'get', path: '/campaigns/{id}/report', middleware: anyone, tags: ['campaigns'],
-    summary: 'Each arm against the holdout: buying, revenue per customer, still active at 30 and 90 days, unsubscribes; lift with 95 % intervals, p-values, cumulative lift by day',
-    request: { params: idParam, query: z.object({ days: whole(1, 365).default(30) }) }, responses: { 200: json(anything, 'The report') } }),
-  async (c) => c.json(await campaignReport(deps, c.req.valid('param').id, c.req.valid('query').days), 200));
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/campaigns/{id}/report',
+      middleware: anyone,
+      tags: ['campaigns'],
+      summary:
+        'Each arm against the holdout: buying, revenue per customer, still active at 30 and 90 days, unsubscribes; lift with 95 % intervals, p-values, cumulative lift by day',
+      request: { params: idParam, query: z.object({ days: whole(1, 365).default(30) }) },
+      responses: { 200: json(anything, 'The report') },
+    }),
+    async (c) => c.json(await campaignReport(deps, c.req.valid('param').id, c.req.valid('query').days), 200),
+  );
 
   app.get('/campaigns/:id/list.csv', marketing, async (c) => {
     const found = await findCampaign(deps, Number(c.req.param('id')));
     const rows = await listedMembers(deps.db, found.id);
-    await auditBy(deps, c, 'export.call_list', `campaign #${found.id} ${found.name}`, { rows: rows.length, channel: found.channel });
-    const header = ['customer', 'name', 'email', 'phone', 'line1', 'line2', 'postal_code', 'city', 'region', 'country', 'arm'];
+    await auditBy(deps, c, 'export.call_list', `campaign #${found.id} ${found.name}`, {
+      rows: rows.length,
+      channel: found.channel,
+    });
+    const header = [
+      'customer',
+      'name',
+      'email',
+      'phone',
+      'line1',
+      'line2',
+      'postal_code',
+      'city',
+      'region',
+      'country',
+      'arm',
+    ];
     c.header('Content-Type', 'text/csv; charset=utf-8');
     c.header('Content-Disposition', `attachment; filename="campaign-${found.id}-${found.channel}.csv"`);
     return c.body(stringify([header, ...rows.map((r) => Object.values(r).map(formulaSafe))]));
   });
 
-  app.openapi(createRoute({ method: 'post', path: '/mail/feedback', middleware: marketing, tags: ['campaigns'],
-    summary: 'Bounces and complaints from the mail server or provider: a hard bounce or a complaint stops all mail to the address; a complaint also withdraws consent',
-    request: body(z.object({ events: z.array(z.object({
-      kind: z.enum(['hard_bounce', 'soft_bounce', 'complaint']), email: z.string().trim().toLowerCase().max(320), messageId: z.string().max(500).optional(),
-      at: instant.optional(),
-    })).min(1).max(1000) })), responses: { 200: json(z.object({ recorded: z.number(), matched: z.number() }), 'Recorded') } }),
-  async (c) => c.json(await recordMailFeedback(deps, c.req.valid('json').events), 200));
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/mail/feedback',
+      middleware: marketing,
+      tags: ['campaigns'],
+      summary:
+        'Bounces and complaints from the mail server or provider: a hard bounce or a complaint stops all mail to the address; a complaint also withdraws consent',
+      request: body(
+        z.object({
+          events: z
+            .array(
+              z.object({
+                kind: z.enum(['hard_bounce', 'soft_bounce', 'complaint']),
+                email: z.string().trim().toLowerCase().max(320),
+                messageId: z.string().max(500).optional(),
+                at: instant.optional(),
+              }),
+            )
+            .min(1)
+            .max(1000),
+        }),
+      ),
+      responses: { 200: json(z.object({ recorded: z.number(), matched: z.number() }), 'Recorded') },
+    }),
+    async (c) => c.json(await recordMailFeedback(deps, c.req.valid('json').events), 200),
+  );
 
-  app.openapi(createRoute({ method: 'get', path: '/customers/{id}/pace', middleware: anyone, tags: ['campaigns'],
-    summary: 'How often Kept reaches the customer: outgoing touches per channel per week (last 12 weeks) and the frequency cap now',
-    request: { params: idParam }, responses: { 200: json(z.object({
-      weeks: z.array(z.object({ week: z.string(), byChannel: z.record(z.string(), z.number()) })),
-      marketing: z.object({ sent: z.number(), cap: z.number(), days: z.number(), capped: z.boolean() }),
-    }), 'Touches by week') } }),
-  async (c) => {
-    const { frequencyCap: cap, frequencyDays: days } = deps.config.mail;
-    const pace = await customerPace(deps.db, c.req.valid('param').id, { now: deps.clock.now(), timeZone: deps.config.timeZone, days });
-    return c.json({ weeks: pace.weeks, marketing: { sent: pace.sent, cap, days, capped: pace.sent >= cap } }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/customers/{id}/pace',
+      middleware: anyone,
+      tags: ['campaigns'],
+      summary:
+        'How often Kept reaches the customer: outgoing touches per channel per week (last 12 weeks) and the frequency cap now',
+      request: { params: idParam },
+      responses: {
+        200: json(
+          z.object({
+            weeks: z.array(z.object({ week: z.string(), byChannel: z.record(z.string(), z.number()) })),
+            marketing: z.object({ sent: z.number(), cap: z.number(), days: z.number(), capped: z.boolean() }),
+          }),
+          'Touches by week',
+        ),
+      },
+    }),
+    async (c) => {
+      const { frequencyCap: cap, frequencyDays: days } = deps.config.mail;
+      const pace = await customerPace(deps.db, c.req.valid('param').id, {
+        now: deps.clock.now(),
+        timeZone: deps.config.timeZone,
+        days,
+      });
+      return c.json({ weeks: pace.weeks, marketing: { sent: pace.sent, cap, days, capped: pace.sent >= cap } }, 200);
+    },
+  );
 
-  app.openapi(createRoute({ method: 'get', path: '/mail/captured', middleware: marketing, tags: ['campaigns'], summary: 'Mail captured instead of sent (no SMTP server configured), newest first',
-    request: { query: z.object({ limit: whole(1, 200).default(50), to: z.string().max(320).optional() }) },
-    responses: { 200: json(z.object({ smtp: z.boolean(), messages: z.array(anything) }), 'Newest first') } }),
-  async (c) => {
-    const { limit, to } = c.req.valid('query');
-    const messages = await capturedMail(deps.db, { limit, to });
-    return c.json({ smtp: deps.mailer.kind === 'smtp', messages }, 200);
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/mail/captured',
+      middleware: marketing,
+      tags: ['campaigns'],
+      summary: 'Mail captured instead of sent (no SMTP server configured), newest first',
+      request: { query: z.object({ limit: whole(1, 200).default(50), to: z.string().max(320).optional() }) },
+      responses: { 200: json(z.object({ smtp: z.boolean(), messages: z.array(anything) }), 'Newest first') },
+    }),
+    async (c) => {
+      const { limit, to } = c.req.valid('query');
+      const messages = await capturedMail(deps.db, { limit, to });
+      return c.json({ smtp: deps.mailer.kind === 'smtp', messages }, 200);
+    },
+  );
 
   return app;
 }

@@ -1,4 +1,14 @@
-import { bigint, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -13,7 +23,11 @@ export const templates = pgTable('templates', {
   updatedAt: instant('updated_at').notNull(),
 });
 
-export interface Arm { name: string; templateId: number | null; share: number }
+export interface Arm {
+  name: string;
+  templateId: number | null;
+  share: number;
+}
 
 /**
  * A campaign: a segment, arms (each a template and a share of the treated), a random holdout,
@@ -47,23 +61,27 @@ export const campaigns = pgTable('campaigns', {
  * what happened. A row is claimed ('sending') before SMTP and marked 'sent' after; a row found
  * still 'sending' after its lease becomes 'unknown' and is never sent again.
  */
-export const campaignMembers = pgTable('campaign_members', {
-  campaignId: bigint('campaign_id', { mode: 'number' }).notNull(),
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-  arm: text('arm').notNull(),
-  status: text('status').notNull(),
-  reason: text('reason'),
-  assignedAt: instant('assigned_at').notNull(),
-  claimedBy: text('claimed_by'),
-  claimedAt: instant('claimed_at'),
-  sentAt: instant('sent_at'),
-  email: text('email'),
-  messageId: text('message_id'),
-}, (t) => [
-  primaryKey({ columns: [t.campaignId, t.customerId] }),
-  index('campaign_members_status_idx').on(t.campaignId, t.status, t.customerId),
-  index('campaign_members_customer_idx').on(t.customerId, t.sentAt),
-]);
+export const campaignMembers = pgTable(
+  'campaign_members',
+  {
+    campaignId: bigint('campaign_id', { mode: 'number' }).notNull(),
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    arm: text('arm').notNull(),
+    status: text('status').notNull(),
+    reason: text('reason'),
+    assignedAt: instant('assigned_at').notNull(),
+    claimedBy: text('claimed_by'),
+    claimedAt: instant('claimed_at'),
+    sentAt: instant('sent_at'),
+    email: text('email'),
+    messageId: text('message_id'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.campaignId, t.customerId] }),
+    index('campaign_members_status_idx').on(t.campaignId, t.status, t.customerId),
+    index('campaign_members_customer_idx').on(t.customerId, t.sentAt),
+  ],
+);
 
 /** Addresses that must not get mail: a hard bounce or a complaint, whoever they belong to now. */
 export const emailSuppressions = pgTable('email_suppressions', {

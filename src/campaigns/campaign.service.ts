@@ -11,28 +11,78 @@ import { findSegment, membersOf } from '../segments/segment.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { wallTimeToInstant } from '../shared/time.ts';
 import {
-  assignMembers, cancelQueued, complaintRate, dueCampaigns, insertCampaign, insertExternalCampaign, insertTemplate,
-  messageAnswered, personalisation, selectCampaign, selectCampaigns, selectTemplate, selectTemplates, suppressAddress,
-  suppressListed, updateCampaign, updateTemplate, type CampaignRow,
+  assignMembers,
+  cancelQueued,
+  complaintRate,
+  dueCampaigns,
+  insertCampaign,
+  insertExternalCampaign,
+  insertTemplate,
+  messageAnswered,
+  personalisation,
+  selectCampaign,
+  selectCampaigns,
+  selectTemplate,
+  selectTemplates,
+  suppressAddress,
+  suppressListed,
+  updateCampaign,
+  updateTemplate,
+  type CampaignRow,
 } from './campaign.repository.ts';
 import { upsertTouchpoints } from '../channels/index.ts';
 import type { Arm } from './campaign.schema.ts';
-import { complaintRefuseRate, controlArm, type campaignBody, type CampaignStatus, type externalCampaignBody } from './campaign.ts';
+import {
+  complaintRefuseRate,
+  controlArm,
+  type campaignBody,
+  type CampaignStatus,
+  type externalCampaignBody,
+} from './campaign.ts';
 import { templateContext, mailLinks } from './send.service.ts';
 import { compileTemplate, renderMail, TemplateError, type templateBody } from './template.ts';
 
 export interface Campaign {
-  id: number; name: string; kind: string; channel: string; segmentId: number | null; arms: Arm[]; holdoutShare: number; consentList: string;
-  scheduledAt: string | null; timeZone: string; status: CampaignStatus; statusReason: string | null; external: boolean;
-  createdBy: string; createdAt: string; startedAt: string | null; finishedAt: string | null; members: number | null;
+  id: number;
+  name: string;
+  kind: string;
+  channel: string;
+  segmentId: number | null;
+  arms: Arm[];
+  holdoutShare: number;
+  consentList: string;
+  scheduledAt: string | null;
+  timeZone: string;
+  status: CampaignStatus;
+  statusReason: string | null;
+  external: boolean;
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  members: number | null;
 }
 const iso = (at: Date | null) => at && at.toISOString();
 const toCampaign = (r: CampaignRow): Campaign => ({
-  id: r.id, name: r.name, kind: r.kind, channel: r.channel, segmentId: r.segmentId, arms: r.arms,
-  holdoutShare: r.holdoutShare, consentList: r.consentList, scheduledAt: iso(r.scheduledAt), timeZone: r.timeZone,
-  status: r.status as CampaignStatus, statusReason: r.statusReason, external: r.external !== null,
-  createdBy: r.createdBy, createdAt: r.createdAt.toISOString(), startedAt: iso(r.startedAt),
-  finishedAt: iso(r.finishedAt), members: r.members, });
+  id: r.id,
+  name: r.name,
+  kind: r.kind,
+  channel: r.channel,
+  segmentId: r.segmentId,
+  arms: r.arms,
+  holdoutShare: r.holdoutShare,
+  consentList: r.consentList,
+  scheduledAt: iso(r.scheduledAt),
+  timeZone: r.timeZone,
+  status: r.status as CampaignStatus,
+  statusReason: r.statusReason,
+  external: r.external !== null,
+  createdBy: r.createdBy,
+  createdAt: r.createdAt.toISOString(),
+  startedAt: iso(r.startedAt),
+  finishedAt: iso(r.finishedAt),
+  members: r.members,
+});
 
 export async function findCampaign(deps: Deps, id: number): Promise<Campaign> {
   const row = await selectCampaign(deps.db, id);
@@ -53,7 +103,9 @@ export async function saveTemplate(deps: Deps, principal: Principal, body: z.inf
   try {
     compileTemplate(body);
   } catch (error) {
-    throw new AppError('validation_failed', 'The template does not parse', { issues: [{ path: 'body', message: (error as Error).message }] });
+    throw new AppError('validation_failed', 'The template does not parse', {
+      issues: [{ path: 'body', message: (error as Error).message }],
+    });
   }
   const now = deps.clock.now();
   const text = { name: body.name, subject: body.subject, body: body.body };
@@ -77,25 +129,41 @@ export async function listTemplates(deps: Deps) {
 }
 
 /** The mail as one customer would get it: subject, HTML and the generated plain text. */
-export async function previewTemplate(deps: Deps, template: { subject: string; body: string }, customerId: number, arm = 'A') {
+export async function previewTemplate(
+  deps: Deps,
+  template: { subject: string; body: string },
+  customerId: number,
+  arm = 'A',
+) {
   const [person] = await personalisation(deps.db, [customerId], await scoringRun(deps.db));
   if (!person) throw new AppError('not_found', `No customer ${customerId}`);
   try {
-    return await renderMail(compileTemplate(template), templateContext(person, { name: 'Preview' }, arm, await mailLinks(deps, 0, customerId)));
+    return await renderMail(
+      compileTemplate(template),
+      templateContext(person, { name: 'Preview' }, arm, await mailLinks(deps, 0, customerId)),
+    );
   } catch (error) {
-    if (error instanceof TemplateError) throw new AppError('validation_failed', 'The template does not render', { issues: [{ path: 'body', message: error.message }] });
+    if (error instanceof TemplateError)
+      throw new AppError('validation_failed', 'The template does not render', {
+        issues: [{ path: 'body', message: error.message }],
+      });
     throw error;
   }
 }
 
 // --- campaigns
 
-export async function createCampaign(deps: Deps, principal: Principal, body: z.infer<typeof campaignBody>): Promise<Campaign> {
+export async function createCampaign(
+  deps: Deps,
+  principal: Principal,
+  body: z.infer<typeof campaignBody>,
+): Promise<Campaign> {
   await findSegment(deps.db, body.segmentId);
   const issues: { path: string; message: string }[] = [];
   for (const [i, arm] of body.arms.entries()) {
     if (body.channel !== 'email') continue;
-    if (arm.templateId === null) issues.push({ path: `arms.${i}.templateId`, message: 'an email arm needs a template' });
+    if (arm.templateId === null)
+      issues.push({ path: `arms.${i}.templateId`, message: 'an email arm needs a template' });
     else if (!(await selectTemplate(deps.db, arm.templateId))) {
       issues.push({ path: `arms.${i}.templateId`, message: `no template ${arm.templateId}` });
     }
@@ -108,11 +176,23 @@ export async function createCampaign(deps: Deps, principal: Principal, body: z.i
   }
   if (issues.length > 0) throw new AppError('validation_failed', 'The campaign is not valid', { issues });
   const scheduledAt = body.scheduledAt ? wallTimeToInstant(body.scheduledAt, timeZone) : null;
-  if (scheduledAt && scheduledAt < deps.clock.now()) throw new AppError('validation_failed', 'The campaign is not valid', { issues: [{ path: 'scheduledAt', message: `${body.scheduledAt} in ${timeZone} is in the past` }] });
+  if (scheduledAt && scheduledAt < deps.clock.now())
+    throw new AppError('validation_failed', 'The campaign is not valid', {
+      issues: [{ path: 'scheduledAt', message: `${body.scheduledAt} in ${timeZone} is in the past` }],
+    });
   const id = await insertCampaign(deps.db, {
-    name: body.name, kind: body.kind, channel: body.channel, segmentId: body.segmentId, arms: body.arms,
-    holdoutShare: body.holdoutShare, consentList: body.consentList, scheduledAt, timeZone,
-    status: scheduledAt ? 'scheduled' : 'draft', createdBy: principalName(principal), createdAt: deps.clock.now(),
+    name: body.name,
+    kind: body.kind,
+    channel: body.channel,
+    segmentId: body.segmentId,
+    arms: body.arms,
+    holdoutShare: body.holdoutShare,
+    consentList: body.consentList,
+    scheduledAt,
+    timeZone,
+    status: scheduledAt ? 'scheduled' : 'draft',
+    createdBy: principalName(principal),
+    createdAt: deps.clock.now(),
   });
   return findCampaign(deps, id);
 }
@@ -123,39 +203,68 @@ export async function createCampaign(deps: Deps, principal: Principal, body: z.i
  */
 export async function startCampaign(deps: Deps, id: number): Promise<Campaign> {
   const campaign = await findCampaign(deps, id);
-  if (!['draft', 'scheduled'].includes(campaign.status)) throw new AppError('conflict', `Campaign ${id} is ${campaign.status}; only a draft or scheduled campaign starts`);
+  if (!['draft', 'scheduled'].includes(campaign.status))
+    throw new AppError('conflict', `Campaign ${id} is ${campaign.status}; only a draft or scheduled campaign starts`);
   const now = deps.clock.now();
   if (campaign.channel === 'email') {
     const health = await complaintRate(deps.db, now);
     if (health.rate >= complaintRefuseRate) {
-      throw new AppError('conflict', `Not starting: ${health.complaints} complaints in ${health.sent} messages over 30 days is ${(100 * health.rate).toFixed(2)} %, at or above ${100 * complaintRefuseRate} %`);
+      throw new AppError(
+        'conflict',
+        `Not starting: ${health.complaints} complaints in ${health.sent} messages over 30 days is ${(100 * health.rate).toFixed(2)} %, at or above ${100 * complaintRefuseRate} %`,
+      );
     }
   }
   const members = await membersOf(deps, await findSegment(deps.db, campaign.segmentId!));
   const count = await deps.db.transaction(async (tx) => {
     const claimed = await updateCampaign(tx, id, { status: 'sending', startedAt: now }, ['draft', 'scheduled']);
     if (!claimed) throw new AppError('conflict', `Campaign ${id} was started by someone else`);
-    const n = await assignMembers(tx, { id, arms: campaign.arms, holdoutShare: campaign.holdoutShare }, members, now, campaign.channel === 'email' ? 'queued' : 'listed');
+    const n = await assignMembers(
+      tx,
+      { id, arms: campaign.arms, holdoutShare: campaign.holdoutShare },
+      members,
+      now,
+      campaign.channel === 'email' ? 'queued' : 'listed',
+    );
     if (campaign.channel !== 'email') await suppressListed(tx, id, campaign.consentList, deps.config.mail.consent);
     // An empty segment, or a list channel, is done at once; email waits for its sender.
     const sending = campaign.channel === 'email' && n > 0;
-    await updateCampaign(tx, id, { members: n, status: sending ? 'sending' : 'done', finishedAt: sending ? null : now });
+    await updateCampaign(tx, id, {
+      members: n,
+      status: sending ? 'sending' : 'done',
+      finishedAt: sending ? null : now,
+    });
     return n;
   });
   if (campaign.channel === 'email' && count > 0) await startJob(deps, 'campaign.send', { campaignId: id });
   return findCampaign(deps, id);
 }
 
-export async function setCampaignStatus(deps: Deps, principal: Principal, id: number, to: 'paused' | 'sending' | 'cancelled'): Promise<Campaign> {
+export async function setCampaignStatus(
+  deps: Deps,
+  principal: Principal,
+  id: number,
+  to: 'paused' | 'sending' | 'cancelled',
+): Promise<Campaign> {
   const campaign = await findCampaign(deps, id);
-  const allowed: Record<typeof to, CampaignStatus[]> = { paused: ['sending'], sending: ['paused'], cancelled: ['draft', 'scheduled', 'sending', 'paused'] };
-  if (!allowed[to].includes(campaign.status)) throw new AppError('conflict', `Campaign ${id} is ${campaign.status}; it cannot be ${to === 'sending' ? 'resumed' : to}`);
+  const allowed: Record<typeof to, CampaignStatus[]> = {
+    paused: ['sending'],
+    sending: ['paused'],
+    cancelled: ['draft', 'scheduled', 'sending', 'paused'],
+  };
+  if (!allowed[to].includes(campaign.status))
+    throw new AppError(
+      'conflict',
+      `Campaign ${id} is ${campaign.status}; it cannot be ${to === 'sending' ? 'resumed' : to}`,
+    );
   if (to === 'sending') {
     const health = await complaintRate(deps.db, deps.clock.now());
-    if (health.rate >= complaintRefuseRate) throw new AppError('conflict', `Not resuming: complaints are ${(100 * health.rate).toFixed(2)} % over 30 days`);
+    if (health.rate >= complaintRefuseRate)
+      throw new AppError('conflict', `Not resuming: complaints are ${(100 * health.rate).toFixed(2)} % over 30 days`);
   }
   await updateCampaign(deps.db, id, {
-    status: to, statusReason: to === 'sending' ? null : `${to} by ${principalName(principal)}`,
+    status: to,
+    statusReason: to === 'sending' ? null : `${to} by ${principalName(principal)}`,
     finishedAt: to === 'cancelled' ? deps.clock.now() : null,
   });
   if (to === 'cancelled') await cancelQueued(deps.db, id);
@@ -164,21 +273,47 @@ export async function setCampaignStatus(deps: Deps, principal: Principal, id: nu
 }
 
 /** A campaign run elsewhere (another mail tool, a mailing house): who was in which arm and when, measured like ours. */
-export async function recordExternalCampaign(deps: Deps, principal: Principal, body: z.infer<typeof externalCampaignBody>) {
-  const { ids } = await resolveCustomers(deps.db, body.members.map((m) => normaliseRef(m.customer, deps.config.defaultCountry)), { source: 'campaign', createMissing: false });
+export async function recordExternalCampaign(
+  deps: Deps,
+  principal: Principal,
+  body: z.infer<typeof externalCampaignBody>,
+) {
+  const { ids } = await resolveCustomers(
+    deps.db,
+    body.members.map((m) => normaliseRef(m.customer, deps.config.defaultCountry)),
+    { source: 'campaign', createMissing: false },
+  );
   const unknown = body.members.map((m, i) => ({ m, i })).filter(({ i }) => ids[i] === null || ids[i] === undefined);
   if (unknown.length > 0) {
-    throw new AppError('validation_failed', `${unknown.length} member${unknown.length === 1 ? '' : 's'} are not known customers; nothing was recorded`, {
-      issues: unknown.slice(0, 50).map(({ m, i }) => ({ path: `members.${i}.customer`, message: `no customer ${m.customer.externalId ?? m.customer.email}` })),
-    });
+    throw new AppError(
+      'validation_failed',
+      `${unknown.length} member${unknown.length === 1 ? '' : 's'} are not known customers; nothing was recorded`,
+      {
+        issues: unknown.slice(0, 50).map(({ m, i }) => ({
+          path: `members.${i}.customer`,
+          message: `no customer ${m.customer.externalId ?? m.customer.email}`,
+        })),
+      },
+    );
   }
-  const arms = [...new Set(body.members.map((m) => m.arm))].filter((a) => a.toLowerCase() !== controlArm).map((name) => ({ name, templateId: null, share: 1 }));
+  const arms = [...new Set(body.members.map((m) => m.arm))]
+    .filter((a) => a.toLowerCase() !== controlArm)
+    .map((name) => ({ name, templateId: null, share: 1 }));
   const holdoutShare = body.members.filter((m) => m.arm.toLowerCase() === controlArm).length / body.members.length;
-  const id = await deps.db.transaction((tx) => insertExternalCampaign(tx, {
-    name: body.name, kind: body.kind, channel: body.channel, arms, holdoutShare, consentList: body.consentList,
-    timeZone: deps.config.timeZone, createdBy: principalName(principal), at: deps.clock.now(),
-    members: body.members.map((m, i) => ({ customerId: ids[i] as number, arm: m.arm, sentAt: m.sentAt })),
-  }));
+  const id = await deps.db.transaction((tx) =>
+    insertExternalCampaign(tx, {
+      name: body.name,
+      kind: body.kind,
+      channel: body.channel,
+      arms,
+      holdoutShare,
+      consentList: body.consentList,
+      timeZone: deps.config.timeZone,
+      createdBy: principalName(principal),
+      at: deps.clock.now(),
+      members: body.members.map((m, i) => ({ customerId: ids[i] as number, arm: m.arm, sentAt: m.sentAt })),
+    }),
+  );
   return { id };
 }
 
@@ -186,18 +321,42 @@ export async function recordExternalCampaign(deps: Deps, principal: Principal, b
  * Bounces and complaints from the mail server or provider: a hard bounce or a complaint stops all
  * mail to the address; a complaint also withdraws consent; each is on the customer's timeline.
  */
-export async function recordMailFeedback(deps: Deps, events: { kind: 'hard_bounce' | 'soft_bounce' | 'complaint'; email: string; messageId?: string; at?: string }[]) {
+export async function recordMailFeedback(
+  deps: Deps,
+  events: { kind: 'hard_bounce' | 'soft_bounce' | 'complaint'; email: string; messageId?: string; at?: string }[],
+) {
   let matched = 0;
   for (const e of events) {
     const at = e.at ? new Date(e.at) : deps.clock.now();
     const member = await messageAnswered(deps.db, e);
     await deps.db.transaction(async (tx) => {
-      if (e.kind !== 'soft_bounce') await suppressAddress(tx, { email: e.email, reason: e.kind, at, campaignId: member?.campaign_id ?? null });
+      if (e.kind !== 'soft_bounce')
+        await suppressAddress(tx, { email: e.email, reason: e.kind, at, campaignId: member?.campaign_id ?? null });
       if (!member) return;
       matched++;
-      await upsertTouchpoints(tx, [{ customerId: member.customer_id, externalId: `campaign:${member.campaign_id}:${e.kind}`, at, channel: 'email', direction: 'in',
-        kind: e.kind === 'complaint' ? 'email_complaint' : `email_${e.kind}`, campaign: member.name, detail: { campaignId: member.campaign_id, email: e.email } }]);
-      if (e.kind === 'complaint') await recordConsent(tx, [{ customerId: member.customer_id, list: member.consent_list, granted: false, at, source: 'complaint', wording: 'Marked a campaign mail as spam' }]);
+      await upsertTouchpoints(tx, [
+        {
+          customerId: member.customer_id,
+          externalId: `campaign:${member.campaign_id}:${e.kind}`,
+          at,
+          channel: 'email',
+          direction: 'in',
+          kind: e.kind === 'complaint' ? 'email_complaint' : `email_${e.kind}`,
+          campaign: member.name,
+          detail: { campaignId: member.campaign_id, email: e.email },
+        },
+      ]);
+      if (e.kind === 'complaint')
+        await recordConsent(tx, [
+          {
+            customerId: member.customer_id,
+            list: member.consent_list,
+            granted: false,
+            at,
+            source: 'complaint',
+            wording: 'Marked a campaign mail as spam',
+          },
+        ]);
     });
   }
   return { recorded: events.length, matched };
@@ -207,8 +366,9 @@ export async function recordMailFeedback(deps: Deps, events: { kind: 'hard_bounc
 export function scheduleCampaigns(deps: Deps): () => void {
   const tick = async () => {
     for (const id of await dueCampaigns(deps.db, deps.clock.now())) {
-      await startCampaign(deps, id)
-        .catch((error) => deps.logger.error({ err: error, campaign: id }, 'scheduled campaign did not start'));
+      await startCampaign(deps, id).catch((error) =>
+        deps.logger.error({ err: error, campaign: id }, 'scheduled campaign did not start'),
+      );
     }
   };
   return every(deps, 30_000, 'campaign schedule check', tick);

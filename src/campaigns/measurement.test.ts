@@ -9,7 +9,7 @@ test('p-values and intervals agree with textbook values', () => {
   // 120 of 1,000 against 100 of 1,000: difference 0.02, SE sqrt(.12*.88/1000 + .1*.9/1000) = 0.014
   const c = compareProportions({ n: 1000, x: 120 }, { n: 1000, x: 100 });
   assert.ok(Math.abs(c.difference - 0.02) < 1e-12);
-  assert.ok(Math.abs(c.low - (0.02 - 1.959964 * Math.sqrt(0.12 * 0.88 / 1000 + 0.09 / 1000))) < 1e-9);
+  assert.ok(Math.abs(c.low - (0.02 - 1.959964 * Math.sqrt((0.12 * 0.88) / 1000 + 0.09 / 1000))) < 1e-9);
   assert.ok(Math.abs(c.relative! - 0.2) < 1e-12);
   // R: prop.test(c(120, 100), c(1000, 1000), correct = FALSE)$p.value = 0.1529
   assert.ok(Math.abs(c.p - 0.1529) < 0.0005, `pooled z-test p ${c.p}`);
@@ -20,12 +20,15 @@ test('p-values and intervals agree with textbook values', () => {
 /** A campaign with a planted effect: `rate` of the holdout buy, `rate + lift` of the treated; amounts skewed. */
 function simulate(rng: Rng, n: { treated: number; control: number }, rate: number, lift: number, spendLift: number) {
   const group = (size: number, p: number, mean: number) => {
-    let x = 0; let sum = 0; let squares = 0;
+    let x = 0;
+    let sum = 0;
+    let squares = 0;
     for (let i = 0; i < size; i++) {
       if (rng() < p) {
         x++;
-        const amount = gamma(rng, 2) * mean / 2;
-        sum += amount; squares += amount * amount;
+        const amount = (gamma(rng, 2) * mean) / 2;
+        sum += amount;
+        squares += amount * amount;
       }
     }
     return { buyers: { n: size, x }, revenue: { n: size, sum, squares } };
@@ -37,8 +40,11 @@ test('with a planted effect the 95 % intervals cover it about 95 % of the time; 
   const rng = random(20261201);
   const runs = 2000;
   const n = { treated: 4500, control: 500 };
-  let buyersCovered = 0; let relativeCovered = 0; let revenueCovered = 0;
-  let falsePositives = 0; let revenueFalsePositives = 0;
+  let buyersCovered = 0;
+  let relativeCovered = 0;
+  let revenueCovered = 0;
+  let falsePositives = 0;
+  let revenueFalsePositives = 0;
   for (let i = 0; i < runs; i++) {
     // Each campaign its own base rate, as real campaigns differ.
     const rate = 0.05 + 0.2 * beta(rng, 2, 2);
@@ -57,17 +63,30 @@ test('with a planted effect the 95 % intervals cover it about 95 % of the time; 
   }
   const share = (k: number) => k / runs;
   // 2,000 runs: a true 95 % shows between 93.9 % and 96.0 % with 99 % probability.
-  for (const [name, covered] of [['buyers', buyersCovered], ['relative lift', relativeCovered], ['revenue', revenueCovered]] as const) {
-    assert.ok(share(covered) > 0.935 && share(covered) < 0.965, `${name} interval covered the planted effect in ${share(covered)}`);
+  for (const [name, covered] of [
+    ['buyers', buyersCovered],
+    ['relative lift', relativeCovered],
+    ['revenue', revenueCovered],
+  ] as const) {
+    assert.ok(
+      share(covered) > 0.935 && share(covered) < 0.965,
+      `${name} interval covered the planted effect in ${share(covered)}`,
+    );
   }
-  for (const [name, k] of [['buyers', falsePositives], ['revenue', revenueFalsePositives]] as const) {
+  for (const [name, k] of [
+    ['buyers', falsePositives],
+    ['revenue', revenueFalsePositives],
+  ] as const) {
     assert.ok(share(k) > 0.035 && share(k) < 0.065, `${name}: ${share(k)} of campaigns without an effect had p < 0.05`);
   }
 });
 
 test('a holdout too small for the effect seen is said so, with how many it would take', () => {
   const small = compareProportions({ n: 900, x: 108 }, { n: 100, x: 10 });
-  assert.match(holdoutWarning(small, { treated: 900, control: 100 }, 'buying')!, /holdout of 100 is too small to detect an effect of the size seen on buying \(\+2\.0 points\); it would detect .* about 3,839 customers in each group/);
+  assert.match(
+    holdoutWarning(small, { treated: 900, control: 100 }, 'buying')!,
+    /holdout of 100 is too small to detect an effect of the size seen on buying \(\+2\.0 points\); it would detect .* about 3,839 customers in each group/,
+  );
   assert.match(holdoutWarning(small, { treated: 20, control: 5 }, 'buying')!, /at least 30 in each/);
   const large = compareProportions({ n: 20000, x: 2400 }, { n: 20000, x: 2000 });
   assert.equal(holdoutWarning(large, { treated: 20000, control: 20000 }, 'buying'), null);

@@ -7,8 +7,22 @@
 function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398
-    + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? r : 2 - r;
 }
 /** Two-sided p-value of a standard normal statistic. */
@@ -18,11 +32,16 @@ const z95 = 1.959964;
 const zPower80 = 0.841621;
 
 export interface Comparison {
-  treated: number; control: number;
+  treated: number;
+  control: number;
   /** treated − control, with its 95 % interval. */
-  difference: number; low: number; high: number;
+  difference: number;
+  low: number;
+  high: number;
   /** treated / control − 1, with its 95 % interval; null when the control is 0. */
-  relative: number | null; relativeLow: number | null; relativeHigh: number | null;
+  relative: number | null;
+  relativeLow: number | null;
+  relativeHigh: number | null;
   p: number;
   /** The smallest difference this many customers would detect 80 % of the time at the 5 % level. */
   detectable: number;
@@ -40,7 +59,11 @@ export function compareProportions(treated: { n: number; x: number }, control: {
   const logSe = treated.x > 0 && control.x > 0 ? Math.sqrt((1 - p1) / treated.x + (1 - p2) / control.x) : NaN;
   const ratio = p2 > 0 ? p1 / p2 : NaN;
   return {
-    treated: p1, control: p2, difference, low: difference - z95 * se, high: difference + z95 * se,
+    treated: p1,
+    control: p2,
+    difference,
+    low: difference - z95 * se,
+    high: difference + z95 * se,
     ...relative(ratio, logSe),
     p: sePooled > 0 ? twoSidedP(difference / sePooled) : 1,
     detectable: (z95 + zPower80) * Math.sqrt(p2 * (1 - p2) * (1 / treated.n + 1 / control.n)),
@@ -48,7 +71,10 @@ export function compareProportions(treated: { n: number; x: number }, control: {
 }
 
 /** Per-customer amounts (revenue): n, sum and sum of squares of each group. */
-export function compareMeans(treated: { n: number; sum: number; squares: number }, control: { n: number; sum: number; squares: number }): Comparison {
+export function compareMeans(
+  treated: { n: number; sum: number; squares: number },
+  control: { n: number; sum: number; squares: number },
+): Comparison {
   const stats = (g: typeof treated) => {
     const mean = g.sum / g.n;
     return { mean, variance: g.n > 1 ? Math.max(0, (g.squares - g.n * mean * mean) / (g.n - 1)) : 0 };
@@ -57,9 +83,16 @@ export function compareMeans(treated: { n: number; sum: number; squares: number 
   const b = stats(control);
   const se = Math.sqrt(a.variance / treated.n + b.variance / control.n);
   const difference = a.mean - b.mean;
-  const logSe = a.mean > 0 && b.mean > 0 ? Math.sqrt(a.variance / (treated.n * a.mean ** 2) + b.variance / (control.n * b.mean ** 2)) : NaN;
+  const logSe =
+    a.mean > 0 && b.mean > 0
+      ? Math.sqrt(a.variance / (treated.n * a.mean ** 2) + b.variance / (control.n * b.mean ** 2))
+      : NaN;
   return {
-    treated: a.mean, control: b.mean, difference, low: difference - z95 * se, high: difference + z95 * se,
+    treated: a.mean,
+    control: b.mean,
+    difference,
+    low: difference - z95 * se,
+    high: difference + z95 * se,
     ...relative(b.mean > 0 ? a.mean / b.mean : NaN, logSe),
     p: se > 0 ? twoSidedP(difference / se) : 1,
     detectable: (z95 + zPower80) * Math.sqrt(b.variance * (1 / treated.n + 1 / control.n)),
@@ -69,7 +102,11 @@ export function compareMeans(treated: { n: number; sum: number; squares: number 
 function relative(ratio: number, logSe: number) {
   if (!Number.isFinite(ratio)) return { relative: null, relativeLow: null, relativeHigh: null };
   if (!Number.isFinite(logSe) || ratio <= 0) return { relative: ratio - 1, relativeLow: null, relativeHigh: null };
-  return { relative: ratio - 1, relativeLow: ratio * Math.exp(-z95 * logSe) - 1, relativeHigh: ratio * Math.exp(z95 * logSe) - 1 };
+  return {
+    relative: ratio - 1,
+    relativeLow: ratio * Math.exp(-z95 * logSe) - 1,
+    relativeHigh: ratio * Math.exp(z95 * logSe) - 1,
+  };
 }
 
 /** Customers needed in each group to detect a difference in shares from p2 to p1 (80 % power, 5 % level). */
@@ -80,12 +117,19 @@ export function neededPerGroup(p1: number, p2: number): number {
 }
 
 /** Why a comparison cannot be trusted to have seen an effect, in words; null when it can. */
-export function holdoutWarning(c: Comparison, groups: { treated: number; control: number }, what: string): string | null {
+export function holdoutWarning(
+  c: Comparison,
+  groups: { treated: number; control: number },
+  what: string,
+): string | null {
   if (groups.control === 0) return 'There is no holdout: nothing to compare with.';
-  if (Math.min(groups.treated, groups.control) < 30) return `The holdout is too small to measure anything: ${groups.control} in the holdout, ${groups.treated} treated; at least 30 in each are needed.`;
+  if (Math.min(groups.treated, groups.control) < 30)
+    return `The holdout is too small to measure anything: ${groups.control} in the holdout, ${groups.treated} treated; at least 30 in each are needed.`;
   if (c.p < 0.05 || Math.abs(c.difference) >= c.detectable) return null;
   const needed = neededPerGroup(c.treated, c.control);
   const points = (v: number) => `${(100 * v).toFixed(1)} points`;
-  return `The holdout of ${groups.control.toLocaleString('en')} is too small to detect an effect of the size seen on ${what} (${c.difference >= 0 ? '+' : ''}${points(c.difference)}); `
-    + `it would detect ${points(c.detectable)} or more.${Number.isFinite(needed) ? ` Seeing this effect reliably needs about ${needed.toLocaleString('en')} customers in each group.` : ''}`;
+  return (
+    `The holdout of ${groups.control.toLocaleString('en')} is too small to detect an effect of the size seen on ${what} (${c.difference >= 0 ? '+' : ''}${points(c.difference)}); ` +
+    `it would detect ${points(c.detectable)} or more.${Number.isFinite(needed) ? ` Seeing this effect reliably needs about ${needed.toLocaleString('en')} customers in each group.` : ''}`
+  );
 }

@@ -10,8 +10,20 @@ import { upsertTouchpoints } from '../channels/index.ts';
 import { isPermanent, smtpConnections } from '../mail/mailer.ts';
 import { scoringRun } from '../segments/index.ts';
 import {
-  claimBatch, closeWhenDrained, complaintRate, expireClaims, personalisation, recipients, releaseRequeued,
-  selectCampaign, selectTemplate, sendProgress, settleMembers, updateCampaign, type Personal, type Recipient,
+  claimBatch,
+  closeWhenDrained,
+  complaintRate,
+  expireClaims,
+  personalisation,
+  recipients,
+  releaseRequeued,
+  selectCampaign,
+  selectTemplate,
+  sendProgress,
+  settleMembers,
+  updateCampaign,
+  type Personal,
+  type Recipient,
 } from './campaign.repository.ts';
 import { blockingFlags, complaintPauseRate, type MemberStatus } from './campaign.ts';
 import { compileTemplate, renderMail, type TemplateContext } from './template.ts';
@@ -25,7 +37,10 @@ export interface SendOptions {
 }
 
 /** Why a customer may not get this message now, or null. A transactional message (about their order) needs no marketing consent and is outside the cap. */
-export function suppressionReason(r: Recipient, options: { consentMode: 'opt-in' | 'unless-withdrawn'; cap: number; capDays: number; transactional?: boolean }): string | null {
+export function suppressionReason(
+  r: Recipient,
+  options: { consentMode: 'opt-in' | 'unless-withdrawn'; cap: number; capDays: number; transactional?: boolean },
+): string | null {
   const flag = blockingFlags.find((f) => r.flags.includes(f));
   if (flag) return `flag ${flag.replace(/_/g, ' ')}`;
   if (!r.email) return 'no email address';
@@ -33,7 +48,8 @@ export function suppressionReason(r: Recipient, options: { consentMode: 'opt-in'
   if (options.transactional) return null;
   if (r.consent === false) return 'unsubscribed';
   if (r.consent === null && options.consentMode === 'opt-in') return 'no consent on record';
-  if (r.recent_sends >= options.cap) return `frequency cap: ${r.recent_sends} marketing messages in the last ${options.capDays} days`;
+  if (r.recent_sends >= options.cap)
+    return `frequency cap: ${r.recent_sends} marketing messages in the last ${options.capDays} days`;
   return null;
 }
 
@@ -46,14 +62,29 @@ export async function track(deps: Deps, html: string, campaignId: number, custom
   const links = new Map<string, string>();
   for (const [, , url] of html.matchAll(/<a\b[^>]*?\bhref\s*=\s*(["'])(https?:\/\/[^"']+)\1/gi)) {
     // Our own pages (unsubscribe, preferences, personal survey links) record what the customer does there already.
-    if (!links.has(url) && !url.startsWith(`${base}/u/`) && !url.startsWith(`${base}/p/`) && !url.startsWith(`${base}/s/`)) links.set(url, `${base}/t/c/${await signToken(deps, 'click', `${who}.${Buffer.from(url).toString('base64url')}`)}`);
+    if (
+      !links.has(url) &&
+      !url.startsWith(`${base}/u/`) &&
+      !url.startsWith(`${base}/p/`) &&
+      !url.startsWith(`${base}/s/`)
+    )
+      links.set(
+        url,
+        `${base}/t/c/${await signToken(deps, 'click', `${who}.${Buffer.from(url).toString('base64url')}`)}`,
+      );
   }
-  const tracked = html.replace(/(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi, (all, start: string, quote: string, url: string) =>
-    (links.has(url) ? `${start}${quote}${links.get(url)!.replace(/&/g, '&amp;')}${quote}` : all));
+  const tracked = html.replace(
+    /(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi,
+    (all, start: string, quote: string, url: string) =>
+      links.has(url) ? `${start}${quote}${links.get(url)!.replace(/&/g, '&amp;')}${quote}` : all,
+  );
   return `${tracked}\n<img src="${base}/t/o/${await signToken(deps, 'open', who)}" width="1" height="1" alt="" style="display:none">`;
 }
 
-export interface MailLinks { unsubscribe: string; preferences: string }
+export interface MailLinks {
+  unsubscribe: string;
+  preferences: string;
+}
 
 /** The way out of one campaign (one click) and the customer's page of every list (mail.page.ts). */
 export async function mailLinks(deps: Deps, campaignId: number, customerId: number): Promise<MailLinks> {
@@ -64,15 +95,34 @@ export async function mailLinks(deps: Deps, campaignId: number, customerId: numb
   };
 }
 
-export function templateContext(p: Personal, campaign: { name: string }, arm: string, links: MailLinks, extra: Pick<TemplateContext, 'order' | 'links' | 'trigger'> = {}): TemplateContext {
+export function templateContext(
+  p: Personal,
+  campaign: { name: string },
+  arm: string,
+  links: MailLinks,
+  extra: Pick<TemplateContext, 'order' | 'links' | 'trigger'> = {},
+): TemplateContext {
   return {
     ...extra,
     customer: {
-      id: p.customer_id, name: p.name ?? '', first_name: firstName(p.name), email: p.email, stage: p.stage, external_id: p.external_id, attributes: p.attributes,
-      interests: p.interests ?? [], purchases: p.purchases ?? [], orders: p.orders, last_order_date: p.last_order_date,
-      next_order_date: p.next_order_date, p_alive: p.p_alive, satisfaction: p.satisfaction === null ? null : Math.round(p.satisfaction),
+      id: p.customer_id,
+      name: p.name ?? '',
+      first_name: firstName(p.name),
+      email: p.email,
+      stage: p.stage,
+      external_id: p.external_id,
+      attributes: p.attributes,
+      interests: p.interests ?? [],
+      purchases: p.purchases ?? [],
+      orders: p.orders,
+      last_order_date: p.last_order_date,
+      next_order_date: p.next_order_date,
+      p_alive: p.p_alive,
+      satisfaction: p.satisfaction === null ? null : Math.round(p.satisfaction),
     },
-    campaign: { name: campaign.name, arm }, unsubscribe_url: links.unsubscribe, preferences_url: links.preferences,
+    campaign: { name: campaign.name, arm },
+    unsubscribe_url: links.unsubscribe,
+    preferences_url: links.preferences,
   };
 }
 
@@ -80,7 +130,11 @@ export function templateContext(p: Personal, campaign: { name: string }, arm: st
  * Sends what is queued for the campaign until nothing is left, the campaign is paused or
  * cancelled, or complaints reach the pause rate. Several workers may run at once.
  */
-export async function sendCampaign(deps: Deps, campaignId: number, options: SendOptions = {}): Promise<{ sent: number; suppressed: number; failed: number; paused?: string }> {
+export async function sendCampaign(
+  deps: Deps,
+  campaignId: number,
+  options: SendOptions = {},
+): Promise<{ sent: number; suppressed: number; failed: number; paused?: string }> {
   const worker = options.worker ?? `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
   const batchSize = options.batchSize ?? 20;
   const mail = deps.config.mail;
@@ -125,24 +179,65 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
     }
     const now = deps.clock.now();
     const since = new Date(now.getTime() - mail.frequencyDays * 86_400_000);
-    const checks = new Map((await recipients(deps.db, campaignId, claimed.map((c) => c.customer_id), campaign.consentList, since)).map((r) => [r.customer_id, r]));
-    const people = new Map((await personalisation(deps.db, claimed.map((c) => c.customer_id), runId)).map((p) => [p.customer_id, p]));
+    const checks = new Map(
+      (
+        await recipients(
+          deps.db,
+          campaignId,
+          claimed.map((c) => c.customer_id),
+          campaign.consentList,
+          since,
+        )
+      ).map((r) => [r.customer_id, r]),
+    );
+    const people = new Map(
+      (
+        await personalisation(
+          deps.db,
+          claimed.map((c) => c.customer_id),
+          runId,
+        )
+      ).map((p) => [p.customer_id, p]),
+    );
     const settled: Parameters<typeof settleMembers>[2] = [];
     const touchpoints: Parameters<typeof upsertTouchpoints>[1] = [];
     const deliver = async ({ customer_id: customerId, arm }: { customer_id: number; arm: string }) => {
       const recipient = checks.get(customerId);
-      const reason = recipient ? suppressionReason(recipient, { consentMode: mail.consent, cap: mail.frequencyCap, capDays: mail.frequencyDays }) : 'customer no longer exists';
+      const reason = recipient
+        ? suppressionReason(recipient, {
+            consentMode: mail.consent,
+            cap: mail.frequencyCap,
+            capDays: mail.frequencyDays,
+          })
+        : 'customer no longer exists';
       if (reason) {
-        settled.push({ customerId, status: 'suppressed', reason, email: recipient?.email ?? null, messageId: null, sentAt: null });
+        settled.push({
+          customerId,
+          status: 'suppressed',
+          reason,
+          email: recipient?.email ?? null,
+          messageId: null,
+          sentAt: null,
+        });
         tally.suppressed++;
         return;
       }
       const links = await mailLinks(deps, campaignId, customerId);
       let rendered;
       try {
-        rendered = await renderMail(templates.get(arm)!, templateContext(people.get(customerId)!, campaign, arm, links));
+        rendered = await renderMail(
+          templates.get(arm)!,
+          templateContext(people.get(customerId)!, campaign, arm, links),
+        );
       } catch (error) {
-        settled.push({ customerId, status: 'failed', reason: `template: ${(error as Error).message}`.slice(0, 500), email: recipient!.email, messageId: null, sentAt: null });
+        settled.push({
+          customerId,
+          status: 'failed',
+          reason: `template: ${(error as Error).message}`.slice(0, 500),
+          email: recipient!.email,
+          messageId: null,
+          sentAt: null,
+        });
         tally.failed++;
         return;
       }
@@ -155,8 +250,16 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
       let failure: string | null = null;
       try {
         await deps.mailer.send({
-          to: recipient!.email!, subject: rendered.subject, text: rendered.text, html, messageId,
-          headers: { 'List-Unsubscribe': `<${links.unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Kept-Campaign': String(campaignId) },
+          to: recipient!.email!,
+          subject: rendered.subject,
+          text: rendered.text,
+          html,
+          messageId,
+          headers: {
+            'List-Unsubscribe': `<${links.unsubscribe}>`,
+            'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+            'X-Kept-Campaign': String(campaignId),
+          },
         });
       } catch (error) {
         // Refused for good: failed. Not accepted for now (connection, 4xx): back in the queue, safe to retry.
@@ -164,17 +267,35 @@ export async function sendCampaign(deps: Deps, campaignId: number, options: Send
         failure = (error as Error).message.slice(0, 500);
       }
       if (status === 'sent') options.afterAccept?.(customerId);
-      settled.push({ customerId, status, reason: failure, email: recipient!.email, messageId: status === 'sent' ? messageId : null, sentAt: status === 'sent' ? deps.clock.now() : null });
+      settled.push({
+        customerId,
+        status,
+        reason: failure,
+        email: recipient!.email,
+        messageId: status === 'sent' ? messageId : null,
+        sentAt: status === 'sent' ? deps.clock.now() : null,
+      });
       if (status === 'sent') {
         tally.sent++;
-        touchpoints.push({ customerId, externalId: `campaign:${campaignId}:sent`, at: deps.clock.now(), channel: 'email', direction: 'out', kind: 'email_sent', campaign: campaign.name, detail: { campaignId, arm, subject: rendered.subject } });
+        touchpoints.push({
+          customerId,
+          externalId: `campaign:${campaignId}:sent`,
+          at: deps.clock.now(),
+          channel: 'email',
+          direction: 'out',
+          kind: 'email_sent',
+          campaign: campaign.name,
+          detail: { campaignId, arm, subject: rendered.subject },
+        });
       } else if (status === 'failed') tally.failed++;
     };
     // As many messages in flight as the mailer has connections; a crash (a throw) stops the batch unconfirmed.
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(parallel, claimed.length) }, async () => {
-      while (next < claimed.length) await deliver(claimed[next++]);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(parallel, claimed.length) }, async () => {
+        while (next < claimed.length) await deliver(claimed[next++]);
+      }),
+    );
     await deps.db.transaction(async (tx) => {
       await settleMembers(tx, campaignId, settled);
       await upsertTouchpoints(tx, touchpoints);

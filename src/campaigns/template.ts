@@ -5,44 +5,71 @@ import { Liquid } from 'liquidjs';
 import { z } from '@hono/zod-openapi';
 
 const engine = new Liquid({
-  outputEscape: 'escape', strictFilters: true, ownPropertyOnly: true,
+  outputEscape: 'escape',
+  strictFilters: true,
+  ownPropertyOnly: true,
   // Includes resolve only against this empty in-memory set: a template cannot read files.
-  templates: {}, relativeReference: false,
-  parseLimit: 200_000, renderLimit: 500, memoryLimit: 10_000_000,
+  templates: {},
+  relativeReference: false,
+  parseLimit: 200_000,
+  renderLimit: 500,
+  memoryLimit: 10_000_000,
 });
 // `raw` would skip the escaping; here it is an ordinary filter, so its output is escaped too.
 engine.registerFilter('raw', (value: unknown) => value);
 
-export const templateBody = z.object({
-  name: z.string().trim().min(1).max(200),
-  subject: z.string().trim().min(1).max(500),
-  body: z.string().min(1).max(200_000).openapi({ description: 'HTML with Liquid: {{ customer.first_name }}, {% if customer.stage == "best" %}…{% endif %}' }),
-}).openapi('TemplateBody');
+export const templateBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    subject: z.string().trim().min(1).max(500),
+    body: z.string().min(1).max(200_000).openapi({
+      description: 'HTML with Liquid: {{ customer.first_name }}, {% if customer.stage == "best" %}…{% endif %}',
+    }),
+  })
+  .openapi('TemplateBody');
 
 /** What a template can say about its recipient (docs/campaigns.md lists it). */
 export interface TemplateContext {
   customer: {
-    id: number; name: string; first_name: string; email: string | null; stage: string; external_id: string | null;
+    id: number;
+    name: string;
+    first_name: string;
+    email: string | null;
+    stage: string;
+    external_id: string | null;
     attributes: Record<string, string | number | boolean>;
     /** Top categories by what they bought, most first. */
     interests: string[];
     /** Their latest purchases, newest first. */
     purchases: { product: string; category: string | null; date: string }[];
-    orders: number; last_order_date: string | null;
+    orders: number;
+    last_order_date: string | null;
     /** From the latest analysis; null before one. */
-    next_order_date: string | null; p_alive: number | null; satisfaction: number | null;
+    next_order_date: string | null;
+    p_alive: number | null;
+    satisfaction: number | null;
   };
   campaign: { name: string; arm: string };
   unsubscribe_url: string;
   /** The customer's page of every list they can choose. */
   preferences_url: string;
   /** Journeys: the order that started it, personal links (a survey, the problem report) and what happened. */
-  order?: { id: string; date: string; total: string; currency: string | null; lines: { product: string | null; category: string | null; quantity: number; amount: string }[] };
+  order?: {
+    id: string;
+    date: string;
+    total: string;
+    currency: string | null;
+    lines: { product: string | null; category: string | null; quantity: number; amount: string }[];
+  };
   links?: { survey?: string; problem?: string };
   trigger?: { what: string | null };
 }
 
-export interface RenderedMail { subject: string; html: string; text: string }
+export interface RenderedMail {
+  subject: string;
+  html: string;
+  text: string;
+}
 
 /** A template that does not parse, with the line and what is wrong. */
 export class TemplateError extends Error {}
@@ -56,14 +83,25 @@ export function compileTemplate(template: { subject: string; body: string }) {
   }
 }
 
-export async function renderMail(compiled: ReturnType<typeof compileTemplate>, context: TemplateContext): Promise<RenderedMail> {
+export async function renderMail(
+  compiled: ReturnType<typeof compileTemplate>,
+  context: TemplateContext,
+): Promise<RenderedMail> {
   try {
-    const [subject, body] = await Promise.all([engine.render(compiled.subject, context), engine.render(compiled.body, context)]);
+    const [subject, body] = await Promise.all([
+      engine.render(compiled.subject, context),
+      engine.render(compiled.body, context),
+    ]);
     // Every marketing mail carries a way out, whether or not the template has one.
-    const html = body.includes(context.unsubscribe_url) ? body
-      : `${body}\n<p style="font-size:12px;color:#666">Don't want these emails? <a href="${escapeAttribute(context.unsubscribe_url)}">Unsubscribe</a>`
-        + ` or <a href="${escapeAttribute(context.preferences_url)}">choose which emails you get</a>.</p>`;
-    return { subject: decodeEntities(subject).replace(/\s+/g, ' ').trim(), html, text: convert(html, { wordwrap: 78, selectors: [{ selector: 'img', format: 'skip' }] }) };
+    const html = body.includes(context.unsubscribe_url)
+      ? body
+      : `${body}\n<p style="font-size:12px;color:#666">Don't want these emails? <a href="${escapeAttribute(context.unsubscribe_url)}">Unsubscribe</a>` +
+        ` or <a href="${escapeAttribute(context.preferences_url)}">choose which emails you get</a>.</p>`;
+    return {
+      subject: decodeEntities(subject).replace(/\s+/g, ' ').trim(),
+      html,
+      text: convert(html, { wordwrap: 78, selectors: [{ selector: 'img', format: 'skip' }] }),
+    };
   } catch (error) {
     throw new TemplateError((error as Error).message);
   }
@@ -71,4 +109,10 @@ export async function renderMail(compiled: ReturnType<typeof compileTemplate>, c
 
 const escapeAttribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 // The subject is a header, not HTML: undo the escaping the engine applied to its outputs.
-const decodeEntities = (value: string) => value.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))).replace(/&amp;/g, '&');
+const decodeEntities = (value: string) =>
+  value
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+    .replace(/&amp;/g, '&');

@@ -6,7 +6,14 @@ import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';
-import { addresses, attributeDefinitions, customers, identities, lifecycleChanges, statusChanges } from './customer.schema.ts';
+import {
+  addresses,
+  attributeDefinitions,
+  customers,
+  identities,
+  lifecycleChanges,
+  statusChanges,
+} from './customer.schema.ts';
 
 /** Counting stops here: "10,000+" is as useful as an exact figure and stays fast on millions. */
 export const countCap = 10_000;
@@ -27,8 +34,16 @@ export interface CustomerQuery {
 }
 
 export interface CustomerListItem {
-  id: number; externalId: string | null; name: string | null; email: string | null; stage: string;
-  acquisitionChannel: string | null; flags: string[]; createdAt: string; lastOrderAt: string | null; purchaseDays: number;
+  id: number;
+  externalId: string | null;
+  name: string | null;
+  email: string | null;
+  stage: string;
+  acquisitionChannel: string | null;
+  flags: string[];
+  createdAt: string;
+  lastOrderAt: string | null;
+  purchaseDays: number;
 }
 
 const iso = (value: string | Date | null) => (value === null ? null : new Date(value).toISOString());
@@ -56,21 +71,42 @@ const sortColumn: Record<CustomerSort, ReturnType<typeof sql>> = {
   purchase_days: sql`c.order_days`,
 };
 
-export async function listCustomers(db: Db, query: CustomerQuery): Promise<{ customers: CustomerListItem[]; total: number; totalCapped: boolean }> {
+export async function listCustomers(
+  db: Db,
+  query: CustomerQuery,
+): Promise<{ customers: CustomerListItem[]; total: number; totalCapped: boolean }> {
   const where = customerFilter(query);
   const direction = query.direction === 'asc' ? sql`asc nulls last` : sql`desc nulls last`;
   const c = alias(customers, 'c');
-  const rows = await db.select({
-    id: c.id, externalId: c.externalId, name: c.name, email: c.email, stage: c.stage, acquisitionChannel: c.acquisitionChannel,
-    flags: c.flags, createdAt: c.createdAt, lastOrderAt: c.lastOrderAt, orderDays: c.orderDays,
-  }).from(c).where(where)
+  const rows = await db
+    .select({
+      id: c.id,
+      externalId: c.externalId,
+      name: c.name,
+      email: c.email,
+      stage: c.stage,
+      acquisitionChannel: c.acquisitionChannel,
+      flags: c.flags,
+      createdAt: c.createdAt,
+      lastOrderAt: c.lastOrderAt,
+      orderDays: c.orderDays,
+    })
+    .from(c)
+    .where(where)
     .orderBy(sql`${sortColumn[query.sort]} ${direction}`, query.direction === 'asc' ? asc(c.id) : desc(c.id))
-    .limit(query.pageSize).offset((query.page - 1) * query.pageSize);
-  const [{ total }] = await queryRows<{ total: number }>(db, sql`
-    select count(*)::int as total from (select 1 from customers c where ${where} limit ${countCap + 1}) capped`);
+    .limit(query.pageSize)
+    .offset((query.page - 1) * query.pageSize);
+  const [{ total }] = await queryRows<{ total: number }>(
+    db,
+    sql`
+    select count(*)::int as total from (select 1 from customers c where ${where} limit ${countCap + 1}) capped`,
+  );
   return {
     customers: rows.map(({ orderDays, ...r }) => ({
-      ...r, createdAt: iso(r.createdAt)!, lastOrderAt: iso(r.lastOrderAt), purchaseDays: orderDays,
+      ...r,
+      createdAt: iso(r.createdAt)!,
+      lastOrderAt: iso(r.lastOrderAt),
+      purchaseDays: orderDays,
     })),
     total: Math.min(total, countCap),
     totalCapped: total > countCap,
@@ -78,49 +114,120 @@ export async function listCustomers(db: Db, query: CustomerQuery): Promise<{ cus
 }
 
 /** Values the list can be filtered by, for the filter menus; stages with their counts for the chart. */
-export async function customerFacets(db: Db): Promise<{ stages: { stage: string; customers: number }[]; channels: string[]; flags: string[] }> {
+export async function customerFacets(
+  db: Db,
+): Promise<{ stages: { stage: string; customers: number }[]; channels: string[]; flags: string[] }> {
   const [stages, [row]] = await Promise.all([
-    queryRows<{ stage: string; customers: number }>(db, sql`select stage, count(*)::int as customers from customers group by stage order by stage`),
-    queryRows<{ channels: string[] | null; flags: string[] | null }>(db, sql`
+    queryRows<{ stage: string; customers: number }>(
+      db,
+      sql`select stage, count(*)::int as customers from customers group by stage order by stage`,
+    ),
+    queryRows<{ channels: string[] | null; flags: string[] | null }>(
+      db,
+      sql`
       select (select array_agg(distinct acquisition_channel order by acquisition_channel) from customers where acquisition_channel is not null) as channels,
-        (select array_agg(distinct flag order by flag) from status_changes) as flags`),
+        (select array_agg(distinct flag order by flag) from status_changes) as flags`,
+    ),
   ]);
   return { stages, channels: row.channels ?? [], flags: row.flags ?? [] };
 }
 
 export async function getCustomerRecord(db: Db, id: number) {
-  const [customer] = await db.select({
-    id: customers.id, externalId: customers.externalId, email: customers.email, phone: customers.phone, name: customers.name,
-    acquisitionChannel: customers.acquisitionChannel, createdAt: customers.createdAt, updatedAt: customers.updatedAt,
-    stage: customers.stage, stageChangedAt: customers.stageChangedAt, firstOrderAt: customers.firstOrderAt,
-    lastOrderAt: customers.lastOrderAt, orderDays: customers.orderDays, flags: customers.flags, attributes: customers.attributes,
-  }).from(customers).where(eq(customers.id, id));
+  const [customer] = await db
+    .select({
+      id: customers.id,
+      externalId: customers.externalId,
+      email: customers.email,
+      phone: customers.phone,
+      name: customers.name,
+      acquisitionChannel: customers.acquisitionChannel,
+      createdAt: customers.createdAt,
+      updatedAt: customers.updatedAt,
+      stage: customers.stage,
+      stageChangedAt: customers.stageChangedAt,
+      firstOrderAt: customers.firstOrderAt,
+      lastOrderAt: customers.lastOrderAt,
+      orderDays: customers.orderDays,
+      flags: customers.flags,
+      attributes: customers.attributes,
+    })
+    .from(customers)
+    .where(eq(customers.id, id));
   if (!customer) throw new AppError('not_found', `No customer ${id}`);
   const attributeKeys = Object.keys(customer.attributes);
   const [identityRows, types, addressRows, statusRows, stageRows, [totals]] = await Promise.all([
-    db.select({ kind: identities.kind, value: identities.value, source: identities.source, createdAt: identities.createdAt })
-      .from(identities).where(eq(identities.customerId, id)).orderBy(identities.kind, identities.createdAt),
-    attributeKeys.length === 0 ? [] : db.select({ key: attributeDefinitions.key, type: attributeDefinitions.type })
-      .from(attributeDefinitions).where(inArray(attributeDefinitions.key, attributeKeys)),
-    db.select({
-      kind: addresses.kind, line1: addresses.line1, line2: addresses.line2, city: addresses.city, region: addresses.region,
-      postalCode: addresses.postalCode, country: addresses.country, validFrom: addresses.validFrom, validTo: addresses.validTo,
-      source: addresses.source,
-    }).from(addresses).where(eq(addresses.customerId, id)).orderBy(desc(addresses.validFrom), desc(addresses.id)),
-    db.select({
-      flag: statusChanges.flag, active: statusChanges.active, at: statusChanges.at, source: statusChanges.source, note: statusChanges.note,
-    }).from(statusChanges).where(eq(statusChanges.customerId, id)).orderBy(desc(statusChanges.at), desc(statusChanges.id)),
-    db.select({
-      from: lifecycleChanges.fromStage, to: lifecycleChanges.toStage, at: lifecycleChanges.at, cause: lifecycleChanges.cause,
-    }).from(lifecycleChanges).where(eq(lifecycleChanges.customerId, id)).orderBy(desc(lifecycleChanges.at), desc(lifecycleChanges.id)),
-    queryRows<{ orders: number; revenue: string; returns: number; returned: string; open_tickets: number; tickets: number; last_contact: string | null }>(db, sql`
+    db
+      .select({
+        kind: identities.kind,
+        value: identities.value,
+        source: identities.source,
+        createdAt: identities.createdAt,
+      })
+      .from(identities)
+      .where(eq(identities.customerId, id))
+      .orderBy(identities.kind, identities.createdAt),
+    attributeKeys.length === 0
+      ? []
+      : db
+          .select({ key: attributeDefinitions.key, type: attributeDefinitions.type })
+          .from(attributeDefinitions)
+          .where(inArray(attributeDefinitions.key, attributeKeys)),
+    db
+      .select({
+        kind: addresses.kind,
+        line1: addresses.line1,
+        line2: addresses.line2,
+        city: addresses.city,
+        region: addresses.region,
+        postalCode: addresses.postalCode,
+        country: addresses.country,
+        validFrom: addresses.validFrom,
+        validTo: addresses.validTo,
+        source: addresses.source,
+      })
+      .from(addresses)
+      .where(eq(addresses.customerId, id))
+      .orderBy(desc(addresses.validFrom), desc(addresses.id)),
+    db
+      .select({
+        flag: statusChanges.flag,
+        active: statusChanges.active,
+        at: statusChanges.at,
+        source: statusChanges.source,
+        note: statusChanges.note,
+      })
+      .from(statusChanges)
+      .where(eq(statusChanges.customerId, id))
+      .orderBy(desc(statusChanges.at), desc(statusChanges.id)),
+    db
+      .select({
+        from: lifecycleChanges.fromStage,
+        to: lifecycleChanges.toStage,
+        at: lifecycleChanges.at,
+        cause: lifecycleChanges.cause,
+      })
+      .from(lifecycleChanges)
+      .where(eq(lifecycleChanges.customerId, id))
+      .orderBy(desc(lifecycleChanges.at), desc(lifecycleChanges.id)),
+    queryRows<{
+      orders: number;
+      revenue: string;
+      returns: number;
+      returned: string;
+      open_tickets: number;
+      tickets: number;
+      last_contact: string | null;
+    }>(
+      db,
+      sql`
       select (select count(*)::int from orders where customer_id = ${id}) as orders,
         (select coalesce(sum(total), 0)::text from orders where customer_id = ${id}) as revenue,
         (select count(*)::int from returns where customer_id = ${id}) as returns,
         (select coalesce(sum(amount), 0)::text from returns where customer_id = ${id}) as returned,
         (select count(*)::int from tickets where customer_id = ${id} and status not in ('resolved', 'closed')) as open_tickets,
         (select count(*)::int from tickets where customer_id = ${id}) as tickets,
-        (select max(at) from touchpoints where customer_id = ${id}) as last_contact`),
+        (select max(at) from touchpoints where customer_id = ${id}) as last_contact`,
+    ),
   ]);
   const typeOf = new Map(types.map((t) => [t.key, t.type]));
   const { orderDays, flags, attributes, ...profile } = customer;
@@ -133,20 +240,46 @@ export async function getCustomerRecord(db: Db, id: number) {
     lastOrderAt: iso(customer.lastOrderAt),
     purchaseDays: orderDays,
     flags,
-    attributes: Object.entries(attributes).sort(([a], [b]) => a.localeCompare(b))
+    attributes: Object.entries(attributes)
+      .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, value]) => ({ key, value, type: typeOf.get(key) ?? 'text' })),
     identities: identityRows.map((i) => ({ ...i, createdAt: iso(i.createdAt)! })),
-    addresses: addressRows.map((a) => ({ ...a, validFrom: iso(a.validFrom)!, validTo: iso(a.validTo), current: a.validTo === null })),
+    addresses: addressRows.map((a) => ({
+      ...a,
+      validFrom: iso(a.validFrom)!,
+      validTo: iso(a.validTo),
+      current: a.validTo === null,
+    })),
     statusHistory: statusRows.map((s) => ({ ...s, at: iso(s.at)! })),
     stageHistory: stageRows.map((s) => ({ ...s, at: iso(s.at)! })),
     totals: {
-      orders: totals.orders, revenue: totals.revenue, returns: totals.returns, returned: totals.returned,
-      tickets: totals.tickets, openTickets: totals.open_tickets, lastContactAt: iso(totals.last_contact),
+      orders: totals.orders,
+      revenue: totals.revenue,
+      returns: totals.returns,
+      returned: totals.returned,
+      tickets: totals.tickets,
+      openTickets: totals.open_tickets,
+      lastContactAt: iso(totals.last_contact),
     },
   };
 }
 
-export const timelineKinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision', 'consent'] as const;
+export const timelineKinds = [
+  'order',
+  'return',
+  'touchpoint',
+  'ticket',
+  'ticket_update',
+  'incident',
+  'survey',
+  'note',
+  'status',
+  'stage',
+  'alert',
+  'address',
+  'decision',
+  'consent',
+] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 
 export interface TimelineEntry {
@@ -206,7 +339,9 @@ const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
       case when k.granted then 'Consented to ' else 'Withdrew consent to ' end || k.list,
       jsonb_build_object('list', k.list, 'granted', k.granted, 'source', k.source, 'wording', k.wording)
     from consent_ledger k where k.customer_id = ${id}`,
-  stage: (id) => sql`select 'stage', l.id, l.at, null::text, 'Stage: ' || coalesce(l.from_stage || ' → ', '') || l.to_stage,
+  stage: (
+    id,
+  ) => sql`select 'stage', l.id, l.at, null::text, 'Stage: ' || coalesce(l.from_stage || ' → ', '') || l.to_stage,
       jsonb_build_object('from', l.from_stage, 'to', l.to_stage, 'cause', l.cause)
     from lifecycle_changes l where l.customer_id = ${id}`,
   alert: (id) => sql`select 'alert', a.id, a.at, null::text,
@@ -234,26 +369,45 @@ export function encodeCursor(entry: Pick<TimelineEntry, 'at' | 'kind' | 'id'>): 
 function decodeCursor(cursor: string): { at: string; kind: string; id: number } {
   const [at, kind, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!at || Number.isNaN(Date.parse(at)) || !kind || !Number.isInteger(Number(id))) {
-    throw new AppError('validation_failed', 'cursor is not one this API gave out', { issues: [{ path: 'cursor', message: 'not a valid cursor' }] });
+    throw new AppError('validation_failed', 'cursor is not one this API gave out', {
+      issues: [{ path: 'cursor', message: 'not a valid cursor' }],
+    });
   }
   return { at, kind, id: Number(id) };
 }
 
-export async function customerTimeline(db: Db, customerId: number, options: { kinds?: TimelineKind[]; channel?: string; cursor?: string; limit: number }) {
+export async function customerTimeline(
+  db: Db,
+  customerId: number,
+  options: { kinds?: TimelineKind[]; channel?: string; cursor?: string; limit: number },
+) {
   const [exists] = await queryRows<{ id: number }>(db, sql`select id from customers where id = ${customerId}`);
   if (!exists) throw new AppError('not_found', `No customer ${customerId}`);
   const kinds = options.kinds?.length ? options.kinds : [...timelineKinds];
-  const union = sql.join(kinds.map((kind) => branches[kind](customerId)), sql` union all `);
+  const union = sql.join(
+    kinds.map((kind) => branches[kind](customerId)),
+    sql` union all `,
+  );
   const after = options.cursor ? decodeCursor(options.cursor) : undefined;
   const conditions = [sql`true`];
   if (options.channel) conditions.push(sql`e.channel = ${options.channel}`);
   if (after) conditions.push(sql`(e.at, e.kind, e.id) < (${after.at}::timestamptz, ${after.kind}, ${after.id})`);
-  const rows = await queryRows<{ kind: TimelineKind; id: number; at: string; channel: string | null; title: string; detail: Record<string, unknown> }>(db, sql`
+  const rows = await queryRows<{
+    kind: TimelineKind;
+    id: number;
+    at: string;
+    channel: string | null;
+    title: string;
+    detail: Record<string, unknown>;
+  }>(
+    db,
+    sql`
     select e.kind, e.id, e.at, e.channel, e.title, e.detail
     from (select kind, id, date_trunc('milliseconds', at) as at, channel, title, detail
       from (${union}) as u (kind, id, at, channel, title, detail)) as e
     where ${sql.join(conditions, sql` and `)}
-    order by e.at desc, e.kind desc, e.id desc limit ${options.limit + 1}`);
+    order by e.at desc, e.kind desc, e.id desc limit ${options.limit + 1}`,
+  );
   const entries = rows.slice(0, options.limit).map((r) => ({ ...r, at: iso(r.at)! }));
   return { entries, nextCursor: rows.length > options.limit ? encodeCursor(entries.at(-1)!) : null };
 }

@@ -1,17 +1,24 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { identitiesOf, identityKey, type NormalisedRef } from './identity.ts';
 
-interface IdentityRow { kind: string; value: string; customer_id: number }
+interface IdentityRow {
+  kind: string;
+  value: string;
+  customer_id: number;
+}
 type Identity = { kind: string; value: string };
 
 async function findIdentities(db: Db, keys: Identity[]): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   if (keys.length === 0) return found;
-  const rows = await queryRows<IdentityRow>(db, sql`
+  const rows = await queryRows<IdentityRow>(
+    db,
+    sql`
     select i.kind, i.value, i.customer_id
     from identities i
     join unnest(${array(keys.map((k) => k.kind))}::text[], ${array(keys.map((k) => k.value))}::text[]) as wanted(kind, value)
-      on i.kind = wanted.kind and i.value = wanted.value`);
+      on i.kind = wanted.kind and i.value = wanted.value`,
+  );
   for (const row of rows) found.set(identityKey(row), row.customer_id);
   return found;
 }
@@ -62,7 +69,8 @@ export async function resolveCustomers(
     const byRoot = new Map<string, number>();
     for (const ref of refs) {
       const id = customerOf(ref);
-      if (id !== null && identitiesOf(ref).length > 0 && !byRoot.has(rootOf(firstKey(ref)))) byRoot.set(rootOf(firstKey(ref)), id);
+      if (id !== null && identitiesOf(ref).length > 0 && !byRoot.has(rootOf(firstKey(ref))))
+        byRoot.set(rootOf(firstKey(ref)), id);
     }
     return byRoot;
   };
@@ -85,7 +93,9 @@ export async function resolveCustomers(
     });
     if (toCreate.size > 0) {
       const people = [...toCreate.values()];
-      const inserted = await queryRows<{ id: number; ord: number }>(db, sql`
+      const inserted = await queryRows<{ id: number; ord: number }>(
+        db,
+        sql`
         with input as (
           select * from unnest(
             ${array(people.map((p) => p.ref.externalId))}::text[], ${array(people.map((p) => p.ref.email))}::text[],
@@ -103,12 +113,16 @@ export async function resolveCustomers(
           -- equality on coalesced values (not IS NOT DISTINCT FROM) so the join can hash
           on coalesce(inserted.external_id, '') = coalesce(input.external_id, '')
          and coalesce(inserted.email, '') = coalesce(input.email, '')
-         and coalesce(inserted.phone, '') = coalesce(input.phone, '')`);
+         and coalesce(inserted.phone, '') = coalesce(input.phone, '')`,
+      );
       const claims = inserted.flatMap((row) =>
-        identitiesOf(people[row.ord - 1].ref).map((identity) => ({ ...identity, customerId: row.id })));
+        identitiesOf(people[row.ord - 1].ref).map((identity) => ({ ...identity, customerId: row.id })),
+      );
       const claimed = await insertIdentities(db, claims, options.source);
       // A new customer none of whose identities it could claim lost a race to another writer.
-      const losers = inserted.filter((row) => !claims.some((c) => c.customerId === row.id && claimed.has(`${identityKey(c)}#${row.id}`)));
+      const losers = inserted.filter(
+        (row) => !claims.some((c) => c.customerId === row.id && claimed.has(`${identityKey(c)}#${row.id}`)),
+      );
       if (losers.length > 0) {
         await db.execute(sql`delete from customers where id = any(${array(losers.map((row) => row.id))}::bigint[])`);
       }
@@ -118,7 +132,9 @@ export async function resolveCustomers(
     }
   }
 
-  const resolved = refs.map((ref) => customerOf(ref) ?? (identitiesOf(ref).length > 0 ? byRoot.get(rootOf(firstKey(ref))) ?? null : null));
+  const resolved = refs.map(
+    (ref) => customerOf(ref) ?? (identitiesOf(ref).length > 0 ? (byRoot.get(rootOf(firstKey(ref))) ?? null) : null),
+  );
 
   // Attach identities a known customer did not have yet (a new email for an external id, ...).
   const attach: (Identity & { customerId: number })[] = [];
@@ -158,14 +174,21 @@ export async function resolveCustomers(
   return { ids: resolved, created };
 }
 
-async function insertIdentities(db: Db, rows: (Identity & { customerId: number })[], source: string): Promise<Set<string>> {
+async function insertIdentities(
+  db: Db,
+  rows: (Identity & { customerId: number })[],
+  source: string,
+): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const inserted = await queryRows<IdentityRow>(db, sql`
+  const inserted = await queryRows<IdentityRow>(
+    db,
+    sql`
     insert into identities (kind, value, customer_id, source)
     select kind, value, customer_id, ${source}
     from unnest(${array(rows.map((r) => r.kind))}::text[], ${array(rows.map((r) => r.value))}::text[], ${array(rows.map((r) => r.customerId))}::bigint[])
       as t(kind, value, customer_id)
     on conflict (kind, value) do nothing
-    returning kind, value, customer_id`);
+    returning kind, value, customer_id`,
+  );
   return new Set(inserted.map((row) => `${identityKey(row)}#${row.customer_id}`));
 }

@@ -5,43 +5,109 @@ import type { Deps } from '../deps.ts';
 import { clientIp, createRouter } from '../shared/http.ts';
 import { mergeCustomers } from './merge.ts';
 import {
-  countCap, customerFacets, customerSorts, customerTimeline, getCustomerRecord, listCustomers, timelineKinds,
+  countCap,
+  customerFacets,
+  customerSorts,
+  customerTimeline,
+  getCustomerRecord,
+  listCustomers,
+  timelineKinds,
   type TimelineKind,
 } from './customer.service.ts';
 import { id, whole } from '../shared/input.ts';
 
-const customerItem = z.object({
-  id: z.number(), externalId: z.string().nullable(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(),
-  acquisitionChannel: z.string().nullable(), flags: z.array(z.string()), createdAt: z.string(), lastOrderAt: z.string().nullable(), purchaseDays: z.number(),
-}).openapi('CustomerListItem');
+const customerItem = z
+  .object({
+    id: z.number(),
+    externalId: z.string().nullable(),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    stage: z.string(),
+    acquisitionChannel: z.string().nullable(),
+    flags: z.array(z.string()),
+    createdAt: z.string(),
+    lastOrderAt: z.string().nullable(),
+    purchaseDays: z.number(),
+  })
+  .openapi('CustomerListItem');
 
-const record = z.object({
-  id: z.number(), externalId: z.string().nullable(), email: z.string().nullable(), phone: z.string().nullable(), name: z.string().nullable(),
-  acquisitionChannel: z.string().nullable(), createdAt: z.string(), updatedAt: z.string(), stage: z.string(), stageChangedAt: z.string().nullable(),
-  firstOrderAt: z.string().nullable(), lastOrderAt: z.string().nullable(), purchaseDays: z.number(), flags: z.array(z.string()),
-  attributes: z.array(z.object({ key: z.string(), value: z.union([z.string(), z.number(), z.boolean()]), type: z.string() })),
-  identities: z.array(z.object({ kind: z.string(), value: z.string(), source: z.string(), createdAt: z.string() })),
-  addresses: z.array(z.object({
-    kind: z.string(), line1: z.string().nullable(), line2: z.string().nullable(), city: z.string().nullable(), region: z.string().nullable(),
-    postalCode: z.string().nullable(), country: z.string().nullable(), validFrom: z.string(), validTo: z.string().nullable(), source: z.string(), current: z.boolean(),
-  })),
-  statusHistory: z.array(z.object({ flag: z.string(), active: z.boolean(), at: z.string(), source: z.string(), note: z.string().nullable() })),
-  stageHistory: z.array(z.object({ from: z.string().nullable(), to: z.string(), at: z.string(), cause: z.string() })),
-  totals: z.object({
-    orders: z.number(), revenue: z.string(), returns: z.number(), returned: z.string(), tickets: z.number(), openTickets: z.number(), lastContactAt: z.string().nullable(),
-  }),
-}).openapi('CustomerRecord');
+const record = z
+  .object({
+    id: z.number(),
+    externalId: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    name: z.string().nullable(),
+    acquisitionChannel: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    stage: z.string(),
+    stageChangedAt: z.string().nullable(),
+    firstOrderAt: z.string().nullable(),
+    lastOrderAt: z.string().nullable(),
+    purchaseDays: z.number(),
+    flags: z.array(z.string()),
+    attributes: z.array(
+      z.object({ key: z.string(), value: z.union([z.string(), z.number(), z.boolean()]), type: z.string() }),
+    ),
+    identities: z.array(z.object({ kind: z.string(), value: z.string(), source: z.string(), createdAt: z.string() })),
+    addresses: z.array(
+      z.object({
+        kind: z.string(),
+        line1: z.string().nullable(),
+        line2: z.string().nullable(),
+        city: z.string().nullable(),
+        region: z.string().nullable(),
+        postalCode: z.string().nullable(),
+        country: z.string().nullable(),
+        validFrom: z.string(),
+        validTo: z.string().nullable(),
+        source: z.string(),
+        current: z.boolean(),
+      }),
+    ),
+    statusHistory: z.array(
+      z.object({
+        flag: z.string(),
+        active: z.boolean(),
+        at: z.string(),
+        source: z.string(),
+        note: z.string().nullable(),
+      }),
+    ),
+    stageHistory: z.array(z.object({ from: z.string().nullable(), to: z.string(), at: z.string(), cause: z.string() })),
+    totals: z.object({
+      orders: z.number(),
+      revenue: z.string(),
+      returns: z.number(),
+      returned: z.string(),
+      tickets: z.number(),
+      openTickets: z.number(),
+      lastContactAt: z.string().nullable(),
+    }),
+  })
+  .openapi('CustomerRecord');
 
-const timelineEntry = z.object({
-  kind: z.enum(timelineKinds), id: z.number(), at: z.string(), channel: z.string().nullable(), title: z.string(), detail: z.record(z.string(), z.unknown()),
-}).openapi('TimelineEntry');
+const timelineEntry = z
+  .object({
+    kind: z.enum(timelineKinds),
+    id: z.number(),
+    at: z.string(),
+    channel: z.string().nullable(),
+    title: z.string(),
+    detail: z.record(z.string(), z.unknown()),
+  })
+  .openapi('TimelineEntry');
 
 export function customerRoutes(deps: Deps) {
   const app = createRouter();
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/customers', middleware: staff, tags: ['customers'],
+      method: 'get',
+      path: '/customers',
+      middleware: staff,
+      tags: ['customers'],
       summary: 'Search and page through customers',
       description: `\`q\` matches the start of the email, the external id, the name or any word of the name. The total is counted
 up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
@@ -58,9 +124,20 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
         }),
       },
       responses: {
-        200: { description: 'One page', content: { 'application/json': { schema: z.object({
-          customers: z.array(customerItem), total: z.number(), totalCapped: z.boolean(), page: z.number(), pageSize: z.number(),
-        }) } } },
+        200: {
+          description: 'One page',
+          content: {
+            'application/json': {
+              schema: z.object({
+                customers: z.array(customerItem),
+                total: z.number(),
+                totalCapped: z.boolean(),
+                page: z.number(),
+                pageSize: z.number(),
+              }),
+            },
+          },
+        },
       },
     }),
     async (c) => {
@@ -71,17 +148,35 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/customers/facets', middleware: staff, tags: ['customers'], summary: 'The stages, acquisition channels and flags present, for filters',
-      responses: { 200: { description: 'Values present', content: { 'application/json': { schema: z.object({
-        stages: z.array(z.object({ stage: z.string(), customers: z.number() })), channels: z.array(z.string()), flags: z.array(z.string()),
-      }) } } } },
+      method: 'get',
+      path: '/customers/facets',
+      middleware: staff,
+      tags: ['customers'],
+      summary: 'The stages, acquisition channels and flags present, for filters',
+      responses: {
+        200: {
+          description: 'Values present',
+          content: {
+            'application/json': {
+              schema: z.object({
+                stages: z.array(z.object({ stage: z.string(), customers: z.number() })),
+                channels: z.array(z.string()),
+                flags: z.array(z.string()),
+              }),
+            },
+          },
+        },
+      },
     }),
     async (c) => c.json(await customerFacets(deps.db), 200),
   );
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/customers/{id}', middleware: staff, tags: ['customers'],
+      method: 'get',
+      path: '/customers/{id}',
+      middleware: staff,
+      tags: ['customers'],
       summary: 'One customer: profile, attributes, identities, addresses, flags and stage with their history, totals',
       request: { params: z.object({ id: id }) },
       responses: { 200: { description: 'The record', content: { 'application/json': { schema: record } } } },
@@ -91,23 +186,41 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/customers/{id}/timeline', middleware: staff, tags: ['customers'],
+      method: 'get',
+      path: '/customers/{id}/timeline',
+      middleware: staff,
+      tags: ['customers'],
       summary: 'Everything that happened with one customer, newest first',
       description: `Orders with lines, returns, touchpoints, tickets and their updates, incidents, survey answers, notes, status flags,
 stage changes and address changes. Filter with \`kind\` (comma-separated) and \`channel\`; page with the \`nextCursor\` of the previous answer.`,
       request: {
         params: z.object({ id: id }),
         query: z.object({
-          kind: z.string().optional().openapi({ description: `Comma-separated: ${timelineKinds.join(', ')}` })
-            .refine((v) => !v || v.split(',').every((k) => (timelineKinds as readonly string[]).includes(k)), { message: `kinds are ${timelineKinds.join(', ')}` }),
+          kind: z
+            .string()
+            .optional()
+            .openapi({ description: `Comma-separated: ${timelineKinds.join(', ')}` })
+            .refine((v) => !v || v.split(',').every((k) => (timelineKinds as readonly string[]).includes(k)), {
+              message: `kinds are ${timelineKinds.join(', ')}`,
+            }),
           channel: z.string().optional(),
           cursor: z.string().optional(),
           limit: whole(1, 200).default(50),
         }),
       },
-      responses: { 200: { description: 'One page of the timeline', content: { 'application/json': { schema: z.object({
-        entries: z.array(timelineEntry), nextCursor: z.string().nullable(),
-      }) } } } },
+      responses: {
+        200: {
+          description: 'One page of the timeline',
+          content: {
+            'application/json': {
+              schema: z.object({
+                entries: z.array(timelineEntry),
+                nextCursor: z.string().nullable(),
+              }),
+            },
+          },
+        },
+      },
     }),
     async (c) => {
       const { kind, ...rest } = c.req.valid('query');
@@ -115,11 +228,46 @@ stage changes and address changes. Filter with \`kind\` (comma-separated) and \`
       return c.json(await customerTimeline(deps.db, c.req.valid('param').id, { ...rest, kinds }), 200);
     },
   );
-  app.openapi(createRoute({ method: 'post', path: '/customers/{id}/merge', middleware: staff, tags: ['customers'],
-    summary: 'Merge a duplicate into this customer: everything of the duplicate moves here (orders, tickets, notes, consent, identities, ...) and the duplicate goes',
-    description: 'One transaction. When both hold the same record under one key (the same order id, both in one campaign) the merge is refused with 409 naming it, and nothing changes. Audited as customer.merged.',
-    request: { params: z.object({ id: id }), body: { required: true, content: { 'application/json': { schema: z.object({ from: z.number().int().positive().describe('the duplicate, which goes') }) } } } },
-    responses: { 200: { description: 'Merged', content: { 'application/json': { schema: z.object({ into: z.number(), from: z.number(), moved: z.record(z.string(), z.number()) }) } } } } }),
-  async (c) => c.json(await mergeCustomers(deps, c.req.valid('param').id, c.req.valid('json').from, { actor: principalName(c.get('principal')), ip: clientIp(c) }), 200));
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/customers/{id}/merge',
+      middleware: staff,
+      tags: ['customers'],
+      summary:
+        'Merge a duplicate into this customer: everything of the duplicate moves here (orders, tickets, notes, consent, identities, ...) and the duplicate goes',
+      description:
+        'One transaction. When both hold the same record under one key (the same order id, both in one campaign) the merge is refused with 409 naming it, and nothing changes. Audited as customer.merged.',
+      request: {
+        params: z.object({ id: id }),
+        body: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: z.object({ from: z.number().int().positive().describe('the duplicate, which goes') }),
+            },
+          },
+        },
+      },
+      responses: {
+        200: {
+          description: 'Merged',
+          content: {
+            'application/json': {
+              schema: z.object({ into: z.number(), from: z.number(), moved: z.record(z.string(), z.number()) }),
+            },
+          },
+        },
+      },
+    }),
+    async (c) =>
+      c.json(
+        await mergeCustomers(deps, c.req.valid('param').id, c.req.valid('json').from, {
+          actor: principalName(c.get('principal')),
+          ip: clientIp(c),
+        }),
+        200,
+      ),
+  );
   return app;
 }

@@ -1,59 +1,77 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, index, jsonb, numeric, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex,
+  bigint,
+  boolean,
+  index,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-export const customers = pgTable('customers', {
-  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-  externalId: text('external_id'),
-  email: text('email'),
-  phone: text('phone'),
-  name: text('name'),
-  acquisitionChannel: text('acquisition_channel'),
-  createdAt: instant('created_at').notNull().defaultNow(),
-  updatedAt: instant('updated_at').notNull().defaultNow(),
-  stage: text('stage').notNull().default('prospect'),
-  stageChangedAt: instant('stage_changed_at'),
-  firstOrderAt: instant('first_order_at'),
-  lastOrderAt: instant('last_order_at'),
-  orderDays: bigint('order_days', { mode: 'number' }).notNull().default(0),
-  // Kept current from orders and the consent ledger on every write (refreshLifecycle, recordConsent)
-  // so that segment rules over history test a column instead of aggregating a table per count.
-  orderCount: bigint('order_count', { mode: 'number' }).notNull().default(0),
-  spend: numeric('spend').notNull().default('0'),
-  /** The times of the latest orders, newest first (at most recentOrdersKept). */
-  recentOrders: timestamp('recent_orders', { withTimezone: true, mode: 'string' }).array().notNull().default(sql`'{}'::timestamptz[]`),
-  /** Per consent list, whether its latest ledger entry grants it. */
-  consent: jsonb('consent').$type<Record<string, boolean>>().notNull().default({}),
-  /** Current status flags (deceased, moved, undeliverable, do_not_contact); history in status_changes. */
-  flags: text('flags').array().notNull().default(sql`'{}'::text[]`),
-  /** Custom attributes, typed by attribute_definitions. */
-  attributes: jsonb('attributes').$type<Record<string, string | number | boolean>>().notNull().default({}),
-}, (t) => [
-  uniqueIndex('customers_external_id_key').on(t.externalId),
-  index('customers_stage_idx').on(t.stage, t.id),
-  index('customers_name_idx').on(sql`lower(${t.name}) text_pattern_ops`),
-  // Serves equality as well as prefix search: a second, plain index on email only cost every write.
-  index('customers_email_pattern_idx').on(sql`${t.email} text_pattern_ops`),
-  index('customers_external_id_pattern_idx').on(sql`${t.externalId} text_pattern_ops`),
-  index('customers_last_order_idx').on(t.lastOrderAt, t.id),
-  index('customers_created_idx').on(t.createdAt, t.id),
-  index('customers_flags_idx').using('gin', t.flags),
-]);
+export const customers = pgTable(
+  'customers',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    externalId: text('external_id'),
+    email: text('email'),
+    phone: text('phone'),
+    name: text('name'),
+    acquisitionChannel: text('acquisition_channel'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+    stage: text('stage').notNull().default('prospect'),
+    stageChangedAt: instant('stage_changed_at'),
+    firstOrderAt: instant('first_order_at'),
+    lastOrderAt: instant('last_order_at'),
+    orderDays: bigint('order_days', { mode: 'number' }).notNull().default(0),
+    // Kept current from orders and the consent ledger on every write (refreshLifecycle, recordConsent)
+    // so that segment rules over history test a column instead of aggregating a table per count.
+    orderCount: bigint('order_count', { mode: 'number' }).notNull().default(0),
+    spend: numeric('spend').notNull().default('0'),
+    /** The times of the latest orders, newest first (at most recentOrdersKept). */
+    recentOrders: timestamp('recent_orders', { withTimezone: true, mode: 'string' })
+      .array()
+      .notNull()
+      .default(sql`'{}'::timestamptz[]`),
+    /** Per consent list, whether its latest ledger entry grants it. */
+    consent: jsonb('consent').$type<Record<string, boolean>>().notNull().default({}),
+    /** Current status flags (deceased, moved, undeliverable, do_not_contact); history in status_changes. */
+    flags: text('flags').array().notNull().default(sql`'{}'::text[]`),
+    /** Custom attributes, typed by attribute_definitions. */
+    attributes: jsonb('attributes').$type<Record<string, string | number | boolean>>().notNull().default({}),
+  },
+  (t) => [
+    uniqueIndex('customers_external_id_key').on(t.externalId),
+    index('customers_stage_idx').on(t.stage, t.id),
+    index('customers_name_idx').on(sql`lower(${t.name}) text_pattern_ops`),
+    // Serves equality as well as prefix search: a second, plain index on email only cost every write.
+    index('customers_email_pattern_idx').on(sql`${t.email} text_pattern_ops`),
+    index('customers_external_id_pattern_idx').on(sql`${t.externalId} text_pattern_ops`),
+    index('customers_last_order_idx').on(t.lastOrderAt, t.id),
+    index('customers_created_idx').on(t.createdAt, t.id),
+    index('customers_flags_idx').using('gin', t.flags),
+  ],
+);
 
 /** How a person is recognised: each normalised email, phone and external id points at one customer. */
-export const identities = pgTable('identities', {
-  kind: text('kind').notNull(),
-  value: text('value').notNull(),
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-  source: text('source').notNull(),
-  createdAt: instant('created_at').notNull().defaultNow(),
-}, (t) => [
-  primaryKey({ columns: [t.kind, t.value] }),
-  index('identities_customer_idx').on(t.customerId),
-]);
+export const identities = pgTable(
+  'identities',
+  {
+    kind: text('kind').notNull(),
+    value: text('value').notNull(),
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    source: text('source').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.value] }), index('identities_customer_idx').on(t.customerId)],
+);
 
 export const attributeDefinitions = pgTable('attribute_definitions', {
   key: text('key').primaryKey(),
@@ -61,63 +79,86 @@ export const attributeDefinitions = pgTable('attribute_definitions', {
   createdAt: instant('created_at').notNull().defaultNow(),
 });
 
-export const addresses = pgTable('addresses', {
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-  kind: text('kind').notNull().default('postal'),
-  line1: text('line1'),
-  line2: text('line2'),
-  city: text('city'),
-  region: text('region'),
-  postalCode: text('postal_code'),
-  country: text('country'),
-  validFrom: instant('valid_from').notNull(),
-  validTo: instant('valid_to'),
-  source: text('source').notNull(),
-}, (t) => [primaryKey({ columns: [t.customerId, t.id] })]);
+export const addresses = pgTable(
+  'addresses',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    kind: text('kind').notNull().default('postal'),
+    line1: text('line1'),
+    line2: text('line2'),
+    city: text('city'),
+    region: text('region'),
+    postalCode: text('postal_code'),
+    country: text('country'),
+    validFrom: instant('valid_from').notNull(),
+    validTo: instant('valid_to'),
+    source: text('source').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.id] })],
+);
 
-export const statusChanges = pgTable('status_changes', {
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-  flag: text('flag').notNull(),
-  active: boolean('active').notNull(),
-  at: instant('at').notNull(),
-  source: text('source').notNull(),
-  note: text('note'),
-}, (t) => [primaryKey({ columns: [t.customerId, t.id] })]);
+export const statusChanges = pgTable(
+  'status_changes',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    flag: text('flag').notNull(),
+    active: boolean('active').notNull(),
+    at: instant('at').notNull(),
+    source: text('source').notNull(),
+    note: text('note'),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.id] })],
+);
 
-export const lifecycleChanges = pgTable('lifecycle_changes', {
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-  fromStage: text('from_stage'),
-  toStage: text('to_stage').notNull(),
-  at: instant('at').notNull(),
-  cause: text('cause').notNull(),
-}, (t) => [primaryKey({ columns: [t.customerId, t.id] }), index('lifecycle_changes_at_idx').on(t.at)]);
+export const lifecycleChanges = pgTable(
+  'lifecycle_changes',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    fromStage: text('from_stage'),
+    toStage: text('to_stage').notNull(),
+    at: instant('at').notNull(),
+    cause: text('cause').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.id] }), index('lifecycle_changes_at_idx').on(t.at)],
+);
 
-export const notes = pgTable('notes', {
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-  externalId: text('external_id'),
-  at: instant('at').notNull(),
-  author: text('author'),
-  channel: text('channel'),
-  body: text('body').notNull(),
-  /** How the customer felt, as the agent judged it: -2 (very upset) .. 2 (delighted). */
-  feeling: smallint('feeling'),
-}, (t) => [primaryKey({ columns: [t.customerId, t.id] }), uniqueIndex('notes_external_key').on(t.customerId, t.externalId)]);
+export const notes = pgTable(
+  'notes',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    externalId: text('external_id'),
+    at: instant('at').notNull(),
+    author: text('author'),
+    channel: text('channel'),
+    body: text('body').notNull(),
+    /** How the customer felt, as the agent judged it: -2 (very upset) .. 2 (delighted). */
+    feeling: smallint('feeling'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.id] }),
+    uniqueIndex('notes_external_key').on(t.customerId, t.externalId),
+  ],
+);
 
 /** Append-only: consent is derived from the latest entry per (customer, list). */
-export const consentLedger = pgTable('consent_ledger', {
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-  list: text('list').notNull(),
-  granted: boolean('granted').notNull(),
-  at: instant('at').notNull(),
-  source: text('source').notNull(),
-  wording: text('wording'),
-}, (t) => [
-  primaryKey({ columns: [t.customerId, t.id] }),
-  // The latest entry per customer for a list, in one ordered pass (segments, suppression).
-  index('consent_ledger_latest_idx').on(t.list, t.customerId, t.at.desc(), t.id.desc()),
-]);
+export const consentLedger = pgTable(
+  'consent_ledger',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    list: text('list').notNull(),
+    granted: boolean('granted').notNull(),
+    at: instant('at').notNull(),
+    source: text('source').notNull(),
+    wording: text('wording'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.id] }),
+    // The latest entry per customer for a list, in one ordered pass (segments, suppression).
+    index('consent_ledger_latest_idx').on(t.list, t.customerId, t.at.desc(), t.id.desc()),
+  ],
+);

@@ -5,6 +5,15 @@ export { resolveCustomers } from './customer.repository.ts';
 export { normaliseRef, type CustomerRef, type NormalisedRef } from './identity.ts';
 export { recentOrdersKept, refreshLifecycle } from './lifecycle.repository.ts';
 export {
-  attributeTypes, checkAttributeTypes, setStatusFlags, upsertNotes, upsertProfiles,
-  type AddressInput, type AttributeType, type AttributeValue, type NoteInput, type ProfileInput, type StatusFlagInput,
+  attributeTypes,
+  checkAttributeTypes,
+  setStatusFlags,
+  upsertNotes,
+  upsertProfiles,
+  type AddressInput,
+  type AttributeType,
+  type AttributeValue,
+  type NoteInput,
+  type ProfileInput,
+  type StatusFlagInput,
 } from './profile.repository.ts';

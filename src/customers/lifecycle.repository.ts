@@ -35,7 +35,9 @@ export async function refreshLifecycle(
   options: { timeZone: string; flagChange?: { at: Date; cause: string } },
 ): Promise<{ customerId: number; transition: Transition }[]> {
   if (customerIds.length === 0) return [];
-  const rows = await queryRows<FactsRow>(db, sql`
+  const rows = await queryRows<FactsRow>(
+    db,
+    sql`
     with target as (
       select distinct unnest(${array(customerIds)}::bigint[]) as id
     ), ranked as (
@@ -62,7 +64,8 @@ export async function refreshLifecycle(
       f.first_order_at, f.first_order_id, f.second_day_at, f.second_day_order_id, f.last_order_at, f.last_order_id,
       coalesce(f.order_count, 0) as order_count, coalesce(f.spend, '0') as spend, coalesce(f.recent_orders, '{}')::text as recent_orders
     from customers c join target t on t.id = c.id left join facts f on f.customer_id = c.id
-    order by c.id`);
+    order by c.id`,
+  );
 
   const written: { customerId: number; transition: Transition }[] = [];
   const updates: { id: number; stage: Stage; stageChangedAt: Date | null; row: FactsRow }[] = [];

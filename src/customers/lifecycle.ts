@@ -21,7 +21,12 @@ export interface LifecycleFacts {
   flagChange?: { at: Date; cause: string };
 }
 
-export interface Transition { from: Stage; to: Stage; at: Date; cause: string }
+export interface Transition {
+  from: Stage;
+  to: Stage;
+  at: Date;
+  cause: string;
+}
 
 /** The stage purchases alone give: no purchase, one purchase day, two or more. */
 export function purchaseStage(orderDays: number): Stage {
@@ -42,11 +47,20 @@ export function lifecycleTransitions(facts: LifecycleFacts): Transition[] {
   };
   const suppressed = facts.flags.some((flag) => (suppressingFlags as readonly string[]).includes(flag));
   if (suppressed) {
-    if (stage !== 'suppressed') move('suppressed', facts.flagChange?.at ?? new Date(), facts.flagChange?.cause ?? `flagged ${facts.flags.join(', ')}`);
+    if (stage !== 'suppressed')
+      move(
+        'suppressed',
+        facts.flagChange?.at ?? new Date(),
+        facts.flagChange?.cause ?? `flagged ${facts.flags.join(', ')}`,
+      );
     return transitions;
   }
   if (stage === 'suppressed') {
-    move(purchaseStage(facts.orderDays), facts.flagChange?.at ?? new Date(), facts.flagChange?.cause ?? 'suppressing flag cleared');
+    move(
+      purchaseStage(facts.orderDays),
+      facts.flagChange?.at ?? new Date(),
+      facts.flagChange?.cause ?? 'suppressing flag cleared',
+    );
     return transitions;
   }
   if (facts.orderDays <= facts.previousOrderDays) return transitions;
@@ -54,11 +68,18 @@ export function lifecycleTransitions(facts: LifecycleFacts): Transition[] {
     move('trial', facts.firstOrderAt, `first purchase (order ${facts.firstOrderId})`);
   }
   if (facts.previousOrderDays < 2 && facts.orderDays >= 2 && facts.secondDayAt) {
-    move(stage === 'lapsed' ? 'won_back' : 'customer', facts.secondDayAt, `second purchase day (order ${facts.secondDayOrderId}): a true customer`);
+    move(
+      stage === 'lapsed' ? 'won_back' : 'customer',
+      facts.secondDayAt,
+      `second purchase day (order ${facts.secondDayOrderId}): a true customer`,
+    );
   } else if (facts.previousOrderDays >= 2 && facts.lastOrderAt) {
-    if (stage === 'lapsed') move('won_back', facts.lastOrderAt, `bought again after lapsing (order ${facts.lastOrderId})`);
-    else if (stage === 'at_risk') move('customer', facts.lastOrderAt, `ordered again (order ${facts.lastOrderId}): activity resumed`);
-    else if (stage === 'trial' || stage === 'prospect') move('customer', facts.lastOrderAt, `purchase day ${facts.orderDays}`);
+    if (stage === 'lapsed')
+      move('won_back', facts.lastOrderAt, `bought again after lapsing (order ${facts.lastOrderId})`);
+    else if (stage === 'at_risk')
+      move('customer', facts.lastOrderAt, `ordered again (order ${facts.lastOrderId}): activity resumed`);
+    else if (stage === 'trial' || stage === 'prospect')
+      move('customer', facts.lastOrderAt, `purchase day ${facts.orderDays}`);
   }
   return transitions;
 }

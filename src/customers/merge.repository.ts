@@ -6,8 +6,12 @@ import { customers } from './customer.schema.ts';
 
 /** Locks these customers until the transaction ends, in id order; the ids that exist. */
 export async function lockCustomers(db: Db, ids: number[]): Promise<number[]> {
-  const rows = await db.select({ id: customers.id }).from(customers)
-    .where(inArray(customers.id, ids)).orderBy(customers.id).for('update');
+  const rows = await db
+    .select({ id: customers.id })
+    .from(customers)
+    .where(inArray(customers.id, ids))
+    .orderBy(customers.id)
+    .for('update');
   return rows.map((r) => r.id);
 }
 

@@ -12,17 +12,33 @@ import { deleteCustomer, deleteScoresOf, lockCustomers, mergeProfile, moveCustom
 
 /** The first database error in a chain with a constraint name, for the message. */
 function clash(error: unknown): { constraint?: string; table?: string; detail?: string } {
-  for (let e = error as { constraint?: string; table?: string; detail?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+  for (
+    let e = error as { constraint?: string; table?: string; detail?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
     if (e.constraint) return e;
   }
   return {};
 }
 
-export interface Merge { into: number; from: number; moved: Record<string, number> }
+export interface Merge {
+  into: number;
+  from: number;
+  moved: Record<string, number>;
+}
 
 /** Moves everything of customer `from` to `into` and deletes `from`; audited. Scores go (the next analysis scores the merged customer). */
-export async function mergeCustomers(deps: Deps, into: number, from: number, by: Pick<AuditEntry, 'actor' | 'ip'>): Promise<Merge> {
-  if (into === from) throw new AppError('bad_request', 'a customer cannot be merged into itself', { issues: [{ path: 'from', message: 'another customer than the one merged into' }] });
+export async function mergeCustomers(
+  deps: Deps,
+  into: number,
+  from: number,
+  by: Pick<AuditEntry, 'actor' | 'ip'>,
+): Promise<Merge> {
+  if (into === from)
+    throw new AppError('bad_request', 'a customer cannot be merged into itself', {
+      issues: [{ path: 'from', message: 'another customer than the one merged into' }],
+    });
   try {
     return await deps.db.transaction(async (tx) => {
       const locked = await lockCustomers(tx, [into, from]);
@@ -44,7 +60,11 @@ export async function mergeCustomers(deps: Deps, into: number, from: number, by:
   } catch (error) {
     if (sqlStateOf(error) !== sqlState.uniqueViolation) throw error;
     const { table, constraint, detail } = clash(error);
-    throw new AppError('conflict', `Both customers hold the same record in ${table ?? 'a table'} (${constraint ?? 'a unique key'}${detail ? `: ${detail}` : ''}); `
-      + 'resolve it (e.g. remove the duplicate order) and merge again. Nothing was changed.', { table, constraint });
+    throw new AppError(
+      'conflict',
+      `Both customers hold the same record in ${table ?? 'a table'} (${constraint ?? 'a unique key'}${detail ? `: ${detail}` : ''}); ` +
+        'resolve it (e.g. remove the duplicate order) and merge again. Nothing was changed.',
+      { table, constraint },
+    );
   }
 }

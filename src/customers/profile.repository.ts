@@ -4,9 +4,20 @@ import { notes as noteTable, statusChanges } from './customer.schema.ts';
 
 export type AttributeValue = string | number | boolean | null;
 export type AttributeType = 'number' | 'text' | 'date' | 'boolean';
-export interface AddressInput { kind: 'postal' | 'billing' | 'shipping'; line1?: string; line2?: string; city?: string; region?: string; postalCode?: string; country?: string }
+export interface AddressInput {
+  kind: 'postal' | 'billing' | 'shipping';
+  line1?: string;
+  line2?: string;
+  city?: string;
+  region?: string;
+  postalCode?: string;
+  country?: string;
+}
 export interface ProfileInput {
-  customerId: number; name?: string; createdAt?: Date; acquisitionChannel?: string;
+  customerId: number;
+  name?: string;
+  createdAt?: Date;
+  acquisitionChannel?: string;
   attributes?: Record<string, AttributeValue>;
   address?: AddressInput & { at: Date; source: string };
 }
@@ -17,7 +28,11 @@ export type NoteInput = InsertOf<typeof noteTable, 'customerId' | 'at' | 'body' 
   /** The upsert's key with the customer: the same note sent twice is stored once. */
   externalId: string;
 };
-export interface FieldError { index: number; field: string; message: string }
+export interface FieldError {
+  index: number;
+  field: string;
+  message: string;
+}
 
 /** The type a value says it has; a 'YYYY-MM-DD' string is a date. */
 export function attributeTypeOf(value: Exclude<AttributeValue, null>): AttributeType {
@@ -28,7 +43,10 @@ export function attributeTypeOf(value: Exclude<AttributeValue, null>): Attribute
 
 /** The type of every custom attribute defined so far, by key. */
 export async function attributeTypes(db: Db): Promise<Map<string, AttributeType>> {
-  const rows = await queryRows<{ key: string; type: AttributeType }>(db, sql`select key, type from attribute_definitions`);
+  const rows = await queryRows<{ key: string; type: AttributeType }>(
+    db,
+    sql`select key, type from attribute_definitions`,
+  );
   return new Map(rows.map((row) => [row.key, row.type]));
 }
 
@@ -36,29 +54,43 @@ export async function attributeTypes(db: Db): Promise<Map<string, AttributeType>
  * Custom attributes are typed at first sight (attribute_definitions); a value of another type is
  * an error naming the attribute. New keys are defined here, so call it before upsertProfiles.
  */
-export async function checkAttributeTypes(db: Db, profiles: { attributes?: Record<string, AttributeValue> }[]): Promise<FieldError[]> {
+export async function checkAttributeTypes(
+  db: Db,
+  profiles: { attributes?: Record<string, AttributeValue> }[],
+): Promise<FieldError[]> {
   const seen = new Map<string, AttributeType>();
-  profiles.forEach((p) => Object.entries(p.attributes ?? {}).forEach(([key, value]) => {
-    if (value !== null && !seen.has(key)) seen.set(key, attributeTypeOf(value));
-  }));
+  profiles.forEach((p) =>
+    Object.entries(p.attributes ?? {}).forEach(([key, value]) => {
+      if (value !== null && !seen.has(key)) seen.set(key, attributeTypeOf(value));
+    }),
+  );
   if (seen.size === 0) return [];
   await db.execute(sql`
     insert into attribute_definitions (key, type)
     select * from unnest(${array([...seen.keys()])}::text[], ${array([...seen.values()])}::text[])
     on conflict (key) do nothing`);
-  const rows = await queryRows<{ key: string; type: AttributeType }>(db, sql`
-    select key, type from attribute_definitions where key = any(${array([...seen.keys()])}::text[])`);
+  const rows = await queryRows<{ key: string; type: AttributeType }>(
+    db,
+    sql`
+    select key, type from attribute_definitions where key = any(${array([...seen.keys()])}::text[])`,
+  );
   const types = new Map(rows.map((row) => [row.key, row.type]));
   const errors: FieldError[] = [];
-  profiles.forEach((p, index) => Object.entries(p.attributes ?? {}).forEach(([key, value]) => {
-    if (value === null) return;
-    const actual = attributeTypeOf(value);
-    const expected = types.get(key)!;
-    // A number is acceptable where text is defined: it is written as its text.
-    if (actual !== expected && !(expected === 'text' && actual !== 'boolean')) {
-      errors.push({ index, field: `attributes.${key}`, message: `${key} is a ${expected}; got ${actual} ${JSON.stringify(value)}` });
-    }
-  }));
+  profiles.forEach((p, index) =>
+    Object.entries(p.attributes ?? {}).forEach(([key, value]) => {
+      if (value === null) return;
+      const actual = attributeTypeOf(value);
+      const expected = types.get(key)!;
+      // A number is acceptable where text is defined: it is written as its text.
+      if (actual !== expected && !(expected === 'text' && actual !== 'boolean')) {
+        errors.push({
+          index,
+          field: `attributes.${key}`,
+          message: `${key} is a ${expected}; got ${actual} ${JSON.stringify(value)}`,
+        });
+      }
+    }),
+  );
   return errors;
 }
 
@@ -69,15 +101,31 @@ export async function checkAttributeTypes(db: Db, profiles: { attributes?: Recor
 export async function upsertProfiles(db: Db, profiles: ProfileInput[]): Promise<WriteCounts & { changed: number[] }> {
   if (profiles.length === 0) return { inserted: 0, updated: 0, unchanged: 0, changed: [] };
   const types = await attributeTypes(db);
-  const merged = [...profiles.reduce((map, p) => {
-    const previous = map.get(p.customerId);
-    map.set(p.customerId, previous ? { ...previous, ...p, attributes: { ...previous.attributes, ...p.attributes } } : p);
-    return map;
-  }, new Map<number, ProfileInput>()).values()];
-  const setOf = (p: ProfileInput) => Object.fromEntries(Object.entries(p.attributes ?? {}).filter(([, v]) => v !== null)
-    .map(([k, v]) => [k, types.get(k) === 'text' ? String(v) : v]));
-  const removedOf = (p: ProfileInput) => Object.entries(p.attributes ?? {}).filter(([, v]) => v === null).map(([k]) => k);
-  const changed = await queryRows<{ id: number }>(db, sql`
+  const merged = [
+    ...profiles
+      .reduce((map, p) => {
+        const previous = map.get(p.customerId);
+        map.set(
+          p.customerId,
+          previous ? { ...previous, ...p, attributes: { ...previous.attributes, ...p.attributes } } : p,
+        );
+        return map;
+      }, new Map<number, ProfileInput>())
+      .values(),
+  ];
+  const setOf = (p: ProfileInput) =>
+    Object.fromEntries(
+      Object.entries(p.attributes ?? {})
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, types.get(k) === 'text' ? String(v) : v]),
+    );
+  const removedOf = (p: ProfileInput) =>
+    Object.entries(p.attributes ?? {})
+      .filter(([, v]) => v === null)
+      .map(([k]) => k);
+  const changed = await queryRows<{ id: number }>(
+    db,
+    sql`
     update customers c set
       name = coalesce(u.name, c.name),
       created_at = coalesce(u.created_at, c.created_at),
@@ -92,20 +140,53 @@ export async function upsertProfiles(db: Db, profiles: ProfileInput[]): Promise<
       and (c.name, c.created_at, c.acquisition_channel, c.attributes) is distinct from
         (coalesce(u.name, c.name), coalesce(u.created_at, c.created_at), coalesce(u.acquisition_channel, c.acquisition_channel),
          (c.attributes || u.set_attributes::jsonb) - array(select jsonb_array_elements_text(u.removed::jsonb)))
-    returning c.id`);
-  const moved = await writeAddresses(db, profiles.filter((p) => p.address).map((p) => ({ customerId: p.customerId, ...p.address! })));
+    returning c.id`,
+  );
+  const moved = await writeAddresses(
+    db,
+    profiles.filter((p) => p.address).map((p) => ({ customerId: p.customerId, ...p.address! })),
+  );
   const ids = [...new Set([...changed.map((r) => r.id), ...moved])];
   return { inserted: 0, updated: ids.length, unchanged: merged.length - ids.length, changed: ids };
 }
 
 const addressFields = ['line1', 'line2', 'city', 'region', 'postalCode', 'country'] as const;
 
-async function writeAddresses(db: Db, addresses: (AddressInput & { customerId: number; at: Date; source: string })[]): Promise<number[]> {
+async function writeAddresses(
+  db: Db,
+  addresses: (AddressInput & { customerId: number; at: Date; source: string })[],
+): Promise<number[]> {
   if (addresses.length === 0) return [];
-  const current = await queryRows<{ customer_id: number; id: number; kind: string; line1: string | null; line2: string | null; city: string | null; region: string | null; postal_code: string | null; country: string | null }>(db, sql`
+  const current = await queryRows<{
+    customer_id: number;
+    id: number;
+    kind: string;
+    line1: string | null;
+    line2: string | null;
+    city: string | null;
+    region: string | null;
+    postal_code: string | null;
+    country: string | null;
+  }>(
+    db,
+    sql`
     select customer_id, id, kind, line1, line2, city, region, postal_code, country from addresses
-    where customer_id = any(${array(addresses.map((a) => a.customerId))}::bigint[]) and valid_to is null`);
-  const open = new Map(current.map((row) => [`${row.customer_id}|${row.kind}`, { id: row.id, line1: row.line1, line2: row.line2, city: row.city, region: row.region, postalCode: row.postal_code, country: row.country }]));
+    where customer_id = any(${array(addresses.map((a) => a.customerId))}::bigint[]) and valid_to is null`,
+  );
+  const open = new Map(
+    current.map((row) => [
+      `${row.customer_id}|${row.kind}`,
+      {
+        id: row.id,
+        line1: row.line1,
+        line2: row.line2,
+        city: row.city,
+        region: row.region,
+        postalCode: row.postal_code,
+        country: row.country,
+      },
+    ]),
+  );
   const toClose: { customerId: number; id: number; at: Date }[] = [];
   const toOpen: typeof addresses = [];
   for (const address of [...addresses].sort((a, b) => a.at.getTime() - b.at.getTime())) {
@@ -140,7 +221,10 @@ async function writeAddresses(db: Db, addresses: (AddressInput & { customerId: n
 /** Appends to the flag history and updates the current flags, only where a flag really changes. */
 export async function setStatusFlags(db: Db, changes: StatusFlagInput[]): Promise<{ changed: number[] }> {
   if (changes.length === 0) return { changed: [] };
-  const rows = await queryRows<{ id: number; flags: string[] }>(db, sql`select id, flags from customers where id = any(${array(changes.map((c) => c.customerId))}::bigint[])`);
+  const rows = await queryRows<{ id: number; flags: string[] }>(
+    db,
+    sql`select id, flags from customers where id = any(${array(changes.map((c) => c.customerId))}::bigint[])`,
+  );
   const flags = new Map(rows.map((row) => [row.id, new Set(row.flags)]));
   const history: StatusFlagInput[] = [];
   for (const change of [...changes].sort((a, b) => a.at.getTime() - b.at.getTime())) {
@@ -168,8 +252,13 @@ export function upsertNotes(db: Db, notes: NoteInput[]): Promise<WriteCounts> {
   return upsertRows(db, noteTable, notes, {
     key: ['customerId', 'externalId'],
     values: {
-      customerId: (n) => n.customerId, externalId: (n) => n.externalId, at: (n) => n.at, body: (n) => n.body,
-      author: (n) => n.author, channel: (n) => n.channel, feeling: (n) => n.feeling,
+      customerId: (n) => n.customerId,
+      externalId: (n) => n.externalId,
+      at: (n) => n.at,
+      body: (n) => n.body,
+      author: (n) => n.author,
+      channel: (n) => n.channel,
+      feeling: (n) => n.feeling,
     },
   });
 }

@@ -33,7 +33,11 @@ const DATE = 1082;
 const toNumber = (value: string) => Number(value);
 const asText = (value: string) => value;
 
-export async function openDatabase(options: { databaseUrl?: string; dataDir?: string; poolSize?: number }): Promise<Database> {
+export async function openDatabase(options: {
+  databaseUrl?: string;
+  dataDir?: string;
+  poolSize?: number;
+}): Promise<Database> {
   if (options.databaseUrl) {
     // drizzle passes its own per-query parsers that fall back to pg's global ones, so set those.
     pg.types.setTypeParser(INT8, toNumber);
@@ -67,8 +71,11 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir?: st
  * `name=value`; empty when the server is safe. Kept answers 200 only for what is stored (P28).
  */
 export async function unsafeStorageSettings(db: Db): Promise<string[]> {
-  const rows = await queryRows<{ name: string; setting: string }>(db, sql`
-    select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes') and setting = 'off' order by name`);
+  const rows = await queryRows<{ name: string; setting: string }>(
+    db,
+    sql`
+    select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes') and setting = 'off' order by name`,
+  );
   return rows.map((r) => `${r.name}=${r.setting}`);
 }
 
@@ -94,6 +101,9 @@ export async function refreshStatistics(db: Db): Promise<void> {
 
 /** How many rows an INSERT, UPDATE or DELETE (without its own RETURNING) touched; the same on both drivers. */
 export async function affectedRows(db: Db, statement: SQL): Promise<number> {
-  const [{ n }] = await queryRows<{ n: number }>(db, sql`with done as (${statement} returning 1) select count(*)::int as n from done`);
+  const [{ n }] = await queryRows<{ n: number }>(
+    db,
+    sql`with done as (${statement} returning 1) select count(*)::int as n from done`,
+  );
   return n;
 }

@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../shared/errors.ts';
 
-export interface LockOwner { pid: number; command: string; port?: number; since: string }
+export interface LockOwner {
+  pid: number;
+  command: string;
+  port?: number;
+  since: string;
+}
 
 function alive(pid: number): boolean {
   try {

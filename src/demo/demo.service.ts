@@ -13,8 +13,10 @@ export async function runDemo(deps: Deps, options: { customers: number; seed: nu
     const started = performance.now();
     const loaded = await loadDemo(deps, { ...options, onProgress: progress.report });
     progress.stop();
-    process.stdout.write(`Loaded the demo store: ${loaded.customers.toLocaleString('en')} customers, ${loaded.events.toLocaleString('en')} events ` +
-      `in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${options.seed}, ending ${options.end.toISOString().slice(0, 10)})\n`);
+    process.stdout.write(
+      `Loaded the demo store: ${loaded.customers.toLocaleString('en')} customers, ${loaded.events.toLocaleString('en')} events ` +
+        `in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${options.seed}, ending ${options.end.toISOString().slice(0, 10)})\n`,
+    );
   } finally {
     progress.stop();
   }

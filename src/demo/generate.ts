@@ -6,7 +6,11 @@ import { ingestEvents } from '../ingest/ingest.service.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { beta, gamma, normal, random, type Rng } from '../shared/random.ts';
 
-export interface DemoOptions { customers: number; seed: number; end: Date }
+export interface DemoOptions {
+  customers: number;
+  seed: number;
+  end: Date;
+}
 type Event = Record<string, unknown> & { id: string; type: string; at?: string };
 
 const day = 86_400_000;
@@ -37,7 +41,6 @@ export const demoRules = {
   openShare: 0.3,
 } as const;
 
-
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)];
 function weighted<T extends string>(rng: Rng, weights: Record<T, number>): T {
   let u = rng() * Object.values<number>(weights).reduce((a, b) => a + b, 0);
@@ -46,31 +49,159 @@ function weighted<T extends string>(rng: Rng, weights: Record<T, number>): T {
 }
 const between = (rng: Rng, low: number, high: number) => low + rng() * (high - low);
 
-const firstNames = ['Ana', 'Ben', 'Chloé', 'Dmitri', 'Emma', 'Farah', 'Giulia', 'Hiro', 'Ines', 'Jonas', 'Kofi', 'Lena', 'Mateo', 'Nora', 'Oskar', 'Priya', 'Quentin', 'Rosa', 'Sven', 'Tariq',
-  'Uma', 'Victor', 'Wen', 'Ximena', 'Yusuf', 'Zoë', 'Amara', 'Bruno', 'Clara', 'Diego', 'Elif', 'Finn', 'Greta', 'Hamza', 'Ida', 'Jakub', 'Keiko', 'Liam', 'Maja', 'Nikolai'];
-const lastNames = ['Andersen', 'Becker', 'Costa', 'Dubois', 'Eriksson', 'Fischer', 'García', 'Hansen', 'Ivanova', 'Jensen', 'Kowalski', 'López', 'Müller', 'Nakamura', 'Okafor', 'Petrov', 'Quinn',
-  'Rossi', 'Schmidt', 'Tanaka', 'Usman', 'Van Dijk', 'Weber', 'Xu', 'Yilmaz', 'Zimmermann', 'Almeida', 'Brennan', 'Chen', 'Diaz', 'Evans', 'Fontaine', 'Gallo', 'Horvat', 'Iqbal', 'Jovanović',
-  'Kaur', 'Lindqvist', 'Moreau', 'Novak'];
-const cities = [['Berlin', 'DE', '10115'], ['Hamburg', 'DE', '20095'], ['Vienna', 'AT', '1010'], ['Amsterdam', 'NL', '1012'], ['Lyon', 'FR', '69001'], ['Milan', 'IT', '20121'],
-  ['Copenhagen', 'DK', '1050'], ['Zurich', 'CH', '8001']] as const;
-const streets = ['Lindenstraße', 'Hauptstraße', 'Rue de la Paix', 'Via Roma', 'Kastanienallee', 'Prinsengracht', 'Bahnhofstrasse', 'Nørregade'];
+const firstNames = [
+  'Ana',
+  'Ben',
+  'Chloé',
+  'Dmitri',
+  'Emma',
+  'Farah',
+  'Giulia',
+  'Hiro',
+  'Ines',
+  'Jonas',
+  'Kofi',
+  'Lena',
+  'Mateo',
+  'Nora',
+  'Oskar',
+  'Priya',
+  'Quentin',
+  'Rosa',
+  'Sven',
+  'Tariq',
+  'Uma',
+  'Victor',
+  'Wen',
+  'Ximena',
+  'Yusuf',
+  'Zoë',
+  'Amara',
+  'Bruno',
+  'Clara',
+  'Diego',
+  'Elif',
+  'Finn',
+  'Greta',
+  'Hamza',
+  'Ida',
+  'Jakub',
+  'Keiko',
+  'Liam',
+  'Maja',
+  'Nikolai',
+];
+const lastNames = [
+  'Andersen',
+  'Becker',
+  'Costa',
+  'Dubois',
+  'Eriksson',
+  'Fischer',
+  'García',
+  'Hansen',
+  'Ivanova',
+  'Jensen',
+  'Kowalski',
+  'López',
+  'Müller',
+  'Nakamura',
+  'Okafor',
+  'Petrov',
+  'Quinn',
+  'Rossi',
+  'Schmidt',
+  'Tanaka',
+  'Usman',
+  'Van Dijk',
+  'Weber',
+  'Xu',
+  'Yilmaz',
+  'Zimmermann',
+  'Almeida',
+  'Brennan',
+  'Chen',
+  'Diaz',
+  'Evans',
+  'Fontaine',
+  'Gallo',
+  'Horvat',
+  'Iqbal',
+  'Jovanović',
+  'Kaur',
+  'Lindqvist',
+  'Moreau',
+  'Novak',
+];
+const cities = [
+  ['Berlin', 'DE', '10115'],
+  ['Hamburg', 'DE', '20095'],
+  ['Vienna', 'AT', '1010'],
+  ['Amsterdam', 'NL', '1012'],
+  ['Lyon', 'FR', '69001'],
+  ['Milan', 'IT', '20121'],
+  ['Copenhagen', 'DK', '1050'],
+  ['Zurich', 'CH', '8001'],
+] as const;
+const streets = [
+  'Lindenstraße',
+  'Hauptstraße',
+  'Rue de la Paix',
+  'Via Roma',
+  'Kastanienallee',
+  'Prinsengracht',
+  'Bahnhofstrasse',
+  'Nørregade',
+];
 /** sku, name, category, price */
 const catalogue: readonly (readonly [string, string, string, number])[] = [
-  ['TW-BLU', 'Bath towel, ocean blue', 'towels', 24], ['TW-WHT', 'Bath towel, white', 'towels', 22], ['TW-GRY', 'Hand towel, grey', 'towels', 12], ['TW-SET', 'Towel set of six', 'towels', 69],
-  ['BD-LIN', 'Linen duvet cover', 'bedding', 119], ['BD-PIL', 'Pillowcase pair', 'bedding', 29], ['BD-SHT', 'Fitted sheet', 'bedding', 39], ['BD-THR', 'Wool throw', 'bedding', 89],
-  ['KT-MUG', 'Stoneware mug', 'kitchen', 14], ['KT-BWL', 'Serving bowl', 'kitchen', 34], ['KT-KNF', 'Chef knife', 'kitchen', 79], ['KT-TEA', 'Teapot', 'kitchen', 45], ['KT-CLO', 'Tea towels, 3', 'kitchen', 16],
-  ['CN-FIG', 'Candle, fig', 'candles', 28], ['CN-CED', 'Candle, cedar', 'candles', 28], ['CN-TRV', 'Travel candle', 'candles', 12], ['CN-SET', 'Candle trio', 'candles', 65],
-  ['RG-SML', 'Cotton rug, small', 'rugs', 59], ['RG-LRG', 'Jute rug, large', 'rugs', 149], ['RG-BTH', 'Bath mat', 'rugs', 25],
-  ['DC-VAS', 'Glass vase', 'decor', 39], ['DC-FRM', 'Oak frame', 'decor', 19], ['DC-BSK', 'Seagrass basket', 'decor', 32], ['DC-CSH', 'Cushion cover', 'decor', 27],
-  ['BT-SOP', 'Olive soap', 'bath', 7], ['BT-BRS', 'Bath brush', 'bath', 15], ['BT-ROB', 'Waffle robe', 'bath', 79], ['BT-DSP', 'Soap dispenser', 'bath', 18],
-  ['GF-CRD', 'Gift card', 'gifts', 50], ['GF-BOX', 'Gift box', 'gifts', 9],
+  ['TW-BLU', 'Bath towel, ocean blue', 'towels', 24],
+  ['TW-WHT', 'Bath towel, white', 'towels', 22],
+  ['TW-GRY', 'Hand towel, grey', 'towels', 12],
+  ['TW-SET', 'Towel set of six', 'towels', 69],
+  ['BD-LIN', 'Linen duvet cover', 'bedding', 119],
+  ['BD-PIL', 'Pillowcase pair', 'bedding', 29],
+  ['BD-SHT', 'Fitted sheet', 'bedding', 39],
+  ['BD-THR', 'Wool throw', 'bedding', 89],
+  ['KT-MUG', 'Stoneware mug', 'kitchen', 14],
+  ['KT-BWL', 'Serving bowl', 'kitchen', 34],
+  ['KT-KNF', 'Chef knife', 'kitchen', 79],
+  ['KT-TEA', 'Teapot', 'kitchen', 45],
+  ['KT-CLO', 'Tea towels, 3', 'kitchen', 16],
+  ['CN-FIG', 'Candle, fig', 'candles', 28],
+  ['CN-CED', 'Candle, cedar', 'candles', 28],
+  ['CN-TRV', 'Travel candle', 'candles', 12],
+  ['CN-SET', 'Candle trio', 'candles', 65],
+  ['RG-SML', 'Cotton rug, small', 'rugs', 59],
+  ['RG-LRG', 'Jute rug, large', 'rugs', 149],
+  ['RG-BTH', 'Bath mat', 'rugs', 25],
+  ['DC-VAS', 'Glass vase', 'decor', 39],
+  ['DC-FRM', 'Oak frame', 'decor', 19],
+  ['DC-BSK', 'Seagrass basket', 'decor', 32],
+  ['DC-CSH', 'Cushion cover', 'decor', 27],
+  ['BT-SOP', 'Olive soap', 'bath', 7],
+  ['BT-BRS', 'Bath brush', 'bath', 15],
+  ['BT-ROB', 'Waffle robe', 'bath', 79],
+  ['BT-DSP', 'Soap dispenser', 'bath', 18],
+  ['GF-CRD', 'Gift card', 'gifts', 50],
+  ['GF-BOX', 'Gift box', 'gifts', 9],
 ];
 const problemReasons = {
-  wrong_item: ['towel came in the wrong shade of blue', 'received a different size', 'got mugs instead of bowls', 'wrong colour, ordered grey'],
+  wrong_item: [
+    'towel came in the wrong shade of blue',
+    'received a different size',
+    'got mugs instead of bowls',
+    'wrong colour, ordered grey',
+  ],
   damaged: ['vase arrived broken', 'candle glass cracked', 'rug stained on arrival', 'box crushed, teapot chipped'],
 } as const;
 const goodWords = ['Fast replacement, thank you!', 'Lovely quality', 'Will order again', 'Great service from Sam'];
-const badWords = ['Nobody answered my emails', 'Still waiting for my refund', 'The return portal kept failing', 'Disappointed'];
+const badWords = [
+  'Nobody answered my emails',
+  'Still waiting for my refund',
+  'The return portal kept failing',
+  'Disappointed',
+];
 const agents = ['sam', 'noor', 'tomas', 'lea'];
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -98,44 +229,89 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
   const newsletter = rng() < R.newsletterShare;
   const ascii = (s: string) => s.normalize('NFKD').replace(/[^\w]/g, '').toLowerCase();
   events.push({
-    id: `demo-${options.seed}-${index}-${++n}`, type: 'customer.upsert', at: iso(createdAt),
-    customer: { ...customer, email: `${ascii(first)}.${ascii(last)}${index}@example.com`, ...(rng() < 0.4 ? { phone: `+49 30 ${String(1_000_000 + Math.floor(rng() * 8_999_999))}` } : {}) },
-    name: `${first} ${last}`, createdAt: iso(createdAt), acquisitionChannel: channel,
+    id: `demo-${options.seed}-${index}-${++n}`,
+    type: 'customer.upsert',
+    at: iso(createdAt),
+    customer: {
+      ...customer,
+      email: `${ascii(first)}.${ascii(last)}${index}@example.com`,
+      ...(rng() < 0.4 ? { phone: `+49 30 ${String(1_000_000 + Math.floor(rng() * 8_999_999))}` } : {}),
+    },
+    name: `${first} ${last}`,
+    createdAt: iso(createdAt),
+    acquisitionChannel: channel,
     attributes: {
-      birth_year: 1950 + Math.floor(rng() * 55), newsletter, loyalty_tier: weighted(rng, { bronze: 70, silver: 22, gold: 8 }),
+      birth_year: 1950 + Math.floor(rng() * 55),
+      newsletter,
+      loyalty_tier: weighted(rng, { bronze: 70, silver: 22, gold: 8 }),
       signup_date: iso(createdAt).slice(0, 10),
     },
     address: { line1: `${pick(rng, streets)} ${1 + Math.floor(rng() * 120)}`, city, postalCode, country },
   });
 
-  if (newsletter) add('consent', createdAt, { list: 'marketing', granted: true, wording: 'Yes, send me news and offers by email' });
+  if (newsletter)
+    add('consent', createdAt, { list: 'marketing', granted: true, wording: 'Yes, send me news and offers by email' });
 
   // Life events that end or mute the relationship, decided up front.
   const deceasedAt = rng() < R.flags.deceased ? createdAt + rng() * (end - createdAt) : Infinity;
   const movesAt = rng() < R.flags.moved ? createdAt + rng() * (end - createdAt) : Infinity;
   const mutedAt = rng() < R.flags.doNotContact ? createdAt + rng() * (end - createdAt) : Infinity;
-  if (deceasedAt < Infinity) add('status.change', deceasedAt, { flag: 'deceased', active: true, note: 'Told by a relative' });
+  if (deceasedAt < Infinity)
+    add('status.change', deceasedAt, { flag: 'deceased', active: true, note: 'Told by a relative' });
   if (movesAt < Infinity) {
     const [newCity, newCountry, newCode] = pick(rng, cities);
     add('status.change', movesAt, { flag: 'moved', active: true });
-    if (rng() < 0.5) add('address.change', movesAt + 3 * day, { address: { line1: `${pick(rng, streets)} ${1 + Math.floor(rng() * 120)}`, city: newCity, postalCode: newCode, country: newCountry } });
-    else add('status.change', movesAt + 10 * day, { flag: 'undeliverable', active: true, note: 'Parcel returned: addressee unknown' });
+    if (rng() < 0.5)
+      add('address.change', movesAt + 3 * day, {
+        address: {
+          line1: `${pick(rng, streets)} ${1 + Math.floor(rng() * 120)}`,
+          city: newCity,
+          postalCode: newCode,
+          country: newCountry,
+        },
+      });
+    else
+      add('status.change', movesAt + 10 * day, {
+        flag: 'undeliverable',
+        active: true,
+        note: 'Parcel returned: addressee unknown',
+      });
   }
-  if (mutedAt < Infinity) add('status.change', mutedAt, { flag: 'do_not_contact', active: true, note: 'Asked on the phone not to be contacted' });
+  if (mutedAt < Infinity)
+    add('status.change', mutedAt, {
+      flag: 'do_not_contact',
+      active: true,
+      note: 'Asked on the phone not to be contacted',
+    });
 
   // Newsletters (and some opens and visits) while subscribed and reachable.
   if (newsletter) {
-    for (let t = createdAt + between(rng, 1, R.newsletterEveryDays) * day; t < Math.min(end, deceasedAt, mutedAt); t += R.newsletterEveryDays * day) {
+    for (
+      let t = createdAt + between(rng, 1, R.newsletterEveryDays) * day;
+      t < Math.min(end, deceasedAt, mutedAt);
+      t += R.newsletterEveryDays * day
+    ) {
       const campaign = `newsletter-${iso(t).slice(0, 7)}`;
       add('touchpoint', t, { channel: 'email', direction: 'out', kind: 'email_sent', campaign });
-      if (rng() < R.openShare) add('touchpoint', t + between(rng, 0.1, 3) * day, { channel: 'email', direction: 'in', kind: 'email_opened', campaign });
+      if (rng() < R.openShare)
+        add('touchpoint', t + between(rng, 0.1, 3) * day, {
+          channel: 'email',
+          direction: 'in',
+          kind: 'email_opened',
+          campaign,
+        });
     }
   }
 
   if (rng() < R.neverBuyShare) return events.sort(byTime);
-  const ratePerDay = (gamma(rng, R.rate.shape) * R.rate.meanPerYear / R.rate.shape) / 365;
+  const ratePerDay = (gamma(rng, R.rate.shape) * R.rate.meanPerYear) / R.rate.shape / 365;
   const baseDropout = beta(rng, R.dropout.a, R.dropout.b);
-  const orderChannel = () => (rng() < 0.8 ? (channel === 'store' ? 'store' : pick(rng, ['web', 'web', 'mobile'] as const)) : pick(rng, ['web', 'store', 'mobile', 'phone'] as const));
+  const orderChannel = () =>
+    rng() < 0.8
+      ? channel === 'store'
+        ? 'store'
+        : pick(rng, ['web', 'web', 'mobile'] as const)
+      : pick(rng, ['web', 'store', 'mobile', 'phone'] as const);
 
   let t = createdAt + between(rng, 0, 10) * day;
   for (let order = 1; t <= end && t < deceasedAt; order++) {
@@ -154,28 +330,76 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
       const line = lines[0];
       const at = t + between(rng, 2, 5) * day;
       add('incident', at, { kind, orderId, channel: 'web', detail: { product: line.product } });
-      add('return', at + day, { returnId: `DR${options.seed}-${index}-${order}`, orderId, product: line.product, quantity: 1, amount: line.unitPrice, reasonCode: kind, reason: pick(rng, problemReasons[kind]) });
+      add('return', at + day, {
+        returnId: `DR${options.seed}-${index}-${order}`,
+        orderId,
+        product: line.product,
+        quantity: 1,
+        amount: line.unitPrice,
+        reasonCode: kind,
+        reason: pick(rng, problemReasons[kind]),
+      });
       if (rng() < R.ticketAfterProblem) {
         const ticketId = `DT${options.seed}-${index}-${order}`;
         const via = pick(rng, ['chat', 'email', 'phone'] as const);
         const good = rng() < R.goodRecoveryShare;
-        add('ticket.opened', at + 0.1 * day, { ticketId, channel: via, category: kind, priority: 'normal', subject: kind === 'wrong_item' ? 'Wrong item received' : 'Item arrived damaged', orderId });
+        add('ticket.opened', at + 0.1 * day, {
+          ticketId,
+          channel: via,
+          category: kind,
+          priority: 'normal',
+          subject: kind === 'wrong_item' ? 'Wrong item received' : 'Item arrived damaged',
+          orderId,
+        });
         const agent = pick(rng, agents);
         if (good) {
-          add('ticket.updated', at + 0.2 * day, { ticketId, status: 'pending', assignee: agent, note: 'Replacement sent with express shipping' });
-          add('ticket.resolved', at + between(rng, 1, 3) * day, { ticketId, outcome: rng() < 0.6 ? 'replaced' : 'refunded' });
-          if (via !== 'email') add('note', at + 0.2 * day, { body: 'Apologised and sent a replacement; customer thanked us', author: agent, channel: via, feeling: rng() < 0.7 ? 1 : 2 });
+          add('ticket.updated', at + 0.2 * day, {
+            ticketId,
+            status: 'pending',
+            assignee: agent,
+            note: 'Replacement sent with express shipping',
+          });
+          add('ticket.resolved', at + between(rng, 1, 3) * day, {
+            ticketId,
+            outcome: rng() < 0.6 ? 'replaced' : 'refunded',
+          });
+          if (via !== 'email')
+            add('note', at + 0.2 * day, {
+              body: 'Apologised and sent a replacement; customer thanked us',
+              author: agent,
+              channel: via,
+              feeling: rng() < 0.7 ? 1 : 2,
+            });
           dropout *= R.dropoutAfter.goodRecovery;
           mood = 'good';
         } else {
-          add('ticket.updated', at + between(rng, 4, 9) * day, { ticketId, status: 'waiting_on_customer', assignee: agent, note: 'Asked for photos again' });
-          add('ticket.resolved', at + between(rng, 12, 25) * day, { ticketId, outcome: rng() < 0.6 ? 'unresolved' : 'no_response' });
-          if (via !== 'email') add('note', at + between(rng, 4, 9) * day, { body: 'Customer upset about the wait; no replacement in stock', author: agent, channel: via, feeling: rng() < 0.6 ? -2 : -1 });
+          add('ticket.updated', at + between(rng, 4, 9) * day, {
+            ticketId,
+            status: 'waiting_on_customer',
+            assignee: agent,
+            note: 'Asked for photos again',
+          });
+          add('ticket.resolved', at + between(rng, 12, 25) * day, {
+            ticketId,
+            outcome: rng() < 0.6 ? 'unresolved' : 'no_response',
+          });
+          if (via !== 'email')
+            add('note', at + between(rng, 4, 9) * day, {
+              body: 'Customer upset about the wait; no replacement in stock',
+              author: agent,
+              channel: via,
+              feeling: rng() < 0.6 ? -2 : -1,
+            });
           dropout *= R.dropoutAfter.unresolved;
           mood = 'bad';
         }
         if (rng() < R.csatAfterTicket) {
-          add('survey.response', at + 4 * day, { survey: 'csat-support', question: 'How satisfied are you with our help?', score: good ? 4 + Math.floor(rng() * 2) : 1 + Math.floor(rng() * 2), channel: 'email' });
+          add('survey.response', at + 4 * day, {
+            survey: 'csat-support',
+            question: 'How satisfied are you with our help?',
+            score: good ? 4 + Math.floor(rng() * 2) : 1 + Math.floor(rng() * 2),
+            channel: 'email',
+          });
         }
       } else {
         dropout *= R.dropoutAfter.noTicket;
@@ -184,8 +408,19 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
     } else if (rng() < R.portalStuckShare) {
       const at = t + between(rng, 3, 8) * day;
       ['login', 'order_lookup', 'return_form'].slice(0, 1 + Math.floor(rng() * 3)).forEach((step, i) =>
-        add('touchpoint', at + i * 600_000, { channel: 'web', direction: 'in', kind: 'portal_step', detail: { step, orderId } }));
-      add('incident', at + 1_800_000, { kind: 'portal_abandoned', orderId, channel: 'web', detail: { note: 'left the support portal without finishing' } });
+        add('touchpoint', at + i * 600_000, {
+          channel: 'web',
+          direction: 'in',
+          kind: 'portal_step',
+          detail: { step, orderId },
+        }),
+      );
+      add('incident', at + 1_800_000, {
+        kind: 'portal_abandoned',
+        orderId,
+        channel: 'web',
+        detail: { note: 'left the support portal without finishing' },
+      });
       dropout *= R.dropoutAfter.portalStuck;
       mood = 'bad';
     } else if (rng() < R.lateDeliveryShare) {
@@ -194,10 +429,20 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
     }
     if (rng() < R.npsAfterOrder) {
       // Without a notable experience the answer tells how attached the customer is: the likelier to go silent, the lower.
-      const attached = Math.round(R.npsAttachment.top - R.npsAttachment.perDropout * baseDropout + R.npsAttachment.noise * normal(rng));
-      const score = mood === 'bad' ? Math.floor(rng() * 5) : mood === 'good' ? 8 + Math.floor(rng() * 3) : Math.max(0, Math.min(10, attached));
+      const attached = Math.round(
+        R.npsAttachment.top - R.npsAttachment.perDropout * baseDropout + R.npsAttachment.noise * normal(rng),
+      );
+      const score =
+        mood === 'bad'
+          ? Math.floor(rng() * 5)
+          : mood === 'good'
+            ? 8 + Math.floor(rng() * 3)
+            : Math.max(0, Math.min(10, attached));
       add('survey.response', t + between(rng, 7, 14) * day, {
-        survey: 'nps', question: 'How likely are you to recommend us to a friend?', score, channel: 'email',
+        survey: 'nps',
+        question: 'How likely are you to recommend us to a friend?',
+        score,
+        channel: 'email',
         ...(rng() < 0.4 ? { answer: pick(rng, score >= 7 ? goodWords : badWords) } : {}),
       });
     }
@@ -208,14 +453,18 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
 }
 
 // The upsert stays first; the rest in time order (stable for equal times).
-const byTime = (a: Event, b: Event) => (a.type === 'customer.upsert' ? -1 : b.type === 'customer.upsert' ? 1 : (a.at! < b.at! ? -1 : a.at! > b.at! ? 1 : 0));
+const byTime = (a: Event, b: Event) =>
+  a.type === 'customer.upsert' ? -1 : b.type === 'customer.upsert' ? 1 : a.at! < b.at! ? -1 : a.at! > b.at! ? 1 : 0;
 
 export function* demoEvents(options: DemoOptions): Generator<Event[]> {
   for (let index = 1; index <= options.customers; index++) yield customerEvents(options, index);
 }
 
 /** Generates the demo store and sends it through the event ingest, as an integration would. */
-export async function loadDemo(deps: Deps, options: DemoOptions & { onProgress?: ProgressReporter }): Promise<{ customers: number; events: number }> {
+export async function loadDemo(
+  deps: Deps,
+  options: DemoOptions & { onProgress?: ProgressReporter },
+): Promise<{ customers: number; events: number }> {
   let batch: Event[] = [];
   let events = 0;
   let done = 0;

@@ -1,7 +1,14 @@
 // The internal facts every door (the event API, CSV files) turns its input into, one type per
 // kind. A fact names its customer by reference; what it says is what its writer stores, less the
 // customer id (resolved by the pipeline) and the source (the door's, given once per call).
-import type { AddressInput, ConsentInput, CustomerRef, NoteInput, ProfileInput, StatusFlagInput } from '../customers/index.ts';
+import type {
+  AddressInput,
+  ConsentInput,
+  CustomerRef,
+  NoteInput,
+  ProfileInput,
+  StatusFlagInput,
+} from '../customers/index.ts';
 import type { OrderInput, ReturnInput } from '../orders/index.ts';
 import type { TouchpointInput } from '../channels/index.ts';
 import type { IncidentInput, TicketInput, TicketUpdateInput } from '../support/index.ts';

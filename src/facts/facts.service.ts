@@ -4,8 +4,15 @@
 // line in `writers` below.
 import { upsertTouchpoints } from '../channels/index.ts';
 import {
-  checkAttributeTypes, normaliseRef, recordConsent, refreshLifecycle, resolveCustomers, setStatusFlags, upsertNotes,
-  upsertProfiles, type ProfileInput,
+  checkAttributeTypes,
+  normaliseRef,
+  recordConsent,
+  refreshLifecycle,
+  resolveCustomers,
+  setStatusFlags,
+  upsertNotes,
+  upsertProfiles,
+  type ProfileInput,
 } from '../customers/index.ts';
 import type { Db } from '../db/connection.ts';
 import { addCounts, emptyCounts, type WriteCounts } from '../db/upsert.ts';
@@ -35,21 +42,39 @@ interface Writer<Kind extends FactKind = FactKind> {
   kinds: readonly Kind[];
   write(run: Run, facts: ResolvedFact<Kind>[]): Promise<void>;
 }
-const writer = <Kind extends FactKind>(kinds: readonly Kind[], write: Writer<Kind>['write']): Writer<Kind> => ({ kinds, write });
-const count = (run: Run, counts: WriteCounts) => { run.counts = addCounts(run.counts, counts); };
+const writer = <Kind extends FactKind>(kinds: readonly Kind[], write: Writer<Kind>['write']): Writer<Kind> => ({
+  kinds,
+  write,
+});
+const count = (run: Run, counts: WriteCounts) => {
+  run.counts = addCounts(run.counts, counts);
+};
 
 /** Each kind's writer, in the order they run: orders before what links to them (returns, tickets, incidents). */
 const writers = [
   writer(['profile', 'address'], async (run, facts) => {
     const profiles = facts.filter((f) => f.kind === 'profile');
     // Custom attributes are typed at first sight; a value of another type rejects its fact.
-    for (const error of await checkAttributeTypes(run.tx, profiles.map((f) => f.data))) {
+    for (const error of await checkAttributeTypes(
+      run.tx,
+      profiles.map((f) => f.data),
+    )) {
       run.rejected.set(profiles[error.index].index, { field: error.field, message: error.message });
     }
     const good = facts.filter((f) => !run.rejected.has(f.index));
-    const { changed } = await upsertProfiles(run.tx, good.map((f): ProfileInput => (f.kind === 'address'
-      ? { customerId: f.customerId, address: { ...f.data, source: run.source } }
-      : { ...f.data, customerId: f.customerId, address: f.data.address && { ...f.data.address, source: run.source } })));
+    const { changed } = await upsertProfiles(
+      run.tx,
+      good.map(
+        (f): ProfileInput =>
+          f.kind === 'address'
+            ? { customerId: f.customerId, address: { ...f.data, source: run.source } }
+            : {
+                ...f.data,
+                customerId: f.customerId,
+                address: f.data.address && { ...f.data.address, source: run.source },
+              },
+      ),
+    );
     // Counted per fact: the first of a customer created now is inserted, of one changed updated.
     const updated = new Set(changed);
     const counted = new Set<number>();
@@ -62,51 +87,104 @@ const writers = [
     }
   }),
   writer(['status'], async (run, facts) => {
-    const { changed } = await setStatusFlags(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })));
+    const { changed } = await setStatusFlags(
+      run.tx,
+      facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })),
+    );
     for (const { customerId, data } of facts.filter((f) => changed.includes(f.customerId))) {
       const cause = `status ${data.flag} ${data.active ? 'set' : 'cleared'} (${data.origin})`;
-      await refreshLifecycle(run.tx, [customerId], { timeZone: run.deps.config.timeZone, flagChange: { at: data.at, cause } });
+      await refreshLifecycle(run.tx, [customerId], {
+        timeZone: run.deps.config.timeZone,
+        flagChange: { at: data.at, cause },
+      });
     }
   }),
   writer(['order'], async (run, facts) => {
-    const written = await upsertOrders(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })));
+    const written = await upsertOrders(
+      run.tx,
+      facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })),
+    );
     count(run, written);
-    if (run.lifecycle === 'refresh') await refreshLifecycle(run.tx, written.changedCustomers, { timeZone: run.deps.config.timeZone });
+    if (run.lifecycle === 'refresh')
+      await refreshLifecycle(run.tx, written.changedCustomers, { timeZone: run.deps.config.timeZone });
     else for (const id of written.changedCustomers) run.changedCustomers.add(id);
   }),
   writer(['return'], async (run, facts) => {
-    count(run, await upsertReturns(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source }))));
+    count(
+      run,
+      await upsertReturns(
+        run.tx,
+        facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })),
+      ),
+    );
   }),
   writer(['ticket'], async (run, facts) => {
-    count(run, await upsertTickets(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId }))));
+    count(
+      run,
+      await upsertTickets(
+        run.tx,
+        facts.map((f) => ({ ...f.data, customerId: f.customerId })),
+      ),
+    );
   }),
   writer(['ticketUpdate'], async (run, facts) => {
     // Resolutions after plain updates: a ticket resolved at the instant it was updated ends resolved.
     const ordered = [...facts.filter((f) => f.data.outcome === null), ...facts.filter((f) => f.data.outcome !== null)];
-    const { unknown } = await applyTicketUpdates(run.tx, ordered.map((f) => ({ ...f.data, customerId: f.customerId })));
+    const { unknown } = await applyTicketUpdates(
+      run.tx,
+      ordered.map((f) => ({ ...f.data, customerId: f.customerId })),
+    );
     for (const i of unknown) {
       const message = `no ticket ${ordered[i].data.ticketExternalId} for this customer; send ticket.opened first`;
       run.rejected.set(ordered[i].index, { field: 'ticketId', message });
     }
   }),
   writer(['touchpoint'], async (run, facts) => {
-    count(run, await upsertTouchpoints(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId }))));
+    count(
+      run,
+      await upsertTouchpoints(
+        run.tx,
+        facts.map((f) => ({ ...f.data, customerId: f.customerId })),
+      ),
+    );
   }),
   writer(['incident'], async (run, facts) => {
-    count(run, await upsertIncidents(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId }))));
+    count(
+      run,
+      await upsertIncidents(
+        run.tx,
+        facts.map((f) => ({ ...f.data, customerId: f.customerId })),
+      ),
+    );
   }),
   writer(['surveyResponse'], async (run, facts) => {
-    count(run, await upsertSurveyResponses(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId }))));
+    count(
+      run,
+      await upsertSurveyResponses(
+        run.tx,
+        facts.map((f) => ({ ...f.data, customerId: f.customerId })),
+      ),
+    );
   }),
   writer(['consent'], async (run, facts) => {
-    await recordConsent(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })));
+    await recordConsent(
+      run.tx,
+      facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })),
+    );
   }),
   writer(['note'], async (run, facts) => {
-    count(run, await upsertNotes(run.tx, facts.map((f) => ({ ...f.data, customerId: f.customerId }))));
+    count(
+      run,
+      await upsertNotes(
+        run.tx,
+        facts.map((f) => ({ ...f.data, customerId: f.customerId })),
+      ),
+    );
   }),
 ];
 // A kind of fact without a writer fails the type check here.
-const everyKindWritten: [Exclude<FactKind, (typeof writers)[number]['kinds'][number]>] extends [never] ? true : never = true;
+const everyKindWritten: [Exclude<FactKind, (typeof writers)[number]['kinds'][number]>] extends [never] ? true : never =
+  true;
 void everyKindWritten;
 
 export interface ResolveOptions<Item> {
@@ -131,18 +209,28 @@ export interface Resolution<Item> {
  * finds or creates the customer of every other item (one person, one customer).
  */
 export async function resolveFacts<Item extends { index: number; ref: CustomerRef }>(
-  deps: Deps, tx: Db, items: Item[], options: ResolveOptions<Item>,
+  deps: Deps,
+  tx: Db,
+  items: Item[],
+  options: ResolveOptions<Item>,
 ): Promise<Resolution<Item>> {
   const refs = items.map((item) => normaliseRef(item.ref, deps.config.defaultCountry));
   const erased = await erasedRefs(deps, tx, refs);
   const rejected = new Map<number, Rejection>();
   // The erased person's values are not repeated in any report (the door leaves them out).
-  for (const i of erased) rejected.set(items[i].index, { field: options.referenceField, message: erasedMessage, erased: true });
+  for (const i of erased)
+    rejected.set(items[i].index, { field: options.referenceField, message: erasedMessage, erased: true });
   const live = items.filter((_, i) => !erased.has(i));
   const createdAt = options.createdAt;
-  const { ids, created } = await resolveCustomers(tx, refs.filter((_, i) => !erased.has(i)), {
-    source: options.source, createMissing: true, createdAt: createdAt && ((i) => createdAt(live[i])),
-  });
+  const { ids, created } = await resolveCustomers(
+    tx,
+    refs.filter((_, i) => !erased.has(i)),
+    {
+      source: options.source,
+      createMissing: true,
+      createdAt: createdAt && ((i) => createdAt(live[i])),
+    },
+  );
   const resolved: Resolution<Item>['resolved'] = [];
   live.forEach((item, i) => {
     const customerId = ids[i];
@@ -174,10 +262,21 @@ export interface Written {
  * writer (within a kind in the order given), and refreshes lifecycles as `lifecycle` says. Status
  * changes always refresh at once, each with its cause.
  */
-export async function writeResolved(deps: Deps, tx: Db, facts: ResolvedFact[], options: WriteOptions): Promise<Written> {
+export async function writeResolved(
+  deps: Deps,
+  tx: Db,
+  facts: ResolvedFact[],
+  options: WriteOptions,
+): Promise<Written> {
   const run: Run = {
-    deps, tx, source: options.source, lifecycle: options.lifecycle, created: options.created ?? new Set(),
-    rejected: new Map(), counts: emptyCounts(), changedCustomers: new Set(),
+    deps,
+    tx,
+    source: options.source,
+    lifecycle: options.lifecycle,
+    created: options.created ?? new Set(),
+    rejected: new Map(),
+    counts: emptyCounts(),
+    changedCustomers: new Set(),
   };
   for (const { kinds, write } of writers as Writer[]) {
     const ofKinds = kinds.flatMap((kind) => facts.filter((f) => f.kind === kind && !run.rejected.has(f.index)));
@@ -197,10 +296,14 @@ export interface FactsWritten extends Written {
  * per fact (by its index): its customer, or a rejection naming the field.
  */
 export async function writeFacts(
-  deps: Deps, tx: Db, facts: Fact[], options: Omit<ResolveOptions<Fact>, 'createdAt'> & WriteOptions,
+  deps: Deps,
+  tx: Db,
+  facts: Fact[],
+  options: Omit<ResolveOptions<Fact>, 'createdAt'> & WriteOptions,
 ): Promise<FactsWritten> {
   const resolution = await resolveFacts(deps, tx, facts, {
-    ...options, createdAt: (fact) => (fact.kind === 'profile' ? fact.data.createdAt : undefined),
+    ...options,
+    createdAt: (fact) => (fact.kind === 'profile' ? fact.data.createdAt : undefined),
   });
   const resolved = resolution.resolved.map(({ item, customerId }): ResolvedFact => ({ ...item, customerId }));
   const written = await writeResolved(deps, tx, resolved, { ...options, created: resolution.created });

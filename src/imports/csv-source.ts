@@ -30,10 +30,14 @@ const lfByte = 0x0a;
 
 /** Where the first byte that is not UTF-8 is, or -1; a character that runs past the end is not judged. */
 function firstInvalidUtf8(bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length;) {
+  for (let i = 0; i < bytes.length; ) {
     const lead = bytes[i];
-    if (lead < 0x80) { i++; continue; }
-    const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    const length =
+      lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
     if (length === 0) return i;
     // The second byte's range excludes overlong forms, surrogates and code points past U+10FFFF.
     const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
@@ -82,12 +86,18 @@ export async function checkFile(file: string, options: { encoding: Encoding; del
   let offset = 0;
   let carried: Uint8Array = new Uint8Array(0);
   const where = () => (rows === 0 ? `the header (line ${rowLine})` : `data row ${rows} (line ${rowLine})`);
-  const notUtf8 = (at: number) => new AppError('bad_request',
-    `the file is not UTF-8: invalid bytes on line ${line} (near byte ${at}). ` +
-    'If it was saved by Excel or an older system, run again with --encoding windows-1252 (or latin1).');
-  const unclosed = (reason: string) => new AppError('bad_request',
-    `the file cannot be read: the quote that opens a cell on line ${quoteLine} (${where()}) ${reason}, so the rest of the file would be one cell. ` +
-    'Close the quote; a quote inside a quoted cell is written twice ("").');
+  const notUtf8 = (at: number) =>
+    new AppError(
+      'bad_request',
+      `the file is not UTF-8: invalid bytes on line ${line} (near byte ${at}). ` +
+        'If it was saved by Excel or an older system, run again with --encoding windows-1252 (or latin1).',
+    );
+  const unclosed = (reason: string) =>
+    new AppError(
+      'bad_request',
+      `the file cannot be read: the quote that opens a cell on line ${quoteLine} (${where()}) ${reason}, so the rest of the file would be one cell. ` +
+        'Close the quote; a quote inside a quoted cell is written twice ("").',
+    );
 
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     let bytes: Uint8Array = chunk;
@@ -95,7 +105,11 @@ export async function checkFile(file: string, options: { encoding: Encoding; del
     let invalid = -1;
     if (utf8) {
       // A BOM is no part of the first cell: the decoder readCsv uses drops it.
-      if (offset === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) { bytes = chunk.subarray(3); end -= 3; offset += 3; }
+      if (offset === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+        bytes = chunk.subarray(3);
+        end -= 3;
+        offset += 3;
+      }
       try {
         decoder.decode(bytes, { stream: true });
         carried = unfinishedCharacter(bytes);
@@ -117,12 +131,23 @@ export async function checkFile(file: string, options: { encoding: Encoding; del
       const lineEnd = afterCr || byte === lfByte;
       if (lineEnd) line++;
       if (state === 'quote in quoted') {
-        if (byte === quoteByte) { state = 'quoted'; rowBytes++; continue; }
-        if (byte === delimiter) { state = 'start'; rowBytes++; continue; }
+        if (byte === quoteByte) {
+          state = 'quoted';
+          rowBytes++;
+          continue;
+        }
+        if (byte === delimiter) {
+          state = 'start';
+          rowBytes++;
+          continue;
+        }
         // Where this quoted cell ends, and so where the rows after it begin, is anyone's guess.
         if (!lineEnd) {
-          throw new AppError('bad_request', `the file cannot be read: the cell quoted from line ${quoteLine} (${where()}) goes on after its closing quote on line ${line}, ` +
-            'so where it ends is unclear. A quote inside a quoted cell is written twice ("").');
+          throw new AppError(
+            'bad_request',
+            `the file cannot be read: the cell quoted from line ${quoteLine} (${where()}) goes on after its closing quote on line ${line}, ` +
+              'so where it ends is unclear. A quote inside a quoted cell is written twice ("").',
+          );
         }
       }
       if (state === 'quoted') {
@@ -134,21 +159,34 @@ export async function checkFile(file: string, options: { encoding: Encoding; del
         state = 'start';
         continue;
       } else {
-        if (empty) { empty = false; rowLine = line; }
+        if (empty) {
+          empty = false;
+          rowLine = line;
+        }
         if (byte === delimiter) state = 'start';
-        else if (byte === quoteByte && state === 'start') { state = 'quoted'; quoteLine = line; } else state = 'unquoted';
+        else if (byte === quoteByte && state === 'start') {
+          state = 'quoted';
+          quoteLine = line;
+        } else state = 'unquoted';
       }
       if (++rowBytes > maxRowBytes) {
         if (state === 'quoted') throw unclosed(`is not closed within ${megabytes(maxRowBytes)}`);
-        throw new AppError('bad_request', `${where()} is longer than ${megabytes(maxRowBytes)}, the longest row Kept reads: ` +
-          'shorten its cells or leave the long column out of the file');
+        throw new AppError(
+          'bad_request',
+          `${where()} is longer than ${megabytes(maxRowBytes)}, the longest row Kept reads: ` +
+            'shorten its cells or leave the long column out of the file',
+        );
       }
     }
     if (invalid >= 0) throw notUtf8(offset + invalid);
     offset += end;
   }
   if (utf8) {
-    try { decoder.decode(); } catch { throw notUtf8(offset - carried.length); }
+    try {
+      decoder.decode();
+    } catch {
+      throw notUtf8(offset - carried.length);
+    }
   }
   if (state === 'quoted') throw unclosed('is never closed');
 }
@@ -220,10 +258,21 @@ export async function readCsv(
   // A quote inside a cell that does not start with one is a character (12" pizza), as spreadsheets read
   // it; checkFile has refused quoted cells that go on after their closing quote, and rows longer than
   // max_record_size, before anything was written.
-  const parser = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(decode).pipe(parse({
-    bom: true, delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, raw: true,
-    record_delimiter: ['\r\n', '\n', '\r'], max_record_size: maxRowBytes,
-  }));
+  const parser = fs
+    .createReadStream(file, { highWaterMark: 1 << 20 })
+    .pipe(decode)
+    .pipe(
+      parse({
+        bom: true,
+        delimiter,
+        relax_column_count: true,
+        relax_quotes: true,
+        skip_empty_lines: true,
+        raw: true,
+        record_delimiter: ['\r\n', '\n', '\r'],
+        max_record_size: maxRowBytes,
+      }),
+    );
   const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<{ record: string[]; raw: string }>;
   const first = await iterator.next();
   if (first.done) throw new AppError('bad_request', 'the file is empty: it has no header line');
@@ -232,8 +281,13 @@ export async function readCsv(
     const problem = textProblem(name);
     // A file saved as UTF-16 ("Unicode text") without a BOM reads as UTF-8 with a NUL after every letter.
     if (problem) {
-      throw new AppError('bad_request', `column ${index + 1} of the header ${problem}` +
-        (name.includes('\u0000') ? '; a file saved as "Unicode text" (UTF-16) looks like this: save it as "CSV UTF-8"' : ''));
+      throw new AppError(
+        'bad_request',
+        `column ${index + 1} of the header ${problem}` +
+          (name.includes('\u0000')
+            ? '; a file saved as "Unicode text" (UTF-16) looks like this: save it as "CSV UTF-8"'
+            : ''),
+      );
     }
   });
   async function* records(): AsyncGenerator<CsvRecord> {

@@ -3,20 +3,40 @@
 
 export type DateParser = (text: string) => Date | null;
 
-const tokens: Record<string, string> = { yyyy: '(\\d{4})', MM: '(\\d{1,2})', dd: '(\\d{1,2})', HH: '(\\d{1,2})', mm: '(\\d{1,2})', ss: '(\\d{1,2})' };
+const tokens: Record<string, string> = {
+  yyyy: '(\\d{4})',
+  MM: '(\\d{1,2})',
+  dd: '(\\d{1,2})',
+  HH: '(\\d{1,2})',
+  mm: '(\\d{1,2})',
+  ss: '(\\d{1,2})',
+};
 const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
 /** Offset (ms) of a time zone from UTC at an instant, cached by hour: Intl is too slow per row. */
 function offsetFinder(timeZone: string): (utcMs: number) => number {
   if (timeZone === 'UTC') return () => 0;
-  const format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
   const cache = new Map<number, number>();
   return (utcMs) => {
     const hour = Math.floor(utcMs / 3_600_000);
     let offset = cache.get(hour);
     if (offset === undefined) {
-      const parts = Object.fromEntries(format.formatToParts(new Date(hour * 3_600_000)).map((p) => [p.type, Number(p.value)]));
-      offset = (utcTime(parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second, 0) ?? hour * 3_600_000) - hour * 3_600_000;
+      const parts = Object.fromEntries(
+        format.formatToParts(new Date(hour * 3_600_000)).map((p) => [p.type, Number(p.value)]),
+      );
+      offset =
+        (utcTime(parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second, 0) ?? hour * 3_600_000) -
+        hour * 3_600_000;
       if (cache.size > 100_000) cache.clear();
       cache.set(hour, offset);
     }

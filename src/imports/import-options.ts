@@ -6,12 +6,55 @@ export type ImportKind = (typeof importKinds)[number];
 
 /** Mapping targets per kind; `required` lists what a file must provide (one of a group is enough). */
 export const targets: Record<ImportKind, { all: string[]; required: string[][] }> = {
-  customers: { all: ['id', 'email', 'name', 'phone', 'created_at', 'acquisition_channel', 'line1', 'line2', 'city', 'region', 'postal_code', 'country'], required: [['id', 'email', 'phone']] },
-  orders: { all: ['customer', 'order', 'at', 'amount', 'quantity', 'unit_price', 'product', 'category', 'channel', 'currency'], required: [['customer'], ['at'], ['amount', 'unit_price']] },
-  returns: { all: ['customer', 'return', 'order', 'at', 'product', 'quantity', 'amount', 'reason_code', 'reason'], required: [['customer'], ['at'], ['amount']] },
-  touchpoints: { all: ['customer', 'id', 'at', 'channel', 'direction', 'kind', 'campaign'], required: [['customer'], ['at'], ['channel'], ['kind']] },
-  tickets: { all: ['customer', 'ticket', 'opened_at', 'channel', 'category', 'priority', 'status', 'subject', 'order', 'resolved_at', 'outcome'], required: [['customer'], ['ticket'], ['opened_at']] },
-  surveys: { all: ['customer', 'id', 'at', 'survey', 'question', 'score', 'answer', 'channel'], required: [['customer'], ['at'], ['survey'], ['question']] },
+  customers: {
+    all: [
+      'id',
+      'email',
+      'name',
+      'phone',
+      'created_at',
+      'acquisition_channel',
+      'line1',
+      'line2',
+      'city',
+      'region',
+      'postal_code',
+      'country',
+    ],
+    required: [['id', 'email', 'phone']],
+  },
+  orders: {
+    all: ['customer', 'order', 'at', 'amount', 'quantity', 'unit_price', 'product', 'category', 'channel', 'currency'],
+    required: [['customer'], ['at'], ['amount', 'unit_price']],
+  },
+  returns: {
+    all: ['customer', 'return', 'order', 'at', 'product', 'quantity', 'amount', 'reason_code', 'reason'],
+    required: [['customer'], ['at'], ['amount']],
+  },
+  touchpoints: {
+    all: ['customer', 'id', 'at', 'channel', 'direction', 'kind', 'campaign'],
+    required: [['customer'], ['at'], ['channel'], ['kind']],
+  },
+  tickets: {
+    all: [
+      'customer',
+      'ticket',
+      'opened_at',
+      'channel',
+      'category',
+      'priority',
+      'status',
+      'subject',
+      'order',
+      'resolved_at',
+      'outcome',
+    ],
+    required: [['customer'], ['ticket'], ['opened_at']],
+  },
+  surveys: {
+    all: ['customer', 'id', 'at', 'survey', 'question', 'score', 'answer', 'channel'],
+    required: [['customer'], ['at'], ['survey'], ['question']],
+  },
 };
 
 export const encodings = ['utf-8', 'windows-1252', 'latin1'] as const;

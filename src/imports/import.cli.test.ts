@@ -22,9 +22,14 @@ after(async () => {
 
 const env = (url = postgres?.url) => ({ ...process.env, DATABASE_URL: url ?? '', NODE_ENV: 'test' });
 const dataArgs = (dir = 'data') => (postgres ? [] : ['--data', path.join(work, dir)]);
-const kept = (...args: string[]) => spawnSync(process.execPath, ['bin/kept.js', ...args, ...dataArgs()], { env: env(), encoding: 'utf8' });
+const kept = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/kept.js', ...args, ...dataArgs()], { env: env(), encoding: 'utf8' });
 
-async function inDatabase<T>(run: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>, url = postgres?.url, dir = 'data'): Promise<T> {
+async function inDatabase<T>(
+  run: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>,
+  url = postgres?.url,
+  dir = 'data',
+): Promise<T> {
   const database = await openDatabase({ databaseUrl: url, dataDir: path.join(work, dir) });
   try {
     return await run(database.db);
@@ -34,19 +39,48 @@ async function inDatabase<T>(run: (db: Awaited<ReturnType<typeof openDatabase>>[
 }
 
 test('CDNOW through the CLI: 6,919 rows, 2,357 customers, 6,696 orders; the second run changes nothing', async () => {
-  const args = ['import', 'orders', 'test/fixtures/cdnow/cdnowElog.csv', '--map', 'customer=masterid,at=date,amount=sales', '--date-format', 'yyyyMMdd', '--json'];
+  const args = [
+    'import',
+    'orders',
+    'test/fixtures/cdnow/cdnowElog.csv',
+    '--map',
+    'customer=masterid,at=date,amount=sales',
+    '--date-format',
+    'yyyyMMdd',
+    '--json',
+  ];
   const first = kept(...args);
   assert.equal(first.status, 0, first.stderr);
-  assert.deepEqual(JSON.parse(first.stdout), { ...JSON.parse(first.stdout), read: 6919, imported: 6919, updated: 0, unchanged: 0, rejected: 0 });
-  const summary = () => inDatabase((db) => queryRows<Record<string, unknown>>(db, sql`
+  assert.deepEqual(JSON.parse(first.stdout), {
+    ...JSON.parse(first.stdout),
+    read: 6919,
+    imported: 6919,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+  });
+  const summary = () =>
+    inDatabase((db) =>
+      queryRows<Record<string, unknown>>(
+        db,
+        sql`
     select (select count(*)::int from customers) as customers, (select count(*)::int from orders) as orders,
       (select count(*)::int from order_lines) as lines, (select sum(total)::text from orders) as revenue,
-      (select count(*)::int from customers where stage = 'customer') as true_customers`));
+      (select count(*)::int from customers where stage = 'customer') as true_customers`,
+      ),
+    );
   const [once] = await summary();
   assert.deepEqual(once, { customers: 2357, orders: 6696, lines: 6919, revenue: '244091.94', true_customers: 1139 });
   const second = kept(...args);
   assert.equal(second.status, 0, second.stderr);
-  assert.deepEqual(JSON.parse(second.stdout), { ...JSON.parse(second.stdout), read: 6919, imported: 0, updated: 0, unchanged: 6919, rejected: 0 });
+  assert.deepEqual(JSON.parse(second.stdout), {
+    ...JSON.parse(second.stdout),
+    read: 6919,
+    imported: 0,
+    updated: 0,
+    unchanged: 6919,
+    rejected: 0,
+  });
   assert.deepEqual((await summary())[0], once);
 });
 
@@ -61,8 +95,12 @@ test('usage errors exit 2 with a clear message and write nothing', () => {
 
 /** The latest import's checkpoint and status in the kill test's database; on PGlite read from a copy of its files. */
 async function committedImport(url: string | undefined, probe: number) {
-  const read = (db: Awaited<ReturnType<typeof openDatabase>>['db']) => queryRows<{ checkpoint_row: number; status: string }>(db, sql`
-    select checkpoint_row, status from imports order by id desc limit 1`);
+  const read = (db: Awaited<ReturnType<typeof openDatabase>>['db']) =>
+    queryRows<{ checkpoint_row: number; status: string }>(
+      db,
+      sql`
+    select checkpoint_row, status from imports order by id desc limit 1`,
+    );
   if (url) return inDatabase(read, url, 'kill');
   const copy = `kill-probe-${probe}`;
   fs.cpSync(path.join(work, 'kill'), path.join(work, copy), { recursive: true });
@@ -83,9 +121,18 @@ test('kill -9 during a large import, then the same command again: resumed, nothi
   writeOrderLines(file, lines, 7);
   const args = ['bin/kept.js', 'import', 'orders', file, '--json', ...dataArgs('kill')];
   // A process group of its own, so a signal reaches whatever process bin/kept.js runs the import in.
-  const child = spawn(process.execPath, args, { env: env(own?.url), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, args, {
+    env: env(own?.url),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let exited = false;
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => { exited = true; resolve(code); }));
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      exited = true;
+      resolve(code);
+    }),
+  );
   const signal = (name: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, name);
@@ -93,7 +140,9 @@ test('kill -9 during a large import, then the same command again: resumed, nothi
       if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error; // it has just ended: the exit event tells
     }
   };
-  t.after(() => { if (!exited) signal('SIGKILL'); });
+  t.after(() => {
+    if (!exited) signal('SIGKILL');
+  });
   // The first progress line comes as it starts reading the file (the database is ready by then): it
   // is stopped there, and from then on runs only a moment at a time.
   let stderr = '';
@@ -101,7 +150,11 @@ test('kill -9 during a large import, then the same command again: resumed, nothi
   await new Promise<void>((resolve) => {
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
-      if (!started && /import orders: \d+\/\d+ bytes/.test(stderr)) { started = true; signal('SIGSTOP'); resolve(); }
+      if (!started && /import orders: \d+\/\d+ bytes/.test(stderr)) {
+        started = true;
+        signal('SIGSTOP');
+        resolve();
+      }
     });
     void exit.then(() => resolve());
   });
@@ -111,7 +164,12 @@ test('kill -9 during a large import, then the same command again: resumed, nothi
   let killed = false;
   for (let probe = 0; !exited; probe++) {
     const [committed] = await committedImport(own?.url, probe);
-    if (committed && committed.checkpoint_row > 0 && committed.checkpoint_row < lines && committed.status === 'running') {
+    if (
+      committed &&
+      committed.checkpoint_row > 0 &&
+      committed.checkpoint_row < lines &&
+      committed.status === 'running'
+    ) {
       t.diagnostic(`killed with rows 1 to ${committed.checkpoint_row} committed, at look ${probe + 1}`);
       signal('SIGKILL');
       killed = true;
@@ -128,10 +186,21 @@ test('kill -9 during a large import, then the same command again: resumed, nothi
   assert.equal(resumed.status, 0, resumed.stderr);
   const outcome = JSON.parse(resumed.stdout);
   assert.equal(outcome.resumed, true);
-  assert.deepEqual([outcome.read, outcome.rejected, outcome.imported + outcome.updated + outcome.unchanged], [lines, 0, lines]);
-  const [stored] = await inDatabase((db) => queryRows<{ lines: number; distinct_lines: number; imports: string }>(db, sql`
+  assert.deepEqual(
+    [outcome.read, outcome.rejected, outcome.imported + outcome.updated + outcome.unchanged],
+    [lines, 0, lines],
+  );
+  const [stored] = await inDatabase(
+    (db) =>
+      queryRows<{ lines: number; distinct_lines: number; imports: string }>(
+        db,
+        sql`
     select (select count(*)::int from order_lines) as lines,
       (select count(distinct (customer_id, order_id, line_no))::int from order_lines) as distinct_lines,
-      (select string_agg(status, ',' order by id) from imports) as imports`), own?.url, 'kill');
+      (select string_agg(status, ',' order by id) from imports) as imports`,
+      ),
+    own?.url,
+    'kill',
+  );
   assert.deepEqual(stored, { lines, distinct_lines: lines, imports: 'done' });
 });

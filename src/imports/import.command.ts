@@ -5,7 +5,14 @@ import { action, cliActor, dataOption, withDeps } from '../cli.ts';
 import type { Delimiter } from './csv-source.ts';
 import { encodings, importKinds, targets, type Encoding, type ImportKind } from './import-options.ts';
 
-const delimiters: Record<string, Delimiter> = { ',': ',', comma: ',', ';': ';', semicolon: ';', tab: '\t', '\\t': '\t' };
+const delimiters: Record<string, Delimiter> = {
+  ',': ',',
+  comma: ',',
+  ';': ';',
+  semicolon: ';',
+  tab: '\t',
+  '\\t': '\t',
+};
 
 const targetHelp = importKinds.map((kind) => `  ${kind.padEnd(12)} ${targets[kind].all.join(', ')}`).join('\n');
 
@@ -14,18 +21,30 @@ export function registerImportCommand(program: Command): void {
     .command('import')
     .description('Import customers, orders, returns, touchpoints, tickets or surveys from a CSV file')
     .argument('<kind>', `what the file holds: ${importKinds.join(', ')}`, (value: string) => {
-      if (!(importKinds as readonly string[]).includes(value)) throw new InvalidArgumentError(`one of ${importKinds.join(', ')}`);
+      if (!(importKinds as readonly string[]).includes(value))
+        throw new InvalidArgumentError(`one of ${importKinds.join(', ')}`);
       return value as ImportKind;
     })
     .argument('<file>', 'the CSV file (comma, semicolon or tab separated; UTF-8 unless --encoding)')
     .option('--map <pairs>', 'target=SourceColumn pairs, comma-separated, for columns not named like their target')
-    .option('--date-format <format>', 'how dates are written, with yyyy MM dd HH mm ss (e.g. yyyyMMdd, dd/MM/yyyy HH:mm); default ISO 8601')
-    .addOption(new Option('--delimiter <delimiter>', 'column separator; sniffed from the header when not given').choices(Object.keys(delimiters)))
-    .addOption(new Option('--encoding <encoding>', 'text encoding of the file').choices([...encodings]).default('utf-8'))
+    .option(
+      '--date-format <format>',
+      'how dates are written, with yyyy MM dd HH mm ss (e.g. yyyyMMdd, dd/MM/yyyy HH:mm); default ISO 8601',
+    )
+    .addOption(
+      new Option('--delimiter <delimiter>', 'column separator; sniffed from the header when not given').choices(
+        Object.keys(delimiters),
+      ),
+    )
+    .addOption(
+      new Option('--encoding <encoding>', 'text encoding of the file').choices([...encodings]).default('utf-8'),
+    )
     .option('--rejected <file>', 'where to write rejected rows (default <data>/imports/<id>-rejected.csv)')
     .addOption(dataOption())
     .option('--json', 'print the summary as JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Mapping targets per kind:
 ${targetHelp}
 
@@ -44,39 +63,79 @@ Exit codes: 0 the import completed (rejected rows, if any, are in the rejected f
 2 the file cannot be read as asked (missing column, not UTF-8 ...), 3 the database is in use.
 
 Example:
-  kept import orders cdnowElog.csv --map customer=masterid,at=date,amount=sales --date-format yyyyMMdd`)
-    .action(action(async (kind: ImportKind, file: string, options: { map?: string; dateFormat?: string; delimiter?: string; encoding: Encoding; rejected?: string; data?: string; json?: boolean }) => {
-      const [{ parseMap }, { runImport }, { audit }, { terminalProgress }] = await Promise.all([
-        import('./import.ts'), import('./import.service.ts'), import('../audit/index.ts'), import('../shared/progress.ts'),
-      ]);
-      const map = parseMap(options.map);
-      // V8 lets the heap grow to about four times what is live before it collects in full. An import
-      // keeps little alive (one chunk) but allocates fast, so this process collects once the heap has
-      // grown 30 % instead: about 260 MB at its peak instead of 420 MB, at the same speed
-      // (docs/benchmarks.md). The flag only sets when collections happen, not what they keep.
-      v8.setFlagsFromString('--heap-growing-percent=30');
-      await withDeps('import', options, async (deps) => {
-        const progress = terminalProgress(`import ${kind}`, 'bytes');
-        const started = performance.now();
-        try {
-          const outcome = await runImport(deps, {
-            kind, file: path.resolve(file), map, dateFormat: options.dateFormat, delimiter: options.delimiter ? delimiters[options.delimiter] : undefined,
-            encoding: options.encoding, rejectedFile: options.rejected ? path.resolve(options.rejected) : undefined,
-          }, { onProgress: progress.report });
-          progress.stop();
-          await audit(deps.db, { actor: cliActor(), action: 'import.finished', target: `${kind} from ${path.basename(file)}`, detail: { importId: outcome.importId, ...outcome.counts } });
-          const seconds = (performance.now() - started) / 1000;
-          const { read, imported, updated, unchanged, rejected } = outcome.counts;
-          if (options.json) {
-            process.stdout.write(`${JSON.stringify({ importId: outcome.importId, ...outcome.counts, rejectedFile: outcome.rejectedFile, resumed: outcome.resumed, seconds })}\n`);
-          } else {
-            process.stdout.write(`${outcome.resumed ? 'Resumed and finished' : 'Finished'} import #${outcome.importId} in ${seconds.toFixed(1)} s: ` +
-              `read ${read}, imported ${imported}, updated ${updated}, unchanged ${unchanged}, rejected ${rejected}\n` +
-              (outcome.rejectedFile ? `Rejected rows, with row number and reason: ${outcome.rejectedFile}\n` : ''));
-          }
-        } finally {
-          progress.stop();
-        }
-      });
-    }));
+  kept import orders cdnowElog.csv --map customer=masterid,at=date,amount=sales --date-format yyyyMMdd`,
+    )
+    .action(
+      action(
+        async (
+          kind: ImportKind,
+          file: string,
+          options: {
+            map?: string;
+            dateFormat?: string;
+            delimiter?: string;
+            encoding: Encoding;
+            rejected?: string;
+            data?: string;
+            json?: boolean;
+          },
+        ) => {
+          const [{ parseMap }, { runImport }, { audit }, { terminalProgress }] = await Promise.all([
+            import('./import.ts'),
+            import('./import.service.ts'),
+            import('../audit/index.ts'),
+            import('../shared/progress.ts'),
+          ]);
+          const map = parseMap(options.map);
+          // V8 lets the heap grow to about four times what is live before it collects in full. An import
+          // keeps little alive (one chunk) but allocates fast, so this process collects once the heap has
+          // grown 30 % instead: about 260 MB at its peak instead of 420 MB, at the same speed
+          // (docs/benchmarks.md). The flag only sets when collections happen, not what they keep.
+          v8.setFlagsFromString('--heap-growing-percent=30');
+          await withDeps('import', options, async (deps) => {
+            const progress = terminalProgress(`import ${kind}`, 'bytes');
+            const started = performance.now();
+            try {
+              const outcome = await runImport(
+                deps,
+                {
+                  kind,
+                  file: path.resolve(file),
+                  map,
+                  dateFormat: options.dateFormat,
+                  delimiter: options.delimiter ? delimiters[options.delimiter] : undefined,
+                  encoding: options.encoding,
+                  rejectedFile: options.rejected ? path.resolve(options.rejected) : undefined,
+                },
+                { onProgress: progress.report },
+              );
+              progress.stop();
+              await audit(deps.db, {
+                actor: cliActor(),
+                action: 'import.finished',
+                target: `${kind} from ${path.basename(file)}`,
+                detail: { importId: outcome.importId, ...outcome.counts },
+              });
+              const seconds = (performance.now() - started) / 1000;
+              const { read, imported, updated, unchanged, rejected } = outcome.counts;
+              if (options.json) {
+                process.stdout.write(
+                  `${JSON.stringify({ importId: outcome.importId, ...outcome.counts, rejectedFile: outcome.rejectedFile, resumed: outcome.resumed, seconds })}\n`,
+                );
+              } else {
+                process.stdout.write(
+                  `${outcome.resumed ? 'Resumed and finished' : 'Finished'} import #${outcome.importId} in ${seconds.toFixed(1)} s: ` +
+                    `read ${read}, imported ${imported}, updated ${updated}, unchanged ${unchanged}, rejected ${rejected}\n` +
+                    (outcome.rejectedFile
+                      ? `Rejected rows, with row number and reason: ${outcome.rejectedFile}\n`
+                      : ''),
+                );
+              }
+            } finally {
+              progress.stop();
+            }
+          });
+        },
+      ),
+    );
 }

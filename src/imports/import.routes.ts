@@ -23,7 +23,11 @@ const delimiters = { comma: ',', semicolon: ';', tab: '\t' } as const satisfies 
 /** The options of an upload, in its query string as for `kept import`. */
 const uploadQuery = z.object({
   kind: z.enum(importKinds),
-  fileName: z.string().max(255).optional().openapi({ description: 'The name the upload is shown with; at most 255 characters' }),
+  fileName: z
+    .string()
+    .max(255)
+    .optional()
+    .openapi({ description: 'The name the upload is shown with; at most 255 characters' }),
   map: z.string().optional().openapi({ example: 'customer=masterid,at=date,amount=sales' }),
   dateFormat: z.string().max(100).optional(),
   delimiter: z.enum(['comma', 'semicolon', 'tab']).optional(),
@@ -32,25 +36,52 @@ const uploadQuery = z.object({
 // Kept adds a time and a random part; the name's own part is cut to stay far below the 255 bytes a file name can have.
 const storedNameLength = 100;
 
-
-const jobStatus = z.object({
-  jobId: z.number(), status: z.enum(['queued', 'running', 'done', 'failed']), fileName: z.string(), kind: z.string(),
-  done: z.number(), total: z.number().nullable(), error: z.string().nullable(), createdAt: z.string(), finishedAt: z.string().nullable(),
-  importId: z.number().nullable(),
-  counts: z.object({ read: z.number(), imported: z.number(), updated: z.number(), unchanged: z.number(), rejected: z.number() }).nullable(),
-}).openapi('ImportJob');
+const jobStatus = z
+  .object({
+    jobId: z.number(),
+    status: z.enum(['queued', 'running', 'done', 'failed']),
+    fileName: z.string(),
+    kind: z.string(),
+    done: z.number(),
+    total: z.number().nullable(),
+    error: z.string().nullable(),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+    importId: z.number().nullable(),
+    counts: z
+      .object({
+        read: z.number(),
+        imported: z.number(),
+        updated: z.number(),
+        unchanged: z.number(),
+        rejected: z.number(),
+      })
+      .nullable(),
+  })
+  .openapi('ImportJob');
 
 const toStatus = (r: ImportJobRow): z.infer<typeof jobStatus> => ({
-  jobId: r.job_id, status: r.status, fileName: r.payload.fileName, kind: r.payload.kind, done: r.done, total: r.total,
-  error: r.job_error ?? r.import_error, createdAt: new Date(r.created_at).toISOString(),
-  finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null, importId: r.import_id, counts: r.counts,
+  jobId: r.job_id,
+  status: r.status,
+  fileName: r.payload.fileName,
+  kind: r.payload.kind,
+  done: r.done,
+  total: r.total,
+  error: r.job_error ?? r.import_error,
+  createdAt: new Date(r.created_at).toISOString(),
+  finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+  importId: r.import_id,
+  counts: r.counts,
 });
 
 export function importRoutes(deps: Deps) {
   const app = createRouter();
 
   app.openAPIRegistry.registerPath({
-    method: 'post', path: '/imports', tags: ['imports'], security: [{ bearer: [] }],
+    method: 'post',
+    path: '/imports',
+    tags: ['imports'],
+    security: [{ bearer: [] }],
     summary: 'Upload a CSV file; it is imported by a background job with progress',
     description: `The request body is the file itself (any content type); options go in the query string, as for \`kept import\`.
 Answers 202 with the job; follow it at \`GET /imports/{jobId}\`. Up to ${uploadLimitBytes / 1024 ** 3} GB per upload (413 above).
@@ -73,34 +104,57 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
       throw invalidRequest([{ path: 'map', message: (error as Error).message }]);
     }
     const declared = Number(c.req.header('content-length') ?? 0);
-    if (declared > uploadLimitBytes) throw new AppError('payload_too_large', `the file is ${declared} bytes; uploads take up to ${uploadLimitBytes}`, { issues: [{ path: 'body', message: `at most ${uploadLimitBytes} bytes` }] });
-    if (!c.req.raw.body) throw new AppError('bad_request', 'the request body must be the CSV file', { issues: [{ path: 'body', message: 'the CSV file' }] });
+    if (declared > uploadLimitBytes)
+      throw new AppError('payload_too_large', `the file is ${declared} bytes; uploads take up to ${uploadLimitBytes}`, {
+        issues: [{ path: 'body', message: `at most ${uploadLimitBytes} bytes` }],
+      });
+    if (!c.req.raw.body)
+      throw new AppError('bad_request', 'the request body must be the CSV file', {
+        issues: [{ path: 'body', message: 'the CSV file' }],
+      });
 
     const fileName = path.basename(parsed.data.fileName || 'upload.csv');
     const folder = path.join(deps.config.dataDir, 'uploads');
     fs.mkdirSync(folder, { recursive: true });
     // The end of the name is kept: it has the extension.
-    const file = path.join(folder, `${Date.now()}-${randomBytes(4).toString('hex')}-${fileName.replace(/[^\w.-]+/g, '_').slice(-storedNameLength)}`);
+    const file = path.join(
+      folder,
+      `${Date.now()}-${randomBytes(4).toString('hex')}-${fileName.replace(/[^\w.-]+/g, '_').slice(-storedNameLength)}`,
+    );
     let size = 0;
     try {
       // Streamed to disk, never held in memory; counted so a body without Content-Length is held to the limit.
-      await pipeline(Readable.fromWeb(c.req.raw.body as import('node:stream/web').ReadableStream), async function* (chunks) {
-        for await (const chunk of chunks as AsyncIterable<Buffer>) {
-          size += chunk.length;
-          if (size > uploadLimitBytes) throw new AppError('payload_too_large', `the file is over ${uploadLimitBytes} bytes`, { issues: [{ path: 'body', message: `at most ${uploadLimitBytes} bytes` }] });
-          yield chunk;
-        }
-      }, fs.createWriteStream(file));
+      await pipeline(
+        Readable.fromWeb(c.req.raw.body as import('node:stream/web').ReadableStream),
+        async function* (chunks) {
+          for await (const chunk of chunks as AsyncIterable<Buffer>) {
+            size += chunk.length;
+            if (size > uploadLimitBytes)
+              throw new AppError('payload_too_large', `the file is over ${uploadLimitBytes} bytes`, {
+                issues: [{ path: 'body', message: `at most ${uploadLimitBytes} bytes` }],
+              });
+            yield chunk;
+          }
+        },
+        fs.createWriteStream(file),
+      );
     } catch (error) {
       fs.rmSync(file, { force: true });
       throw error;
     }
     if (size === 0) {
       fs.rmSync(file, { force: true });
-      throw new AppError('validation_failed', 'the file is empty', { issues: [{ path: 'body', message: 'a CSV file with a header row' }] });
+      throw new AppError('validation_failed', 'the file is empty', {
+        issues: [{ path: 'body', message: 'a CSV file with a header row' }],
+      });
     }
     const payload: ImportJobPayload = {
-      kind, file, fileName, map, encoding, by: principalName(c.get('principal')),
+      kind,
+      file,
+      fileName,
+      map,
+      encoding,
+      by: principalName(c.get('principal')),
       ...(parsed.data.dateFormat ? { dateFormat: parsed.data.dateFormat } : {}),
       ...(delimiter ? { delimiter: delimiters[delimiter] } : {}),
     };
@@ -118,15 +172,28 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/imports', middleware: marketing, tags: ['imports'], summary: 'Uploads and their imports, newest first',
-      responses: { 200: { description: 'Up to 100', content: { 'application/json': { schema: z.object({ imports: z.array(jobStatus) }) } } } },
+      method: 'get',
+      path: '/imports',
+      middleware: marketing,
+      tags: ['imports'],
+      summary: 'Uploads and their imports, newest first',
+      responses: {
+        200: {
+          description: 'Up to 100',
+          content: { 'application/json': { schema: z.object({ imports: z.array(jobStatus) }) } },
+        },
+      },
     }),
     async (c) => c.json({ imports: (await importJobs(deps, { limit: 100 })).map(toStatus) }, 200),
   );
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/imports/{jobId}', middleware: marketing, tags: ['imports'], summary: 'One upload: status, progress in bytes, counts',
+      method: 'get',
+      path: '/imports/{jobId}',
+      middleware: marketing,
+      tags: ['imports'],
+      summary: 'One upload: status, progress in bytes, counts',
       request: { params: z.object({ jobId: id }) },
       responses: { 200: { description: 'The job', content: { 'application/json': { schema: jobStatus } } } },
     }),
@@ -138,7 +205,10 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
   );
 
   app.openAPIRegistry.registerPath({
-    method: 'get', path: '/imports/{jobId}/rejected', tags: ['imports'], security: [{ bearer: [] }],
+    method: 'get',
+    path: '/imports/{jobId}/rejected',
+    tags: ['imports'],
+    security: [{ bearer: [] }],
     summary: 'The rejected rows of an upload as CSV: the original columns, then row, line and reason',
     request: { params: z.object({ jobId: id }) },
     responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } } },
@@ -147,11 +217,16 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
     const jobId = id.safeParse(c.req.param('jobId'));
     if (!jobId.success) throw invalidRequest(issuesOf(jobId.error, 'jobId'));
     const row = await importOfJob(deps, jobId.data);
-    if (!row?.rejected_file || !fs.existsSync(row.rejected_file)) throw new AppError('not_found', 'This upload has no rejected rows file');
+    if (!row?.rejected_file || !fs.existsSync(row.rejected_file))
+      throw new AppError('not_found', 'This upload has no rejected rows file');
     await auditBy(deps, c, 'export.rejected_rows', `import #${row.id}`, { bytes: row.rejected_bytes });
     c.header('content-type', 'text/csv; charset=utf-8');
     c.header('content-disposition', `attachment; filename="import-${row.id}-rejected.csv"`);
-    return c.body(Readable.toWeb(fs.createReadStream(row.rejected_file, { start: 0, end: Math.max(0, row.rejected_bytes - 1) })) as ReadableStream);
+    return c.body(
+      Readable.toWeb(
+        fs.createReadStream(row.rejected_file, { start: 0, end: Math.max(0, row.rejected_bytes - 1) }),
+      ) as ReadableStream,
+    );
   });
   return app;
 }

@@ -7,15 +7,86 @@ import { exactDecimal, firstDay, isCalendarDate, lastDay, textProblem } from '..
 import type { DateParser } from './date-format.ts';
 import { isChannel, type ImportKind } from './import.ts';
 
-export interface RowError { field: string; message: string }
+export interface RowError {
+  field: string;
+  message: string;
+}
 
 export type Row =
-  | { kind: 'order'; ref: CustomerRef; customer: string; orderId: string; at: Date; product: string | null; category: string | null; quantity: string; unitPrice: string | null; amount: string; channel: string | null; currency: string | null }
-  | { kind: 'return'; ref: CustomerRef; customer: string; returnId: string | null; orderId: string | null; at: Date; product: string | null; quantity: string; amount: string; reasonCode: string | null; reason: string | null }
-  | { kind: 'touchpoint'; ref: CustomerRef; customer: string; id: string | null; at: Date; channel: string; direction: 'in' | 'out'; touch: string; campaign: string | null }
-  | { kind: 'ticket'; ref: CustomerRef; customer: string; ticketId: string; openedAt: Date; channel: string | null; category: string | null; priority: string | null; status: string; subject: string | null; orderId: string | null; resolvedAt: Date | null; outcome: string | null }
-  | { kind: 'survey'; ref: CustomerRef; customer: string; id: string | null; at: Date; survey: string; question: string; score: string | null; answer: string | null; channel: string | null }
-  | { kind: 'customer'; ref: CustomerRef; name: string | null; createdAt: Date | null; acquisitionChannel: string | null; address: Record<string, string> | null; attributes: Record<string, AttributeValue> };
+  | {
+      kind: 'order';
+      ref: CustomerRef;
+      customer: string;
+      orderId: string;
+      at: Date;
+      product: string | null;
+      category: string | null;
+      quantity: string;
+      unitPrice: string | null;
+      amount: string;
+      channel: string | null;
+      currency: string | null;
+    }
+  | {
+      kind: 'return';
+      ref: CustomerRef;
+      customer: string;
+      returnId: string | null;
+      orderId: string | null;
+      at: Date;
+      product: string | null;
+      quantity: string;
+      amount: string;
+      reasonCode: string | null;
+      reason: string | null;
+    }
+  | {
+      kind: 'touchpoint';
+      ref: CustomerRef;
+      customer: string;
+      id: string | null;
+      at: Date;
+      channel: string;
+      direction: 'in' | 'out';
+      touch: string;
+      campaign: string | null;
+    }
+  | {
+      kind: 'ticket';
+      ref: CustomerRef;
+      customer: string;
+      ticketId: string;
+      openedAt: Date;
+      channel: string | null;
+      category: string | null;
+      priority: string | null;
+      status: string;
+      subject: string | null;
+      orderId: string | null;
+      resolvedAt: Date | null;
+      outcome: string | null;
+    }
+  | {
+      kind: 'survey';
+      ref: CustomerRef;
+      customer: string;
+      id: string | null;
+      at: Date;
+      survey: string;
+      question: string;
+      score: string | null;
+      answer: string | null;
+      channel: string | null;
+    }
+  | {
+      kind: 'customer';
+      ref: CustomerRef;
+      name: string | null;
+      createdAt: Date | null;
+      acquisitionChannel: string | null;
+      address: Record<string, string> | null;
+      attributes: Record<string, AttributeValue>;
+    };
 
 export interface RowContext {
   get(target: string): string;
@@ -33,7 +104,12 @@ export interface RowContext {
 }
 
 class Invalid extends Error {
-  constructor(readonly field: string, message: string) { super(message); }
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 const quote = (text: string) => JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
@@ -71,7 +147,12 @@ function decimal(context: RowContext, target: string, rule: typeof money, requir
   const answer = rule(text);
   if ('value' in answer) return answer.value;
   const { message } = answer;
-  throw new Invalid(target, message.startsWith('a ') ? `${target}: expected ${message}, found ${quote(raw)}` : `${target} ${message}, found ${quote(raw)}`);
+  throw new Invalid(
+    target,
+    message.startsWith('a ')
+      ? `${target}: expected ${message}, found ${quote(raw)}`
+      : `${target} ${message}, found ${quote(raw)}`,
+  );
 }
 
 function score(context: RowContext): string | null {
@@ -79,7 +160,10 @@ function score(context: RowContext): string | null {
   if (!raw) return null;
   const text = context.decimalComma && /^-?\d+,\d+$/.test(raw) ? raw.replace(',', '.') : raw;
   if (!/^-?\d{1,4}(\.\d{1,2})?$/.test(text) || Math.abs(Number(text)) > 1000) {
-    throw new Invalid('score', `score: expected a number from -1000 to 1000 with at most 2 decimals, found ${quote(raw)}`);
+    throw new Invalid(
+      'score',
+      `score: expected a number from -1000 to 1000 with at most 2 decimals, found ${quote(raw)}`,
+    );
   }
   return text;
 }
@@ -95,9 +179,14 @@ function date(context: RowContext, target: string, required: boolean): Date | nu
     return null;
   }
   const parsed = context.parseDate(raw);
-  if (!parsed) throw new Invalid(target, `${target}: expected a date like 2026-03-01 (or as --date-format says), found ${quote(raw)}`);
+  if (!parsed)
+    throw new Invalid(
+      target,
+      `${target}: expected a date like 2026-03-01 (or as --date-format says), found ${quote(raw)}`,
+    );
   // A typo like 0026 or 3026 is refused, as the event API refuses it, not stored.
-  if (parsed.getTime() < earliest || parsed.getTime() >= afterLatest) throw new Invalid(target, `${target}: expected a date from ${firstDay} to ${lastDay}, found ${quote(raw)}`);
+  if (parsed.getTime() < earliest || parsed.getTime() >= afterLatest)
+    throw new Invalid(target, `${target}: expected a date from ${firstDay} to ${lastDay}, found ${quote(raw)}`);
   return parsed;
 }
 
@@ -107,7 +196,8 @@ function text(context: RowContext, target: string, max: number, required = false
     if (required) throw new Invalid(target, `${target} is empty`);
     return null;
   }
-  if (raw.length > max) throw new Invalid(target, `${target}: at most ${max} characters, found ${raw.length.toLocaleString('en')}`);
+  if (raw.length > max)
+    throw new Invalid(target, `${target}: at most ${max} characters, found ${raw.length.toLocaleString('en')}`);
   return raw;
 }
 
@@ -117,14 +207,19 @@ function channel(context: RowContext, target: string, required = false): string 
     if (required) throw new Invalid(target, `${target} is empty; expected one of the channels`);
     return null;
   }
-  if (!isChannel(raw)) throw new Invalid(target, `${target}: expected web, email, store, phone, chat, mobile, social, display or direct_mail, found ${quote(context.get(target))}`);
+  if (!isChannel(raw))
+    throw new Invalid(
+      target,
+      `${target}: expected web, email, store, phone, chat, mobile, social, display or direct_mail, found ${quote(context.get(target))}`,
+    );
   return raw;
 }
 
 function currency(context: RowContext): string | null {
   const raw = context.get('currency');
   if (!raw) return null;
-  if (!/^[A-Z]{3}$/.test(raw.toUpperCase())) throw new Invalid('currency', `currency: expected a three-letter code like EUR, found ${quote(raw)}`);
+  if (!/^[A-Z]{3}$/.test(raw.toUpperCase()))
+    throw new Invalid('currency', `currency: expected a three-letter code like EUR, found ${quote(raw)}`);
   return raw.toUpperCase();
 }
 
@@ -133,17 +228,26 @@ function customerRef(context: RowContext): { ref: CustomerRef; customer: string 
   if (!value) throw new Invalid('customer', 'customer is empty; expected an external customer id or an email');
   // A reference that normalises to nothing would make a customer nobody can be found by.
   if (value.includes('@')) {
-    if (value.length > 320 || !normaliseEmail(value)) throw new Invalid('customer', `customer: expected an external customer id or an email like name@example.com, found ${quote(value)}`);
+    if (value.length > 320 || !normaliseEmail(value))
+      throw new Invalid(
+        'customer',
+        `customer: expected an external customer id or an email like name@example.com, found ${quote(value)}`,
+      );
     return { ref: { email: value }, customer: value };
   }
-  if (value.length > 200) throw new Invalid('customer', `customer: an external customer id has at most 200 characters, found ${value.length.toLocaleString('en')}`);
+  if (value.length > 200)
+    throw new Invalid(
+      'customer',
+      `customer: an external customer id has at most 200 characters, found ${value.length.toLocaleString('en')}`,
+    );
   return { ref: { externalId: value }, customer: value };
 }
 
 function attribute(raw: string, type: AttributeType, key: string): AttributeValue {
   if (type === 'number') {
     const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value)) throw new Invalid(key, `${key} is a number column; found ${quote(raw)}`);
+    if (raw.trim() === '' || !Number.isFinite(value))
+      throw new Invalid(key, `${key} is a number column; found ${quote(raw)}`);
     return value;
   }
   if (type === 'boolean') {
@@ -152,8 +256,10 @@ function attribute(raw: string, type: AttributeType, key: string): AttributeValu
     if (['false', 'no', 'n', '0'].includes(value)) return false;
     throw new Invalid(key, `${key} is a yes/no column; found ${quote(raw)}`);
   }
-  if (type === 'date' && !isCalendarDate(raw.trim())) throw new Invalid(key, `${key} is a date column (YYYY-MM-DD from ${firstDay} to ${lastDay}); found ${quote(raw)}`);
-  if (raw.trim().length > 2000) throw new Invalid(key, `${key}: at most 2000 characters, found ${raw.trim().length.toLocaleString('en')}`);
+  if (type === 'date' && !isCalendarDate(raw.trim()))
+    throw new Invalid(key, `${key} is a date column (YYYY-MM-DD from ${firstDay} to ${lastDay}); found ${quote(raw)}`);
+  if (raw.trim().length > 2000)
+    throw new Invalid(key, `${key}: at most 2000 characters, found ${raw.trim().length.toLocaleString('en')}`);
   return raw.trim();
 }
 
@@ -168,7 +274,14 @@ export function detectType(samples: string[]): AttributeType {
 }
 
 // With the event API's lengths for the same fields.
-const addressTargets = [['line1', 300], ['line2', 300], ['city', 200], ['region', 200], ['postal_code', 40], ['country', 60]] as const;
+const addressTargets = [
+  ['line1', 300],
+  ['line2', 300],
+  ['city', 200],
+  ['region', 200],
+  ['postal_code', 40],
+  ['country', 60],
+] as const;
 
 /** One row as a typed record, or the first reason it cannot be one. */
 export function convertRow(kind: ImportKind, context: RowContext): Row | RowError {
@@ -184,55 +297,137 @@ export function convertRow(kind: ImportKind, context: RowContext): Row | RowErro
         const { ref, customer } = customerRef(context);
         const at = date(context, 'at', true)!;
         const quantity = decimal(context, 'quantity', signedQuantity, false) ?? '1';
-        if (!/[1-9]/.test(quantity)) throw new Invalid('quantity', `quantity must not be 0, found ${quote(context.get('quantity'))}`);
+        if (!/[1-9]/.test(quantity))
+          throw new Invalid('quantity', `quantity must not be 0, found ${quote(context.get('quantity'))}`);
         const unitPrice = decimal(context, 'unit_price', money, false);
         const given = decimal(context, 'amount', signedMoney, unitPrice === null);
         const amount = given ?? multiplyDecimal(quantity, unitPrice!);
-        if (given === null && !/^-?\d{1,12}\./.test(amount)) throw new Invalid('amount', 'amount: quantity x unit_price has more than 12 digits before the point; give the amount');
+        if (given === null && !/^-?\d{1,12}\./.test(amount))
+          throw new Invalid(
+            'amount',
+            'amount: quantity x unit_price has more than 12 digits before the point; give the amount',
+          );
         const orderId = text(context, 'order', 200) ?? `${customer}@${at.toISOString()}`;
-        return { kind: 'order', ref, customer, orderId, at, product: text(context, 'product', 200), category: text(context, 'category', 100), quantity, unitPrice, amount, channel: channel(context, 'channel'), currency: currency(context) };
+        return {
+          kind: 'order',
+          ref,
+          customer,
+          orderId,
+          at,
+          product: text(context, 'product', 200),
+          category: text(context, 'category', 100),
+          quantity,
+          unitPrice,
+          amount,
+          channel: channel(context, 'channel'),
+          currency: currency(context),
+        };
       }
       case 'returns': {
         const { ref, customer } = customerRef(context);
-        return { kind: 'return', ref, customer, returnId: text(context, 'return', 200), orderId: text(context, 'order', 200), at: date(context, 'at', true)!, product: text(context, 'product', 200),
-          quantity: decimal(context, 'quantity', quantity, false) ?? '1', amount: decimal(context, 'amount', money, true)!, reasonCode: text(context, 'reason_code', 60), reason: text(context, 'reason', 2000) };
+        return {
+          kind: 'return',
+          ref,
+          customer,
+          returnId: text(context, 'return', 200),
+          orderId: text(context, 'order', 200),
+          at: date(context, 'at', true)!,
+          product: text(context, 'product', 200),
+          quantity: decimal(context, 'quantity', quantity, false) ?? '1',
+          amount: decimal(context, 'amount', money, true)!,
+          reasonCode: text(context, 'reason_code', 60),
+          reason: text(context, 'reason', 2000),
+        };
       }
       case 'touchpoints': {
         const { ref, customer } = customerRef(context);
         const direction = (context.get('direction') || 'in').toLowerCase();
-        if (direction !== 'in' && direction !== 'out') throw new Invalid('direction', `direction: expected in or out, found ${quote(context.get('direction'))}`);
-        return { kind: 'touchpoint', ref, customer, id: text(context, 'id', 200), at: date(context, 'at', true)!, channel: channel(context, 'channel', true)!, direction, touch: text(context, 'kind', 60, true)!, campaign: text(context, 'campaign', 200) };
+        if (direction !== 'in' && direction !== 'out')
+          throw new Invalid('direction', `direction: expected in or out, found ${quote(context.get('direction'))}`);
+        return {
+          kind: 'touchpoint',
+          ref,
+          customer,
+          id: text(context, 'id', 200),
+          at: date(context, 'at', true)!,
+          channel: channel(context, 'channel', true)!,
+          direction,
+          touch: text(context, 'kind', 60, true)!,
+          campaign: text(context, 'campaign', 200),
+        };
       }
       case 'tickets': {
         const { ref, customer } = customerRef(context);
         const resolvedAt = date(context, 'resolved_at', false);
-        return { kind: 'ticket', ref, customer, ticketId: text(context, 'ticket', 200, true)!, openedAt: date(context, 'opened_at', true)!, channel: channel(context, 'channel'),
-          category: text(context, 'category', 60), priority: text(context, 'priority', 60), status: text(context, 'status', 60) ?? (resolvedAt ? 'resolved' : 'open'), subject: text(context, 'subject', 500),
-          orderId: text(context, 'order', 200), resolvedAt, outcome: text(context, 'outcome', 60) };
+        return {
+          kind: 'ticket',
+          ref,
+          customer,
+          ticketId: text(context, 'ticket', 200, true)!,
+          openedAt: date(context, 'opened_at', true)!,
+          channel: channel(context, 'channel'),
+          category: text(context, 'category', 60),
+          priority: text(context, 'priority', 60),
+          status: text(context, 'status', 60) ?? (resolvedAt ? 'resolved' : 'open'),
+          subject: text(context, 'subject', 500),
+          orderId: text(context, 'order', 200),
+          resolvedAt,
+          outcome: text(context, 'outcome', 60),
+        };
       }
       case 'surveys': {
         const { ref, customer } = customerRef(context);
-        return { kind: 'survey', ref, customer, id: text(context, 'id', 200), at: date(context, 'at', true)!, survey: text(context, 'survey', 200, true)!, question: text(context, 'question', 500, true)!,
-          score: score(context), answer: text(context, 'answer', 5000), channel: channel(context, 'channel') };
+        return {
+          kind: 'survey',
+          ref,
+          customer,
+          id: text(context, 'id', 200),
+          at: date(context, 'at', true)!,
+          survey: text(context, 'survey', 200, true)!,
+          question: text(context, 'question', 500, true)!,
+          score: score(context),
+          answer: text(context, 'answer', 5000),
+          channel: channel(context, 'channel'),
+        };
       }
       case 'customers': {
-        const ref: CustomerRef = { externalId: text(context, 'id', 200) ?? undefined, email: text(context, 'email', 320) ?? undefined, phone: text(context, 'phone', 50) ?? undefined };
-        if (!ref.externalId && !ref.email && !ref.phone) throw new Invalid('id', 'the row has no id, email or phone to recognise the customer by');
-        if (ref.email && !normaliseEmail(ref.email)) throw new Invalid('email', `email: expected an address like name@example.com, found ${quote(ref.email)}`);
-        if (ref.phone && !normalisePhone(ref.phone, context.defaultCountry)) throw new Invalid('phone', `phone: expected a phone number (at least 5 digits), found ${quote(ref.phone)}`);
+        const ref: CustomerRef = {
+          externalId: text(context, 'id', 200) ?? undefined,
+          email: text(context, 'email', 320) ?? undefined,
+          phone: text(context, 'phone', 50) ?? undefined,
+        };
+        if (!ref.externalId && !ref.email && !ref.phone)
+          throw new Invalid('id', 'the row has no id, email or phone to recognise the customer by');
+        if (ref.email && !normaliseEmail(ref.email))
+          throw new Invalid('email', `email: expected an address like name@example.com, found ${quote(ref.email)}`);
+        if (ref.phone && !normalisePhone(ref.phone, context.defaultCountry))
+          throw new Invalid('phone', `phone: expected a phone number (at least 5 digits), found ${quote(ref.phone)}`);
         const address: Record<string, string> = {};
         for (const [target, max] of addressTargets) {
           const value = text(context, target, max);
-          if (value) address[target === 'postal_code' ? 'postalCode' : target] = target === 'country' ? value.toUpperCase() : value;
+          if (value)
+            address[target === 'postal_code' ? 'postalCode' : target] =
+              target === 'country' ? value.toUpperCase() : value;
         }
-        if (address.country && !/^[A-Z]{2}$/.test(address.country)) throw new Invalid('country', `country: expected a two-letter code like US, found ${quote(context.get('country'))}`);
+        if (address.country && !/^[A-Z]{2}$/.test(address.country))
+          throw new Invalid(
+            'country',
+            `country: expected a two-letter code like US, found ${quote(context.get('country'))}`,
+          );
         const attributes: Record<string, AttributeValue> = {};
         for (const column of context.attributes) {
           const raw = context.values[column.index] ?? '';
           if (raw.trim()) attributes[column.key] = attribute(raw, column.type, column.key);
         }
-        return { kind: 'customer', ref, name: text(context, 'name', 300), createdAt: date(context, 'created_at', false), acquisitionChannel: channel(context, 'acquisition_channel'),
-          address: Object.keys(address).length > 0 ? address : null, attributes };
+        return {
+          kind: 'customer',
+          ref,
+          name: text(context, 'name', 300),
+          createdAt: date(context, 'created_at', false),
+          acquisitionChannel: channel(context, 'acquisition_channel'),
+          address: Object.keys(address).length > 0 ? address : null,
+          attributes,
+        };
       }
     }
   } catch (error) {

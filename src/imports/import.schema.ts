@@ -27,8 +27,12 @@ export const imports = pgTable('imports', {
  * How many rows of each order (or other derived key) an import has seen so far, so line numbers
  * follow file order across chunks without memory that grows with the file. Cleared when done.
  */
-export const importKeyCounts = pgTable('import_key_counts', {
-  importId: bigint('import_id', { mode: 'number' }).notNull(),
-  key: text('key').notNull(),
-  seen: bigint('seen', { mode: 'number' }).notNull(),
-}, (t) => [primaryKey({ columns: [t.importId, t.key] })]);
+export const importKeyCounts = pgTable(
+  'import_key_counts',
+  {
+    importId: bigint('import_id', { mode: 'number' }).notNull(),
+    key: text('key').notNull(),
+    seen: bigint('seen', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.importId, t.key] })],
+);

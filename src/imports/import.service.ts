@@ -14,8 +14,19 @@ import { readCsv, type CsvRecord } from './csv-source.ts';
 import { dateParser } from './date-format.ts';
 import { resolveColumns, type ImportCounts, type ImportOptions } from './import.ts';
 import {
-  findImport, findImportByJob, findUnfinished, finishImport, insertImport, listImportJobs, noteImportError, refreshStatistics,
-  rememberCustomers, rememberedCustomers, saveCheckpoint, type ImportJobRow, type ImportRow,
+  findImport,
+  findImportByJob,
+  findUnfinished,
+  finishImport,
+  insertImport,
+  listImportJobs,
+  noteImportError,
+  refreshStatistics,
+  rememberCustomers,
+  rememberedCustomers,
+  saveCheckpoint,
+  type ImportJobRow,
+  type ImportRow,
 } from './import.repository.ts';
 import { convertRow, detectType, isRowError, type Row, type RowError } from './import.rows.ts';
 import { factsOfRows } from './row-facts.ts';
@@ -30,9 +41,20 @@ export const importJobs = (deps: Deps, filter: { jobId?: number; limit: number }
 /** The import an upload's background job made. */
 export const importOfJob = (deps: Deps, jobId: number) => findImportByJob(deps.db, jobId);
 
-export interface ImportOutcome { importId: number; counts: ImportCounts; rejectedFile: string | null; resumed: boolean }
-interface Pending { record: CsvRecord; row: Row }
-interface Rejected { record: CsvRecord; error: RowError }
+export interface ImportOutcome {
+  importId: number;
+  counts: ImportCounts;
+  rejectedFile: string | null;
+  resumed: boolean;
+}
+interface Pending {
+  record: CsvRecord;
+  row: Row;
+}
+interface Rejected {
+  record: CsvRecord;
+  error: RowError;
+}
 
 async function fingerprint(file: string, size: number): Promise<string> {
   const handle = await fs.promises.open(file, 'r');
@@ -45,13 +67,25 @@ async function fingerprint(file: string, size: number): Promise<string> {
   }
 }
 
-const attributeKey = (header: string) => header.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').replace(/^(\d)/, 'a_$1').slice(0, 63);
+const attributeKey = (header: string) =>
+  header
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .replace(/^(\d)/, 'a_$1')
+    .slice(0, 63);
 
 /**
  * Imports a CSV file: every row is imported or reported with its row number and reason; the same
  * file twice changes nothing; a crash resumes from the last committed chunk.
  */
-export async function runImport(deps: Deps, options: ImportOptions, hooks: { onProgress?: ProgressReporter; importId?: number; jobId?: number } = {}): Promise<ImportOutcome> {
+export async function runImport(
+  deps: Deps,
+  options: ImportOptions,
+  hooks: { onProgress?: ProgressReporter; importId?: number; jobId?: number } = {},
+): Promise<ImportOutcome> {
   const stat = await fs.promises.stat(options.file);
   let parseDate: ReturnType<typeof dateParser>;
   try {
@@ -59,7 +93,11 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
   } catch (error) {
     throw new AppError('bad_request', (error as Error).message);
   }
-  const { header, delimiter, records } = await readCsv(options.file, { encoding: options.encoding, delimiter: options.delimiter, onBytes: (bytes) => hooks.onProgress?.(bytes, stat.size) });
+  const { header, delimiter, records } = await readCsv(options.file, {
+    encoding: options.encoding,
+    delimiter: options.delimiter,
+    onBytes: (bytes) => hooks.onProgress?.(bytes, stat.size),
+  });
   const columns = resolveColumns(options.kind, header, options.map);
 
   // Customers: every unmapped column is a custom attribute, typed from the first rows.
@@ -67,7 +105,9 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
   let attributes: { index: number; key: string; type: AttributeType }[] = [];
   if (options.kind === 'customers') {
     const mapped = new Set(columns.values());
-    const unmapped = header.map((name, index) => ({ name, index })).filter((c) => !mapped.has(c.index) && attributeKey(c.name));
+    const unmapped = header
+      .map((name, index) => ({ name, index }))
+      .filter((c) => !mapped.has(c.index) && attributeKey(c.name));
     // Pulled by hand: breaking out of for-await would close the stream for the rest of the file.
     while (sample.length < typeSampleRows) {
       const next = await records.next();
@@ -76,16 +116,33 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
     }
     const keys = unmapped.map((c) => attributeKey(c.name));
     const defined = await attributeTypes(deps.db);
-    attributes = unmapped.map((c, i) => ({ index: c.index, key: keys[i], type: defined.get(keys[i]) ?? detectType(sample.map((r) => r.values[c.index] ?? '')) }));
+    attributes = unmapped.map((c, i) => ({
+      index: c.index,
+      key: keys[i],
+      type: defined.get(keys[i]) ?? detectType(sample.map((r) => r.values[c.index] ?? '')),
+    }));
   }
 
   const fileHash = await fingerprint(options.file, stat.size);
   const stored = { map: options.map, dateFormat: options.dateFormat ?? null, delimiter, encoding: options.encoding };
-  let current: ImportRow | undefined = hooks.importId ? await findImport(deps.db, hooks.importId) : await findUnfinished(deps.db, options.kind, fileHash, stored);
+  let current: ImportRow | undefined = hooks.importId
+    ? await findImport(deps.db, hooks.importId)
+    : await findUnfinished(deps.db, options.kind, fileHash, stored);
   const resumed = current !== undefined && current.checkpoint_row > 0;
-  current ??= await insertImport(deps.db, { kind: options.kind, fileName: path.resolve(options.file), fileSize: stat.size, fileHash, options: stored, status: 'running', jobId: hooks.jobId });
+  current ??= await insertImport(deps.db, {
+    kind: options.kind,
+    fileName: path.resolve(options.file),
+    fileSize: stat.size,
+    fileHash,
+    options: stored,
+    status: 'running',
+    jobId: hooks.jobId,
+  });
   const importId = current.id;
-  const rejectedFile = options.rejectedFile ?? current.rejected_file ?? path.join(deps.config.dataDir, 'imports', `${importId}-rejected.csv`);
+  const rejectedFile =
+    options.rejectedFile ??
+    current.rejected_file ??
+    path.join(deps.config.dataDir, 'imports', `${importId}-rejected.csv`);
   fs.mkdirSync(path.dirname(rejectedFile), { recursive: true });
   // Rejected rows of chunks that never committed are cut off; the committed ones stay.
   const rejectedHeader = stringify([[...header, 'row', 'line', 'reason'].map(formulaSafe)]);
@@ -97,9 +154,15 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
 
   const context = {
     values: [] as string[],
-    get(target: string) { const index = columns.get(target); return index === undefined ? '' : (this.values[index] ?? '').trim(); },
+    get(target: string) {
+      const index = columns.get(target);
+      return index === undefined ? '' : (this.values[index] ?? '').trim();
+    },
     has: (target: string) => columns.has(target),
-    parseDate, decimalComma: delimiter === ';', attributes, defaultCountry: deps.config.defaultCountry,
+    parseDate,
+    decimalComma: delimiter === ';',
+    attributes,
+    defaultCountry: deps.config.defaultCountry,
     names: header.map((name, index) => [...columns].find(([, column]) => column === index)?.[0] ?? name),
   };
   let pending: Pending[] = [];
@@ -138,8 +201,17 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
     if (record.row <= checkpoint) return;
     if (record.values.length !== header.length) {
       // Most often a cell that starts with a quote and runs on to the next quote in the file.
-      const spans = record.lines > 1 ? ` (the row runs over lines ${record.line} to ${record.line + record.lines - 1}: is a quote missing?)` : '';
-      rejected.push({ record, error: { field: 'row', message: `expected ${header.length} columns as in the header, found ${record.values.length}${spans}` } });
+      const spans =
+        record.lines > 1
+          ? ` (the row runs over lines ${record.line} to ${record.line + record.lines - 1}: is a quote missing?)`
+          : '';
+      rejected.push({
+        record,
+        error: {
+          field: 'row',
+          message: `expected ${header.length} columns as in the header, found ${record.values.length}${spans}`,
+        },
+      });
     } else {
       context.values = record.values;
       const row = convertRow(options.kind, context);
@@ -153,7 +225,7 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
     for await (const record of records) await handle(record);
     await flush();
     // Purchase days and stages, once per customer whose orders changed (not once per chunk).
-    for (let after = 0; ;) {
+    for (let after = 0; ; ) {
       const ids = await rememberedCustomers(deps.db, importId, after, 5000);
       if (ids.length === 0) break;
       await deps.db.transaction((tx) => refreshCustomers(deps, tx, ids));
@@ -163,8 +235,9 @@ export async function runImport(deps: Deps, options: ImportOptions, hooks: { onP
     await refreshStatistics(deps.db);
   } catch (error) {
     // The import stays resumable: its checkpoint marks what is committed. Noting why must not hide why.
-    await noteImportError(deps.db, importId, error instanceof Error ? error.message : String(error))
-      .catch((noted: unknown) => deps.logger.error({ err: noted, importId }, 'could not note why the import stopped'));
+    await noteImportError(deps.db, importId, error instanceof Error ? error.message : String(error)).catch(
+      (noted: unknown) => deps.logger.error({ err: noted, importId }, 'could not note why the import stopped'),
+    );
     throw error;
   }
   return { importId, counts, rejectedFile: counts.rejected > 0 ? rejectedFile : null, resumed };
@@ -178,23 +251,37 @@ const rejectedLine = (header: string[]) => (rejected: Rejected) => {
   const { record, error } = rejected;
   const values = header.map((_, i) => record.values[i] ?? '');
   const written = values.map((value) => value.replace(unstorable, '\uFFFD'));
-  const replaced = written.some((value, i) => value !== values[i]) ? '; NUL characters and lone surrogates are written here as U+FFFD' : '';
+  const replaced = written.some((value, i) => value !== values[i])
+    ? '; NUL characters and lone surrogates are written here as U+FFFD'
+    : '';
   const reason = `${error.message.startsWith(error.field) ? error.message : `${error.field}: ${error.message}`}${replaced}`;
   return [...written, record.row, record.line, reason].map(formulaSafe);
 };
 
-async function writeChunk(deps: Deps, tx: Db, importId: number, kind: ImportOptions['kind'], chunk: Pending[], hasOrderColumn: boolean):
-  Promise<{ counts: WriteCounts; rejected: Rejected[] }> {
+async function writeChunk(
+  deps: Deps,
+  tx: Db,
+  importId: number,
+  kind: ImportOptions['kind'],
+  chunk: Pending[],
+  hasOrderColumn: boolean,
+): Promise<{ counts: WriteCounts; rejected: Rejected[] }> {
   const source = `import:${importId}`;
   const items = chunk.map((p, index) => ({ index, ref: p.row.ref, row: p.row }));
-  const resolution = await resolveFacts(deps, tx, items, { source, referenceField: kind === 'customers' ? 'email' : 'customer' });
+  const resolution = await resolveFacts(deps, tx, items, {
+    source,
+    referenceField: kind === 'customers' ? 'email' : 'customer',
+  });
   const facts = await factsOfRows(tx, resolution.resolved, { importId, hasOrderColumn, now: () => deps.clock.now() });
   const written = await writeResolved(deps, tx, facts, { source, lifecycle: 'defer', created: resolution.created });
   // Purchase days and stages are refreshed once per customer when the whole file is in.
   await rememberCustomers(tx, importId, written.changedCustomers);
-  const rejected = [...resolution.rejected, ...written.rejected].map(([index, { field, message, erased }]): Rejected => ({
-    // The rejected-rows file names the row, not the values: they are the erased person's.
-    record: erased ? { ...chunk[index].record, values: [] } : chunk[index].record, error: { field, message },
-  }));
+  const rejected = [...resolution.rejected, ...written.rejected].map(
+    ([index, { field, message, erased }]): Rejected => ({
+      // The rejected-rows file names the row, not the values: they are the erased person's.
+      record: erased ? { ...chunk[index].record, values: [] } : chunk[index].record,
+      error: { field, message },
+    }),
+  );
   return { counts: written.counts, rejected };
 }

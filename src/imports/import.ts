@@ -17,7 +17,13 @@ export interface ImportOptions {
   rejectedFile?: string;
 }
 
-export interface ImportCounts { read: number; imported: number; updated: number; unchanged: number; rejected: number }
+export interface ImportCounts {
+  read: number;
+  imported: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+}
 
 /** Parses `target=Column,target=Column`. */
 export function parseMap(text: string | undefined): Record<string, string> {
@@ -43,9 +49,20 @@ export function resolveColumns(kind: ImportKind, header: string[], map: Record<s
   const spec = targets[kind];
   const columns = new Map<string, number>();
   for (const [target, column] of Object.entries(map)) {
-    if (!spec.all.includes(target)) throw new AppError('bad_request', `--map names "${target}", which is not a target for ${kind}; targets: ${spec.all.join(', ')}`);
-    const index = header.indexOf(column) >= 0 ? header.indexOf(column) : header.findIndex((h) => comparable(h) === comparable(column));
-    if (index < 0) throw new AppError('bad_request', `--map ${target}=${column}: the file has no column "${column}"; its header is: ${header.join(', ')}`);
+    if (!spec.all.includes(target))
+      throw new AppError(
+        'bad_request',
+        `--map names "${target}", which is not a target for ${kind}; targets: ${spec.all.join(', ')}`,
+      );
+    const index =
+      header.indexOf(column) >= 0
+        ? header.indexOf(column)
+        : header.findIndex((h) => comparable(h) === comparable(column));
+    if (index < 0)
+      throw new AppError(
+        'bad_request',
+        `--map ${target}=${column}: the file has no column "${column}"; its header is: ${header.join(', ')}`,
+      );
     columns.set(target, index);
   }
   for (const target of spec.all) {
@@ -55,18 +72,28 @@ export function resolveColumns(kind: ImportKind, header: string[], map: Record<s
   }
   const missing = spec.required.filter((group) => !group.some((target) => columns.has(target)));
   if (missing.length > 0) {
-    throw new AppError('bad_request', `a ${kind} file needs a column for ${missing.map((g) => g.join(' or ')).join('; ')}. ` +
-      `Its header is: ${header.join(', ')}. Name the columns with --map, e.g. --map ${missing[0][0]}=YourColumn`);
+    throw new AppError(
+      'bad_request',
+      `a ${kind} file needs a column for ${missing.map((g) => g.join(' or ')).join('; ')}. ` +
+        `Its header is: ${header.join(', ')}. Name the columns with --map, e.g. --map ${missing[0][0]}=YourColumn`,
+    );
   }
   return columns;
 }
 
-export const isChannel = (value: string): value is (typeof channels)[number] => (channels as readonly string[]).includes(value);
+export const isChannel = (value: string): value is (typeof channels)[number] =>
+  (channels as readonly string[]).includes(value);
 
 /** What an upload's import job carries, from the upload to the job handler (jobs/handlers.ts). */
 export interface ImportJobPayload {
   [key: string]: unknown;
-  kind: ImportKind; file: string; fileName: string; map: Record<string, string>; dateFormat?: string; delimiter?: Delimiter; encoding: Encoding;
+  kind: ImportKind;
+  file: string;
+  fileName: string;
+  map: Record<string, string>;
+  dateFormat?: string;
+  delimiter?: Delimiter;
+  encoding: Encoding;
   /** Who uploaded it, for the audit log. */
   by?: string;
 }

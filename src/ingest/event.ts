@@ -4,7 +4,17 @@ import { multiplyDecimal } from '../shared/decimal.ts';
 import { exactDecimal, instant } from '../shared/input.ts';
 
 /** The nine channels Kept knows. */
-export const channels = ['web', 'email', 'store', 'phone', 'chat', 'mobile', 'social', 'display', 'direct_mail'] as const;
+export const channels = [
+  'web',
+  'email',
+  'store',
+  'phone',
+  'chat',
+  'mobile',
+  'social',
+  'display',
+  'direct_mail',
+] as const;
 export type Channel = (typeof channels)[number];
 export const statusFlags = ['deceased', 'moved', 'undeliverable', 'do_not_contact'] as const;
 export type StatusFlag = (typeof statusFlags)[number];
@@ -16,17 +26,37 @@ export const money = exactDecimal(12, 2, 'not negative');
 /** A quantity as numeric(14, 3) holds it: more than 0 (a negative quantity is a return). */
 export const quantity = exactDecimal(11, 3, 'positive');
 /** ISO 4217 shape: three letters. */
-export const currency = z.string().trim().toUpperCase().regex(/^[A-Z]{3}$/, 'a three-letter currency code like EUR');
+export const currency = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z]{3}$/, 'a three-letter currency code like EUR');
 
 // Refinements run even when a field failed: a product of values that are not decimals is left to their own issues.
-const fitsMoney = (quantity: string, unitPrice: string) => { try { return /^\d{1,12}\./.test(multiplyDecimal(quantity, unitPrice)); } catch { return true; } };
+const fitsMoney = (quantity: string, unitPrice: string) => {
+  try {
+    return /^\d{1,12}\./.test(multiplyDecimal(quantity, unitPrice));
+  } catch {
+    return true;
+  }
+};
 
 export const customerRef = z
   .object({
     externalId: text(200).optional(),
     // An address or number that normalises to nothing would leave the customer without that identity, silently.
-    email: z.string().trim().max(320).refine((email) => email === '' || normaliseEmail(email) !== null, 'not an email address').optional(),
-    phone: z.string().trim().max(50).refine((phone) => phone === '' || phone.replace(/\D/g, '').length >= 5, 'not a phone number: at least 5 digits').optional(),
+    email: z
+      .string()
+      .trim()
+      .max(320)
+      .refine((email) => email === '' || normaliseEmail(email) !== null, 'not an email address')
+      .optional(),
+    phone: z
+      .string()
+      .trim()
+      .max(50)
+      .refine((phone) => phone === '' || phone.replace(/\D/g, '').length >= 5, 'not a phone number: at least 5 digits')
+      .optional(),
   })
   .refine((ref) => ref.externalId || ref.email || ref.phone, 'needs externalId, email or phone')
   .openapi('CustomerRef');
@@ -40,7 +70,12 @@ export const address = z
     city: text(200).optional(),
     region: text(200).optional(),
     postalCode: text(40).optional(),
-    country: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'a two-letter country code like DE').optional(),
+    country: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .regex(/^[A-Z]{2}$/, 'a two-letter country code like DE')
+      .optional(),
   })
   .openapi('Address');
 
@@ -58,7 +93,9 @@ export const customerUpsertEvent = z.object({
   name: text(300).optional(),
   createdAt: instant.optional().describe('When the relationship started (defaults to first seen)'),
   acquisitionChannel: channel.optional(),
-  attributes: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'snake_case attribute key'), attributeValue).optional(),
+  attributes: z
+    .record(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'snake_case attribute key'), attributeValue)
+    .optional(),
   address: address.optional(),
 });
 
@@ -71,16 +108,22 @@ export const orderEvent = z.object({
   currency: currency.optional(),
   lines: z
     .array(
-      z.object({
-        product: text(200).optional(),
-        category: text(100).optional().describe('Product category, e.g. towels: what segments and templates call interests'),
-        quantity: quantity.default('1'),
-        unitPrice: money.optional(),
-        amount: money.optional().describe('Line amount, discounts taken off; defaults to quantity x unitPrice'),
-      })
+      z
+        .object({
+          product: text(200).optional(),
+          category: text(100)
+            .optional()
+            .describe('Product category, e.g. towels: what segments and templates call interests'),
+          quantity: quantity.default('1'),
+          unitPrice: money.optional(),
+          amount: money.optional().describe('Line amount, discounts taken off; defaults to quantity x unitPrice'),
+        })
         .refine((line) => line.amount !== undefined || line.unitPrice !== undefined, 'needs amount or unitPrice')
-        .refine((line) => line.amount !== undefined || line.unitPrice === undefined || fitsMoney(line.quantity, line.unitPrice),
-          { message: 'quantity x unitPrice is over 12 digits; send the amount', path: ['amount'] }),
+        .refine(
+          (line) =>
+            line.amount !== undefined || line.unitPrice === undefined || fitsMoney(line.quantity, line.unitPrice),
+          { message: 'quantity x unitPrice is over 12 digits; send the amount', path: ['amount'] },
+        ),
     )
     .min(1)
     .max(1000),
@@ -95,7 +138,13 @@ export const returnEvent = z.object({
   product: text(200).optional(),
   quantity: quantity.default('1'),
   amount: money,
-  reasonCode: z.string().trim().min(1).max(60).regex(/^[a-z0-9_]+$/, 'snake_case reason code').optional(),
+  reasonCode: z
+    .string()
+    .trim()
+    .min(1)
+    .max(60)
+    .regex(/^[a-z0-9_]+$/, 'snake_case reason code')
+    .optional(),
   reason: text(2000).optional(),
 });
 
@@ -157,7 +206,13 @@ export const surveyResponseEvent = z.object({
   at: instant,
   survey: text(200),
   question: text(500),
-  score: z.number().finite().min(-1000).max(1000).refine((score) => /^-?\d+(\.\d{1,2})?$/.test(String(score)), 'at most 2 decimals').optional(),
+  score: z
+    .number()
+    .finite()
+    .min(-1000)
+    .max(1000)
+    .refine((score) => /^-?\d+(\.\d{1,2})?$/.test(String(score)), 'at most 2 decimals')
+    .optional(),
   answer: text(5000).optional(),
   channel: channel.optional(),
 });
@@ -199,8 +254,19 @@ export const consentEvent = z.object({
 
 export const ingestEvent = z
   .discriminatedUnion('type', [
-    customerUpsertEvent, orderEvent, returnEvent, touchpointEvent, ticketOpenedEvent, ticketUpdatedEvent,
-    ticketResolvedEvent, incidentEvent, surveyResponseEvent, noteEvent, statusChangeEvent, addressChangeEvent, consentEvent,
+    customerUpsertEvent,
+    orderEvent,
+    returnEvent,
+    touchpointEvent,
+    ticketOpenedEvent,
+    ticketUpdatedEvent,
+    ticketResolvedEvent,
+    incidentEvent,
+    surveyResponseEvent,
+    noteEvent,
+    statusChangeEvent,
+    addressChangeEvent,
+    consentEvent,
   ])
   .openapi('Event');
 export type IngestEvent = z.infer<typeof ingestEvent>;

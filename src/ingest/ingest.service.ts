@@ -6,14 +6,25 @@ import { cleanText, inputProblem } from '../shared/input.ts';
 import { ingestEvent, type IngestEvent } from './event.ts';
 import { factOf } from './event-facts.ts';
 import {
-  claimEventIds, deadLetter, deleteLedgerRows, findDeadLetter, ledgerResults, listDeadLetters, markReplayed, noteReplayFailed,
-  recordLedgerResults, type DeadLetterRow,
+  claimEventIds,
+  deadLetter,
+  deleteLedgerRows,
+  findDeadLetter,
+  ledgerResults,
+  listDeadLetters,
+  markReplayed,
+  noteReplayFailed,
+  recordLedgerResults,
+  type DeadLetterRow,
 } from './ingest.repository.ts';
 
 /** Segment-compatible limits: bytes per event, bytes per request body, events per batch. */
 export const ingestLimits = { eventBytes: 32 * 1024, batchBytes: 500 * 1024, batchEvents: 2500 } as const;
 
-export interface FieldIssue { field: string; message: string }
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
 export interface EventResult {
   index: number;
   id: string | null;
@@ -21,7 +32,12 @@ export interface EventResult {
   customerId?: number;
   errors?: FieldIssue[];
 }
-export interface IngestResult { accepted: number; duplicate: number; rejected: number; results: EventResult[] }
+export interface IngestResult {
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+  results: EventResult[];
+}
 
 export interface IngestOptions {
   source: string;
@@ -29,7 +45,10 @@ export interface IngestOptions {
   deadLetterId?: number;
 }
 
-interface Pending { index: number; event: IngestEvent }
+interface Pending {
+  index: number;
+  event: IngestEvent;
+}
 
 const transient = new Set<string>([sqlState.serializationFailure, sqlState.deadlockDetected, sqlState.uniqueViolation]);
 
@@ -51,12 +70,17 @@ export async function ingestEvents(deps: Deps, events: unknown[], options: Inges
     }
     const bytes = Buffer.byteLength(JSON.stringify(raw) ?? '');
     if (bytes > ingestLimits.eventBytes) {
-      results[index].errors = [{ field: 'event', message: `event is ${bytes} bytes; the limit is ${ingestLimits.eventBytes}` }];
+      results[index].errors = [
+        { field: 'event', message: `event is ${bytes} bytes; the limit is ${ingestLimits.eventBytes}` },
+      ];
       return;
     }
     const parsed = ingestEvent.safeParse(raw);
     if (!parsed.success) {
-      results[index].errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || 'event', message: issue.message }));
+      results[index].errors = parsed.error.issues.map((issue) => ({
+        field: issue.path.join('.') || 'event',
+        message: issue.message,
+      }));
       return;
     }
     if (firstIndex.has(parsed.data.id)) {
@@ -104,13 +128,19 @@ export async function replayDeadLetter(deps: Deps, id: number): Promise<IngestRe
   if (result.accepted + result.duplicate === 1) await markReplayed(deps.db, letter.id);
   else {
     const errors = (result.results[0].errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
-    await noteReplayFailed(deps.db, letter.id, cleanText(`replay ${deps.clock.now().toISOString()} failed: ${errors}`).slice(0, 2000));
+    await noteReplayFailed(
+      deps.db,
+      letter.id,
+      cleanText(`replay ${deps.clock.now().toISOString()} failed: ${errors}`).slice(0, 2000),
+    );
   }
   return result;
 }
 
 function idOf(raw: unknown): string | null {
-  return typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : null;
+  return typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
+    ? (raw as { id: string }).id
+    : null;
 }
 
 function isTransientOrUnavailable(error: unknown): boolean {
@@ -156,8 +186,15 @@ async function isolate(deps: Deps, pending: Pending[], options: IngestOptions): 
         }
       }
       outcome.set(item.index, {
-        index: item.index, id: item.event.id, status: 'rejected',
-        errors: [{ field: 'event', message: `could not be applied (${reason.slice(0, 300)})${kept ? '; kept as a dead letter for replay' : ''}` }],
+        index: item.index,
+        id: item.event.id,
+        status: 'rejected',
+        errors: [
+          {
+            field: 'event',
+            message: `could not be applied (${reason.slice(0, 300)})${kept ? '; kept as a dead letter for replay' : ''}`,
+          },
+        ],
       });
     }
   }
@@ -165,31 +202,68 @@ async function isolate(deps: Deps, pending: Pending[], options: IngestOptions): 
 }
 
 /** Applies events (already validated) inside one transaction; returns a result per event. */
-export async function applyBatch(deps: Deps, tx: Db, pending: Pending[], source: string): Promise<Map<number, EventResult>> {
+export async function applyBatch(
+  deps: Deps,
+  tx: Db,
+  pending: Pending[],
+  source: string,
+): Promise<Map<number, EventResult>> {
   const outcome = new Map<number, EventResult>();
   // Claim the ids first: a concurrent batch with the same id waits here, then sees it as taken.
-  const claimed = await claimEventIds(tx, pending.map((p) => ({ id: p.event.id, type: p.event.type })));
+  const claimed = await claimEventIds(
+    tx,
+    pending.map((p) => ({ id: p.event.id, type: p.event.type })),
+  );
   const duplicates = pending.filter((p) => !claimed.has(p.event.id));
-  const original = await ledgerResults(tx, duplicates.map((p) => p.event.id));
+  const original = await ledgerResults(
+    tx,
+    duplicates.map((p) => p.event.id),
+  );
   for (const p of duplicates) {
-    outcome.set(p.index, { index: p.index, id: p.event.id, status: 'duplicate', customerId: original.get(p.event.id) ?? undefined });
+    outcome.set(p.index, {
+      index: p.index,
+      id: p.event.id,
+      status: 'duplicate',
+      customerId: original.get(p.event.id) ?? undefined,
+    });
   }
   const fresh = pending.filter((p) => claimed.has(p.event.id));
   if (fresh.length === 0) return outcome;
 
-  const { rejected, customers } = await writeFacts(deps, tx, fresh.map((p) => factOf(p.event, p.index)), {
-    source, referenceField: 'customer', lifecycle: 'refresh',
-  });
+  const { rejected, customers } = await writeFacts(
+    deps,
+    tx,
+    fresh.map((p) => factOf(p.event, p.index)),
+    {
+      source,
+      referenceField: 'customer',
+      lifecycle: 'refresh',
+    },
+  );
 
   // A rejected event leaves no trace, so it can be sent again once fixed.
-  await deleteLedgerRows(tx, fresh.filter((p) => rejected.has(p.index)).map((p) => p.event.id));
+  await deleteLedgerRows(
+    tx,
+    fresh.filter((p) => rejected.has(p.index)).map((p) => p.event.id),
+  );
   const accepted = fresh.filter((p) => !rejected.has(p.index));
-  await recordLedgerResults(tx, accepted.map((p) => ({ id: p.event.id, customerId: customers.get(p.index)! })));
+  await recordLedgerResults(
+    tx,
+    accepted.map((p) => ({ id: p.event.id, customerId: customers.get(p.index)! })),
+  );
   for (const p of fresh) {
     const rejection = rejected.get(p.index);
-    outcome.set(p.index, rejection
-      ? { index: p.index, id: p.event.id, status: 'rejected', errors: [{ field: rejection.field, message: rejection.message }] }
-      : { index: p.index, id: p.event.id, status: 'accepted', customerId: customers.get(p.index) });
+    outcome.set(
+      p.index,
+      rejection
+        ? {
+            index: p.index,
+            id: p.event.id,
+            status: 'rejected',
+            errors: [{ field: rejection.field, message: rejection.message }],
+          }
+        : { index: p.index, id: p.event.id, status: 'accepted', customerId: customers.get(p.index) },
+    );
   }
   return outcome;
 }

@@ -17,22 +17,43 @@ export function registerJobHandlers(): void {
   });
 
   // An upload whose import will not go on is removed: its rejected-rows file stays, it is the user's report.
-  registerJobHandler('import', async (deps, payload, jobId, report) => {
-    const job = payload as ImportJobPayload;
-    const outcome = await runImport(deps, {
-      kind: job.kind, file: job.file, map: job.map, dateFormat: job.dateFormat, delimiter: job.delimiter, encoding: job.encoding,
-    }, { onProgress: report, jobId });
-    await audit(deps.db, {
-      actor: job.by ?? 'system', action: 'import.finished', target: `${job.kind} from ${job.fileName}`,
-      detail: { importId: outcome.importId, jobId, ...outcome.counts },
-    });
-    return { importId: outcome.importId, ...outcome.counts, resumed: outcome.resumed, hasRejected: outcome.rejectedFile !== null };
-  }, { onFailed: (_deps, payload) => fs.promises.rm((payload as ImportJobPayload).file, { force: true }) });
+  registerJobHandler(
+    'import',
+    async (deps, payload, jobId, report) => {
+      const job = payload as ImportJobPayload;
+      const outcome = await runImport(
+        deps,
+        {
+          kind: job.kind,
+          file: job.file,
+          map: job.map,
+          dateFormat: job.dateFormat,
+          delimiter: job.delimiter,
+          encoding: job.encoding,
+        },
+        { onProgress: report, jobId },
+      );
+      await audit(deps.db, {
+        actor: job.by ?? 'system',
+        action: 'import.finished',
+        target: `${job.kind} from ${job.fileName}`,
+        detail: { importId: outcome.importId, jobId, ...outcome.counts },
+      });
+      return {
+        importId: outcome.importId,
+        ...outcome.counts,
+        resumed: outcome.resumed,
+        hasRejected: outcome.rejectedFile !== null,
+      };
+    },
+    { onFailed: (_deps, payload) => fs.promises.rm((payload as ImportJobPayload).file, { force: true }) },
+  );
 
   registerJobHandler('retention', async (deps, payload, _jobId, report) => ({
     results: await sweepRetention(deps, String(payload.by ?? 'system'), report),
   }));
 
   registerJobHandler('campaign.send', async (deps, payload, _jobId, report) =>
-    sendCampaign(deps, Number(payload.campaignId), { onProgress: report }));
+    sendCampaign(deps, Number(payload.campaignId), { onProgress: report }),
+  );
 }

@@ -4,12 +4,25 @@ import type { Deps } from '../deps.ts';
 import { cleanText } from '../shared/input.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import {
-  findJobRow, giveBackStarts, insertJob, markJobDone, markJobFailed, markJobRunning, recordJobProgress, unfinishedJobs, type JobRow,
+  findJobRow,
+  giveBackStarts,
+  insertJob,
+  markJobDone,
+  markJobFailed,
+  markJobRunning,
+  recordJobProgress,
+  unfinishedJobs,
+  type JobRow,
 } from './job.repository.ts';
 
 export type { JobRow };
 
-export type JobHandler = (deps: Deps, payload: Record<string, unknown>, jobId: number, report: ProgressReporter) => Promise<Record<string, unknown>>;
+export type JobHandler = (
+  deps: Deps,
+  payload: Record<string, unknown>,
+  jobId: number,
+  report: ProgressReporter,
+) => Promise<Record<string, unknown>>;
 
 /** What a kind does once its job has failed for good (its handler threw, or it was parked), e.g. remove its files. */
 export type FailureHandler = (deps: Deps, payload: Record<string, unknown>) => Promise<void> | void;
@@ -28,7 +41,11 @@ export const maxAttempts = 3;
 const errorLength = 2000;
 const storedError = (message: string) => cleanText(message.slice(0, errorLength));
 
-export function registerJobHandler(kind: string, handler: JobHandler, options: { onFailed?: FailureHandler } = {}): void {
+export function registerJobHandler(
+  kind: string,
+  handler: JobHandler,
+  options: { onFailed?: FailureHandler } = {},
+): void {
   handlers.set(kind, { handler, onFailed: options.onFailed });
 }
 
@@ -71,7 +88,13 @@ function run(deps: Deps, id: number, kind: string, payload: Record<string, unkno
 }
 
 /** Marks a job failed for good and lets its kind clean up; a job that cannot even be marked stays as it was, to resume. */
-async function fail(deps: Deps, id: number, kind: string, payload: Record<string, unknown>, message: string): Promise<void> {
+async function fail(
+  deps: Deps,
+  id: number,
+  kind: string,
+  payload: Record<string, unknown>,
+  message: string,
+): Promise<void> {
   try {
     await markJobFailed(deps.db, id, storedError(message));
   } catch (error) {
@@ -97,8 +120,13 @@ export async function resumeJobs(deps: Deps): Promise<number> {
   for (const row of interrupted) {
     if (row.attempts >= maxAttempts) {
       deps.logger.warn({ job: row.id, kind: row.kind, attempts: row.attempts }, 'job parked: interrupted too often');
-      await fail(deps, row.id, row.kind, row.payload,
-        `interrupted ${row.attempts} times without finishing (the server stopped while it ran), so it is not tried again`);
+      await fail(
+        deps,
+        row.id,
+        row.kind,
+        row.payload,
+        `interrupted ${row.attempts} times without finishing (the server stopped while it ran), so it is not tried again`,
+      );
     } else {
       run(deps, row.id, row.kind, row.payload);
       started++;
@@ -113,8 +141,9 @@ export async function resumeJobs(deps: Deps): Promise<number> {
  */
 export async function releaseJobs(deps: Deps): Promise<void> {
   if (running.size === 0) return;
-  await giveBackStarts(deps.db, [...running.keys()])
-    .catch((error: unknown) => deps.logger.warn({ err: error }, 'could not give back the starts of the running jobs'));
+  await giveBackStarts(deps.db, [...running.keys()]).catch((error: unknown) =>
+    deps.logger.warn({ err: error }, 'could not give back the starts of the running jobs'),
+  );
 }
 
 /** Waits for the jobs running in this process (tests; a clean shutdown). */
@@ -126,8 +155,16 @@ export async function settleJobs(): Promise<void> {
 export function everyNight(deps: Deps, hour: number, what: string, start: () => Promise<unknown>): () => void {
   let timer: NodeJS.Timeout;
   const next = () => {
-    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: deps.config.timeZone, hour: 'numeric', minute: 'numeric', hourCycle: 'h23' })
-      .formatToParts(deps.clock.now()).map((p) => [p.type, Number(p.value)]));
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-GB', {
+        timeZone: deps.config.timeZone,
+        hour: 'numeric',
+        minute: 'numeric',
+        hourCycle: 'h23',
+      })
+        .formatToParts(deps.clock.now())
+        .map((p) => [p.type, Number(p.value)]),
+    );
     let minutes = hour * 60 - (parts.hour * 60 + parts.minute);
     if (minutes <= 0) minutes += 24 * 60;
     timer = setTimeout(() => {
@@ -146,7 +183,11 @@ export function every(deps: Deps, ms: number, what: string, run: () => Promise<u
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    void run().catch((error) => deps.logger.error({ err: error }, `${what} failed`)).finally(() => { busy = false; });
+    void run()
+      .catch((error) => deps.logger.error({ err: error }, `${what} failed`))
+      .finally(() => {
+        busy = false;
+      });
   }, ms);
   timer.unref();
   return () => clearInterval(timer);

@@ -12,8 +12,10 @@ const at = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 
 export type JourneyRow = typeof journeys.$inferSelect;
 /** What a journey says, as saved from its body. */
-export type JourneyFields = Pick<JourneyRow,
-  'name' | 'description' | 'trigger' | 'entry' | 'steps' | 'exitOnOrder' | 'exit' | 'holdoutShare' | 'consentList'>;
+export type JourneyFields = Pick<
+  JourneyRow,
+  'name' | 'description' | 'trigger' | 'entry' | 'steps' | 'exitOnOrder' | 'exit' | 'holdoutShare' | 'consentList'
+>;
 
 export async function selectJourney(db: Db, id: number): Promise<JourneyRow | undefined> {
   const [row] = await db.select().from(journeys).where(eq(journeys.id, id));
@@ -29,7 +31,8 @@ export async function activeJourneys(db: Db): Promise<JourneyRow[]> {
 }
 
 export async function insertJourney(
-  db: Db, journey: JourneyFields & Pick<JourneyRow, 'status' | 'campaignId' | 'createdBy' | 'createdAt' | 'updatedAt'>,
+  db: Db,
+  journey: JourneyFields & Pick<JourneyRow, 'status' | 'campaignId' | 'createdBy' | 'createdAt' | 'updatedAt'>,
 ): Promise<number> {
   const [row] = await db.insert(journeys).values(journey).returning({ id: journeys.id });
   return row.id;
@@ -37,9 +40,14 @@ export async function insertJourney(
 
 /** Saves what a journey says; the id of its campaign row, or undefined when there is no such journey. */
 export async function updateJourney(
-  db: Db, id: number, change: JourneyFields & Pick<JourneyRow, 'updatedAt'>,
+  db: Db,
+  id: number,
+  change: JourneyFields & Pick<JourneyRow, 'updatedAt'>,
 ): Promise<number | undefined> {
-  const [row] = await db.update(journeys).set(change).where(eq(journeys.id, id))
+  const [row] = await db
+    .update(journeys)
+    .set(change)
+    .where(eq(journeys.id, id))
     .returning({ campaignId: journeys.campaignId });
   return row?.campaignId;
 }
@@ -47,7 +55,8 @@ export async function updateJourney(
 /** Activates or pauses a journey; the first activation is when its triggers start counting. */
 export async function updateJourneyStatus(db: Db, id: number, status: 'active' | 'paused', now: Date): Promise<void> {
   const activatedNow = status === 'active' ? now.toISOString() : null;
-  await db.update(journeys)
+  await db
+    .update(journeys)
     .set({ status, activatedAt: sql`coalesce(${journeys.activatedAt}, ${activatedNow}::timestamptz)`, updatedAt: now })
     .where(eq(journeys.id, id));
 }
@@ -78,10 +87,15 @@ export function triggerEvents(trigger: Trigger, from: Date, now: Date): Fragment
  * same customer is in the same arm every time, a holdout share of customers in the holdout.
  */
 export async function enrol(
-  db: Db, journey: { id: number; holdoutShare: number; createdAt: string }, events: Fragment, entry: Fragment | null,
+  db: Db,
+  journey: { id: number; holdoutShare: number; createdAt: string },
+  events: Fragment,
+  entry: Fragment | null,
   now: Date,
 ): Promise<Record<string, number>> {
-  const rows = await queryRows<{ status: string; n: number }>(db, sql`
+  const rows = await queryRows<{ status: string; n: number }>(
+    db,
+    sql`
     with t as (${events}),
     fresh as (
       select distinct on (t.customer_id) t.* from t
@@ -103,18 +117,30 @@ export async function enrol(
         case when skip is null then 'active' else 'skipped' end, skip, ${at(now)}, 0,
         case when skip is null then ${at(now)} end, case when skip is not null then ${at(now)} end
       from decided on conflict do nothing returning status)
-    select status, count(*)::int as n from added group by 1`);
+    select status, count(*)::int as n from added group by 1`,
+  );
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
 export interface EnrolmentRow {
-  customer_id: number; id: number; journey_id: number; arm: string; step: number; entered_at: string; order_id: number | null;
+  customer_id: number;
+  id: number;
+  journey_id: number;
+  arm: string;
+  step: number;
+  entered_at: string;
+  order_id: number | null;
   detail: Record<string, string | number | null>;
 }
 
 /** Claims up to `limit` passes whose next step is due; a claim older than the lease is a stopped worker's and is taken over. */
-export async function claimDue(db: Db, options: { worker: string; now: Date; leaseSeconds: number; limit: number }): Promise<EnrolmentRow[]> {
-  return queryRows<EnrolmentRow>(db, sql`
+export async function claimDue(
+  db: Db,
+  options: { worker: string; now: Date; leaseSeconds: number; limit: number },
+): Promise<EnrolmentRow[]> {
+  return queryRows<EnrolmentRow>(
+    db,
+    sql`
     with q as materialized (
       select e.customer_id, e.id from journey_enrolments e join journeys j on j.id = e.journey_id and j.status = 'active'
       where e.status = 'active' and e.next_at <= ${at(options.now)}
@@ -122,20 +148,29 @@ export async function claimDue(db: Db, options: { worker: string; now: Date; lea
       order by e.next_at limit ${options.limit} for update of e skip locked)
     update journey_enrolments e set claimed_by = ${options.worker}, claimed_at = ${at(options.now)}
     from q where e.customer_id = q.customer_id and e.id = q.id
-    returning e.customer_id, e.id, e.journey_id, e.arm, e.step, e.entered_at::text, e.order_id, e.detail`);
+    returning e.customer_id, e.id, e.journey_id, e.arm, e.step, e.entered_at::text, e.order_id, e.detail`,
+  );
 }
 
 /** Moves a pass on: to its next step and when it is due, or out of the journey (done or exited with why); releases the claim. */
-export async function moveEnrolment(db: Db, e: { customerId: number; id: number }, to: { step: number; nextAt: Date } | { status: 'completed' | 'exited'; reason: string | null; at: Date }) {
-  await db.execute('status' in to
-    ? sql`update journey_enrolments set status = ${to.status}, reason = ${to.reason}, finished_at = ${at(to.at)}, next_at = null, claimed_by = null, claimed_at = null
+export async function moveEnrolment(
+  db: Db,
+  e: { customerId: number; id: number },
+  to: { step: number; nextAt: Date } | { status: 'completed' | 'exited'; reason: string | null; at: Date },
+) {
+  await db.execute(
+    'status' in to
+      ? sql`update journey_enrolments set status = ${to.status}, reason = ${to.reason}, finished_at = ${at(to.at)}, next_at = null, claimed_by = null, claimed_at = null
         where customer_id = ${e.customerId} and id = ${e.id}`
-    : sql`update journey_enrolments set step = ${to.step}, next_at = ${at(to.nextAt)}, claimed_by = null, claimed_at = null where customer_id = ${e.customerId} and id = ${e.id}`);
+      : sql`update journey_enrolments set step = ${to.step}, next_at = ${at(to.nextAt)}, claimed_by = null, claimed_at = null where customer_id = ${e.customerId} and id = ${e.id}`,
+  );
 }
 
 /** Records that a claimed pass is past a step, keeping the claim: a crash resumes after it. */
 export async function markStep(db: Db, e: { customerId: number; id: number }, step: number): Promise<void> {
-  await db.execute(sql`update journey_enrolments set step = ${step} where customer_id = ${e.customerId} and id = ${e.id}`);
+  await db.execute(
+    sql`update journey_enrolments set step = ${step} where customer_id = ${e.customerId} and id = ${e.id}`,
+  );
 }
 
 /** Whether the customer matches a compiled rule now. */
@@ -144,13 +179,19 @@ export async function matches(db: Db, customerId: number, rule: Fragment): Promi
 }
 
 export async function orderedSince(db: Db, customerId: number, since: string): Promise<string | null> {
-  const [row] = await queryRows<{ external_id: string }>(db, sql`
-    select external_id from orders where customer_id = ${customerId} and ordered_at > ${since}::timestamptz order by ordered_at limit 1`);
+  const [row] = await queryRows<{ external_id: string }>(
+    db,
+    sql`
+    select external_id from orders where customer_id = ${customerId} and ordered_at > ${since}::timestamptz order by ordered_at limit 1`,
+  );
   return row?.external_id ?? null;
 }
 
 export async function expectedNextOrder(db: Db, customerId: number, runId: number | null): Promise<string | null> {
-  const [row] = await queryRows<{ d: string | null }>(db, sql`select next_order_date::text as d from scores where run_id = ${runId ?? -1} and customer_id = ${customerId}`);
+  const [row] = await queryRows<{ d: string | null }>(
+    db,
+    sql`select next_order_date::text as d from scores where run_id = ${runId ?? -1} and customer_id = ${customerId}`,
+  );
   return row?.d ?? null;
 }
 
@@ -158,53 +199,115 @@ export async function expectedNextOrder(db: Db, customerId: number, runId: numbe
  * Records what a step does before it does it. Returns false when the step already has a record:
  * it was done, or a worker stopped while doing it.
  */
-export async function beginStep(db: Db, s: { customerId: number; enrolmentId: number; step: number; journeyId: number; kind: string; outcome: string; reason?: string | null; marketing: boolean; at: Date }): Promise<boolean> {
-  const rows = await queryRows(db, sql`
+export async function beginStep(
+  db: Db,
+  s: {
+    customerId: number;
+    enrolmentId: number;
+    step: number;
+    journeyId: number;
+    kind: string;
+    outcome: string;
+    reason?: string | null;
+    marketing: boolean;
+    at: Date;
+  },
+): Promise<boolean> {
+  const rows = await queryRows(
+    db,
+    sql`
     insert into journey_steps (customer_id, enrolment_id, step, journey_id, kind, outcome, reason, marketing, at)
     values (${s.customerId}, ${s.enrolmentId}, ${s.step}, ${s.journeyId}, ${s.kind}, ${s.outcome}, ${s.reason ?? null}, ${s.marketing}, ${at(s.at)})
-    on conflict do nothing returning 1`);
+    on conflict do nothing returning 1`,
+  );
   return rows.length > 0;
 }
 
 /** A step found still 'sending' was interrupted between SMTP and confirmation: unknown, never sent again. */
-export async function settleInterrupted(db: Db, s: { customerId: number; enrolmentId: number; step: number }): Promise<void> {
+export async function settleInterrupted(
+  db: Db,
+  s: { customerId: number; enrolmentId: number; step: number },
+): Promise<void> {
   await db.execute(sql`update journey_steps set outcome = 'unknown', reason = 'the sender stopped between claiming and confirming; not sent again'
     where customer_id = ${s.customerId} and enrolment_id = ${s.enrolmentId} and step = ${s.step} and outcome = 'sending'`);
 }
 
-export async function finishStep(db: Db, s: { customerId: number; enrolmentId: number; step: number; outcome: string; reason: string | null; email?: string | null; messageId?: string | null; at: Date }): Promise<void> {
+export async function finishStep(
+  db: Db,
+  s: {
+    customerId: number;
+    enrolmentId: number;
+    step: number;
+    outcome: string;
+    reason: string | null;
+    email?: string | null;
+    messageId?: string | null;
+    at: Date;
+  },
+): Promise<void> {
   await db.execute(sql`update journey_steps set outcome = ${s.outcome}, reason = ${s.reason}, email = ${s.email ?? null}, message_id = ${s.messageId ?? null}, at = ${at(s.at)}
     where customer_id = ${s.customerId} and enrolment_id = ${s.enrolmentId} and step = ${s.step}`);
 }
 
 /** A step not accepted by the mail server for now: forgotten, so it is tried again. */
 export async function forgetStep(db: Db, s: { customerId: number; enrolmentId: number; step: number }): Promise<void> {
-  await db.execute(sql`delete from journey_steps where customer_id = ${s.customerId} and enrolment_id = ${s.enrolmentId} and step = ${s.step} and outcome = 'sending'`);
+  await db.execute(
+    sql`delete from journey_steps where customer_id = ${s.customerId} and enrolment_id = ${s.enrolmentId} and step = ${s.step} and outcome = 'sending'`,
+  );
 }
 
 export async function orderForMail(db: Db, customerId: number, orderId: number) {
-  const [row] = await queryRows<{ id: string; date: string; total: string; currency: string | null; lines: { product: string | null; category: string | null; quantity: number; amount: string }[] }>(db, sql`
+  const [row] = await queryRows<{
+    id: string;
+    date: string;
+    total: string;
+    currency: string | null;
+    lines: { product: string | null; category: string | null; quantity: number; amount: string }[];
+  }>(
+    db,
+    sql`
     select o.external_id as id, (o.ordered_at at time zone 'UTC')::date::text as date, o.total::text as total, o.currency,
       coalesce((select jsonb_agg(jsonb_build_object('product', l.product, 'category', l.category, 'quantity', l.quantity::float8, 'amount', l.amount::text) order by l.line_no)
         from order_lines l where l.customer_id = o.customer_id and l.order_id = o.id), '[]') as lines
-    from orders o where o.customer_id = ${customerId} and o.id = ${orderId}`);
+    from orders o where o.customer_id = ${customerId} and o.id = ${orderId}`,
+  );
   return row;
 }
 
 /** Passes by status and arm, and what each step did, for every journey. */
 export async function journeyCounts(db: Db): Promise<{ journey_id: number; status: string; arm: string; n: number }[]> {
-  return queryRows(db, sql`select journey_id, status, arm, count(*)::int as n from journey_enrolments group by 1, 2, 3 order by 1, 2, 3`);
+  return queryRows(
+    db,
+    sql`select journey_id, status, arm, count(*)::int as n from journey_enrolments group by 1, 2, 3 order by 1, 2, 3`,
+  );
 }
 
 export async function stepCounts(db: Db, journeyId: number): Promise<{ step: number; outcome: string; n: number }[]> {
-  return queryRows(db, sql`select step, outcome, count(*)::int as n from journey_steps where journey_id = ${journeyId} group by 1, 2 order by 1, 2`);
+  return queryRows(
+    db,
+    sql`select step, outcome, count(*)::int as n from journey_steps where journey_id = ${journeyId} group by 1, 2 order by 1, 2`,
+  );
 }
 
 /** The latest passes through a journey, with who and where they are. */
 export async function recentEnrolments(db: Db, journeyId: number, limit: number) {
-  return queryRows<{ customer_id: number; name: string | null; email: string | null; arm: string; status: string; reason: string | null; step: number; entered_at: string; next_at: string | null; what: string | null }>(db, sql`
+  return queryRows<{
+    customer_id: number;
+    name: string | null;
+    email: string | null;
+    arm: string;
+    status: string;
+    reason: string | null;
+    step: number;
+    entered_at: string;
+    next_at: string | null;
+    what: string | null;
+  }>(
+    db,
+    sql`
     select e.customer_id, c.name, c.email, e.arm, e.status, e.reason, e.step, e.entered_at::text, e.next_at::text, e.detail->>'what' as what
-    from journey_enrolments e join customers c on c.id = e.customer_id where e.journey_id = ${journeyId} order by e.entered_at desc, e.id desc limit ${limit}`);
+    from journey_enrolments e join customers c on c.id = e.customer_id where e.journey_id = ${journeyId} order by e.entered_at desc, e.id desc limit ${limit}`,
+  );
 }
 
 /** A journey's passes as measured: every pass that entered (not the skipped), from when it entered. */

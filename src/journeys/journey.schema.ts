@@ -1,4 +1,16 @@
-import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import type { Rule } from '../segments/segment.ts';
 import type { Step, Trigger } from './journey.ts';
@@ -35,50 +47,58 @@ export const journeys = pgTable('journeys', {
  * same arm of a journey every time), the step due next and when. At most one active pass per
  * customer and journey, by a partial unique index.
  */
-export const journeyEnrolments = pgTable('journey_enrolments', {
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
-  journeyId: bigint('journey_id', { mode: 'number' }).notNull(),
-  triggerKey: text('trigger_key').notNull(),
-  /** What happened: the order, the experience, the stage change. */
-  detail: jsonb('detail').$type<Record<string, string | number | null>>().notNull(),
-  orderId: bigint('order_id', { mode: 'number' }),
-  arm: text('arm').notNull(),
-  /** active, completed, exited (left early), or skipped: never entered, recorded so the trigger is not read again. */
-  status: text('status').notNull(),
-  reason: text('reason'),
-  enteredAt: instant('entered_at').notNull(),
-  step: integer('step').notNull().default(0),
-  nextAt: instant('next_at'),
-  claimedBy: text('claimed_by'),
-  claimedAt: instant('claimed_at'),
-  finishedAt: instant('finished_at'),
-}, (t) => [
-  primaryKey({ columns: [t.customerId, t.id] }),
-  uniqueIndex('journey_enrolments_trigger_key').on(t.journeyId, t.customerId, t.triggerKey),
-  uniqueIndex('journey_enrolments_once_key').on(t.journeyId, t.customerId).where(sql`status = 'active'`),
-  index('journey_enrolments_due_idx').on(t.nextAt).where(sql`status = 'active'`),
-  index('journey_enrolments_journey_idx').on(t.journeyId, t.status),
-]);
+export const journeyEnrolments = pgTable(
+  'journey_enrolments',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    journeyId: bigint('journey_id', { mode: 'number' }).notNull(),
+    triggerKey: text('trigger_key').notNull(),
+    /** What happened: the order, the experience, the stage change. */
+    detail: jsonb('detail').$type<Record<string, string | number | null>>().notNull(),
+    orderId: bigint('order_id', { mode: 'number' }),
+    arm: text('arm').notNull(),
+    /** active, completed, exited (left early), or skipped: never entered, recorded so the trigger is not read again. */
+    status: text('status').notNull(),
+    reason: text('reason'),
+    enteredAt: instant('entered_at').notNull(),
+    step: integer('step').notNull().default(0),
+    nextAt: instant('next_at'),
+    claimedBy: text('claimed_by'),
+    claimedAt: instant('claimed_at'),
+    finishedAt: instant('finished_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.id] }),
+    uniqueIndex('journey_enrolments_trigger_key').on(t.journeyId, t.customerId, t.triggerKey),
+    uniqueIndex('journey_enrolments_once_key').on(t.journeyId, t.customerId).where(sql`status = 'active'`),
+    index('journey_enrolments_due_idx').on(t.nextAt).where(sql`status = 'active'`),
+    index('journey_enrolments_journey_idx').on(t.journeyId, t.status),
+  ],
+);
 
 /**
  * What each step did for an enrolment: a mail sent (claimed as 'sending' before SMTP, so a crash
  * never sends it twice), held out, suppressed, a task made, a wait, a condition.
  */
-export const journeySteps = pgTable('journey_steps', {
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-  enrolmentId: bigint('enrolment_id', { mode: 'number' }).notNull(),
-  step: integer('step').notNull(),
-  journeyId: bigint('journey_id', { mode: 'number' }).notNull(),
-  kind: text('kind').notNull(),
-  outcome: text('outcome').notNull(),
-  reason: text('reason'),
-  marketing: boolean('marketing').notNull(),
-  email: text('email'),
-  messageId: text('message_id'),
-  at: instant('at').notNull(),
-}, (t) => [
-  primaryKey({ columns: [t.customerId, t.enrolmentId, t.step] }),
-  index('journey_steps_sent_idx').on(t.customerId, t.at).where(sql`outcome = 'sent'`),
-  index('journey_steps_message_idx').on(t.messageId),
-]);
+export const journeySteps = pgTable(
+  'journey_steps',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    enrolmentId: bigint('enrolment_id', { mode: 'number' }).notNull(),
+    step: integer('step').notNull(),
+    journeyId: bigint('journey_id', { mode: 'number' }).notNull(),
+    kind: text('kind').notNull(),
+    outcome: text('outcome').notNull(),
+    reason: text('reason'),
+    marketing: boolean('marketing').notNull(),
+    email: text('email'),
+    messageId: text('message_id'),
+    at: instant('at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.enrolmentId, t.step] }),
+    index('journey_steps_sent_idx').on(t.customerId, t.at).where(sql`outcome = 'sent'`),
+    index('journey_steps_message_idx').on(t.messageId),
+  ],
+);

@@ -8,8 +8,16 @@ import { publicBase } from '../config.ts';
 import type { Deps } from '../deps.ts';
 import { upsertTouchpoints } from '../channels/index.ts';
 import {
-  armOutcomes, firstPurchaseDays, insertCampaign, insertTemplate, personalisation, recipients, selectTemplate,
-  stillActiveAfter, templateIdByName, updateCampaign,
+  armOutcomes,
+  firstPurchaseDays,
+  insertCampaign,
+  insertTemplate,
+  personalisation,
+  recipients,
+  selectTemplate,
+  stillActiveAfter,
+  templateIdByName,
+  updateCampaign,
 } from '../campaigns/index.ts';
 import { controlArm } from '../campaigns/campaign.ts';
 import { compareArms } from '../campaigns/report.service.ts';
@@ -23,16 +31,58 @@ import { AppError } from '../shared/errors.ts';
 import { findSurvey, inviteToSurvey } from '../surveys/index.ts';
 import { insertTask } from '../worklist/index.ts';
 import {
-  activeJourneys, beginStep, claimDue, enrol, expectedNextOrder, finishStep, forgetStep, insertJourney, journeyCounts,
-  journeyMeasured, markStep, matches, moveEnrolment, orderedSince, orderForMail, selectJourney, selectJourneys,
-  settleInterrupted, triggerEvents, updateJourney, updateJourneyStatus, type EnrolmentRow, type JourneyFields,
+  activeJourneys,
+  beginStep,
+  claimDue,
+  enrol,
+  expectedNextOrder,
+  finishStep,
+  forgetStep,
+  insertJourney,
+  journeyCounts,
+  journeyMeasured,
+  markStep,
+  matches,
+  moveEnrolment,
+  orderedSince,
+  orderForMail,
+  selectJourney,
+  selectJourneys,
+  settleInterrupted,
+  triggerEvents,
+  updateJourney,
+  updateJourneyStatus,
+  type EnrolmentRow,
+  type JourneyFields,
   type JourneyRow,
 } from './journey.repository.ts';
-import { recipes, recipeTemplates, treatedArm, type JourneyBody, type JourneyStatus, type Step, type Trigger } from './journey.ts';
+import {
+  recipes,
+  recipeTemplates,
+  treatedArm,
+  type JourneyBody,
+  type JourneyStatus,
+  type Step,
+  type Trigger,
+} from './journey.ts';
 
 export interface Journey {
-  id: number; name: string; description: string | null; trigger: Trigger; entry: Rule | null; steps: Step[]; exitOnOrder: boolean; exit: Rule | null;
-  holdoutShare: number; consentList: string; status: JourneyStatus; activatedAt: string | null; campaignId: number; createdBy: string; createdAt: string; updatedAt: string;
+  id: number;
+  name: string;
+  description: string | null;
+  trigger: Trigger;
+  entry: Rule | null;
+  steps: Step[];
+  exitOnOrder: boolean;
+  exit: Rule | null;
+  holdoutShare: number;
+  consentList: string;
+  status: JourneyStatus;
+  activatedAt: string | null;
+  campaignId: number;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 /** Triggers older than this when first seen start nothing: no "thank you for your order" a week late. */
@@ -41,10 +91,21 @@ const lookbackHours = 48;
 const retryMinutes = 10;
 
 const toJourney = (r: JourneyRow): Journey => ({
-  id: r.id, name: r.name, description: r.description, trigger: r.trigger, entry: r.entry ?? null, steps: r.steps,
-  exitOnOrder: r.exitOnOrder, exit: r.exit ?? null, holdoutShare: r.holdoutShare, consentList: r.consentList,
-  status: r.status as JourneyStatus, activatedAt: r.activatedAt && r.activatedAt.toISOString(),
-  campaignId: r.campaignId, createdBy: r.createdBy, createdAt: r.createdAt.toISOString(),
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  trigger: r.trigger,
+  entry: r.entry ?? null,
+  steps: r.steps,
+  exitOnOrder: r.exitOnOrder,
+  exit: r.exit ?? null,
+  holdoutShare: r.holdoutShare,
+  consentList: r.consentList,
+  status: r.status as JourneyStatus,
+  activatedAt: r.activatedAt && r.activatedAt.toISOString(),
+  campaignId: r.campaignId,
+  createdBy: r.createdBy,
+  createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });
 
@@ -61,8 +122,16 @@ export async function listJourneys(deps: Deps) {
   return rows.map(toJourney).map((j) => {
     const mine = counts.filter((c) => c.journey_id === j.id);
     const sum = (f: (c: (typeof mine)[number]) => boolean) => mine.filter(f).reduce((s, c) => s + c.n, 0);
-    return { ...j, counts: { active: sum((c) => c.status === 'active'), completed: sum((c) => c.status === 'completed'), exited: sum((c) => c.status === 'exited'),
-      skipped: sum((c) => c.status === 'skipped'), holdout: sum((c) => c.arm === controlArm && c.status !== 'skipped') } };
+    return {
+      ...j,
+      counts: {
+        active: sum((c) => c.status === 'active'),
+        completed: sum((c) => c.status === 'completed'),
+        exited: sum((c) => c.status === 'exited'),
+        skipped: sum((c) => c.status === 'skipped'),
+        holdout: sum((c) => c.arm === controlArm && c.status !== 'skipped'),
+      },
+    };
   });
 }
 
@@ -74,7 +143,8 @@ async function validate(deps: Deps, body: JourneyBody): Promise<void> {
     try {
       await checked(deps, value, `${path}.`);
     } catch (error) {
-      const found = error instanceof AppError ? (error.details as { issues?: typeof issues } | undefined)?.issues : undefined;
+      const found =
+        error instanceof AppError ? (error.details as { issues?: typeof issues } | undefined)?.issues : undefined;
       if (!found) throw error;
       issues.push(...found);
     }
@@ -87,8 +157,13 @@ async function validate(deps: Deps, body: JourneyBody): Promise<void> {
     if (!(await selectTemplate(deps.db, step.templateId))) {
       issues.push({ path: `steps.${i}.templateId`, message: `no template ${step.templateId}` });
     }
-    if (step.survey && !(await findSurvey(deps.db, { key: step.survey }))) issues.push({ path: `steps.${i}.survey`, message: `no survey ${step.survey}` });
-    if ((step.problemLink || step.survey === 'problem') && body.trigger.type === 'stage') issues.push({ path: `steps.${i}.problemLink`, message: 'a problem link needs an order: use it in a journey started by an order or an experience' });
+    if (step.survey && !(await findSurvey(deps.db, { key: step.survey })))
+      issues.push({ path: `steps.${i}.survey`, message: `no survey ${step.survey}` });
+    if ((step.problemLink || step.survey === 'problem') && body.trigger.type === 'stage')
+      issues.push({
+        path: `steps.${i}.problemLink`,
+        message: 'a problem link needs an order: use it in a journey started by an order or an experience',
+      });
   }
   if (issues.length > 0) throw new AppError('validation_failed', 'The journey is not valid', { issues });
 }
@@ -98,16 +173,30 @@ export async function saveJourney(deps: Deps, principal: Principal, body: Journe
   await validate(deps, body);
   const now = deps.clock.now();
   const fields: JourneyFields = {
-    name: body.name, description: body.description, trigger: body.trigger, entry: body.entry, steps: body.steps,
-    exitOnOrder: body.exitOnOrder, exit: body.exit, holdoutShare: body.holdoutShare, consentList: body.consentList,
+    name: body.name,
+    description: body.description,
+    trigger: body.trigger,
+    entry: body.entry,
+    steps: body.steps,
+    exitOnOrder: body.exitOnOrder,
+    exit: body.exit,
+    holdoutShare: body.holdoutShare,
+    consentList: body.consentList,
   };
   const journeyId = await deps.db.transaction(async (tx) => {
     if (id === undefined) {
       const createdBy = principalName(principal);
       const campaignId = await insertCampaign(tx, {
-        name: body.name, kind: 'journey', channel: 'email', arms: [{ name: treatedArm, templateId: null, share: 1 }],
-        holdoutShare: body.holdoutShare, consentList: body.consentList, timeZone: deps.config.timeZone,
-        status: 'journey', createdBy, createdAt: now,
+        name: body.name,
+        kind: 'journey',
+        channel: 'email',
+        arms: [{ name: treatedArm, templateId: null, share: 1 }],
+        holdoutShare: body.holdoutShare,
+        consentList: body.consentList,
+        timeZone: deps.config.timeZone,
+        status: 'journey',
+        createdBy,
+        createdAt: now,
       });
       return insertJourney(tx, { ...fields, status: 'draft', campaignId, createdBy, createdAt: now, updatedAt: now });
     }
@@ -136,18 +225,33 @@ export async function journeyFromRecipe(deps: Deps, principal: Principal, key: s
     }
     const { template: name, ...rest } = step;
     const now = deps.clock.now();
-    const templateId = await templateIdByName(deps.db, name) ?? await insertTemplate(deps.db, {
-      name, subject: recipeTemplates[name].subject, body: recipeTemplates[name].body, createdBy: principalName(principal),
-      createdAt: now, updatedAt: now,
+    const templateId =
+      (await templateIdByName(deps.db, name)) ??
+      (await insertTemplate(deps.db, {
+        name,
+        subject: recipeTemplates[name].subject,
+        body: recipeTemplates[name].body,
+        createdBy: principalName(principal),
+        createdAt: now,
+        updatedAt: now,
+      }));
+    steps.push({
+      type: 'email',
+      templateId,
+      transactional: rest.transactional ?? false,
+      problemLink: rest.problemLink ?? false,
+      ...(rest.survey ? { survey: rest.survey } : {}),
     });
-    steps.push({ type: 'email', templateId, transactional: rest.transactional ?? false, problemLink: rest.problemLink ?? false, ...(rest.survey ? { survey: rest.survey } : {}) });
   }
   return saveJourney(deps, principal, { ...recipe.journey, steps });
 }
 
 /** A journey's stored rules with the path each is at. */
-const storedRules = (journey: Journey): [string, Rule | null][] =>
-  [['entry', journey.entry], ['exit', journey.exit], ...journey.steps.map((s, i): [string, Rule | null] => [`steps.${i}.rule`, s.type === 'condition' ? s.rule : null])];
+const storedRules = (journey: Journey): [string, Rule | null][] => [
+  ['entry', journey.entry],
+  ['exit', journey.exit],
+  ...journey.steps.map((s, i): [string, Rule | null] => [`steps.${i}.rule`, s.type === 'condition' ? s.rule : null]),
+];
 
 /**
  * Activates (triggers from now on start passes) or pauses (passes wait where they are) a journey;
@@ -179,8 +283,14 @@ export async function runJourneys(deps: Deps, options: RunOptions = {}) {
   const broken = new Map<number, boolean>();
   const passedOver = (journey: Journey) => {
     if (!broken.has(journey.id)) {
-      const issues = storedRules(journey).flatMap(([path, rule]) => (rule ? checkStoredRule(rule, context.attributeTypes).map((i) => `${path}.${i.path}: ${i.message}`) : []));
-      if (issues.length > 0) deps.logger.warn({ journey: journey.id, issues }, 'journey passed over: a rule no longer passes the checks; change it');
+      const issues = storedRules(journey).flatMap(([path, rule]) =>
+        rule ? checkStoredRule(rule, context.attributeTypes).map((i) => `${path}.${i.path}: ${i.message}`) : [],
+      );
+      if (issues.length > 0)
+        deps.logger.warn(
+          { journey: journey.id, issues },
+          'journey passed over: a rule no longer passes the checks; change it',
+        );
       broken.set(journey.id, issues.length > 0);
     }
     return broken.get(journey.id)!;
@@ -196,10 +306,12 @@ export async function runJourneys(deps: Deps, options: RunOptions = {}) {
   const byId = new Map(active.map((j) => [j.id, j]));
   const compiled = new Map<number, ReturnType<typeof compileTemplate>>();
   for (;;) {
-    const due = await deps.db.transaction((tx) => claimDue(tx, { worker, now: deps.clock.now(), leaseSeconds: deps.config.mail.leaseSeconds, limit: 50 }));
+    const due = await deps.db.transaction((tx) =>
+      claimDue(tx, { worker, now: deps.clock.now(), leaseSeconds: deps.config.mail.leaseSeconds, limit: 50 }),
+    );
     if (due.length === 0) break;
     for (const pass of due) {
-      const journey = byId.get(pass.journey_id) ?? await findJourney(deps, pass.journey_id);
+      const journey = byId.get(pass.journey_id) ?? (await findJourney(deps, pass.journey_id));
       if (passedOver(journey)) continue;
       const outcome = await advance(deps, journey, pass, { context, compiled, afterAccept: options.afterAccept });
       tally.steps += outcome.steps;
@@ -209,10 +321,19 @@ export async function runJourneys(deps: Deps, options: RunOptions = {}) {
   return tally;
 }
 
-type AdvanceContext = { context: Awaited<ReturnType<typeof ruleContext>>; compiled: Map<number, ReturnType<typeof compileTemplate>>; afterAccept?: (customerId: number) => void };
+type AdvanceContext = {
+  context: Awaited<ReturnType<typeof ruleContext>>;
+  compiled: Map<number, ReturnType<typeof compileTemplate>>;
+  afterAccept?: (customerId: number) => void;
+};
 
 /** Runs a pass's steps from where it is until it waits, ends or leaves. */
-async function advance(deps: Deps, journey: Journey, pass: EnrolmentRow, run: AdvanceContext): Promise<{ steps: number; sent: number }> {
+async function advance(
+  deps: Deps,
+  journey: Journey,
+  pass: EnrolmentRow,
+  run: AdvanceContext,
+): Promise<{ steps: number; sent: number }> {
   const key = { customerId: pass.customer_id, id: pass.id };
   const tally = { steps: 0, sent: 0 };
   for (let step = pass.step; ; step++) {
@@ -227,7 +348,15 @@ async function advance(deps: Deps, journey: Journey, pass: EnrolmentRow, run: Ad
       return tally;
     }
     const s = journey.steps[step];
-    const record = { customerId: pass.customer_id, enrolmentId: pass.id, step, journeyId: journey.id, kind: s.type, marketing: false, at: now };
+    const record = {
+      customerId: pass.customer_id,
+      enrolmentId: pass.id,
+      step,
+      journeyId: journey.id,
+      kind: s.type,
+      marketing: false,
+      at: now,
+    };
     tally.steps++;
     if (s.type === 'wait') {
       const until = await waitUntil(deps, s, pass.customer_id, now, run.context.runId);
@@ -239,7 +368,11 @@ async function advance(deps: Deps, journey: Journey, pass: EnrolmentRow, run: Ad
       const met = await matches(deps.db, pass.customer_id, compileRule(s.rule, { ...run.context, now }, false));
       await beginStep(deps.db, { ...record, outcome: met ? 'passed' : 'not met' });
       if (!met) {
-        await moveEnrolment(deps.db, key, { status: 'exited', reason: `the condition of step ${step + 1} did not match`, at: now });
+        await moveEnrolment(deps.db, key, {
+          status: 'exited',
+          reason: `the condition of step ${step + 1} did not match`,
+          at: now,
+        });
         return tally;
       }
     } else if (s.type === 'task') {
@@ -247,8 +380,17 @@ async function advance(deps: Deps, journey: Journey, pass: EnrolmentRow, run: Ad
       else {
         await deps.db.transaction(async (tx) => {
           if (!(await beginStep(tx, { ...record, outcome: 'task made' }))) return;
-          await insertTask(tx, { customerId: pass.customer_id, action: s.action, title: s.title, reason: `${journey.name}: ${String(pass.detail.what ?? 'started')}`,
-            source: 'journey', journeyId: journey.id, orderId: pass.order_id, at: now, dueAt: new Date(now.getTime() + s.dueDays * 86_400_000) });
+          await insertTask(tx, {
+            customerId: pass.customer_id,
+            action: s.action,
+            title: s.title,
+            reason: `${journey.name}: ${String(pass.detail.what ?? 'started')}`,
+            source: 'journey',
+            journeyId: journey.id,
+            orderId: pass.order_id,
+            at: now,
+            dueAt: new Date(now.getTime() + s.dueDays * 86_400_000),
+          });
         });
       }
     } else {
@@ -264,32 +406,77 @@ async function advance(deps: Deps, journey: Journey, pass: EnrolmentRow, run: Ad
 }
 
 /** Why the pass leaves before its next step, or null: an order since it entered (when the journey says so), or the exit rule. */
-async function exitReason(deps: Deps, journey: Journey, pass: EnrolmentRow, context: AdvanceContext['context']): Promise<string | null> {
+async function exitReason(
+  deps: Deps,
+  journey: Journey,
+  pass: EnrolmentRow,
+  context: AdvanceContext['context'],
+): Promise<string | null> {
   if (journey.exitOnOrder) {
     const order = await orderedSince(deps.db, pass.customer_id, pass.entered_at);
     if (order) return `ordered again (order ${order})`;
   }
-  if (journey.exit && await matches(deps.db, pass.customer_id, compileRule(journey.exit, { ...context, now: deps.clock.now() }, false))) return 'matched the exit rule';
+  if (
+    journey.exit &&
+    (await matches(deps.db, pass.customer_id, compileRule(journey.exit, { ...context, now: deps.clock.now() }, false)))
+  )
+    return 'matched the exit rule';
   return null;
 }
 
-async function waitUntil(deps: Deps, s: Extract<Step, { type: 'wait' }>, customerId: number, now: Date, runId: number | null): Promise<Date> {
+async function waitUntil(
+  deps: Deps,
+  s: Extract<Step, { type: 'wait' }>,
+  customerId: number,
+  now: Date,
+  runId: number | null,
+): Promise<Date> {
   if (s.until !== 'next_order') return new Date(now.getTime() + s.days * 86_400_000);
   const expected = await expectedNextOrder(deps.db, customerId, runId);
-  return expected ? new Date(Date.parse(`${expected}T00:00:00Z`) + s.days * 86_400_000) : new Date(now.getTime() + s.fallbackDays * 86_400_000);
+  return expected
+    ? new Date(Date.parse(`${expected}T00:00:00Z`) + s.days * 86_400_000)
+    : new Date(now.getTime() + s.fallbackDays * 86_400_000);
 }
 
 /** One mail of one pass: held out, suppressed, or sent at most once; 'retry' when the server did not take it for now. */
-async function mailStep(deps: Deps, journey: Journey, pass: EnrolmentRow, step: number, s: Extract<Step, { type: 'email' }>, run: AdvanceContext): Promise<'sent' | 'retry' | 'not sent'> {
+async function mailStep(
+  deps: Deps,
+  journey: Journey,
+  pass: EnrolmentRow,
+  step: number,
+  s: Extract<Step, { type: 'email' }>,
+  run: AdvanceContext,
+): Promise<'sent' | 'retry' | 'not sent'> {
   const now = deps.clock.now();
   const mail = deps.config.mail;
-  const record = { customerId: pass.customer_id, enrolmentId: pass.id, step, journeyId: journey.id, kind: 'email', marketing: !s.transactional, at: now };
+  const record = {
+    customerId: pass.customer_id,
+    enrolmentId: pass.id,
+    step,
+    journeyId: journey.id,
+    kind: 'email',
+    marketing: !s.transactional,
+    at: now,
+  };
   if (pass.arm === controlArm) {
     await beginStep(deps.db, { ...record, outcome: 'held out' });
     return 'not sent';
   }
-  const [recipient] = await recipients(deps.db, journey.campaignId, [pass.customer_id], journey.consentList, new Date(now.getTime() - mail.frequencyDays * 86_400_000));
-  const reason = recipient ? suppressionReason(recipient, { consentMode: mail.consent, cap: mail.frequencyCap, capDays: mail.frequencyDays, transactional: s.transactional }) : 'customer no longer exists';
+  const [recipient] = await recipients(
+    deps.db,
+    journey.campaignId,
+    [pass.customer_id],
+    journey.consentList,
+    new Date(now.getTime() - mail.frequencyDays * 86_400_000),
+  );
+  const reason = recipient
+    ? suppressionReason(recipient, {
+        consentMode: mail.consent,
+        cap: mail.frequencyCap,
+        capDays: mail.frequencyDays,
+        transactional: s.transactional,
+      })
+    : 'customer no longer exists';
   if (reason) {
     await beginStep(deps.db, { ...record, outcome: 'suppressed', reason });
     return 'not sent';
@@ -299,7 +486,15 @@ async function mailStep(deps: Deps, journey: Journey, pass: EnrolmentRow, step: 
     return 'not sent';
   }
   const finish = (outcome: string, why: string | null, extra: { email?: string; messageId?: string } = {}) =>
-    finishStep(deps.db, { customerId: pass.customer_id, enrolmentId: pass.id, step, outcome, reason: why, at: deps.clock.now(), ...extra });
+    finishStep(deps.db, {
+      customerId: pass.customer_id,
+      enrolmentId: pass.id,
+      step,
+      outcome,
+      reason: why,
+      at: deps.clock.now(),
+      ...extra,
+    });
   let template = run.compiled.get(s.templateId);
   if (!template) {
     const row = await selectTemplate(deps.db, s.templateId);
@@ -311,13 +506,26 @@ async function mailStep(deps: Deps, journey: Journey, pass: EnrolmentRow, step: 
     run.compiled.set(s.templateId, template);
   }
   const [person] = await personalisation(deps.db, [pass.customer_id], run.context.runId);
-  const invite = async (survey: string) => (await inviteToSurvey(deps, survey, [{ customerId: pass.customer_id, orderId: pass.order_id, channel: 'email' }]))[0].url;
-  const links = { ...(s.survey ? { survey: await invite(s.survey) } : {}), ...(s.problemLink ? { problem: await invite('problem') } : {}) };
+  const invite = async (survey: string) =>
+    (
+      await inviteToSurvey(deps, survey, [{ customerId: pass.customer_id, orderId: pass.order_id, channel: 'email' }])
+    )[0].url;
+  const links = {
+    ...(s.survey ? { survey: await invite(s.survey) } : {}),
+    ...(s.problemLink ? { problem: await invite('problem') } : {}),
+  };
   const order = pass.order_id === null ? undefined : await orderForMail(deps.db, pass.customer_id, pass.order_id);
   const way = await mailLinks(deps, journey.campaignId, pass.customer_id);
   let rendered;
   try {
-    rendered = await renderMail(template, templateContext(person, journey, treatedArm, way, { order, links, trigger: { what: pass.detail.what === undefined ? null : String(pass.detail.what) } }));
+    rendered = await renderMail(
+      template,
+      templateContext(person, journey, treatedArm, way, {
+        order,
+        links,
+        trigger: { what: pass.detail.what === undefined ? null : String(pass.detail.what) },
+      }),
+    );
   } catch (error) {
     await finish('failed', `template: ${(error as Error).message}`.slice(0, 500));
     return 'not sent';
@@ -325,8 +533,16 @@ async function mailStep(deps: Deps, journey: Journey, pass: EnrolmentRow, step: 
   const messageId = `<kept.j${journey.id}.${pass.id}.${step}.${randomUUID()}@${new URL(publicBase(deps.config)).hostname}>`;
   try {
     await deps.mailer.send({
-      to: recipient!.email!, subject: rendered.subject, text: rendered.text, html: await track(deps, rendered.html, journey.campaignId, pass.customer_id), messageId,
-      headers: { 'List-Unsubscribe': `<${way.unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'X-Kept-Journey': String(journey.id) },
+      to: recipient!.email!,
+      subject: rendered.subject,
+      text: rendered.text,
+      html: await track(deps, rendered.html, journey.campaignId, pass.customer_id),
+      messageId,
+      headers: {
+        'List-Unsubscribe': `<${way.unsubscribe}>`,
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        'X-Kept-Journey': String(journey.id),
+      },
     });
   } catch (error) {
     if (!isPermanent(error)) {
@@ -338,9 +554,28 @@ async function mailStep(deps: Deps, journey: Journey, pass: EnrolmentRow, step: 
   }
   run.afterAccept?.(pass.customer_id);
   await deps.db.transaction(async (tx) => {
-    await finishStep(tx, { customerId: pass.customer_id, enrolmentId: pass.id, step, outcome: 'sent', reason: null, email: recipient!.email!, messageId, at: deps.clock.now() });
-    await upsertTouchpoints(tx, [{ customerId: pass.customer_id, externalId: `journey:${pass.id}:${step}:sent`, at: deps.clock.now(), channel: 'email', direction: 'out', kind: 'email_sent',
-      campaign: journey.name, detail: { journeyId: journey.id, campaignId: journey.campaignId, step: step + 1, subject: rendered.subject } }]);
+    await finishStep(tx, {
+      customerId: pass.customer_id,
+      enrolmentId: pass.id,
+      step,
+      outcome: 'sent',
+      reason: null,
+      email: recipient!.email!,
+      messageId,
+      at: deps.clock.now(),
+    });
+    await upsertTouchpoints(tx, [
+      {
+        customerId: pass.customer_id,
+        externalId: `journey:${pass.id}:${step}:sent`,
+        at: deps.clock.now(),
+        channel: 'email',
+        direction: 'out',
+        kind: 'email_sent',
+        campaign: journey.name,
+        detail: { journeyId: journey.id, campaignId: journey.campaignId, step: step + 1, subject: rendered.subject },
+      },
+    ]);
   });
   return 'sent';
 }
@@ -350,7 +585,9 @@ export async function journeyReport(deps: Deps, id: number, days: number) {
   const journey = await findJourney(deps, id);
   const measured = journeyMeasured(journey);
   const now = deps.clock.now();
-  const observedDays = journey.activatedAt ? Math.max(0, Math.min(days, Math.floor((now.getTime() - Date.parse(journey.activatedAt)) / 86_400_000))) : 0;
+  const observedDays = journey.activatedAt
+    ? Math.max(0, Math.min(days, Math.floor((now.getTime() - Date.parse(journey.activatedAt)) / 86_400_000)))
+    : 0;
   const [outcomes, active, firsts] = await Promise.all([
     armOutcomes(deps.db, measured, days, journey.consentList),
     Promise.all([30, 90].map((d) => stillActiveAfter(deps.db, measured, d))),

@@ -12,12 +12,21 @@ export const triggerStages = ['trial', 'customer', 'best', 'at_risk', 'lapsed', 
 
 export const triggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('order') }).openapi({ description: 'Every new order' }),
-  z.object({ type: z.literal('stage'), stage: z.enum(triggerStages) }).openapi({ description: 'The customer moved to this lifecycle stage' }),
-  z.object({
-    type: z.literal('experience'),
-    sources: z.array(z.enum(experienceSources)).min(1).max(experienceSources.length).default(['incident', 'ticket']),
-    kinds: z.array(z.string().trim().min(1).max(60)).max(50).optional().openapi({ description: 'Only these kinds (incident kinds, return reasons, ticket categories); all when absent' }),
-  }).openapi({ description: 'A bad experience: an incident, a return, a ticket that ended badly, a low survey score, an upset note' }),
+  z
+    .object({ type: z.literal('stage'), stage: z.enum(triggerStages) })
+    .openapi({ description: 'The customer moved to this lifecycle stage' }),
+  z
+    .object({
+      type: z.literal('experience'),
+      sources: z.array(z.enum(experienceSources)).min(1).max(experienceSources.length).default(['incident', 'ticket']),
+      kinds: z.array(z.string().trim().min(1).max(60)).max(50).optional().openapi({
+        description: 'Only these kinds (incident kinds, return reasons, ticket categories); all when absent',
+      }),
+    })
+    .openapi({
+      description:
+        'A bad experience: an incident, a return, a ticket that ended badly, a low survey score, an upset note',
+    }),
 ]);
 export type Trigger = z.infer<typeof triggerSchema>;
 
@@ -25,49 +34,101 @@ const days = z.number().min(0).max(730);
 export const stepSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('wait'),
-    days: days.default(0).openapi({ description: 'Days to wait; with until, days after that date (may be negative: before it)' }),
-    until: z.enum(['next_order']).optional().openapi({ description: 'Count from the expected date of the next order (latest analysis)' }),
+    days: days
+      .default(0)
+      .openapi({ description: 'Days to wait; with until, days after that date (may be negative: before it)' }),
+    until: z
+      .enum(['next_order'])
+      .optional()
+      .openapi({ description: 'Count from the expected date of the next order (latest analysis)' }),
     fallbackDays: days.default(30).openapi({ description: 'With until: days to wait when there is no expected date' }),
   }),
-  z.object({ type: z.literal('condition'), rule: ruleSchema.openapi({ description: 'A segment rule the customer must match now; otherwise they leave the journey' }) }),
+  z.object({
+    type: z.literal('condition'),
+    rule: ruleSchema.openapi({
+      description: 'A segment rule the customer must match now; otherwise they leave the journey',
+    }),
+  }),
   z.object({
     type: z.literal('email'),
     templateId: z.number().int().positive(),
-    transactional: z.boolean().default(false).openapi({ description: 'About the order itself: sent without marketing consent and outside the frequency cap' }),
-    survey: z.string().trim().min(1).max(60).optional().openapi({ description: 'Key of a survey whose personal link the template shows as {{ links.survey }}' }),
-    problemLink: z.boolean().default(false).openapi({ description: 'A "problem with your order?" link ({{ links.problem }}) that opens a ticket tied to the order' }),
+    transactional: z
+      .boolean()
+      .default(false)
+      .openapi({ description: 'About the order itself: sent without marketing consent and outside the frequency cap' }),
+    survey: z
+      .string()
+      .trim()
+      .min(1)
+      .max(60)
+      .optional()
+      .openapi({ description: 'Key of a survey whose personal link the template shows as {{ links.survey }}' }),
+    problemLink: z.boolean().default(false).openapi({
+      description: 'A "problem with your order?" link ({{ links.problem }}) that opens a ticket tied to the order',
+    }),
   }),
-  z.object({
-    type: z.literal('task'),
-    action: z.enum(actions).exclude(['nothing']),
-    title: z.string().trim().min(1).max(200),
-    dueDays: days.default(1),
-  }).openapi({ description: 'A task for an agent on the worklist' }),
+  z
+    .object({
+      type: z.literal('task'),
+      action: z.enum(actions).exclude(['nothing']),
+      title: z.string().trim().min(1).max(200),
+      dueDays: days.default(1),
+    })
+    .openapi({ description: 'A task for an agent on the worklist' }),
 ]);
 export type Step = z.infer<typeof stepSchema>;
 
-export const journeyBody = z.object({
-  name: z.string().trim().min(1).max(200),
-  description: z.string().trim().max(2000).nullable().default(null),
-  trigger: triggerSchema,
-  entry: ruleSchema.nullable().default(null).openapi({ description: 'A segment rule the customer must match when triggered; everyone when null' }),
-  steps: z.array(stepSchema).min(1).max(30),
-  exitOnOrder: z.boolean().default(false).openapi({ description: 'Leave the journey as soon as the customer orders again' }),
-  exit: ruleSchema.nullable().default(null).openapi({ description: 'Leave the journey when the customer matches this rule (checked before each step)' }),
-  holdoutShare: z.number().min(0).max(0.9).default(0.1).openapi({ description: 'Share of customers kept out of the journey as its holdout; a customer is in the same arm every time' }),
-  consentList: z.string().trim().min(1).max(100).default('marketing'),
-}).openapi('JourneyBody');
+export const journeyBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().trim().max(2000).nullable().default(null),
+    trigger: triggerSchema,
+    entry: ruleSchema
+      .nullable()
+      .default(null)
+      .openapi({ description: 'A segment rule the customer must match when triggered; everyone when null' }),
+    steps: z.array(stepSchema).min(1).max(30),
+    exitOnOrder: z
+      .boolean()
+      .default(false)
+      .openapi({ description: 'Leave the journey as soon as the customer orders again' }),
+    exit: ruleSchema
+      .nullable()
+      .default(null)
+      .openapi({ description: 'Leave the journey when the customer matches this rule (checked before each step)' }),
+    holdoutShare: z.number().min(0).max(0.9).default(0.1).openapi({
+      description:
+        'Share of customers kept out of the journey as its holdout; a customer is in the same arm every time',
+    }),
+    consentList: z.string().trim().min(1).max(100).default('marketing'),
+  })
+  .openapi('JourneyBody');
 export type JourneyBody = z.infer<typeof journeyBody>;
 
 const rule = (conditions: Rule['conditions']): Rule => ({ match: 'all', conditions });
 
 /** The five journeys a shop starts with; templates are named, and made when a recipe is used. */
-export const recipes: { key: string; journey: Omit<JourneyBody, 'steps'> & { steps: (Step | { type: 'email'; template: string; transactional?: boolean; survey?: string; problemLink?: boolean })[] } }[] = [
+export const recipes: {
+  key: string;
+  journey: Omit<JourneyBody, 'steps'> & {
+    steps: (
+      | Step
+      | { type: 'email'; template: string; transactional?: boolean; survey?: string; problemLink?: boolean }
+    )[];
+  };
+}[] = [
   {
     key: 'order_follow_up',
     journey: {
-      name: 'Order follow-up', description: 'Confirms each order with a "problem with your order?" link that opens a ticket tied to it; a week later, one question: how satisfied are you?',
-      trigger: { type: 'order' }, entry: null, exitOnOrder: false, exit: null, holdoutShare: 0.1, consentList: 'marketing',
+      name: 'Order follow-up',
+      description:
+        'Confirms each order with a "problem with your order?" link that opens a ticket tied to it; a week later, one question: how satisfied are you?',
+      trigger: { type: 'order' },
+      entry: null,
+      exitOnOrder: false,
+      exit: null,
+      holdoutShare: 0.1,
+      consentList: 'marketing',
       steps: [
         { type: 'email', template: 'Order confirmation', transactional: true, problemLink: true },
         { type: 'wait', days: 7, fallbackDays: 30 },
@@ -78,8 +139,15 @@ export const recipes: { key: string; journey: Omit<JourneyBody, 'steps'> & { ste
   {
     key: 'service_recovery',
     journey: {
-      name: 'Service recovery', description: 'After a wrong item, damage, a late delivery or a ticket that ended badly: a task for an agent to put it right, and an apology with a small offer.',
-      trigger: { type: 'experience', sources: ['incident', 'ticket'] }, entry: null, exitOnOrder: false, exit: null, holdoutShare: 0.1, consentList: 'marketing',
+      name: 'Service recovery',
+      description:
+        'After a wrong item, damage, a late delivery or a ticket that ended badly: a task for an agent to put it right, and an apology with a small offer.',
+      trigger: { type: 'experience', sources: ['incident', 'ticket'] },
+      entry: null,
+      exitOnOrder: false,
+      exit: null,
+      holdoutShare: 0.1,
+      consentList: 'marketing',
       steps: [
         { type: 'task', action: 'apology_replacement', title: 'Put it right and apologise', dueDays: 1 },
         { type: 'email', template: 'We are sorry', transactional: true },
@@ -89,8 +157,15 @@ export const recipes: { key: string; journey: Omit<JourneyBody, 'steps'> & { ste
   {
     key: 'second_purchase',
     journey: {
-      name: 'Second-purchase nudge', description: 'A trial user who has not come back a week after their expected next order gets a nudge; a true customer starts at the second purchase.',
-      trigger: { type: 'stage', stage: 'trial' }, entry: null, exitOnOrder: true, exit: null, holdoutShare: 0.1, consentList: 'marketing',
+      name: 'Second-purchase nudge',
+      description:
+        'A trial user who has not come back a week after their expected next order gets a nudge; a true customer starts at the second purchase.',
+      trigger: { type: 'stage', stage: 'trial' },
+      entry: null,
+      exitOnOrder: true,
+      exit: null,
+      holdoutShare: 0.1,
+      consentList: 'marketing',
       steps: [
         { type: 'wait', until: 'next_order', days: 7, fallbackDays: 45 },
         { type: 'condition', rule: rule([{ field: 'stage', op: 'is', value: 'trial' }]) },
@@ -101,8 +176,15 @@ export const recipes: { key: string; journey: Omit<JourneyBody, 'steps'> & { ste
   {
     key: 'win_back',
     journey: {
-      name: 'Win-back', description: 'When a customer becomes at risk: a note that we miss them, and two weeks later one last chance, unless they order in between.',
-      trigger: { type: 'stage', stage: 'at_risk' }, entry: null, exitOnOrder: true, exit: null, holdoutShare: 0.1, consentList: 'marketing',
+      name: 'Win-back',
+      description:
+        'When a customer becomes at risk: a note that we miss them, and two weeks later one last chance, unless they order in between.',
+      trigger: { type: 'stage', stage: 'at_risk' },
+      entry: null,
+      exitOnOrder: true,
+      exit: null,
+      holdoutShare: 0.1,
+      consentList: 'marketing',
       steps: [
         { type: 'email', template: 'We miss you' },
         { type: 'wait', days: 14, fallbackDays: 30 },
@@ -113,8 +195,14 @@ export const recipes: { key: string; journey: Omit<JourneyBody, 'steps'> & { ste
   {
     key: 'exit_survey',
     journey: {
-      name: 'Exit survey', description: 'When a customer lapses: one question, why they stopped buying.',
-      trigger: { type: 'stage', stage: 'lapsed' }, entry: null, exitOnOrder: true, exit: null, holdoutShare: 0.1, consentList: 'marketing',
+      name: 'Exit survey',
+      description: 'When a customer lapses: one question, why they stopped buying.',
+      trigger: { type: 'stage', stage: 'lapsed' },
+      entry: null,
+      exitOnOrder: true,
+      exit: null,
+      holdoutShare: 0.1,
+      consentList: 'marketing',
       steps: [{ type: 'email', template: 'Why did you stop?', survey: 'exit' }],
     },
   },

@@ -1,2 +1,9 @@
 // Orders and returns as other domains use them.
-export { orderIds, upsertOrders, upsertReturns, type OrderInput, type OrderLineInput, type ReturnInput } from './order.repository.ts';
+export {
+  orderIds,
+  upsertOrders,
+  upsertReturns,
+  type OrderInput,
+  type OrderLineInput,
+  type ReturnInput,
+} from './order.repository.ts';

@@ -3,14 +3,22 @@ import { upsertRows, type InsertOf, type WriteResult } from '../db/upsert.ts';
 import { addDecimal } from '../shared/decimal.ts';
 import { orderLines, orders as orderTable, returns as returnTable } from './order.schema.ts';
 
-export type OrderLineInput = InsertOf<typeof orderLines, 'lineNo' | 'product' | 'category' | 'quantity' | 'unitPrice' | 'amount'>;
-export type OrderInput = InsertOf<typeof orderTable, 'customerId' | 'externalId' | 'orderedAt' | 'channel' | 'currency' | 'source'> & {
+export type OrderLineInput = InsertOf<
+  typeof orderLines,
+  'lineNo' | 'product' | 'category' | 'quantity' | 'unitPrice' | 'amount'
+>;
+export type OrderInput = InsertOf<
+  typeof orderTable,
+  'customerId' | 'externalId' | 'orderedAt' | 'channel' | 'currency' | 'source'
+> & {
   /** Defaults to the sum of all the order's lines after the write. */
   total?: string | null;
   lines: OrderLineInput[];
 };
-export type ReturnInput = InsertOf<typeof returnTable,
-  'customerId' | 'externalId' | 'returnedAt' | 'product' | 'quantity' | 'amount' | 'reasonCode' | 'reason' | 'source'> & {
+export type ReturnInput = InsertOf<
+  typeof returnTable,
+  'customerId' | 'externalId' | 'returnedAt' | 'product' | 'quantity' | 'amount' | 'reasonCode' | 'reason' | 'source'
+> & {
   /** The order returned from, linked when it is known. */
   orderExternalId: string | null;
 };
@@ -18,14 +26,20 @@ export type ReturnInput = InsertOf<typeof returnTable,
 const orderKey = (customerId: number, externalId: string) => `${customerId}|${externalId}`;
 
 /** Internal order ids for (customer, external order id) pairs that exist. */
-export async function orderIds(db: Db, pairs: { customerId: number; externalId: string }[]): Promise<Map<string, number>> {
+export async function orderIds(
+  db: Db,
+  pairs: { customerId: number; externalId: string }[],
+): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   if (pairs.length === 0) return found;
-  const rows = await queryRows<{ id: number; customer_id: number; external_id: string }>(db, sql`
+  const rows = await queryRows<{ id: number; customer_id: number; external_id: string }>(
+    db,
+    sql`
     select o.id, o.customer_id, o.external_id
     from orders o
     join unnest(${array(pairs.map((p) => p.customerId))}::bigint[], ${array(pairs.map((p) => p.externalId))}::text[]) as wanted(customer_id, external_id)
-      on o.customer_id = wanted.customer_id and o.external_id = wanted.external_id`);
+      on o.customer_id = wanted.customer_id and o.external_id = wanted.external_id`,
+  );
   for (const row of rows) found.set(orderKey(row.customer_id, row.external_id), row.id);
   return found;
 }
@@ -38,24 +52,48 @@ export async function orderIds(db: Db, pairs: { customerId: number; externalId: 
 export async function upsertOrders(db: Db, orders: OrderInput[]): Promise<WriteResult> {
   if (orders.length === 0) return { inserted: 0, updated: 0, unchanged: 0, changedCustomers: [] };
   // A new order's lines are all in this call, so its total is known before the write.
-  const inputTotal = (o: OrderInput) => o.total ?? [...new Map(o.lines.map((line) => [line.lineNo, line.amount])).values()].reduce((sum, amount) => addDecimal(sum, amount), '0');
+  const inputTotal = (o: OrderInput) =>
+    o.total ??
+    [...new Map(o.lines.map((line) => [line.lineNo, line.amount])).values()].reduce(
+      (sum, amount) => addDecimal(sum, amount),
+      '0',
+    );
   const headers = await upsertRows(db, orderTable, orders, {
     key: ['customerId', 'externalId'],
     values: {
-      customerId: (o) => o.customerId, externalId: (o) => o.externalId, orderedAt: (o) => o.orderedAt, channel: (o) => o.channel,
-      currency: (o) => o.currency, source: (o) => o.source, total: inputTotal,
+      customerId: (o) => o.customerId,
+      externalId: (o) => o.externalId,
+      orderedAt: (o) => o.orderedAt,
+      channel: (o) => o.channel,
+      currency: (o) => o.currency,
+      source: (o) => o.source,
+      total: inputTotal,
     },
     insertOnly: ['source', 'total'],
     returning: ['customerId', 'externalId'],
   });
-  const created = new Set(headers.changed.filter((row) => row.inserted).map((row) => orderKey(row.customerId, row.externalId)));
+  const created = new Set(
+    headers.changed.filter((row) => row.inserted).map((row) => orderKey(row.customerId, row.externalId)),
+  );
   const ids = await orderIds(db, orders);
-  const lines = orders.flatMap((o) => o.lines.map((line) => ({ ...line, customerId: o.customerId, orderId: ids.get(orderKey(o.customerId, o.externalId))! })));
+  const lines = orders.flatMap((o) =>
+    o.lines.map((line) => ({
+      ...line,
+      customerId: o.customerId,
+      orderId: ids.get(orderKey(o.customerId, o.externalId))!,
+    })),
+  );
   const counts = await upsertRows(db, orderLines, lines, {
     key: ['customerId', 'orderId', 'lineNo'],
     values: {
-      customerId: (l) => l.customerId, orderId: (l) => l.orderId, lineNo: (l) => l.lineNo, product: (l) => l.product,
-      category: (l) => l.category, quantity: (l) => l.quantity, unitPrice: (l) => l.unitPrice, amount: (l) => l.amount,
+      customerId: (l) => l.customerId,
+      orderId: (l) => l.orderId,
+      lineNo: (l) => l.lineNo,
+      product: (l) => l.product,
+      category: (l) => l.category,
+      quantity: (l) => l.quantity,
+      unitPrice: (l) => l.unitPrice,
+      amount: (l) => l.amount,
     },
     returning: ['orderId'],
   });
@@ -83,14 +121,23 @@ export async function upsertOrders(db: Db, orders: OrderInput[]): Promise<WriteR
 
 /** Returns keyed (customer, external id), linked to their order when it is known. */
 export async function upsertReturns(db: Db, returns: ReturnInput[]): Promise<WriteResult> {
-  const ids = await orderIds(db, returns.filter((r) => r.orderExternalId).map((r) => ({ customerId: r.customerId, externalId: r.orderExternalId! })));
+  const ids = await orderIds(
+    db,
+    returns.filter((r) => r.orderExternalId).map((r) => ({ customerId: r.customerId, externalId: r.orderExternalId! })),
+  );
   return upsertRows(db, returnTable, returns, {
     key: ['customerId', 'externalId'],
     values: {
-      customerId: (r) => r.customerId, externalId: (r) => r.externalId,
-      orderId: (r) => (r.orderExternalId ? ids.get(orderKey(r.customerId, r.orderExternalId)) ?? null : null),
-      returnedAt: (r) => r.returnedAt, product: (r) => r.product, quantity: (r) => r.quantity, amount: (r) => r.amount,
-      reasonCode: (r) => r.reasonCode, reason: (r) => r.reason, source: (r) => r.source,
+      customerId: (r) => r.customerId,
+      externalId: (r) => r.externalId,
+      orderId: (r) => (r.orderExternalId ? (ids.get(orderKey(r.customerId, r.orderExternalId)) ?? null) : null),
+      returnedAt: (r) => r.returnedAt,
+      product: (r) => r.product,
+      quantity: (r) => r.quantity,
+      amount: (r) => r.amount,
+      reasonCode: (r) => r.reasonCode,
+      reason: (r) => r.reason,
+      source: (r) => r.source,
     },
     insertOnly: ['source'],
   });

@@ -19,7 +19,7 @@ export const notAboutCustomers: Record<string, string> = {
   audit_log: 'staff actions; refers to customers by number only',
   campaigns: 'campaign definitions',
   dead_letters: 'failed events, kept for replay; read by the export by email and external id',
-  erasures: 'keyed hashes of erased people\'s identities: nothing to read them back from',
+  erasures: "keyed hashes of erased people's identities: nothing to read them back from",
   import_key_counts: 'import bookkeeping: hashes of keys, no values',
   imports: 'import bookkeeping: file names and counts',
   jobs: 'background job bookkeeping',
@@ -38,15 +38,21 @@ export const notAboutCustomers: Record<string, string> = {
 
 /** The tables with a customer_id column, from the catalogue. */
 export async function customerTables(db: Db): Promise<string[]> {
-  const rows = await queryRows<{ table_name: string }>(db, sql`
+  const rows = await queryRows<{ table_name: string }>(
+    db,
+    sql`
     select c.table_name from information_schema.columns c join information_schema.tables t using (table_schema, table_name)
-    where c.table_schema = current_schema() and c.column_name = 'customer_id' and t.table_type = 'BASE TABLE' order by 1`);
+    where c.table_schema = current_schema() and c.column_name = 'customer_id' and t.table_type = 'BASE TABLE' order by 1`,
+  );
   return rows.map((r) => r.table_name);
 }
 
 export async function allTables(db: Db): Promise<string[]> {
-  const rows = await queryRows<{ table_name: string }>(db, sql`
-    select table_name from information_schema.tables where table_schema in (current_schema(), 'drizzle') and table_type = 'BASE TABLE' order by 1`);
+  const rows = await queryRows<{ table_name: string }>(
+    db,
+    sql`
+    select table_name from information_schema.tables where table_schema in (current_schema(), 'drizzle') and table_type = 'BASE TABLE' order by 1`,
+  );
   return rows.map((r) => r.table_name);
 }
 
@@ -57,20 +63,47 @@ export const deadLettersNaming = (keys: string[]) => sql`exists (
 export type Rows = Record<string, unknown>[];
 
 /** The customer row and, per table, every row about them; null when there is no such customer. */
-export async function customerData(db: Db, customerId: number): Promise<{ customer: Record<string, unknown>; tables: Record<string, Rows> } | null> {
-  const [customer] = await queryRows<Record<string, unknown>>(db, sql`select * from customers where id = ${customerId}`);
+export async function customerData(
+  db: Db,
+  customerId: number,
+): Promise<{ customer: Record<string, unknown>; tables: Record<string, Rows> } | null> {
+  const [customer] = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select * from customers where id = ${customerId}`,
+  );
   if (!customer) return null;
   const tables: Record<string, Rows> = {};
   for (const table of await customerTables(db)) {
-    tables[table] = await queryRows<Record<string, unknown>>(db, sql`select * from ${sql.identifier(table)} where customer_id = ${customerId}`);
+    tables[table] = await queryRows<Record<string, unknown>>(
+      db,
+      sql`select * from ${sql.identifier(table)} where customer_id = ${customerId}`,
+    );
   }
-  const emails = [...new Set([customer.email, ...tables.identities.filter((i) => i.kind === 'email').map((i) => i.value)].filter(Boolean) as string[])];
+  const emails = [
+    ...new Set(
+      [customer.email, ...tables.identities.filter((i) => i.kind === 'email').map((i) => i.value)].filter(
+        Boolean,
+      ) as string[],
+    ),
+  ];
   for (const [table, column] of Object.entries(byEmail)) {
-    tables[table] = emails.length === 0 ? [] : await queryRows<Record<string, unknown>>(db, sql`select * from ${sql.identifier(table)} where lower(${sql.identifier(column)}) = any(${array(emails.map((e) => e.toLowerCase()))}::text[])`);
+    tables[table] =
+      emails.length === 0
+        ? []
+        : await queryRows<Record<string, unknown>>(
+            db,
+            sql`select * from ${sql.identifier(table)} where lower(${sql.identifier(column)}) = any(${array(emails.map((e) => e.toLowerCase()))}::text[])`,
+          );
   }
   const keys = [...emails, ...tables.identities.filter((i) => i.kind === 'external').map((i) => String(i.value))];
-  tables.dead_letters = await queryRows<Record<string, unknown>>(db, sql`select * from dead_letters d where ${deadLettersNaming(keys)}`);
-  tables.webhook_deliveries = await queryRows<Record<string, unknown>>(db, sql`select * from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`);
+  tables.dead_letters = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select * from dead_letters d where ${deadLettersNaming(keys)}`,
+  );
+  tables.webhook_deliveries = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select * from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`,
+  );
   delete tables.customers;
   return { customer, tables };
 }
@@ -85,14 +118,20 @@ export async function anyErasures(db: Db): Promise<boolean> {
 
 /** How many erased identities were hashed with another key than this one. */
 export async function erasuresByOtherKeys(db: Db, keyId: string): Promise<number> {
-  const [{ n }] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from erasures where key_id <> ${keyId}`);
+  const [{ n }] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from erasures where key_id <> ${keyId}`,
+  );
   return n;
 }
 
 /** Which of these hashes are of erased people's identities. */
 export async function erasedHashes(db: Db, hashes: string[]): Promise<Set<string>> {
-  const rows = await queryRows<Pick<typeof erasures.$inferSelect, 'hash'>>(db, sql`
-    select hash from erasures where hash = any(${array(hashes)}::text[])`);
+  const rows = await queryRows<Pick<typeof erasures.$inferSelect, 'hash'>>(
+    db,
+    sql`
+    select hash from erasures where hash = any(${array(hashes)}::text[])`,
+  );
   return new Set(rows.map((r) => r.hash));
 }
 
@@ -104,17 +143,24 @@ export async function insertErasures(db: Db, hashes: string[], keyId: string): P
 
 /** The customer's identities on their row, locked until the transaction ends; undefined when there is no such customer. */
 export async function lockCustomerIdentities(
-  db: Db, customerId: number,
+  db: Db,
+  customerId: number,
 ): Promise<Pick<typeof customers.$inferSelect, 'email' | 'phone' | 'externalId'> | undefined> {
-  const [row] = await db.select({ email: customers.email, phone: customers.phone, externalId: customers.externalId })
-    .from(customers).where(eq(customers.id, customerId)).for('update');
+  const [row] = await db
+    .select({ email: customers.email, phone: customers.phone, externalId: customers.externalId })
+    .from(customers)
+    .where(eq(customers.id, customerId))
+    .for('update');
   return row;
 }
 
 export async function identitiesOfCustomer(
-  db: Db, customerId: number,
+  db: Db,
+  customerId: number,
 ): Promise<Pick<typeof identities.$inferSelect, 'kind' | 'value'>[]> {
-  return db.select({ kind: identities.kind, value: identities.value }).from(identities)
+  return db
+    .select({ kind: identities.kind, value: identities.value })
+    .from(identities)
     .where(eq(identities.customerId, customerId));
 }
 
@@ -123,26 +169,44 @@ export async function identitiesOfCustomer(
  * how many rows went, per table.
  */
 export async function deleteCustomerData(
-  db: Db, customerId: number, names: { emails: string[]; keys: string[] },
+  db: Db,
+  customerId: number,
+  names: { emails: string[]; keys: string[] },
 ): Promise<Record<string, number>> {
   const tables: Record<string, number> = {};
   for (const table of await customerTables(db)) {
-    if (table !== 'customers') tables[table] = await affectedRows(db, sql`delete from ${sql.identifier(table)} where customer_id = ${customerId}`);
+    if (table !== 'customers')
+      tables[table] = await affectedRows(
+        db,
+        sql`delete from ${sql.identifier(table)} where customer_id = ${customerId}`,
+      );
   }
   for (const [table, column] of Object.entries(byEmail)) {
-    tables[table] = await affectedRows(db, sql`delete from ${sql.identifier(table)} where lower(${sql.identifier(column)}) = any(${array(names.emails)}::text[])`);
+    tables[table] = await affectedRows(
+      db,
+      sql`delete from ${sql.identifier(table)} where lower(${sql.identifier(column)}) = any(${array(names.emails)}::text[])`,
+    );
   }
   tables.dead_letters = await affectedRows(db, sql`delete from dead_letters d where ${deadLettersNaming(names.keys)}`);
-  tables.webhook_deliveries = await affectedRows(db, sql`delete from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`);
+  tables.webhook_deliveries = await affectedRows(
+    db,
+    sql`delete from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`,
+  );
   tables.customers = await affectedRows(db, sql`delete from customers where id = ${customerId}`);
   return tables;
 }
 
 /** The customer `kept erase --customer` names: by number, or by an email or external id already normalised. */
-export async function findCustomerByReference(db: Db, ref: { id: number } | { email: string | null; externalId: string | null }) {
-  const [found] = await queryRows<{ id: number; name: string | null }>(db, 'id' in ref
-    ? sql`select id, name from customers where id = ${ref.id}`
-    : sql`select c.id, c.name from identities i join customers c on c.id = i.customer_id
-        where (i.kind = 'email' and i.value = ${ref.email}) or (i.kind = 'external' and i.value = ${ref.externalId}) limit 1`);
+export async function findCustomerByReference(
+  db: Db,
+  ref: { id: number } | { email: string | null; externalId: string | null },
+) {
+  const [found] = await queryRows<{ id: number; name: string | null }>(
+    db,
+    'id' in ref
+      ? sql`select id, name from customers where id = ${ref.id}`
+      : sql`select c.id, c.name from identities i join customers c on c.id = i.customer_id
+        where (i.kind = 'email' and i.value = ${ref.email}) or (i.kind = 'external' and i.value = ${ref.externalId}) limit 1`,
+  );
   return found;
 }

@@ -18,9 +18,12 @@ export const deleteDeadLettersBefore = (db: Db, cutoff: string) =>
 
 /** Imports finished before the cutoff that still name a rejected-rows file. */
 export const importsWithRejectedFiles = (db: Db, cutoff: string) =>
-  queryRows<Pick<typeof imports.$inferSelect, 'id' | 'rejectedFile'>>(db, sql`
+  queryRows<Pick<typeof imports.$inferSelect, 'id' | 'rejectedFile'>>(
+    db,
+    sql`
     select id, rejected_file as "rejectedFile" from imports
-    where finished_at < ${cutoff}::timestamptz and rejected_file is not null`);
+    where finished_at < ${cutoff}::timestamptz and rejected_file is not null`,
+  );
 
 export async function forgetRejectedFile(db: Db, importId: number): Promise<void> {
   await db.execute(sql`update imports set rejected_file = null where id = ${importId}`);
@@ -28,8 +31,11 @@ export async function forgetRejectedFile(db: Db, importId: number): Promise<void
 
 /** The uploaded files of import jobs that finished before the cutoff. */
 export async function uploadsFinishedBefore(db: Db, cutoff: string): Promise<(string | null)[]> {
-  const rows = await queryRows<{ file: string | null }>(db, sql`
-    select payload ->> 'file' as file from jobs where kind = 'import' and status in ('done', 'failed') and finished_at < ${cutoff}::timestamptz`);
+  const rows = await queryRows<{ file: string | null }>(
+    db,
+    sql`
+    select payload ->> 'file' as file from jobs where kind = 'import' and status in ('done', 'failed') and finished_at < ${cutoff}::timestamptz`,
+  );
   return rows.map((r) => r.file);
 }
 
@@ -37,29 +43,43 @@ export const deleteJobsFinishedBefore = (db: Db, cutoff: string) =>
   affectedRows(db, sql`delete from jobs where status in ('done', 'failed') and finished_at < ${cutoff}::timestamptz`);
 
 /** Scores of analyses started before the cutoff; the current analysis's scores stay. */
-export const deleteScoresOfRunsBefore = (db: Db, cutoff: string) => affectedRows(db, sql`
+export const deleteScoresOfRunsBefore = (db: Db, cutoff: string) =>
+  affectedRows(
+    db,
+    sql`
   delete from scores where run_id in (
     select id from analysis_runs where started_at < ${cutoff}::timestamptz
-      and id <> coalesce((select max(id) from analysis_runs where status = 'done' and current), 0))`);
+      and id <> coalesce((select max(id) from analysis_runs where status = 'done' and current), 0))`,
+  );
 
 export const deleteEventIdsBefore = (db: Db, cutoff: string) =>
   affectedRows(db, sql`delete from ingested_events where received_at < ${cutoff}::timestamptz`);
 
 export const deleteFinishedDeliveriesBefore = (db: Db, cutoff: string) =>
-  affectedRows(db, sql`delete from webhook_deliveries where status in ('delivered', 'dead') and created_at < ${cutoff}::timestamptz`);
+  affectedRows(
+    db,
+    sql`delete from webhook_deliveries where status in ('delivered', 'dead') and created_at < ${cutoff}::timestamptz`,
+  );
 
 /** Up to 500 customers, by id, made before the cutoff with no order, contact, ticket or note since. */
 export async function inactiveCustomers(db: Db, cutoff: string): Promise<number[]> {
-  const rows = await queryRows<{ id: number }>(db, sql`
+  const rows = await queryRows<{ id: number }>(
+    db,
+    sql`
     select c.id from customers c where c.created_at < ${cutoff}::timestamptz
       and not exists (select 1 from orders o where o.customer_id = c.id and o.ordered_at >= ${cutoff}::timestamptz)
       and not exists (select 1 from touchpoints t where t.customer_id = c.id and t.at >= ${cutoff}::timestamptz)
       and not exists (select 1 from tickets k where k.customer_id = c.id and k.opened_at >= ${cutoff}::timestamptz)
       and not exists (select 1 from notes n where n.customer_id = c.id and n.at >= ${cutoff}::timestamptz)
-    order by c.id limit 500`);
+    order by c.id limit 500`,
+  );
   return rows.map((r) => Number(r.id));
 }
 
 /** Deletes the rows of a table (one with a customer_id) whose customer is gone. */
-export const deleteOrphans = (db: Db, table: string) => affectedRows(db, sql`
-  delete from ${sql.identifier(table)} t where t.customer_id is not null and not exists (select 1 from customers c where c.id = t.customer_id)`);
+export const deleteOrphans = (db: Db, table: string) =>
+  affectedRows(
+    db,
+    sql`
+  delete from ${sql.identifier(table)} t where t.customer_id is not null and not exists (select 1 from customers c where c.id = t.customer_id)`,
+  );

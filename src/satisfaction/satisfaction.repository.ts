@@ -7,10 +7,13 @@ export const windowDays = 180;
 export const horizonDays = 90;
 
 export interface FeatureRow extends Features {
-  customer_id: number; channel: string | null; stage: string;
+  customer_id: number;
+  channel: string | null;
+  stage: string;
   /** The agent on the customer's latest ticket in the window: their team, for the index by team. */
   agent: string | null;
-  bought: boolean; experienced: boolean;
+  bought: boolean;
+  experienced: boolean;
 }
 
 /**
@@ -20,14 +23,20 @@ export interface FeatureRow extends Features {
  * a customer who bought again after a complaint has shown they stayed; what they went through since
  * is what tells whether they will come back.
  */
-export async function satisfactionFeatures(db: Db, at: string, only: 'experienced' | { customerId: number }): Promise<FeatureRow[]> {
+export async function satisfactionFeatures(
+  db: Db,
+  at: string,
+  only: 'experienced' | { customerId: number },
+): Promise<FeatureRow[]> {
   const day = sql`${at}::timestamptz`;
   const since = sql`${day} - make_interval(days => ${windowDays})`;
   const one = only === 'experienced' ? undefined : only.customerId;
   const customer = one === undefined ? sql`` : sql`and customer_id = ${one}`;
   const after = (column: string) => sql`${sql.raw(column)} > ${since} and ${sql.raw(column)} <= ${day} ${customer}`;
   // Experiences are sparse: start from them, not from all orders.
-  return queryRows<FeatureRow>(db, sql`
+  return queryRows<FeatureRow>(
+    db,
+    sql`
     with candidates as (
       select customer_id from survey_responses where score is not null and ${after('at')}
       union select customer_id from tickets where ${after('opened_at')}
@@ -70,5 +79,6 @@ export async function satisfactionFeatures(db: Db, at: string, only: 'experience
     left join survey s using (customer_id) left join ticket t using (customer_id) left join returned r using (customer_id)
     left join incident i using (customer_id) left join felt f using (customer_id)
     ${one === undefined ? sql`where s.customer_id is not null or t.customer_id is not null or r.customer_id is not null or i.customer_id is not null or f.customer_id is not null` : sql``}
-    order by a.customer_id`);
+    order by a.customer_id`,
+  );
 }

@@ -54,7 +54,14 @@ function solve(a: number[][], b: number[]): number[] {
 }
 
 /** Which way each input may push the index: a good experience never lowers it, a bad one never raises it. */
-export const directions: Record<Input, 1 | -1> = { survey: 1, ticketsResolved: 1, feeling: 1, ticketsFailed: -1, returns: -1, incidents: -1 };
+export const directions: Record<Input, 1 | -1> = {
+  survey: 1,
+  ticketsResolved: 1,
+  feeling: 1,
+  ticketsFailed: -1,
+  returns: -1,
+  incidents: -1,
+};
 
 /** Logistic regression on the given inputs by Newton's method, ridge λ on all but the intercept. */
 function logistic(rows: { x: Features; bought: boolean }[], free: Input[], lambda: number): number[] {
@@ -88,13 +95,21 @@ function logistic(rows: { x: Features; bought: boolean }[], free: Input[], lambd
  * other sign (an artefact of inputs that travel together), the input is set to 0 and the rest
  * refitted, the worst first.
  */
-export function fitSatisfaction(rows: { x: Features; bought: boolean }[], lambda = 10): SatisfactionModel & { dropped: Input[] } {
+export function fitSatisfaction(
+  rows: { x: Features; bought: boolean }[],
+  lambda = 10,
+): SatisfactionModel & { dropped: Input[] } {
   let free = [...inputs];
   for (;;) {
     const beta = logistic(rows, free, lambda);
-    const wrong = free.map((input, i) => ({ input, violation: -directions[input] * beta[i + 1] })).filter((v) => v.violation > 0).sort((a, b) => b.violation - a.violation);
+    const wrong = free
+      .map((input, i) => ({ input, violation: -directions[input] * beta[i + 1] }))
+      .filter((v) => v.violation > 0)
+      .sort((a, b) => b.violation - a.violation);
     if (wrong.length === 0) {
-      const weights = Object.fromEntries(inputs.map((input) => [input, free.includes(input) ? beta[free.indexOf(input) + 1] : 0])) as Features;
+      const weights = Object.fromEntries(
+        inputs.map((input) => [input, free.includes(input) ? beta[free.indexOf(input) + 1] : 0]),
+      ) as Features;
       return { intercept: beta[0], weights, dropped: inputs.filter((input) => !free.includes(input)) };
     }
     free = free.filter((input) => input !== wrong[0].input);
@@ -106,11 +121,15 @@ export function auc(scores: number[], labels: boolean[]): number {
   const order = scores.map((s, i) => i).sort((a, b) => scores[a] - scores[b]);
   let rankSum = 0;
   let positives = 0;
-  for (let start = 0; start < order.length;) {
+  for (let start = 0; start < order.length; ) {
     let end = start;
     while (end + 1 < order.length && scores[order[end + 1]] === scores[order[start]]) end++;
     const rank = (start + end) / 2 + 1;
-    for (let k = start; k <= end; k++) if (labels[order[k]]) { rankSum += rank; positives++; }
+    for (let k = start; k <= end; k++)
+      if (labels[order[k]]) {
+        rankSum += rank;
+        positives++;
+      }
     start = end + 1;
   }
   const negatives = order.length - positives;

@@ -18,7 +18,11 @@ export const segments = pgTable('segments', {
   members: integer('members'),
 });
 
-export const segmentMembers = pgTable('segment_members', {
-  segmentId: bigint('segment_id', { mode: 'number' }).notNull(),
-  customerId: bigint('customer_id', { mode: 'number' }).notNull(),
-}, (t) => [primaryKey({ columns: [t.segmentId, t.customerId] }), index('segment_members_customer_idx').on(t.customerId)]);
+export const segmentMembers = pgTable(
+  'segment_members',
+  {
+    segmentId: bigint('segment_id', { mode: 'number' }).notNull(),
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.segmentId, t.customerId] }), index('segment_members_customer_idx').on(t.customerId)],
+);

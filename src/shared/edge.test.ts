@@ -8,18 +8,28 @@ import { createTestApp, type TestApp } from '../../test/app.ts';
 import { bodyBytes } from './edge.ts';
 
 let t: TestApp;
-type Operation = { parameters?: { name: string; in: string; schema?: { type?: string } }[]; requestBody?: { content: Record<string, unknown> } };
+type Operation = {
+  parameters?: { name: string; in: string; schema?: { type?: string } }[];
+  requestBody?: { content: Record<string, unknown> };
+};
 let operations: { method: string; path: string; operation: Operation }[];
 before(async () => {
   t = await createTestApp('admin');
-  const doc = await (await t.call('GET', '/api/openapi.json')).json() as { paths: Record<string, Record<string, Operation>> };
-  operations = Object.entries(doc.paths).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([method, operation]) => ({ method: method.toUpperCase(), path, operation })));
+  const doc = (await (await t.call('GET', '/api/openapi.json')).json()) as {
+    paths: Record<string, Record<string, Operation>>;
+  };
+  operations = Object.entries(doc.paths).flatMap(([path, byMethod]) =>
+    Object.entries(byMethod).map(([method, operation]) => ({ method: method.toUpperCase(), path, operation })),
+  );
 });
-after(async () => { await t.close(); });
+after(async () => {
+  await t.close();
+});
 
 const deep = `${'{"d":'.repeat(5000)}1${'}'.repeat(5000)}`;
 const pathOf = (path: string, value = '1') => path.replace(/\{\w+\}/g, value);
-const issues = async (response: Response) => ((await response.json()) as { error: { details?: { issues?: { path: string }[] } } }).error.details?.issues ?? [];
+const issues = async (response: Response) =>
+  ((await response.json()) as { error: { details?: { issues?: { path: string }[] } } }).error.details?.issues ?? [];
 
 test('a NUL or an unpaired surrogate anywhere in a JSON body, and 5,000 levels of nesting, are 400 naming the field on every route', async () => {
   const wrong: string[] = [];
@@ -50,13 +60,15 @@ test('a NUL in a query string or a path is 400 naming it; path ids are whole num
     if (query) {
       const response = await t.call(method, `${pathOf(path)}?${query.name}=a%00b`);
       const found = response.status === 400 ? (await issues(response)).map((i) => i.path) : [];
-      if (!found.includes(query.name)) wrong.push(`${method} ${path} ?${query.name}: ${response.status} ${JSON.stringify(found)}`);
+      if (!found.includes(query.name))
+        wrong.push(`${method} ${path} ?${query.name}: ${response.status} ${JSON.stringify(found)}`);
     }
     const id = operation.parameters?.find((p) => p.in === 'path' && p.schema?.type === 'integer');
     if (id) {
       for (const value of ['a%00b', '1e3', '0x10', '1.0', '-1', '9007199254740993', '%20%31']) {
         const response = await t.call(method, pathOf(path, value), method === 'GET' ? undefined : {});
-        if (response.status !== 400 || (await issues(response)).length === 0) wrong.push(`${method} ${path} with ${value}: ${response.status}`);
+        if (response.status !== 400 || (await issues(response)).length === 0)
+          wrong.push(`${method} ${path} with ${value}: ${response.status}`);
       }
     }
   }
@@ -64,12 +76,26 @@ test('a NUL in a query string or a path is 400 naming it; path ids are whole num
 });
 
 test('the open routes refuse a NUL too: the sign-in email and the public feedback form', async () => {
-  const login = await t.app.request('/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a\\u0000@b.c","password":"x"}' });
+  const login = await t.app.request('/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"email":"a\\u0000@b.c","password":"x"}',
+  });
   assert.equal(login.status, 400);
-  assert.deepEqual((await issues(login)).map((i) => i.path), ['email']);
-  const feedback = await t.app.request('/feedback', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'score=4&comment=a%00b' });
+  assert.deepEqual(
+    (await issues(login)).map((i) => i.path),
+    ['email'],
+  );
+  const feedback = await t.app.request('/feedback', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'score=4&comment=a%00b',
+  });
   assert.equal(feedback.status, 400);
-  assert.deepEqual((await issues(feedback)).map((i) => i.path), ['comment']);
+  assert.deepEqual(
+    (await issues(feedback)).map((i) => i.path),
+    ['comment'],
+  );
   assert.equal((await t.app.request('/feedback?page=%00')).status, 400);
   assert.equal((await t.app.request('/assets/%00.js')).status, 400);
 });
@@ -78,11 +104,20 @@ test('a JSON body over the limit is 413 before it is read; a malformed one is 40
   const big = JSON.stringify({ name: 'x'.repeat(bodyBytes) });
   const response = await t.call('POST', '/api/v1/segments', big);
   assert.equal(response.status, 413);
-  assert.deepEqual((await issues(response)).map((i) => i.path), ['body']);
+  assert.deepEqual(
+    (await issues(response)).map((i) => i.path),
+    ['body'],
+  );
   const malformed = await t.call('POST', '/api/v1/segments', '{"name":');
   assert.equal(malformed.status, 400);
-  assert.deepEqual((await issues(malformed)).map((i) => i.path), ['body']);
+  assert.deepEqual(
+    (await issues(malformed)).map((i) => i.path),
+    ['body'],
+  );
   const plain = await t.call('POST', '/api/v1/segments', '{}', { 'content-type': 'text/plain' });
   assert.equal(plain.status, 415);
-  assert.deepEqual((await issues(plain)).map((i) => i.path), ['content-type']);
+  assert.deepEqual(
+    (await issues(plain)).map((i) => i.path),
+    ['content-type'],
+  );
 });

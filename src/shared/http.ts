@@ -17,11 +17,15 @@ export const invalidRequest = (issues: { path: string; message: string }[], mess
   new AppError('validation_failed', message, { issues });
 
 /** zod's issues as named fields; a problem with the whole value (a rule across fields) is named `whole`. */
-export const issuesOf = (error: z.ZodError, whole: string) => error.issues.map((issue) => ({ path: issue.path.join('.') || whole, message: issue.message }));
+export const issuesOf = (error: z.ZodError, whole: string) =>
+  error.issues.map((issue) => ({ path: issue.path.join('.') || whole, message: issue.message }));
 
 /** Reports which fields failed and why, in the one error shape. */
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
-  if (!result.success) throw invalidRequest(issuesOf(result.error, result.target === 'json' ? 'body' : result.target === 'param' ? 'path' : result.target));
+  if (!result.success)
+    throw invalidRequest(
+      issuesOf(result.error, result.target === 'json' ? 'body' : result.target === 'param' ? 'path' : result.target),
+    );
 };
 
 /** A domain's sub-app; server.ts mounts each one with app.route(). */
@@ -30,7 +34,10 @@ export function createRouter(): OpenAPIHono<AppEnv> {
 }
 
 /** A JSON response for a route's OpenAPI description. */
-export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 
 /** The caller's address as the server saw it (not a header a client can set); null in-process. */
 export function clientIp(c: Context): string | null {

@@ -9,7 +9,10 @@ export const maxNesting = 32;
 export const firstDay = '1900-01-01';
 export const lastDay = '2999-12-31';
 
-export interface InputProblem { path: string; message: string }
+export interface InputProblem {
+  path: string;
+  message: string;
+}
 
 const unpairedSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -35,7 +38,8 @@ export function inputProblem(value: unknown, at: (string | number)[] = []): Inpu
       const problem = textProblem(current);
       if (problem) return { path: path.join('.'), message: problem };
     } else if (typeof current === 'object' && current !== null) {
-      if (path.length - at.length >= maxNesting) return { path: path.join('.'), message: `nests deeper than ${maxNesting} levels` };
+      if (path.length - at.length >= maxNesting)
+        return { path: path.join('.'), message: `nests deeper than ${maxNesting} levels` };
       if (Array.isArray(current)) current.forEach((item, i) => stack.push({ value: item, path: [...path, i] }));
       else {
         for (const [key, item] of Object.entries(current)) {
@@ -62,12 +66,20 @@ export function isCalendarDate(value: string): boolean {
   return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
-export const calendarDate = z.string().refine(isCalendarDate, `a real calendar date YYYY-MM-DD from ${firstDay} to ${lastDay}`);
+export const calendarDate = z
+  .string()
+  .refine(isCalendarDate, `a real calendar date YYYY-MM-DD from ${firstDay} to ${lastDay}`);
 
 /** An ISO 8601 instant with a zone (zod checks the calendar), within the years Kept takes. */
-export const instant = z.iso.datetime({ offset: true })
+export const instant = z.iso
+  .datetime({ offset: true })
   // Runs even when the format check failed: an unreadable value is left to that issue.
-  .refine((value) => { const at = new Date(value); if (Number.isNaN(at.getTime())) return true; const day = at.toISOString().slice(0, 10); return day >= firstDay && day <= lastDay; }, `an instant from ${firstDay} to ${lastDay}`)
+  .refine((value) => {
+    const at = new Date(value);
+    if (Number.isNaN(at.getTime())) return true;
+    const day = at.toISOString().slice(0, 10);
+    return day >= firstDay && day <= lastDay;
+  }, `an instant from ${firstDay} to ${lastDay}`)
   .describe(`ISO 8601 instant with a time zone, e.g. 2026-03-01T10:00:00Z, from ${firstDay} to ${lastDay}`);
 
 /**
@@ -75,7 +87,11 @@ export const instant = z.iso.datetime({ offset: true })
  * " 1" are refused, not coerced), between min and max.
  */
 export function whole(min: number, max: number) {
-  return z.string().regex(/^\d{1,16}$/, 'a whole number written in digits').transform(Number).pipe(z.number().int().min(min).max(max))
+  return z
+    .string()
+    .regex(/^\d{1,16}$/, 'a whole number written in digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
     .openapi({ type: 'integer', minimum: min, maximum: max });
 }
 
@@ -96,7 +112,9 @@ export function exactDecimal(digits: number, places: number, sign: 'any' | 'posi
     .superRefine((value, context) => {
       const zero = !/[1-9]/.test(value);
       if (!shape.test(value)) context.addIssue({ code: 'custom', message: expected });
-      else if (sign === 'positive' && (zero || value.startsWith('-'))) context.addIssue({ code: 'custom', message: 'must be more than 0' });
-      else if (sign === 'not negative' && value.startsWith('-') && !zero) context.addIssue({ code: 'custom', message: 'must not be negative' });
+      else if (sign === 'positive' && (zero || value.startsWith('-')))
+        context.addIssue({ code: 'custom', message: 'must be more than 0' });
+      else if (sign === 'not negative' && value.startsWith('-') && !zero)
+        context.addIssue({ code: 'custom', message: 'must not be negative' });
     });
 }

@@ -38,21 +38,38 @@ const boundedBy: Record<string, string> = {
 };
 /** Request arrays without a maximum in the schema, and what bounds them. */
 const bodiesBoundedBy: Record<string, string> = {
-  'POST /api/v1/events .events': 'checked in code before parsing: 2,500 events and 500 KB a batch, 413 beyond (docs/api.md)',
+  'POST /api/v1/events .events':
+    'checked in code before parsing: 2,500 events and 500 KB a batch, 413 beyond (docs/api.md)',
 };
 const largestPage = 1000;
 
 let t: TestApp;
 let doc: { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
-interface Schema { $ref?: string; type?: string; maxItems?: number; items?: Schema; properties?: Record<string, Schema>; anyOf?: Schema[]; oneOf?: Schema[]; maximum?: number }
-interface Operation { parameters?: { name: string; in: string; schema?: Schema }[]; requestBody?: { content?: Record<string, { schema?: Schema }> }; responses?: Record<string, { content?: Record<string, { schema?: Schema }> }> }
+interface Schema {
+  $ref?: string;
+  type?: string;
+  maxItems?: number;
+  items?: Schema;
+  properties?: Record<string, Schema>;
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  maximum?: number;
+}
+interface Operation {
+  parameters?: { name: string; in: string; schema?: Schema }[];
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
+  responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>;
+}
 before(async () => {
   t = await createTestApp('admin');
   doc = await (await t.call('GET', '/api/openapi.json')).json();
 });
-after(async () => { await t.close(); });
+after(async () => {
+  await t.close();
+});
 
-const resolve = (s: Schema | undefined): Schema | undefined => (s?.$ref ? doc.components.schemas[s.$ref.split('/').pop()!] : s);
+const resolve = (s: Schema | undefined): Schema | undefined =>
+  s?.$ref ? doc.components.schemas[s.$ref.split('/').pop()!] : s;
 const answersWithArray = (s: Schema | undefined, depth = 0): boolean => {
   const schema = resolve(s);
   if (!schema || depth > 3) return false;
@@ -65,7 +82,8 @@ function unboundedArrays(s: Schema | undefined, at: string, found: string[], dep
     if (schema.maxItems === undefined) found.push(at);
     unboundedArrays(schema.items, `${at}[]`, found, depth + 1);
   }
-  for (const [key, value] of Object.entries(schema.properties ?? {})) unboundedArrays(value, `${at}.${key}`, found, depth + 1);
+  for (const [key, value] of Object.entries(schema.properties ?? {}))
+    unboundedArrays(value, `${at}.${key}`, found, depth + 1);
   for (const value of [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])]) unboundedArrays(value, at, found, depth + 1);
   return found;
 }
@@ -79,13 +97,23 @@ test('every list has a limit parameter with a maximum, or a stated bound', () =>
       if (method !== 'get' || !answersWithArray(answer)) continue;
       const name = `GET ${path}`;
       listed.add(name);
-      const limit = operation.parameters?.find((p) => p.in === 'query' && (p.name === 'limit' || p.name === 'pageSize'));
-      if (limit) assert.ok((limit.schema?.maximum ?? Infinity) <= largestPage, `${name}: ${limit.name} has no maximum of at most ${largestPage}`);
+      const limit = operation.parameters?.find(
+        (p) => p.in === 'query' && (p.name === 'limit' || p.name === 'pageSize'),
+      );
+      if (limit)
+        assert.ok(
+          (limit.schema?.maximum ?? Infinity) <= largestPage,
+          `${name}: ${limit.name} has no maximum of at most ${largestPage}`,
+        );
       else if (!(name in boundedBy)) unbounded.push(name);
     }
   }
   assert.deepEqual(unbounded, [], 'give these a limit parameter, or say in boundedBy what bounds them');
-  assert.deepEqual(Object.keys(boundedBy).filter((name) => !listed.has(name)), [], 'boundedBy names routes that are no longer lists');
+  assert.deepEqual(
+    Object.keys(boundedBy).filter((name) => !listed.has(name)),
+    [],
+    'boundedBy names routes that are no longer lists',
+  );
   assert.ok(listed.size >= 40, `${listed.size} lists`);
 });
 
@@ -104,7 +132,12 @@ test('every array a request sends has a maximum length, or a stated bound', () =
 });
 
 test('a limit above the maximum is refused with the field named, not served', async () => {
-  for (const path of ['/api/v1/audit?limit=100000', '/api/v1/customers?pageSize=100000', '/api/v1/tickets?limit=100000', '/api/v1/alerts?limit=100000']) {
+  for (const path of [
+    '/api/v1/audit?limit=100000',
+    '/api/v1/customers?pageSize=100000',
+    '/api/v1/tickets?limit=100000',
+    '/api/v1/alerts?limit=100000',
+  ]) {
     const response = await t.call('GET', path);
     assert.equal(response.status, 400, path);
     assert.match(JSON.stringify(await response.json()), /limit|pageSize/, path);

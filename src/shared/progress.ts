@@ -10,7 +10,12 @@ export type ProgressReporter = (done: number, total?: number, detail?: string) =
 export function terminalProgress(label: string, unit = 'rows'): { report: ProgressReporter; stop(): void } {
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {detail}`, stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+      {
+        format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {detail}`,
+        stream: process.stderr,
+        hideCursor: true,
+        etaBuffer: 50,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;

@@ -6,7 +6,8 @@ import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 
 export const publicHeaders = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   // The link is the secret: it must not leak to other sites, caches or search engines.
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
@@ -30,6 +31,11 @@ export const page = (title: string, body: HtmlEscapedString | Promise<HtmlEscape
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title>${style}</head>
 <body><main>${body}</main></body></html>`;
 
-
 /** The client's address, for rate limits on the public pages. */
-export const clientOf = (c: Context) => { try { return getConnInfo(c).remote.address ?? 'unknown'; } catch { return 'unknown'; } };
+export const clientOf = (c: Context) => {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+};

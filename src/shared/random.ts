@@ -30,4 +30,7 @@ export function gamma(rng: Rng, shape: number): number {
   }
 }
 
-export const beta = (rng: Rng, a: number, b: number) => { const x = gamma(rng, a); return x / (x + gamma(rng, b)); };
+export const beta = (rng: Rng, a: number, b: number) => {
+  const x = gamma(rng, a);
+  return x / (x + gamma(rng, b));
+};

@@ -21,7 +21,8 @@ export function createRateLimiter(options: { limit: number; windowMs: number; ma
       let window = current(key, now);
       if (!window) {
         // Forget expired windows before the map grows without bound (many addresses).
-        if (windows.size >= maxKeys) for (const [k, w] of windows) if (now - w.start >= options.windowMs) windows.delete(k);
+        if (windows.size >= maxKeys)
+          for (const [k, w] of windows) if (now - w.start >= options.windowMs) windows.delete(k);
         window = { start: now, count: 0 };
         windows.set(key, window);
       }

@@ -3,7 +3,8 @@
 import type { SQL } from 'drizzle-orm';
 import { sql } from '../db/connection.ts';
 
-const orderOf = (table: string) => sql.raw(`(select external_id from orders o where o.customer_id = ${table}.customer_id and o.id = ${table}.order_id)`);
+const orderOf = (table: string) =>
+  sql.raw(`(select external_id from orders o where o.customer_id = ${table}.customer_id and o.id = ${table}.order_id)`);
 
 /**
  * Bad experiences after `since`, one row each: (customer_id, source, kind, what, order_id, at).
@@ -44,4 +45,5 @@ function followUps(customer: SQL): SQL {
 export const lastFollowUp = (customer: SQL): SQL => sql`(select max(f.at) from (${followUps(customer)}) f(at))`;
 
 /** The first follow-up of the customer in `customer` after `after`. */
-export const firstFollowUpAfter = (customer: SQL, after: SQL): SQL => sql`(select min(f.at) from (${followUps(customer)}) f(at) where f.at > ${after})`;
+export const firstFollowUpAfter = (customer: SQL, after: SQL): SQL =>
+  sql`(select min(f.at) from (${followUps(customer)}) f(at) where f.at > ${after})`;

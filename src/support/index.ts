@@ -2,5 +2,10 @@
 // bad experience and as a follow-up (journeys' triggers, the worklist).
 export { badExperiences, lastFollowUp } from './experience.repository.ts';
 export {
-  applyTicketUpdates, upsertIncidents, upsertTickets, type IncidentInput, type TicketInput, type TicketUpdateInput,
+  applyTicketUpdates,
+  upsertIncidents,
+  upsertTickets,
+  type IncidentInput,
+  type TicketInput,
+  type TicketUpdateInput,
 } from './ticket.repository.ts';

@@ -2,17 +2,31 @@ import { queryRows, sql, type Db } from '../db/connection.ts';
 import { badExperiences, firstFollowUpAfter, lastFollowUp } from './experience.repository.ts';
 
 export interface MissedRow {
-  customer_id: number; name: string | null; email: string | null; stage: string; source: string; kind: string; what: string;
-  order_id: string | null; at: string; waiting_days: number; value_at_stake: string | null;
+  customer_id: number;
+  name: string | null;
+  email: string | null;
+  stage: string;
+  source: string;
+  kind: string;
+  what: string;
+  order_id: string | null;
+  at: string;
+  waiting_days: number;
+  value_at_stake: string | null;
 }
 
 /**
  * Customers whose latest bad experience (in the last 90 days) is more than `days` old with no
  * follow-up since: an agent contact, note or worklist decision. Most value at stake first.
  */
-export async function missedRecoveries(db: Db, options: { now: Date; days: number; limit: number; offset: number }): Promise<MissedRow[]> {
+export async function missedRecoveries(
+  db: Db,
+  options: { now: Date; days: number; limit: number; offset: number },
+): Promise<MissedRow[]> {
   const now = sql`${options.now.toISOString()}::timestamptz`;
-  return queryRows<MissedRow>(db, sql`
+  return queryRows<MissedRow>(
+    db,
+    sql`
     with bad as (
       ${badExperiences(sql`${now} - interval '90 days'`)}
     ), latest as (
@@ -28,7 +42,8 @@ export async function missedRecoveries(db: Db, options: { now: Date; days: numbe
     where l.at < ${now} - make_interval(days => ${options.days})
       and coalesce(${lastFollowUp(sql`l.customer_id`)}, '-infinity') < l.at
     order by s.value_at_stake desc nulls last, l.at, l.customer_id
-    limit ${options.limit} offset ${options.offset}`);
+    limit ${options.limit} offset ${options.offset}`,
+  );
 }
 
 /**
@@ -38,7 +53,9 @@ export async function missedRecoveries(db: Db, options: { now: Date; days: numbe
  */
 export async function recoveryOutcomes(db: Db, options: { now: Date; days: number; windowDays: number }) {
   const now = sql`${options.now.toISOString()}::timestamptz`;
-  return queryRows<{ followed_up: boolean; experiences: number; bought: number; median_hours: number | null }>(db, sql`
+  return queryRows<{ followed_up: boolean; experiences: number; bought: number; median_hours: number | null }>(
+    db,
+    sql`
     with bad as (
       ${badExperiences(sql`${now} - make_interval(days => ${2 * options.windowDays})`)}
     ), settled as (
@@ -50,7 +67,8 @@ export async function recoveryOutcomes(db: Db, options: { now: Date; days: numbe
         and o.ordered_at <= settled.at + make_interval(days => ${options.windowDays})))::int as bought,
       (percentile_cont(0.5) within group (order by extract(epoch from followed_at - at) / 3600)
         filter (where followed_at is not null and followed_at <= at + make_interval(days => ${options.days})))::float8 as median_hours
-    from settled group by 1 order by 1 desc`);
+    from settled group by 1 order by 1 desc`,
+  );
 }
 
 /**
@@ -60,8 +78,11 @@ export async function recoveryOutcomes(db: Db, options: { now: Date; days: numbe
  */
 export async function problemsByWeek(db: Db, options: { since: Date; timeZone: string }) {
   const since = sql`${options.since.toISOString()}::timestamptz`;
-  const week = (column: string) => sql`to_char(date_trunc('week', ${sql.raw(column)} at time zone ${options.timeZone}), 'YYYY-MM-DD')`;
-  return queryRows<{ week: string; source: string; category: string; channel: string | null; problems: number }>(db, sql`
+  const week = (column: string) =>
+    sql`to_char(date_trunc('week', ${sql.raw(column)} at time zone ${options.timeZone}), 'YYYY-MM-DD')`;
+  return queryRows<{ week: string; source: string; category: string; channel: string | null; problems: number }>(
+    db,
+    sql`
     with problems as (
       select ${week('i.at')} as week, 'incident' as source, i.kind as category, i.channel
       from incidents i where i.at >= ${since} and i.kind <> 'portal_abandoned'
@@ -77,5 +98,6 @@ export async function problemsByWeek(db: Db, options: { since: Date; timeZone: s
       union all
       select ${week('f.at')}, 'feedback', coalesce(f.page, 'website'), 'web' from anonymous_feedback f where f.at >= ${since} and f.score <= 2
     )
-    select week, source, category, channel, count(*)::int as problems from problems group by 1, 2, 3, 4 order by 1, 2, 3, 4`);
+    select week, source, category, channel, count(*)::int as problems from problems group by 1, 2, 3, 4 order by 1, 2, 3, 4`,
+  );
 }

@@ -10,7 +10,11 @@ import type { SurveyQuestion } from './survey.schema.ts';
 import { answerSurvey, leaveFeedback, maxAnswerLength, openSurveyLink } from './survey.service.ts';
 
 const labelOf = (option: string) => option.charAt(0).toUpperCase() + option.slice(1).replace(/_/g, ' ');
-const ends = { nps: ['Not at all likely', 'Extremely likely'], csat: ['Very unsatisfied', 'Very satisfied'], ces: ['Very difficult', 'Very easy'] };
+const ends = {
+  nps: ['Not at all likely', 'Extremely likely'],
+  csat: ['Very unsatisfied', 'Very satisfied'],
+  ces: ['Very difficult', 'Very easy'],
+};
 const ranges = { nps: [0, 10], csat: [1, 5], ces: [1, 7] };
 
 function questionField(q: SurveyQuestion, value: string | undefined, error: string | undefined) {
@@ -31,7 +35,11 @@ function questionField(q: SurveyQuestion, value: string | undefined, error: stri
     <div class="ends"><span>${ends[q.kind][0]}</span><span>${ends[q.kind][1]}</span></div>${message}</fieldset>`;
 }
 
-const notFound = () => page('Link not valid', html`<h1>This link is not valid or has expired</h1><p>If you followed a link from one of our emails, it may be old. Thank you for wanting to tell us.</p>`);
+const notFound = () =>
+  page(
+    'Link not valid',
+    html`<h1>This link is not valid or has expired</h1><p>If you followed a link from one of our emails, it may be old. Thank you for wanting to tell us.</p>`,
+  );
 
 /** Public survey and feedback pages, rate-limited per client address. */
 export function surveyPages(deps: Deps) {
@@ -46,7 +54,10 @@ export function surveyPages(deps: Deps) {
     const wait = Math.max(requests.hit(client), misses.blockedFor(client));
     if (wait > 0) {
       c.header('Retry-After', String(wait));
-      return c.html(page('Too many requests', html`<h1>Too many requests</h1><p>Please wait a few minutes and try again.</p>`), 429);
+      return c.html(
+        page('Too many requests', html`<h1>Too many requests</h1><p>Please wait a few minutes and try again.</p>`),
+        429,
+      );
     }
     return next();
   };
@@ -54,11 +65,22 @@ export function surveyPages(deps: Deps) {
   app.use('/s/*', guard);
   app.use('/feedback', guard);
 
-  const form = async (c: Context) => Object.fromEntries(Object.entries(await c.req.parseBody()).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
+  const form = async (c: Context) =>
+    Object.fromEntries(
+      Object.entries(await c.req.parseBody()).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
+    );
 
-  const surveyForm = (token: string, survey: { title: string; intro: string | null; questions: SurveyQuestion[] }, values: Record<string, string | undefined> = {}, errors: Record<string, string> = {}) =>
-    page(survey.title, html`<h1>${survey.title}</h1>${survey.intro ? html`<p>${survey.intro}</p>` : ''}
-      <form method="post" action="/s/${token}">${survey.questions.map((q) => questionField(q, values[q.id], errors[q.id]))}<button type="submit">Send</button></form>`);
+  const surveyForm = (
+    token: string,
+    survey: { title: string; intro: string | null; questions: SurveyQuestion[] },
+    values: Record<string, string | undefined> = {},
+    errors: Record<string, string> = {},
+  ) =>
+    page(
+      survey.title,
+      html`<h1>${survey.title}</h1>${survey.intro ? html`<p>${survey.intro}</p>` : ''}
+      <form method="post" action="/s/${token}">${survey.questions.map((q) => questionField(q, values[q.id], errors[q.id]))}<button type="submit">Send</button></form>`,
+    );
 
   /** The survey behind the link; an unknown or expired link counts as a miss for the client. */
   const open = async (c: Context) => {
@@ -83,18 +105,31 @@ export function surveyPages(deps: Deps) {
     const outcome = await answerSurvey(deps, token, values);
     if ('errors' in outcome) return c.html(surveyForm(token, opened.survey, values, outcome.errors), 400);
     const problem = opened.survey.purpose === 'problem';
-    return c.html(page('Thank you', html`<h1>Thank you</h1><p>${problem
-      ? 'We have your report and someone from our team will get back to you shortly.'
-      : 'Your answer helps us do better. You can close this page.'}</p>`));
+    return c.html(
+      page(
+        'Thank you',
+        html`<h1>Thank you</h1><p>${
+          problem
+            ? 'We have your report and someone from our team will get back to you shortly.'
+            : 'Your answer helps us do better. You can close this page.'
+        }</p>`,
+      ),
+    );
   });
 
-  const feedbackForm = (values: Record<string, string | undefined> = {}, errors: Record<string, string> = {}) => page('Feedback', html`<h1>Tell us what you think</h1>
+  const feedbackForm = (values: Record<string, string | undefined> = {}, errors: Record<string, string> = {}) =>
+    page(
+      'Feedback',
+      html`<h1>Tell us what you think</h1>
     <form method="post" action="/feedback"><input type="hidden" name="page" value="${values.page ?? ''}">
     ${questionField({ id: 'score', kind: 'csat', text: 'How was your visit?', required: true }, values.score, errors.score)}
     ${questionField({ id: 'comment', kind: 'text', text: 'Anything we should know?' }, values.comment, errors.comment)}
-    <button type="submit">Send</button></form>`);
+    <button type="submit">Send</button></form>`,
+    );
 
-  app.get('/feedback', publicRoute, (c) => c.html(feedbackForm({ page: c.req.query('page') ?? c.req.header('referer') })));
+  app.get('/feedback', publicRoute, (c) =>
+    c.html(feedbackForm({ page: c.req.query('page') ?? c.req.header('referer') })),
+  );
   app.post('/feedback', publicRoute, async (c) => {
     const values = await form(c);
     const outcome = await leaveFeedback(deps, values);

@@ -1,7 +1,11 @@
 // The one way the UI talks to the server: JSON over fetch with the session cookie.
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly details?: unknown) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message);
   }
 }
@@ -25,37 +29,105 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
 
 /** What went wrong, in words: each field's problem when the server named them, else the message. */
 export function problemText(error: unknown): string {
-  const issues = error instanceof ApiError ? (error.details as { issues?: { path: string; message: string }[] } | undefined)?.issues : undefined;
+  const issues =
+    error instanceof ApiError
+      ? (error.details as { issues?: { path: string; message: string }[] } | undefined)?.issues
+      : undefined;
   return issues?.length ? issues.map((i) => `${i.path}: ${i.message}`).join('; ') : (error as Error).message;
 }
 
-export interface User { id: number; email: string; role: string }
-
-export interface CustomerListItem {
-  id: number; externalId: string | null; name: string | null; email: string | null; stage: string;
-  acquisitionChannel: string | null; flags: string[]; createdAt: string; lastOrderAt: string | null; purchaseDays: number;
+export interface User {
+  id: number;
+  email: string;
+  role: string;
 }
 
-export interface TimelineEntry { kind: string; id: number; at: string; channel: string | null; title: string; detail: Record<string, unknown> }
+export interface CustomerListItem {
+  id: number;
+  externalId: string | null;
+  name: string | null;
+  email: string | null;
+  stage: string;
+  acquisitionChannel: string | null;
+  flags: string[];
+  createdAt: string;
+  lastOrderAt: string | null;
+  purchaseDays: number;
+}
+
+export interface TimelineEntry {
+  kind: string;
+  id: number;
+  at: string;
+  channel: string | null;
+  title: string;
+  detail: Record<string, unknown>;
+}
 
 export interface CustomerRecord {
-  id: number; externalId: string | null; email: string | null; phone: string | null; name: string | null; acquisitionChannel: string | null;
-  createdAt: string; stage: string; stageChangedAt: string | null; firstOrderAt: string | null; lastOrderAt: string | null; purchaseDays: number;
+  id: number;
+  externalId: string | null;
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+  acquisitionChannel: string | null;
+  createdAt: string;
+  stage: string;
+  stageChangedAt: string | null;
+  firstOrderAt: string | null;
+  lastOrderAt: string | null;
+  purchaseDays: number;
   flags: string[];
   attributes: { key: string; value: string | number | boolean; type: string }[];
   identities: { kind: string; value: string; source: string; createdAt: string }[];
-  addresses: { kind: string; line1: string | null; line2: string | null; city: string | null; region: string | null; postalCode: string | null; country: string | null; validFrom: string; validTo: string | null; source: string; current: boolean }[];
+  addresses: {
+    kind: string;
+    line1: string | null;
+    line2: string | null;
+    city: string | null;
+    region: string | null;
+    postalCode: string | null;
+    country: string | null;
+    validFrom: string;
+    validTo: string | null;
+    source: string;
+    current: boolean;
+  }[];
   statusHistory: { flag: string; active: boolean; at: string; source: string; note: string | null }[];
   stageHistory: { from: string | null; to: string; at: string; cause: string }[];
-  totals: { orders: number; revenue: string; returns: number; returned: string; tickets: number; openTickets: number; lastContactAt: string | null };
+  totals: {
+    orders: number;
+    revenue: string;
+    returns: number;
+    returned: string;
+    tickets: number;
+    openTickets: number;
+    lastContactAt: string | null;
+  };
 }
 
 export interface ImportJob {
-  jobId: number; status: 'queued' | 'running' | 'done' | 'failed'; fileName: string; kind: string; done: number; total: number | null;
-  error: string | null; createdAt: string; finishedAt: string | null; importId: number | null;
+  jobId: number;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  fileName: string;
+  kind: string;
+  done: number;
+  total: number | null;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  importId: number | null;
   counts: { read: number; imported: number; updated: number; unchanged: number; rejected: number } | null;
 }
 
-export const formatDate = (iso: string | null) => (iso ? new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' }) : '—');
-export const formatTime = (iso: string) => new Date(iso).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+export const formatDate = (iso: string | null) =>
+  iso ? new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' }) : '—';
+export const formatTime = (iso: string) =>
+  new Date(iso).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
 export const words = (text: string) => text.replace(/_/g, ' ');

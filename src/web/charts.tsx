@@ -1,9 +1,23 @@
 // Small SVG charts: no chart library needed for bars.
 
-export interface Bar { label: string; value: number; color?: string; onClick?: () => void; active?: boolean }
+export interface Bar {
+  label: string;
+  value: number;
+  color?: string;
+  onClick?: () => void;
+  active?: boolean;
+}
 
 /** Horizontal bars with their labels and values: counts by category. */
-export function BarChart({ bars, title, format = (v) => v.toLocaleString() }: { bars: Bar[]; title: string; format?: (v: number) => string }) {
+export function BarChart({
+  bars,
+  title,
+  format = (v) => v.toLocaleString(),
+}: {
+  bars: Bar[];
+  title: string;
+  format?: (v: number) => string;
+}) {
   const max = Math.max(1, ...bars.map((b) => b.value));
   const row = 26;
   return (
@@ -11,10 +25,26 @@ export function BarChart({ bars, title, format = (v) => v.toLocaleString() }: { 
       <figcaption>{title}</figcaption>
       <svg viewBox={`0 0 400 ${bars.length * row}`} role="img" aria-label={title} width="100%" className="bars">
         {bars.map((bar, i) => (
-          <g key={bar.label} transform={`translate(0 ${i * row})`} onClick={bar.onClick} className={bar.onClick ? 'clickable' : undefined}>
-            <text x="0" y="17" className={bar.active ? 'label active' : 'label'}>{bar.label}</text>
-            <rect x="110" y="4" height="18" rx="3" width={Math.max(1, (bar.value / max) * 230)} fill={bar.color ?? 'var(--accent)'} />
-            <text x={116 + (bar.value / max) * 230} y="17" className="value">{format(bar.value)}</text>
+          <g
+            key={bar.label}
+            transform={`translate(0 ${i * row})`}
+            onClick={bar.onClick}
+            className={bar.onClick ? 'clickable' : undefined}
+          >
+            <text x="0" y="17" className={bar.active ? 'label active' : 'label'}>
+              {bar.label}
+            </text>
+            <rect
+              x="110"
+              y="4"
+              height="18"
+              rx="3"
+              width={Math.max(1, (bar.value / max) * 230)}
+              fill={bar.color ?? 'var(--accent)'}
+            />
+            <text x={116 + (bar.value / max) * 230} y="17" className="value">
+              {format(bar.value)}
+            </text>
           </g>
         ))}
       </svg>
@@ -23,7 +53,15 @@ export function BarChart({ bars, title, format = (v) => v.toLocaleString() }: { 
 }
 
 /** Columns over time (one per month): e.g. what a customer spent each month. */
-export function ColumnChart({ columns, title, format }: { columns: { label: string; value: number; marks?: string[] }[]; title: string; format: (v: number) => string }) {
+export function ColumnChart({
+  columns,
+  title,
+  format,
+}: {
+  columns: { label: string; value: number; marks?: string[] }[];
+  title: string;
+  format: (v: number) => string;
+}) {
   const max = Math.max(1, ...columns.map((c) => c.value));
   const width = 1000;
   const height = 150;
@@ -40,8 +78,16 @@ export function ColumnChart({ columns, title, format }: { columns: { label: stri
               <rect x={i * step + step * 0.15} y={height - h} width={step * 0.7} height={h} rx="2" fill="var(--accent)">
                 <title>{`${c.label}: ${format(c.value)}${c.marks?.length ? ` · ${c.marks.join(', ')}` : ''}`}</title>
               </rect>
-              {c.marks?.length ? <circle cx={i * step + step / 2} cy={height - h - 7} r="4" fill="var(--warn)"><title>{c.marks.join(', ')}</title></circle> : null}
-              {(i % Math.ceil(columns.length / 12) === 0) && <text x={i * step + step / 2} y={height + 16} textAnchor="middle" className="tick">{c.label}</text>}
+              {c.marks?.length ? (
+                <circle cx={i * step + step / 2} cy={height - h - 7} r="4" fill="var(--warn)">
+                  <title>{c.marks.join(', ')}</title>
+                </circle>
+              ) : null}
+              {i % Math.ceil(columns.length / 12) === 0 && (
+                <text x={i * step + step / 2} y={height + 16} textAnchor="middle" className="tick">
+                  {c.label}
+                </text>
+              )}
             </g>
           );
         })}
@@ -51,14 +97,40 @@ export function ColumnChart({ columns, title, format }: { columns: { label: stri
 }
 
 export const stageColors: Record<string, string> = {
-  prospect: '#9aa5b1', trial: '#f0b429', customer: '#2f80ed', best: '#27ae60', at_risk: '#f2994a', lapsed: '#eb5757', won_back: '#9b51e0', suppressed: '#4f5b66',
+  prospect: '#9aa5b1',
+  trial: '#f0b429',
+  customer: '#2f80ed',
+  best: '#27ae60',
+  at_risk: '#f2994a',
+  lapsed: '#eb5757',
+  won_back: '#9b51e0',
+  suppressed: '#4f5b66',
 };
 
-export interface Series { name: string; color: string; points: { x: number; y: number }[]; dashed?: boolean }
+export interface Series {
+  name: string;
+  color: string;
+  points: { x: number; y: number }[];
+  dashed?: boolean;
+}
 
 /** Lines over a numeric x axis, with a legend and an optional vertical marker (e.g. the as-of date). */
-export function LineChart({ series, title, xLabel, yLabel, marker, format, height = 220 }: {
-  series: Series[]; title: string; xLabel: string; yLabel?: string; marker?: { x: number; label: string }; format?: (v: number) => string; height?: number;
+export function LineChart({
+  series,
+  title,
+  xLabel,
+  yLabel,
+  marker,
+  format,
+  height = 220,
+}: {
+  series: Series[];
+  title: string;
+  xLabel: string;
+  yLabel?: string;
+  marker?: { x: number; label: string };
+  format?: (v: number) => string;
+  height?: number;
 }) {
   const width = 1000;
   const pad = { left: 60, right: 16, top: 10, bottom: 34 };
@@ -78,31 +150,71 @@ export function LineChart({ series, title, xLabel, yLabel, marker, format, heigh
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>
-      <div className="legend">{series.map((s) => <span key={s.name}><i style={{ background: s.color }} />{s.name}</span>)}</div>
+      <div className="legend">
+        {series.map((s) => (
+          <span key={s.name}>
+            <i style={{ background: s.color }} />
+            {s.name}
+          </span>
+        ))}
+      </div>
       <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={title} width="100%">
         {ticks.map((t) => (
           <g key={t}>
             <line x1={pad.left} x2={width - pad.right} y1={sy(t)} y2={sy(t)} className="grid" />
-            <text x={pad.left - 6} y={sy(t) + 4} textAnchor="end" className="tick">{format(t)}</text>
+            <text x={pad.left - 6} y={sy(t) + 4} textAnchor="end" className="tick">
+              {format(t)}
+            </text>
           </g>
         ))}
         {marker && (
           <g>
             <line x1={sx(marker.x)} x2={sx(marker.x)} y1={pad.top} y2={height - pad.bottom} className="marker" />
-            <text x={sx(marker.x) + 4} y={pad.top + 12} className="tick">{marker.label}</text>
+            <text x={sx(marker.x) + 4} y={pad.top + 12} className="tick">
+              {marker.label}
+            </text>
           </g>
         )}
         {series.map((s) => (
-          <polyline key={s.name} fill="none" stroke={s.color} strokeWidth="2" strokeDasharray={s.dashed ? '6 4' : undefined}
-            points={s.points.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')} />
+          <polyline
+            key={s.name}
+            fill="none"
+            stroke={s.color}
+            strokeWidth="2"
+            strokeDasharray={s.dashed ? '6 4' : undefined}
+            points={s.points.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')}
+          />
         ))}
-        <text x={(width + pad.left) / 2} y={height - 4} textAnchor="middle" className="tick">{xLabel}</text>
-        {yLabel && <text x={12} y={pad.top + 10} className="tick">{yLabel}</text>}
-        <text x={pad.left} y={height - 18} className="tick">{xMin}</text>
-        <text x={width - pad.right} y={height - 18} textAnchor="end" className="tick">{xMax}</text>
+        <text x={(width + pad.left) / 2} y={height - 4} textAnchor="middle" className="tick">
+          {xLabel}
+        </text>
+        {yLabel && (
+          <text x={12} y={pad.top + 10} className="tick">
+            {yLabel}
+          </text>
+        )}
+        <text x={pad.left} y={height - 18} className="tick">
+          {xMin}
+        </text>
+        <text x={width - pad.right} y={height - 18} textAnchor="end" className="tick">
+          {xMax}
+        </text>
       </svg>
     </figure>
   );
 }
 
-export const palette = ['#2f80ed', '#eb5757', '#27ae60', '#f2994a', '#9b51e0', '#56ccf2', '#4f5b66', '#bb6bd9', '#219653', '#f2c94c', '#828282', '#6fcf97'];
+export const palette = [
+  '#2f80ed',
+  '#eb5757',
+  '#27ae60',
+  '#f2994a',
+  '#9b51e0',
+  '#56ccf2',
+  '#4f5b66',
+  '#bb6bd9',
+  '#219653',
+  '#f2c94c',
+  '#828282',
+  '#6fcf97',
+];

@@ -27,7 +27,10 @@ function Login({ onSignedIn }: { onSignedIn: (user: User) => void }) {
     setBusy(true);
     setError(null);
     try {
-      const { user } = await api<{ user: User }>('/v1/auth/login', { method: 'POST', json: { email: form.get('email'), password: form.get('password') } });
+      const { user } = await api<{ user: User }>('/v1/auth/login', {
+        method: 'POST',
+        json: { email: form.get('email'), password: form.get('password') },
+      });
       onSignedIn(user);
     } catch (e) {
       setError(e instanceof ApiError ? e.message : 'The server did not answer');
@@ -40,10 +43,22 @@ function Login({ onSignedIn }: { onSignedIn: (user: User) => void }) {
       <form onSubmit={submit} className="card">
         <h1>Kept</h1>
         <p className="muted">Sign in to see your customers.</p>
-        <label>Email<input name="email" type="email" autoComplete="username" required autoFocus /></label>
-        <label>Password<input name="password" type="password" autoComplete="current-password" required /></label>
-        {error && <p className="error" role="alert">{error}</p>}
-        <button type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        <label>
+          Email
+          <input name="email" type="email" autoComplete="username" required autoFocus />
+        </label>
+        <label>
+          Password
+          <input name="password" type="password" autoComplete="current-password" required />
+        </label>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
       </form>
     </main>
   );
@@ -52,8 +67,19 @@ function Login({ onSignedIn }: { onSignedIn: (user: User) => void }) {
 // The pages in the navigation, and the roles that may open them where not every role may (docs/security.md).
 const staff = ['admin', 'marketer', 'agent'];
 const sections: [string, string, string[]?][] = [
-  ['customers', 'Customers', staff], ['worklist', 'Worklist', staff], ['analytics', 'Analytics'], ['segments', 'Segments'], ['campaigns', 'Campaigns'],
-  ['journeys', 'Journeys'], ['tickets', 'Tickets', staff], ['support', 'Support', staff], ['surveys', 'Surveys'], ['imports', 'Imports', ['admin', 'marketer']], ['team', 'Team', ['admin']], ['audit', 'Audit', ['admin']], ['api', 'API'],
+  ['customers', 'Customers', staff],
+  ['worklist', 'Worklist', staff],
+  ['analytics', 'Analytics'],
+  ['segments', 'Segments'],
+  ['campaigns', 'Campaigns'],
+  ['journeys', 'Journeys'],
+  ['tickets', 'Tickets', staff],
+  ['support', 'Support', staff],
+  ['surveys', 'Surveys'],
+  ['imports', 'Imports', ['admin', 'marketer']],
+  ['team', 'Team', ['admin']],
+  ['audit', 'Audit', ['admin']],
+  ['api', 'API'],
 ];
 
 function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
@@ -62,41 +88,79 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const ticket = /^\/tickets\/(\d+)\/(\d+)$/.exec(path);
   const campaign = /^\/campaigns\/(\d+)$/.exec(path);
   const journey = /^\/journeys\/(\d+)$/.exec(path);
-  const page = customer ? <CustomerPage id={Number(customer[1])} />
-    : ticket ? <TicketPage customerId={Number(ticket[1])} ticketId={Number(ticket[2])} />
-    : campaign ? <CampaignPage id={Number(campaign[1])} />
-    : path === '/campaigns' ? <CampaignsPage />
-    : journey ? <JourneyPage id={Number(journey[1])} />
-    : path === '/journeys' ? <JourneysPage />
-    : path === '/tickets' ? <TicketsPage />
-    : path === '/analytics' ? <AnalyticsPage />
-    : path === '/worklist' ? <WorklistPage />
-    : path === '/segments' ? <SegmentsPage />
-    : path === '/surveys' ? <SurveysPage />
-    : path === '/support' ? <SupportPage />
-    : path === '/imports' ? <ImportsPage />
-    : path === '/team' ? <TeamPage />
-    : path === '/audit' ? <AuditPage />
-    : path === '/api' ? <ApiPage />
-    : path === '/customers' ? <CustomersPage />
-    : null;
+  const page = customer ? (
+    <CustomerPage id={Number(customer[1])} />
+  ) : ticket ? (
+    <TicketPage customerId={Number(ticket[1])} ticketId={Number(ticket[2])} />
+  ) : campaign ? (
+    <CampaignPage id={Number(campaign[1])} />
+  ) : path === '/campaigns' ? (
+    <CampaignsPage />
+  ) : journey ? (
+    <JourneyPage id={Number(journey[1])} />
+  ) : path === '/journeys' ? (
+    <JourneysPage />
+  ) : path === '/tickets' ? (
+    <TicketsPage />
+  ) : path === '/analytics' ? (
+    <AnalyticsPage />
+  ) : path === '/worklist' ? (
+    <WorklistPage />
+  ) : path === '/segments' ? (
+    <SegmentsPage />
+  ) : path === '/surveys' ? (
+    <SurveysPage />
+  ) : path === '/support' ? (
+    <SupportPage />
+  ) : path === '/imports' ? (
+    <ImportsPage />
+  ) : path === '/team' ? (
+    <TeamPage />
+  ) : path === '/audit' ? (
+    <AuditPage />
+  ) : path === '/api' ? (
+    <ApiPage />
+  ) : path === '/customers' ? (
+    <CustomersPage />
+  ) : null;
   const open = sections.filter(([, , roles]) => !roles || roles.includes(user.role));
   // The first page is the first this role may open.
-  useEffect(() => { if (path === '/') navigate(`/${open[0][0]}`); }, [path, open]);
+  useEffect(() => {
+    if (path === '/') navigate(`/${open[0][0]}`);
+  }, [path, open]);
   const section = path.split('/')[1] || open[0][0];
   const allowed = open.some(([key]) => key === section);
   return (
     <>
       <header className="top">
-        <Link to={`/${open[0][0]}`} className="brand">Kept</Link>
+        <Link to={`/${open[0][0]}`} className="brand">
+          Kept
+        </Link>
         <nav>
-          {open.map(([key, label]) => <Link key={key} to={`/${key}`} className={section === key ? 'active' : ''}>{label}</Link>)}
+          {open.map(([key, label]) => (
+            <Link key={key} to={`/${key}`} className={section === key ? 'active' : ''}>
+              {label}
+            </Link>
+          ))}
         </nav>
-        <span className="who">{user.email} · {user.role}</span>
-        <button className="link" onClick={onSignOut}>Sign out</button>
+        <span className="who">
+          {user.email} · {user.role}
+        </span>
+        <button className="link" onClick={onSignOut}>
+          Sign out
+        </button>
       </header>
-      <main className="page">{allowed && page ? page
-        : <p className="muted">{sections.some(([key]) => key === section) ? `The ${user.role} role does not open this page (docs/security.md says what each role may see).` : 'There is no page at this address.'}</p>}</main>
+      <main className="page">
+        {allowed && page ? (
+          page
+        ) : (
+          <p className="muted">
+            {sections.some(([key]) => key === section)
+              ? `The ${user.role} role does not open this page (docs/security.md says what each role may see).`
+              : 'There is no page at this address.'}
+          </p>
+        )}
+      </main>
     </>
   );
 }
@@ -104,7 +168,10 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
 function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   useEffect(() => {
-    api<{ user: User }>('/v1/auth/me').then((r) => setUser(r.user), () => setUser(null));
+    api<{ user: User }>('/v1/auth/me').then(
+      (r) => setUser(r.user),
+      () => setUser(null),
+    );
     const signedOut = () => setUser(null);
     window.addEventListener('kept:signed-out', signedOut);
     return () => window.removeEventListener('kept:signed-out', signedOut);
@@ -118,4 +185,8 @@ function App() {
   return <Shell user={user} onSignOut={signOut} />;
 }
 
-createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>);
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

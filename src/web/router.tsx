@@ -18,5 +18,18 @@ export function usePath(): string {
 }
 
 export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
-  return <a href={to} className={className} onClick={(e) => { if (!e.metaKey && !e.ctrlKey && !e.shiftKey) { e.preventDefault(); navigate(to); } }}>{children}</a>;
+  return (
+    <a
+      href={to}
+      className={className}
+      onClick={(e) => {
+        if (!e.metaKey && !e.ctrlKey && !e.shiftKey) {
+          e.preventDefault();
+          navigate(to);
+        }
+      }}
+    >
+      {children}
+    </a>
+  );
 }

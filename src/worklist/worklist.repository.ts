@@ -3,8 +3,17 @@ import { badExperiences, lastFollowUp } from '../support/index.ts';
 import type { WorklistFacts } from './worklist.ts';
 
 export interface WorklistRow {
-  customer_id: number; name: string | null; email: string | null; stage: string; run_id: number; p_alive: number; value_at_stake: number;
-  expected_order_value: number; average_days_between: number | null; days_since_order: number; reasons: string[];
+  customer_id: number;
+  name: string | null;
+  email: string | null;
+  stage: string;
+  run_id: number;
+  p_alive: number;
+  value_at_stake: number;
+  expected_order_value: number;
+  average_days_between: number | null;
+  days_since_order: number;
+  reasons: string[];
   open_ticket: { id: string; category: string | null; openedAt: string; assignee: string | null } | null;
   bad_experience: { kind: string; orderId: string | null; at: string } | null;
   unhappy: { what: string; at: string } | null;
@@ -14,10 +23,22 @@ const daysBetween = (now: Date, at: string) => Math.max(0, Math.floor((now.getTi
 
 export function factsOf(row: WorklistRow, now: Date): WorklistFacts {
   return {
-    stage: row.stage, pAlive: row.p_alive, valueAtStake: row.value_at_stake, expectedOrderValue: row.expected_order_value,
-    averageDaysBetween: row.average_days_between, daysSinceOrder: row.days_since_order,
-    openTicket: row.open_ticket && { id: row.open_ticket.id, category: row.open_ticket.category, openedDaysAgo: daysBetween(now, row.open_ticket.openedAt) },
-    badExperience: row.bad_experience && { kind: row.bad_experience.kind, orderId: row.bad_experience.orderId, daysAgo: daysBetween(now, row.bad_experience.at) },
+    stage: row.stage,
+    pAlive: row.p_alive,
+    valueAtStake: row.value_at_stake,
+    expectedOrderValue: row.expected_order_value,
+    averageDaysBetween: row.average_days_between,
+    daysSinceOrder: row.days_since_order,
+    openTicket: row.open_ticket && {
+      id: row.open_ticket.id,
+      category: row.open_ticket.category,
+      openedDaysAgo: daysBetween(now, row.open_ticket.openedAt),
+    },
+    badExperience: row.bad_experience && {
+      kind: row.bad_experience.kind,
+      orderId: row.bad_experience.orderId,
+      daysAgo: daysBetween(now, row.bad_experience.at),
+    },
     unhappy: row.unhappy && { what: row.unhappy.what, daysAgo: daysBetween(now, row.unhappy.at) },
   };
 }
@@ -27,9 +48,14 @@ export function factsOf(row: WorklistRow, now: Date): WorklistFacts {
  * 30 days, by value at stake x risk, with what they went through in the last 90 days. A bad
  * experience counts when no follow-up (an agent contact, note or decision) came after it.
  */
-export async function worklist(db: Db, options: { now: Date; stages: string[]; assignee?: string; customerId?: number; limit: number; offset: number }): Promise<WorklistRow[]> {
+export async function worklist(
+  db: Db,
+  options: { now: Date; stages: string[]; assignee?: string; customerId?: number; limit: number; offset: number },
+): Promise<WorklistRow[]> {
   const now = sql`${options.now.toISOString()}::timestamptz`;
-  return queryRows<WorklistRow>(db, sql`
+  return queryRows<WorklistRow>(
+    db,
+    sql`
     with latest_run as (
       select id from analysis_runs where status = 'done' and current order by id desc limit 1
     ), candidates as (
@@ -62,38 +88,70 @@ export async function worklist(db: Db, options: { now: Date; stages: string[]; a
       (select jsonb_build_object('what', u.what, 'at', u.at) from unhappy u
         where u.customer_id = k.customer_id and u.at > coalesce(f.at, '-infinity') order by u.at desc limit 1) as unhappy
     from candidates k join customers c on c.id = k.customer_id join followed f on f.customer_id = k.customer_id
-    order by k.value_at_stake * (1 - k.p_alive) desc, k.customer_id`);
+    order by k.value_at_stake * (1 - k.p_alive) desc, k.customer_id`,
+  );
 }
 
 export async function customerExists(db: Db, customerId: number): Promise<boolean> {
   return (await queryRows(db, sql`select 1 from customers where id = ${customerId}`)).length > 0;
 }
 
-export async function insertDecision(db: Db, d: {
-  customerId: number; runId: number | null; suggestedAction: string; suggestionReason: string; decision: string; action: string; giftValue: number | null;
-  reason: string | null; agent: string; at: Date; needsApproval: boolean; valueAtStake: number | null;
-}): Promise<number> {
-  const [row] = await queryRows<{ id: number }>(db, sql`
+export async function insertDecision(
+  db: Db,
+  d: {
+    customerId: number;
+    runId: number | null;
+    suggestedAction: string;
+    suggestionReason: string;
+    decision: string;
+    action: string;
+    giftValue: number | null;
+    reason: string | null;
+    agent: string;
+    at: Date;
+    needsApproval: boolean;
+    valueAtStake: number | null;
+  },
+): Promise<number> {
+  const [row] = await queryRows<{ id: number }>(
+    db,
+    sql`
     insert into worklist_decisions (customer_id, run_id, suggested_action, suggestion_reason, decision, action, gift_value, reason, agent, decided_at, needs_approval, value_at_stake)
     values (${d.customerId}, ${d.runId}, ${d.suggestedAction}, ${d.suggestionReason}, ${d.decision}, ${d.action}, ${d.giftValue === null ? null : d.giftValue.toFixed(2)},
       ${d.reason}, ${d.agent}, ${d.at.toISOString()}::timestamptz, ${d.needsApproval}, ${d.valueAtStake === null ? null : d.valueAtStake.toFixed(2)})
-    returning id`);
+    returning id`,
+  );
   return row.id;
 }
 
 export async function approveDecision(db: Db, customerId: number, id: number, by: string, at: Date): Promise<boolean> {
-  const rows = await queryRows<{ id: number }>(db, sql`
+  const rows = await queryRows<{ id: number }>(
+    db,
+    sql`
     update worklist_decisions set approved_by = ${by}, approved_at = ${at.toISOString()}::timestamptz
-    where customer_id = ${customerId} and id = ${id} and needs_approval and approved_by is null returning id`);
+    where customer_id = ${customerId} and id = ${id} and needs_approval and approved_by is null returning id`,
+  );
   return rows.length === 1;
 }
 
 /** Gestures over the allowance that wait for approval, oldest first. */
 export async function pendingApprovals(db: Db) {
-  return queryRows<{ customer_id: number; id: number; name: string | null; action: string; gift_value: string; agent: string; decided_at: string; reason: string | null }>(db, sql`
+  return queryRows<{
+    customer_id: number;
+    id: number;
+    name: string | null;
+    action: string;
+    gift_value: string;
+    agent: string;
+    decided_at: string;
+    reason: string | null;
+  }>(
+    db,
+    sql`
     select d.customer_id, d.id, c.name, d.action, d.gift_value::text as gift_value, d.agent, d.decided_at, d.reason
     from worklist_decisions d join customers c on c.id = d.customer_id
-    where d.needs_approval and d.approved_by is null order by d.decided_at limit 200`);
+    where d.needs_approval and d.approved_by is null order by d.decided_at limit 200`,
+  );
 }
 
 /**
@@ -101,7 +159,9 @@ export async function pendingApprovals(db: Db) {
  * the window after the decision, and their revenue, for accepted, changed and rejected suggestions.
  */
 export async function decisionOutcomes(db: Db, options: { now: Date; windowDays: number }) {
-  return queryRows<{ decision: string; decisions: number; bought: number; revenue: string }>(db, sql`
+  return queryRows<{ decision: string; decisions: number; bought: number; revenue: string }>(
+    db,
+    sql`
     with decided as (
       select d.customer_id, d.decision, d.decided_at from worklist_decisions d
       where d.decided_at <= ${options.now.toISOString()}::timestamptz - make_interval(days => ${options.windowDays})
@@ -112,37 +172,81 @@ export async function decisionOutcomes(db: Db, options: { now: Date; windowDays:
       group by 1, 2, 3
     )
     select decision, count(*)::int as decisions, count(*) filter (where orders > 0)::int as bought, round(sum(revenue), 2)::text as revenue
-    from after group by decision order by decision`);
+    from after group by decision order by decision`,
+  );
 }
 
 export interface TaskRow {
-  id: number; customer_id: number; name: string | null; email: string | null; stage: string; action: string; title: string; reason: string; source: string;
-  journey_id: number | null; order_id: string | null; created_at: string; due_at: string; status: string; done_by: string | null; done_at: string | null; outcome: string | null;
+  id: number;
+  customer_id: number;
+  name: string | null;
+  email: string | null;
+  stage: string;
+  action: string;
+  title: string;
+  reason: string;
+  source: string;
+  journey_id: number | null;
+  order_id: string | null;
+  created_at: string;
+  due_at: string;
+  status: string;
+  done_by: string | null;
+  done_at: string | null;
+  outcome: string | null;
 }
 
-export async function insertTask(db: Db, task: { customerId: number; action: string; title: string; reason: string; source: string; journeyId: number | null; orderId: number | null; at: Date; dueAt: Date }): Promise<number> {
-  const [{ id }] = await queryRows<{ id: number }>(db, sql`
+export async function insertTask(
+  db: Db,
+  task: {
+    customerId: number;
+    action: string;
+    title: string;
+    reason: string;
+    source: string;
+    journeyId: number | null;
+    orderId: number | null;
+    at: Date;
+    dueAt: Date;
+  },
+): Promise<number> {
+  const [{ id }] = await queryRows<{ id: number }>(
+    db,
+    sql`
     insert into tasks (customer_id, action, title, reason, source, journey_id, order_id, created_at, due_at, status)
     values (${task.customerId}, ${task.action}, ${task.title}, ${task.reason}, ${task.source}, ${task.journeyId}, ${task.orderId}, ${task.at.toISOString()}::timestamptz, ${task.dueAt.toISOString()}::timestamptz, 'open')
-    returning id`);
+    returning id`,
+  );
   return id;
 }
 
 /** Tasks by status (open: soonest due first; done: latest first), or one customer's. */
-export async function listTasks(db: Db, options: { status: 'open' | 'done'; customerId?: number; limit: number; offset: number }): Promise<TaskRow[]> {
-  return queryRows<TaskRow>(db, sql`
+export async function listTasks(
+  db: Db,
+  options: { status: 'open' | 'done'; customerId?: number; limit: number; offset: number },
+): Promise<TaskRow[]> {
+  return queryRows<TaskRow>(
+    db,
+    sql`
     select k.id, k.customer_id, c.name, c.email, c.stage, k.action, k.title, k.reason, k.source, k.journey_id,
       (select o.external_id from orders o where o.customer_id = k.customer_id and o.id = k.order_id) as order_id,
       k.created_at::text, k.due_at::text, k.status, k.done_by, k.done_at::text, k.outcome
     from tasks k join customers c on c.id = k.customer_id
     where k.status = ${options.status} ${options.customerId === undefined ? sql`` : sql`and k.customer_id = ${options.customerId}`}
-    order by ${options.status === 'open' ? sql`k.due_at, k.id` : sql`k.done_at desc, k.id desc`} limit ${options.limit} offset ${options.offset}`);
+    order by ${options.status === 'open' ? sql`k.due_at, k.id` : sql`k.done_at desc, k.id desc`} limit ${options.limit} offset ${options.offset}`,
+  );
 }
 
 /** Marks an open task done; undefined when there is no such open task. */
-export async function finishTask(db: Db, task: { id: number; by: string; outcome: string; at: Date }): Promise<{ customer_id: number } | undefined> {
-  const [row] = await queryRows<{ customer_id: number }>(db, sql`
+export async function finishTask(
+  db: Db,
+  task: { id: number; by: string; outcome: string; at: Date },
+): Promise<{ customer_id: number } | undefined> {
+  const [row] = await queryRows<{ customer_id: number }>(
+    db,
+    sql`
     update tasks set status = 'done', done_by = ${task.by}, done_at = ${task.at.toISOString()}::timestamptz, outcome = ${task.outcome}
-    where id = ${task.id} and status = 'open' returning customer_id`);
+    where id = ${task.id} and status = 'open' returning customer_id`,
+  );
   return row;
 }

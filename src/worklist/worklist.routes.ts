@@ -4,13 +4,22 @@ import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import {
-  approve, completeTask, decide, decisionOutcomes, listTasks, listWorklist, pendingApprovals, recordContact,
+  approve,
+  completeTask,
+  decide,
+  decisionOutcomes,
+  listTasks,
+  listWorklist,
+  pendingApprovals,
+  recordContact,
   worklistStages,
 } from './worklist.service.ts';
 import { actions, contactBody, decisionBody } from './worklist.ts';
 import { id, whole } from '../shared/input.ts';
 
-const suggestion = z.object({ action: z.enum(actions), giftValue: z.number().nullable(), reason: z.string() }).openapi('Suggestion');
+const suggestion = z
+  .object({ action: z.enum(actions), giftValue: z.number().nullable(), reason: z.string() })
+  .openapi('Suggestion');
 const customerParam = z.object({ customerId: id });
 
 export function worklistRoutes(deps: Deps) {
@@ -18,57 +27,157 @@ export function worklistRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/worklist', middleware: staff, tags: ['worklist'],
+      method: 'get',
+      path: '/worklist',
+      middleware: staff,
+      tags: ['worklist'],
       summary: 'Customers at risk or lapsed, by value at stake x risk, with why they are here and a suggested action',
-      request: { query: z.object({
-        stage: z.enum([...worklistStages, 'all']).default('all'),
-        queue: z.enum(['all', 'mine']).default('all').openapi({ description: 'mine: customers with an open ticket assigned to the caller' }),
-        limit: whole(1, 200).default(50),
-        offset: whole(0, 10_000).default(0),
-      }) },
-      responses: { 200: { description: 'The worklist', content: { 'application/json': { schema: z.object({ items: z.array(z.object({
-        customerId: z.number(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(), pAlive: z.number(), valueAtStake: z.number(),
-        priority: z.number(), reasons: z.array(z.string()), suggestion,
-        openTicket: z.record(z.string(), z.unknown()).nullable(), badExperience: z.record(z.string(), z.unknown()).nullable(), unhappy: z.record(z.string(), z.unknown()).nullable(),
-      })), giftAllowance: z.number() }) } } } },
+      request: {
+        query: z.object({
+          stage: z.enum([...worklistStages, 'all']).default('all'),
+          queue: z
+            .enum(['all', 'mine'])
+            .default('all')
+            .openapi({ description: 'mine: customers with an open ticket assigned to the caller' }),
+          limit: whole(1, 200).default(50),
+          offset: whole(0, 10_000).default(0),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'The worklist',
+          content: {
+            'application/json': {
+              schema: z.object({
+                items: z.array(
+                  z.object({
+                    customerId: z.number(),
+                    name: z.string().nullable(),
+                    email: z.string().nullable(),
+                    stage: z.string(),
+                    pAlive: z.number(),
+                    valueAtStake: z.number(),
+                    priority: z.number(),
+                    reasons: z.array(z.string()),
+                    suggestion,
+                    openTicket: z.record(z.string(), z.unknown()).nullable(),
+                    badExperience: z.record(z.string(), z.unknown()).nullable(),
+                    unhappy: z.record(z.string(), z.unknown()).nullable(),
+                  }),
+                ),
+                giftAllowance: z.number(),
+              }),
+            },
+          },
+        },
+      },
     }),
     async (c) => {
       const { stage, queue, limit, offset } = c.req.valid('query');
       const principal = c.get('principal');
       const items = await listWorklist(deps, {
-        stages: stage === 'all' ? [...worklistStages] : [stage], assignee: queue === 'mine' ? principalName(principal) : undefined, limit, offset,
+        stages: stage === 'all' ? [...worklistStages] : [stage],
+        assignee: queue === 'mine' ? principalName(principal) : undefined,
+        limit,
+        offset,
       });
-      return c.json({ items: items.map(({ runId: _, ...item }) => item), giftAllowance: deps.config.care.giftAllowance }, 200);
+      return c.json(
+        { items: items.map(({ runId: _, ...item }) => item), giftAllowance: deps.config.care.giftAllowance },
+        200,
+      );
     },
   );
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/worklist/{customerId}/decisions', middleware: staff, tags: ['worklist'],
-      summary: "Accept, change or reject the suggestion for a customer; the suggestion and the decision are both kept",
-      request: { params: customerParam, body: { content: { 'application/json': { schema: decisionBody } }, required: true } },
-      responses: { 201: { description: 'Recorded', content: { 'application/json': { schema: z.object({
-        id: z.number(), customerId: z.number(), decision: z.string(), action: z.string(), giftValue: z.number().nullable(), needsApproval: z.boolean(), suggestion,
-      }) } } } },
+      method: 'post',
+      path: '/worklist/{customerId}/decisions',
+      middleware: staff,
+      tags: ['worklist'],
+      summary: 'Accept, change or reject the suggestion for a customer; the suggestion and the decision are both kept',
+      request: {
+        params: customerParam,
+        body: { content: { 'application/json': { schema: decisionBody } }, required: true },
+      },
+      responses: {
+        201: {
+          description: 'Recorded',
+          content: {
+            'application/json': {
+              schema: z.object({
+                id: z.number(),
+                customerId: z.number(),
+                decision: z.string(),
+                action: z.string(),
+                giftValue: z.number().nullable(),
+                needsApproval: z.boolean(),
+                suggestion,
+              }),
+            },
+          },
+        },
+      },
     }),
-    async (c) => c.json(await decide(deps, c.get('principal'), c.req.valid('param').customerId, c.req.valid('json')), 201),
+    async (c) =>
+      c.json(await decide(deps, c.get('principal'), c.req.valid('param').customerId, c.req.valid('json')), 201),
   );
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/worklist/approvals', middleware: staff, tags: ['worklist'], summary: 'Gestures over the allowance waiting for approval',
-      responses: { 200: { description: 'Oldest first', content: { 'application/json': { schema: z.object({ approvals: z.array(z.object({
-        customerId: z.number(), id: z.number(), name: z.string().nullable(), action: z.string(), giftValue: z.string(), agent: z.string(), decidedAt: z.string(), reason: z.string().nullable(),
-      })) }) } } } },
+      method: 'get',
+      path: '/worklist/approvals',
+      middleware: staff,
+      tags: ['worklist'],
+      summary: 'Gestures over the allowance waiting for approval',
+      responses: {
+        200: {
+          description: 'Oldest first',
+          content: {
+            'application/json': {
+              schema: z.object({
+                approvals: z.array(
+                  z.object({
+                    customerId: z.number(),
+                    id: z.number(),
+                    name: z.string().nullable(),
+                    action: z.string(),
+                    giftValue: z.string(),
+                    agent: z.string(),
+                    decidedAt: z.string(),
+                    reason: z.string().nullable(),
+                  }),
+                ),
+              }),
+            },
+          },
+        },
+      },
     }),
-    async (c) => c.json({ approvals: (await pendingApprovals(deps.db)).map((r) => ({
-      customerId: r.customer_id, id: r.id, name: r.name, action: r.action, giftValue: r.gift_value, agent: r.agent, decidedAt: new Date(r.decided_at).toISOString(), reason: r.reason,
-    })) }, 200),
+    async (c) =>
+      c.json(
+        {
+          approvals: (await pendingApprovals(deps.db)).map((r) => ({
+            customerId: r.customer_id,
+            id: r.id,
+            name: r.name,
+            action: r.action,
+            giftValue: r.gift_value,
+            agent: r.agent,
+            decidedAt: new Date(r.decided_at).toISOString(),
+            reason: r.reason,
+          })),
+        },
+        200,
+      ),
   );
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/worklist/{customerId}/decisions/{id}/approve', middleware: marketing, tags: ['worklist'], summary: 'Approve a gesture over the allowance (admin or marketer)',
+      method: 'post',
+      path: '/worklist/{customerId}/decisions/{id}/approve',
+      middleware: marketing,
+      tags: ['worklist'],
+      summary: 'Approve a gesture over the allowance (admin or marketer)',
       request: { params: customerParam.extend({ id: id }) },
       responses: { 204: { description: 'Approved' } },
     }),
@@ -81,53 +190,169 @@ export function worklistRoutes(deps: Deps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/worklist/outcomes', middleware: anyone, tags: ['worklist'],
-      summary: 'What happened after accepted, changed and rejected suggestions: the share who bought again within the window, and their revenue',
+      method: 'get',
+      path: '/worklist/outcomes',
+      middleware: anyone,
+      tags: ['worklist'],
+      summary:
+        'What happened after accepted, changed and rejected suggestions: the share who bought again within the window, and their revenue',
       request: { query: z.object({ days: whole(7, 365).default(90) }) },
-      responses: { 200: { description: 'Per decision', content: { 'application/json': { schema: z.object({ days: z.number(), outcomes: z.array(z.object({
-        decision: z.string(), decisions: z.number(), bought: z.number(), boughtShare: z.number(), revenue: z.string(),
-      })) }) } } } },
+      responses: {
+        200: {
+          description: 'Per decision',
+          content: {
+            'application/json': {
+              schema: z.object({
+                days: z.number(),
+                outcomes: z.array(
+                  z.object({
+                    decision: z.string(),
+                    decisions: z.number(),
+                    bought: z.number(),
+                    boughtShare: z.number(),
+                    revenue: z.string(),
+                  }),
+                ),
+              }),
+            },
+          },
+        },
+      },
     }),
     async (c) => {
       const { days } = c.req.valid('query');
       const rows = await decisionOutcomes(deps.db, { now: deps.clock.now(), windowDays: days });
-      return c.json({ days, outcomes: rows.map((r) => ({ ...r, boughtShare: r.decisions ? Math.round((r.bought / r.decisions) * 1000) / 1000 : 0 })) }, 200);
+      return c.json(
+        {
+          days,
+          outcomes: rows.map((r) => ({
+            ...r,
+            boughtShare: r.decisions ? Math.round((r.bought / r.decisions) * 1000) / 1000 : 0,
+          })),
+        },
+        200,
+      );
     },
   );
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/customers/{customerId}/contacts', middleware: staff, tags: ['worklist'],
+      method: 'post',
+      path: '/customers/{customerId}/contacts',
+      middleware: staff,
+      tags: ['worklist'],
       summary: 'Record a contact with a customer: what was said and how the customer felt (on their timeline)',
-      request: { params: customerParam, body: { content: { 'application/json': { schema: contactBody } }, required: true } },
-      responses: { 201: { description: 'Recorded', content: { 'application/json': { schema: z.object({ externalId: z.string() }) } } } },
+      request: {
+        params: customerParam,
+        body: { content: { 'application/json': { schema: contactBody } }, required: true },
+      },
+      responses: {
+        201: {
+          description: 'Recorded',
+          content: { 'application/json': { schema: z.object({ externalId: z.string() }) } },
+        },
+      },
     }),
-    async (c) => c.json(await recordContact(deps, c.get('principal'), c.req.valid('param').customerId, c.req.valid('json')), 201),
+    async (c) =>
+      c.json(await recordContact(deps, c.get('principal'), c.req.valid('param').customerId, c.req.valid('json')), 201),
   );
-  const task = z.object({
-    id: z.number(), customerId: z.number(), name: z.string().nullable(), email: z.string().nullable(), stage: z.string(), action: z.string(), title: z.string(), reason: z.string(),
-    source: z.string(), journeyId: z.number().nullable(), orderId: z.string().nullable(), createdAt: z.string(), dueAt: z.string(), status: z.string(),
-    doneBy: z.string().nullable(), doneAt: z.string().nullable(), outcome: z.string().nullable(),
-  }).openapi('Task');
-  app.openapi(createRoute({ method: 'get', path: '/tasks', middleware: staff, tags: ['worklist'], summary: 'Tasks for agents (from journeys): open ones soonest due first, or done ones latest first',
-    request: { query: z.object({
-      status: z.enum(['open', 'done']).default('open'), customerId: id.optional(),
-      limit: whole(1, 200).default(50), offset: whole(0, 10_000).default(0),
-    }) },
-    responses: { 200: { description: 'Tasks', content: { 'application/json': { schema: z.object({ tasks: z.array(task) }) } } } } }),
-  async (c) => {
-    const rows = await listTasks(deps.db, c.req.valid('query'));
-    return c.json({ tasks: rows.map((r) => ({
-      id: Number(r.id), customerId: Number(r.customer_id), name: r.name, email: r.email, stage: r.stage, action: r.action, title: r.title, reason: r.reason, source: r.source,
-      journeyId: r.journey_id === null ? null : Number(r.journey_id), orderId: r.order_id, createdAt: new Date(r.created_at).toISOString(), dueAt: new Date(r.due_at).toISOString(),
-      status: r.status, doneBy: r.done_by, doneAt: r.done_at && new Date(r.done_at).toISOString(), outcome: r.outcome,
-    })) }, 200);
-  });
+  const task = z
+    .object({
+      id: z.number(),
+      customerId: z.number(),
+      name: z.string().nullable(),
+      email: z.string().nullable(),
+      stage: z.string(),
+      action: z.string(),
+      title: z.string(),
+      reason: z.string(),
+      source: z.string(),
+      journeyId: z.number().nullable(),
+      orderId: z.string().nullable(),
+      createdAt: z.string(),
+      dueAt: z.string(),
+      status: z.string(),
+      doneBy: z.string().nullable(),
+      doneAt: z.string().nullable(),
+      outcome: z.string().nullable(),
+    })
+    .openapi('Task');
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/tasks',
+      middleware: staff,
+      tags: ['worklist'],
+      summary: 'Tasks for agents (from journeys): open ones soonest due first, or done ones latest first',
+      request: {
+        query: z.object({
+          status: z.enum(['open', 'done']).default('open'),
+          customerId: id.optional(),
+          limit: whole(1, 200).default(50),
+          offset: whole(0, 10_000).default(0),
+        }),
+      },
+      responses: {
+        200: { description: 'Tasks', content: { 'application/json': { schema: z.object({ tasks: z.array(task) }) } } },
+      },
+    }),
+    async (c) => {
+      const rows = await listTasks(deps.db, c.req.valid('query'));
+      return c.json(
+        {
+          tasks: rows.map((r) => ({
+            id: Number(r.id),
+            customerId: Number(r.customer_id),
+            name: r.name,
+            email: r.email,
+            stage: r.stage,
+            action: r.action,
+            title: r.title,
+            reason: r.reason,
+            source: r.source,
+            journeyId: r.journey_id === null ? null : Number(r.journey_id),
+            orderId: r.order_id,
+            createdAt: new Date(r.created_at).toISOString(),
+            dueAt: new Date(r.due_at).toISOString(),
+            status: r.status,
+            doneBy: r.done_by,
+            doneAt: r.done_at && new Date(r.done_at).toISOString(),
+            outcome: r.outcome,
+          })),
+        },
+        200,
+      );
+    },
+  );
 
-  app.openapi(createRoute({ method: 'post', path: '/tasks/{id}/done', middleware: staff, tags: ['worklist'], summary: 'Mark a task done, saying what was done (it counts as a follow-up)',
-    request: { params: z.object({ id: id }), body: { required: true, content: { 'application/json': { schema: z.object({ outcome: z.string().trim().min(1).max(2000) }) } } } },
-    responses: { 200: { description: 'Done', content: { 'application/json': { schema: z.object({ id: z.number(), customerId: z.number(), status: z.literal('done') }) } } } } }),
-  async (c) => c.json(await completeTask(deps, c.get('principal'), c.req.valid('param').id, c.req.valid('json').outcome), 200));
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/tasks/{id}/done',
+      middleware: staff,
+      tags: ['worklist'],
+      summary: 'Mark a task done, saying what was done (it counts as a follow-up)',
+      request: {
+        params: z.object({ id: id }),
+        body: {
+          required: true,
+          content: { 'application/json': { schema: z.object({ outcome: z.string().trim().min(1).max(2000) }) } },
+        },
+      },
+      responses: {
+        200: {
+          description: 'Done',
+          content: {
+            'application/json': {
+              schema: z.object({ id: z.number(), customerId: z.number(), status: z.literal('done') }),
+            },
+          },
+        },
+      },
+    }),
+    async (c) =>
+      c.json(await completeTask(deps, c.get('principal'), c.req.valid('param').id, c.req.valid('json').outcome), 200),
+  );
 
   return app;
 }

@@ -22,46 +22,90 @@ export interface WorklistFacts {
   unhappy: { what: string; daysAgo: number } | null;
 }
 
-export interface Suggestion { action: Action; giftValue: number | null; reason: string }
+export interface Suggestion {
+  action: Action;
+  giftValue: number | null;
+  reason: string;
+}
 
 const physical = new Set(['wrong_item', 'damaged', 'missing', 'defective']);
 const money = (v: number) => (Math.round(v * 100) / 100).toFixed(2);
 const days = (n: number) => (n === 1 ? '1 day' : `${Math.round(n)} days`);
 
 /** A small unexpected gift: a tenth of an order, at least 5, never over the agent's allowance. */
-export const giftFor = (expectedOrderValue: number, allowance: number) => Math.min(allowance, Math.max(5, Math.round(expectedOrderValue * 0.1)));
+export const giftFor = (expectedOrderValue: number, allowance: number) =>
+  Math.min(allowance, Math.max(5, Math.round(expectedOrderValue * 0.1)));
 
 export function suggest(f: WorklistFacts, allowance: number): Suggestion {
-  const habit = f.averageDaysBetween === null ? 'bought once' : `usually orders every ${Math.round(f.averageDaysBetween)} days`;
+  const habit =
+    f.averageDaysBetween === null ? 'bought once' : `usually orders every ${Math.round(f.averageDaysBetween)} days`;
   const context = `${habit}; ${days(f.daysSinceOrder)} since the last order; probability still active ${f.pAlive.toFixed(2)}`;
   if (f.openTicket) {
-    return { action: 'call', giftValue: null, reason: `ticket ${f.openTicket.id}${f.openTicket.category ? ` (${f.openTicket.category.replace(/_/g, ' ')})` : ''} open for ${days(f.openTicket.openedDaysAgo)}: call and resolve it; ${context}` };
+    return {
+      action: 'call',
+      giftValue: null,
+      reason: `ticket ${f.openTicket.id}${f.openTicket.category ? ` (${f.openTicket.category.replace(/_/g, ' ')})` : ''} open for ${days(f.openTicket.openedDaysAgo)}: call and resolve it; ${context}`,
+    };
   }
   if (f.badExperience && physical.has(f.badExperience.kind)) {
-    return { action: 'apology_replacement', giftValue: null, reason: `${f.badExperience.kind.replace(/_/g, ' ')}${f.badExperience.orderId ? ` on order ${f.badExperience.orderId}` : ''} ${days(f.badExperience.daysAgo)} ago and no follow-up: apologise and replace it; ${context}` };
+    return {
+      action: 'apology_replacement',
+      giftValue: null,
+      reason: `${f.badExperience.kind.replace(/_/g, ' ')}${f.badExperience.orderId ? ` on order ${f.badExperience.orderId}` : ''} ${days(f.badExperience.daysAgo)} ago and no follow-up: apologise and replace it; ${context}`,
+    };
   }
   if (f.badExperience || f.unhappy) {
-    const what = f.unhappy ? `${f.unhappy.what} ${days(f.unhappy.daysAgo)} ago` : `${f.badExperience!.kind.replace(/_/g, ' ')} ${days(f.badExperience!.daysAgo)} ago`;
+    const what = f.unhappy
+      ? `${f.unhappy.what} ${days(f.unhappy.daysAgo)} ago`
+      : `${f.badExperience!.kind.replace(/_/g, ' ')} ${days(f.badExperience!.daysAgo)} ago`;
     return { action: 'call', giftValue: null, reason: `${what}: call to hear what went wrong; ${context}` };
   }
   const gift = giftFor(f.expectedOrderValue, allowance);
   // A gesture pays when what is at stake is well above its cost.
   if (f.valueAtStake >= 10 * gift) {
-    return { action: 'gift', giftValue: gift, reason: `worth ${money(f.valueAtStake)} over the next year if they stay and nothing went wrong: a small unexpected gift of ${money(gift)}; ${context}` };
+    return {
+      action: 'gift',
+      giftValue: gift,
+      reason: `worth ${money(f.valueAtStake)} over the next year if they stay and nothing went wrong: a small unexpected gift of ${money(gift)}; ${context}`,
+    };
   }
-  return { action: 'nothing', giftValue: null, reason: `${money(f.valueAtStake)} at stake is too little for a personal gesture; leave it to the win-back campaign; ${context}` };
+  return {
+    action: 'nothing',
+    giftValue: null,
+    reason: `${money(f.valueAtStake)} at stake is too little for a personal gesture; leave it to the win-back campaign; ${context}`,
+  };
 }
 
-export const decisionBody = z.object({
-  decision: z.enum(decisions),
-  action: z.enum(actions).optional().openapi({ description: 'The action taken instead, when the decision is changed' }),
-  giftValue: z.number().min(0).max(100_000).optional().openapi({ description: 'Value of the gift, when the decision is changed to one (or to another value); otherwise the suggested gift' }),
-  reason: z.string().trim().max(1000).optional().openapi({ description: 'Why: required when the suggestion is changed or rejected' }),
-}).openapi('WorklistDecision');
+export const decisionBody = z
+  .object({
+    decision: z.enum(decisions),
+    action: z
+      .enum(actions)
+      .optional()
+      .openapi({ description: 'The action taken instead, when the decision is changed' }),
+    giftValue: z.number().min(0).max(100_000).optional().openapi({
+      description:
+        'Value of the gift, when the decision is changed to one (or to another value); otherwise the suggested gift',
+    }),
+    reason: z
+      .string()
+      .trim()
+      .max(1000)
+      .optional()
+      .openapi({ description: 'Why: required when the suggestion is changed or rejected' }),
+  })
+  .openapi('WorklistDecision');
 
-export const contactBody = z.object({
-  channel: z.enum(['phone', 'email', 'chat', 'store', 'social', 'direct_mail']),
-  direction: z.enum(['in', 'out']).default('out'),
-  summary: z.string().trim().min(1).max(4000),
-  feeling: z.number().int().min(-2).max(2).openapi({ description: 'How the customer felt: -2 very upset .. 2 delighted' }),
-}).openapi('Contact');
+export const contactBody = z
+  .object({
+    channel: z.enum(['phone', 'email', 'chat', 'store', 'social', 'direct_mail']),
+    direction: z.enum(['in', 'out']).default('out'),
+    summary: z.string().trim().min(1).max(4000),
+    feeling: z
+      .number()
+      .int()
+      .min(-2)
+      .max(2)
+      .openapi({ description: 'How the customer felt: -2 very upset .. 2 delighted' }),
+  })
+  .openapi('Contact');

@@ -4,27 +4,62 @@ import { BarChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { SatisfactionSection } from './satisfaction.tsx';
 import { Link } from '../router.tsx';
 
-interface Curve { name: string; customers: number; converted: number; curve: { day: number; converted: number }[] }
+interface Curve {
+  name: string;
+  customers: number;
+  converted: number;
+  curve: { day: number; converted: number }[];
+}
 interface Report {
-  start: string; asOfWeek: number;
+  start: string;
+  asOfWeek: number;
   tracking: { week: number; actual: number; bgnbd: number; paretoNbd: number }[];
   frequencyBins: { frequency: string; customers: number; actual: number; bgnbd: number; paretoNbd: number }[];
   valueHistogram: { from: number; to: number; customers: number }[];
-  conversionByMonth: Curve[]; conversionByChannel: Curve[];
+  conversionByMonth: Curve[];
+  conversionByChannel: Curve[];
   cohorts: { cohort: string; size: number; offset: number; active: number }[];
   stagesByMonth: { month: string; stage: string; customers: number }[];
   trueCustomerShare: number;
 }
 interface Run {
-  id: number; as_of: string; current: boolean; finished_at: string; customers: number; repeat_customers: number; activity_model: string; warnings: string[];
-  models: { week?: { bgnbd: Record<string, number>; paretoNbd: Record<string, number> }; gammaGamma?: Record<string, number> | null };
+  id: number;
+  as_of: string;
+  current: boolean;
+  finished_at: string;
+  customers: number;
+  repeat_customers: number;
+  activity_model: string;
+  warnings: string[];
+  models: {
+    week?: { bgnbd: Record<string, number>; paretoNbd: Record<string, number> };
+    gammaGamma?: Record<string, number> | null;
+  };
   report: Report;
 }
-interface AtRisk { id: number; name: string | null; email: string | null; pAlive: number; pAliveChange: number | null; valueAtStake: string | null; reasons: string[] }
-interface Alert { id: number; customerId: number; name: string | null; at: string; fromPAlive: number; toPAlive: number; valueAtStake: string | null; reason: string }
+interface AtRisk {
+  id: number;
+  name: string | null;
+  email: string | null;
+  pAlive: number;
+  pAliveChange: number | null;
+  valueAtStake: string | null;
+  reasons: string[];
+}
+interface Alert {
+  id: number;
+  customerId: number;
+  name: string | null;
+  at: string;
+  fromPAlive: number;
+  toPAlive: number;
+  valueAtStake: string | null;
+  reason: string;
+}
 
 const stageOrder = ['prospect', 'trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back', 'suppressed'];
-const money = (v: string | number | null) => (v === null ? '—' : Number(v).toLocaleString(undefined, { maximumFractionDigits: 0 }));
+const money = (v: string | number | null) =>
+  v === null ? '—' : Number(v).toLocaleString(undefined, { maximumFractionDigits: 0 });
 const num = (v: number | undefined, digits = 4) => (v === undefined ? '—' : Number(v.toPrecision(digits)).toString());
 
 function RunButton({ onDone }: { onDone: () => void }) {
@@ -33,7 +68,13 @@ function RunButton({ onDone }: { onDone: () => void }) {
   useEffect(() => {
     if (!job || job.status === 'done' || job.status === 'failed') return;
     const timer = setInterval(async () => {
-      const next = await api<{ jobId: number; done: number; total: number | null; status: string; error: string | null }>(`/v1/jobs/${job.jobId}`);
+      const next = await api<{
+        jobId: number;
+        done: number;
+        total: number | null;
+        status: string;
+        error: string | null;
+      }>(`/v1/jobs/${job.jobId}`);
       setJob(next);
       if (next.status === 'failed') setError(next.error);
       if (next.status === 'done') onDone();
@@ -49,8 +90,15 @@ function RunButton({ onDone }: { onDone: () => void }) {
   const share = job?.total ? job.done / job.total : 0;
   return (
     <span className="run">
-      <button onClick={start} disabled={!!running}>{running ? 'Analysing…' : 'Run analysis now'}</button>
-      {running && <span className="progress" role="progressbar" aria-valuenow={Math.round(share * 100)}><div style={{ width: `${share * 100}%` }} /><span>{Math.round(share * 100)} %</span></span>}
+      <button onClick={start} disabled={!!running}>
+        {running ? 'Analysing…' : 'Run analysis now'}
+      </button>
+      {running && (
+        <span className="progress" role="progressbar" aria-valuenow={Math.round(share * 100)}>
+          <div style={{ width: `${share * 100}%` }} />
+          <span>{Math.round(share * 100)} %</span>
+        </span>
+      )}
       {error && <span className="error">{error}</span>}
     </span>
   );
@@ -69,14 +117,23 @@ export function AnalyticsPage() {
   if (!data) return <p className="muted">Loading…</p>;
   const run = data.run;
   const report = run?.report;
-  const stageSeries = report ? stageOrder.filter((s) => report.stagesByMonth.some((m) => m.stage === s)).map((stage) => {
-    const months = [...new Set(report.stagesByMonth.map((m) => m.month))].sort();
-    let last = 0;
-    return {
-      name: words(stage), color: stageColors[stage],
-      points: months.map((month, i) => { const m = report.stagesByMonth.find((r) => r.month === month && r.stage === stage); last = m ? m.customers : last; return { x: i, y: last }; }),
-    };
-  }) : [];
+  const stageSeries = report
+    ? stageOrder
+        .filter((s) => report.stagesByMonth.some((m) => m.stage === s))
+        .map((stage) => {
+          const months = [...new Set(report.stagesByMonth.map((m) => m.month))].sort();
+          let last = 0;
+          return {
+            name: words(stage),
+            color: stageColors[stage],
+            points: months.map((month, i) => {
+              const m = report.stagesByMonth.find((r) => r.month === month && r.stage === stage);
+              last = m ? m.customers : last;
+              return { x: i, y: last };
+            }),
+          };
+        })
+    : [];
   const months = report ? [...new Set(report.stagesByMonth.map((m) => m.month))].sort() : [];
   const cohortNames = report ? [...new Set(report.cohorts.map((c) => c.cohort))].slice(-12) : [];
 
@@ -85,63 +142,154 @@ export function AnalyticsPage() {
       <div className="head">
         <h1>Who is slipping away</h1>
         <RunButton onDone={load} />
-        {run && <span className="muted">Latest analysis as of {run.as_of} ({run.customers.toLocaleString()} customers, {run.repeat_customers.toLocaleString()} repeat buyers, {run.activity_model === 'pareto' ? 'Pareto/NBD' : 'BG/NBD'}{run.current ? '' : '; a backtest'}), finished {formatTime(run.finished_at)}</span>}
+        {run && (
+          <span className="muted">
+            Latest analysis as of {run.as_of} ({run.customers.toLocaleString()} customers,{' '}
+            {run.repeat_customers.toLocaleString()} repeat buyers,{' '}
+            {run.activity_model === 'pareto' ? 'Pareto/NBD' : 'BG/NBD'}
+            {run.current ? '' : '; a backtest'}), finished {formatTime(run.finished_at)}
+          </span>
+        )}
       </div>
-      {run?.warnings.length ? <div className="warnings">{run.warnings.map((w) => <p key={w}>⚠ {w}</p>)}</div> : null}
+      {run?.warnings.length ? (
+        <div className="warnings">
+          {run.warnings.map((w) => (
+            <p key={w}>⚠ {w}</p>
+          ))}
+        </div>
+      ) : null}
       <div className="grid2">
-        <BarChart title="Customers by stage now" bars={[...data.stages].sort((a, b) => stageOrder.indexOf(a.stage) - stageOrder.indexOf(b.stage)).map((s) => ({ label: words(s.stage), value: s.customers, color: stageColors[s.stage] }))} />
-        {stageSeries.length > 0 && <LineChart title={`Customers by stage over time (${months[0]} to ${months.at(-1)})`} xLabel="month" series={stageSeries} />}
+        <BarChart
+          title="Customers by stage now"
+          bars={[...data.stages]
+            .sort((a, b) => stageOrder.indexOf(a.stage) - stageOrder.indexOf(b.stage))
+            .map((s) => ({ label: words(s.stage), value: s.customers, color: stageColors[s.stage] }))}
+        />
+        {stageSeries.length > 0 && (
+          <LineChart
+            title={`Customers by stage over time (${months[0]} to ${months.at(-1)})`}
+            xLabel="month"
+            series={stageSeries}
+          />
+        )}
       </div>
-      {!run && <p>No analysis yet. Run one to see who is slipping away, what each customer is worth, and how well the models fit.</p>}
+      {!run && (
+        <p>
+          No analysis yet. Run one to see who is slipping away, what each customer is worth, and how well the models
+          fit.
+        </p>
+      )}
       {run && report && (
         <>
           <section className="card">
             <h2>At risk, by value at stake</h2>
             <table className="list">
-              <thead><tr><th>Customer</th><th className="num">Probability still active</th><th className="num">Change</th><th className="num">Value at stake</th><th>Why</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Customer</th>
+                  <th className="num">Probability still active</th>
+                  <th className="num">Change</th>
+                  <th className="num">Value at stake</th>
+                  <th>Why</th>
+                </tr>
+              </thead>
               <tbody>
                 {atRisk.map((c) => (
                   <tr key={c.id}>
-                    <td><Link to={`/customers/${c.id}`}>{c.name ?? c.email ?? `#${c.id}`}</Link></td>
+                    <td>
+                      <Link to={`/customers/${c.id}`}>{c.name ?? c.email ?? `#${c.id}`}</Link>
+                    </td>
                     <td className="num">{c.pAlive.toFixed(2)}</td>
-                    <td className="num">{c.pAliveChange === null ? '—' : `${c.pAliveChange > 0 ? '+' : ''}${c.pAliveChange.toFixed(2)}`}</td>
+                    <td className="num">
+                      {c.pAliveChange === null ? '—' : `${c.pAliveChange > 0 ? '+' : ''}${c.pAliveChange.toFixed(2)}`}
+                    </td>
                     <td className="num">{money(c.valueAtStake)}</td>
                     <td className="small">{c.reasons.join('; ')}</td>
                   </tr>
                 ))}
-                {atRisk.length === 0 && <tr><td colSpan={5} className="muted">Nobody at risk in the latest current analysis.</td></tr>}
+                {atRisk.length === 0 && (
+                  <tr>
+                    <td colSpan={5} className="muted">
+                      Nobody at risk in the latest current analysis.
+                    </td>
+                  </tr>
+                )}
               </tbody>
             </table>
           </section>
           {alerts.length > 0 && (
             <section className="card">
               <h2>Recent activity-drop alerts</h2>
-              <ul className="plain">{alerts.map((a) => <li key={a.id}>{formatTime(a.at)}: <Link to={`/customers/${a.customerId}`}>{a.name ?? `#${a.customerId}`}</Link> {a.fromPAlive.toFixed(2)} → {a.toPAlive.toFixed(2)}, {money(a.valueAtStake)} at stake <small className="muted">{a.reason}</small></li>)}</ul>
+              <ul className="plain">
+                {alerts.map((a) => (
+                  <li key={a.id}>
+                    {formatTime(a.at)}: <Link to={`/customers/${a.customerId}`}>{a.name ?? `#${a.customerId}`}</Link>{' '}
+                    {a.fromPAlive.toFixed(2)} → {a.toPAlive.toFixed(2)}, {money(a.valueAtStake)} at stake{' '}
+                    <small className="muted">{a.reason}</small>
+                  </li>
+                ))}
+              </ul>
             </section>
           )}
           <SatisfactionSection />
           <div className="grid2">
-            <LineChart title="Trial to true customer by acquisition channel (share with a second purchase day, Kaplan-Meier)" xLabel="days since first purchase" format={(v) => `${Math.round(v * 100)} %`}
-              series={report.conversionByChannel.map((c, i) => ({ name: `${words(c.name)} (${c.customers})`, color: palette[i % palette.length], points: c.curve.map((p) => ({ x: p.day, y: p.converted })) }))} />
-            <LineChart title="Trial to true customer by first-purchase month" xLabel="days since first purchase" format={(v) => `${Math.round(v * 100)} %`}
-              series={report.conversionByMonth.map((c, i) => ({ name: `${c.name} (${c.customers})`, color: palette[i % palette.length], points: c.curve.map((p) => ({ x: p.day, y: p.converted })) }))} />
+            <LineChart
+              title="Trial to true customer by acquisition channel (share with a second purchase day, Kaplan-Meier)"
+              xLabel="days since first purchase"
+              format={(v) => `${Math.round(v * 100)} %`}
+              series={report.conversionByChannel.map((c, i) => ({
+                name: `${words(c.name)} (${c.customers})`,
+                color: palette[i % palette.length],
+                points: c.curve.map((p) => ({ x: p.day, y: p.converted })),
+              }))}
+            />
+            <LineChart
+              title="Trial to true customer by first-purchase month"
+              xLabel="days since first purchase"
+              format={(v) => `${Math.round(v * 100)} %`}
+              series={report.conversionByMonth.map((c, i) => ({
+                name: `${c.name} (${c.customers})`,
+                color: palette[i % palette.length],
+                points: c.curve.map((p) => ({ x: p.day, y: p.converted })),
+              }))}
+            />
           </div>
           <section className="card">
             <h2>Cohort retention: share of each first-purchase month buying again in later months</h2>
             <table className="cohorts list">
-              <thead><tr><th>cohort</th><th>size</th>{Array.from({ length: 13 }, (_, k) => <th key={k}>+{k}</th>)}</tr></thead>
+              <thead>
+                <tr>
+                  <th>cohort</th>
+                  <th>size</th>
+                  {Array.from({ length: 13 }, (_, k) => (
+                    <th key={k}>+{k}</th>
+                  ))}
+                </tr>
+              </thead>
               <tbody>
                 {cohortNames.map((name) => {
                   const cells = report.cohorts.filter((c) => c.cohort === name);
                   const size = cells[0]?.size ?? 0;
                   return (
-                    <tr key={name}><td>{name}</td><td>{size}</td>
+                    <tr key={name}>
+                      <td>{name}</td>
+                      <td>{size}</td>
                       {Array.from({ length: 13 }, (_, k) => {
                         const share = (cells.find((c) => c.offset === k)?.active ?? 0) / (size || 1);
                         const [y, m] = name.split('-').map(Number);
                         const month = `${y + Math.floor((m - 1 + k) / 12)}-${String(((m - 1 + k) % 12) + 1).padStart(2, '0')}`;
                         if (month > run.as_of.slice(0, 7)) return <td key={k} />;
-                        return <td key={k} style={{ background: k === 0 ? '#eef2f7' : `rgba(47,128,237,${Math.min(1, share * 3)})`, color: share * 3 > 0.6 && k > 0 ? '#fff' : undefined }}>{k === 0 ? '' : `${Math.round(share * 100)}%`}</td>;
+                        return (
+                          <td
+                            key={k}
+                            style={{
+                              background: k === 0 ? '#eef2f7' : `rgba(47,128,237,${Math.min(1, share * 3)})`,
+                              color: share * 3 > 0.6 && k > 0 ? '#fff' : undefined,
+                            }}
+                          >
+                            {k === 0 ? '' : `${Math.round(share * 100)}%`}
+                          </td>
+                        );
                       })}
                     </tr>
                   );
@@ -150,36 +298,114 @@ export function AnalyticsPage() {
             </table>
           </section>
           <div className="grid2">
-            <BarChart title="Predicted value over the next 365 days (customers per band)" bars={report.valueHistogram.filter((b) => b.customers > 0).map((b) => ({ label: b.to - b.from < 10 ? `${b.from.toFixed(2)}–${b.to.toFixed(2)}` : `${money(b.from)}–${money(b.to)}`, value: b.customers }))} />
+            <BarChart
+              title="Predicted value over the next 365 days (customers per band)"
+              bars={report.valueHistogram
+                .filter((b) => b.customers > 0)
+                .map((b) => ({
+                  label:
+                    b.to - b.from < 10 ? `${b.from.toFixed(2)}–${b.to.toFixed(2)}` : `${money(b.from)}–${money(b.to)}`,
+                  value: b.customers,
+                }))}
+            />
             <section className="card">
               <h2>Model parameters (weeks)</h2>
-              <p className="params">BG/NBD r={num(run.models.week?.bgnbd.r)} α={num(run.models.week?.bgnbd.alpha)} a={num(run.models.week?.bgnbd.a)} b={num(run.models.week?.bgnbd.b)} LL={num(run.models.week?.bgnbd.logLikelihood, 7)}</p>
-              <p className="params">Pareto/NBD r={num(run.models.week?.paretoNbd.r)} α={num(run.models.week?.paretoNbd.alpha)} s={num(run.models.week?.paretoNbd.s)} β={num(run.models.week?.paretoNbd.beta)} LL={num(run.models.week?.paretoNbd.logLikelihood, 7)}</p>
-              <p className="params">Gamma-Gamma p={num(run.models.gammaGamma?.p)} q={num(run.models.gammaGamma?.q)} γ={num(run.models.gammaGamma?.gamma)}</p>
-              <p className="muted small">{Math.round(report.trueCustomerShare * 100)} % of buyers are true customers (two or more purchase days).</p>
+              <p className="params">
+                BG/NBD r={num(run.models.week?.bgnbd.r)} α={num(run.models.week?.bgnbd.alpha)} a=
+                {num(run.models.week?.bgnbd.a)} b={num(run.models.week?.bgnbd.b)} LL=
+                {num(run.models.week?.bgnbd.logLikelihood, 7)}
+              </p>
+              <p className="params">
+                Pareto/NBD r={num(run.models.week?.paretoNbd.r)} α={num(run.models.week?.paretoNbd.alpha)} s=
+                {num(run.models.week?.paretoNbd.s)} β={num(run.models.week?.paretoNbd.beta)} LL=
+                {num(run.models.week?.paretoNbd.logLikelihood, 7)}
+              </p>
+              <p className="params">
+                Gamma-Gamma p={num(run.models.gammaGamma?.p)} q={num(run.models.gammaGamma?.q)} γ=
+                {num(run.models.gammaGamma?.gamma)}
+              </p>
+              <p className="muted small">
+                {Math.round(report.trueCustomerShare * 100)} % of buyers are true customers (two or more purchase days).
+              </p>
             </section>
           </div>
-          <LineChart title="Model fit: cumulative repeat purchases by week, actual against predicted" xLabel={`weeks since ${report.start}`} marker={{ x: report.asOfWeek, label: 'as of' }}
+          <LineChart
+            title="Model fit: cumulative repeat purchases by week, actual against predicted"
+            xLabel={`weeks since ${report.start}`}
+            marker={{ x: report.asOfWeek, label: 'as of' }}
             series={[
               { name: 'actual', color: '#1f2933', points: report.tracking.map((t) => ({ x: t.week, y: t.actual })) },
-              { name: 'BG/NBD', color: '#2f80ed', dashed: true, points: report.tracking.map((t) => ({ x: t.week, y: t.bgnbd })) },
-              { name: 'Pareto/NBD', color: '#eb5757', dashed: true, points: report.tracking.map((t) => ({ x: t.week, y: t.paretoNbd })) },
-            ]} />
+              {
+                name: 'BG/NBD',
+                color: '#2f80ed',
+                dashed: true,
+                points: report.tracking.map((t) => ({ x: t.week, y: t.bgnbd })),
+              },
+              {
+                name: 'Pareto/NBD',
+                color: '#eb5757',
+                dashed: true,
+                points: report.tracking.map((t) => ({ x: t.week, y: t.paretoNbd })),
+              },
+            ]}
+          />
           {report.frequencyBins.length > 0 ? (
             <section className="card">
               <h2>Model fit: purchases after the as-of date by purchases before it (conditional expectations)</h2>
-              <LineChart title="Mean purchases after the as-of date, by repeat purchases before it (7 = 7 or more)" xLabel="repeat purchases before the as-of date"
+              <LineChart
+                title="Mean purchases after the as-of date, by repeat purchases before it (7 = 7 or more)"
+                xLabel="repeat purchases before the as-of date"
                 series={[
-                  { name: 'actual', color: '#1f2933', points: report.frequencyBins.map((b, i) => ({ x: i, y: b.actual })) },
-                  { name: 'BG/NBD', color: '#2f80ed', dashed: true, points: report.frequencyBins.map((b, i) => ({ x: i, y: b.bgnbd })) },
-                  { name: 'Pareto/NBD', color: '#eb5757', dashed: true, points: report.frequencyBins.map((b, i) => ({ x: i, y: b.paretoNbd })) },
-                ]} format={(v) => v.toFixed(1)} height={180} />
+                  {
+                    name: 'actual',
+                    color: '#1f2933',
+                    points: report.frequencyBins.map((b, i) => ({ x: i, y: b.actual })),
+                  },
+                  {
+                    name: 'BG/NBD',
+                    color: '#2f80ed',
+                    dashed: true,
+                    points: report.frequencyBins.map((b, i) => ({ x: i, y: b.bgnbd })),
+                  },
+                  {
+                    name: 'Pareto/NBD',
+                    color: '#eb5757',
+                    dashed: true,
+                    points: report.frequencyBins.map((b, i) => ({ x: i, y: b.paretoNbd })),
+                  },
+                ]}
+                format={(v) => v.toFixed(1)}
+                height={180}
+              />
               <table className="list">
-                <thead><tr><th>repeat purchases before</th><th className="num">customers</th><th className="num">actual mean after</th><th className="num">BG/NBD</th><th className="num">Pareto/NBD</th></tr></thead>
-                <tbody>{report.frequencyBins.map((b) => <tr key={b.frequency}><td>{b.frequency}</td><td className="num">{b.customers}</td><td className="num">{b.actual.toFixed(3)}</td><td className="num">{b.bgnbd.toFixed(3)}</td><td className="num">{b.paretoNbd.toFixed(3)}</td></tr>)}</tbody>
+                <thead>
+                  <tr>
+                    <th>repeat purchases before</th>
+                    <th className="num">customers</th>
+                    <th className="num">actual mean after</th>
+                    <th className="num">BG/NBD</th>
+                    <th className="num">Pareto/NBD</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {report.frequencyBins.map((b) => (
+                    <tr key={b.frequency}>
+                      <td>{b.frequency}</td>
+                      <td className="num">{b.customers}</td>
+                      <td className="num">{b.actual.toFixed(3)}</td>
+                      <td className="num">{b.bgnbd.toFixed(3)}</td>
+                      <td className="num">{b.paretoNbd.toFixed(3)}</td>
+                    </tr>
+                  ))}
+                </tbody>
               </table>
             </section>
-          ) : <p className="muted">The conditional-expectation check needs purchases after the as-of date: run a backtest with an earlier as-of (`npx kept analyze --as-of 2026-06-30`) to see it.</p>}
+          ) : (
+            <p className="muted">
+              The conditional-expectation check needs purchases after the as-of date: run a backtest with an earlier
+              as-of (`npx kept analyze --as-of 2026-06-30`) to see it.
+            </p>
+          )}
         </>
       )}
     </div>

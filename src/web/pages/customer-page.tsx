@@ -1,18 +1,61 @@
 import { Fragment, useEffect, useMemo, useState, type FormEvent } from 'react';
-import { api, ApiError, formatDate, formatTime, problemText, words, type CustomerRecord, type TimelineEntry } from '../api.ts';
+import {
+  api,
+  ApiError,
+  formatDate,
+  formatTime,
+  problemText,
+  words,
+  type CustomerRecord,
+  type TimelineEntry,
+} from '../api.ts';
 import { ColumnChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 import { SatisfactionSparkline } from './satisfaction.tsx';
 import { OpenTicket } from './tickets-page.tsx';
 
-const kinds = ['order', 'return', 'touchpoint', 'ticket', 'ticket_update', 'incident', 'survey', 'note', 'status', 'stage', 'alert', 'address', 'decision', 'consent'] as const;
+const kinds = [
+  'order',
+  'return',
+  'touchpoint',
+  'ticket',
+  'ticket_update',
+  'incident',
+  'survey',
+  'note',
+  'status',
+  'stage',
+  'alert',
+  'address',
+  'decision',
+  'consent',
+] as const;
 const kindLabels: Record<string, string> = {
-  order: 'Orders', return: 'Returns', touchpoint: 'Touchpoints', ticket: 'Tickets', ticket_update: 'Ticket updates', incident: 'Incidents',
-  survey: 'Surveys', note: 'Notes', status: 'Flags', stage: 'Stage', alert: 'Alerts', address: 'Address', decision: 'Decisions', consent: 'Consent',
+  order: 'Orders',
+  return: 'Returns',
+  touchpoint: 'Touchpoints',
+  ticket: 'Tickets',
+  ticket_update: 'Ticket updates',
+  incident: 'Incidents',
+  survey: 'Surveys',
+  note: 'Notes',
+  status: 'Flags',
+  stage: 'Stage',
+  alert: 'Alerts',
+  address: 'Address',
+  decision: 'Decisions',
+  consent: 'Consent',
 };
-const feelings: Record<number, string> = { [-2]: 'very upset', [-1]: 'unhappy', 0: 'neutral', 1: 'pleased', 2: 'delighted' };
+const feelings: Record<number, string> = {
+  [-2]: 'very upset',
+  [-1]: 'unhappy',
+  0: 'neutral',
+  1: 'pleased',
+  2: 'delighted',
+};
 const channels = ['web', 'email', 'store', 'phone', 'chat', 'mobile', 'social', 'display', 'direct_mail'];
-const money = (value: string | number) => Number(value).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const money = (value: string | number) =>
+  Number(value).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 /** Spend per month over the customer's whole history, with problems (returns, incidents, tickets) marked. */
 function spendByMonth(entries: TimelineEntry[], since: string | null) {
@@ -21,7 +64,11 @@ function spendByMonth(entries: TimelineEntry[], since: string | null) {
   const first = month(since && since < entries.at(-1)!.at ? since : entries.at(-1)!.at);
   const last = month(new Date().toISOString() > entries[0].at ? new Date().toISOString() : entries[0].at);
   const columns = new Map<string, { label: string; value: number; marks: string[] }>();
-  for (let [y, m] = first.split('-').map(Number); `${y}-${String(m).padStart(2, '0')}` <= last; m === 12 ? (y++, m = 1) : m++) {
+  for (
+    let [y, m] = first.split('-').map(Number);
+    `${y}-${String(m).padStart(2, '0')}` <= last;
+    m === 12 ? (y++, (m = 1)) : m++
+  ) {
     const key = `${y}-${String(m).padStart(2, '0')}`;
     columns.set(key, { label: key, value: 0, marks: [] });
   }
@@ -29,7 +76,10 @@ function spendByMonth(entries: TimelineEntry[], since: string | null) {
     const column = columns.get(month(e.at));
     if (!column) continue;
     if (e.kind === 'order') column.value += Number(e.detail.total);
-    else column.marks.push(e.kind === 'return' ? `return (${e.detail.reason ?? e.detail.reasonCode ?? 'no reason'})` : e.title);
+    else
+      column.marks.push(
+        e.kind === 'return' ? `return (${e.detail.reason ?? e.detail.reasonCode ?? 'no reason'})` : e.title,
+      );
   }
   return [...columns.values()].slice(-36);
 }
@@ -38,17 +88,60 @@ function Detail({ entry }: { entry: TimelineEntry }) {
   const d = entry.detail;
   if (entry.kind === 'order') {
     const lines = d.lines as { product: string; quantity: string; amount: string }[];
-    return <ul className="lines">{lines.map((l, i) => <li key={i}>{Number(l.quantity)} × {l.product ?? 'item'} — {money(l.amount)}</li>)}</ul>;
+    return (
+      <ul className="lines">
+        {lines.map((l, i) => (
+          <li key={i}>
+            {Number(l.quantity)} × {l.product ?? 'item'} — {money(l.amount)}
+          </li>
+        ))}
+      </ul>
+    );
   }
   if (entry.kind === 'note') {
     // The body is already in the title.
-    return typeof d.feeling === 'number' ? <p><span className={`feeling f${d.feeling}`}>felt {feelings[d.feeling]}</span></p> : null;
+    return typeof d.feeling === 'number' ? (
+      <p>
+        <span className={`feeling f${d.feeling}`}>felt {feelings[d.feeling]}</span>
+      </p>
+    ) : null;
   }
-  if (entry.kind === 'ticket') return <p className="muted">{[d.category && words(String(d.category)), d.priority && `${d.priority} priority`, `status ${words(String(d.status))}`, d.outcome && `outcome ${words(String(d.outcome))}`, d.orderId && `order ${d.orderId}`].filter(Boolean).join(' · ')}</p>;
+  if (entry.kind === 'ticket')
+    return (
+      <p className="muted">
+        {[
+          d.category && words(String(d.category)),
+          d.priority && `${d.priority} priority`,
+          `status ${words(String(d.status))}`,
+          d.outcome && `outcome ${words(String(d.outcome))}`,
+          d.orderId && `order ${d.orderId}`,
+        ]
+          .filter(Boolean)
+          .join(' · ')}
+      </p>
+    );
   if (entry.kind === 'ticket_update' && d.note) return <p>{String(d.note)}</p>;
   if (entry.kind === 'stage' && d.cause) return <p className="muted">{String(d.cause)}</p>;
-  if (entry.kind === 'decision') return <p className="muted">Suggested {words(String(d.suggested))}: {String(d.suggestionReason)}{d.reason ? ` — why: ${d.reason}` : ''}{d.needsApproval ? (d.approvedBy ? ` · approved by ${d.approvedBy}` : ' · waiting for approval') : ''}</p>;
-  if (entry.kind === 'return') return <p className="muted">{[d.reasonCode && words(String(d.reasonCode)), `amount ${money(String(d.amount))}`, d.orderId && `order ${d.orderId}`].filter(Boolean).join(' · ')}</p>;
+  if (entry.kind === 'decision')
+    return (
+      <p className="muted">
+        Suggested {words(String(d.suggested))}: {String(d.suggestionReason)}
+        {d.reason ? ` — why: ${d.reason}` : ''}
+        {d.needsApproval ? (d.approvedBy ? ` · approved by ${d.approvedBy}` : ' · waiting for approval') : ''}
+      </p>
+    );
+  if (entry.kind === 'return')
+    return (
+      <p className="muted">
+        {[
+          d.reasonCode && words(String(d.reasonCode)),
+          `amount ${money(String(d.amount))}`,
+          d.orderId && `order ${d.orderId}`,
+        ]
+          .filter(Boolean)
+          .join(' · ')}
+      </p>
+    );
   return null;
 }
 
@@ -62,9 +155,15 @@ function RecordContact({ id, onSaved }: { id: number; onSaved: () => void }) {
     const data = new FormData(form);
     setError(null);
     try {
-      await api(`/v1/customers/${id}/contacts`, { method: 'POST', json: {
-        channel: data.get('channel'), direction: data.get('direction'), summary: data.get('summary'), feeling: Number(data.get('feeling')),
-      } });
+      await api(`/v1/customers/${id}/contacts`, {
+        method: 'POST',
+        json: {
+          channel: data.get('channel'),
+          direction: data.get('direction'),
+          summary: data.get('summary'),
+          feeling: Number(data.get('feeling')),
+        },
+      });
       form.reset();
       setSaved(true);
       onSaved();
@@ -76,16 +175,48 @@ function RecordContact({ id, onSaved }: { id: number; onSaved: () => void }) {
     <form className="card contact" onSubmit={submit} onChange={() => setSaved(false)}>
       <h2>Record a contact</h2>
       <div className="row">
-        <label>Channel<select name="channel" defaultValue="phone">{['phone', 'email', 'chat', 'store', 'social'].map((c) => <option key={c} value={c}>{words(c)}</option>)}</select></label>
-        <label>Who started it<select name="direction" defaultValue="out"><option value="out">We did</option><option value="in">The customer</option></select></label>
+        <label>
+          Channel
+          <select name="channel" defaultValue="phone">
+            {['phone', 'email', 'chat', 'store', 'social'].map((c) => (
+              <option key={c} value={c}>
+                {words(c)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Who started it
+          <select name="direction" defaultValue="out">
+            <option value="out">We did</option>
+            <option value="in">The customer</option>
+          </select>
+        </label>
       </div>
-      <label>What was said<textarea name="summary" required maxLength={4000} /></label>
-      <fieldset className="feelings"><legend>How did the customer feel?</legend>
-        {[-2, -1, 0, 1, 2].map((f) => <label key={f}><input type="radio" name="feeling" value={f} required /> {feelings[f]}</label>)}
+      <label>
+        What was said
+        <textarea name="summary" required maxLength={4000} />
+      </label>
+      <fieldset className="feelings">
+        <legend>How did the customer feel?</legend>
+        {[-2, -1, 0, 1, 2].map((f) => (
+          <label key={f}>
+            <input type="radio" name="feeling" value={f} required /> {feelings[f]}
+          </label>
+        ))}
       </fieldset>
       <button type="submit">Save contact</button>
-      {saved && <span className="muted" role="status"> Saved on the timeline.</span>}
-      {error && <p className="error" role="alert">{error}</p>}
+      {saved && (
+        <span className="muted" role="status">
+          {' '}
+          Saved on the timeline.
+        </span>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
     </form>
   );
 }
@@ -94,15 +225,26 @@ function RecordContact({ id, onSaved }: { id: number; onSaved: () => void }) {
 function TakeSurvey({ id }: { id: number }) {
   const [surveys, setSurveys] = useState<{ key: string; title: string }[]>([]);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => { api<{ surveys: { key: string; title: string }[] }>('/v1/surveys').then((r) => setSurveys(r.surveys), () => undefined); }, []);
+  useEffect(() => {
+    api<{ surveys: { key: string; title: string }[] }>('/v1/surveys').then(
+      (r) => setSurveys(r.surveys),
+      () => undefined,
+    );
+  }, []);
   const open = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const data = new FormData(event.currentTarget);
     setError(null);
     try {
-      const { invitations } = await api<{ invitations: { token: string }[] }>(`/v1/surveys/${data.get('survey')}/invitations`, { method: 'POST', json: {
-        invitations: [{ customerId: id, channel: data.get('channel') }],
-      } });
+      const { invitations } = await api<{ invitations: { token: string }[] }>(
+        `/v1/surveys/${data.get('survey')}/invitations`,
+        {
+          method: 'POST',
+          json: {
+            invitations: [{ customerId: id, channel: data.get('channel') }],
+          },
+        },
+      );
       window.open(`/s/${invitations[0].token}`, '_blank', 'noopener');
     } catch (e) {
       setError(e instanceof ApiError ? e.message : 'The server did not answer');
@@ -111,18 +253,55 @@ function TakeSurvey({ id }: { id: number }) {
   if (surveys.length === 0) return null;
   return (
     <form className="inline-form survey-entry" onSubmit={open}>
-      <label>Survey<select name="survey">{surveys.map((s) => <option key={s.key} value={s.key}>{s.title}</option>)}</select></label>
-      <label>Answered<select name="channel" defaultValue="phone"><option value="phone">by phone</option><option value="store">on a comment card</option><option value="email">by email</option></select></label>
-      <button type="submit" className="secondary">Enter answers…</button>
-      {error && <p className="error" role="alert">{error}</p>}
+      <label>
+        Survey
+        <select name="survey">
+          {surveys.map((s) => (
+            <option key={s.key} value={s.key}>
+              {s.title}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Answered
+        <select name="channel" defaultValue="phone">
+          <option value="phone">by phone</option>
+          <option value="store">on a comment card</option>
+          <option value="email">by email</option>
+        </select>
+      </label>
+      <button type="submit" className="secondary">
+        Enter answers…
+      </button>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
     </form>
   );
 }
 
 interface Score {
-  runId: number; asOf: string; current: boolean; stage: string; pAlive: number; pAliveChange: number | null; expected30: number; expected90: number; expected365: number;
-  nextOrderDate: string | null; expectedOrderValue: string | null; predictedValue365: string | null; valueAtStake: string | null; averageDaysBetween: number | null;
-  recencyScore: number; frequencyScore: number; monetaryScore: number; reasons: string[];
+  runId: number;
+  asOf: string;
+  current: boolean;
+  stage: string;
+  pAlive: number;
+  pAliveChange: number | null;
+  expected30: number;
+  expected90: number;
+  expected365: number;
+  nextOrderDate: string | null;
+  expectedOrderValue: string | null;
+  predictedValue365: string | null;
+  valueAtStake: string | null;
+  averageDaysBetween: number | null;
+  recencyScore: number;
+  frequencyScore: number;
+  monetaryScore: number;
+  reasons: string[];
 }
 
 /** The latest analysis of this customer, and their probability of being active over the analyses. */
@@ -130,19 +309,63 @@ function Prediction({ scores }: { scores: Score[] }) {
   const latest = scores[0];
   return (
     <section className="card prediction">
-      <h2>Prediction <small className="muted">as of {latest.asOf}</small></h2>
+      <h2>
+        Prediction <small className="muted">as of {latest.asOf}</small>
+      </h2>
       <div className="tiles">
-        <div className="tile"><b className="big">{Math.round(latest.pAlive * 100)} %</b><span>probability still active{latest.pAliveChange !== null ? ` (${latest.pAliveChange > 0 ? '+' : ''}${Math.round(latest.pAliveChange * 100)} points)` : ''}</span></div>
-        <div className="tile"><b>{latest.expected30.toFixed(2)} / {latest.expected90.toFixed(2)} / {latest.expected365.toFixed(2)}</b><span>expected orders in 30 / 90 / 365 days</span></div>
-        <div className="tile"><b>{latest.nextOrderDate ?? '—'}</b><span>expected next order</span></div>
-        <div className="tile"><b>{money(latest.expectedOrderValue ?? 0)}</b><span>expected order value</span></div>
-        <div className="tile"><b>{money(latest.predictedValue365 ?? 0)}</b><span>predicted value, 365 days</span></div>
-        <div className="tile"><b>{latest.recencyScore}{latest.frequencyScore}{latest.monetaryScore}</b><span>RFM</span></div>
+        <div className="tile">
+          <b className="big">{Math.round(latest.pAlive * 100)} %</b>
+          <span>
+            probability still active
+            {latest.pAliveChange !== null
+              ? ` (${latest.pAliveChange > 0 ? '+' : ''}${Math.round(latest.pAliveChange * 100)} points)`
+              : ''}
+          </span>
+        </div>
+        <div className="tile">
+          <b>
+            {latest.expected30.toFixed(2)} / {latest.expected90.toFixed(2)} / {latest.expected365.toFixed(2)}
+          </b>
+          <span>expected orders in 30 / 90 / 365 days</span>
+        </div>
+        <div className="tile">
+          <b>{latest.nextOrderDate ?? '—'}</b>
+          <span>expected next order</span>
+        </div>
+        <div className="tile">
+          <b>{money(latest.expectedOrderValue ?? 0)}</b>
+          <span>expected order value</span>
+        </div>
+        <div className="tile">
+          <b>{money(latest.predictedValue365 ?? 0)}</b>
+          <span>predicted value, 365 days</span>
+        </div>
+        <div className="tile">
+          <b>
+            {latest.recencyScore}
+            {latest.frequencyScore}
+            {latest.monetaryScore}
+          </b>
+          <span>RFM</span>
+        </div>
       </div>
-      <p><b>Why:</b> {latest.reasons.join('; ')}</p>
+      <p>
+        <b>Why:</b> {latest.reasons.join('; ')}
+      </p>
       {scores.length > 1 && (
-        <LineChart title="Probability still active, by analysis" xLabel="analysis" height={140} format={(v) => `${Math.round(v * 100)} %`}
-          series={[{ name: 'P(active)', color: '#2f80ed', points: [...scores].reverse().map((s, i) => ({ x: i + 1, y: s.pAlive })) }]} />
+        <LineChart
+          title="Probability still active, by analysis"
+          xLabel="analysis"
+          height={140}
+          format={(v) => `${Math.round(v * 100)} %`}
+          series={[
+            {
+              name: 'P(active)',
+              color: '#2f80ed',
+              points: [...scores].reverse().map((s, i) => ({ x: i + 1, y: s.pAlive })),
+            },
+          ]}
+        />
       )}
     </section>
   );
@@ -152,19 +375,36 @@ function Prediction({ scores }: { scores: Score[] }) {
 function MergeDuplicate({ id, onMerged }: { id: number; onMerged: () => void }) {
   const [open, setOpen] = useState(false);
   const [query, setQuery] = useState('');
-  const [found, setFound] = useState<{ id: number; name: string | null; email: string | null; externalId: string | null }[] | null>(null);
+  const [found, setFound] = useState<
+    { id: number; name: string | null; email: string | null; externalId: string | null }[] | null
+  >(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  if (!open) return <button type="button" className="link" onClick={() => setOpen(true)}>Merge a duplicate into this customer…</button>;
+  if (!open)
+    return (
+      <button type="button" className="link" onClick={() => setOpen(true)}>
+        Merge a duplicate into this customer…
+      </button>
+    );
   const search = async () => {
     setProblem(null);
-    const r = await api<{ customers: NonNullable<typeof found> }>(`/v1/customers?${new URLSearchParams({ q: query, pageSize: '6' })}`).catch((e) => { setProblem(problemText(e)); return { customers: [] }; });
+    const r = await api<{ customers: NonNullable<typeof found> }>(
+      `/v1/customers?${new URLSearchParams({ q: query, pageSize: '6' })}`,
+    ).catch((e) => {
+      setProblem(problemText(e));
+      return { customers: [] };
+    });
     setFound(r.customers.filter((c) => c.id !== id).slice(0, 5));
   };
   const merge = async (from: number) => {
     try {
-      const r = await api<{ moved: Record<string, number> }>(`/v1/customers/${id}/merge`, { method: 'POST', json: { from } });
-      setDone(`Customer #${from} is merged into this one: ${Object.values(r.moved).reduce((a, b) => a + b, 0)} records moved.`);
+      const r = await api<{ moved: Record<string, number> }>(`/v1/customers/${id}/merge`, {
+        method: 'POST',
+        json: { from },
+      });
+      setDone(
+        `Customer #${from} is merged into this one: ${Object.values(r.moved).reduce((a, b) => a + b, 0)} records moved.`,
+      );
       setFound(null);
       onMerged();
     } catch (e) {
@@ -173,20 +413,61 @@ function MergeDuplicate({ id, onMerged }: { id: number; onMerged: () => void }) 
   };
   return (
     <section className="card" aria-label="Merge a duplicate">
-      <form className="filters" onSubmit={(e) => { e.preventDefault(); void search(); }}>
-        <label className="inline">The duplicate: <input value={query} onChange={(e) => setQuery(e.target.value)} placeholder="name, email or external id" aria-label="duplicate to find" /></label>
-        <button type="submit">Find</button> <button type="button" className="link" onClick={() => setOpen(false)}>Close</button>
+      <form
+        className="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void search();
+        }}
+      >
+        <label className="inline">
+          The duplicate:{' '}
+          <input
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            placeholder="name, email or external id"
+            aria-label="duplicate to find"
+          />
+        </label>
+        <button type="submit">Find</button>{' '}
+        <button type="button" className="link" onClick={() => setOpen(false)}>
+          Close
+        </button>
       </form>
       {found && found.length === 0 && <p className="muted">No other customer matches.</p>}
       {found && found.length > 0 && (
-        <table className="list"><tbody>{found.map((c) => (
-          <tr key={c.id}><td>#{c.id}</td><td>{c.name ?? '—'}</td><td>{c.email ?? '—'}</td><td>{c.externalId ?? '—'}</td>
-            <td><button type="button" onClick={() => merge(c.id)}>Merge #{c.id} into this customer</button></td></tr>
-        ))}</tbody></table>
+        <table className="list">
+          <tbody>
+            {found.map((c) => (
+              <tr key={c.id}>
+                <td>#{c.id}</td>
+                <td>{c.name ?? '—'}</td>
+                <td>{c.email ?? '—'}</td>
+                <td>{c.externalId ?? '—'}</td>
+                <td>
+                  <button type="button" onClick={() => merge(c.id)}>
+                    Merge #{c.id} into this customer
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
-      <p className="small muted">Everything of the duplicate (orders, tickets, notes, answers, consent, identities) moves here and the duplicate goes; this customer's profile values win. Recorded in the audit log.</p>
-      {done && <p className="notice" role="status">{done}</p>}
-      {problem && <p className="error" role="alert">{problem}</p>}
+      <p className="small muted">
+        Everything of the duplicate (orders, tickets, notes, answers, consent, identities) moves here and the duplicate
+        goes; this customer's profile values win. Recorded in the audit log.
+      </p>
+      {done && (
+        <p className="notice" role="status">
+          {done}
+        </p>
+      )}
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
     </section>
   );
 }
@@ -197,22 +478,59 @@ function Erase({ id }: { id: number }) {
   const [word, setWord] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const [done, setDone] = useState<number | null>(null);
-  if (done !== null) return <p className="notice" role="status">Customer #{id} is erased: {done} records deleted. They cannot come back by import, API or event. <Link to="/customers">Back to customers</Link></p>;
-  if (!open) return <p className="small"><button type="button" className="link danger" onClick={() => setOpen(true)}>Erase this customer…</button></p>;
+  if (done !== null)
+    return (
+      <p className="notice" role="status">
+        Customer #{id} is erased: {done} records deleted. They cannot come back by import, API or event.{' '}
+        <Link to="/customers">Back to customers</Link>
+      </p>
+    );
+  if (!open)
+    return (
+      <p className="small">
+        <button type="button" className="link danger" onClick={() => setOpen(true)}>
+          Erase this customer…
+        </button>
+      </p>
+    );
   const erase = async () => {
     try {
-      setDone((await api<{ rows: number }>(`/v1/customers/${id}/erase`, { method: 'POST', json: { confirm: 'erase' } })).rows);
+      setDone(
+        (await api<{ rows: number }>(`/v1/customers/${id}/erase`, { method: 'POST', json: { confirm: 'erase' } })).rows,
+      );
     } catch (e) {
       setProblem(problemText(e));
     }
   };
   return (
     <section className="card danger-zone" aria-label="Erase this customer">
-      <p>Erasing deletes everything Kept holds about this customer (orders, tickets, notes, answers, mail, scores) and keeps only a keyed hash of their email, phone and id, so that they are refused if they arrive again. It cannot be undone; the audit log records that it happened.</p>
-      <label>Type <b>erase</b> to confirm <input value={word} onChange={(e) => setWord(e.target.value)} aria-label="Type erase to confirm" /></label>
-      {' '}<button type="button" className="danger" disabled={word.trim().toLowerCase() !== 'erase'} onClick={erase}>Erase for good</button>
-      {' '}<button type="button" className="link" onClick={() => { setOpen(false); setWord(''); }}>Cancel</button>
-      {problem && <p className="error" role="alert">{problem}</p>}
+      <p>
+        Erasing deletes everything Kept holds about this customer (orders, tickets, notes, answers, mail, scores) and
+        keeps only a keyed hash of their email, phone and id, so that they are refused if they arrive again. It cannot
+        be undone; the audit log records that it happened.
+      </p>
+      <label>
+        Type <b>erase</b> to confirm{' '}
+        <input value={word} onChange={(e) => setWord(e.target.value)} aria-label="Type erase to confirm" />
+      </label>{' '}
+      <button type="button" className="danger" disabled={word.trim().toLowerCase() !== 'erase'} onClick={erase}>
+        Erase for good
+      </button>{' '}
+      <button
+        type="button"
+        className="link"
+        onClick={() => {
+          setOpen(false);
+          setWord('');
+        }}
+      >
+        Cancel
+      </button>
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
     </section>
   );
 }
@@ -228,13 +546,24 @@ export function CustomerPage({ id }: { id: number }) {
   const [error, setError] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
   const [admin, setAdmin] = useState(false);
-  useEffect(() => { api<{ user: { role: string } }>('/v1/auth/me').then((r) => setAdmin(r.user.role === 'admin'), () => undefined); }, []);
+  useEffect(() => {
+    api<{ user: { role: string } }>('/v1/auth/me').then(
+      (r) => setAdmin(r.user.role === 'admin'),
+      () => undefined,
+    );
+  }, []);
 
   useEffect(() => {
     setRecord(null);
     api<CustomerRecord>(`/v1/customers/${id}`).then(setRecord, (e) => setError(e.message));
-    api<{ scores: Score[] }>(`/v1/customers/${id}/scores`).then((r) => setScores(r.scores.filter((s) => s.current)), () => undefined);
-    api<{ entries: TimelineEntry[] }>(`/v1/customers/${id}/timeline?kind=order,return,incident,ticket&limit=200`).then((r) => setHistory(r.entries), () => undefined);
+    api<{ scores: Score[] }>(`/v1/customers/${id}/scores`).then(
+      (r) => setScores(r.scores.filter((s) => s.current)),
+      () => undefined,
+    );
+    api<{ entries: TimelineEntry[] }>(`/v1/customers/${id}/timeline?kind=order,return,incident,ticket&limit=200`).then(
+      (r) => setHistory(r.entries),
+      () => undefined,
+    );
   }, [id]);
   const query = (after: string | null) => {
     const p = new URLSearchParams({ limit: '50' });
@@ -244,7 +573,13 @@ export function CustomerPage({ id }: { id: number }) {
     return api<{ entries: TimelineEntry[]; nextCursor: string | null }>(`/v1/customers/${id}/timeline?${p}`);
   };
   useEffect(() => {
-    query(null).then((r) => { setEntries(r.entries); setCursor(r.nextCursor); }, (e) => setError(e.message));
+    query(null).then(
+      (r) => {
+        setEntries(r.entries);
+        setCursor(r.nextCursor);
+      },
+      (e) => setError(e.message),
+    );
   }, [id, shown.join(','), channel, version]);
   const more = async () => {
     const r = await query(cursor);
@@ -253,66 +588,179 @@ export function CustomerPage({ id }: { id: number }) {
   };
   const columns = useMemo(() => spendByMonth(history, record?.firstOrderAt ?? null), [history, record]);
 
-  if (error) return <p className="error" role="alert">{error}</p>;
+  if (error)
+    return (
+      <p className="error" role="alert">
+        {error}
+      </p>
+    );
   if (!record) return <p className="muted">Loading…</p>;
   const current = record.addresses.find((a) => a.current);
-  const toggle = (kind: string) => setShown((list) => (list.includes(kind) ? list.filter((k) => k !== kind) : [...list, kind]));
+  const toggle = (kind: string) =>
+    setShown((list) => (list.includes(kind) ? list.filter((k) => k !== kind) : [...list, kind]));
 
   return (
     <div className="record">
-      <p><Link to="/customers">← Customers</Link></p>
+      <p>
+        <Link to="/customers">← Customers</Link>
+      </p>
       <header className="record-head">
         <h1>{record.name ?? record.email ?? record.externalId ?? `Customer #${record.id}`}</h1>
-        <span className="stage" style={{ background: stageColors[record.stage] }}>{words(record.stage)}</span>
-        {record.flags.map((f) => <span key={f} className="flag">{words(f)}</span>)}
-        {admin && <span className="small">Everything Kept holds about them: <a href={`/api/v1/customers/${id}/export`} download>JSON</a> · <a href={`/api/v1/customers/${id}/export?format=csv`} download>CSV</a></span>}
+        <span className="stage" style={{ background: stageColors[record.stage] }}>
+          {words(record.stage)}
+        </span>
+        {record.flags.map((f) => (
+          <span key={f} className="flag">
+            {words(f)}
+          </span>
+        ))}
+        {admin && (
+          <span className="small">
+            Everything Kept holds about them:{' '}
+            <a href={`/api/v1/customers/${id}/export`} download>
+              JSON
+            </a>{' '}
+            ·{' '}
+            <a href={`/api/v1/customers/${id}/export?format=csv`} download>
+              CSV
+            </a>
+          </span>
+        )}
       </header>
-      <div className="small"><MergeDuplicate id={id} onMerged={() => { setVersion((v) => v + 1); api<CustomerRecord>(`/v1/customers/${id}`).then(setRecord, (e) => setError(e.message)); }} /></div>
+      <div className="small">
+        <MergeDuplicate
+          id={id}
+          onMerged={() => {
+            setVersion((v) => v + 1);
+            api<CustomerRecord>(`/v1/customers/${id}`).then(setRecord, (e) => setError(e.message));
+          }}
+        />
+      </div>
       {admin && <Erase id={id} />}
       <div className="tiles">
-        <div className="tile"><b>{record.totals.orders}</b><span>orders</span></div>
-        <div className="tile"><b>{money(record.totals.revenue)}</b><span>spent</span></div>
-        <div className="tile"><b>{record.purchaseDays}</b><span>purchase days</span></div>
-        <div className="tile"><b>{record.totals.returns}</b><span>returns ({money(record.totals.returned)})</span></div>
-        <div className="tile"><b>{record.totals.openTickets}/{record.totals.tickets}</b><span>open tickets</span></div>
-        <div className="tile"><b>{formatDate(record.lastOrderAt)}</b><span>last order</span></div>
+        <div className="tile">
+          <b>{record.totals.orders}</b>
+          <span>orders</span>
+        </div>
+        <div className="tile">
+          <b>{money(record.totals.revenue)}</b>
+          <span>spent</span>
+        </div>
+        <div className="tile">
+          <b>{record.purchaseDays}</b>
+          <span>purchase days</span>
+        </div>
+        <div className="tile">
+          <b>{record.totals.returns}</b>
+          <span>returns ({money(record.totals.returned)})</span>
+        </div>
+        <div className="tile">
+          <b>
+            {record.totals.openTickets}/{record.totals.tickets}
+          </b>
+          <span>open tickets</span>
+        </div>
+        <div className="tile">
+          <b>{formatDate(record.lastOrderAt)}</b>
+          <span>last order</span>
+        </div>
       </div>
       {scores.length > 0 && <Prediction scores={scores} />}
       <SatisfactionSparkline id={record.id} />
       <Pace id={record.id} />
-      {columns.length > 0 && <ColumnChart title="Spend per month (dots: returns, incidents, tickets)" columns={columns} format={money} />}
+      {columns.length > 0 && (
+        <ColumnChart title="Spend per month (dots: returns, incidents, tickets)" columns={columns} format={money} />
+      )}
       <div className="columns">
         <section className="card">
           <h2>Profile</h2>
           <dl>
-            <dt>Customer id</dt><dd>{record.externalId ?? '—'}</dd>
-            <dt>Email</dt><dd>{record.email ?? '—'}</dd>
-            <dt>Phone</dt><dd>{record.phone ?? '—'}</dd>
-            <dt>Acquired through</dt><dd>{record.acquisitionChannel ? words(record.acquisitionChannel) : '—'}</dd>
-            <dt>Customer since</dt><dd>{formatDate(record.createdAt)}</dd>
-            <dt>First order</dt><dd>{formatDate(record.firstOrderAt)}</dd>
-            <dt>Address</dt><dd>{current ? [current.line1, current.line2, [current.postalCode, current.city].filter(Boolean).join(' '), current.region, current.country].filter(Boolean).join(', ') : '—'}</dd>
+            <dt>Customer id</dt>
+            <dd>{record.externalId ?? '—'}</dd>
+            <dt>Email</dt>
+            <dd>{record.email ?? '—'}</dd>
+            <dt>Phone</dt>
+            <dd>{record.phone ?? '—'}</dd>
+            <dt>Acquired through</dt>
+            <dd>{record.acquisitionChannel ? words(record.acquisitionChannel) : '—'}</dd>
+            <dt>Customer since</dt>
+            <dd>{formatDate(record.createdAt)}</dd>
+            <dt>First order</dt>
+            <dd>{formatDate(record.firstOrderAt)}</dd>
+            <dt>Address</dt>
+            <dd>
+              {current
+                ? [
+                    current.line1,
+                    current.line2,
+                    [current.postalCode, current.city].filter(Boolean).join(' '),
+                    current.region,
+                    current.country,
+                  ]
+                    .filter(Boolean)
+                    .join(', ')
+                : '—'}
+            </dd>
           </dl>
           {record.attributes.length > 0 && (
             <>
               <h3>Attributes</h3>
-              <dl>{record.attributes.map((a) => <Fragment key={a.key}><dt>{words(a.key)} <small className="muted">{a.type}</small></dt><dd>{String(a.value)}</dd></Fragment>)}</dl>
+              <dl>
+                {record.attributes.map((a) => (
+                  <Fragment key={a.key}>
+                    <dt>
+                      {words(a.key)} <small className="muted">{a.type}</small>
+                    </dt>
+                    <dd>{String(a.value)}</dd>
+                  </Fragment>
+                ))}
+              </dl>
             </>
           )}
           <h3>Identities</h3>
-          <ul className="plain">{record.identities.map((i) => <li key={`${i.kind}${i.value}`}><small className="muted">{words(i.kind)}</small> {i.value} <small className="muted">via {i.source}</small></li>)}</ul>
+          <ul className="plain">
+            {record.identities.map((i) => (
+              <li key={`${i.kind}${i.value}`}>
+                <small className="muted">{words(i.kind)}</small> {i.value}{' '}
+                <small className="muted">via {i.source}</small>
+              </li>
+            ))}
+          </ul>
           {record.addresses.length > 1 && (
             <>
               <h3>Address history</h3>
-              <ul className="plain">{record.addresses.map((a, i) => <li key={i} className={a.current ? '' : 'muted'}>{[a.line1, a.city, a.country].filter(Boolean).join(', ')} <small>{formatDate(a.validFrom)} – {a.validTo ? formatDate(a.validTo) : 'now'}</small></li>)}</ul>
+              <ul className="plain">
+                {record.addresses.map((a, i) => (
+                  <li key={i} className={a.current ? '' : 'muted'}>
+                    {[a.line1, a.city, a.country].filter(Boolean).join(', ')}{' '}
+                    <small>
+                      {formatDate(a.validFrom)} – {a.validTo ? formatDate(a.validTo) : 'now'}
+                    </small>
+                  </li>
+                ))}
+              </ul>
             </>
           )}
           <h3>Stage history</h3>
-          <ul className="plain">{record.stageHistory.map((s, i) => <li key={i}>{formatDate(s.at)}: {s.from ? `${words(s.from)} → ` : ''}<b>{words(s.to)}</b> <small className="muted">{s.cause}</small></li>)}</ul>
+          <ul className="plain">
+            {record.stageHistory.map((s, i) => (
+              <li key={i}>
+                {formatDate(s.at)}: {s.from ? `${words(s.from)} → ` : ''}
+                <b>{words(s.to)}</b> <small className="muted">{s.cause}</small>
+              </li>
+            ))}
+          </ul>
           {record.statusHistory.length > 0 && (
             <>
               <h3>Flag history</h3>
-              <ul className="plain">{record.statusHistory.map((s, i) => <li key={i}>{formatDate(s.at)}: {s.active ? 'marked' : 'cleared'} <b>{words(s.flag)}</b> {s.note && <small className="muted">{s.note}</small>}</li>)}</ul>
+              <ul className="plain">
+                {record.statusHistory.map((s, i) => (
+                  <li key={i}>
+                    {formatDate(s.at)}: {s.active ? 'marked' : 'cleared'} <b>{words(s.flag)}</b>{' '}
+                    {s.note && <small className="muted">{s.note}</small>}
+                  </li>
+                ))}
+              </ul>
             </>
           )}
         </section>
@@ -322,17 +770,28 @@ export function CustomerPage({ id }: { id: number }) {
           <OpenTicket customerId={record.id} />
           <h2>Timeline</h2>
           <div className="chips">
-            {kinds.map((k) => <button key={k} className={shown.includes(k) ? 'chip on' : 'chip'} onClick={() => toggle(k)}>{kindLabels[k]}</button>)}
+            {kinds.map((k) => (
+              <button key={k} className={shown.includes(k) ? 'chip on' : 'chip'} onClick={() => toggle(k)}>
+                {kindLabels[k]}
+              </button>
+            ))}
             <select value={channel} onChange={(e) => setChannel(e.target.value)} aria-label="Timeline channel">
               <option value="">All channels</option>
-              {channels.map((c) => <option key={c} value={c}>{words(c)}</option>)}
+              {channels.map((c) => (
+                <option key={c} value={c}>
+                  {words(c)}
+                </option>
+              ))}
             </select>
           </div>
           <ol>
             {entries?.map((e) => (
               <li key={`${e.kind}${e.id}`} className={`entry k-${e.kind}`}>
                 <time dateTime={e.at}>{formatTime(e.at)}</time>
-                <span className="kind">{kindLabels[e.kind] ?? e.kind}{e.channel ? ` · ${words(e.channel)}` : ''}</span>
+                <span className="kind">
+                  {kindLabels[e.kind] ?? e.kind}
+                  {e.channel ? ` · ${words(e.channel)}` : ''}
+                </span>
                 <div className="title">{e.title}</div>
                 <Detail entry={e} />
               </li>
@@ -349,18 +808,36 @@ export function CustomerPage({ id }: { id: number }) {
 
 /** How often we reach the customer: outgoing touches per channel per week, and the frequency cap now. */
 function Pace({ id }: { id: number }) {
-  const [pace, setPace] = useState<{ weeks: { week: string; byChannel: Record<string, number> }[]; marketing: { sent: number; cap: number; days: number; capped: boolean } } | null>(null);
-  useEffect(() => { api<NonNullable<typeof pace>>(`/v1/customers/${id}/pace`).then(setPace, () => undefined); }, [id]);
+  const [pace, setPace] = useState<{
+    weeks: { week: string; byChannel: Record<string, number> }[];
+    marketing: { sent: number; cap: number; days: number; capped: boolean };
+  } | null>(null);
+  useEffect(() => {
+    api<NonNullable<typeof pace>>(`/v1/customers/${id}/pace`).then(setPace, () => undefined);
+  }, [id]);
   if (!pace) return null;
   const channels = [...new Set(pace.weeks.flatMap((w) => Object.keys(w.byChannel)))].sort();
   const total = pace.weeks.reduce((n, w) => n + Object.values(w.byChannel).reduce((a, b) => a + b, 0), 0);
   return (
     <section className="card pace">
       <p className={pace.marketing.capped ? 'warn' : 'muted'}>
-        {pace.marketing.sent} of at most {pace.marketing.cap} marketing emails in the last {pace.marketing.days} days{pace.marketing.capped ? ': the next campaign skips this customer (frequency cap)' : ''}; {total} outgoing touches in 12 weeks.
+        {pace.marketing.sent} of at most {pace.marketing.cap} marketing emails in the last {pace.marketing.days} days
+        {pace.marketing.capped ? ': the next campaign skips this customer (frequency cap)' : ''}; {total} outgoing
+        touches in 12 weeks.
       </p>
-      {channels.length > 0 && <LineChart title={`Touches per week by channel (weeks from ${pace.weeks[0].week})`} xLabel="week" height={140} format={(v) => String(Math.round(v))}
-        series={channels.map((c, i) => ({ name: words(c), color: palette[i % palette.length], points: pace.weeks.map((w, k) => ({ x: k + 1, y: w.byChannel[c] ?? 0 })) }))} />}
+      {channels.length > 0 && (
+        <LineChart
+          title={`Touches per week by channel (weeks from ${pace.weeks[0].week})`}
+          xLabel="week"
+          height={140}
+          format={(v) => String(Math.round(v))}
+          series={channels.map((c, i) => ({
+            name: words(c),
+            color: palette[i % palette.length],
+            points: pace.weeks.map((w, k) => ({ x: k + 1, y: w.byChannel[c] ?? 0 })),
+          }))}
+        />
+      )}
     </section>
   );
 }

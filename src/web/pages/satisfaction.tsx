@@ -3,15 +3,40 @@ import { api, words } from '../api.ts';
 import { BarChart, LineChart, palette } from '../charts.tsx';
 
 type Tally = Record<string, { customers: number; satisfied: number; meanIndex?: number }>;
-interface Month { month: string; customers: number; satisfied: number; byChannel: Tally; byStage?: Tally; byAgent?: Tally }
-interface Model { weights: Record<string, number>; fittedAt: string; validation: { from: string; to: string; snapshots: number; customers: number; buyers: number; auc: Record<string, number> } }
+interface Month {
+  month: string;
+  customers: number;
+  satisfied: number;
+  byChannel: Tally;
+  byStage?: Tally;
+  byAgent?: Tally;
+}
+interface Model {
+  weights: Record<string, number>;
+  fittedAt: string;
+  validation: {
+    from: string;
+    to: string;
+    snapshots: number;
+    customers: number;
+    buyers: number;
+    auc: Record<string, number>;
+  };
+}
 const share = (m: { customers: number; satisfied: number }) => (m.customers ? m.satisfied / m.customers : 0);
 const percent = (v: number) => `${Math.round(v * 100)} %`;
 
 /** The dashboard's "customers kept satisfied", and what the index is made of and how well it predicts. */
 export function SatisfactionSection() {
-  const [data, setData] = useState<{ model: Model | null; inputs: Record<string, string>; satisfiedFrom: number; byMonth: Month[] } | null>(null);
-  useEffect(() => { api<NonNullable<typeof data>>('/v1/satisfaction').then(setData, () => undefined); }, []);
+  const [data, setData] = useState<{
+    model: Model | null;
+    inputs: Record<string, string>;
+    satisfiedFrom: number;
+    byMonth: Month[];
+  } | null>(null);
+  useEffect(() => {
+    api<NonNullable<typeof data>>('/v1/satisfaction').then(setData, () => undefined);
+  }, []);
   if (!data?.model || data.byMonth.length === 0) return null;
   const { model, byMonth } = data;
   const channels = [...new Set(byMonth.flatMap((m) => Object.keys(m.byChannel)))].sort();
@@ -19,25 +44,84 @@ export function SatisfactionSection() {
   const latest = byMonth.at(-1)!;
   return (
     <section className="card">
-      <h2>Customers kept satisfied: {percent(share(latest))} <small className="muted">of the {latest.customers} customers who had an experience with us since their last order ({latest.month})</small></h2>
+      <h2>
+        Customers kept satisfied: {percent(share(latest))}{' '}
+        <small className="muted">
+          of the {latest.customers} customers who had an experience with us since their last order ({latest.month})
+        </small>
+      </h2>
       <div className="grid2">
-        <LineChart title={`Share with a satisfaction index of ${data.satisfiedFrom} or more, month by month (${byMonth[0].month} to ${latest.month})`} xLabel="month" format={percent}
-          series={[{ name: 'all', color: '#1f2933', points: byMonth.map((m, i) => ({ x: x(i), y: share(m) })) },
-            ...channels.map((c, i) => ({ name: words(c), color: palette[i % palette.length], dashed: true, points: byMonth.map((m, k) => ({ x: x(k), y: share(m.byChannel[c] ?? { customers: 0, satisfied: 0 }) })) }))]} />
-        <BarChart title="How well each predicts buying again (AUC, cross-validated; 0.5 is chance)" format={(v) => v.toFixed(3)}
-          bars={Object.entries(model.validation.auc).sort((a, b) => b[1] - a[1]).map(([k, v]) => ({ label: k === 'index' ? 'the index' : k, value: v, color: k === 'index' ? '#27ae60' : undefined }))} />
+        <LineChart
+          title={`Share with a satisfaction index of ${data.satisfiedFrom} or more, month by month (${byMonth[0].month} to ${latest.month})`}
+          xLabel="month"
+          format={percent}
+          series={[
+            { name: 'all', color: '#1f2933', points: byMonth.map((m, i) => ({ x: x(i), y: share(m) })) },
+            ...channels.map((c, i) => ({
+              name: words(c),
+              color: palette[i % palette.length],
+              dashed: true,
+              points: byMonth.map((m, k) => ({ x: x(k), y: share(m.byChannel[c] ?? { customers: 0, satisfied: 0 }) })),
+            })),
+          ]}
+        />
+        <BarChart
+          title="How well each predicts buying again (AUC, cross-validated; 0.5 is chance)"
+          format={(v) => v.toFixed(3)}
+          bars={Object.entries(model.validation.auc)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => ({
+              label: k === 'index' ? 'the index' : k,
+              value: v,
+              color: k === 'index' ? '#27ae60' : undefined,
+            }))}
+        />
       </div>
       <div className="grid2">
-        {latest.byStage && <BarChart title={`Kept satisfied in ${latest.month}, by lifecycle stage now`} format={percent}
-          bars={Object.entries(latest.byStage).sort().map(([k, v]) => ({ label: `${words(k)} (${v.customers})`, value: share(v) }))} />}
-        {latest.byAgent && Object.keys(latest.byAgent).length > 0 && <BarChart title={`Mean satisfaction index in ${latest.month}, by the agent on the customer's latest ticket`} format={(v) => v.toFixed(1)}
-          bars={Object.entries(latest.byAgent).sort((a, b) => b[1].customers - a[1].customers).slice(0, 12).map(([k, v]) => ({ label: `${k} (${v.customers})`, value: v.meanIndex ?? 0 }))} />}
+        {latest.byStage && (
+          <BarChart
+            title={`Kept satisfied in ${latest.month}, by lifecycle stage now`}
+            format={percent}
+            bars={Object.entries(latest.byStage)
+              .sort()
+              .map(([k, v]) => ({ label: `${words(k)} (${v.customers})`, value: share(v) }))}
+          />
+        )}
+        {latest.byAgent && Object.keys(latest.byAgent).length > 0 && (
+          <BarChart
+            title={`Mean satisfaction index in ${latest.month}, by the agent on the customer's latest ticket`}
+            format={(v) => v.toFixed(1)}
+            bars={Object.entries(latest.byAgent)
+              .sort((a, b) => b[1].customers - a[1].customers)
+              .slice(0, 12)
+              .map(([k, v]) => ({ label: `${k} (${v.customers})`, value: v.meanIndex ?? 0 }))}
+          />
+        )}
       </div>
       <table className="list">
-        <thead><tr><th>Input</th><th className="num">Weight</th><th className="num">AUC alone</th></tr></thead>
-        <tbody>{Object.entries(model.weights).map(([k, w]) => <tr key={k}><td>{data.inputs[k] ?? k}</td><td className="num">{w.toFixed(2)}</td><td className="num">{model.validation.auc[k]?.toFixed(3)}</td></tr>)}</tbody>
+        <thead>
+          <tr>
+            <th>Input</th>
+            <th className="num">Weight</th>
+            <th className="num">AUC alone</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Object.entries(model.weights).map(([k, w]) => (
+            <tr key={k}>
+              <td>{data.inputs[k] ?? k}</td>
+              <td className="num">{w.toFixed(2)}</td>
+              <td className="num">{model.validation.auc[k]?.toFixed(3)}</td>
+            </tr>
+          ))}
+        </tbody>
       </table>
-      <p className="small muted">Index = 100 / (1 + e^−Σ weight × input): 50 with nothing to go by. Weights fitted on {model.validation.snapshots.toLocaleString()} monthly snapshots of {model.validation.customers.toLocaleString()} customers ({model.validation.from} to {model.validation.to}) to whether they bought again in the next 90 days; the index as a whole scores AUC {model.validation.auc.index?.toFixed(3)}.</p>
+      <p className="small muted">
+        Index = 100 / (1 + e^−Σ weight × input): 50 with nothing to go by. Weights fitted on{' '}
+        {model.validation.snapshots.toLocaleString()} monthly snapshots of {model.validation.customers.toLocaleString()}{' '}
+        customers ({model.validation.from} to {model.validation.to}) to whether they bought again in the next 90 days;
+        the index as a whole scores AUC {model.validation.auc.index?.toFixed(3)}.
+      </p>
     </section>
   );
 }
@@ -45,14 +129,26 @@ export function SatisfactionSection() {
 /** One customer's index over the last twelve months. */
 export function SatisfactionSparkline({ id }: { id: number }) {
   const [points, setPoints] = useState<{ month: string; index: number | null }[]>([]);
-  useEffect(() => { api<{ points: typeof points }>(`/v1/customers/${id}/satisfaction`).then((r) => setPoints(r.points), () => undefined); }, [id]);
-  const known = points.map((p, i) => ({ x: i + 1, y: p.index })).filter((p): p is { x: number; y: number } => p.y !== null);
+  useEffect(() => {
+    api<{ points: typeof points }>(`/v1/customers/${id}/satisfaction`).then(
+      (r) => setPoints(r.points),
+      () => undefined,
+    );
+  }, [id]);
+  const known = points
+    .map((p, i) => ({ x: i + 1, y: p.index }))
+    .filter((p): p is { x: number; y: number } => p.y !== null);
   if (known.length === 0) return null;
   const last = points.filter((p) => p.index !== null).at(-1)!;
   return (
     <section className="card">
-      <LineChart title={`Satisfaction index: ${Math.round(last.index!)} in ${last.month} (50 = nothing to go by; months ${points[0].month} to ${points.at(-1)!.month})`} xLabel="month" height={120}
-        format={(v) => String(Math.round(v))} series={[{ name: 'index', color: '#27ae60', points: known }]} />
+      <LineChart
+        title={`Satisfaction index: ${Math.round(last.index!)} in ${last.month} (50 = nothing to go by; months ${points[0].month} to ${points.at(-1)!.month})`}
+        xLabel="month"
+        height={120}
+        format={(v) => String(Math.round(v))}
+        series={[{ name: 'index', color: '#27ae60', points: known }]}
+      />
     </section>
   );
 }

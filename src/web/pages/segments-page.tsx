@@ -4,22 +4,84 @@ import { BarChart, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 
 type ValueType = 'text' | 'number' | 'date' | 'days' | 'none' | 'list';
-interface Field { label: string; ops: Record<string, ValueType>; key?: 'required' | 'optional'; days?: boolean; filter?: string; values?: string[] }
-export interface Catalogue { fields: Record<string, Field>; attributes: { key: string; type: string }[]; scores: Record<string, string>; channels: string[]; categories: string[]; surveys: string[] }
-interface Condition { field: string; op: string; value?: string | number | boolean | string[]; key?: string; days?: number; filter?: string }
-export interface Rule { match: 'all' | 'any'; conditions: (Condition | Rule)[] }
-interface Segment { id: number; name: string; description: string | null; kind: 'dynamic' | 'snapshot'; rule: Rule; members: number | null; snapshotAt: string | null; updatedAt: string }
+interface Field {
+  label: string;
+  ops: Record<string, ValueType>;
+  key?: 'required' | 'optional';
+  days?: boolean;
+  filter?: string;
+  values?: string[];
+}
+export interface Catalogue {
+  fields: Record<string, Field>;
+  attributes: { key: string; type: string }[];
+  scores: Record<string, string>;
+  channels: string[];
+  categories: string[];
+  surveys: string[];
+}
+interface Condition {
+  field: string;
+  op: string;
+  value?: string | number | boolean | string[];
+  key?: string;
+  days?: number;
+  filter?: string;
+}
+export interface Rule {
+  match: 'all' | 'any';
+  conditions: (Condition | Rule)[];
+}
+interface Segment {
+  id: number;
+  name: string;
+  description: string | null;
+  kind: 'dynamic' | 'snapshot';
+  rule: Rule;
+  members: number | null;
+  snapshotAt: string | null;
+  updatedAt: string;
+}
 interface Summary {
-  customers: number; byStage: Record<string, number>; meanPAlive: number | null; predictedValue: number; valueAtStake: number;
-  withSatisfaction: number; satisfied: number; meanSatisfaction: number | null; scored: boolean;
+  customers: number;
+  byStage: Record<string, number>;
+  meanPAlive: number | null;
+  predictedValue: number;
+  valueAtStake: number;
+  withSatisfaction: number;
+  satisfied: number;
+  meanSatisfaction: number | null;
+  scored: boolean;
   sample?: { id: number; name: string | null; email: string | null; stage: string }[];
 }
 
 const isGroup = (c: Condition | Rule): c is Rule => 'match' in c;
 const opWords: Record<string, string> = {
-  is: 'is', is_not: 'is not', contains: 'contains', starts_with: 'starts with', in: 'is one of', is_set: 'is set', is_not_set: 'is not set', has: 'has', has_not: 'has not',
-  before: 'before', after: 'after', in_last_days: 'in the last … days', not_in_last_days: 'not in the last … days', gt: '>', gte: '≥', lt: '<', lte: '≤',
-  at_least: 'at least', at_most: 'at most', exactly: 'exactly', is_true: 'is yes', is_false: 'is no', granted: 'given', not_granted: 'not given', withdrawn: 'withdrawn',
+  is: 'is',
+  is_not: 'is not',
+  contains: 'contains',
+  starts_with: 'starts with',
+  in: 'is one of',
+  is_set: 'is set',
+  is_not_set: 'is not set',
+  has: 'has',
+  has_not: 'has not',
+  before: 'before',
+  after: 'after',
+  in_last_days: 'in the last … days',
+  not_in_last_days: 'not in the last … days',
+  gt: '>',
+  gte: '≥',
+  lt: '<',
+  lte: '≤',
+  at_least: 'at least',
+  at_most: 'at most',
+  exactly: 'exactly',
+  is_true: 'is yes',
+  is_false: 'is no',
+  granted: 'given',
+  not_granted: 'not given',
+  withdrawn: 'withdrawn',
 };
 const money = (v: number) => v.toLocaleString(undefined, { maximumFractionDigits: 0 });
 
@@ -37,71 +99,248 @@ function valueFor(catalogue: Catalogue, field: string, op: string): Pick<Conditi
   return { value: catalogue.fields[field].values?.[0] ?? '' };
 }
 
-function ConditionRow({ condition, catalogue, onChange, onRemove }: { condition: Condition; catalogue: Catalogue; onChange: (c: Condition) => void; onRemove: () => void }) {
+function ConditionRow({
+  condition,
+  catalogue,
+  onChange,
+  onRemove,
+}: {
+  condition: Condition;
+  catalogue: Catalogue;
+  onChange: (c: Condition) => void;
+  onRemove: () => void;
+}) {
   const field = catalogue.fields[condition.field];
   const type = field.ops[condition.op];
-  const options = condition.field === 'acquisition_channel' ? catalogue.channels : condition.field === 'category_bought' ? catalogue.categories : field.values;
+  const options =
+    condition.field === 'acquisition_channel'
+      ? catalogue.channels
+      : condition.field === 'category_bought'
+        ? catalogue.categories
+        : field.values;
   return (
     <div className="condition" role="group" aria-label="condition">
-      <select aria-label="field" value={condition.field} onChange={(e) => onChange(defaultCondition(catalogue, e.target.value))}>
-        {Object.entries(catalogue.fields).map(([name, f]) => <option key={name} value={name}>{f.label}</option>)}
+      <select
+        aria-label="field"
+        value={condition.field}
+        onChange={(e) => onChange(defaultCondition(catalogue, e.target.value))}
+      >
+        {Object.entries(catalogue.fields).map(([name, f]) => (
+          <option key={name} value={name}>
+            {f.label}
+          </option>
+        ))}
       </select>
       {condition.field === 'attribute' && (
-        <select aria-label="attribute" value={condition.key} onChange={(e) => onChange({ ...condition, key: e.target.value })}>
-          {catalogue.attributes.map((a) => <option key={a.key} value={a.key}>{a.key} ({a.type})</option>)}
+        <select
+          aria-label="attribute"
+          value={condition.key}
+          onChange={(e) => onChange({ ...condition, key: e.target.value })}
+        >
+          {catalogue.attributes.map((a) => (
+            <option key={a.key} value={a.key}>
+              {a.key} ({a.type})
+            </option>
+          ))}
         </select>
       )}
       {condition.field === 'score' && (
-        <select aria-label="score" value={condition.key} onChange={(e) => onChange({ ...condition, key: e.target.value })}>
-          {Object.entries(catalogue.scores).map(([k, label]) => <option key={k} value={k}>{label}</option>)}
+        <select
+          aria-label="score"
+          value={condition.key}
+          onChange={(e) => onChange({ ...condition, key: e.target.value })}
+        >
+          {Object.entries(catalogue.scores).map(([k, label]) => (
+            <option key={k} value={k}>
+              {label}
+            </option>
+          ))}
         </select>
       )}
       {condition.field === 'survey_score' && (
-        <select aria-label="survey" value={condition.key ?? ''} onChange={(e) => onChange({ ...condition, key: e.target.value || undefined })}>
-          <option value="">any survey</option>{catalogue.surveys.map((s) => <option key={s} value={s}>{s}</option>)}
+        <select
+          aria-label="survey"
+          value={condition.key ?? ''}
+          onChange={(e) => onChange({ ...condition, key: e.target.value || undefined })}
+        >
+          <option value="">any survey</option>
+          {catalogue.surveys.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
         </select>
       )}
-      <select aria-label="operator" value={condition.op} onChange={(e) => onChange({ field: condition.field, key: condition.key, days: condition.days, filter: condition.filter, op: e.target.value, ...valueFor(catalogue, condition.field, e.target.value) })}>
-        {Object.keys(field.ops).map((op) => <option key={op} value={op}>{opWords[op] ?? words(op)}</option>)}
+      <select
+        aria-label="operator"
+        value={condition.op}
+        onChange={(e) =>
+          onChange({
+            field: condition.field,
+            key: condition.key,
+            days: condition.days,
+            filter: condition.filter,
+            op: e.target.value,
+            ...valueFor(catalogue, condition.field, e.target.value),
+          })
+        }
+      >
+        {Object.keys(field.ops).map((op) => (
+          <option key={op} value={op}>
+            {opWords[op] ?? words(op)}
+          </option>
+        ))}
       </select>
       {type === 'list' ? (
-        <select aria-label="values" multiple value={(condition.value as string[]) ?? []} onChange={(e) => onChange({ ...condition, value: [...e.target.selectedOptions].map((o) => o.value) })}>
-          {(options ?? []).map((v) => <option key={v} value={v}>{words(v)}</option>)}
+        <select
+          aria-label="values"
+          multiple
+          value={(condition.value as string[]) ?? []}
+          onChange={(e) => onChange({ ...condition, value: [...e.target.selectedOptions].map((o) => o.value) })}
+        >
+          {(options ?? []).map((v) => (
+            <option key={v} value={v}>
+              {words(v)}
+            </option>
+          ))}
         </select>
       ) : type === 'text' && options ? (
-        <select aria-label="value" value={String(condition.value ?? '')} onChange={(e) => onChange({ ...condition, value: e.target.value })}>
-          {options.map((v) => <option key={v} value={v}>{words(v)}</option>)}
+        <select
+          aria-label="value"
+          value={String(condition.value ?? '')}
+          onChange={(e) => onChange({ ...condition, value: e.target.value })}
+        >
+          {options.map((v) => (
+            <option key={v} value={v}>
+              {words(v)}
+            </option>
+          ))}
         </select>
-      ) : type !== 'none' && (
-        <input aria-label="value" type={type === 'date' ? 'date' : type === 'text' ? 'text' : 'number'} value={String(condition.value ?? '')} step="any"
-          onChange={(e) => onChange({ ...condition, value: type === 'text' || type === 'date' ? e.target.value : Number(e.target.value) })} />
+      ) : (
+        type !== 'none' && (
+          <input
+            aria-label="value"
+            type={type === 'date' ? 'date' : type === 'text' ? 'text' : 'number'}
+            value={String(condition.value ?? '')}
+            step="any"
+            onChange={(e) =>
+              onChange({
+                ...condition,
+                value: type === 'text' || type === 'date' ? e.target.value : Number(e.target.value),
+              })
+            }
+          />
+        )
       )}
       {field.days && (
-        <label className="inline">in the last <input aria-label="days" type="number" min={1} placeholder="any" value={condition.days ?? ''} style={{ width: 70 }}
-          onChange={(e) => onChange({ ...condition, days: e.target.value ? Number(e.target.value) : undefined })} /> days</label>
+        <label className="inline">
+          in the last{' '}
+          <input
+            aria-label="days"
+            type="number"
+            min={1}
+            placeholder="any"
+            value={condition.days ?? ''}
+            style={{ width: 70 }}
+            onChange={(e) => onChange({ ...condition, days: e.target.value ? Number(e.target.value) : undefined })}
+          />{' '}
+          days
+        </label>
       )}
-      {field.filter && <input aria-label={field.filter} placeholder={field.filter} value={condition.filter ?? ''} style={{ width: 120 }} onChange={(e) => onChange({ ...condition, filter: e.target.value || undefined })} />}
-      <button type="button" className="link" aria-label="remove condition" onClick={onRemove}>✕</button>
+      {field.filter && (
+        <input
+          aria-label={field.filter}
+          placeholder={field.filter}
+          value={condition.filter ?? ''}
+          style={{ width: 120 }}
+          onChange={(e) => onChange({ ...condition, filter: e.target.value || undefined })}
+        />
+      )}
+      <button type="button" className="link" aria-label="remove condition" onClick={onRemove}>
+        ✕
+      </button>
     </div>
   );
 }
 
-export function GroupEditor({ rule, catalogue, onChange, onRemove, depth = 1 }: { rule: Rule; catalogue: Catalogue; onChange: (r: Rule) => void; onRemove?: () => void; depth?: number }) {
-  const set = (i: number, c: Condition | Rule) => onChange({ ...rule, conditions: rule.conditions.map((old, k) => (k === i ? c : old)) });
+export function GroupEditor({
+  rule,
+  catalogue,
+  onChange,
+  onRemove,
+  depth = 1,
+}: {
+  rule: Rule;
+  catalogue: Catalogue;
+  onChange: (r: Rule) => void;
+  onRemove?: () => void;
+  depth?: number;
+}) {
+  const set = (i: number, c: Condition | Rule) =>
+    onChange({ ...rule, conditions: rule.conditions.map((old, k) => (k === i ? c : old)) });
   const remove = (i: number) => onChange({ ...rule, conditions: rule.conditions.filter((_, k) => k !== i) });
   return (
     <div className={`group depth${depth}`}>
       <div className="group-head">
-        Customers matching <select aria-label="match" value={rule.match} onChange={(e) => onChange({ ...rule, match: e.target.value as Rule['match'] })}>
-          <option value="all">all (AND)</option><option value="any">any (OR)</option></select> of:
-        {onRemove && <button type="button" className="link" onClick={onRemove}>remove group</button>}
+        Customers matching{' '}
+        <select
+          aria-label="match"
+          value={rule.match}
+          onChange={(e) => onChange({ ...rule, match: e.target.value as Rule['match'] })}
+        >
+          <option value="all">all (AND)</option>
+          <option value="any">any (OR)</option>
+        </select>{' '}
+        of:
+        {onRemove && (
+          <button type="button" className="link" onClick={onRemove}>
+            remove group
+          </button>
+        )}
       </div>
-      {rule.conditions.map((c, i) => (isGroup(c)
-        ? <GroupEditor key={i} rule={c} catalogue={catalogue} depth={depth + 1} onChange={(r) => set(i, r)} onRemove={() => remove(i)} />
-        : <ConditionRow key={i} condition={c} catalogue={catalogue} onChange={(n) => set(i, n)} onRemove={() => remove(i)} />))}
+      {rule.conditions.map((c, i) =>
+        isGroup(c) ? (
+          <GroupEditor
+            key={i}
+            rule={c}
+            catalogue={catalogue}
+            depth={depth + 1}
+            onChange={(r) => set(i, r)}
+            onRemove={() => remove(i)}
+          />
+        ) : (
+          <ConditionRow
+            key={i}
+            condition={c}
+            catalogue={catalogue}
+            onChange={(n) => set(i, n)}
+            onRemove={() => remove(i)}
+          />
+        ),
+      )}
       <div className="group-actions">
-        <button type="button" onClick={() => onChange({ ...rule, conditions: [...rule.conditions, defaultCondition(catalogue)] })}>+ condition</button>
-        {depth < 4 && <button type="button" onClick={() => onChange({ ...rule, conditions: [...rule.conditions, { match: rule.match === 'all' ? 'any' : 'all', conditions: [defaultCondition(catalogue)] }] })}>+ group</button>}
+        <button
+          type="button"
+          onClick={() => onChange({ ...rule, conditions: [...rule.conditions, defaultCondition(catalogue)] })}
+        >
+          + condition
+        </button>
+        {depth < 4 && (
+          <button
+            type="button"
+            onClick={() =>
+              onChange({
+                ...rule,
+                conditions: [
+                  ...rule.conditions,
+                  { match: rule.match === 'all' ? 'any' : 'all', conditions: [defaultCondition(catalogue)] },
+                ],
+              })
+            }
+          >
+            + group
+          </button>
+        )}
       </div>
     </div>
   );
@@ -110,19 +349,65 @@ export function GroupEditor({ rule, catalogue, onChange, onRemove, depth = 1 }: 
 function SummaryView({ summary }: { summary: Summary }) {
   return (
     <div>
-      <p className="count"><b>{summary.customers.toLocaleString()}</b> customers match now</p>
+      <p className="count">
+        <b>{summary.customers.toLocaleString()}</b> customers match now
+      </p>
       <div className="tiles">
-        <div className="tile"><b>{summary.meanPAlive === null ? '—' : `${Math.round(summary.meanPAlive * 100)} %`}</b><span>mean probability still active</span></div>
-        <div className="tile"><b>{money(summary.predictedValue)}</b><span>predicted value, 365 days</span></div>
-        <div className="tile"><b>{money(summary.valueAtStake)}</b><span>value at stake</span></div>
-        <div className="tile"><b>{summary.withSatisfaction ? `${Math.round((100 * summary.satisfied) / summary.withSatisfaction)} %` : '—'}</b><span>kept satisfied (of {summary.withSatisfaction} with an index)</span></div>
-        <div className="tile"><b>{summary.meanSatisfaction ?? '—'}</b><span>mean satisfaction index</span></div>
+        <div className="tile">
+          <b>{summary.meanPAlive === null ? '—' : `${Math.round(summary.meanPAlive * 100)} %`}</b>
+          <span>mean probability still active</span>
+        </div>
+        <div className="tile">
+          <b>{money(summary.predictedValue)}</b>
+          <span>predicted value, 365 days</span>
+        </div>
+        <div className="tile">
+          <b>{money(summary.valueAtStake)}</b>
+          <span>value at stake</span>
+        </div>
+        <div className="tile">
+          <b>
+            {summary.withSatisfaction ? `${Math.round((100 * summary.satisfied) / summary.withSatisfaction)} %` : '—'}
+          </b>
+          <span>kept satisfied (of {summary.withSatisfaction} with an index)</span>
+        </div>
+        <div className="tile">
+          <b>{summary.meanSatisfaction ?? '—'}</b>
+          <span>mean satisfaction index</span>
+        </div>
       </div>
-      {!summary.scored && <p className="muted small">No analysis yet: score conditions match nobody until one has run.</p>}
-      {summary.customers > 0 && <BarChart title="By lifecycle stage" bars={Object.entries(summary.byStage).sort((a, b) => b[1] - a[1]).map(([stage, n]) => ({ label: words(stage), value: n, color: stageColors[stage] }))} />}
+      {!summary.scored && (
+        <p className="muted small">No analysis yet: score conditions match nobody until one has run.</p>
+      )}
+      {summary.customers > 0 && (
+        <BarChart
+          title="By lifecycle stage"
+          bars={Object.entries(summary.byStage)
+            .sort((a, b) => b[1] - a[1])
+            .map(([stage, n]) => ({ label: words(stage), value: n, color: stageColors[stage] }))}
+        />
+      )}
       {summary.sample && summary.sample.length > 0 && (
-        <table className="list"><thead><tr><th>First customers</th><th>Email</th><th>Stage</th></tr></thead>
-          <tbody>{summary.sample.map((m) => <tr key={m.id}><td><Link to={`/customers/${m.id}`}>{m.name ?? `#${m.id}`}</Link></td><td>{m.email}</td><td>{words(m.stage)}</td></tr>)}</tbody></table>
+        <table className="list">
+          <thead>
+            <tr>
+              <th>First customers</th>
+              <th>Email</th>
+              <th>Stage</th>
+            </tr>
+          </thead>
+          <tbody>
+            {summary.sample.map((m) => (
+              <tr key={m.id}>
+                <td>
+                  <Link to={`/customers/${m.id}`}>{m.name ?? `#${m.id}`}</Link>
+                </td>
+                <td>{m.email}</td>
+                <td>{words(m.stage)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </div>
   );
@@ -131,17 +416,28 @@ function SummaryView({ summary }: { summary: Summary }) {
 export function SegmentsPage() {
   const [catalogue, setCatalogue] = useState<Catalogue | null>(null);
   const [segments, setSegments] = useState<Segment[]>([]);
-  const [editing, setEditing] = useState<{ id?: number; name: string; kind: 'dynamic' | 'snapshot'; rule: Rule }>({ name: '', kind: 'dynamic', rule: { match: 'all', conditions: [] } });
+  const [editing, setEditing] = useState<{ id?: number; name: string; kind: 'dynamic' | 'snapshot'; rule: Rule }>({
+    name: '',
+    kind: 'dynamic',
+    rule: { match: 'all', conditions: [] },
+  });
   const [summary, setSummary] = useState<Summary | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
-  const load = () => api<{ segments: Segment[] }>('/v1/segments').then((r) => setSegments(r.segments), (e) => setProblem(e.message));
+  const load = () =>
+    api<{ segments: Segment[] }>('/v1/segments').then(
+      (r) => setSegments(r.segments),
+      (e) => setProblem(e.message),
+    );
   useEffect(() => {
-    api<Catalogue>('/v1/segments/fields').then((c) => {
-      setCatalogue(c);
-      setEditing((e) => ({ ...e, rule: { match: 'all', conditions: [defaultCondition(c)] } }));
-    }, (e) => setProblem(e.message));
+    api<Catalogue>('/v1/segments/fields').then(
+      (c) => {
+        setCatalogue(c);
+        setEditing((e) => ({ ...e, rule: { match: 'all', conditions: [defaultCondition(c)] } }));
+      },
+      (e) => setProblem(e.message),
+    );
     load();
   }, []);
   // The live count follows the rule as it is edited, a moment after the last change.
@@ -149,16 +445,31 @@ export function SegmentsPage() {
     if (!catalogue) return;
     clearTimeout(timer.current);
     timer.current = setTimeout(() => {
-      api<Summary>('/v1/segments/preview', { method: 'POST', json: { rule: editing.rule } }).then((s) => { setSummary(s); setProblem(null); },
-        (e) => setProblem(problemText(e)));
+      api<Summary>('/v1/segments/preview', { method: 'POST', json: { rule: editing.rule } }).then(
+        (s) => {
+          setSummary(s);
+          setProblem(null);
+        },
+        (e) => setProblem(problemText(e)),
+      );
     }, 300);
   }, [editing.rule, catalogue]);
-  if (!catalogue) return problem ? <p className="error" role="alert">{problem}</p> : <p className="muted">Loading…</p>;
+  if (!catalogue)
+    return problem ? (
+      <p className="error" role="alert">
+        {problem}
+      </p>
+    ) : (
+      <p className="muted">Loading…</p>
+    );
 
   const save = async () => {
     try {
       const body = { name: editing.name, kind: editing.kind, rule: editing.rule };
-      const segment = await api<Segment>(editing.id ? `/v1/segments/${editing.id}` : '/v1/segments', { method: editing.id ? 'PUT' : 'POST', json: body });
+      const segment = await api<Segment>(editing.id ? `/v1/segments/${editing.id}` : '/v1/segments', {
+        method: editing.id ? 'PUT' : 'POST',
+        json: body,
+      });
       setEditing({ id: segment.id, name: segment.name, kind: segment.kind, rule: segment.rule });
       setSaved(`Saved “${segment.name}”${segment.kind === 'snapshot' ? ` with ${segment.members} members` : ''}`);
       load();
@@ -172,26 +483,84 @@ export function SegmentsPage() {
       <div className="customers">
         <section className="card">
           <h2>Saved</h2>
-          <button type="button" onClick={() => { setEditing({ name: '', kind: 'dynamic', rule: { match: 'all', conditions: [defaultCondition(catalogue)] } }); setSaved(null); }}>New segment</button>
-          <ul className="plain segment-list">{segments.map((s) => (
-            <li key={s.id}><button type="button" className="link" onClick={() => { setEditing({ id: s.id, name: s.name, kind: s.kind, rule: s.rule }); setSaved(null); }}>
-              <b>{s.name}</b></button> <small className="muted">{s.kind === 'snapshot' ? `snapshot of ${s.members} on ${formatDate(s.snapshotAt)}` : 'dynamic'}</small></li>
-          ))}</ul>
+          <button
+            type="button"
+            onClick={() => {
+              setEditing({
+                name: '',
+                kind: 'dynamic',
+                rule: { match: 'all', conditions: [defaultCondition(catalogue)] },
+              });
+              setSaved(null);
+            }}
+          >
+            New segment
+          </button>
+          <ul className="plain segment-list">
+            {segments.map((s) => (
+              <li key={s.id}>
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => {
+                    setEditing({ id: s.id, name: s.name, kind: s.kind, rule: s.rule });
+                    setSaved(null);
+                  }}
+                >
+                  <b>{s.name}</b>
+                </button>{' '}
+                <small className="muted">
+                  {s.kind === 'snapshot' ? `snapshot of ${s.members} on ${formatDate(s.snapshotAt)}` : 'dynamic'}
+                </small>
+              </li>
+            ))}
+          </ul>
           {segments.length === 0 && <p className="muted">None yet.</p>}
         </section>
         <div>
           <section className="card">
-            <GroupEditor rule={editing.rule} catalogue={catalogue} onChange={(rule) => setEditing({ ...editing, rule })} />
-            <form className="filters" onSubmit={(e) => { e.preventDefault(); void save(); }}>
-              <input aria-label="segment name" style={{ flex: 1 }} placeholder="Name, e.g. Best customers who bought towels" value={editing.name} onChange={(e) => setEditing({ ...editing, name: e.target.value })} required />
-              <select aria-label="kind" value={editing.kind} onChange={(e) => setEditing({ ...editing, kind: e.target.value as 'dynamic' | 'snapshot' })}>
-                <option value="dynamic">dynamic (re-evaluated)</option><option value="snapshot">snapshot (members fixed now)</option></select>
+            <GroupEditor
+              rule={editing.rule}
+              catalogue={catalogue}
+              onChange={(rule) => setEditing({ ...editing, rule })}
+            />
+            <form
+              className="filters"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void save();
+              }}
+            >
+              <input
+                aria-label="segment name"
+                style={{ flex: 1 }}
+                placeholder="Name, e.g. Best customers who bought towels"
+                value={editing.name}
+                onChange={(e) => setEditing({ ...editing, name: e.target.value })}
+                required
+              />
+              <select
+                aria-label="kind"
+                value={editing.kind}
+                onChange={(e) => setEditing({ ...editing, kind: e.target.value as 'dynamic' | 'snapshot' })}
+              >
+                <option value="dynamic">dynamic (re-evaluated)</option>
+                <option value="snapshot">snapshot (members fixed now)</option>
+              </select>
               <button type="submit">{editing.id ? 'Save changes' : 'Save segment'}</button>
             </form>
-            {problem && <p className="error" role="alert">{problem}</p>}
+            {problem && (
+              <p className="error" role="alert">
+                {problem}
+              </p>
+            )}
             {saved && <p role="status">{saved}</p>}
           </section>
-          {summary && <section className="card"><SummaryView summary={summary} /></section>}
+          {summary && (
+            <section className="card">
+              <SummaryView summary={summary} />
+            </section>
+          )}
         </div>
       </div>
     </div>

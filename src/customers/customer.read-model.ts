@@ -2,7 +2,7 @@
 // Reads customers, identities, attribute_definitions, addresses, status_changes, lifecycle_changes,
 // consent_ledger and notes (customer.schema.ts); orders, order_lines, products and returns; touchpoints;
 // tickets, ticket_updates and incidents; survey_responses; activity_alerts; worklist_decisions.
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { asc, desc, eq, inArray } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';

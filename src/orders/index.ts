@@ -4,6 +4,5 @@ export {
   upsertOrders,
   upsertReturns,
   type OrderInput,
-  type OrderLineInput,
   type ReturnInput,
 } from './order.repository.ts';

@@ -1,5 +1,6 @@
-// Nelder-Mead minimisation (on log-parameters, so every model parameter stays positive), run from
-// several starting points; a fit is trusted only when it converged and the starts agree.
+// Nelder-Mead and BFGS minimisation (on log-parameters, so every model parameter stays positive), run
+// from several starting points; a fit is trusted only when it converged and the starts agree. Nothing
+// here reads the clock: the same data and starts give the same fit, bit for bit.
 
 export interface Minimum {
   x: number[];
@@ -11,7 +12,7 @@ export interface Minimum {
 export function nelderMead(
   f: (x: number[]) => number,
   start: number[],
-  options: { maxIterations?: number; tolerance?: number; xTolerance?: number; step?: number; deadline?: number } = {},
+  options: { maxIterations?: number; tolerance?: number; xTolerance?: number; step?: number } = {},
 ): Minimum {
   const n = start.length;
   const maxIterations = options.maxIterations ?? 4000;
@@ -34,11 +35,7 @@ export function nelderMead(
   // A best value that stops improving is an optimum too (e.g. one on the edge of the parameter box).
   let stalledSince = 0;
   let lastBest = Infinity;
-  for (
-    ;
-    iterations < maxIterations && !(options.deadline && iterations % 10 === 0 && performance.now() > options.deadline);
-    iterations++
-  ) {
+  for (; iterations < maxIterations; iterations++) {
     simplex.sort((p, q) => p.value - q.value);
     const best = simplex[0];
     const worst = simplex[n];
@@ -110,6 +107,10 @@ export function bfgs(
     return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? scale : 0)));
   };
   let inverse = scaled(point.gradient);
+  // Until the first curvature update the inverse Hessian is only a guess of scale; that update first
+  // rescales it to the curvature seen along the step (sᵀy / yᵀy), which saves most of the short
+  // steps a far start would otherwise take.
+  let guessed = true;
   const times = (m: number[][], v: number[]) => m.map((row) => row.reduce((sum, m_ij, j) => sum + m_ij * v[j], 0));
   const dot = (u: number[], v: number[]) => u.reduce((sum, u_i, i) => sum + u_i * v[i], 0);
   for (let iteration = 0; iteration < (options.maxIterations ?? 100); iteration++) {
@@ -118,6 +119,7 @@ export function bfgs(
     if (!(slope < 0)) {
       // not a descent direction: start the curvature over
       inverse = scaled(point.gradient);
+      guessed = true;
       direction = times(inverse, point.gradient).map((v) => -v);
       slope = dot(point.gradient, direction);
     }
@@ -137,6 +139,11 @@ export function bfgs(
     if (sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y))) {
       // H <- (I - ρ s yᵀ) H (I - ρ y sᵀ) + ρ s sᵀ
       const rho = 1 / sy;
+      if (guessed) {
+        const scale = sy / dot(y, y);
+        inverse = inverse.map((row, i) => row.map((_, j) => (i === j ? scale : 0)));
+        guessed = false;
+      }
       const hy = times(inverse, y);
       const yhy = dot(y, hy);
       inverse = inverse.map((row, i) =>
@@ -161,22 +168,24 @@ export interface Fit {
  * Minimises from each start, then restarts from the best point until it stops improving (Nelder-Mead
  * can stall on flat ridges). `agreeing` counts the starts that reached the best value.
  */
-export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][], deadline?: number): Fit {
+export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][]): Fit {
   // The first start is followed to full precision; the others only far enough to show whether they
-  // reach the same optimum. Past the deadline the best point so far is returned, not converged.
-  const results = starts.map((start, i) =>
-    nelderMead(f, start, i === 0 ? { deadline } : { tolerance: 1e-8, xTolerance: 1e-4, deadline }),
-  );
+  // reach the same optimum.
+  const results = starts.map((start, i) => nelderMead(f, start, i === 0 ? {} : { tolerance: 1e-8, xTolerance: 1e-4 }));
   let best = results.reduce((p, q) => (q.value < p.value ? q : p));
   let iterations = results.reduce((sum, r) => sum + r.iterations, 0);
   for (let round = 0; round < 5; round++) {
-    if (deadline && performance.now() > deadline) break;
-    const again = nelderMead(f, best.x, { step: 0.02, deadline });
+    const again = nelderMead(f, best.x, { step: 0.02 });
     iterations += again.iterations;
     const improved = again.value < best.value - 1e-9 * Math.abs(best.value);
     best = again.value <= best.value ? again : best;
     if (!improved) break;
   }
+  return summarise(results, best, iterations);
+}
+
+/** The best run, and how many of the runs from the starts reached its value. */
+function summarise(results: Minimum[], best: Minimum, iterations: number): Fit {
   const agreeing = results.filter(
     (r) => Number.isFinite(r.value) && Math.abs(r.value - best.value) <= 1e-6 * Math.max(1, Math.abs(best.value)),
   ).length;
@@ -184,25 +193,55 @@ export function minimiseFromStarts(f: (x: number[]) => number, starts: number[][
     x: best.x,
     value: best.value,
     converged: best.converged && Number.isFinite(best.value),
-    starts: starts.length,
+    starts: results.length,
     agreeing,
     iterations,
   };
 }
 
 /**
+ * As minimiseFromStarts, for a smooth objective that writes its gradient: BFGS from each start, a
+ * few dozen evaluations where Nelder-Mead takes hundreds. Where BFGS stalls (at a kink, such as the
+ * edge of a parameter box) Nelder-Mead finishes from its last point.
+ */
+export function minimiseSmoothFromStarts(f: (x: number[], gradient?: number[]) => number, starts: number[][]): Fit {
+  let iterations = 0;
+  const run = (start: number[], tolerance: number): Minimum => {
+    const quasiNewton = bfgs(f, start, { tolerance, maxIterations: 200 });
+    iterations += quasiNewton.iterations;
+    if (quasiNewton.converged) return quasiNewton;
+    const simplex = nelderMead(f, Number.isFinite(quasiNewton.value) ? quasiNewton.x : start, {
+      step: 0.05,
+      maxIterations: 1000,
+    });
+    iterations += simplex.iterations;
+    return simplex.value <= quasiNewton.value ? simplex : { ...quasiNewton, converged: false };
+  };
+  // As in minimiseFromStarts: the first start to full precision, the others far enough to compare.
+  const results = starts.map((start, i) => run(start, i === 0 ? 1e-13 : 1e-9));
+  let best = results.reduce((p, q) => (q.value < p.value ? q : p));
+  if (best !== results[0]) {
+    const again = run(best.x, 1e-13);
+    if (again.value <= best.value) best = again;
+  }
+  return summarise(results, best, iterations);
+}
+
+/**
  * For large data: find the optimum on a sample (several starts, cheap), then polish it on the full
  * data from there (one short run: BFGS when the objective has a gradient, else Nelder-Mead from a
- * small simplex). Without a sample it is minimiseFromStarts.
+ * small simplex). Without a sample it is the multi-start alone: minimiseSmoothFromStarts with
+ * `smooth` (the objectives write their gradients everywhere), else minimiseFromStarts.
  */
 export function minimiseWithSample(
   full: (x: number[], gradient?: number[]) => number,
-  sample: ((x: number[]) => number) | undefined,
+  sample: ((x: number[], gradient?: number[]) => number) | undefined,
   starts: number[][],
-  options: { polish: boolean; deadline?: number; gradient?: boolean },
+  options: { polish: boolean; gradient?: boolean; smooth?: boolean },
 ): Fit {
-  if (!sample) return minimiseFromStarts(full, starts, options.deadline);
-  const rough = minimiseFromStarts(sample, starts, options.deadline);
+  const fromStarts = options.smooth ? minimiseSmoothFromStarts : minimiseFromStarts;
+  if (!sample) return fromStarts(full, starts);
+  const rough = fromStarts(sample, starts);
   if (!options.polish) return rough; // value: on the sample
   // The sample's optimum is within sampling error of the full one.
   const quasiNewton = options.gradient ? bfgs(full, rough.x) : undefined;

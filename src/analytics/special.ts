@@ -79,3 +79,109 @@ function series(a: number, b: number, c: number, z: number): number {
   if (sum <= 0) throw new RangeError(`2F1(${a}, ${b}; ${c}; ${z}) is not positive here`);
   return Math.log(sum) + logScale;
 }
+
+/** Gauss-Legendre nodes and weights for n points on [0, 1] (weights sum to 1). */
+export function gaussLegendre(n: number): { nodes: Float64Array; weights: Float64Array } {
+  const nodes = new Float64Array(n);
+  const weights = new Float64Array(n);
+  // Legendre P_n and its derivative at z, by the three-term recurrence.
+  const legendre = (z: number) => {
+    let previous = 1;
+    let current = z;
+    for (let k = 2; k <= n; k++) [previous, current] = [current, ((2 * k - 1) * z * current - (k - 1) * previous) / k];
+    return { value: current, slope: (n * (z * current - previous)) / (z * z - 1) };
+  };
+  for (let i = 0; i < Math.ceil(n / 2); i++) {
+    // Newton's method from the usual asymptotic guess of the i-th root.
+    let z = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
+    for (let iteration = 0; iteration < 100; iteration++) {
+      const { value, slope } = legendre(z);
+      const step = value / slope;
+      z -= step;
+      if (Math.abs(step) < 1e-16) break;
+    }
+    const { slope } = legendre(z);
+    nodes[i] = (1 - z) / 2;
+    nodes[n - 1 - i] = (1 + z) / 2;
+    weights[i] = weights[n - 1 - i] = 1 / ((1 - z * z) * slope * slope);
+  }
+  return { nodes, weights };
+}
+
+const quadrature = gaussLegendre(20);
+
+/** The slope of ln(integrand) by ln(γ+τ) at τ, for the factor (γ+τ)^-P times (o+τ)^-Q: it is monotone in τ. */
+const slopeAt = (g: number, P: number, o: number, Q: number, t: number) => P - 1 + (Q * (g + t)) / (o + t);
+
+/**
+ * ln ∫ from t0 to t1 of (α+τ)^-p (β+τ)^-q dτ, for p + q > 1 and max(p, q) > 1 (the shape of the
+ * Pareto/NBD dropout and next-purchase integrals; its closed form needs ₂F₁ in a form that converges
+ * slowly, and has no parameter derivatives). Gauss-Legendre in w = ((γ+t0)/(γ+τ))^m, γ being α or
+ * β, turns the power decay into a low-degree polynomial times a smooth ratio, so 20 nodes give 11
+ * digits or more in any time unit while α and β are within a factor of ten or so of each other (and
+ * 5 or more far beyond). Given `moments`, the integrand-weighted means of ln(α+τ), 1/(α+τ), ln(β+τ)
+ * and 1/(β+τ) are written there: the derivatives of the integral by p, α, q and β over it.
+ */
+export function logPowerIntegral(
+  alpha: number,
+  p: number,
+  beta: number,
+  q: number,
+  t0: number,
+  t1: number,
+  moments?: Float64Array,
+): number {
+  if (!(t1 > t0)) return -Infinity;
+  // In y = ln((γ+τ)/(γ+t0)) the log-integrand falls with a slope that is monotone in τ. Take the base
+  // whose slope varies least over the interval, and m a quarter of its smallest slope: the integrand
+  // in w is then w^3 or flatter times the ratio ((γ+τ)/(o+τ))^Q, smooth even where w^(1/m) is not.
+  const alphaFirst = slopeAt(alpha, p, beta, q, t0);
+  const alphaLast = slopeAt(alpha, p, beta, q, t1);
+  const betaFirst = slopeAt(beta, q, alpha, p, t0);
+  const betaLast = slopeAt(beta, q, alpha, p, t1);
+  const alphaLow = Math.min(alphaFirst, alphaLast);
+  const betaLow = Math.min(betaFirst, betaLast);
+  const alphaSpread = alphaLow > 0 ? Math.max(alphaFirst, alphaLast) / alphaLow : Infinity;
+  const betaSpread = betaLow > 0 ? Math.max(betaFirst, betaLast) / betaLow : Infinity;
+  const onAlpha = alphaSpread <= betaSpread;
+  const g = onAlpha ? alpha : beta;
+  const o = onAlpha ? beta : alpha;
+  const P = onAlpha ? p : q;
+  const Q = onAlpha ? q : p;
+  const m = (onAlpha ? alphaLow : betaLow) / 4;
+  const logStart = Math.log(g + t0);
+  const logW = m * (logStart - Math.log(g + t1));
+  const W = Math.exp(logW);
+  const span = -Math.expm1(logW);
+  const power = (P + Q - 1) / m - 1;
+  // The ratio is monotone in τ: its larger end bounds every term, so none overflows.
+  const shift = Q * Math.max(logStart - Math.log(o + t0), Math.log((g + t1) / (o + t1)));
+  const { nodes, weights } = quadrature;
+  let sum = 0;
+  let logG = 0;
+  let inverseG = 0;
+  let logO = 0;
+  let inverseO = 0;
+  for (let i = 0; i < nodes.length; i++) {
+    const logw = Math.log(W + span * nodes[i]);
+    const logBase = logStart - logw / m; // ln(γ+τ)
+    const base = Math.exp(logBase);
+    const other = base + o - g;
+    const logOther = Math.log(other);
+    const term = weights[i] * Math.exp(power * logw + Q * (logBase - logOther) - shift);
+    sum += term;
+    if (moments) {
+      logG += term * logBase;
+      inverseG += term / base;
+      logO += term * logOther;
+      inverseO += term / other;
+    }
+  }
+  if (moments) {
+    moments[0] = (onAlpha ? logG : logO) / sum;
+    moments[1] = (onAlpha ? inverseG : inverseO) / sum;
+    moments[2] = (onAlpha ? logO : logG) / sum;
+    moments[3] = (onAlpha ? inverseO : inverseG) / sum;
+  }
+  return (1 - P - Q) * logStart - Math.log(m) + Math.log(span) + Math.log(sum) + shift;
+}

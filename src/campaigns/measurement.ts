@@ -4,7 +4,7 @@
 // below 30 customers in a group the report says the holdout is too small rather than trust them.
 
 /** Complementary error function (Numerical Recipes' Chebyshev fit, relative error below 1.2e-7). */
-function erfc(x: number): number {
+export function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
   const r =

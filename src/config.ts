@@ -92,8 +92,16 @@ export interface AnalyticsConfig {
   readonly bestTopShare: number;
   /** Yearly discount rate of predicted value. */
   readonly discountRate: number;
-  readonly activityModel: 'bgnbd' | 'pareto';
+  /** The model that scores: chosen by each analysis's backtest ('auto'), or pinned. */
+  readonly activityModel: ActivityModel;
+  /** Days of the store's own latest history each analysis holds out to test its candidates on. */
+  readonly backtestDays: number;
+  /** Whether an order with a total of 0 counts as a purchase (a free replacement, a £0.00 invoice: by default it does not). */
+  readonly zeroValueOrders: 'ignore' | 'count';
 }
+
+export const activityModels = ['auto', 'bgnbd', 'mbgnbd', 'pareto', 'supervised'] as const;
+export type ActivityModel = (typeof activityModels)[number];
 
 export interface ConfigOverrides {
   dataDir?: string;
@@ -134,9 +142,15 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     lapsedBelow: share('KEPT_LAPSED_BELOW', 0.2),
     bestTopShare: share('KEPT_BEST_TOP_SHARE', 0.1),
     discountRate: share('KEPT_DISCOUNT_RATE', 0.1),
-    activityModel: (env.KEPT_ACTIVITY_MODEL ?? 'bgnbd') as 'bgnbd' | 'pareto',
+    activityModel: (env.KEPT_ACTIVITY_MODEL ?? 'auto') as ActivityModel,
+    backtestDays: Number(env.KEPT_BACKTEST_DAYS ?? 90),
+    zeroValueOrders: (env.KEPT_ZERO_VALUE_ORDERS ?? 'ignore') as 'ignore' | 'count',
   };
-  if (!['bgnbd', 'pareto'].includes(analytics.activityModel)) fail('KEPT_ACTIVITY_MODEL must be bgnbd or pareto');
+  if (!activityModels.includes(analytics.activityModel))
+    fail(`KEPT_ACTIVITY_MODEL must be one of ${activityModels.join(', ')}`);
+  if (!(Number.isInteger(analytics.backtestDays) && analytics.backtestDays >= 7 && analytics.backtestDays <= 366))
+    fail(`KEPT_BACKTEST_DAYS must be a whole number of days from 7 to 366, got ${env.KEPT_BACKTEST_DAYS}`);
+  if (!['ignore', 'count'].includes(analytics.zeroValueOrders)) fail('KEPT_ZERO_VALUE_ORDERS must be ignore or count');
   if (analytics.lapsedBelow >= analytics.atRiskBelow) fail('KEPT_LAPSED_BELOW must be below KEPT_AT_RISK_BELOW');
   const positive = (name: string, fallback: number) => {
     const value = Number(env[name] ?? fallback);

@@ -126,3 +126,28 @@ test('an agent opens a ticket from the customer page, replies and resolves it', 
   ]);
   await page.screenshot({ path: screenshotPath('care-ticket'), fullPage: true });
 });
+
+test('an analyst sees how well Kept predicted the last 90 days: the figures in words, calibration and gains, every candidate', async () => {
+  const analyst = await createUser(deps, 'analyst@example.com', 'analyst');
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const own = await context.newPage();
+  try {
+    await signIn(own, `${server.url}/analytics`, analyst);
+    const section = own.locator('section.backtest');
+    await section.waitFor();
+    const text = await section.innerText();
+    assert.match(text, /How well Kept predicted your last 90 days/);
+    assert.match(text, /Kept hid 2025-10-13 to 2026-01-10 from the models/);
+    assert.match(text, /ranked the buyer higher \d+ % of the time \(between \d+ % and \d+ % with 95 % confidence/);
+    for (const name of ['BG/NBD', 'MBG/NBD', 'Pareto/NBD', 'days since the last purchase alone'])
+      assert.match(text, new RegExp(name));
+    assert.equal(await section.locator('figure.chart').count(), 2, 'calibration and gains charts');
+    assert.match(
+      await own.locator('.analytics .head').innerText(),
+      /scored by (BG\/NBD|MBG\/NBD|Pareto\/NBD|the model learnt from this store)/,
+    );
+    await own.screenshot({ path: screenshotPath('analytics-backtest'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});

@@ -170,7 +170,7 @@ test('the analytics page runs an analysis with progress and shows its charts and
   await page.click('text=Run analysis now');
   await page.locator('.warnings', { hasText: 'repeat buyers' }).waitFor({ timeout: 60_000 });
   const text = await page.locator('.analytics').innerText();
-  assert.match(text, /Latest analysis as of \d{4}-\d{2}-\d{2} \(2 customers, 1 repeat buyers, BG\/NBD\)/);
+  assert.match(text, /Latest analysis as of \d{4}-\d{2}-\d{2} \(2 customers, 1 repeat buyers, scored by BG\/NBD\)/);
   assert.ok((await page.locator('.analytics svg polyline').count()) >= 3, 'conversion and model-fit lines are drawn');
   await page.screenshot({ path: screenshotPath('analytics'), fullPage: true });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { action, cliActor, dataOption, parseDay, withDeps } from '../cli.ts';
+import type { ActivityModel } from '../config.ts';
 
 export function registerAnalyticsCommands(program: Command): void {
   program
@@ -12,23 +13,27 @@ export function registerAnalyticsCommands(program: Command): void {
     .addOption(
       new Option(
         '--model <model>',
-        'activity model for P(alive) and expected purchases (default KEPT_ACTIVITY_MODEL or bgnbd)',
-      ).choices(['bgnbd', 'pareto']),
+        'pin the model that scores (default KEPT_ACTIVITY_MODEL or auto: the best in the backtest)',
+      ).choices(['auto', 'bgnbd', 'mbgnbd', 'pareto', 'supervised']),
     )
     .addOption(dataOption())
     .option('--json', 'print the outcome as JSON')
     .addHelpText(
       'after',
       `
-Fits BG/NBD and Pareto/NBD (in days and in weeks) and Gamma-Gamma, then stores per customer: probability
-still active and its change, expected purchases in 30/90/365 days, expected next order date, expected
-order value, predicted 365-day value (discounted), value at stake, RFM scores, churn probability,
-stage and reasons in words. A run as of the latest purchase in the data also moves lifecycle stages
-(best, at_risk, lapsed) and raises activity-drop alerts; an earlier --as-of is a backtest that only
-stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_SHARE (docs/analytics.md).`,
+First a backtest: the last KEPT_BACKTEST_DAYS (90) days before the as-of date are held out, and each
+candidate (BG/NBD, MBG/NBD, Pareto/NBD, and a model learnt from this store's own past) is fitted on
+what came before and judged on how well it foretold them; the best (or the one pinned with --model)
+scores. Stored per customer: probability still active and its change, chance of buying in the next
+30/90/365 days, expected purchases in 30/90/365 days, expected next order date, expected order value,
+predicted 365-day value (discounted), value at stake, RFM scores, churn probability, stage and reasons
+in words. A run as of the latest purchase in the data also moves lifecycle stages (best, at_risk,
+lapsed) and raises activity-drop alerts; an earlier --as-of only stores scores (stages as of that
+date); a later one than today is refused. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW,
+KEPT_BEST_TOP_SHARE (docs/analytics.md).`,
     )
     .action(
-      action(async (options: { asOf?: string; model?: 'bgnbd' | 'pareto'; data?: string; json?: boolean }) => {
+      action(async (options: { asOf?: string; model?: ActivityModel; data?: string; json?: boolean }) => {
         const [{ analyze }, { terminalProgress }] = await Promise.all([
           import('./analyze.service.ts'),
           import('../shared/progress.ts'),
@@ -47,7 +52,8 @@ stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_
             if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome, seconds: Number(seconds) })}\n`);
             else {
               process.stdout.write(
-                `Analysis #${outcome.runId} as of ${outcome.asOf} in ${seconds} s: ${outcome.customers} customers scored, ${outcome.repeatCustomers} with repeat purchases` +
+                `Analysis #${outcome.runId} as of ${outcome.asOf} in ${seconds} s: ${outcome.customers} customers scored, ${outcome.repeatCustomers} with repeat purchases\n` +
+                  `Scored by ${outcome.model}: ${outcome.why}\n` +
                   (outcome.current
                     ? `; ${outcome.stageChanges} stage changes, ${outcome.alerts} activity-drop alerts\n`
                     : '; a backtest (data runs past the as-of date): stages left as they are\n'),
@@ -87,7 +93,9 @@ stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_
               : 'not fitted';
           process.stdout.write(
             `Analysis #${result.runId} as of ${result.asOf} (${result.customers} customers, ${result.repeatCustomers} repeat), time unit ${result.timeUnit}\n` +
-              `  BG/NBD      ${fmt(result.bgnbd)}\n  Pareto/NBD  ${fmt(result.paretoNbd)}\n  Gamma-Gamma ${fmt(result.gammaGamma)}\n` +
+              `  BG/NBD      ${fmt(result.bgnbd)}\n  MBG/NBD     ${fmt(result.mbgnbd)}\n  Pareto/NBD  ${fmt(result.paretoNbd)}\n  Gamma-Gamma ${fmt(result.gammaGamma)}\n` +
+              `  Scored by ${result.model}: ${result.why ?? ''}\n` +
+              backtestInWords(result.backtest as Parameters<typeof backtestInWords>[0]) +
               (result.warnings as string[]).map((w) => `  warning: ${w}\n`).join(''),
           );
         });
@@ -134,4 +142,34 @@ stores scores. Thresholds: KEPT_AT_RISK_BELOW, KEPT_LAPSED_BELOW, KEPT_BEST_TOP_
         });
       }),
     );
+}
+
+/** The backtest in a few lines of words, as `kept report model` prints it. */
+function backtestInWords(
+  b: {
+    from: string;
+    to: string;
+    customers: number;
+    buyers: number;
+    actualPurchases: number;
+    recencyAuc: number;
+    candidates: {
+      name: string;
+      rocAuc: { value: number; low: number; high: number };
+      predictedPurchases: number;
+      excluded?: string;
+    }[];
+  } | null,
+): string {
+  if (!b) return '  backtest: none (too little history before the as-of date)\n';
+  return (
+    `  How well each model foretold ${b.from} to ${b.to} (${b.buyers} of ${b.customers} customers bought, ${b.actualPurchases} purchases):\n` +
+    b.candidates
+      .map(
+        (c) =>
+          `    ${c.name.padEnd(34)} ROC AUC ${c.rocAuc.value.toFixed(3)} (${c.rocAuc.low.toFixed(3)}-${c.rocAuc.high.toFixed(3)}), expected ${Math.round(c.predictedPurchases)} purchases${c.excluded ? ' (not used: no dropout visible)' : ''}\n`,
+      )
+      .join('') +
+    `    ${'days since the last purchase alone'.padEnd(34)} ROC AUC ${b.recencyAuc.toFixed(3)}\n`
+  );
 }

@@ -37,7 +37,37 @@ export interface Histories {
   /** Codes into `channels`; 0 is a customer without an acquisition channel ('unknown'). */
   channel: Uint16Array;
   channels: string[];
+  /**
+   * Every purchase day of customer i (also those after as-of), in order, with its spend in cents:
+   * `days[dayStart[i] .. dayStart[i + 1])`. What the backtest and the supervised model cut at
+   * earlier dates.
+   */
+  dayStart: Int32Array;
+  days: Int32Array;
+  cents: Float64Array;
+  /** Everything else that happened to customer i, in day order: `signalDay[signalStart[i] .. signalStart[i + 1])`, kinds from `signalKinds`. */
+  signalStart: Int32Array;
+  signalDay: Int32Array;
+  signalKind: Uint8Array;
+  signalValue: Float64Array;
 }
+
+/**
+ * What besides purchases the supervised model reads, as dated signals: a return (value: amount
+ * refunded), a ticket opened and resolved, an incident, a survey score (value: share of the
+ * question's top score), an agent-recorded feeling (-2..2), an inbound touchpoint (a visit, a
+ * click, a reply: engagement).
+ */
+export const signalKinds = [
+  'return',
+  'ticket_opened',
+  'ticket_resolved',
+  'incident',
+  'survey',
+  'feeling',
+  'engagement',
+] as const;
+export type SignalKind = (typeof signalKinds)[number];
 
 /** What the charts need from the purchase histories, summed over the ranges as they are read. */
 export interface HistoryAggregates {
@@ -66,6 +96,8 @@ interface RangeRow {
   prev_p_alive: number | null;
   days: string;
   spends: string;
+  /** The customer's signals as `day:kind:value`, comma-separated in day order; null without any. */
+  signals: string | null;
 }
 
 /**
@@ -76,8 +108,16 @@ interface RangeRow {
  */
 async function readRange(
   db: Db,
-  o: { timeZone: string; fromId: number; toId: number; previousRun: number | null },
+  o: {
+    timeZone: string;
+    fromId: number;
+    toId: number;
+    previousRun: number | null;
+    zeroValueOrders: 'ignore' | 'count';
+  },
 ): Promise<RangeRow[]> {
+  const inRange = (table: string) => sql.raw(`${table}.customer_id between ${o.fromId} and ${o.toId}`);
+  const dayOf = (column: string) => sql`(${sql.raw(column)} at time zone ${o.timeZone})::date - date '1970-01-01'`;
   return db.transaction(async (tx) => {
     // Compiling these queries (PostgreSQL's JIT) takes longer than running them; a range's sort
     // stays in memory with a little more than the default work_mem.
@@ -87,14 +127,28 @@ async function readRange(
       tx,
       sql`
       with purchase_days as (
-        select customer_id, (ordered_at at time zone ${o.timeZone})::date - date '1970-01-01' as day, sum(total) as spend
-        from orders where customer_id between ${o.fromId} and ${o.toId} group by 1, 2 order by 1, 2
+        select customer_id, ${dayOf('ordered_at')} as day, sum(total) as spend
+        from orders where ${inRange('orders')} group by 1, 2
+        ${o.zeroValueOrders === 'ignore' ? sql`having sum(total) > 0` : sql``} order by 1, 2
       ), lists as materialized (
         select customer_id, string_agg(day::text, ',') as days, string_agg(spend::text, ',') as spends from purchase_days group by 1
+      ), signals as (
+        select customer_id, ${dayOf('returned_at')} as day, 0 as kind, amount::float8 as value from returns where ${inRange('returns')}
+        union all select customer_id, ${dayOf('opened_at')}, 1, 0 from tickets where ${inRange('tickets')}
+        union all select customer_id, ${dayOf('resolved_at')}, 2, 0 from tickets where ${inRange('tickets')} and resolved_at is not null
+        union all select customer_id, ${dayOf('at')}, 3, 0 from incidents where ${inRange('incidents')}
+        union all select r.customer_id, ${dayOf('r.at')}, 4, (r.score / nullif(q.top, 0))::float8
+          from survey_responses r join (select survey, question, max(score) as top from survey_responses group by 1, 2) q using (survey, question)
+          where ${inRange('r')} and r.score is not null
+        union all select customer_id, ${dayOf('at')}, 5, feeling from notes where ${inRange('notes')} and feeling is not null
+        union all select customer_id, ${dayOf('at')}, 6, 0 from touchpoints where ${inRange('touchpoints')} and direction = 'in'
+      ), signal_lists as (
+        select customer_id, string_agg(day || ':' || kind || ':' || coalesce(value, 0), ',' order by day) as signals from signals group by 1
       )
-      select l.customer_id, c.stage, c.acquisition_channel as channel, prev.p_alive as prev_p_alive, l.days, l.spends
+      select l.customer_id, c.stage, c.acquisition_channel as channel, prev.p_alive as prev_p_alive, l.days, l.spends, s.signals
       from lists l
       join customers c on c.id = l.customer_id
+      left join signal_lists s on s.customer_id = l.customer_id
       left join scores prev on prev.run_id = ${o.previousRun ?? -1} and prev.customer_id = l.customer_id
       order by l.customer_id`,
     );
@@ -107,7 +161,13 @@ async function readRange(
  */
 export async function readHistories(
   db: Db,
-  o: { asOf: string; timeZone: string; previousRun: number | null; onProgress?: (done: number, total: number) => void },
+  o: {
+    asOf: string;
+    timeZone: string;
+    previousRun: number | null;
+    zeroValueOrders?: 'ignore' | 'count';
+    onProgress?: (done: number, total: number) => void;
+  },
 ): Promise<{ histories: Histories; aggregates: HistoryAggregates }> {
   const asOfDay = Date.parse(`${o.asOf}T00:00:00Z`) / dayMs;
   const repeatDays = new Map<number, number>();
@@ -168,8 +228,39 @@ export async function readHistories(
     part.prevPAlive[k] = row.prev_p_alive ?? Number.NaN;
     part.stage[k] = codeOf(stageCodes, row.stage);
     part.channel[k] = codeOf(channelCodes, row.channel ?? 'unknown');
+    const flat = flats.get(part)!;
+    for (let j = 0; j < days.length; j++) {
+      flat.days.push(days[j]);
+      flat.cents.push(cents[j]);
+    }
+    flat.dayEnds.push(flat.days.length);
+    // Signals; refunds on or before as-of are netted from the historic value.
+    let refunded = 0;
+    if (row.signals)
+      for (const item of row.signals.split(',')) {
+        const [d, kind, value] = item.split(':').map(Number);
+        flat.signalDay.push(d);
+        flat.signalKind.push(kind);
+        flat.signalValue.push(value);
+        if (kind === 0 && d <= asOfDay) refunded += Math.round(value * 100);
+      }
+    flat.signalEnds.push(flat.signalDay.length);
+    part.historic[k] = (spent - refunded) / 100;
     return true;
   };
+  // A part's variable-length lists while it is read, as plain arrays.
+  const flats = new Map<
+    Histories,
+    {
+      days: number[];
+      cents: number[];
+      dayEnds: number[];
+      signalDay: number[];
+      signalKind: number[];
+      signalValue: number[];
+      signalEnds: number[];
+    }
+  >();
 
   const [bounds] = await queryRows<{ min: number | null; max: number | null }>(
     db,
@@ -184,8 +275,22 @@ export async function readHistories(
     const reader = async () => {
       while (next < starts.length) {
         const i = next++;
-        const rows = await readRange(db, { ...o, fromId: starts[i], toId: starts[i] + rangeSize - 1 });
+        const rows = await readRange(db, {
+          ...o,
+          zeroValueOrders: o.zeroValueOrders ?? 'ignore',
+          fromId: starts[i],
+          toId: starts[i] + rangeSize - 1,
+        });
         const part = allocate(rows.length);
+        flats.set(part, {
+          days: [],
+          cents: [],
+          dayEnds: [],
+          signalDay: [],
+          signalKind: [],
+          signalValue: [],
+          signalEnds: [],
+        });
         let kept = 0;
         for (const row of rows) if (summarise(part, kept, row)) kept++;
         part.size = kept;
@@ -197,11 +302,32 @@ export async function readHistories(
     await Promise.all([reader(), reader()]);
   }
   const histories = allocate(parts.reduce((n, p) => n + p.size, 0));
+  const totalOf = (pick: (f: NonNullable<ReturnType<typeof flats.get>>) => number[]) =>
+    parts.reduce((n, p) => n + pick(flats.get(p)!).length, 0);
+  histories.days = new Int32Array(totalOf((f) => f.days));
+  histories.cents = new Float64Array(histories.days.length);
+  histories.signalDay = new Int32Array(totalOf((f) => f.signalDay));
+  histories.signalKind = new Uint8Array(histories.signalDay.length);
+  histories.signalValue = new Float64Array(histories.signalDay.length);
   let at = 0;
+  let dayAt = 0;
+  let signalAt = 0;
   for (const part of parts) {
     for (const name of [...int32Columns, ...float64Columns, 'stage', 'channel'] as const)
       histories[name].set(part[name].subarray(0, part.size), at);
+    const flat = flats.get(part)!;
+    histories.days.set(flat.days, dayAt);
+    histories.cents.set(flat.cents, dayAt);
+    histories.signalDay.set(flat.signalDay, signalAt);
+    histories.signalKind.set(flat.signalKind, signalAt);
+    histories.signalValue.set(flat.signalValue, signalAt);
+    for (let k = 0; k < part.size; k++) {
+      histories.dayStart[at + k + 1] = dayAt + flat.dayEnds[k];
+      histories.signalStart[at + k + 1] = signalAt + flat.signalEnds[k];
+    }
     at += part.size;
+    dayAt += flat.days.length;
+    signalAt += flat.signalDay.length;
   }
   histories.stages = [...stageCodes.keys()];
   histories.channels = [...channelCodes.keys()];
@@ -232,6 +358,13 @@ function allocate(size: number): Histories {
     stages: [],
     channel: new Uint16Array(size),
     channels: [],
+    dayStart: new Int32Array(size + 1),
+    days: new Int32Array(0),
+    cents: new Float64Array(0),
+    signalStart: new Int32Array(size + 1),
+    signalDay: new Int32Array(0),
+    signalKind: new Uint8Array(0),
+    signalValue: new Float64Array(0),
   };
 }
 
@@ -240,6 +373,15 @@ export async function latestPurchaseDay(db: Db, timeZone: string): Promise<strin
   const [row] = await queryRows<{ day: string | null }>(
     db,
     sql`select (max(ordered_at) at time zone ${timeZone})::date::text as day from orders`,
+  );
+  return row.day;
+}
+
+/** The day (business time zone) the first current run that finished began: stages were set by analyses from then on. */
+export async function firstCurrentRunDay(db: Db, timeZone: string): Promise<string | null> {
+  const [row] = await queryRows<{ day: string | null }>(
+    db,
+    sql`select (min(started_at) at time zone ${timeZone})::date::text as day from analysis_runs where status = 'done' and current`,
   );
   return row.day;
 }
@@ -260,6 +402,10 @@ export interface ScoreColumns {
   expected30: Float64Array;
   expected90: Float64Array;
   expected365: Float64Array;
+  /** Probability of at least one purchase in the next 30, 90 and 365 days. */
+  pBuy30: Float64Array;
+  pBuy90: Float64Array;
+  pBuy365: Float64Array;
   /** Days since 1970-01-01; -1 without an expected next order. */
   nextOrderDay: Int32Array;
   expectedOrderValue: Float64Array;
@@ -296,7 +442,7 @@ const recordSeparator = '\x1e';
  */
 export async function insertScores(
   db: Db,
-  run: { id: number; asOf: string; modelVersion: string },
+  run: { id: number; asOf: string; modelVersion: string; model: string },
   h: Histories,
   s: ScoreColumns,
   from: number,
@@ -321,16 +467,18 @@ export async function insertScores(
         ${money(s.expectedOrderValue, from, to)}::numeric[], ${money(s.predictedValue365, from, to)}::numeric[], ${money(h.historic, from, to)}::numeric[],
         ${numbers(s.r, from, to)}::smallint[], ${numbers(s.f, from, to)}::smallint[], ${numbers(s.m, from, to)}::smallint[], ${money(s.valueAtStake, from, to)}::numeric[],
         ${numbers(s.stage, from, to)}::int[], string_to_array(${reasons.join(recordSeparator)}, ${recordSeparator}), ${numbers(s.satisfaction, from, to)}::float8[],
-        ${numbers(readStage, 0, to - from)}::int[])
-        as u(customer_id, x, tx, age, p_alive, p_alive_change, e30, e90, e365, next_order, order_value, predicted, historic, r, f, m, stake, stage, reasons, satisfaction, read_stage)
+        ${numbers(readStage, 0, to - from)}::int[], ${numbers(s.pBuy30, from, to)}::float8[], ${numbers(s.pBuy90, from, to)}::float8[],
+        ${numbers(s.pBuy365, from, to)}::float8[])
+        as u(customer_id, x, tx, age, p_alive, p_alive_change, e30, e90, e365, next_order, order_value, predicted, historic, r, f, m, stake, stage, reasons, satisfaction, read_stage,
+          p_buy_30, p_buy_90, p_buy_365)
     ), scored as (
       insert into scores (customer_id, run_id, as_of, model_version, frequency, recency_days, age_days, p_alive, p_alive_change, churn_probability,
         expected_30, expected_90, expected_365, next_order_date, expected_order_value, predicted_value_365, historic_value, average_days_between,
-        recency_score, frequency_score, monetary_score, value_at_stake, stage, reasons, satisfaction)
-      select u.customer_id, ${run.id}, ${run.asOf}::date, ${run.modelVersion}, u.x, u.tx, u.age, u.p_alive, nullif(u.p_alive_change, 'NaN'), 1 - u.p_alive,
+        recency_score, frequency_score, monetary_score, value_at_stake, stage, reasons, satisfaction, p_buy_30, p_buy_90, p_buy_365, model)
+      select u.customer_id, ${run.id}, ${run.asOf}::date, ${run.modelVersion}, u.x, u.tx, u.age, u.p_alive, nullif(u.p_alive_change, 'NaN'), 1 - u.p_buy_365,
         u.e30, u.e90, u.e365, case when u.next_order >= 0 then date '1970-01-01' + u.next_order end, u.order_value, u.predicted, u.historic,
         case when u.x > 0 then u.tx::float8 / u.x end, u.r, u.f, u.m, u.stake, (${scoredStages}::text[])[u.stage + 1],
-        string_to_array(u.reasons, E'\\n'), nullif(u.satisfaction, 'NaN')
+        string_to_array(u.reasons, E'\\n'), nullif(u.satisfaction, 'NaN'), u.p_buy_30, u.p_buy_90, u.p_buy_365, ${run.model}
       from u
     ), moved as (
       update customers c set stage = (${scoredStages}::text[])[u.stage + 1], stage_changed_at = ${at}::timestamptz, updated_at = now()
@@ -397,8 +545,8 @@ export async function scorePage<Row>(db: Db, runId: number, after: number, limit
   return queryRows<Row>(
     db,
     sql`
-    select s.customer_id, c.external_id, c.email, s.as_of::text as as_of, s.stage, s.p_alive, s.p_alive_change, s.churn_probability,
-      s.expected_30, s.expected_90, s.expected_365, s.next_order_date::text as next_order_date, s.expected_order_value, s.predicted_value_365,
+    select s.customer_id, c.external_id, c.email, s.as_of::text as as_of, s.model, s.stage, s.p_alive, s.p_alive_change, s.churn_probability,
+      s.p_buy_30, s.p_buy_90, s.p_buy_365, s.expected_30, s.expected_90, s.expected_365, s.next_order_date::text as next_order_date, s.expected_order_value, s.predicted_value_365,
       s.value_at_stake, s.historic_value, s.frequency + 1 as purchase_days, s.average_days_between, s.recency_score, s.frequency_score,
       s.monetary_score, round(s.satisfaction::numeric, 1)::float8 as satisfaction, array_to_string(s.reasons, '; ') as reasons
     from scores s join customers c on c.id = s.customer_id
@@ -435,6 +583,7 @@ export async function completeRun(
   db: Db,
   runId: number,
   run: {
+    activityModel: string;
     customers: number;
     repeatCustomers: number;
     models: Record<string, unknown>;
@@ -447,7 +596,8 @@ export async function completeRun(
   await db.transaction(async (tx) => {
     if (run.alerts > 0) await queueAlertEvents(tx, runId);
     await tx.execute(sql`
-      update analysis_runs set status = 'done', finished_at = now(), customers = ${run.customers}, repeat_customers = ${run.repeatCustomers},
+      update analysis_runs set status = 'done', finished_at = now(), activity_model = ${run.activityModel},
+        customers = ${run.customers}, repeat_customers = ${run.repeatCustomers},
         models = ${JSON.stringify(run.models)}::text::jsonb, report = ${JSON.stringify(run.report)}::text::jsonb,
         warnings = ${sql.param(run.warnings)}::text[]
       where id = ${runId}`);

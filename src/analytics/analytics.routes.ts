@@ -13,6 +13,7 @@ import {
   startAnalysis,
 } from './analyze.service.ts';
 import { calendarDate, id, whole } from '../shared/input.ts';
+import { activityModels } from '../config.ts';
 
 const money = z.string().nullable();
 const job = z
@@ -71,7 +72,7 @@ export function analyticsRoutes(deps: Deps) {
                 asOf: calendarDate
                   .optional()
                   .openapi({ description: 'Last day of history the models see; default today' }),
-                model: z.enum(['bgnbd', 'pareto']).optional(),
+                model: z.enum(activityModels).optional(),
               }),
             },
           },

@@ -55,6 +55,12 @@ export const scores = pgTable(
     expected30: doublePrecision('expected_30').notNull(),
     expected90: doublePrecision('expected_90').notNull(),
     expected365: doublePrecision('expected_365').notNull(),
+    /** Probability of at least one purchase in the next 30, 90 and 365 days. */
+    pBuy30: doublePrecision('p_buy_30'),
+    pBuy90: doublePrecision('p_buy_90'),
+    pBuy365: doublePrecision('p_buy_365'),
+    /** The candidate that scored (bgnbd, mbgnbd, pareto, supervised). */
+    model: text('model'),
     nextOrderDate: date('next_order_date'),
     expectedOrderValue: money('expected_order_value'),
     predictedValue365: money('predicted_value_365'),

@@ -12,6 +12,7 @@ import {
   completeRun,
   createRun,
   failRun,
+  firstCurrentRunDay,
   insertScores,
   latestPurchaseDay,
   previousCurrentRun,
@@ -27,6 +28,7 @@ import {
   bgnbdExpectedIfAlive,
   bgnbdPAlive,
   bgnbdUnconditionalExpected,
+  mbgnbdPAlive,
   fitBgNbd,
   fitParetoNbd,
   gammaGammaExpectedSpend,
@@ -39,6 +41,7 @@ import {
   type FitOutcome,
   type GammaGamma,
   type HistoryGroup,
+  type MbgNbd,
   type ParetoNbd,
   type SpendHistory,
 } from './models.ts';
@@ -50,6 +53,25 @@ import {
 } from '../satisfaction/satisfaction.service.ts';
 import { fitAside } from './fit.worker.ts';
 import { kaplanMeier } from './survival.ts';
+import {
+  backtest,
+  candidateNames,
+  featureEffects,
+  firstPurchaseDay,
+  fitTextbook,
+  seasonalThreshold,
+  seasonality,
+  scorerOf,
+  trainSupervised,
+  type Backtest,
+  type Candidate,
+  type Fitted,
+  type Scorer,
+} from './candidates.ts';
+import { featuresAt, type Snapshot } from './features.ts';
+import { contributions } from './learn.ts';
+import { mergeStageHistory, rebuildStages } from './stage-history.ts';
+import type { ActivityModel } from '../config.ts';
 
 // Plain reads the analytics API answers with.
 export {
@@ -60,18 +82,16 @@ export {
   latestRun,
 } from './analytics.repository.ts';
 
-export const modelVersion = 'kept-btyd-1';
+export const modelVersion = 'kept-2';
 const writeBatch = 20_000;
-/** The model only compared (not scoring) is fitted on a sample of about this many customers, within this time. */
-const comparisonSample = 5000;
-const comparisonBudgetMs = 5_000;
 const day = 86_400_000;
-/** The stages an analysis moves customers between. */
-const movable = new Set(['customer', 'best', 'at_risk', 'lapsed', 'won_back']);
+/** The stages an analysis moves customers between (a one-time buyer, in trial, too). */
+const movable = new Set(['trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back']);
 
 export interface AnalyzeOptions {
   asOf?: string;
-  model?: 'bgnbd' | 'pareto';
+  /** A candidate pinned for scoring; 'auto' (the default) lets the backtest choose. */
+  model?: ActivityModel;
   onProgress?: ProgressReporter;
 }
 export interface AnalyzeOutcome {
@@ -83,6 +103,9 @@ export interface AnalyzeOutcome {
   stageChanges: number;
   alerts: number;
   warnings: string[];
+  /** The candidate that scored, and why. */
+  model: Candidate;
+  why: string;
   /** Seconds per phase: reading, fitting, scoring (with writing), stages and alerts (with the charts computed meanwhile), the charts' queries. */
   phases: Record<string, number>;
 }
@@ -159,6 +182,9 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
   const asOf = options.asOf ?? today;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(asOf)))
     throw new AppError('bad_request', `--as-of must be a date like 2026-11-22, got ${asOf}`);
+  // A run as of a day still to come would judge customers on days nobody has lived yet.
+  if (asOf > today)
+    throw new AppError('bad_request', `--as-of ${asOf} is after today (${today}): an analysis cannot look ahead`);
   // A run as of the latest data describes now: it moves stages and raises alerts. An earlier as-of is a backtest.
   const current = latest === null || asOf >= latest;
   const previousRun = current ? await previousCurrentRun(deps.db) : null;
@@ -168,7 +194,8 @@ export async function analyze(deps: Deps, options: AnalyzeOptions = {}): Promise
       runId,
       asOf,
       latest,
-      activity,
+      pinned: activity === 'auto' ? undefined : activity,
+      horizon: config.analytics.backtestDays,
       current,
       previousRun,
       onProgress: options.onProgress,
@@ -186,7 +213,10 @@ interface RunContext {
   runId: number;
   asOf: string;
   latest: string | null;
-  activity: 'bgnbd' | 'pareto';
+  /** The candidate a person pinned; otherwise the backtest chooses. */
+  pinned?: Candidate;
+  /** Days held out by the backtest, and the window the supervised model learns to foretell. */
+  horizon: number;
   current: boolean;
   previousRun: number | null;
   onProgress?: ProgressReporter;
@@ -199,19 +229,6 @@ interface Read {
   aggregates: HistoryAggregates;
   repeaters: number;
   repeatPurchases: number;
-}
-
-/** The fitted models: the activity model that scores, Gamma-Gamma and the satisfaction index. */
-interface Fits {
-  groupsDays: HistoryGroup[];
-  spendHistories: SpendHistory[];
-  /** The activity model that scores, fitted on all customers: BG/NBD or Pareto/NBD. */
-  scoring: { bgnbd?: FitOutcome<BgNbd>; paretoNbd?: FitOutcome<ParetoNbd> };
-  gammaGamma?: FitOutcome<GammaGamma>;
-  /** The Pareto/NBD comparison fit, still on its thread (null when Pareto/NBD is the one that scores). */
-  comparison: Promise<FitOutcome<ParetoNbd> | null>;
-  satisfaction: SatisfactionFit | null;
-  satisfactionOf: Map<number, number>;
 }
 
 /** The steps of a run, each timed: read, fit, score (and write), report (charts), finish. */
@@ -236,7 +253,7 @@ async function run(deps: Deps, ctx: RunContext): Promise<AnalyzeOutcome> {
   const fits = await fitModels(deps, ctx, read);
   phase('fit');
   const scores = scoreCustomers(deps.config.analytics, ctx, read, fits);
-  const written = await writeScores(deps, ctx, read.h, scores);
+  const written = await writeScores(deps, ctx, read.h, scores, fits);
   phase('score');
   const described = await reportRun(deps, ctx, read, fits, scores);
   phase('charts');
@@ -255,6 +272,7 @@ async function readPurchaseHistories(deps: Deps, ctx: RunContext): Promise<Read>
     asOf: ctx.asOf,
     timeZone: deps.config.timeZone,
     previousRun: ctx.previousRun,
+    zeroValueOrders: deps.config.analytics.zeroValueOrders,
     onProgress: (done, total) => ctx.onProgress?.(done, 2 * total, 'reading purchase histories'),
   });
   let repeaters = 0;
@@ -267,35 +285,85 @@ async function readPurchaseHistories(deps: Deps, ctx: RunContext): Promise<Read>
   return { h, aggregates, repeaters, repeatPurchases };
 }
 
+/** The fitted models: the candidates, the one that scores, Gamma-Gamma and the satisfaction index. */
+interface Fits {
+  groupsDays: HistoryGroup[];
+  spendHistories: SpendHistory[];
+  /** The candidates fitted on all the history up to as-of (the supervised one only when it scores). */
+  fitted: Fitted;
+  /** How well each candidate foretold the held-out days, and the one chosen. */
+  backtest?: Backtest;
+  model: Candidate;
+  why: string;
+  /** The scorer of the chosen candidate for the customers as of as-of, and their features when it reads them. */
+  scorer: Scorer;
+  features?: ReturnType<typeof featuresAt>;
+  gammaGamma?: FitOutcome<GammaGamma>;
+  /** Factors for expected purchases in the next 30 and 90 days from the same windows of earlier years (1: none). */
+  seasons: { days30: number; days90: number };
+  satisfaction: SatisfactionFit | null;
+  satisfactionOf: Map<number, number>;
+}
+
 /**
- * Fit: the activity model that scores on all customers, Gamma-Gamma on the repeat spends, the
- * satisfaction index on who bought again after their experiences; the other activity model, only
- * compared, is left fitting on its thread.
+ * Fit: the backtest first (every candidate fitted on the history up to H days before as-of and
+ * judged on those H days), then the candidates on all the history, Gamma-Gamma on the repeat spends
+ * (on a thread of its own meanwhile) and the satisfaction index on who bought again after their
+ * experiences.
  */
-async function fitModels(deps: Deps, ctx: RunContext, { h, repeaters }: Read): Promise<Fits> {
+async function fitModels(deps: Deps, ctx: RunContext, { h, aggregates }: Read): Promise<Fits> {
   const n = h.size;
-  // Fit in days (what scoring uses); weeks (the unit of the published references) follow exactly.
-  // The activity model that scores is fitted on all customers, here; the other one is only
-  // compared, fitted on a sample of customers. Gamma-Gamma and a Pareto/NBD comparison run on a
-  // thread of their own meanwhile.
   const groupsDays = group(h);
   const spendHistories: SpendHistory[] = [];
   for (let i = 0; i < n; i++)
     if (h.x[i] > 0 && h.repeatSpend[i] > 0) spendHistories.push({ x: h.x[i], zbar: h.repeatSpend[i] });
-  const aside = fitAside(
-    groupsDays,
-    spendHistories,
-    ctx.activity === 'bgnbd' ? { polish: false, sampleAbove: comparisonSample, budgetMs: comparisonBudgetMs } : null,
-  );
+  const aside = fitAside(groupsDays, spendHistories, null);
   for (const fit of [aside.gammaGamma, aside.paretoNbd]) fit.catch(() => undefined); // awaited below; this only keeps a failure from counting as unhandled meanwhile
-  const scoring: Fits['scoring'] =
-    ctx.activity === 'bgnbd' ? { bgnbd: fitBgNbd(groupsDays) } : { paretoNbd: fitParetoNbd(groupsDays) };
-  ctx.onProgress?.(n, 2 * n, 'fitted');
-  const gammaGamma = (await aside.gammaGamma) ?? undefined;
-  for (const fit of [scoring.bgnbd, scoring.paretoNbd, gammaGamma]) if (fit) ctx.warnings.push(...fit.warnings);
-  if (repeaters > spendHistories.length) {
+  const asOfDay = Date.parse(`${ctx.asOf}T00:00:00Z`) / day;
+  const tested = backtest(h, aggregates.repeatDays, asOfDay, ctx.horizon, ctx.warnings, ctx.pinned);
+  const fitted: Fitted = fitTextbook(groupsDays, ctx.warnings);
+  for (const fit of [fitted.bgnbd, fitted.mbgnbd, fitted.pareto]) if (fit) ctx.warnings.push(...fit.warnings);
+  let model: Candidate = tested?.backtest.chosen ?? ctx.pinned ?? 'bgnbd';
+  let why =
+    tested?.backtest.why ?? (ctx.pinned ? `${candidateNames[ctx.pinned]} is pinned` : 'BG/NBD scores by default');
+  if (model === 'supervised') fitted.supervised = trainSupervised(h, asOfDay, ctx.horizon, ctx.warnings);
+  if (
+    (model === 'supervised' && !fitted.supervised) ||
+    (model !== 'supervised' && model !== 'bgnbd' && !fitted[model])
+  ) {
+    why += `; it could not be fitted on all the history, so BG/NBD scores instead`;
+    model = 'bgnbd';
+  }
+  if (tested) warnAboutBacktest(ctx.warnings, tested.backtest, model);
+  // The next 30 and 90 days against the same calendar windows of earlier years.
+  const seasons = [30, 90].map((days) => {
+    const season = seasonality(aggregates.repeatDays, firstPurchaseDay(h), asOfDay, days);
+    return season && Math.abs(season.factor - 1) >= seasonalThreshold ? season : undefined;
+  });
+  if (seasons[1] ?? seasons[0]) {
+    const season = (seasons[1] ?? seasons[0])!;
     ctx.warnings.push(
-      `${repeaters - spendHistories.length} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`,
+      `In ${season.years.join(' and ')} the ${seasons[1] ? 90 : 30} days after ${ctx.asOf.slice(5)} saw ${season.factor.toFixed(2)} times the year's average purchase rate: expected purchases for the next 30 and 90 days are adjusted for the season`,
+    );
+  }
+  ctx.onProgress?.(n, 2 * n, 'fitted');
+  const now: Snapshot = {
+    cut: asOfDay,
+    index: Int32Array.from({ length: n }, (_, i) => i),
+    x: h.x,
+    tx: h.tx,
+    T: h.age,
+    future: h.holdout,
+  };
+  const features = model === 'supervised' ? featuresAt(h, now) : undefined;
+  const scorer = scorerOf(model, fitted, h, now, ctx.horizon, features);
+  const gammaGamma = (await aside.gammaGamma) ?? undefined;
+  if (gammaGamma) ctx.warnings.push(...gammaGamma.warnings);
+  const repeaters = spendHistories.length;
+  const repeatBuyers = h.x.reduce((sum, x) => sum + (x > 0 ? 1 : 0), 0);
+  if (repeatBuyers > repeaters) {
+    ctx.warnings.push(
+      `${repeatBuyers - repeaters} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`,
     );
   }
   // The satisfaction index: weights fitted to who bought again after their experiences.
@@ -307,17 +375,38 @@ async function fitModels(deps: Deps, ctx: RunContext, { h, repeaters }: Read): P
   return {
     groupsDays,
     spendHistories,
-    scoring,
+    fitted,
+    backtest: tested?.backtest,
+    model,
+    why,
+    scorer,
+    features,
     gammaGamma,
-    comparison: aside.paretoNbd,
+    seasons: { days30: seasons[0]?.factor ?? 1, days90: seasons[1]?.factor ?? 1 },
     satisfaction: satisfaction.fit,
     satisfactionOf,
   };
 }
 
+/** What the backtest says the user should know: a model no better than recency, totals off by more than 10 %. */
+function warnAboutBacktest(warnings: string[], b: Backtest, model: Candidate) {
+  const own = b.candidates.find((c) => c.model === model);
+  if (!own) return;
+  // (Both near perfect, as on a store of clockwork customers, says nothing.)
+  if (own.rocAuc.value <= b.recencyAuc && own.rocAuc.value < 0.99)
+    warnings.push(
+      `In the backtest ${own.name} ranked the held-out buyers no better than days since the last purchase alone (ROC AUC ${own.rocAuc.value.toFixed(3)} against ${b.recencyAuc.toFixed(3)}): treat its chances with care`,
+    );
+  const total = own.seasonallyAdjusted ?? own;
+  if (Math.abs(total.totalError) > 0.1)
+    warnings.push(
+      `In the backtest ${own.name} expected ${Math.round(total.predictedPurchases)} purchases from ${b.from} to ${b.to}${own.seasonallyAdjusted ? ' (adjusted for the season)' : ''} where ${b.actualPurchases} happened (${Math.round(Math.abs(total.totalError) * 100)} % ${total.totalError < 0 ? 'under' : 'over'}): expected purchases may be off by as much`,
+    );
+}
+
 /**
- * Score: every customer's probability of being active, expected purchases and value, RFM scores
- * and the stage the scores put them in (no I/O; in days).
+ * Score: every customer's probability of being active, chances of buying, expected purchases and
+ * value, RFM scores and the stage the scores put them in (no I/O; in days).
  */
 function scoreCustomers(
   thresholds: Deps['config']['analytics'],
@@ -326,11 +415,7 @@ function scoreCustomers(
   fits: Fits,
 ): ScoreColumns {
   const n = h.size;
-  const bg = fits.scoring.bgnbd?.params;
-  const pn = fits.scoring.paretoNbd?.params;
-  const pAliveOf = (x: number, tx: number, T: number) => (pn ? paretoPAlive(pn, x, tx, T) : bgnbdPAlive(bg!, x, tx, T));
-  const ifAliveOf = (t: number, x: number, T: number) =>
-    pn ? paretoExpectedIfAlive(pn, t, x, T) : bgnbdExpectedIfAlive(bg!, t, x, T);
+  const scorer = fits.scorer;
   // Value over the next 365 days, discounted: expected purchases in four periods (the first month,
   // the next two, the next quarter, the second half-year), each discounted at its middle.
   const yearlyDiscount = 1 + thresholds.discountRate;
@@ -340,15 +425,24 @@ function scoreCustomers(
     [90, 182],
     [182, 365],
   ].map(([from, to]) => ({ to, discount: yearlyDiscount ** -((from + to) / 2 / 365) }));
-  // Expected purchases by the end of each period if still active depend on (x, age) only (one
-  // computation per distinct pair); times P(alive) they are the expectations.
+  const chances = [30, 90, 365];
+  // Expected purchases by the end of each period, and the chances of buying, if still active depend
+  // on (x, age) only (one computation per distinct pair); times P(alive) they are the figures.
   const ifAlive = new Map<number, Float64Array>();
-  const cumulativeOf = (x: number, age: number) => {
+  const ifAliveOf = (x: number, age: number) => {
     const key = x * 100_000 + age;
-    let cumulative = ifAlive.get(key);
-    if (!cumulative)
-      ifAlive.set(key, (cumulative = Float64Array.from(periods, (period) => ifAliveOf(period.to, x, age))));
-    return cumulative;
+    let figures = ifAlive.get(key);
+    if (!figures) {
+      figures = new Float64Array(periods.length + chances.length);
+      periods.forEach((period, k) => {
+        figures![k] = scorer.expectedIfAlive(period.to, x, age);
+      });
+      chances.forEach((t, k) => {
+        figures![periods.length + k] = scorer.buyIfAlive(t, x, age);
+      });
+      ifAlive.set(key, figures);
+    }
+    return figures;
   };
   const gammaGamma = fits.gammaGamma;
   const gg: GammaGamma | undefined = gammaGamma && gammaGamma.params.q > 1 ? gammaGamma.params : undefined;
@@ -363,6 +457,9 @@ function scoreCustomers(
     expected30: new Float64Array(n),
     expected90: new Float64Array(n),
     expected365: new Float64Array(n),
+    pBuy30: new Float64Array(n),
+    pBuy90: new Float64Array(n),
+    pBuy365: new Float64Array(n),
     nextOrderDay: new Int32Array(n),
     expectedOrderValue: new Float64Array(n),
     predictedValue365: new Float64Array(n),
@@ -378,11 +475,11 @@ function scoreCustomers(
   for (let i = 0; i < n; i++) {
     const x = h.x[i];
     const age = h.age[i];
-    const cumulative = cumulativeOf(x, age);
-    const pAlive = pAliveOf(x, h.tx[i], age);
+    const figures = ifAliveOf(x, age);
+    const pAlive = scorer.pAlive(i, x, h.tx[i], age);
     let discounted = 0;
     periods.forEach((period, k) => {
-      discounted += (cumulative[k] - (k > 0 ? cumulative[k - 1] : 0)) * period.discount;
+      discounted += (figures[k] - (k > 0 ? figures[k - 1] : 0)) * period.discount;
     });
     const orderValue = gg
       ? gammaGammaExpectedSpend(gg, x > 0 && h.repeatSpend[i] > 0 ? x : 0, h.repeatSpend[i])
@@ -396,16 +493,19 @@ function scoreCustomers(
     }
     // Posterior mean purchase rate of an active customer (per day); its purchases are a Poisson
     // process, so the next one is 1/rate away whatever the wait so far.
-    const rate = pn ? (pn.r + x) / (pn.alpha + age) : (bg!.r + x) / (bg!.alpha + age);
+    const rate = scorer.rate(x, age);
     s.pAlive[i] = pAlive;
     s.pAliveChange[i] = pAlive - h.prevPAlive[i];
-    s.expected30[i] = cumulative[0] * pAlive;
-    s.expected90[i] = cumulative[1] * pAlive;
-    s.expected365[i] = cumulative[3] * pAlive;
+    s.expected30[i] = figures[0] * pAlive * fits.seasons.days30;
+    s.expected90[i] = figures[1] * pAlive * fits.seasons.days90;
+    s.expected365[i] = figures[3] * pAlive;
+    s.pBuy30[i] = figures[4] * pAlive;
+    s.pBuy90[i] = figures[5] * pAlive;
+    s.pBuy365[i] = figures[6] * pAlive;
     s.nextOrderDay[i] = pAlive >= thresholds.lapsedBelow && rate > 0 ? asOfDay + Math.round(Math.max(1, 1 / rate)) : -1;
     s.expectedOrderValue[i] = orderValue;
     s.predictedValue365[i] = predicted;
-    s.valueAtStake[i] = cumulative[3] * orderValue;
+    s.valueAtStake[i] = figures[3] * orderValue;
     s.satisfaction[i] = fits.satisfactionOf.get(h.customerId[i]) ?? Number.NaN;
   }
   if (nonFinite > 0)
@@ -426,11 +526,15 @@ function scoreCustomers(
     ? activeValues[Math.max(0, Math.ceil(activeValues.length * thresholds.bestTopShare) - 1)]
     : Infinity;
   const stageCodes = new Map<string, number>();
-  for (let i = 0; i < n; i++)
+  for (let i = 0; i < n; i++) {
+    // A backtest judges customers as they were at as-of: by their purchases then, not today's stage.
+    const read = h.stages[h.stage[i]];
+    const base = ctx.current || read === 'suppressed' ? read : h.x[i] > 0 ? 'customer' : 'trial';
     s.stage[i] = codeOf(
       stageCodes,
-      predictedStage(h.stages[h.stage[i]], h.x[i], s.pAlive[i], s.predictedValue365[i], bestCut, thresholds),
+      predictedStage(base, h.x[i], s.pAlive[i], s.predictedValue365[i], bestCut, thresholds),
     );
+  }
   s.stages = [...stageCodes.keys()];
   return s;
 }
@@ -444,9 +548,11 @@ async function writeScores(
   ctx: RunContext,
   h: Histories,
   s: ScoreColumns,
+  fits: Fits,
 ): Promise<{ stageChanges: number; alerts: number }> {
   const n = h.size;
   const thresholds = deps.config.analytics;
+  const words = reasonWriter(h, s, fits, thresholds.bestTopShare);
   // Stage moves: true customers whose scored stage differs from the one read (suppressed customers
   // and trial users keep theirs). They move, and activity-drop alerts are raised, by the statement
   // that writes their scores.
@@ -469,11 +575,11 @@ async function writeScores(
   for (let from = 0; from < n; from += writeBatch) {
     const to = Math.min(n, from + writeBatch);
     const reasons: string[] = [];
-    for (let i = from; i < to; i++) reasons.push(reasonsOf(h, s, i, thresholds.bestTopShare).join('\n'));
+    for (let i = from; i < to; i++) reasons.push(words(i).join('\n'));
     if (writing.length === 2) counted(await writing.shift()!);
     const batch = insertScores(
       deps.db,
-      { id: ctx.runId, asOf: ctx.asOf, modelVersion },
+      { id: ctx.runId, asOf: ctx.asOf, modelVersion, model: fits.model },
       h,
       s,
       from,
@@ -492,7 +598,7 @@ async function writeScores(
 }
 
 /**
- * Report: the two activity models compared (in days and in weeks) beside Gamma-Gamma and the
+ * Report: the candidates' fits (in days and in weeks), the backtest, Gamma-Gamma and the
  * satisfaction index, and the charts of the analytics page.
  */
 async function reportRun(
@@ -502,20 +608,27 @@ async function reportRun(
   fits: Fits,
   s: ScoreColumns,
 ): Promise<{ models: Record<string, unknown>; report: Record<string, unknown> }> {
-  const { scoring, gammaGamma, satisfaction } = fits;
-  const pareto = await fits.comparison;
-  const compared = pareto
-    ? { bgnbd: scoring.bgnbd!, paretoNbd: pareto }
-    : { bgnbd: fitBgNbd(fits.groupsDays, { polish: false }), paretoNbd: scoring.paretoNbd! };
-  ctx.warnings.push(...(pareto ? compared.paretoNbd : compared.bgnbd).warnings);
-  const weeks = {
-    bgnbd: rescaleFit(compared.bgnbd, 7, read.repeatPurchases),
-    paretoNbd: rescaleFit(compared.paretoNbd, 7, read.repeatPurchases),
-  };
+  const { fitted, gammaGamma, satisfaction } = fits;
+  const inWeeks = <P extends BgNbd | ParetoNbd | MbgNbd>(fit: FitOutcome<P> | undefined) =>
+    fit && describe(rescaleFit(fit, 7, read.repeatPurchases));
+  const inDays = <P extends object>(fit: FitOutcome<P> | undefined) => fit && describe(fit);
+  const supervised = fitted.supervised;
   const models = {
-    day: { bgnbd: describe(compared.bgnbd), paretoNbd: describe(compared.paretoNbd) },
-    week: { bgnbd: describe(weeks.bgnbd), paretoNbd: describe(weeks.paretoNbd) },
+    chosen: fits.model,
+    why: fits.why,
+    day: { bgnbd: inDays(fitted.bgnbd), mbgnbd: inDays(fitted.mbgnbd), paretoNbd: inDays(fitted.pareto) },
+    week: { bgnbd: inWeeks(fitted.bgnbd), mbgnbd: inWeeks(fitted.mbgnbd), paretoNbd: inWeeks(fitted.pareto) },
     gammaGamma: gammaGamma ? { ...describe(gammaGamma) } : null,
+    supervised: supervised
+      ? {
+          horizonDays: ctx.horizon,
+          trainingCuts: supervised.cuts,
+          rows: supervised.rows,
+          effects: featureEffects(supervised.model),
+          diagnostics: supervised.model.diagnostics,
+        }
+      : null,
+    backtest: fits.backtest ?? null,
     satisfaction,
   };
 
@@ -523,14 +636,35 @@ async function reportRun(
   const fromHistory = Promise.all([
     stagesByMonth(deps.db, deps.config.timeZone),
     satisfaction ? satisfiedByMonth(deps.db, satisfaction, ctx.asOf) : [],
+    firstCurrentRunDay(deps.db, deps.config.timeZone),
   ]);
   fromHistory.catch(() => undefined); // awaited below
   const charts = chartsOf(ctx, read.h, read.aggregates, read.repeaters, {
-    bgWeeks: weeks.bgnbd.params,
-    pnWeeks: weeks.paretoNbd.params,
+    bgWeeks: rescaleFit(fitted.bgnbd, 7, read.repeatPurchases).params,
+    pnWeeks: fitted.pareto ? rescaleFit(fitted.pareto, 7, read.repeatPurchases).params : undefined,
     predicted: s.predictedValue365,
   });
-  const [stagesMonthly, satisfiedMonthly] = await fromHistory;
+  const [recorded, satisfiedMonthly, firstCurrent] = await fromHistory;
+  // The months before analyses set stages are rebuilt from the orders, judged by MBG/NBD (which,
+  // unlike BG/NBD, judges one-time buyers too) with this run's parameters.
+  const asOfDay = Date.parse(`${ctx.asOf}T00:00:00Z`) / day;
+  const until = ctx.current ? (firstCurrent ?? ctx.asOf) : ctx.asOf;
+  const judge = fitted.mbgnbd
+    ? (x: number, tx: number, T: number) => mbgnbdPAlive(fitted.mbgnbd!.params, x, tx, T)
+    : (x: number, tx: number, T: number) => bgnbdPAlive(fitted.bgnbd.params, x, tx, T);
+  const rebuilt = rebuildStages(
+    read.h,
+    judge,
+    Math.min(asOfDay, Date.parse(`${until}T00:00:00Z`) / day),
+    deps.config.analytics,
+  );
+  const stagesMonthly = ctx.current
+    ? mergeStageHistory(rebuilt, recorded, until.slice(0, 7))
+    : mergeStageHistory(
+        rebuilt,
+        recorded.filter((r) => r.month <= ctx.asOf.slice(0, 7)),
+        '9999-12',
+      );
   return { models, report: { ...charts, stagesByMonth: stagesMonthly, satisfiedByMonth: satisfiedMonthly } };
 }
 
@@ -545,6 +679,7 @@ async function finishRun(
 ): Promise<AnalyzeOutcome> {
   const [customers, repeatCustomers] = [read.h.size, read.repeaters];
   await completeRun(deps.db, ctx.runId, {
+    activityModel: (described.models.chosen as string | undefined) ?? ctx.pinned ?? 'bgnbd',
     customers,
     repeatCustomers,
     ...described,
@@ -559,30 +694,56 @@ async function finishRun(
     current: ctx.current,
     ...written,
     warnings: ctx.warnings,
+    model: ((described.models.chosen as Candidate | undefined) ?? ctx.pinned ?? 'bgnbd') as Candidate,
+    why: (described.models.why as string | undefined) ?? '',
     phases,
   };
 }
 
-function reasonsOf(h: Histories, s: ScoreColumns, i: number, bestTopShare: number): string[] {
-  const x = h.x[i];
-  const reasons = [
-    x > 0 ? `usually orders every ${Math.round(h.tx[i] / x)} days` : 'one purchase so far',
-    `${h.age[i] - h.tx[i]} days without an order`,
-  ];
-  const p = round(s.pAlive[i]);
-  const previous = h.prevPAlive[i];
-  if (!Number.isNaN(previous) && round(previous) !== p)
-    reasons.push(
-      `probability still active ${p < previous ? 'fell' : 'rose'} from ${round(previous).toFixed(2)} to ${p.toFixed(2)}`,
-    );
-  else reasons.push(`probability still active ${p.toFixed(2)}`);
-  if (s.stages[s.stage[i]] === 'best')
-    reasons.push(
-      `expected to spend ${Math.round(s.predictedValue365[i])} in the next 365 days (top ${Math.round(bestTopShare * 100)} %)`,
-    );
-  return reasons;
+/**
+ * Each customer's reasons in words: how they buy, how long they have been silent (for a one-time
+ * buyer, against how soon those who did order again usually did), the chances, and for the model
+ * learnt from the store the factors that moved this customer's chance most.
+ */
+function reasonWriter(h: Histories, s: ScoreColumns, fits: Fits, bestTopShare: number): (i: number) => string[] {
+  // How soon second orders come: the day by which 80 % of the customers who ordered again had.
+  const seconds = Int32Array.from(
+    where(h.size, (i) => h.secondAfter[i] >= 0),
+    (i) => h.secondAfter[i],
+  ).sort();
+  const usualSecond = seconds.length >= 20 ? seconds[Math.floor(seconds.length * 0.8)] : undefined;
+  const model = fits.fitted.supervised?.model;
+  const features = fits.features;
+  return (i) => {
+    const x = h.x[i];
+    const silent = h.age[i] - h.tx[i];
+    const reasons =
+      x > 0
+        ? [`usually orders every ${Math.round(h.tx[i] / x)} days`, `${silent} days without an order`]
+        : [
+            `one order, ${silent} days ago` +
+              (usualSecond !== undefined ? `; 80 % of customers who order again do so within ${usualSecond} days` : ''),
+          ];
+    const p = round(s.pAlive[i]);
+    const previous = h.prevPAlive[i];
+    if (!Number.isNaN(previous) && round(previous) !== p)
+      reasons.push(
+        `probability still active ${p < previous ? 'fell' : 'rose'} from ${round(previous).toFixed(2)} to ${p.toFixed(2)}`,
+      );
+    else reasons.push(`probability still active ${p.toFixed(2)}`);
+    reasons.push(`chance of an order in the next 90 days ${s.pBuy90[i].toFixed(2)}`);
+    if (model && features)
+      for (const c of contributions(model, features, i).slice(0, 2))
+        reasons.push(`${c.feature.replaceAll('_', ' ')} ${c.bin} ${c.logOdds > 0 ? 'raises' : 'lowers'} the chance`);
+    if (s.stages[s.stage[i]] === 'best')
+      reasons.push(
+        `expected to spend ${Math.round(s.predictedValue365[i])} in the next 365 days (top ${Math.round(bestTopShare * 100)} %)`,
+      );
+    return reasons;
+  };
 }
 
+/** The stage the scores put a customer in; prospects and suppressed customers keep theirs, a one-time buyer is a trial user until silent too long. */
 function predictedStage(
   stage: string,
   x: number,
@@ -591,9 +752,10 @@ function predictedStage(
   bestCut: number,
   t: Deps['config']['analytics'],
 ): string {
-  if (stage === 'suppressed' || x === 0) return stage;
+  if (stage === 'suppressed' || stage === 'prospect') return stage;
   if (pAlive < t.lapsedBelow) return 'lapsed';
   if (pAlive < t.atRiskBelow) return 'at_risk';
+  if (x === 0) return 'trial';
   if (value >= bestCut) return 'best';
   return stage === 'won_back' ? 'won_back' : 'customer';
 }
@@ -604,7 +766,7 @@ function chartsOf(
   h: Histories,
   aggregates: HistoryAggregates,
   repeaters: number,
-  fit: { bgWeeks: BgNbd; pnWeeks: ParetoNbd; predicted: Float64Array },
+  fit: { bgWeeks: BgNbd; pnWeeks?: ParetoNbd; predicted: Float64Array },
 ) {
   const n = h.size;
   const startDay = h.firstDay.reduce((min, d) => Math.min(min, d), Infinity);
@@ -631,7 +793,7 @@ function chartsOf(
       const t = w + 1 - birth;
       if (t > 0) {
         bg += count * bgnbdUnconditionalExpected(fit.bgWeeks, t);
-        pn += count * paretoUnconditionalExpected(fit.pnWeeks, t);
+        if (fit.pnWeeks) pn += count * paretoUnconditionalExpected(fit.pnWeeks, t);
       }
     }
     tracking.push({ week: w + 1, actual: cumulative, bgnbd: round(bg, 1), paretoNbd: round(pn, 1) });
@@ -647,7 +809,7 @@ function chartsOf(
       bin.customers++;
       bin.actual += h.holdout[i];
       bin.bgnbd += bgnbdConditionalExpected(fit.bgWeeks, holdoutDays / 7, x, tx, T);
-      bin.paretoNbd += paretoConditionalExpected(fit.pnWeeks, holdoutDays / 7, x, tx, T);
+      if (fit.pnWeeks) bin.paretoNbd += paretoConditionalExpected(fit.pnWeeks, holdoutDays / 7, x, tx, T);
     }
     const mean = (sum: number, count: number) => (count ? sum / count : 0);
     bins = sums.map((b, k) => ({

@@ -8,6 +8,8 @@ import { test } from 'node:test';
 import { createTestDeps } from '../../test/database.ts';
 import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
+import { loadConfig, type Config } from '../config.ts';
+import type { AppError } from '../shared/errors.ts';
 import { runImport } from '../imports/import.service.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
 import { latestScores, modelReport } from './report.service.ts';
@@ -16,10 +18,14 @@ import { analyze } from './analyze.service.ts';
 const close = (actual: number, expected: number, tolerance: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
 
-async function withDeps(run: (deps: Deps, clock: { now: Date }) => Promise<void>) {
+async function withDeps(
+  run: (deps: Deps, clock: { now: Date }) => Promise<void>,
+  analytics: Partial<Config['analytics']> = {},
+) {
   const clock = { now: new Date('2026-01-01T12:00:00Z') };
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-analyze-'));
-  const deps = await createTestDeps({ dataDir: work });
+  const base = loadConfig({}, { ...process.env, NODE_ENV: 'test' });
+  const deps = await createTestDeps({ dataDir: work, analytics: { ...base.analytics, ...analytics } });
   const timed = { ...deps, clock: { now: () => clock.now } };
   try {
     await run(timed, clock);
@@ -30,67 +36,95 @@ async function withDeps(run: (deps: Deps, clock: { now: Date }) => Promise<void>
 }
 
 test('CDNOW imported and analysed as of 1997-09-30 gives the published parameters, in weeks and in days', async () => {
-  await withDeps(async (deps) => {
-    await runImport(deps, {
-      kind: 'orders',
-      file: 'test/fixtures/cdnow/cdnowElog.csv',
-      map: { customer: 'masterid', at: 'date', amount: 'sales' },
-      dateFormat: 'yyyyMMdd',
-      encoding: 'utf-8',
-    });
-    const outcome = await analyze(deps, { asOf: '1997-09-30' });
-    assert.deepEqual(
-      [outcome.customers, outcome.repeatCustomers, outcome.current, outcome.warnings],
-      [2357, 946, false, []],
-    );
-    const week = await modelReport(deps.db, 'week');
-    close(week.bgnbd!.r, 0.2426, 0.005, 'r');
-    close(week.bgnbd!.alpha, 4.4137, 0.02, 'alpha');
-    close(week.bgnbd!.a, 0.793, 0.01, 'a');
-    close(week.bgnbd!.b, 2.4262, 0.03, 'b');
-    close(week.bgnbd!.logLikelihood, -9582.429, 0.01, 'LL');
-    close(week.paretoNbd!.r, 0.553, 0.01, 'Pareto r');
-    close(week.paretoNbd!.logLikelihood, -9594.976, 0.01, 'Pareto LL');
-    close(week.gammaGamma!.p, 6.25, 0.02, 'p');
-    close(week.gammaGamma!.q, 3.74, 0.02, 'q');
-    close(week.gammaGamma!.gamma, 15.44, 0.05, 'gamma');
-    // Days: the same model, alpha seven times larger.
-    const day = await modelReport(deps.db, 'day');
-    close(day.bgnbd!.alpha / 7, week.bgnbd!.alpha, 0.02, 'alpha in days / 7');
-    close(day.bgnbd!.r, week.bgnbd!.r, 0.005, 'r in days');
-
-    const scores = [];
-    for await (const row of latestScores(deps.db)) scores.push(row);
-    assert.equal(scores.length, 2357);
-    // Customer 1 of the published summaries is masterid 4: x = 2, t_x = 30.43 weeks, T = 38.86.
-    const one = scores.find((s) => s.external_id === '4')!;
-    close(one.p_alive as number, 0.7266, 0.0005, 'customer 1 P(alive)');
-    close(one.expected_365 as number, 1.56, 0.02, 'customer 1 expected purchases in 365 days');
-    assert.equal(one.expected_order_value, '24.65');
-    assert.equal(one.purchase_days, 3);
-    assert.match(
-      one.reasons as string,
-      /usually orders every 107 days; 59 days without an order; probability still active 0\.73/,
-    );
-    const [run] = await queryRows<{
-      report: {
-        frequencyBins: { frequency: string; customers: number; actual: number; bgnbd: number }[];
-        tracking: { week: number; actual: number }[];
+  await withDeps(
+    async (deps) => {
+      await runImport(deps, {
+        kind: 'orders',
+        file: 'test/fixtures/cdnow/cdnowElog.csv',
+        map: { customer: 'masterid', at: 'date', amount: 'sales' },
+        dateFormat: 'yyyyMMdd',
+        encoding: 'utf-8',
+      });
+      // BG/NBD pinned: this is its published reproduction (the backtest still runs and reports).
+      const outcome = await analyze(deps, { asOf: '1997-09-30', model: 'bgnbd' });
+      assert.deepEqual(
+        [outcome.customers, outcome.repeatCustomers, outcome.current, outcome.model],
+        [2357, 946, false, 'bgnbd'],
+      );
+      const week = await modelReport(deps.db, 'week');
+      close(week.bgnbd!.r, 0.2426, 0.005, 'r');
+      close(week.bgnbd!.alpha, 4.4137, 0.02, 'alpha');
+      close(week.bgnbd!.a, 0.793, 0.01, 'a');
+      close(week.bgnbd!.b, 2.4262, 0.03, 'b');
+      close(week.bgnbd!.logLikelihood, -9582.429, 0.01, 'LL');
+      close(week.paretoNbd!.r, 0.553, 0.01, 'Pareto r');
+      close(week.paretoNbd!.logLikelihood, -9594.976, 0.01, 'Pareto LL');
+      // MBG/NBD as BTYDplus fits it (clv.md §3).
+      close(week.mbgnbd!.r, 0.525, 0.01, 'MBG r');
+      close(week.mbgnbd!.alpha, 6.183, 0.05, 'MBG alpha');
+      close(week.mbgnbd!.a, 0.891, 0.01, 'MBG a');
+      close(week.mbgnbd!.b, 1.614, 0.03, 'MBG b');
+      // The backtest held out 1997-07-03 to 1997-09-30 and judged every candidate on it.
+      const backtest = week.backtest as {
+        from: string;
+        to: string;
+        candidates: { model: string; rocAuc: { value: number; low: number; high: number } }[];
       };
-    }>(deps.db, sql`select report from analysis_runs`);
-    const bins = run.report.frequencyBins;
-    assert.deepEqual(
-      bins.map((b) => b.customers),
-      [1411, 439, 214, 100, 62, 38, 29, 64],
-    );
-    close(bins[0].actual, 0.2367116, 1e-4, 'bin 0 actual');
-    close(bins[0].bgnbd, 0.2250893, 2e-3, 'bin 0 predicted');
-    close(bins[7].bgnbd, 6.157036, 0.02, 'bin 7+ predicted');
-    assert.deepEqual(
-      run.report.tracking.filter((t) => [20, 25, 39, 78].includes(t.week)).map((t) => t.actual),
-      [1359, 1672, 2457, 4339],
-    );
-  });
+      assert.deepEqual([backtest.from, backtest.to], ['1997-07-03', '1997-09-30']);
+      assert.deepEqual(
+        backtest.candidates.map((c) => c.model),
+        ['bgnbd', 'mbgnbd', 'pareto', 'supervised'],
+      );
+      for (const c of backtest.candidates) {
+        assert.ok(c.rocAuc.low <= c.rocAuc.value && c.rocAuc.value <= c.rocAuc.high, JSON.stringify(c));
+        assert.ok(c.rocAuc.value > 0.6, `${c.model} ranks the held-out buyers: ${c.rocAuc.value}`);
+      }
+      close(week.gammaGamma!.p, 6.25, 0.02, 'p');
+      close(week.gammaGamma!.q, 3.74, 0.02, 'q');
+      close(week.gammaGamma!.gamma, 15.44, 0.05, 'gamma');
+      // Days: the same model, alpha seven times larger.
+      const day = await modelReport(deps.db, 'day');
+      close(day.bgnbd!.alpha / 7, week.bgnbd!.alpha, 0.02, 'alpha in days / 7');
+      close(day.bgnbd!.r, week.bgnbd!.r, 0.005, 'r in days');
+
+      const scores = [];
+      for await (const row of latestScores(deps.db)) scores.push(row);
+      assert.equal(scores.length, 2357);
+      // Customer 1 of the published summaries is masterid 4: x = 2, t_x = 30.43 weeks, T = 38.86.
+      const one = scores.find((s) => s.external_id === '4')!;
+      close(one.p_alive as number, 0.7266, 0.0005, 'customer 1 P(alive)');
+      assert.equal(one.model, 'bgnbd');
+      const [p30, p90, p365] = [one.p_buy_30, one.p_buy_90, one.p_buy_365] as number[];
+      assert.ok(p30 < p90 && p90 < p365 && p365 < (one.p_alive as number), `${p30} ${p90} ${p365}`);
+      close(one.churn_probability as number, 1 - p365, 1e-9, 'churn: no order in the next 365 days');
+      close(one.expected_365 as number, 1.56, 0.02, 'customer 1 expected purchases in 365 days');
+      assert.equal(one.expected_order_value, '24.65');
+      assert.equal(one.purchase_days, 3);
+      assert.match(
+        one.reasons as string,
+        /usually orders every 107 days; 59 days without an order; probability still active 0\.73/,
+      );
+      const [run] = await queryRows<{
+        report: {
+          frequencyBins: { frequency: string; customers: number; actual: number; bgnbd: number }[];
+          tracking: { week: number; actual: number }[];
+        };
+      }>(deps.db, sql`select report from analysis_runs`);
+      const bins = run.report.frequencyBins;
+      assert.deepEqual(
+        bins.map((b) => b.customers),
+        [1411, 439, 214, 100, 62, 38, 29, 64],
+      );
+      close(bins[0].actual, 0.2367116, 1e-4, 'bin 0 actual');
+      close(bins[0].bgnbd, 0.2250893, 2e-3, 'bin 0 predicted');
+      close(bins[7].bgnbd, 6.157036, 0.02, 'bin 7+ predicted');
+      assert.deepEqual(
+        run.report.tracking.filter((t) => [20, 25, 39, 78].includes(t.week)).map((t) => t.actual),
+        [1359, 1672, 2457, 4339],
+      );
+    },
+    { zeroValueOrders: 'count' },
+  );
 });
 
 test('a current run moves customers who went quiet to at_risk or lapsed with reasons, alerts on the drop, and keeps score history', async () => {
@@ -197,7 +231,7 @@ test('a current run moves customers who went quiet to at_risk or lapsed with rea
     }>(deps.db, sql`select reason, from_p_alive, to_p_alive, value_at_stake from activity_alerts`);
     for (const a of alerts) {
       assert.ok(a.from_p_alive >= 0.5 && a.to_p_alive < 0.5);
-      assert.match(a.reason, /probability still active fell from 0\.\d\d to 0\.\d\d/);
+      assert.match(a.reason, /probability still active fell from [01]\.\d\d to 0\.\d\d/);
       assert.ok(Number(a.value_at_stake) > 0);
     }
     // Each alert goes out to a webhook that subscribed to them, naming the customer and the drop.
@@ -257,5 +291,76 @@ test('an empty database, and customers without any repeat purchase, are answered
     assert.match(single.warnings[0], /No customer has bought twice yet/);
     const report = await modelReport(deps.db, 'week');
     assert.deepEqual([report.bgnbd, report.paretoNbd, report.gammaGamma], [null, null, null]);
+  });
+});
+
+test('conventions: a zero-value order is no purchase, refunds are netted, a past run judges stages as of its date, the future is refused', async () => {
+  await withDeps(async (deps) => {
+    const order = (customer: string, n: number, at: string, amount: string) => ({
+      id: `o-${customer}-${n}`,
+      type: 'order',
+      customer: { externalId: customer },
+      orderId: `${customer}-${n}`,
+      at: `${at}T10:00:00Z`,
+      lines: [{ amount }],
+    });
+    const events: Record<string, unknown>[] = [];
+    // 40 regulars ordering every 30 days through 2025.
+    for (let c = 0; c < 40; c++)
+      for (let k = 0; k < 12; k++)
+        events.push(
+          order(
+            `F${c}`,
+            k,
+            new Date(Date.UTC(2025, 0, 3 + (c % 5)) + k * 30 * 86_400_000).toISOString().slice(0, 10),
+            '25',
+          ),
+        );
+    events.push(order('Z', 0, '2025-01-10', '30'), order('Z', 1, '2025-06-01', '0'));
+    events.push(order('R', 0, '2025-01-05', '500'), order('R', 1, '2025-02-05', '20'));
+    events.push({
+      id: 'ret',
+      type: 'return',
+      customer: { externalId: 'R' },
+      returnId: 'R-ret',
+      orderId: 'R-0',
+      at: '2025-01-20T10:00:00Z',
+      amount: '500',
+    });
+    events.push(order('S', 0, '2025-01-10', '40'), order('S', 1, '2025-08-01', '40'));
+    assert.equal((await ingestEvents(deps, events, { source: 'test' })).rejected, 0);
+
+    await assert.rejects(
+      analyze(deps, { asOf: '2026-01-02' }),
+      (error: AppError) => error.code === 'bad_request' && /after today/.test(error.message),
+    );
+
+    const past = await analyze(deps, { asOf: '2025-03-01' });
+    assert.equal(past.current, false);
+    const pastRows = new Map<string, Record<string, unknown>>();
+    for await (const row of latestScores(deps.db)) pastRows.set(row.external_id as string, row);
+    // S bought once by then: judged a one-time buyer then, whatever it is today.
+    assert.ok(
+      ['trial', 'at_risk', 'lapsed'].includes(pastRows.get('S')!.stage as string),
+      `S as of 2025-03-01: ${pastRows.get('S')!.stage}`,
+    );
+    const [{ stage: today }] = await queryRows<{ stage: string }>(
+      deps.db,
+      sql`select stage from customers where external_id = 'S'`,
+    );
+    assert.equal(today, 'customer');
+
+    await analyze(deps, { asOf: '2025-12-31' });
+    const rows = new Map<string, Record<string, unknown>>();
+    for await (const row of latestScores(deps.db)) rows.set(row.external_id as string, row);
+    const z = rows.get('Z')!;
+    assert.equal(z.purchase_days, 1, 'the free order is not a purchase');
+    assert.match(
+      z.reasons as string,
+      /^one order, 355 days ago; 80 % of customers who order again do so within 3\d days/,
+    );
+    const r = rows.get('R')!;
+    assert.equal(r.historic_value, '20.00', 'the refunded 500 is netted');
+    assert.ok((r.monetary_score as number) < 5);
   });
 });

@@ -8,9 +8,13 @@ export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
   const run = await latestRun(db);
   if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');
   const models = run.models as {
+    chosen?: string;
+    why?: string;
     day?: Record<string, Record<string, number>>;
     week?: Record<string, Record<string, number>>;
     gammaGamma?: Record<string, number> | null;
+    supervised?: Record<string, unknown> | null;
+    backtest?: Record<string, unknown> | null;
   };
   const unit = models[timeUnit];
   const pick = (source: Record<string, number> | undefined | null, keys: string[]) =>
@@ -23,7 +27,9 @@ export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
     modelVersion: run.model_version,
     customers: run.customers,
     repeatCustomers: run.repeat_customers,
+    why: models.why ?? null,
     bgnbd: pick(unit?.bgnbd, ['r', 'alpha', 'a', 'b', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),
+    mbgnbd: pick(unit?.mbgnbd, ['r', 'alpha', 'a', 'b', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),
     paretoNbd: pick(unit?.paretoNbd, [
       'r',
       'alpha',
@@ -35,6 +41,9 @@ export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
       'sampleCustomers',
     ]),
     gammaGamma: pick(models.gammaGamma, ['p', 'q', 'gamma', 'logLikelihood', 'converged']),
+    supervised: models.supervised ?? null,
+    /** How well each candidate foretold the last held-out days, and the one chosen (docs/analytics.md). */
+    backtest: models.backtest ?? null,
     warnings: run.warnings,
   };
 }
@@ -44,10 +53,14 @@ export const scoreColumns = [
   'external_id',
   'email',
   'as_of',
+  'model',
   'stage',
   'p_alive',
   'p_alive_change',
   'churn_probability',
+  'p_buy_30',
+  'p_buy_90',
+  'p_buy_365',
   'expected_30',
   'expected_90',
   'expected_365',

@@ -1,5 +1,6 @@
 // Every kind of background job and the code that runs it, in one place. `kept serve` registers them
 // before it resumes interrupted jobs or starts new ones; so does the test harness (test/database.ts).
+import type { ActivityModel } from '../config.ts';
 import fs from 'node:fs';
 import { analyze } from '../analytics/analyze.service.ts';
 import { audit } from '../audit/index.ts';
@@ -11,7 +12,7 @@ import { registerJobHandler } from './job.service.ts';
 
 export function registerJobHandlers(): void {
   registerJobHandler('analyze', async (deps, payload, _jobId, report) => {
-    const model = payload.model as 'bgnbd' | 'pareto' | undefined;
+    const model = payload.model as ActivityModel | undefined;
     const outcome = await analyze(deps, { asOf: payload.asOf as string | undefined, model, onProgress: report });
     return { ...outcome };
   });

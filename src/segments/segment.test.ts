@@ -251,7 +251,7 @@ test('a wrong rule is refused with the path of the condition, what was found and
     {
       path: 'rule.conditions.2.key',
       message:
-        'unknown score "shoe_size"; scores: p_alive, churn_probability, expected_90, expected_365, predicted_value_365, historic_value, value_at_stake, expected_order_value, frequency, recency_days, average_days_between, recency_score, frequency_score, monetary_score, satisfaction',
+        'unknown score "shoe_size"; scores: p_alive, churn_probability, p_buy_90, expected_90, expected_365, predicted_value_365, historic_value, value_at_stake, expected_order_value, frequency, recency_days, average_days_between, recency_score, frequency_score, monetary_score, satisfaction',
     },
     {
       path: 'rule.conditions.3.op',

@@ -69,7 +69,8 @@ export const flags = ['deceased', 'moved', 'undeliverable', 'do_not_contact'] as
 /** Scores of the latest analysis a segment may test, by their column. */
 export const scoreColumns = {
   p_alive: 'probability still active (0-1)',
-  churn_probability: 'churn probability (0-1)',
+  churn_probability: 'churn probability: no order in 365 days (0-1)',
+  p_buy_90: 'chance of an order in the next 90 days (0-1)',
   expected_90: 'expected purchases in 90 days',
   expected_365: 'expected purchases in 365 days',
   predicted_value_365: 'predicted value over 365 days',

@@ -2,6 +2,8 @@ import { useEffect, useState } from 'react';
 import { api, formatTime, words } from '../api.ts';
 import { BarChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { SatisfactionSection } from './satisfaction.tsx';
+import { BacktestSection } from './backtest-section.tsx';
+import type { Backtest } from '../../analytics/candidates.ts';
 import { Link } from '../router.tsx';
 
 interface Curve {
@@ -32,8 +34,15 @@ interface Run {
   activity_model: string;
   warnings: string[];
   models: {
-    week?: { bgnbd: Record<string, number>; paretoNbd: Record<string, number> };
+    chosen?: string;
+    why?: string;
+    week?: {
+      bgnbd: Record<string, number>;
+      mbgnbd?: Record<string, number> | null;
+      paretoNbd?: Record<string, number> | null;
+    };
     gammaGamma?: Record<string, number> | null;
+    backtest?: Backtest | null;
   };
   report: Report;
 }
@@ -57,6 +66,12 @@ interface Alert {
   reason: string;
 }
 
+const modelNames: Record<string, string> = {
+  bgnbd: 'BG/NBD',
+  mbgnbd: 'MBG/NBD',
+  pareto: 'Pareto/NBD',
+  supervised: 'the model learnt from this store',
+};
 const stageOrder = ['prospect', 'trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back', 'suppressed'];
 const money = (v: string | number | null) =>
   v === null ? '—' : Number(v).toLocaleString(undefined, { maximumFractionDigits: 0 });
@@ -145,8 +160,8 @@ export function AnalyticsPage() {
         {run && (
           <span className="muted">
             Latest analysis as of {run.as_of} ({run.customers.toLocaleString()} customers,{' '}
-            {run.repeat_customers.toLocaleString()} repeat buyers,{' '}
-            {run.activity_model === 'pareto' ? 'Pareto/NBD' : 'BG/NBD'}
+            {run.repeat_customers.toLocaleString()} repeat buyers, scored by{' '}
+            {modelNames[run.activity_model] ?? run.activity_model}
             {run.current ? '' : '; a backtest'}), finished {formatTime(run.finished_at)}
           </span>
         )}
@@ -179,6 +194,7 @@ export function AnalyticsPage() {
           fit.
         </p>
       )}
+      {run?.models.backtest && <BacktestSection backtest={run.models.backtest} why={run.models.why ?? ''} />}
       {run && report && (
         <>
           <section className="card">
@@ -315,11 +331,20 @@ export function AnalyticsPage() {
                 {num(run.models.week?.bgnbd.a)} b={num(run.models.week?.bgnbd.b)} LL=
                 {num(run.models.week?.bgnbd.logLikelihood, 7)}
               </p>
-              <p className="params">
-                Pareto/NBD r={num(run.models.week?.paretoNbd.r)} α={num(run.models.week?.paretoNbd.alpha)} s=
-                {num(run.models.week?.paretoNbd.s)} β={num(run.models.week?.paretoNbd.beta)} LL=
-                {num(run.models.week?.paretoNbd.logLikelihood, 7)}
-              </p>
+              {run.models.week?.mbgnbd && (
+                <p className="params">
+                  MBG/NBD r={num(run.models.week.mbgnbd.r)} α={num(run.models.week.mbgnbd.alpha)} a=
+                  {num(run.models.week.mbgnbd.a)} b={num(run.models.week.mbgnbd.b)} LL=
+                  {num(run.models.week.mbgnbd.logLikelihood, 7)}
+                </p>
+              )}
+              {run.models.week?.paretoNbd && (
+                <p className="params">
+                  Pareto/NBD r={num(run.models.week.paretoNbd.r)} α={num(run.models.week.paretoNbd.alpha)} s=
+                  {num(run.models.week.paretoNbd.s)} β={num(run.models.week.paretoNbd.beta)} LL=
+                  {num(run.models.week.paretoNbd.logLikelihood, 7)}
+                </p>
+              )}
               <p className="params">
                 Gamma-Gamma p={num(run.models.gammaGamma?.p)} q={num(run.models.gammaGamma?.q)} γ=
                 {num(run.models.gammaGamma?.gamma)}

@@ -1,4 +1,5 @@
 import { queryRows, sql, type Db } from '../db/connection.ts';
+import type { AuditLogEntry } from './audit.ts';
 
 export interface AuditEntry {
   actor: string;
@@ -6,15 +7,6 @@ export interface AuditEntry {
   target?: string | null;
   detail?: Record<string, unknown>;
   ip?: string | null;
-}
-export interface AuditRow {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  detail: Record<string, unknown>;
-  ip: string | null;
 }
 
 /** Appends one entry; in the caller's transaction when given one, so it stands or falls with what it records. */
@@ -31,8 +23,8 @@ export interface AuditFilter {
 }
 
 /** Newest first; `action` matches a whole action or its family (`login` matches `login.failed`). */
-export async function listAudit(db: Db, filter: AuditFilter): Promise<AuditRow[]> {
-  const rows = await queryRows<AuditRow>(
+export async function listAudit(db: Db, filter: AuditFilter): Promise<AuditLogEntry[]> {
+  const rows = await queryRows<AuditLogEntry>(
     db,
     sql`
     select id, at, actor, action, target, detail, ip from audit_log

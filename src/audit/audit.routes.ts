@@ -6,19 +6,9 @@ import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import { auditBy, listAudit } from './audit.service.ts';
+import { auditEntrySchema } from './audit.ts';
 import { id, whole } from '../shared/input.ts';
 
-const entry = z
-  .object({
-    id: z.number(),
-    at: z.string(),
-    actor: z.string(),
-    action: z.string(),
-    target: z.string().nullable(),
-    detail: z.record(z.string(), z.unknown()),
-    ip: z.string().nullable(),
-  })
-  .openapi('AuditEntry');
 const filter = z.object({
   action: z
     .string()
@@ -44,7 +34,7 @@ export function auditRoutes(deps: Deps) {
       responses: {
         200: {
           description: 'Entries',
-          content: { 'application/json': { schema: z.object({ entries: z.array(entry) }) } },
+          content: { 'application/json': { schema: z.object({ entries: z.array(auditEntrySchema) }) } },
         },
       },
     }),

@@ -3,10 +3,10 @@ import { anyone, publicRoute } from './access.ts';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Deps } from '../deps.ts';
 import { clientIp, createRouter } from '../shared/http.ts';
-import { loginBody, me, sessionCookie } from './auth.ts';
+import { loginBody, signedIn, sessionCookie, type Me } from './auth.ts';
 import { login, logout } from './auth.service.ts';
 
-const principalOut = (p: z.infer<typeof me>) => p;
+const principalOut = (p: Me) => p;
 
 /** Sign-in and sign-out; mounted before the authentication middleware. */
 export function loginRoutes(deps: Deps) {
@@ -20,7 +20,7 @@ export function loginRoutes(deps: Deps) {
       summary: 'Sign in with email and password; sets an HttpOnly session cookie',
       request: { body: { content: { 'application/json': { schema: loginBody } }, required: true } },
       responses: {
-        200: { description: 'Signed in', content: { 'application/json': { schema: z.object({ user: me }) } } },
+        200: { description: 'Signed in', content: { 'application/json': { schema: signedIn } } },
       },
     }),
     async (c) => {
@@ -65,7 +65,7 @@ export function meRoutes() {
       tags: ['auth'],
       summary: 'Who is signed in',
       responses: {
-        200: { description: 'The caller', content: { 'application/json': { schema: z.object({ user: me }) } } },
+        200: { description: 'The caller', content: { 'application/json': { schema: signedIn } } },
       },
     }),
     (c) => c.json({ user: principalOut(c.get('principal')) }, 200),

@@ -32,6 +32,45 @@ export const me = z
     name: z.string().optional(),
   })
   .openapi('Principal');
+/** The caller as the API names it (GET /auth/me, POST /auth/login). */
+export type Me = z.infer<typeof me>;
+export const signedIn = z.object({ user: me });
+export type SignedIn = z.infer<typeof signedIn>;
+
+/** A person who signs in, as the people API lists them. */
+export const personSchema = z
+  .object({
+    id: z.number(),
+    email: z.string(),
+    role: z.string(),
+    createdAt: z.string(),
+    disabledAt: z.string().nullable(),
+  })
+  .openapi('Person');
+export type Person = z.infer<typeof personSchema>;
+/** An API key as listed: never the key itself. */
+export const apiKeySchema = z
+  .object({
+    id: z.number(),
+    name: z.string(),
+    role: z.string(),
+    scopes: z.array(z.string()).nullable(),
+    prefix: z.string(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi('ApiKey');
+export type ApiKey = z.infer<typeof apiKeySchema>;
+/** A new key, shown this once. */
+export const createdKeySchema = z.object({
+  id: z.number(),
+  name: z.string(),
+  role: z.string(),
+  scopes: z.array(z.string()).nullable(),
+  key: z.string(),
+});
+export type CreatedKey = z.infer<typeof createdKeySchema>;
 
 export const sessionCookie = 'kept_session';
 /** Idle timeout, renewed on use, and the absolute lifetime of a session. */

@@ -15,36 +15,21 @@ import {
   resetPassword,
   revokeKey,
 } from './auth.service.ts';
-import { role } from './auth.ts';
+import { apiKeySchema, createdKeySchema, personSchema, role, type Person } from './auth.ts';
 import { id } from '../shared/input.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const person = z
-  .object({
-    id: z.number(),
-    email: z.string(),
-    role: z.string(),
-    createdAt: z.string(),
-    disabledAt: z.string().nullable(),
-  })
-  .openapi('Person');
-const toPerson = (u: { id: number; email: string; role: string; createdAt: Date; disabledAt: Date | null }) => ({
+const toPerson = (u: {
+  id: number;
+  email: string;
+  role: string;
+  createdAt: Date;
+  disabledAt: Date | null;
+}): Person => ({
   ...u,
   createdAt: iso(u.createdAt)!,
   disabledAt: iso(u.disabledAt),
 });
-const key = z
-  .object({
-    id: z.number(),
-    name: z.string(),
-    role: z.string(),
-    scopes: z.array(z.string()).nullable(),
-    prefix: z.string(),
-    createdAt: z.string(),
-    lastUsedAt: z.string().nullable(),
-    revokedAt: z.string().nullable(),
-  })
-  .openapi('ApiKey');
 const idParam = z.object({ id: id });
 const body = <T extends z.ZodType>(schema: T) => ({
   body: { required: true, content: { 'application/json': { schema } } },
@@ -75,7 +60,7 @@ export function peopleRoutes(deps: Deps) {
       middleware: admins,
       tags: ['people'],
       summary: 'People who sign in, with their role',
-      responses: { 200: json(z.object({ users: z.array(person) }), 'By id') },
+      responses: { 200: json(z.object({ users: z.array(personSchema) }), 'By id') },
     }),
     async (c) => c.json({ users: (await listUsers(deps.db)).map(toPerson) }, 200),
   );
@@ -88,7 +73,7 @@ export function peopleRoutes(deps: Deps) {
       tags: ['people'],
       summary: 'Add a person; the answer carries a generated password, shown once',
       request: body(z.object({ email: z.string().trim().email().max(320), role })),
-      responses: { 201: json(z.object({ user: person, password: z.string() }), 'Added') },
+      responses: { 201: json(z.object({ user: personSchema, password: z.string() }), 'Added') },
     }),
     async (c) => {
       const { email, role: chosen } = c.req.valid('json');
@@ -106,7 +91,7 @@ export function peopleRoutes(deps: Deps) {
       summary:
         "Change a person's role, or disable them (their sessions end at once) or enable them again; there is always an active admin",
       request: { params: idParam, ...body(personChange) },
-      responses: { 200: json(person, 'The person now') },
+      responses: { 200: json(personSchema, 'The person now') },
     }),
     async (c) => {
       const { role: chosen, disabled } = c.req.valid('json');
@@ -141,7 +126,7 @@ export function peopleRoutes(deps: Deps) {
       middleware: admins,
       tags: ['people'],
       summary: 'API keys (never the keys themselves)',
-      responses: { 200: json(z.object({ keys: z.array(key) }), 'By id') },
+      responses: { 200: json(z.object({ keys: z.array(apiKeySchema) }), 'By id') },
     }),
     async (c) =>
       c.json(
@@ -175,16 +160,7 @@ export function peopleRoutes(deps: Deps) {
         }),
       ),
       responses: {
-        201: json(
-          z.object({
-            id: z.number(),
-            name: z.string(),
-            role: z.string(),
-            scopes: z.array(z.string()).nullable(),
-            key: z.string(),
-          }),
-          'Created',
-        ),
+        201: json(createdKeySchema, 'Created'),
       },
     }),
     async (c) => {

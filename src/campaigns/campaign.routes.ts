@@ -5,7 +5,19 @@ import { auditBy } from '../audit/index.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter, json } from '../shared/http.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
-import { campaignBody, campaignChannels, campaignKinds, externalCampaignBody } from './campaign.ts';
+import {
+  campaignBody,
+  campaignListSchema,
+  campaignReportSchema,
+  campaignSchema,
+  campaignWithCountsSchema,
+  capturedMailSchema,
+  customerPaceSchema,
+  externalCampaignBody,
+  renderedMailSchema,
+  templateSchema,
+  templateSummarySchema,
+} from './campaign.ts';
 import {
   capturedMail,
   createCampaign,
@@ -32,34 +44,6 @@ const idParam = z.object({ id: id });
 const body = <T extends z.ZodType>(schema: T) => ({
   body: { content: { 'application/json': { schema } }, required: true },
 });
-const anything = z.record(z.string(), z.unknown());
-const campaign = z
-  .object({
-    id: z.number(),
-    name: z.string(),
-    kind: z.string().openapi({ description: campaignKinds.join(', ') }),
-    channel: z.string().openapi({ description: campaignChannels.join(', ') }),
-    segmentId: z.number().nullable(),
-    arms: z.array(z.object({ name: z.string(), templateId: z.number().nullable(), share: z.number() })),
-    holdoutShare: z.number(),
-    consentList: z.string(),
-    scheduledAt: z.string().nullable(),
-    timeZone: z.string(),
-    status: z.string(),
-    statusReason: z.string().nullable(),
-    external: z.boolean(),
-    createdBy: z.string(),
-    createdAt: z.string(),
-    startedAt: z.string().nullable(),
-    finishedAt: z.string().nullable(),
-    members: z.number().nullable(),
-  })
-  .openapi('Campaign');
-const template = z
-  .object({ id: z.number(), name: z.string(), subject: z.string(), body: z.string(), updatedAt: z.string() })
-  .openapi('Template');
-const rendered = z.object({ subject: z.string(), html: z.string(), text: z.string() });
-
 export function campaignRoutes(deps: Deps) {
   const app = createRouter();
 
@@ -71,10 +55,7 @@ export function campaignRoutes(deps: Deps) {
       tags: ['campaigns'],
       summary: 'Email templates',
       responses: {
-        200: json(
-          z.object({ templates: z.array(z.object({ id: z.number(), name: z.string(), subject: z.string() })) }),
-          'By name',
-        ),
+        200: json(z.object({ templates: z.array(templateSummarySchema) }), 'By name'),
       },
     }),
     async (c) => c.json({ templates: await listTemplates(deps) }, 200),
@@ -88,7 +69,7 @@ export function campaignRoutes(deps: Deps) {
       tags: ['campaigns'],
       summary: 'Save a template (admin or marketer); refused when it does not parse',
       request: body(templateBody),
-      responses: { 201: json(template, 'Saved') },
+      responses: { 201: json(templateSchema, 'Saved') },
     }),
     async (c) => c.json(await saveTemplate(deps, c.get('principal'), c.req.valid('json')), 201),
   );
@@ -101,7 +82,7 @@ export function campaignRoutes(deps: Deps) {
       tags: ['campaigns'],
       summary: 'A template',
       request: { params: idParam },
-      responses: { 200: json(template, 'The template') },
+      responses: { 200: json(templateSchema, 'The template') },
     }),
     async (c) => c.json(await findTemplate(deps, c.req.valid('param').id), 200),
   );
@@ -114,7 +95,7 @@ export function campaignRoutes(deps: Deps) {
       tags: ['campaigns'],
       summary: 'Change a template (admin or marketer)',
       request: { params: idParam, ...body(templateBody) },
-      responses: { 200: json(template, 'Saved') },
+      responses: { 200: json(templateSchema, 'Saved') },
     }),
     async (c) =>
       c.json(await saveTemplate(deps, c.get('principal'), c.req.valid('json'), c.req.valid('param').id), 200),
@@ -135,7 +116,7 @@ export function campaignRoutes(deps: Deps) {
           arm: z.string().max(40).optional(),
         }),
       ),
-      responses: { 200: json(rendered, 'The mail') },
+      responses: { 200: json(renderedMailSchema, 'The mail') },
     }),
     async (c) => {
       const { customerId, arm, ...t } = c.req.valid('json');
@@ -151,10 +132,7 @@ export function campaignRoutes(deps: Deps) {
       tags: ['campaigns'],
       summary: 'Campaigns, newest first, with their members by send status',
       responses: {
-        200: json(
-          z.object({ campaigns: z.array(campaign.extend({ counts: z.record(z.string(), z.number()) })) }),
-          'Newest first',
-        ),
+        200: json(campaignListSchema, 'Newest first'),
       },
     }),
     async (c) => {
@@ -184,7 +162,7 @@ export function campaignRoutes(deps: Deps) {
       tags: ['campaigns'],
       summary: 'Create a campaign (draft, or scheduled with scheduledAt)',
       request: body(campaignBody),
-      responses: { 201: json(campaign, 'Created') },
+      responses: { 201: json(campaignSchema, 'Created') },
     }),
     async (c) => c.json(await createCampaign(deps, c.get('principal'), c.req.valid('json')), 201),
   );
@@ -210,7 +188,7 @@ export function campaignRoutes(deps: Deps) {
       tags: ['campaigns'],
       summary: 'A campaign with its members by send status',
       request: { params: idParam },
-      responses: { 200: json(z.object({ campaign, counts: z.record(z.string(), z.number()) }), 'The campaign') },
+      responses: { 200: json(campaignWithCountsSchema, 'The campaign') },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -239,7 +217,7 @@ export function campaignRoutes(deps: Deps) {
         tags: ['campaigns'],
         summary,
         request: { params: idParam },
-        responses: { 200: json(campaign, 'The campaign now') },
+        responses: { 200: json(campaignSchema, 'The campaign now') },
       }),
       async (c) => {
         const { id } = c.req.valid('param');
@@ -260,7 +238,7 @@ export function campaignRoutes(deps: Deps) {
       summary:
         'Each arm against the holdout: buying, revenue per customer, still active at 30 and 90 days, unsubscribes; lift with 95 % intervals, p-values, cumulative lift by day',
       request: { params: idParam, query: z.object({ days: whole(1, 365).default(30) }) },
-      responses: { 200: json(anything, 'The report') },
+      responses: { 200: json(campaignReportSchema, 'The report') },
     }),
     async (c) => c.json(await campaignReport(deps, c.req.valid('param').id, c.req.valid('query').days), 200),
   );
@@ -328,13 +306,7 @@ export function campaignRoutes(deps: Deps) {
         'How often Kept reaches the customer: outgoing touches per channel per week (last 12 weeks) and the frequency cap now',
       request: { params: idParam },
       responses: {
-        200: json(
-          z.object({
-            weeks: z.array(z.object({ week: z.string(), byChannel: z.record(z.string(), z.number()) })),
-            marketing: z.object({ sent: z.number(), cap: z.number(), days: z.number(), capped: z.boolean() }),
-          }),
-          'Touches by week',
-        ),
+        200: json(customerPaceSchema, 'Touches by week'),
       },
     }),
     async (c) => {
@@ -356,7 +328,7 @@ export function campaignRoutes(deps: Deps) {
       tags: ['campaigns'],
       summary: 'Mail captured instead of sent (no SMTP server configured), newest first',
       request: { query: z.object({ limit: whole(1, 200).default(50), to: z.string().max(320).optional() }) },
-      responses: { 200: json(z.object({ smtp: z.boolean(), messages: z.array(anything) }), 'Newest first') },
+      responses: { 200: json(capturedMailSchema, 'Newest first') },
     }),
     async (c) => {
       const { limit, to } = c.req.valid('query');

@@ -35,39 +35,22 @@ import type { Arm } from './campaign.schema.ts';
 import {
   complaintRefuseRate,
   controlArm,
+  type Campaign,
   type campaignBody,
+  type CampaignChannel,
+  type CampaignKind,
   type CampaignStatus,
   type externalCampaignBody,
 } from './campaign.ts';
 import { templateContext, mailLinks } from './send.service.ts';
 import { compileTemplate, renderMail, TemplateError, type templateBody } from './template.ts';
 
-export interface Campaign {
-  id: number;
-  name: string;
-  kind: string;
-  channel: string;
-  segmentId: number | null;
-  arms: Arm[];
-  holdoutShare: number;
-  consentList: string;
-  scheduledAt: string | null;
-  timeZone: string;
-  status: CampaignStatus;
-  statusReason: string | null;
-  external: boolean;
-  createdBy: string;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  members: number | null;
-}
 const iso = (at: Date | null) => at && at.toISOString();
 const toCampaign = (r: CampaignRow): Campaign => ({
   id: r.id,
   name: r.name,
-  kind: r.kind,
-  channel: r.channel,
+  kind: r.kind as CampaignKind,
+  channel: r.channel as CampaignChannel,
   segmentId: r.segmentId,
   arms: r.arms,
   holdoutShare: r.holdoutShare,

@@ -5,7 +5,9 @@ export const campaignKinds = ['newsletter', 'offer', 'win_back', 'survey', 'anno
 /** email is sent from here; the others produce a list (call list, store list, mailing file) with suppression applied. */
 export const campaignChannels = ['email', 'phone', 'store', 'direct_mail'] as const;
 export type CampaignChannel = (typeof campaignChannels)[number];
-export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'done' | 'cancelled' | 'external';
+export type CampaignKind = (typeof campaignKinds)[number];
+export const campaignStatuses = ['draft', 'scheduled', 'sending', 'paused', 'done', 'cancelled', 'external'] as const;
+export type CampaignStatus = (typeof campaignStatuses)[number];
 /** A member's row in the send ledger. */
 export type MemberStatus =
   | 'holdout'
@@ -95,3 +97,120 @@ export const externalCampaignBody = z
       .max(10_000),
   })
   .openapi('ExternalCampaign');
+
+// --- what the API answers
+
+export const campaignSchema = z
+  .object({
+    id: z.number(),
+    name: z.string(),
+    kind: z.enum(campaignKinds),
+    channel: z.enum(campaignChannels),
+    segmentId: z.number().nullable(),
+    arms: z.array(z.object({ name: z.string(), templateId: z.number().nullable(), share: z.number() })),
+    holdoutShare: z.number(),
+    consentList: z.string(),
+    scheduledAt: z.string().nullable(),
+    timeZone: z.string(),
+    status: z.enum(campaignStatuses),
+    statusReason: z.string().nullable(),
+    external: z.boolean(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    members: z.number().nullable(),
+  })
+  .openapi('Campaign');
+export type Campaign = z.infer<typeof campaignSchema>;
+/** A campaign in the list, with its members by send status. */
+export const campaignListSchema = z.object({
+  campaigns: z.array(campaignSchema.extend({ counts: z.record(z.string(), z.number()) })),
+});
+export type CampaignListItem = z.infer<typeof campaignListSchema>['campaigns'][number];
+export const campaignWithCountsSchema = z.object({
+  campaign: campaignSchema,
+  counts: z.record(z.string(), z.number()),
+});
+export type CampaignWithCounts = z.infer<typeof campaignWithCountsSchema>;
+
+export const templateSummarySchema = z.object({ id: z.number(), name: z.string(), subject: z.string() });
+export type TemplateSummary = z.infer<typeof templateSummarySchema>;
+export const templateSchema = templateSummarySchema
+  .extend({ body: z.string(), updatedAt: z.string() })
+  .openapi('Template');
+export type Template = z.infer<typeof templateSchema>;
+export const renderedMailSchema = z.object({ subject: z.string(), html: z.string(), text: z.string() });
+export type RenderedMail = z.infer<typeof renderedMailSchema>;
+
+/** One arm against the holdout on one measure (measurement.ts computes it). */
+export const comparisonSchema = z.object({
+  treated: z.number(),
+  control: z.number(),
+  /** treated − control, with its 95 % interval. */
+  difference: z.number(),
+  low: z.number(),
+  high: z.number(),
+  /** treated / control − 1, with its 95 % interval; null when the control is 0. */
+  relative: z.number().nullable(),
+  relativeLow: z.number().nullable(),
+  relativeHigh: z.number().nullable(),
+  p: z.number(),
+  /** The smallest difference this many customers would detect 80 % of the time at the 5 % level. */
+  detectable: z.number(),
+});
+export type Comparison = z.infer<typeof comparisonSchema>;
+
+/** Each treated arm against the holdout, and the cumulative lift; campaigns and journeys report alike. */
+export const armComparisonSchema = z.object({
+  holdout: z
+    .object({ members: z.number(), buyers: z.number(), revenue: z.number(), unsubscribed: z.number() })
+    .nullable(),
+  arms: z.array(
+    z.object({
+      arm: z.string(),
+      members: z.number(),
+      sent: z.number(),
+      opened: z.number(),
+      clicked: z.number(),
+      purchase: comparisonSchema.nullable(),
+      revenuePerCustomer: comparisonSchema.nullable(),
+      unsubscribes: comparisonSchema.nullable(),
+      stillActive30: comparisonSchema.extend({ asOf: z.string().nullable() }).nullable(),
+      stillActive90: comparisonSchema.extend({ asOf: z.string().nullable() }).nullable(),
+      warning: z.string().nullable(),
+    }),
+  ),
+  cumulativeLift: z.array(
+    z.object({ arm: z.string(), points: z.array(z.object({ day: z.number(), lift: z.number() })) }),
+  ),
+});
+export const holdoutFiguresSchema = armComparisonSchema
+  .extend({ days: z.number(), observedDays: z.number() })
+  .openapi('HoldoutFigures');
+export type HoldoutFigures = z.infer<typeof holdoutFiguresSchema>;
+export const campaignReportSchema = holdoutFiguresSchema.extend({ campaign: campaignSchema }).openapi('CampaignReport');
+export type CampaignReport = z.infer<typeof campaignReportSchema>;
+
+export const customerPaceSchema = z.object({
+  weeks: z.array(z.object({ week: z.string(), byChannel: z.record(z.string(), z.number()) })),
+  marketing: z.object({ sent: z.number(), cap: z.number(), days: z.number(), capped: z.boolean() }),
+});
+export type CustomerPace = z.infer<typeof customerPaceSchema>;
+
+/** Mail captured instead of sent; `at` as the database writes it. */
+export const capturedMailSchema = z.object({
+  smtp: z.boolean(),
+  messages: z.array(
+    z.object({
+      id: z.number(),
+      at: z.string(),
+      to: z.string(),
+      subject: z.string(),
+      headers: z.record(z.string(), z.string()),
+      html: z.string(),
+      text: z.string(),
+    }),
+  ),
+});
+export type CapturedMail = z.infer<typeof capturedMailSchema>;

@@ -3,6 +3,10 @@
 // delta method for a ratio of means), which hold for the group sizes a holdout is worth having at;
 // below 30 customers in a group the report says the holdout is too small rather than trust them.
 
+import type { Comparison } from './campaign.ts';
+
+export type { Comparison };
+
 /** Complementary error function (Numerical Recipes' Chebyshev fit, relative error below 1.2e-7). */
 export function erfc(x: number): number {
   const z = Math.abs(x);
@@ -30,22 +34,6 @@ export const twoSidedP = (z: number) => (Number.isFinite(z) ? erfc(Math.abs(z) /
 
 const z95 = 1.959964;
 const zPower80 = 0.841621;
-
-export interface Comparison {
-  treated: number;
-  control: number;
-  /** treated − control, with its 95 % interval. */
-  difference: number;
-  low: number;
-  high: number;
-  /** treated / control − 1, with its 95 % interval; null when the control is 0. */
-  relative: number | null;
-  relativeLow: number | null;
-  relativeHigh: number | null;
-  p: number;
-  /** The smallest difference this many customers would detect 80 % of the time at the 5 % level. */
-  detectable: number;
-}
 
 /** Share of each group that did something (bought, unsubscribed). */
 export function compareProportions(treated: { n: number; x: number }, control: { n: number; x: number }): Comparison {

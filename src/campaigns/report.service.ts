@@ -7,11 +7,11 @@ import { findCampaign } from './campaign.service.ts';
 import { compareMeans, compareProportions, holdoutWarning, type Comparison } from './measurement.ts';
 import { armOutcomes, campaignMeasured, firstPurchaseDays, stillActive, type ArmOutcome } from './report.repository.ts';
 
-const round = (c: Comparison | null) =>
+const round = <C extends Comparison | null>(c: C): C =>
   c &&
   (Object.fromEntries(
     Object.entries(c).map(([k, v]) => [k, typeof v === 'number' ? Number(v.toPrecision(6)) : v]),
-  ) as unknown as Comparison);
+  ) as C);
 type Active = { asOf: string | null; arms: { arm: string; n: number; sum: number; squares: number }[] };
 
 /**

@@ -14,12 +14,17 @@ import {
   lifecycleChanges,
   statusChanges,
 } from './customer.schema.ts';
+import {
+  timelineKinds,
+  type CustomerListItem,
+  type CustomerRecord,
+  type CustomerSort,
+  type TimelineEntry,
+  type TimelineKind,
+} from './customer.ts';
 
 /** Counting stops here: "10,000+" is as useful as an exact figure and stays fast on millions. */
 export const countCap = 10_000;
-
-export const customerSorts = ['name', 'created', 'last_order', 'purchase_days'] as const;
-export type CustomerSort = (typeof customerSorts)[number];
 
 export interface CustomerQuery {
   q?: string;
@@ -31,19 +36,6 @@ export interface CustomerQuery {
   direction: 'asc' | 'desc';
   page: number;
   pageSize: number;
-}
-
-export interface CustomerListItem {
-  id: number;
-  externalId: string | null;
-  name: string | null;
-  email: string | null;
-  stage: string;
-  acquisitionChannel: string | null;
-  flags: string[];
-  createdAt: string;
-  lastOrderAt: string | null;
-  purchaseDays: number;
 }
 
 const iso = (value: string | Date | null) => (value === null ? null : new Date(value).toISOString());
@@ -132,7 +124,7 @@ export async function customerFacets(
   return { stages, channels: row.channels ?? [], flags: row.flags ?? [] };
 }
 
-export async function getCustomerRecord(db: Db, id: number) {
+export async function getCustomerRecord(db: Db, id: number): Promise<CustomerRecord> {
   const [customer] = await db
     .select({
       id: customers.id,
@@ -264,33 +256,6 @@ export async function getCustomerRecord(db: Db, id: number) {
   };
 }
 
-export const timelineKinds = [
-  'order',
-  'return',
-  'touchpoint',
-  'ticket',
-  'ticket_update',
-  'incident',
-  'survey',
-  'note',
-  'status',
-  'stage',
-  'alert',
-  'address',
-  'decision',
-  'consent',
-] as const;
-export type TimelineKind = (typeof timelineKinds)[number];
-
-export interface TimelineEntry {
-  kind: TimelineKind;
-  id: number;
-  at: string;
-  channel: string | null;
-  title: string;
-  detail: Record<string, unknown>;
-}
-
 // One branch per kind; each yields (kind, id, at, channel, title, detail). The kinds' tables all
 // lead with customer_id, so every branch is an index range scan on one customer.
 const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
@@ -392,14 +357,7 @@ export async function customerTimeline(
   const conditions = [sql`true`];
   if (options.channel) conditions.push(sql`e.channel = ${options.channel}`);
   if (after) conditions.push(sql`(e.at, e.kind, e.id) < (${after.at}::timestamptz, ${after.kind}, ${after.id})`);
-  const rows = await queryRows<{
-    kind: TimelineKind;
-    id: number;
-    at: string;
-    channel: string | null;
-    title: string;
-    detail: Record<string, unknown>;
-  }>(
+  const rows = await queryRows<TimelineEntry>(
     db,
     sql`
     select e.kind, e.id, e.at, e.channel, e.title, e.detail

@@ -4,100 +4,18 @@ import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { clientIp, createRouter } from '../shared/http.ts';
 import { mergeCustomers } from './merge.ts';
+import { countCap, customerFacets, customerTimeline, getCustomerRecord, listCustomers } from './customer.service.ts';
 import {
-  countCap,
-  customerFacets,
+  customerFacetsSchema,
+  customerPageSchema,
+  customerRecordSchema,
   customerSorts,
-  customerTimeline,
-  getCustomerRecord,
-  listCustomers,
+  mergeResultSchema,
   timelineKinds,
+  timelinePageSchema,
   type TimelineKind,
-} from './customer.service.ts';
+} from './customer.ts';
 import { id, whole } from '../shared/input.ts';
-
-const customerItem = z
-  .object({
-    id: z.number(),
-    externalId: z.string().nullable(),
-    name: z.string().nullable(),
-    email: z.string().nullable(),
-    stage: z.string(),
-    acquisitionChannel: z.string().nullable(),
-    flags: z.array(z.string()),
-    createdAt: z.string(),
-    lastOrderAt: z.string().nullable(),
-    purchaseDays: z.number(),
-  })
-  .openapi('CustomerListItem');
-
-const record = z
-  .object({
-    id: z.number(),
-    externalId: z.string().nullable(),
-    email: z.string().nullable(),
-    phone: z.string().nullable(),
-    name: z.string().nullable(),
-    acquisitionChannel: z.string().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    stage: z.string(),
-    stageChangedAt: z.string().nullable(),
-    firstOrderAt: z.string().nullable(),
-    lastOrderAt: z.string().nullable(),
-    purchaseDays: z.number(),
-    flags: z.array(z.string()),
-    attributes: z.array(
-      z.object({ key: z.string(), value: z.union([z.string(), z.number(), z.boolean()]), type: z.string() }),
-    ),
-    identities: z.array(z.object({ kind: z.string(), value: z.string(), source: z.string(), createdAt: z.string() })),
-    addresses: z.array(
-      z.object({
-        kind: z.string(),
-        line1: z.string().nullable(),
-        line2: z.string().nullable(),
-        city: z.string().nullable(),
-        region: z.string().nullable(),
-        postalCode: z.string().nullable(),
-        country: z.string().nullable(),
-        validFrom: z.string(),
-        validTo: z.string().nullable(),
-        source: z.string(),
-        current: z.boolean(),
-      }),
-    ),
-    statusHistory: z.array(
-      z.object({
-        flag: z.string(),
-        active: z.boolean(),
-        at: z.string(),
-        source: z.string(),
-        note: z.string().nullable(),
-      }),
-    ),
-    stageHistory: z.array(z.object({ from: z.string().nullable(), to: z.string(), at: z.string(), cause: z.string() })),
-    totals: z.object({
-      orders: z.number(),
-      revenue: z.string(),
-      returns: z.number(),
-      returned: z.string(),
-      tickets: z.number(),
-      openTickets: z.number(),
-      lastContactAt: z.string().nullable(),
-    }),
-  })
-  .openapi('CustomerRecord');
-
-const timelineEntry = z
-  .object({
-    kind: z.enum(timelineKinds),
-    id: z.number(),
-    at: z.string(),
-    channel: z.string().nullable(),
-    title: z.string(),
-    detail: z.record(z.string(), z.unknown()),
-  })
-  .openapi('TimelineEntry');
 
 export function customerRoutes(deps: Deps) {
   const app = createRouter();
@@ -128,13 +46,7 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
           description: 'One page',
           content: {
             'application/json': {
-              schema: z.object({
-                customers: z.array(customerItem),
-                total: z.number(),
-                totalCapped: z.boolean(),
-                page: z.number(),
-                pageSize: z.number(),
-              }),
+              schema: customerPageSchema,
             },
           },
         },
@@ -158,11 +70,7 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
           description: 'Values present',
           content: {
             'application/json': {
-              schema: z.object({
-                stages: z.array(z.object({ stage: z.string(), customers: z.number() })),
-                channels: z.array(z.string()),
-                flags: z.array(z.string()),
-              }),
+              schema: customerFacetsSchema,
             },
           },
         },
@@ -179,7 +87,9 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
       tags: ['customers'],
       summary: 'One customer: profile, attributes, identities, addresses, flags and stage with their history, totals',
       request: { params: z.object({ id: id }) },
-      responses: { 200: { description: 'The record', content: { 'application/json': { schema: record } } } },
+      responses: {
+        200: { description: 'The record', content: { 'application/json': { schema: customerRecordSchema } } },
+      },
     }),
     async (c) => c.json(await getCustomerRecord(deps.db, c.req.valid('param').id), 200),
   );
@@ -213,10 +123,7 @@ stage changes and address changes. Filter with \`kind\` (comma-separated) and \`
           description: 'One page of the timeline',
           content: {
             'application/json': {
-              schema: z.object({
-                entries: z.array(timelineEntry),
-                nextCursor: z.string().nullable(),
-              }),
+              schema: timelinePageSchema,
             },
           },
         },
@@ -254,7 +161,7 @@ stage changes and address changes. Filter with \`kind\` (comma-separated) and \`
           description: 'Merged',
           content: {
             'application/json': {
-              schema: z.object({ into: z.number(), from: z.number(), moved: z.record(z.string(), z.number()) }),
+              schema: mergeResultSchema,
             },
           },
         },

@@ -2,10 +2,7 @@
 export {
   countCap,
   customerFacets,
-  customerSorts,
   customerTimeline,
   getCustomerRecord,
   listCustomers,
-  timelineKinds,
-  type TimelineKind,
 } from './customer.read-model.ts';

@@ -1,6 +1,6 @@
 import { array, queryRows, refreshStatistics as analyze, sql, type Db } from '../db/connection.ts';
 import { cleanText } from '../shared/input.ts';
-import type { ImportCounts } from './import.ts';
+import type { ImportCounts, ImportJobPayload } from './import.ts';
 
 // A message stored for people to read: whatever the file put in it, text the column takes, and short.
 const errorLength = 2000;
@@ -84,7 +84,7 @@ export async function findImportByJob(db: Db, jobId: number): Promise<ImportRow 
 export interface ImportJobRow {
   job_id: number;
   status: 'queued' | 'running' | 'done' | 'failed';
-  payload: { kind: string; fileName: string } & Record<string, unknown>;
+  payload: Pick<ImportJobPayload, 'kind' | 'fileName'> & Record<string, unknown>;
   done: number;
   total: number | null;
   job_error: string | null;

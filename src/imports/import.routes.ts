@@ -12,7 +12,7 @@ import { startJob } from '../jobs/job.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter, invalidRequest, issuesOf } from '../shared/http.ts';
 import { encodings, type Delimiter } from './csv-source.ts';
-import { importKinds, parseMap, type ImportJobPayload } from './import.ts';
+import { importJobSchema, importKinds, parseMap, type ImportJob, type ImportJobPayload } from './import.ts';
 import { importJobs, importOfJob, type ImportJobRow } from './import.service.ts';
 import { id } from '../shared/input.ts';
 
@@ -36,31 +36,7 @@ const uploadQuery = z.object({
 // Kept adds a time and a random part; the name's own part is cut to stay far below the 255 bytes a file name can have.
 const storedNameLength = 100;
 
-const jobStatus = z
-  .object({
-    jobId: z.number(),
-    status: z.enum(['queued', 'running', 'done', 'failed']),
-    fileName: z.string(),
-    kind: z.string(),
-    done: z.number(),
-    total: z.number().nullable(),
-    error: z.string().nullable(),
-    createdAt: z.string(),
-    finishedAt: z.string().nullable(),
-    importId: z.number().nullable(),
-    counts: z
-      .object({
-        read: z.number(),
-        imported: z.number(),
-        updated: z.number(),
-        unchanged: z.number(),
-        rejected: z.number(),
-      })
-      .nullable(),
-  })
-  .openapi('ImportJob');
-
-const toStatus = (r: ImportJobRow): z.infer<typeof jobStatus> => ({
+const toStatus = (r: ImportJobRow): ImportJob => ({
   jobId: r.job_id,
   status: r.status,
   fileName: r.payload.fileName,
@@ -90,7 +66,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
       query: uploadQuery,
       body: { content: { 'text/csv': { schema: z.string().openapi({ format: 'binary' }) } }, required: true },
     },
-    responses: { 202: { description: 'The job', content: { 'application/json': { schema: jobStatus } } } },
+    responses: { 202: { description: 'The job', content: { 'application/json': { schema: importJobSchema } } } },
   });
   app.post('/imports', marketing, async (c) => {
     // Not an openapi() route: the body is the file, streamed to disk, never parsed; the query is checked as such a route would.
@@ -180,7 +156,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
       responses: {
         200: {
           description: 'Up to 100',
-          content: { 'application/json': { schema: z.object({ imports: z.array(jobStatus) }) } },
+          content: { 'application/json': { schema: z.object({ imports: z.array(importJobSchema) }) } },
         },
       },
     }),
@@ -195,7 +171,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
       tags: ['imports'],
       summary: 'One upload: status, progress in bytes, counts',
       request: { params: z.object({ jobId: id }) },
-      responses: { 200: { description: 'The job', content: { 'application/json': { schema: jobStatus } } } },
+      responses: { 200: { description: 'The job', content: { 'application/json': { schema: importJobSchema } } } },
     }),
     async (c) => {
       const [row] = await importJobs(deps, { jobId: c.req.valid('param').jobId, limit: 1 });

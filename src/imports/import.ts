@@ -1,7 +1,8 @@
 import { channels } from '../ingest/event.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Delimiter, Encoding } from './csv-source.ts';
-import { targets, type ImportKind } from './import-options.ts';
+import { z } from '@hono/zod-openapi';
+import { importKinds, targets, type ImportKind } from './import-options.ts';
 
 export { importKinds, targets, type ImportKind } from './import-options.ts';
 
@@ -17,13 +18,32 @@ export interface ImportOptions {
   rejectedFile?: string;
 }
 
-export interface ImportCounts {
-  read: number;
-  imported: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
-}
+export const importCountsSchema = z.object({
+  read: z.number(),
+  imported: z.number(),
+  updated: z.number(),
+  unchanged: z.number(),
+  rejected: z.number(),
+});
+export type ImportCounts = z.infer<typeof importCountsSchema>;
+
+/** An upload and its import as the API shows it (GET /imports). */
+export const importJobSchema = z
+  .object({
+    jobId: z.number(),
+    status: z.enum(['queued', 'running', 'done', 'failed']),
+    fileName: z.string(),
+    kind: z.enum(importKinds),
+    done: z.number(),
+    total: z.number().nullable(),
+    error: z.string().nullable(),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+    importId: z.number().nullable(),
+    counts: importCountsSchema.nullable(),
+  })
+  .openapi('ImportJob');
+export type ImportJob = z.infer<typeof importJobSchema>;
 
 /** Parses `target=Column,target=Column`. */
 export function parseMap(text: string | undefined): Record<string, string> {

@@ -5,7 +5,7 @@ import { badExperiences } from '../support/index.ts';
 import { controlArm } from '../campaigns/campaign.ts';
 import type { Measured } from '../campaigns/index.ts';
 import { journeys } from './journey.schema.ts';
-import { treatedArm, type Trigger } from './journey.ts';
+import { treatedArm, type Pass, type Trigger } from './journey.ts';
 
 type Fragment = ReturnType<typeof sql>;
 const at = (d: Date) => sql`${d.toISOString()}::timestamptz`;
@@ -290,19 +290,8 @@ export async function stepCounts(db: Db, journeyId: number): Promise<{ step: num
 }
 
 /** The latest passes through a journey, with who and where they are. */
-export async function recentEnrolments(db: Db, journeyId: number, limit: number) {
-  return queryRows<{
-    customer_id: number;
-    name: string | null;
-    email: string | null;
-    arm: string;
-    status: string;
-    reason: string | null;
-    step: number;
-    entered_at: string;
-    next_at: string | null;
-    what: string | null;
-  }>(
+export async function recentEnrolments(db: Db, journeyId: number, limit: number): Promise<Pass[]> {
+  return queryRows<Pass>(
     db,
     sql`
     select e.customer_id, c.name, c.email, e.arm, e.status, e.reason, e.step, e.entered_at::text, e.next_at::text, e.detail->>'what' as what

@@ -13,36 +13,22 @@ import {
   setJourneyStatus,
   stepCounts,
 } from './journey.service.ts';
-import { journeyBody, recipes } from './journey.ts';
+import {
+  journeyBody,
+  journeyDetailSchema,
+  journeyListSchema,
+  journeyReportSchema,
+  journeyRoundSchema,
+  journeySchema,
+  recipes,
+  type Journey,
+} from './journey.ts';
 import type { Principal } from '../auth/auth.ts';
 import { ruleFor } from '../segments/segment.service.ts';
 import { personalConditions } from '../segments/segment.ts';
 import { id, whole } from '../shared/input.ts';
 
 const idParam = z.object({ id: id });
-const anything = z.record(z.string(), z.unknown());
-const journey = z
-  .object({
-    id: z.number(),
-    name: z.string(),
-    description: z.string().nullable(),
-    trigger: anything,
-    entry: anything.nullable(),
-    steps: z.array(anything),
-    exitOnOrder: z.boolean(),
-    exit: anything.nullable(),
-    holdoutShare: z.number(),
-    consentList: z.string(),
-    status: z.string(),
-    activatedAt: z.string().nullable(),
-    campaignId: z.number(),
-    createdBy: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .openapi('Journey');
-
-type Journey = Awaited<ReturnType<typeof findJourney>>;
 const rulesOf = (j: Journey) => [j.entry, j.exit, ...j.steps.map((s) => (s.type === 'condition' ? s.rule : null))];
 /** An analyst gets no count of passes, nor the passes, of a journey whose rules filter on a personal field (docs/security.md). */
 const countsWithheld = (principal: Principal, j: Journey) =>
@@ -67,13 +53,7 @@ export function journeyRoutes(deps: Deps) {
       summary:
         'Journeys with their passes (active, completed, exited, skipped, in the holdout), and the recipes to start from',
       responses: {
-        200: json(
-          z.object({
-            journeys: z.array(journey.extend({ counts: z.record(z.string(), z.number()) })),
-            recipes: z.array(z.object({ key: z.string(), name: z.string(), description: z.string().nullable() })),
-          }),
-          'By id',
-        ),
+        200: json(journeyListSchema, 'By id'),
       },
     }),
     async (c) => {
@@ -100,7 +80,7 @@ export function journeyRoutes(deps: Deps) {
       tags: ['journeys'],
       summary: 'Create a journey (a draft): trigger, entry rule, steps, exits, holdout',
       request: { body: { required: true, content: { 'application/json': { schema: journeyBody } } } },
-      responses: { 201: json(journey, 'Created') },
+      responses: { 201: json(journeySchema, 'Created') },
     }),
     async (c) => c.json(await saveJourney(deps, c.get('principal'), c.req.valid('json')), 201),
   );
@@ -113,7 +93,7 @@ export function journeyRoutes(deps: Deps) {
       tags: ['journeys'],
       summary: 'Create a draft journey from a recipe, with its starting templates',
       request: { params: z.object({ key: z.string().max(60) }) },
-      responses: { 201: json(journey, 'Created') },
+      responses: { 201: json(journeySchema, 'Created') },
     }),
     async (c) => c.json(await journeyFromRecipe(deps, c.get('principal'), c.req.valid('param').key), 201),
   );
@@ -127,14 +107,7 @@ export function journeyRoutes(deps: Deps) {
       summary: 'A journey, what each step did, and the latest passes (without names and emails for an analyst)',
       request: { params: idParam },
       responses: {
-        200: json(
-          z.object({
-            journey,
-            steps: z.array(z.object({ step: z.number(), outcome: z.string(), n: z.number() })),
-            recent: z.array(anything),
-          }),
-          'The journey',
-        ),
+        200: json(journeyDetailSchema, 'The journey'),
       },
     }),
     async (c) => {
@@ -162,7 +135,7 @@ export function journeyRoutes(deps: Deps) {
       tags: ['journeys'],
       summary: 'Change a journey; passes under way continue with the new steps from where they are',
       request: { params: idParam, body: { required: true, content: { 'application/json': { schema: journeyBody } } } },
-      responses: { 200: json(journey, 'Saved') },
+      responses: { 200: json(journeySchema, 'Saved') },
     }),
     async (c) => c.json(await saveJourney(deps, c.get('principal'), c.req.valid('json'), c.req.valid('param').id), 200),
   );
@@ -182,7 +155,7 @@ export function journeyRoutes(deps: Deps) {
             ? 'Activate: triggers from now on start passes'
             : 'Pause: no new passes, and passes wait where they are',
         request: { params: idParam },
-        responses: { 200: json(journey, 'The journey now') },
+        responses: { 200: json(journeySchema, 'The journey now') },
       }),
       async (c) => c.json(await setJourneyStatus(deps, c.req.valid('param').id, to), 200),
     );
@@ -196,10 +169,7 @@ export function journeyRoutes(deps: Deps) {
       tags: ['journeys'],
       summary: 'Run a round now (the server runs one every 30 seconds): new triggers, due steps',
       responses: {
-        200: json(
-          z.object({ entered: z.number(), skipped: z.number(), steps: z.number(), sent: z.number() }),
-          'What the round did',
-        ),
+        200: json(journeyRoundSchema, 'What the round did'),
       },
     }),
     async (c) => c.json(await runJourneys(deps), 200),
@@ -214,7 +184,7 @@ export function journeyRoutes(deps: Deps) {
       summary:
         'The journey against its holdout, each pass from when it entered: buying, revenue, still active, unsubscribes; lift with 95 % intervals; cumulative lift by day',
       request: { params: idParam, query: z.object({ days: whole(1, 365).default(30) }) },
-      responses: { 200: json(anything, 'The report') },
+      responses: { 200: json(journeyReportSchema, 'The report') },
     }),
     async (c) => {
       const report = await journeyReport(deps, c.req.valid('param').id, c.req.valid('query').days);

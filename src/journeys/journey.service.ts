@@ -60,30 +60,12 @@ import {
   recipes,
   recipeTemplates,
   treatedArm,
+  type Journey,
   type JourneyBody,
   type JourneyStatus,
   type Step,
   type Trigger,
 } from './journey.ts';
-
-export interface Journey {
-  id: number;
-  name: string;
-  description: string | null;
-  trigger: Trigger;
-  entry: Rule | null;
-  steps: Step[];
-  exitOnOrder: boolean;
-  exit: Rule | null;
-  holdoutShare: number;
-  consentList: string;
-  status: JourneyStatus;
-  activatedAt: string | null;
-  campaignId: number;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-}
 
 /** Triggers older than this when first seen start nothing: no "thank you for your order" a week late. */
 const lookbackHours = 48;

@@ -2,6 +2,7 @@
 // when a customer leaves early (exits). Checked once here; the five starting recipes.
 import { z } from '@hono/zod-openapi';
 import { ruleSchema, type Rule } from '../segments/segment.ts';
+import { holdoutFiguresSchema } from '../campaigns/campaign.ts';
 import { actions } from '../worklist/worklist.ts';
 
 export const journeyStatuses = ['draft', 'active', 'paused'] as const;
@@ -104,6 +105,71 @@ export const journeyBody = z
   })
   .openapi('JourneyBody');
 export type JourneyBody = z.infer<typeof journeyBody>;
+
+// --- what the API answers
+
+export const journeySchema = z
+  .object({
+    id: z.number(),
+    name: z.string(),
+    description: z.string().nullable(),
+    trigger: triggerSchema,
+    entry: ruleSchema.nullable(),
+    steps: z.array(stepSchema),
+    exitOnOrder: z.boolean(),
+    exit: ruleSchema.nullable(),
+    holdoutShare: z.number(),
+    consentList: z.string(),
+    status: z.enum(journeyStatuses),
+    activatedAt: z.string().nullable(),
+    campaignId: z.number(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Journey');
+export type Journey = z.infer<typeof journeySchema>;
+
+export const recipeSummarySchema = z.object({ key: z.string(), name: z.string(), description: z.string().nullable() });
+export type RecipeSummary = z.infer<typeof recipeSummarySchema>;
+export const journeyListSchema = z.object({
+  journeys: z.array(journeySchema.extend({ counts: z.record(z.string(), z.number()) })),
+  recipes: z.array(recipeSummarySchema),
+});
+export type JourneyList = z.infer<typeof journeyListSchema>;
+
+export const enrolmentStatuses = ['active', 'completed', 'exited', 'skipped'] as const;
+/** One pass through a journey as GET /journeys/{id} lists it (its fields keep their column names). */
+export const passSchema = z.object({
+  customer_id: z.number(),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  arm: z.string(),
+  status: z.enum(enrolmentStatuses),
+  reason: z.string().nullable(),
+  step: z.number(),
+  entered_at: z.string(),
+  next_at: z.string().nullable(),
+  what: z.string().nullable(),
+});
+export type Pass = z.infer<typeof passSchema>;
+export const journeyDetailSchema = z.object({
+  journey: journeySchema,
+  steps: z.array(z.object({ step: z.number(), outcome: z.string(), n: z.number() })),
+  recent: z.array(passSchema),
+});
+export type JourneyDetail = z.infer<typeof journeyDetailSchema>;
+
+export const journeyRoundSchema = z.object({
+  entered: z.number(),
+  skipped: z.number(),
+  steps: z.number(),
+  sent: z.number(),
+});
+export type JourneyRound = z.infer<typeof journeyRoundSchema>;
+
+export const journeyReportSchema = holdoutFiguresSchema.extend({ journey: journeySchema }).openapi('JourneyReport');
+export type JourneyReport = z.infer<typeof journeyReportSchema>;
 
 const rule = (conditions: Rule['conditions']): Rule => ({ match: 'all', conditions });
 

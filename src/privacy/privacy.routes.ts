@@ -12,6 +12,7 @@ import { eraseCustomer } from './erasure.ts';
 import { latestSweeps, retentionClasses } from './retention.ts';
 import { customerExport } from './privacy.service.ts';
 import { id } from '../shared/input.ts';
+import { erasedSchema, retentionSchema, sweepStartedSchema } from './privacy.ts';
 
 const text = (value: unknown) =>
   value === null || value === undefined
@@ -98,7 +99,7 @@ export function privacyRoutes(deps: Deps) {
           description: 'Erased',
           content: {
             'application/json': {
-              schema: z.object({ customerId: z.number(), rows: z.number(), tables: z.record(z.string(), z.number()) }),
+              schema: erasedSchema,
             },
           },
         },
@@ -125,12 +126,7 @@ export function privacyRoutes(deps: Deps) {
           description: 'Classes and sweeps',
           content: {
             'application/json': {
-              schema: z.object({
-                classes: z.array(z.object({ class: z.string(), what: z.string(), days: z.number().nullable() })),
-                sweeps: z.array(
-                  z.object({ at: z.string(), actor: z.string(), deleted: z.record(z.string(), z.number()) }),
-                ),
-              }),
+              schema: retentionSchema,
             },
           },
         },
@@ -160,7 +156,7 @@ export function privacyRoutes(deps: Deps) {
       summary:
         'Sweep now (it also runs every night at 03:00): deletes what is past its retention; follow the job at /jobs/{id}',
       responses: {
-        202: { description: 'Started', content: { 'application/json': { schema: z.object({ jobId: z.number() }) } } },
+        202: { description: 'Started', content: { 'application/json': { schema: sweepStartedSchema } } },
       },
     }),
     async (c) => c.json({ jobId: await startJob(deps, 'retention', { by: principalName(c.get('principal')) }) }, 202),

@@ -4,11 +4,9 @@ import { latestRun } from '../analytics/index.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { dayIn } from '../shared/time.ts';
-import { inputLabels } from './satisfaction.ts';
-import { customerSatisfaction, satisfiedFrom, type SatisfactionFit } from './satisfaction.service.ts';
+import { inputLabels, satisfactionPointsSchema, satisfactionSchema, type SatisfactionFit } from './satisfaction.ts';
+import { customerSatisfaction, satisfiedFrom } from './satisfaction.service.ts';
 import { id } from '../shared/input.ts';
-
-const tally = z.record(z.string(), z.object({ customers: z.number(), satisfied: z.number(), meanIndex: z.number() }));
 
 export function satisfactionRoutes(deps: Deps) {
   const app = createRouter();
@@ -26,21 +24,7 @@ export function satisfactionRoutes(deps: Deps) {
           description: 'Null model before an analysis could fit one',
           content: {
             'application/json': {
-              schema: z.object({
-                model: z.record(z.string(), z.unknown()).nullable(),
-                inputs: z.record(z.string(), z.string()),
-                satisfiedFrom: z.number(),
-                byMonth: z.array(
-                  z.object({
-                    month: z.string(),
-                    customers: z.number(),
-                    satisfied: z.number(),
-                    byChannel: tally,
-                    byStage: tally,
-                    byAgent: tally,
-                  }),
-                ),
-              }),
+              schema: satisfactionSchema,
             },
           },
         },
@@ -76,9 +60,7 @@ export function satisfactionRoutes(deps: Deps) {
             'Null where the customer had no experience since their last order (within 180 days) or no order in the year before',
           content: {
             'application/json': {
-              schema: z.object({
-                points: z.array(z.object({ month: z.string(), index: z.number().nullable() })),
-              }),
+              schema: satisfactionPointsSchema,
             },
           },
         },

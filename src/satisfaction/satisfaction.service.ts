@@ -8,8 +8,11 @@ import {
   inputs,
   satisfactionIndex,
   type Input,
+  type SatisfactionFit,
   type SatisfactionModel,
 } from './satisfaction.ts';
+
+export type { SatisfactionFit } from './satisfaction.ts';
 
 /** Customers with an index at or above this count as satisfied: their experiences were net good. */
 export const satisfiedFrom = 50;
@@ -18,24 +21,6 @@ const minimumExperienced = 30;
 const shiftDays = (isoDay: string, days: number) =>
   new Date(Date.parse(`${isoDay}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 const endOfDay = (isoDay: string) => `${isoDay}T23:59:59.999Z`;
-
-export interface SatisfactionFit extends SatisfactionModel {
-  /** The last month end of the snapshots the weights were fitted on. */
-  fittedAt: string;
-  /**
-   * Cross-validated: the mean over 5 folds of customers of the AUC of the index with weights fitted
-   * on the other folds, and of each single input in its documented direction, over snapshots from
-   * `from` to `to`.
-   */
-  validation: {
-    from: string;
-    to: string;
-    snapshots: number;
-    customers: number;
-    buyers: number;
-    auc: Record<'index' | Input, number>;
-  };
-}
 
 /** Monthly snapshots over the last year whose next period is over by as-of. */
 const snapshots = 12;

@@ -1,6 +1,7 @@
 // The satisfaction index: what a customer went through (survey answers, how tickets ended,
 // returns, incidents, how they felt when an agent talked to them), weighted by how much each
-// predicts buying again. Pure functions: the fit, the index and the AUC.
+// predicts buying again. Pure functions: the fit, the index and the AUC; and what the API answers.
+import { z } from '@hono/zod-openapi';
 
 /** The inputs, each 0 when the customer had nothing of the kind in the window. */
 export const inputs = ['survey', 'ticketsResolved', 'ticketsFailed', 'returns', 'incidents', 'feeling'] as const;
@@ -136,3 +137,53 @@ export function auc(scores: number[], labels: boolean[]): number {
   if (positives === 0 || negatives === 0) return 0.5;
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
+
+// --- what the API answers
+
+/** The index as fitted by the latest analysis, with how well it predicts on held-out customers. */
+export const satisfactionFitSchema = z.object({
+  /** Weight of each input in the index. */
+  weights: z.record(z.enum(inputs), z.number()),
+  /** Fitted alongside, not part of the index: the base rate of buying again. */
+  intercept: z.number(),
+  /** The last month end of the snapshots the weights were fitted on. */
+  fittedAt: z.string(),
+  /**
+   * Cross-validated: the mean over 5 folds of customers of the AUC of the index with weights fitted
+   * on the other folds, and of each single input in its documented direction, over snapshots from
+   * `from` to `to`.
+   */
+  validation: z.object({
+    from: z.string(),
+    to: z.string(),
+    snapshots: z.number(),
+    customers: z.number(),
+    buyers: z.number(),
+    auc: z.record(z.enum(['index', ...inputs]), z.number()),
+  }),
+});
+export type SatisfactionFit = z.infer<typeof satisfactionFitSchema>;
+
+const tally = z.record(z.string(), z.object({ customers: z.number(), satisfied: z.number(), meanIndex: z.number() }));
+export const satisfactionSchema = z.object({
+  model: satisfactionFitSchema.nullable(),
+  inputs: z.record(z.string(), z.string()),
+  satisfiedFrom: z.number(),
+  byMonth: z.array(
+    z.object({
+      month: z.string(),
+      customers: z.number(),
+      satisfied: z.number(),
+      byChannel: tally,
+      byStage: tally,
+      byAgent: tally,
+    }),
+  ),
+});
+export type Satisfaction = z.infer<typeof satisfactionSchema>;
+export type SatisfiedMonth = Satisfaction['byMonth'][number];
+
+export const satisfactionPointsSchema = z.object({
+  points: z.array(z.object({ month: z.string(), index: z.number().nullable() })),
+});
+export type SatisfactionPoints = z.infer<typeof satisfactionPointsSchema>;

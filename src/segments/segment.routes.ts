@@ -18,57 +18,22 @@ import {
   segmentSummary,
 } from './segment.service.ts';
 import {
+  catalogueSchema,
   fields,
   personalConditions,
   ruleSchema,
   scoreColumns,
   segmentBody,
-  shownRuleSchema,
+  segmentDetailSchema,
+  segmentMemberSchema,
+  segmentPreviewSchema,
+  segmentSchema,
   type Rule,
+  type SegmentMember,
 } from './segment.ts';
 import { id, whole } from '../shared/input.ts';
 
 const idParam = z.object({ id: id });
-const segment = z
-  .object({
-    id: z.number(),
-    name: z.string(),
-    description: z.string().nullable(),
-    kind: z.enum(['dynamic', 'snapshot']),
-    rule: shownRuleSchema,
-    createdBy: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    snapshotAt: z.string().nullable(),
-    members: z.number().nullable().openapi({
-      description:
-        "A snapshot's members when taken; null for a dynamic segment, and for an analyst when the rule filters on a personal field",
-    }),
-  })
-  .openapi('Segment');
-const summary = z
-  .object({
-    customers: z.number(),
-    byStage: z.record(z.string(), z.number()),
-    meanPAlive: z.number().nullable(),
-    predictedValue: z.number(),
-    valueAtStake: z.number(),
-    withSatisfaction: z.number(),
-    satisfied: z.number(),
-    meanSatisfaction: z.number().nullable(),
-    scored: z.boolean().openapi({
-      description: 'false before the first analysis: score conditions match nobody and the means are null',
-    }),
-  })
-  .openapi('SegmentSummary');
-const member = z.object({
-  id: z.number(),
-  externalId: z.string().nullable(),
-  name: z.string().nullable(),
-  email: z.string().nullable(),
-  stage: z.string(),
-  lastOrderAt: z.string().nullable(),
-});
 const toMember = (r: {
   id: number;
   external_id: string | null;
@@ -76,7 +41,7 @@ const toMember = (r: {
   email: string | null;
   stage: string;
   last_order_at: string | null;
-}) => ({
+}): SegmentMember => ({
   id: r.id,
   externalId: r.external_id,
   name: r.name,
@@ -111,17 +76,7 @@ export function segmentRoutes(deps: Deps) {
       summary:
         'What a rule can test: fields, operators and the value each takes, custom attributes, scores, known values',
       responses: {
-        200: json(
-          z.object({
-            fields: z.record(z.string(), z.unknown()),
-            attributes: z.array(z.object({ key: z.string(), type: z.string() })),
-            scores: z.record(z.string(), z.string()),
-            channels: z.array(z.string()),
-            categories: z.array(z.string()),
-            surveys: z.array(z.string()),
-          }),
-          'The catalogue',
-        ),
+        200: json(catalogueSchema, 'The catalogue'),
       },
     }),
     async (c) => {
@@ -142,7 +97,7 @@ export function segmentRoutes(deps: Deps) {
       request: {
         body: { content: { 'application/json': { schema: z.object({ rule: ruleSchema }) } }, required: true },
       },
-      responses: { 200: json(summary.extend({ sample: z.array(member) }), 'Who matches now') },
+      responses: { 200: json(segmentPreviewSchema, 'Who matches now') },
     }),
     async (c) => {
       const { rule } = c.req.valid('json');
@@ -159,7 +114,7 @@ export function segmentRoutes(deps: Deps) {
       middleware: anyone,
       tags: ['segments'],
       summary: 'Saved segments',
-      responses: { 200: json(z.object({ segments: z.array(segment) }), 'By name') },
+      responses: { 200: json(z.object({ segments: z.array(segmentSchema) }), 'By name') },
     }),
     async (c) => c.json({ segments: (await listSegments(deps.db)).map((s) => segmentFor(c.get('principal'), s)) }, 200),
   );
@@ -172,7 +127,7 @@ export function segmentRoutes(deps: Deps) {
       tags: ['segments'],
       summary: 'Save a segment (admin or marketer); a snapshot takes its members now',
       request: { body: { content: { 'application/json': { schema: segmentBody } }, required: true } },
-      responses: { 201: json(segment, 'Saved') },
+      responses: { 201: json(segmentSchema, 'Saved') },
     }),
     async (c) => c.json(await saveSegment(deps, c.get('principal'), c.req.valid('json')), 201),
   );
@@ -185,7 +140,7 @@ export function segmentRoutes(deps: Deps) {
       tags: ['segments'],
       summary: 'A segment and its summary now (refused to an analyst when the rule filters on a personal field)',
       request: { params: idParam },
-      responses: { 200: json(z.object({ segment, summary }), 'The segment') },
+      responses: { 200: json(segmentDetailSchema, 'The segment') },
     }),
     async (c) => {
       const found = await findSegment(deps.db, c.req.valid('param').id);
@@ -205,7 +160,7 @@ export function segmentRoutes(deps: Deps) {
       tags: ['segments'],
       summary: 'Change a segment (admin or marketer); a snapshot is taken again',
       request: { params: idParam, body: { content: { 'application/json': { schema: segmentBody } }, required: true } },
-      responses: { 200: json(segment, 'Saved') },
+      responses: { 200: json(segmentSchema, 'Saved') },
     }),
     async (c) => c.json(await saveSegment(deps, c.get('principal'), c.req.valid('json'), c.req.valid('param').id), 200),
   );
@@ -218,7 +173,7 @@ export function segmentRoutes(deps: Deps) {
       tags: ['segments'],
       summary: "Take a snapshot segment's members again from its rule",
       request: { params: idParam },
-      responses: { 200: json(segment, 'Taken') },
+      responses: { 200: json(segmentSchema, 'Taken') },
     }),
     async (c) => c.json(await refreshSnapshot(deps, c.req.valid('param').id), 200),
   );
@@ -250,7 +205,7 @@ export function segmentRoutes(deps: Deps) {
         params: idParam,
         query: z.object({ limit: whole(1, 500).default(50), offset: whole(0, 1_000_000).default(0) }),
       },
-      responses: { 200: json(z.object({ customers: z.array(member) }), 'A page of members') },
+      responses: { 200: json(z.object({ customers: z.array(segmentMemberSchema) }), 'A page of members') },
     }),
     async (c) => {
       const found = await findSegment(deps.db, c.req.valid('param').id);

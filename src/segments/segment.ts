@@ -389,3 +389,80 @@ export const segmentBody = z
     rule: ruleSchema,
   })
   .openapi('SegmentBody');
+
+// --- what the API answers
+
+const valueTypes = ['text', 'number', 'date', 'days', 'none', 'list'] as const satisfies readonly ValueType[];
+/** The catalogue a rule is written against (GET /segments/fields): the fields, and the values known now. */
+export const catalogueSchema = z.object({
+  fields: z.record(
+    z.string(),
+    z.object({
+      label: z.string(),
+      ops: z.record(z.string(), z.enum(valueTypes)),
+      key: z.enum(['required', 'optional']).optional(),
+      days: z.boolean().optional(),
+      filter: z.string().optional(),
+      values: z.array(z.string()).readonly().optional(),
+    }),
+  ),
+  attributes: z.array(z.object({ key: z.string(), type: z.string() })),
+  scores: z.record(z.string(), z.string()),
+  channels: z.array(z.string()),
+  categories: z.array(z.string()),
+  surveys: z.array(z.string()),
+});
+export type Catalogue = z.infer<typeof catalogueSchema>;
+
+/** A saved segment as its reader may see it (the rule with personal values withheld for an analyst). */
+export const segmentSchema = z
+  .object({
+    id: z.number(),
+    name: z.string(),
+    description: z.string().nullable(),
+    kind: z.enum(segmentKinds),
+    rule: shownRuleSchema,
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    snapshotAt: z.string().nullable(),
+    members: z.number().nullable().openapi({
+      description:
+        "A snapshot's members when taken; null for a dynamic segment, and for an analyst when the rule filters on a personal field",
+    }),
+  })
+  .openapi('Segment');
+export type ShownSegment = z.infer<typeof segmentSchema>;
+
+export const segmentSummarySchema = z
+  .object({
+    customers: z.number(),
+    byStage: z.record(z.string(), z.number()),
+    meanPAlive: z.number().nullable(),
+    predictedValue: z.number(),
+    valueAtStake: z.number(),
+    withSatisfaction: z.number(),
+    satisfied: z.number(),
+    meanSatisfaction: z.number().nullable(),
+    scored: z.boolean().openapi({
+      description: 'false before the first analysis: score conditions match nobody and the means are null',
+    }),
+  })
+  .openapi('SegmentSummary');
+export type SegmentSummary = z.infer<typeof segmentSummarySchema>;
+
+export const segmentMemberSchema = z.object({
+  id: z.number(),
+  externalId: z.string().nullable(),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  stage: z.string(),
+  lastOrderAt: z.string().nullable(),
+});
+export type SegmentMember = z.infer<typeof segmentMemberSchema>;
+
+/** Who a rule matches now, with a sample of them. */
+export const segmentPreviewSchema = segmentSummarySchema.extend({ sample: z.array(segmentMemberSchema) });
+export type SegmentPreview = z.infer<typeof segmentPreviewSchema>;
+export const segmentDetailSchema = z.object({ segment: segmentSchema, summary: segmentSummarySchema });
+export type SegmentDetail = z.infer<typeof segmentDetailSchema>;

@@ -6,6 +6,7 @@ import { dayIn } from '../shared/time.ts';
 import { findSpikes, type GlitchSeries } from './glitch.ts';
 import { missedRecoveries, problemsByWeek, recoveryOutcomes } from './support.service.ts';
 import { whole } from '../shared/input.ts';
+import { glitchesSchema, missedRecoveriesSchema, recoveryOutcomesSchema } from './support.ts';
 
 const day = 86_400_000;
 
@@ -38,23 +39,7 @@ export function supportRoutes(deps: Deps) {
           description: 'Most value at stake first',
           content: {
             'application/json': {
-              schema: z.object({
-                customers: z.array(
-                  z.object({
-                    customerId: z.number(),
-                    name: z.string().nullable(),
-                    email: z.string().nullable(),
-                    stage: z.string(),
-                    source: z.string(),
-                    kind: z.string(),
-                    what: z.string(),
-                    orderId: z.string().nullable(),
-                    at: z.string(),
-                    waitingDays: z.number(),
-                    valueAtStake: z.string().nullable(),
-                  }),
-                ),
-              }),
+              schema: missedRecoveriesSchema,
             },
           },
         },
@@ -97,19 +82,7 @@ export function supportRoutes(deps: Deps) {
           description: 'Followed up and not',
           content: {
             'application/json': {
-              schema: z.object({
-                days: z.number(),
-                window: z.number(),
-                outcomes: z.array(
-                  z.object({
-                    followedUp: z.boolean(),
-                    experiences: z.number(),
-                    bought: z.number(),
-                    boughtShare: z.number(),
-                    medianHoursToFollowUp: z.number().nullable(),
-                  }),
-                ),
-              }),
+              schema: recoveryOutcomesSchema,
             },
           },
         },
@@ -149,27 +122,7 @@ export function supportRoutes(deps: Deps) {
           description: 'Weekly counts, oldest week first',
           content: {
             'application/json': {
-              schema: z.object({
-                weeks: z.array(z.string()),
-                series: z.array(
-                  z.object({
-                    source: z.string(),
-                    category: z.string(),
-                    counts: z.array(z.number()),
-                    total: z.number(),
-                  }),
-                ),
-                channels: z.array(z.object({ channel: z.string(), counts: z.array(z.number()) })),
-                spikes: z.array(
-                  z.object({
-                    week: z.string(),
-                    source: z.string(),
-                    category: z.string(),
-                    count: z.number(),
-                    expected: z.number(),
-                  }),
-                ),
-              }),
+              schema: glitchesSchema,
             },
           },
         },

@@ -5,40 +5,22 @@ import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
 import { findTicket, listTickets, openTicket, updateTicket, type TicketRow } from './ticket.service.ts';
-import { openTicketBody, ticketCategories, ticketUpdateBody } from './ticket.ts';
+import {
+  openedTicketSchema,
+  openTicketBody,
+  ticketCategories,
+  ticketDetailSchema,
+  ticketSchema,
+  ticketUpdateBody,
+  type Ticket,
+  type TicketDetail,
+} from './ticket.ts';
 import { id, whole } from '../shared/input.ts';
 
 const iso = (value: string | null) => (value === null ? null : new Date(value).toISOString());
 const hours = (from: string, to: string | null) =>
   to === null ? null : Math.round(((Date.parse(to) - Date.parse(from)) / 3_600_000) * 10) / 10;
-const ticket = z
-  .object({
-    customerId: z.number(),
-    ticketId: z.number(),
-    externalId: z.string(),
-    customerName: z.string().nullable(),
-    orderId: z.string().nullable(),
-    openedAt: z.string(),
-    channel: z.string().nullable(),
-    category: z.string().nullable(),
-    priority: z.string().nullable(),
-    status: z.string(),
-    subject: z.string().nullable(),
-    assignee: z.string().nullable(),
-    firstResponseHours: z.number().nullable(),
-    resolutionHours: z.number().nullable(),
-    outcome: z.string().nullable(),
-  })
-  .openapi('Ticket');
-const message = z.object({
-  id: z.number(),
-  at: z.string(),
-  status: z.string(),
-  note: z.string().nullable(),
-  direction: z.string(),
-  author: z.string().nullable(),
-});
-const present = (t: TicketRow) => ({
+const present = (t: TicketRow): Ticket => ({
   customerId: t.customer_id,
   ticketId: t.id,
   externalId: t.external_id,
@@ -55,7 +37,7 @@ const present = (t: TicketRow) => ({
   resolutionHours: hours(t.opened_at, t.resolved_at),
   outcome: t.outcome,
 });
-const withMessages = (found: NonNullable<Awaited<ReturnType<typeof findTicket>>>) => ({
+const withMessages = (found: NonNullable<Awaited<ReturnType<typeof findTicket>>>): TicketDetail => ({
   ticket: present(found.ticket),
   messages: found.messages.map((m) => ({ ...m, at: iso(m.at)! })),
 });
@@ -83,7 +65,7 @@ export function ticketRoutes(deps: Deps) {
       responses: {
         200: {
           description: 'Tickets',
-          content: { 'application/json': { schema: z.object({ tickets: z.array(ticket) }) } },
+          content: { 'application/json': { schema: z.object({ tickets: z.array(ticketSchema) }) } },
         },
       },
     }),
@@ -117,7 +99,7 @@ export function ticketRoutes(deps: Deps) {
           description: 'Opened',
           content: {
             'application/json': {
-              schema: z.object({ customerId: z.number(), ticketId: z.number(), externalId: z.string() }),
+              schema: openedTicketSchema,
             },
           },
         },
@@ -138,7 +120,7 @@ export function ticketRoutes(deps: Deps) {
       responses: {
         200: {
           description: 'The ticket',
-          content: { 'application/json': { schema: z.object({ ticket, messages: z.array(message) }) } },
+          content: { 'application/json': { schema: ticketDetailSchema } },
         },
       },
     }),
@@ -161,7 +143,7 @@ export function ticketRoutes(deps: Deps) {
       responses: {
         200: {
           description: 'The ticket after the update',
-          content: { 'application/json': { schema: z.object({ ticket, messages: z.array(message) }) } },
+          content: { 'application/json': { schema: ticketDetailSchema } },
         },
       },
     }),

@@ -44,3 +44,41 @@ export const ticketUpdateBody = z
       .openapi({ description: 'How it ended for the customer; resolves the ticket' }),
   })
   .openapi('TicketUpdate');
+
+// --- what the API answers
+
+export const ticketSchema = z
+  .object({
+    customerId: z.number(),
+    ticketId: z.number(),
+    externalId: z.string(),
+    customerName: z.string().nullable(),
+    orderId: z.string().nullable(),
+    openedAt: z.string(),
+    channel: z.string().nullable(),
+    category: z.string().nullable(),
+    priority: z.string().nullable(),
+    status: z.string(),
+    subject: z.string().nullable(),
+    assignee: z.string().nullable(),
+    firstResponseHours: z.number().nullable(),
+    resolutionHours: z.number().nullable(),
+    outcome: z.string().nullable(),
+  })
+  .openapi('Ticket');
+export type Ticket = z.infer<typeof ticketSchema>;
+
+/** One message or status change of a ticket's conversation. */
+export const ticketMessageSchema = z.object({
+  id: z.number(),
+  at: z.string(),
+  status: z.string(),
+  note: z.string().nullable(),
+  direction: z.string(),
+  author: z.string().nullable(),
+});
+export type TicketMessage = z.infer<typeof ticketMessageSchema>;
+export const ticketDetailSchema = z.object({ ticket: ticketSchema, messages: z.array(ticketMessageSchema) });
+export type TicketDetail = z.infer<typeof ticketDetailSchema>;
+export const openedTicketSchema = z.object({ customerId: z.number(), ticketId: z.number(), externalId: z.string() });
+export type OpenedTicket = z.infer<typeof openedTicketSchema>;

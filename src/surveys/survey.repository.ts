@@ -2,6 +2,7 @@ import { listLimit } from '../shared/http.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { upsertRows, type InsertOf, type WriteCounts } from '../db/upsert.ts';
 import { surveyResponses, type SurveyQuestion } from './survey.schema.ts';
+import type { Feedback } from './survey.ts';
 
 export type SurveyResponseInput = InsertOf<
   typeof surveyResponses,
@@ -144,8 +145,9 @@ export async function insertAnonymousFeedback(
   return row.id;
 }
 
-export async function listFeedback(db: Db, page: { limit: number; before?: number }) {
-  return queryRows<{ id: number; at: string; page: string | null; score: number | null; comment: string | null }>(
+/** Feedback as stored; `at` as the database writes it. */
+export async function listFeedback(db: Db, page: { limit: number; before?: number }): Promise<Feedback[]> {
+  return queryRows<Feedback>(
     db,
     sql`
     select id, at, page, score, comment from anonymous_feedback

@@ -4,32 +4,7 @@ import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
 import { createSurvey, inviteToSurvey, listFeedback, surveyStats } from './survey.service.ts';
 import { id, whole } from '../shared/input.ts';
-
-const question = z
-  .object({
-    id: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'lower-case letters, digits and _'),
-    kind: z.enum(['nps', 'csat', 'ces', 'choice', 'text']),
-    text: z.string().trim().min(1).max(300),
-    required: z.boolean().optional(),
-    options: z
-      .array(z.string().regex(/^[a-z][a-z0-9_]{0,39}$/))
-      .min(2)
-      .max(12)
-      .optional(),
-  })
-  .openapi('SurveyQuestion');
-const survey = z
-  .object({
-    key: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and -'),
-    title: z.string().trim().min(1).max(200),
-    purpose: z
-      .enum(['survey', 'problem'])
-      .default('survey')
-      .openapi({ description: 'problem: answering opens a ticket tied to the order of the link' }),
-    intro: z.string().trim().max(1000).nullable().default(null),
-    questions: z.array(question).min(1).max(20),
-  })
-  .openapi('Survey');
+import { feedbackListSchema, invitationsSchema, surveyBody, surveyCreatedSchema, surveyListSchema } from './survey.ts';
 
 export function surveyRoutes(deps: Deps) {
   const app = createRouter();
@@ -46,18 +21,7 @@ export function surveyRoutes(deps: Deps) {
           description: 'Every survey',
           content: {
             'application/json': {
-              schema: z.object({
-                surveys: z.array(
-                  survey.extend({
-                    id: z.number(),
-                    invited: z.number(),
-                    answered: z.number(),
-                    responses: z.number(),
-                    nps: z.number().nullable(),
-                    average: z.number().nullable(),
-                  }),
-                ),
-              }),
+              schema: surveyListSchema,
             },
           },
         },
@@ -73,11 +37,11 @@ export function surveyRoutes(deps: Deps) {
       middleware: marketing,
       tags: ['surveys'],
       summary: 'Define a survey: NPS, CSAT, CES, choice and free-text questions',
-      request: { body: { content: { 'application/json': { schema: survey } }, required: true } },
+      request: { body: { content: { 'application/json': { schema: surveyBody } }, required: true } },
       responses: {
         201: {
           description: 'Created',
-          content: { 'application/json': { schema: z.object({ id: z.number(), key: z.string() }) } },
+          content: { 'application/json': { schema: surveyCreatedSchema } },
         },
       },
     }),
@@ -121,17 +85,7 @@ export function surveyRoutes(deps: Deps) {
           description: 'The links',
           content: {
             'application/json': {
-              schema: z.object({
-                invitations: z.array(
-                  z.object({
-                    customerId: z.number(),
-                    invitationId: z.number(),
-                    token: z.string(),
-                    url: z.string(),
-                    expiresAt: z.string(),
-                  }),
-                ),
-              }),
+              schema: invitationsSchema,
             },
           },
         },
@@ -157,17 +111,7 @@ export function surveyRoutes(deps: Deps) {
           description: 'Feedback',
           content: {
             'application/json': {
-              schema: z.object({
-                feedback: z.array(
-                  z.object({
-                    id: z.number(),
-                    at: z.string(),
-                    page: z.string().nullable(),
-                    score: z.number().nullable(),
-                    comment: z.string().nullable(),
-                  }),
-                ),
-              }),
+              schema: feedbackListSchema,
             },
           },
         },

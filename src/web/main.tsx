@@ -1,6 +1,7 @@
 import { StrictMode, useEffect, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
-import { api, ApiError, type User } from './api.ts';
+import type { Me, SignedIn } from '../auth/auth.ts';
+import { api, ApiError } from './api.ts';
 import { AnalyticsPage } from './pages/analytics-page.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
 import { TeamPage } from './pages/team-page.tsx';
@@ -18,7 +19,7 @@ import { WorklistPage } from './pages/worklist-page.tsx';
 import { Link, navigate, usePath } from './router.tsx';
 import './styles.css';
 
-function Login({ onSignedIn }: { onSignedIn: (user: User) => void }) {
+function Login({ onSignedIn }: { onSignedIn: (user: Me) => void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
@@ -27,7 +28,7 @@ function Login({ onSignedIn }: { onSignedIn: (user: User) => void }) {
     setBusy(true);
     setError(null);
     try {
-      const { user } = await api<{ user: User }>('/v1/auth/login', {
+      const { user } = await api<SignedIn>('/v1/auth/login', {
         method: 'POST',
         json: { email: form.get('email'), password: form.get('password') },
       });
@@ -82,7 +83,7 @@ const sections: [string, string, string[]?][] = [
   ['api', 'API'],
 ];
 
-function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
+function Shell({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
   const path = usePath();
   const customer = /^\/customers\/(\d+)$/.exec(path);
   const ticket = /^\/tickets\/(\d+)\/(\d+)$/.exec(path);
@@ -166,21 +167,21 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
 }
 
 function App() {
-  const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [user, setMe] = useState<Me | null | undefined>(undefined);
   useEffect(() => {
-    api<{ user: User }>('/v1/auth/me').then(
-      (r) => setUser(r.user),
-      () => setUser(null),
+    api<SignedIn>('/v1/auth/me').then(
+      (r) => setMe(r.user),
+      () => setMe(null),
     );
-    const signedOut = () => setUser(null);
+    const signedOut = () => setMe(null);
     window.addEventListener('kept:signed-out', signedOut);
     return () => window.removeEventListener('kept:signed-out', signedOut);
   }, []);
   if (user === undefined) return <p className="muted page">Loading…</p>;
-  if (user === null) return <Login onSignedIn={setUser} />;
+  if (user === null) return <Login onSignedIn={setMe} />;
   const signOut = async () => {
     await api('/v1/auth/logout', { method: 'POST' }).catch(() => undefined);
-    setUser(null);
+    setMe(null);
   };
   return <Shell user={user} onSignOut={signOut} />;
 }

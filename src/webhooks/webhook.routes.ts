@@ -11,21 +11,9 @@ import {
   webhookEvents,
 } from './webhook.service.ts';
 import { id, whole } from '../shared/input.ts';
+import { deliveryListSchema, webhookCreatedSchema, webhookListSchema } from './webhook.ts';
 
 const idParam = z.object({ id: id });
-const view = z
-  .object({
-    id: z.number(),
-    url: z.string(),
-    events: z.array(z.string()),
-    secretHint: z.string(),
-    active: z.boolean(),
-    createdBy: z.string(),
-    createdAt: z.string(),
-    counts: z.object({ pending: z.number(), delivered: z.number(), dead: z.number() }),
-  })
-  .openapi('Webhook');
-
 export function webhookRoutes(deps: Deps) {
   const app = createRouter();
   app.openapi(
@@ -35,7 +23,7 @@ export function webhookRoutes(deps: Deps) {
       middleware: admins,
       tags: ['webhooks'],
       summary: 'Webhooks with their deliveries pending, delivered and dead',
-      responses: { 200: json(z.object({ webhooks: z.array(view), events: z.array(z.string()) }), 'By id') },
+      responses: { 200: json(webhookListSchema, 'By id') },
     }),
     async (c) => c.json({ webhooks: await listWebhooks(deps.db), events: [...webhookEvents] }, 200),
   );
@@ -63,10 +51,7 @@ export function webhookRoutes(deps: Deps) {
         },
       },
       responses: {
-        201: json(
-          z.object({ id: z.number(), url: z.string(), events: z.array(z.string()), secret: z.string() }),
-          'Created',
-        ),
+        201: json(webhookCreatedSchema, 'Created'),
       },
     }),
     async (c) => c.json(await createWebhook(deps, c.req.valid('json'), c.get('principal')), 201),
@@ -103,25 +88,7 @@ export function webhookRoutes(deps: Deps) {
         }),
       },
       responses: {
-        200: json(
-          z.object({
-            deliveries: z.array(
-              z.object({
-                id: z.number(),
-                eventId: z.string(),
-                type: z.string(),
-                status: z.string(),
-                attempts: z.number(),
-                lastStatus: z.number().nullable(),
-                lastError: z.string().nullable(),
-                createdAt: z.string(),
-                nextAttemptAt: z.string(),
-                deliveredAt: z.string().nullable(),
-              }),
-            ),
-          }),
-          'Newest first',
-        ),
+        200: json(deliveryListSchema, 'Newest first'),
       },
     }),
     async (c) => {

@@ -14,12 +14,16 @@ import {
   recordContact,
   worklistStages,
 } from './worklist.service.ts';
-import { actions, contactBody, decisionBody } from './worklist.ts';
+import {
+  contactBody,
+  decisionBody,
+  decisionOutcomesSchema,
+  decisionSchema,
+  taskSchema,
+  worklistSchema,
+} from './worklist.ts';
 import { id, whole } from '../shared/input.ts';
 
-const suggestion = z
-  .object({ action: z.enum(actions), giftValue: z.number().nullable(), reason: z.string() })
-  .openapi('Suggestion');
 const customerParam = z.object({ customerId: id });
 
 export function worklistRoutes(deps: Deps) {
@@ -48,25 +52,7 @@ export function worklistRoutes(deps: Deps) {
           description: 'The worklist',
           content: {
             'application/json': {
-              schema: z.object({
-                items: z.array(
-                  z.object({
-                    customerId: z.number(),
-                    name: z.string().nullable(),
-                    email: z.string().nullable(),
-                    stage: z.string(),
-                    pAlive: z.number(),
-                    valueAtStake: z.number(),
-                    priority: z.number(),
-                    reasons: z.array(z.string()),
-                    suggestion,
-                    openTicket: z.record(z.string(), z.unknown()).nullable(),
-                    badExperience: z.record(z.string(), z.unknown()).nullable(),
-                    unhappy: z.record(z.string(), z.unknown()).nullable(),
-                  }),
-                ),
-                giftAllowance: z.number(),
-              }),
+              schema: worklistSchema,
             },
           },
         },
@@ -104,15 +90,7 @@ export function worklistRoutes(deps: Deps) {
           description: 'Recorded',
           content: {
             'application/json': {
-              schema: z.object({
-                id: z.number(),
-                customerId: z.number(),
-                decision: z.string(),
-                action: z.string(),
-                giftValue: z.number().nullable(),
-                needsApproval: z.boolean(),
-                suggestion,
-              }),
+              schema: decisionSchema,
             },
           },
         },
@@ -202,18 +180,7 @@ export function worklistRoutes(deps: Deps) {
           description: 'Per decision',
           content: {
             'application/json': {
-              schema: z.object({
-                days: z.number(),
-                outcomes: z.array(
-                  z.object({
-                    decision: z.string(),
-                    decisions: z.number(),
-                    bought: z.number(),
-                    boughtShare: z.number(),
-                    revenue: z.string(),
-                  }),
-                ),
-              }),
+              schema: decisionOutcomesSchema,
             },
           },
         },
@@ -256,27 +223,6 @@ export function worklistRoutes(deps: Deps) {
     async (c) =>
       c.json(await recordContact(deps, c.get('principal'), c.req.valid('param').customerId, c.req.valid('json')), 201),
   );
-  const task = z
-    .object({
-      id: z.number(),
-      customerId: z.number(),
-      name: z.string().nullable(),
-      email: z.string().nullable(),
-      stage: z.string(),
-      action: z.string(),
-      title: z.string(),
-      reason: z.string(),
-      source: z.string(),
-      journeyId: z.number().nullable(),
-      orderId: z.string().nullable(),
-      createdAt: z.string(),
-      dueAt: z.string(),
-      status: z.string(),
-      doneBy: z.string().nullable(),
-      doneAt: z.string().nullable(),
-      outcome: z.string().nullable(),
-    })
-    .openapi('Task');
   app.openapi(
     createRoute({
       method: 'get',
@@ -293,7 +239,10 @@ export function worklistRoutes(deps: Deps) {
         }),
       },
       responses: {
-        200: { description: 'Tasks', content: { 'application/json': { schema: z.object({ tasks: z.array(task) }) } } },
+        200: {
+          description: 'Tasks',
+          content: { 'application/json': { schema: z.object({ tasks: z.array(taskSchema) }) } },
+        },
       },
     }),
     async (c) => {

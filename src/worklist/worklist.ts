@@ -22,11 +22,10 @@ export interface WorklistFacts {
   unhappy: { what: string; daysAgo: number } | null;
 }
 
-export interface Suggestion {
-  action: Action;
-  giftValue: number | null;
-  reason: string;
-}
+export const suggestionSchema = z
+  .object({ action: z.enum(actions), giftValue: z.number().nullable(), reason: z.string() })
+  .openapi('Suggestion');
+export type Suggestion = z.infer<typeof suggestionSchema>;
 
 const physical = new Set(['wrong_item', 'damaged', 'missing', 'defective']);
 const money = (v: number) => (Math.round(v * 100) / 100).toFixed(2);
@@ -109,3 +108,76 @@ export const contactBody = z
       .openapi({ description: 'How the customer felt: -2 very upset .. 2 delighted' }),
   })
   .openapi('Contact');
+
+// --- what the API answers
+
+export const worklistSchema = z.object({
+  items: z.array(
+    z.object({
+      customerId: z.number(),
+      name: z.string().nullable(),
+      email: z.string().nullable(),
+      stage: z.string(),
+      pAlive: z.number(),
+      valueAtStake: z.number(),
+      priority: z.number(),
+      reasons: z.array(z.string()),
+      suggestion: suggestionSchema,
+      openTicket: z.record(z.string(), z.unknown()).nullable(),
+      badExperience: z.record(z.string(), z.unknown()).nullable(),
+      unhappy: z.record(z.string(), z.unknown()).nullable(),
+    }),
+  ),
+  giftAllowance: z.number(),
+});
+export type Worklist = z.infer<typeof worklistSchema>;
+export type WorklistItem = Worklist['items'][number];
+
+/** A decision on a suggestion as recorded. */
+export const decisionSchema = z.object({
+  id: z.number(),
+  customerId: z.number(),
+  decision: z.string(),
+  action: z.string(),
+  giftValue: z.number().nullable(),
+  needsApproval: z.boolean(),
+  suggestion: suggestionSchema,
+});
+export type Decision = z.infer<typeof decisionSchema>;
+
+export const decisionOutcomesSchema = z.object({
+  days: z.number(),
+  outcomes: z.array(
+    z.object({
+      decision: z.string(),
+      decisions: z.number(),
+      bought: z.number(),
+      boughtShare: z.number(),
+      revenue: z.string(),
+    }),
+  ),
+});
+export type DecisionOutcome = z.infer<typeof decisionOutcomesSchema>['outcomes'][number];
+
+export const taskSchema = z
+  .object({
+    id: z.number(),
+    customerId: z.number(),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    stage: z.string(),
+    action: z.string(),
+    title: z.string(),
+    reason: z.string(),
+    source: z.string(),
+    journeyId: z.number().nullable(),
+    orderId: z.string().nullable(),
+    createdAt: z.string(),
+    dueAt: z.string(),
+    status: z.string(),
+    doneBy: z.string().nullable(),
+    doneAt: z.string().nullable(),
+    outcome: z.string().nullable(),
+  })
+  .openapi('Task');
+export type Task = z.infer<typeof taskSchema>;

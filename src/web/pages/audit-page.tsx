@@ -1,24 +1,12 @@
 import { useEffect, useState } from 'react';
+import type { AuditLogEntry } from '../../audit/audit.ts';
+import type { Retention, SweepStarted } from '../../privacy/privacy.ts';
 import { api, formatTime, problemText } from '../api.ts';
 import { ColumnChart } from '../charts.tsx';
-
-interface Entry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  detail: Record<string, unknown>;
-  ip: string | null;
-}
 
 const families = ['login', 'logout', 'user', 'key', 'import', 'export', 'consent', 'customer', 'retention'];
 const page = 200;
 
-interface Retention {
-  classes: { class: string; what: string; days: number | null }[];
-  sweeps: { at: string; actor: string; deleted: Record<string, number> }[];
-}
 const total = (deleted: Record<string, number>) => Object.values(deleted).reduce((a, b) => a + b, 0);
 
 /** How long each class of data is kept, what the sweeps deleted (a chart, then the table), and a sweep on demand with its progress. */
@@ -32,7 +20,7 @@ function RetentionCard() {
   }, []);
   const sweep = async () => {
     try {
-      const { jobId } = await api<{ jobId: number }>('/v1/retention/sweep', { method: 'POST' });
+      const { jobId } = await api<SweepStarted>('/v1/retention/sweep', { method: 'POST' });
       for (;;) {
         const job = await api<{ status: string; done: number; total: number | null; error: string | null }>(
           `/v1/jobs/${jobId}`,
@@ -109,7 +97,7 @@ function RetentionCard() {
 export function AuditPage() {
   const [action, setAction] = useState('');
   const [actor, setActor] = useState('');
-  const [entries, setEntries] = useState<Entry[] | null>(null);
+  const [entries, setEntries] = useState<AuditLogEntry[] | null>(null);
   const [more, setMore] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const query = (before?: number) =>
@@ -120,7 +108,7 @@ export function AuditPage() {
       ...(before ? { before: String(before) } : {}),
     });
   const load = (before?: number) =>
-    api<{ entries: Entry[] }>(`/v1/audit?${query(before)}`).then(
+    api<{ entries: AuditLogEntry[] }>(`/v1/audit?${query(before)}`).then(
       (r) => {
         setEntries((shown) => (before && shown ? [...shown, ...r.entries] : r.entries));
         setMore(r.entries.length === page);
@@ -133,9 +121,9 @@ export function AuditPage() {
   }, [action]);
 
   // Sign-ins and failed sign-ins on each of the last 14 days, from the whole log's sign-in entries.
-  const [logins, setLogins] = useState<Entry[]>([]);
+  const [logins, setLogins] = useState<AuditLogEntry[]>([]);
   useEffect(() => {
-    api<{ entries: Entry[] }>('/v1/audit?action=login&limit=500').then(
+    api<{ entries: AuditLogEntry[] }>('/v1/audit?action=login&limit=500').then(
       (r) => setLogins(r.entries),
       () => undefined,
     );

@@ -1,68 +1,21 @@
 import { useEffect, useState } from 'react';
+import type {
+  Campaign,
+  CampaignListItem,
+  CampaignReport,
+  CampaignWithCounts,
+  CapturedMail,
+  Comparison,
+  HoldoutFigures,
+  RenderedMail,
+  TemplateSummary,
+} from '../../campaigns/campaign.ts';
+import type { ShownSegment } from '../../segments/segment.ts';
 import { api, formatTime, problemText, words } from '../api.ts';
 import { BarChart, LineChart, palette } from '../charts.tsx';
 import { Link, navigate } from '../router.tsx';
 
-interface Arm {
-  name: string;
-  templateId: number | null;
-  share: number;
-}
-interface Campaign {
-  id: number;
-  name: string;
-  kind: string;
-  channel: string;
-  segmentId: number | null;
-  arms: Arm[];
-  holdoutShare: number;
-  status: string;
-  statusReason: string | null;
-  scheduledAt: string | null;
-  timeZone: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  members: number | null;
-  external: boolean;
-  counts?: Record<string, number>;
-}
-interface Template {
-  id: number;
-  name: string;
-  subject: string;
-  body?: string;
-}
-interface Comparison {
-  treated: number;
-  control: number;
-  difference: number;
-  low: number;
-  high: number;
-  relative: number | null;
-  relativeLow: number | null;
-  relativeHigh: number | null;
-  p: number;
-}
-export interface HoldoutFigures {
-  days: number;
-  observedDays: number;
-  holdout: { members: number; buyers: number; revenue: number; unsubscribed: number } | null;
-  arms: {
-    arm: string;
-    members: number;
-    sent: number;
-    opened: number;
-    clicked: number;
-    purchase: Comparison | null;
-    revenuePerCustomer: Comparison | null;
-    unsubscribes: Comparison | null;
-    stillActive30: (Comparison & { asOf: string }) | null;
-    stillActive90: (Comparison & { asOf: string }) | null;
-    warning: string | null;
-  }[];
-  cumulativeLift: { arm: string; points: { day: number; lift: number }[] }[];
-}
-type Report = HoldoutFigures & { campaign: Campaign };
+type Arm = Campaign['arms'][number];
 
 const kinds = ['newsletter', 'offer', 'win_back', 'survey', 'announcement'];
 const channels = ['email', 'phone', 'store', 'direct_mail'];
@@ -87,10 +40,10 @@ function TemplateEditor({ onSaved }: { onSaved: () => void }) {
     body: '<p>Hi {{ customer.first_name }},</p>\n{% if customer.stage == "trial" %}<p>Thanks for your first order.</p>{% else %}<p>Thank you for staying with us.</p>{% endif %}\n<p>You seem to like {{ customer.interests | join: ", " }}.</p>\n<p><a href="https://example.com/new">See what is new</a></p>',
   });
   const [customerId, setCustomerId] = useState('1');
-  const [preview, setPreview] = useState<{ subject: string; html: string; text: string } | null>(null);
+  const [preview, setPreview] = useState<RenderedMail | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const show = () =>
-    api<typeof preview>('/v1/templates/preview', {
+    api<RenderedMail>('/v1/templates/preview', {
       method: 'POST',
       json: { subject: draft.subject, body: draft.body, customerId: Number(customerId) },
     }).then(
@@ -172,8 +125,8 @@ function TemplateEditor({ onSaved }: { onSaved: () => void }) {
   );
 }
 
-function NewCampaign({ templates, onCreated }: { templates: Template[]; onCreated: (c: Campaign) => void }) {
-  const [segments, setSegments] = useState<{ id: number; name: string }[]>([]);
+function NewCampaign({ templates, onCreated }: { templates: TemplateSummary[]; onCreated: (c: Campaign) => void }) {
+  const [segments, setSegments] = useState<ShownSegment[]>([]);
   const [form, setForm] = useState({
     name: '',
     kind: 'newsletter',
@@ -186,7 +139,7 @@ function NewCampaign({ templates, onCreated }: { templates: Template[]; onCreate
   const [arms, setArms] = useState<Arm[]>([{ name: 'A', templateId: null, share: 1 }]);
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
-    api<{ segments: { id: number; name: string }[] }>('/v1/segments').then(
+    api<{ segments: ShownSegment[] }>('/v1/segments').then(
       (r) => {
         setSegments(r.segments);
         setForm((f) => ({ ...f, segmentId: r.segments[0]?.id ?? 0 }));
@@ -358,23 +311,20 @@ function NewCampaign({ templates, onCreated }: { templates: Template[]; onCreate
 }
 
 export function CampaignsPage() {
-  const [campaigns, setCampaigns] = useState<Campaign[] | null>(null);
-  const [templates, setTemplates] = useState<Template[]>([]);
-  const [mail, setMail] = useState<{
-    smtp: boolean;
-    messages: { id: number; at: string; to: string; subject: string; text: string }[];
-  } | null>(null);
+  const [campaigns, setCampaigns] = useState<CampaignListItem[] | null>(null);
+  const [templates, setTemplates] = useState<TemplateSummary[]>([]);
+  const [mail, setMail] = useState<CapturedMail | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const load = () => {
-    api<{ campaigns: Campaign[] }>('/v1/campaigns').then(
+    api<{ campaigns: CampaignListItem[] }>('/v1/campaigns').then(
       (r) => setCampaigns(r.campaigns),
       (e) => setProblem(e.message),
     );
-    api<{ templates: Template[] }>('/v1/templates').then(
+    api<{ templates: TemplateSummary[] }>('/v1/templates').then(
       (r) => setTemplates(r.templates),
       () => undefined,
     );
-    api<NonNullable<typeof mail>>('/v1/mail/captured?limit=20').then(setMail, () => undefined);
+    api<CapturedMail>('/v1/mail/captured?limit=20').then(setMail, () => undefined);
   };
   useEffect(load, []);
   if (problem)
@@ -592,15 +542,13 @@ export function HoldoutReport({
 }
 
 export function CampaignPage({ id }: { id: number }) {
-  const [state, setState] = useState<{ campaign: Campaign; counts: Record<string, number> } | null>(null);
-  const [report, setReport] = useState<Report | null>(null);
+  const [state, setState] = useState<CampaignWithCounts | null>(null);
+  const [report, setReport] = useState<CampaignReport | null>(null);
   const [days, setDays] = useState(30);
   const [problem, setProblem] = useState<string | null>(null);
   const load = () => {
-    api<{ campaign: Campaign; counts: Record<string, number> }>(`/v1/campaigns/${id}`).then(setState, (e) =>
-      setProblem(e.message),
-    );
-    api<Report>(`/v1/campaigns/${id}/report?days=${days}`).then(setReport, () => undefined);
+    api<CampaignWithCounts>(`/v1/campaigns/${id}`).then(setState, (e) => setProblem(e.message));
+    api<CampaignReport>(`/v1/campaigns/${id}/report?days=${days}`).then(setReport, () => undefined);
   };
   useEffect(load, [id, days]);
   // Progress while sending.

@@ -1,14 +1,17 @@
 import { Fragment, useEffect, useMemo, useState, type FormEvent } from 'react';
-import {
-  api,
-  ApiError,
-  formatDate,
-  formatTime,
-  problemText,
-  words,
-  type CustomerRecord,
-  type TimelineEntry,
-} from '../api.ts';
+import type {
+  CustomerListItem,
+  CustomerPage,
+  CustomerRecord,
+  MergeResult,
+  TimelineEntry,
+  TimelinePage,
+} from '../../customers/customer.ts';
+import type { CustomerPace } from '../../campaigns/campaign.ts';
+import type { Erased } from '../../privacy/privacy.ts';
+import type { Invitations, SurveyList, SurveySummary } from '../../surveys/survey.ts';
+import type { SignedIn } from '../../auth/auth.ts';
+import { api, ApiError, formatDate, formatTime, problemText, words } from '../api.ts';
 import { ColumnChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 import { SatisfactionSparkline } from './satisfaction.tsx';
@@ -223,10 +226,10 @@ function RecordContact({ id, onSaved }: { id: number; onSaved: () => void }) {
 
 /** Comment cards and phone surveys: the agent opens the customer's own survey form and fills it in with them. */
 function TakeSurvey({ id }: { id: number }) {
-  const [surveys, setSurveys] = useState<{ key: string; title: string }[]>([]);
+  const [surveys, setSurveys] = useState<SurveySummary[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api<{ surveys: { key: string; title: string }[] }>('/v1/surveys').then(
+    api<SurveyList>('/v1/surveys').then(
       (r) => setSurveys(r.surveys),
       () => undefined,
     );
@@ -236,15 +239,12 @@ function TakeSurvey({ id }: { id: number }) {
     const data = new FormData(event.currentTarget);
     setError(null);
     try {
-      const { invitations } = await api<{ invitations: { token: string }[] }>(
-        `/v1/surveys/${data.get('survey')}/invitations`,
-        {
-          method: 'POST',
-          json: {
-            invitations: [{ customerId: id, channel: data.get('channel') }],
-          },
+      const { invitations } = await api<Invitations>(`/v1/surveys/${data.get('survey')}/invitations`, {
+        method: 'POST',
+        json: {
+          invitations: [{ customerId: id, channel: data.get('channel') }],
         },
-      );
+      });
       window.open(`/s/${invitations[0].token}`, '_blank', 'noopener');
     } catch (e) {
       setError(e instanceof ApiError ? e.message : 'The server did not answer');
@@ -375,9 +375,7 @@ function Prediction({ scores }: { scores: Score[] }) {
 function MergeDuplicate({ id, onMerged }: { id: number; onMerged: () => void }) {
   const [open, setOpen] = useState(false);
   const [query, setQuery] = useState('');
-  const [found, setFound] = useState<
-    { id: number; name: string | null; email: string | null; externalId: string | null }[] | null
-  >(null);
+  const [found, setFound] = useState<CustomerListItem[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   if (!open)
@@ -388,17 +386,17 @@ function MergeDuplicate({ id, onMerged }: { id: number; onMerged: () => void }) 
     );
   const search = async () => {
     setProblem(null);
-    const r = await api<{ customers: NonNullable<typeof found> }>(
-      `/v1/customers?${new URLSearchParams({ q: query, pageSize: '6' })}`,
-    ).catch((e) => {
-      setProblem(problemText(e));
-      return { customers: [] };
-    });
+    const r = await api<CustomerPage>(`/v1/customers?${new URLSearchParams({ q: query, pageSize: '6' })}`).catch(
+      (e) => {
+        setProblem(problemText(e));
+        return { customers: [] };
+      },
+    );
     setFound(r.customers.filter((c) => c.id !== id).slice(0, 5));
   };
   const merge = async (from: number) => {
     try {
-      const r = await api<{ moved: Record<string, number> }>(`/v1/customers/${id}/merge`, {
+      const r = await api<MergeResult>(`/v1/customers/${id}/merge`, {
         method: 'POST',
         json: { from },
       });
@@ -495,9 +493,7 @@ function Erase({ id }: { id: number }) {
     );
   const erase = async () => {
     try {
-      setDone(
-        (await api<{ rows: number }>(`/v1/customers/${id}/erase`, { method: 'POST', json: { confirm: 'erase' } })).rows,
-      );
+      setDone((await api<Erased>(`/v1/customers/${id}/erase`, { method: 'POST', json: { confirm: 'erase' } })).rows);
     } catch (e) {
       setProblem(problemText(e));
     }
@@ -547,7 +543,7 @@ export function CustomerPage({ id }: { id: number }) {
   const [version, setVersion] = useState(0);
   const [admin, setAdmin] = useState(false);
   useEffect(() => {
-    api<{ user: { role: string } }>('/v1/auth/me').then(
+    api<SignedIn>('/v1/auth/me').then(
       (r) => setAdmin(r.user.role === 'admin'),
       () => undefined,
     );
@@ -560,7 +556,7 @@ export function CustomerPage({ id }: { id: number }) {
       (r) => setScores(r.scores.filter((s) => s.current)),
       () => undefined,
     );
-    api<{ entries: TimelineEntry[] }>(`/v1/customers/${id}/timeline?kind=order,return,incident,ticket&limit=200`).then(
+    api<TimelinePage>(`/v1/customers/${id}/timeline?kind=order,return,incident,ticket&limit=200`).then(
       (r) => setHistory(r.entries),
       () => undefined,
     );
@@ -570,7 +566,7 @@ export function CustomerPage({ id }: { id: number }) {
     if (shown.length) p.set('kind', shown.join(','));
     if (channel) p.set('channel', channel);
     if (after) p.set('cursor', after);
-    return api<{ entries: TimelineEntry[]; nextCursor: string | null }>(`/v1/customers/${id}/timeline?${p}`);
+    return api<TimelinePage>(`/v1/customers/${id}/timeline?${p}`);
   };
   useEffect(() => {
     query(null).then(
@@ -808,12 +804,9 @@ export function CustomerPage({ id }: { id: number }) {
 
 /** How often we reach the customer: outgoing touches per channel per week, and the frequency cap now. */
 function Pace({ id }: { id: number }) {
-  const [pace, setPace] = useState<{
-    weeks: { week: string; byChannel: Record<string, number> }[];
-    marketing: { sent: number; cap: number; days: number; capped: boolean };
-  } | null>(null);
+  const [pace, setPace] = useState<CustomerPace | null>(null);
   useEffect(() => {
-    api<NonNullable<typeof pace>>(`/v1/customers/${id}/pace`).then(setPace, () => undefined);
+    api<CustomerPace>(`/v1/customers/${id}/pace`).then(setPace, () => undefined);
   }, [id]);
   if (!pace) return null;
   const channels = [...new Set(pace.weeks.flatMap((w) => Object.keys(w.byChannel)))].sort();

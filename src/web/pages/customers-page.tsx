@@ -1,21 +1,8 @@
 import { useEffect, useState } from 'react';
-import { api, formatDate, words, type CustomerListItem } from '../api.ts';
+import type { CustomerFacets, CustomerPage, CustomerSort } from '../../customers/customer.ts';
+import { api, formatDate, words } from '../api.ts';
 import { BarChart, stageColors } from '../charts.tsx';
 import { Link, navigate } from '../router.tsx';
-
-interface Facets {
-  stages: { stage: string; customers: number }[];
-  channels: string[];
-  flags: string[];
-}
-interface Page {
-  customers: CustomerListItem[];
-  total: number;
-  totalCapped: boolean;
-  page: number;
-  pageSize: number;
-}
-type Sort = 'name' | 'created' | 'last_order' | 'purchase_days';
 
 const pageSize = 50;
 const stageOrder = ['prospect', 'trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back', 'suppressed'];
@@ -28,7 +15,7 @@ function readFilters() {
     stage: p.get('stage') ?? '',
     channel: p.get('channel') ?? '',
     flag: p.get('flag') ?? '',
-    sort: (p.get('sort') ?? 'last_order') as Sort,
+    sort: (p.get('sort') ?? 'last_order') as CustomerSort,
     direction: (p.get('direction') ?? 'desc') as 'asc' | 'desc',
     page: Number(p.get('page') ?? 1),
   };
@@ -37,12 +24,12 @@ function readFilters() {
 export function CustomersPage() {
   const [filters, setFilters] = useState(readFilters);
   const [search, setSearch] = useState(filters.q);
-  const [facets, setFacets] = useState<Facets | null>(null);
-  const [page, setPage] = useState<Page | null>(null);
+  const [facets, setFacets] = useState<CustomerFacets | null>(null);
+  const [page, setPage] = useState<CustomerPage | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    api<Facets>('/v1/customers/facets').then(setFacets, (e) => setError(e.message));
+    api<CustomerFacets>('/v1/customers/facets').then(setFacets, (e) => setError(e.message));
   }, []);
   useEffect(() => {
     const params = new URLSearchParams();
@@ -51,7 +38,7 @@ export function CustomersPage() {
     window.history.replaceState(null, '', `/customers${params.size ? `?${params}` : ''}`);
     params.set('pageSize', String(pageSize));
     let current = true;
-    api<Page>(`/v1/customers?${params}`).then(
+    api<CustomerPage>(`/v1/customers?${params}`).then(
       (p) => {
         if (current) {
           setPage(p);
@@ -71,9 +58,9 @@ export function CustomersPage() {
   }, [search]);
 
   const set = (change: Partial<typeof filters>) => setFilters((f) => ({ ...f, page: 1, ...change }));
-  const sortBy = (sort: Sort) =>
+  const sortBy = (sort: CustomerSort) =>
     set({ sort, direction: filters.sort === sort && filters.direction === 'desc' ? 'asc' : 'desc' });
-  const arrow = (sort: Sort) => (filters.sort === sort ? (filters.direction === 'desc' ? ' ↓' : ' ↑') : '');
+  const arrow = (sort: CustomerSort) => (filters.sort === sort ? (filters.direction === 'desc' ? ' ↓' : ' ↑') : '');
   const pages = page ? Math.max(1, Math.ceil(page.total / pageSize)) : 1;
   const total = facets?.stages.reduce((sum, s) => sum + s.customers, 0) ?? 0;
 

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { formatTime, type ImportJob } from '../api.ts';
-import { api } from '../api.ts';
+import type { ImportJob } from '../../imports/import.ts';
+import { api, formatTime } from '../api.ts';
 
 const kinds = ['customers', 'orders', 'returns', 'touchpoints', 'tickets', 'surveys'];
 

@@ -1,54 +1,27 @@
 import { useEffect, useState } from 'react';
+import type { TemplateSummary } from '../../campaigns/campaign.ts';
+import type {
+  Journey,
+  JourneyDetail,
+  JourneyList,
+  JourneyReport,
+  JourneyRound,
+  Step,
+  Trigger,
+} from '../../journeys/journey.ts';
+import type { Catalogue, Rule } from '../../segments/segment.ts';
+import type { SurveyList } from '../../surveys/survey.ts';
 import { api, formatTime, problemText, words } from '../api.ts';
 import { BarChart } from '../charts.tsx';
 import { Link, navigate } from '../router.tsx';
-import { HoldoutReport, type HoldoutFigures } from './campaigns-page.tsx';
-import { GroupEditor, type Catalogue, type Rule } from './segments-page.tsx';
+import { HoldoutReport } from './campaigns-page.tsx';
+import { GroupEditor } from './segments-page.tsx';
 
-type Trigger =
-  | { type: 'order' }
-  | { type: 'stage'; stage: string }
-  | { type: 'experience'; sources: string[]; kinds?: string[] };
-type Step =
-  | { type: 'wait'; days: number; until?: 'next_order'; fallbackDays: number }
-  | { type: 'condition'; rule: Rule }
-  | { type: 'email'; templateId: number; transactional: boolean; survey?: string; problemLink: boolean }
-  | { type: 'task'; action: string; title: string; dueDays: number };
-interface Journey {
-  id: number;
-  name: string;
-  description: string | null;
-  trigger: Trigger;
-  entry: Rule | null;
-  steps: Step[];
-  exitOnOrder: boolean;
-  exit: Rule | null;
-  holdoutShare: number;
-  consentList: string;
-  status: string;
-  activatedAt: string | null;
-  counts?: Record<string, number>;
-}
-interface Recipe {
-  key: string;
-  name: string;
-  description: string | null;
-}
-interface Pass {
-  customer_id: number;
-  name: string | null;
-  email: string | null;
-  arm: string;
-  status: string;
-  reason: string | null;
-  step: number;
-  entered_at: string;
-  next_at: string | null;
-  what: string | null;
-}
-
-const stages = ['trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back'];
-const sources = ['incident', 'return', 'ticket', 'survey', 'note'];
+type Stage = Extract<Trigger, { type: 'stage' }>['stage'];
+type Source = Extract<Trigger, { type: 'experience' }>['sources'][number];
+type TaskAction = Extract<Step, { type: 'task' }>['action'];
+const stages: Stage[] = ['trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back'];
+const sources: Source[] = ['incident', 'return', 'ticket', 'survey', 'note'];
 const outcomeColors: Record<string, string> = {
   sent: '#27ae60',
   'held out': '#4f5b66',
@@ -84,11 +57,10 @@ function stepText(s: Step, templates: Map<number, string>): string {
 }
 
 export function JourneysPage() {
-  const [state, setState] = useState<{ journeys: Journey[]; recipes: Recipe[] } | null>(null);
+  const [state, setState] = useState<JourneyList | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const load = () =>
-    api<{ journeys: Journey[]; recipes: Recipe[] }>('/v1/journeys').then(setState, (e) => setProblem(e.message));
+  const load = () => api<JourneyList>('/v1/journeys').then(setState, (e) => setProblem(e.message));
   useEffect(() => {
     void load();
   }, []);
@@ -98,7 +70,7 @@ export function JourneysPage() {
       (e) => setProblem(problemText(e)),
     );
   const run = () =>
-    api<{ entered: number; skipped: number; steps: number; sent: number }>('/v1/journeys/run', { method: 'POST' }).then(
+    api<JourneyRound>('/v1/journeys/run', { method: 'POST' }).then(
       (r) => {
         setMessage(`${r.entered} entered, ${r.skipped} skipped, ${r.steps} steps, ${r.sent} mails sent`);
         void load();
@@ -308,7 +280,7 @@ function StepEditor({
           <select
             aria-label="action"
             value={step.action}
-            onChange={(e) => onChange({ ...step, action: e.target.value })}
+            onChange={(e) => onChange({ ...step, action: e.target.value as TaskAction })}
           >
             {['call', 'apology_replacement', 'gift'].map((a) => (
               <option key={a} value={a}>
@@ -348,37 +320,31 @@ function StepEditor({
 }
 
 export function JourneyPage({ id }: { id: number }) {
-  const [state, setState] = useState<{
-    journey: Journey;
-    steps: { step: number; outcome: string; n: number }[];
-    recent: Pass[];
-  } | null>(null);
+  const [state, setState] = useState<JourneyDetail | null>(null);
   const [draft, setDraft] = useState<Journey | null>(null);
-  const [templates, setTemplates] = useState<{ id: number; name: string }[]>([]);
+  const [templates, setTemplates] = useState<TemplateSummary[]>([]);
   const [surveys, setSurveys] = useState<string[]>([]);
   const [catalogue, setCatalogue] = useState<Catalogue | null>(null);
-  const [report, setReport] = useState<HoldoutFigures | null>(null);
+  const [report, setReport] = useState<JourneyReport | null>(null);
   const [days, setDays] = useState(30);
   const [problem, setProblem] = useState<string | null>(null);
   const load = () => {
-    api<{ journey: Journey; steps: { step: number; outcome: string; n: number }[]; recent: Pass[] }>(
-      `/v1/journeys/${id}`,
-    ).then(
+    api<JourneyDetail>(`/v1/journeys/${id}`).then(
       (s) => {
         setState(s);
         setDraft(s.journey);
       },
       (e) => setProblem(e.message),
     );
-    api<HoldoutFigures>(`/v1/journeys/${id}/report?days=${days}`).then(setReport, () => undefined);
+    api<JourneyReport>(`/v1/journeys/${id}/report?days=${days}`).then(setReport, () => undefined);
   };
   useEffect(load, [id, days]);
   useEffect(() => {
-    api<{ templates: { id: number; name: string }[] }>('/v1/templates').then(
+    api<{ templates: TemplateSummary[] }>('/v1/templates').then(
       (r) => setTemplates(r.templates),
       () => undefined,
     );
-    api<{ surveys: { key: string }[] }>('/v1/surveys').then(
+    api<SurveyList>('/v1/surveys').then(
       (r) => setSurveys(r.surveys.map((s) => s.key)),
       () => undefined,
     );
@@ -512,7 +478,7 @@ export function JourneyPage({ id }: { id: number }) {
                       ? { type: 'order' }
                       : v === 'experience'
                         ? { type: 'experience', sources: ['incident', 'ticket'] }
-                        : { type: 'stage', stage: v.slice(6) },
+                        : { type: 'stage', stage: v.slice(6) as Stage },
                 });
               }}
             >

@@ -1,41 +1,16 @@
 import { useEffect, useState } from 'react';
+import type { Input, Satisfaction, SatisfactionPoints } from '../../satisfaction/satisfaction.ts';
 import { api, words } from '../api.ts';
 import { BarChart, LineChart, palette } from '../charts.tsx';
 
-type Tally = Record<string, { customers: number; satisfied: number; meanIndex?: number }>;
-interface Month {
-  month: string;
-  customers: number;
-  satisfied: number;
-  byChannel: Tally;
-  byStage?: Tally;
-  byAgent?: Tally;
-}
-interface Model {
-  weights: Record<string, number>;
-  fittedAt: string;
-  validation: {
-    from: string;
-    to: string;
-    snapshots: number;
-    customers: number;
-    buyers: number;
-    auc: Record<string, number>;
-  };
-}
 const share = (m: { customers: number; satisfied: number }) => (m.customers ? m.satisfied / m.customers : 0);
 const percent = (v: number) => `${Math.round(v * 100)} %`;
 
 /** The dashboard's "customers kept satisfied", and what the index is made of and how well it predicts. */
 export function SatisfactionSection() {
-  const [data, setData] = useState<{
-    model: Model | null;
-    inputs: Record<string, string>;
-    satisfiedFrom: number;
-    byMonth: Month[];
-  } | null>(null);
+  const [data, setData] = useState<Satisfaction | null>(null);
   useEffect(() => {
-    api<NonNullable<typeof data>>('/v1/satisfaction').then(setData, () => undefined);
+    api<Satisfaction>('/v1/satisfaction').then(setData, () => undefined);
   }, []);
   if (!data?.model || data.byMonth.length === 0) return null;
   const { model, byMonth } = data;
@@ -107,7 +82,7 @@ export function SatisfactionSection() {
           </tr>
         </thead>
         <tbody>
-          {Object.entries(model.weights).map(([k, w]) => (
+          {(Object.entries(model.weights) as [Input, number][]).map(([k, w]) => (
             <tr key={k}>
               <td>{data.inputs[k] ?? k}</td>
               <td className="num">{w.toFixed(2)}</td>
@@ -128,9 +103,9 @@ export function SatisfactionSection() {
 
 /** One customer's index over the last twelve months. */
 export function SatisfactionSparkline({ id }: { id: number }) {
-  const [points, setPoints] = useState<{ month: string; index: number | null }[]>([]);
+  const [points, setPoints] = useState<SatisfactionPoints['points']>([]);
   useEffect(() => {
-    api<{ points: typeof points }>(`/v1/customers/${id}/satisfaction`).then(
+    api<SatisfactionPoints>(`/v1/customers/${id}/satisfaction`).then(
       (r) => setPoints(r.points),
       () => undefined,
     );

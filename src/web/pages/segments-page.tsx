@@ -1,59 +1,16 @@
 import { useEffect, useRef, useState } from 'react';
+import type {
+  Catalogue,
+  Condition,
+  FieldName,
+  Rule,
+  SegmentPreview,
+  ShownRule,
+  ShownSegment,
+} from '../../segments/segment.ts';
 import { api, formatDate, problemText, words } from '../api.ts';
 import { BarChart, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
-
-type ValueType = 'text' | 'number' | 'date' | 'days' | 'none' | 'list';
-interface Field {
-  label: string;
-  ops: Record<string, ValueType>;
-  key?: 'required' | 'optional';
-  days?: boolean;
-  filter?: string;
-  values?: string[];
-}
-export interface Catalogue {
-  fields: Record<string, Field>;
-  attributes: { key: string; type: string }[];
-  scores: Record<string, string>;
-  channels: string[];
-  categories: string[];
-  surveys: string[];
-}
-interface Condition {
-  field: string;
-  op: string;
-  value?: string | number | boolean | string[];
-  key?: string;
-  days?: number;
-  filter?: string;
-}
-export interface Rule {
-  match: 'all' | 'any';
-  conditions: (Condition | Rule)[];
-}
-interface Segment {
-  id: number;
-  name: string;
-  description: string | null;
-  kind: 'dynamic' | 'snapshot';
-  rule: Rule;
-  members: number | null;
-  snapshotAt: string | null;
-  updatedAt: string;
-}
-interface Summary {
-  customers: number;
-  byStage: Record<string, number>;
-  meanPAlive: number | null;
-  predictedValue: number;
-  valueAtStake: number;
-  withSatisfaction: number;
-  satisfied: number;
-  meanSatisfaction: number | null;
-  scored: boolean;
-  sample?: { id: number; name: string | null; email: string | null; stage: string }[];
-}
 
 const isGroup = (c: Condition | Rule): c is Rule => 'match' in c;
 const opWords: Record<string, string> = {
@@ -83,9 +40,11 @@ const opWords: Record<string, string> = {
   not_granted: 'not given',
   withdrawn: 'withdrawn',
 };
+/** A saved rule to edit: whoever may save segments (admin, marketer) is shown every rule whole, values included. */
+const editable = (rule: ShownRule) => rule as Rule;
 const money = (v: number) => v.toLocaleString(undefined, { maximumFractionDigits: 0 });
 
-function defaultCondition(catalogue: Catalogue, field = 'stage'): Condition {
+function defaultCondition(catalogue: Catalogue, field: FieldName = 'stage'): Condition {
   const op = Object.keys(catalogue.fields[field].ops)[0];
   const key = field === 'score' ? 'p_alive' : field === 'attribute' ? catalogue.attributes[0]?.key : undefined;
   return { field, op, ...(key ? { key } : {}), ...valueFor(catalogue, field, op) };
@@ -123,7 +82,7 @@ function ConditionRow({
       <select
         aria-label="field"
         value={condition.field}
-        onChange={(e) => onChange(defaultCondition(catalogue, e.target.value))}
+        onChange={(e) => onChange(defaultCondition(catalogue, e.target.value as FieldName))}
       >
         {Object.entries(catalogue.fields).map(([name, f]) => (
           <option key={name} value={name}>
@@ -346,7 +305,7 @@ export function GroupEditor({
   );
 }
 
-function SummaryView({ summary }: { summary: Summary }) {
+function SummaryView({ summary }: { summary: SegmentPreview }) {
   return (
     <div>
       <p className="count">
@@ -415,18 +374,18 @@ function SummaryView({ summary }: { summary: Summary }) {
 
 export function SegmentsPage() {
   const [catalogue, setCatalogue] = useState<Catalogue | null>(null);
-  const [segments, setSegments] = useState<Segment[]>([]);
+  const [segments, setSegments] = useState<ShownSegment[]>([]);
   const [editing, setEditing] = useState<{ id?: number; name: string; kind: 'dynamic' | 'snapshot'; rule: Rule }>({
     name: '',
     kind: 'dynamic',
     rule: { match: 'all', conditions: [] },
   });
-  const [summary, setSummary] = useState<Summary | null>(null);
+  const [summary, setSummary] = useState<SegmentPreview | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   const load = () =>
-    api<{ segments: Segment[] }>('/v1/segments').then(
+    api<{ segments: ShownSegment[] }>('/v1/segments').then(
       (r) => setSegments(r.segments),
       (e) => setProblem(e.message),
     );
@@ -445,7 +404,7 @@ export function SegmentsPage() {
     if (!catalogue) return;
     clearTimeout(timer.current);
     timer.current = setTimeout(() => {
-      api<Summary>('/v1/segments/preview', { method: 'POST', json: { rule: editing.rule } }).then(
+      api<SegmentPreview>('/v1/segments/preview', { method: 'POST', json: { rule: editing.rule } }).then(
         (s) => {
           setSummary(s);
           setProblem(null);
@@ -466,11 +425,11 @@ export function SegmentsPage() {
   const save = async () => {
     try {
       const body = { name: editing.name, kind: editing.kind, rule: editing.rule };
-      const segment = await api<Segment>(editing.id ? `/v1/segments/${editing.id}` : '/v1/segments', {
+      const segment = await api<ShownSegment>(editing.id ? `/v1/segments/${editing.id}` : '/v1/segments', {
         method: editing.id ? 'PUT' : 'POST',
         json: body,
       });
-      setEditing({ id: segment.id, name: segment.name, kind: segment.kind, rule: segment.rule });
+      setEditing({ id: segment.id, name: segment.name, kind: segment.kind, rule: editable(segment.rule) });
       setSaved(`Saved “${segment.name}”${segment.kind === 'snapshot' ? ` with ${segment.members} members` : ''}`);
       load();
     } catch (e) {
@@ -503,7 +462,7 @@ export function SegmentsPage() {
                   type="button"
                   className="link"
                   onClick={() => {
-                    setEditing({ id: s.id, name: s.name, kind: s.kind, rule: s.rule });
+                    setEditing({ id: s.id, name: s.name, kind: s.kind, rule: editable(s.rule) });
                     setSaved(null);
                   }}
                 >

@@ -1,46 +1,22 @@
 import { useEffect, useState } from 'react';
+import type { Glitches, MissedRecovery, RecoveryOutcome } from '../../support/support.ts';
 import { api, formatDate, words } from '../api.ts';
 import { BarChart, LineChart, palette } from '../charts.tsx';
 import { Link } from '../router.tsx';
 
-interface Glitches {
-  weeks: string[];
-  series: { source: string; category: string; counts: number[]; total: number }[];
-  channels: { channel: string; counts: number[] }[];
-  spikes: { week: string; source: string; category: string; count: number; expected: number }[];
-}
-interface Missed {
-  customerId: number;
-  name: string | null;
-  email: string | null;
-  stage: string;
-  what: string;
-  orderId: string | null;
-  at: string;
-  waitingDays: number;
-  valueAtStake: string | null;
-}
-interface Outcome {
-  followedUp: boolean;
-  experiences: number;
-  bought: number;
-  boughtShare: number;
-  medianHoursToFollowUp: number | null;
-}
-
 /** Where things go wrong (by week, with spikes) and who was let down without anyone following up. */
 export function SupportPage() {
   const [glitches, setGlitches] = useState<Glitches | null>(null);
-  const [missed, setMissed] = useState<Missed[] | null>(null);
-  const [outcomes, setOutcomes] = useState<Outcome[]>([]);
+  const [missed, setMissed] = useState<MissedRecovery[] | null>(null);
+  const [outcomes, setOutcomes] = useState<RecoveryOutcome[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     api<Glitches>('/v1/glitches?weeks=26').then(setGlitches, (e) => setError(e.message));
-    api<{ customers: Missed[] }>('/v1/recovery?days=3').then(
+    api<{ customers: MissedRecovery[] }>('/v1/recovery?days=3').then(
       (r) => setMissed(r.customers),
       (e) => setError(e.message),
     );
-    api<{ outcomes: Outcome[] }>('/v1/recovery/outcomes').then(
+    api<{ outcomes: RecoveryOutcome[] }>('/v1/recovery/outcomes').then(
       (r) => setOutcomes(r.outcomes),
       () => undefined,
     );

@@ -1,32 +1,14 @@
 import { useEffect, useState } from 'react';
+import type { Feedback, SurveyList, SurveySummary } from '../../surveys/survey.ts';
 import { api, formatTime } from '../api.ts';
 import { BarChart } from '../charts.tsx';
 
-interface Survey {
-  id: number;
-  key: string;
-  title: string;
-  purpose: string;
-  invited: number;
-  answered: number;
-  responses: number;
-  nps: number | null;
-  average: number | null;
-}
-interface Feedback {
-  id: number;
-  at: string;
-  page: string | null;
-  score: number | null;
-  comment: string | null;
-}
-
 export function SurveysPage() {
-  const [surveys, setSurveys] = useState<Survey[] | null>(null);
+  const [surveys, setSurveys] = useState<SurveySummary[] | null>(null);
   const [feedback, setFeedback] = useState<Feedback[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api<{ surveys: Survey[] }>('/v1/surveys').then(
+    api<SurveyList>('/v1/surveys').then(
       (r) => setSurveys(r.surveys),
       (e) => setError(e.message),
     );

@@ -1,31 +1,15 @@
 import { useEffect, useState } from 'react';
+import type { ApiKey, CreatedKey, Person } from '../../auth/auth.ts';
 import { api, formatDate, problemText } from '../api.ts';
 import { BarChart } from '../charts.tsx';
 import { WebhooksCard } from './webhooks-card.tsx';
 
-interface Person {
-  id: number;
-  email: string;
-  role: string;
-  createdAt: string;
-  disabledAt: string | null;
-}
-interface Key {
-  id: number;
-  name: string;
-  role: string;
-  scopes: string[] | null;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
 const roles = ['admin', 'marketer', 'agent', 'analyst'];
 
 /** People who sign in and API keys, for admins; a password or key is shown once, right after it is made. */
 export function TeamPage() {
   const [people, setPeople] = useState<Person[] | null>(null);
-  const [keys, setKeys] = useState<Key[]>([]);
+  const [keys, setKeys] = useState<ApiKey[]>([]);
   const [shown, setShown] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [person, setPerson] = useState({ email: '', role: 'agent' });
@@ -35,7 +19,7 @@ export function TeamPage() {
       (r) => setPeople(r.users),
       (e) => setProblem(problemText(e)),
     );
-    api<{ keys: Key[] }>('/v1/keys').then(
+    api<{ keys: ApiKey[] }>('/v1/keys').then(
       (r) => setKeys(r.keys),
       () => undefined,
     );
@@ -66,7 +50,7 @@ export function TeamPage() {
     );
   const create = () =>
     act(
-      api<{ key: string; name: string }>('/v1/keys', {
+      api<CreatedKey>('/v1/keys', {
         method: 'POST',
         json: { name: key.name, role: key.role, scopes: key.scopes.split(/[\s,]+/).filter(Boolean) },
       }).then((r) => {

@@ -1,32 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import type { OpenedTicket, Ticket, TicketDetail } from '../../support/ticket.ts';
 import { api, ApiError, formatTime, words } from '../api.ts';
 import { Link, navigate } from '../router.tsx';
 
-export interface Ticket {
-  customerId: number;
-  ticketId: number;
-  externalId: string;
-  customerName: string | null;
-  orderId: string | null;
-  openedAt: string;
-  channel: string | null;
-  category: string | null;
-  priority: string | null;
-  status: string;
-  subject: string | null;
-  assignee: string | null;
-  firstResponseHours: number | null;
-  resolutionHours: number | null;
-  outcome: string | null;
-}
-interface Message {
-  id: number;
-  at: string;
-  status: string;
-  note: string | null;
-  direction: string;
-  author: string | null;
-}
 const outcomes = ['resolved', 'replaced', 'refunded', 'answered', 'unresolved', 'no_response', 'refused', 'escalated'];
 const hours = (h: number | null) => (h === null ? '—' : h < 48 ? `${h} h` : `${Math.round(h / 24)} days`);
 
@@ -110,11 +86,11 @@ export function TicketsPage() {
 
 /** One ticket: its conversation, and a reply, note or resolution. */
 export function TicketPage({ customerId, ticketId }: { customerId: number; ticketId: number }) {
-  const [data, setData] = useState<{ ticket: Ticket; messages: Message[] } | null>(null);
+  const [data, setData] = useState<TicketDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const path = `/v1/customers/${customerId}/tickets/${ticketId}`;
   useEffect(() => {
-    api<NonNullable<typeof data>>(path).then(setData, (e) => setError(e.message));
+    api<TicketDetail>(path).then(setData, (e) => setError(e.message));
   }, [path]);
   const send = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -228,7 +204,7 @@ export function OpenTicket({ customerId }: { customerId: number }) {
     const f = new FormData(event.currentTarget);
     setError(null);
     try {
-      const { ticketId } = await api<{ ticketId: number }>(`/v1/customers/${customerId}/tickets`, {
+      const { ticketId } = await api<OpenedTicket>(`/v1/customers/${customerId}/tickets`, {
         method: 'POST',
         json: {
           subject: f.get('subject'),

@@ -1,23 +1,7 @@
 import { useEffect, useState } from 'react';
+import type { Delivery, Webhook, WebhookCreated, WebhookList } from '../../webhooks/webhook.ts';
 import { api, formatTime, problemText } from '../api.ts';
 import { BarChart } from '../charts.tsx';
-
-interface Webhook {
-  id: number;
-  url: string;
-  events: string[];
-  secretHint: string;
-  createdBy: string;
-  counts: { pending: number; delivered: number; dead: number };
-}
-interface Delivery {
-  id: number;
-  eventId: string;
-  type: string;
-  attempts: number;
-  lastError: string | null;
-  createdAt: string;
-}
 
 /** Webhooks for admins: add one (its secret shown once), what was delivered, and dead deliveries to replay. */
 export function WebhooksCard({ onSecret }: { onSecret: (text: string) => void }) {
@@ -27,7 +11,7 @@ export function WebhooksCard({ onSecret }: { onSecret: (text: string) => void })
   const [dead, setDead] = useState<{ hook: number; deliveries: Delivery[] } | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const load = () =>
-    api<{ webhooks: Webhook[]; events: string[] }>('/v1/webhooks').then(
+    api<WebhookList>('/v1/webhooks').then(
       (r) => {
         setHooks(r.webhooks);
         setEvents(r.events);
@@ -52,7 +36,7 @@ export function WebhooksCard({ onSecret }: { onSecret: (text: string) => void })
     );
   const add = () =>
     act(
-      api<{ url: string; secret: string }>('/v1/webhooks', { method: 'POST', json: form }).then((r) => {
+      api<WebhookCreated>('/v1/webhooks', { method: 'POST', json: form }).then((r) => {
         onSecret(`Signing secret for ${r.url}: ${r.secret}`);
         setForm({ url: '', events: [] });
       }),

@@ -1,36 +1,22 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import type { Decision, DecisionOutcome, Task, Worklist, WorklistItem } from '../../worklist/worklist.ts';
 import { api, ApiError, formatTime, problemText, words } from '../api.ts';
 import { BarChart } from '../charts.tsx';
 import { Link } from '../router.tsx';
 
 const actions = ['call', 'apology_replacement', 'gift', 'nothing'] as const;
-interface Suggestion {
-  action: (typeof actions)[number];
-  giftValue: number | null;
-  reason: string;
-}
-interface Item {
-  customerId: number;
-  name: string | null;
-  email: string | null;
-  stage: string;
-  pAlive: number;
-  valueAtStake: number;
-  priority: number;
-  reasons: string[];
-  suggestion: Suggestion;
-}
-interface Outcome {
-  decision: string;
-  decisions: number;
-  bought: number;
-  boughtShare: number;
-  revenue: string;
-}
 const money = (v: number) => v.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 /** Accept, change or reject one suggestion; a change or rejection says why. */
-function Decide({ item, allowance, onDone }: { item: Item; allowance: number; onDone: (message: string) => void }) {
+function Decide({
+  item,
+  allowance,
+  onDone,
+}: {
+  item: WorklistItem;
+  allowance: number;
+  onDone: (message: string) => void;
+}) {
   const [mode, setMode] = useState<'changed' | 'rejected' | null>(null);
   const [action, setAction] = useState<string>(actions.find((a) => a !== item.suggestion.action)!);
   const [error, setError] = useState<string | null>(null);
@@ -38,18 +24,15 @@ function Decide({ item, allowance, onDone }: { item: Item; allowance: number; on
     setError(null);
     try {
       const gift = form?.get('giftValue');
-      const result = await api<{ action: string; needsApproval: boolean }>(
-        `/v1/worklist/${item.customerId}/decisions`,
-        {
-          method: 'POST',
-          json: {
-            decision,
-            ...(decision === 'changed' ? { action } : {}),
-            ...(gift ? { giftValue: Number(gift) } : {}),
-            ...(form ? { reason: form.get('reason') } : {}),
-          },
+      const result = await api<Decision>(`/v1/worklist/${item.customerId}/decisions`, {
+        method: 'POST',
+        json: {
+          decision,
+          ...(decision === 'changed' ? { action } : {}),
+          ...(gift ? { giftValue: Number(gift) } : {}),
+          ...(form ? { reason: form.get('reason') } : {}),
         },
-      );
+      });
       onDone(
         `${item.name ?? `Customer ${item.customerId}`}: ${decision} (${words(result.action)})${result.needsApproval ? ', waiting for approval' : ''}`,
       );
@@ -114,18 +97,6 @@ function Decide({ item, allowance, onDone }: { item: Item; allowance: number; on
   );
 }
 
-interface Task {
-  id: number;
-  customerId: number;
-  name: string | null;
-  email: string | null;
-  action: string;
-  title: string;
-  reason: string;
-  orderId: string | null;
-  dueAt: string;
-}
-
 /** Open tasks from journeys (service recovery ...): what to do, for whom, by when; done with what was done. */
 function Tasks() {
   const [tasks, setTasks] = useState<Task[]>([]);
@@ -183,23 +154,23 @@ function Tasks() {
 }
 
 export function WorklistPage() {
-  const [items, setItems] = useState<Item[] | null>(null);
+  const [items, setItems] = useState<WorklistItem[] | null>(null);
   const [allowance, setAllowance] = useState(0);
   const [stage, setStage] = useState('all');
   const [queue, setQueue] = useState('all');
   const [done, setDone] = useState<string[]>([]);
-  const [outcomes, setOutcomes] = useState<Outcome[]>([]);
+  const [outcomes, setOutcomes] = useState<DecisionOutcome[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setItems(null);
-    api<{ items: Item[]; giftAllowance: number }>(`/v1/worklist?stage=${stage}&queue=${queue}&limit=100`).then(
+    api<Worklist>(`/v1/worklist?stage=${stage}&queue=${queue}&limit=100`).then(
       (r) => {
         setItems(r.items);
         setAllowance(r.giftAllowance);
       },
       (e) => setError(e.message),
     );
-    api<{ outcomes: Outcome[] }>('/v1/worklist/outcomes').then(
+    api<{ outcomes: DecisionOutcome[] }>('/v1/worklist/outcomes').then(
       (r) => setOutcomes(r.outcomes),
       () => undefined,
     );

@@ -52,11 +52,11 @@ KEPT_BEST_TOP_SHARE (docs/analytics.md).`,
             if (options.json) process.stdout.write(`${JSON.stringify({ ...outcome, seconds: Number(seconds) })}\n`);
             else {
               process.stdout.write(
-                `Analysis #${outcome.runId} as of ${outcome.asOf} in ${seconds} s: ${outcome.customers} customers scored, ${outcome.repeatCustomers} with repeat purchases\n` +
-                  `Scored by ${outcome.model}: ${outcome.why}\n` +
+                `Analysis #${outcome.runId} as of ${outcome.asOf} in ${seconds} s: ${outcome.customers} customers scored, ${outcome.repeatCustomers} with repeat purchases` +
                   (outcome.current
                     ? `; ${outcome.stageChanges} stage changes, ${outcome.alerts} activity-drop alerts\n`
-                    : '; a backtest (data runs past the as-of date): stages left as they are\n'),
+                    : '; a past as-of date (the data runs past it): stages left as they are\n') +
+                  `Scored by ${outcome.model}: ${outcome.why}\n`,
               );
             }
             for (const warning of outcome.warnings) process.stderr.write(`warning: ${warning}\n`);

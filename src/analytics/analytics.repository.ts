@@ -3,6 +3,7 @@
 // from running to done or failed) and the reads the analytics API answers with.
 import { queueWebhookEvents } from '../webhooks/index.ts';
 import { queryRows, sql, type Db } from '../db/connection.ts';
+import type { AnalysisRun, AtRiskCustomer, CustomerScore } from './analytics.ts';
 
 export { refreshStatistics } from '../db/connection.ts';
 
@@ -530,11 +531,15 @@ export async function stagesByMonth(
   );
 }
 
-export async function latestRun(db: Db) {
-  const [row] = await queryRows<Record<string, unknown>>(
+/** The latest finished run, as the API declares it (analytics.ts); undefined before the first. */
+export async function latestRun(db: Db): Promise<AnalysisRun | undefined> {
+  const [row] = await queryRows<AnalysisRun>(
     db,
     sql`
-    select id, as_of::text as as_of, model_version, activity_model, status, started_at, finished_at, customers, repeat_customers, models, report, current, warnings, error
+    select id::int8::float8 as id, as_of::text as "asOf", model_version as "modelVersion", activity_model as "activityModel", status,
+      to_char(started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "startedAt",
+      to_char(finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "finishedAt",
+      customers::float8 as customers, repeat_customers::float8 as "repeatCustomers", current, warnings, models, report
     from analysis_runs where status = 'done' order by id desc limit 1`,
   );
   return row;
@@ -621,19 +626,6 @@ export async function customersByStage(db: Db): Promise<{ stage: string; custome
   return queryRows(db, sql`select stage, count(*)::int as customers from customers group by 1 order by 1`);
 }
 
-export interface AtRiskCustomer {
-  id: number;
-  name: string | null;
-  email: string | null;
-  stage: string;
-  pAlive: number;
-  pAliveChange: number | null;
-  valueAtStake: string | null;
-  predictedValue365: string | null;
-  nextOrderDate: string | null;
-  reasons: string[];
-}
-
 /** Customers at risk now by the latest current run, highest value at stake first. */
 export async function atRiskCustomers(db: Db, page: { limit: number; offset: number }): Promise<AtRiskCustomer[]> {
   return queryRows<AtRiskCustomer>(
@@ -671,12 +663,13 @@ export async function activityAlerts(db: Db, o: { after?: number; limit: number 
 }
 
 /** One customer's scores, newest run first (the last 100). */
-export async function customerScores(db: Db, customerId: number): Promise<Record<string, unknown>[]> {
-  return queryRows<Record<string, unknown>>(
+export async function customerScores(db: Db, customerId: number): Promise<CustomerScore[]> {
+  return queryRows<CustomerScore>(
     db,
     sql`
-    select s.run_id as "runId", s.as_of::text as "asOf", r.current, s.stage, s.p_alive as "pAlive", s.p_alive_change as "pAliveChange",
-      s.churn_probability as "churnProbability", s.expected_30 as "expected30", s.expected_90 as "expected90", s.expected_365 as "expected365",
+    select s.run_id::float8 as "runId", s.as_of::text as "asOf", r.current, s.model, s.stage, s.p_alive as "pAlive", s.p_alive_change as "pAliveChange",
+      s.churn_probability as "churnProbability", s.p_buy_30 as "pBuy30", s.p_buy_90 as "pBuy90", s.p_buy_365 as "pBuy365",
+      s.expected_30 as "expected30", s.expected_90 as "expected90", s.expected_365 as "expected365",
       s.next_order_date::text as "nextOrderDate", s.expected_order_value::text as "expectedOrderValue",
       s.predicted_value_365::text as "predictedValue365", s.value_at_stake::text as "valueAtStake", s.historic_value::text as "historicValue",
       s.average_days_between as "averageDaysBetween", s.recency_score as "recencyScore", s.frequency_score as "frequencyScore",

@@ -42,8 +42,12 @@ test('an analysis started from the API runs as a job; the page data, at-risk lis
   assert.equal(job.result.customers, 120);
 
   const page = await get('/api/v1/analytics');
-  assert.equal(page.run.as_of, '2025-12-20');
+  // The run as the contract declares it (analytics.ts), camelCase, with the model that scored.
+  assert.equal(page.run.asOf, '2025-12-20');
   assert.equal(page.run.current, true);
+  assert.equal(typeof page.run.customers, 'number');
+  assert.ok(['bgnbd', 'mbgnbd', 'pareto', 'supervised'].includes(page.run.activityModel));
+  assert.match(page.run.finishedAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   assert.ok(page.run.report.tracking.length > 40, 'weekly tracking');
   assert.ok(page.run.report.valueHistogram.length > 0);
   assert.equal(page.run.report.conversionByChannel[0].customers, 120);

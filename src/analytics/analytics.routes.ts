@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { analysis, anyone, namesFor } from '../auth/access.ts';
 import type { Deps } from '../deps.ts';
 import { findJob } from '../jobs/job.service.ts';
+import { jobStatusSchema } from '../jobs/job.ts';
 import { AppError } from '../shared/errors.ts';
 import { createRouter } from '../shared/http.ts';
 import {
@@ -14,18 +15,9 @@ import {
 } from './analyze.service.ts';
 import { calendarDate, id, whole } from '../shared/input.ts';
 import { activityModels } from '../config.ts';
+import { alertSchema, analyticsPageSchema, atRiskCustomerSchema, customerScoreSchema } from './analytics.ts';
 
-const money = z.string().nullable();
-const job = z
-  .object({
-    jobId: z.number(),
-    status: z.string(),
-    done: z.number(),
-    total: z.number().nullable(),
-    error: z.string().nullable(),
-    result: z.record(z.string(), z.unknown()).nullable(),
-  })
-  .openapi('Job');
+const job = jobStatusSchema;
 
 export function analyticsRoutes(deps: Deps) {
   const app = createRouter();
@@ -42,10 +34,7 @@ export function analyticsRoutes(deps: Deps) {
           description: 'Latest run, or run: null before the first',
           content: {
             'application/json': {
-              schema: z.object({
-                run: z.record(z.string(), z.unknown()).nullable(),
-                stages: z.array(z.object({ stage: z.string(), customers: z.number() })),
-              }),
+              schema: analyticsPageSchema,
             },
           },
         },
@@ -126,22 +115,7 @@ export function analyticsRoutes(deps: Deps) {
           description: 'Highest value at stake first',
           content: {
             'application/json': {
-              schema: z.object({
-                customers: z.array(
-                  z.object({
-                    id: z.number(),
-                    name: z.string().nullable(),
-                    email: z.string().nullable(),
-                    stage: z.string(),
-                    pAlive: z.number(),
-                    pAliveChange: z.number().nullable(),
-                    valueAtStake: money,
-                    predictedValue365: money,
-                    nextOrderDate: z.string().nullable(),
-                    reasons: z.array(z.string()),
-                  }),
-                ),
-              }),
+              schema: z.object({ customers: z.array(atRiskCustomerSchema) }),
             },
           },
         },
@@ -172,20 +146,7 @@ export function analyticsRoutes(deps: Deps) {
           description: 'Alerts',
           content: {
             'application/json': {
-              schema: z.object({
-                alerts: z.array(
-                  z.object({
-                    id: z.number(),
-                    customerId: z.number(),
-                    name: z.string().nullable(),
-                    at: z.string(),
-                    fromPAlive: z.number(),
-                    toPAlive: z.number(),
-                    valueAtStake: money,
-                    reason: z.string(),
-                  }),
-                ),
-              }),
+              schema: z.object({ alerts: z.array(alertSchema) }),
             },
           },
         },
@@ -226,7 +187,7 @@ export function analyticsRoutes(deps: Deps) {
       responses: {
         200: {
           description: 'Scores per run',
-          content: { 'application/json': { schema: z.object({ scores: z.array(z.record(z.string(), z.unknown())) }) } },
+          content: { 'application/json': { schema: z.object({ scores: z.array(customerScoreSchema) }) } },
         },
       },
     }),

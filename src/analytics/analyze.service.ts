@@ -63,12 +63,12 @@ import {
   seasonality,
   scorerOf,
   trainSupervised,
-  type Backtest,
   type Candidate,
   type Fitted,
   type Scorer,
 } from './candidates.ts';
 import { featuresAt, type Snapshot } from './features.ts';
+import type { Backtest } from './analytics.ts';
 import { contributions } from './learn.ts';
 import { mergeStageHistory, rebuildStages } from './stage-history.ts';
 import type { ActivityModel } from '../config.ts';

@@ -5,6 +5,7 @@ import { brierScore, bootstrapIntervals, calibration, gains, prAuc, rocAuc } fro
 import { concatColumns, featuresAt, groupsOf, snapshotAt, spreadSample, type Snapshot } from './features.ts';
 import { featureEffects, fitBinnedLogistic, predictBinned, type BinnedLogistic, type Columns } from './learn.ts';
 import type { Histories } from './analytics.repository.ts';
+import { candidateModels, type Backtest, type CandidateResult } from './analytics.ts';
 import {
   bgnbdBuyIfAlive,
   bgnbdExpectedIfAlive,
@@ -26,7 +27,7 @@ import {
 } from './models.ts';
 
 /** The candidates, in the order a tie is broken (the simpler first). */
-export const candidates = ['bgnbd', 'mbgnbd', 'pareto', 'supervised'] as const;
+export const candidates = candidateModels;
 export type Candidate = (typeof candidates)[number];
 export const candidateNames: Record<Candidate, string> = {
   bgnbd: 'BG/NBD',
@@ -194,49 +195,6 @@ export function scorerOf(
       return ifAlive > 0 ? Math.min(1, pBuy[k] / ifAlive) : 0;
     },
   };
-}
-
-/** A figure with its bootstrap interval. */
-export interface Interval {
-  value: number;
-  low: number;
-  high: number;
-}
-
-export interface CandidateResult {
-  model: Candidate;
-  name: string;
-  /** "Buys at least once in the window", ranked by the chance the model gave. */
-  rocAuc: Interval;
-  prAuc: Interval;
-  brier: Interval;
-  predictedPurchases: number;
-  /** Predicted total over actual, minus 1 (-0.25: 25 % under). */
-  totalError: number;
-  /** The same with the seasonal adjustment the scores get (when last years' window differed by 10 % or more). */
-  seasonallyAdjusted?: { predictedPurchases: number; totalError: number };
-  /** Why the candidate may not score (a boundary fit), if so. */
-  excluded?: string;
-}
-
-export interface Backtest {
-  from: string;
-  to: string;
-  days: number;
-  customers: number;
-  buyers: number;
-  actualPurchases: number;
-  candidates: CandidateResult[];
-  /** Recency alone (fewest days since the last purchase first), the yardstick every model must beat. */
-  recencyAuc: number;
-  /** Last years' purchase rate in the held-out calendar window against their average, when known. */
-  season: Season | null;
-  chosen: Candidate;
-  why: string;
-  /** The chosen candidate's forecast against what happened: calibration, gains, and by purchase frequency. */
-  calibration: { from: number; to: number; customers: number; predicted: number; observed: number }[];
-  gains: { share: number; captured: number }[];
-  frequencyBins: { frequency: string; customers: number; actual: number; predicted: number }[];
 }
 
 /** A season is adjusted for (and warned of) when last years' window differed from their average by this share or more. */

@@ -7,7 +7,7 @@ import { latestRun, scorePage } from './analytics.repository.ts';
 export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
   const run = await latestRun(db);
   if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');
-  const models = run.models as {
+  const models = run.models as unknown as {
     chosen?: string;
     why?: string;
     day?: Record<string, Record<string, number>>;
@@ -21,12 +21,12 @@ export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
     source ? Object.fromEntries(keys.map((k) => [k, source[k]])) : null;
   return {
     runId: run.id,
-    asOf: run.as_of,
+    asOf: run.asOf,
     timeUnit,
-    model: run.activity_model,
-    modelVersion: run.model_version,
+    model: run.activityModel,
+    modelVersion: run.modelVersion,
     customers: run.customers,
-    repeatCustomers: run.repeat_customers,
+    repeatCustomers: run.repeatCustomers,
     why: models.why ?? null,
     bgnbd: pick(unit?.bgnbd, ['r', 'alpha', 'a', 'b', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),
     mbgnbd: pick(unit?.mbgnbd, ['r', 'alpha', 'a', 'b', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),

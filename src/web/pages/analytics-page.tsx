@@ -3,68 +3,9 @@ import { api, formatTime, words } from '../api.ts';
 import { BarChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { SatisfactionSection } from './satisfaction.tsx';
 import { BacktestSection } from './backtest-section.tsx';
-import type { Backtest } from '../../analytics/candidates.ts';
+import type { Alert, AnalyticsPage as Page, AtRiskCustomer } from '../../analytics/analytics.ts';
+import type { JobStatus } from '../../jobs/job.ts';
 import { Link } from '../router.tsx';
-
-interface Curve {
-  name: string;
-  customers: number;
-  converted: number;
-  curve: { day: number; converted: number }[];
-}
-interface Report {
-  start: string;
-  asOfWeek: number;
-  tracking: { week: number; actual: number; bgnbd: number; paretoNbd: number }[];
-  frequencyBins: { frequency: string; customers: number; actual: number; bgnbd: number; paretoNbd: number }[];
-  valueHistogram: { from: number; to: number; customers: number }[];
-  conversionByMonth: Curve[];
-  conversionByChannel: Curve[];
-  cohorts: { cohort: string; size: number; offset: number; active: number }[];
-  stagesByMonth: { month: string; stage: string; customers: number }[];
-  trueCustomerShare: number;
-}
-interface Run {
-  id: number;
-  as_of: string;
-  current: boolean;
-  finished_at: string;
-  customers: number;
-  repeat_customers: number;
-  activity_model: string;
-  warnings: string[];
-  models: {
-    chosen?: string;
-    why?: string;
-    week?: {
-      bgnbd: Record<string, number>;
-      mbgnbd?: Record<string, number> | null;
-      paretoNbd?: Record<string, number> | null;
-    };
-    gammaGamma?: Record<string, number> | null;
-    backtest?: Backtest | null;
-  };
-  report: Report;
-}
-interface AtRisk {
-  id: number;
-  name: string | null;
-  email: string | null;
-  pAlive: number;
-  pAliveChange: number | null;
-  valueAtStake: string | null;
-  reasons: string[];
-}
-interface Alert {
-  id: number;
-  customerId: number;
-  name: string | null;
-  at: string;
-  fromPAlive: number;
-  toPAlive: number;
-  valueAtStake: string | null;
-  reason: string;
-}
 
 const modelNames: Record<string, string> = {
   bgnbd: 'BG/NBD',
@@ -75,21 +16,15 @@ const modelNames: Record<string, string> = {
 const stageOrder = ['prospect', 'trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back', 'suppressed'];
 const money = (v: string | number | null) =>
   v === null ? '—' : Number(v).toLocaleString(undefined, { maximumFractionDigits: 0 });
-const num = (v: number | undefined, digits = 4) => (v === undefined ? '—' : Number(v.toPrecision(digits)).toString());
+const num = (v: unknown, digits = 4) => (typeof v === 'number' ? Number(v.toPrecision(digits)).toString() : '—');
 
 function RunButton({ onDone }: { onDone: () => void }) {
-  const [job, setJob] = useState<{ jobId: number; done: number; total: number | null; status: string } | null>(null);
+  const [job, setJob] = useState<Pick<JobStatus, 'jobId' | 'done' | 'total' | 'status'> | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (!job || job.status === 'done' || job.status === 'failed') return;
     const timer = setInterval(async () => {
-      const next = await api<{
-        jobId: number;
-        done: number;
-        total: number | null;
-        status: string;
-        error: string | null;
-      }>(`/v1/jobs/${job.jobId}`);
+      const next = await api<JobStatus>(`/v1/jobs/${job.jobId}`);
       setJob(next);
       if (next.status === 'failed') setError(next.error);
       if (next.status === 'done') onDone();
@@ -120,18 +55,19 @@ function RunButton({ onDone }: { onDone: () => void }) {
 }
 
 export function AnalyticsPage() {
-  const [data, setData] = useState<{ run: Run | null; stages: { stage: string; customers: number }[] } | null>(null);
-  const [atRisk, setAtRisk] = useState<AtRisk[]>([]);
+  const [data, setData] = useState<Page | null>(null);
+  const [atRisk, setAtRisk] = useState<AtRiskCustomer[]>([]);
   const [alerts, setAlerts] = useState<Alert[]>([]);
   const load = () => {
-    api<{ run: Run | null; stages: { stage: string; customers: number }[] }>('/v1/analytics').then(setData);
-    api<{ customers: AtRisk[] }>('/v1/analytics/at-risk?limit=25').then((r) => setAtRisk(r.customers));
+    api<Page>('/v1/analytics').then(setData);
+    api<{ customers: AtRiskCustomer[] }>('/v1/analytics/at-risk?limit=25').then((r) => setAtRisk(r.customers));
     api<{ alerts: Alert[] }>('/v1/alerts?limit=10').then((r) => setAlerts(r.alerts));
   };
   useEffect(load, []);
   if (!data) return <p className="muted">Loading…</p>;
   const run = data.run;
-  const report = run?.report;
+  // A run that could fit nothing has no charts.
+  const report = run && 'tracking' in run.report ? run.report : undefined;
   const stageSeries = report
     ? stageOrder
         .filter((s) => report.stagesByMonth.some((m) => m.stage === s))
@@ -159,10 +95,10 @@ export function AnalyticsPage() {
         <RunButton onDone={load} />
         {run && (
           <span className="muted">
-            Latest analysis as of {run.as_of} ({run.customers.toLocaleString()} customers,{' '}
-            {run.repeat_customers.toLocaleString()} repeat buyers, scored by{' '}
-            {modelNames[run.activity_model] ?? run.activity_model}
-            {run.current ? '' : '; a backtest'}), finished {formatTime(run.finished_at)}
+            Latest analysis as of {run.asOf} ({run.customers.toLocaleString()} customers,{' '}
+            {run.repeatCustomers.toLocaleString()} repeat buyers, scored by{' '}
+            {modelNames[run.activityModel] ?? run.activityModel}
+            {run.current ? '' : '; a past as-of date'}), finished {run.finishedAt ? formatTime(run.finishedAt) : '—'}
           </span>
         )}
       </div>
@@ -294,7 +230,7 @@ export function AnalyticsPage() {
                         const share = (cells.find((c) => c.offset === k)?.active ?? 0) / (size || 1);
                         const [y, m] = name.split('-').map(Number);
                         const month = `${y + Math.floor((m - 1 + k) / 12)}-${String(((m - 1 + k) % 12) + 1).padStart(2, '0')}`;
-                        if (month > run.as_of.slice(0, 7)) return <td key={k} />;
+                        if (month > run.asOf.slice(0, 7)) return <td key={k} />;
                         return (
                           <td
                             key={k}
@@ -327,9 +263,9 @@ export function AnalyticsPage() {
             <section className="card">
               <h2>Model parameters (weeks)</h2>
               <p className="params">
-                BG/NBD r={num(run.models.week?.bgnbd.r)} α={num(run.models.week?.bgnbd.alpha)} a=
-                {num(run.models.week?.bgnbd.a)} b={num(run.models.week?.bgnbd.b)} LL=
-                {num(run.models.week?.bgnbd.logLikelihood, 7)}
+                BG/NBD r={num(run.models.week?.bgnbd?.r)} α={num(run.models.week?.bgnbd?.alpha)} a=
+                {num(run.models.week?.bgnbd?.a)} b={num(run.models.week?.bgnbd?.b)} LL=
+                {num(run.models.week?.bgnbd?.logLikelihood, 7)}
               </p>
               {run.models.week?.mbgnbd && (
                 <p className="params">

@@ -3,6 +3,7 @@ import type { AuditLogEntry } from '../../audit/audit.ts';
 import type { Retention, SweepStarted } from '../../privacy/privacy.ts';
 import { api, formatTime, problemText } from '../api.ts';
 import { ColumnChart } from '../charts.tsx';
+import type { JobStatus } from '../../jobs/job.ts';
 
 const families = ['login', 'logout', 'user', 'key', 'import', 'export', 'consent', 'customer', 'retention'];
 const page = 200;
@@ -22,9 +23,7 @@ function RetentionCard() {
     try {
       const { jobId } = await api<SweepStarted>('/v1/retention/sweep', { method: 'POST' });
       for (;;) {
-        const job = await api<{ status: string; done: number; total: number | null; error: string | null }>(
-          `/v1/jobs/${jobId}`,
-        );
+        const job = await api<JobStatus>(`/v1/jobs/${jobId}`);
         setProgress(`Sweeping: ${job.done} of ${job.total ?? '?'} classes`);
         if (job.status === 'failed') throw new Error(job.error ?? 'the sweep failed');
         if (job.status === 'done') break;

@@ -1,4 +1,4 @@
-import type { Backtest } from '../../analytics/candidates.ts';
+import type { Backtest } from '../../analytics/analytics.ts';
 import { LineChart } from '../charts.tsx';
 
 const percent = (v: number) => `${Math.round(v * 100)} %`;

@@ -16,6 +16,7 @@ import { ColumnChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 import { SatisfactionSparkline } from './satisfaction.tsx';
 import { OpenTicket } from './tickets-page.tsx';
+import type { CustomerScore } from '../../analytics/analytics.ts';
 
 const kinds = [
   'order',
@@ -283,29 +284,8 @@ function TakeSurvey({ id }: { id: number }) {
   );
 }
 
-interface Score {
-  runId: number;
-  asOf: string;
-  current: boolean;
-  stage: string;
-  pAlive: number;
-  pAliveChange: number | null;
-  expected30: number;
-  expected90: number;
-  expected365: number;
-  nextOrderDate: string | null;
-  expectedOrderValue: string | null;
-  predictedValue365: string | null;
-  valueAtStake: string | null;
-  averageDaysBetween: number | null;
-  recencyScore: number;
-  frequencyScore: number;
-  monetaryScore: number;
-  reasons: string[];
-}
-
 /** The latest analysis of this customer, and their probability of being active over the analyses. */
-function Prediction({ scores }: { scores: Score[] }) {
+function Prediction({ scores }: { scores: CustomerScore[] }) {
   const latest = scores[0];
   return (
     <section className="card prediction">
@@ -322,6 +302,12 @@ function Prediction({ scores }: { scores: Score[] }) {
               : ''}
           </span>
         </div>
+        {latest.pBuy90 !== null && (
+          <div className="tile">
+            <b>{Math.round(latest.pBuy90 * 100)} %</b>
+            <span>chance of an order in the next 90 days</span>
+          </div>
+        )}
         <div className="tile">
           <b>
             {latest.expected30.toFixed(2)} / {latest.expected90.toFixed(2)} / {latest.expected365.toFixed(2)}
@@ -533,7 +519,7 @@ function Erase({ id }: { id: number }) {
 
 export function CustomerPage({ id }: { id: number }) {
   const [record, setRecord] = useState<CustomerRecord | null>(null);
-  const [scores, setScores] = useState<Score[]>([]);
+  const [scores, setScores] = useState<CustomerScore[]>([]);
   const [history, setHistory] = useState<TimelineEntry[]>([]);
   const [entries, setEntries] = useState<TimelineEntry[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -552,7 +538,7 @@ export function CustomerPage({ id }: { id: number }) {
   useEffect(() => {
     setRecord(null);
     api<CustomerRecord>(`/v1/customers/${id}`).then(setRecord, (e) => setError(e.message));
-    api<{ scores: Score[] }>(`/v1/customers/${id}/scores`).then(
+    api<{ scores: CustomerScore[] }>(`/v1/customers/${id}/scores`).then(
       (r) => setScores(r.scores.filter((s) => s.current)),
       () => undefined,
     );

@@ -96,7 +96,7 @@ export interface AnalyticsConfig {
   readonly activityModel: ActivityModel;
   /** Days of the store's own latest history each analysis holds out to test its candidates on. */
   readonly backtestDays: number;
-  /** Whether an order with a total of 0 counts as a purchase (a free replacement, a £0.00 invoice: by default it does not). */
+  /** Whether a later day whose orders total 0 counts as a repeat purchase (a free replacement, a £0.00 invoice: by default it does not; a first order always counts). */
   readonly zeroValueOrders: 'ignore' | 'count';
 }
 

@@ -127,10 +127,15 @@ async function readRange(
     return queryRows<RangeRow>(
       tx,
       sql`
-      with purchase_days as (
-        select customer_id, ${dayOf('ordered_at')} as day, sum(total) as spend
-        from orders where ${inRange('orders')} group by 1, 2
-        ${o.zeroValueOrders === 'ignore' ? sql`having sum(total) > 0` : sql``} order by 1, 2
+      with order_days as (
+        select customer_id, day, spend, min(day) over (partition by customer_id) as first_day from (
+          select customer_id, ${dayOf('ordered_at')} as day, sum(total) as spend from orders where ${inRange('orders')} group by 1, 2
+        ) d
+      ), purchase_days as (
+        -- A day whose orders total 0 is no repeat purchase (a free replacement, a £0.00 invoice); a
+        -- customer's first order counts whatever its value, so a customer is never lost for it.
+        select customer_id, day, spend from order_days
+        ${o.zeroValueOrders === 'ignore' ? sql`where spend > 0 or day = first_day` : sql``} order by 1, 2
       ), lists as materialized (
         select customer_id, string_agg(day::text, ',') as days, string_agg(spend::text, ',') as spends from purchase_days group by 1
       ), signals as (

@@ -36,95 +36,92 @@ async function withDeps(
 }
 
 test('CDNOW imported and analysed as of 1997-09-30 gives the published parameters, in weeks and in days', async () => {
-  await withDeps(
-    async (deps) => {
-      await runImport(deps, {
-        kind: 'orders',
-        file: 'test/fixtures/cdnow/cdnowElog.csv',
-        map: { customer: 'masterid', at: 'date', amount: 'sales' },
-        dateFormat: 'yyyyMMdd',
-        encoding: 'utf-8',
-      });
-      // BG/NBD pinned: this is its published reproduction (the backtest still runs and reports).
-      const outcome = await analyze(deps, { asOf: '1997-09-30', model: 'bgnbd' });
-      assert.deepEqual(
-        [outcome.customers, outcome.repeatCustomers, outcome.current, outcome.model],
-        [2357, 946, false, 'bgnbd'],
-      );
-      const week = await modelReport(deps.db, 'week');
-      close(week.bgnbd!.r, 0.2426, 0.005, 'r');
-      close(week.bgnbd!.alpha, 4.4137, 0.02, 'alpha');
-      close(week.bgnbd!.a, 0.793, 0.01, 'a');
-      close(week.bgnbd!.b, 2.4262, 0.03, 'b');
-      close(week.bgnbd!.logLikelihood, -9582.429, 0.01, 'LL');
-      close(week.paretoNbd!.r, 0.553, 0.01, 'Pareto r');
-      close(week.paretoNbd!.logLikelihood, -9594.976, 0.01, 'Pareto LL');
-      // MBG/NBD as BTYDplus fits it (clv.md §3).
-      close(week.mbgnbd!.r, 0.525, 0.01, 'MBG r');
-      close(week.mbgnbd!.alpha, 6.183, 0.05, 'MBG alpha');
-      close(week.mbgnbd!.a, 0.891, 0.01, 'MBG a');
-      close(week.mbgnbd!.b, 1.614, 0.03, 'MBG b');
-      // The backtest held out 1997-07-03 to 1997-09-30 and judged every candidate on it.
-      const backtest = week.backtest as {
-        from: string;
-        to: string;
-        candidates: { model: string; rocAuc: { value: number; low: number; high: number } }[];
-      };
-      assert.deepEqual([backtest.from, backtest.to], ['1997-07-03', '1997-09-30']);
-      assert.deepEqual(
-        backtest.candidates.map((c) => c.model),
-        ['bgnbd', 'mbgnbd', 'pareto', 'supervised'],
-      );
-      for (const c of backtest.candidates) {
-        assert.ok(c.rocAuc.low <= c.rocAuc.value && c.rocAuc.value <= c.rocAuc.high, JSON.stringify(c));
-        assert.ok(c.rocAuc.value > 0.6, `${c.model} ranks the held-out buyers: ${c.rocAuc.value}`);
-      }
-      close(week.gammaGamma!.p, 6.25, 0.02, 'p');
-      close(week.gammaGamma!.q, 3.74, 0.02, 'q');
-      close(week.gammaGamma!.gamma, 15.44, 0.05, 'gamma');
-      // Days: the same model, alpha seven times larger.
-      const day = await modelReport(deps.db, 'day');
-      close(day.bgnbd!.alpha / 7, week.bgnbd!.alpha, 0.02, 'alpha in days / 7');
-      close(day.bgnbd!.r, week.bgnbd!.r, 0.005, 'r in days');
+  await withDeps(async (deps) => {
+    await runImport(deps, {
+      kind: 'orders',
+      file: 'test/fixtures/cdnow/cdnowElog.csv',
+      map: { customer: 'masterid', at: 'date', amount: 'sales' },
+      dateFormat: 'yyyyMMdd',
+      encoding: 'utf-8',
+    });
+    // BG/NBD pinned: this is its published reproduction (the backtest still runs and reports).
+    const outcome = await analyze(deps, { asOf: '1997-09-30', model: 'bgnbd' });
+    assert.deepEqual(
+      [outcome.customers, outcome.repeatCustomers, outcome.current, outcome.model],
+      [2357, 946, false, 'bgnbd'],
+    );
+    const week = await modelReport(deps.db, 'week');
+    close(week.bgnbd!.r, 0.2426, 0.005, 'r');
+    close(week.bgnbd!.alpha, 4.4137, 0.02, 'alpha');
+    close(week.bgnbd!.a, 0.793, 0.01, 'a');
+    close(week.bgnbd!.b, 2.4262, 0.03, 'b');
+    close(week.bgnbd!.logLikelihood, -9582.429, 0.01, 'LL');
+    close(week.paretoNbd!.r, 0.553, 0.01, 'Pareto r');
+    close(week.paretoNbd!.logLikelihood, -9594.976, 0.01, 'Pareto LL');
+    // MBG/NBD as BTYDplus fits it (clv.md §3).
+    close(week.mbgnbd!.r, 0.525, 0.01, 'MBG r');
+    close(week.mbgnbd!.alpha, 6.183, 0.05, 'MBG alpha');
+    close(week.mbgnbd!.a, 0.891, 0.01, 'MBG a');
+    close(week.mbgnbd!.b, 1.614, 0.03, 'MBG b');
+    // The backtest held out 1997-07-03 to 1997-09-30 and judged every candidate on it.
+    const backtest = week.backtest as {
+      from: string;
+      to: string;
+      candidates: { model: string; rocAuc: { value: number; low: number; high: number } }[];
+    };
+    assert.deepEqual([backtest.from, backtest.to], ['1997-07-03', '1997-09-30']);
+    assert.deepEqual(
+      backtest.candidates.map((c) => c.model),
+      ['bgnbd', 'mbgnbd', 'pareto', 'supervised'],
+    );
+    for (const c of backtest.candidates) {
+      assert.ok(c.rocAuc.low <= c.rocAuc.value && c.rocAuc.value <= c.rocAuc.high, JSON.stringify(c));
+      assert.ok(c.rocAuc.value > 0.6, `${c.model} ranks the held-out buyers: ${c.rocAuc.value}`);
+    }
+    close(week.gammaGamma!.p, 6.25, 0.02, 'p');
+    close(week.gammaGamma!.q, 3.74, 0.02, 'q');
+    close(week.gammaGamma!.gamma, 15.44, 0.05, 'gamma');
+    // Days: the same model, alpha seven times larger.
+    const day = await modelReport(deps.db, 'day');
+    close(day.bgnbd!.alpha / 7, week.bgnbd!.alpha, 0.02, 'alpha in days / 7');
+    close(day.bgnbd!.r, week.bgnbd!.r, 0.005, 'r in days');
 
-      const scores = [];
-      for await (const row of latestScores(deps.db)) scores.push(row);
-      assert.equal(scores.length, 2357);
-      // Customer 1 of the published summaries is masterid 4: x = 2, t_x = 30.43 weeks, T = 38.86.
-      const one = scores.find((s) => s.external_id === '4')!;
-      close(one.p_alive as number, 0.7266, 0.0005, 'customer 1 P(alive)');
-      assert.equal(one.model, 'bgnbd');
-      const [p30, p90, p365] = [one.p_buy_30, one.p_buy_90, one.p_buy_365] as number[];
-      assert.ok(p30 < p90 && p90 < p365 && p365 < (one.p_alive as number), `${p30} ${p90} ${p365}`);
-      close(one.churn_probability as number, 1 - p365, 1e-9, 'churn: no order in the next 365 days');
-      close(one.expected_365 as number, 1.56, 0.02, 'customer 1 expected purchases in 365 days');
-      assert.equal(one.expected_order_value, '24.65');
-      assert.equal(one.purchase_days, 3);
-      assert.match(
-        one.reasons as string,
-        /usually orders every 107 days; 59 days without an order; probability still active 0\.73/,
-      );
-      const [run] = await queryRows<{
-        report: {
-          frequencyBins: { frequency: string; customers: number; actual: number; bgnbd: number }[];
-          tracking: { week: number; actual: number }[];
-        };
-      }>(deps.db, sql`select report from analysis_runs`);
-      const bins = run.report.frequencyBins;
-      assert.deepEqual(
-        bins.map((b) => b.customers),
-        [1411, 439, 214, 100, 62, 38, 29, 64],
-      );
-      close(bins[0].actual, 0.2367116, 1e-4, 'bin 0 actual');
-      close(bins[0].bgnbd, 0.2250893, 2e-3, 'bin 0 predicted');
-      close(bins[7].bgnbd, 6.157036, 0.02, 'bin 7+ predicted');
-      assert.deepEqual(
-        run.report.tracking.filter((t) => [20, 25, 39, 78].includes(t.week)).map((t) => t.actual),
-        [1359, 1672, 2457, 4339],
-      );
-    },
-    { zeroValueOrders: 'count' },
-  );
+    const scores = [];
+    for await (const row of latestScores(deps.db)) scores.push(row);
+    assert.equal(scores.length, 2357);
+    // Customer 1 of the published summaries is masterid 4: x = 2, t_x = 30.43 weeks, T = 38.86.
+    const one = scores.find((s) => s.external_id === '4')!;
+    close(one.p_alive as number, 0.7266, 0.0005, 'customer 1 P(alive)');
+    assert.equal(one.model, 'bgnbd');
+    const [p30, p90, p365] = [one.p_buy_30, one.p_buy_90, one.p_buy_365] as number[];
+    assert.ok(p30 < p90 && p90 < p365 && p365 < (one.p_alive as number), `${p30} ${p90} ${p365}`);
+    close(one.churn_probability as number, 1 - p365, 1e-9, 'churn: no order in the next 365 days');
+    close(one.expected_365 as number, 1.56, 0.02, 'customer 1 expected purchases in 365 days');
+    assert.equal(one.expected_order_value, '24.65');
+    assert.equal(one.purchase_days, 3);
+    assert.match(
+      one.reasons as string,
+      /usually orders every 107 days; 59 days without an order; probability still active 0\.73/,
+    );
+    const [run] = await queryRows<{
+      report: {
+        frequencyBins: { frequency: string; customers: number; actual: number; bgnbd: number }[];
+        tracking: { week: number; actual: number }[];
+      };
+    }>(deps.db, sql`select report from analysis_runs`);
+    const bins = run.report.frequencyBins;
+    assert.deepEqual(
+      bins.map((b) => b.customers),
+      [1411, 439, 214, 100, 62, 38, 29, 64],
+    );
+    close(bins[0].actual, 0.2367116, 1e-4, 'bin 0 actual');
+    close(bins[0].bgnbd, 0.2250893, 2e-3, 'bin 0 predicted');
+    close(bins[7].bgnbd, 6.157036, 0.02, 'bin 7+ predicted');
+    assert.deepEqual(
+      run.report.tracking.filter((t) => [20, 25, 39, 78].includes(t.week)).map((t) => t.actual),
+      [1359, 1672, 2457, 4339],
+    );
+  });
 });
 
 test('a current run moves customers who went quiet to at_risk or lapsed with reasons, alerts on the drop, and keeps score history', async () => {

@@ -1,6 +1,6 @@
-// The fits that scoring does not wait for, on a thread of their own: the Gamma-Gamma spend model
-// and the Pareto/NBD comparison fit take seconds on large data, so they run beside the BG/NBD fit
-// (and the Pareto/NBD one beside the write-back too) instead of before them.
+// A fit on a thread of its own: the Gamma-Gamma spend model takes seconds on large data, so it runs
+// beside the backtest and the activity fits instead of after them. (It can fit Pareto/NBD there too;
+// analyze.service.ts asks only for Gamma-Gamma now.)
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import {
   fitGammaGamma,

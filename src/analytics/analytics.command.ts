@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { action, cliActor, dataOption, parseDay, withDeps } from '../cli.ts';
 import type { ActivityModel } from '../config.ts';
+import type { Backtest } from './analytics.ts';
 
 export function registerAnalyticsCommands(program: Command): void {
   program
@@ -95,7 +96,7 @@ KEPT_BEST_TOP_SHARE (docs/analytics.md).`,
             `Analysis #${result.runId} as of ${result.asOf} (${result.customers} customers, ${result.repeatCustomers} repeat), time unit ${result.timeUnit}\n` +
               `  BG/NBD      ${fmt(result.bgnbd)}\n  MBG/NBD     ${fmt(result.mbgnbd)}\n  Pareto/NBD  ${fmt(result.paretoNbd)}\n  Gamma-Gamma ${fmt(result.gammaGamma)}\n` +
               `  Scored by ${result.model}: ${result.why ?? ''}\n` +
-              backtestInWords(result.backtest as Parameters<typeof backtestInWords>[0]) +
+              backtestInWords(result.backtest) +
               (result.warnings as string[]).map((w) => `  warning: ${w}\n`).join(''),
           );
         });
@@ -145,22 +146,7 @@ KEPT_BEST_TOP_SHARE (docs/analytics.md).`,
 }
 
 /** The backtest in a few lines of words, as `kept report model` prints it. */
-function backtestInWords(
-  b: {
-    from: string;
-    to: string;
-    customers: number;
-    buyers: number;
-    actualPurchases: number;
-    recencyAuc: number;
-    candidates: {
-      name: string;
-      rocAuc: { value: number; low: number; high: number };
-      predictedPurchases: number;
-      excluded?: string;
-    }[];
-  } | null,
-): string {
+function backtestInWords(b: Backtest | null): string {
   if (!b) return '  backtest: none (too little history before the as-of date)\n';
   return (
     `  How well each model foretold ${b.from} to ${b.to} (${b.buyers} of ${b.customers} customers bought, ${b.actualPurchases} purchases):\n` +

@@ -56,7 +56,6 @@ import { kaplanMeier } from './survival.ts';
 import {
   backtest,
   candidateNames,
-  featureEffects,
   firstPurchaseDay,
   fitTextbook,
   seasonalThreshold,
@@ -67,9 +66,9 @@ import {
   type Fitted,
   type Scorer,
 } from './candidates.ts';
-import { featuresAt, type Snapshot } from './features.ts';
+import { featuresAt, groupsOf, type Snapshot } from './features.ts';
 import type { Backtest } from './analytics.ts';
-import { contributions } from './learn.ts';
+import { contributions, featureEffects } from './learn.ts';
 import { mergeStageHistory, rebuildStages } from './stage-history.ts';
 import type { ActivityModel } from '../config.ts';
 
@@ -134,18 +133,6 @@ const describe = <P extends object>(fit: FitOutcome<P>) => ({
   sampled: fit.sampled ?? false,
   ...(fit.sampleCustomers ? { sampleCustomers: fit.sampleCustomers } : {}),
 });
-
-/** Customers with the same history (x, tx, age in days) as one group. */
-function group(h: Histories): HistoryGroup[] {
-  const groups = new Map<number, HistoryGroup>();
-  for (let i = 0; i < h.size; i++) {
-    const key = (h.x[i] * 100_000 + h.tx[i]) * 100_000 + h.age[i];
-    const g = groups.get(key);
-    if (g) g.count++;
-    else groups.set(key, { x: h.x[i], tx: h.tx[i], T: h.age[i], count: 1 });
-  }
-  return [...groups.values()];
-}
 
 /** 1..5 by rank, higher values scoring higher; ties share the score of the first of them. */
 function quintiles(values: ArrayLike<number>): Uint8Array {
@@ -313,7 +300,7 @@ interface Fits {
  */
 async function fitModels(deps: Deps, ctx: RunContext, { h, aggregates }: Read): Promise<Fits> {
   const n = h.size;
-  const groupsDays = group(h);
+  const groupsDays = groupsOf({ x: h.x, tx: h.tx, T: h.age });
   const spendHistories: SpendHistory[] = [];
   for (let i = 0; i < n; i++)
     if (h.x[i] > 0 && h.repeatSpend[i] > 0) spendHistories.push({ x: h.x[i], zbar: h.repeatSpend[i] });

@@ -3,7 +3,7 @@
 // well each one foretold the held-out days; the best by a fixed rule scores the customers.
 import { brierScore, bootstrapIntervals, calibration, gains, prAuc, rocAuc } from './evaluate.ts';
 import { concatColumns, featuresAt, groupsOf, snapshotAt, spreadSample, type Snapshot } from './features.ts';
-import { featureEffects, fitBinnedLogistic, predictBinned, type BinnedLogistic, type Columns } from './learn.ts';
+import { fitBinnedLogistic, predictBinned, type BinnedLogistic, type Columns } from './learn.ts';
 import type { Histories } from './analytics.repository.ts';
 import { candidateModels, type Backtest, type CandidateResult } from './analytics.ts';
 import {
@@ -386,8 +386,6 @@ export function choose(results: CandidateResult[], pinned?: Candidate): { chosen
         .join(''),
   };
 }
-
-export { featureEffects };
 
 /** Last years' purchase rate in the same calendar window against their yearly average. */
 export interface Season {

@@ -1,12 +1,12 @@
 // What Kept knew about each customer at a cut date, and what happened next: the repeat-buying
 // summary (x, tx, T) the textbook models read, the features the supervised model reads, and the
 // label "bought within H days after the cut". Nothing here reads past its cut but the label.
-import type { Histories } from './analytics.repository.ts';
+import { signalKinds, type Histories, type SignalKind } from './analytics.repository.ts';
 import type { Columns } from './learn.ts';
 import type { HistoryGroup } from './models.ts';
 
-/** Signal kinds by their code in Histories.signalKind (analytics.repository.ts `signalKinds`). */
-const signal = { return: 0, ticketOpened: 1, ticketResolved: 2, incident: 3, survey: 4, feeling: 5, engagement: 6 };
+/** Signal kinds by their code in Histories.signalKind, the index in `signalKinds`. */
+const signal = Object.fromEntries(signalKinds.map((kind, code) => [kind, code])) as Record<SignalKind, number>;
 
 /** The customers whose first purchase is on or before the cut, as Histories indices, with their summary at the cut (in days). */
 export interface Snapshot {
@@ -135,11 +135,11 @@ export function featuresAt(h: Histories, s: Snapshot): Columns {
           returns++;
           refunded += value * 100;
           break;
-        case signal.ticketOpened:
+        case signal.ticket_opened:
           open++;
           if (d > cut - 365) tickets++;
           break;
-        case signal.ticketResolved:
+        case signal.ticket_resolved:
           open--;
           break;
         case signal.incident:

@@ -7,14 +7,12 @@ import { latestRun, scorePage } from './analytics.repository.ts';
 export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
   const run = await latestRun(db);
   if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');
+  const { why, supervised, backtest } = run.models;
+  // The fitted parameters, read by name (numbers; the flags beside them are picked as they are).
   const models = run.models as unknown as {
-    chosen?: string;
-    why?: string;
     day?: Record<string, Record<string, number>>;
     week?: Record<string, Record<string, number>>;
     gammaGamma?: Record<string, number> | null;
-    supervised?: Record<string, unknown> | null;
-    backtest?: Record<string, unknown> | null;
   };
   const unit = models[timeUnit];
   const pick = (source: Record<string, number> | undefined | null, keys: string[]) =>
@@ -27,7 +25,7 @@ export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
     modelVersion: run.modelVersion,
     customers: run.customers,
     repeatCustomers: run.repeatCustomers,
-    why: models.why ?? null,
+    why: why ?? null,
     bgnbd: pick(unit?.bgnbd, ['r', 'alpha', 'a', 'b', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),
     mbgnbd: pick(unit?.mbgnbd, ['r', 'alpha', 'a', 'b', 'logLikelihood', 'converged', 'sampled', 'sampleCustomers']),
     paretoNbd: pick(unit?.paretoNbd, [
@@ -41,9 +39,9 @@ export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
       'sampleCustomers',
     ]),
     gammaGamma: pick(models.gammaGamma, ['p', 'q', 'gamma', 'logLikelihood', 'converged']),
-    supervised: models.supervised ?? null,
+    supervised: supervised ?? null,
     /** How well each candidate foretold the last held-out days, and the one chosen (docs/analytics.md). */
-    backtest: models.backtest ?? null,
+    backtest: backtest ?? null,
     warnings: run.warnings,
   };
 }

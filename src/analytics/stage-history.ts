@@ -2,6 +2,7 @@
 // that day as an analysis would have judged them then (with this run's fitted parameters), so the
 // stages-over-time chart is true from the store's first month, not flat until the first analysis.
 import type { Histories } from './analytics.repository.ts';
+import { firstPurchaseDay } from './candidates.ts';
 
 export interface MonthStages {
   month: string;
@@ -32,8 +33,7 @@ export function rebuildStages(
   t: { atRiskBelow: number; lapsedBelow: number; bestTopShare: number },
 ): MonthStages[] {
   if (h.size === 0) return [];
-  let first = Infinity;
-  for (let i = 0; i < h.size; i++) first = Math.min(first, h.days[h.dayStart[i]]);
+  const first = firstPurchaseDay(h);
   const ends: number[] = [];
   for (let end = monthEnd(first); end < untilDay; end = monthEnd(end + 1)) ends.push(end);
   const out: MonthStages[] = [];
@@ -43,7 +43,7 @@ export function rebuildStages(
     const add = (stage: string) => counts.set(stage, (counts.get(stage) ?? 0) + 1);
     for (let i = 0; i < h.size; i++) {
       const from = h.dayStart[i];
-      const firstDay = h.days[from];
+      const firstDay = h.firstDay[i];
       if (firstDay > end) continue;
       let x = -1;
       let last = firstDay;

@@ -1,7 +1,7 @@
 // What people see of customers: the searchable list, one record, and one timeline of everything.
 // Reads customers, identities, attribute_definitions, addresses, status_changes, lifecycle_changes,
 // consent_ledger and notes (customer.schema.ts); orders, order_lines, products and returns; touchpoints;
-// tickets, ticket_updates and incidents; survey_responses; activity_alerts; worklist_decisions.
+// tickets, ticket_updates and incidents; subscription_events; survey_responses; activity_alerts; worklist_decisions.
 import { asc, desc, eq, inArray } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
@@ -271,6 +271,15 @@ const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
       jsonb_build_object('returnId', r.external_id, 'product', r.product, 'quantity', r.quantity::text, 'amount', r.amount::text,
         'reasonCode', r.reason_code, 'reason', r.reason, 'orderId', (select external_id from orders where customer_id = r.customer_id and id = r.order_id))
     from returns r where r.customer_id = ${id}`,
+  subscription: (id) => sql`select 'subscription', e.id, e.at, null::text,
+      'Subscription ' || e.change || case e.change
+        when 'started' then ': ' || coalesce(e.plan, e.subscription_id)
+          || coalesce(' (' || e.price::text || coalesce(' ' || e.currency, '') || '/' || coalesce(e.period, 'month') || ')', '')
+        when 'cancelled' then coalesce(': ' || coalesce(e.reason, replace(e.reason_code, '_', ' ')), '')
+        else coalesce(': ' || e.plan, '') end,
+      jsonb_build_object('subscriptionId', e.subscription_id, 'change', e.change, 'plan', e.plan, 'price', e.price::text,
+        'currency', e.currency, 'period', e.period, 'reasonCode', e.reason_code, 'reason', e.reason)
+    from subscription_events e where e.customer_id = ${id}`,
   touchpoint: (id) => sql`select 'touchpoint', t.id, t.at, t.channel,
       initcap(t.direction) || ' ' || t.channel || ': ' || replace(t.kind, '_', ' ') || coalesce(' (' || t.campaign || ')', ''),
       jsonb_build_object('direction', t.direction, 'kind', t.kind, 'campaign', t.campaign) || coalesce(t.detail, '{}'::jsonb)

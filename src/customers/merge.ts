@@ -2,11 +2,13 @@
 // row of the duplicate moves to the customer kept, in one transaction, found through the catalogue
 // like the privacy export, so a new table moves too. Two records of one thing that both customers
 // hold under the same key (the same order id, both in one campaign) stop the merge with what
-// clashes: nothing is dropped without a person deciding.
+// clashes: nothing is dropped without a person deciding. Subscriptions are the exception: an event
+// both hold is the same event told twice, kept once, and each subscription's state is recomputed.
 import { audit, type AuditEntry } from '../audit/index.ts';
 import type { Deps } from '../deps.ts';
 import { customerTables } from '../privacy/index.ts';
 import { AppError, sqlState, sqlStateOf } from '../shared/errors.ts';
+import { moveSubscriptions } from '../subscriptions/index.ts';
 import { refreshLifecycle } from './lifecycle.repository.ts';
 import { deleteCustomer, deleteScoresOf, lockCustomers, mergeProfile, moveCustomerRows } from './merge.repository.ts';
 
@@ -45,6 +47,7 @@ export async function mergeCustomers(
       for (const id of [into, from]) if (!locked.includes(id)) throw new AppError('not_found', `No customer ${id}`);
       await deleteScoresOf(tx, from);
       const moved: Record<string, number> = {};
+      for (const [table, n] of Object.entries(await moveSubscriptions(tx, from, into))) if (n > 0) moved[table] = n;
       for (const table of await customerTables(tx)) {
         if (table === 'customers') continue;
         const n = await moveCustomerRows(tx, table, from, into);

@@ -16,3 +16,4 @@ export * from '../journeys/journey.schema.ts';
 export * from '../audit/audit.schema.ts';
 export * from '../privacy/privacy.schema.ts';
 export * from '../webhooks/webhook.schema.ts';
+export * from '../subscriptions/subscription.schema.ts';

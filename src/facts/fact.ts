@@ -12,6 +12,7 @@ import type {
 import type { OrderInput, ReturnInput } from '../orders/index.ts';
 import type { TouchpointInput } from '../channels/index.ts';
 import type { IncidentInput, TicketInput, TicketUpdateInput } from '../support/index.ts';
+import type { SubscriptionInput } from '../subscriptions/index.ts';
 import type { SurveyResponseInput } from '../surveys/index.ts';
 
 export type { CustomerRef } from '../customers/index.ts';
@@ -34,6 +35,8 @@ export interface FactData {
   ticketUpdate: Said<TicketUpdateInput>;
   touchpoint: Said<TouchpointInput>;
   incident: Said<IncidentInput>;
+  /** A subscription started, renewed or cancelled; the subscription's state follows from all of them. */
+  subscription: Said<SubscriptionInput>;
   surveyResponse: Said<SurveyResponseInput>;
   consent: Said<ConsentInput>;
   note: Said<NoteInput>;

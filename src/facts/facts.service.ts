@@ -20,6 +20,7 @@ import type { Deps } from '../deps.ts';
 import { upsertOrders, upsertReturns } from '../orders/index.ts';
 import { erasedMessage, erasedRefs } from '../privacy/index.ts';
 import { applyTicketUpdates, upsertIncidents, upsertTickets } from '../support/index.ts';
+import { upsertSubscriptions, type EventOutcome } from '../subscriptions/index.ts';
 import { upsertSurveyResponses } from '../surveys/index.ts';
 import type { CustomerRef, Fact, FactKind, Rejection, ResolvedFact } from './fact.ts';
 
@@ -48,6 +49,19 @@ const writer = <Kind extends FactKind>(kinds: readonly Kind[], write: Writer<Kin
 });
 const count = (run: Run, counts: WriteCounts) => {
   run.counts = addCounts(run.counts, counts);
+};
+/**
+ * Counts per door item (`index`) what the writer did with each fact: a file row that states several
+ * facts is one row, inserted when all its facts were new, unchanged when none changed, else updated.
+ */
+const countPerItem = (run: Run, facts: ResolvedFact[], outcomes: EventOutcome[]) => {
+  const byItem = new Map<number, Set<EventOutcome>>();
+  facts.forEach((f, i) => byItem.set(f.index, (byItem.get(f.index) ?? new Set()).add(outcomes[i])));
+  for (const seen of byItem.values()) {
+    if (seen.size === 1 && seen.has('inserted')) run.counts.inserted++;
+    else if (seen.size === 1 && seen.has('unchanged')) run.counts.unchanged++;
+    else run.counts.updated++;
+  }
 };
 
 /** Each kind's writer, in the order they run: orders before what links to them (returns, tickets, incidents). */
@@ -156,6 +170,13 @@ const writers = [
         facts.map((f) => ({ ...f.data, customerId: f.customerId })),
       ),
     );
+  }),
+  writer(['subscription'], async (run, facts) => {
+    const { outcomes } = await upsertSubscriptions(
+      run.tx,
+      facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })),
+    );
+    countPerItem(run, facts, outcomes);
   }),
   writer(['surveyResponse'], async (run, facts) => {
     count(

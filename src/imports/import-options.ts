@@ -1,7 +1,15 @@
 // What an import can be asked for: the kinds of file, their mapping targets and the text encodings.
 // Nothing here imports anything, so the CLI names them in its help without loading the importer.
 
-export const importKinds = ['customers', 'orders', 'returns', 'touchpoints', 'tickets', 'surveys'] as const;
+export const importKinds = [
+  'customers',
+  'orders',
+  'returns',
+  'touchpoints',
+  'tickets',
+  'surveys',
+  'subscriptions',
+] as const;
 export type ImportKind = (typeof importKinds)[number];
 
 /** Mapping targets per kind; `required` lists what a file must provide (one of a group is enough). */
@@ -54,6 +62,22 @@ export const targets: Record<ImportKind, { all: string[]; required: string[][] }
   surveys: {
     all: ['customer', 'id', 'at', 'survey', 'question', 'score', 'answer', 'channel'],
     required: [['customer'], ['at'], ['survey'], ['question']],
+  },
+  subscriptions: {
+    all: [
+      'customer',
+      'subscription',
+      'started_at',
+      'plan',
+      'price',
+      'currency',
+      'period',
+      'renewed_at',
+      'cancelled_at',
+      'reason_code',
+      'reason',
+    ],
+    required: [['customer'], ['started_at']],
   },
 };
 

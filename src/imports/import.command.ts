@@ -14,12 +14,13 @@ const delimiters: Record<string, Delimiter> = {
   '\\t': '\t',
 };
 
-const targetHelp = importKinds.map((kind) => `  ${kind.padEnd(12)} ${targets[kind].all.join(', ')}`).join('\n');
+const width = Math.max(...importKinds.map((kind) => kind.length));
+const targetHelp = importKinds.map((kind) => `  ${kind.padEnd(width)} ${targets[kind].all.join(', ')}`).join('\n');
 
 export function registerImportCommand(program: Command): void {
   program
     .command('import')
-    .description('Import customers, orders, returns, touchpoints, tickets or surveys from a CSV file')
+    .description(`Import ${importKinds.slice(0, -1).join(', ')} or ${importKinds.at(-1)} from a CSV file`)
     .argument('<kind>', `what the file holds: ${importKinds.join(', ')}`, (value: string) => {
       if (!(importKinds as readonly string[]).includes(value))
         throw new InvalidArgumentError(`one of ${importKinds.join(', ')}`);
@@ -53,6 +54,10 @@ rows with the same customer and time form one order. amount may be given or comp
 quantity x unit_price. Rows with negative quantity (credit notes) become returns.
 Customers: every column that maps to no target is kept as a custom attribute, typed as number,
 date (YYYY-MM-DD), yes/no or text from its first rows.
+Subscriptions: one row is one subscription as it stands: started at started_at, renewed at
+renewed_at and cancelled at cancelled_at (with reason_code, reason) when those are given; period is
+week, month, quarter or year (monthly, yearly, annual ... too); subscription defaults to
+customer:start date.
 Times without a zone are in the business time zone (KEPT_TIME_ZONE, default UTC).
 
 Every row is imported or reported: rejected rows go to a CSV with row number and reason.

@@ -320,6 +320,57 @@ function shapes(delimiter: Delimiter): fc.Arbitrary<Shape> {
         ...extra,
       ],
     })),
+    // Renewals and cancellations only on a date no start comes after, so each cell alone decides its row;
+    // reasons only beside a cancellation (a reason without one is refused).
+    subscriptions: fc
+      .tuple(
+        optional([
+          { name: 'subscription', cell: text('subscription', 200) },
+          { name: 'plan', cell: text('plan', 200) },
+          { name: 'price', cell: moneyCell('price', delimiter, { empty: null }) },
+          {
+            name: 'currency',
+            cell: mostly(valid('EUR', 'usd', ''), invalid('currency', 'EURO', 'E1R')),
+          },
+          {
+            name: 'period',
+            cell: mostly(
+              valid('', 'month', 'Monthly', ' ANNUAL ', 'weekly', 'quarter', 'Yearly'),
+              invalid('period', 'fortnight', 'daily'),
+            ),
+          },
+          {
+            name: 'renewed_at',
+            cell: mostly(valid('', '2999-12-31'), invalid('renewed_at', '2026-13-01', 'soon')),
+          },
+          note,
+        ]),
+        fc.boolean(),
+      )
+      .map(([extra, cancellations]) => ({
+        kind: 'subscriptions' as const,
+        columns: [
+          { name: 'customer', cell: customerCell },
+          { name: 'started_at', cell: date('started_at', true) },
+          ...extra,
+          ...(cancellations
+            ? [
+                {
+                  name: 'cancelled_at',
+                  cell: mostly(valid('2999-12-31'), invalid('cancelled_at', '2026-02-30', 'later')),
+                },
+                {
+                  name: 'reason_code',
+                  cell: mostly(
+                    valid('', 'too_expensive', 'Too Expensive', 'moved-away'),
+                    invalid('reason_code', 'bad!code', 'x'.repeat(61)),
+                  ),
+                },
+                { name: 'reason', cell: text('reason', 2000) },
+              ]
+            : []),
+        ],
+      })),
     customers: optional([
       {
         name: 'email',

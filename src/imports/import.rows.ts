@@ -4,6 +4,8 @@ import { normaliseEmail, normalisePhone } from '../customers/identity.ts';
 import type { AttributeType, AttributeValue, CustomerRef } from '../customers/index.ts';
 import { multiplyDecimal } from '../shared/decimal.ts';
 import { exactDecimal, firstDay, isCalendarDate, lastDay, textProblem } from '../shared/input.ts';
+import { dayIn } from '../shared/time.ts';
+import type { SubscriptionPeriod } from '../subscriptions/index.ts';
 import type { DateParser } from './date-format.ts';
 import { isChannel, type ImportKind } from './import.ts';
 
@@ -79,6 +81,21 @@ export type Row =
       channel: string | null;
     }
   | {
+      kind: 'subscription';
+      ref: CustomerRef;
+      customer: string;
+      subscriptionId: string;
+      startedAt: Date;
+      plan: string | null;
+      price: string | null;
+      currency: string | null;
+      period: SubscriptionPeriod | null;
+      renewedAt: Date | null;
+      cancelledAt: Date | null;
+      reasonCode: string | null;
+      reason: string | null;
+    }
+  | {
       kind: 'customer';
       ref: CustomerRef;
       name: string | null;
@@ -101,6 +118,8 @@ export interface RowContext {
   names: string[];
   /** The country of phone numbers written without a prefix. */
   defaultCountry: string;
+  /** The business time zone: the day a subscription id made from its start is named by. */
+  timeZone: string;
 }
 
 class Invalid extends Error {
@@ -221,6 +240,45 @@ function currency(context: RowContext): string | null {
   if (!/^[A-Z]{3}$/.test(raw.toUpperCase()))
     throw new Invalid('currency', `currency: expected a three-letter code like EUR, found ${quote(raw)}`);
   return raw.toUpperCase();
+}
+
+// What billing systems and spreadsheets call the periods, to the four Kept knows.
+const periods: Record<string, SubscriptionPeriod> = {
+  week: 'week',
+  weekly: 'week',
+  month: 'month',
+  monthly: 'month',
+  quarter: 'quarter',
+  quarterly: 'quarter',
+  year: 'year',
+  yearly: 'year',
+  annual: 'year',
+  annually: 'year',
+};
+
+function period(context: RowContext): SubscriptionPeriod | null {
+  const raw = context.get('period');
+  if (!raw) return null;
+  const known = periods[raw.toLowerCase()];
+  if (!known)
+    throw new Invalid(
+      'period',
+      `period: expected week, month, quarter or year (or monthly, yearly ...), found ${quote(raw)}`,
+    );
+  return known;
+}
+
+/** A reason code as the event API takes it (snake_case); "Too expensive" is read as too_expensive. */
+function reasonCode(context: RowContext): string | null {
+  const raw = text(context, 'reason_code', 60);
+  if (raw === null) return null;
+  const code = raw.toLowerCase().replace(/[\s-]+/g, '_');
+  if (!/^[a-z0-9_]+$/.test(code))
+    throw new Invalid(
+      'reason_code',
+      `reason_code: expected a code of letters, digits and _ like too_expensive, found ${quote(raw)}`,
+    );
+  return code;
 }
 
 function customerRef(context: RowContext): { ref: CustomerRef; customer: string } {
@@ -388,6 +446,43 @@ export function convertRow(kind: ImportKind, context: RowContext): Row | RowErro
           score: score(context),
           answer: text(context, 'answer', 5000),
           channel: channel(context, 'channel'),
+        };
+      }
+      case 'subscriptions': {
+        const { ref, customer } = customerRef(context);
+        const startedAt = date(context, 'started_at', true)!;
+        const renewedAt = date(context, 'renewed_at', false);
+        const cancelledAt = date(context, 'cancelled_at', false);
+        const day = (at: Date) => dayIn(context.timeZone, at);
+        if (renewedAt && renewedAt < startedAt)
+          throw new Invalid(
+            'renewed_at',
+            `renewed_at: before started_at (${day(renewedAt)} < ${day(startedAt)}); a renewal follows the start`,
+          );
+        if (cancelledAt && cancelledAt < startedAt)
+          throw new Invalid(
+            'cancelled_at',
+            `cancelled_at: before started_at (${day(cancelledAt)} < ${day(startedAt)}); a cancellation follows the start`,
+          );
+        const reasons = { reasonCode: reasonCode(context), reason: text(context, 'reason', 2000) };
+        if (!cancelledAt && (reasons.reasonCode || reasons.reason))
+          throw new Invalid(
+            reasons.reasonCode ? 'reason_code' : 'reason',
+            `${reasons.reasonCode ? 'reason_code' : 'reason'}: a reason is for a cancellation; cancelled_at is empty`,
+          );
+        return {
+          kind: 'subscription',
+          ref,
+          customer,
+          subscriptionId: text(context, 'subscription', 200) ?? `${customer}:${day(startedAt)}`,
+          startedAt,
+          plan: text(context, 'plan', 200),
+          price: decimal(context, 'price', money, false),
+          currency: currency(context),
+          period: period(context),
+          renewedAt,
+          cancelledAt,
+          ...reasons,
         };
       }
       case 'customers': {

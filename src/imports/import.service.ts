@@ -163,6 +163,7 @@ export async function runImport(
     decimalComma: delimiter === ';',
     attributes,
     defaultCountry: deps.config.defaultCountry,
+    timeZone: deps.config.timeZone,
     names: header.map((name, index) => [...columns].find(([, column]) => column === index)?.[0] ?? name),
   };
   let pending: Pending[] = [];

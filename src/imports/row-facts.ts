@@ -2,7 +2,7 @@
 // without an id of their own are numbered per customer in file order, order lines are gathered
 // into their orders, and a credit note (a negative line) is a return.
 import type { Db } from '../db/connection.ts';
-import type { ResolvedFact } from '../facts/index.ts';
+import type { FactData, ResolvedFact } from '../facts/index.ts';
 import { isNegativeDecimal, negateDecimal } from '../shared/decimal.ts';
 import { nextOrdinals } from './import.repository.ts';
 import type { Row } from './import.rows.ts';
@@ -178,6 +178,19 @@ export async function factsOfRows(db: Db, rows: ResolvedRow[], context: RowConte
       },
     }),
   );
+
+  // One row is one subscription as it stands: its start, and its last renewal and cancellation when given.
+  of('subscription').forEach(({ item: { index, row }, customerId }) => {
+    const event = { subscriptionId: row.subscriptionId, plan: null, price: null, currency: null, period: null };
+    const none = { reasonCode: null, reason: null };
+    const { plan, price, currency, period, reasonCode, reason } = row;
+    const data: FactData['subscription'][] = [
+      { ...event, ...none, change: 'started', at: row.startedAt, plan, price, currency, period },
+    ];
+    if (row.renewedAt) data.push({ ...event, ...none, change: 'renewed', at: row.renewedAt });
+    if (row.cancelledAt) data.push({ ...event, change: 'cancelled', at: row.cancelledAt, reasonCode, reason });
+    for (const fact of data) facts.push({ kind: 'subscription', index, customerId, data: fact });
+  });
 
   of('customer').forEach(({ item: { index, row }, customerId }) =>
     facts.push({

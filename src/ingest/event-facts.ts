@@ -88,6 +88,18 @@ export function factOf(event: IngestEvent, index: number): Fact {
         assignee: null,
         outcome: event.outcome,
       });
+    case 'subscription':
+      return fact('subscription', {
+        subscriptionId: event.subscriptionId,
+        at: at(event.at),
+        change: event.change,
+        plan: event.plan ?? null,
+        price: event.price ?? null,
+        currency: event.currency ?? null,
+        period: event.period ?? null,
+        reasonCode: event.reasonCode ?? null,
+        reason: event.reason ?? null,
+      });
     case 'touchpoint':
       return fact('touchpoint', {
         externalId: event.id,

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { normaliseEmail } from '../customers/identity.ts';
 import { multiplyDecimal } from '../shared/decimal.ts';
 import { exactDecimal, instant } from '../shared/input.ts';
+import { subscriptionChanges, subscriptionPeriods } from '../subscriptions/subscription.ts';
 
 /** The nine channels Kept knows. */
 export const channels = [
@@ -129,6 +130,14 @@ export const orderEvent = z.object({
     .max(1000),
 });
 
+/** Why something ended, as a code to count by: churn reasons, return reasons. */
+const reasonCode = z
+  .string()
+  .trim()
+  .min(1)
+  .max(60)
+  .regex(/^[a-z0-9_]+$/, 'snake_case reason code');
+
 export const returnEvent = z.object({
   ...base,
   type: z.literal('return'),
@@ -138,15 +147,32 @@ export const returnEvent = z.object({
   product: text(200).optional(),
   quantity: quantity.default('1'),
   amount: money,
-  reasonCode: z
-    .string()
-    .trim()
-    .min(1)
-    .max(60)
-    .regex(/^[a-z0-9_]+$/, 'snake_case reason code')
-    .optional(),
+  reasonCode: reasonCode.optional(),
   reason: text(2000).optional(),
 });
+
+export const subscriptionEvent = z
+  .object({
+    ...base,
+    type: z.literal('subscription'),
+    subscriptionId: text(200).describe('The subscription id in the system that bills it'),
+    change: z.enum(subscriptionChanges),
+    at: instant,
+    plan: text(200).optional(),
+    price: money.optional().describe('Price per period'),
+    currency: currency.optional(),
+    period: z.enum(subscriptionPeriods).optional().describe('How often it renews; month when never given'),
+    reasonCode: reasonCode.optional().describe('Why it was cancelled, e.g. too_expensive; only with change cancelled'),
+    reason: text(2000).optional().describe('Why it was cancelled, in words; only with change cancelled'),
+  })
+  .refine((event) => event.change === 'cancelled' || event.reasonCode === undefined, {
+    message: 'a reason code is only for change "cancelled"',
+    path: ['reasonCode'],
+  })
+  .refine((event) => event.change === 'cancelled' || event.reason === undefined, {
+    message: 'a reason is only for change "cancelled"',
+    path: ['reason'],
+  });
 
 export const touchpointEvent = z.object({
   ...base,
@@ -257,6 +283,7 @@ export const ingestEvent = z
     customerUpsertEvent,
     orderEvent,
     returnEvent,
+    subscriptionEvent,
     touchpointEvent,
     ticketOpenedEvent,
     ticketUpdatedEvent,

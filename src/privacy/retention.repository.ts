@@ -61,7 +61,7 @@ export const deleteFinishedDeliveriesBefore = (db: Db, cutoff: string) =>
     sql`delete from webhook_deliveries where status in ('delivered', 'dead') and created_at < ${cutoff}::timestamptz`,
   );
 
-/** Up to 500 customers, by id, made before the cutoff with no order, contact, ticket or note since. */
+/** Up to 500 customers, by id, made before the cutoff with no order, contact, ticket or note since and no subscription running or changed since. */
 export async function inactiveCustomers(db: Db, cutoff: string): Promise<number[]> {
   const rows = await queryRows<{ id: number }>(
     db,
@@ -71,6 +71,7 @@ export async function inactiveCustomers(db: Db, cutoff: string): Promise<number[
       and not exists (select 1 from touchpoints t where t.customer_id = c.id and t.at >= ${cutoff}::timestamptz)
       and not exists (select 1 from tickets k where k.customer_id = c.id and k.opened_at >= ${cutoff}::timestamptz)
       and not exists (select 1 from notes n where n.customer_id = c.id and n.at >= ${cutoff}::timestamptz)
+      and not exists (select 1 from subscriptions s where s.customer_id = c.id and (s.cancelled_at is null or s.updated_at >= ${cutoff}::timestamptz))
     order by c.id limit 500`,
   );
   return rows.map((r) => Number(r.id));

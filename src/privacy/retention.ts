@@ -38,7 +38,8 @@ export const retentionClasses: Record<RetentionClass, string> = {
   score_history: 'scores of past analyses (the latest analysis is always kept)',
   event_ids: 'ids of received events, kept to answer a repeat as duplicate',
   webhook_deliveries: 'webhook deliveries that were delivered or gave up (dead), with what they carried',
-  inactive_customers: 'customers with no order, contact, ticket or note in that time: everything about them',
+  inactive_customers:
+    'customers with no order, contact, ticket or note in that time and no subscription running or changed in it: everything about them',
 };
 
 export interface SweepResult {

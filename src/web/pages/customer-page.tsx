@@ -21,6 +21,7 @@ import type { CustomerScore } from '../../analytics/analytics.ts';
 const kinds = [
   'order',
   'return',
+  'subscription',
   'touchpoint',
   'ticket',
   'ticket_update',
@@ -37,6 +38,7 @@ const kinds = [
 const kindLabels: Record<string, string> = {
   order: 'Orders',
   return: 'Returns',
+  subscription: 'Subscriptions',
   touchpoint: 'Touchpoints',
   ticket: 'Tickets',
   ticket_update: 'Ticket updates',

@@ -31,6 +31,26 @@ before(async () => {
   deps = await createTestDeps({ dataDir: work });
   const events = steadyCustomerOrders(60, 20);
   events.push({ id: 'name', type: 'customer.upsert', customer: { externalId: 'C7' }, name: 'Nora Quist' });
+  // 60 subscribers who started in January 2025, 24 of them cancelled during the year (Flex ones first).
+  for (let i = 0; i < 60; i++) {
+    const subscription = { type: 'subscription', customer: { externalId: `S${i}` }, subscriptionId: `sub-${i}` };
+    events.push({
+      ...subscription,
+      id: `sub-start-${i}`,
+      change: 'started',
+      at: `2025-01-${String(1 + (i % 28)).padStart(2, '0')}T10:00:00Z`,
+      plan: i % 2 ? 'Flex' : 'Saver',
+      price: i % 2 ? '19.00' : '15.00',
+    });
+    if (i % 5 < 2)
+      events.push({
+        ...subscription,
+        id: `sub-cancel-${i}`,
+        change: 'cancelled',
+        at: `2025-${String(2 + (i % 9)).padStart(2, '0')}-20T10:00:00Z`,
+        reasonCode: 'too_expensive',
+      });
+  }
   assert.equal((await ingestEvents(deps, events, { source: 'test' })).rejected, 0);
   // Analysed as of early 2026, when only the customers who stopped in May are slipping away; the
   // clock is real again afterwards (sessions and links expire in real time in the browser).
@@ -147,6 +167,29 @@ test('an analyst sees how well Kept predicted the last 90 days: the figures in w
       /scored by (BG\/NBD|MBG\/NBD|Pareto\/NBD|the model learnt from this store)/,
     );
     await own.screenshot({ path: screenshotPath('analytics-backtest'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('an analyst sees the subscriptions: retention by cohort with its projection, the churn model and who may cancel', async () => {
+  const analyst = await createUser(deps, 'subscriptions@example.com', 'analyst');
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const own = await context.newPage();
+  try {
+    await signIn(own, `${server.url}/analytics`, analyst);
+    const section = own.locator('section.subscriptions');
+    await section.waitFor();
+    const text = await section.innerText();
+    assert.match(text, /60 subscribers billed by the month \(36 still subscribed\)/);
+    assert.match(text, /Kept expects \d+ % to renew the first time/);
+    assert.match(text, /checked by 5-fold cross-validation/);
+    assert.match(text, /ranked the one who cancelled higher \d+ % of the time/);
+    assert.equal(await section.locator('figure.chart').count(), 2, 'retention curves and calibration');
+    const rows = section.locator('table.list tbody tr');
+    assert.equal(await rows.count(), 20);
+    assert.match(await rows.first().innerText(), /^S\d+\s+(Flex|Saver)\s+2025-01-\d\d\s+\d+ %/);
+    await own.screenshot({ path: screenshotPath('analytics-subscriptions'), fullPage: true });
   } finally {
     await context.close();
   }

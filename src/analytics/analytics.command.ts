@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { action, cliActor, dataOption, parseDay, withDeps } from '../cli.ts';
 import type { ActivityModel } from '../config.ts';
-import type { Backtest } from './analytics.ts';
+import { AppError } from '../shared/errors.ts';
+import type { Backtest, SubscriptionAnalysis } from './analytics.ts';
 
 export function registerAnalyticsCommands(program: Command): void {
   program
@@ -103,6 +104,76 @@ KEPT_BEST_TOP_SHARE (docs/analytics.md).`,
       }),
     );
 
+  report
+    .command('churn-model')
+    .description(
+      'Subscriptions in the latest analysis: retention by start cohort (sBG) and the cross-validated churn model',
+    )
+    .option('--json', 'print JSON')
+    .addOption(dataOption())
+    .action(
+      action(async (options: { json?: boolean; data?: string }) => {
+        const { churnModelReport } = await import('./report.service.ts');
+        await withDeps('report churn-model', options, async (deps) => {
+          const result = await churnModelReport(deps.db);
+          process.stdout.write(
+            options.json
+              ? `${JSON.stringify(result, null, 2)}\n`
+              : churnModelInWords(result, result.runId, result.asOf),
+          );
+        });
+      }),
+    );
+
+  program
+    .command('churn')
+    .description('The subscription churn model')
+    .command('cross-validate')
+    .description("Out-of-fold cancellation probabilities on your own folds, to compare Kept's churn model with yours")
+    .requiredOption('--folds <file>', 'CSV with a header and two columns: the customer external id and the fold number')
+    .option(
+      '--as-of <date>',
+      'the day the labels and features are read as of (default: today in KEPT_TIME_ZONE)',
+      parseDay,
+    )
+    .option('--output <file>', 'write the CSV to a file instead of standard output')
+    .addOption(dataOption())
+    .addHelpText(
+      'after',
+      `
+Writes external_id,fold,churn_probability: each subscriber's probability of having cancelled by the
+as-of date from a model trained on the other folds (features as the subscription stood when it
+ended, or at the as-of date while it runs). Subscribers the folds file does not name are left out.`,
+    )
+    .action(
+      action(async (options: { folds: string; asOf?: string; output?: string; data?: string }) => {
+        const [{ parse }, { stringify }, { crossValidateChurn }, { dayIn }] = await Promise.all([
+          import('csv-parse/sync'),
+          import('csv-stringify/sync'),
+          import('./subscriptions.service.ts'),
+          import('../shared/time.ts'),
+        ]);
+        const folds = readFolds(parse, options.folds);
+        await withDeps('churn cross-validate', options, async (deps) => {
+          const asOf = options.asOf ?? dayIn(deps.config.timeZone, deps.clock.now());
+          const result = await crossValidateChurn(deps.db, { asOf, timeZone: deps.config.timeZone, folds });
+          const csv = stringify([
+            ['external_id', 'fold', 'churn_probability'],
+            ...result.predictions.map((p) => [p.externalId, p.fold, Number(p.churnProbability.toFixed(6))]),
+          ]);
+          if (options.output) fs.writeFileSync(options.output, csv);
+          else process.stdout.write(csv);
+          process.stderr.write(
+            `${result.predictions.length} subscribers in ${new Set(result.predictions.map((p) => p.fold)).size} folds (of ${result.subscribers} subscribers as of ${asOf})\n`,
+          );
+          if (result.unknown.length > 0)
+            process.stderr.write(
+              `warning: ${result.unknown.length} ids in the folds file have no subscription by ${asOf}: ${result.unknown.slice(0, 5).join(', ')}${result.unknown.length > 5 ? ', ...' : ''}\n`,
+            );
+        });
+      }),
+    );
+
   const exporter = program.command('export').description('Export data');
   exporter
     .command('scores')
@@ -158,4 +229,70 @@ function backtestInWords(b: Backtest | null): string {
       .join('') +
     `    ${'days since the last purchase alone'.padEnd(34)} ROC AUC ${b.recencyAuc.toFixed(3)}\n`
   );
+}
+
+/** A folds file as external id -> fold: a header line, then id and a whole fold number per row; any other row is an error naming it. */
+function readFolds(parse: typeof import('csv-parse/sync').parse, file: string): Map<string, number> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AppError('bad_request', `--folds ${file}: ${(error as Error).message}`);
+  }
+  const rows = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true }) as string[][];
+  const folds = new Map<string, number>();
+  rows.slice(1).forEach((row, i) => {
+    const line = i + 2;
+    const [id, fold] = row;
+    if (!id || fold === undefined || !/^-?\d+$/.test(fold))
+      throw new AppError(
+        'bad_request',
+        `--folds ${file} line ${line}: expected an external id and a whole fold number, found ${JSON.stringify(row.join(','))}`,
+      );
+    if (folds.has(id)) throw new AppError('bad_request', `--folds ${file} line ${line}: ${id} is listed twice`);
+    folds.set(id, Number(fold));
+  });
+  if (folds.size === 0) throw new AppError('bad_request', `--folds ${file}: no rows after the header`);
+  return folds;
+}
+
+/** The subscription block in words, as `kept report churn-model` prints it. */
+function churnModelInWords(s: SubscriptionAnalysis, runId: number, asOf: string): string {
+  const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+  const lines = [`Analysis #${runId} as of ${asOf}: subscriptions`];
+  const r = s.retention;
+  if (r) {
+    lines.push(
+      `  ${r.subscribers} subscribers billed by the ${r.period} (${r.active} running)${r.otherPeriods ? `, ${r.otherPeriods} on other periods left out` : ''}`,
+    );
+    if (r.fit)
+      lines.push(
+        `  Retention (shifted-beta-geometric): alpha ${r.fit.alpha.toFixed(3)}, beta ${r.fit.beta.toFixed(3)}; ` +
+          `projected still subscribed after ${r.projected.length - 1} renewals: ${pct(r.projected[r.projected.length - 1])}`,
+      );
+    if (r.backtest)
+      lines.push(
+        `  Backtest: fitted as of ${r.backtest.cut}, it expected ${r.backtest.predicted.toFixed(1)} cancellations ` +
+          `(95 % ${Math.max(0, r.backtest.low).toFixed(1)}-${r.backtest.high.toFixed(1)}) among ${r.backtest.subscribers} subscribers; ${r.backtest.actual} happened`,
+      );
+  }
+  const m = s.churnModel;
+  if (m) {
+    const f = m.metrics;
+    lines.push(
+      `  Churn model, ${m.folds}-fold cross-validated on ${m.subscribers} subscribers (${m.cancelled} cancelled): ` +
+        `ROC AUC ${f.rocAuc.value.toFixed(3)} (${f.rocAuc.low.toFixed(3)}-${f.rocAuc.high.toFixed(3)}), PR AUC ${f.prAuc.value.toFixed(3)} ` +
+        `(base rate ${f.baseRate.toFixed(3)}), Brier ${f.brier.value.toFixed(4)}`,
+      `  What matters most: ${m.effects
+        .slice(0, 5)
+        .map((e) => `${e.feature.replace(/^attribute_/, '')} (${e.highest} most likely to cancel)`)
+        .join('; ')}`,
+      ...m.dropped.map((d) => `  left out: ${d}`),
+    );
+  } else lines.push(`  No churn model: ${s.churnModelSkipped}`);
+  for (const a of s.atRisk.slice(0, 10))
+    lines.push(
+      `  ${(a.externalId ?? String(a.customerId)).padEnd(16)} ${pct(a.probability).padStart(7)}  ${a.factors.join(', ')}`,
+    );
+  return `${lines.join('\n')}\n`;
 }

@@ -3,7 +3,10 @@
 // from running to done or failed) and the reads the analytics API answers with.
 import { queueWebhookEvents } from '../webhooks/index.ts';
 import { queryRows, sql, type Db } from '../db/connection.ts';
+import type { SQL } from 'drizzle-orm';
+import { subscriptionPeriods } from '../subscriptions/index.ts';
 import type { AnalysisRun, AtRiskCustomer, CustomerScore } from './analytics.ts';
+import type { Subscriber } from './churn.ts';
 
 export { refreshStatistics } from '../db/connection.ts';
 
@@ -69,6 +72,23 @@ export const signalKinds = [
   'engagement',
 ] as const;
 export type SignalKind = (typeof signalKinds)[number];
+
+/**
+ * Every signal of the customers `scope` picks (per table or alias) as (customer_id, day, kind,
+ * value), kinds by their index in `signalKinds`: the one definition the analysis and the
+ * subscription model read.
+ */
+export function signalRows(scope: (table: string) => SQL, dayOf: (column: string) => SQL): SQL {
+  return sql`select customer_id, ${dayOf('returned_at')} as day, 0 as kind, amount::float8 as value from returns where ${scope('returns')}
+        union all select customer_id, ${dayOf('opened_at')}, 1, 0 from tickets where ${scope('tickets')}
+        union all select customer_id, ${dayOf('resolved_at')}, 2, 0 from tickets where ${scope('tickets')} and resolved_at is not null
+        union all select customer_id, ${dayOf('at')}, 3, 0 from incidents where ${scope('incidents')}
+        union all select r.customer_id, ${dayOf('r.at')}, 4, (r.score / nullif(q.top, 0))::float8
+          from survey_responses r join (select survey, question, max(score) as top from survey_responses group by 1, 2) q using (survey, question)
+          where ${scope('r')} and r.score is not null
+        union all select customer_id, ${dayOf('at')}, 5, feeling from notes where ${scope('notes')} and feeling is not null
+        union all select customer_id, ${dayOf('at')}, 6, 0 from touchpoints where ${scope('touchpoints')} and direction = 'in'`;
+}
 
 /** What the charts need from the purchase histories, summed over the ranges as they are read. */
 export interface HistoryAggregates {
@@ -139,15 +159,7 @@ async function readRange(
       ), lists as materialized (
         select customer_id, string_agg(day::text, ',') as days, string_agg(spend::text, ',') as spends from purchase_days group by 1
       ), signals as (
-        select customer_id, ${dayOf('returned_at')} as day, 0 as kind, amount::float8 as value from returns where ${inRange('returns')}
-        union all select customer_id, ${dayOf('opened_at')}, 1, 0 from tickets where ${inRange('tickets')}
-        union all select customer_id, ${dayOf('resolved_at')}, 2, 0 from tickets where ${inRange('tickets')} and resolved_at is not null
-        union all select customer_id, ${dayOf('at')}, 3, 0 from incidents where ${inRange('incidents')}
-        union all select r.customer_id, ${dayOf('r.at')}, 4, (r.score / nullif(q.top, 0))::float8
-          from survey_responses r join (select survey, question, max(score) as top from survey_responses group by 1, 2) q using (survey, question)
-          where ${inRange('r')} and r.score is not null
-        union all select customer_id, ${dayOf('at')}, 5, feeling from notes where ${inRange('notes')} and feeling is not null
-        union all select customer_id, ${dayOf('at')}, 6, 0 from touchpoints where ${inRange('touchpoints')} and direction = 'in'
+        ${signalRows(inRange, dayOf)}
       ), signal_lists as (
         select customer_id, string_agg(day || ':' || kind || ':' || coalesce(value, 0), ',' order by day) as signals from signals group by 1
       )
@@ -681,4 +693,79 @@ export async function customerScores(db: Db, customerId: number): Promise<Custom
       s.monetary_score as "monetaryScore", s.reasons
     from scores s join analysis_runs r on r.id = s.run_id where s.customer_id = ${customerId} order by s.run_id desc limit 100`,
   );
+}
+
+/**
+ * Every customer with a subscription started on or before as-of: their latest subscription (days in
+ * the business time zone), how many started before it, their profile and custom attributes, and
+ * their purchase days and signals (all of them; the churn model reads each up to its own end).
+ */
+export async function readSubscribers(db: Db, o: { asOf: string; timeZone: string }): Promise<Subscriber[]> {
+  const dayOf = (column: string) => sql`(${sql.raw(column)} at time zone ${o.timeZone})::date - date '1970-01-01'`;
+  const subscribed = (table: string) => sql.raw(`${table}.customer_id in (select customer_id from latest)`);
+  const rows = await queryRows<{
+    customer_id: number;
+    external_id: string | null;
+    name: string | null;
+    acquisition_channel: string | null;
+    attributes: Record<string, unknown> | null;
+    subscription_id: string;
+    plan: string | null;
+    price: number | null;
+    period: string;
+    start_day: number;
+    cancel_day: number | null;
+    previous: number;
+    purchases: string | null;
+    signals: string | null;
+  }>(
+    db,
+    sql`
+    with latest as materialized (
+      select distinct on (s.customer_id) s.customer_id, s.external_id as subscription_id, s.plan, s.price::float8 as price, s.period,
+        ${dayOf('s.started_at')} as start_day, ${dayOf('s.cancelled_at')} as cancel_day,
+        (select count(*)::int from subscriptions p where p.customer_id = s.customer_id and p.started_at < s.started_at) as previous
+      from subscriptions s
+      where ${dayOf('s.started_at')} <= ${o.asOf}::date - date '1970-01-01'
+      order by s.customer_id, s.started_at desc, s.id desc
+    ), purchases as (
+      select customer_id, string_agg(day || ':' || spend, ',' order by day) as purchases from (
+        select customer_id, ${dayOf('ordered_at')} as day, sum(total)::float8 as spend from orders where ${subscribed('orders')} group by 1, 2
+      ) d group by 1
+    ), signals as (
+      ${signalRows(subscribed, dayOf)}
+    ), signal_lists as (
+      select customer_id, string_agg(day || ':' || kind || ':' || coalesce(value, 0), ',' order by day) as signals from signals group by 1
+    )
+    select l.customer_id::float8 as customer_id, c.external_id, c.name, c.acquisition_channel, c.attributes, l.subscription_id, l.plan, l.price,
+      l.period, l.start_day, l.cancel_day, l.previous, p.purchases, g.signals
+    from latest l join customers c on c.id = l.customer_id
+    left join purchases p on p.customer_id = l.customer_id
+    left join signal_lists g on g.customer_id = l.customer_id
+    order by l.customer_id`,
+  );
+  return rows.map((r) => ({
+    customerId: Number(r.customer_id),
+    externalId: r.external_id,
+    name: r.name,
+    acquisitionChannel: r.acquisition_channel,
+    attributes: r.attributes ?? {},
+    subscriptionId: r.subscription_id,
+    plan: r.plan,
+    price: r.price === null ? null : Number(r.price),
+    period: (subscriptionPeriods as readonly string[]).includes(r.period)
+      ? (r.period as Subscriber['period'])
+      : 'month',
+    startDay: Number(r.start_day),
+    cancelDay: r.cancel_day === null ? null : Number(r.cancel_day),
+    previous: Number(r.previous),
+    purchases: (r.purchases ? r.purchases.split(',') : []).map((item) => {
+      const [day, spend] = item.split(':');
+      return { day: Number(day), spend: Number(spend) };
+    }),
+    signals: (r.signals ? r.signals.split(',') : []).map((item) => {
+      const [day, kind, value] = item.split(':');
+      return { day: Number(day), kind: Number(kind), value: Number(value) };
+    }),
+  }));
 }

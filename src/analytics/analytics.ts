@@ -2,6 +2,7 @@
 // scores answer, and the backtest every run stores. The routes declare these; the UI imports their
 // types.
 import { z } from '@hono/zod-openapi';
+import { subscriptionPeriods } from '../subscriptions/subscription.ts';
 
 const money = z.string().nullable();
 
@@ -28,6 +29,15 @@ export const candidateResultSchema = z.object({
 });
 export type CandidateResult = z.infer<typeof candidateResultSchema>;
 
+/** Equal-count bins by forecast: the mean forecast beside the observed rate. */
+const calibrationBinSchema = z.object({
+  from: z.number(),
+  to: z.number(),
+  customers: z.number(),
+  predicted: z.number(),
+  observed: z.number(),
+});
+
 export const backtestSchema = z
   .object({
     from: z.string(),
@@ -43,15 +53,7 @@ export const backtestSchema = z
     season: z.object({ factor: z.number(), years: z.array(z.number()) }).nullable(),
     chosen: z.enum(candidateModels),
     why: z.string(),
-    calibration: z.array(
-      z.object({
-        from: z.number(),
-        to: z.number(),
-        customers: z.number(),
-        predicted: z.number(),
-        observed: z.number(),
-      }),
-    ),
+    calibration: z.array(calibrationBinSchema),
     gains: z.array(z.object({ share: z.number(), captured: z.number() })),
     frequencyBins: z.array(
       z.object({ frequency: z.string(), customers: z.number(), actual: z.number(), predicted: z.number() }),
@@ -92,6 +94,101 @@ export const analysisReportSchema = z.object({
 export type AnalysisReport = z.infer<typeof analysisReportSchema>;
 
 const fitted = z.record(z.string(), z.union([z.number(), z.boolean()]));
+/** A shifted-beta-geometric fit: each subscriber's chance of cancelling at a renewal is Beta(alpha, beta). */
+export const sbgFitSchema = z.object({
+  alpha: z.number(),
+  beta: z.number(),
+  logLikelihood: z.number(),
+  converged: z.boolean(),
+  subscribers: z.number(),
+  cancellations: z.number(),
+});
+export type SbgFit = z.infer<typeof sbgFitSchema>;
+
+/** Retention by start cohort for the most common billing period, projected with the sBG. */
+export const retentionReportSchema = z.object({
+  period: z.enum(subscriptionPeriods),
+  subscribers: z.number(),
+  active: z.number(),
+  /** Subscribers of the other billing periods, left out of the curves. */
+  otherPeriods: z.number(),
+  fit: sbgFitSchema.nullable(),
+  /** Share still subscribed after 0, 1, 2 ... renewals: observed (Kaplan-Meier over all cohorts) and projected. */
+  observed: z.array(z.number()),
+  projected: z.array(z.number()),
+  /** Projected retention rate at renewals 1, 2, ...: S(t) / S(t - 1). */
+  retentionRates: z.array(z.number()),
+  cohorts: z.array(
+    z.object({
+      /** The cohort's first day (its start month, quarter or year). */
+      start: z.string(),
+      subscribers: z.number(),
+      /** Share still subscribed after 0, 1, 2 ... renewals, as far as every member was seen. */
+      observed: z.array(z.number()),
+      fit: sbgFitSchema.nullable(),
+      projected: z.array(z.number()),
+    }),
+  ),
+  /** The sBG as fitted `cut` days before as-of, projecting the cancellations up to as-of against what happened. */
+  backtest: z
+    .object({
+      cut: z.string(),
+      subscribers: z.number(),
+      predicted: z.number(),
+      actual: z.number(),
+      low: z.number(),
+      high: z.number(),
+    })
+    .nullable(),
+});
+export type RetentionReport = z.infer<typeof retentionReportSchema>;
+
+/** The churn classifier's cross-validated quality and what it learnt. */
+export const churnModelReportSchema = z.object({
+  subscribers: z.number(),
+  cancelled: z.number(),
+  folds: z.number(),
+  /** Out-of-fold figures with 95 % bootstrap intervals; baseRate is the share cancelled. */
+  metrics: z.object({
+    rocAuc: intervalSchema,
+    prAuc: intervalSchema,
+    brier: intervalSchema,
+    logLoss: z.number(),
+    baseRate: z.number(),
+  }),
+  foldRocAuc: z.array(z.number()),
+  calibration: z.array(calibrationBinSchema),
+  effects: z.array(z.object({ feature: z.string(), spread: z.number(), lowest: z.string(), highest: z.string() })),
+  /** Custom attributes left out, with why (e.g. one that records the outcome itself). */
+  dropped: z.array(z.string()),
+});
+export type ChurnModelReport = z.infer<typeof churnModelReportSchema>;
+
+/** A running subscriber the churn model worries about most. */
+export const subscriberAtRiskSchema = z.object({
+  customerId: z.number(),
+  externalId: z.string().nullable(),
+  name: z.string().nullable(),
+  plan: z.string().nullable(),
+  startedAt: z.string(),
+  probability: z.number(),
+  nextRenewalChurn: z.number().nullable(),
+  factors: z.array(z.string()),
+});
+
+/** What a run found about subscriptions; absent when the store has none. */
+export const subscriptionAnalysisSchema = z
+  .object({
+    retention: retentionReportSchema.nullable(),
+    churnModel: churnModelReportSchema.nullable(),
+    /** Why there is no churn model, if there is none. */
+    churnModelSkipped: z.string().nullable(),
+    /** The running subscribers with the highest chance of cancelling. */
+    atRisk: z.array(subscriberAtRiskSchema),
+  })
+  .openapi('SubscriptionAnalysis');
+export type SubscriptionAnalysis = z.infer<typeof subscriptionAnalysisSchema>;
+
 /** The fitted parameters (per time unit), the choice and the backtest. */
 export const analysisModelsSchema = z.object({
   chosen: z.enum(candidateModels).optional(),
@@ -101,6 +198,8 @@ export const analysisModelsSchema = z.object({
   gammaGamma: fitted.nullish(),
   supervised: z.record(z.string(), z.unknown()).nullish(),
   backtest: backtestSchema.nullish(),
+  /** Contractual retention: the sBG by cohort and the churn classifier, when the store has subscriptions. */
+  subscriptions: subscriptionAnalysisSchema.nullish(),
   satisfaction: z.unknown().optional(),
 });
 export type AnalysisModels = z.infer<typeof analysisModelsSchema>;

@@ -1,6 +1,7 @@
 // kept analyze: fit the repeat-buying models on the purchase history up to the as-of date and score
 // every customer; a run as of the latest data also moves lifecycle stages and raises alerts. Also
 // when analyses start: on demand (one at a time, as a job) and every night.
+import { analyseSubscriptions } from './subscriptions.service.ts';
 import type { Deps } from '../deps.ts';
 import { everyNight, startJob } from '../jobs/job.service.ts';
 import { AppError, rootMessage } from '../shared/errors.ts';
@@ -228,13 +229,29 @@ async function run(deps: Deps, ctx: RunContext): Promise<AnalyzeOutcome> {
     mark = now;
   };
   const read = await readPurchaseHistories(deps, ctx);
+  // Subscriptions are analysed whatever the purchases say: a subscription business may have none.
+  const subscriptions = await analyseSubscriptions(deps.db, {
+    asOf: ctx.asOf,
+    timeZone: deps.config.timeZone,
+    holdoutDays: ctx.horizon,
+    warnings: ctx.warnings,
+  });
+  const withSubscriptions = (d: { models: Record<string, unknown>; report: Record<string, unknown> }) =>
+    subscriptions ? { ...d, models: { ...d.models, subscriptions } } : d;
   if (read.repeaters === 0) {
     ctx.warnings.push(
       read.h.size === 0
         ? 'No purchases on or before the as-of date: nothing to fit or score'
         : 'No customer has bought twice yet: the models need repeat purchases',
     );
-    return finishRun(deps, ctx, read, { models: {}, report: {} }, { stageChanges: 0, alerts: 0 }, seconds);
+    return finishRun(
+      deps,
+      ctx,
+      read,
+      withSubscriptions({ models: {}, report: {} }),
+      { stageChanges: 0, alerts: 0 },
+      seconds,
+    );
   }
   phase('read');
   const fits = await fitModels(deps, ctx, read);
@@ -244,7 +261,7 @@ async function run(deps: Deps, ctx: RunContext): Promise<AnalyzeOutcome> {
   phase('score');
   const described = await reportRun(deps, ctx, read, fits, scores);
   phase('charts');
-  return finishRun(deps, ctx, read, described, written, seconds);
+  return finishRun(deps, ctx, read, withSubscriptions(described), written, seconds);
 }
 
 /**

@@ -4,6 +4,19 @@ import { AppError } from '../shared/errors.ts';
 import { latestRun, scorePage } from './analytics.repository.ts';
 
 /** The fitted parameters of the latest run in one time unit, as `kept report model --json` prints them. */
+/** The latest analysis's subscription block: retention by cohort (sBG) and the churn classifier's cross-validation. */
+export async function churnModelReport(db: Db) {
+  const run = await latestRun(db);
+  if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');
+  const subscriptions = run.models.subscriptions;
+  if (!subscriptions)
+    throw new AppError(
+      'not_found',
+      `Analysis #${run.id} as of ${run.asOf} found no subscriptions: import them (kept import subscriptions) or send subscription events, then run kept analyze`,
+    );
+  return { runId: run.id, asOf: run.asOf, ...subscriptions };
+}
+
 export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
   const run = await latestRun(db);
   if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');

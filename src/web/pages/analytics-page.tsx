@@ -3,6 +3,7 @@ import { api, formatTime, words } from '../api.ts';
 import { BarChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { SatisfactionSection } from './satisfaction.tsx';
 import { BacktestSection } from './backtest-section.tsx';
+import { SubscriptionsSection } from './subscriptions-section.tsx';
 import type { Alert, AnalyticsPage as Page, AtRiskCustomer } from '../../analytics/analytics.ts';
 import type { JobStatus } from '../../jobs/job.ts';
 import { Link } from '../router.tsx';
@@ -131,6 +132,7 @@ export function AnalyticsPage() {
         </p>
       )}
       {run?.models.backtest && <BacktestSection backtest={run.models.backtest} why={run.models.why ?? ''} />}
+      {run?.models.subscriptions && <SubscriptionsSection subscriptions={run.models.subscriptions} />}
       {run && report && (
         <>
           <section className="card">

@@ -14,7 +14,6 @@ import { bootstrapIntervals, brierScore, calibration, logLoss, prAuc, rocAuc } f
 import { type Columns, contributions, featureEffects, fitBinnedLogistic, predictBinned } from './learn.ts';
 import { type SurvivalGroup, fitSbg, sbgChurnWithin, sbgNextChurn, sbgSurvivalCurve } from './sbg.ts';
 
-
 /** A dated signal as analytics.repository.ts reads them (kinds by their code in `signalKinds`). */
 export interface DatedSignal {
   day: number;

@@ -190,6 +190,13 @@ test('an analyst sees the subscriptions: retention by cohort with its projection
     assert.equal(await rows.count(), 20);
     assert.match(await rows.first().innerText(), /^S\d+\s+(Flex|Saver)\s+2025-01-\d\d\s+\d+ %/);
     await own.screenshot({ path: screenshotPath('analytics-subscriptions'), fullPage: true });
+    // The subscriber most at risk: their page says the chance and why, to an agent (an analyst sees no records).
+    const href = await rows.first().locator('a').getAttribute('href');
+    assert.match(href ?? '', /^\/customers\/\d+$/);
+    await page.goto(`${server.url}${href}`);
+    const risk = page.locator('section.subscription-risk');
+    await risk.waitFor();
+    assert.match(await risk.innerText(), /\d+ %\s+chance this subscriber is one who cancels[\s\S]*Why: /);
   } finally {
     await context.close();
   }

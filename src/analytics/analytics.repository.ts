@@ -5,8 +5,8 @@ import { queueWebhookEvents } from '../webhooks/index.ts';
 import { queryRows, sql, type Db } from '../db/connection.ts';
 import type { SQL } from 'drizzle-orm';
 import { subscriptionPeriods } from '../subscriptions/index.ts';
-import type { AnalysisRun, AtRiskCustomer, CustomerScore } from './analytics.ts';
-import type { Subscriber } from './churn.ts';
+import type { AnalysisRun, AtRiskCustomer, CustomerScore, SubscriberScore } from './analytics.ts';
+import type { ChurnScore, Subscriber } from './churn.ts';
 
 export { refreshStatistics } from '../db/connection.ts';
 
@@ -632,6 +632,7 @@ export async function failRun(db: Db, runId: number, error: string): Promise<voi
   await db.transaction(async (tx) => {
     await tx.execute(sql`delete from activity_alerts where run_id = ${runId}`);
     await tx.execute(sql`delete from scores where run_id = ${runId}`);
+    await tx.execute(sql`delete from churn_scores where run_id = ${runId}`);
     await tx.execute(
       sql`update analysis_runs set status = 'failed', error = ${error}, finished_at = now() where id = ${runId}`,
     );
@@ -768,4 +769,33 @@ export async function readSubscribers(db: Db, o: { asOf: string; timeZone: strin
       return { day: Number(day), kind: Number(kind), value: Number(value) };
     }),
   }));
+}
+
+/** A run's churn scores of the running subscribers, in one statement per 10,000. */
+export async function writeChurnScores(db: Db, runId: number, scores: ChurnScore[]): Promise<void> {
+  for (let from = 0; from < scores.length; from += 10_000) {
+    const batch = scores.slice(from, from + 10_000);
+    await db.execute(sql`
+      insert into churn_scores (run_id, customer_id, subscription_id, probability, next_renewal_churn, factors)
+      select ${runId}, u.customer_id, u.subscription_id, u.probability, u.next_renewal_churn,
+        case when u.factors = '' then '{}'::text[] else string_to_array(u.factors, ${factorSeparator}) end
+      from unnest(${sql.param(batch.map((s) => s.customerId))}::bigint[], ${sql.param(batch.map((s) => s.subscriptionId))}::text[],
+        ${sql.param(batch.map((s) => s.probability))}::float8[], ${sql.param(batch.map((s) => s.nextRenewalChurn))}::float8[],
+        ${sql.param(batch.map((s) => s.factors.join(factorSeparator)))}::text[])
+        as u(customer_id, subscription_id, probability, next_renewal_churn, factors)`);
+  }
+}
+const factorSeparator = '\u001f';
+
+/** A customer's churn score of the latest run that scored them, if they were a running subscriber then. */
+export async function customerChurnScore(db: Db, customerId: number): Promise<SubscriberScore | null> {
+  const [row] = await queryRows<SubscriberScore>(
+    db,
+    sql`
+    select s.run_id::float8 as "runId", r.as_of::text as "asOf", s.subscription_id as "subscriptionId", s.probability,
+      s.next_renewal_churn as "nextRenewalChurn", s.factors
+    from churn_scores s join analysis_runs r on r.id = s.run_id and r.status = 'done'
+    where s.customer_id = ${customerId} order by s.run_id desc limit 1`,
+  );
+  return row ?? null;
 }

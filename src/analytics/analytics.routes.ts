@@ -15,7 +15,14 @@ import {
 } from './analyze.service.ts';
 import { calendarDate, id, whole } from '../shared/input.ts';
 import { activityModels } from '../config.ts';
-import { alertSchema, analyticsPageSchema, atRiskCustomerSchema, customerScoreSchema } from './analytics.ts';
+import {
+  alertSchema,
+  analyticsPageSchema,
+  atRiskCustomerSchema,
+  customerScoreSchema,
+  subscriberScoreSchema,
+} from './analytics.ts';
+import { customerChurnScore } from './subscriptions.service.ts';
 
 const job = jobStatusSchema;
 
@@ -187,13 +194,24 @@ export function analyticsRoutes(deps: Deps) {
       responses: {
         200: {
           description: 'Scores per run',
-          content: { 'application/json': { schema: z.object({ scores: z.array(customerScoreSchema) }) } },
+          content: {
+            'application/json': {
+              schema: z.object({
+                scores: z.array(customerScoreSchema),
+                subscription: subscriberScoreSchema.nullable(),
+              }),
+            },
+          },
         },
       },
     }),
     async (c) => {
-      const rows = await customerScores(deps.db, c.req.valid('param').id);
-      return c.json({ scores: rows }, 200);
+      const customerId = c.req.valid('param').id;
+      const [rows, subscription] = await Promise.all([
+        customerScores(deps.db, customerId),
+        customerChurnScore(deps.db, customerId),
+      ]);
+      return c.json({ scores: rows, subscription }, 200);
     },
   );
   return app;

@@ -105,3 +105,22 @@ export const activityAlerts = pgTable(
     index('activity_alerts_run_idx').on(t.runId),
   ],
 );
+
+/** Per run, each running subscriber's chance of cancelling (the churn model) and why. */
+export const churnScores = pgTable(
+  'churn_scores',
+  {
+    runId: bigint('run_id', { mode: 'number' }).notNull(),
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    /** The subscription scored: the customer's latest. */
+    subscriptionId: text('subscription_id').notNull(),
+    probability: doublePrecision('probability').notNull(),
+    /** The shifted-beta-geometric chance of cancelling at the next renewal, from tenure alone. */
+    nextRenewalChurn: doublePrecision('next_renewal_churn'),
+    factors: text('factors').array().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.customerId] }),
+    index('churn_scores_customer_idx').on(t.customerId, t.runId),
+  ],
+);

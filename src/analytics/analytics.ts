@@ -286,3 +286,18 @@ export const customerScoreSchema = z.object({
   reasons: z.array(z.string()),
 });
 export type CustomerScore = z.infer<typeof customerScoreSchema>;
+
+/** A running subscriber's chance of cancelling in the latest analysis that scored them, and why. */
+export const subscriberScoreSchema = z
+  .object({
+    runId: z.number(),
+    asOf: z.string(),
+    subscriptionId: z.string(),
+    /** The churn model's probability: how much the subscriber looks like those who cancelled. */
+    probability: z.number(),
+    /** The shifted-beta-geometric chance of cancelling at the next renewal, from tenure alone. */
+    nextRenewalChurn: z.number().nullable(),
+    factors: z.array(z.string()),
+  })
+  .openapi('SubscriberScore');
+export type SubscriberScore = z.infer<typeof subscriberScoreSchema>;

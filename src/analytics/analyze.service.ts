@@ -231,6 +231,7 @@ async function run(deps: Deps, ctx: RunContext): Promise<AnalyzeOutcome> {
   const read = await readPurchaseHistories(deps, ctx);
   // Subscriptions are analysed whatever the purchases say: a subscription business may have none.
   const subscriptions = await analyseSubscriptions(deps.db, {
+    runId: ctx.runId,
     asOf: ctx.asOf,
     timeZone: deps.config.timeZone,
     holdoutDays: ctx.horizon,

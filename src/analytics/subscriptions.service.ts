@@ -2,7 +2,10 @@
 // folds: the subscribers read once, the sBG by cohort, the churn classifier with its check.
 import type { Db } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';
-import { readSubscribers, signalKinds } from './analytics.repository.ts';
+import { readSubscribers, signalKinds, writeChurnScores } from './analytics.repository.ts';
+
+// The read the customer's scores answer with.
+export { customerChurnScore } from './analytics.repository.ts';
 import type { SubscriptionAnalysis } from './analytics.ts';
 import { churnModel, retention, type SignalCodes, type Subscriber } from './churn.ts';
 
@@ -13,10 +16,10 @@ const isoDay = (day: number) => new Date(day * 86_400_000).toISOString().slice(0
 /** How many running subscribers a run lists as most at risk. */
 const atRiskListed = 100;
 
-/** The subscription block of a run; null when the store has no subscription started by as-of. */
+/** The subscription block of a run (and its churn scores, written); null when the store has no subscription started by as-of. */
 export async function analyseSubscriptions(
   db: Db,
-  o: { asOf: string; timeZone: string; holdoutDays: number; warnings: string[] },
+  o: { runId: number; asOf: string; timeZone: string; holdoutDays: number; warnings: string[] },
 ): Promise<SubscriptionAnalysis | null> {
   const subscribers = await readSubscribers(db, o);
   if (subscribers.length === 0) return null;
@@ -32,6 +35,7 @@ export async function analyseSubscriptions(
   if ('reason' in model) {
     return { retention: kept, churnModel: null, churnModelSkipped: model.reason, atRisk: [] };
   }
+  await writeChurnScores(db, o.runId, model.scores);
   const byId = new Map(subscribers.map((s) => [s.customerId, s]));
   const atRisk = [...model.scores]
     .sort((a, b) => b.probability - a.probability || a.customerId - b.customerId)

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createTestDatabaseUrl } from '../../test/database.ts';
+import { openDatabase, queryRows, sql } from '../db/connection.ts';
 import { random } from '../shared/random.ts';
 import { rocAuc } from './evaluate.ts';
 
@@ -36,7 +37,7 @@ const iso = (day: Date) => day.toISOString().slice(0, 10);
 const addMonths = (from: Date, months: number) =>
   new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + months, from.getUTCDate()));
 
-test('subscriptions: imported, analysed by cohort and by the churn model, cross-validated on given folds', () => {
+test('subscriptions: imported, analysed by cohort and by the churn model, cross-validated on given folds', async () => {
   // 1,200 subscribers over two years; "monthly" contracts cancel at 10 % a renewal, "annual" ones at 3 %.
   const rng = random(4);
   const asOf = new Date(Date.UTC(2026, 5, 30));
@@ -94,6 +95,19 @@ test('subscriptions: imported, analysed by cohort and by the churn model, cross-
     JSON.stringify(m.effects),
   );
   assert.ok(report.atRisk.length > 0 && report.atRisk[0].factors.length > 0);
+  // Every running subscriber got a churn score with the sBG's next-renewal chance; the list is the top of them.
+  const database = await openDatabase({ databaseUrl: postgres?.url, dataDir: path.join(work, 'data') });
+  try {
+    const stored = await queryRows<{ customer: string; probability: number; next_renewal_churn: number | null }>(
+      database.db,
+      sql`select c.external_id as customer, s.probability, s.next_renewal_churn from churn_scores s join customers c on c.id = s.customer_id order by s.probability desc, s.customer_id`,
+    );
+    assert.equal(stored.length, r.active);
+    assert.ok(stored.every((row) => row.probability > 0 && row.probability < 1 && row.next_renewal_churn !== null));
+    assert.equal(stored[0].customer, report.atRisk[0].externalId);
+  } finally {
+    await database.close();
+  }
   const words = ok(kept('report', 'churn-model')).stdout;
   assert.match(words, /Retention \(shifted-beta-geometric\): alpha \d/);
   assert.match(words, /Churn model, 5-fold cross-validated on 1200 subscribers/);

@@ -15,9 +15,10 @@ export async function lockCustomers(db: Db, ids: number[]): Promise<number[]> {
   return rows.map((r) => r.id);
 }
 
-/** The customer's scores go: the next analysis scores the merged customer. */
+/** The customer's scores (and subscription churn scores) go: the next analysis scores the merged customer. */
 export async function deleteScoresOf(db: Db, customerId: number): Promise<void> {
   await db.execute(sql`delete from scores where customer_id = ${customerId}`);
+  await db.execute(sql`delete from churn_scores where customer_id = ${customerId}`);
 }
 
 /** Gives the rows of one table (one with a customer_id) of customer `from` to `into`; how many moved. */

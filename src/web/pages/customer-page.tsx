@@ -16,7 +16,7 @@ import { ColumnChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 import { SatisfactionSparkline } from './satisfaction.tsx';
 import { OpenTicket } from './tickets-page.tsx';
-import type { CustomerScore } from '../../analytics/analytics.ts';
+import type { CustomerScore, SubscriberScore } from '../../analytics/analytics.ts';
 
 const kinds = [
   'order',
@@ -286,6 +286,30 @@ function TakeSurvey({ id }: { id: number }) {
   );
 }
 
+/** A running subscriber's chance of cancelling, from the latest analysis, and why. */
+function SubscriptionRisk({ score }: { score: SubscriberScore }) {
+  return (
+    <section className="card subscription-risk">
+      <h2>
+        Subscription <small className="muted">as of {score.asOf}</small>
+      </h2>
+      <div className="tiles">
+        <div className="tile">
+          <b className="big">{Math.round(score.probability * 100)} %</b>
+          <span>chance this subscriber is one who cancels (churn model)</span>
+        </div>
+        {score.nextRenewalChurn !== null && (
+          <div className="tile">
+            <b>{Math.round(score.nextRenewalChurn * 100)} %</b>
+            <span>chance of cancelling at the next renewal, from tenure alone</span>
+          </div>
+        )}
+      </div>
+      {score.factors.length > 0 && <p>Why: {score.factors.map((f) => f.replaceAll('_', ' ')).join('; ')}</p>}
+    </section>
+  );
+}
+
 /** The latest analysis of this customer, and their probability of being active over the analyses. */
 function Prediction({ scores }: { scores: CustomerScore[] }) {
   const latest = scores[0];
@@ -522,6 +546,7 @@ function Erase({ id }: { id: number }) {
 export function CustomerPage({ id }: { id: number }) {
   const [record, setRecord] = useState<CustomerRecord | null>(null);
   const [scores, setScores] = useState<CustomerScore[]>([]);
+  const [subscription, setSubscription] = useState<SubscriberScore | null>(null);
   const [history, setHistory] = useState<TimelineEntry[]>([]);
   const [entries, setEntries] = useState<TimelineEntry[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -540,8 +565,12 @@ export function CustomerPage({ id }: { id: number }) {
   useEffect(() => {
     setRecord(null);
     api<CustomerRecord>(`/v1/customers/${id}`).then(setRecord, (e) => setError(e.message));
-    api<{ scores: CustomerScore[] }>(`/v1/customers/${id}/scores`).then(
-      (r) => setScores(r.scores.filter((s) => s.current)),
+    setSubscription(null);
+    api<{ scores: CustomerScore[]; subscription: SubscriberScore | null }>(`/v1/customers/${id}/scores`).then(
+      (r) => {
+        setScores(r.scores.filter((s) => s.current));
+        setSubscription(r.subscription);
+      },
       () => undefined,
     );
     api<TimelinePage>(`/v1/customers/${id}/timeline?kind=order,return,incident,ticket&limit=200`).then(
@@ -650,6 +679,7 @@ export function CustomerPage({ id }: { id: number }) {
         </div>
       </div>
       {scores.length > 0 && <Prediction scores={scores} />}
+      {subscription && <SubscriptionRisk score={subscription} />}
       <SatisfactionSparkline id={record.id} />
       <Pace id={record.id} />
       {columns.length > 0 && (

@@ -161,12 +161,21 @@ test('the churn model finds the planted contract and unresolved-ticket effects, 
   );
 });
 
-test('an attribute that records the outcome is left out, and too few cancellations give no model', () => {
+test('an attribute that records the outcome is left out, a date attribute counts days, and too few cancellations give no model', () => {
   const subscribers = plantedStore(600, 5).map((s) => ({
     ...s,
-    attributes: { ...s.attributes, churn: s.cancelDay === null ? 'No' : 'Yes' },
+    attributes: {
+      ...s.attributes,
+      churn: s.cancelDay === null ? 'No' : 'Yes',
+      signed_up: new Date(s.startDay * 86_400_000).toISOString().slice(0, 10),
+    },
   }));
   const data = churnDataset(subscribers, asOf, codes);
+  // A date attribute is read as days before the as-of date, not as hundreds of categories.
+  assert.deepEqual(
+    [...data.columns.numeric.attribute_signed_up.slice(0, 3)],
+    subscribers.slice(0, 3).map((s) => asOf - s.startDay),
+  );
   assert.ok(!('attribute_churn' in data.columns.categorical));
   assert.match(data.dropped.join('\n'), /churn: each of its values belongs only to/);
   const few = plantedStore(600, 5).map((s, i) => ({ ...s, cancelDay: i < 10 ? s.startDay + 40 : null }));

@@ -46,6 +46,7 @@ export interface Subscriber {
 export type SignalCodes = Record<SignalKind, number>;
 
 const dayMs = 86_400_000;
+const isoDate = /^\d{4}-\d{2}-\d{2}$/;
 const monthIndex = (day: number) => {
   const d = new Date(day * dayMs);
   return d.getUTCFullYear() * 12 + d.getUTCMonth();
@@ -212,6 +213,7 @@ export const churnNumericFeatures = [
   'tickets_last_90',
   'tickets_unresolved',
   'incidents',
+  'incidents_last_90',
   'last_survey_score',
   'last_agent_feeling',
   'engagement_last_90',
@@ -277,6 +279,7 @@ export function churnDataset(subscribers: Subscriber[], asOf: number, codes: Sig
     let recentTickets = 0;
     let open = 0;
     let incidents = 0;
+    let recentIncidents = 0;
     let engagement = 0;
     for (const g of s.signals) {
       if (g.day > e) break;
@@ -288,8 +291,10 @@ export function churnDataset(subscribers: Subscriber[], asOf: number, codes: Sig
         open++;
         if (g.day > e - 90) recentTickets++;
       } else if (g.kind === codes.ticket_resolved) open--;
-      else if (g.kind === codes.incident) incidents++;
-      else if (g.kind === codes.survey) numeric.last_survey_score[k] = g.value;
+      else if (g.kind === codes.incident) {
+        incidents++;
+        if (g.day > e - 90) recentIncidents++;
+      } else if (g.kind === codes.survey) numeric.last_survey_score[k] = g.value;
       else if (g.kind === codes.feeling) numeric.last_agent_feeling[k] = g.value;
       else if (g.kind === codes.engagement && g.day > e - 90) engagement++;
     }
@@ -301,6 +306,7 @@ export function churnDataset(subscribers: Subscriber[], asOf: number, codes: Sig
     numeric.tickets_last_90[k] = recentTickets;
     numeric.tickets_unresolved[k] = Math.max(0, open);
     numeric.incidents[k] = incidents;
+    numeric.incidents_last_90[k] = recentIncidents;
     numeric.engagement_last_90[k] = engagement;
   });
   const columns: Columns = {
@@ -315,6 +321,16 @@ export function churnDataset(subscribers: Subscriber[], asOf: number, codes: Sig
   for (const key of keys) {
     const values = subscribers.map((s) => s.attributes[key] ?? null);
     const name = `attribute_${key}`;
+    if (
+      values.every((v) => v === null || (typeof v === 'string' && isoDate.test(v))) &&
+      values.some((v) => v !== null)
+    ) {
+      // A date attribute (a sign-up day, a birthday) as days before the as-of date.
+      columns.numeric[name] = Float64Array.from(values, (v) =>
+        v === null ? Number.NaN : asOf - Math.round(Date.parse(`${v}T00:00:00Z`) / dayMs),
+      );
+      continue;
+    }
     if (values.every((v) => v === null || typeof v === 'number')) {
       const column = Float64Array.from(values, (v) => (v === null ? Number.NaN : (v as number)));
       const known = column.filter(Number.isFinite);

@@ -80,7 +80,8 @@ test('loaded through the event ingest: every event accepted, every stage and kin
         (select count(*)::int from returns) as returns, (select count(*)::int from tickets) as tickets,
         (select count(*)::int from survey_responses) as surveys, (select count(*)::int from notes) as notes,
         (select count(*)::int from status_changes) as flags, (select count(*)::int from touchpoints) as touchpoints,
-        (select count(*)::int from incidents) as incidents`,
+        (select count(*)::int from incidents) as incidents, (select count(*)::int from subscriptions) as subscriptions,
+        (select count(*)::int from subscriptions where cancelled_at is not null) as cancellations`,
         )
       )[0];
     const first = await counts();

@@ -39,6 +39,11 @@ export const demoRules = {
   newsletterShare: 0.6,
   newsletterEveryDays: 42,
   openShare: 0.3,
+  /**
+   * Buyers who take the monthly refresh box (a fifth of them the plus box); each renewal's chance of
+   * cancelling ~ Beta(alpha, beta), mean 0.08; tripled by a delivery problem in the 60 days before.
+   */
+  subscriptions: { share: 0.15, plusShare: 0.2, alpha: 0.8, beta: 9.2, problemFactor: 3 },
 } as const;
 
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)];
@@ -449,7 +454,64 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
     if (rng() < Math.min(0.95, dropout)) break;
     t += (-Math.log(1 - rng()) / ratePerDay) * R.gapAfter[mood] * day + day;
   }
+  events.push(...subscriptionEvents(options, index, events, customer));
   return events.sort(byTime);
+}
+
+/**
+ * Some buyers take the monthly refresh box (a subscription) from a few days after their first
+ * order. Each renews with its own chance of cancelling (beta-distributed across subscribers, so the
+ * retention curve flattens as the restless leave), and a delivery problem before a renewal triples
+ * that chance. Drawn from a generator of its own, so the rest of the store is as without it.
+ */
+function subscriptionEvents(
+  options: DemoOptions,
+  index: number,
+  events: Event[],
+  customer: { externalId: string },
+): Event[] {
+  const R = demoRules.subscriptions;
+  const rng = random((options.seed * 2_246_822_519 + index * 3_266_489_917) >>> 0);
+  const firstOrder = events.find((e) => e.type === 'order');
+  if (!firstOrder || rng() >= R.share) return [];
+  const end = options.end.getTime();
+  const problems = events.filter((e) => e.type === 'incident').map((e) => Date.parse(e.at!));
+  const plus = rng() < R.plusShare;
+  const started = Date.parse(firstOrder.at!) + (2 + Math.floor(rng() * 10)) * day;
+  const theta = beta(rng, R.alpha, R.beta);
+  const subscription = { customer, subscriptionId: `box-${options.seed}-${index}` };
+  const out: Event[] = [];
+  const add = (change: string, at: number, fields: Record<string, unknown> = {}) => {
+    if (at <= end)
+      out.push({
+        id: `demo-${options.seed}-${index}-sub-${out.length + 1}`,
+        type: 'subscription',
+        ...subscription,
+        change,
+        at: iso(at),
+        ...fields,
+      });
+  };
+  add('started', started, {
+    plan: plus ? 'Refresh box plus' : 'Refresh box',
+    price: plus ? '24.90' : '12.90',
+    currency: 'EUR',
+    period: 'month',
+  });
+  for (let t = 1; ; t++) {
+    const renewal = new Date(started);
+    renewal.setUTCMonth(renewal.getUTCMonth() + t);
+    if (renewal.getTime() > end) break;
+    const troubled = problems.some((at) => at < renewal.getTime() && at > renewal.getTime() - 60 * day);
+    if (rng() < Math.min(0.95, theta * (troubled ? R.problemFactor : 1))) {
+      add('cancelled', renewal.getTime() - (1 + Math.floor(rng() * 5)) * day, {
+        reasonCode: troubled ? 'delivery_problems' : pick(rng, ['too_expensive', 'not_needed', 'too_many_towels']),
+      });
+      break;
+    }
+    add('renewed', renewal.getTime());
+  }
+  return out;
 }
 
 // The upsert stays first; the rest in time order (stable for equal times).

@@ -29,30 +29,11 @@ export function BacktestSection({ backtest: b, why }: { backtest: Backtest; why:
         </p>
       )}
       <div className="grid2">
-        <LineChart
+        <CalibrationChart
           title="Calibration: share who bought, against the chance Kept gave (customers in tenths by chance)"
           xLabel="chance Kept gave"
-          format={percent}
-          series={[
-            {
-              name: 'perfect',
-              color: '#9aa5b1',
-              dashed: true,
-              points: [
-                { x: 0, y: 0 },
-                {
-                  x: Math.max(...b.calibration.map((c) => c.predicted), 0.01),
-                  y: Math.max(...b.calibration.map((c) => c.predicted), 0.01),
-                },
-              ],
-            },
-            {
-              name: 'who bought',
-              color: '#2f80ed',
-              points: b.calibration.map((c) => ({ x: c.predicted, y: c.observed })),
-            },
-          ]}
-          height={200}
+          name="who bought"
+          bins={b.calibration}
         />
         <LineChart
           title="Gains: share of the buyers reached by contacting the customers Kept ranks highest first"
@@ -114,5 +95,42 @@ export function BacktestSection({ backtest: b, why }: { backtest: Backtest; why:
         </tbody>
       </table>
     </section>
+  );
+}
+
+/** The share observed beside the chance given, by tenths, against the diagonal of perfect calibration. */
+export function CalibrationChart({
+  title,
+  xLabel,
+  name,
+  bins,
+  color = '#2f80ed',
+}: {
+  title: string;
+  xLabel: string;
+  name: string;
+  bins: Backtest['calibration'];
+  color?: string;
+}) {
+  const top = Math.max(...bins.map((c) => c.predicted), 0.01);
+  return (
+    <LineChart
+      title={title}
+      xLabel={xLabel}
+      format={percent}
+      series={[
+        {
+          name: 'perfect',
+          color: '#9aa5b1',
+          dashed: true,
+          points: [
+            { x: 0, y: 0 },
+            { x: top, y: top },
+          ],
+        },
+        { name, color, points: bins.map((c) => ({ x: c.predicted, y: c.observed })) },
+      ]}
+      height={200}
+    />
   );
 }

@@ -1,5 +1,6 @@
 import type { SubscriptionAnalysis } from '../../analytics/analytics.ts';
 import { LineChart } from '../charts.tsx';
+import { CalibrationChart } from './backtest-section.tsx';
 import { Link } from '../router.tsx';
 
 const percent = (v: number) => `${Math.round(v * 100)} %`;
@@ -73,27 +74,12 @@ export function SubscriptionsSection({ subscriptions: s }: { subscriptions: Subs
               Left out: {d}
             </p>
           ))}
-          <LineChart
+          <CalibrationChart
             title="Calibration: share who cancelled, against the chance the model gave (tenths by chance, out of fold)"
             xLabel="chance the model gave"
-            format={percent}
-            series={[
-              {
-                name: 'perfect',
-                color: '#9aa5b1',
-                dashed: true,
-                points: [
-                  { x: 0, y: 0 },
-                  { x: 1, y: 1 },
-                ],
-              },
-              {
-                name: 'who cancelled',
-                color: '#eb5757',
-                points: m.calibration.map((c) => ({ x: c.predicted, y: c.observed })),
-              },
-            ]}
-            height={200}
+            name="who cancelled"
+            color="#eb5757"
+            bins={m.calibration}
           />
           <h3>Running subscribers most likely to cancel</h3>
           <table className="list">

@@ -76,8 +76,10 @@ export const targets: Record<ImportKind, { all: string[]; required: string[][] }
       'cancelled_at',
       'reason_code',
       'reason',
+      'tenure',
+      'cancelled',
     ],
-    required: [['customer'], ['started_at']],
+    required: [['customer'], ['started_at', 'tenure']],
   },
 };
 

@@ -120,6 +120,8 @@ export interface RowContext {
   defaultCountry: string;
   /** The business time zone: the day a subscription id made from its start is named by. */
   timeZone: string;
+  /** When the import began: a subscriptions snapshot's `tenure` counts back from it, `cancelled` means by then. */
+  importedAt: Date;
 }
 
 class Invalid extends Error {
@@ -266,6 +268,31 @@ function period(context: RowContext): SubscriptionPeriod | null {
       `period: expected week, month, quarter or year (or monthly, yearly ...), found ${quote(raw)}`,
     );
   return known;
+}
+
+/** Whole periods completed (a churn data set's tenure), or null without the column. */
+function tenure(context: RowContext): number | null {
+  const raw = context.get('tenure');
+  if (!context.has('tenure') || (!raw && context.get('started_at'))) return null;
+  if (!/^\d{1,4}$/.test(raw))
+    throw new Invalid('tenure', `tenure: expected a whole number of periods (0 or more), found ${quote(raw)}`);
+  return Number(raw);
+}
+
+/** A yes/no cell: yes, true, 1, y; no, false, 0, n, or empty for no. */
+function yes(context: RowContext, target: string): boolean {
+  const raw = context.get(target).toLowerCase();
+  if (['yes', 'y', 'true', '1'].includes(raw)) return true;
+  if (['', 'no', 'n', 'false', '0'].includes(raw)) return false;
+  throw new Invalid(target, `${target}: expected yes or no (true/false, 1/0), found ${quote(context.get(target))}`);
+}
+
+/** The day `n` periods before `from` (calendar months for month, quarter and year). */
+function monthsBefore(from: Date, n: number, unit: SubscriptionPeriod): Date {
+  const at = new Date(from);
+  if (unit === 'week') at.setUTCDate(at.getUTCDate() - 7 * n);
+  else at.setUTCMonth(at.getUTCMonth() - n * (unit === 'month' ? 1 : unit === 'quarter' ? 3 : 12));
+  return at;
 }
 
 /** A reason code as the event API takes it (snake_case); "Too expensive" is read as too_expensive. */
@@ -450,9 +477,18 @@ export function convertRow(kind: ImportKind, context: RowContext): Row | RowErro
       }
       case 'subscriptions': {
         const { ref, customer } = customerRef(context);
-        const startedAt = date(context, 'started_at', true)!;
+        // A snapshot (a churn data set) gives tenure in whole periods and whether the subscriber has
+        // left, instead of dates: it started that many periods before the import and, if it left,
+        // was cancelled by the import day.
+        const snapshot = tenure(context);
+        const chosenPeriod = period(context);
+        const startedAt =
+          snapshot === null
+            ? date(context, 'started_at', true)!
+            : monthsBefore(context.importedAt, snapshot, chosenPeriod ?? 'month');
         const renewedAt = date(context, 'renewed_at', false);
-        const cancelledAt = date(context, 'cancelled_at', false);
+        const cancelledAt =
+          date(context, 'cancelled_at', false) ?? (yes(context, 'cancelled') ? context.importedAt : null);
         const day = (at: Date) => dayIn(context.timeZone, at);
         if (renewedAt && renewedAt < startedAt)
           throw new Invalid(
@@ -479,7 +515,7 @@ export function convertRow(kind: ImportKind, context: RowContext): Row | RowErro
           plan: text(context, 'plan', 200),
           price: decimal(context, 'price', money, false),
           currency: currency(context),
-          period: period(context),
+          period: chosenPeriod,
           renewedAt,
           cancelledAt,
           ...reasons,

@@ -164,6 +164,8 @@ export async function runImport(
     attributes,
     defaultCountry: deps.config.defaultCountry,
     timeZone: deps.config.timeZone,
+    // A snapshot's tenure counts back from the day the import began (the same day when it resumes).
+    importedAt: new Date(current.created_at),
     names: header.map((name, index) => [...columns].find(([, column]) => column === index)?.[0] ?? name),
   };
   let pending: Pending[] = [];

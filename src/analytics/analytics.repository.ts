@@ -48,7 +48,8 @@ export interface Histories {
    */
   dayStart: Int32Array;
   days: Int32Array;
-  cents: Float64Array;
+  /** 32-bit when every day's spend fits (up to 21 million), else doubles. */
+  cents: Int32Array | Float64Array;
   /** Everything else that happened to customer i, in day order: `signalDay[signalStart[i] .. signalStart[i + 1])`, kinds from `signalKinds`. */
   signalStart: Int32Array;
   signalDay: Int32Array;
@@ -203,29 +204,47 @@ export async function readHistories(
   const stageCodes = new Map<string, number>();
   const channelCodes = new Map<string, number>([['unknown', 0]]);
 
-  /** One customer's summary from their purchase days (sorted) and the spend of each; false when the first purchase is after as-of. */
+  /**
+   * One customer's summary from their purchase days (sorted) and the spend of each, their days and
+   * signals appended to the part's lists (`part.dayStart[k + 1]` and `part.signalStart[k + 1]` end
+   * them); false when the first purchase is after as-of.
+   */
   const summarise = (part: Histories, k: number, row: RangeRow): boolean => {
-    let days = row.days.split(',').map(Number);
+    const from = part.dayStart[k];
     // Spend in cents: sums of whole numbers are exact.
-    let cents = row.spends.split(',').map((v) => Math.round(Number(v) * 100));
+    const count = parseList(row.days, part.days, from);
+    parseCents(row.spends, part.cents, from);
+    const days = part.days;
+    const cents = part.cents;
+    const to = from + count;
     // The lists come in day order from the sorted purchase days; should a plan ever change that, sort here.
-    if (days.some((d, j) => j > 0 && d < days[j - 1])) {
-      const order = days.map((_, j) => j).sort((i, j) => days[i] - days[j]);
-      [days, cents] = [order.map((j) => days[j]), order.map((j) => cents[j])];
+    let sorted = true;
+    for (let j = from + 1; j < to && sorted; j++) sorted = days[j] >= days[j - 1];
+    if (!sorted) {
+      const [d, c] = [Array.from(days.subarray(from, to)), Array.from(cents.subarray(from, to))];
+      const order = d.map((_, j) => j).sort((i, j) => d[i] - d[j]);
+      days.set(
+        order.map((j) => d[j]),
+        from,
+      );
+      cents.set(
+        order.map((j) => c[j]),
+        from,
+      );
     }
-    if (days[0] > asOfDay) {
-      for (let j = 1; j < days.length; j++) add(repeatDays, days[j], 1);
+    if (days[from] > asOfDay) {
+      for (let j = from + 1; j < to; j++) add(repeatDays, days[j], 1);
       return false;
     }
-    const first = days[0];
+    const first = days[from];
     const firstMonth = monthOf(first);
     let calibration = 0;
     let last = first;
     let spent = 0;
     let previousMonth = -1;
-    for (let j = 0; j < days.length; j++) {
+    for (let j = from; j < to; j++) {
       const d = days[j];
-      if (j > 0) add(repeatDays, d, 1);
+      if (j > from) add(repeatDays, d, 1);
       if (d > asOfDay) continue;
       calibration++;
       last = d;
@@ -239,46 +258,28 @@ export async function readHistories(
     part.tx[k] = last - first;
     part.age[k] = asOfDay - first;
     part.firstDay[k] = first;
-    part.secondAfter[k] = calibration > 1 ? days[1] - first : -1;
-    part.historic[k] = spent / 100;
-    part.repeatSpend[k] = calibration > 1 ? (spent - cents[0]) / 100 / (calibration - 1) : 0;
-    part.holdout[k] = days.length - calibration;
+    part.secondAfter[k] = calibration > 1 ? days[from + 1] - first : -1;
+    part.repeatSpend[k] = calibration > 1 ? (spent - cents[from]) / 100 / (calibration - 1) : 0;
+    part.holdout[k] = count - calibration;
     part.prevPAlive[k] = row.prev_p_alive ?? Number.NaN;
     part.stage[k] = codeOf(stageCodes, row.stage);
     part.channel[k] = codeOf(channelCodes, row.channel ?? 'unknown');
-    const flat = flats.get(part)!;
-    for (let j = 0; j < days.length; j++) {
-      flat.days.push(days[j]);
-      flat.cents.push(cents[j]);
-    }
-    flat.dayEnds.push(flat.days.length);
+    part.dayStart[k + 1] = to;
     // Signals; refunds on or before as-of are netted from the historic value.
     let refunded = 0;
+    let signalAt = part.signalStart[k];
     if (row.signals)
       for (const item of row.signals.split(',')) {
         const [d, kind, value] = item.split(':').map(Number);
-        flat.signalDay.push(d);
-        flat.signalKind.push(kind);
-        flat.signalValue.push(value);
+        part.signalDay[signalAt] = d;
+        part.signalKind[signalAt] = kind;
+        part.signalValue[signalAt++] = value;
         if (kind === 0 && d <= asOfDay) refunded += Math.round(value * 100);
       }
-    flat.signalEnds.push(flat.signalDay.length);
+    part.signalStart[k + 1] = signalAt;
     part.historic[k] = (spent - refunded) / 100;
     return true;
   };
-  // A part's variable-length lists while it is read, as plain arrays.
-  const flats = new Map<
-    Histories,
-    {
-      days: number[];
-      cents: number[];
-      dayEnds: number[];
-      signalDay: number[];
-      signalKind: number[];
-      signalValue: number[];
-      signalEnds: number[];
-    }
-  >();
 
   const [bounds] = await queryRows<{ min: number | null; max: number | null }>(
     db,
@@ -299,16 +300,19 @@ export async function readHistories(
           fromId: starts[i],
           toId: starts[i] + rangeSize - 1,
         });
+        // The part's lists sized for all its rows (those who first bought after as-of leave theirs unused).
         const part = allocate(rows.length);
-        flats.set(part, {
-          days: [],
-          cents: [],
-          dayEnds: [],
-          signalDay: [],
-          signalKind: [],
-          signalValue: [],
-          signalEnds: [],
-        });
+        let dayCount = 0;
+        let signalCount = 0;
+        for (const row of rows) {
+          dayCount += listLength(row.days);
+          if (row.signals) signalCount += listLength(row.signals);
+        }
+        part.days = new Int32Array(dayCount);
+        part.cents = new Float64Array(dayCount);
+        part.signalDay = new Int32Array(signalCount);
+        part.signalKind = new Uint8Array(signalCount);
+        part.signalValue = new Float64Array(signalCount);
         let kept = 0;
         for (const row of rows) if (summarise(part, kept, row)) kept++;
         part.size = kept;
@@ -320,32 +324,36 @@ export async function readHistories(
     await Promise.all([reader(), reader()]);
   }
   const histories = allocate(parts.reduce((n, p) => n + p.size, 0));
-  const totalOf = (pick: (f: NonNullable<ReturnType<typeof flats.get>>) => number[]) =>
-    parts.reduce((n, p) => n + pick(flats.get(p)!).length, 0);
-  histories.days = new Int32Array(totalOf((f) => f.days));
-  histories.cents = new Float64Array(histories.days.length);
-  histories.signalDay = new Int32Array(totalOf((f) => f.signalDay));
+  histories.days = new Int32Array(parts.reduce((n, p) => n + p.dayStart[p.size], 0));
+  // Whole cents of a day fit 32 bits but for a day's spend above 21 million: half the memory of doubles.
+  const narrow = parts.every((p) =>
+    p.cents.subarray(0, p.dayStart[p.size]).every((c) => Number.isInteger(c) && Math.abs(c) <= 2 ** 31 - 1),
+  );
+  histories.cents = narrow ? new Int32Array(histories.days.length) : new Float64Array(histories.days.length);
+  histories.signalDay = new Int32Array(parts.reduce((n, p) => n + p.signalStart[p.size], 0));
   histories.signalKind = new Uint8Array(histories.signalDay.length);
   histories.signalValue = new Float64Array(histories.signalDay.length);
   let at = 0;
   let dayAt = 0;
   let signalAt = 0;
-  for (const part of parts) {
+  for (const [i, part] of parts.entries()) {
     for (const name of [...int32Columns, ...float64Columns, 'stage', 'channel'] as const)
       histories[name].set(part[name].subarray(0, part.size), at);
-    const flat = flats.get(part)!;
-    histories.days.set(flat.days, dayAt);
-    histories.cents.set(flat.cents, dayAt);
-    histories.signalDay.set(flat.signalDay, signalAt);
-    histories.signalKind.set(flat.signalKind, signalAt);
-    histories.signalValue.set(flat.signalValue, signalAt);
+    const days = part.dayStart[part.size];
+    const signals = part.signalStart[part.size];
+    histories.days.set(part.days.subarray(0, days), dayAt);
+    histories.cents.set(part.cents.subarray(0, days), dayAt);
+    histories.signalDay.set(part.signalDay.subarray(0, signals), signalAt);
+    histories.signalKind.set(part.signalKind.subarray(0, signals), signalAt);
+    histories.signalValue.set(part.signalValue.subarray(0, signals), signalAt);
     for (let k = 0; k < part.size; k++) {
-      histories.dayStart[at + k + 1] = dayAt + flat.dayEnds[k];
-      histories.signalStart[at + k + 1] = signalAt + flat.signalEnds[k];
+      histories.dayStart[at + k + 1] = dayAt + part.dayStart[k + 1];
+      histories.signalStart[at + k + 1] = signalAt + part.signalStart[k + 1];
     }
     at += part.size;
-    dayAt += flat.days.length;
-    signalAt += flat.signalDay.length;
+    dayAt += days;
+    signalAt += signals;
+    delete parts[i]; // copied: it can go
   }
   histories.stages = [...stageCodes.keys()];
   histories.channels = [...channelCodes.keys()];
@@ -357,6 +365,67 @@ export async function readHistories(
     ),
   };
   return { histories, aggregates };
+}
+
+/** The number of items of a comma-separated list. */
+function listLength(list: string): number {
+  let commas = 0;
+  for (let c = 0; c < list.length; c++) if (list.charCodeAt(c) === 44) commas++;
+  return commas + 1;
+}
+
+/** The whole numbers of a comma-separated list (the days), into `out` from `at`; their number. */
+function parseList(list: string, out: Int32Array, at: number): number {
+  let count = 0;
+  let value = 0;
+  let negative = false;
+  for (let c = 0; c <= list.length; c++) {
+    const code = c < list.length ? list.charCodeAt(c) : 44;
+    if (code === 44) {
+      out[at + count++] = negative ? -value : value;
+      value = 0;
+      negative = false;
+    } else if (code === 45) negative = true;
+    else value = value * 10 + code - 48;
+  }
+  return count;
+}
+
+/** The amounts of a comma-separated list in whole cents, Math.round(Number(amount) * 100), into `out` from `at`. */
+function parseCents(list: string, out: Float64Array | Int32Array, at: number) {
+  let start = 0;
+  for (let c = 0; c <= list.length; c++) {
+    if (c < list.length && list.charCodeAt(c) !== 44) continue;
+    out[at++] = centsOf(list, start, c);
+    start = c + 1;
+  }
+}
+
+/**
+ * One amount in whole cents, read digit by digit (no string or number made for it): with at most 2
+ * decimals and 13 whole digits that is exactly Math.round(Number(amount) * 100); any other form goes
+ * through Number.
+ */
+function centsOf(list: string, from: number, to: number): number {
+  let c = from;
+  const negative = list.charCodeAt(c) === 45;
+  if (negative) c++;
+  let whole = 0;
+  let digits = 0;
+  for (let code = list.charCodeAt(c); c < to && code >= 48 && code <= 57; code = list.charCodeAt(++c)) {
+    whole = whole * 10 + code - 48;
+    digits++;
+  }
+  let fraction = 0;
+  let decimals = 0;
+  if (c < to && list.charCodeAt(c) === 46)
+    for (let code = list.charCodeAt(++c); c < to && code >= 48 && code <= 57; code = list.charCodeAt(++c)) {
+      fraction = fraction * 10 + code - 48;
+      decimals++;
+    }
+  if (c !== to || digits === 0 || digits > 13 || decimals > 2) return Math.round(Number(list.slice(from, to)) * 100);
+  const cents = whole * 100 + (decimals === 1 ? fraction * 10 : fraction);
+  return negative ? -cents : cents;
 }
 
 function allocate(size: number): Histories {

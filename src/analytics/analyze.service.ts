@@ -41,7 +41,6 @@ import {
   type BgNbd,
   type FitOutcome,
   type GammaGamma,
-  type HistoryGroup,
   type MbgNbd,
   type ParetoNbd,
   type SpendHistory,
@@ -52,13 +51,14 @@ import {
   satisfiedByMonth,
   type SatisfactionFit,
 } from '../satisfaction/satisfaction.service.ts';
-import { fitAside } from './fit.worker.ts';
+import { fitThread } from './fit.worker.ts';
 import { kaplanMeier } from './survival.ts';
 import {
   backtest,
+  backtestSnapshot,
   candidateNames,
   firstPurchaseDay,
-  fitTextbook,
+  fitTextbookOn,
   seasonalThreshold,
   seasonality,
   scorerOf,
@@ -137,9 +137,29 @@ const describe = <P extends object>(fit: FitOutcome<P>) => ({
 
 /** 1..5 by rank, higher values scoring higher; ties share the score of the first of them. */
 function quintiles(values: ArrayLike<number>): Uint8Array {
+  const n = values.length;
+  const scores = new Uint8Array(n);
+  const score = (below: number) => 1 + Math.min(4, Math.floor((below / n) * 5));
+  // Whole numbers in a range not much wider than their count (purchase days, days since the last):
+  // the values below each one counted by value instead of searched for.
+  let min = Infinity;
+  let max = -Infinity;
+  let whole = true;
+  for (let i = 0; i < n && whole; i++) {
+    const v = values[i];
+    whole = Number.isInteger(v);
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (whole && n > 0 && max - min <= 4 * n) {
+    const below = new Float64Array(max - min + 2);
+    for (let i = 0; i < n; i++) below[values[i] - min + 1]++;
+    for (let v = 1; v < below.length; v++) below[v] += below[v - 1];
+    for (let i = 0; i < n; i++) scores[i] = score(below[values[i] - min]);
+    return scores;
+  }
   const sorted = Float64Array.from(values).sort();
-  const scores = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
+  for (let i = 0; i < n; i++) {
     // The first position of this value among the sorted ones.
     let low = 0;
     let high = sorted.length;
@@ -148,7 +168,7 @@ function quintiles(values: ArrayLike<number>): Uint8Array {
       if (sorted[mid] < values[i]) low = mid + 1;
       else high = mid;
     }
-    scores[i] = 1 + Math.min(4, Math.floor((low / sorted.length) * 5));
+    scores[i] = score(low);
   }
   return scores;
 }
@@ -292,8 +312,8 @@ async function readPurchaseHistories(deps: Deps, ctx: RunContext): Promise<Read>
 
 /** The fitted models: the candidates, the one that scores, Gamma-Gamma and the satisfaction index. */
 interface Fits {
-  groupsDays: HistoryGroup[];
-  spendHistories: SpendHistory[];
+  /** Mean repeat spend (or, without repeat spends, mean historic value): the order value without Gamma-Gamma. */
+  populationSpend: number;
   /** The candidates fitted on all the history up to as-of (the supervised one only when it scores). */
   fitted: Fitted;
   /** How well each candidate foretold the held-out days, and the one chosen. */
@@ -313,84 +333,102 @@ interface Fits {
 /**
  * Fit: the backtest first (every candidate fitted on the history up to H days before as-of and
  * judged on those H days), then the candidates on all the history, Gamma-Gamma on the repeat spends
- * (on a thread of its own meanwhile) and the satisfaction index on who bought again after their
- * experiences.
+ * (on large data the textbook fits and Gamma-Gamma on a thread of their own meanwhile) and the
+ * satisfaction index on who bought again after their experiences.
  */
 async function fitModels(deps: Deps, ctx: RunContext, { h, aggregates }: Read): Promise<Fits> {
   const n = h.size;
-  const groupsDays = groupsOf({ x: h.x, tx: h.tx, T: h.age });
-  const spendHistories: SpendHistory[] = [];
-  for (let i = 0; i < n; i++)
-    if (h.x[i] > 0 && h.repeatSpend[i] > 0) spendHistories.push({ x: h.x[i], zbar: h.repeatSpend[i] });
-  const aside = fitAside(groupsDays, spendHistories, null);
-  for (const fit of [aside.gammaGamma, aside.paretoNbd]) fit.catch(() => undefined); // awaited below; this only keeps a failure from counting as unhandled meanwhile
-  const asOfDay = Date.parse(`${ctx.asOf}T00:00:00Z`) / day;
-  const tested = backtest(h, aggregates.repeatDays, asOfDay, ctx.horizon, ctx.warnings, ctx.pinned);
-  const fitted: Fitted = fitTextbook(groupsDays, ctx.warnings);
-  for (const fit of [fitted.bgnbd, fitted.mbgnbd, fitted.pareto]) if (fit) ctx.warnings.push(...fit.warnings);
-  let model: Candidate = tested?.backtest.chosen ?? ctx.pinned ?? 'bgnbd';
-  let why =
-    tested?.backtest.why ?? (ctx.pinned ? `${candidateNames[ctx.pinned]} is pinned` : 'BG/NBD scores by default');
-  if (model === 'supervised') fitted.supervised = trainSupervised(h, asOfDay, ctx.horizon, ctx.warnings);
-  if (
-    (model === 'supervised' && !fitted.supervised) ||
-    (model !== 'supervised' && model !== 'bgnbd' && !fitted[model])
-  ) {
-    why += `; it could not be fitted on all the history, so BG/NBD scores instead`;
-    model = 'bgnbd';
-  }
-  if (tested) warnAboutBacktest(ctx.warnings, tested.backtest, model);
-  // The next 30 and 90 days against the same calendar windows of earlier years.
-  const seasons = [30, 90].map((days) => {
-    const season = seasonality(aggregates.repeatDays, firstPurchaseDay(h), asOfDay, days);
-    return season && Math.abs(season.factor - 1) >= seasonalThreshold ? season : undefined;
-  });
-  if (seasons[1] ?? seasons[0]) {
-    const season = (seasons[1] ?? seasons[0])!;
-    ctx.warnings.push(
-      `In ${season.years.join(' and ')} the ${seasons[1] ? 90 : 30} days after ${ctx.asOf.slice(5)} saw ${season.factor.toFixed(2)} times the year's average purchase rate: expected purchases for the next 30 and 90 days are adjusted for the season`,
+  // Repeat buyers with repeat spends, whom Gamma-Gamma is fitted on.
+  const spends = (i: number) => h.x[i] > 0 && h.repeatSpend[i] > 0;
+  let repeaters = 0;
+  for (let i = 0; i < n; i++) if (spends(i)) repeaters++;
+  // The order value of a customer without repeat spends when there is no Gamma-Gamma.
+  let populationSpend = 0;
+  if (repeaters) for (let i = 0; i < n; i++) populationSpend += spends(i) ? h.repeatSpend[i] / repeaters : 0;
+  else for (let i = 0; i < n; i++) populationSpend += h.historic[i] / n;
+  // On large data one thread fits the textbook candidates at the backtest's cut, then on all the
+  // history, while this one trains the supervised model and scores the held-out days; then it fits
+  // Gamma-Gamma (on small data Gamma-Gamma alone: the others take less than a thread takes to start).
+  // The groups and spends are not kept here: a million customers make as many objects.
+  const thread = fitThread();
+  try {
+    const asOfDay = Date.parse(`${ctx.asOf}T00:00:00Z`) / day;
+    const all = backtestSnapshot(h, asOfDay, ctx.horizon, ctx.warnings);
+    const atCut = all && { all, textbook: fitTextbookOn(thread, groupsOf(all)) };
+    const allHistory = fitTextbookOn(thread, groupsOf({ x: h.x, tx: h.tx, T: h.age }));
+    const gammaGammaFit = thread.gammaGamma(
+      Array.from(where(n, spends), (i): SpendHistory => ({ x: h.x[i], zbar: h.repeatSpend[i] })),
     );
+    const tested =
+      atCut && (await backtest(h, aggregates.repeatDays, asOfDay, ctx.horizon, ctx.warnings, atCut, ctx.pinned));
+    const textbook = await allHistory;
+    ctx.warnings.push(...textbook.warnings);
+    const fitted: Fitted = { ...textbook.fits };
+    for (const fit of [fitted.bgnbd, fitted.mbgnbd, fitted.pareto]) if (fit) ctx.warnings.push(...fit.warnings);
+    let model: Candidate = tested?.backtest.chosen ?? ctx.pinned ?? 'bgnbd';
+    let why =
+      tested?.backtest.why ?? (ctx.pinned ? `${candidateNames[ctx.pinned]} is pinned` : 'BG/NBD scores by default');
+    if (model === 'supervised') fitted.supervised = trainSupervised(h, asOfDay, ctx.horizon, ctx.warnings);
+    if (
+      (model === 'supervised' && !fitted.supervised) ||
+      (model !== 'supervised' && model !== 'bgnbd' && !fitted[model])
+    ) {
+      why += `; it could not be fitted on all the history, so BG/NBD scores instead`;
+      model = 'bgnbd';
+    }
+    if (tested) warnAboutBacktest(ctx.warnings, tested.backtest, model);
+    // The next 30 and 90 days against the same calendar windows of earlier years.
+    const seasons = [30, 90].map((days) => {
+      const season = seasonality(aggregates.repeatDays, firstPurchaseDay(h), asOfDay, days);
+      return season && Math.abs(season.factor - 1) >= seasonalThreshold ? season : undefined;
+    });
+    if (seasons[1] ?? seasons[0]) {
+      const season = (seasons[1] ?? seasons[0])!;
+      ctx.warnings.push(
+        `In ${season.years.join(' and ')} the ${seasons[1] ? 90 : 30} days after ${ctx.asOf.slice(5)} saw ${season.factor.toFixed(2)} times the year's average purchase rate: expected purchases for the next 30 and 90 days are adjusted for the season`,
+      );
+    }
+    ctx.onProgress?.(n, 2 * n, 'fitted');
+    const now: Snapshot = {
+      cut: asOfDay,
+      index: Int32Array.from({ length: n }, (_, i) => i),
+      x: h.x,
+      tx: h.tx,
+      T: h.age,
+      future: h.holdout,
+    };
+    const features = model === 'supervised' ? featuresAt(h, now) : undefined;
+    const scorer = scorerOf(model, fitted, h, now, ctx.horizon, features);
+    const gammaGamma = (await gammaGammaFit) ?? undefined;
+    if (gammaGamma) ctx.warnings.push(...gammaGamma.warnings);
+    const repeatBuyers = h.x.reduce((sum, x) => sum + (x > 0 ? 1 : 0), 0);
+    if (repeatBuyers > repeaters) {
+      ctx.warnings.push(
+        `${repeatBuyers - repeaters} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`,
+      );
+    }
+    // The satisfaction index: weights fitted to who bought again after their experiences.
+    const satisfaction = await fitSatisfactionModel(deps.db, ctx.asOf);
+    if (satisfaction.warning) ctx.warnings.push(satisfaction.warning);
+    const satisfactionOf = satisfaction.fit
+      ? await satisfactionAt(deps.db, satisfaction.fit, ctx.asOf)
+      : new Map<number, number>();
+    return {
+      populationSpend,
+      fitted,
+      backtest: tested?.backtest,
+      model,
+      why,
+      scorer,
+      features,
+      gammaGamma,
+      seasons: { days30: seasons[0]?.factor ?? 1, days90: seasons[1]?.factor ?? 1 },
+      satisfaction: satisfaction.fit,
+      satisfactionOf,
+    };
+  } finally {
+    thread.close();
   }
-  ctx.onProgress?.(n, 2 * n, 'fitted');
-  const now: Snapshot = {
-    cut: asOfDay,
-    index: Int32Array.from({ length: n }, (_, i) => i),
-    x: h.x,
-    tx: h.tx,
-    T: h.age,
-    future: h.holdout,
-  };
-  const features = model === 'supervised' ? featuresAt(h, now) : undefined;
-  const scorer = scorerOf(model, fitted, h, now, ctx.horizon, features);
-  const gammaGamma = (await aside.gammaGamma) ?? undefined;
-  if (gammaGamma) ctx.warnings.push(...gammaGamma.warnings);
-  const repeaters = spendHistories.length;
-  const repeatBuyers = h.x.reduce((sum, x) => sum + (x > 0 ? 1 : 0), 0);
-  if (repeatBuyers > repeaters) {
-    ctx.warnings.push(
-      `${repeatBuyers - repeaters} repeat buyers spent nothing on their repeat purchases; their order value uses the population mean`,
-    );
-  }
-  // The satisfaction index: weights fitted to who bought again after their experiences.
-  const satisfaction = await fitSatisfactionModel(deps.db, ctx.asOf);
-  if (satisfaction.warning) ctx.warnings.push(satisfaction.warning);
-  const satisfactionOf = satisfaction.fit
-    ? await satisfactionAt(deps.db, satisfaction.fit, ctx.asOf)
-    : new Map<number, number>();
-  return {
-    groupsDays,
-    spendHistories,
-    fitted,
-    backtest: tested?.backtest,
-    model,
-    why,
-    scorer,
-    features,
-    gammaGamma,
-    seasons: { days30: seasons[0]?.factor ?? 1, days90: seasons[1]?.factor ?? 1 },
-    satisfaction: satisfaction.fit,
-    satisfactionOf,
-  };
 }
 
 /** What the backtest says the user should know: a model no better than recency, totals off by more than 10 %. */
@@ -451,10 +489,7 @@ function scoreCustomers(
   };
   const gammaGamma = fits.gammaGamma;
   const gg: GammaGamma | undefined = gammaGamma && gammaGamma.params.q > 1 ? gammaGamma.params : undefined;
-  const spendHistories = fits.spendHistories;
-  let populationSpend = 0;
-  if (spendHistories.length) for (const s of spendHistories) populationSpend += s.zbar / spendHistories.length;
-  else for (let i = 0; i < n; i++) populationSpend += h.historic[i] / n;
+  const populationSpend = fits.populationSpend;
   const asOfDay = Date.parse(`${ctx.asOf}T00:00:00Z`) / day;
   const s: ScoreColumns = {
     pAlive: new Float64Array(n),

@@ -1,7 +1,7 @@
 // The candidate models and the backtest that chooses among them. Every analysis holds out the last
 // H days of the store's own history, fits each candidate on what came before, and measures how
 // well each one foretold the held-out days; the best by a fixed rule scores the customers.
-import { brierScore, bootstrapIntervals, calibration, gains, prAuc, rocAuc } from './evaluate.ts';
+import { brierScore, bootstrapIntervals, calibration, gains, rankedFigures, rocAuc } from './evaluate.ts';
 import { concatColumns, featuresAt, groupsOf, snapshotAt, spreadSample, type Snapshot } from './features.ts';
 import { fitBinnedLogistic, predictBinned, type BinnedLogistic, type Columns } from './learn.ts';
 import type { Histories } from './analytics.repository.ts';
@@ -10,21 +10,18 @@ import {
   bgnbdBuyIfAlive,
   bgnbdExpectedIfAlive,
   bgnbdPAlive,
-  fitBgNbd,
-  fitMbgNbd,
-  fitParetoNbd,
   mbgnbdBuyIfAlive,
   mbgnbdExpectedIfAlive,
   mbgnbdPAlive,
   paretoBuyIfAlive,
   paretoExpectedIfAlive,
   paretoPAlive,
-  type BgNbd,
-  type FitOutcome,
   type HistoryGroup,
-  type MbgNbd,
-  type ParetoNbd,
 } from './models.ts';
+import { fitSample, fitTextbook, type TextbookFits } from './textbook.ts';
+import type { FitThread, TextbookOutcome } from './fit.worker.ts';
+
+export { fitTextbook } from './textbook.ts';
 
 /** The candidates, in the order a tie is broken (the simpler first). */
 export const candidates = candidateModels;
@@ -53,10 +50,7 @@ export interface Scorer {
   rate(x: number, T: number): number;
 }
 
-export interface Fitted {
-  bgnbd: FitOutcome<BgNbd>;
-  mbgnbd?: FitOutcome<MbgNbd>;
-  pareto?: FitOutcome<ParetoNbd>;
+export interface Fitted extends TextbookFits {
   supervised?: { model: BinnedLogistic; cuts: string[]; rows: number };
 }
 
@@ -66,30 +60,16 @@ const trainingCuts = 4;
 const cutStep = 30;
 /** The supervised model needs this many buyers and non-buyers over its training cuts. */
 const minimumClass = 50;
-/** The fits of the textbook models on this many customers at most (then polished on all but for Pareto/NBD). */
-const fitSample = 20_000;
-const paretoSample = 1500;
-
 const isoDay = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
 
-/** Fits the textbook candidates on the histories at a cut; a candidate that cannot be fitted is left out with its reason. */
-export function fitTextbook(groups: HistoryGroup[], warnings: string[]): Omit<Fitted, 'supervised'> {
-  const bgnbd = fitBgNbd(groups, { sampleAbove: fitSample });
-  const attempt = <T>(name: string, fit: () => T): T | undefined => {
-    try {
-      return fit();
-    } catch (error) {
-      warnings.push(`${name} could not be fitted: ${(error as Error).message}`);
-      return undefined;
-    }
-  };
-  return {
-    bgnbd,
-    mbgnbd: attempt('MBG/NBD', () => fitMbgNbd(groups, { sampleAbove: fitSample })),
-    // Pareto/NBD's likelihood costs far more per history (a quadrature each), and on histories with
-    // little heterogeneity its optimiser falls back to Nelder-Mead: it is fitted on a sample only.
-    pareto: attempt('Pareto/NBD', () => fitParetoNbd(groups, { sampleAbove: paretoSample, polish: false })),
-  };
+/** Above this many history groups the textbook fits run on the fitting thread (below, they take less than it takes to start). */
+export const fitAsideAbove = fitSample;
+
+/** The textbook fits on `groups`: on large data by the fitting thread, after what it was asked before; else here, now. */
+export function fitTextbookOn(thread: FitThread, groups: HistoryGroup[]): Promise<TextbookOutcome> {
+  if (groups.length > fitAsideAbove) return thread.textbook(groups);
+  const warnings: string[] = [];
+  return Promise.resolve({ fits: fitTextbook(groups, warnings), warnings });
 }
 
 /**
@@ -216,20 +196,16 @@ const evaluationRows = 200_000;
 const aucTie = 0.002;
 
 /**
- * Holds out the last `horizon` days before as-of: fits every candidate on the history up to the cut,
- * scores the customers known at the cut, and compares with what they did in the held-out days.
+ * The customers known at the backtest's cut, `horizon` days before as-of, with what they did in the
+ * held-out days; undefined (and a warning) when they are too few or too one-sided to judge by.
  */
-export function backtest(
+export function backtestSnapshot(
   h: Histories,
-  repeatDays: Map<number, number>,
   asOfDay: number,
   horizon: number,
   warnings: string[],
-  pinned?: Candidate,
-): { backtest: Backtest; fittedAtCut: Fitted } | undefined {
+): Snapshot | undefined {
   const cut = asOfDay - horizon;
-  const season = seasonality(repeatDays, firstPurchaseDay(h), cut, horizon);
-  const adjust = season && Math.abs(season.factor - 1) >= seasonalThreshold ? season.factor : undefined;
   const all = snapshotAt(h, cut, horizon);
   const repeaters = all.x.reduce((n, x) => n + (x > 0 ? 1 : 0), 0);
   const buyers = all.future.reduce((n, f) => n + (f > 0 ? 1 : 0), 0);
@@ -239,32 +215,52 @@ export function backtest(
     );
     return undefined;
   }
-  const cutWarnings: string[] = [];
-  const fitted: Fitted = { ...fitTextbook(groupsOf(all), cutWarnings) };
-  fitted.supervised = trainSupervised(h, cut, horizon, cutWarnings);
+  return all;
+}
+
+/**
+ * Holds out the last `horizon` days before as-of: every candidate fitted on the history up to the
+ * cut (the textbook ones by `textbook`, on the groups of `all`, the backtestSnapshot; on large data
+ * on the fitting thread while this one trains the supervised model), scores the customers known at
+ * the cut, and compares with what they did in the held-out days.
+ */
+export async function backtest(
+  h: Histories,
+  repeatDays: Map<number, number>,
+  asOfDay: number,
+  horizon: number,
+  warnings: string[],
+  atCut: { all: Snapshot; textbook: Promise<TextbookOutcome> },
+  pinned?: Candidate,
+): Promise<{ backtest: Backtest; fittedAtCut: Fitted }> {
+  const cut = asOfDay - horizon;
+  const season = seasonality(repeatDays, firstPurchaseDay(h), cut, horizon);
+  const adjust = season && Math.abs(season.factor - 1) >= seasonalThreshold ? season.factor : undefined;
+  const { all, textbook } = atCut;
+  const supervisedWarnings: string[] = [];
+  const supervised = trainSupervised(h, cut, horizon, supervisedWarnings);
   const s = subset(all, spreadSample(all.index.length, evaluationRows));
   const n = s.index.length;
   const bought = Uint8Array.from(s.future, (f) => (f > 0 ? 1 : 0));
   const actualPurchases = s.future.reduce((sum, f) => sum + f, 0);
+  // The supervised model's features while the textbook fits may still run (its P(alive) needs BG/NBD's).
+  const features = supervised ? featuresAt(h, s) : undefined;
+  const { fits, warnings: textbookWarnings } = await textbook;
+  const fitted: Fitted = { ...fits, supervised };
+  const cutWarnings = [...textbookWarnings, ...supervisedWarnings];
   const results: CandidateResult[] = [];
   const forecasts = new Map<Candidate, { pBuy: Float64Array; expected: Float64Array }>();
   for (const model of candidates) {
     if (model === 'mbgnbd' && !fitted.mbgnbd) continue;
     if (model === 'pareto' && !fitted.pareto) continue;
     if (model === 'supervised' && !fitted.supervised) continue;
-    const scorer = scorerOf(model, fitted, h, s, horizon);
-    const pBuy = new Float64Array(n);
-    const expected = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      const [x, tx, T] = [s.x[k], s.tx[k], s.T[k]];
-      const alive = scorer.pAlive(k, x, tx, T);
-      pBuy[k] = alive * scorer.buyIfAlive(horizon, x, T);
-      expected[k] = alive * scorer.expectedIfAlive(horizon, x, T);
-    }
+    const { pBuy, expected } = forecastOf(scorerOf(model, fitted, h, s, horizon, features), s, horizon);
     forecasts.set(model, { pBuy, expected });
+    // ROC and PR AUC of each resample counted by the forecasts' ranks, not sorted again each time.
+    const ranked = rankedFigures(pBuy, bought);
     const figures = bootstrapIntervals(n, {
-      rocAuc: (rows) => rocAuc(pick(pBuy, rows), pick(bought, rows)),
-      prAuc: (rows) => prAuc(pick(pBuy, rows), pick(bought, rows)),
+      rocAuc: ranked.rocAuc,
+      prAuc: ranked.prAuc,
       brier: (rows) => brierScore(pick(pBuy, rows), pick(bought, rows)),
     });
     const predictedPurchases = expected.reduce((sum, e) => sum + e, 0);
@@ -301,13 +297,13 @@ export function backtest(
   );
   const { chosen, why } = choose(results, pinned);
   warnings.push(...cutWarnings.filter((w) => !warnings.includes(w)));
-  const forecast = forecasts.get(chosen)!;
+  const chosenForecast = forecasts.get(chosen)!;
   const bins = Array.from({ length: 8 }, () => ({ customers: 0, actual: 0, predicted: 0 }));
   for (let k = 0; k < n; k++) {
     const bin = bins[Math.min(7, s.x[k])];
     bin.customers++;
     bin.actual += s.future[k];
-    bin.predicted += forecast.expected[k];
+    bin.predicted += chosenForecast.expected[k];
   }
   return {
     fittedAtCut: fitted,
@@ -323,14 +319,14 @@ export function backtest(
       season: season ? { factor: round(season.factor, 3), years: season.years } : null,
       chosen,
       why,
-      calibration: calibration(forecast.pBuy, bought, 10).map((b) => ({
+      calibration: calibration(chosenForecast.pBuy, bought, 10).map((b) => ({
         from: round(b.from, 4),
         to: round(b.to, 4),
         customers: b.customers,
         predicted: round(b.predicted, 4),
         observed: round(b.observed, 4),
       })),
-      gains: gains(forecast.pBuy, bought, 20).map((g) => ({
+      gains: gains(chosenForecast.pBuy, bought, 20).map((g) => ({
         share: round(g.share, 4),
         captured: round(g.captured, 4),
       })),
@@ -342,6 +338,34 @@ export function backtest(
       })),
     },
   };
+}
+
+/**
+ * Each customer's chance of buying and expected purchases in the `horizon` days after the snapshot.
+ * The "if alive" parts depend on (x, T) only: computed once per distinct pair.
+ */
+function forecastOf(scorer: Scorer, s: Snapshot, horizon: number): { pBuy: Float64Array; expected: Float64Array } {
+  const n = s.index.length;
+  const pBuy = new Float64Array(n);
+  const expected = new Float64Array(n);
+  const ifAlive = new Map<number, number>();
+  const buys: number[] = [];
+  const expects: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const x = s.x[k];
+    const T = s.T[k];
+    const key = x * 100_000 + T;
+    let at = ifAlive.get(key);
+    if (at === undefined) {
+      ifAlive.set(key, (at = buys.length));
+      buys.push(scorer.buyIfAlive(horizon, x, T));
+      expects.push(scorer.expectedIfAlive(horizon, x, T));
+    }
+    const alive = scorer.pAlive(k, x, s.tx[k], T);
+    pBuy[k] = alive * buys[at];
+    expected[k] = alive * expects[at];
+  }
+  return { pBuy, expected };
 }
 
 const pick = <A extends Float64Array | Uint8Array>(values: A, rows: Int32Array): A => {

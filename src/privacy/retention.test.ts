@@ -84,6 +84,12 @@ before(async () => {
   await t.deps.db.execute(
     sql`update analysis_runs set started_at = ${ago(401)}::timestamptz where id = (select min(id) from analysis_runs)`,
   );
+  // A subscriber's churn score from each analysis (of the customer who ordered last, who stays): the
+  // older one goes with its run's scores.
+  await t.deps.db.execute(
+    sql`insert into churn_scores (run_id, customer_id, subscription_id, probability, factors)
+      select id, (select customer_id from orders order by ordered_at desc limit 1), 'sub-1', 0.5, '{}' from analysis_runs`,
+  );
   await t.deps.db.execute(
     sql`update ingested_events set received_at = ${ago(401)}::timestamptz where event_id in ('o1', 'o3')`,
   );
@@ -134,6 +140,12 @@ test('a sweep deletes each class past its days and nothing younger, audits the c
   );
   assert.equal(await n(sql`select count(*)::int as n from captured_mail where subject = 'new mail'`), 1);
   assert.equal(await n(sql`select count(distinct run_id)::int as n from scores`), 1, 'the latest analysis stays');
+  assert.equal(
+    await n(sql`select count(*)::int as n from churn_scores where run_id = (select max(id) from analysis_runs)`),
+    1,
+    "the latest analysis's churn score stays",
+  );
+  assert.equal(await n(sql`select count(*)::int as n from churn_scores`), 1, "the older analysis's churn score went");
   assert.equal(
     await n(sql`select count(*)::int as n from orders where customer_id not in (select id from customers)`),
     0,

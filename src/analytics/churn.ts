@@ -133,7 +133,9 @@ export function retention(
   const byStart = new Map<string, Subscriber[]>();
   for (const s of subs) {
     const key = cohortStart(s.startDay, period);
-    byStart.set(key, [...(byStart.get(key) ?? []), s]);
+    const members = byStart.get(key);
+    if (members) members.push(s);
+    else byStart.set(key, [s]);
   }
   const cohorts = [...byStart]
     .filter(([, members]) => members.length >= minCohort)
@@ -142,13 +144,12 @@ export function retention(
     .reverse()
     .map(([start, members]): RetentionReport['cohorts'][number] => {
       // Renewal t is seen for every member once the latest starter has reached it.
-      const seen = Math.min(...members.map((m) => renewalsBetween(m.startDay, asOf, period)));
+      const seen = members.reduce((m, s) => Math.min(m, renewalsBetween(s.startDay, asOf, period)), Infinity);
+      const memberGroups = grouped(members.map((m) => survivalOf(m, asOf)));
+      // Still subscribed after renewal t: all but those cancelled at renewal t or before.
       const alive = (t: number) =>
-        members.filter((m) => {
-          const g = survivalOf(m, asOf);
-          return g.cancelled ? g.t > t : true;
-        }).length / members.length;
-      const cohortFit = fitSbg(grouped(members.map((m) => survivalOf(m, asOf))));
+        1 - memberGroups.reduce((n, g) => n + (g.cancelled && g.t <= t ? g.count : 0), 0) / members.length;
+      const cohortFit = fitSbg(memberGroups);
       return {
         start,
         subscribers: members.length,
@@ -447,7 +448,7 @@ export function churnModel(
   asOf: number,
   codes: SignalCodes,
   options: { k?: number; folds?: Int32Array; retention?: Pick<RetentionReport, 'fit' | 'period'> | null } = {},
-): { report: ChurnModelReport; outOfFold: Float64Array; folds: Int32Array; scores: ChurnScore[] } | { reason: string } {
+): { report: ChurnModelReport; outOfFold: Float64Array; scores: ChurnScore[] } | { reason: string } {
   const data = churnDataset(subscribers, asOf, codes);
   const cancelled = data.label.reduce((n, v) => n + v, 0);
   const running = data.label.length - cancelled;
@@ -532,7 +533,6 @@ export function churnModel(
       dropped: data.dropped,
     },
     outOfFold,
-    folds,
     scores,
   };
 }

@@ -75,6 +75,15 @@ export const scores = pgTable(
     /** The satisfaction index (0-100) as of the run; null without an experience in the window. */
     satisfaction: doublePrecision('satisfaction'),
     reasons: text('reasons').array().notNull(),
+    /** Hazard-model drivers that raise this customer's risk of leaving: experience, hazard ratio, interval. */
+    drivers: jsonb('drivers').$type<Record<string, unknown>[]>(),
+    /** Estimated increase in the chance of buying within the outcome window if treated, and where it came from. */
+    uplift: doublePrecision('uplift'),
+    upliftSource: text('uplift_source'),
+    /** uplift x value at stake - the cost of the action: what the worklist ranks by. */
+    incrementalValue: doublePrecision('incremental_value'),
+    /** Drawn into the worklist's random holdout for this analysis (at risk and lapsed only). */
+    worklistHoldout: boolean('worklist_holdout'),
   },
   (t) => [
     primaryKey({ columns: [t.runId, t.customerId] }),

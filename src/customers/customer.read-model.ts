@@ -1,7 +1,8 @@
 // What people see of customers: the searchable list, one record, and one timeline of everything.
 // Reads customers, identities, attribute_definitions, addresses, status_changes, lifecycle_changes,
 // consent_ledger and notes (customer.schema.ts); orders, order_lines, products and returns; touchpoints;
-// tickets, ticket_updates and incidents; subscription_events; survey_responses; activity_alerts; worklist_decisions.
+// tickets, ticket_updates and incidents; subscription_events; survey_responses; activity_alerts; worklist_decisions;
+// experiences.
 import { asc, desc, eq, inArray } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
@@ -328,6 +329,15 @@ const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
       jsonb_build_object('suggested', d.suggested_action, 'suggestionReason', d.suggestion_reason, 'decision', d.decision, 'action', d.action,
         'giftValue', d.gift_value::text, 'reason', d.reason, 'agent', d.agent, 'needsApproval', d.needs_approval, 'approvedBy', d.approved_by)
     from worklist_decisions d where d.customer_id = ${id}`,
+  // The catalogue as of the latest analysis (src/experiences): "Experience: late delivery (2nd time), not followed up".
+  experience: (id) => sql`select 'experience', e.id, e.at, null::text,
+      'Experience: ' || replace(e.kind, '_', ' ') || ' (' || case when e.occurrence = 1 then 'first' else e.occurrence::text
+        || case when e.occurrence % 100 between 11 and 13 then 'th' when e.occurrence % 10 = 1 then 'st' when e.occurrence % 10 = 2 then 'nd'
+          when e.occurrence % 10 = 3 then 'rd' else 'th' end || ' time' end || ')'
+        || case when e.valence <> 'problem' then '' when e.followed_up_at is null then ', not followed up' else ', followed up' end,
+      jsonb_build_object('kind', e.kind, 'occurrence', e.occurrence, 'valence', e.valence, 'followedUpAt', e.followed_up_at,
+        'detail', e.detail, 'source', e.source, 'orderId', (select external_id from orders where customer_id = e.customer_id and id = e.order_id))
+    from experiences e where e.customer_id = ${id}`,
   address: (id) => sql`select 'address', a.id, a.valid_from, null::text,
       'Address: ' || concat_ws(', ', a.line1, a.postal_code, a.city, a.country),
       jsonb_build_object('line1', a.line1, 'line2', a.line2, 'city', a.city, 'region', a.region, 'postalCode', a.postal_code,

@@ -21,6 +21,7 @@ export const timelineKinds = [
   'address',
   'decision',
   'consent',
+  'experience',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 

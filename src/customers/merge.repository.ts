@@ -1,7 +1,7 @@
 // The statements of a merge (merge.ts): two customers locked, the duplicate's rows moved table by
 // table, the profiles joined, the duplicate deleted; all in the caller's transaction.
 import { eq, inArray } from 'drizzle-orm';
-import { affectedRows, sql, type Db } from '../db/connection.ts';
+import { affectedRows, array, sql, type Db } from '../db/connection.ts';
 import { customers } from './customer.schema.ts';
 
 /** Locks these customers until the transaction ends, in id order; the ids that exist. */
@@ -19,6 +19,16 @@ export async function lockCustomers(db: Db, ids: number[]): Promise<number[]> {
 export async function deleteScoresOf(db: Db, customerId: number): Promise<void> {
   await db.execute(sql`delete from scores where customer_id = ${customerId}`);
   await db.execute(sql`delete from churn_scores where customer_id = ${customerId}`);
+}
+
+/**
+ * The experiences catalogue and the outcome cases drawn from it are derived per customer: both
+ * customers' rows go (a repeat may now be a first, or the other way round), and the next analysis
+ * rebuilds them for the merged customer.
+ */
+export async function deleteDerivedOf(db: Db, customerIds: number[]): Promise<void> {
+  await db.execute(sql`delete from experiences where customer_id = any(${array(customerIds)}::bigint[])`);
+  await db.execute(sql`delete from outcome_cases where customer_id = any(${array(customerIds)}::bigint[])`);
 }
 
 /** Gives the rows of one table (one with a customer_id) of customer `from` to `into`; how many moved. */

@@ -10,7 +10,14 @@ import { customerTables } from '../privacy/index.ts';
 import { AppError, sqlState, sqlStateOf } from '../shared/errors.ts';
 import { moveSubscriptions } from '../subscriptions/index.ts';
 import { refreshLifecycle } from './lifecycle.repository.ts';
-import { deleteCustomer, deleteScoresOf, lockCustomers, mergeProfile, moveCustomerRows } from './merge.repository.ts';
+import {
+  deleteCustomer,
+  deleteDerivedOf,
+  deleteScoresOf,
+  lockCustomers,
+  mergeProfile,
+  moveCustomerRows,
+} from './merge.repository.ts';
 
 /** The first database error in a chain with a constraint name, for the message. */
 function clash(error: unknown): { constraint?: string; table?: string; detail?: string } {
@@ -30,7 +37,10 @@ export interface Merge {
   moved: Record<string, number>;
 }
 
-/** Moves everything of customer `from` to `into` and deletes `from`; audited. Scores go (the next analysis scores the merged customer). */
+/**
+ * Moves everything of customer `from` to `into` and deletes `from`; audited. Scores, experiences and
+ * outcome cases go (the next analysis derives them again for the merged customer).
+ */
 export async function mergeCustomers(
   deps: Deps,
   into: number,
@@ -46,6 +56,7 @@ export async function mergeCustomers(
       const locked = await lockCustomers(tx, [into, from]);
       for (const id of [into, from]) if (!locked.includes(id)) throw new AppError('not_found', `No customer ${id}`);
       await deleteScoresOf(tx, from);
+      await deleteDerivedOf(tx, [into, from]);
       const moved: Record<string, number> = {};
       for (const [table, n] of Object.entries(await moveSubscriptions(tx, from, into))) if (n > 0) moved[table] = n;
       for (const table of await customerTables(tx)) {

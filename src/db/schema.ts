@@ -17,3 +17,5 @@ export * from '../audit/audit.schema.ts';
 export * from '../privacy/privacy.schema.ts';
 export * from '../webhooks/webhook.schema.ts';
 export * from '../subscriptions/subscription.schema.ts';
+export * from '../experiences/experience.schema.ts';
+export * from '../rules/rule.schema.ts';

@@ -233,12 +233,32 @@ function compileCondition(c: Condition, context: RuleContext, joinable: boolean)
       return countTest(history('tickets', 'opened_at', 'category', c, now), c.op, Number(c.value), joinable);
     case 'incidents':
       return countTest(history('incidents', 'at', 'kind', c, now), c.op, Number(c.value), joinable);
+    case 'experiences': {
+      const which =
+        c.key === 'first'
+          ? sql`and h.occurrence = 1`
+          : c.key === 'repeated'
+            ? sql`and h.occurrence > 1`
+            : c.key === 'unfollowed'
+              ? sql`and h.valence = 'problem' and h.followed_up_at is null`
+              : sql``;
+      return countTest(history('experiences', 'at', 'kind', c, now, which), c.op, Number(c.value), joinable);
+    }
     case 'survey_score': {
       const survey = c.key ? sql`and lower(h.survey) = lower(${c.key})` : sql``;
       return inSet(
         history('survey_responses', 'at', null, c, now, sql`and h.score ${sign(c.op)} ${c.value}::numeric ${survey}`),
         joinable,
       );
+    }
+    case 'survey_answer': {
+      // An exit survey's "why did you stop": the answer's words, any survey unless a key names one.
+      const survey = c.key ? sql`and lower(h.survey) = lower(${c.key})` : sql``;
+      const match =
+        c.op === 'is'
+          ? sql`lower(h.answer) = lower(${String(c.value)})`
+          : sql`h.answer ilike ${`%${String(c.value).replace(/[\\%_]/g, (m) => `\\${m}`)}%`}`;
+      return inSet(history('survey_responses', 'at', null, c, now, sql`and ${match} ${survey}`), joinable);
     }
     case 'consent': {
       // The latest ledger entry for the list decides; the customer row keeps a copy of it.
@@ -275,14 +295,22 @@ export async function segmentRules(db: Db, ids: number[]): Promise<{ id: number;
   return rows.map((r) => ({ id: Number(r.id), rule: r.rule }));
 }
 
-/** Values the rule builder offers: acquisition channels, product categories, survey names. */
-export async function knownValues(db: Db): Promise<{ channels: string[]; categories: string[]; surveys: string[] }> {
-  const [known] = await queryRows<{ channels: string[]; categories: string[]; surveys: string[] }>(
+/** Values the rule builder offers: acquisition channels, product categories, survey names, experience kinds. */
+export async function knownValues(
+  db: Db,
+): Promise<{ channels: string[]; categories: string[]; surveys: string[]; experiences: string[] }> {
+  const [known] = await queryRows<{
+    channels: string[];
+    categories: string[];
+    surveys: string[];
+    experiences: string[];
+  }>(
     db,
     sql`select
     array(select distinct acquisition_channel from customers where acquisition_channel is not null order by 1) as channels,
     array(select distinct category from order_lines where category is not null order by 1 limit 500) as categories,
-    array(select distinct survey from survey_responses order by 1 limit 200) as surveys`,
+    array(select distinct survey from survey_responses order by 1 limit 200) as surveys,
+    array(select distinct kind from experiences order by 1 limit 200) as experiences`,
   );
   return known;
 }

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/app.ts';
 import { createApiKey } from '../auth/auth.service.ts';
 import { queryRows, sql } from '../db/connection.ts';
+import { refreshExperiences } from '../experiences/index.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
 import { random } from '../shared/random.ts';
 import type { Condition, Rule } from './segment.ts';
@@ -195,6 +196,51 @@ test('each kind of condition selects exactly the customers it describes', async 
   ];
   for (const [condition, expected] of cases)
     assert.equal(await matching(condition), expected, JSON.stringify(condition));
+});
+
+test('experiences count the catalogue of the latest analysis: by kind, first, repeated or unfollowed, in a window, also under OR', async () => {
+  // A: a wrong item returned (06-25). C: a damaged item (06-11), a ticket still open unanswered
+  // (opened 06-12, slow from 06-13, unresolved from 06-19), an NPS of 3 (06-15). Nobody followed up.
+  await refreshExperiences(t.deps.db, new Date(now), t.deps.config);
+  const cases: [Condition | Rule, string][] = [
+    [{ field: 'experiences', op: 'at_least', value: 1, filter: 'wrong_or_damaged_item' }, 'AC'],
+    [{ field: 'experiences', op: 'at_least', value: 1, filter: 'wrong_or_damaged_item', days: 10 }, 'A'],
+    [{ field: 'experiences', op: 'at_least', value: 5 }, 'C'],
+    [{ field: 'experiences', op: 'at_least', value: 5, key: 'first' }, 'C'],
+    [{ field: 'experiences', op: 'at_least', value: 1, key: 'repeated' }, ''],
+    [{ field: 'experiences', op: 'exactly', value: 0 }, 'BDE'],
+    [{ field: 'experiences', op: 'exactly', value: 1, key: 'unfollowed', filter: 'Ticket_Unresolved' }, 'C'],
+    [{ field: 'experiences', op: 'at_most', value: 0, filter: 'slow_first_response', days: 18 }, 'ABDE'],
+    [
+      {
+        match: 'any',
+        conditions: [
+          { field: 'experiences', op: 'at_least', value: 1, filter: 'low_survey_score' },
+          { field: 'flag', op: 'has', value: 'do_not_contact' },
+        ],
+      },
+      'CD',
+    ],
+  ];
+  for (const [condition, expected] of cases)
+    assert.equal(await matching(condition), expected, JSON.stringify(condition));
+  const catalogue = await (await t.call('GET', '/api/v1/segments/fields')).json();
+  assert.deepEqual(catalogue.experiences, [
+    'low_survey_score',
+    'slow_first_response',
+    'ticket_opened',
+    'ticket_unresolved',
+    'wrong_or_damaged_item',
+  ]);
+  assert.deepEqual(catalogue.fields.experiences.values, ['first', 'repeated', 'unfollowed']);
+  const refused = await t.call('POST', '/api/v1/segments/preview', {
+    rule: { match: 'all', conditions: [{ field: 'experiences', op: 'at_least', value: 1.5, key: 'latest' }] },
+  });
+  assert.equal(refused.status, 400);
+  assert.deepEqual(
+    (await refused.json()).error.details.issues.map((i: { path: string }) => i.path),
+    ['rule.conditions.0.key'],
+  );
 });
 
 test('groups combine with AND and OR, nested', async () => {

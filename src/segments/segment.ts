@@ -86,6 +86,12 @@ export const scoreColumns = {
   satisfaction: 'satisfaction index (0-100)',
 } as const;
 
+/**
+ * Which occurrences of an experience a condition counts (its key; all of them without one): a
+ * customer's first of the kind, a repeat, or a problem nobody followed up.
+ */
+export const experienceKeys = ['first', 'repeated', 'unfollowed'] as const;
+
 export const fields = {
   name: { label: 'Name', ops: text },
   email: { label: 'Email', ops: text },
@@ -119,10 +125,24 @@ export const fields = {
   returns: { label: 'Returns', ops: count, days: true, filter: 'reason code' },
   tickets: { label: 'Tickets', ops: count, days: true, filter: 'category' },
   incidents: { label: 'Incidents', ops: count, days: true, filter: 'kind' },
+  experiences: {
+    label: 'Experiences (latest analysis)',
+    key: 'optional',
+    ops: count,
+    days: true,
+    filter: 'experience kind',
+    values: experienceKeys,
+  },
   survey_score: {
     label: 'Survey answer score',
     key: 'optional',
     ops: { at_least: 'number', at_most: 'number' },
+    days: true,
+  },
+  survey_answer: {
+    label: 'Survey answer in words (e.g. an exit survey)',
+    key: 'optional',
+    ops: { contains: 'text', is: 'text' },
     days: true,
   },
   consent: { label: 'Consent', key: 'optional', ops: { granted: 'none', not_granted: 'none', withdrawn: 'none' } },
@@ -137,13 +157,13 @@ export const fieldNames = Object.keys(fields) as [FieldName, ...FieldName[]];
 export const own = <T>(catalogue: Readonly<Record<string, T>>, name: string): T | undefined =>
   Object.hasOwn(catalogue, name) ? catalogue[name] : undefined;
 
-/** Counts (orders, returns, tickets, incidents) a rule compares with: whole numbers a bigint holds exactly. */
+/** Counts (orders, returns, tickets, incidents, experiences) a rule compares with: whole numbers a bigint holds exactly. */
 export const maxCount = 1_000_000_000;
 /** Any other number a rule compares with, either way: scores, amounts, attributes, survey scores. */
 export const maxNumber = 1e15;
 /** A time window in days, as `days` takes it: up to a hundred years. */
 export const maxDays = 36_500;
-const countFields: ReadonlySet<string> = new Set(['orders', 'returns', 'tickets', 'incidents']);
+const countFields: ReadonlySet<string> = new Set(['orders', 'returns', 'tickets', 'incidents', 'experiences']);
 
 export const conditionSchema = z
   .object({
@@ -212,6 +232,11 @@ export function checkRule(rule: Rule, attributeTypes: Map<string, string>): Rule
         return issues.push({
           path: `${at}.key`,
           message: `unknown score ${JSON.stringify(c.key)}; scores: ${Object.keys(scoreColumns).join(', ')}`,
+        });
+      if (c.field === 'experiences' && c.key !== undefined && !(experienceKeys as readonly string[]).includes(c.key))
+        return issues.push({
+          path: `${at}.key`,
+          message: `experiences counts ${experienceKeys.join(', ')} or (without a key) every occurrence; found ${JSON.stringify(c.key)}`,
         });
       const declared = c.field === 'attribute' ? attributeTypes.get(c.key!) : undefined;
       if (c.field === 'attribute') {
@@ -411,6 +436,7 @@ export const catalogueSchema = z.object({
   channels: z.array(z.string()),
   categories: z.array(z.string()),
   surveys: z.array(z.string()),
+  experiences: z.array(z.string()).openapi({ description: 'Experience kinds present as of the latest analysis' }),
 });
 export type Catalogue = z.infer<typeof catalogueSchema>;
 

@@ -25,6 +25,12 @@ export const worklistDecisions = pgTable(
     approvedBy: text('approved_by'),
     approvedAt: instant('approved_at'),
     valueAtStake: numeric('value_at_stake', { precision: 14, scale: 2 }),
+    /** The approved rule behind the suggestion, if one applied. */
+    ruleId: bigint('rule_id', { mode: 'number' }),
+    /** worklist (a card), holdout_override (an agent acted on a customer drawn into the holdout) or gesture (any customer, outside the worklist). */
+    source: text('source').notNull().default('worklist'),
+    /** The suggestion's expected incremental value when it was decided. */
+    incrementalValue: numeric('incremental_value', { precision: 14, scale: 2 }),
   },
   (t) => [primaryKey({ columns: [t.customerId, t.id] }), index('worklist_decisions_at_idx').on(t.decidedAt)],
 );

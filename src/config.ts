@@ -18,6 +18,7 @@ export interface Config {
   readonly allowUnsafeStorage: boolean;
   readonly analytics: AnalyticsConfig;
   readonly care: CareConfig;
+  readonly experiences: ExperiencesConfig;
   readonly mail: MailConfig;
   /** Signs unsubscribe and tracking links; without it a random key is kept in the database. */
   readonly secret: string | undefined;
@@ -80,6 +81,30 @@ export interface CareConfig {
   readonly giftAllowance: number;
   /** Days a survey link stays valid. */
   readonly surveyLinkDays: number;
+  /** What each worklist action costs besides a gift's value (an agent's time, a replacement, an offer's discount). */
+  readonly actionCosts: { readonly call: number; readonly apology_replacement: number; readonly offer: number };
+  /** Share of at-risk and lapsed customers held out of the worklist's suggestions at random, to measure them. */
+  readonly worklistHoldout: number;
+  /** Days after an experience, a suggestion or an assignment in which "bought again" is counted. */
+  readonly outcomeDays: number;
+  /** Days without an order after which a customer counts as gone in the hazard model and the post-mortems. */
+  readonly lapseDays: number;
+  /** The uplift assumed for an action before any holdout has measured one (a share of reachable customers moved). */
+  readonly assumedUplift: number;
+}
+
+/** Thresholds of the experiences catalogue (docs/care.md, Experiences). */
+export interface ExperiencesConfig {
+  /** A ticket with no first response this many hours after it was opened had a slow first response. */
+  readonly slowResponseHours: number;
+  /** A ticket not resolved this many days after it was opened is unresolved. */
+  readonly unresolvedDays: number;
+  /** A survey answer on a 1-5 scale at or below this is a low score. */
+  readonly lowScore: number;
+  /** An NPS answer (0-10) at or below this is a low score. */
+  readonly lowNps: number;
+  /** A problem counts as followed up when someone on our side followed it up within this many days (used by the analyses). */
+  readonly followUpDays: number;
 }
 
 /** Thresholds of the predictive stages and of the value model (docs/analytics.md). */
@@ -160,12 +185,37 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const care = {
     giftAllowance: positive('KEPT_GIFT_ALLOWANCE', 25),
     surveyLinkDays: positive('KEPT_SURVEY_LINK_DAYS', 60),
+    actionCosts: {
+      call: positive('KEPT_CALL_COST', 4),
+      apology_replacement: positive('KEPT_REPLACEMENT_COST', 15),
+      offer: positive('KEPT_OFFER_COST', 5),
+    },
+    worklistHoldout: share('KEPT_WORKLIST_HOLDOUT', 0.1),
+    outcomeDays: positive('KEPT_OUTCOME_DAYS', 90),
+    lapseDays: positive('KEPT_LAPSE_DAYS', 180),
+    assumedUplift: share('KEPT_ASSUMED_UPLIFT', 0.1),
   };
+  for (const name of ['KEPT_OUTCOME_DAYS', 'KEPT_LAPSE_DAYS'] as const)
+    if (!Number.isInteger(Number(env[name] ?? 90)) || Number(env[name] ?? 90) < 7)
+      fail(`${name} must be a whole number of days of at least 7, got ${env[name]}`);
   const whole = (name: string, fallback: number, min: number) => {
     const value = Number(env[name] ?? fallback);
     if (!Number.isInteger(value) || value < min)
       fail(`${name} must be a whole number of at least ${min}, got ${env[name]}`);
     return value;
+  };
+  const between = (name: string, fallback: number, min: number, max: number, what: string) => {
+    const value = Number(env[name] ?? fallback);
+    if (!(Number.isInteger(value) && value >= min && value <= max))
+      fail(`${name} must be a whole number of ${what} from ${min} to ${max}, got ${env[name]}`);
+    return value;
+  };
+  const experiences = {
+    slowResponseHours: between('KEPT_SLOW_RESPONSE_HOURS', 24, 1, 24 * 366, 'hours'),
+    unresolvedDays: between('KEPT_UNRESOLVED_DAYS', 7, 1, 366, 'days'),
+    lowScore: between('KEPT_LOW_SCORE', 2, 1, 5, 'points on the 1-5 scale'),
+    lowNps: between('KEPT_LOW_NPS', 6, 0, 10, 'points on the 0-10 NPS scale'),
+    followUpDays: between('KEPT_FOLLOW_UP_DAYS', 2, 1, 366, 'days'),
   };
   const smtpUrl = env.KEPT_SMTP_URL?.trim() || undefined;
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) fail('KEPT_SMTP_URL must start with smtp:// or smtps://');
@@ -207,6 +257,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     ),
     analytics: Object.freeze(analytics),
     care: Object.freeze(care),
+    experiences: Object.freeze(experiences),
     mail: Object.freeze(mail),
     secret,
   });

@@ -6,6 +6,8 @@ import { getCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { analyticsRoutes } from './analytics/analytics.routes.ts';
+import { retentionRoutes } from './analytics/retention.routes.ts';
+import { ruleRoutes } from './rules/rule.routes.ts';
 import { campaignRoutes } from './campaigns/campaign.routes.ts';
 import { journeyRoutes } from './journeys/journey.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
@@ -143,6 +145,8 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', customerRoutes(deps));
   app.route('/api/v1', importRoutes(deps));
   app.route('/api/v1', analyticsRoutes(deps));
+  app.route('/api/v1', retentionRoutes(deps));
+  app.route('/api/v1', ruleRoutes(deps));
   app.route('/api/v1', surveyRoutes(deps));
   app.route('/api/v1', satisfactionRoutes(deps));
   app.route('/api/v1', worklistRoutes(deps));

@@ -195,6 +195,8 @@ test('an analyst gets the pages of aggregates only: the first is Analytics, and 
   await own.waitForURL(`${server.url}/analytics`);
   assert.deepEqual(await own.locator('header.top nav a').allTextContents(), [
     'Analytics',
+    'Why they leave',
+    'Rules',
     'Segments',
     'Campaigns',
     'Journeys',

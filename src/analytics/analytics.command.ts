@@ -6,6 +6,7 @@ import { action, cliActor, dataOption, parseDay, withDeps } from '../cli.ts';
 import type { ActivityModel } from '../config.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Backtest, SubscriptionAnalysis } from './analytics.ts';
+import { registerRetentionCommands } from './retention.command.ts';
 
 export function registerAnalyticsCommands(program: Command): void {
   program
@@ -70,6 +71,7 @@ KEPT_BEST_TOP_SHARE (docs/analytics.md).`,
     );
 
   const report = program.command('report').description('Reports of the latest analysis');
+  registerRetentionCommands(program, report);
   report
     .command('model')
     .description('Fitted model parameters and log-likelihoods of the latest analysis')

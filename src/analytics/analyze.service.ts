@@ -1,7 +1,9 @@
 // kept analyze: fit the repeat-buying models on the purchase history up to the as-of date and score
 // every customer; a run as of the latest data also moves lifecycle stages and raises alerts. Also
 // when analyses start: on demand (one at a time, as a job) and every night.
+import { stopwatch } from '../shared/stopwatch.ts';
 import { analyseSubscriptions } from './subscriptions.service.ts';
+import { analyseRetention } from './retention.service.ts';
 import type { Deps } from '../deps.ts';
 import { everyNight, startJob } from '../jobs/job.service.ts';
 import { AppError, rootMessage } from '../shared/errors.ts';
@@ -241,13 +243,7 @@ interface Read {
 
 /** The steps of a run, each timed: read, fit, score (and write), report (charts), finish. */
 async function run(deps: Deps, ctx: RunContext): Promise<AnalyzeOutcome> {
-  const seconds: Record<string, number> = {};
-  let mark = performance.now();
-  const phase = (name: string) => {
-    const now = performance.now();
-    seconds[name] = Number(((now - mark) / 1000).toFixed(2));
-    mark = now;
-  };
+  const { seconds, phase } = stopwatch();
   const read = await readPurchaseHistories(deps, ctx);
   // Subscriptions are analysed whatever the purchases say: a subscription business may have none.
   const subscriptions = await analyseSubscriptions(deps.db, {
@@ -280,9 +276,26 @@ async function run(deps: Deps, ctx: RunContext): Promise<AnalyzeOutcome> {
   const scores = scoreCustomers(deps.config.analytics, ctx, read, fits);
   const written = await writeScores(deps, ctx, read.h, scores, fits);
   phase('score');
+  // Why customers leave and whom an action moves: reads the scores just written (the worklist's uplift).
+  const retention = await analyseRetention(deps, {
+    runId: ctx.runId,
+    asOf: ctx.asOf,
+    current: ctx.current,
+    warnings: ctx.warnings,
+    onProgress: ctx.onProgress,
+  });
+  phase('retention');
   const described = await reportRun(deps, ctx, read, fits, scores);
   phase('charts');
-  return finishRun(deps, ctx, read, withSubscriptions(described), written, seconds);
+  const withRetention = withSubscriptions(described);
+  return finishRun(
+    deps,
+    ctx,
+    read,
+    { ...withRetention, models: { ...withRetention.models, retention } },
+    written,
+    seconds,
+  );
 }
 
 /**

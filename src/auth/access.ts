@@ -43,6 +43,7 @@ export const scopeAreas = [
   'openapi',
   'recovery',
   'retention',
+  'rules',
   'satisfaction',
   'segments',
   'surveys',

@@ -25,6 +25,9 @@ export const notAboutCustomers: Record<string, string> = {
   jobs: 'background job bookkeeping',
   journeys: 'journey definitions',
   products: 'the catalogue',
+  retention_reports:
+    'outcome tables, hazard and uplift models: aggregates (the customers behind a cell are in outcome_cases, by customer id)',
+  retention_rules: 'rules distilled from aggregates, with their evidence',
   segments: 'segment definitions',
   sessions: 'staff sessions',
   settings: 'Kept settings',

@@ -42,11 +42,13 @@ export async function uploadsFinishedBefore(db: Db, cutoff: string): Promise<(st
 export const deleteJobsFinishedBefore = (db: Db, cutoff: string) =>
   affectedRows(db, sql`delete from jobs where status in ('done', 'failed') and finished_at < ${cutoff}::timestamptz`);
 
-/** Scores (and subscription churn scores) of analyses started before the cutoff; the current analysis's stay. Counts the scores. */
+/** Scores (subscription churn scores, outcome-table cases and reports) of analyses started before the cutoff; the current analysis's stay. Counts the scores. */
 export async function deleteScoresOfRunsBefore(db: Db, cutoff: string): Promise<number> {
   const old = sql`select id from analysis_runs where started_at < ${cutoff}::timestamptz
       and id <> coalesce((select max(id) from analysis_runs where status = 'done' and current), 0)`;
   await db.execute(sql`delete from churn_scores where run_id in (${old})`);
+  await db.execute(sql`delete from outcome_cases where run_id in (${old})`);
+  await db.execute(sql`delete from retention_reports where run_id in (${old})`);
   return affectedRows(db, sql`delete from scores where run_id in (${old})`);
 }
 

@@ -35,6 +35,15 @@ const boundedBy: Record<string, string> = {
   'GET /api/v1/users': 'at most 1,000 people (listLimit)',
   'GET /api/v1/keys': 'at most 1,000 keys (listLimit)',
   'GET /api/v1/retention': 'one row per data class and the latest 30 sweeps',
+  'GET /api/v1/analytics/outcomes':
+    "one analysis's cells: customer types (3 stages x 4 value bands x the acquisition channels, with margins) x experience kinds x 9; filters narrow it",
+  'GET /api/v1/analytics/drivers':
+    "one model's terms (experience kinds, channels, categories), 24 months of causes, the exit causes with 5 answers each",
+  'GET /api/v1/analytics/uplift': 'one report: effects by four fixed groupings, 51 Qini points, four top shares',
+  'GET /api/v1/analytics/experiences': 'the catalogue and the incident kinds the data holds (at most 200, SQL limit)',
+  'GET /api/v1/customers/{customerId}/post-mortem':
+    'one customer: the latest 12 experiences, 12 unresolved problems, 20 contacts (SQL limits)',
+  'GET /api/v1/rules': 'one rule per stage, value band, experience kind and comparison: at most 20 new a run',
 };
 /** Request arrays without a maximum in the schema, and what bounds them. */
 const bodiesBoundedBy: Record<string, string> = {

@@ -47,3 +47,11 @@ export const formatTime = (iso: string) =>
     minute: '2-digit',
   });
 export const words = (text: string) => text.replace(/_/g, ' ');
+/** A share as a percentage: whole by default, '—' when there is none (NaN arrives as null). */
+export const percent = (share: number | null | undefined, digits = 0) =>
+  typeof share === 'number' && Number.isFinite(share) ? `${(share * 100).toFixed(digits)} %` : '—';
+/** A difference of two shares in percentage points, signed: +12, −3. */
+export const points = (difference: number | null | undefined, digits = 0) =>
+  typeof difference === 'number' && Number.isFinite(difference)
+    ? `${difference < 0 ? '−' : '+'}${Math.abs(difference * 100).toFixed(digits)}`
+    : '—';

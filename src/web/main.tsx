@@ -9,6 +9,8 @@ import { ApiPage } from './pages/api-page.tsx';
 import { CustomerPage } from './pages/customer-page.tsx';
 import { CustomersPage } from './pages/customers-page.tsx';
 import { ImportsPage } from './pages/imports-page.tsx';
+import { InsightsPage } from './pages/insights-page.tsx';
+import { RulesPage } from './pages/rules-page.tsx';
 import { CampaignPage, CampaignsPage } from './pages/campaigns-page.tsx';
 import { JourneyPage, JourneysPage } from './pages/journeys-page.tsx';
 import { SegmentsPage } from './pages/segments-page.tsx';
@@ -71,6 +73,8 @@ const sections: [string, string, string[]?][] = [
   ['customers', 'Customers', staff],
   ['worklist', 'Worklist', staff],
   ['analytics', 'Analytics'],
+  ['insights', 'Why they leave'],
+  ['rules', 'Rules'],
   ['segments', 'Segments'],
   ['campaigns', 'Campaigns'],
   ['journeys', 'Journeys'],
@@ -105,6 +109,10 @@ function Shell({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
     <TicketsPage />
   ) : path === '/analytics' ? (
     <AnalyticsPage />
+  ) : path === '/insights' ? (
+    <InsightsPage role={user.role} />
+  ) : path === '/rules' ? (
+    <RulesPage role={user.role} />
   ) : path === '/worklist' ? (
     <WorklistPage />
   ) : path === '/segments' ? (

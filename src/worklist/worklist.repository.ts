@@ -1,14 +1,26 @@
+import type { SQL } from 'drizzle-orm';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { badExperiences, lastFollowUp } from '../support/index.ts';
 import type { WorklistFacts } from './worklist.ts';
 
 export interface WorklistRow {
   customer_id: number;
+  external_id: string | null;
   name: string | null;
   email: string | null;
+  city: string | null;
   stage: string;
+  flags: string[];
   run_id: number;
   p_alive: number;
+  p_buy_90: number | null;
+  frequency: number;
+  historic_value: number;
+  uplift: number | null;
+  uplift_source: string | null;
+  incremental_value: number | null;
+  holdout: boolean;
+  drivers: Record<string, unknown>[] | null;
   value_at_stake: number;
   expected_order_value: number;
   average_days_between: number | null;
@@ -17,14 +29,26 @@ export interface WorklistRow {
   open_ticket: { id: string; category: string | null; openedAt: string; assignee: string | null } | null;
   bad_experience: { kind: string; orderId: string | null; at: string } | null;
   unhappy: { what: string; at: string } | null;
+  exit_answer: { answer: string; at: string } | null;
+  problem: { kind: string; what: string; at: string } | null;
+  /** Experience kinds of the last 90 days, for matching approved rules. */
+  recent_kinds: string[] | null;
 }
 
 const daysBetween = (now: Date, at: string) => Math.max(0, Math.floor((now.getTime() - Date.parse(at)) / 86_400_000));
 
-export function factsOf(row: WorklistRow, now: Date): WorklistFacts {
+export function factsOf(row: WorklistRow, now: Date, rule: WorklistFacts['rule']): WorklistFacts {
   return {
     stage: row.stage,
     pAlive: row.p_alive,
+    pBuy90: row.p_buy_90,
+    flags: row.flags,
+    exitAnswer: row.exit_answer && { answer: row.exit_answer.answer, daysAgo: daysBetween(now, row.exit_answer.at) },
+    problem: row.problem && { what: row.problem.what, daysAgo: daysBetween(now, row.problem.at) },
+    rule,
+    uplift: row.uplift,
+    upliftSource: row.uplift_source,
+    incrementalValue: row.incremental_value,
     valueAtStake: row.value_at_stake,
     expectedOrderValue: row.expected_order_value,
     averageDaysBetween: row.average_days_between,
@@ -45,14 +69,37 @@ export function factsOf(row: WorklistRow, now: Date): WorklistFacts {
 
 /**
  * Customers at risk or lapsed in the latest current analysis whom nobody decided about in the last
- * 30 days, by value at stake x risk, with what they went through in the last 90 days. A bad
- * experience counts when no follow-up (an agent contact, note or decision) came after it.
+ * 30 days, by expected incremental value (uplift x value at stake - cost; before an analysis has
+ * estimated it, by value at stake x risk), with what they went through. A bad experience counts
+ * when no follow-up (an agent contact, note or decision) came after it. The worklist's random
+ * holdout is left out unless asked for.
  */
+/**
+ * Whether acting on the scored customer `s` is worth it: a positive expected incremental value (or
+ * none estimated yet), or something to put right (an open ticket, a problem of the last 90 days
+ * nobody followed up, an exit answer), which is never left off.
+ */
+const worthActing = (now: SQL) => sql`(s.incremental_value is null or s.incremental_value > 0
+  or exists (select 1 from tickets t where t.customer_id = s.customer_id and t.status not in ('resolved', 'closed'))
+  or exists (select 1 from experiences e where e.customer_id = s.customer_id and e.valence = 'problem'
+    and e.at > ${now} - interval '90 days' and e.followed_up_at is null)
+  or exists (select 1 from survey_responses r where r.customer_id = s.customer_id and r.survey ilike '%exit%'))`;
+
 export async function worklist(
   db: Db,
-  options: { now: Date; stages: string[]; assignee?: string; customerId?: number; limit: number; offset: number },
+  options: {
+    now: Date;
+    stages: string[];
+    assignee?: string;
+    customerId?: number;
+    holdout: 'exclude' | 'include';
+    show: 'worth_acting' | 'all';
+    limit: number;
+    offset: number;
+  },
 ): Promise<WorklistRow[]> {
   const now = sql`${options.now.toISOString()}::timestamptz`;
+  const rank = sql`coalesce(s.incremental_value, coalesce(s.value_at_stake, 0) * (1 - s.p_alive))`;
   return queryRows<WorklistRow>(
     db,
     sql`
@@ -60,7 +107,9 @@ export async function worklist(
       select id from analysis_runs where status = 'done' and current order by id desc limit 1
     ), candidates as (
       select s.customer_id, s.run_id, s.p_alive, coalesce(s.value_at_stake, 0)::float8 as value_at_stake,
-        coalesce(s.expected_order_value, 0)::float8 as expected_order_value, s.average_days_between, s.reasons
+        coalesce(s.expected_order_value, 0)::float8 as expected_order_value, s.average_days_between, s.reasons,
+        s.p_buy_90, s.frequency, s.historic_value::float8 as historic_value, s.uplift, s.uplift_source, s.incremental_value,
+        coalesce(s.worklist_holdout, false) as holdout, s.drivers, ${rank} as rank
       from scores s join customers c on c.id = s.customer_id
       where s.run_id = (select id from latest_run)
         and c.stage = any(${array(options.stages)}::text[])
@@ -68,27 +117,36 @@ export async function worklist(
         and ${options.customerId === undefined ? sql`true` : sql`s.customer_id = ${options.customerId}`}
         and ${options.assignee === undefined ? sql`true` : sql`exists (select 1 from tickets t where t.customer_id = s.customer_id and t.assignee = ${options.assignee} and t.status not in ('resolved', 'closed'))`}
         and not exists (select 1 from worklist_decisions d where d.customer_id = s.customer_id and d.decided_at > ${now} - interval '30 days')
-      order by coalesce(s.value_at_stake, 0) * (1 - s.p_alive) desc, s.customer_id
+        and ${options.holdout === 'include' || options.customerId !== undefined ? sql`true` : sql`not coalesce(s.worklist_holdout, false)`}
+        and ${options.show === 'all' || options.customerId !== undefined ? sql`true` : worthActing(now)}
+      order by ${rank} desc, s.customer_id
       limit ${options.limit} offset ${options.offset}
     ), followed as (
       select k.customer_id, ${lastFollowUp(sql`k.customer_id`)} as at from candidates k
     ), bad as (
       ${badExperiences(sql`${now} - interval '90 days'`, sql`join candidates k using (customer_id)`)}
-    ), experiences as (
+    ), service_problems as (
       select * from bad where source in ('incident', 'return', 'ticket')
     ), unhappy as (
       select * from bad where source in ('survey', 'note')
     )
-    select k.customer_id, c.name, c.email, c.stage, k.run_id, k.p_alive, k.value_at_stake, k.expected_order_value, k.average_days_between, k.reasons,
+    select k.customer_id, c.external_id, c.name, c.email, c.stage, c.flags, k.run_id, k.p_alive, k.value_at_stake, k.expected_order_value,
+      k.average_days_between, k.reasons, k.p_buy_90, k.frequency, k.historic_value, k.uplift, k.uplift_source, k.incremental_value, k.holdout, k.drivers,
+      (select a.city from addresses a where a.customer_id = k.customer_id and a.valid_to is null order by a.valid_from desc limit 1) as city,
+      (select jsonb_build_object('answer', coalesce(r.answer, r.score::text), 'at', r.at) from survey_responses r
+        where r.customer_id = k.customer_id and r.survey ilike '%exit%' and coalesce(r.answer, r.score::text) is not null order by r.at desc limit 1) as exit_answer,
+      (select jsonb_build_object('kind', e.kind, 'what', e.detail, 'at', e.at) from experiences e
+        where e.customer_id = k.customer_id and e.valence = 'problem' and e.at > ${now} - interval '365 days' order by e.at desc limit 1) as problem,
+      (select array_agg(distinct e.kind) from experiences e where e.customer_id = k.customer_id and e.at > ${now} - interval '90 days') as recent_kinds,
       coalesce(extract(day from ${now} - c.last_order_at)::int, 0) as days_since_order,
       (select jsonb_build_object('id', t.external_id, 'category', t.category, 'openedAt', t.opened_at, 'assignee', t.assignee)
         from tickets t where t.customer_id = k.customer_id and t.status not in ('resolved', 'closed') order by t.opened_at limit 1) as open_ticket,
-      (select jsonb_build_object('kind', e.kind, 'orderId', e.order_id, 'at', e.at) from experiences e
+      (select jsonb_build_object('kind', e.kind, 'orderId', e.order_id, 'at', e.at) from service_problems e
         where e.customer_id = k.customer_id and e.at > coalesce(f.at, '-infinity') order by e.at desc limit 1) as bad_experience,
       (select jsonb_build_object('what', u.what, 'at', u.at) from unhappy u
         where u.customer_id = k.customer_id and u.at > coalesce(f.at, '-infinity') order by u.at desc limit 1) as unhappy
     from candidates k join customers c on c.id = k.customer_id join followed f on f.customer_id = k.customer_id
-    order by k.value_at_stake * (1 - k.p_alive) desc, k.customer_id`,
+    order by k.rank desc, k.customer_id`,
   );
 }
 
@@ -111,14 +169,19 @@ export async function insertDecision(
     at: Date;
     needsApproval: boolean;
     valueAtStake: number | null;
+    ruleId: number | null;
+    source: 'worklist' | 'holdout_override' | 'gesture';
+    incrementalValue: number | null;
   },
 ): Promise<number> {
   const [row] = await queryRows<{ id: number }>(
     db,
     sql`
-    insert into worklist_decisions (customer_id, run_id, suggested_action, suggestion_reason, decision, action, gift_value, reason, agent, decided_at, needs_approval, value_at_stake)
+    insert into worklist_decisions (customer_id, run_id, suggested_action, suggestion_reason, decision, action, gift_value, reason, agent, decided_at,
+      needs_approval, value_at_stake, rule_id, source, incremental_value)
     values (${d.customerId}, ${d.runId}, ${d.suggestedAction}, ${d.suggestionReason}, ${d.decision}, ${d.action}, ${d.giftValue === null ? null : d.giftValue.toFixed(2)},
-      ${d.reason}, ${d.agent}, ${d.at.toISOString()}::timestamptz, ${d.needsApproval}, ${d.valueAtStake === null ? null : d.valueAtStake.toFixed(2)})
+      ${d.reason}, ${d.agent}, ${d.at.toISOString()}::timestamptz, ${d.needsApproval}, ${d.valueAtStake === null ? null : d.valueAtStake.toFixed(2)},
+      ${d.ruleId}, ${d.source}, ${d.incrementalValue === null ? null : d.incrementalValue.toFixed(2)})
     returning id`,
   );
   return row.id;
@@ -247,6 +310,54 @@ export async function finishTask(
     sql`
     update tasks set status = 'done', done_by = ${task.by}, done_at = ${task.at.toISOString()}::timestamptz, outcome = ${task.outcome}
     where id = ${task.id} and status = 'open' returning customer_id`,
+  );
+  return row;
+}
+
+/** The worklist's context: customers of the latest current analysis held out, and left off as not worth acting on; the prior-spend cuts of its value bands; the uplift's source and policy value. */
+export async function worklistContext(
+  db: Db,
+  now: Date,
+): Promise<{
+  held_out: number;
+  left_off: number;
+  cuts: [number, number] | null;
+  policy: Record<string, unknown> | null;
+  source: string | null;
+}> {
+  const [row] = await queryRows<{
+    held_out: number;
+    left_off: number;
+    cuts: [number, number] | null;
+    policy: Record<string, unknown> | null;
+    source: string | null;
+  }>(
+    db,
+    sql`
+    with latest_run as (select id from analysis_runs where status = 'done' and current order by id desc limit 1)
+    select (select count(*)::int from scores s where s.run_id = (select id from latest_run) and s.worklist_holdout) as held_out,
+      (select count(*)::int from scores s where s.run_id = (select id from latest_run) and s.stage in ('at_risk', 'lapsed')
+        and not coalesce(s.worklist_holdout, false) and not ${worthActing(sql`${now.toISOString()}::timestamptz`)}) as left_off,
+      r.outcomes -> 'valueCuts' -> 'prior' as cuts, r.uplift -> 'policy' as policy, r.uplift ->> 'source' as source
+    from (select 1) one left join retention_reports r on r.run_id = (select id from latest_run)`,
+  );
+  return row;
+}
+
+/** A customer's profile as a gesture outside the worklist needs it: flags, and whether they are in the worklist's holdout now. */
+export async function gestureFacts(db: Db, customerId: number) {
+  const [row] = await queryRows<{
+    flags: string[];
+    holdout: boolean | null;
+    run_id: number | null;
+    value_at_stake: number | null;
+  }>(
+    db,
+    sql`
+    select c.flags, s.worklist_holdout as holdout, s.run_id, s.value_at_stake::float8 as value_at_stake from customers c
+    left join lateral (select s.* from scores s join analysis_runs r on r.id = s.run_id and r.status = 'done' and r.current
+      where s.customer_id = c.id order by s.run_id desc limit 1) s on true
+    where c.id = ${customerId}`,
   );
   return row;
 }

@@ -8,6 +8,7 @@ import {
   completeTask,
   decide,
   decisionOutcomes,
+  giveGesture,
   listTasks,
   listWorklist,
   pendingApprovals,
@@ -19,6 +20,7 @@ import {
   decisionBody,
   decisionOutcomesSchema,
   decisionSchema,
+  gestureBody,
   taskSchema,
   worklistSchema,
 } from './worklist.ts';
@@ -35,7 +37,8 @@ export function worklistRoutes(deps: Deps) {
       path: '/worklist',
       middleware: staff,
       tags: ['worklist'],
-      summary: 'Customers at risk or lapsed, by value at stake x risk, with why they are here and a suggested action',
+      summary:
+        'Customers at risk or lapsed, by expected incremental value (uplift x value at stake - cost), with why they are here and a suggested action',
       request: {
         query: z.object({
           stage: z.enum([...worklistStages, 'all']).default('all'),
@@ -43,6 +46,14 @@ export function worklistRoutes(deps: Deps) {
             .enum(['all', 'mine'])
             .default('all')
             .openapi({ description: 'mine: customers with an open ticket assigned to the caller' }),
+          show: z.enum(['worth_acting', 'all']).default('worth_acting').openapi({
+            description:
+              'worth_acting: leave off customers whom acting is not expected to pay for (incremental value at or below 0) unless something needs putting right',
+          }),
+          holdout: z
+            .enum(['exclude', 'include'])
+            .default('exclude')
+            .openapi({ description: "include: also the customers drawn into the worklist's random holdout" }),
           limit: whole(1, 200).default(50),
           offset: whole(0, 10_000).default(0),
         }),
@@ -59,16 +70,18 @@ export function worklistRoutes(deps: Deps) {
       },
     }),
     async (c) => {
-      const { stage, queue, limit, offset } = c.req.valid('query');
+      const { stage, queue, holdout, show, limit, offset } = c.req.valid('query');
       const principal = c.get('principal');
-      const items = await listWorklist(deps, {
+      const { items, ranking } = await listWorklist(deps, {
         stages: stage === 'all' ? [...worklistStages] : [stage],
         assignee: queue === 'mine' ? principalName(principal) : undefined,
+        holdout,
+        show,
         limit,
         offset,
       });
       return c.json(
-        { items: items.map(({ runId: _, ...item }) => item), giftAllowance: deps.config.care.giftAllowance },
+        { items: items.map(({ runId: _, ...item }) => item), giftAllowance: deps.config.care.giftAllowance, ranking },
         200,
       );
     },
@@ -98,6 +111,42 @@ export function worklistRoutes(deps: Deps) {
     }),
     async (c) =>
       c.json(await decide(deps, c.get('principal'), c.req.valid('param').customerId, c.req.valid('json')), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/customers/{customerId}/gestures',
+      middleware: staff,
+      tags: ['worklist'],
+      summary:
+        'Give any customer a small gesture (gift, offer, apology with a replacement), on the worklist or not; over the allowance it waits for approval',
+      request: {
+        params: customerParam,
+        body: { content: { 'application/json': { schema: gestureBody } }, required: true },
+      },
+      responses: {
+        201: {
+          description: 'Recorded',
+          content: {
+            'application/json': {
+              schema: z.object({
+                id: z.number(),
+                customerId: z.number(),
+                action: z.string(),
+                giftValue: z.number(),
+                needsApproval: z.boolean(),
+                heldOut: z.boolean().openapi({
+                  description: "The customer is in the worklist's random holdout: recorded as an override",
+                }),
+              }),
+            },
+          },
+        },
+      },
+    }),
+    async (c) =>
+      c.json(await giveGesture(deps, c.get('principal'), c.req.valid('param').customerId, c.req.valid('json')), 201),
   );
 
   app.openapi(

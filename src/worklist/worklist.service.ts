@@ -5,47 +5,110 @@ import { principalName, type Principal } from '../auth/auth.ts';
 import { upsertNotes } from '../customers/index.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
+import { rules as listRules, ruleFits, type RetentionRule } from '../rules/index.ts';
 import {
   approveDecision,
   customerExists,
   factsOf,
   finishTask,
+  gestureFacts,
   insertDecision,
   worklist,
+  worklistContext,
   type WorklistRow,
 } from './worklist.repository.ts';
-import { giftFor, suggest, type contactBody, type decisionBody } from './worklist.ts';
+import { giftFor, suggest, type contactBody, type decisionBody, type gestureBody } from './worklist.ts';
 
 export { decisionOutcomes, listTasks, pendingApprovals } from './worklist.repository.ts';
 
 export const worklistStages = ['at_risk', 'lapsed'] as const;
 
-function present(deps: Deps, row: WorklistRow, now: Date) {
-  const facts = factsOf(row, now);
+const round2 = (v: number) => Math.round(v * 100) / 100;
+const bandOf = (spend: number, cuts: [number, number] | null) =>
+  !cuts || spend <= 0 ? null : spend < cuts[0] ? 'low' : spend < cuts[1] ? 'mid' : 'high';
+
+/** The approved rule that fits the customer: their type, and an experience of the rule's kind in the last 90 days. */
+function ruleOf(row: WorklistRow, approved: RetentionRule[], cuts: [number, number] | null) {
+  const stage = row.frequency > 0 ? 'customer' : 'trial';
+  const band = bandOf(row.historic_value, cuts) ?? '';
+  const rule = approved.find(
+    (r) => (row.recent_kinds ?? []).includes(r.experience) && ruleFits(r.customerType, stage, band, null),
+  );
+  return rule ? { id: rule.id, action: rule.action, text: rule.text, experience: rule.experience } : null;
+}
+
+function present(deps: Deps, row: WorklistRow, now: Date, approved: RetentionRule[], cuts: [number, number] | null) {
+  const facts = factsOf(row, now, ruleOf(row, approved, cuts));
+  const suggestion = row.holdout
+    ? {
+        action: 'nothing' as const,
+        giftValue: null,
+        reason: `held out at random (the worklist's ${Math.round(deps.config.care.worklistHoldout * 100)} % holdout) so we learn what the suggestions achieve; act only if something needs putting right, and say why`,
+        ruleId: null,
+      }
+    : suggest(facts, deps.config.care.giftAllowance);
   return {
     customerId: row.customer_id,
+    externalId: row.external_id,
     name: row.name,
     email: row.email,
+    city: row.city,
     stage: row.stage,
+    flags: row.flags,
     pAlive: row.p_alive,
+    pBuy90: row.p_buy_90,
     valueAtStake: row.value_at_stake,
-    priority: Math.round(row.value_at_stake * (1 - row.p_alive) * 100) / 100,
+    uplift: row.uplift,
+    upliftSource: row.uplift_source,
+    incrementalValue: row.incremental_value === null ? null : round2(row.incremental_value),
+    priority: round2(row.value_at_stake * (1 - row.p_alive)),
+    holdout: row.holdout,
     reasons: row.reasons,
+    drivers: row.drivers ?? [],
     openTicket: row.open_ticket,
     badExperience: row.bad_experience,
     unhappy: row.unhappy,
-    suggestion: suggest(facts, deps.config.care.giftAllowance),
+    exitAnswer: row.exit_answer,
+    problem: row.problem,
+    suggestion,
     runId: row.run_id,
   };
 }
 
+async function suggesting(deps: Deps) {
+  const [approved, context] = await Promise.all([
+    listRules(deps, { status: 'approved' }),
+    worklistContext(deps.db, deps.clock.now()),
+  ]);
+  return { approved, context };
+}
+
 export async function listWorklist(
   deps: Deps,
-  options: { stages: string[]; assignee?: string; limit: number; offset: number },
+  options: {
+    stages: string[];
+    assignee?: string;
+    holdout: 'exclude' | 'include';
+    show: 'worth_acting' | 'all';
+    limit: number;
+    offset: number;
+  },
 ) {
   const now = deps.clock.now();
-  const rows = await worklist(deps.db, { now, ...options });
-  return rows.map((row) => present(deps, row, now));
+  const [rows, { approved, context }] = await Promise.all([worklist(deps.db, { now, ...options }), suggesting(deps)]);
+  const items = rows.map((row) => present(deps, row, now, approved, context.cuts));
+  return {
+    items,
+    ranking: {
+      // Once an analysis has estimated uplift (its report names a source), the list is ranked by incremental value.
+      by: context.source !== null ? ('incremental_value' as const) : ('value_at_risk' as const),
+      upliftSource: context.source,
+      holdoutShare: deps.config.care.worklistHoldout,
+      heldOut: context.held_out,
+      leftOff: context.left_off,
+      saving: context.policy,
+    },
+  };
 }
 
 /**
@@ -55,13 +118,26 @@ export async function listWorklist(
  */
 export async function decide(deps: Deps, principal: Principal, customerId: number, body: z.infer<typeof decisionBody>) {
   const now = deps.clock.now();
-  const [row] = await worklist(deps.db, { now, stages: [...worklistStages], customerId, limit: 1, offset: 0 });
+  const [row] = await worklist(deps.db, {
+    now,
+    stages: [...worklistStages],
+    customerId,
+    holdout: 'include',
+    show: 'all',
+    limit: 1,
+    offset: 0,
+  });
   if (!row)
     throw new AppError(
       'conflict',
       `Customer ${customerId} is not on the worklist (not at risk or lapsed, or decided in the last 30 days)`,
     );
-  const item = present(deps, row, now);
+  const { approved, context } = await suggesting(deps);
+  const item = present(deps, row, now, approved, context.cuts);
+  if (row.holdout && body.decision !== 'rejected' && !body.reason)
+    throw new AppError('validation_failed', 'This customer is in the random holdout: say why you act anyway', {
+      issues: [{ path: 'reason', message: 'required to act on a customer in the holdout' }],
+    });
   if (body.decision !== 'accepted' && !body.reason)
     throw new AppError('validation_failed', 'Say why the suggestion is changed or rejected', {
       issues: [{ path: 'reason', message: 'required when changed or rejected' }],
@@ -97,8 +173,60 @@ export async function decide(deps: Deps, principal: Principal, customerId: numbe
     at: now,
     needsApproval,
     valueAtStake: row.value_at_stake,
+    ruleId: item.suggestion.ruleId,
+    source: row.holdout ? 'holdout_override' : 'worklist',
+    incrementalValue: item.incrementalValue,
   });
   return { id, customerId, decision: body.decision, action, giftValue, needsApproval, suggestion: item.suggestion };
+}
+
+/**
+ * A gesture an agent gives any customer, on the worklist or not (a gift, an offer, an apology with
+ * a replacement): recorded like a worklist decision; over the allowance it waits for approval.
+ * Never to a deceased, do-not-contact, moved or undeliverable customer.
+ */
+export async function giveGesture(
+  deps: Deps,
+  principal: Principal,
+  customerId: number,
+  body: z.infer<typeof gestureBody>,
+) {
+  const facts = await gestureFacts(deps.db, customerId);
+  if (!facts) throw new AppError('not_found', `No customer ${customerId}`);
+  const blocked = facts.flags.filter((f) =>
+    ['deceased', 'do_not_contact', 'moved', 'undeliverable', 'erased'].includes(f),
+  );
+  if (blocked.length)
+    throw new AppError(
+      'conflict',
+      `No gesture for customer ${customerId}: flagged ${blocked.join(', ').replaceAll('_', ' ')}`,
+    );
+  const needsApproval = body.giftValue > deps.config.care.giftAllowance;
+  const id = await insertDecision(deps.db, {
+    customerId,
+    runId: facts.run_id,
+    suggestedAction: 'nothing',
+    suggestionReason: 'a gesture given outside the worklist',
+    decision: 'changed',
+    action: body.action,
+    giftValue: body.giftValue,
+    reason: body.reason,
+    agent: principalName(principal),
+    at: deps.clock.now(),
+    needsApproval,
+    valueAtStake: facts.value_at_stake,
+    ruleId: null,
+    source: facts.holdout ? 'holdout_override' : 'gesture',
+    incrementalValue: null,
+  });
+  return {
+    id,
+    customerId,
+    action: body.action,
+    giftValue: body.giftValue,
+    needsApproval,
+    heldOut: facts.holdout === true,
+  };
 }
 
 /** Approves a gesture over the allowance: admins and marketers only. */

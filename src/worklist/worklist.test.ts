@@ -11,13 +11,21 @@ import { suggest, type WorklistFacts } from './worklist.ts';
 const base: WorklistFacts = {
   stage: 'at_risk',
   pAlive: 0.3,
+  pBuy90: 0.1,
   valueAtStake: 400,
   expectedOrderValue: 60,
   averageDaysBetween: 20,
   daysSinceOrder: 95,
+  flags: [],
   openTicket: null,
   badExperience: null,
   unhappy: null,
+  exitAnswer: null,
+  problem: null,
+  rule: null,
+  uplift: null,
+  upliftSource: null,
+  incrementalValue: null,
 };
 
 test('the suggestion follows what the customer went through, then what is at stake', () => {
@@ -26,6 +34,7 @@ test('the suggestion follows what the customer went through, then what is at sta
     giftValue: null,
     reason:
       'ticket T-9 (late) open for 12 days: call and resolve it; usually orders every 20 days; 95 days since the last order; probability still active 0.30',
+    ruleId: null,
   });
   const wrong = suggest({ ...base, badExperience: { kind: 'wrong_item', orderId: 'O-3', daysAgo: 20 } }, 25);
   assert.equal(wrong.action, 'apology_replacement');
@@ -35,10 +44,61 @@ test('the suggestion follows what the customer went through, then what is at sta
     action: 'gift',
     giftValue: 6,
     reason:
-      'worth 400.00 over the next year if they stay and nothing went wrong: a small unexpected gift of 6.00; usually orders every 20 days; 95 days since the last order; probability still active 0.30',
+      'worth 400.00 over the next year if they stay, with no problem on record: a small unexpected gift of 6.00; usually orders every 20 days; 95 days since the last order; probability still active 0.30',
+    ruleId: null,
   });
   assert.equal(suggest({ ...base, expectedOrderValue: 900 }, 25).giftValue, 25, 'never over the allowance');
   assert.equal(suggest({ ...base, valueAtStake: 40 }, 25).action, 'nothing');
+});
+
+test('the worklist listens: no gift to a moved address or after a complaint, exit answers heard, the gone and the sure left alone', () => {
+  const moved = suggest({ ...base, flags: ['moved'] }, 25);
+  assert.deepEqual([moved.action, moved.giftValue], ['call', null]);
+  assert.match(moved.reason, /^address flagged moved: no gift by post/);
+  const undeliverable = suggest(
+    { ...base, flags: ['undeliverable'], rule: { id: 4, action: 'offer', text: 'x', experience: 'gift_received' } },
+    25,
+  );
+  assert.equal(undeliverable.action, 'call', 'not even an approved offer goes to an undeliverable address');
+  const exit = suggest({ ...base, exitAnswer: { answer: 'Nobody answered my emails', daysAgo: 12 } }, 25);
+  assert.equal(exit.action, 'call');
+  assert.match(exit.reason, /^told us why they stopped 12 days ago: "Nobody answered my emails": call to answer that/);
+  const complained = suggest({ ...base, problem: { what: 'a late delivery on order O-4', daysAgo: 40 } }, 25);
+  assert.equal(complained.action, 'gift');
+  assert.match(
+    complained.reason,
+    /had a late delivery on order O-4 40 days ago: a small unexpected gift of 6.00 to make up for it/,
+  );
+  for (const s of [moved, exit, complained]) assert.doesNotMatch(s.reason, /nothing went wrong|no problem on record/);
+  const gone = suggest({ ...base, pAlive: 0.02, uplift: 0, upliftSource: 'model', incrementalValue: -4 }, 25);
+  assert.deepEqual(
+    [gone.action, gone.reason.split(':')[0]],
+    ['nothing', 'probably already gone (probability still active 0.02)'],
+  );
+  const sure = suggest(
+    { ...base, pAlive: 0.9, pBuy90: 0.85, uplift: 0.001, upliftSource: 'model', incrementalValue: -3.6 },
+    25,
+  );
+  assert.match(sure.reason, /^likely to buy anyway \(chance of an order in 90 days 0.85\)/);
+  const moving = suggest({ ...base, uplift: 0.2, upliftSource: 'model', incrementalValue: 76 }, 25);
+  assert.equal(moving.action, 'gift');
+  assert.match(
+    moving.reason,
+    /expected to bring 74.00 more than doing nothing; a personal action raises their chance of buying by about 20 points/,
+  );
+  const late = { kind: 'late_delivery', orderId: 'O-1', daysAgo: 3 };
+  const rule = {
+    id: 7,
+    action: 'call' as const,
+    text: 'trial user + late delivery, no follow-up: 30 % buy again; followed up: 55 %',
+    experience: 'late_delivery',
+  };
+  const ruled = suggest({ ...base, badExperience: late, rule }, 25);
+  assert.deepEqual([ruled.action, ruled.ruleId], ['call', 7]);
+  assert.match(
+    ruled.reason,
+    /late delivery on order O-1 3 days ago and no follow-up: call .* \(approved rule: trial user \+ late delivery/,
+  );
 });
 
 let t: TestApp;
@@ -50,7 +110,17 @@ const idOf = async (externalId: string) =>
   (await queryRows<{ id: number }>(t.deps.db, sql`select id from customers where external_id = ${externalId}`))[0].id;
 
 before(async () => {
-  t = await createTestApp('agent', { care: { giftAllowance: 25, surveyLinkDays: 60 } });
+  t = await createTestApp('agent', {
+    care: {
+      giftAllowance: 25,
+      surveyLinkDays: 60,
+      actionCosts: { call: 4, apology_replacement: 15, offer: 5 },
+      worklistHoldout: 0.1,
+      outcomeDays: 90,
+      lapseDays: 180,
+      assumedUplift: 0.1,
+    },
+  });
   // 120 customers ordering every 20 days through 2025; C1-C40 stop in May.
   const events = steadyCustomerOrders(120, 40);
   events.push({
@@ -70,18 +140,50 @@ after(async () => {
   await t.close();
 });
 
-test('the worklist ranks customers at risk by value at stake x risk and says why, with a suggestion', async () => {
-  const response = await t.call('GET', '/api/v1/worklist?limit=200');
+test('the worklist ranks customers at risk by expected incremental value and says why, with a suggestion', async () => {
+  const response = await t.call('GET', '/api/v1/worklist?limit=200&show=all');
   assert.equal(response.status, 200);
-  const { items, giftAllowance } = await response.json();
+  const { items, giftAllowance, ranking } = await response.json();
   assert.equal(giftAllowance, 25);
   assert.ok(items.length >= 30, `the customers who stopped are on it: ${items.length}`);
-  const [{ n }] = await queryRows<{ n: number }>(
+  const [{ n, held }] = await queryRows<{ n: number; held: number }>(
     t.deps.db,
-    sql`select count(*)::int as n from customers where stage in ('at_risk', 'lapsed')`,
+    sql`select count(*)::int as n, count(*) filter (where ((id * 2654435761) % 1000) < 100)::int as held
+      from customers where stage in ('at_risk', 'lapsed')`,
   );
-  assert.equal(items.length, n);
-  for (let i = 1; i < items.length; i++) assert.ok(items[i - 1].priority >= items[i].priority, 'sorted by priority');
+  assert.equal(items.length, n - held, 'everyone at risk or lapsed but the random holdout');
+  assert.deepEqual([ranking.by, ranking.heldOut, ranking.holdoutShare], ['incremental_value', held, 0.1]);
+  assert.ok(held > 0, 'someone is held out');
+  const all = (await (await t.call('GET', '/api/v1/worklist?limit=200&holdout=include&show=all')).json()).items;
+  assert.equal(all.length, n);
+  // By default the customers whom acting is not expected to pay for fall away, unless something needs putting right.
+  const worth = await (await t.call('GET', '/api/v1/worklist?limit=200')).json();
+  const leftOff = items.filter(
+    (i: { incrementalValue: number; openTicket: unknown; badExperience: unknown }) =>
+      i.incrementalValue <= 0 && !i.openTicket && !i.badExperience,
+  );
+  assert.ok(leftOff.length > 0, 'someone is not worth a personal action');
+  assert.equal(worth.items.length, items.length - leftOff.length);
+  assert.equal(worth.ranking.leftOff, leftOff.length);
+  assert.ok(
+    worth.items.every(
+      (i: { suggestion: { action: string }; openTicket: unknown }) => i.suggestion.action !== 'nothing' || i.openTicket,
+    ),
+  );
+  assert.ok(
+    all
+      .filter((i: { holdout: boolean }) => i.holdout)
+      .every((i: { suggestion: { action: string } }) => i.suggestion.action === 'nothing'),
+  );
+  for (let i = 1; i < items.length; i++)
+    assert.ok(items[i - 1].incrementalValue >= items[i].incrementalValue, 'sorted by incremental value');
+  // No randomised evidence yet in this store: the assumed effect, on those still reachable who would not buy anyway.
+  assert.ok(items.every((i: { upliftSource: string }) => i.upliftSource === 'assumed'));
+  for (const i of items)
+    assert.ok(
+      Math.abs(i.incrementalValue - (0.1 * Math.max(0, i.pAlive - i.pBuy90) * i.valueAtStake - 4)) < 0.01,
+      `incremental value of ${i.customerId}`,
+    );
   // queue=mine: the customers with an open ticket assigned to the caller (this API key, named key:test).
   const c5 = await idOf('C5');
   assert.equal(
@@ -89,7 +191,7 @@ test('the worklist ranks customers at risk by value at stake x risk and says why
       .status,
     201,
   );
-  const mine = (await (await t.call('GET', '/api/v1/worklist?queue=mine')).json()).items;
+  const mine = (await (await t.call('GET', '/api/v1/worklist?queue=mine&show=all')).json()).items;
   assert.deepEqual(
     mine.map((i: { customerId: number }) => i.customerId),
     [c5],
@@ -149,7 +251,7 @@ test('an agent accepts, changes or rejects a suggestion; each is kept with its r
   );
   assert.deepEqual((await (await t.call('GET', '/api/v1/worklist/approvals')).json()).approvals, []);
 
-  const left = (await (await t.call('GET', '/api/v1/worklist?limit=200')).json()).items.map(
+  const left = (await (await t.call('GET', '/api/v1/worklist?limit=200&show=all')).json()).items.map(
     (i: { customerId: number }) => i.customerId,
   );
   assert.ok(!left.includes(c2) && !left.includes(c3));

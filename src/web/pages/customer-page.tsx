@@ -16,6 +16,7 @@ import { ColumnChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 import { SatisfactionSparkline } from './satisfaction.tsx';
 import { OpenTicket } from './tickets-page.tsx';
+import { GiveGesture, PostMortemSection } from './post-mortem-section.tsx';
 import type { CustomerScore, SubscriberScore } from '../../analytics/analytics.ts';
 
 const kinds = [
@@ -34,6 +35,7 @@ const kinds = [
   'address',
   'decision',
   'consent',
+  'experience',
 ] as const;
 const kindLabels: Record<string, string> = {
   order: 'Orders',
@@ -51,6 +53,7 @@ const kindLabels: Record<string, string> = {
   address: 'Address',
   decision: 'Decisions',
   consent: 'Consent',
+  experience: 'Experiences',
 };
 const feelings: Record<number, string> = {
   [-2]: 'very upset',
@@ -134,6 +137,18 @@ function Detail({ entry }: { entry: TimelineEntry }) {
         Suggested {words(String(d.suggested))}: {String(d.suggestionReason)}
         {d.reason ? ` — why: ${d.reason}` : ''}
         {d.needsApproval ? (d.approvedBy ? ` · approved by ${d.approvedBy}` : ' · waiting for approval') : ''}
+      </p>
+    );
+  if (entry.kind === 'experience')
+    return (
+      <p className="muted">
+        {[
+          String(d.detail),
+          d.valence === 'gesture' ? 'a gesture' : null,
+          d.followedUpAt ? `followed up ${formatTime(String(d.followedUpAt))}` : null,
+        ]
+          .filter(Boolean)
+          .join(' · ')}
       </p>
     );
   if (entry.kind === 'return')
@@ -680,6 +695,7 @@ export function CustomerPage({ id }: { id: number }) {
       </div>
       {scores.length > 0 && <Prediction scores={scores} />}
       {subscription && <SubscriptionRisk score={subscription} />}
+      <PostMortemSection id={record.id} />
       <SatisfactionSparkline id={record.id} />
       <Pace id={record.id} />
       {columns.length > 0 && (
@@ -780,6 +796,7 @@ export function CustomerPage({ id }: { id: number }) {
         </section>
         <section className="card timeline">
           <RecordContact id={record.id} onSaved={() => setVersion((v) => v + 1)} />
+          <GiveGesture id={record.id} onGiven={() => setVersion((v) => v + 1)} />
           <TakeSurvey id={record.id} />
           <OpenTicket customerId={record.id} />
           <h2>Timeline</h2>

@@ -17,6 +17,7 @@ export function registerRetentionCommands(program: Command, report: Command): vo
     .option('--kind <kind>', 'only this experience kind (e.g. late_delivery)')
     .option('--stage <stage>', 'only this stage at the time: prospect, trial, customer or * (any)')
     .option('--min-n <n>', 'only cells with at least this many customers', (v) => Number.parseInt(v, 10))
+    .option('--segment <id>', "the tables for a saved segment's members", (v) => Number.parseInt(v, 10))
     .addOption(
       new Option('--all', 'every cell (by channel, first or repeated, followed up or not), not just the overview'),
     )
@@ -34,6 +35,7 @@ Cells under 30 are marked "small", never hidden. docs/analytics.md explains each
     .action(
       action(
         async (options: {
+          segment?: number;
           kind?: string;
           stage?: string;
           minN?: number;
@@ -48,6 +50,7 @@ Cells under 30 are marked "small", never hidden. docs/analytics.md explains each
               kind: options.kind,
               stage: options.stage,
               minN: options.minN,
+              segmentId: options.segment,
               ...overview,
             });
             if (!result) throw none();
@@ -56,7 +59,7 @@ Cells under 30 are marked "small", never hidden. docs/analytics.md explains each
               return;
             }
             const lines = [
-              `Analysis #${result.runId} as of ${result.asOf}: outcome tables (${result.anchors.exposed} experiences, ${result.anchors.control} orders as the baseline)`,
+              `Analysis #${result.runId} as of ${result.asOf}: outcome tables${result.segment ? ` of segment ${result.segment.name}` : ''} (${result.anchors.exposed} experiences, ${result.anchors.control} orders as the baseline)`,
               '  type (stage / value band / channel)  experience  n  bought again [95 %]  without it  difference [95 %]',
             ];
             for (const c of result.cells)

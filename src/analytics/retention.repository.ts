@@ -1,6 +1,7 @@
 // The SQL of the retention analysis (retention.service.ts): customers' histories with their
 // experiences, the randomised assignments Kept holds, exit answers, and the write-back of the
 // outcome tables, the drill-down cases, the drivers and the worklist's uplift onto the scores.
+import type { SQL } from 'drizzle-orm';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import type { CustomerHistory } from './history.ts';
 
@@ -14,6 +15,8 @@ export async function readCustomerHistories(
     zeroValueOrders: 'ignore' | 'count';
     sampleEvery: number;
     customerId?: number;
+    /** Only these customers: SQL returning them in a column `id` (a saved segment's members). */
+    members?: SQL;
     onRange?: (read: number) => void;
   },
 ): Promise<CustomerHistory[]> {
@@ -55,6 +58,7 @@ export async function readCustomerHistories(
         where ${o.zeroValueOrders === 'ignore' ? sql`x.total > 0 or x.k = 1` : sql`true`}
       ) o on o.ats is not null
       where c.id >= ${from} and c.id < ${from + step} and c.id % ${o.sampleEvery} = 0 and not c.flags && array['erased']
+        and ${o.members === undefined ? sql`true` : sql`c.id in (select m.id from (${o.members}) m)`}
       order by c.id`,
     );
     for (const r of rows)
@@ -245,7 +249,12 @@ export async function latestRetentionReport(db: Db, runId?: number) {
 }
 
 /** The customers behind one cell of a run's outcome tables ('*', and 'all' for occurrence and follow-up, match any value in that place). */
-export async function outcomeCasesOf(db: Db, runId: number, cell: string, page: { limit: number; offset: number }) {
+export async function outcomeCasesOf(
+  db: Db,
+  runId: number,
+  cell: string,
+  page: { limit: number; offset: number; members?: SQL },
+) {
   const pattern = cell
     .split('|')
     .map((part, i) => (part === '*' || (i >= 4 && part === 'all') ? '%' : part.replace(/[\\%_]/g, (c) => `\\${c}`)))
@@ -265,7 +274,7 @@ export async function outcomeCasesOf(db: Db, runId: number, cell: string, page: 
     sql`
     select k.customer_id, c.external_id, c.name, c.stage, k.cell, k.at, k.bought_again, k.value_band, k.value::text
     from outcome_cases k join customers c on c.id = k.customer_id
-    where k.run_id = ${runId} and k.cell like ${pattern}
+    where k.run_id = ${runId} and k.cell like ${pattern} and ${page.members === undefined ? sql`true` : sql`k.customer_id in (select m.id from (${page.members}) m)`}
     order by k.at desc, k.customer_id limit ${page.limit} offset ${page.offset}`,
   );
 }

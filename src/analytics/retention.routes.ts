@@ -47,13 +47,17 @@ export function retentionRoutes(deps: Deps) {
           occurrence: z.enum(['first', 'repeated', 'all']).optional(),
           followedUp: z.enum(['yes', 'no', 'all']).optional(),
           minN: whole(0, 1_000_000).optional().openapi({ description: 'Only cells with at least this many' }),
+          segment: id.optional().openapi({
+            description:
+              "A saved segment: the tables for its members (computed on request from the analysis's as-of date)",
+          }),
         }),
       },
       responses: json(outcomesReportSchema, 'The outcome tables'),
     }),
     async (c) => {
-      const { run, ...filter } = c.req.valid('query');
-      const report = await outcomesReport(deps, { runId: run, ...filter });
+      const { run, segment, ...filter } = c.req.valid('query');
+      const report = await outcomesReport(deps, { runId: run, segmentId: segment, ...filter });
       if (!report) throw noReport();
       return c.json(report, 200);
     },
@@ -73,6 +77,7 @@ export function retentionRoutes(deps: Deps) {
             .max(300)
             .regex(/^[^|]+(\|[^|]+){5}$/, 'stage|valueBand|channel|kind|occurrence|followedUp')
             .openapi({ description: 'The cell key, e.g. trial|*|*|late_delivery|all|no' }),
+          segment: id.optional().openapi({ description: "Only a saved segment's members" }),
           limit: whole(1, 500).default(100),
           offset: whole(0, 1_000_000).default(0),
         }),
@@ -80,8 +85,8 @@ export function retentionRoutes(deps: Deps) {
       responses: json(outcomeCustomersSchema, 'Newest first'),
     }),
     async (c) => {
-      const { cell, limit, offset } = c.req.valid('query');
-      const found = await outcomeCustomers(deps, cell, { limit, offset });
+      const { cell, segment, limit, offset } = c.req.valid('query');
+      const found = await outcomeCustomers(deps, cell, { limit, offset, segmentId: segment });
       return c.json({ ...found, customers: namesFor(c.get('principal'), found.customers) }, 200);
     },
   );

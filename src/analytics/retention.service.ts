@@ -13,6 +13,7 @@ import { customerDrivers, fitHazard, lapseCause, personPeriods, type HazardModel
 import { toDay, type CustomerHistory } from './history.ts';
 import { outcomeTables, type OutcomeReport } from './outcomes.ts';
 import { AppError } from '../shared/errors.ts';
+import { findSegment, membersOf } from '../segments/segment.service.ts';
 import {
   countBuyers,
   latestRetentionReport,
@@ -382,11 +383,18 @@ export async function outcomesReport(
     occurrence?: string;
     followedUp?: string;
     minN?: number;
+    /** The tables for the members of a saved segment, computed now from the run's as-of date. */
+    segmentId?: number;
   },
 ) {
   const report = await retentionReport(deps, filter.runId);
   if (!report) return null;
-  const outcomes = report.outcomes as unknown as Omit<OutcomeReport, 'cases'> & { sampleEvery: number };
+  const outcomes = filter.segmentId
+    ? await segmentOutcomes(deps, filter.segmentId, report.asOf)
+    : (report.outcomes as unknown as Omit<OutcomeReport, 'cases'> & {
+        sampleEvery: number;
+        segment?: { id: number; name: string };
+      });
   const keep = (c: OutcomeReport['cells'][number]) =>
     (filter.kind === undefined || c.kind === filter.kind) &&
     (filter.stage === undefined || c.stage === filter.stage) &&
@@ -398,11 +406,39 @@ export async function outcomesReport(
   return { runId: report.runId, asOf: report.asOf, ...outcomes, cells: outcomes.cells.filter(keep) };
 }
 
+/**
+ * The outcome tables of one saved segment's members (who they are now; what they went through and
+ * did up to the analysis's as-of date), computed on request: the '*|*|*' rows are the segment.
+ */
+async function segmentOutcomes(deps: Deps, segmentId: number, asOf: string) {
+  const segment = await findSegment(deps.db, segmentId);
+  const asOfEnd = new Date(Date.parse(`${asOf}T00:00:00Z`) + 86_400_000 - 1);
+  const histories = await readCustomerHistories(deps.db, {
+    asOf: asOfEnd,
+    zeroValueOrders: deps.config.analytics.zeroValueOrders,
+    sampleEvery: 1,
+    members: await membersOf(deps, segment),
+  });
+  const { cases: _, ...tables } = outcomeTables(histories, toDay(asOfEnd), {
+    days: deps.config.care.outcomeDays,
+    valueDays,
+    followUpDays: deps.config.experiences.followUpDays,
+    minCell,
+    controlDays: 30,
+  });
+  return { ...tables, sampleEvery: 1, segment: { id: segment.id, name: segment.name } };
+}
+
 /** The customers behind one cell of the outcome tables (the latest current analysis's). */
-export async function outcomeCustomers(deps: Deps, cell: string, page: { limit: number; offset: number }) {
+export async function outcomeCustomers(
+  deps: Deps,
+  cell: string,
+  page: { limit: number; offset: number; segmentId?: number },
+) {
   const report = await retentionReport(deps);
   if (!report) return { runId: null, customers: [] };
-  const rows = await outcomeCasesOf(deps.db, report.runId, cell, page);
+  const members = page.segmentId ? await membersOf(deps, await findSegment(deps.db, page.segmentId)) : undefined;
+  const rows = await outcomeCasesOf(deps.db, report.runId, cell, { ...page, members });
   return {
     runId: report.runId,
     customers: rows.map((r) => ({

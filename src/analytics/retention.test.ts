@@ -151,6 +151,38 @@ test('the outcome tables show the planted harm of an unanswered late delivery, w
   );
 });
 
+test("a saved segment's outcome tables are its members': the same figures as the type they make up", async () => {
+  const created = await t.call('POST', '/api/v1/segments', {
+    name: 'Store customers',
+    rule: { match: 'all', conditions: [{ field: 'acquisition_channel', op: 'is', value: 'store' }] },
+  });
+  assert.equal(created.status, 201);
+  const { id } = await created.json();
+  const bySegment = await (await t.call('GET', `/api/v1/analytics/outcomes?segment=${id}&kind=late_delivery`)).json();
+  assert.deepEqual(bySegment.segment, { id, name: 'Store customers' });
+  const all = await (await t.call('GET', '/api/v1/analytics/outcomes?kind=late_delivery&channel=store')).json();
+  type Cell = { key: string; n: number; boughtAgain: number; channel: string };
+  const of = (report: { cells: Cell[] }, key: string) => report.cells.find((c) => c.key === key)!;
+  const segmentCell = of(bySegment, '*|*|*|late_delivery|all|all');
+  const storeCell = of(all, '*|*|store|late_delivery|all|all');
+  assert.ok(segmentCell.n > 50);
+  assert.deepEqual([segmentCell.n, segmentCell.boughtAgain], [storeCell.n, storeCell.boughtAgain]);
+  assert.ok(bySegment.cells.every((c: { channel: string }) => c.channel === '*' || c.channel === 'store'));
+  const drill = await (
+    await t.call(
+      'GET',
+      `/api/v1/analytics/outcomes/customers?cell=${encodeURIComponent('*|*|*|late_delivery|all|all')}&segment=${id}&limit=500`,
+    )
+  ).json();
+  assert.equal(drill.customers.length, Math.min(500, segmentCell.n));
+  const store = new Set(
+    (await queryRows<{ id: number }>(t.deps.db, sql`select id from customers where acquisition_channel = 'store'`)).map(
+      (r) => Number(r.id),
+    ),
+  );
+  assert.ok(drill.customers.every((c: { customerId: number }) => store.has(c.customerId)));
+});
+
 test('the analysis proposes the follow-up rule; approved, it drives the worklist and its evidence stays attached', async () => {
   const { rules } = await (await t.call('GET', '/api/v1/rules')).json();
   const rule = rules.find(

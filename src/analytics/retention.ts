@@ -211,6 +211,10 @@ export const outcomesReportSchema = z
     sampleEvery: z
       .number()
       .openapi({ description: '1, or k when the tables read every k-th customer of a very large base' }),
+    segment: z
+      .object({ id: z.number(), name: z.string() })
+      .optional()
+      .openapi({ description: 'When asked for one: the saved segment whose members the tables are about' }),
     cells: z.array(outcomeCellSchema),
   })
   .openapi('OutcomeTables');

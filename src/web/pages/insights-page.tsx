@@ -82,7 +82,7 @@ function CellDetail({
   const pageSize = 25;
   const load = (offset: number) =>
     api<{ customers: CellCustomers }>(
-      `/v1/analytics/outcomes/customers?${new URLSearchParams({ cell: cell.key, limit: String(pageSize), offset: String(offset) })}`,
+      `/v1/analytics/outcomes/customers?${new URLSearchParams({ cell: cell.key, limit: String(pageSize), offset: String(offset), ...(report.segment ? { segment: String(report.segment.id) } : {}) })}`,
     ).then(
       (r) => {
         setCustomers((list) => [...(offset ? (list ?? []) : []), ...r.customers]);
@@ -258,6 +258,8 @@ function OutcomeHeatMap({ role }: { role: string }) {
   const [catalogue, setCatalogue] = useState<Catalogue>([]);
   const [channels, setChannels] = useState<string[]>([]);
   const [channel, setChannel] = useState('*');
+  const [segments, setSegments] = useState<{ id: number; name: string }[]>([]);
+  const [segment, setSegment] = useState('');
   const [occurrence, setOccurrence] = useState<keyof typeof occurrences>('all');
   const [followedUp, setFollowedUp] = useState<keyof typeof followUps>('all');
   const [selected, setSelected] = useState<string | null>(null);
@@ -267,6 +269,10 @@ function OutcomeHeatMap({ role }: { role: string }) {
       (r) => setCatalogue(r.kinds),
       () => undefined,
     );
+    api<{ segments: { id: number; name: string }[] }>('/v1/segments').then(
+      (r) => setSegments(r.segments),
+      () => undefined,
+    );
     api<Outcomes>('/v1/analytics/outcomes?stage=*&valueBand=*&occurrence=all&followedUp=all').then(
       (r) => setChannels([...new Set(r.cells.map((c) => c.channel).filter((c) => c !== '*'))].sort()),
       () => undefined,
@@ -274,11 +280,9 @@ function OutcomeHeatMap({ role }: { role: string }) {
   }, []);
   useEffect(() => {
     setReport(null);
-    api<Outcomes>(`/v1/analytics/outcomes?${new URLSearchParams({ channel, occurrence, followedUp })}`).then(
-      setReport,
-      (e) => setProblem(problemText(e)),
-    );
-  }, [channel, occurrence, followedUp]);
+    const query = new URLSearchParams({ channel, occurrence, followedUp, ...(segment ? { segment } : {}) });
+    api<Outcomes>(`/v1/analytics/outcomes?${query}`).then(setReport, (e) => setProblem(problemText(e)));
+  }, [channel, occurrence, followedUp, segment]);
   if (problem)
     return (
       <p className="error" role="alert">
@@ -302,6 +306,15 @@ function OutcomeHeatMap({ role }: { role: string }) {
       <h2>After an experience: who bought again</h2>
       <div className="filters">
         <label className="inline">
+          Customers{' '}
+          <select value={segment} onChange={(e) => setSegment(e.target.value)} aria-label="Segment">
+            <option value="">everyone</option>
+            {segments.map((g) => (
+              <option key={g.id} value={String(g.id)}>
+                segment: {g.name}
+              </option>
+            ))}
+          </select>{' '}
           Channel{' '}
           <select value={channel} onChange={(e) => setChannel(e.target.value)} aria-label="Acquisition channel">
             <option value="*">any channel</option>

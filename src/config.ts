@@ -20,6 +20,7 @@ export interface Config {
   readonly care: CareConfig;
   readonly experiences: ExperiencesConfig;
   readonly mail: MailConfig;
+  readonly programme: ProgrammeConfig;
   /** Signs unsubscribe and tracking links; without it a random key is kept in the database. */
   readonly secret: string | undefined;
   /** Hosts, addresses or CIDR ranges webhooks may reach although they are internal (KEPT_WEBHOOK_ALLOW). */
@@ -73,6 +74,18 @@ export interface MailConfig {
   readonly leaseSeconds: number;
   /** opt-in: marketing needs consent on record; unless-withdrawn: anyone who has not withdrawn it. */
   readonly consent: 'opt-in' | 'unless-withdrawn';
+}
+
+/** The marketing programme as a whole: the universal control group and clean holdouts (docs/campaigns.md). */
+export interface ProgrammeConfig {
+  /** Share of customers no marketing programme ever touches, to measure the programme's total lift (0 turns it off). */
+  readonly universalControl: number;
+  /** Days after a customer was held out of a campaign or journey in which no other marketing programme treats them. */
+  readonly holdoutDays: number;
+  /** Marketing waits while a customer has an open problem (an open ticket, a problem not yet followed up). */
+  readonly waitForProblems: boolean;
+  /** How far back an unanswered problem still holds marketing back. */
+  readonly problemDays: number;
 }
 
 /** Limits of the agent workspace and the public survey links (docs/care.md). */
@@ -231,6 +244,17 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     leaseSeconds: whole('KEPT_SEND_LEASE_SECONDS', 300, 1),
     consent,
   };
+  const universalControl = Number(env.KEPT_UNIVERSAL_CONTROL ?? 0.05);
+  if (!(universalControl >= 0 && universalControl <= 0.5))
+    fail(`KEPT_UNIVERSAL_CONTROL must be a share from 0 to 0.5, got ${env.KEPT_UNIVERSAL_CONTROL}`);
+  const waitForProblems = env.KEPT_WAIT_FOR_PROBLEMS ?? 'true';
+  if (!['true', 'false'].includes(waitForProblems)) fail('KEPT_WAIT_FOR_PROBLEMS must be true or false');
+  const programme = {
+    universalControl,
+    holdoutDays: between('KEPT_HOLDOUT_DAYS', 30, 1, 366, 'days'),
+    waitForProblems: waitForProblems === 'true',
+    problemDays: between('KEPT_PROBLEM_DAYS', 14, 1, 366, 'days'),
+  };
   const keyRequestsPerMinute = whole('KEPT_KEY_REQUESTS_PER_MINUTE', 6000, 1);
   const secret = env.KEPT_SECRET || undefined;
   if (secret !== undefined && secret.length < 16) fail('KEPT_SECRET must be at least 16 characters');
@@ -259,6 +283,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     care: Object.freeze(care),
     experiences: Object.freeze(experiences),
     mail: Object.freeze(mail),
+    programme: Object.freeze(programme),
     secret,
   });
 }

@@ -1,9 +1,11 @@
 import {
   bigint,
+  boolean,
   doublePrecision,
   index,
   integer,
   jsonb,
+  numeric,
   pgTable,
   primaryKey,
   text,
@@ -54,6 +56,14 @@ export const campaigns = pgTable('campaigns', {
   startedAt: instant('started_at'),
   finishedAt: instant('finished_at'),
   members: integer('members'),
+  /** Who was left out at start and why (universal control group, held out of another programme, an open problem), by reason. */
+  exclusions: jsonb('exclusions').$type<Record<string, number>>(),
+  /** The person starting it chose to include customers held out of other programmes; the contamination is counted in both reports. */
+  overrideHoldouts: boolean('override_holdouts').notNull().default(false),
+  /** A recurring campaign: 'week' or 'month'; each occurrence is a campaign of its own with a fresh holdout. */
+  repeatEvery: text('repeat_every'),
+  /** The first campaign of a recurring series (itself for the first). */
+  seriesId: bigint('series_id', { mode: 'number' }),
 });
 
 /**
@@ -75,6 +85,10 @@ export const campaignMembers = pgTable(
     sentAt: instant('sent_at'),
     email: text('email'),
     messageId: text('message_id'),
+    /** Outcomes a campaign run elsewhere brought in its file (null: measured from Kept's own orders and touchpoints). */
+    converted: boolean('converted'),
+    revenue: numeric('revenue', { precision: 14, scale: 2 }),
+    engaged: boolean('engaged'),
   },
   (t) => [
     primaryKey({ columns: [t.campaignId, t.customerId] }),
@@ -101,3 +115,18 @@ export const capturedMail = pgTable('captured_mail', {
   html: text('html').notNull(),
   text: text('text').notNull(),
 });
+
+/** What a channel costs, set by a person: per order, per contact, per month or per customer acquired (channel economics). */
+export const channelCosts = pgTable(
+  'channel_costs',
+  {
+    /** acquisition, order or contact: which of a customer's channels the cost belongs to. */
+    kind: text('kind').notNull(),
+    channel: text('channel').notNull(),
+    per: text('per').notNull(),
+    amount: numeric('amount', { precision: 14, scale: 2 }).notNull(),
+    updatedBy: text('updated_by').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.channel] })],
+);

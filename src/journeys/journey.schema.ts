@@ -102,3 +102,24 @@ export const journeySteps = pgTable(
     index('journey_steps_message_idx').on(t.messageId),
   ],
 );
+
+/**
+ * The designed path of a lifecycle stage (the journey blueprint): which touchpoints a customer in
+ * it should get and by when. A stage without a row uses the built-in design (blueprint.ts).
+ */
+export const blueprints = pgTable('blueprints', {
+  stage: text('stage').primaryKey(),
+  steps: jsonb('steps').$type<BlueprintStep[]>().notNull(),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: instant('updated_at').notNull(),
+});
+
+/** One designed touchpoint: what it is (a touchpoint kind, or 'order'), in words, and within how many days of the stage's start. */
+export interface BlueprintStep {
+  key: string;
+  label: string;
+  /** Touchpoint kinds (email_sent of a journey, call, ...) or 'order' that count as this step done. */
+  kinds: string[];
+  withinDays: number;
+  transactional?: boolean;
+}

@@ -66,3 +66,24 @@ export const returns = pgTable(
     uniqueIndex('returns_external_key').on(t.customerId, t.externalId),
   ],
 );
+
+/** What the carrier said about an order's delivery: delivered, delayed or failed (the `delivery` event). */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    externalId: text('external_id').notNull(),
+    orderId: bigint('order_id', { mode: 'number' }),
+    at: instant('at').notNull(),
+    status: text('status').notNull(),
+    carrier: text('carrier'),
+    detail: text('detail'),
+    source: text('source').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.id] }),
+    uniqueIndex('deliveries_external_key').on(t.customerId, t.externalId),
+    index('deliveries_at_idx').on(t.at),
+  ],
+);

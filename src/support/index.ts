@@ -3,6 +3,7 @@
 export { badExperiences, lastFollowUp } from './experience.repository.ts';
 export {
   applyTicketUpdates,
+  openStatuses,
   upsertIncidents,
   upsertTickets,
   type IncidentInput,

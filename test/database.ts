@@ -32,7 +32,9 @@ export async function createTestDatabaseUrl(): Promise<{ url: string; drop(): Pr
 export async function createTestDeps(overrides: Partial<Config> = {}): Promise<Deps> {
   // Every kind of job can run, as under `kept serve`.
   registerJobHandlers();
-  const base = loadConfig({}, { ...process.env, NODE_ENV: 'test' });
+  // No universal control group unless a test asks for one (config.programme): tests that count a
+  // campaign's members draw from everyone; the group is tested where it is the subject.
+  const base = loadConfig({}, { KEPT_UNIVERSAL_CONTROL: '0', ...process.env, NODE_ENV: 'test' });
   const database = await createTestDatabaseUrl();
   const config = { ...base, ...overrides, databaseUrl: database?.url };
   const deps = await createDeps(config, { command: 'test', dataDir: 'memory://' });

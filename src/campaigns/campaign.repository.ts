@@ -1,5 +1,6 @@
 import { and, desc, eq, getTableColumns, inArray, ne } from 'drizzle-orm';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { exclusionSql, type HoldRules } from './programme.repository.ts';
 import { listLimit } from '../shared/http.ts';
 import { campaigns, templates, type Arm, type capturedMail as capturedMailTable } from './campaign.schema.ts';
 import { blockingFlags, controlArm, type CampaignStatus, type MemberStatus } from './campaign.ts';
@@ -136,8 +137,10 @@ export async function insertExternalCampaign(db: Db, campaign: ExternalCampaign)
 }
 
 /**
- * Draws each member's arm before anything is sent: the segment in random order, the first
- * round(n × holdout) to the holdout, the rest to the arms by their shares. Exact shares, random who.
+ * Draws each member's arm before anything is sent: the segment less those the programme leaves out
+ * (exclusionSql: the universal control group, other programmes' holdouts, open problems), in random
+ * order, the first round(n × holdout) to the holdout, the rest to the arms by their shares. Exact
+ * shares, random who. Returns the members drawn and those left out, by reason.
  */
 export async function assignMembers(
   db: Db,
@@ -145,7 +148,9 @@ export async function assignMembers(
   members: Fragment,
   at: Date,
   treatedStatus: MemberStatus,
-): Promise<number> {
+  /** Without rules nobody is left out (tests and benchmarks that draw a whole table). */
+  rules?: HoldRules,
+): Promise<{ n: number; exclusions: Record<string, number> }> {
   const total = campaign.arms.reduce((s, a) => s + a.share, 0);
   let cumulative = 0;
   const cases = campaign.arms.map((arm, i) => {
@@ -156,41 +161,51 @@ export async function assignMembers(
   });
   const treatedArm =
     cases.length === 1 ? sql`${campaign.arms[0].name}::text` : sql`case ${sql.join(cases, sql` `)} end`;
-  const [{ n }] = await queryRows<{ n: number }>(
+  const [row] = await queryRows<{ n: number; exclusions: Record<string, number> }>(
     db,
     sql`
     with pool as (select distinct m.id from (${members}) m),
-    shuffled as (select id, row_number() over (order by random()) as k, count(*) over () as n from pool),
+    judged as materialized (select id, ${rules ? exclusionSql(sql`pool.id`, rules) : sql`null::text`} as excluded from pool),
+    shuffled as (select id, row_number() over (order by random()) as k, count(*) over () as n from judged where excluded is null),
     split as (select id, k <= round(n * ${campaign.holdoutShare}::float8) as control, k - round(n * ${campaign.holdoutShare}::float8) as t,
       n - round(n * ${campaign.holdoutShare}::float8) as treated from shuffled),
     added as (
       insert into campaign_members (campaign_id, customer_id, arm, status, assigned_at)
       select ${campaign.id}, id, case when control then ${controlArm} else ${treatedArm} end, case when control then 'holdout' else ${treatedStatus} end, ${at.toISOString()}::timestamptz
       from split on conflict do nothing returning 1)
-    select count(*)::int as n from added`,
+    select (select count(*)::int from added) as n,
+      (select coalesce(jsonb_object_agg(excluded, c), '{}'::jsonb) from (select excluded, count(*)::int as c from judged where excluded is not null group by 1) e) as exclusions`,
   );
-  return n;
+  return row;
 }
 
-/** Call lists and mailing files carry the same suppression as email, by flag and consent. */
+/**
+ * Call lists, store lists and mailing files carry the same suppression as email: flags, consent,
+ * and the frequency cap, which counts every outbound channel.
+ */
 export async function suppressListed(
   db: Db,
   campaignId: number,
   consentList: string,
-  consentMode: 'opt-in' | 'unless-withdrawn',
+  mail: { consent: 'opt-in' | 'unless-withdrawn'; frequencyCap: number; frequencyDays: number },
+  now: Date,
 ): Promise<void> {
+  const since = sql`${now.toISOString()}::timestamptz - make_interval(days => ${mail.frequencyDays})`;
   await db.execute(sql`
     update campaign_members m set status = 'suppressed', reason = case
         when c.flags && ${array(blockingFlags)}::text[] then 'flag ' || replace(
           (select f from unnest(c.flags) f where f = any(${array(blockingFlags)}::text[]) limit 1), '_', ' ')
-        when k.granted = false then 'unsubscribed' else 'no consent on record' end
+        when k.granted = false then 'unsubscribed'
+        when k.granted is null and ${mail.consent} = 'opt-in' then 'no consent on record'
+        else 'frequency cap: ' || r.sent || ' marketing messages in the last ' || ${mail.frequencyDays} || ' days' end
     from customers c left join lateral (
       select granted from consent_ledger k where k.customer_id = c.id and k.list = ${consentList}
       order by k.at desc, k.id desc limit 1
     ) k on true
+    cross join lateral (select ${marketingSent(sql`c.id`, since, campaignId)} as sent) r
     where m.campaign_id = ${campaignId} and m.status = 'listed' and c.id = m.customer_id
       and (c.flags && ${array(blockingFlags)}::text[] or k.granted = false
-        or (k.granted is null and ${consentMode} = 'opt-in'))`);
+        or (k.granted is null and ${mail.consent} = 'opt-in') or r.sent >= ${mail.frequencyCap})`);
 }
 
 /** What a cancelled campaign had queued is never sent. */
@@ -268,9 +283,13 @@ export async function claimBatch(
   );
 }
 
-/** Marketing messages sent to `customer` after `since`, by campaigns (other than `exceptCampaign`) and journeys: what the frequency cap counts. */
+/**
+ * Marketing messages that reached `customer` after `since` on any channel, by campaigns (other than
+ * `exceptCampaign`: mail sent, lists exported or marked done, campaigns recorded from elsewhere)
+ * and journeys: what the frequency cap counts.
+ */
 const marketingSent = (customer: Fragment, since: Fragment, exceptCampaign = 0) => sql`(
-  (select count(*)::int from campaign_members r where r.customer_id = ${customer} and r.status = 'sent' and r.sent_at > ${since} and r.campaign_id <> ${exceptCampaign})
+  (select count(*)::int from campaign_members r where r.customer_id = ${customer} and r.status in ('sent', 'listed', 'external') and r.sent_at > ${since} and r.campaign_id <> ${exceptCampaign})
   + (select count(*)::int from journey_steps j where j.customer_id = ${customer} and j.outcome = 'sent' and j.marketing and j.at > ${since}))`;
 
 export interface Recipient {
@@ -492,4 +511,93 @@ export async function consentChoices(db: Db, customerId: number): Promise<{ list
     where c.id = ${customerId}
     order by l.list = 'marketing' desc, l.list limit 50`,
   );
+}
+
+export interface StartPreviewCounts {
+  audience: number;
+  exclusions: Record<string, number>;
+  eligible: number;
+  suppressed: Record<string, number>;
+  overlap: { programme: string; n: number }[];
+  /** A few reachable customers of the audience, to render a sample mail of each arm for. */
+  samples: number[];
+}
+
+/**
+ * What starting a campaign now would do, without doing it: the audience, who the programme leaves
+ * out and why (other programmes' holdouts always named, whether or not they will be overridden),
+ * who of the rest could not be reached now and why (as the send would decide), and how many are
+ * already in a running programme: a journey pass under way, or another campaign's mail or list in
+ * the last `rules.holdoutDays` days.
+ */
+export async function startPreviewCounts(
+  db: Db,
+  members: Fragment,
+  rules: HoldRules,
+  options: {
+    channel: string;
+    consentList: string;
+    mail: { consent: 'opt-in' | 'unless-withdrawn'; frequencyCap: number; frequencyDays: number };
+    samples: number;
+  },
+): Promise<StartPreviewCounts> {
+  const now = sql`${rules.now.toISOString()}::timestamptz`;
+  const since = sql`${now} - make_interval(days => ${options.mail.frequencyDays})`;
+  const email = options.channel === 'email';
+  const [row] = await queryRows<StartPreviewCounts>(
+    db,
+    sql`
+    with pool as (select distinct m.id from (${members}) m),
+    judged as materialized (select id, ${exclusionSql(sql`pool.id`, { ...rules, overrideHoldouts: false })} as excluded from pool),
+    eligible as materialized (select id from judged where excluded is null or (${rules.overrideHoldouts} and excluded like 'held out of %')),
+    reasons as materialized (
+      select c.id, case
+        when c.flags && ${array(blockingFlags)}::text[] then 'flag ' || replace(
+          (select f from unnest(c.flags) f where f = any(${array(blockingFlags)}::text[]) limit 1), '_', ' ')
+        when ${email} and c.email is null then 'no email address'
+        when ${email} and exists (select 1 from email_suppressions s where s.email = lower(c.email)) then 'address suppressed after a bounce or complaint'
+        when k.granted = false then 'unsubscribed'
+        when k.granted is null and ${options.mail.consent} = 'opt-in' then 'no consent on record'
+        when ${marketingSent(sql`c.id`, since)} >= ${options.mail.frequencyCap} then 'frequency cap'
+      end as reason
+      from eligible e join customers c on c.id = e.id
+      left join lateral (select granted from consent_ledger k where k.customer_id = c.id and k.list = ${options.consentList}
+        order by k.at desc, k.id desc limit 1) k on true)
+    select (select count(*)::int from pool) as audience,
+      (select coalesce(jsonb_object_agg(excluded, n), '{}'::jsonb) from (select excluded, count(*)::int as n from judged where excluded is not null group by 1) e) as exclusions,
+      (select count(*)::int from eligible) as eligible,
+      (select coalesce(jsonb_object_agg(reason, n), '{}'::jsonb) from (select reason, count(*)::int as n from reasons where reason is not null group by 1) s) as suppressed,
+      (select coalesce(jsonb_agg(jsonb_build_object('programme', programme, 'n', n) order by n desc), '[]'::jsonb) from (
+        select 'journey "' || j.name || '" (a pass under way)' as programme, count(distinct e.customer_id)::int as n
+        from journey_enrolments e join journeys j on j.id = e.journey_id
+        where e.status = 'active' and e.arm <> ${controlArm} and e.customer_id in (select id from eligible) group by j.name
+        union all
+        select 'campaign "' || k.name || '"', count(distinct m.customer_id)::int
+        from campaign_members m join campaigns k on k.id = m.campaign_id
+        where k.id <> ${rules.campaignId} and m.status in ('queued', 'sending', 'sent', 'listed', 'external')
+          and coalesce(m.sent_at, m.assigned_at) > ${now} - make_interval(days => ${rules.holdoutDays})
+          and m.customer_id in (select id from eligible) group by k.name) o) as overlap,
+      array(select id from reasons where reason is null order by random() limit ${options.samples}) as samples`,
+  );
+  return { ...row, samples: row.samples.map(Number) };
+}
+
+/**
+ * The treated members of a list campaign reached now (the list exported, or marked done): their
+ * send time is set once, so they count against the frequency cap and as sent in the report. Returns
+ * those newly reached, for their touchpoints.
+ */
+export async function markListed(
+  db: Db,
+  campaignId: number,
+  at: Date,
+): Promise<{ customer_id: number; arm: string; sent_at: Date }[]> {
+  const rows = await queryRows<{ customer_id: number; arm: string; sent_at: string }>(
+    db,
+    sql`
+    update campaign_members set sent_at = ${at.toISOString()}::timestamptz
+    where campaign_id = ${campaignId} and status = 'listed' and sent_at is null
+    returning customer_id, arm, sent_at::text`,
+  );
+  return rows.map((r) => ({ customer_id: Number(r.customer_id), arm: r.arm, sent_at: new Date(r.sent_at) }));
 }

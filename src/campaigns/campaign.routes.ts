@@ -15,6 +15,7 @@ import {
   customerPaceSchema,
   externalCampaignBody,
   renderedMailSchema,
+  startPreviewSchema,
   templateSchema,
   templateSummarySchema,
 } from './campaign.ts';
@@ -33,6 +34,8 @@ import {
   recordMailFeedback,
   saveTemplate,
   setCampaignStatus,
+  previewStart,
+  recordListReached,
   startCampaign,
 } from './campaign.service.ts';
 import { campaignReport } from './report.service.ts';
@@ -203,8 +206,63 @@ export function campaignRoutes(deps: Deps) {
     },
   );
 
+  const startOptions = z.object({
+    overrideHoldouts: z.boolean().default(false).openapi({
+      description:
+        'Include customers held out of another programme in its measurement window (their holdout is contaminated; both reports count it)',
+    }),
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/campaigns/{id}/preview',
+      middleware: marketing,
+      tags: ['campaigns'],
+      summary:
+        'What starting now would do: audience, who is left out and why, holdout and arms with a sample mail each, who cannot be reached, overlap with running programmes',
+      request: {
+        params: idParam,
+        query: z.object({ overrideHoldouts: z.enum(['true', 'false']).default('false') }),
+      },
+      responses: { 200: json(startPreviewSchema, 'The preview') },
+    }),
+    async (c) =>
+      c.json(
+        await previewStart(deps, c.req.valid('param').id, {
+          overrideHoldouts: c.req.valid('query').overrideHoldouts === 'true',
+        }),
+        200,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/campaigns/{id}/start',
+      middleware: marketing,
+      tags: ['campaigns'],
+      summary:
+        "Start now: leave out the universal control group, other programmes' holdouts and open problems, draw the holdout and the arms, then send (email) or list the treated (other channels)",
+      request: {
+        params: idParam,
+        body: { content: { 'application/json': { schema: startOptions } }, required: false },
+      },
+      responses: { 200: json(campaignSchema, 'The campaign now') },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const options = (c.req.header('content-type') ?? '').includes('json') ? c.req.valid('json') : undefined;
+      const campaign = await startCampaign(deps, id, { overrideHoldouts: options?.overrideHoldouts ?? false });
+      if (campaign.overrideHoldouts)
+        await auditBy(deps, c, 'campaign.override_holdouts', `campaign #${id} ${campaign.name}`, {
+          members: campaign.members,
+        });
+      return c.json(campaign, 200);
+    },
+  );
+
   for (const [action, to, summary] of [
-    ['start', null, 'Start now: draw the holdout and the arms, then send (email) or list the treated (other channels)'],
     ['pause', 'paused', 'Pause sending; nothing queued goes out until resumed'],
     ['resume', 'sending', 'Resume a paused campaign'],
     ['cancel', 'cancelled', 'Cancel; what is queued is not sent'],
@@ -219,15 +277,23 @@ export function campaignRoutes(deps: Deps) {
         request: { params: idParam },
         responses: { 200: json(campaignSchema, 'The campaign now') },
       }),
-      async (c) => {
-        const { id } = c.req.valid('param');
-        return c.json(
-          to === null ? await startCampaign(deps, id) : await setCampaignStatus(deps, c.get('principal'), id, to),
-          200,
-        );
-      },
+      async (c) => c.json(await setCampaignStatus(deps, c.get('principal'), c.req.valid('param').id, to), 200),
     );
   }
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/campaigns/{id}/list/done',
+      middleware: marketing,
+      tags: ['campaigns'],
+      summary:
+        'The list (calls, store, mailing) was worked through elsewhere: each treated member gets a touchpoint and counts against the frequency cap',
+      request: { params: idParam },
+      responses: { 200: json(z.object({ reached: z.number() }), 'How many members were newly marked reached') },
+    }),
+    async (c) => c.json({ reached: await recordListReached(deps, c.req.valid('param').id, 'marked done') }, 200),
+  );
 
   app.openapi(
     createRoute({
@@ -246,6 +312,8 @@ export function campaignRoutes(deps: Deps) {
   app.get('/campaigns/:id/list.csv', marketing, async (c) => {
     const found = await findCampaign(deps, Number(c.req.param('id')));
     const rows = await listedMembers(deps.db, found.id);
+    // Exporting the list is when its customers are reached, as far as Kept can know.
+    if (found.channel !== 'email') await recordListReached(deps, found.id, 'exported');
     await auditBy(deps, c, 'export.call_list', `campaign #${found.id} ${found.name}`, {
       rows: rows.length,
       channel: found.channel,

@@ -18,12 +18,14 @@ import {
   insertCampaign,
   insertExternalCampaign,
   insertTemplate,
+  markListed,
   messageAnswered,
   personalisation,
   selectCampaign,
   selectCampaigns,
   selectTemplate,
   selectTemplates,
+  startPreviewCounts,
   suppressAddress,
   suppressListed,
   updateCampaign,
@@ -32,6 +34,7 @@ import {
 } from './campaign.repository.ts';
 import { upsertTouchpoints } from '../channels/index.ts';
 import type { Arm } from './campaign.schema.ts';
+import type { HoldRules } from './programme.repository.ts';
 import {
   complaintRefuseRate,
   controlArm,
@@ -41,6 +44,7 @@ import {
   type CampaignKind,
   type CampaignStatus,
   type externalCampaignBody,
+  type StartPreview,
 } from './campaign.ts';
 import { templateContext, mailLinks } from './send.service.ts';
 import { compileTemplate, renderMail, TemplateError, type templateBody } from './template.ts';
@@ -65,6 +69,10 @@ const toCampaign = (r: CampaignRow): Campaign => ({
   startedAt: iso(r.startedAt),
   finishedAt: iso(r.finishedAt),
   members: r.members,
+  exclusions: r.exclusions,
+  overrideHoldouts: r.overrideHoldouts,
+  repeatEvery: r.repeatEvery as Campaign['repeatEvery'],
+  seriesId: r.seriesId,
 });
 
 export async function findCampaign(deps: Deps, id: number): Promise<Campaign> {
@@ -174,17 +182,32 @@ export async function createCampaign(
     scheduledAt,
     timeZone,
     status: scheduledAt ? 'scheduled' : 'draft',
+    repeatEvery: body.repeatEvery ?? null,
     createdBy: principalName(principal),
     createdAt: deps.clock.now(),
   });
   return findCampaign(deps, id);
 }
 
+/** The programme's rules for a campaign starting now (config.programme), with or without other programmes' holdouts. */
+export const holdRules = (deps: Deps, campaignId: number, overrideHoldouts: boolean): HoldRules => ({
+  campaignId,
+  now: deps.clock.now(),
+  ...deps.config.programme,
+  overrideHoldouts,
+});
+
 /**
  * Starts a campaign: refuses when complaints are at Gmail's 0.3 %, takes the segment's members now,
- * draws the holdout and the arms, then sends (email) or lists (other channels) the treated.
+ * leaves out the universal control group, customers held out of another programme (unless
+ * `overrideHoldouts`) and those with an open problem, draws the holdout and the arms, then sends
+ * (email) or lists (other channels) the treated. A recurring campaign schedules its next occurrence.
  */
-export async function startCampaign(deps: Deps, id: number): Promise<Campaign> {
+export async function startCampaign(
+  deps: Deps,
+  id: number,
+  options: { overrideHoldouts?: boolean } = {},
+): Promise<Campaign> {
   const campaign = await findCampaign(deps, id);
   if (!['draft', 'scheduled'].includes(campaign.status))
     throw new AppError('conflict', `Campaign ${id} is ${campaign.status}; only a draft or scheduled campaign starts`);
@@ -199,28 +222,177 @@ export async function startCampaign(deps: Deps, id: number): Promise<Campaign> {
     }
   }
   const members = await membersOf(deps, await findSegment(deps.db, campaign.segmentId!));
+  const overrideHoldouts = options.overrideHoldouts ?? false;
   const count = await deps.db.transaction(async (tx) => {
     const claimed = await updateCampaign(tx, id, { status: 'sending', startedAt: now }, ['draft', 'scheduled']);
     if (!claimed) throw new AppError('conflict', `Campaign ${id} was started by someone else`);
-    const n = await assignMembers(
+    const { n, exclusions } = await assignMembers(
       tx,
       { id, arms: campaign.arms, holdoutShare: campaign.holdoutShare },
       members,
       now,
       campaign.channel === 'email' ? 'queued' : 'listed',
+      holdRules(deps, id, overrideHoldouts),
     );
-    if (campaign.channel !== 'email') await suppressListed(tx, id, campaign.consentList, deps.config.mail.consent);
+    if (campaign.channel !== 'email') await suppressListed(tx, id, campaign.consentList, deps.config.mail, now);
     // An empty segment, or a list channel, is done at once; email waits for its sender.
     const sending = campaign.channel === 'email' && n > 0;
     await updateCampaign(tx, id, {
       members: n,
+      exclusions,
+      overrideHoldouts,
       status: sending ? 'sending' : 'done',
       finishedAt: sending ? null : now,
     });
+    if (campaign.repeatEvery) await scheduleNext(tx, campaign, now);
     return n;
   });
   if (campaign.channel === 'email' && count > 0) await startJob(deps, 'campaign.send', { campaignId: id });
   return findCampaign(deps, id);
+}
+
+/** The wall-clock time in `timeZone` of an instant, as YYYY-MM-DDTHH:mm. */
+function wallTime(at: Date, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    })
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}
+
+/**
+ * The occurrence after this one: the same wall-clock time a week or a calendar month later (the
+ * 31st becomes the month's last day), scheduled, with a holdout of its own drawn when it starts.
+ */
+export function nextOccurrence(from: Date, every: 'week' | 'month', timeZone: string): Date {
+  const [date, time] = wallTime(from, timeZone).split('T');
+  const [y, m, d] = date.split('-').map(Number);
+  const next =
+    every === 'week'
+      ? new Date(Date.UTC(y, m - 1, d + 7))
+      : new Date(Date.UTC(y, m, Math.min(d, new Date(Date.UTC(y, m + 1, 0)).getUTCDate())));
+  return wallTimeToInstant(`${next.toISOString().slice(0, 10)}T${time}`, timeZone);
+}
+
+async function scheduleNext(db: Deps['db'], campaign: Campaign, now: Date): Promise<void> {
+  const seriesId = campaign.seriesId ?? campaign.id;
+  if (campaign.seriesId === null) await updateCampaign(db, campaign.id, { seriesId });
+  let at = nextOccurrence(new Date(campaign.scheduledAt ?? now), campaign.repeatEvery!, campaign.timeZone);
+  // A late start (the server was down) does not schedule an occurrence in the past.
+  while (at <= now) at = nextOccurrence(at, campaign.repeatEvery!, campaign.timeZone);
+  await insertCampaign(db, {
+    name: campaign.name,
+    kind: campaign.kind,
+    channel: campaign.channel,
+    segmentId: campaign.segmentId,
+    arms: campaign.arms,
+    holdoutShare: campaign.holdoutShare,
+    consentList: campaign.consentList,
+    scheduledAt: at,
+    timeZone: campaign.timeZone,
+    status: 'scheduled',
+    repeatEvery: campaign.repeatEvery,
+    seriesId,
+    createdBy: campaign.createdBy,
+    createdAt: now,
+  });
+}
+
+/**
+ * What starting the campaign now would do, without doing it: the audience, who the programme
+ * leaves out and why, the holdout and each arm's size with a mail rendered for one of its likely
+ * members, who could not be reached and why, the overlap with running programmes, and warnings.
+ */
+export async function previewStart(
+  deps: Deps,
+  id: number,
+  options: { overrideHoldouts?: boolean } = {},
+): Promise<StartPreview> {
+  const campaign = await findCampaign(deps, id);
+  if (!['draft', 'scheduled'].includes(campaign.status))
+    throw new AppError('conflict', `Campaign ${id} is ${campaign.status}; only a draft or scheduled campaign starts`);
+  const overrideHoldouts = options.overrideHoldouts ?? false;
+  const counts = await startPreviewCounts(
+    deps.db,
+    await membersOf(deps, await findSegment(deps.db, campaign.segmentId!)),
+    holdRules(deps, id, overrideHoldouts),
+    {
+      channel: campaign.channel,
+      consentList: campaign.consentList,
+      mail: deps.config.mail,
+      samples: campaign.arms.length,
+    },
+  );
+  const leftOut = Object.entries(counts.exclusions)
+    .map(([reason, n]) => ({ reason, n, overridden: overrideHoldouts && reason.startsWith('held out of ') }))
+    .sort((a, b) => b.n - a.n);
+  const drawn = counts.eligible;
+  const holdout = Math.round(drawn * campaign.holdoutShare);
+  const treated = drawn - holdout;
+  const total = campaign.arms.reduce((s, a) => s + a.share, 0);
+  let cumulative = 0;
+  let before = 0;
+  const arms = [];
+  for (const [i, arm] of campaign.arms.entries()) {
+    cumulative += arm.share;
+    const upTo = i === campaign.arms.length - 1 ? treated : Math.round((treated * cumulative) / total);
+    const customerId = counts.samples[i % Math.max(1, counts.samples.length)];
+    let sample: StartPreview['arms'][number]['sample'] = null;
+    if (customerId !== undefined) {
+      const template = arm.templateId === null ? undefined : await selectTemplate(deps.db, arm.templateId);
+      sample = {
+        customerId,
+        mail: template ? await previewTemplate(deps, template, customerId, arm.name).catch(() => null) : null,
+      };
+    }
+    arms.push({ name: arm.name, templateId: arm.templateId, members: upTo - before, sample });
+    before = upTo;
+  }
+  const unreachable = Object.entries(counts.suppressed)
+    .map(([reason, n]) => ({ reason, n }))
+    .sort((a, b) => b.n - a.n);
+  const unreached = unreachable.reduce((s, u) => s + u.n, 0);
+  const reach = drawn > 0 ? Math.round(treated * (1 - unreached / drawn)) : 0;
+  const warnings: string[] = [];
+  const number = (n: number) => n.toLocaleString('en');
+  const heldOut = leftOut.filter((l) => l.reason.startsWith('held out of ')).reduce((s, l) => s + l.n, 0);
+  if (heldOut > 0)
+    warnings.push(
+      overrideHoldouts
+        ? `${number(heldOut)} customers held out of other programmes will be included: their holdouts are contaminated, and both reports will count it.`
+        : `${number(heldOut)} customers are left out because another programme is measuring them; include them only if that programme's result matters less than this one.`,
+    );
+  const overlapping = counts.overlap.reduce((s, o) => s + o.n, 0);
+  if (overlapping > 0)
+    warnings.push(
+      `${number(overlapping)} of the customers drawn are in a running programme too (${counts.overlap.map((o) => o.programme).join(', ')}); the frequency cap applies across all of them.`,
+    );
+  if (drawn > 0 && (holdout < 30 || treated < 30))
+    warnings.push(
+      `The holdout (${number(holdout)}) or the treated (${number(treated)}) has fewer than 30 customers: the report will not be able to say whether the campaign worked.`,
+    );
+  if (drawn === 0) warnings.push('Nobody would be drawn: the segment is empty or everyone in it is left out.');
+  return {
+    campaign,
+    audience: counts.audience,
+    leftOut,
+    drawn,
+    holdout,
+    arms,
+    unreachable,
+    reach,
+    overlap: counts.overlap,
+    warnings,
+  };
 }
 
 export async function setCampaignStatus(
@@ -253,6 +425,36 @@ export async function setCampaignStatus(
   if (to === 'cancelled') await cancelQueued(deps.db, id);
   if (to === 'sending') await startJob(deps, 'campaign.send', { campaignId: id });
   return findCampaign(deps, id);
+}
+
+const listWords: Record<string, string> = { phone: 'call list', store: 'store list', direct_mail: 'mailing file' };
+
+/**
+ * A list campaign's members were reached: the list was exported or marked done. Each treated
+ * member gets a touchpoint (the list and the campaign) on their timeline once, and counts against
+ * the frequency cap from then on. Returns how many were newly reached.
+ */
+export async function recordListReached(deps: Deps, id: number, how: 'exported' | 'marked done'): Promise<number> {
+  const campaign = await findCampaign(deps, id);
+  if (campaign.channel === 'email') throw new AppError('conflict', `Campaign ${id} is sent by email; it has no list`);
+  return deps.db.transaction(async (tx) => {
+    const reached = await markListed(tx, id, deps.clock.now());
+    for (let from = 0; from < reached.length; from += 5_000)
+      await upsertTouchpoints(
+        tx,
+        reached.slice(from, from + 5_000).map((m) => ({
+          customerId: m.customer_id,
+          externalId: `campaign:${id}:listed`,
+          at: m.sent_at,
+          channel: campaign.channel,
+          direction: 'out',
+          kind: `${campaign.channel}_listed`,
+          campaign: campaign.name,
+          detail: { campaignId: id, arm: m.arm, list: listWords[campaign.channel], how },
+        })),
+      );
+    return reached.length;
+  });
 }
 
 /** A campaign run elsewhere (another mail tool, a mailing house): who was in which arm and when, measured like ours. */

@@ -69,6 +69,10 @@ export const campaignBody = z
       .max(64)
       .optional()
       .openapi({ description: 'IANA zone of scheduledAt; default the business time zone' }),
+    repeatEvery: z.enum(['week', 'month']).optional().openapi({
+      description:
+        'Repeat weekly or monthly at the same wall-clock time: each start schedules the next occurrence, a campaign of its own with a fresh holdout',
+    }),
   })
   .openapi('CampaignBody');
 
@@ -120,9 +124,47 @@ export const campaignSchema = z
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
     members: z.number().nullable(),
+    /** Left out at start, by reason: the universal control group, another programme's holdout, an open problem. */
+    exclusions: z.record(z.string(), z.number()).nullable(),
+    overrideHoldouts: z.boolean(),
+    repeatEvery: z.enum(['week', 'month']).nullable(),
+    seriesId: z.number().nullable(),
   })
   .openapi('Campaign');
 export type Campaign = z.infer<typeof campaignSchema>;
+export const renderedMailSchema = z.object({ subject: z.string(), html: z.string(), text: z.string() });
+export type RenderedMail = z.infer<typeof renderedMailSchema>;
+
+/** What starting a campaign now would do (GET /campaigns/{id}/preview), shown before the confirmation. */
+export const startPreviewSchema = z
+  .object({
+    campaign: campaignSchema,
+    /** The segment's members now. */
+    audience: z.number(),
+    /** Left out by the programme, by reason; `overridden` when they will be included anyway. */
+    leftOut: z.array(z.object({ reason: z.string(), n: z.number(), overridden: z.boolean() })),
+    /** Drawn into the holdout and the arms. */
+    drawn: z.number(),
+    holdout: z.number(),
+    arms: z.array(
+      z.object({
+        name: z.string(),
+        templateId: z.number().nullable(),
+        members: z.number(),
+        sample: z.object({ customerId: z.number(), mail: renderedMailSchema.nullable() }).nullable(),
+      }),
+    ),
+    /** Of those drawn, who could not be reached now and why (as the send decides; the holdout's share of them is not sent anyway). */
+    unreachable: z.array(z.object({ reason: z.string(), n: z.number() })),
+    /** About how many treated customers it reaches. */
+    reach: z.number(),
+    /** Customers drawn who are in a running programme (a journey pass, another campaign in the holdout window). */
+    overlap: z.array(z.object({ programme: z.string(), n: z.number() })),
+    warnings: z.array(z.string()),
+  })
+  .openapi('StartPreview');
+export type StartPreview = z.infer<typeof startPreviewSchema>;
+
 /** A campaign in the list, with its members by send status. */
 export const campaignListSchema = z.object({
   campaigns: z.array(campaignSchema.extend({ counts: z.record(z.string(), z.number()) })),
@@ -140,8 +182,6 @@ export const templateSchema = templateSummarySchema
   .extend({ body: z.string(), updatedAt: z.string() })
   .openapi('Template');
 export type Template = z.infer<typeof templateSchema>;
-export const renderedMailSchema = z.object({ subject: z.string(), html: z.string(), text: z.string() });
-export type RenderedMail = z.infer<typeof renderedMailSchema>;
 
 /** One arm against the holdout on one measure (measurement.ts computes it). */
 export const comparisonSchema = z.object({
@@ -185,8 +225,15 @@ export const armComparisonSchema = z.object({
     z.object({ arm: z.string(), points: z.array(z.object({ day: z.number(), lift: z.number() })) }),
   ),
 });
+/** How clean the comparison is: holdout members another programme treated, treated members from another programme's holdout. */
+export const contaminationSchema = z.object({
+  holdoutTreated: z.number(),
+  byProgramme: z.array(z.object({ programme: z.string(), n: z.number() })),
+  treatedFromHoldouts: z.number(),
+});
+export type Contamination = z.infer<typeof contaminationSchema>;
 export const holdoutFiguresSchema = armComparisonSchema
-  .extend({ days: z.number(), observedDays: z.number() })
+  .extend({ days: z.number(), observedDays: z.number(), contamination: contaminationSchema.optional() })
   .openapi('HoldoutFigures');
 export type HoldoutFigures = z.infer<typeof holdoutFiguresSchema>;
 export const campaignReportSchema = holdoutFiguresSchema.extend({ campaign: campaignSchema }).openapi('CampaignReport');

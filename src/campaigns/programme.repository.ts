@@ -19,7 +19,10 @@ export const inUniversalControlSql = (id: Fragment, share: number): Fragment =>
  * (other than `campaignId`) assigned in the last `days`, or of a journey (other than the one whose
  * campaign row is `campaignId`) whose pass is under way or ended in the last `days`.
  */
-export const heldOutElsewhereSql = (id: Fragment, options: { campaignId: number; now: Date; days: number }): Fragment => {
+export const heldOutElsewhereSql = (
+  id: Fragment,
+  options: { campaignId: number; now: Date; days: number },
+): Fragment => {
   const now = sql`${options.now.toISOString()}::timestamptz`;
   const since = sql`${now} - make_interval(days => ${options.days})`;
   return sql`coalesce(
@@ -81,3 +84,24 @@ export async function programmeHold(
   if (row.problem) return { kind: 'open_problem', reason: `open problem: ${row.problem}` };
   return null;
 }
+
+export interface HoldRules {
+  campaignId: number;
+  now: Date;
+  universalControl: number;
+  holdoutDays: number;
+  waitForProblems: boolean;
+  problemDays: number;
+  /** A person chose to include customers held out of other programmes (the contamination is counted in both reports). */
+  overrideHoldouts: boolean;
+}
+
+/**
+ * Why a customer of a campaign's audience is left out, as a text expression (null: not left out):
+ * the universal control group, the holdout of another programme (named, unless overridden), an open
+ * problem. The same words key the campaign's exclusions and the start preview.
+ */
+export const exclusionSql = (id: Fragment, rules: HoldRules): Fragment => sql`coalesce(
+    case when ${inUniversalControlSql(id, rules.universalControl)} then 'universal control group' end,
+    ${rules.overrideHoldouts ? sql`null::text` : sql`regexp_replace(${heldOutElsewhereSql(id, { campaignId: rules.campaignId, now: rules.now, days: rules.holdoutDays })}, ' (until|while) .*$', '')`},
+    case when ${rules.waitForProblems ? sql`${openProblemSql(id, { now: rules.now, days: rules.problemDays })} is not null` : sql`false`} then 'open problem' end)`;

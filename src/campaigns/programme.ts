@@ -11,10 +11,8 @@ import { createHash } from 'node:crypto';
  */
 export const universalControlLabel = 'kept-universal-control:';
 export const universalControlBucket = (customerId: number) =>
-  Number.parseInt(
-    createHash('md5').update(`${universalControlLabel}${customerId}`).digest('hex').slice(0, 8),
-    16,
-  ) % 10_000;
+  Number.parseInt(createHash('md5').update(`${universalControlLabel}${customerId}`).digest('hex').slice(0, 8), 16) %
+  10_000;
 export const inUniversalControl = (customerId: number, share: number) =>
   share > 0 && universalControlBucket(customerId) < Math.round(share * 10_000);
 

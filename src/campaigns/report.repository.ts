@@ -1,4 +1,5 @@
 import { queryRows, sql, type Db } from '../db/connection.ts';
+import { controlArm } from './campaign.ts';
 
 type Fragment = ReturnType<typeof sql>;
 
@@ -51,7 +52,7 @@ export async function armOutcomes(
     select s.arm, count(*)::int as members, count(*) filter (where s.bought)::int as buyers, sum(s.revenue)::float8 as revenue, sum(s.revenue * s.revenue)::float8 as "revenueSquares",
       count(*) filter (where exists (select 1 from consent_ledger k where k.customer_id = s.customer_id and k.list = ${consentList}
         and not k.granted and k.at > s.assigned_at and k.at <= s.assigned_at + make_interval(days => ${days})))::int as unsubscribed,
-      count(*) filter (where s.status in ('sent', 'external'))::int as sent,
+      count(*) filter (where s.status in ('sent', 'external', 'listed'))::int as sent,
       count(*) filter (where exists (select 1 from touchpoints t where t.customer_id = s.customer_id and t.external_id = ${`campaign:${measured.campaignId}:open`}))::int as opened,
       count(*) filter (where exists (select 1 from touchpoints t where t.customer_id = s.customer_id and t.external_id like ${`campaign:${measured.campaignId}:click:%`}))::int as clicked
     from spent s group by s.arm order by s.arm`,
@@ -132,4 +133,54 @@ async function meanPAlive(db: Db, measured: Measured, runId: number, where: Frag
     select m.arm, count(*)::int as n, sum(s.p_alive)::float8 as sum, sum(s.p_alive * s.p_alive)::float8 as squares
     from (${measured.members}) m join scores s on s.customer_id = m.customer_id and s.run_id = ${runId} where ${where} group by 1 order by 1`,
   );
+}
+
+/**
+ * How clean a programme's comparison is: its holdout members whom another marketing programme
+ * treated within `days` of their assignment (by programme), and its treated members who were in
+ * another programme's holdout when they were treated. `campaignId` is the programme's own
+ * campaign row (a journey's too), so its own messages do not count.
+ */
+export async function contamination(
+  db: Db,
+  measured: Measured,
+  days: number,
+): Promise<{ holdoutTreated: number; byProgramme: { programme: string; n: number }[]; treatedFromHoldouts: number }> {
+  const window = sql`make_interval(days => ${days})`;
+  const [row] = await queryRows<{
+    holdout_treated: number;
+    by_programme: { programme: string; n: number }[];
+    treated_from_holdouts: number;
+  }>(
+    db,
+    sql`
+    with m as (${measured.members}),
+    touched as (
+      select m.customer_id, 'campaign "' || k.name || '"' as programme from m
+      join campaign_members o on o.customer_id = m.customer_id and o.campaign_id <> ${measured.campaignId}
+        and o.status in ('sent', 'listed', 'external') and o.sent_at >= m.assigned_at and o.sent_at <= m.assigned_at + ${window}
+      join campaigns k on k.id = o.campaign_id
+      where m.arm = ${controlArm}
+      union
+      select m.customer_id, 'journey "' || j.name || '"' from m
+      join journey_steps s on s.customer_id = m.customer_id and s.outcome = 'sent' and s.marketing
+        and s.at >= m.assigned_at and s.at <= m.assigned_at + ${window}
+      join journeys j on j.id = s.journey_id and j.campaign_id <> ${measured.campaignId}
+      where m.arm = ${controlArm}
+    )
+    select (select count(distinct customer_id)::int from touched) as holdout_treated,
+      (select coalesce(jsonb_agg(jsonb_build_object('programme', programme, 'n', n) order by n desc), '[]'::jsonb)
+        from (select programme, count(distinct customer_id)::int as n from touched group by 1) p) as by_programme,
+      (select count(*)::int from m where m.arm <> ${controlArm} and m.status not in ('suppressed', 'skipped') and (
+        exists (select 1 from campaign_members h where h.customer_id = m.customer_id and h.status = 'holdout' and h.campaign_id <> ${measured.campaignId}
+          and h.assigned_at <= m.assigned_at and h.assigned_at > m.assigned_at - ${window})
+        or exists (select 1 from journey_enrolments e join journeys j on j.id = e.journey_id
+          where e.customer_id = m.customer_id and e.arm = ${controlArm} and j.campaign_id <> ${measured.campaignId}
+            and e.entered_at <= m.assigned_at and coalesce(e.finished_at, 'infinity'::timestamptz) > m.assigned_at - ${window}))) as treated_from_holdouts`,
+  );
+  return {
+    holdoutTreated: row.holdout_treated,
+    byProgramme: row.by_programme,
+    treatedFromHoldouts: row.treated_from_holdouts,
+  };
 }

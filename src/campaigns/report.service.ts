@@ -5,7 +5,14 @@ import type { Deps } from '../deps.ts';
 import { controlArm } from './campaign.ts';
 import { findCampaign } from './campaign.service.ts';
 import { compareMeans, compareProportions, holdoutWarning, type Comparison } from './measurement.ts';
-import { armOutcomes, campaignMeasured, firstPurchaseDays, stillActive, type ArmOutcome } from './report.repository.ts';
+import {
+  armOutcomes,
+  campaignMeasured,
+  contamination,
+  firstPurchaseDays,
+  stillActive,
+  type ArmOutcome,
+} from './report.repository.ts';
 
 const round = <C extends Comparison | null>(c: C): C =>
   c &&
@@ -114,10 +121,17 @@ export async function campaignReport(deps: Deps, id: number, days: number) {
   const observedDays = started
     ? Math.max(0, Math.min(days, Math.floor((now.getTime() - started.getTime()) / 86_400_000)))
     : 0;
-  const [outcomes, active, firsts] = await Promise.all([
+  const [outcomes, active, firsts, clean] = await Promise.all([
     armOutcomes(deps.db, measured, days, campaign.consentList),
     started ? Promise.all([30, 90].map((d) => stillActive(deps.db, measured, started, d))) : [],
     firstPurchaseDays(deps.db, measured, days, now),
+    contamination(deps.db, measured, days),
   ]);
-  return { campaign, days, observedDays, ...compareArms(outcomes, active, firsts, observedDays) };
+  return {
+    campaign,
+    days,
+    observedDays,
+    ...compareArms(outcomes, active, firsts, observedDays),
+    contamination: clean,
+  };
 }

@@ -27,7 +27,11 @@ let earlier: number;
 
 before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-campaigns-web-'));
-  deps = await createTestDeps({ dataDir: work });
+  // The universal control group as shipped (5 %), so the start confirmation shows it left out.
+  deps = await createTestDeps({
+    dataDir: work,
+    programme: { universalControl: 0.05, holdoutDays: 30, waitForProblems: true, problemDays: 14 },
+  });
   const events: Record<string, unknown>[] = [];
   for (let i = 1; i <= 200; i++) {
     const customer = { externalId: `M${i}`, email: `m${i}@example.com` };
@@ -151,7 +155,35 @@ test('a marketer writes a template, previews it as a customer, creates a campaig
   await page.getByLabel('arm 1 template').selectOption({ label: 'Candle offer' });
   await page.getByRole('button', { name: 'Create campaign' }).click();
   await page.getByRole('heading', { name: /Candle week/ }).waitFor();
-  await page.getByRole('button', { name: 'Start now' }).click();
+  // Nothing happens until the confirmation has said what would.
+  await page.getByRole('button', { name: 'Start now…' }).click();
+  const confirmation = page.getByRole('region', { name: 'start confirmation' });
+  const button = confirmation.getByRole('button', { name: /^Confirm and start: \d+ customers$/ });
+  await button.waitFor();
+  const text = await confirmation.innerText();
+  const [, audience] = text.match(/The segment has (\d+) customers/)!;
+  const [, drawn, held] = text.match(/(\d+) are drawn: (\d+) into the holdout/)!;
+  assert.equal(Number(held), Math.round(Number(drawn) * 0.2));
+  const [, control] = text.match(/universal control group\t(\d+)\tleft out/)!;
+  assert.equal(Number(drawn), Number(audience) - Number(control));
+  assert.match(text, /Arm A: \d+ customers · sample for customer \d+/);
+  // The sample mail, rendered for a member of the arm.
+  await confirmation
+    .frameLocator('iframe[title="sample of arm A"]')
+    .getByText(/You seem to like candles/)
+    .waitFor();
+  assert.equal(
+    (
+      await queryRows<{ n: number }>(
+        deps.db,
+        sql`select count(*)::int as n from campaign_members m join campaigns c on c.id = m.campaign_id where c.name = 'Candle week'`,
+      )
+    )[0].n,
+    0,
+    'nothing is drawn before the confirmation',
+  );
+  await page.screenshot({ path: screenshotPath('campaigns-start-confirmation'), fullPage: true });
+  await button.click();
   await page.getByRole('heading', { name: /Candle week .* done/ }).waitFor();
   const progress = await page.locator('section.card').first().innerText();
   const [, done, total] = progress.match(/(\d+) of (\d+) done/)!;

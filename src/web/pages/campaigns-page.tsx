@@ -14,6 +14,7 @@ import type { ShownSegment } from '../../segments/segment.ts';
 import { api, formatTime, problemText, words } from '../api.ts';
 import { BarChart, LineChart, palette } from '../charts.tsx';
 import { Link, navigate } from '../router.tsx';
+import { StartConfirmation } from './start-confirmation.tsx';
 
 type Arm = Campaign['arms'][number];
 
@@ -135,6 +136,7 @@ function NewCampaign({ templates, onCreated }: { templates: TemplateSummary[]; o
     holdout: 10,
     scheduledAt: '',
     timeZone: '',
+    repeatEvery: '',
   });
   const [arms, setArms] = useState<Arm[]>([{ name: 'A', templateId: null, share: 1 }]);
   const [problem, setProblem] = useState<string | null>(null);
@@ -164,6 +166,7 @@ function NewCampaign({ templates, onCreated }: { templates: TemplateSummary[]; o
           ...(form.scheduledAt
             ? { scheduledAt: form.scheduledAt, ...(form.timeZone ? { timeZone: form.timeZone } : {}) }
             : {}),
+          ...(form.repeatEvery ? { repeatEvery: form.repeatEvery } : {}),
         },
       });
       onCreated(created);
@@ -298,6 +301,18 @@ function NewCampaign({ templates, onCreated }: { templates: TemplateSummary[]; o
             value={form.timeZone}
             onChange={(e) => setForm({ ...form, timeZone: e.target.value })}
           />
+          <label className="inline">
+            repeat{' '}
+            <select
+              aria-label="repeat"
+              value={form.repeatEvery}
+              onChange={(e) => setForm({ ...form, repeatEvery: e.target.value })}
+            >
+              <option value="">once</option>
+              <option value="week">every week</option>
+              <option value="month">every month</option>
+            </select>
+          </label>
           <button type="submit">Create campaign</button>
         </div>
         {problem && (
@@ -443,8 +458,26 @@ export function HoldoutReport({
   onDays: (days: number) => void;
   since: string;
 }) {
+  const dirty = report.contamination;
   return (
     <>
+      {dirty && (dirty.holdoutTreated > 0 || dirty.treatedFromHoldouts > 0) && (
+        <div className="warnings" role="note">
+          {dirty.holdoutTreated > 0 && (
+            <p>
+              {dirty.holdoutTreated.toLocaleString()} of the holdout were marketed to by another programme within {days}{' '}
+              days ({dirty.byProgramme.map((p) => `${p.programme}: ${p.n.toLocaleString()}`).join(', ')}): the lift
+              below is understated by about that share.
+            </p>
+          )}
+          {dirty.treatedFromHoldouts > 0 && (
+            <p>
+              {dirty.treatedFromHoldouts.toLocaleString()} of the treated were in another programme's holdout at the
+              time: that programme's report counts them too.
+            </p>
+          )}
+        </div>
+      )}
       {report.arms.length > 0 && report.observedDays === 0 && (
         <p className="muted">
           Against the holdout: results come in from tomorrow, as members buy (or not) in the days after {since}.
@@ -546,6 +579,7 @@ export function CampaignPage({ id }: { id: number }) {
   const [report, setReport] = useState<CampaignReport | null>(null);
   const [days, setDays] = useState(30);
   const [problem, setProblem] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
   const load = () => {
     api<CampaignWithCounts>(`/v1/campaigns/${id}`).then(setState, (e) => setProblem(e.message));
     api<CampaignReport>(`/v1/campaigns/${id}/report?days=${days}`).then(setReport, () => undefined);
@@ -583,9 +617,9 @@ export function CampaignPage({ id }: { id: number }) {
       </h1>
       {campaign.statusReason && <p className="error">{campaign.statusReason}</p>}
       <div className="filters">
-        {['draft', 'scheduled'].includes(campaign.status) && (
-          <button type="button" onClick={() => act('start')}>
-            Start now
+        {['draft', 'scheduled'].includes(campaign.status) && !confirming && (
+          <button type="button" onClick={() => setConfirming(true)}>
+            Start now…
           </button>
         )}
         {campaign.status === 'sending' && (
@@ -610,6 +644,35 @@ export function CampaignPage({ id }: { id: number }) {
       {problem && (
         <p className="error" role="alert">
           {problem}
+        </p>
+      )}
+      {confirming && ['draft', 'scheduled'].includes(campaign.status) && (
+        <StartConfirmation
+          id={id}
+          onStarted={() => {
+            setConfirming(false);
+            load();
+          }}
+          onClose={() => setConfirming(false)}
+        />
+      )}
+      {(campaign.repeatEvery || campaign.scheduledAt) && (
+        <p className="muted">
+          {campaign.scheduledAt && (
+            <>
+              Scheduled for {formatTime(campaign.scheduledAt)} ({campaign.timeZone}).{' '}
+            </>
+          )}
+          {campaign.repeatEvery && <>Repeats every {campaign.repeatEvery}, each time with a fresh holdout.</>}
+        </p>
+      )}
+      {campaign.exclusions && Object.keys(campaign.exclusions).length > 0 && (
+        <p className="small">
+          Left out at the start:{' '}
+          {Object.entries(campaign.exclusions)
+            .map(([reason, n]) => `${reason} ${n.toLocaleString()}`)
+            .join(' · ')}
+          {campaign.overrideHoldouts && " (other programmes' holdouts were included on purpose)"}
         </p>
       )}
       {total > 0 && (

@@ -196,6 +196,7 @@ test('an analyst gets the pages of aggregates only: the first is Analytics, and 
   assert.deepEqual(await own.locator('header.top nav a').allTextContents(), [
     'Analytics',
     'Why they leave',
+    'Channels',
     'Rules',
     'Segments',
     'Campaigns',

@@ -8,6 +8,7 @@ import { TeamPage } from './pages/team-page.tsx';
 import { ApiPage } from './pages/api-page.tsx';
 import { CustomerPage } from './pages/customer-page.tsx';
 import { CustomersPage } from './pages/customers-page.tsx';
+import { ChannelsPage } from './pages/channels-page.tsx';
 import { ImportsPage } from './pages/imports-page.tsx';
 import { InsightsPage } from './pages/insights-page.tsx';
 import { RulesPage } from './pages/rules-page.tsx';
@@ -74,6 +75,7 @@ const sections: [string, string, string[]?][] = [
   ['worklist', 'Worklist', staff],
   ['analytics', 'Analytics'],
   ['insights', 'Why they leave'],
+  ['channels', 'Channels'],
   ['rules', 'Rules'],
   ['segments', 'Segments'],
   ['campaigns', 'Campaigns'],
@@ -111,6 +113,8 @@ function Shell({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
     <AnalyticsPage />
   ) : path === '/insights' ? (
     <InsightsPage role={user.role} />
+  ) : path === '/channels' ? (
+    <ChannelsPage role={user.role} />
   ) : path === '/rules' ? (
     <RulesPage role={user.role} />
   ) : path === '/worklist' ? (

@@ -4,6 +4,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerAnalyticsCommands } from './analytics/analytics.command.ts';
 import { registerAuthCommands } from './auth/auth.command.ts';
+import { registerChannelCommands } from './channels/economics.command.ts';
+import { registerExperimentCommands } from './campaigns/experiment.command.ts';
+import { registerProgrammeCommand } from './campaigns/lift.command.ts';
 import { action, dataOption, withDeps } from './cli.ts';
 import { registerBackupCommands } from './db/backup.command.ts';
 import { registerDemoCommand } from './demo/demo.command.ts';
@@ -49,6 +52,9 @@ program
 registerImportCommand(program);
 registerDemoCommand(program);
 registerAnalyticsCommands(program);
+registerChannelCommands(program);
+registerExperimentCommands(program);
+registerProgrammeCommand(program);
 registerPrivacyCommand(program);
 registerBackupCommands(program);
 registerAuthCommands(program);

@@ -9,10 +9,13 @@ import { analyticsRoutes } from './analytics/analytics.routes.ts';
 import { retentionRoutes } from './analytics/retention.routes.ts';
 import { ruleRoutes } from './rules/rule.routes.ts';
 import { campaignRoutes } from './campaigns/campaign.routes.ts';
+import { experimentRoutes } from './campaigns/experiment.routes.ts';
 import { journeyRoutes } from './journeys/journey.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { peopleRoutes } from './auth/people.routes.ts';
 import { privacyRoutes } from './privacy/privacy.routes.ts';
+import { economicsRoutes } from './channels/economics.routes.ts';
+import { liftRoutes } from './campaigns/lift.routes.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
 import { mailPages } from './campaigns/mail.page.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
@@ -155,10 +158,13 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', webhookRoutes(deps));
   app.route('/api/v1', segmentRoutes(deps));
   app.route('/api/v1', campaignRoutes(deps));
+  app.route('/api/v1', experimentRoutes(deps));
   app.route('/api/v1', journeyRoutes(deps));
   app.route('/api/v1', auditRoutes(deps));
   app.route('/api/v1', peopleRoutes(deps));
   app.route('/api/v1', privacyRoutes(deps));
+  app.route('/api/v1', economicsRoutes(deps));
+  app.route('/api/v1', liftRoutes(deps));
 
   app.get('/api/openapi.json', anyone);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

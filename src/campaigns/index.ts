@@ -9,6 +9,6 @@ export {
   templateIdByName,
   updateCampaign,
 } from './campaign.repository.ts';
-export { armOutcomes, firstPurchaseDays, stillActiveAfter, type Measured } from './report.repository.ts';
+export { armOutcomes, contamination, firstPurchaseDays, stillActiveAfter, type Measured } from './report.repository.ts';
 export { inUniversalControlSql, programmeHold } from './programme.repository.ts';
 export { inUniversalControl, type Hold, type HoldKind } from './programme.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestApp, expectJson, type TestApp } from '../../test/app.ts';
 import { loadConfig } from '../config.ts';
-import { queryRows, sql } from '../db/connection.ts';
+import { array, queryRows, sql } from '../db/connection.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
 import { settleJobs } from '../jobs/job.service.ts';
 import { nextOccurrence } from './campaign.service.ts';
@@ -212,11 +212,11 @@ test('marketing waits while a customer has an open problem: an open ticket or an
         id: 'in1',
         type: 'incident',
         customer: { externalId: await ext(b) },
-        
+
         at,
         kind: 'late_delivery',
       },
-      { id: 'in2', type: 'incident', customer: { externalId: await ext(c) },  at, kind: 'damaged' },
+      { id: 'in2', type: 'incident', customer: { externalId: await ext(c) }, at, kind: 'damaged' },
       {
         id: 'tp1',
         type: 'touchpoint',
@@ -343,4 +343,67 @@ test('a recurring campaign schedules its next occurrence at the same wall-clock 
   assert.equal(series[1].series_id, monthly.id);
   assert.equal(series[1].status, 'scheduled');
   assert.equal(new Date(series[1].scheduled_at!).toISOString(), nextOccurrence(clock, 'month', 'UTC').toISOString());
+});
+
+test('a journey confirms every order, also to the universal control group, and sends its marketing to nobody in it', async () => {
+  await cancelAll();
+  days(40);
+  const recipe = await ok(t.call('POST', '/api/v1/journeys/recipes/order_follow_up'), 201);
+  const { name, description, trigger, entry, steps, exitOnOrder, exit, consentList } = recipe;
+  const [confirmation] = steps;
+  // A confirmation, then at once a marketing mail: the one the universal control group must not get.
+  const journey = await ok(
+    t.call('PUT', `/api/v1/journeys/${recipe.id}`, {
+      name,
+      description,
+      trigger,
+      entry,
+      exitOnOrder,
+      exit,
+      consentList,
+      holdoutShare: 0,
+      steps: [confirmation, { ...confirmation, transactional: false, problemLink: false }],
+    }),
+  );
+  await ok(t.call('POST', `/api/v1/journeys/${journey.id}/activate`));
+  days(0.01);
+  const all = await ids();
+  const control = all.filter((id) => inUniversalControl(id, share)).slice(0, 3);
+  const others = all.filter((id) => !inUniversalControl(id, share)).slice(10, 13);
+  const events = [...control, ...others].map((id) => ({
+    id: `jo${id}`,
+    type: 'order',
+    customer: { externalId: `P${id}` },
+    orderId: `J${id}`,
+    at: clock.toISOString(),
+    lines: [{ product: 'Towel', amount: '20.00' }],
+  }));
+  // external ids are P<n> with n the id order; look them up rather than assume
+  const refs = await queryRows<{ id: number; external_id: string }>(
+    t.deps.db,
+    sql`select id::int, external_id from customers where id = any(${array([...control, ...others])}::bigint[])`,
+  );
+  for (const e of events) e.customer.externalId = refs.find((r) => `jo${r.id}` === e.id)!.external_id;
+  assert.equal((await ingestEvents(t.deps, events, { source: 'test' })).rejected, 0);
+  days(0.001);
+  const { runJourneys } = await import('../journeys/journey.service.ts');
+  await runJourneys(t.deps);
+  const steps2 = await queryRows<{ customer_id: number; step: number; outcome: string; reason: string | null }>(
+    t.deps.db,
+    sql`select customer_id::int, step, outcome, reason from journey_steps where journey_id = ${journey.id} order by customer_id, step`,
+  );
+  for (const id of control)
+    assert.deepEqual(
+      steps2.filter((s) => s.customer_id === id).map((s) => [s.step, s.outcome, s.reason]),
+      [
+        [0, 'sent', null],
+        [1, 'held out', 'universal control group'],
+      ],
+      'the confirmation goes out; the marketing mail does not',
+    );
+  for (const id of others)
+    assert.deepEqual(
+      steps2.filter((s) => s.customer_id === id).map((s) => s.outcome),
+      ['sent', 'sent'],
+    );
 });

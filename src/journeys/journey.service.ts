@@ -9,10 +9,12 @@ import type { Deps } from '../deps.ts';
 import { upsertTouchpoints } from '../channels/index.ts';
 import {
   armOutcomes,
+  contamination,
   firstPurchaseDays,
   insertCampaign,
   insertTemplate,
   personalisation,
+  programmeHold,
   recipients,
   selectTemplate,
   stillActiveAfter,
@@ -377,8 +379,9 @@ async function advance(
       }
     } else {
       const sent = await mailStep(deps, journey, pass, step, s, run);
-      if (sent === 'retry') {
-        await moveEnrolment(deps.db, key, { step, nextAt: new Date(now.getTime() + retryMinutes * 60_000) });
+      if (sent === 'retry' || sent === 'wait') {
+        const later = sent === 'retry' ? retryMinutes * 60_000 : 86_400_000;
+        await moveEnrolment(deps.db, key, { step, nextAt: new Date(now.getTime() + later) });
         return tally;
       }
       if (sent === 'sent') tally.sent++;
@@ -428,7 +431,7 @@ async function mailStep(
   step: number,
   s: Extract<Step, { type: 'email' }>,
   run: AdvanceContext,
-): Promise<'sent' | 'retry' | 'not sent'> {
+): Promise<'sent' | 'retry' | 'wait' | 'not sent'> {
   const now = deps.clock.now();
   const mail = deps.config.mail;
   const record = {
@@ -440,9 +443,25 @@ async function mailStep(
     marketing: !s.transactional,
     at: now,
   };
-  if (pass.arm === controlArm) {
+  // The message about what just happened (the order confirmation, the apology: transactional, before any
+  // wait) is not a treatment, so the holdout gets it too; what follows later is the journey being measured.
+  const immediate = s.transactional && journey.steps.slice(0, step).every((x) => x.type !== 'wait');
+  if (pass.arm === controlArm && !immediate) {
     await beginStep(deps.db, { ...record, outcome: 'held out' });
     return 'not sent';
+  }
+  if (!s.transactional) {
+    const hold = await programmeHold(deps.db, pass.customer_id, {
+      campaignId: journey.campaignId,
+      now,
+      ...deps.config.programme,
+    });
+    // Marketing waits while a problem is open (it stops counting as open after KEPT_PROBLEM_DAYS).
+    if (hold?.kind === 'open_problem') return 'wait';
+    if (hold) {
+      await beginStep(deps.db, { ...record, outcome: 'held out', reason: hold.reason });
+      return 'not sent';
+    }
   }
   const [recipient] = await recipients(
     deps.db,
@@ -555,7 +574,13 @@ async function mailStep(
         direction: 'out',
         kind: 'email_sent',
         campaign: journey.name,
-        detail: { journeyId: journey.id, campaignId: journey.campaignId, step: step + 1, subject: rendered.subject },
+        detail: {
+          journeyId: journey.id,
+          campaignId: journey.campaignId,
+          step: step + 1,
+          subject: rendered.subject,
+          ...(s.transactional ? { transactional: true } : {}),
+        },
       },
     ]);
   });
@@ -570,12 +595,19 @@ export async function journeyReport(deps: Deps, id: number, days: number) {
   const observedDays = journey.activatedAt
     ? Math.max(0, Math.min(days, Math.floor((now.getTime() - Date.parse(journey.activatedAt)) / 86_400_000)))
     : 0;
-  const [outcomes, active, firsts] = await Promise.all([
+  const [outcomes, active, firsts, clean] = await Promise.all([
     armOutcomes(deps.db, measured, days, journey.consentList),
     Promise.all([30, 90].map((d) => stillActiveAfter(deps.db, measured, d))),
     firstPurchaseDays(deps.db, measured, days, now),
+    contamination(deps.db, measured, days),
   ]);
-  return { journey, days, observedDays, ...compareArms(outcomes, active, firsts, observedDays) };
+  return {
+    journey,
+    days,
+    observedDays,
+    ...compareArms(outcomes, active, firsts, observedDays),
+    contamination: clean,
+  };
 }
 
 /** Runs a round of every active journey every 30 seconds while the server runs. */

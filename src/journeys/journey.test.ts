@@ -93,7 +93,7 @@ const header = (mail: { headerLines: readonly { key: string; line: string }[] },
 const linkIn = (html: string, path: string) =>
   html.match(new RegExp(`https://kept\\.example\\.com(/${path}/[A-Za-z0-9_.-]+)`))?.[1];
 
-test('order follow-up: a confirmation with a problem link that opens a ticket on the order, a week later one question; a holdout that gets nothing; once at a time', async () => {
+test('order follow-up: a confirmation with a problem link that opens a ticket on the order, a week later one question; the holdout gets its confirmation (the message about the order itself) and no question; once at a time', async () => {
   await customers('F', 12);
   const recipe = await ok(t.call('POST', '/api/v1/journeys/recipes/order_follow_up'), 201);
   assert.equal(recipe.status, 'draft');
@@ -111,12 +111,18 @@ test('order follow-up: a confirmation with a problem link that opens a ticket on
   const treated = entered.filter((p) => p.arm === 'journey');
   const held = entered.filter((p) => p.arm === 'control');
   assert.ok(treated.length > 0 && held.length > 0, `both arms: ${treated.length} treated, ${held.length} held out`);
-  assert.equal(round.sent, treated.length);
+  assert.equal(round.sent, entered.length, 'every order is confirmed, held out or not');
   for (const p of held) {
-    assert.equal(mailTo(`${p.external_id}@example.com`).length, 0, `${p.external_id} is in the holdout`);
+    const [mail, ...more] = mailTo(`${p.external_id}@example.com`);
+    assert.equal(more.length, 0);
+    assert.match(
+      (await mail.parse()).subject!,
+      /^Your order OF\d+ is confirmed$/,
+      `${p.external_id} is in the holdout and still confirmed`,
+    );
     assert.deepEqual(
       (await stepsOf(journey.id, p.external_id)).map((s) => s.outcome),
-      ['held out'],
+      ['sent'],
     );
   }
   const first = treated[0].external_id;
@@ -177,6 +183,13 @@ test('order follow-up: a confirmation with a problem link that opens a ticket on
       2,
       `${p.external_id}: a confirmation and a survey, once each`,
     );
+  for (const p of held) {
+    assert.equal(mailTo(`${p.external_id}@example.com`).length, 1, `${p.external_id}: the confirmation only`);
+    assert.deepEqual(
+      (await stepsOf(journey.id, p.external_id)).map((s) => s.outcome),
+      ['sent', 'held out'],
+    );
+  }
 
   // Measured like a campaign: every pass from when it entered; the second order counts for the treated.
   const report = await ok(t.call('GET', `/api/v1/journeys/${journey.id}/report?days=30`));

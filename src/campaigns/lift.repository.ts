@@ -17,9 +17,13 @@ interface Window {
  * The periods as local month starts: the last `months` calendar months (the current one up to now)
  * and the whole span ('span'). `local_start` is the wall-clock start, `starts` and `ends` instants.
  */
+/** The wall-clock start of the span's first month. */
+const firstMonth = (w: Window): Fragment =>
+  sql`(date_trunc('month', ${w.now.toISOString()}::timestamptz at time zone ${w.timeZone}) - make_interval(months => ${w.months - 1}))`;
+
 const boundsSql = (w: Window): Fragment => {
   const now = sql`${w.now.toISOString()}::timestamptz`;
-  const first = sql`(date_trunc('month', ${now} at time zone ${w.timeZone}) - make_interval(months => ${w.months - 1}))`;
+  const first = firstMonth(w);
   return sql`(
     select to_char(m, 'YYYY-MM') as period, m as local_start, m at time zone ${w.timeZone} as starts,
       least((m + interval '1 month') at time zone ${w.timeZone}, ${now}) as ends
@@ -27,6 +31,15 @@ const boundsSql = (w: Window): Fragment => {
     union all
     select 'span', ${first}, ${first} at time zone ${w.timeZone}, ${now})`;
 };
+
+/**
+ * For the rest of the transaction: compiling these statements (PostgreSQL's JIT) costs more than it
+ * wins, and their customer-month sorts and hashes stay in memory with more than the default work_mem.
+ */
+export async function settingsForReport(db: Db): Promise<void> {
+  await db.execute(sql`set local jit = off`);
+  await db.execute(sql`set local work_mem = '64MB'`);
+}
 
 export async function periodBounds(db: Db, w: Window): Promise<PeriodBounds[]> {
   const rows = await queryRows<{ period: string; starts: Date | string; ends: Date | string }>(
@@ -43,7 +56,6 @@ export async function periodBounds(db: Db, w: Window): Promise<PeriodBounds[]> {
  */
 export async function groupTallies(db: Db, w: Window & { share: number }): Promise<GroupTally[]> {
   const now = sql`${w.now.toISOString()}::timestamptz`;
-  const local = (column: string) => sql`date_trunc('month', ${sql.raw(column)} at time zone ${w.timeZone})`;
   const rows = await queryRows<{
     period: string;
     control: boolean;
@@ -57,38 +69,55 @@ export async function groupTallies(db: Db, w: Window & { share: number }): Promi
   }>(
     db,
     sql`
-    with bounds as materialized ${boundsSql(w)},
+    -- Month k (1 = the first) starts at starts[k]; width_bucket places any instant among them
+    -- (0: before the span), so "before month k" is "bucket < k" and the span is month 1's start.
+    with months as materialized (
+      select row_number() over (order by m)::int as k, m as local_start, m at time zone ${w.timeZone} as starts
+      from generate_series(${firstMonth(w)}, date_trunc('month', ${now} at time zone ${w.timeZone}), interval '1 month') m
+    ),
+    edges as materialized (select array_agg(starts order by k) as starts from months),
+    periods as (
+      select k, k as month, to_char(local_start, 'YYYY-MM') as period from months
+      union all
+      select 0, 1, 'span'
+    ),
     population as materialized (
       select c.id, ${inUniversalControlSql(sql`c.id`, w.share)} as control,
-        ${local('least(c.created_at, coalesce(c.first_order_at, c.created_at))')} as since_month,
-        ${local('c.first_order_at')} as first_month
-      from customers c where not c.flags && array['erased']::text[]
+        width_bucket(least(c.created_at, coalesce(c.first_order_at, c.created_at)), e.starts) as since,
+        width_bucket(c.first_order_at, e.starts) as first
+      from customers c cross join edges e where not c.flags && array['erased']::text[]
     ),
-    -- Customers by the month they arrived and first ordered: few rows, so counting each period's
+    -- Customers by when they arrived and first ordered: few rows, so counting each period's
     -- population is a join of small tables.
     arrivals as (
-      select control, since_month, first_month, count(*)::int as n from population group by 1, 2, 3
+      select control, since, first, count(*)::int as n from population group by 1, 2, 3
     ),
     counted as (
-      select b.period, a.control, sum(a.n)::int as customers,
-        coalesce(sum(a.n) filter (where a.first_month < b.local_start), 0)::int as repeat_customers
-      from bounds b join arrivals a on a.since_month < b.local_start group by 1, 2
+      select p.k, a.control, sum(a.n)::int as customers,
+        coalesce(sum(a.n) filter (where a.first < p.month), 0)::int as repeat_customers
+      from periods p join arrivals a on a.since < p.month group by 1, 2
+    ),
+    -- One pass over the span's orders, by customer and month, then by customer over the span.
+    by_month as (
+      select o.customer_id, width_bucket(o.ordered_at, e.starts) as k, sum(o.total) as revenue
+      from orders o cross join edges e
+      where o.ordered_at >= e.starts[1] and o.ordered_at < ${now}
+      group by 1, 2
     ),
     spent as (
-      select o.customer_id, b.period, b.local_start, sum(o.total) as revenue
-      from orders o join bounds b on o.ordered_at >= b.starts and o.ordered_at < b.ends
-      where o.ordered_at >= (select min(starts) from bounds) and o.ordered_at < ${now}
-      group by 1, 2, 3
+      select customer_id, k, revenue from by_month
+      union all
+      select customer_id, 0, sum(revenue) from by_month group by 1
     ),
     bought as (
-      select s.period, p.control, count(*)::int as buyers, sum(s.revenue)::text as revenue_text,
+      select s.k, p.control, count(*)::int as buyers, sum(s.revenue)::text as revenue_text,
         sum(s.revenue)::float8 as revenue, sum(s.revenue::float8 * s.revenue::float8)::float8 as squares,
-        count(*) filter (where p.first_month < s.local_start)::int as retained
-      from spent s join population p on p.id = s.customer_id and p.since_month < s.local_start
+        count(*) filter (where p.first < greatest(s.k, 1))::int as retained
+      from spent s join population p on p.id = s.customer_id and p.since < greatest(s.k, 1)
       group by 1, 2
     )
-    select c.period, c.control, c.customers, b.buyers, b.revenue_text, b.revenue, b.squares, c.repeat_customers, b.retained
-    from counted c left join bought b on b.period = c.period and b.control = c.control
+    select p.period, c.control, c.customers, b.buyers, b.revenue_text, b.revenue, b.squares, c.repeat_customers, b.retained
+    from counted c join periods p on p.k = c.k left join bought b on b.k = c.k and b.control = c.control
     order by 1, 2`,
   );
   return rows.map((r) => ({

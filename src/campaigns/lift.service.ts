@@ -1,7 +1,7 @@
 // The programme's total lift against the universal control group: the counts from one snapshot,
 // compared and worded by lift.ts.
 import type { Deps } from '../deps.ts';
-import { controlHealth, groupTallies, marketingVolume, periodBounds } from './lift.repository.ts';
+import { controlHealth, groupTallies, marketingVolume, periodBounds, settingsForReport } from './lift.repository.ts';
 import { programmeLift, type ProgrammeLift } from './lift.ts';
 
 /** The last `months` calendar months (the current one to date) and the whole span, as of now. */
@@ -12,6 +12,7 @@ export async function programmeLiftReport(deps: Deps, months: number): Promise<P
   // One snapshot, so the months, the span and the control group's health agree while orders arrive.
   const input = await deps.db.transaction(
     async (db) => {
+      await settingsForReport(db);
       const periods = await periodBounds(db, { now, timeZone, months });
       const from = periods.find((p) => p.period === 'span')!.from;
       return {

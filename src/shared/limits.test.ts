@@ -44,8 +44,10 @@ const boundedBy: Record<string, string> = {
   'GET /api/v1/customers/{customerId}/post-mortem':
     'one customer: the latest 12 experiences, 12 unresolved problems, 20 contacts (SQL limits)',
   'GET /api/v1/rules': 'one rule per stage, value band, experience kind and comparison: at most 20 new a run',
-  'GET /api/v1/campaigns/{id}/experiment': 'one campaign: its arms (at most 20) x three outcomes, x the values of one attribute',
-  'GET /api/v1/campaigns/{id}/preview': 'one campaign: its arms (at most 6), the reasons left out and the programmes it overlaps',
+  'GET /api/v1/campaigns/{id}/experiment':
+    'one campaign: its arms (at most 20) x three outcomes, x the values of one attribute',
+  'GET /api/v1/campaigns/{id}/preview':
+    'one campaign: its arms (at most 6), the reasons left out and the programmes it overlaps',
   'GET /api/v1/channels/economics': 'three kinds x the nine channels (and unknown), the movement matrix between them',
   'GET /api/v1/channels/costs': 'one cost per kind and channel: at most 27',
   'GET /api/v1/programme/lift':

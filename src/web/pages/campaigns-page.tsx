@@ -14,6 +14,7 @@ import type { ShownSegment } from '../../segments/segment.ts';
 import { api, formatTime, problemText, words } from '../api.ts';
 import { BarChart, LineChart, palette } from '../charts.tsx';
 import { Link, navigate } from '../router.tsx';
+import { ProgrammeSection } from './programme-section.tsx';
 import { StartConfirmation } from './start-confirmation.tsx';
 
 type Arm = Campaign['arms'][number];
@@ -352,6 +353,7 @@ export function CampaignsPage() {
   return (
     <div>
       <h1>Campaigns</h1>
+      <ProgrammeSection />
       <table className="list">
         <thead>
           <tr>

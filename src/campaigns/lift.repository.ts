@@ -13,38 +13,28 @@ interface Window {
   months: number;
 }
 
-/**
- * The periods as local month starts: the last `months` calendar months (the current one up to now)
- * and the whole span ('span'). `local_start` is the wall-clock start, `starts` and `ends` instants.
- */
 /** The wall-clock start of the span's first month. */
 const firstMonth = (w: Window): Fragment =>
   sql`(date_trunc('month', ${w.now.toISOString()}::timestamptz at time zone ${w.timeZone}) - make_interval(months => ${w.months - 1}))`;
 
-const boundsSql = (w: Window): Fragment => {
-  const now = sql`${w.now.toISOString()}::timestamptz`;
-  const first = firstMonth(w);
-  return sql`(
-    select to_char(m, 'YYYY-MM') as period, m as local_start, m at time zone ${w.timeZone} as starts,
-      least((m + interval '1 month') at time zone ${w.timeZone}, ${now}) as ends
-    from generate_series(${first}, date_trunc('month', ${now} at time zone ${w.timeZone}), interval '1 month') m
-    union all
-    select 'span', ${first}, ${first} at time zone ${w.timeZone}, ${now})`;
-};
-
-/**
- * For the rest of the transaction: compiling these statements (PostgreSQL's JIT) costs more than it
- * wins, and their customer-month sorts and hashes stay in memory with more than the default work_mem.
- */
+/** For the rest of the transaction: compiling these statements (PostgreSQL's JIT) costs more than it wins. */
 export async function settingsForReport(db: Db): Promise<void> {
   await db.execute(sql`set local jit = off`);
-  await db.execute(sql`set local work_mem = '64MB'`);
 }
 
+/** The last `months` calendar months (the current one up to now) and the whole span ('span'), as instants. */
 export async function periodBounds(db: Db, w: Window): Promise<PeriodBounds[]> {
+  const now = sql`${w.now.toISOString()}::timestamptz`;
   const rows = await queryRows<{ period: string; starts: Date | string; ends: Date | string }>(
     db,
-    sql`select period, starts, ends from ${boundsSql(w)} b order by period = 'span', period`,
+    sql`
+    select * from (
+      select to_char(m, 'YYYY-MM') as period, m at time zone ${w.timeZone} as starts,
+        least((m + interval '1 month') at time zone ${w.timeZone}, ${now}) as ends
+      from generate_series(${firstMonth(w)}, date_trunc('month', ${now} at time zone ${w.timeZone}), interval '1 month') m
+      union all
+      select 'span', ${firstMonth(w)} at time zone ${w.timeZone}, ${now}
+    ) b order by period = 'span', period`,
   );
   return rows.map((r) => ({ period: r.period, from: new Date(r.starts), to: new Date(r.ends) }));
 }

@@ -240,7 +240,7 @@ export function healthWords(control: ProgrammeInput['control'], share: number, s
     .map((p) => `${p.programme}: ${p.n.toLocaleString('en')}`)
     .join(
       ', ',
-    )}). Their programmes left the control group in, e.g. a campaign recorded from elsewhere; the lift is understated while it lasts.`;
+    )}). A programme did not leave the control group out (a campaign recorded from elsewhere, for one), so the lift reads lower than it is while this lasts.`;
 }
 
 /** The whole report from the repository's tallies. */

@@ -83,8 +83,10 @@ export function triggerEvents(trigger: Trigger, from: Date, now: Date): Fragment
 /**
  * Starts the journey for each new trigger: one pass per trigger (its key is stored), none while the
  * customer is still in the journey and none when the entry rule does not match (both recorded as
- * skipped, so they are not read again). The arm is drawn from a hash of journey and customer: the
- * same customer is in the same arm every time, a holdout share of customers in the holdout.
+ * skipped, so they are not read again). A trigger while the customer is in the journey still gets
+ * the journey's first `confirmSteps` steps (its confirmation: every order is confirmed) in a pass
+ * marked `only` that ends skipped and is not measured. The arm is drawn from a hash of journey and
+ * customer: the same customer is in the same arm every time, a holdout share of customers in the holdout.
  */
 export async function enrol(
   db: Db,
@@ -92,6 +94,7 @@ export async function enrol(
   events: Fragment,
   entry: Fragment | null,
   now: Date,
+  confirmSteps = 0,
 ): Promise<Record<string, number>> {
   const rows = await queryRows<{ status: string; n: number }>(
     db,
@@ -104,20 +107,25 @@ export async function enrol(
     ),
     decided as (
       select f.*, case
-          when exists (select 1 from journey_enrolments e where e.journey_id = ${journey.id} and e.customer_id = f.customer_id and e.status = 'active') then 'already in the journey'
+          when exists (select 1 from journey_enrolments e where e.journey_id = ${journey.id} and e.customer_id = f.customer_id and e.status = 'active' and e.detail->>'only' is null) then 'already in the journey'
           when c.flags && array['erased'] then 'erased'
           when not ${entry ?? sql`true`} then 'the entry rule does not match'
         end as skip,
         ('x' || substr(md5(${`${journey.id}:${journey.createdAt}:`} || f.customer_id), 1, 8))::bit(32)::bigint / 4294967296.0 < ${journey.holdoutShare}::float8 as control
       from fresh f join customers c on c.id = f.customer_id
     ),
+    confirmed as (
+      select d.*, coalesce(d.skip = 'already in the journey', false) and ${confirmSteps}::int > 0 as confirm_only from decided d
+    ),
     added as (
       insert into journey_enrolments (customer_id, journey_id, trigger_key, detail, order_id, arm, status, reason, entered_at, step, next_at, finished_at)
-      select customer_id, ${journey.id}, trigger_key, detail, order_id, case when control then ${controlArm} else ${treatedArm} end,
-        case when skip is null then 'active' else 'skipped' end, skip, ${at(now)}, 0,
-        case when skip is null then ${at(now)} end, case when skip is not null then ${at(now)} end
-      from decided on conflict do nothing returning status)
-    select status, count(*)::int as n from added group by 1`,
+      select customer_id, ${journey.id}, trigger_key,
+        case when confirm_only then detail || jsonb_build_object('only', ${confirmSteps}::int) else detail end,
+        order_id, case when control then ${controlArm} else ${treatedArm} end,
+        case when skip is null or confirm_only then 'active' else 'skipped' end, skip, ${at(now)}, 0,
+        case when skip is null or confirm_only then ${at(now)} end, case when skip is not null and not confirm_only then ${at(now)} end
+      from confirmed on conflict do nothing returning status, detail->>'only' is not null as confirm_only)
+    select case when confirm_only then 'confirmation only' else status end as status, count(*)::int as n from added group by 1`,
   );
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
@@ -156,7 +164,7 @@ export async function claimDue(
 export async function moveEnrolment(
   db: Db,
   e: { customerId: number; id: number },
-  to: { step: number; nextAt: Date } | { status: 'completed' | 'exited'; reason: string | null; at: Date },
+  to: { step: number; nextAt: Date } | { status: 'completed' | 'exited' | 'skipped'; reason: string | null; at: Date },
 ) {
   await db.execute(
     'status' in to
@@ -303,6 +311,6 @@ export async function recentEnrolments(db: Db, journeyId: number, limit: number)
 export const journeyMeasured = (journey: { id: number; campaignId: number }): Measured => ({
   members: sql`select e.customer_id, e.arm, e.entered_at as assigned_at,
       case when exists (select 1 from journey_steps s where s.customer_id = e.customer_id and s.enrolment_id = e.id and s.outcome = 'sent') then 'sent' else e.status end as status
-    from journey_enrolments e where e.journey_id = ${journey.id} and e.status <> 'skipped'`,
+    from journey_enrolments e where e.journey_id = ${journey.id} and e.status <> 'skipped' and e.detail->>'only' is null`,
   campaignId: journey.campaignId,
 });

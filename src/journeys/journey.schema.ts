@@ -45,7 +45,7 @@ export const journeys = pgTable('journeys', {
 /**
  * One customer's pass through a journey: which trigger started it, the arm (a customer is in the
  * same arm of a journey every time), the step due next and when. At most one active pass per
- * customer and journey, by a partial unique index.
+ * customer and journey, by a partial unique index (besides passes that only confirm: `detail.only`).
  */
 export const journeyEnrolments = pgTable(
   'journey_enrolments',
@@ -71,7 +71,10 @@ export const journeyEnrolments = pgTable(
   (t) => [
     primaryKey({ columns: [t.customerId, t.id] }),
     uniqueIndex('journey_enrolments_trigger_key').on(t.journeyId, t.customerId, t.triggerKey),
-    uniqueIndex('journey_enrolments_once_key').on(t.journeyId, t.customerId).where(sql`status = 'active'`),
+    // A pass that only confirms (a trigger while the customer is in the journey) does not count.
+    uniqueIndex('journey_enrolments_once_key')
+      .on(t.journeyId, t.customerId)
+      .where(sql`status = 'active' and (detail->>'only') is null`),
     index('journey_enrolments_due_idx').on(t.nextAt).where(sql`status = 'active'`),
     index('journey_enrolments_journey_idx').on(t.journeyId, t.status),
   ],

@@ -283,9 +283,16 @@ export async function runJourneys(deps: Deps, options: RunOptions = {}) {
     if (passedOver(journey)) continue;
     const from = new Date(Math.max(Date.parse(journey.activatedAt!), now.getTime() - lookbackHours * 3_600_000));
     const entry = journey.entry ? compileRule(journey.entry, context, false) : null;
-    const counts = await enrol(deps.db, journey, triggerEvents(journey.trigger, from, now), entry, now);
+    const counts = await enrol(
+      deps.db,
+      journey,
+      triggerEvents(journey.trigger, from, now),
+      entry,
+      now,
+      confirmationSteps(journey),
+    );
     tally.entered += counts.active ?? 0;
-    tally.skipped += counts.skipped ?? 0;
+    tally.skipped += (counts.skipped ?? 0) + (counts['confirmation only'] ?? 0);
   }
   const byId = new Map(active.map((j) => [j.id, j]));
   const compiled = new Map<number, ReturnType<typeof compileTemplate>>();
@@ -311,6 +318,15 @@ type AdvanceContext = {
   afterAccept?: (customerId: number) => void;
 };
 
+/**
+ * How many of the journey's first steps are transactional mail (the confirmation of what just
+ * happened): a trigger while the customer is still in the journey gets these, and nothing more.
+ */
+export const confirmationSteps = (journey: Pick<Journey, 'steps'>) => {
+  const first = journey.steps.findIndex((s) => s.type !== 'email' || !s.transactional);
+  return first === -1 ? journey.steps.length : first;
+};
+
 /** Runs a pass's steps from where it is until it waits, ends or leaves. */
 async function advance(
   deps: Deps,
@@ -320,13 +336,18 @@ async function advance(
 ): Promise<{ steps: number; sent: number }> {
   const key = { customerId: pass.customer_id, id: pass.id };
   const tally = { steps: 0, sent: 0 };
+  const only = pass.detail.only === undefined ? null : Number(pass.detail.only);
   for (let step = pass.step; ; step++) {
     const now = deps.clock.now();
+    if (only !== null && step >= only) {
+      await moveEnrolment(deps.db, key, { status: 'skipped', reason: 'already in the journey: confirmed only', at: now });
+      return tally;
+    }
     if (step >= journey.steps.length) {
       await moveEnrolment(deps.db, key, { status: 'completed', reason: null, at: now });
       return tally;
     }
-    const exit = await exitReason(deps, journey, pass, run.context);
+    const exit = only === null ? await exitReason(deps, journey, pass, run.context) : null;
     if (exit) {
       await moveEnrolment(deps.db, key, { status: 'exited', reason: exit, at: now });
       return tally;

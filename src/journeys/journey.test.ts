@@ -152,25 +152,33 @@ test('order follow-up: a confirmation with a problem link that opens a ticket on
   );
   assert.deepEqual(ticket, { order: `O${first}`, category: 'wrong_item', status: 'open' });
 
-  // A second order while the first pass waits: skipped, recorded.
+  // A second order while the first pass waits: confirmed too (every order is), and nothing more.
   minutes(10);
   await ingest([order(first, `O${first}-2`)]);
   minutes(1);
-  await runJourneys(t.deps);
+  const second = await runJourneys(t.deps);
+  assert.deepEqual([second.entered, second.skipped, second.sent], [0, 1, 1]);
   const again = (await passes(journey.id)).filter((p) => p.external_id === first);
   assert.deepEqual(
-    again.map((p) => [p.status, p.reason]),
+    again.map((p) => [p.status, p.reason, p.step]),
     [
-      ['active', null],
-      ['skipped', 'already in the journey'],
+      ['active', null, 2],
+      ['skipped', 'already in the journey: confirmed only', 1],
     ],
   );
+  assert.equal((await mailTo(`${first}@example.com`)[1].parse()).subject, `Your order O${first}-2 is confirmed`);
+  // A held-out customer's second order is confirmed as well.
+  const heldFirst = held[0].external_id;
+  await ingest([order(heldFirst, `O${heldFirst}-2`)]);
+  minutes(1);
+  assert.equal((await runJourneys(t.deps)).sent, 1);
+  assert.equal((await mailTo(`${heldFirst}@example.com`)[1].parse()).subject, `Your order O${heldFirst}-2 is confirmed`);
 
   // A week later: the one-question survey; a score clicked in the mail arrives chosen.
   days(7);
   const later = await runJourneys(t.deps);
   assert.equal(later.sent, treated.length);
-  const survey = await mailTo(`${first}@example.com`)[1].parse();
+  const survey = await mailTo(`${first}@example.com`)[2].parse();
   assert.equal(survey.subject, `How was your order O${first}?`);
   const scoreLink = String(survey.html).match(/https:\/\/kept\.example\.com(\/s\/[A-Za-z0-9_-]+\?satisfied=4)/)?.[1];
   assert.ok(scoreLink, 'one link per score');
@@ -180,18 +188,19 @@ test('order follow-up: a confirmation with a problem link that opens a ticket on
   for (const p of treated)
     assert.equal(
       mailTo(`${p.external_id}@example.com`).length,
-      2,
-      `${p.external_id}: a confirmation and a survey, once each`,
+      p.external_id === first ? 3 : 2,
+      `${p.external_id}: a confirmation per order and one survey`,
     );
   for (const p of held) {
-    assert.equal(mailTo(`${p.external_id}@example.com`).length, 1, `${p.external_id}: the confirmation only`);
+    const twice = p.external_id === heldFirst;
+    assert.equal(mailTo(`${p.external_id}@example.com`).length, twice ? 2 : 1, `${p.external_id}: confirmations only`);
     assert.deepEqual(
       (await stepsOf(journey.id, p.external_id)).map((s) => s.outcome),
-      ['sent', 'held out'],
+      twice ? ['sent', 'held out', 'sent'] : ['sent', 'held out'],
     );
   }
 
-  // Measured like a campaign: every pass from when it entered; the second order counts for the treated.
+  // Measured like a campaign: every pass from when it entered; each arm's second order counts for it.
   const report = await ok(t.call('GET', `/api/v1/journeys/${journey.id}/report?days=30`));
   assert.equal(report.holdout.members, held.length);
   assert.equal(report.arms[0].members, treated.length);
@@ -201,7 +210,7 @@ test('order follow-up: a confirmation with a problem link that opens a ticket on
     Number((1 / treated.length).toPrecision(6)),
     'one of the treated ordered again',
   );
-  assert.equal(report.holdout.buyers, 0);
+  assert.equal(report.holdout.buyers, 1, 'one held-out customer ordered again');
   assert.equal(report.observedDays, 7);
 });
 

@@ -1,0 +1,2 @@
+DROP INDEX "journey_enrolments_once_key";--> statement-breakpoint
+CREATE UNIQUE INDEX "journey_enrolments_once_key" ON "journey_enrolments" USING btree ("journey_id","customer_id") WHERE status = 'active' and (detail->>'only') is null;

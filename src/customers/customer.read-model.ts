@@ -272,6 +272,11 @@ const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
       jsonb_build_object('returnId', r.external_id, 'product', r.product, 'quantity', r.quantity::text, 'amount', r.amount::text,
         'reasonCode', r.reason_code, 'reason', r.reason, 'orderId', (select external_id from orders where customer_id = r.customer_id and id = r.order_id))
     from returns r where r.customer_id = ${id}`,
+  delivery: (id) => sql`select 'delivery', d.id, d.at, null::text,
+      'Delivery ' || d.status || coalesce(' (' || d.carrier || ')', '') || coalesce(': ' || d.detail, ''),
+      jsonb_build_object('deliveryId', d.external_id, 'status', d.status, 'carrier', d.carrier, 'detail', d.detail,
+        'orderId', (select external_id from orders where customer_id = d.customer_id and id = d.order_id))
+    from deliveries d where d.customer_id = ${id}`,
   subscription: (id) => sql`select 'subscription', e.id, e.at, null::text,
       'Subscription ' || e.change || case e.change
         when 'started' then ': ' || coalesce(e.plan, e.subscription_id)

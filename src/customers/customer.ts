@@ -8,6 +8,7 @@ export type CustomerSort = (typeof customerSorts)[number];
 export const timelineKinds = [
   'order',
   'return',
+  'delivery',
   'subscription',
   'touchpoint',
   'ticket',

@@ -33,8 +33,13 @@ function occurrences(now: Fragment, x: ExperiencesConfig): Fragment {
         r.returned_at, 'return', r.id, r.order_id,
         'returned ' || coalesce(r.product, 'an item') || coalesce(' (' || coalesce(r.reason, replace(r.reason_code, '_', ' ')) || ')', '')
       from returns r where r.returned_at <= ${now}
+      union all
+      select d.customer_id, case d.status when 'delayed' then 'late_delivery' else 'failed_delivery' end, d.at, 'delivery', d.id, d.order_id,
+        'delivery ' || d.status || coalesce(' (' || d.carrier || ')', '')
+      from deliveries d where d.status in ('delayed', 'failed') and d.at <= ${now}
     ),
-    -- The incident and the return of one order (a wrong item, sent back) are one experience: the earliest.
+    -- The incident and the return of one order (a wrong item, sent back), or a late-delivery incident and
+    -- the carrier's delay, are one experience: the earliest.
     physical_once as (
       select p.*, row_number() over (partition by p.customer_id, p.kind, p.order_id order by p.at, p.source, p.source_id) as nth
       from physical p

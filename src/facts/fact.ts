@@ -9,7 +9,7 @@ import type {
   ProfileInput,
   StatusFlagInput,
 } from '../customers/index.ts';
-import type { OrderInput, ReturnInput } from '../orders/index.ts';
+import type { DeliveryInput, OrderInput, ReturnInput } from '../orders/index.ts';
 import type { TouchpointInput } from '../channels/index.ts';
 import type { IncidentInput, TicketInput, TicketUpdateInput } from '../support/index.ts';
 import type { SubscriptionInput } from '../subscriptions/index.ts';
@@ -30,6 +30,8 @@ export interface FactData {
   status: Said<StatusFlagInput> & { origin: string };
   order: Said<OrderInput>;
   return: Said<ReturnInput>;
+  /** What the carrier said about an order's delivery: delivered, delayed or failed. */
+  delivery: Said<DeliveryInput>;
   ticket: Said<TicketInput>;
   /** A ticket's new status, assignee or note; with an outcome, its resolution. */
   ticketUpdate: Said<TicketUpdateInput>;

@@ -17,7 +17,7 @@ import {
 import type { Db } from '../db/connection.ts';
 import { addCounts, emptyCounts, type WriteCounts } from '../db/upsert.ts';
 import type { Deps } from '../deps.ts';
-import { upsertOrders, upsertReturns } from '../orders/index.ts';
+import { upsertDeliveries, upsertOrders, upsertReturns } from '../orders/index.ts';
 import { erasedMessage, erasedRefs } from '../privacy/index.ts';
 import { applyTicketUpdates, upsertIncidents, upsertTickets } from '../support/index.ts';
 import { upsertSubscriptions, type EventOutcome } from '../subscriptions/index.ts';
@@ -64,7 +64,7 @@ const countPerItem = (run: Run, facts: ResolvedFact[], outcomes: EventOutcome[])
   }
 };
 
-/** Each kind's writer, in the order they run: orders before what links to them (returns, tickets, incidents). */
+/** Each kind's writer, in the order they run: orders before what links to them (returns, deliveries, tickets, incidents). */
 const writers = [
   writer(['profile', 'address'], async (run, facts) => {
     const profiles = facts.filter((f) => f.kind === 'profile');
@@ -127,6 +127,15 @@ const writers = [
     count(
       run,
       await upsertReturns(
+        run.tx,
+        facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })),
+      ),
+    );
+  }),
+  writer(['delivery'], async (run, facts) => {
+    count(
+      run,
+      await upsertDeliveries(
         run.tx,
         facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })),
       ),

@@ -56,6 +56,15 @@ export function factOf(event: IngestEvent, index: number): Fact {
         reasonCode: event.reasonCode ?? null,
         reason: event.reason ?? null,
       });
+    case 'delivery':
+      return fact('delivery', {
+        externalId: event.deliveryId ?? event.id,
+        orderExternalId: event.orderId ?? null,
+        at: at(event.at),
+        status: event.status,
+        carrier: event.carrier ?? null,
+        detail: event.detail ?? null,
+      });
     case 'ticket.opened':
       return fact('ticket', {
         externalId: event.ticketId,

@@ -151,6 +151,22 @@ export const returnEvent = z.object({
   reason: text(2000).optional(),
 });
 
+export const deliveryStatuses = ['delivered', 'delayed', 'failed'] as const;
+export const deliveryEvent = z.object({
+  ...base,
+  type: z.literal('delivery'),
+  deliveryId: text(200)
+    .optional()
+    .describe(
+      'The carrier or shop id of this status (a parcel can be delayed, then delivered); the event id when absent',
+    ),
+  orderId: text(200).optional().describe('The order delivered'),
+  at: instant,
+  status: z.enum(deliveryStatuses),
+  carrier: text(100).optional(),
+  detail: text(2000).optional().describe('What the carrier said, e.g. "left with a neighbour"'),
+});
+
 export const subscriptionEvent = z
   .object({
     ...base,
@@ -283,6 +299,7 @@ export const ingestEvent = z
     customerUpsertEvent,
     orderEvent,
     returnEvent,
+    deliveryEvent,
     subscriptionEvent,
     touchpointEvent,
     ticketOpenedEvent,

@@ -126,12 +126,22 @@ test('every event type is stored with exact values and the customer is one perso
       granted: true,
       wording: 'Email me offers',
     },
+    {
+      id: 'a14',
+      type: 'delivery',
+      customer: who,
+      orderId: 'O-1',
+      at: '2025-01-03T15:00:00Z',
+      status: 'delivered',
+      carrier: 'DHL',
+      detail: 'Left with a neighbour',
+    },
   ]);
   assert.equal(response.status, 200);
   const body = await response.json();
   assert.deepEqual(
     [body.accepted, body.duplicate, body.rejected],
-    [13, 0, 0],
+    [14, 0, 0],
     JSON.stringify(body.results.filter((r: { errors?: unknown }) => r.errors)),
   );
   assert.equal(new Set(body.results.map((r: { customerId: number }) => r.customerId)).size, 1);
@@ -171,6 +181,19 @@ test('every event type is stored with exact values and the customer is one perso
     sql`select amount, reason_code, order_id is not null as linked from returns`,
   );
   assert.deepEqual(returned, { amount: '5.55', reason_code: 'wrong_item', linked: true });
+  const [delivery] = await queryRows<Record<string, unknown>>(
+    t.deps.db,
+    sql`select external_id, status, carrier, detail, source, at::text, order_id is not null as linked from deliveries`,
+  );
+  assert.deepEqual(delivery, {
+    external_id: 'a14',
+    status: 'delivered',
+    carrier: 'DHL',
+    detail: 'Left with a neighbour',
+    source: 'api',
+    at: '2025-01-03 15:00:00+00',
+    linked: true,
+  });
   const addresses = await queryRows<{ line1: string; valid_to: string | null }>(
     t.deps.db,
     sql`select line1, valid_to from addresses order by valid_from`,
@@ -189,7 +212,7 @@ test('every event type is stored with exact values and the customer is one perso
     ['notes', 1],
     ['ticket_updates', 2],
     ['status_changes', 1],
-    ['ingested_events', 13],
+    ['ingested_events', 14],
   ] as const) {
     assert.equal(await count(table), n, table);
   }
@@ -348,12 +371,13 @@ test('malformed bodies are 400 with a reason; bad events are rejected with the f
       at: '2025-01-01T00:00:00Z',
       status: 'pending',
     },
+    { id: 'm7', type: 'delivery', customer: { email: 'm@example.com' }, at: '2025-01-01T00:00:00Z', status: 'lost' },
   ]);
   assert.equal(response.status, 400);
   const results = (await response.json()).error.details.results;
   assert.deepEqual(
     results.map((r: { errors: { field: string }[] }) => r.errors[0].field),
-    ['customer', 'at', 'type', 'lines.0.amount', 'id', 'ticketId'],
+    ['customer', 'at', 'type', 'lines.0.amount', 'id', 'ticketId', 'status'],
   );
   assert.equal(await count(`ingested_events where event_id like 'm%'`), 0);
 });

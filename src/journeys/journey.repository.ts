@@ -68,6 +68,11 @@ export function triggerEvents(trigger: Trigger, from: Date, now: Date): Fragment
       jsonb_build_object('order', o.external_id, 'what', 'order ' || o.external_id) as detail
       from orders o where o.ordered_at > ${at(from)} and o.ordered_at <= ${at(now)}`;
   }
+  if (trigger.type === 'delivery') {
+    return sql`select d.customer_id, 'delivery:' || d.id as trigger_key, d.order_id, d.at,
+      jsonb_build_object('order', (select o.external_id from orders o where o.customer_id = d.customer_id and o.id = d.order_id), 'what', 'delivery ' || d.status) as detail
+      from deliveries d where d.status = any(${array(trigger.statuses)}::text[]) and d.at > ${at(from)} and d.at <= ${at(now)}`;
+  }
   if (trigger.type === 'stage') {
     return sql`select l.customer_id, 'stage:' || l.id as trigger_key, null::bigint as order_id, l.at,
       jsonb_build_object('what', 'became ' || replace(l.to_stage, '_', ' '), 'cause', l.cause) as detail

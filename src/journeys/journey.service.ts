@@ -146,7 +146,7 @@ async function validate(deps: Deps, body: JourneyBody): Promise<void> {
     if ((step.problemLink || step.survey === 'problem') && body.trigger.type === 'stage')
       issues.push({
         path: `steps.${i}.problemLink`,
-        message: 'a problem link needs an order: use it in a journey started by an order or an experience',
+        message: 'a problem link needs an order: use it in a journey started by an order, a delivery or an experience',
       });
   }
   if (issues.length > 0) throw new AppError('validation_failed', 'The journey is not valid', { issues });
@@ -194,7 +194,7 @@ export async function saveJourney(deps: Deps, principal: Principal, body: Journe
 }
 
 /**
- * Starts one of the five recipes (order follow-up, service recovery, second-purchase nudge,
+ * Starts one of the recipes (order follow-up, has it arrived?, service recovery, second-purchase nudge,
  * win-back, exit survey) as a draft, with its starting templates (an existing template of the same
  * name is used as it is).
  */
@@ -340,7 +340,11 @@ async function advance(
   for (let step = pass.step; ; step++) {
     const now = deps.clock.now();
     if (only !== null && step >= only) {
-      await moveEnrolment(deps.db, key, { status: 'skipped', reason: 'already in the journey: confirmed only', at: now });
+      await moveEnrolment(deps.db, key, {
+        status: 'skipped',
+        reason: 'already in the journey: confirmed only',
+        at: now,
+      });
       return tally;
     }
     if (step >= journey.steps.length) {

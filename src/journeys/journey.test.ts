@@ -172,7 +172,10 @@ test('order follow-up: a confirmation with a problem link that opens a ticket on
   await ingest([order(heldFirst, `O${heldFirst}-2`)]);
   minutes(1);
   assert.equal((await runJourneys(t.deps)).sent, 1);
-  assert.equal((await mailTo(`${heldFirst}@example.com`)[1].parse()).subject, `Your order O${heldFirst}-2 is confirmed`);
+  assert.equal(
+    (await mailTo(`${heldFirst}@example.com`)[1].parse()).subject,
+    `Your order O${heldFirst}-2 is confirmed`,
+  );
 
   // A week later: the one-question survey; a score clicked in the mail arrives chosen.
   days(7);
@@ -320,6 +323,61 @@ test('service recovery: a wrong item makes a task for an agent and an apology; d
   assert.equal(await missed(), 0, 'the done task is the follow-up');
 });
 
+test('has it arrived?: a day after the carrier delivers, a question about the order with a problem link; a delayed or failed delivery starts service recovery', async () => {
+  await customers('D', 3, false);
+  const arrived = await ok(t.call('POST', '/api/v1/journeys/recipes/delivery_check'), 201);
+  assert.deepEqual(arrived.trigger, { type: 'delivery', statuses: ['delivered'] });
+  await ok(t.call('PUT', `/api/v1/journeys/${arrived.id}`, journeyBody(arrived, { holdoutShare: 0 })));
+  await ok(t.call('POST', `/api/v1/journeys/${arrived.id}/activate`));
+  const recovery = await ok(t.call('POST', '/api/v1/journeys/recipes/service_recovery'), 201);
+  assert.ok(recovery.trigger.sources.includes('delivery'));
+  await ok(t.call('PUT', `/api/v1/journeys/${recovery.id}`, journeyBody(recovery, { holdoutShare: 0 })));
+  await ok(t.call('POST', `/api/v1/journeys/${recovery.id}/activate`));
+  minutes(1);
+  await ingest([order('D1', 'OD1'), order('D2', 'OD2'), order('D3', 'OD3')]);
+  minutes(60);
+  const delivery = (customer: string, status: string) => ({
+    id: `delivery-${customer}-${status}`,
+    type: 'delivery',
+    customer: { externalId: customer },
+    orderId: `O${customer}`,
+    at: clock.toISOString(),
+    status,
+    carrier: 'DHL',
+  });
+  await ingest([delivery('D1', 'delivered'), delivery('D2', 'delayed'), delivery('D3', 'failed')]);
+  minutes(1);
+  await runJourneys(t.deps);
+  assert.equal(mailTo('d1@example.com').length, 0, 'the question waits a day');
+  const sorry = await mailTo('d2@example.com')[0].parse();
+  assert.match(String(sorry.html), /We let you down \(delivery delayed \(DHL\)\)/);
+  assert.equal(mailTo('d3@example.com').length, 1, 'a failed delivery: an apology');
+  const { tasks } = await ok(t.call('GET', '/api/v1/tasks'));
+  assert.deepEqual(
+    tasks
+      .filter((k: { email: string }) => k.email.startsWith('d'))
+      .map((k: { email: string; reason: string; orderId: string }) => [k.email, k.reason, k.orderId])
+      .sort(),
+    [
+      ['d2@example.com', 'Service recovery: delivery delayed (DHL)', 'OD2'],
+      ['d3@example.com', 'Service recovery: delivery failed (DHL)', 'OD3'],
+    ],
+  );
+  days(1);
+  await runJourneys(t.deps);
+  const [question, ...more] = mailTo('d1@example.com');
+  assert.equal(more.length, 0);
+  const parsed = await question.parse();
+  assert.equal(parsed.subject, 'Has your order OD1 arrived?', 'transactional: sent without marketing consent');
+  assert.match(parsed.text!, /2 × Bath towel/);
+  assert.ok(linkIn(String(parsed.html), 's'), 'a problem link');
+  const timeline = await ok(t.call('GET', `/api/v1/customers/${tasks[0].customerId}/timeline?kind=delivery`));
+  assert.deepEqual(
+    timeline.entries.map((e: { title: string }) => e.title),
+    [`Delivery ${tasks[0].email === 'd2@example.com' ? 'delayed' : 'failed'} (DHL)`],
+  );
+});
+
 test('second-purchase nudge: waits for the expected next order, leaves when the customer orders, respects consent', async () => {
   await customers('N', 2);
   await customers('M', 1, false);
@@ -444,9 +502,12 @@ test('a journey that names what does not exist is refused with the path of each 
   const paths = refused.error.details.issues.map((i: { path: string }) => i.path);
   assert.deepEqual(paths, ['entry.conditions.0.key', 'steps.0.templateId', 'steps.0.survey', 'steps.0.problemLink']);
   const unknown = await ok(t.call('POST', '/api/v1/journeys/recipes/nope'), 404);
-  assert.match(unknown.error.message, /order_follow_up, service_recovery, second_purchase, win_back, exit_survey/);
+  assert.match(
+    unknown.error.message,
+    /order_follow_up, service_recovery, delivery_check, second_purchase, win_back, exit_survey/,
+  );
   const { journeys, recipes } = await ok(t.call('GET', '/api/v1/journeys'));
-  assert.equal(recipes.length, 5);
+  assert.equal(recipes.length, 6);
   assert.ok(journeys.every((j: { name: string }) => j.name !== 'Broken'));
   assert.ok(
     !(await ok(t.call('GET', '/api/v1/campaigns'))).campaigns.some((c: { kind: string }) => c.kind === 'journey'),

@@ -1,14 +1,15 @@
 // Journeys: what starts one (a trigger), what it does (steps: waits, conditions, mails, tasks) and
-// when a customer leaves early (exits). Checked once here; the five starting recipes.
+// when a customer leaves early (exits). Checked once here; the starting recipes.
 import { z } from '@hono/zod-openapi';
 import { ruleSchema, type Rule } from '../segments/segment.ts';
 import { holdoutFiguresSchema } from '../campaigns/campaign.ts';
 import { actions } from '../worklist/worklist.ts';
+import { deliveryStatuses } from '../ingest/event.ts';
 
 export const journeyStatuses = ['draft', 'active', 'paused'] as const;
 export type JourneyStatus = (typeof journeyStatuses)[number];
 export const treatedArm = 'journey';
-export const experienceSources = ['incident', 'return', 'ticket', 'survey', 'note'] as const;
+export const experienceSources = ['incident', 'return', 'delivery', 'ticket', 'survey', 'note'] as const;
 export const triggerStages = ['trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back'] as const;
 
 export const triggerSchema = z.discriminatedUnion('type', [
@@ -16,6 +17,12 @@ export const triggerSchema = z.discriminatedUnion('type', [
   z
     .object({ type: z.literal('stage'), stage: z.enum(triggerStages) })
     .openapi({ description: 'The customer moved to this lifecycle stage' }),
+  z
+    .object({
+      type: z.literal('delivery'),
+      statuses: z.array(z.enum(deliveryStatuses)).min(1).max(deliveryStatuses.length).default(['delivered']),
+    })
+    .openapi({ description: 'The carrier said an order was delivered (or delayed, or failed: these statuses)' }),
   z
     .object({
       type: z.literal('experience'),
@@ -26,7 +33,7 @@ export const triggerSchema = z.discriminatedUnion('type', [
     })
     .openapi({
       description:
-        'A bad experience: an incident, a return, a ticket that ended badly, a low survey score, an upset note',
+        'A bad experience: an incident, a return, a delayed or failed delivery, a ticket that ended badly, a low survey score, an upset note',
     }),
 ]);
 export type Trigger = z.infer<typeof triggerSchema>;
@@ -173,7 +180,7 @@ export type JourneyReport = z.infer<typeof journeyReportSchema>;
 
 const rule = (conditions: Rule['conditions']): Rule => ({ match: 'all', conditions });
 
-/** The five journeys a shop starts with; templates are named, and made when a recipe is used. */
+/** The journeys a shop starts with; templates are named, and made when a recipe is used. */
 export const recipes: {
   key: string;
   journey: Omit<JourneyBody, 'steps'> & {
@@ -207,8 +214,8 @@ export const recipes: {
     journey: {
       name: 'Service recovery',
       description:
-        'After a wrong item, damage, a late delivery or a ticket that ended badly: a task for an agent to put it right, and an apology with a small offer.',
-      trigger: { type: 'experience', sources: ['incident', 'ticket'] },
+        'After a wrong item, damage, a late or failed delivery or a ticket that ended badly: a task for an agent to put it right, and an apology with a small offer.',
+      trigger: { type: 'experience', sources: ['incident', 'delivery', 'ticket'] },
       entry: null,
       exitOnOrder: false,
       exit: null,
@@ -217,6 +224,24 @@ export const recipes: {
       steps: [
         { type: 'task', action: 'apology_replacement', title: 'Put it right and apologise', dueDays: 1 },
         { type: 'email', template: 'We are sorry', transactional: true },
+      ],
+    },
+  },
+  {
+    key: 'delivery_check',
+    journey: {
+      name: 'Has it arrived?',
+      description:
+        'A day after the carrier says an order was delivered: has it arrived, and is anything wrong? One click opens a ticket tied to the order.',
+      trigger: { type: 'delivery', statuses: ['delivered'] },
+      entry: null,
+      exitOnOrder: false,
+      exit: null,
+      holdoutShare: 0.1,
+      consentList: 'marketing',
+      steps: [
+        { type: 'wait', days: 1, fallbackDays: 30 },
+        { type: 'email', template: 'Has it arrived?', transactional: true, problemLink: true },
       ],
     },
   },
@@ -287,6 +312,12 @@ export const recipeTemplates: Record<string, { subject: string; body: string }> 
     body: `<p>Hi {{ customer.first_name }},</p><p>How satisfied are you with your order {{ order.id }}? One click:</p>
 <p>{% for score in (1..5) %}<a href="{{ links.survey }}?satisfied={{ score }}">{{ score }}</a> {% endfor %}(5 = very satisfied)</p>
 <p>Something wrong with it? <a href="{{ links.problem }}">Tell us</a>.</p>`,
+  },
+  'Has it arrived?': {
+    subject: 'Has your order {{ order.id }} arrived?',
+    body: `<p>Hi {{ customer.first_name }},</p><p>The carrier says your order {{ order.id }} was delivered. Has it arrived, and is everything as it should be?</p>
+<ul>{% for line in order.lines %}<li>{{ line.quantity }} × {{ line.product }}</li>{% endfor %}</ul>
+<p>Missing, damaged or not what you ordered? <a href="{{ links.problem }}">Tell us</a> and we will put it right.</p>`,
   },
   'We are sorry': {
     subject: 'We are sorry, {{ customer.first_name }}',

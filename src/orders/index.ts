@@ -1,8 +1,10 @@
-// Orders and returns as other domains use them.
+// Orders, returns and deliveries as other domains use them.
 export {
   orderIds,
+  upsertDeliveries,
   upsertOrders,
   upsertReturns,
+  type DeliveryInput,
   type OrderInput,
   type ReturnInput,
 } from './order.repository.ts';

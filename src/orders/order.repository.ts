@@ -1,7 +1,12 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { upsertRows, type InsertOf, type WriteResult } from '../db/upsert.ts';
 import { addDecimal } from '../shared/decimal.ts';
-import { orderLines, orders as orderTable, returns as returnTable } from './order.schema.ts';
+import {
+  deliveries as deliveryTable,
+  orderLines,
+  orders as orderTable,
+  returns as returnTable,
+} from './order.schema.ts';
 
 export type OrderLineInput = InsertOf<
   typeof orderLines,
@@ -20,6 +25,14 @@ export type ReturnInput = InsertOf<
   'customerId' | 'externalId' | 'returnedAt' | 'product' | 'quantity' | 'amount' | 'reasonCode' | 'reason' | 'source'
 > & {
   /** The order returned from, linked when it is known. */
+  orderExternalId: string | null;
+};
+
+export type DeliveryInput = InsertOf<
+  typeof deliveryTable,
+  'customerId' | 'externalId' | 'at' | 'status' | 'carrier' | 'detail' | 'source'
+> & {
+  /** The order delivered, linked when it is known. */
   orderExternalId: string | null;
 };
 
@@ -138,6 +151,28 @@ export async function upsertReturns(db: Db, returns: ReturnInput[]): Promise<Wri
       reasonCode: (r) => r.reasonCode,
       reason: (r) => r.reason,
       source: (r) => r.source,
+    },
+    insertOnly: ['source'],
+  });
+}
+
+/** What carriers said about deliveries, keyed (customer, external id), linked to their order when it is known. */
+export async function upsertDeliveries(db: Db, items: DeliveryInput[]): Promise<WriteResult> {
+  const ids = await orderIds(
+    db,
+    items.filter((d) => d.orderExternalId).map((d) => ({ customerId: d.customerId, externalId: d.orderExternalId! })),
+  );
+  return upsertRows(db, deliveryTable, items, {
+    key: ['customerId', 'externalId'],
+    values: {
+      customerId: (d) => d.customerId,
+      externalId: (d) => d.externalId,
+      orderId: (d) => (d.orderExternalId ? (ids.get(orderKey(d.customerId, d.orderExternalId)) ?? null) : null),
+      at: (d) => d.at,
+      status: (d) => d.status,
+      carrier: (d) => d.carrier,
+      detail: (d) => d.detail,
+      source: (d) => d.source,
     },
     insertOnly: ['source'],
   });

@@ -8,7 +8,7 @@ const orderOf = (table: string) =>
 
 /**
  * Bad experiences after `since`, one row each: (customer_id, source, kind, what, order_id, at).
- * `source` is incident, return, ticket (ended badly), survey (a low score) or note (the customer
+ * `source` is incident, return, delivery (delayed or failed), ticket (ended badly), survey (a low score) or note (the customer
  * felt let down). `scope` joins a set of customers (e.g. sql`join candidates k using (customer_id)`).
  */
 export function badExperiences(since: SQL, scope: SQL = sql``): SQL {
@@ -18,6 +18,9 @@ export function badExperiences(since: SQL, scope: SQL = sql``): SQL {
     union all
     select r.customer_id, 'return', coalesce(r.reason_code, 'return'), 'returned ' || coalesce(r.product, 'an item') || coalesce(' (' || replace(r.reason_code, '_', ' ') || ')', ''), ${orderOf('r')}, r.returned_at
     from returns r ${scope} where r.returned_at > ${since}
+    union all
+    select d.customer_id, 'delivery', d.status, 'delivery ' || d.status || coalesce(' (' || d.carrier || ')', ''), ${orderOf('d')}, d.at
+    from deliveries d ${scope} where d.at > ${since} and d.status in ('delayed', 'failed')
     union all
     select t.customer_id, 'ticket', coalesce(t.category, 'ticket'), 'ticket ' || t.external_id || ' ended ' || replace(t.outcome, '_', ' '), ${orderOf('t')}, coalesce(t.resolved_at, t.opened_at)
     from tickets t ${scope} where t.opened_at > ${since} and t.outcome in ('unresolved', 'no_response', 'refused', 'no_fix', 'escalated')

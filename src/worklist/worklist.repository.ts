@@ -126,7 +126,7 @@ export async function worklist(
     ), bad as (
       ${badExperiences(sql`${now} - interval '90 days'`, sql`join candidates k using (customer_id)`)}
     ), service_problems as (
-      select * from bad where source in ('incident', 'return', 'ticket')
+      select * from bad where source in ('incident', 'return', 'delivery', 'ticket')
     ), unhappy as (
       select * from bad where source in ('survey', 'note')
     )

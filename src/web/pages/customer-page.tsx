@@ -22,6 +22,7 @@ import type { CustomerScore, SubscriberScore } from '../../analytics/analytics.t
 const kinds = [
   'order',
   'return',
+  'delivery',
   'subscription',
   'touchpoint',
   'ticket',
@@ -40,6 +41,7 @@ const kinds = [
 const kindLabels: Record<string, string> = {
   order: 'Orders',
   return: 'Returns',
+  delivery: 'Deliveries',
   subscription: 'Subscriptions',
   touchpoint: 'Touchpoints',
   ticket: 'Tickets',

@@ -21,7 +21,7 @@ type Stage = Extract<Trigger, { type: 'stage' }>['stage'];
 type Source = Extract<Trigger, { type: 'experience' }>['sources'][number];
 type TaskAction = Extract<Step, { type: 'task' }>['action'];
 const stages: Stage[] = ['trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back'];
-const sources: Source[] = ['incident', 'return', 'ticket', 'survey', 'note'];
+const sources: Source[] = ['incident', 'return', 'delivery', 'ticket', 'survey', 'note'];
 const outcomeColors: Record<string, string> = {
   sent: '#27ae60',
   'held out': '#4f5b66',
@@ -39,7 +39,9 @@ const triggerText = (t: Trigger) =>
     ? 'every new order'
     : t.type === 'stage'
       ? `the customer becomes ${words(t.stage)}`
-      : `a bad experience (${t.sources.join(', ')}${t.kinds?.length ? `: ${t.kinds.map(words).join(', ')}` : ''})`;
+      : t.type === 'delivery'
+        ? `the carrier says an order was ${t.statuses.join(' or ')}`
+        : `a bad experience (${t.sources.join(', ')}${t.kinds?.length ? `: ${t.kinds.map(words).join(', ')}` : ''})`;
 
 function stepText(s: Step, templates: Map<number, string>): string {
   if (s.type === 'wait')
@@ -478,7 +480,9 @@ export function JourneyPage({ id }: { id: number }) {
                       ? { type: 'order' }
                       : v === 'experience'
                         ? { type: 'experience', sources: ['incident', 'ticket'] }
-                        : { type: 'stage', stage: v.slice(6) as Stage },
+                        : v === 'delivery'
+                          ? { type: 'delivery', statuses: ['delivered'] }
+                          : { type: 'stage', stage: v.slice(6) as Stage },
                 });
               }}
             >
@@ -488,6 +492,7 @@ export function JourneyPage({ id }: { id: number }) {
                   becomes {words(s)}
                 </option>
               ))}
+              <option value="delivery">an order is delivered</option>
               <option value="experience">a bad experience</option>
             </select>
           </label>

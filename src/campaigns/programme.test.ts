@@ -370,7 +370,8 @@ test('a journey confirms every order, also to the universal control group, and s
   const all = await ids();
   const control = all.filter((id) => inUniversalControl(id, share)).slice(0, 3);
   const others = all.filter((id) => !inUniversalControl(id, share)).slice(10, 13);
-  const events = [...control, ...others].map((id) => ({
+  const [troubled] = all.filter((id) => !inUniversalControl(id, share)).slice(13, 14);
+  const events = [...control, ...others, troubled].map((id) => ({
     id: `jo${id}`,
     type: 'order',
     customer: { externalId: `P${id}` },
@@ -381,10 +382,19 @@ test('a journey confirms every order, also to the universal control group, and s
   // external ids are P<n> with n the id order; look them up rather than assume
   const refs = await queryRows<{ id: number; external_id: string }>(
     t.deps.db,
-    sql`select id::int, external_id from customers where id = any(${array([...control, ...others])}::bigint[])`,
+    sql`select id::int, external_id from customers where id = any(${array([...control, ...others, troubled])}::bigint[])`,
   );
   for (const e of events) e.customer.externalId = refs.find((r) => `jo${r.id}` === e.id)!.external_id;
-  assert.equal((await ingestEvents(t.deps, events, { source: 'test' })).rejected, 0);
+  const troubledRef = { externalId: refs.find((r) => r.id === troubled)!.external_id };
+  const ticket = {
+    id: 'jt1',
+    type: 'ticket.opened',
+    customer: troubledRef,
+    ticketId: 'JT1',
+    at: new Date(clock.getTime() - 3_600_000).toISOString(),
+    subject: 'The towel is torn',
+  };
+  assert.equal((await ingestEvents(t.deps, [...events, ticket], { source: 'test' })).rejected, 0);
   days(0.001);
   const { runJourneys } = await import('../journeys/journey.service.ts');
   await runJourneys(t.deps);
@@ -406,4 +416,33 @@ test('a journey confirms every order, also to the universal control group, and s
       steps2.filter((s) => s.customer_id === id).map((s) => s.outcome),
       ['sent', 'sent'],
     );
+
+  // An open ticket holds the marketing mail back (not the confirmation) until it is answered; the report counts it.
+  const outcomes = async () =>
+    (
+      await queryRows<{ outcome: string }>(
+        t.deps.db,
+        sql`select outcome from journey_steps where journey_id = ${journey.id} and customer_id = ${troubled} order by step`,
+      )
+    ).map((s) => s.outcome);
+  assert.deepEqual(await outcomes(), ['sent'], 'the confirmation goes out; the marketing mail waits');
+  const waits = async () =>
+    (await ok(t.call('GET', `/api/v1/journeys/${journey.id}/report?days=30`))).waitedForProblems;
+  assert.deepEqual(await waits(), { passes: 1, now: 1, days: 1 });
+  days(1.01);
+  await runJourneys(t.deps);
+  assert.deepEqual(await outcomes(), ['sent'], 'still open a day later: still waiting');
+  const answered = {
+    id: 'jt2',
+    type: 'ticket.resolved',
+    customer: troubledRef,
+    ticketId: 'JT1',
+    at: clock.toISOString(),
+    outcome: 'replaced',
+  };
+  assert.equal((await ingestEvents(t.deps, [answered], { source: 'test' })).rejected, 0);
+  days(1.01);
+  await runJourneys(t.deps);
+  assert.deepEqual(await outcomes(), ['sent', 'sent'], 'answered: the marketing mail goes out');
+  assert.deepEqual(await waits(), { passes: 1, now: 0, days: 2 });
 });

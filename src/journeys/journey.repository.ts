@@ -169,14 +169,32 @@ export async function claimDue(
 export async function moveEnrolment(
   db: Db,
   e: { customerId: number; id: number },
-  to: { step: number; nextAt: Date } | { status: 'completed' | 'exited' | 'skipped'; reason: string | null; at: Date },
+  to:
+    | { step: number; nextAt: Date; waitedForProblem?: boolean }
+    | { status: 'completed' | 'exited' | 'skipped'; reason: string | null; at: Date },
 ) {
+  // A pass held back by an open problem counts its days of waiting (the report says how many waited).
+  const waited =
+    'step' in to && to.waitedForProblem
+      ? sql`, detail = detail || jsonb_build_object('waitedDays', coalesce((detail->>'waitedDays')::int, 0) + 1)`
+      : sql``;
   await db.execute(
     'status' in to
       ? sql`update journey_enrolments set status = ${to.status}, reason = ${to.reason}, finished_at = ${at(to.at)}, next_at = null, claimed_by = null, claimed_at = null
         where customer_id = ${e.customerId} and id = ${e.id}`
-      : sql`update journey_enrolments set step = ${to.step}, next_at = ${at(to.nextAt)}, claimed_by = null, claimed_at = null where customer_id = ${e.customerId} and id = ${e.id}`,
+      : sql`update journey_enrolments set step = ${to.step}, next_at = ${at(to.nextAt)}, claimed_by = null, claimed_at = null ${waited} where customer_id = ${e.customerId} and id = ${e.id}`,
   );
+}
+
+/** Passes of a journey that waited for an open problem before a marketing step, and how many wait now. */
+export async function problemWaits(db: Db, journeyId: number): Promise<{ passes: number; now: number; days: number }> {
+  const [row] = await queryRows<{ passes: number; now: number; days: number }>(
+    db,
+    sql`select count(*)::int as passes, (count(*) filter (where status = 'active'))::int as now,
+      coalesce(sum((detail->>'waitedDays')::int), 0)::int as days
+    from journey_enrolments where journey_id = ${journeyId} and detail ? 'waitedDays'`,
+  );
+  return row;
 }
 
 /** Records that a claimed pass is past a step, keeping the claim: a crash resumes after it. */

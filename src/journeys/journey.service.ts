@@ -48,6 +48,7 @@ import {
   moveEnrolment,
   orderedSince,
   orderForMail,
+  problemWaits,
   selectJourney,
   selectJourneys,
   settleInterrupted,
@@ -406,7 +407,11 @@ async function advance(
       const sent = await mailStep(deps, journey, pass, step, s, run);
       if (sent === 'retry' || sent === 'wait') {
         const later = sent === 'retry' ? retryMinutes * 60_000 : 86_400_000;
-        await moveEnrolment(deps.db, key, { step, nextAt: new Date(now.getTime() + later) });
+        await moveEnrolment(deps.db, key, {
+          step,
+          nextAt: new Date(now.getTime() + later),
+          waitedForProblem: sent === 'wait',
+        });
         return tally;
       }
       if (sent === 'sent') tally.sent++;
@@ -620,11 +625,12 @@ export async function journeyReport(deps: Deps, id: number, days: number) {
   const observedDays = journey.activatedAt
     ? Math.max(0, Math.min(days, Math.floor((now.getTime() - Date.parse(journey.activatedAt)) / 86_400_000)))
     : 0;
-  const [outcomes, active, firsts, clean] = await Promise.all([
+  const [outcomes, active, firsts, clean, waited] = await Promise.all([
     armOutcomes(deps.db, measured, days, journey.consentList),
     Promise.all([30, 90].map((d) => stillActiveAfter(deps.db, measured, d))),
     firstPurchaseDays(deps.db, measured, days, now),
     contamination(deps.db, measured, days),
+    problemWaits(deps.db, journey.id),
   ]);
   return {
     journey,
@@ -632,6 +638,7 @@ export async function journeyReport(deps: Deps, id: number, days: number) {
     observedDays,
     ...compareArms(outcomes, active, firsts, observedDays),
     contamination: clean,
+    waitedForProblems: waited,
   };
 }
 

@@ -175,7 +175,15 @@ export const journeyRoundSchema = z.object({
 });
 export type JourneyRound = z.infer<typeof journeyRoundSchema>;
 
-export const journeyReportSchema = holdoutFiguresSchema.extend({ journey: journeySchema }).openapi('JourneyReport');
+export const journeyReportSchema = holdoutFiguresSchema
+  .extend({
+    journey: journeySchema,
+    waitedForProblems: z.object({ passes: z.number(), now: z.number(), days: z.number() }).openapi({
+      description:
+        'Passes whose marketing step waited while the customer had an open problem (KEPT_WAIT_FOR_PROBLEMS): how many, how many wait now, and the days waited in all',
+    }),
+  })
+  .openapi('JourneyReport');
 export type JourneyReport = z.infer<typeof journeyReportSchema>;
 
 const rule = (conditions: Rule['conditions']): Rule => ({ match: 'all', conditions });

@@ -458,6 +458,14 @@ export function JourneyPage({ id }: { id: number }) {
         </ol>
       </section>
 
+      {report && report.waitedForProblems.passes > 0 && (
+        <p className="hint" role="note">
+          {report.waitedForProblems.passes.toLocaleString()} pass
+          {report.waitedForProblems.passes === 1 ? '' : 'es'} waited before a marketing mail because the customer had an
+          open problem ({report.waitedForProblems.now.toLocaleString()} waiting now,{' '}
+          {report.waitedForProblems.days.toLocaleString()} days in all).
+        </p>
+      )}
       {report && <HoldoutReport report={report} days={days} onDays={setDays} since="entering" />}
 
       <section className="card">

@@ -11,6 +11,7 @@ import { ruleRoutes } from './rules/rule.routes.ts';
 import { campaignRoutes } from './campaigns/campaign.routes.ts';
 import { experimentRoutes } from './campaigns/experiment.routes.ts';
 import { journeyRoutes } from './journeys/journey.routes.ts';
+import { blueprintRoutes } from './journeys/blueprint.routes.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { peopleRoutes } from './auth/people.routes.ts';
 import { privacyRoutes } from './privacy/privacy.routes.ts';
@@ -160,6 +161,7 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', campaignRoutes(deps));
   app.route('/api/v1', experimentRoutes(deps));
   app.route('/api/v1', journeyRoutes(deps));
+  app.route('/api/v1', blueprintRoutes(deps));
   app.route('/api/v1', auditRoutes(deps));
   app.route('/api/v1', peopleRoutes(deps));
   app.route('/api/v1', privacyRoutes(deps));

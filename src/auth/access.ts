@@ -29,6 +29,7 @@ export const scopeAreas = [
   'analytics',
   'audit',
   'auth',
+  'blueprint',
   'campaigns',
   'channels',
   'customers',

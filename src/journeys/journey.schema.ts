@@ -13,6 +13,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import type { Rule } from '../segments/segment.ts';
+import type { BlueprintStep } from './blueprint.ts';
 import type { Step, Trigger } from './journey.ts';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -108,7 +109,7 @@ export const journeySteps = pgTable(
 
 /**
  * The designed path of a lifecycle stage (the journey blueprint): which touchpoints a customer in
- * it should get and by when. A stage without a row uses the built-in design (blueprint.ts).
+ * it should get and by when (blueprintStepSchema). A stage without a row uses the built-in design (blueprint.ts).
  */
 export const blueprints = pgTable('blueprints', {
   stage: text('stage').primaryKey(),
@@ -116,13 +117,3 @@ export const blueprints = pgTable('blueprints', {
   updatedBy: text('updated_by').notNull(),
   updatedAt: instant('updated_at').notNull(),
 });
-
-/** One designed touchpoint: what it is (a touchpoint kind, or 'order'), in words, and within how many days of the stage's start. */
-export interface BlueprintStep {
-  key: string;
-  label: string;
-  /** Touchpoint kinds (email_sent of a journey, call, ...) or 'order' that count as this step done. */
-  kinds: string[];
-  withinDays: number;
-  transactional?: boolean;
-}

@@ -148,6 +148,31 @@ function orderCountTest(c: Condition, now: Date, joinable: boolean): Fragment {
   }
 }
 
+/**
+ * When we last contacted the customer: their latest outbound touchpoint (every mail a campaign or
+ * journey sends, a call list reached, a contact an agent recorded, one imported) as a date test.
+ * No column keeps it, so each test is one pass over touchpoints, as the history tests are.
+ */
+function lastContactTest(c: Condition, now: Date, joinable: boolean): Fragment {
+  const contacts = (extra: Fragment) => sql`select h.customer_id from touchpoints h where h.direction = 'out' ${extra}`;
+  const recent = () =>
+    contacts(sql`and h.at > ${now.toISOString()}::timestamptz - make_interval(days => ${Number(c.value)}::int)`);
+  switch (c.op) {
+    case 'before':
+      return inSet(sql`${contacts(sql``)} group by h.customer_id having max(h.at) < ${c.value}::date`, joinable);
+    case 'after':
+      return inSet(contacts(sql`and h.at >= (${c.value}::date + 1)`), joinable);
+    case 'in_last_days':
+      return inSet(recent(), joinable);
+    case 'not_in_last_days':
+      return notInSet(recent());
+    case 'is_set':
+      return inSet(contacts(sql``), joinable);
+    default:
+      return notInSet(contacts(sql``));
+  }
+}
+
 function compileCondition(c: Condition, context: RuleContext, joinable: boolean): Fragment {
   const { now } = context;
   const column = (name: string) => sql`c.${raw(name)}`;
@@ -165,6 +190,8 @@ function compileCondition(c: Condition, context: RuleContext, joinable: boolean)
     case 'first_order_at':
     case 'last_order_at':
       return instantTest(column(c.field), c.op, c.value, now);
+    case 'last_contact_at':
+      return lastContactTest(c, now, joinable);
     case 'attribute': {
       const key = c.key!;
       const type = context.attributeTypes.get(key);
@@ -233,6 +260,22 @@ function compileCondition(c: Condition, context: RuleContext, joinable: boolean)
       return countTest(history('tickets', 'opened_at', 'category', c, now), c.op, Number(c.value), joinable);
     case 'incidents':
       return countTest(history('incidents', 'at', 'kind', c, now), c.op, Number(c.value), joinable);
+    case 'touchpoints': {
+      const filter = c.filter
+        ? sql`and (lower(h.kind) = lower(${c.filter}) or lower(h.channel) = lower(${c.filter}))`
+        : sql``;
+      return countTest(history('touchpoints', 'at', null, c, now, filter), c.op, Number(c.value), joinable);
+    }
+    case 'opens':
+    case 'clicks': {
+      const kind = c.field === 'opens' ? 'email_opened' : 'email_clicked';
+      return countTest(
+        history('touchpoints', 'at', null, c, now, sql`and h.kind = ${kind}`),
+        c.op,
+        Number(c.value),
+        joinable,
+      );
+    }
     case 'experiences': {
       const which =
         c.key === 'first'

@@ -198,6 +198,112 @@ test('each kind of condition selects exactly the customers it describes', async 
     assert.equal(await matching(condition), expected, JSON.stringify(condition));
 });
 
+test('contacts: the last one from us, touchpoints by kind or channel, opens and clicks, in a window, also under OR', async () => {
+  // A: June news sent 06-20, opened and clicked 06-21. B: a call from us 2026-01-15. C: spring news
+  // sent 05-20, opened 05-21, summer news opened 06-10 (sent elsewhere). D and E: nothing.
+  const touch = (
+    id: string,
+    customer: string,
+    at: string,
+    kind: string,
+    direction: 'in' | 'out',
+    channel = 'email',
+  ) => ({
+    id,
+    type: 'touchpoint',
+    customer: who(customer),
+    at,
+    channel,
+    direction,
+    kind,
+    campaign: 'news',
+  });
+  const stored = await ingestEvents(
+    t.deps,
+    [
+      touch('tp1', 'A', '2026-06-20T09:00:00Z', 'email_sent', 'out'),
+      touch('tp2', 'A', '2026-06-21T09:00:00Z', 'email_opened', 'in'),
+      touch('tp3', 'A', '2026-06-21T09:01:00Z', 'email_clicked', 'in'),
+      touch('tp4', 'B', '2026-01-15T09:00:00Z', 'call', 'out', 'phone'),
+      touch('tp5', 'C', '2026-05-20T09:00:00Z', 'email_sent', 'out'),
+      touch('tp6', 'C', '2026-05-21T09:00:00Z', 'email_opened', 'in'),
+      touch('tp7', 'C', '2026-06-10T09:00:00Z', 'email_opened', 'in'),
+    ],
+    { source: 'test' },
+  );
+  assert.deepEqual(
+    stored.results.filter((r) => r.status !== 'accepted'),
+    [],
+  );
+  const cases: [Condition | Rule, string][] = [
+    [{ field: 'last_contact_at', op: 'in_last_days', value: 30 }, 'A'],
+    [{ field: 'last_contact_at', op: 'in_last_days', value: 60 }, 'AC'],
+    [{ field: 'last_contact_at', op: 'not_in_last_days', value: 30 }, 'BCDE'],
+    [{ field: 'last_contact_at', op: 'before', value: '2026-02-01' }, 'B'],
+    [{ field: 'last_contact_at', op: 'before', value: '2026-05-21' }, 'BC'],
+    [{ field: 'last_contact_at', op: 'after', value: '2026-06-01' }, 'A'],
+    [{ field: 'last_contact_at', op: 'is_set' }, 'ABC'],
+    [{ field: 'last_contact_at', op: 'is_not_set' }, 'DE'],
+    [{ field: 'touchpoints', op: 'at_least', value: 1 }, 'ABC'],
+    [{ field: 'touchpoints', op: 'at_least', value: 3 }, 'AC'],
+    [{ field: 'touchpoints', op: 'exactly', value: 1 }, 'B'],
+    [{ field: 'touchpoints', op: 'at_most', value: 0 }, 'DE'],
+    [{ field: 'touchpoints', op: 'at_least', value: 1, filter: 'Phone' }, 'B'],
+    [{ field: 'touchpoints', op: 'at_least', value: 1, filter: 'email_opened' }, 'AC'],
+    [{ field: 'touchpoints', op: 'at_least', value: 1, days: 15 }, 'A'],
+    [{ field: 'opens', op: 'at_least', value: 1 }, 'AC'],
+    [{ field: 'opens', op: 'at_least', value: 2 }, 'C'],
+    [{ field: 'opens', op: 'exactly', value: 0 }, 'BDE'],
+    [{ field: 'opens', op: 'at_least', value: 1, days: 15 }, 'A'],
+    [{ field: 'clicks', op: 'at_least', value: 1 }, 'A'],
+    [{ field: 'clicks', op: 'exactly', value: 0 }, 'BCDE'],
+    [
+      {
+        match: 'any',
+        conditions: [
+          { field: 'last_contact_at', op: 'before', value: '2026-02-01' },
+          { field: 'flag', op: 'has', value: 'do_not_contact' },
+        ],
+      },
+      'BD',
+    ],
+    [
+      {
+        match: 'any',
+        conditions: [
+          { field: 'clicks', op: 'at_least', value: 1 },
+          { field: 'opens', op: 'at_least', value: 2, days: 60 },
+          { field: 'last_contact_at', op: 'is_not_set' },
+        ],
+      },
+      'ACDE',
+    ],
+  ];
+  for (const [condition, expected] of cases)
+    assert.equal(await matching(condition), expected, JSON.stringify(condition));
+  const refused = await t.call('POST', '/api/v1/segments/preview', {
+    rule: {
+      match: 'all',
+      conditions: [
+        { field: 'opens', op: 'at_least', value: 1, filter: 'news' },
+        { field: 'clicks', op: 'at_least', value: 0.5 },
+      ],
+    },
+  });
+  assert.equal(refused.status, 400);
+  assert.deepEqual(
+    (await refused.json()).error.details.issues.map((i: { path: string }) => i.path),
+    ['rule.conditions.0.filter', 'rule.conditions.1.value'],
+  );
+  const catalogue = await (await t.call('GET', '/api/v1/segments/fields')).json();
+  assert.deepEqual(catalogue.fields.touchpoints, {
+    label: 'Touchpoints (contacts either way)',
+    ops: { at_least: 'number', at_most: 'number', exactly: 'number' },
+    days: true,
+    filter: 'kind or channel',
+  });
+});
+
 test('experiences count the catalogue of the latest analysis: by kind, first, repeated or unfollowed, in a window, also under OR', async () => {
   // A: a wrong item returned (06-25). C: a damaged item (06-11), a ticket still open unanswered
   // (opened 06-12, slow from 06-13, unresolved from 06-19), an NPS of 3 (06-15). Nobody followed up.

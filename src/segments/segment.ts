@@ -103,6 +103,7 @@ export const fields = {
   created_at: { label: 'Became a customer record', ops: instant },
   first_order_at: { label: 'First order', ops: instant },
   last_order_at: { label: 'Last order', ops: instant },
+  last_contact_at: { label: 'Last contact from us (any channel)', ops: instant },
   attribute: {
     label: 'Custom attribute',
     key: 'required',
@@ -125,6 +126,9 @@ export const fields = {
   returns: { label: 'Returns', ops: count, days: true, filter: 'reason code' },
   tickets: { label: 'Tickets', ops: count, days: true, filter: 'category' },
   incidents: { label: 'Incidents', ops: count, days: true, filter: 'kind' },
+  touchpoints: { label: 'Touchpoints (contacts either way)', ops: count, days: true, filter: 'kind or channel' },
+  opens: { label: 'Emails opened', ops: count, days: true },
+  clicks: { label: 'Emails clicked', ops: count, days: true },
   experiences: {
     label: 'Experiences (latest analysis)',
     key: 'optional',
@@ -157,13 +161,22 @@ export const fieldNames = Object.keys(fields) as [FieldName, ...FieldName[]];
 export const own = <T>(catalogue: Readonly<Record<string, T>>, name: string): T | undefined =>
   Object.hasOwn(catalogue, name) ? catalogue[name] : undefined;
 
-/** Counts (orders, returns, tickets, incidents, experiences) a rule compares with: whole numbers a bigint holds exactly. */
+/** Counts (orders, returns, tickets, incidents, experiences, touchpoints, opens, clicks) a rule compares with: whole numbers a bigint holds exactly. */
 export const maxCount = 1_000_000_000;
 /** Any other number a rule compares with, either way: scores, amounts, attributes, survey scores. */
 export const maxNumber = 1e15;
 /** A time window in days, as `days` takes it: up to a hundred years. */
 export const maxDays = 36_500;
-const countFields: ReadonlySet<string> = new Set(['orders', 'returns', 'tickets', 'incidents', 'experiences']);
+const countFields: ReadonlySet<string> = new Set([
+  'orders',
+  'returns',
+  'tickets',
+  'incidents',
+  'experiences',
+  'touchpoints',
+  'opens',
+  'clicks',
+]);
 
 export const conditionSchema = z
   .object({

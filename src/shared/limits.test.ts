@@ -32,6 +32,8 @@ const boundedBy: Record<string, string> = {
   'GET /api/v1/customers/{id}/pace': "one customer's touches in 12 weeks, by week",
   'GET /api/v1/journeys': 'at most 1,000 journeys (listLimit)',
   'GET /api/v1/journeys/{id}': 'one journey: its steps and counts, the latest 50 passes',
+  'GET /api/v1/blueprint':
+    'six stages with at most 12 designed steps each; at most eight gaps with their first 50 customers (SQL limit)',
   'GET /api/v1/users': 'at most 1,000 people (listLimit)',
   'GET /api/v1/keys': 'at most 1,000 keys (listLimit)',
   'GET /api/v1/retention': 'one row per data class and the latest 30 sweeps',

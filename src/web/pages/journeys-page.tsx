@@ -14,6 +14,7 @@ import type { SurveyList } from '../../surveys/survey.ts';
 import { api, formatTime, problemText, words } from '../api.ts';
 import { BarChart } from '../charts.tsx';
 import { Link, navigate } from '../router.tsx';
+import { BlueprintSection } from './blueprint-section.tsx';
 import { HoldoutReport } from './campaigns-page.tsx';
 import { GroupEditor } from './segments-page.tsx';
 
@@ -148,6 +149,7 @@ export function JourneysPage() {
           </table>
         </>
       )}
+      <BlueprintSection />
       <h2>Start from a recipe</h2>
       <div className="recipes">
         {state.recipes.map((r) => (

@@ -126,8 +126,9 @@ export async function groupTallies(db: Db, w: Window & { share: number }): Promi
 /**
  * Marketing that went out between `from` and `now`, one row per message: campaign mail and lists
  * (not a journey's campaign row: journeys count from their steps), journey marketing mail (never
- * transactional mail), and outbound touchpoints of a campaign recorded from elsewhere (Kept's own
- * campaign and journey touchpoints are the rows above).
+ * transactional mail), and outbound touchpoints of a campaign run elsewhere (never transactional
+ * ones; not Kept's own campaign and journey touchpoints, nor those of a campaign recorded in Kept
+ * with its members: those are the rows above, counted once).
  */
 const marketingSql = (from: Fragment, now: Fragment): Fragment => sql`(
   select m.customer_id, m.sent_at as at, 'campaigns' as source, 'campaign "' || k.name || '"' as programme
@@ -142,6 +143,8 @@ const marketingSql = (from: Fragment, now: Fragment): Fragment => sql`(
   select t.customer_id, t.at, 'elsewhere', 'campaign "' || t.campaign || '"'
   from touchpoints t
   where t.direction = 'out' and t.campaign is not null and t.external_id not like 'campaign:%' and t.external_id not like 'journey:%'
+    and coalesce(t.detail ->> 'transactional', '') <> 'true'
+    and not exists (select 1 from campaigns k where k.status = 'external' and k.name = t.campaign)
     and t.at >= ${from} and t.at < ${now})`;
 
 /** Marketing messages by month (in the business time zone) and source, from `from` to now. */

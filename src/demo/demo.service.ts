@@ -14,7 +14,8 @@ export async function runDemo(deps: Deps, options: { customers: number; seed: nu
     const loaded = await loadDemo(deps, { ...options, onProgress: progress.report });
     progress.stop();
     process.stdout.write(
-      `Loaded the demo store: ${loaded.customers.toLocaleString('en')} customers, ${loaded.events.toLocaleString('en')} events ` +
+      `Loaded the demo store: ${loaded.customers.toLocaleString('en')} customers, ${loaded.events.toLocaleString('en')} events, ` +
+        `${loaded.campaigns} past campaign${loaded.campaigns === 1 ? '' : 's'} ` +
         `in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${options.seed}, ending ${options.end.toISOString().slice(0, 10)})\n`,
     );
   } finally {
@@ -31,7 +32,7 @@ export async function loadDemoIfEmpty(deps: Deps): Promise<boolean> {
 }
 
 /**
- * The five journeys, so the demo shows them at work: active when mail is captured (the analysis
+ * The six journeys, so the demo shows them at work: active when mail is captured (the analysis
  * that follows moves customers to at risk and lapsed, which starts win-backs and exit surveys);
  * drafts when a real SMTP server is configured, so no demo address is ever mailed.
  */

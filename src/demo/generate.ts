@@ -1,10 +1,33 @@
 // The demo store: two years of a small homeware shop, generated customer by customer from a seed,
 // with cause and effect built in (docs/demo-data.md). Pure: the same seed and end give the same events.
-import { refreshStatistics } from './demo.repository.ts';
+import { inUniversalControl } from '../campaigns/index.ts';
 import type { Deps } from '../deps.ts';
 import { ingestEvents } from '../ingest/ingest.service.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
 import { beta, gamma, normal, random, type Rng } from '../shared/random.ts';
+import {
+  newsletterEvents,
+  orderConfirmations,
+  pastCampaignHistory,
+  pastCampaigns,
+  type PastMember,
+} from './marketing.ts';
+import { customerIdsByExternalId, refreshStatistics } from './demo.repository.ts';
+import { recordPastCampaigns } from './record.ts';
+import { demoRules } from './rules.ts';
+import {
+  firstNames,
+  lastNames,
+  cities,
+  streets,
+  catalogue,
+  problemReasons,
+  goodWords,
+  badWords,
+  agents,
+} from './shop.ts';
+
+export { demoRules } from './rules.ts';
 
 export interface DemoOptions {
   customers: number;
@@ -14,37 +37,6 @@ export interface DemoOptions {
 type Event = Record<string, unknown> & { id: string; type: string; at?: string };
 
 const day = 86_400_000;
-/** The planted rules; docs/demo-data.md describes each one with these numbers. */
-export const demoRules = {
-  years: 2,
-  neverBuyShare: 0.15,
-  /** Purchase rate ~ Gamma with this shape and a mean of `meanPerYear` purchases a year: widely spread. */
-  rate: { shape: 0.9, meanPerYear: 4.0 },
-  /** Dropout chance after each purchase ~ Beta(a, b): mean 0.25. */
-  dropout: { a: 1.0, b: 3.0 },
-  problemShare: 0.07,
-  ticketAfterProblem: 0.8,
-  goodRecoveryShare: 0.6,
-  portalStuckShare: 0.04,
-  lateDeliveryShare: 0.06,
-  /** Multipliers on the dropout chance after the experience (capped at 0.95). */
-  dropoutAfter: { unresolved: 3.0, noTicket: 2.0, portalStuck: 2.0, late: 1.3, goodRecovery: 0.6 },
-  /** Multiplier on the time to the next order of those who stay, by how the experience felt. */
-  gapAfter: { bad: 1.6, good: 0.8, neutral: 1 },
-  npsAfterOrder: 0.15,
-  /** NPS without a notable experience: round(top − perDropout × dropout chance + noise × N(0, 1)), within 0..10. */
-  npsAttachment: { top: 10.5, perDropout: 10, noise: 1.5 },
-  csatAfterTicket: 0.5,
-  flags: { deceased: 0.01, moved: 0.03, doNotContact: 0.02 },
-  newsletterShare: 0.6,
-  newsletterEveryDays: 42,
-  openShare: 0.3,
-  /**
-   * Buyers who take the monthly refresh box (a fifth of them the plus box); each renewal's chance of
-   * cancelling ~ Beta(alpha, beta), mean 0.08; tripled by a delivery problem in the 60 days before.
-   */
-  subscriptions: { share: 0.15, plusShare: 0.2, alpha: 0.8, beta: 9.2, problemFactor: 3 },
-} as const;
 
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)];
 function weighted<T extends string>(rng: Rng, weights: Record<T, number>): T {
@@ -54,191 +46,69 @@ function weighted<T extends string>(rng: Rng, weights: Record<T, number>): T {
 }
 const between = (rng: Rng, low: number, high: number) => low + rng() * (high - low);
 
-const firstNames = [
-  'Ana',
-  'Ben',
-  'Chloé',
-  'Dmitri',
-  'Emma',
-  'Farah',
-  'Giulia',
-  'Hiro',
-  'Ines',
-  'Jonas',
-  'Kofi',
-  'Lena',
-  'Mateo',
-  'Nora',
-  'Oskar',
-  'Priya',
-  'Quentin',
-  'Rosa',
-  'Sven',
-  'Tariq',
-  'Uma',
-  'Victor',
-  'Wen',
-  'Ximena',
-  'Yusuf',
-  'Zoë',
-  'Amara',
-  'Bruno',
-  'Clara',
-  'Diego',
-  'Elif',
-  'Finn',
-  'Greta',
-  'Hamza',
-  'Ida',
-  'Jakub',
-  'Keiko',
-  'Liam',
-  'Maja',
-  'Nikolai',
-];
-const lastNames = [
-  'Andersen',
-  'Becker',
-  'Costa',
-  'Dubois',
-  'Eriksson',
-  'Fischer',
-  'García',
-  'Hansen',
-  'Ivanova',
-  'Jensen',
-  'Kowalski',
-  'López',
-  'Müller',
-  'Nakamura',
-  'Okafor',
-  'Petrov',
-  'Quinn',
-  'Rossi',
-  'Schmidt',
-  'Tanaka',
-  'Usman',
-  'Van Dijk',
-  'Weber',
-  'Xu',
-  'Yilmaz',
-  'Zimmermann',
-  'Almeida',
-  'Brennan',
-  'Chen',
-  'Diaz',
-  'Evans',
-  'Fontaine',
-  'Gallo',
-  'Horvat',
-  'Iqbal',
-  'Jovanović',
-  'Kaur',
-  'Lindqvist',
-  'Moreau',
-  'Novak',
-];
-const cities = [
-  ['Berlin', 'DE', '10115'],
-  ['Hamburg', 'DE', '20095'],
-  ['Vienna', 'AT', '1010'],
-  ['Amsterdam', 'NL', '1012'],
-  ['Lyon', 'FR', '69001'],
-  ['Milan', 'IT', '20121'],
-  ['Copenhagen', 'DK', '1050'],
-  ['Zurich', 'CH', '8001'],
-] as const;
-const streets = [
-  'Lindenstraße',
-  'Hauptstraße',
-  'Rue de la Paix',
-  'Via Roma',
-  'Kastanienallee',
-  'Prinsengracht',
-  'Bahnhofstrasse',
-  'Nørregade',
-];
-/** sku, name, category, price */
-const catalogue: readonly (readonly [string, string, string, number])[] = [
-  ['TW-BLU', 'Bath towel, ocean blue', 'towels', 24],
-  ['TW-WHT', 'Bath towel, white', 'towels', 22],
-  ['TW-GRY', 'Hand towel, grey', 'towels', 12],
-  ['TW-SET', 'Towel set of six', 'towels', 69],
-  ['BD-LIN', 'Linen duvet cover', 'bedding', 119],
-  ['BD-PIL', 'Pillowcase pair', 'bedding', 29],
-  ['BD-SHT', 'Fitted sheet', 'bedding', 39],
-  ['BD-THR', 'Wool throw', 'bedding', 89],
-  ['KT-MUG', 'Stoneware mug', 'kitchen', 14],
-  ['KT-BWL', 'Serving bowl', 'kitchen', 34],
-  ['KT-KNF', 'Chef knife', 'kitchen', 79],
-  ['KT-TEA', 'Teapot', 'kitchen', 45],
-  ['KT-CLO', 'Tea towels, 3', 'kitchen', 16],
-  ['CN-FIG', 'Candle, fig', 'candles', 28],
-  ['CN-CED', 'Candle, cedar', 'candles', 28],
-  ['CN-TRV', 'Travel candle', 'candles', 12],
-  ['CN-SET', 'Candle trio', 'candles', 65],
-  ['RG-SML', 'Cotton rug, small', 'rugs', 59],
-  ['RG-LRG', 'Jute rug, large', 'rugs', 149],
-  ['RG-BTH', 'Bath mat', 'rugs', 25],
-  ['DC-VAS', 'Glass vase', 'decor', 39],
-  ['DC-FRM', 'Oak frame', 'decor', 19],
-  ['DC-BSK', 'Seagrass basket', 'decor', 32],
-  ['DC-CSH', 'Cushion cover', 'decor', 27],
-  ['BT-SOP', 'Olive soap', 'bath', 7],
-  ['BT-BRS', 'Bath brush', 'bath', 15],
-  ['BT-ROB', 'Waffle robe', 'bath', 79],
-  ['BT-DSP', 'Soap dispenser', 'bath', 18],
-  ['GF-CRD', 'Gift card', 'gifts', 50],
-  ['GF-BOX', 'Gift box', 'gifts', 9],
-];
-const problemReasons = {
-  wrong_item: [
-    'towel came in the wrong shade of blue',
-    'received a different size',
-    'got mugs instead of bowls',
-    'wrong colour, ordered grey',
-  ],
-  damaged: ['vase arrived broken', 'candle glass cracked', 'rug stained on arrival', 'box crushed, teapot chipped'],
-} as const;
-const goodWords = ['Fast replacement, thank you!', 'Lovely quality', 'Will order again', 'Great service from Sam'];
-const badWords = [
-  'Nobody answered my emails',
-  'Still waiting for my refund',
-  'The return portal kept failing',
-  'Disappointed',
-];
-const agents = ['sam', 'noor', 'tomas', 'lea'];
-
 const iso = (ms: number) => new Date(ms).toISOString();
 const money = (value: number) => value.toFixed(2);
+/** An order's lines: 1-4, mostly one. */
+const basket = (rng: Rng) =>
+  Array.from({ length: 1 + Math.floor(rng() * rng() * 4) }, () => {
+    const [, name, category, price] = pick(rng, catalogue);
+    return { product: name, category, quantity: rng() < 0.85 ? 1 : 2, unitPrice: money(price) };
+  });
 
-/** All events of one customer, in time order, none after `end`. */
-export function customerEvents(options: DemoOptions, index: number): Event[] {
-  const rng = random((options.seed * 2_654_435_761 + index * 40_503) >>> 0);
-  const R = demoRules;
+/** What generation needs to know about a customer that only Kept knows: whether they are in the universal control group. */
+export interface CustomerContext {
+  /** Held out of all marketing (src/campaigns/programme.ts, a hash of Kept's id): no newsletter, no campaign. */
+  universalControl: boolean;
+}
+const marketed: CustomerContext = { universalControl: false };
+
+/** One customer's events, in time order and none after `end`, and their part in the past campaigns. */
+export interface CustomerHistory {
+  events: Event[];
+  members: PastMember[];
+}
+
+// Each part of a customer's story draws from a random stream of its own, so one part (a newsletter
+// not sent to the universal control group, say) leaves the draws of the others as they were. The
+// first two keep the seeds they always had; the others hash seed, customer and part together
+// (murmur3's finaliser), so neighbouring customers' streams share nothing.
+const mix = (...values: number[]) =>
+  values.reduce((h, v) => {
+    let x = Math.imul(h ^ (v >>> 0), 0x85ebca6b);
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+    return (x ^ (x >>> 16)) >>> 0;
+  }, 0x9e3779b9);
+const streams = {
+  life: (seed: number, index: number) => (seed * 2_654_435_761 + index * 40_503) >>> 0,
+  subscriptions: (seed: number, index: number) => (seed * 2_246_822_519 + index * 3_266_489_917) >>> 0,
+  newsletters: (seed: number, index: number) => mix(seed, index, 1),
+  campaigns: (seed: number, index: number) => mix(seed, index, 2),
+  confirmations: (seed: number, index: number) => mix(seed, index, 3),
+};
+const stream = (options: DemoOptions, index: number, name: keyof typeof streams) =>
+  random(streams[name](options.seed, index));
+/** Customers are D<seed>-<n>: two seeds make two sets of customers. */
+const externalPrefix = (options: DemoOptions) => `D${options.seed}-`;
+const externalId = (options: DemoOptions, index: number) => `${externalPrefix(options)}${index}`;
+
+/** The customer's record as they signed up: the same whatever happens to them later. */
+function signUp(options: DemoOptions, index: number, rng: Rng) {
   const end = options.end.getTime();
-  const start = end - R.years * 365 * day;
-  const events: Event[] = [];
-  let n = 0;
-  const customer = { externalId: `D${options.seed}-${index}` };
-  const add = (type: string, at: number, fields: Record<string, unknown>) => {
-    if (at <= end) events.push({ id: `demo-${options.seed}-${index}-${++n}`, type, customer, at: iso(at), ...fields });
-  };
-
+  const start = end - demoRules.years * 365 * day;
   // Acquisition grows over the two years (density rising with time).
   const createdAt = Math.floor(start + Math.pow(rng(), 1 / 1.6) * (end - start - day));
   const first = pick(rng, firstNames);
   const last = pick(rng, lastNames);
   const channel = weighted(rng, { web: 35, social: 20, store: 20, email: 10, display: 10, direct_mail: 5 });
   const [city, country, postalCode] = pick(rng, cities);
-  const newsletter = rng() < R.newsletterShare;
+  const newsletter = rng() < demoRules.newsletterShare;
   const ascii = (s: string) => s.normalize('NFKD').replace(/[^\w]/g, '').toLowerCase();
-  events.push({
-    id: `demo-${options.seed}-${index}-${++n}`,
+  const upsert: Event = {
+    id: `demo-${options.seed}-${index}-1`,
     type: 'customer.upsert',
     at: iso(createdAt),
     customer: {
-      ...customer,
+      externalId: externalId(options, index),
       email: `${ascii(first)}.${ascii(last)}${index}@example.com`,
       ...(rng() < 0.4 ? { phone: `+49 30 ${String(1_000_000 + Math.floor(rng() * 8_999_999))}` } : {}),
     },
@@ -252,7 +122,35 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
       signup_date: iso(createdAt).slice(0, 10),
     },
     address: { line1: `${pick(rng, streets)} ${1 + Math.floor(rng() * 120)}`, city, postalCode, country },
-  });
+  };
+  return { upsert, createdAt, channel, newsletter };
+}
+
+/** The customer's first event, the sign-up: loaded first, so Kept gives every customer its id. */
+export const customerUpsert = (options: DemoOptions, index: number): Event =>
+  signUp(options, index, stream(options, index, 'life')).upsert;
+
+/** All events of one customer, in time order, none after `end`. */
+export const customerEvents = (options: DemoOptions, index: number, context = marketed): Event[] =>
+  customerHistory(options, index, context).events;
+
+/** One customer's whole story: their events and their part in the past campaigns. */
+export function customerHistory(options: DemoOptions, index: number, context = marketed): CustomerHistory {
+  const rng = stream(options, index, 'life');
+  const R = demoRules;
+  const end = options.end.getTime();
+  const events: Event[] = [];
+  const customer = { externalId: externalId(options, index) };
+  const adder = (tag: string) => {
+    let n = tag ? 0 : 1;
+    return (type: string, at: number, fields: Record<string, unknown>) => {
+      if (at <= end)
+        events.push({ id: `demo-${options.seed}-${index}-${tag}${++n}`, type, customer, at: iso(at), ...fields });
+    };
+  };
+  const add = adder('');
+  const { upsert, createdAt, channel, newsletter } = signUp(options, index, rng);
+  events.push(upsert);
 
   if (newsletter)
     add('consent', createdAt, { list: 'marketing', granted: true, wording: 'Yes, send me news and offers by email' });
@@ -289,43 +187,54 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
       note: 'Asked on the phone not to be contacted',
     });
 
-  // Newsletters (and some opens and visits) while subscribed and reachable.
-  if (newsletter) {
-    for (
-      let t = createdAt + between(rng, 1, R.newsletterEveryDays) * day;
-      t < Math.min(end, deceasedAt, mutedAt);
-      t += R.newsletterEveryDays * day
-    ) {
-      const campaign = `newsletter-${iso(t).slice(0, 7)}`;
-      add('touchpoint', t, { channel: 'email', direction: 'out', kind: 'email_sent', campaign });
-      if (rng() < R.openShare)
-        add('touchpoint', t + between(rng, 0.1, 3) * day, {
-          channel: 'email',
-          direction: 'in',
-          kind: 'email_opened',
-          campaign,
-        });
-    }
-  }
+  // Newsletters (and some opens) while subscribed and reachable; never to the universal control group.
+  const mailed = newsletter && !context.universalControl;
+  const newsRng = stream(options, index, 'newsletters');
+  const addNews = adder('news-');
+  if (mailed) newsletterEvents(newsRng, addNews, createdAt, Math.min(end, deceasedAt, mutedAt));
 
-  if (rng() < R.neverBuyShare) return events.sort(byTime);
+  const orders: { orderId: string; at: number; channel: string }[] = [];
+  const members: PastMember[] = [];
+  const finish = () => {
+    events.push(...subscriptionEvents(options, index, events, customer));
+    if (mailed && orders.length > 0) {
+      const campaignRng = stream(options, index, 'campaigns');
+      const addPast = adder('past-');
+      const past = pastCampaignHistory(
+        campaignRng,
+        addPast,
+        { orders: orders.map((o) => o.at), reachableUntil: Math.min(deceasedAt, mutedAt), aliveUntil: deceasedAt },
+        pastCampaigns(options.end),
+      );
+      members.push(...past.members);
+      past.orders.forEach((at, i) => {
+        const orderId = `DO${options.seed}-${index}-m${i + 1}`;
+        const order = { orderId, at, channel: pick(campaignRng, ['web', 'web', 'mobile'] as const) };
+        addPast('order', at, { orderId, channel: order.channel, currency: 'EUR', lines: basket(campaignRng) });
+        orders.push(order);
+      });
+    }
+    orderConfirmations(stream(options, index, 'confirmations'), adder('confirm-'), orders);
+    return { events: events.sort(byTime), members };
+  };
+
+  if (rng() < R.neverBuyShare) return finish();
   const ratePerDay = (gamma(rng, R.rate.shape) * R.rate.meanPerYear) / R.rate.shape / 365;
   const baseDropout = beta(rng, R.dropout.a, R.dropout.b);
-  const orderChannel = () =>
-    rng() < 0.8
+  const orderChannel = (draw: Rng) =>
+    draw() < 0.8
       ? channel === 'store'
         ? 'store'
-        : pick(rng, ['web', 'web', 'mobile'] as const)
-      : pick(rng, ['web', 'store', 'mobile', 'phone'] as const);
+        : pick(draw, ['web', 'web', 'mobile'] as const)
+      : pick(draw, ['web', 'store', 'mobile', 'phone'] as const);
 
   let t = createdAt + between(rng, 0, 10) * day;
   for (let order = 1; t <= end && t < deceasedAt; order++) {
     const orderId = `DO${options.seed}-${index}-${order}`;
-    const lines = Array.from({ length: 1 + Math.floor(rng() * rng() * 4) }, () => {
-      const [, name, category, price] = pick(rng, catalogue);
-      return { product: name, category, quantity: rng() < 0.85 ? 1 : 2, unitPrice: money(price) };
-    });
-    add('order', t, { orderId, channel: orderChannel(), currency: 'EUR', lines });
+    const lines = basket(rng);
+    const orderedVia = orderChannel(rng);
+    add('order', t, { orderId, channel: orderedVia, currency: 'EUR', lines });
+    orders.push({ orderId, at: t, channel: orderedVia });
 
     // What the customer lived through after this order, and how it changes their staying.
     let dropout = baseDropout;
@@ -452,10 +361,25 @@ export function customerEvents(options: DemoOptions, index: number): Event[] {
       });
     }
     if (rng() < Math.min(0.95, dropout)) break;
-    t += (-Math.log(1 - rng()) / ratePerDay) * R.gapAfter[mood] * day + day;
+    const next = t + (-Math.log(1 - rng()) / ratePerDay) * R.gapAfter[mood] * day + day;
+    // The newsletter works: while it arrives, a customer who stays buys a little more often (one
+    // more order between two of their own, now and then); who goes silent stays silent.
+    if (mailed && t < mutedAt && newsRng() < R.newsletterRate - 1) {
+      const at = t + newsRng() * (next - t);
+      const nudged = { orderId: `DO${options.seed}-${index}-n${order}`, at, channel: orderChannel(newsRng) };
+      if (at < deceasedAt && at <= end) {
+        addNews('order', at, {
+          orderId: nudged.orderId,
+          channel: nudged.channel,
+          currency: 'EUR',
+          lines: basket(newsRng),
+        });
+        orders.push(nudged);
+      }
+    }
+    t = next;
   }
-  events.push(...subscriptionEvents(options, index, events, customer));
-  return events.sort(byTime);
+  return finish();
 }
 
 /**
@@ -471,7 +395,7 @@ function subscriptionEvents(
   customer: { externalId: string },
 ): Event[] {
   const R = demoRules.subscriptions;
-  const rng = random((options.seed * 2_246_822_519 + index * 3_266_489_917) >>> 0);
+  const rng = stream(options, index, 'subscriptions');
   const firstOrder = events.find((e) => e.type === 'order');
   if (!firstOrder || rng() >= R.share) return [];
   const end = options.end.getTime();
@@ -518,18 +442,28 @@ function subscriptionEvents(
 const byTime = (a: Event, b: Event) =>
   a.type === 'customer.upsert' ? -1 : b.type === 'customer.upsert' ? 1 : a.at! < b.at! ? -1 : a.at! > b.at! ? 1 : 0;
 
-export function* demoEvents(options: DemoOptions): Generator<Event[]> {
-  for (let index = 1; index <= options.customers; index++) yield customerEvents(options, index);
+/** Every customer's events; `universalControl` tells who of them (by number) is in the universal control group. */
+export function* demoEvents(
+  options: DemoOptions,
+  universalControl: (index: number) => boolean = () => false,
+): Generator<Event[]> {
+  for (let index = 1; index <= options.customers; index++)
+    yield customerEvents(options, index, { universalControl: universalControl(index) });
 }
 
-/** Generates the demo store and sends it through the event ingest, as an integration would. */
+/**
+ * Generates the demo store and sends it through the event ingest, as an integration would. Two
+ * passes: first every customer's sign-up, so each has Kept's id and with it their place in the
+ * universal control group (held out of the newsletter and of every campaign); then the rest of each
+ * story, knowing it. Last, the past campaigns are recorded with their holdouts.
+ */
 export async function loadDemo(
   deps: Deps,
   options: DemoOptions & { onProgress?: ProgressReporter },
-): Promise<{ customers: number; events: number }> {
+): Promise<{ customers: number; events: number; campaigns: number }> {
+  const share = deps.config.programme.universalControl;
   let batch: Event[] = [];
   let events = 0;
-  let done = 0;
   const flush = async () => {
     if (batch.length === 0) return;
     const result = await ingestEvents(deps, batch, { source: 'demo' });
@@ -538,16 +472,29 @@ export async function loadDemo(
     events += batch.length;
     batch = [];
   };
-  for (const customerBatch of demoEvents(options)) {
-    batch.push(...customerBatch);
-    done++;
+  for (let index = 1; index <= options.customers; index++) {
+    batch.push(customerUpsert(options, index));
+    if (batch.length >= 1500) await flush();
+  }
+  await flush();
+  const ids = await customerIdsByExternalId(deps.db, externalPrefix(options));
+  const members: (PastMember & { customer: string })[] = [];
+  for (let index = 1; index <= options.customers; index++) {
+    const customer = externalId(options, index);
+    const id = ids.get(customer);
+    const history = customerHistory(options, index, {
+      universalControl: id !== undefined && inUniversalControl(id, share),
+    });
+    batch.push(...history.events.filter((e) => e.type !== 'customer.upsert'));
+    members.push(...history.members.map((m) => ({ ...m, customer })));
     if (batch.length >= 1500) {
       await flush();
-      options.onProgress?.(done, options.customers);
+      options.onProgress?.(index, options.customers);
     }
   }
   await flush();
-  options.onProgress?.(done, options.customers);
+  options.onProgress?.(options.customers, options.customers);
+  const campaigns = await recordPastCampaigns(deps, pastCampaigns(options.end), members);
   await refreshStatistics(deps.db);
-  return { customers: options.customers, events };
+  return { customers: options.customers, events, campaigns };
 }

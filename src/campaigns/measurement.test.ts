@@ -6,10 +6,19 @@ import { compareMeans, compareProportions, holdoutWarning, neededPerGroup, twoSi
 test('p-values and intervals agree with textbook values', () => {
   assert.ok(Math.abs(twoSidedP(1.959964) - 0.05) < 1e-6);
   assert.ok(Math.abs(twoSidedP(2.575829) - 0.01) < 1e-6);
-  // 120 of 1,000 against 100 of 1,000: difference 0.02, SE sqrt(.12*.88/1000 + .1*.9/1000) = 0.014
+  // 120 of 1,000 against 100 of 1,000: difference 0.02; the Agresti-Caffo interval (Agresti & Caffo
+  // 2000) adds a success and a failure to each group: 121 of 1,002 against 101 of 1,002.
   const c = compareProportions({ n: 1000, x: 120 }, { n: 1000, x: 100 });
   assert.ok(Math.abs(c.difference - 0.02) < 1e-12);
-  assert.ok(Math.abs(c.low - (0.02 - 1.959964 * Math.sqrt((0.12 * 0.88) / 1000 + 0.09 / 1000))) < 1e-9);
+  const [q1, q2] = [121 / 1002, 101 / 1002];
+  const se = Math.sqrt((q1 * (1 - q1)) / 1002 + (q2 * (1 - q2)) / 1002);
+  assert.ok(Math.abs(c.low - (q1 - q2 - 1.959964 * se)) < 1e-9);
+  assert.ok(Math.abs(c.high - (q1 - q2 + 1.959964 * se)) < 1e-9);
+  // No buyers in a small holdout: the interval keeps its width and takes in 0 (a plain Wald interval
+  // would claim 0.1 +- 0.06), and what it could detect is not 0.
+  const none = compareProportions({ n: 100, x: 10 }, { n: 20, x: 0 });
+  assert.ok(none.low < 0 && none.high > 0.15, JSON.stringify(none));
+  assert.ok(none.detectable > 0.1, JSON.stringify(none));
   assert.ok(Math.abs(c.relative! - 0.2) < 1e-12);
   // R: prop.test(c(120, 100), c(1000, 1000), correct = FALSE)$p.value = 0.1529
   assert.ok(Math.abs(c.p - 0.1529) < 0.0005, `pooled z-test p ${c.p}`);

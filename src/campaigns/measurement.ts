@@ -39,7 +39,13 @@ const zPower80 = 0.841621;
 export function compareProportions(treated: { n: number; x: number }, control: { n: number; x: number }): Comparison {
   const p1 = treated.x / treated.n;
   const p2 = control.x / control.n;
-  const se = Math.sqrt((p1 * (1 - p1)) / treated.n + (p2 * (1 - p2)) / control.n);
+  // Agresti-Caffo: the interval adds one success and one failure to each group, so a group with no
+  // buyers (or only buyers) still has a width; the plain (Wald) interval collapses there and covers
+  // far less than 95 % in small groups.
+  const q1 = (treated.x + 1) / (treated.n + 2);
+  const q2 = (control.x + 1) / (control.n + 2);
+  const centre = q1 - q2;
+  const se = Math.sqrt((q1 * (1 - q1)) / (treated.n + 2) + (q2 * (1 - q2)) / (control.n + 2));
   const pooled = (treated.x + control.x) / (treated.n + control.n);
   const sePooled = Math.sqrt(pooled * (1 - pooled) * (1 / treated.n + 1 / control.n));
   const difference = p1 - p2;
@@ -50,11 +56,12 @@ export function compareProportions(treated: { n: number; x: number }, control: {
     treated: p1,
     control: p2,
     difference,
-    low: difference - z95 * se,
-    high: difference + z95 * se,
+    low: centre - z95 * se,
+    high: centre + z95 * se,
     ...relative(ratio, logSe),
     p: sePooled > 0 ? twoSidedP(difference / sePooled) : 1,
-    detectable: (z95 + zPower80) * Math.sqrt(p2 * (1 - p2) * (1 / treated.n + 1 / control.n)),
+    // From the adjusted control rate too: a holdout with no buyers cannot detect everything.
+    detectable: (z95 + zPower80) * Math.sqrt(q2 * (1 - q2) * (1 / treated.n + 1 / control.n)),
   };
 }
 

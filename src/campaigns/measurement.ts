@@ -1,5 +1,6 @@
 // Did it work: each arm against the holdout, with 95 % intervals and p-values. Pure functions.
-// Normal approximations throughout (Wald interval for a difference, Katz log interval for a ratio,
+// Normal approximations throughout (Agresti-Caffo interval for a difference of shares, Wald for a
+// difference of means, Katz log interval for a ratio,
 // delta method for a ratio of means), which hold for the group sizes a holdout is worth having at;
 // below 30 customers in a group the report says the holdout is too small rather than trust them.
 

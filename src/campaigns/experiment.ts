@@ -3,6 +3,7 @@
 // the "too small" warning; per subgroup of a customer attribute the same, and Cochran's Q test of
 // whether the subgroups' differences differ. Pure: the sums come from SQL.
 import { z } from '@hono/zod-openapi';
+import { campaignChannels, campaignKinds, controlArm } from './campaign.ts';
 import { compareMeans, compareProportions, holdoutWarning } from './measurement.ts';
 
 export const experimentOutcomes = ['conversion', 'revenue', 'engagement'] as const;
@@ -61,6 +62,83 @@ export const experimentReportSchema = z
   })
   .openapi('ExperimentReport');
 export type ExperimentReport = z.infer<typeof experimentReportSchema>;
+
+// --- recorded by API: created, filled a page at a time, finished
+
+/** At most this many members in one page of POST /campaigns/{id}/members. */
+export const pageMembers = 10_000;
+
+export const experimentBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    control: z
+      .string()
+      .trim()
+      .min(1)
+      .max(40)
+      .default(controlArm)
+      .openapi({ description: 'The holdout arm as the pages name it (any case); default control' }),
+    kind: z.enum(campaignKinds).default('newsletter'),
+    channel: z.enum(campaignChannels).default('email'),
+    description: z
+      .string()
+      .trim()
+      .min(1)
+      .max(500)
+      .optional()
+      .openapi({ description: 'Where and how it ran; kept with the campaign' }),
+  })
+  .openapi('ExperimentBody');
+
+// The values are checked after the shape, by the same code as a CSV import's cells, so that both
+// doors answer a bad value in the same words.
+export const memberPageBody = z
+  .object({
+    members: z
+      .array(
+        z.object({
+          customer: z.object({ externalId: z.string().max(200).optional(), email: z.string().max(320).optional() }),
+          arm: z.string().max(200).openapi({ description: 'The arm, or the control as named at creation' }),
+          at: z.string().max(40).optional().openapi({ description: 'Send time, a date or date-time; default now' }),
+          converted: z.boolean().nullable().optional(),
+          revenue: z
+            .union([z.number(), z.string().max(40)])
+            .nullable()
+            .optional()
+            .openapi({ description: 'An amount like 12.50' }),
+          engaged: z.boolean().nullable().optional(),
+        }),
+      )
+      .min(1)
+      .max(pageMembers),
+  })
+  .openapi('ExperimentMemberPage');
+export type MemberPage = z.infer<typeof memberPageBody>;
+
+export const experimentUploadSchema = z
+  .object({
+    id: z.number(),
+    name: z.string(),
+    /** uploading: pages are taken, reports refuse; finished: reported, pages refused. */
+    state: z.enum(['uploading', 'finished']),
+    control: z.string(),
+    members: z.number(),
+  })
+  .openapi('ExperimentUpload');
+export const memberPageResultSchema = experimentUploadSchema
+  .extend({
+    added: z.number(),
+    /** Members sent again exactly as before: nothing changed for them. */
+    unchanged: z.number(),
+  })
+  .openapi('ExperimentPageResult');
+export const experimentFinishedSchema = experimentUploadSchema
+  .extend({ arms: z.record(z.string(), z.number()) })
+  .openapi('ExperimentFinished');
+
+/** Shown with the campaign while pages are still coming: it is not reported yet. */
+export const uploadingReason =
+  'members are being uploaded through the API; reported once POST …/members/done finishes it';
 
 const words: Record<ExperimentOutcome, string> = {
   conversion: 'conversion',

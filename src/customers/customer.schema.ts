@@ -162,3 +162,101 @@ export const consentLedger = pgTable(
     index('consent_ledger_latest_idx').on(t.list, t.customerId, t.at.desc(), t.id.desc()),
   ],
 );
+
+/**
+ * Edits of a record by a person (profile, email, phone, attributes): what changed, from what, who and
+ * why; on the timeline as `edit`. Addresses and flags keep their own dated histories.
+ */
+export const recordEdits = pgTable(
+  'record_edits',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    at: instant('at').notNull().defaultNow(),
+    /** name, email, phone, acquisition_channel, attributes.<key> */
+    field: text('field').notNull(),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    actor: text('actor').notNull(),
+    reason: text('reason'),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.id] })],
+);
+
+/**
+ * A merge, kept for 30 days so it can be undone: the duplicate's customer row and the profile of the
+ * customer kept as they were, the key of every row that moved (per table), and every row the merge
+ * deleted, so an undo gives each row back to its owner. `customer_id` is the customer kept.
+ */
+export const merges = pgTable(
+  'merges',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    fromId: bigint('from_id', { mode: 'number' }).notNull(),
+    at: instant('at').notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    /** { into: customers row before, from: customers row } */
+    profiles: jsonb('profiles').notNull(),
+    /** { table: [primary key objects of the rows that moved] } */
+    moved: jsonb('moved').notNull(),
+    /** { table: [whole rows the merge deleted] } */
+    deleted: jsonb('deleted').notNull(),
+    undoneAt: instant('undone_at'),
+    undoneBy: text('undone_by'),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.id] }), index('merges_from_idx').on(t.fromId)],
+);
+
+/**
+ * What the entry checks found wrong or doubtful in a record (a likely typo domain, an impossible
+ * phone number, a postcode that does not fit its country ...): one row per field and check,
+ * rewritten whenever the record changes; listed on the record and the data-quality page.
+ */
+export const recordWarnings = pgTable(
+  'record_warnings',
+  {
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
+    field: text('field').notNull(),
+    code: text('code').notNull(),
+    message: text('message').notNull(),
+    /** The likely correct value, when there is one (e.g. example.com for exmaple.com). */
+    suggestion: text('suggestion'),
+    foundAt: instant('found_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.field, t.code] }), index('record_warnings_code_idx').on(t.code)],
+);
+
+/**
+ * Candidate duplicates: two customers (first_id < second_id) that look like one person, with a
+ * score and the evidence in words (no values), and what a person decided. Not under a customer_id:
+ * a merge must not carry pairs along; pairs of a merged or erased customer are deleted.
+ */
+export const duplicatePairs = pgTable(
+  'duplicate_pairs',
+  {
+    firstId: bigint('first_id', { mode: 'number' }).notNull(),
+    secondId: bigint('second_id', { mode: 'number' }).notNull(),
+    score: numeric('score', { precision: 4, scale: 3 }).notNull(),
+    evidence: jsonb('evidence').$type<string[]>().notNull(),
+    /** open, later, distinct (not the same person), merged */
+    status: text('status').notNull().default('open'),
+    foundAt: instant('found_at').notNull().defaultNow(),
+    decidedAt: instant('decided_at'),
+    decidedBy: text('decided_by'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.firstId, t.secondId] }),
+    index('duplicate_pairs_queue_idx').on(t.status, t.score),
+    index('duplicate_pairs_second_idx').on(t.secondId),
+  ],
+);
+
+/** The data-quality score per day, with the counts behind it, for the chart over time. */
+export const qualitySnapshots = pgTable('quality_snapshots', {
+  day: text('day').primaryKey(),
+  customers: bigint('customers', { mode: 'number' }).notNull(),
+  score: numeric('score', { precision: 5, scale: 2 }).notNull(),
+  counts: jsonb('counts').$type<Record<string, number>>().notNull(),
+  at: instant('at').notNull().defaultNow(),
+});

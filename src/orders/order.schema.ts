@@ -4,10 +4,16 @@ const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'd
 /** Money is numeric, read and written as decimal strings, never floats. */
 const money = (name: string) => numeric(name, { precision: 14, scale: 2 });
 
+/** The catalogue (`kept import products`): what order lines are, so categories and margins come from here, not from a line's text. */
 export const products = pgTable('products', {
   sku: text('sku').primaryKey(),
   name: text('name'),
   category: text('category'),
+  price: money('price'),
+  /** What one unit costs the shop: the margin of a line is its amount less quantity x cost. */
+  cost: money('cost'),
+  currency: text('currency'),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
 });
 
 export const orders = pgTable(

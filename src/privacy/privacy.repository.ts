@@ -21,12 +21,15 @@ export const notAboutCustomers: Record<string, string> = {
   campaigns: 'campaign definitions',
   channel_costs: 'what each channel costs, set by staff',
   dead_letters: 'failed events, kept for replay; read by the export by email and external id',
+  duplicate_pairs:
+    'pairs of customer numbers with a score and evidence in words, no values; deleted with either customer',
   erasures: "keyed hashes of erased people's identities: nothing to read them back from",
   import_key_counts: 'import bookkeeping: hashes of keys, no values',
   imports: 'import bookkeeping: file names and counts',
   jobs: 'background job bookkeeping',
   journeys: 'journey definitions',
   products: 'the catalogue',
+  quality_snapshots: 'the data-quality score per day: counts only',
   retention_reports:
     'outcome tables, hazard and uplift models: aggregates (the customers behind a cell are in outcome_cases, by customer id)',
   retention_rules: 'rules distilled from aggregates, with their evidence',
@@ -196,6 +199,10 @@ export async function deleteCustomerData(
   tables.webhook_deliveries = await affectedRows(
     db,
     sql`delete from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`,
+  );
+  tables.duplicate_pairs = await affectedRows(
+    db,
+    sql`delete from duplicate_pairs where first_id = ${customerId} or second_id = ${customerId}`,
   );
   tables.customers = await affectedRows(db, sql`delete from customers where id = ${customerId}`);
   return tables;

@@ -27,6 +27,11 @@ export interface Config {
   readonly webhookAllow: readonly string[];
   /** Days each class of data is kept; null keeps it (KEPT_RETENTION; docs/security.md). */
   readonly retention: Readonly<Record<RetentionClass, number | null>>;
+  /**
+   * What a new current address does to a customer flagged moved or undeliverable
+   * (KEPT_NEW_ADDRESS_CLEARS): `clear` the flags, or `ask` (keep them and warn on the record).
+   */
+  readonly newAddressClears: 'clear' | 'ask';
 }
 
 /** What the nightly retention sweep removes, and after how many days unless KEPT_RETENTION says otherwise. */
@@ -258,6 +263,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const keyRequestsPerMinute = whole('KEPT_KEY_REQUESTS_PER_MINUTE', 6000, 1);
   const secret = env.KEPT_SECRET || undefined;
   if (secret !== undefined && secret.length < 16) fail('KEPT_SECRET must be at least 16 characters');
+  const newAddressClears = env.KEPT_NEW_ADDRESS_CLEARS ?? 'clear';
+  if (newAddressClears !== 'clear' && newAddressClears !== 'ask')
+    fail(`KEPT_NEW_ADDRESS_CLEARS must be clear or ask, got "${newAddressClears}"`);
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) fail('DATABASE_URL must start with postgres://');
   return Object.freeze({
@@ -285,5 +293,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     mail: Object.freeze(mail),
     programme: Object.freeze(programme),
     secret,
+    newAddressClears,
   });
 }

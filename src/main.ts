@@ -10,6 +10,7 @@ import { registerProgrammeCommand } from './campaigns/lift.command.ts';
 import { action, dataOption, withDeps } from './cli.ts';
 import { registerBackupCommands } from './db/backup.command.ts';
 import { registerDemoCommand } from './demo/demo.command.ts';
+import { registerDuplicatesCommand } from './duplicates/duplicate.command.ts';
 import { registerImportCommand } from './imports/import.command.ts';
 import { registerPrivacyCommand } from './privacy/privacy.command.ts';
 
@@ -56,6 +57,7 @@ registerChannelCommands(program);
 registerExperimentCommands(program);
 registerProgrammeCommand(program);
 registerPrivacyCommand(program);
+registerDuplicatesCommand(program);
 registerBackupCommands(program);
 registerAuthCommands(program);
 

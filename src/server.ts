@@ -17,6 +17,8 @@ import { peopleRoutes } from './auth/people.routes.ts';
 import { privacyRoutes } from './privacy/privacy.routes.ts';
 import { economicsRoutes } from './channels/economics.routes.ts';
 import { liftRoutes } from './campaigns/lift.routes.ts';
+import { qualityRoutes } from './quality/quality.routes.ts';
+import { duplicateRoutes } from './duplicates/duplicate.routes.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
 import { mailPages } from './campaigns/mail.page.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
@@ -27,6 +29,8 @@ import { authenticate, noteKeyUse } from './auth/auth.service.ts';
 import { createRateLimiter } from './shared/rate-limit.ts';
 import { databaseAnswers } from './db/health.ts';
 import { customerRoutes } from './customers/customer.routes.ts';
+import { flagRoutes } from './customers/flags.routes.ts';
+import { editRoutes } from './customers/edit.routes.ts';
 import { importRoutes } from './imports/import.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
 import { satisfactionRoutes } from './satisfaction/satisfaction.routes.ts';
@@ -147,6 +151,8 @@ export function createApp(deps: Deps) {
   // Domain routes are mounted here, one line each.
   app.route('/api/v1', ingestRoutes(deps));
   app.route('/api/v1', customerRoutes(deps));
+  app.route('/api/v1', flagRoutes(deps));
+  app.route('/api/v1', editRoutes(deps));
   app.route('/api/v1', importRoutes(deps));
   app.route('/api/v1', analyticsRoutes(deps));
   app.route('/api/v1', retentionRoutes(deps));
@@ -167,6 +173,8 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', privacyRoutes(deps));
   app.route('/api/v1', economicsRoutes(deps));
   app.route('/api/v1', liftRoutes(deps));
+  app.route('/api/v1', qualityRoutes(deps));
+  app.route('/api/v1', duplicateRoutes(deps));
 
   app.get('/api/openapi.json', anyone);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

@@ -44,8 +44,8 @@ export async function readCustomerHistories(
       db,
       sql`
       select c.id::float8 as id, c.acquisition_channel as channel, c.attributes,
-        (select coalesce(l.category, p.category) from order_lines l left join products p on p.sku = l.product
-          where l.customer_id = c.id and coalesce(l.category, p.category) is not null
+        (select coalesce(p.category, l.category) from order_lines l left join products p on p.sku = l.product
+          where l.customer_id = c.id and coalesce(p.category, l.category) is not null
           group by 1 order by count(*) desc, 1 limit 1) as category,
         o.ats as order_at, o.totals as order_total,
         (select jsonb_agg(jsonb_build_array(e.id, e.kind, ${epochDays('e.at')}, e.occurrence, e.valence, ${epochDays('e.followed_up_at')}) order by e.at, e.id)

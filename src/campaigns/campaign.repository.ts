@@ -3,7 +3,8 @@ import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { exclusionSql, type HoldRules } from './programme.repository.ts';
 import { listLimit } from '../shared/http.ts';
 import { campaigns, templates, type Arm, type capturedMail as capturedMailTable } from './campaign.schema.ts';
-import { blockingFlags, controlArm, type CampaignStatus, type MemberStatus } from './campaign.ts';
+import { flagReasonSql, flagStopsSql } from '../customers/index.ts';
+import { controlArm, type CampaignStatus, type MemberStatus } from './campaign.ts';
 
 type Fragment = ReturnType<typeof sql>;
 export type CampaignRow = typeof campaigns.$inferSelect;
@@ -193,8 +194,7 @@ export async function suppressListed(
   const since = sql`${now.toISOString()}::timestamptz - make_interval(days => ${mail.frequencyDays})`;
   await db.execute(sql`
     update campaign_members m set status = 'suppressed', reason = case
-        when c.flags && ${array(blockingFlags)}::text[] then 'flag ' || replace(
-          (select f from unnest(c.flags) f where f = any(${array(blockingFlags)}::text[]) limit 1), '_', ' ')
+        when ${flagStopsSql(sql`c.flags`, 'marketing')} then ${flagReasonSql(sql`c.flags`, 'marketing')}
         when k.granted = false then 'unsubscribed'
         when k.granted is null and ${mail.consent} = 'opt-in' then 'no consent on record'
         else 'frequency cap: ' || r.sent || ' marketing messages in the last ' || ${mail.frequencyDays} || ' days' end
@@ -204,7 +204,7 @@ export async function suppressListed(
     ) k on true
     cross join lateral (select ${marketingSent(sql`c.id`, since, campaignId)} as sent) r
     where m.campaign_id = ${campaignId} and m.status = 'listed' and c.id = m.customer_id
-      and (c.flags && ${array(blockingFlags)}::text[] or k.granted = false
+      and (${flagStopsSql(sql`c.flags`, 'marketing')} or k.granted = false
         or (k.granted is null and ${mail.consent} = 'opt-in') or r.sent >= ${mail.frequencyCap})`);
 }
 
@@ -377,15 +377,17 @@ export interface Personal {
   satisfaction: number | null;
 }
 
-/** What templates may say about each customer: profile, interests (top categories), latest purchases, the latest analysis. */
+/** What templates may say about each customer: profile, interests (top categories, the catalogue's when it has the SKU), latest purchases, the latest analysis. */
 export async function personalisation(db: Db, customerIds: number[], runId: number | null): Promise<Personal[]> {
   return queryRows<Personal>(
     db,
     sql`
     select c.id as customer_id, c.name, c.email, c.stage, c.external_id, c.attributes, c.order_days::int as orders, (c.last_order_at at time zone 'UTC')::date::text as last_order_date,
-      array(select l.category from order_lines l where l.customer_id = c.id and l.category is not null group by l.category order by count(*) desc, l.category limit 3) as interests,
-      (select jsonb_agg(p) from (select l.product, l.category, (o.ordered_at at time zone 'UTC')::date::text as date from order_lines l join orders o on o.customer_id = l.customer_id and o.id = l.order_id
-        where l.customer_id = c.id and l.product is not null order by o.ordered_at desc, l.line_no limit 5) p) as purchases,
+      array(select coalesce(p.category, l.category) from order_lines l left join products p on p.sku = l.product
+        where l.customer_id = c.id and coalesce(p.category, l.category) is not null group by 1 order by count(*) desc, 1 limit 3) as interests,
+      (select jsonb_agg(b) from (select coalesce(p.name, l.product) as product, coalesce(p.category, l.category) as category, (o.ordered_at at time zone 'UTC')::date::text as date
+        from order_lines l join orders o on o.customer_id = l.customer_id and o.id = l.order_id left join products p on p.sku = l.product
+        where l.customer_id = c.id and l.product is not null order by o.ordered_at desc, l.line_no limit 5) b) as purchases,
       s.next_order_date::text as next_order_date, s.p_alive, s.satisfaction
     from customers c left join scores s on s.customer_id = c.id and s.run_id = ${runId ?? -1}
     where c.id = any(${array(customerIds)}::bigint[])`,
@@ -415,8 +417,29 @@ export async function listedMembers(db: Db, campaignId: number): Promise<ListedM
     select c.external_id, c.name, c.email, c.phone, a.line1, a.line2, a.postal_code, a.city, a.region, a.country, m.arm
     from campaign_members m join customers c on c.id = m.customer_id
     left join lateral (select * from addresses a where a.customer_id = c.id and a.valid_to is null order by a.valid_from desc limit 1) a on true
-    where m.campaign_id = ${campaignId} and m.status = 'listed' order by c.id limit 1000000`,
+    where m.campaign_id = ${campaignId} and m.status = 'listed' and not ${flagStopsSql(sql`c.flags`, 'marketing')}
+    order by c.id limit 1000000`,
   );
+}
+
+/**
+ * Members of a list not yet reached whose flags now stop marketing (flagged after the list was
+ * made) are suppressed with the flag as the reason; returns how many by reason. One reached
+ * earlier and flagged since stays reached, and listedMembers leaves them out of the file.
+ */
+export async function suppressFlaggedListed(db: Db, campaignId: number): Promise<Record<string, number>> {
+  const rows = await queryRows<{ reason: string }>(
+    db,
+    sql`
+    update campaign_members m set status = 'suppressed', reason = ${flagReasonSql(sql`c.flags`, 'marketing')}
+    from customers c
+    where m.campaign_id = ${campaignId} and m.status = 'listed' and m.sent_at is null and c.id = m.customer_id
+      and ${flagStopsSql(sql`c.flags`, 'marketing')}
+    returning m.reason`,
+  );
+  const counts: Record<string, number> = {};
+  for (const { reason } of rows) counts[reason] = (counts[reason] ?? 0) + 1;
+  return counts;
 }
 
 /** The latest campaign or journey message a bounce or complaint answers: by its Message-ID, else the latest to the address. */
@@ -552,8 +575,7 @@ export async function startPreviewCounts(
     eligible as materialized (select id from judged where excluded is null or (${rules.overrideHoldouts} and excluded like 'held out of %')),
     reasons as materialized (
       select c.id, case
-        when c.flags && ${array(blockingFlags)}::text[] then 'flag ' || replace(
-          (select f from unnest(c.flags) f where f = any(${array(blockingFlags)}::text[]) limit 1), '_', ' ')
+        when ${flagStopsSql(sql`c.flags`, 'marketing')} then ${flagReasonSql(sql`c.flags`, 'marketing')}
         when ${email} and c.email is null then 'no email address'
         when ${email} and exists (select 1 from email_suppressions s where s.email = lower(c.email)) then 'address suppressed after a bounce or complaint'
         when k.granted = false then 'unsubscribed'

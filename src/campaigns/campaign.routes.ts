@@ -4,7 +4,7 @@ import { stringify } from 'csv-stringify/sync';
 import { auditBy } from '../audit/index.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter, json } from '../shared/http.ts';
-import { formulaSafe } from '../shared/spreadsheet.ts';
+import { formulaSafe, phoneCell } from '../shared/spreadsheet.ts';
 import {
   campaignBody,
   campaignListSchema,
@@ -288,11 +288,21 @@ export function campaignRoutes(deps: Deps) {
       middleware: marketing,
       tags: ['campaigns'],
       summary:
-        'The list (calls, store, mailing) was worked through elsewhere: each treated member gets a touchpoint and counts against the frequency cap',
+        'The list (calls, store, mailing) was worked through elsewhere: members flagged since the list was made are left out (suppressed with the flag as reason); each other treated member gets a touchpoint and counts against the frequency cap',
       request: { params: idParam },
-      responses: { 200: json(z.object({ reached: z.number() }), 'How many members were newly marked reached') },
+      responses: {
+        200: json(
+          z.object({
+            reached: z.number(),
+            leftOut: z.record(z.string(), z.number()).openapi({
+              description: 'Members left out now because a flag set since the list was made stops them, by reason',
+            }),
+          }),
+          'How many members were newly marked reached, and how many left out',
+        ),
+      },
     }),
-    async (c) => c.json({ reached: await recordListReached(deps, c.req.valid('param').id, 'marked done') }, 200),
+    async (c) => c.json(await recordListReached(deps, c.req.valid('param').id, 'marked done'), 200),
   );
 
   app.openapi(
@@ -311,13 +321,21 @@ export function campaignRoutes(deps: Deps) {
 
   app.get('/campaigns/:id/list.csv', marketing, async (c) => {
     const found = await findCampaign(deps, Number(c.req.param('id')));
+    // Exporting the list is when its customers are reached, as far as Kept can know; who was
+    // flagged since the list was made is left out first, and the count says so.
+    const { leftOut } =
+      found.channel !== 'email'
+        ? await recordListReached(deps, found.id, 'exported')
+        : { leftOut: {} as Record<string, number> };
     const rows = await listedMembers(deps.db, found.id);
-    // Exporting the list is when its customers are reached, as far as Kept can know.
-    if (found.channel !== 'email') await recordListReached(deps, found.id, 'exported');
+    const leftOutCount = Object.values(leftOut).reduce((s, n) => s + n, 0);
     await auditBy(deps, c, 'export.call_list', `campaign #${found.id} ${found.name}`, {
       rows: rows.length,
       channel: found.channel,
+      leftOut,
     });
+    c.header('X-Kept-Rows', String(rows.length));
+    c.header('X-Kept-Left-Out', String(leftOutCount));
     const header = [
       'customer',
       'name',
@@ -333,7 +351,12 @@ export function campaignRoutes(deps: Deps) {
     ];
     c.header('Content-Type', 'text/csv; charset=utf-8');
     c.header('Content-Disposition', `attachment; filename="campaign-${found.id}-${found.channel}.csv"`);
-    return c.body(stringify([header, ...rows.map((r) => Object.values(r).map(formulaSafe))]));
+    // Phones in E.164 without the formula quote (a dialer takes them as they are; see phoneCell).
+    const cells = (r: (typeof rows)[number]) =>
+      Object.entries(r).map(([key, value]) =>
+        key === 'phone' ? phoneCell(value, r.country ?? deps.config.defaultCountry) : formulaSafe(value),
+      );
+    return c.body(stringify([header, ...rows.map(cells)]));
   });
 
   app.openapi(

@@ -27,6 +27,7 @@ import {
   selectTemplates,
   startPreviewCounts,
   suppressAddress,
+  suppressFlaggedListed,
   suppressListed,
   updateCampaign,
   updateTemplate,
@@ -430,14 +431,20 @@ export async function setCampaignStatus(
 const listWords: Record<string, string> = { phone: 'call list', store: 'store list', direct_mail: 'mailing file' };
 
 /**
- * A list campaign's members were reached: the list was exported or marked done. Each treated
- * member gets a touchpoint (the list and the campaign) on their timeline once, and counts against
- * the frequency cap from then on. Returns how many were newly reached.
+ * A list campaign's members were reached: the list was exported or marked done. Members flagged
+ * since the list was made are left out first (suppressed with the flag as reason: flags.ts). Each
+ * treated member gets a touchpoint (the list and the campaign) on their timeline once, and counts
+ * against the frequency cap from then on. Returns how many were newly reached and how many left out, by reason.
  */
-export async function recordListReached(deps: Deps, id: number, how: 'exported' | 'marked done'): Promise<number> {
+export async function recordListReached(
+  deps: Deps,
+  id: number,
+  how: 'exported' | 'marked done',
+): Promise<{ reached: number; leftOut: Record<string, number> }> {
   const campaign = await findCampaign(deps, id);
   if (campaign.channel === 'email') throw new AppError('conflict', `Campaign ${id} is sent by email; it has no list`);
   return deps.db.transaction(async (tx) => {
+    const leftOut = await suppressFlaggedListed(tx, id);
     const reached = await markListed(tx, id, deps.clock.now());
     for (let from = 0; from < reached.length; from += 5_000)
       await upsertTouchpoints(
@@ -453,7 +460,7 @@ export async function recordListReached(deps: Deps, id: number, how: 'exported' 
           detail: { campaignId: id, arm: m.arm, list: listWords[campaign.channel], how },
         })),
       );
-    return reached.length;
+    return { reached: reached.length, leftOut };
   });
 }
 

@@ -25,9 +25,6 @@ export const controlArm = 'control';
 export const complaintPauseRate = 0.001;
 export const complaintRefuseRate = 0.003;
 
-/** Flags under which no marketing reaches a customer, whatever the channel. */
-export const blockingFlags = ['deceased', 'do_not_contact', 'moved', 'undeliverable'];
-
 const arm = z.object({
   name: z
     .string()

@@ -25,7 +25,8 @@ import {
   type Personal,
   type Recipient,
 } from './campaign.repository.ts';
-import { blockingFlags, complaintPauseRate, type MemberStatus } from './campaign.ts';
+import { flagReason, type FlagUse } from '../customers/index.ts';
+import { complaintPauseRate, type MemberStatus } from './campaign.ts';
 import { compileTemplate, renderMail, type TemplateContext } from './template.ts';
 
 export interface SendOptions {
@@ -36,13 +37,23 @@ export interface SendOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Why a customer may not get this message now, or null. A transactional message (about their order) needs no marketing consent and is outside the cap. */
+/**
+ * Why a customer may not get this message now, or null. The status flags as src/customers/flags.ts
+ * defines them for the message's use (marketing unless said otherwise). A transactional message
+ * (about their order) needs no marketing consent and is outside the cap.
+ */
 export function suppressionReason(
   r: Recipient,
-  options: { consentMode: 'opt-in' | 'unless-withdrawn'; cap: number; capDays: number; transactional?: boolean },
+  options: {
+    consentMode: 'opt-in' | 'unless-withdrawn';
+    cap: number;
+    capDays: number;
+    transactional?: boolean;
+    use?: FlagUse;
+  },
 ): string | null {
-  const flag = blockingFlags.find((f) => r.flags.includes(f));
-  if (flag) return `flag ${flag.replace(/_/g, ' ')}`;
+  const flag = flagReason(r.flags, options.use ?? (options.transactional ? 'transactional' : 'marketing'));
+  if (flag) return flag;
   if (!r.email) return 'no email address';
   if (r.address_suppressed) return `address suppressed after a ${r.address_suppressed.replace(/_/g, ' ')}`;
   if (options.transactional) return null;

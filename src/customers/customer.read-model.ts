@@ -1,6 +1,6 @@
 // What people see of customers: the searchable list, one record, and one timeline of everything.
 // Reads customers, identities, attribute_definitions, addresses, status_changes, lifecycle_changes,
-// consent_ledger and notes (customer.schema.ts); orders, order_lines, products and returns; touchpoints;
+// consent_ledger, notes and record_edits (customer.schema.ts); orders, order_lines, products and returns; touchpoints;
 // tickets, ticket_updates and incidents; subscription_events; survey_responses; activity_alerts; worklist_decisions;
 // experiences.
 import { asc, desc, eq, inArray } from 'drizzle-orm';
@@ -13,6 +13,7 @@ import {
   customers,
   identities,
   lifecycleChanges,
+  recordWarnings,
   statusChanges,
 } from './customer.schema.ts';
 import {
@@ -148,7 +149,7 @@ export async function getCustomerRecord(db: Db, id: number): Promise<CustomerRec
     .where(eq(customers.id, id));
   if (!customer) throw new AppError('not_found', `No customer ${id}`);
   const attributeKeys = Object.keys(customer.attributes);
-  const [identityRows, types, addressRows, statusRows, stageRows, [totals]] = await Promise.all([
+  const [identityRows, types, addressRows, statusRows, stageRows, [totals], warningRows] = await Promise.all([
     db
       .select({
         kind: identities.kind,
@@ -221,6 +222,16 @@ export async function getCustomerRecord(db: Db, id: number): Promise<CustomerRec
         (select count(*)::int from tickets where customer_id = ${id}) as tickets,
         (select max(at) from touchpoints where customer_id = ${id}) as last_contact`,
     ),
+    db
+      .select({
+        field: recordWarnings.field,
+        code: recordWarnings.code,
+        message: recordWarnings.message,
+        suggestion: recordWarnings.suggestion,
+      })
+      .from(recordWarnings)
+      .where(eq(recordWarnings.customerId, id))
+      .orderBy(recordWarnings.field, recordWarnings.code),
   ]);
   const typeOf = new Map(types.map((t) => [t.key, t.type]));
   const { orderDays, flags, attributes, ...profile } = customer;
@@ -254,6 +265,7 @@ export async function getCustomerRecord(db: Db, id: number): Promise<CustomerRec
       openTickets: totals.open_tickets,
       lastContactAt: iso(totals.last_contact),
     },
+    warnings: warningRows,
   };
 }
 
@@ -262,11 +274,16 @@ export async function getCustomerRecord(db: Db, id: number): Promise<CustomerRec
 const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
   order: (id) => sql`select 'order' as kind, o.id, o.ordered_at as at, o.channel,
       'Order ' || o.external_id || ': ' || o.total::text || coalesce(' ' || o.currency, '') as title,
-      jsonb_build_object('orderId', o.external_id, 'total', o.total::text, 'currency', o.currency,
-        'lines', (select coalesce(jsonb_agg(jsonb_build_object('product', coalesce(p.name, l.product), 'sku', l.product, 'category', coalesce(l.category, p.category), 'quantity', l.quantity::text,
-          'unitPrice', l.unit_price::text, 'amount', l.amount::text) order by l.line_no), '[]'::jsonb)
-          from order_lines l left join products p on p.sku = l.product where l.customer_id = o.customer_id and l.order_id = o.id)) as detail
-    from orders o where o.customer_id = ${id}`,
+      jsonb_build_object('orderId', o.external_id, 'total', o.total::text, 'currency', o.currency, 'margin', m.margin::text, 'lines', m.lines) as detail
+    from orders o
+    -- The catalogue's category wins over the line's; a line earns its amount less quantity x the catalogue's cost
+    -- (null without a cost), and the order's margin is their sum when every line's cost is known.
+    cross join lateral (
+      select coalesce(jsonb_agg(jsonb_build_object('product', coalesce(p.name, l.product), 'sku', l.product, 'category', coalesce(p.category, l.category), 'quantity', l.quantity::text,
+          'unitPrice', l.unit_price::text, 'amount', l.amount::text, 'cost', p.cost::text, 'margin', round(l.amount - l.quantity * p.cost, 2)::text) order by l.line_no), '[]'::jsonb) as lines,
+        case when count(*) > 0 and count(p.cost) = count(*) then round(sum(l.amount - l.quantity * p.cost), 2) end as margin
+      from order_lines l left join products p on p.sku = l.product where l.customer_id = o.customer_id and l.order_id = o.id) m
+    where o.customer_id = ${id}`,
   return: (id) => sql`select 'return', r.id, r.returned_at, null::text,
       'Returned ' || coalesce(r.product, 'an item') || coalesce(' (' || coalesce(r.reason, r.reason_code) || ')', ''),
       jsonb_build_object('returnId', r.external_id, 'product', r.product, 'quantity', r.quantity::text, 'amount', r.amount::text,
@@ -312,7 +329,7 @@ const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
       jsonb_build_object('author', n.author, 'body', n.body, 'feeling', n.feeling)
     from notes n where n.customer_id = ${id}`,
   status: (id) => sql`select 'status', s.id, s.at, null::text,
-      case when s.active then 'Marked ' else 'No longer ' end || replace(s.flag, '_', ' '),
+      case when s.active then 'Marked ' else 'No longer ' end || replace(s.flag, '_', ' ') || coalesce(': ' || s.note, ''),
       jsonb_build_object('flag', s.flag, 'active', s.active, 'source', s.source, 'note', s.note)
     from status_changes s where s.customer_id = ${id}`,
   consent: (id) => sql`select 'consent', k.id, k.at, null::text,
@@ -343,6 +360,14 @@ const branches: Record<TimelineKind, (id: number) => ReturnType<typeof sql>> = {
       jsonb_build_object('kind', e.kind, 'occurrence', e.occurrence, 'valence', e.valence, 'followedUpAt', e.followed_up_at,
         'detail', e.detail, 'source', e.source, 'orderId', (select external_id from orders where customer_id = e.customer_id and id = e.order_id))
     from experiences e where e.customer_id = ${id}`,
+  // "Email changed by ana@shop.example: typo fixed"; the values are in the detail.
+  edit: (id) => sql`select 'edit', e.id, e.at, null::text,
+      (select upper(left(f, 1)) || substr(f, 2) from (select case when e.field like 'attributes.%' then 'attribute ' || replace(substr(e.field, 12), '_', ' ')
+        when e.field like 'address.%' then substr(e.field, 9) || ' address' else replace(e.field, '_', ' ') end as f) named)
+        || case when e.before is null then ' set' when e.after is null then ' removed' else ' changed' end
+        || ' by ' || e.actor || coalesce(': ' || e.reason, ''),
+      jsonb_build_object('field', e.field, 'before', e.before, 'after', e.after, 'actor', e.actor, 'reason', e.reason)
+    from record_edits e where e.customer_id = ${id}`,
   address: (id) => sql`select 'address', a.id, a.valid_from, null::text,
       'Address: ' || concat_ws(', ', a.line1, a.postal_code, a.city, a.country),
       jsonb_build_object('line1', a.line1, 'line2', a.line2, 'city', a.city, 'region', a.region, 'postalCode', a.postal_code,

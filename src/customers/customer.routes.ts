@@ -102,7 +102,7 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
       tags: ['customers'],
       summary: 'Everything that happened with one customer, newest first',
       description: `Orders with lines, returns, touchpoints, tickets and their updates, incidents, survey answers, notes, status flags,
-stage changes and address changes. Filter with \`kind\` (comma-separated) and \`channel\`; page with the \`nextCursor\` of the previous answer.`,
+stage changes, address changes and edits of the record (who, why, before and after). Filter with \`kind\` (comma-separated) and \`channel\`; page with the \`nextCursor\` of the previous answer.`,
       request: {
         params: z.object({ id: id }),
         query: z.object({

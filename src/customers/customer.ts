@@ -23,6 +23,7 @@ export const timelineKinds = [
   'decision',
   'consent',
   'experience',
+  'edit',
 ] as const;
 export type TimelineKind = (typeof timelineKinds)[number];
 
@@ -112,6 +113,10 @@ export const customerRecordSchema = z
       openTickets: z.number(),
       lastContactAt: z.string().nullable(),
     }),
+    /** What the entry checks found doubtful (a likely typo domain, an impossible phone ...), with the likely right value. */
+    warnings: z.array(
+      z.object({ field: z.string(), code: z.string(), message: z.string(), suggestion: z.string().nullable() }),
+    ),
   })
   .openapi('CustomerRecord');
 export type CustomerRecord = z.infer<typeof customerRecordSchema>;

@@ -3,6 +3,29 @@
 export { recordConsent, type ConsentInput } from './consent.repository.ts';
 export { resolveCustomers } from './customer.repository.ts';
 export { normaliseRef, type CustomerRef, type NormalisedRef } from './identity.ts';
+export {
+  acceptedFlagWords,
+  addressFlags,
+  deceasedFinalMessage,
+  flagFromText,
+  flagMeanings,
+  flagReason,
+  flagsStopping,
+  flagUses,
+  statusFlags,
+  stoppingFlag,
+  type FlagMeaning,
+  type FlagUse,
+  type StatusFlag,
+} from './flags.ts';
+export {
+  flagReasonSql,
+  flagStopsSql,
+  flaggedAgainst,
+  newAddressArrived,
+  settleAddressReview,
+} from './flags.repository.ts';
+export { changeContacts, type ContactInput, type EditNote } from './edit.repository.ts';
 export { recentOrdersKept, refreshLifecycle } from './lifecycle.repository.ts';
 export {
   attributeTypes,

@@ -1,9 +1,11 @@
+import { suppressingFlags } from './flags.ts';
+
 /** Lifecycle stages; the predictive ones (best, at_risk, lapsed, won_back) are set by analytics. */
 export const stages = ['prospect', 'trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back', 'suppressed'] as const;
 export type Stage = (typeof stages)[number];
 export const predictiveStages: readonly Stage[] = ['best', 'at_risk', 'lapsed', 'won_back'];
-/** Flags that stop all contact and put the customer in `suppressed`. */
-export const suppressingFlags = ['deceased', 'do_not_contact'] as const;
+/** Flags that put the customer in `suppressed` (deceased, do-not-contact), as flags.ts defines them. */
+export { suppressingFlags };
 
 export interface LifecycleFacts {
   stage: Stage;

@@ -1,6 +1,11 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { upsertRows, type InsertOf, type WriteCounts } from '../db/upsert.ts';
 import { notes as noteTable, statusChanges } from './customer.schema.ts';
+import type { StatusFlag } from './flags.ts';
+import { currentAddresses, profileEdits, recordEdits, type EditNote } from './edit.repository.ts';
+
+/** One side of a changed value, as the profile update returns it. */
+type Edited = { before: unknown; after: unknown };
 
 export type AttributeValue = string | number | boolean | null;
 export type AttributeType = 'number' | 'text' | 'date' | 'boolean';
@@ -20,9 +25,11 @@ export interface ProfileInput {
   acquisitionChannel?: string;
   attributes?: Record<string, AttributeValue>;
   address?: AddressInput & { at: Date; source: string };
+  /** Who changes the record and why (record_edits); the writer passes the door's source when no person does. */
+  edit?: EditNote;
 }
 export type StatusFlagInput = InsertOf<typeof statusChanges, 'customerId' | 'active' | 'at' | 'source' | 'note'> & {
-  flag: 'deceased' | 'moved' | 'undeliverable' | 'do_not_contact';
+  flag: StatusFlag;
 };
 export type NoteInput = InsertOf<typeof noteTable, 'customerId' | 'at' | 'body' | 'author' | 'channel' | 'feeling'> & {
   /** The upsert's key with the customer: the same note sent twice is stored once. */
@@ -96,10 +103,15 @@ export async function checkAttributeTypes(
 
 /**
  * Only provided fields change; attributes merge (null removes a key; call checkAttributeTypes
- * first); a different address closes the current one of its kind and opens a new one.
+ * first); a different address closes the current one of its kind and opens a new one. `addressed`:
+ * the customers who got a new current address, and its time (a new address may clear flags).
  */
-export async function upsertProfiles(db: Db, profiles: ProfileInput[]): Promise<WriteCounts & { changed: number[] }> {
-  if (profiles.length === 0) return { inserted: 0, updated: 0, unchanged: 0, changed: [] };
+export async function upsertProfiles(
+  db: Db,
+  profiles: ProfileInput[],
+  now: Date = new Date(),
+): Promise<WriteCounts & { changed: number[]; addressed: { customerId: number; at: Date }[] }> {
+  if (profiles.length === 0) return { inserted: 0, updated: 0, unchanged: 0, changed: [], addressed: [] };
   const types = await attributeTypes(db);
   const merged = [
     ...profiles
@@ -123,31 +135,71 @@ export async function upsertProfiles(db: Db, profiles: ProfileInput[]): Promise<
     Object.entries(p.attributes ?? {})
       .filter(([, v]) => v === null)
       .map(([k]) => k);
-  const changed = await queryRows<{ id: number }>(
+  // The row before and after each real change, for record_edits (one statement: the CTEs share a snapshot).
+  const changed = await queryRows<{ id: number } & Record<'name' | 'channel' | 'attributes', Edited>>(
     db,
     sql`
+    with u as (
+      select * from unnest(${array(merged.map((p) => p.customerId))}::bigint[], ${array(merged.map((p) => p.name ?? null))}::text[],
+        ${array(merged.map((p) => p.createdAt?.toISOString() ?? null))}::timestamptz[], ${array(merged.map((p) => p.acquisitionChannel ?? null))}::text[],
+        ${array(merged.map((p) => JSON.stringify(setOf(p))))}::text[], ${array(merged.map((p) => JSON.stringify(removedOf(p))))}::text[])
+        as u(id, name, created_at, acquisition_channel, set_attributes, removed)
+    ), previous as (
+      select c.id, c.name, c.acquisition_channel, c.attributes from customers c join u on u.id = c.id
+    ), updated as (
     update customers c set
       name = coalesce(u.name, c.name),
       created_at = coalesce(u.created_at, c.created_at),
       acquisition_channel = coalesce(u.acquisition_channel, c.acquisition_channel),
       attributes = (c.attributes || u.set_attributes::jsonb) - array(select jsonb_array_elements_text(u.removed::jsonb)),
       updated_at = now()
-    from unnest(${array(merged.map((p) => p.customerId))}::bigint[], ${array(merged.map((p) => p.name ?? null))}::text[],
-      ${array(merged.map((p) => p.createdAt?.toISOString() ?? null))}::timestamptz[], ${array(merged.map((p) => p.acquisitionChannel ?? null))}::text[],
-      ${array(merged.map((p) => JSON.stringify(setOf(p))))}::text[], ${array(merged.map((p) => JSON.stringify(removedOf(p))))}::text[])
-      as u(id, name, created_at, acquisition_channel, set_attributes, removed)
+    from u
     where c.id = u.id
       and (c.name, c.created_at, c.acquisition_channel, c.attributes) is distinct from
         (coalesce(u.name, c.name), coalesce(u.created_at, c.created_at), coalesce(u.acquisition_channel, c.acquisition_channel),
          (c.attributes || u.set_attributes::jsonb) - array(select jsonb_array_elements_text(u.removed::jsonb)))
-    returning c.id`,
+    returning c.id, c.name, c.acquisition_channel, c.attributes
+    )
+    select updated.id, jsonb_build_object('before', previous.name, 'after', updated.name) as name,
+      jsonb_build_object('before', previous.acquisition_channel, 'after', updated.acquisition_channel) as channel,
+      jsonb_build_object('before', previous.attributes, 'after', updated.attributes) as attributes
+    from updated join previous on previous.id = updated.id`,
   );
-  const moved = await writeAddresses(
+  const noteOf = new Map(merged.map((p) => [p.customerId, p.edit]));
+  const edits = changed.flatMap((row) => {
+    const note = noteOf.get(Number(row.id));
+    const side = (which: 'before' | 'after') => ({
+      name: row.name[which] as string | null,
+      acquisitionChannel: row.channel[which] as string | null,
+      attributes: (row.attributes[which] ?? {}) as Record<string, unknown>,
+    });
+    return note ? profileEdits(Number(row.id), side('before'), side('after')).map((e) => ({ ...e, note })) : [];
+  });
+  // A person's new address is an edit too (who and why); the address history keeps the rest.
+  const byPerson = profiles.filter((p) => p.address && p.edit?.byPerson);
+  const replaced = await currentAddresses(
+    db,
+    byPerson.map((p) => ({ customerId: p.customerId, kind: p.address!.kind })),
+  );
+  const opened = await writeAddresses(
     db,
     profiles.filter((p) => p.address).map((p) => ({ customerId: p.customerId, ...p.address! })),
   );
-  const ids = [...new Set([...changed.map((r) => r.id), ...moved])];
-  return { inserted: 0, updated: ids.length, unchanged: merged.length - ids.length, changed: ids };
+  for (const p of byPerson) {
+    if (!opened.some((a) => a.customerId === p.customerId && a.at.getTime() === p.address!.at.getTime())) continue;
+    const { kind, at, source, ...after } = p.address!;
+    edits.push({
+      customerId: p.customerId,
+      field: `address.${kind}`,
+      before: replaced.get(`${p.customerId}|${kind}`) ?? null,
+      after: Object.fromEntries(Object.entries(after).filter(([, v]) => v !== undefined && v !== null)),
+      note: { ...p.edit!, at: p.edit!.at ?? now },
+    });
+  }
+  await recordEdits(db, edits, now);
+  const ids = [...new Set([...changed.map((r) => r.id), ...opened.map((a) => a.customerId)])];
+  const addressed = opened.filter((a) => a.current).map(({ customerId, at }) => ({ customerId, at }));
+  return { inserted: 0, updated: ids.length, unchanged: merged.length - ids.length, changed: ids, addressed };
 }
 
 const addressFields = ['line1', 'line2', 'city', 'region', 'postalCode', 'country'] as const;
@@ -155,7 +207,7 @@ const addressFields = ['line1', 'line2', 'city', 'region', 'postalCode', 'countr
 async function writeAddresses(
   db: Db,
   addresses: (AddressInput & { customerId: number; at: Date; source: string })[],
-): Promise<number[]> {
+): Promise<{ customerId: number; at: Date; current: boolean }[]> {
   if (addresses.length === 0) return [];
   const current = await queryRows<{
     customer_id: number;
@@ -215,12 +267,22 @@ async function writeAddresses(
         ${column('postalCode')}::text[], ${column('country')}::text[], ${array(toOpen.map((a) => a.at.toISOString()))}::timestamptz[],
         ${array(toOpen.map((a) => (a as { validTo?: Date }).validTo?.toISOString() ?? null))}::timestamptz[], ${array(toOpen.map((a) => a.source))}::text[])`);
   }
-  return [...new Set(toOpen.map((a) => a.customerId))];
+  return toOpen.map((a) => ({
+    customerId: a.customerId,
+    at: a.at,
+    current: (a as { validTo?: Date }).validTo === undefined,
+  }));
 }
 
-/** Appends to the flag history and updates the current flags, only where a flag really changes. */
-export async function setStatusFlags(db: Db, changes: StatusFlagInput[]): Promise<{ changed: number[] }> {
-  if (changes.length === 0) return { changed: [] };
+/**
+ * Appends to the flag history and updates the current flags, only where a flag really changes.
+ * `applied`: per change, in the order given, whether it changed a flag (else it was already so).
+ */
+export async function setStatusFlags(
+  db: Db,
+  changes: StatusFlagInput[],
+): Promise<{ changed: number[]; applied: boolean[] }> {
+  if (changes.length === 0) return { changed: [], applied: [] };
   const rows = await queryRows<{ id: number; flags: string[] }>(
     db,
     sql`select id, flags from customers where id = any(${array(changes.map((c) => c.customerId))}::bigint[])`,
@@ -234,7 +296,9 @@ export async function setStatusFlags(db: Db, changes: StatusFlagInput[]): Promis
     else current.delete(change.flag);
     history.push(change);
   }
-  if (history.length === 0) return { changed: [] };
+  const kept = new Set(history);
+  const applied = changes.map((c) => kept.has(c));
+  if (history.length === 0) return { changed: [], applied };
   await db.execute(sql`
     insert into status_changes (customer_id, flag, active, at, source, note)
     select * from unnest(${array(history.map((h) => h.customerId))}::bigint[], ${array(history.map((h) => h.flag))}::text[],
@@ -245,7 +309,7 @@ export async function setStatusFlags(db: Db, changes: StatusFlagInput[]): Promis
     update customers c set flags = array(select jsonb_array_elements_text(u.flags::jsonb) order by 1), updated_at = now()
     from unnest(${array(changed)}::bigint[], ${array(changed.map((id) => JSON.stringify([...flags.get(id)!])))}::text[]) as u(id, flags)
     where c.id = u.id`);
-  return { changed };
+  return { changed, applied };
 }
 
 export function upsertNotes(db: Db, notes: NoteInput[]): Promise<WriteCounts> {

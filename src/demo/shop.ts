@@ -88,7 +88,7 @@ export const cities = [
   ['Berlin', 'DE', '10115'],
   ['Hamburg', 'DE', '20095'],
   ['Vienna', 'AT', '1010'],
-  ['Amsterdam', 'NL', '1012'],
+  ['Amsterdam', 'NL', '1012 AB'],
   ['Lyon', 'FR', '69001'],
   ['Milan', 'IT', '20121'],
   ['Copenhagen', 'DK', '1050'],

@@ -4,7 +4,9 @@
 import type {
   AddressInput,
   ConsentInput,
+  ContactInput,
   CustomerRef,
+  EditNote,
   NoteInput,
   ProfileInput,
   StatusFlagInput,
@@ -22,12 +24,24 @@ type Said<Input> = Omit<Input, 'customerId' | 'source'>;
 
 /** What each kind of fact says, by kind. */
 export interface FactData {
-  /** Name, start, acquisition channel, custom attributes and an address: each changes only when given. */
+  /**
+   * Name, start, acquisition channel, custom attributes and an address: each changes only when given.
+   * `edit`: who changes it and why (record_edits); the door's source when not given.
+   */
   profile: Omit<Said<ProfileInput>, 'address'> & { address?: AddressInput & { at: Date } };
-  /** An address correction on its own. */
-  address: AddressInput & { at: Date };
+  /** An address correction on its own; `edit` as for profile. */
+  address: AddressInput & { at: Date; edit?: EditNote };
+  /**
+   * The record's email or phone replaced: the new value becomes an identity of this customer (refused
+   * when another customer holds it), the old one stays an identity so references to it still find them.
+   */
+  contact: Omit<Said<ContactInput>, 'note'> & { edit?: EditNote };
   /** A status flag set or cleared; `origin` says what set it, for the lifecycle's cause (e.g. `event 42`). */
-  status: Said<StatusFlagInput> & { origin: string };
+  status: Said<StatusFlagInput> & {
+    origin: string;
+    /** An admin reversing deceased in the record, with a reason; no other door may clear deceased. */
+    adminReversal?: boolean;
+  };
   order: Said<OrderInput>;
   return: Said<ReturnInput>;
   /** What the carrier said about an order's delivery: delivered, delayed or failed. */
@@ -61,4 +75,6 @@ export interface Rejection {
   message: string;
   /** The reference names a person who asked to be erased (nothing of theirs may be kept, not even in a report). */
   erased?: boolean;
+  /** The value belongs to this other customer (an email or phone): the two may be one person, to merge. */
+  heldBy?: number;
 }

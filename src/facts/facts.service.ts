@@ -4,14 +4,19 @@
 // line in `writers` below.
 import { upsertTouchpoints } from '../channels/index.ts';
 import {
+  changeContacts,
   checkAttributeTypes,
+  deceasedFinalMessage,
+  newAddressArrived,
   normaliseRef,
+  settleAddressReview,
   recordConsent,
   refreshLifecycle,
   resolveCustomers,
   setStatusFlags,
   upsertNotes,
   upsertProfiles,
+  type NormalisedRef,
   type ProfileInput,
 } from '../customers/index.ts';
 import type { Db } from '../db/connection.ts';
@@ -19,6 +24,7 @@ import { addCounts, emptyCounts, type WriteCounts } from '../db/upsert.ts';
 import type { Deps } from '../deps.ts';
 import { upsertDeliveries, upsertOrders, upsertReturns } from '../orders/index.ts';
 import { erasedMessage, erasedRefs } from '../privacy/index.ts';
+import { checkRecords } from '../quality/index.ts';
 import { applyTicketUpdates, upsertIncidents, upsertTickets } from '../support/index.ts';
 import { upsertSubscriptions, type EventOutcome } from '../subscriptions/index.ts';
 import { upsertSurveyResponses } from '../surveys/index.ts';
@@ -34,6 +40,10 @@ interface Run {
   rejected: Map<number, Rejection>;
   counts: WriteCounts;
   changedCustomers: Set<number>;
+  /** Customers whose profile or address changed: the entry checks run on them (and on the created) at the end. */
+  rechecked: Set<number>;
+  /** New current addresses written in this run (they may clear moved and undeliverable). */
+  addressed: { customerId: number; at: Date }[];
 }
 /** Refresh purchase facts and stages of customers whose orders changed now, or hand them back to refresh later. */
 export type Lifecycle = 'refresh' | 'defer';
@@ -64,6 +74,13 @@ const countPerItem = (run: Run, facts: ResolvedFact[], outcomes: EventOutcome[])
   }
 };
 
+const addressArrived = (run: Run, addressed: Run['addressed']) =>
+  newAddressArrived(run.tx, addressed, {
+    source: run.source,
+    mode: run.deps.config.newAddressClears,
+    timeZone: run.deps.config.timeZone,
+  });
+
 /** Each kind's writer, in the order they run: orders before what links to them (returns, deliveries, tickets, incidents). */
 const writers = [
   writer(['profile', 'address'], async (run, facts) => {
@@ -76,19 +93,24 @@ const writers = [
       run.rejected.set(profiles[error.index].index, { field: error.field, message: error.message });
     }
     const good = facts.filter((f) => !run.rejected.has(f.index));
-    const { changed } = await upsertProfiles(
+    // Without a person's note, the door is the actor of what changes (record_edits).
+    const door = { actor: run.source, reason: null, byPerson: false };
+    const { changed, addressed } = await upsertProfiles(
       run.tx,
-      good.map(
-        (f): ProfileInput =>
-          f.kind === 'address'
-            ? { customerId: f.customerId, address: { ...f.data, source: run.source } }
-            : {
-                ...f.data,
-                customerId: f.customerId,
-                address: f.data.address && { ...f.data.address, source: run.source },
-              },
-      ),
+      good.map((f): ProfileInput => {
+        if (f.kind === 'profile')
+          return {
+            ...f.data,
+            customerId: f.customerId,
+            address: f.data.address && { ...f.data.address, source: run.source },
+            edit: f.data.edit ?? door,
+          };
+        const { edit, ...address } = f.data;
+        return { customerId: f.customerId, address: { ...address, source: run.source }, edit: edit ?? door };
+      }),
+      run.deps.clock.now(),
     );
+    for (const id of changed) run.rechecked.add(id);
     // Counted per fact: the first of a customer created now is inserted, of one changed updated.
     const updated = new Set(changed);
     const counted = new Set<number>();
@@ -99,19 +121,53 @@ const writers = [
       else run.counts.unchanged++;
       counted.add(customerId);
     }
+    // A new current address clears moved and undeliverable, or asks (KEPT_NEW_ADDRESS_CLEARS).
+    run.addressed.push(...addressed);
+    await addressArrived(run, addressed);
+  }),
+  writer(['contact'], async (run, facts) => {
+    const { changed, rejected, updatedFacts } = await changeContacts(
+      run.tx,
+      facts.map((f) => ({
+        ...f.data,
+        customerId: f.customerId,
+        source: run.source,
+        note: f.data.edit ?? { actor: run.source, reason: null, byPerson: false },
+      })),
+      { defaultCountry: run.deps.config.defaultCountry, now: run.deps.clock.now() },
+    );
+    for (const { index, ...rejection } of rejected) run.rejected.set(facts[index].index, rejection);
+    for (const id of changed) run.rechecked.add(id);
+    facts.forEach((f, i) => {
+      if (updatedFacts.has(i)) run.counts.updated++;
+      else if (!run.rejected.has(f.index)) run.counts.unchanged++;
+    });
   }),
   writer(['status'], async (run, facts) => {
-    const { changed } = await setStatusFlags(
+    // Deceased is final: only an admin's reversal in the record (flags.routes.ts) clears it.
+    for (const f of facts)
+      if (f.data.flag === 'deceased' && !f.data.active && !f.data.adminReversal)
+        run.rejected.set(f.index, { field: 'active', message: deceasedFinalMessage });
+    const allowed = facts.filter((f) => !run.rejected.has(f.index));
+    const { changed, applied } = await setStatusFlags(
       run.tx,
-      facts.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })),
+      allowed.map((f) => ({ ...f.data, customerId: f.customerId, source: run.source })),
     );
-    for (const { customerId, data } of facts.filter((f) => changed.includes(f.customerId))) {
+    // A file's flag row counts as updated when it set or cleared the flag, unchanged when it was already so.
+    for (const done of applied) run.counts[done ? 'updated' : 'unchanged']++;
+    for (const { customerId, data } of allowed.filter((f) => changed.includes(f.customerId))) {
       const cause = `status ${data.flag} ${data.active ? 'set' : 'cleared'} (${data.origin})`;
       await refreshLifecycle(run.tx, [customerId], {
         timeZone: run.deps.config.timeZone,
         flagChange: { at: data.at, cause },
       });
     }
+    // A flag set in this run before an address of this run is cleared by it, as if they came one by one.
+    await addressArrived(
+      run,
+      run.addressed.filter((a) => changed.includes(a.customerId)),
+    );
+    await settleAddressReview(run.tx, changed);
   }),
   writer(['order'], async (run, facts) => {
     const written = await upsertOrders(
@@ -217,6 +273,11 @@ const everyKindWritten: [Exclude<FactKind, (typeof writers)[number]['kinds'][num
   true;
 void everyKindWritten;
 
+/** How a reference names its customer, in words: external id X, email X or phone X. */
+const usable = (ref: NormalisedRef) => ref.externalId !== null || ref.email !== null || ref.phone !== null;
+const namedBy = (ref: CustomerRef) =>
+  ref.externalId ? `external id ${ref.externalId}` : ref.email ? `email ${ref.email}` : `phone ${ref.phone ?? ''}`;
+
 export interface ResolveOptions<Item> {
   /** Where the facts came from: written with them and with the identities of new customers. */
   source: string;
@@ -224,6 +285,8 @@ export interface ResolveOptions<Item> {
   referenceField: string;
   /** When the relationship of a customer created for this item began; now when not given. */
   createdAt?: (item: Item) => Date | undefined;
+  /** false: only existing customers; an item naming nobody known is rejected ("no customer with ..."). Default true. */
+  createMissing?: boolean;
 }
 export interface Resolution<Item> {
   /** The items whose customer is known (found, or created now), in their order. */
@@ -251,13 +314,14 @@ export async function resolveFacts<Item extends { index: number; ref: CustomerRe
   for (const i of erased)
     rejected.set(items[i].index, { field: options.referenceField, message: erasedMessage, erased: true });
   const live = items.filter((_, i) => !erased.has(i));
+  const liveRefs = refs.filter((_, i) => !erased.has(i));
   const createdAt = options.createdAt;
   const { ids, created } = await resolveCustomers(
     tx,
     refs.filter((_, i) => !erased.has(i)),
     {
       source: options.source,
-      createMissing: true,
+      createMissing: options.createMissing ?? true,
       createdAt: createdAt && ((i) => createdAt(live[i])),
     },
   );
@@ -265,7 +329,9 @@ export async function resolveFacts<Item extends { index: number; ref: CustomerRe
   live.forEach((item, i) => {
     const customerId = ids[i];
     if (customerId !== null) resolved.push({ item, customerId });
-    else {
+    else if (options.createMissing === false && usable(liveRefs[i])) {
+      rejected.set(item.index, { field: options.referenceField, message: `no customer with ${namedBy(item.ref)}` });
+    } else {
       const message = 'not a usable customer reference (an email needs an @ and a domain; a phone needs digits)';
       rejected.set(item.index, { field: options.referenceField, message });
     }
@@ -307,11 +373,18 @@ export async function writeResolved(
     rejected: new Map(),
     counts: emptyCounts(),
     changedCustomers: new Set(),
+    addressed: [],
+    rechecked: new Set(),
   };
   for (const { kinds, write } of writers as Writer[]) {
     const ofKinds = kinds.flatMap((kind) => facts.filter((f) => f.kind === kind && !run.rejected.has(f.index)));
     if (ofKinds.length > 0) await write(run, ofKinds);
   }
+  // Warnings, never rejections: one batch for the whole run.
+  await checkRecords(tx, [...run.created, ...run.rechecked], {
+    now: deps.clock.now(),
+    defaultCountry: deps.config.defaultCountry,
+  });
   return { rejected: run.rejected, counts: run.counts, changedCustomers: [...run.changedCustomers] };
 }
 

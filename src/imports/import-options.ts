@@ -9,11 +9,20 @@ export const importKinds = [
   'tickets',
   'surveys',
   'subscriptions',
+  'products',
+  'flags',
 ] as const;
 export type ImportKind = (typeof importKinds)[number];
 
-/** Mapping targets per kind; `required` lists what a file must provide (one of a group is enough). */
-export const targets: Record<ImportKind, { all: string[]; required: string[][] }> = {
+/** What a file of one kind may map: `required` lists what it must provide (one of a group is enough); `aliases` are other column names a target is found by without --map. */
+interface TargetSpec {
+  all: string[];
+  required: string[][];
+  aliases?: Record<string, string[]>;
+}
+
+/** Mapping targets per kind. */
+export const targets: Record<ImportKind, TargetSpec> = {
   customers: {
     all: [
       'id',
@@ -80,6 +89,16 @@ export const targets: Record<ImportKind, { all: string[]; required: string[][] }
       'cancelled',
     ],
     required: [['customer'], ['started_at', 'tenure']],
+  },
+  products: {
+    all: ['id', 'name', 'category', 'price', 'cost', 'currency'],
+    required: [['id']],
+    aliases: { id: ['sku', 'product_id', 'product'] },
+  },
+  flags: {
+    all: ['customer', 'flag', 'at', 'reason'],
+    required: [['customer'], ['flag']],
+    aliases: { flag: ['status'] },
   },
 };
 

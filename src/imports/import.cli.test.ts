@@ -93,6 +93,38 @@ test('usage errors exit 2 with a clear message and write nothing', () => {
   assert.match(missing.stderr, /needs a column for customer; at; amount or unit_price/);
 });
 
+test('kept import products: the catalogue from a file, a bad row named, the same file again unchanged', async () => {
+  const file = path.join(work, 'catalogue.csv');
+  fs.writeFileSync(
+    file,
+    'SKU,Name,Category,Price,Cost\nTWL-01,Bath towel,towels,20.00,8.50\nCDL-02,Candle,candles,12.x,4\n',
+  );
+  const first = kept('import', 'products', file, '--rejected', path.join(work, 'catalogue-rejected.csv'));
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /read 2, imported 1, updated 0, unchanged 0, rejected 1\n/);
+  const [, rejected] = fs.readFileSync(path.join(work, 'catalogue-rejected.csv'), 'utf8').trim().split('\n');
+  assert.equal(
+    rejected,
+    'CDL-02,Candle,candles,12.x,4,2,3,"price: expected a decimal number with at most 12 digits before the point and 2 after, like 12.50, found ""12.x"""',
+  );
+  const again = kept('import', 'products', file, '--json');
+  assert.equal(again.status, 0, again.stderr);
+  assert.deepEqual(JSON.parse(again.stdout), {
+    ...JSON.parse(again.stdout),
+    read: 2,
+    imported: 0,
+    updated: 0,
+    unchanged: 1,
+    rejected: 1,
+  });
+  const products = await inDatabase((db) =>
+    queryRows(db, sql`select sku, name, category, price::text, cost::text from products order by sku`),
+  );
+  assert.deepEqual(products, [{ sku: 'TWL-01', name: 'Bath towel', category: 'towels', price: '20.00', cost: '8.50' }]);
+  const help = spawnSync(process.execPath, ['bin/kept.js', 'import', '--help'], { encoding: 'utf8' });
+  assert.match(help.stdout, /products +id, name, category, price, cost, currency/);
+});
+
 /** The latest import's checkpoint and status in the kill test's database; on PGlite read from a copy of its files. */
 async function committedImport(url: string | undefined, probe: number) {
   const read = (db: Awaited<ReturnType<typeof openDatabase>>['db']) =>

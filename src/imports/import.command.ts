@@ -60,6 +60,15 @@ Subscriptions: one row is one subscription as it stands: started at started_at, 
 renewed_at and cancelled at cancelled_at (with reason_code, reason) when those are given; period is
 week, month, quarter or year (monthly, yearly, annual ... too); subscription defaults to
 customer:start date.
+Products: the catalogue, one row per SKU (id, or a column named sku); name, category, price, cost,
+currency. Order lines name the SKU as their product: the catalogue's category then wins over the
+line's, and a cost gives each line its margin. An empty or absent column keeps what is stored.
+Flags: a provider's moved or deceased file: --map customer=Col,flag=Col[,at=Col,reason=Col]. The
+customer is an external id, an email or a phone number (+49 30 ..., 030-...; a plain run of digits
+is an external id) of a customer Kept has: an unknown one is a rejected row, never a new customer.
+flag is moved, deceased, undeliverable or do_not_contact, in any case, or a provider's word for one
+(gone away, dead, return to sender, do not contact ...). Each row sets its flag (at: when, default
+now; reason: kept as the note); the summary reads: rows read = applied + already set + rejected.
 Campaign: an experiment run elsewhere, one row per member: --map customer=Col,arm=Col[,at=Col,
 converted=Col,revenue=Col,engaged=Col] --name NAME [--control ARM]. All or nothing: an unknown
 customer or a bad value is reported with its row and column and nothing is imported. Then
@@ -135,9 +144,19 @@ Example:
               });
               const seconds = (performance.now() - started) / 1000;
               const { read, imported, updated, unchanged, rejected } = outcome.counts;
+              // A flag row either set its flag (applied), found it set (already set) or was rejected.
+              const flags = kind === 'flags' ? { applied: updated, alreadySet: unchanged } : {};
               if (options.json) {
                 process.stdout.write(
-                  `${JSON.stringify({ importId: outcome.importId, ...outcome.counts, rejectedFile: outcome.rejectedFile, resumed: outcome.resumed, seconds })}\n`,
+                  `${JSON.stringify({ importId: outcome.importId, ...outcome.counts, ...flags, rejectedFile: outcome.rejectedFile, resumed: outcome.resumed, seconds })}\n`,
+                );
+              } else if (kind === 'flags') {
+                process.stdout.write(
+                  `${outcome.resumed ? 'Resumed and finished' : 'Finished'} import #${outcome.importId} in ${seconds.toFixed(1)} s: ` +
+                    `rows read ${read} = applied ${updated} + already set ${unchanged} + rejected ${rejected}\n` +
+                    (outcome.rejectedFile
+                      ? `Rejected rows, with row number and reason: ${outcome.rejectedFile}\n`
+                      : ''),
                 );
               } else {
                 process.stdout.write(

@@ -15,6 +15,7 @@ import { queryRows, sql } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
+import { ingestEvents } from '../ingest/ingest.service.ts';
 import type { ImportKind } from './import.ts';
 import { runImport } from './import.service.ts';
 
@@ -27,6 +28,16 @@ let work: string;
 before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-fuzz-'));
   deps = await createTestDeps({ dataDir: work });
+  // A flags file names existing customers only: every customer reference a file may hold is one.
+  await ingestEvents(
+    deps,
+    Array.from({ length: 30 }, (_, i) => ({
+      id: `seed-${i + 1}`,
+      type: 'customer.upsert',
+      customer: { externalId: `C${i + 1}`, email: `c${i + 1}@example.com` },
+    })),
+    { source: 'test' },
+  );
 });
 after(async () => {
   await deps.close();
@@ -371,6 +382,35 @@ function shapes(delimiter: Delimiter): fc.Arbitrary<Shape> {
             : []),
         ],
       })),
+    products: optional([
+      { name: 'name', cell: text('name', 300) },
+      { name: 'category', cell: text('category', 100) },
+      { name: 'price', cell: moneyCell('price', delimiter, { empty: null }) },
+      { name: 'cost', cell: moneyCell('cost', delimiter, { empty: null }) },
+      { name: 'currency', cell: mostly(valid('EUR', 'usd', ''), invalid('currency', 'EURO', 'E1R')) },
+      note,
+    ]).map((extra) => ({
+      kind: 'products' as const,
+      columns: [{ name: 'id', cell: text('id', 200, true) }, ...extra],
+    })),
+    flags: optional([
+      { name: 'at', cell: date('at', false) },
+      { name: 'reason', cell: text('reason', 2000) },
+      note,
+    ]).map((extra) => ({
+      kind: 'flags' as const,
+      columns: [
+        { name: 'customer', cell: customerCell },
+        {
+          name: 'flag',
+          cell: mostly(
+            valid('moved', 'Deceased', 'GONE AWAY', 'do not contact', 'do_not_contact', 'Undeliverable'),
+            invalid('flag', 'maybe', '', 'alive'),
+          ),
+        },
+        ...extra,
+      ],
+    })),
     customers: optional([
       {
         name: 'email',
@@ -607,7 +647,9 @@ test('generated files import every row or stop before writing anything, with an 
       const before = { imports: await count('imports'), customers: await count('customers') };
       let outcome: Awaited<ReturnType<typeof runImport>>;
       try {
-        outcome = await runImport(deps, { kind: file.kind, file: csv, map: {}, encoding: 'utf-8' });
+        // A header of one column has no delimiter to sniff: the file says which, as --delimiter would.
+        const delimiter = header.length === 1 ? file.delimiter : undefined;
+        outcome = await runImport(deps, { kind: file.kind, file: csv, map: {}, encoding: 'utf-8', delimiter });
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         assert.ok(refusal, `refused a readable file: ${error.message}`);

@@ -1,7 +1,14 @@
 // Turning one CSV row into a typed record, per kind; every failure names the field, what was
 // expected and what was found.
 import { normaliseEmail, normalisePhone } from '../customers/identity.ts';
-import type { AttributeType, AttributeValue, CustomerRef } from '../customers/index.ts';
+import {
+  acceptedFlagWords,
+  flagFromText,
+  type AttributeType,
+  type AttributeValue,
+  type CustomerRef,
+  type StatusFlag,
+} from '../customers/index.ts';
 import { multiplyDecimal } from '../shared/decimal.ts';
 import { exactDecimal, firstDay, isCalendarDate, lastDay, textProblem } from '../shared/input.ts';
 import { dayIn } from '../shared/time.ts';
@@ -93,6 +100,24 @@ export type Row =
       renewedAt: Date | null;
       cancelledAt: Date | null;
       reasonCode: string | null;
+      reason: string | null;
+    }
+  | {
+      /** A catalogue entry: no customer's fact (written by upsertProducts, not the facts pipeline). */
+      kind: 'product';
+      sku: string;
+      name: string | null;
+      category: string | null;
+      price: string | null;
+      cost: string | null;
+      currency: string | null;
+    }
+  | {
+      kind: 'flag';
+      ref: CustomerRef;
+      customer: string;
+      flag: StatusFlag;
+      at: Date | null;
       reason: string | null;
     }
   | {
@@ -328,6 +353,21 @@ function customerRef(context: RowContext): { ref: CustomerRef; customer: string 
   return { ref: { externalId: value }, customer: value };
 }
 
+/**
+ * The customer a flags file names: an email (it has an @), a phone number (it starts with + or 00,
+ * or is digits written with spaces, dashes, dots, slashes or brackets) or else an external id. A
+ * plain run of digits is an external id.
+ */
+function existingCustomerRef(context: RowContext): { ref: CustomerRef; customer: string } {
+  const value = context.get('customer');
+  if (/^(\+|00)?[\d\s()./-]+$/.test(value) && /^(\+|00)|[\s()./-]/.test(value) && /(\d\D*){5}/.test(value)) {
+    if (!normalisePhone(value, context.defaultCountry))
+      throw new Invalid('customer', `customer: expected a phone number, found ${quote(value)}`);
+    return { ref: { phone: value }, customer: value };
+  }
+  return customerRef(context);
+}
+
 function attribute(raw: string, type: AttributeType, key: string): AttributeValue {
   if (type === 'number') {
     const value = Number(raw);
@@ -521,6 +561,31 @@ export function convertRow(kind: ImportKind, context: RowContext): Row | RowErro
           ...reasons,
         };
       }
+      case 'products':
+        // Price and cost as the event API takes money: not negative, 12 digits before the point, 2 after.
+        return {
+          kind: 'product',
+          sku: text(context, 'id', 200, true)!,
+          name: text(context, 'name', 300),
+          category: text(context, 'category', 100),
+          price: decimal(context, 'price', money, false),
+          cost: decimal(context, 'cost', money, false),
+          currency: currency(context),
+        };
+      case 'flags': {
+        const { ref, customer } = existingCustomerRef(context);
+        const raw = text(context, 'flag', 100, true)!;
+        const flag = flagFromText(raw);
+        if (!flag) throw new Invalid('flag', `flag: expected one of ${acceptedFlagWords}, found ${quote(raw)}`);
+        return {
+          kind: 'flag',
+          ref,
+          customer,
+          flag,
+          at: date(context, 'at', false),
+          reason: text(context, 'reason', 2000),
+        };
+      }
       case 'customers': {
         const ref: CustomerRef = {
           externalId: text(context, 'id', 200) ?? undefined,
@@ -568,3 +633,5 @@ export function convertRow(kind: ImportKind, context: RowContext): Row | RowErro
 }
 
 export const isRowError = (value: Row | RowError): value is RowError => 'message' in value;
+/** A row that states a customer's fact (every kind but products). */
+export type CustomerRow = Exclude<Row, { kind: 'product' }>;

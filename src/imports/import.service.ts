@@ -7,6 +7,7 @@ import type { Db } from '../db/connection.ts';
 import type { WriteCounts } from '../db/upsert.ts';
 import type { Deps } from '../deps.ts';
 import { refreshCustomers, resolveFacts, writeResolved } from '../facts/index.ts';
+import { upsertProducts } from '../orders/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { formulaSafe } from '../shared/spreadsheet.ts';
 import type { ProgressReporter } from '../shared/progress.ts';
@@ -269,11 +270,18 @@ async function writeChunk(
   chunk: Pending[],
   hasOrderColumn: boolean,
 ): Promise<{ counts: WriteCounts; rejected: Rejected[] }> {
+  // The catalogue is no customer's fact: its rows go to its own writer, past the customer pipeline.
+  if (kind === 'products') {
+    const products = chunk.flatMap(({ row }) => (row.kind === 'product' ? [row] : []));
+    return { counts: await upsertProducts(tx, products, deps.clock.now()), rejected: [] };
+  }
   const source = `import:${importId}`;
-  const items = chunk.map((p, index) => ({ index, ref: p.row.ref, row: p.row }));
+  const items = chunk.flatMap((p, index) => (p.row.kind === 'product' ? [] : [{ index, ref: p.row.ref, row: p.row }]));
   const resolution = await resolveFacts(deps, tx, items, {
     source,
     referenceField: kind === 'customers' ? 'email' : 'customer',
+    // A provider's flags file is about customers Kept has: an unknown one is a rejected row, never a new customer.
+    createMissing: kind !== 'flags',
   });
   const facts = await factsOfRows(tx, resolution.resolved, { importId, hasOrderColumn, now: () => deps.clock.now() });
   const written = await writeResolved(deps, tx, facts, { source, lifecycle: 'defer', created: resolution.created });

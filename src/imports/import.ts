@@ -87,8 +87,13 @@ export function resolveColumns(kind: ImportKind, header: string[], map: Record<s
   }
   for (const target of spec.all) {
     if (columns.has(target)) continue;
-    const index = header.findIndex((h) => comparable(h) === comparable(target));
-    if (index >= 0 && ![...columns.values()].includes(index)) columns.set(target, index);
+    for (const name of [target, ...(spec.aliases?.[target] ?? [])]) {
+      const index = header.findIndex((h) => comparable(h) === comparable(name));
+      if (index >= 0 && ![...columns.values()].includes(index)) {
+        columns.set(target, index);
+        break;
+      }
+    }
   }
   const missing = spec.required.filter((group) => !group.some((target) => columns.has(target)));
   if (missing.length > 0) {

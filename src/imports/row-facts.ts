@@ -192,6 +192,22 @@ export async function factsOfRows(db: Db, rows: ResolvedRow[], context: RowConte
     for (const fact of data) facts.push({ kind: 'subscription', index, customerId, data: fact });
   });
 
+  // A provider's file sets flags; when it does not say when, now.
+  of('flag').forEach(({ item: { index, row }, customerId }) =>
+    facts.push({
+      kind: 'status',
+      index,
+      customerId,
+      data: {
+        flag: row.flag,
+        active: true,
+        at: row.at ?? context.now(),
+        note: row.reason,
+        origin: `import ${context.importId}`,
+      },
+    }),
+  );
+
   of('customer').forEach(({ item: { index, row }, customerId }) =>
     facts.push({
       kind: 'profile',

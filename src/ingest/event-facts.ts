@@ -1,12 +1,12 @@
 // Each kind of event as the fact it states (src/facts): one line of mapping per event type.
 import type { Fact, FactData, FactKind } from '../facts/index.ts';
 import { multiplyDecimal } from '../shared/decimal.ts';
-import type { IngestEvent } from './event.ts';
+import type { CustomerEvent } from './event.ts';
 
 const at = (iso: string) => new Date(iso);
 
 /** The fact an event (already validated) states; `index` is its place in the batch. */
-export function factOf(event: IngestEvent, index: number): Fact {
+export function factOf(event: CustomerEvent, index: number): Fact {
   const fact = <Kind extends FactKind>(kind: Kind, data: FactData[Kind]) =>
     ({ kind, index, ref: event.customer, data }) as Fact<Kind>;
   switch (event.type) {
@@ -16,9 +16,17 @@ export function factOf(event: IngestEvent, index: number): Fact {
         createdAt: event.createdAt ? at(event.createdAt) : undefined,
         acquisitionChannel: event.acquisitionChannel,
         attributes: event.attributes,
+        edit: { actor: `event ${event.id}`, reason: null, byPerson: false },
         address: event.address
           ? { ...event.address, at: at(event.at ?? event.createdAt ?? new Date().toISOString()) }
           : undefined,
+      });
+    case 'contact.change':
+      return fact('contact', {
+        email: event.email,
+        phone: event.phone,
+        at: at(event.at),
+        edit: { actor: `event ${event.id}`, reason: event.reason ?? null, byPerson: false, at: at(event.at) },
       });
     case 'address.change':
       return fact('address', { ...event.address, at: at(event.at) });

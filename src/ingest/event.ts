@@ -17,8 +17,9 @@ export const channels = [
   'direct_mail',
 ] as const;
 export type Channel = (typeof channels)[number];
-export const statusFlags = ['deceased', 'moved', 'undeliverable', 'do_not_contact'] as const;
-export type StatusFlag = (typeof statusFlags)[number];
+// The four status flags and what each stops are defined once, in src/customers/flags.ts.
+import { statusFlags } from '../customers/index.ts';
+export { statusFlags, type StatusFlag } from '../customers/index.ts';
 
 export const channel = z.enum(channels);
 const text = (max = 500) => z.string().trim().min(1).max(max);
@@ -285,6 +286,33 @@ export const addressChangeEvent = z.object({
   address,
 });
 
+/** The email or phone on the record replaced (a typo fixed, a new address): docs/record.md, "Editing a record". */
+export const contactChangeEvent = z
+  .object({
+    ...base,
+    type: z.literal('contact.change'),
+    at: instant,
+    email: z
+      .string()
+      .trim()
+      .max(320)
+      .refine((email) => normaliseEmail(email) !== null, 'not an email address')
+      .optional()
+      .describe('The new email; refused when another customer holds it (merge them instead)'),
+    phone: z
+      .string()
+      .trim()
+      .max(50)
+      .refine((phone) => phone.replace(/\D/g, '').length >= 5, 'not a phone number: at least 5 digits')
+      .optional()
+      .describe('The new phone number; refused when another customer holds it'),
+    reason: text(500).optional().describe('Why, kept with the change on the timeline'),
+  })
+  .refine((event) => event.email !== undefined || event.phone !== undefined, {
+    message: 'needs the new email or phone',
+    path: ['email'],
+  });
+
 export const consentEvent = z.object({
   ...base,
   type: z.literal('consent'),
@@ -292,6 +320,18 @@ export const consentEvent = z.object({
   list: text(100).default('marketing').describe('What the consent is for; marketing campaigns need "marketing"'),
   granted: z.boolean().describe('true: opted in; false: withdrawn (unsubscribed)'),
   wording: text(2000).optional().describe('What the customer agreed to, as shown to them'),
+});
+
+/** A catalogue entry, no customer's: order lines name its SKU as their product; a field left out keeps what is stored. */
+export const productUpsertEvent = z.object({
+  id: base.id,
+  type: z.literal('product.upsert'),
+  sku: text(200).describe('The product id order lines name as their product'),
+  name: text(300).optional(),
+  category: text(100).optional().describe('Wins over the category an order line says for this SKU'),
+  price: money.optional(),
+  cost: money.optional().describe('What one unit costs the shop: a line earns its amount less quantity x cost'),
+  currency: currency.optional(),
 });
 
 export const ingestEvent = z
@@ -310,9 +350,13 @@ export const ingestEvent = z
     noteEvent,
     statusChangeEvent,
     addressChangeEvent,
+    contactChangeEvent,
     consentEvent,
+    productUpsertEvent,
   ])
   .openapi('Event');
 export type IngestEvent = z.infer<typeof ingestEvent>;
+/** The events about a customer: every type but the catalogue's. */
+export type CustomerEvent = Exclude<IngestEvent, { type: 'product.upsert' }>;
 export type EventType = IngestEvent['type'];
 export const eventTypes = ingestEvent.options.map((option) => option.shape.type.value);

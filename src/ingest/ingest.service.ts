@@ -1,6 +1,7 @@
 import type { Db } from '../db/connection.ts';
 import type { Deps } from '../deps.ts';
 import { writeFacts } from '../facts/index.ts';
+import { upsertProducts } from '../orders/index.ts';
 import { AppError, rootMessage, sqlState, sqlStateOf } from '../shared/errors.ts';
 import { cleanText, inputProblem } from '../shared/input.ts';
 import { ingestEvent, type IngestEvent } from './event.ts';
@@ -227,7 +228,26 @@ export async function applyBatch(
       customerId: original.get(p.event.id) ?? undefined,
     });
   }
-  const fresh = pending.filter((p) => claimed.has(p.event.id));
+  const claimedNow = pending.filter((p) => claimed.has(p.event.id));
+  // Catalogue entries name no customer, so the facts pipeline (which resolves one per fact) does not
+  // take them: they go to the catalogue's one writer, the one `kept import products` uses.
+  const products = claimedNow.flatMap((p) => (p.event.type === 'product.upsert' ? [{ ...p, event: p.event }] : []));
+  if (products.length > 0) {
+    await upsertProducts(
+      tx,
+      products.map(({ event }) => ({
+        sku: event.sku,
+        name: event.name,
+        category: event.category,
+        price: event.price,
+        cost: event.cost,
+        currency: event.currency,
+      })),
+      deps.clock.now(),
+    );
+    for (const p of products) outcome.set(p.index, { index: p.index, id: p.event.id, status: 'accepted' });
+  }
+  const fresh = claimedNow.flatMap((p) => (p.event.type === 'product.upsert' ? [] : [{ ...p, event: p.event }]));
   if (fresh.length === 0) return outcome;
 
   const { rejected, customers } = await writeFacts(

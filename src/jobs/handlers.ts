@@ -8,12 +8,15 @@ import { sendCampaign } from '../campaigns/send.service.ts';
 import type { ImportJobPayload } from '../imports/import.ts';
 import { runImport } from '../imports/import.service.ts';
 import { sweepRetention } from '../privacy/retention.ts';
+import { takeQualitySnapshot } from '../quality/index.ts';
 import { registerJobHandler } from './job.service.ts';
 
 export function registerJobHandlers(): void {
   registerJobHandler('analyze', async (deps, payload, _jobId, report) => {
     const model = payload.model as ActivityModel | undefined;
     const outcome = await analyze(deps, { asOf: payload.asOf as string | undefined, model, onProgress: report });
+    // The nightly run (and any run describing now) also takes the day's data-quality score.
+    if (outcome.current) await takeQualitySnapshot(deps);
     return { ...outcome };
   });
 

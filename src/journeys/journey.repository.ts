@@ -298,8 +298,8 @@ export async function orderForMail(db: Db, customerId: number, orderId: number) 
     db,
     sql`
     select o.external_id as id, (o.ordered_at at time zone 'UTC')::date::text as date, o.total::text as total, o.currency,
-      coalesce((select jsonb_agg(jsonb_build_object('product', l.product, 'category', l.category, 'quantity', l.quantity::float8, 'amount', l.amount::text) order by l.line_no)
-        from order_lines l where l.customer_id = o.customer_id and l.order_id = o.id), '[]') as lines
+      coalesce((select jsonb_agg(jsonb_build_object('product', coalesce(p.name, l.product), 'category', coalesce(p.category, l.category), 'quantity', l.quantity::float8, 'amount', l.amount::text) order by l.line_no)
+        from order_lines l left join products p on p.sku = l.product where l.customer_id = o.customer_id and l.order_id = o.id), '[]') as lines
     from orders o where o.customer_id = ${customerId} and o.id = ${orderId}`,
   );
   return row;

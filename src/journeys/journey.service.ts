@@ -506,6 +506,8 @@ async function mailStep(
         cap: mail.frequencyCap,
         capDays: mail.frequencyDays,
         transactional: s.transactional,
+        // A survey invitation is stopped by do-not-contact even in a transactional mail.
+        use: s.survey ? 'survey' : s.transactional ? 'transactional' : 'marketing',
       })
     : 'customer no longer exists';
   if (reason) {

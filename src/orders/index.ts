@@ -8,3 +8,4 @@ export {
   type OrderInput,
   type ReturnInput,
 } from './order.repository.ts';
+export { productCount, upsertProducts, type ProductInput } from './product.repository.ts';

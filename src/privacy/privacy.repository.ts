@@ -113,6 +113,23 @@ export async function customerData(
     sql`select * from webhook_deliveries where (payload ->> 'customerId')::bigint = ${customerId}`,
   );
   delete tables.customers;
+  // Instants in ISO 8601 (the drivers hand raw rows' timestamptz over as PostgreSQL's own text).
+  const instants = await queryRows<{ table_name: string; column_name: string }>(
+    db,
+    sql`
+    select table_name, column_name from information_schema.columns
+    where table_schema = current_schema() and data_type = 'timestamp with time zone'`,
+  );
+  const iso = (table: string, rows: Rows) => {
+    const columns = instants.filter((c) => c.table_name === table).map((c) => c.column_name);
+    for (const row of rows)
+      for (const column of columns) {
+        const value = row[column];
+        if (value !== null && value !== undefined) row[column] = new Date(value as string | Date).toISOString();
+      }
+  };
+  iso('customers', [customer]);
+  for (const [table, rows] of Object.entries(tables)) iso(table, rows);
   return { customer, tables };
 }
 

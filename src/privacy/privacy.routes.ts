@@ -7,7 +7,7 @@ import type { Deps } from '../deps.ts';
 import { startJob } from '../jobs/job.service.ts';
 import type { RetentionClass } from '../config.ts';
 import { clientIp, createRouter } from '../shared/http.ts';
-import { formulaSafe } from '../shared/spreadsheet.ts';
+import { e164, formulaSafe } from '../shared/spreadsheet.ts';
 import { eraseCustomer } from './erasure.ts';
 import { latestSweeps, retentionClasses } from './retention.ts';
 import { customerExport } from './privacy.service.ts';
@@ -63,8 +63,17 @@ export function privacyRoutes(deps: Deps) {
       const lines: unknown[][] = [['table', 'row', 'field', 'value']];
       for (const [table, tableRows] of [['customers', [data.customer]] as const, ...Object.entries(data.tables)]) {
         tableRows.forEach((row, i) => {
-          for (const [field, value] of Object.entries(row))
-            lines.push([table, i + 1, field, text(value)].map(formulaSafe));
+          for (const [field, value] of Object.entries(row)) {
+            // A phone held in E.164 is written as held, without the formula quote (see phoneCell).
+            const phone = field === 'phone' || (field === 'value' && 'kind' in row && row.kind === 'phone');
+            const cell = text(value);
+            lines.push([
+              formulaSafe(table),
+              i + 1,
+              formulaSafe(field),
+              phone && e164.test(cell) ? cell : formulaSafe(cell),
+            ]);
+          }
         });
       }
       c.header('Content-Type', 'text/csv; charset=utf-8');

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, type SQL } from 'drizzle-orm';
 import { recentOrdersKept } from '../customers/index.ts';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { listLimit } from '../shared/http.ts';
@@ -243,15 +243,20 @@ function compileCondition(c: Condition, context: RuleContext, joinable: boolean)
         : sql`c.spend ${sign(c.op)} ${Number(c.value)}::numeric`;
     case 'category_bought':
     case 'product_bought': {
-      const column = c.field === 'category_bought' ? 'category' : 'product';
-      const match =
+      // The catalogue's category wins over the line's; a product is found by its SKU or its catalogue name.
+      const test = (column: SQL) =>
         c.op === 'contains'
-          ? sql`l.${raw(column)} ilike ${`%${like(String(c.value))}%`}`
-          : sql`lower(l.${raw(column)}) = lower(${c.value})`;
+          ? sql`${column} ilike ${`%${like(String(c.value))}%`}`
+          : sql`lower(${column}) = lower(${c.value})`;
+      const match =
+        c.field === 'category_bought'
+          ? test(sql`coalesce(p.category, l.category)`)
+          : sql`(${test(sql`l.product`)} or ${test(sql`p.name`)})`;
       const window = c.days
         ? sql`and o.ordered_at > ${now.toISOString()}::timestamptz - make_interval(days => ${c.days}::int)`
         : sql``;
-      const bought = sql`select l.customer_id from order_lines l join orders o on o.customer_id = l.customer_id and o.id = l.order_id where ${match} ${window}`;
+      const bought = sql`select l.customer_id from order_lines l join orders o on o.customer_id = l.customer_id and o.id = l.order_id
+        left join products p on p.sku = l.product where ${match} ${window}`;
       return c.op === 'is_not' ? notInSet(bought) : inSet(bought, joinable);
     }
     case 'returns':
@@ -351,7 +356,8 @@ export async function knownValues(
     db,
     sql`select
     array(select distinct acquisition_channel from customers where acquisition_channel is not null order by 1) as channels,
-    array(select distinct category from order_lines where category is not null order by 1 limit 500) as categories,
+    array(select category from (select coalesce(p.category, l.category) as category from order_lines l left join products p on p.sku = l.product
+      union select category from products) c where category is not null order by 1 limit 500) as categories,
     array(select distinct survey from survey_responses order by 1 limit 200) as surveys,
     array(select distinct kind from experiences order by 1 limit 200) as experiences`,
   );

@@ -2,6 +2,7 @@
 // a customer. The rule is JSON (the UI's builder and the API write the same shape), checked against
 // the field catalogue below before it is compiled to one SQL query.
 import { z } from '@hono/zod-openapi';
+import { statusFlags } from '../customers/index.ts';
 import { personalRuleFields } from '../auth/access.ts';
 import { firstDay, isCalendarDate, lastDay } from '../shared/input.ts';
 
@@ -65,7 +66,7 @@ const number = {
 } as const;
 
 export const stages = ['prospect', 'trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back', 'suppressed'] as const;
-export const flags = ['deceased', 'moved', 'undeliverable', 'do_not_contact'] as const;
+export const flags = statusFlags;
 /** Scores of the latest analysis a segment may test, by their column. */
 export const scoreColumns = {
   p_alive: 'probability still active (0-1)',

@@ -12,6 +12,7 @@ const boundedBy: Record<string, string> = {
   'GET /api/v1/customers/facets': 'one row per stage, channel and flag: fixed vocabularies',
   'GET /api/v1/customers/{id}': 'one customer: addresses, identities, flags and stages of that person',
   'GET /api/v1/imports': 'the newest 100 uploads (SQL limit)',
+  'GET /api/v1/quality': 'eleven problems and at most 365 days of score history (SQL limit)',
   'GET /api/v1/analytics': 'one analysis report: charts by month, frequency bin and stage',
   'GET /api/v1/customers/{id}/scores': "one customer's latest 100 scores (SQL limit)",
   'GET /api/v1/surveys': 'at most 1,000 surveys (listLimit)',

@@ -1,3 +1,4 @@
+import { flagStopsSql } from '../customers/index.ts';
 import { queryRows, sql, type Db } from '../db/connection.ts';
 import { badExperiences, firstFollowUpAfter, lastFollowUp } from './experience.repository.ts';
 
@@ -37,7 +38,7 @@ export async function missedRecoveries(
     select l.customer_id, c.name, c.email, c.stage, l.source, l.kind, l.what, l.order_id, l.at,
       extract(day from ${now} - l.at)::int as waiting_days, s.value_at_stake::text as value_at_stake
     from latest l
-    join customers c on c.id = l.customer_id and not c.flags && array['deceased', 'erased']
+    join customers c on c.id = l.customer_id and not ${flagStopsSql(sql`c.flags`, 'recovery')}
     left join scores s on s.run_id = (select id from latest_run) and s.customer_id = l.customer_id
     where l.at < ${now} - make_interval(days => ${options.days})
       and coalesce(${lastFollowUp(sql`l.customer_id`)}, '-infinity') < l.at

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { anyone, marketing } from '../auth/access.ts';
 import type { Deps } from '../deps.ts';
 import { createRouter } from '../shared/http.ts';
-import { createSurvey, inviteToSurvey, listFeedback, surveyStats } from './survey.service.ts';
+import { createSurvey, inviteByRequest, listFeedback, surveyStats } from './survey.service.ts';
 import { id, whole } from '../shared/input.ts';
 import { feedbackListSchema, invitationsSchema, surveyBody, surveyCreatedSchema, surveyListSchema } from './survey.ts';
 
@@ -93,7 +93,7 @@ export function surveyRoutes(deps: Deps) {
     }),
     async (c) =>
       c.json(
-        { invitations: await inviteToSurvey(deps, c.req.valid('param').key, c.req.valid('json').invitations) },
+        { invitations: await inviteByRequest(deps, c.req.valid('param').key, c.req.valid('json').invitations) },
         201,
       ),
   );

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { publicBase } from '../config.ts';
 import type { Deps } from '../deps.ts';
+import { flaggedAgainst } from '../customers/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { upsertTickets } from '../support/index.ts';
 import {
@@ -44,6 +45,37 @@ export async function createSurvey(deps: Deps, input: Omit<SurveyRow, 'id'>): Pr
       throw invalid(`questions.${i}.options`, `Question ${q.id} is a choice and needs at least two options`);
   });
   return insertSurvey(deps.db, input);
+}
+
+/**
+ * Invitations asked for through the API: all or none, and none for a customer whose flags stop
+ * survey invitations (deceased, do not contact: src/customers/flags.ts), named with the flag.
+ */
+export async function inviteByRequest(
+  deps: Deps,
+  surveyKey: string,
+  invitations: { customerId: number; orderId?: number | null; channel?: string | null }[],
+) {
+  const flagged = await flaggedAgainst(
+    deps.db,
+    invitations.map((i) => i.customerId),
+    'survey',
+  );
+  if (flagged.size > 0) {
+    const issues = invitations
+      .map((inv, index) => ({ path: `invitations.${index}.customerId`, reason: flagged.get(inv.customerId) }))
+      .filter((i) => i.reason)
+      .map((i) => ({
+        path: i.path,
+        message: `customer is flagged: ${i.reason!.replace(/^flag /, '')}; no survey invitation`,
+      }));
+    throw new AppError(
+      'conflict',
+      `${issues.length} customer${issues.length === 1 ? ' is' : 's are'} flagged so that no survey invitation may reach them; nothing was created`,
+      { issues },
+    );
+  }
+  return inviteToSurvey(deps, surveyKey, invitations);
 }
 
 /** Invites customers to a survey; each gets a link that is shown here once and stored only as a hash. */

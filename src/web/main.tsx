@@ -10,6 +10,8 @@ import { CustomerPage } from './pages/customer-page.tsx';
 import { CustomersPage } from './pages/customers-page.tsx';
 import { ChannelsPage } from './pages/channels-page.tsx';
 import { ImportsPage } from './pages/imports-page.tsx';
+import { QualityPage } from './pages/quality-page.tsx';
+import { DuplicatesPage } from './pages/duplicates-page.tsx';
 import { InsightsPage } from './pages/insights-page.tsx';
 import { RulesPage } from './pages/rules-page.tsx';
 import { CampaignPage, CampaignsPage } from './pages/campaigns-page.tsx';
@@ -82,6 +84,8 @@ const sections: [string, string, string[]?][] = [
   ['journeys', 'Journeys'],
   ['tickets', 'Tickets', staff],
   ['support', 'Support', staff],
+  ['quality', 'Data quality', staff],
+  ['duplicates', 'Duplicates', staff],
   ['surveys', 'Surveys'],
   ['imports', 'Imports', ['admin', 'marketer']],
   ['team', 'Team', ['admin']],
@@ -95,6 +99,7 @@ function Shell({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
   const ticket = /^\/tickets\/(\d+)\/(\d+)$/.exec(path);
   const campaign = /^\/campaigns\/(\d+)$/.exec(path);
   const journey = /^\/journeys\/(\d+)$/.exec(path);
+  const quality = /^\/quality(?:\/([a-z_]+))?$/.exec(path);
   const page = customer ? (
     <CustomerPage id={Number(customer[1])} />
   ) : ticket ? (
@@ -135,6 +140,10 @@ function Shell({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
     <ApiPage />
   ) : path === '/customers' ? (
     <CustomersPage />
+  ) : quality ? (
+    <QualityPage problem={quality[1] ?? null} />
+  ) : path === '/duplicates' ? (
+    <DuplicatesPage role={user.role} />
   ) : null;
   const open = sections.filter(([, , roles]) => !roles || roles.includes(user.role));
   // The first page is the first this role may open.

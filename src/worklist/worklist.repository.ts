@@ -1,3 +1,4 @@
+import { flagStopsSql } from '../customers/index.ts';
 import type { SQL } from 'drizzle-orm';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { badExperiences, lastFollowUp } from '../support/index.ts';
@@ -113,7 +114,7 @@ export async function worklist(
       from scores s join customers c on c.id = s.customer_id
       where s.run_id = (select id from latest_run)
         and c.stage = any(${array(options.stages)}::text[])
-        and not c.flags && array['deceased', 'do_not_contact', 'erased']
+        and not ${flagStopsSql(sql`c.flags`, 'worklist')}
         and ${options.customerId === undefined ? sql`true` : sql`s.customer_id = ${options.customerId}`}
         and ${options.assignee === undefined ? sql`true` : sql`exists (select 1 from tickets t where t.customer_id = s.customer_id and t.assignee = ${options.assignee} and t.status not in ('resolved', 'closed'))`}
         and not exists (select 1 from worklist_decisions d where d.customer_id = s.customer_id and d.decided_at > ${now} - interval '30 days')

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
 import { principalName, type Principal } from '../auth/auth.ts';
-import { upsertNotes } from '../customers/index.ts';
+import { flagsStopping, upsertNotes } from '../customers/index.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import { rules as listRules, ruleFits, type RetentionRule } from '../rules/index.ts';
@@ -152,6 +152,14 @@ export async function decide(deps: Deps, principal: Principal, customerId: numbe
   }
   const action =
     body.decision === 'accepted' ? item.suggestion.action : body.decision === 'changed' ? body.action! : 'nothing';
+  // Something sent to them (a gift, an offer, a replacement) is refused under a flag that stops gifts.
+  const stopped =
+    action === 'call' || action === 'nothing' ? [] : flagsStopping('gift').filter((f) => row.flags.includes(f));
+  if (stopped.length)
+    throw new AppError(
+      'conflict',
+      `No ${action.replaceAll('_', ' ')} for customer ${customerId}: flagged ${stopped.join(', ').replaceAll('_', ' ')}`,
+    );
   const allowance = deps.config.care.giftAllowance;
   const giftValue =
     action !== 'gift'
@@ -183,7 +191,7 @@ export async function decide(deps: Deps, principal: Principal, customerId: numbe
 /**
  * A gesture an agent gives any customer, on the worklist or not (a gift, an offer, an apology with
  * a replacement): recorded like a worklist decision; over the allowance it waits for approval.
- * Never to a deceased, do-not-contact, moved or undeliverable customer.
+ * Never to a customer whose flags stop gifts (src/customers/flags.ts: deceased, do-not-contact, moved, undeliverable).
  */
 export async function giveGesture(
   deps: Deps,
@@ -193,9 +201,7 @@ export async function giveGesture(
 ) {
   const facts = await gestureFacts(deps.db, customerId);
   if (!facts) throw new AppError('not_found', `No customer ${customerId}`);
-  const blocked = facts.flags.filter((f) =>
-    ['deceased', 'do_not_contact', 'moved', 'undeliverable', 'erased'].includes(f),
-  );
+  const blocked = flagsStopping('gift').filter((f) => facts.flags.includes(f));
   if (blocked.length)
     throw new AppError(
       'conflict',

@@ -103,6 +103,14 @@ export function suggest(f: WorklistFacts, allowance: number): Suggestion {
   if (f.badExperience) {
     const rule = ruleFor(f.badExperience.kind);
     const what = `${words(f.badExperience.kind)}${f.badExperience.orderId ? ` on order ${f.badExperience.orderId}` : ''} ${days(f.badExperience.daysAgo)} ago and no follow-up`;
+    const away = f.flags.filter((flag) => flag === 'moved' || flag === 'undeliverable');
+    // A replacement is posted: not to an address flagged moved or undeliverable (src/customers/flags.ts).
+    if ((physical.has(f.badExperience.kind) || rule?.action === 'apology_replacement') && away.length)
+      return plain(
+        'call',
+        `${what}: address flagged ${away.join(' and ')}; call to apologise and confirm where to send the replacement${evidence(rule)}`,
+        rule,
+      );
     if (physical.has(f.badExperience.kind) || rule?.action === 'apology_replacement')
       return plain('apology_replacement', `${what}: apologise and replace it${evidence(rule)}`, rule);
     return plain('call', `${what}: call to hear what went wrong and put it right${evidence(rule)}`, rule);

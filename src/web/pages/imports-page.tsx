@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { ImportJob } from '../../imports/import.ts';
 import { api, formatTime } from '../api.ts';
 
-const kinds = ['customers', 'orders', 'returns', 'touchpoints', 'tickets', 'surveys', 'subscriptions'];
+const kinds = ['customers', 'orders', 'returns', 'touchpoints', 'tickets', 'surveys', 'subscriptions', 'products'];
 
 /** Sends the file as the request body, reporting upload progress (fetch cannot). */
 function uploadFile(file: File, query: URLSearchParams, onProgress: (share: number) => void): Promise<ImportJob> {

@@ -30,6 +30,7 @@ import { createRateLimiter } from './shared/rate-limit.ts';
 import { databaseAnswers } from './db/health.ts';
 import { customerRoutes } from './customers/customer.routes.ts';
 import { flagRoutes } from './customers/flags.routes.ts';
+import { mergeRoutes } from './customers/merge.routes.ts';
 import { editRoutes } from './customers/edit.routes.ts';
 import { importRoutes } from './imports/import.routes.ts';
 import { ingestRoutes } from './ingest/ingest.routes.ts';
@@ -152,6 +153,7 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', ingestRoutes(deps));
   app.route('/api/v1', customerRoutes(deps));
   app.route('/api/v1', flagRoutes(deps));
+  app.route('/api/v1', mergeRoutes(deps));
   app.route('/api/v1', editRoutes(deps));
   app.route('/api/v1', importRoutes(deps));
   app.route('/api/v1', analyticsRoutes(deps));

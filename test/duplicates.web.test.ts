@@ -103,6 +103,18 @@ test('a marketer finds the planted pairs, merges one from the page and marks ano
   await page.getByText('No possible duplicates to review.').waitFor();
   await page.getByRole('combobox').selectOption('later');
   await page.locator('section.dup-pair', { hasText: 'Keller Anna' }).waitFor();
-  // No merges list on this server yet, or an empty one: the page shows none and no error.
   assert.equal(await page.locator('.error').count(), 0);
+
+  // The merge is listed under "Recent merges"; undoing it brings the duplicate back with its own record.
+  await page.getByRole('combobox').selectOption('open');
+  const merge = page.getByRole('region', { name: 'Recent merges' }).locator('tr', { hasText: 'C. Vogel' });
+  await merge.getByRole('button', { name: 'Undo' }).click();
+  await page.getByRole('status').filter({ hasText: 'undone: both records are back' }).waitFor();
+  await merge.getByText(/undone/).waitFor();
+  assert.equal(await customers(), before);
+  const [back] = await queryRows<{ n: number }>(
+    deps.db,
+    sql`select count(*)::int as n from customers where external_id in ('K5', 'K6')`,
+  );
+  assert.equal(back.n, 2);
 });

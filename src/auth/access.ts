@@ -43,6 +43,7 @@ export const scopeAreas = [
   'journeys',
   'keys',
   'mail',
+  'merges',
   'openapi',
   'programme',
   'quality',

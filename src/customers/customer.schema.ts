@@ -184,9 +184,10 @@ export const recordEdits = pgTable(
 );
 
 /**
- * A merge, kept for 30 days so it can be undone: the duplicate's customer row and the profile of the
- * customer kept as they were, the key of every row that moved (per table), and every row the merge
- * deleted, so an undo gives each row back to its owner. `customer_id` is the customer kept.
+ * A merge, kept for 30 days so it can be undone (merge.ts): both customers' rows in every customer
+ * table as they were, whole (`moved`, by table), both customer rows before and the kept one after
+ * (`profiles`), and the keys of the rows the merge itself added plus the candidate pairs naming
+ * either (`deleted`), so an undo gives each row back to its owner. `customer_id` is the customer kept.
  */
 export const merges = pgTable(
   'merges',
@@ -196,11 +197,11 @@ export const merges = pgTable(
     fromId: bigint('from_id', { mode: 'number' }).notNull(),
     at: instant('at').notNull().defaultNow(),
     actor: text('actor').notNull(),
-    /** { into: customers row before, from: customers row } */
+    /** { into: the kept customer's row before, from: the duplicate's row, merged: the kept row after } */
     profiles: jsonb('profiles').notNull(),
-    /** { table: [primary key objects of the rows that moved] } */
+    /** { table: [every row of both customers before the merge, whole] } */
     moved: jsonb('moved').notNull(),
-    /** { table: [whole rows the merge deleted] } */
+    /** { added: { table: [keys of rows the merge added to the kept customer] }, pairs: [duplicate_pairs rows before] } */
     deleted: jsonb('deleted').notNull(),
     undoneAt: instant('undone_at'),
     undoneBy: text('undone_by'),

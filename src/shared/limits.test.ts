@@ -9,6 +9,7 @@ import { createTestApp, type TestApp } from '../../test/app.ts';
 /** Lists without a limit parameter, and what bounds them. */
 const boundedBy: Record<string, string> = {
   'GET /api/v1/dead-letters': 'the newest 500 (SQL limit)',
+  'GET /api/v1/merges': 'the newest 200 (SQL limit)',
   'GET /api/v1/customers/facets': 'one row per stage, channel and flag: fixed vocabularies',
   'GET /api/v1/customers/{id}': 'one customer: addresses, identities, flags and stages of that person',
   'GET /api/v1/imports': 'the newest 100 uploads (SQL limit)',

@@ -2,6 +2,7 @@
 // of a duplicate customer's subscriptions (merge).
 export {
   moveSubscriptions,
+  refreshSubscriptions,
   upsertSubscriptions,
   type EventOutcome,
   type SubscriptionInput,

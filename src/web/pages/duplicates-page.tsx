@@ -2,7 +2,7 @@
 // keeping the record chosen, not the same person, later) and the recent merges with undo.
 import { useCallback, useEffect, useState } from 'react';
 import type { CustomerSummary, FindResult, Pair } from '../../duplicates/duplicate.ts';
-import { api, ApiError, formatDate, formatTime, problemText } from '../api.ts';
+import { api, formatDate, formatTime, problemText } from '../api.ts';
 import { Link } from '../router.tsx';
 
 const pageSize = 20;
@@ -121,10 +121,9 @@ function RecentMerges({ version, onUndone }: { version: number; onUndone: (messa
   const [merges, setMerges] = useState<RecentMerge[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    // Tolerates a server without the merges list (404): then there is nothing to show.
     api<{ merges: RecentMerge[] }>('/v1/merges').then(
       (body) => setMerges(body.merges),
-      (e) => (e instanceof ApiError && e.status === 404 ? setMerges([]) : setError(problemText(e))),
+      (e) => setError(problemText(e)),
     );
   }, [version]);
   if (error) return <p className="error">{error}</p>;

@@ -241,7 +241,17 @@ test('one timeline of everything, newest first, filtered by kind and channel, pa
     (e: { kind: string; detail: { orderId: string } }) => e.kind === 'order' && e.detail.orderId === 'O-1',
   );
   assert.deepEqual(order.detail.lines, [
-    { product: 'mug', sku: 'mug', category: 'kitchen', quantity: '2.000', unitPrice: '10.00', amount: '20.00' },
+    {
+      product: 'mug',
+      sku: 'mug',
+      category: 'kitchen',
+      quantity: '2.000',
+      unitPrice: '10.00',
+      amount: '20.00',
+      // Not in the catalogue: no cost, so no margin.
+      cost: null,
+      margin: null,
+    },
   ]);
   const returned = all.body.entries.find((e: { kind: string }) => e.kind === 'return');
   assert.deepEqual([returned.detail.reason, returned.detail.orderId], ['wrong shade of blue', 'O-1']);

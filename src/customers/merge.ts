@@ -7,6 +7,7 @@
 import { audit, type AuditEntry } from '../audit/index.ts';
 import type { Deps } from '../deps.ts';
 import { customerTables } from '../privacy/index.ts';
+import { checkRecords } from '../quality/index.ts';
 import { AppError, sqlState, sqlStateOf } from '../shared/errors.ts';
 import { moveSubscriptions, refreshSubscriptions } from '../subscriptions/index.ts';
 import { refreshLifecycle } from './lifecycle.repository.ts';
@@ -103,6 +104,8 @@ export async function mergeCustomers(
       await deleteCustomer(tx, from);
       await refreshLifecycle(tx, [into], { timeZone: deps.config.timeZone });
       const at = deps.clock.now();
+      // The kept record may have taken the duplicate's email or phone: its entry checks run again.
+      await checkRecords(tx, [into], { now: at, defaultCountry: deps.config.defaultCountry });
       await settlePairs(tx, into, from, by.actor, at);
       // What the merge itself added to the customer kept (a stage change, a recomputed subscription) goes on undo.
       const added: [string, string][] = [];

@@ -1,5 +1,6 @@
 // Duplicates: the review queue (two records side by side, the score and the evidence in words; merge
 // keeping the record chosen, not the same person, later) and the recent merges with undo.
+import { Pager } from '../pager.tsx';
 import { useCallback, useEffect, useState } from 'react';
 import type { CustomerSummary, FindResult, Pair } from '../../duplicates/duplicate.ts';
 import { api, formatDate, formatTime, problemText } from '../api.ts';
@@ -259,17 +260,7 @@ export function DuplicatesPage({ role }: { role: string }) {
           <PairCard key={`${pair.first.id}-${pair.second.id}-${version}`} pair={pair} onDone={done} />
         ))
       )}
-      {pages > 1 && (
-        <p>
-          <button className="link" disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            Previous
-          </button>{' '}
-          page {page} of {pages}{' '}
-          <button className="link" disabled={page >= pages} onClick={() => setPage(page + 1)}>
-            Next
-          </button>
-        </p>
-      )}
+      <Pager page={page} pages={pages} onPage={setPage} />
       <RecentMerges version={version} onUndone={done} />
     </>
   );

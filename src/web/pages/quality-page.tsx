@@ -1,6 +1,7 @@
 // Data quality: the share of customers without any problem (big, with its course over time), how
 // many customers have each problem (chart and table, each with what it means), and the customers
 // behind a count, each with the problem in words and the likely fix.
+import { Pager } from '../pager.tsx';
 import { useEffect, useState } from 'react';
 import type { ProblemCode, QualityCustomers, QualityReport } from '../../quality/quality.ts';
 import { api, problemText } from '../api.ts';
@@ -150,17 +151,7 @@ function ProblemCustomers({ problem }: { problem: ProblemCode }) {
           </tbody>
         </table>
       )}
-      {pages > 1 && (
-        <p>
-          <button className="link" disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            Previous
-          </button>{' '}
-          page {page} of {pages}{' '}
-          <button className="link" disabled={page >= pages} onClick={() => setPage(page + 1)}>
-            Next
-          </button>
-        </p>
-      )}
+      <Pager page={page} pages={pages} onPage={setPage} />
     </>
   );
 }

@@ -27,6 +27,7 @@ export {
 } from './flags.repository.ts';
 export { changeContacts, type ContactInput, type EditNote } from './edit.repository.ts';
 export { recentOrdersKept, refreshLifecycle } from './lifecycle.repository.ts';
+export { mergeCustomers } from './merge.ts';
 export {
   attributeTypes,
   checkAttributeTypes,

@@ -271,9 +271,3 @@ export async function setPairStatus(
   await db.execute(sql`update duplicate_pairs set status = ${status}, decided_at = now(), decided_by = ${by}
     where first_id = ${firstId} and second_id = ${secondId}`);
 }
-
-/** A merged pair stays as the record of the decision (the merge may have marked it already, or deleted it). */
-export async function markMerged(db: Db, firstId: number, secondId: number, by: string): Promise<void> {
-  await db.execute(sql`update duplicate_pairs set status = 'merged', decided_at = coalesce(decided_at, now()),
-    decided_by = coalesce(decided_by, ${by}) where first_id = ${firstId} and second_id = ${secondId} and status <> 'merged'`);
-}

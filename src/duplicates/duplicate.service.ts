@@ -1,6 +1,6 @@
 import { audit } from '../audit/index.ts';
 import { principalName } from '../auth/auth.ts';
-import { mergeCustomers } from '../customers/merge.ts';
+import { mergeCustomers } from '../customers/index.ts';
 import type { Deps } from '../deps.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Principal } from '../shared/principal.ts';
@@ -11,7 +11,6 @@ import {
   candidateChunk,
   collectPeople,
   createFoundTable,
-  markMerged,
   pairPage,
   pairsAfter,
   pairStatus,
@@ -139,7 +138,6 @@ export async function decidePair(
       });
     const other = keep === firstId ? secondId : firstId;
     await mergeCustomers(deps, keep, other, { actor, ip: by.ip });
-    await markMerged(deps.db, firstId, secondId, actor);
     await audit(deps.db, {
       actor,
       ip: by.ip,

@@ -17,12 +17,13 @@ import { peopleRoutes } from './auth/people.routes.ts';
 import { privacyRoutes } from './privacy/privacy.routes.ts';
 import { economicsRoutes } from './channels/economics.routes.ts';
 import { liftRoutes } from './campaigns/lift.routes.ts';
+import { overviewRoutes } from './overview/overview.routes.ts';
 import { qualityRoutes } from './quality/quality.routes.ts';
 import { duplicateRoutes } from './duplicates/duplicate.routes.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
 import { mailPages } from './campaigns/mail.page.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
-import { anyone, publicRoute } from './auth/access.ts';
+import { anyone, noteRoutes, publicRoute } from './auth/access.ts';
 import { sessionCookie } from './auth/auth.ts';
 import { crossSiteProblem } from './auth/csrf.ts';
 import { authenticate, noteKeyUse } from './auth/auth.service.ts';
@@ -157,6 +158,7 @@ export function createApp(deps: Deps) {
   app.route('/api/v1', editRoutes(deps));
   app.route('/api/v1', importRoutes(deps));
   app.route('/api/v1', analyticsRoutes(deps));
+  app.route('/api/v1', overviewRoutes(deps));
   app.route('/api/v1', retentionRoutes(deps));
   app.route('/api/v1', ruleRoutes(deps));
   app.route('/api/v1', surveyRoutes(deps));
@@ -191,6 +193,7 @@ export function createApp(deps: Deps) {
     security: [{ bearer: [] }],
   });
 
+  noteRoutes(app.routes);
   app.all('/api/*', (c) => c.json(errorBody('not_found', `No API route ${c.req.method} ${c.req.path}`), 404));
   // Public pages a customer reaches from a link, without signing in.
   app.route('/', surveyPages(deps));

@@ -45,6 +45,7 @@ export const scopeAreas = [
   'mail',
   'merges',
   'openapi',
+  'overview',
   'programme',
   'quality',
   'recovery',
@@ -111,6 +112,35 @@ export const admins = allow('admin');
  */
 export const roleCovers = (holder: Role, role: Role) =>
   guardRoles.every((who) => !who.includes(role) || who.includes(holder));
+
+/** Every guarded route of the app as "METHOD /api/v1/path" with the roles its guard names; noted once the app is built. */
+let guardedRoutes: { route: string; roles: readonly Role[] }[] = [];
+
+/** Notes the app's routes (createApp, after mounting them) so that grantsOf can answer from the guards. */
+export function noteRoutes(routes: readonly { method: string; path: string; handler: unknown }[]): void {
+  const found = new Map<string, readonly Role[]>();
+  for (const r of routes) {
+    const access = (r.handler as { access?: Access }).access;
+    if (r.method !== 'ALL' && access && !access.public) found.set(`${r.method} ${r.path}`, access.roles);
+  }
+  guardedRoutes = [...found].map(([route, who]) => ({ route, roles: who }));
+}
+
+/**
+ * The signed-in routes this principal may call, as "METHOD /api/v1/path" (path parameters as
+ * `:name`), narrowed by a key's scopes: the UI shows a control only when the route behind it is
+ * here, so a role never meets a button that answers 403.
+ */
+export function grantsOf(principal: Principal): string[] {
+  const scopes = principal.kind === 'key' ? principal.scopes : null;
+  return guardedRoutes
+    .filter(({ route, roles: who }) => {
+      const [method, path] = route.split(' ');
+      return who.includes(principal.role) && (!scopes || scopes.includes(scopeOf(method, path)));
+    })
+    .map(({ route }) => route)
+    .sort();
+}
 
 /** The scopes a key is limited to; null for a person, a key without scopes and the operator at the console. */
 export const heldScopes = (actor: Actor): readonly string[] | null =>

@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { anyone, publicRoute } from './access.ts';
+import { anyone, grantsOf, publicRoute } from './access.ts';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Deps } from '../deps.ts';
 import { clientIp, createRouter } from '../shared/http.ts';
-import { loginBody, signedIn, sessionCookie, type Me } from './auth.ts';
+import { loginBody, signedIn, sessionCookie, type Me, type Principal } from './auth.ts';
 import { login, logout } from './auth.service.ts';
 
-const principalOut = (p: Me) => p;
+const principalOut = (p: Principal): Me => ({ ...p, may: grantsOf(p) });
 
 /** Sign-in and sign-out; mounted before the authentication middleware. */
 export function loginRoutes(deps: Deps) {

@@ -30,6 +30,8 @@ export const me = z
     role,
     email: z.string().optional(),
     name: z.string().optional(),
+    /** The routes the caller may call ("POST /api/v1/segments"): the UI hides what it may not use. */
+    may: z.array(z.string()),
   })
   .openapi('Principal');
 /** The caller as the API names it (GET /auth/me, POST /auth/login). */

@@ -23,6 +23,8 @@ import { SurveysPage } from './pages/surveys-page.tsx';
 import { WorklistPage } from './pages/worklist-page.tsx';
 import { Link, navigate, usePath } from './router.tsx';
 import './styles.css';
+import { SessionContext } from './session.tsx';
+import { OverviewPage } from './pages/overview-page.tsx';
 
 function Login({ onSignedIn }: { onSignedIn: (user: Me) => void }) {
   const [error, setError] = useState<string | null>(null);
@@ -70,28 +72,37 @@ function Login({ onSignedIn }: { onSignedIn: (user: Me) => void }) {
   );
 }
 
-// The pages in the navigation, and the roles that may open them where not every role may (docs/security.md).
-const staff = ['admin', 'marketer', 'agent'];
-const sections: [string, string, string[]?][] = [
-  ['customers', 'Customers', staff],
-  ['worklist', 'Worklist', staff],
-  ['analytics', 'Analytics'],
-  ['insights', 'Why they leave'],
-  ['channels', 'Channels'],
-  ['rules', 'Rules'],
-  ['segments', 'Segments'],
-  ['campaigns', 'Campaigns'],
-  ['journeys', 'Journeys'],
-  ['tickets', 'Tickets', staff],
-  ['support', 'Support', staff],
-  ['quality', 'Data quality', staff],
-  ['duplicates', 'Duplicates', staff],
-  ['surveys', 'Surveys'],
-  ['imports', 'Imports', ['admin', 'marketer']],
-  ['team', 'Team', ['admin']],
-  ['audit', 'Audit', ['admin']],
-  ['api', 'API'],
+// The pages in the navigation, each with the route it reads first: a page is offered to whoever may
+// call that route (the server says which routes a role may call), so nobody opens a page that answers 403.
+const sections: [key: string, label: string, route: string][] = [
+  ['overview', 'Overview', 'GET /api/v1/overview'],
+  ['worklist', 'Worklist', 'GET /api/v1/worklist'],
+  ['customers', 'Customers', 'GET /api/v1/customers'],
+  ['analytics', 'Analytics', 'GET /api/v1/analytics'],
+  ['insights', 'Why they leave', 'GET /api/v1/analytics/drivers'],
+  ['channels', 'Channels', 'GET /api/v1/channels/economics'],
+  ['rules', 'Rules', 'GET /api/v1/rules'],
+  ['segments', 'Segments', 'GET /api/v1/segments'],
+  ['campaigns', 'Campaigns', 'GET /api/v1/campaigns'],
+  ['journeys', 'Journeys', 'GET /api/v1/journeys'],
+  ['tickets', 'Tickets', 'GET /api/v1/tickets'],
+  ['support', 'Support', 'GET /api/v1/recovery'],
+  ['quality', 'Data quality', 'GET /api/v1/quality'],
+  ['duplicates', 'Duplicates', 'GET /api/v1/duplicates'],
+  ['surveys', 'Surveys', 'GET /api/v1/surveys'],
+  ['imports', 'Imports', 'GET /api/v1/imports'],
+  ['team', 'Team', 'GET /api/v1/users'],
+  ['audit', 'Audit', 'GET /api/v1/audit'],
+  ['api', 'API', 'GET /api/openapi.json'],
 ];
+
+/** Each role's first page: what it opens Kept for (the worklist for agents, the figures for analysts). */
+const firstPages: Record<Me['role'], string> = {
+  admin: 'overview',
+  marketer: 'campaigns',
+  agent: 'worklist',
+  analyst: 'analytics',
+};
 
 function Shell({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
   const path = usePath();
@@ -100,7 +111,9 @@ function Shell({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
   const campaign = /^\/campaigns\/(\d+)$/.exec(path);
   const journey = /^\/journeys\/(\d+)$/.exec(path);
   const quality = /^\/quality(?:\/([a-z_]+))?$/.exec(path);
-  const page = customer ? (
+  const page = path === '/overview' ? (
+    <OverviewPage />
+  ) : customer ? (
     <CustomerPage id={Number(customer[1])} />
   ) : ticket ? (
     <TicketPage customerId={Number(ticket[1])} ticketId={Number(ticket[2])} />
@@ -145,17 +158,17 @@ function Shell({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
   ) : path === '/duplicates' ? (
     <DuplicatesPage role={user.role} />
   ) : null;
-  const open = sections.filter(([, , roles]) => !roles || roles.includes(user.role));
-  // The first page is the first this role may open.
+  const open = sections.filter(([, , route]) => user.may.includes(route));
+  const first = open.some(([key]) => key === firstPages[user.role]) ? firstPages[user.role] : open[0][0];
   useEffect(() => {
-    if (path === '/') navigate(`/${open[0][0]}`);
-  }, [path, open]);
-  const section = path.split('/')[1] || open[0][0];
+    if (path === '/') navigate(`/${first}`);
+  }, [path, first]);
+  const section = path.split('/')[1] || first;
   const allowed = open.some(([key]) => key === section);
   return (
     <>
       <header className="top">
-        <Link to={`/${open[0][0]}`} className="brand">
+        <Link to={`/${first}`} className="brand">
           Kept
         </Link>
         <nav>
@@ -204,7 +217,11 @@ function App() {
     await api('/v1/auth/logout', { method: 'POST' }).catch(() => undefined);
     setMe(null);
   };
-  return <Shell user={user} onSignOut={signOut} />;
+  return (
+    <SessionContext.Provider value={user}>
+      <Shell user={user} onSignOut={signOut} />
+    </SessionContext.Provider>
+  );
 }
 
 createRoot(document.getElementById('root')!).render(

@@ -7,6 +7,7 @@ import { SubscriptionsSection } from './subscriptions-section.tsx';
 import type { Alert, AnalyticsPage as Page, AtRiskCustomer } from '../../analytics/analytics.ts';
 import type { JobStatus } from '../../jobs/job.ts';
 import { Link } from '../router.tsx';
+import { useCan } from '../session.tsx';
 
 const modelNames: Record<string, string> = {
   bgnbd: 'BG/NBD',
@@ -59,6 +60,7 @@ export function AnalyticsPage() {
   const [data, setData] = useState<Page | null>(null);
   const [atRisk, setAtRisk] = useState<AtRiskCustomer[]>([]);
   const [alerts, setAlerts] = useState<Alert[]>([]);
+  const can = useCan();
   const load = () => {
     api<Page>('/v1/analytics').then(setData);
     api<{ customers: AtRiskCustomer[] }>('/v1/analytics/at-risk?limit=25').then((r) => setAtRisk(r.customers));
@@ -93,7 +95,7 @@ export function AnalyticsPage() {
     <div className="analytics">
       <div className="head">
         <h1>Who is slipping away</h1>
-        <RunButton onDone={load} />
+        {can('POST /api/v1/analytics/runs') && <RunButton onDone={load} />}
         {run && (
           <span className="muted">
             Latest analysis as of {run.asOf} ({run.customers.toLocaleString()} customers,{' '}

@@ -16,6 +16,7 @@ import { BarChart, LineChart, palette } from '../charts.tsx';
 import { Link, navigate } from '../router.tsx';
 import { ProgrammeSection } from './programme-section.tsx';
 import { StartConfirmation } from './start-confirmation.tsx';
+import { useCan } from '../session.tsx';
 
 type Arm = Campaign['arms'][number];
 
@@ -331,16 +332,18 @@ export function CampaignsPage() {
   const [templates, setTemplates] = useState<TemplateSummary[]>([]);
   const [mail, setMail] = useState<CapturedMail | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const can = useCan();
   const load = () => {
     api<{ campaigns: CampaignListItem[] }>('/v1/campaigns').then(
       (r) => setCampaigns(r.campaigns),
       (e) => setProblem(e.message),
     );
-    api<{ templates: TemplateSummary[] }>('/v1/templates').then(
-      (r) => setTemplates(r.templates),
-      () => undefined,
-    );
-    api<CapturedMail>('/v1/mail/captured?limit=20').then(setMail, () => undefined);
+    if (can('GET /api/v1/templates'))
+      api<{ templates: TemplateSummary[] }>('/v1/templates').then(
+        (r) => setTemplates(r.templates),
+        () => undefined,
+      );
+    if (can('GET /api/v1/mail/captured')) api<CapturedMail>('/v1/mail/captured?limit=20').then(setMail, () => undefined);
   };
   useEffect(load, []);
   if (problem)
@@ -394,8 +397,10 @@ export function CampaignsPage() {
       {campaigns.length === 0 && (
         <p className="muted">No campaigns yet. Save a segment and a template, then create one below.</p>
       )}
-      <NewCampaign templates={templates} onCreated={(c) => navigate(`/campaigns/${c.id}`)} />
-      <TemplateEditor onSaved={load} />
+      {can('POST /api/v1/campaigns') && (
+        <NewCampaign templates={templates} onCreated={(c) => navigate(`/campaigns/${c.id}`)} />
+      )}
+      {can('POST /api/v1/templates') && <TemplateEditor onSaved={load} />}
       {templates.length > 0 && <p className="muted">Templates: {templates.map((t) => t.name).join(', ')}</p>}
       {mail && !mail.smtp && (
         <section className="card">
@@ -582,6 +587,7 @@ export function CampaignPage({ id }: { id: number }) {
   const [days, setDays] = useState(30);
   const [problem, setProblem] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
+  const can = useCan();
   const load = () => {
     api<CampaignWithCounts>(`/v1/campaigns/${id}`).then(setState, (e) => setProblem(e.message));
     api<CampaignReport>(`/v1/campaigns/${id}/report?days=${days}`).then(setReport, () => undefined);
@@ -619,27 +625,27 @@ export function CampaignPage({ id }: { id: number }) {
       </h1>
       {campaign.statusReason && <p className="error">{campaign.statusReason}</p>}
       <div className="filters">
-        {['draft', 'scheduled'].includes(campaign.status) && !confirming && (
+        {can('POST /api/v1/campaigns/:id/start') && ['draft', 'scheduled'].includes(campaign.status) && !confirming && (
           <button type="button" onClick={() => setConfirming(true)}>
             Start now…
           </button>
         )}
-        {campaign.status === 'sending' && (
+        {can('POST /api/v1/campaigns/:id/pause') && campaign.status === 'sending' && (
           <button type="button" onClick={() => act('pause')}>
             Pause
           </button>
         )}
-        {campaign.status === 'paused' && (
+        {can('POST /api/v1/campaigns/:id/resume') && campaign.status === 'paused' && (
           <button type="button" onClick={() => act('resume')}>
             Resume
           </button>
         )}
-        {['draft', 'scheduled', 'sending', 'paused'].includes(campaign.status) && (
+        {can('POST /api/v1/campaigns/:id/cancel') && ['draft', 'scheduled', 'sending', 'paused'].includes(campaign.status) && (
           <button type="button" onClick={() => act('cancel')}>
             Cancel
           </button>
         )}
-        {campaign.channel !== 'email' && campaign.status === 'done' && (
+        {can('GET /api/v1/campaigns/:id/list.csv') && campaign.channel !== 'email' && campaign.status === 'done' && (
           <a href={`/api/v1/campaigns/${id}/list.csv`}>Download the {words(campaign.channel)} list (CSV)</a>
         )}
       </div>

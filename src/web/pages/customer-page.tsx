@@ -11,7 +11,6 @@ import type {
 import type { CustomerPace } from '../../campaigns/campaign.ts';
 import type { Erased } from '../../privacy/privacy.ts';
 import type { Invitations, SurveyList, SurveySummary } from '../../surveys/survey.ts';
-import type { Role, SignedIn } from '../../auth/auth.ts';
 import { api, ApiError, formatDate, formatTime, problemText, words } from '../api.ts';
 import { ColumnChart, LineChart, palette, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
@@ -21,6 +20,7 @@ import { GiveGesture, PostMortemSection } from './post-mortem-section.tsx';
 import { RecordWarnings } from './record-warnings.tsx';
 import { EditDetail, EditRecord } from './record-edit.tsx';
 import type { CustomerScore, SubscriberScore } from '../../analytics/analytics.ts';
+import { useCan, useMe } from '../session.tsx';
 
 // One label per timeline kind: typed by the server's list (src/customers/customer.ts), so a kind added
 // there fails the type check here until it has a label (the UI may import only types from src/).
@@ -561,14 +561,8 @@ export function CustomerPage({ id }: { id: number }) {
   const [channel, setChannel] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
-  const [role, setRole] = useState<Role | null>(null);
-  const admin = role === 'admin';
-  useEffect(() => {
-    api<SignedIn>('/v1/auth/me').then(
-      (r) => setRole(r.user.role),
-      () => undefined,
-    );
-  }, []);
+  const { role } = useMe();
+  const can = useCan();
 
   useEffect(() => {
     setRecord(null);
@@ -635,7 +629,7 @@ export function CustomerPage({ id }: { id: number }) {
             {words(f)}
           </span>
         ))}
-        {admin && (
+        {can('GET /api/v1/customers/:id/export') && (
           <span className="small">
             Everything Kept holds about them:{' '}
             <a href={`/api/v1/customers/${id}/export`} download>
@@ -656,6 +650,7 @@ export function CustomerPage({ id }: { id: number }) {
           api<CustomerRecord>(`/v1/customers/${id}`).then(setRecord, (e) => setError(e.message));
         }}
       />
+      {can('POST /api/v1/customers/:id/merge') && (
       <div className="small">
         <MergeDuplicate
           id={id}
@@ -665,7 +660,8 @@ export function CustomerPage({ id }: { id: number }) {
           }}
         />
       </div>
-      {admin && <Erase id={id} />}
+      )}
+      {can('POST /api/v1/customers/:id/erase') && <Erase id={id} />}
       <div className="tiles">
         <div className="tile">
           <b>{record.totals.orders}</b>
@@ -797,10 +793,14 @@ export function CustomerPage({ id }: { id: number }) {
           )}
         </section>
         <section className="card timeline">
-          <RecordContact id={record.id} onSaved={() => setVersion((v) => v + 1)} />
-          <GiveGesture id={record.id} onGiven={() => setVersion((v) => v + 1)} />
-          <TakeSurvey id={record.id} />
-          <OpenTicket customerId={record.id} />
+          {can('POST /api/v1/customers/:customerId/contacts') && (
+            <RecordContact id={record.id} onSaved={() => setVersion((v) => v + 1)} />
+          )}
+          {can('POST /api/v1/customers/:customerId/gestures') && (
+            <GiveGesture id={record.id} onGiven={() => setVersion((v) => v + 1)} />
+          )}
+          {can('POST /api/v1/surveys/:key/invitations') && <TakeSurvey id={record.id} />}
+          {can('POST /api/v1/customers/:customerId/tickets') && <OpenTicket customerId={record.id} />}
           <h2>Timeline</h2>
           <div className="chips">
             {kinds.map((k) => (

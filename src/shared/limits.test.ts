@@ -54,6 +54,7 @@ const boundedBy: Record<string, string> = {
     'one campaign: its arms (at most 6), the reasons left out and the programmes it overlaps',
   'GET /api/v1/channels/economics': 'three kinds x the nine channels (and unknown), the movement matrix between them',
   'GET /api/v1/channels/costs': 'one cost per kind and channel: at most 27',
+  'GET /api/v1/auth/me': 'may lists the routes of the app, a fixed set',
   'GET /api/v1/overview': 'the stages (a fixed set), at most 8 moves, 5 reasons and 5 campaigns',
   'GET /api/v1/programme/lift':
     'one report: at most 36 months (months has a maximum), the 50 programmes that reached the control group most (SQL limit)',

@@ -111,53 +111,54 @@ function Shell({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
   const campaign = /^\/campaigns\/(\d+)$/.exec(path);
   const journey = /^\/journeys\/(\d+)$/.exec(path);
   const quality = /^\/quality(?:\/([a-z_]+))?$/.exec(path);
-  const page = path === '/overview' ? (
-    <OverviewPage />
-  ) : customer ? (
-    <CustomerPage id={Number(customer[1])} />
-  ) : ticket ? (
-    <TicketPage customerId={Number(ticket[1])} ticketId={Number(ticket[2])} />
-  ) : campaign ? (
-    <CampaignPage id={Number(campaign[1])} />
-  ) : path === '/campaigns' ? (
-    <CampaignsPage />
-  ) : journey ? (
-    <JourneyPage id={Number(journey[1])} />
-  ) : path === '/journeys' ? (
-    <JourneysPage />
-  ) : path === '/tickets' ? (
-    <TicketsPage />
-  ) : path === '/analytics' ? (
-    <AnalyticsPage />
-  ) : path === '/insights' ? (
-    <InsightsPage role={user.role} />
-  ) : path === '/channels' ? (
-    <ChannelsPage role={user.role} />
-  ) : path === '/rules' ? (
-    <RulesPage role={user.role} />
-  ) : path === '/worklist' ? (
-    <WorklistPage />
-  ) : path === '/segments' ? (
-    <SegmentsPage />
-  ) : path === '/surveys' ? (
-    <SurveysPage />
-  ) : path === '/support' ? (
-    <SupportPage />
-  ) : path === '/imports' ? (
-    <ImportsPage />
-  ) : path === '/team' ? (
-    <TeamPage />
-  ) : path === '/audit' ? (
-    <AuditPage />
-  ) : path === '/api' ? (
-    <ApiPage />
-  ) : path === '/customers' ? (
-    <CustomersPage />
-  ) : quality ? (
-    <QualityPage problem={quality[1] ?? null} />
-  ) : path === '/duplicates' ? (
-    <DuplicatesPage role={user.role} />
-  ) : null;
+  const page =
+    path === '/overview' ? (
+      <OverviewPage />
+    ) : customer ? (
+      <CustomerPage id={Number(customer[1])} />
+    ) : ticket ? (
+      <TicketPage customerId={Number(ticket[1])} ticketId={Number(ticket[2])} />
+    ) : campaign ? (
+      <CampaignPage id={Number(campaign[1])} />
+    ) : path === '/campaigns' ? (
+      <CampaignsPage />
+    ) : journey ? (
+      <JourneyPage id={Number(journey[1])} />
+    ) : path === '/journeys' ? (
+      <JourneysPage />
+    ) : path === '/tickets' ? (
+      <TicketsPage />
+    ) : path === '/analytics' ? (
+      <AnalyticsPage />
+    ) : path === '/insights' ? (
+      <InsightsPage />
+    ) : path === '/channels' ? (
+      <ChannelsPage />
+    ) : path === '/rules' ? (
+      <RulesPage />
+    ) : path === '/worklist' ? (
+      <WorklistPage />
+    ) : path === '/segments' ? (
+      <SegmentsPage />
+    ) : path === '/surveys' ? (
+      <SurveysPage />
+    ) : path === '/support' ? (
+      <SupportPage />
+    ) : path === '/imports' ? (
+      <ImportsPage />
+    ) : path === '/team' ? (
+      <TeamPage />
+    ) : path === '/audit' ? (
+      <AuditPage />
+    ) : path === '/api' ? (
+      <ApiPage />
+    ) : path === '/customers' ? (
+      <CustomersPage />
+    ) : quality ? (
+      <QualityPage problem={quality[1] ?? null} />
+    ) : path === '/duplicates' ? (
+      <DuplicatesPage />
+    ) : null;
   const open = sections.filter(([, , route]) => user.may.includes(route));
   const first = open.some(([key]) => key === firstPages[user.role]) ? firstPages[user.role] : open[0][0];
   useEffect(() => {

@@ -14,6 +14,7 @@ import type {
 import { api, formatDate, percent, problemText, words } from '../api.ts';
 import { StackedColumnChart, WhatIsThis } from '../charts.tsx';
 import { Link } from '../router.tsx';
+import { useCan } from '../session.tsx';
 
 const days = 365;
 const stageNames: Record<BlueprintStage, string> = {
@@ -58,6 +59,7 @@ export function BlueprintSection() {
   const [stage, setStage] = useState<BlueprintStage>('trial');
   const [shown, setShown] = useState<Shown | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const can = useCan();
   useEffect(() => {
     api<BlueprintReport>(`/v1/blueprint?days=${days}`).then(setReport, (e) => setProblem(problemText(e)));
   }, []);
@@ -133,7 +135,7 @@ export function BlueprintSection() {
               </td>
               <td className="small muted">
                 {g.kind === 'unconfirmed' ? `${g.customers.toLocaleString()} customers` : ''}
-                {g.rule && g.count > 0 && (
+                {can('POST /api/v1/segments') && g.rule && g.count > 0 && (
                   <button type="button" className="link" onClick={() => saveSegment(g)}>
                     Save them as a segment
                   </button>

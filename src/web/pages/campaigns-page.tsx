@@ -343,7 +343,8 @@ export function CampaignsPage() {
         (r) => setTemplates(r.templates),
         () => undefined,
       );
-    if (can('GET /api/v1/mail/captured')) api<CapturedMail>('/v1/mail/captured?limit=20').then(setMail, () => undefined);
+    if (can('GET /api/v1/mail/captured'))
+      api<CapturedMail>('/v1/mail/captured?limit=20').then(setMail, () => undefined);
   };
   useEffect(load, []);
   if (problem)
@@ -640,11 +641,12 @@ export function CampaignPage({ id }: { id: number }) {
             Resume
           </button>
         )}
-        {can('POST /api/v1/campaigns/:id/cancel') && ['draft', 'scheduled', 'sending', 'paused'].includes(campaign.status) && (
-          <button type="button" onClick={() => act('cancel')}>
-            Cancel
-          </button>
-        )}
+        {can('POST /api/v1/campaigns/:id/cancel') &&
+          ['draft', 'scheduled', 'sending', 'paused'].includes(campaign.status) && (
+            <button type="button" onClick={() => act('cancel')}>
+              Cancel
+            </button>
+          )}
         {can('GET /api/v1/campaigns/:id/list.csv') && campaign.channel !== 'email' && campaign.status === 'done' && (
           <a href={`/api/v1/campaigns/${id}/list.csv`}>Download the {words(campaign.channel)} list (CSV)</a>
         )}

@@ -5,6 +5,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { ChannelCost, ChannelKind, ChannelRow, Economics } from '../../channels/economics.ts';
 import { api, formatDate, formatTime, percent, problemText, words } from '../api.ts';
 import { BarChart, IntervalChart, WhatIsThis } from '../charts.tsx';
+import { useCan } from '../session.tsx';
 
 const channelNames = ['web', 'email', 'store', 'phone', 'chat', 'mobile', 'social', 'display', 'direct_mail'];
 const kindWords: Record<ChannelKind, { title: string; customers: string; about: string }> = {
@@ -372,7 +373,8 @@ function CostsCard({
   );
 }
 
-export function ChannelsPage({ role }: { role: string }) {
+export function ChannelsPage() {
+  const can = useCan();
   const [report, setReport] = useState<Economics | null>(null);
   const [costs, setCosts] = useState<ChannelCost[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
@@ -442,7 +444,7 @@ export function ChannelsPage({ role }: { role: string }) {
             <KindSection key={k.kind} report={report} kind={k} money={money} />
           ))}
           <MovementMap movement={report.movement} />
-          <CostsCard costs={costs} canEdit={role === 'admin' || role === 'marketer'} onSaved={load} money={money} />
+          <CostsCard costs={costs} canEdit={can('PUT /api/v1/channels/costs')} onSaved={load} money={money} />
         </>
       )}
     </div>

@@ -651,15 +651,15 @@ export function CustomerPage({ id }: { id: number }) {
         }}
       />
       {can('POST /api/v1/customers/:id/merge') && (
-      <div className="small">
-        <MergeDuplicate
-          id={id}
-          onMerged={() => {
-            setVersion((v) => v + 1);
-            api<CustomerRecord>(`/v1/customers/${id}`).then(setRecord, (e) => setError(e.message));
-          }}
-        />
-      </div>
+        <div className="small">
+          <MergeDuplicate
+            id={id}
+            onMerged={() => {
+              setVersion((v) => v + 1);
+              api<CustomerRecord>(`/v1/customers/${id}`).then(setRecord, (e) => setError(e.message));
+            }}
+          />
+        </div>
       )}
       {can('POST /api/v1/customers/:id/erase') && <Erase id={id} />}
       <div className="tiles">

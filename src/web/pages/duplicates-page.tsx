@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { CustomerSummary, FindResult, Pair } from '../../duplicates/duplicate.ts';
 import { api, formatDate, formatTime, problemText } from '../api.ts';
 import { Link } from '../router.tsx';
+import { useCan } from '../session.tsx';
 
 const pageSize = 20;
 
@@ -180,7 +181,8 @@ function RecentMerges({ version, onUndone }: { version: number; onUndone: (messa
   );
 }
 
-export function DuplicatesPage({ role }: { role: string }) {
+export function DuplicatesPage() {
+  const can = useCan();
   const [page, setPage] = useState(1);
   const [list, setList] = useState<{ pairs: Pair[]; total: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -217,7 +219,7 @@ export function DuplicatesPage({ role }: { role: string }) {
     <>
       <div className="page-head">
         <h1>Duplicates {list && <span className="muted">({list.total.toLocaleString()} to review)</span>}</h1>
-        {(role === 'admin' || role === 'marketer') && (
+        {can('POST /api/v1/duplicates/find') && (
           <button disabled={finding} onClick={find}>
             {finding ? 'Comparing…' : 'Find duplicates'}
           </button>

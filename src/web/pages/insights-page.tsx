@@ -13,6 +13,7 @@ import { BarChart, DivergingLegend, divergingColor, divergingInk, WhatIsThis } f
 import { Link } from '../router.tsx';
 import { LeavingSection } from './leaving-section.tsx';
 import { UpliftSection } from './uplift-section.tsx';
+import { useCan } from '../session.tsx';
 
 type Outcomes = z.infer<typeof outcomesReportSchema>;
 type Cell = Outcomes['cells'][number];
@@ -33,7 +34,6 @@ const stageWords: Record<string, string> = {
 const occurrences = { all: 'every time', first: 'the first time', repeated: 'again (not the first time)' };
 const followUps = { all: 'followed up or not', yes: 'followed up', no: 'not followed up' };
 /** Roles that open customer records (the others see the list without links). */
-const staff = ['admin', 'marketer', 'agent'];
 
 /** A value band in words, with the spend that bounds it. */
 function bandWords(band: string, cuts: [number, number]): string {
@@ -253,7 +253,8 @@ function CellDetail({
 }
 
 /** The outcome tables as a heat map: customer types down, experiences across, coloured by the difference. */
-function OutcomeHeatMap({ role }: { role: string }) {
+function OutcomeHeatMap() {
+  const can = useCan();
   const [report, setReport] = useState<Outcomes | null>(null);
   const [catalogue, setCatalogue] = useState<Catalogue>([]);
   const [channels, setChannels] = useState<string[]>([]);
@@ -433,7 +434,7 @@ function OutcomeHeatMap({ role }: { role: string }) {
           cell={chosen}
           report={report}
           kindLabel={label(chosen.kind)}
-          canOpen={staff.includes(role)}
+          canOpen={can('GET /api/v1/customers/:id')}
           onClose={() => setSelected(null)}
         />
       )}
@@ -441,7 +442,7 @@ function OutcomeHeatMap({ role }: { role: string }) {
   );
 }
 
-export function InsightsPage({ role }: { role: string }) {
+export function InsightsPage() {
   // The outcome tables answer 404 until an analysis has looked at experiences.
   const [state, setState] = useState<'loading' | 'ready' | 'none' | string>('loading');
   const [asOf, setAsOf] = useState<string | null>(null);
@@ -484,7 +485,7 @@ export function InsightsPage({ role }: { role: string }) {
             comes with its 95 % interval: the range the true value very likely lies in, given how many customers it
             rests on.
           </p>
-          <OutcomeHeatMap role={role} />
+          <OutcomeHeatMap />
           <LeavingSection />
           <UpliftSection />
         </>

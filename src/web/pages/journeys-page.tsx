@@ -17,6 +17,7 @@ import { Link, navigate } from '../router.tsx';
 import { BlueprintSection } from './blueprint-section.tsx';
 import { HoldoutReport } from './campaigns-page.tsx';
 import { GroupEditor } from './segments-page.tsx';
+import { useCan } from '../session.tsx';
 
 type Stage = Extract<Trigger, { type: 'stage' }>['stage'];
 type Source = Extract<Trigger, { type: 'experience' }>['sources'][number];
@@ -63,6 +64,7 @@ export function JourneysPage() {
   const [state, setState] = useState<JourneyList | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const can = useCan();
   const load = () => api<JourneyList>('/v1/journeys').then(setState, (e) => setProblem(e.message));
   useEffect(() => {
     void load();
@@ -93,9 +95,11 @@ export function JourneysPage() {
     <div>
       <header className="page-head">
         <h1>Journeys</h1>
-        <button type="button" onClick={run}>
-          Run a round now
-        </button>
+        {can('POST /api/v1/journeys/run') && (
+          <button type="button" onClick={run}>
+            Run a round now
+          </button>
+        )}
       </header>
       <p className="muted">
         Triggered and always on: something happens to a customer and the journey takes them through its steps, each
@@ -150,18 +154,22 @@ export function JourneysPage() {
         </>
       )}
       <BlueprintSection />
-      <h2>Start from a recipe</h2>
-      <div className="recipes">
-        {state.recipes.map((r) => (
-          <section key={r.key} className="card">
-            <h3>{r.name}</h3>
-            <p className="small">{r.description}</p>
-            <button type="button" onClick={() => start(r.key)}>
-              {used.has(r.name) ? 'Start another' : 'Start as a draft'}
-            </button>
-          </section>
-        ))}
-      </div>
+      {can('POST /api/v1/journeys/recipes/:key') && (
+        <>
+          <h2>Start from a recipe</h2>
+          <div className="recipes">
+            {state.recipes.map((r) => (
+              <section key={r.key} className="card">
+                <h3>{r.name}</h3>
+                <p className="small">{r.description}</p>
+                <button type="button" onClick={() => start(r.key)}>
+                  {used.has(r.name) ? 'Start another' : 'Start as a draft'}
+                </button>
+              </section>
+            ))}
+          </div>
+        </>
+      )}
     </div>
   );
 }
@@ -332,6 +340,7 @@ export function JourneyPage({ id }: { id: number }) {
   const [report, setReport] = useState<JourneyReport | null>(null);
   const [days, setDays] = useState(30);
   const [problem, setProblem] = useState<string | null>(null);
+  const can = useCan();
   const load = () => {
     api<JourneyDetail>(`/v1/journeys/${id}`).then(
       (s) => {
@@ -404,12 +413,12 @@ export function JourneyPage({ id }: { id: number }) {
       </h1>
       {journey.description && <p>{journey.description}</p>}
       <div className="filters">
-        {journey.status !== 'active' && (
+        {can('POST /api/v1/journeys/:id/activate') && journey.status !== 'active' && (
           <button type="button" onClick={() => act('activate')}>
             Activate
           </button>
         )}
-        {journey.status === 'active' && (
+        {can('POST /api/v1/journeys/:id/pause') && journey.status === 'active' && (
           <button type="button" onClick={() => act('pause')}>
             Pause
           </button>
@@ -470,117 +479,121 @@ export function JourneyPage({ id }: { id: number }) {
       )}
       {report && <HoldoutReport report={report} days={days} onDays={setDays} since="entering" />}
 
-      <section className="card">
-        <h2>Change it</h2>
-        <div className="form-grid">
-          <label>
-            Name <input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
-          </label>
-          <label>
-            Starts when{' '}
-            <select
-              aria-label="trigger"
-              value={draft.trigger.type === 'stage' ? `stage:${draft.trigger.stage}` : draft.trigger.type}
-              onChange={(e) => {
-                const v = e.target.value;
-                setDraft({
-                  ...draft,
-                  trigger:
-                    v === 'order'
-                      ? { type: 'order' }
-                      : v === 'experience'
-                        ? { type: 'experience', sources: ['incident', 'ticket'] }
-                        : v === 'delivery'
-                          ? { type: 'delivery', statuses: ['delivered'] }
-                          : { type: 'stage', stage: v.slice(6) as Stage },
-                });
-              }}
-            >
-              <option value="order">every new order</option>
-              {stages.map((s) => (
-                <option key={s} value={`stage:${s}`}>
-                  becomes {words(s)}
-                </option>
-              ))}
-              <option value="delivery">an order is delivered</option>
-              <option value="experience">a bad experience</option>
-            </select>
-          </label>
-          {draft.trigger.type === 'experience' && (
-            <fieldset>
-              <legend>Experiences</legend>
-              {sources.map((s) => (
-                <label key={s}>
-                  <input
-                    type="checkbox"
-                    checked={draft.trigger.type === 'experience' && draft.trigger.sources.includes(s)}
-                    onChange={(e) => {
-                      const current = draft.trigger.type === 'experience' ? draft.trigger.sources : [];
-                      setDraft({
-                        ...draft,
-                        trigger: {
-                          type: 'experience',
-                          sources: e.target.checked ? [...current, s] : current.filter((x) => x !== s),
-                        },
-                      });
-                    }}
-                  />{' '}
-                  {s}
-                </label>
-              ))}
-            </fieldset>
-          )}
-          <label>
-            Holdout{' '}
-            <input
-              type="number"
-              min={0}
-              max={90}
-              value={Math.round(draft.holdoutShare * 100)}
-              onChange={(e) =>
-                setDraft({ ...draft, holdoutShare: Math.min(90, Math.max(0, Number(e.target.value) || 0)) / 100 })
+      {can('PUT /api/v1/journeys/:id') && (
+        <section className="card">
+          <h2>Change it</h2>
+          <div className="form-grid">
+            <label>
+              Name <input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
+            </label>
+            <label>
+              Starts when{' '}
+              <select
+                aria-label="trigger"
+                value={draft.trigger.type === 'stage' ? `stage:${draft.trigger.stage}` : draft.trigger.type}
+                onChange={(e) => {
+                  const v = e.target.value;
+                  setDraft({
+                    ...draft,
+                    trigger:
+                      v === 'order'
+                        ? { type: 'order' }
+                        : v === 'experience'
+                          ? { type: 'experience', sources: ['incident', 'ticket'] }
+                          : v === 'delivery'
+                            ? { type: 'delivery', statuses: ['delivered'] }
+                            : { type: 'stage', stage: v.slice(6) as Stage },
+                  });
+                }}
+              >
+                <option value="order">every new order</option>
+                {stages.map((s) => (
+                  <option key={s} value={`stage:${s}`}>
+                    becomes {words(s)}
+                  </option>
+                ))}
+                <option value="delivery">an order is delivered</option>
+                <option value="experience">a bad experience</option>
+              </select>
+            </label>
+            {draft.trigger.type === 'experience' && (
+              <fieldset>
+                <legend>Experiences</legend>
+                {sources.map((s) => (
+                  <label key={s}>
+                    <input
+                      type="checkbox"
+                      checked={draft.trigger.type === 'experience' && draft.trigger.sources.includes(s)}
+                      onChange={(e) => {
+                        const current = draft.trigger.type === 'experience' ? draft.trigger.sources : [];
+                        setDraft({
+                          ...draft,
+                          trigger: {
+                            type: 'experience',
+                            sources: e.target.checked ? [...current, s] : current.filter((x) => x !== s),
+                          },
+                        });
+                      }}
+                    />{' '}
+                    {s}
+                  </label>
+                ))}
+              </fieldset>
+            )}
+            <label>
+              Holdout{' '}
+              <input
+                type="number"
+                min={0}
+                max={90}
+                value={Math.round(draft.holdoutShare * 100)}
+                onChange={(e) =>
+                  setDraft({ ...draft, holdoutShare: Math.min(90, Math.max(0, Number(e.target.value) || 0)) / 100 })
+                }
+              />{' '}
+              %
+            </label>
+            <label>
+              <input
+                type="checkbox"
+                checked={draft.exitOnOrder}
+                onChange={(e) => setDraft({ ...draft, exitOnOrder: e.target.checked })}
+              />{' '}
+              leave when they order again
+            </label>
+          </div>
+          <h3>Steps</h3>
+          {draft.steps.map((s, i) => (
+            <StepEditor
+              key={i}
+              step={s}
+              templates={templates}
+              surveys={surveys}
+              catalogue={catalogue}
+              onChange={(step) => setStep(i, step)}
+              onRemove={() => setStep(i, null)}
+              onUp={i > 0 ? () => moveUp(i) : undefined}
+            />
+          ))}
+          <p>
+            <button
+              type="button"
+              className="link"
+              onClick={() =>
+                setDraft({ ...draft, steps: [...draft.steps, { type: 'wait', days: 7, fallbackDays: 30 }] })
               }
-            />{' '}
-            %
-          </label>
-          <label>
-            <input
-              type="checkbox"
-              checked={draft.exitOnOrder}
-              onChange={(e) => setDraft({ ...draft, exitOnOrder: e.target.checked })}
-            />{' '}
-            leave when they order again
-          </label>
-        </div>
-        <h3>Steps</h3>
-        {draft.steps.map((s, i) => (
-          <StepEditor
-            key={i}
-            step={s}
-            templates={templates}
-            surveys={surveys}
-            catalogue={catalogue}
-            onChange={(step) => setStep(i, step)}
-            onRemove={() => setStep(i, null)}
-            onUp={i > 0 ? () => moveUp(i) : undefined}
-          />
-        ))}
-        <p>
-          <button
-            type="button"
-            className="link"
-            onClick={() => setDraft({ ...draft, steps: [...draft.steps, { type: 'wait', days: 7, fallbackDays: 30 }] })}
-          >
-            + add a step
+            >
+              + add a step
+            </button>
+          </p>
+          <button type="button" disabled={!changed} onClick={save}>
+            Save
           </button>
-        </p>
-        <button type="button" disabled={!changed} onClick={save}>
-          Save
-        </button>
-        {changed && (
-          <span className="muted"> unsaved changes; passes under way continue from the step they are at</span>
-        )}
-      </section>
+          {changed && (
+            <span className="muted"> unsaved changes; passes under way continue from the step they are at</span>
+          )}
+        </section>
+      )}
 
       <section className="card">
         <h2>Latest passes</h2>

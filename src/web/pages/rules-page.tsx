@@ -5,6 +5,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { RetentionRule } from '../../rules/rule.ts';
 import { api, formatDate, formatTime, percent, points, problemText, words } from '../api.ts';
 import { IntervalChart, WhatIsThis } from '../charts.tsx';
+import { useCan } from '../session.tsx';
 
 const ruleActions = ['call', 'apology_replacement', 'gift', 'offer'] as const;
 const actionWords: Record<string, string> = {
@@ -191,11 +192,12 @@ function RuleCard({
   );
 }
 
-export function RulesPage({ role }: { role: string }) {
+export function RulesPage() {
+  const can = useCan();
   const [rules, setRules] = useState<RetentionRule[] | null>(null);
   const [status, setStatus] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const canDecide = role === 'admin' || role === 'marketer';
+  const canDecide = can('PATCH /api/v1/rules/:ruleId');
   useEffect(() => {
     setRules(null);
     api<{ rules: RetentionRule[] }>(`/v1/rules${status ? `?status=${status}` : ''}`).then(

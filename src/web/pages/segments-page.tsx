@@ -11,6 +11,7 @@ import type {
 import { api, formatDate, problemText, words } from '../api.ts';
 import { BarChart, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
+import { useCan } from '../session.tsx';
 
 const isGroup = (c: Condition | Rule): c is Rule => 'match' in c;
 const opWords: Record<string, string> = {
@@ -384,6 +385,7 @@ export function SegmentsPage() {
   const [problem, setProblem] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const can = useCan();
   const load = () =>
     api<{ segments: ShownSegment[] }>('/v1/segments').then(
       (r) => setSegments(r.segments),
@@ -483,31 +485,33 @@ export function SegmentsPage() {
               catalogue={catalogue}
               onChange={(rule) => setEditing({ ...editing, rule })}
             />
-            <form
-              className="filters"
-              onSubmit={(e) => {
-                e.preventDefault();
-                void save();
-              }}
-            >
-              <input
-                aria-label="segment name"
-                style={{ flex: 1 }}
-                placeholder="Name, e.g. Best customers who bought towels"
-                value={editing.name}
-                onChange={(e) => setEditing({ ...editing, name: e.target.value })}
-                required
-              />
-              <select
-                aria-label="kind"
-                value={editing.kind}
-                onChange={(e) => setEditing({ ...editing, kind: e.target.value as 'dynamic' | 'snapshot' })}
+            {can('POST /api/v1/segments') && (
+              <form
+                className="filters"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  void save();
+                }}
               >
-                <option value="dynamic">dynamic (re-evaluated)</option>
-                <option value="snapshot">snapshot (members fixed now)</option>
-              </select>
-              <button type="submit">{editing.id ? 'Save changes' : 'Save segment'}</button>
-            </form>
+                <input
+                  aria-label="segment name"
+                  style={{ flex: 1 }}
+                  placeholder="Name, e.g. Best customers who bought towels"
+                  value={editing.name}
+                  onChange={(e) => setEditing({ ...editing, name: e.target.value })}
+                  required
+                />
+                <select
+                  aria-label="kind"
+                  value={editing.kind}
+                  onChange={(e) => setEditing({ ...editing, kind: e.target.value as 'dynamic' | 'snapshot' })}
+                >
+                  <option value="dynamic">dynamic (re-evaluated)</option>
+                  <option value="snapshot">snapshot (members fixed now)</option>
+                </select>
+                <button type="submit">{editing.id ? 'Save changes' : 'Save segment'}</button>
+              </form>
+            )}
             {problem && (
               <p className="error" role="alert">
                 {problem}

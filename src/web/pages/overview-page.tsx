@@ -128,7 +128,7 @@ export function OverviewPage() {
         ) : (
           <p className="muted">Nothing to compare yet: the control group or the marketed group is empty.</p>
         )}
-        {programme.warning && <p className="warn">{programme.warning}</p>}
+        {kept && programme.warning && <p className="warn">{programme.warning}</p>}
         <WhatIsThis>
           A random share of customers (the universal control group, {programme.controlCustomers.toLocaleString()}{' '}
           customers now) never gets marketing. What the others spent beyond them is what marketing kept; the interval

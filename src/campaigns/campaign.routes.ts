@@ -3,7 +3,7 @@ import { anyone, marketing } from '../auth/access.ts';
 import { stringify } from 'csv-stringify/sync';
 import { auditBy } from '../audit/index.ts';
 import type { Deps } from '../deps.ts';
-import { createRouter, json } from '../shared/http.ts';
+import { createRouter, json, pathParam } from '../shared/http.ts';
 import { formulaSafe, phoneCell } from '../shared/spreadsheet.ts';
 import {
   campaignBody,
@@ -320,7 +320,7 @@ export function campaignRoutes(deps: Deps) {
   );
 
   app.get('/campaigns/:id/list.csv', marketing, async (c) => {
-    const found = await findCampaign(deps, Number(c.req.param('id')));
+    const found = await findCampaign(deps, pathParam(c, 'id', id));
     // Exporting the list is when its customers are reached, as far as Kept can know; who was
     // flagged since the list was made is left out first, and the count says so.
     const { leftOut } =

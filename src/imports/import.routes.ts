@@ -10,7 +10,7 @@ import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { startJob } from '../jobs/job.service.ts';
 import { AppError } from '../shared/errors.ts';
-import { createRouter, invalidRequest, issuesOf } from '../shared/http.ts';
+import { createRouter, invalidRequest, issuesOf, pathParam } from '../shared/http.ts';
 import { encodings, type Delimiter } from './csv-source.ts';
 import { importJobSchema, importKinds, parseMap, type ImportJob, type ImportJobPayload } from './import.ts';
 import { importJobs, importOfJob, type ImportJobRow } from './import.service.ts';
@@ -190,9 +190,7 @@ The same file uploaded again changes nothing; a job interrupted by a restart res
     responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } } },
   });
   app.get('/imports/:jobId/rejected', marketing, async (c) => {
-    const jobId = id.safeParse(c.req.param('jobId'));
-    if (!jobId.success) throw invalidRequest(issuesOf(jobId.error, 'jobId'));
-    const row = await importOfJob(deps, jobId.data);
+    const row = await importOfJob(deps, pathParam(c, 'jobId', id));
     if (!row?.rejected_file || !fs.existsSync(row.rejected_file))
       throw new AppError('not_found', 'This upload has no rejected rows file');
     await auditBy(deps, c, 'export.rejected_rows', `import #${row.id}`, { bytes: row.rejected_bytes });

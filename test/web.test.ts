@@ -94,7 +94,7 @@ before(async () => {
 });
 after(() => stopAll({ browser, server, deps, work }));
 
-test('sign in: a wrong password is refused with a message, the right one opens the customer list', async () => {
+test("sign in: a wrong password is refused with a message, the right one opens a marketer's first page (Campaigns); Customers lists them", async () => {
   await page.goto(server.url);
   await page.fill('input[name=email]', login.email);
   await page.fill('input[name=password]', 'not-the-password');
@@ -105,6 +105,8 @@ test('sign in: a wrong password is refused with a message, the right one opens t
     .waitFor();
   await page.fill('input[name=password]', login.password);
   await page.click('button[type=submit]');
+  await page.waitForURL('**/campaigns');
+  await page.getByRole('navigation').getByRole('link', { name: 'Customers' }).click();
   await page.getByText('2 customers', { exact: true }).waitFor();
   const cookies = await page.context().cookies();
   assert.equal(cookies.find((c) => c.name === 'kept_session')?.httpOnly, true);
@@ -194,6 +196,7 @@ test('an analyst gets the pages of aggregates only: the first is Analytics, and 
   const { context, own } = await signedIn(analyst, '/', 900);
   await own.waitForURL(`${server.url}/analytics`);
   assert.deepEqual(await own.locator('header.top nav a').allTextContents(), [
+    'Overview',
     'Analytics',
     'Why they leave',
     'Channels',

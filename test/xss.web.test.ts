@@ -248,8 +248,8 @@ before(async () => {
     document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
   page = await context.newPage();
-  await signIn(page, server.url, admin);
-  await page.waitForURL(/\/customers/);
+  await signIn(page, `${server.url}/customers`, admin);
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 });
 after(() => stopAll({ browser, server, deps, work }));
 

@@ -15,6 +15,18 @@ import { scheduleRetention } from './privacy/retention.ts';
 import { createApp } from './server.ts';
 import { scheduleWebhooks } from './webhooks/webhook.service.ts';
 
+function loadDemoInBackground(deps: Awaited<ReturnType<typeof createDeps>>): void {
+  loadDemoIfEmpty(deps)
+    .then((loaded) => {
+      if (!loaded) return;
+      process.stdout.write('Analysing the demo store in the background (progress on the Analytics page)...\n');
+      return startAnalysis(deps, {});
+    })
+    .catch((error: unknown) =>
+      deps.logger.error({ err: error }, 'the demo did not load or its analysis did not start'),
+    );
+}
+
 export async function serve(options: { port?: number; data?: string; demo?: boolean }): Promise<void> {
   registerJobHandlers();
   const config = loadConfig({ dataDir: options.data, port: options.port });
@@ -26,7 +38,6 @@ export async function serve(options: { port?: number; data?: string; demo?: bool
   );
   process.on('uncaughtException', (error) => deps.logger.error({ err: error }, 'uncaught exception; still serving'));
   const admin = await ensureInitialAdmin(deps);
-  const demoLoaded = options.demo ? await loadDemoIfEmpty(deps) : false;
   const stopSchedule = scheduleNightlyAnalysis(deps);
   const stopCampaigns = scheduleCampaigns(deps);
   const stopJourneys = scheduleJourneys(deps);
@@ -44,13 +55,20 @@ export async function serve(options: { port?: number; data?: string; demo?: bool
       `\nKept is running on ${deps.database.kind === 'pglite' ? `the embedded database in ${config.dataDir}` : 'PostgreSQL'}\n` +
         `  Open:   ${url}\n  Log in: ${login}\n  API:    ${url}/api/openapi.json\n\n`,
     );
-    // The demo's first analysis starts once the address is printed; the Analytics page shows its progress.
-    if (demoLoaded) {
-      process.stdout.write('Analysing the demo store in the background (progress on the Analytics page)...\n');
-      startAnalysis(deps, {}).catch((error: unknown) =>
-        deps.logger.error({ err: error }, 'the demo analysis did not start'),
-      );
-    }
+    // The address is true as soon as the server listens, so it prints first; the demo loads behind it
+    // (the UI works meanwhile) and its first analysis starts once it is in, shown on the Analytics page.
+    if (options.demo) loadDemoInBackground(deps);
+  });
+  // A port another process holds is a plain fact with a plain fix, not a stack trace.
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE' && error.code !== 'EACCES') throw error;
+    const next = config.port + 1;
+    process.stderr.write(
+      error.code === 'EADDRINUSE'
+        ? `Port ${config.port} is in use. Start Kept on another port: npm start -- --port ${next} (or PORT=${next} npm start).\n`
+        : `Port ${config.port} needs privileges this user lacks. Start Kept on another port: npm start -- --port ${next} (or PORT=${next} npm start).\n`,
+    );
+    deps.close().finally(() => process.exit(1));
   });
   const stop = async () => {
     stopSchedule();

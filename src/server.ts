@@ -23,6 +23,7 @@ import { duplicateRoutes } from './duplicates/duplicate.routes.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
 import { mailPages } from './campaigns/mail.page.ts';
 import { loginRoutes, meRoutes } from './auth/auth.routes.ts';
+import { settingsRoutes } from './settings/settings.routes.ts';
 import { anyone, noteRoutes, publicRoute } from './auth/access.ts';
 import { sessionCookie } from './auth/auth.ts';
 import { crossSiteProblem } from './auth/csrf.ts';
@@ -52,8 +53,15 @@ const webRoot = path.join(packageRoot, 'dist', 'web');
 /** The web UI's content security policy: its own scripts, styles and data, nothing inline but style attributes, images also from https (in mail previews), no framing. */
 const appPolicy =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-/** Paths under /api that answer without signing in. */
-const publicPaths = new Set(['/api/health', '/api/v1/auth/login', '/api/v1/auth/logout']);
+/** Paths under /api that answer without signing in (`/api` itself is the UI's API page). */
+const publicPaths = new Set([
+  '/api',
+  '/api/',
+  '/api/health',
+  '/api/v1/auth/login',
+  '/api/v1/auth/logout',
+  '/api/v1/auth/session',
+]);
 // SQLSTATE classes that mean "the database cannot take this now": connection, resources, shutdown.
 const busyStates = /^(08|53|57)/;
 
@@ -150,6 +158,7 @@ export function createApp(deps: Deps) {
 
   app.route('/api/v1/auth', loginRoutes(deps));
   app.route('/api/v1/auth', meRoutes());
+  app.route('/api/v1', settingsRoutes(deps));
   // Domain routes are mounted here, one line each.
   app.route('/api/v1', ingestRoutes(deps));
   app.route('/api/v1', customerRoutes(deps));
@@ -194,7 +203,12 @@ export function createApp(deps: Deps) {
   });
 
   noteRoutes(app.routes);
-  app.all('/api/*', (c) => c.json(errorBody('not_found', `No API route ${c.req.method} ${c.req.path}`), 404));
+  // `/api` itself is the UI's API page (reloads must reach the UI); anything below it is the API.
+  app.all('/api/*', (c, next) =>
+    c.req.path === '/api' || c.req.path === '/api/'
+      ? next()
+      : c.json(errorBody('not_found', `No API route ${c.req.method} ${c.req.path}`), 404),
+  );
   // Public pages a customer reaches from a link, without signing in.
   app.route('/', surveyPages(deps));
   app.route('/', mailPages(deps));

@@ -77,7 +77,11 @@ test('a marketer sees the trial funnel and the gaps on Journeys, and opens the c
     hasText: 'Trial users: each designed step, reached on time, late or never',
   });
   await chart.waitFor();
-  assert.equal(await chart.locator('rect').count(), 12, 'four steps, each on time, late and never');
+  assert.equal(
+    await chart.locator('table.chart-data tbody tr').count(),
+    12,
+    'four steps, each on time, late and never',
+  );
   assert.match(await section.getByRole('tab', { selected: true }).innerText(), /^Trial users · 12$/);
   const rows = await section.locator('table.blueprint-funnel tbody tr').allInnerTexts();
   assert.deepEqual(

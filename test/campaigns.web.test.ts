@@ -203,7 +203,11 @@ test('the earlier campaign against its holdout: numbers with intervals and the c
   await page.getByRole('heading', { name: 'Against the holdout' }).waitFor();
   const row = page.locator('table.list tbody tr').first();
   assert.match(await row.innerText(), /^A\t\d+\t\d+ · 0 · 0\t[\d.]+ % vs [\d.]+ %/);
-  await page.getByRole('img', { name: /Cumulative lift/ }).waitFor();
+  await page
+    .getByRole('figure', { name: /Cumulative lift/ })
+    .locator('svg')
+    .first()
+    .waitFor();
   assert.match(await page.getByText(/^Latest: A [+-][\d.]+ pts$/).innerText(), /Latest: A \+/);
   await page.screenshot({ path: screenshotPath('campaigns-report'), fullPage: true });
 });

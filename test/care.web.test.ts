@@ -30,6 +30,8 @@ before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-care-web-'));
   deps = await createTestDeps({ dataDir: work });
   const events = steadyCustomerOrders(60, 20);
+  // The store sells in euros: value on the cards carries the currency.
+  for (const event of events as Record<string, unknown>[]) if (event.type === 'order') event.currency = 'EUR';
   events.push({ id: 'name', type: 'customer.upsert', customer: { externalId: 'C7' }, name: 'Nora Quist' });
   // 60 subscribers who started in January 2025, 24 of them cancelled during the year (Flex ones first).
   for (let i = 0; i < 60; i++) {
@@ -82,6 +84,9 @@ test('an agent opens the worklist and a customer, records a call with a feeling,
   const item = page.locator('.work-item').first();
   await item.getByText(/^Suggested: /).waitFor();
   assert.match(await item.innerText(), /at stake · \d+ % still active/);
+  // Customers with one name are told apart by their number, and the value shows its currency.
+  assert.match(await item.innerText(), /id C\d+/);
+  assert.match(await item.innerText(), /€[\d,.]+ at stake/);
   await page.screenshot({ path: screenshotPath('care-worklist'), fullPage: true });
 
   await item.locator('.work-head a').click();

@@ -138,8 +138,7 @@ test('an earlier journey against its holdout, as numbers and as a chart', async 
   assert.match(await rows.nth(0).innerText(), new RegExp(`^journey\\s+${treated}\\s`));
   assert.match(await rows.nth(1).innerText(), new RegExp(`^holdout\\s+${held}\\s`));
   await page
-    .locator('svg')
-    .filter({ hasText: /Cumulative lift/ })
+    .getByRole('figure', { name: /Cumulative lift/ })
     .or(page.getByText(/Cumulative lift/))
     .first()
     .waitFor();

@@ -127,9 +127,18 @@ test('an agent reads the score and each count on Data quality, and the warning w
   assert.equal(counts['Possible duplicates'], '0');
   assert.equal(counts['Missing marketing consent'], '0');
   // Three earlier days and today's, taken by this first look: 0, 5.5, 12.25, 16.67.
-  const line = page.locator('figure.chart', { hasText: 'Score per day' }).locator('polyline').first();
-  assert.equal((await line.getAttribute('points'))?.split(' ').length, 4);
-  assert.equal(await page.locator('figure.chart', { hasText: 'Customers per problem' }).locator('rect').count(), 11);
+  const line = page.locator('figure.chart', { hasText: 'Score per day' }).locator('table.chart-data tbody tr');
+  assert.deepEqual(
+    (await line.allInnerTexts()).filter((r) => r.startsWith('Score')).map((r) => r.split('\t')[2]),
+    ['0 %', '6 %', '12 %', '17 %'],
+  );
+  assert.equal(
+    await page
+      .locator('figure.chart', { hasText: 'Customers per problem' })
+      .locator('table.chart-data tbody tr')
+      .count(),
+    11,
+  );
   await page.screenshot({ path: screenshotPath('data-quality'), fullPage: true });
 
   await page.locator('table.quality-problems').getByRole('link', { name: 'Email typos' }).click();

@@ -70,7 +70,8 @@ test('an agent sees no control its role cannot use, and no page answers 403', as
   const { page, refused, close } = await as('agent');
   await page.waitForURL('**/worklist');
   const nav = page.getByRole('navigation');
-  for (const hidden of ['Imports', 'Team', 'Audit']) assert.equal(await nav.getByRole('link', { name: hidden }).count(), 0);
+  for (const hidden of ['Imports', 'Team', 'Audit'])
+    assert.equal(await nav.getByRole('link', { name: hidden }).count(), 0);
   await nav.getByRole('link', { name: 'Analytics' }).click();
   await page.getByRole('heading', { name: 'Who is slipping away' }).waitFor();
   assert.equal(await page.getByRole('button', { name: 'Run analysis now' }).count(), 0);
@@ -92,7 +93,8 @@ test('an analyst runs the analysis but opens no customer by name', async () => {
   const { page, refused, close } = await as('analyst');
   await page.getByRole('button', { name: 'Run analysis now' }).waitFor();
   const nav = page.getByRole('navigation');
-  for (const hidden of ['Customers', 'Worklist', 'Tickets']) assert.equal(await nav.getByRole('link', { name: hidden }).count(), 0);
+  for (const hidden of ['Customers', 'Worklist', 'Tickets'])
+    assert.equal(await nav.getByRole('link', { name: hidden }).count(), 0);
   assert.deepEqual(refused, []);
   await close();
 });

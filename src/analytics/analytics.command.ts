@@ -82,19 +82,13 @@ KEPT_BEST_TOP_SHARE (docs/analytics.md).`,
     .addOption(dataOption())
     .action(
       action(async (options: { timeUnit: 'day' | 'week'; json?: boolean; data?: string }) => {
-        const { modelReport } = await import('./report.service.ts');
+        const { modelReport, parametersInWords: fmt } = await import('./report.service.ts');
         await withDeps('report model', options, async (deps) => {
           const result = await modelReport(deps.db, options.timeUnit);
           if (options.json) {
             process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
             return;
           }
-          const fmt = (o: Record<string, unknown> | null) =>
-            o
-              ? Object.entries(o)
-                  .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(6)) : v}`)
-                  .join(' ')
-              : 'not fitted';
           process.stdout.write(
             `Analysis #${result.runId} as of ${result.asOf} (${result.customers} customers, ${result.repeatCustomers} repeat), time unit ${result.timeUnit}\n` +
               `  BG/NBD      ${fmt(result.bgnbd)}\n  MBG/NBD     ${fmt(result.mbgnbd)}\n  Pareto/NBD  ${fmt(result.paretoNbd)}\n  Gamma-Gamma ${fmt(result.gammaGamma)}\n` +

@@ -17,6 +17,22 @@ export async function churnModelReport(db: Db) {
   return { runId: run.id, asOf: run.asOf, ...subscriptions };
 }
 
+/** The named parameters a fit has; one it lacks (sampleCustomers of an unsampled fit) is left out, not undefined. */
+export function pickParameters(source: Record<string, number> | undefined | null, keys: string[]) {
+  return source
+    ? Object.fromEntries(keys.filter((k) => source[k] !== undefined && source[k] !== null).map((k) => [k, source[k]]))
+    : null;
+}
+
+/** One fit's parameters as `kept report model` prints them: `r=0.243 alpha=4.41 ... sampled=false`. */
+export function parametersInWords(parameters: Record<string, unknown> | null): string {
+  return parameters
+    ? Object.entries(parameters)
+        .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(6)) : v}`)
+        .join(' ')
+    : 'not fitted';
+}
+
 export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
   const run = await latestRun(db);
   if (!run) throw new AppError('not_found', 'No analysis has run yet: run `kept analyze` first');
@@ -28,8 +44,7 @@ export async function modelReport(db: Db, timeUnit: 'day' | 'week') {
     gammaGamma?: Record<string, number> | null;
   };
   const unit = models[timeUnit];
-  const pick = (source: Record<string, number> | undefined | null, keys: string[]) =>
-    source ? Object.fromEntries(keys.map((k) => [k, source[k]])) : null;
+  const pick = pickParameters;
   return {
     runId: run.id,
     asOf: run.asOf,

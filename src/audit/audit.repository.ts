@@ -9,10 +9,24 @@ export interface AuditEntry {
   ip?: string | null;
 }
 
+/** Longest list an entry keeps: a bulk action names its first ids and counts them all (`<key>Total`). */
+export const auditListLimit = 20;
+const bounded = (detail: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(detail).flatMap(([k, v]) =>
+      Array.isArray(v) && v.length > auditListLimit
+        ? [
+            [k, v.slice(0, auditListLimit)],
+            [`${k}Total`, v.length],
+          ]
+        : [[k, v]],
+    ),
+  );
+
 /** Appends one entry; in the caller's transaction when given one, so it stands or falls with what it records. */
 export async function audit(db: Db, entry: AuditEntry): Promise<void> {
   await db.execute(sql`insert into audit_log (actor, action, target, detail, ip)
-    values (${entry.actor}, ${entry.action}, ${entry.target ?? null}, ${JSON.stringify(entry.detail ?? {})}::jsonb, ${entry.ip ?? null})`);
+    values (${entry.actor}, ${entry.action}, ${entry.target ?? null}, ${JSON.stringify(bounded(entry.detail ?? {}))}::jsonb, ${entry.ip ?? null})`);
 }
 
 export interface AuditFilter {

@@ -53,6 +53,7 @@ export const scopeAreas = [
   'rules',
   'satisfaction',
   'segments',
+  'settings',
   'surveys',
   'tasks',
   'templates',

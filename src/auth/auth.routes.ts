@@ -3,8 +3,8 @@ import { anyone, grantsOf, publicRoute } from './access.ts';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Deps } from '../deps.ts';
 import { clientIp, createRouter } from '../shared/http.ts';
-import { loginBody, signedIn, sessionCookie, type Me, type Principal } from './auth.ts';
-import { login, logout } from './auth.service.ts';
+import { loginBody, me, signedIn, sessionCookie, type Me, type Principal } from './auth.ts';
+import { authenticate, login, logout } from './auth.service.ts';
 
 const principalOut = (p: Principal): Me => ({ ...p, may: grantsOf(p) });
 
@@ -50,6 +50,26 @@ export function loginRoutes(deps: Deps) {
       if (token) await logout(deps, token, clientIp(c));
       deleteCookie(c, sessionCookie, { path: '/' });
       return c.body(null, 204);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/session',
+      middleware: publicRoute,
+      tags: ['auth'],
+      summary: 'Who is signed in, if anyone: the UI asks this on load, so nobody signed in is an answer, not a 401',
+      responses: {
+        200: {
+          description: 'The caller, or null when nobody is signed in',
+          content: { 'application/json': { schema: z.object({ user: me.nullable() }) } },
+        },
+      },
+    }),
+    async (c) => {
+      const bearer = c.req.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+      const principal = await authenticate(deps, { bearer, session: bearer ? undefined : getCookie(c, sessionCookie) });
+      return c.json({ user: principal ? principalOut(principal) : null }, 200);
     },
   );
   return app;

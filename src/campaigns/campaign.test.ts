@@ -591,3 +591,35 @@ test('complaints at 0.3 % refuse a start; a mailing file for direct mail carries
     'no resuming while complaints are this high',
   );
 });
+
+test('a preview prints a share as a percent, and templates still compare it as a number', async () => {
+  const [{ id: zoe }] = await queryRows<{ id: number }>(
+    t.deps.db,
+    sql`select id from customers where external_id = 'C1'`,
+  );
+  const [run] = await queryRows<{ id: number }>(
+    t.deps.db,
+    sql`insert into analysis_runs (as_of, model_version, activity_model, status, current, finished_at)
+      values ('2026-06-01', 'test', 'bgnbd', 'done', true, now()) returning id`,
+  );
+  await t.deps.db.execute(sql`
+    insert into scores (customer_id, run_id, as_of, model_version, frequency, recency_days, age_days, p_alive,
+      churn_probability, expected_30, expected_90, expected_365, historic_value, recency_score, frequency_score,
+      monetary_score, stage, reasons)
+    values (${zoe}, ${run.id}, '2026-06-01', 'test', 0, 0, 0, 0.882864222476668, 0.117135777523332, 0, 0, 0, 0, 1, 1, 1, 'trial', '{}')`);
+  try {
+    const preview = await ok(
+      t.call('POST', '/api/v1/templates/preview', {
+        subject: 'Still with us: {{ customer.p_alive }}',
+        body: '<p>{{ customer.p_alive }}</p>{% if customer.p_alive > 0.5 %}<p>likely</p>{% endif %}<p>{{ customer.p_alive | times: 100 | round }}</p>',
+        customerId: zoe,
+      }),
+    );
+    assert.equal(preview.subject, 'Still with us: 88 %');
+    assert.match(preview.html, /<p>88 %<\/p><p>likely<\/p><p>88<\/p>/);
+    assert.doesNotMatch(preview.html, /0\.88/);
+  } finally {
+    await t.deps.db.execute(sql`delete from scores where run_id = ${run.id}`);
+    await t.deps.db.execute(sql`delete from analysis_runs where id = ${run.id}`);
+  }
+});

@@ -27,7 +27,7 @@ import {
 } from './campaign.repository.ts';
 import { flagReason, type FlagUse } from '../customers/index.ts';
 import { complaintPauseRate, type MemberStatus } from './campaign.ts';
-import { compileTemplate, renderMail, type TemplateContext } from './template.ts';
+import { compileTemplate, renderMail, share, type TemplateContext } from './template.ts';
 
 export interface SendOptions {
   worker?: string;
@@ -128,7 +128,7 @@ export function templateContext(
       orders: p.orders,
       last_order_date: p.last_order_date,
       next_order_date: p.next_order_date,
-      p_alive: p.p_alive,
+      p_alive: share(p.p_alive),
       satisfaction: p.satisfaction === null ? null : Math.round(p.satisfaction),
     },
     campaign: { name: campaign.name, arm },

@@ -1,11 +1,35 @@
 // Email templates: Liquid (the language Shopify and Klaviyo users know), every output HTML-escaped,
 // no file access, and limits on template size, render time and memory, since marketers write them.
 import { convert } from 'html-to-text';
-import { Liquid } from 'liquidjs';
+import { Drop, Liquid, filters } from 'liquidjs';
 import { z } from '@hono/zod-openapi';
 
+/**
+ * A share (0-1) such as `customer.p_alive`: compares and calculates as the number
+ * (`{% if customer.p_alive > 0.5 %}`, `| times: 100`), prints as a whole percent ("88 %").
+ */
+export class Share extends Drop {
+  constructor(readonly value: number) {
+    super();
+  }
+  valueOf() {
+    return this.value;
+  }
+  toJSON() {
+    return this.value;
+  }
+  toString() {
+    return `${Math.round(this.value * 100)} %`;
+  }
+}
+export const share = (value: number | null) => (value === null ? null : new Share(value));
+
+const escapeOutput = filters.escape as (this: unknown, value: unknown) => string;
 const engine = new Liquid({
-  outputEscape: 'escape',
+  // Every output is HTML-escaped; a share prints as a percent, not 0.882864222476668.
+  outputEscape(this: unknown, value: unknown) {
+    return escapeOutput.call(this, value instanceof Share ? value.toString() : value);
+  },
   strictFilters: true,
   ownPropertyOnly: true,
   // Includes resolve only against this empty in-memory set: a template cannot read files.
@@ -46,7 +70,8 @@ export interface TemplateContext {
     last_order_date: string | null;
     /** From the latest analysis; null before one. */
     next_order_date: string | null;
-    p_alive: number | null;
+    /** How likely they still buy, 0-1; prints as a percent. */
+    p_alive: Share | null;
     satisfaction: number | null;
   };
   campaign: { name: string; arm: string };

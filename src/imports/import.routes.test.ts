@@ -87,6 +87,9 @@ test('a file the import cannot read fails its job with the reason; bad options a
   );
   assert.equal(job.status, 'failed');
   assert.match(job.error, /needs a column for customer/);
+  // The web's message says what to do on the page; the CLI's --map is not something a web user can use.
+  assert.match(job.error, /Column mapping/);
+  assert.doesNotMatch(job.error, /--map/);
   const badKind = await upload('kind=planets', 'a\n1\n');
   assert.equal(badKind.status, 400);
   assert.equal((await badKind.json()).error.details.issues[0].path, 'kind');

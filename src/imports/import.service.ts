@@ -99,7 +99,8 @@ export async function runImport(
     delimiter: options.delimiter,
     onBytes: (bytes) => hooks.onProgress?.(bytes, stat.size),
   });
-  const columns = resolveColumns(options.kind, header, options.map);
+  // An upload runs as a job: its message speaks of the column mapping, not the CLI's --map.
+  const columns = resolveColumns(options.kind, header, options.map, hooks.jobId === undefined ? 'cli' : 'upload');
 
   // Customers: every unmapped column is a custom attribute, typed from the first rows.
   const sample: CsvRecord[] = [];

@@ -65,14 +65,21 @@ const comparable = (name: string) => name.toLowerCase().replace(/[\s_-]/g, '');
  * Which column feeds each target: --map first, then a column named like the target. Fails before
  * any data is read when a mapped column is missing or a required target has no column.
  */
-export function resolveColumns(kind: ImportKind, header: string[], map: Record<string, string>): Map<string, number> {
+export function resolveColumns(
+  kind: ImportKind,
+  header: string[],
+  map: Record<string, string>,
+  /** Who reads the message: the CLI names --map, an upload (the web page, the API) its column mapping. */
+  via: 'cli' | 'upload' = 'cli',
+): Map<string, number> {
   const spec = targets[kind];
+  const mapping = via === 'cli' ? '--map' : 'the column mapping';
   const columns = new Map<string, number>();
   for (const [target, column] of Object.entries(map)) {
     if (!spec.all.includes(target))
       throw new AppError(
         'bad_request',
-        `--map names "${target}", which is not a target for ${kind}; targets: ${spec.all.join(', ')}`,
+        `${mapping} names "${target}", which is not a target for ${kind}; targets: ${spec.all.join(', ')}`,
       );
     const index =
       header.indexOf(column) >= 0
@@ -81,7 +88,7 @@ export function resolveColumns(kind: ImportKind, header: string[], map: Record<s
     if (index < 0)
       throw new AppError(
         'bad_request',
-        `--map ${target}=${column}: the file has no column "${column}"; its header is: ${header.join(', ')}`,
+        `${via === 'cli' ? '--map ' : 'Column mapping '}${target}=${column}: the file has no column "${column}"; its header is: ${header.join(', ')}`,
       );
     columns.set(target, index);
   }
@@ -100,7 +107,10 @@ export function resolveColumns(kind: ImportKind, header: string[], map: Record<s
     throw new AppError(
       'bad_request',
       `a ${kind} file needs a column for ${missing.map((g) => g.join(' or ')).join('; ')}. ` +
-        `Its header is: ${header.join(', ')}. Name the columns with --map, e.g. --map ${missing[0][0]}=YourColumn`,
+        `Its header is: ${header.join(', ')}. ` +
+        (via === 'cli'
+          ? `Name the columns with --map, e.g. --map ${missing[0][0]}=YourColumn`
+          : `Choose which column holds what: upload it again with Column mapping filled in, e.g. ${missing[0][0]}=YourColumn`),
     );
   }
   return columns;

@@ -1,5 +1,130 @@
-// Small SVG charts: no chart library needed for bars.
-import type { ReactNode } from 'react';
+// Charts on Apache ECharts (SVG renderer, so axis and legend text is in the DOM; aria descriptions on).
+import { BarChart as EBarChart, CustomChart, LineChart as ELineChart } from 'echarts/charts';
+import { AriaComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { SVGRenderer } from 'echarts/renderers';
+import { type ReactNode, useEffect, useRef } from 'react';
+
+echarts.use([
+  EBarChart,
+  ELineChart,
+  CustomChart,
+  GridComponent,
+  TooltipComponent,
+  LegendComponent,
+  MarkLineComponent,
+  AriaComponent,
+  SVGRenderer,
+]);
+
+type Option = echarts.EChartsCoreOption;
+type ClickParams = { dataIndex: number; seriesIndex?: number };
+
+/** Init on mount, setOption on change, resize with the box, dispose on unmount. */
+function EChart({ option, height, onClick }: { option: Option; height: number; onClick?: (p: ClickParams) => void }) {
+  const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<echarts.ECharts | null>(null);
+  const click = useRef(onClick);
+  click.current = onClick;
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const c = echarts.init(el, undefined, { renderer: 'svg' });
+    chart.current = c;
+    c.on('click', (p) => click.current?.(p as unknown as ClickParams));
+    const observer = new ResizeObserver(() => c.resize());
+    observer.observe(el);
+    return () => {
+      observer.disconnect();
+      c.dispose();
+      chart.current = null;
+    };
+  }, []);
+  useEffect(() => {
+    chart.current?.setOption({ aria: { enabled: true }, animation: false, ...option }, true);
+  }, [option]);
+  return <div ref={box} className="echart" style={{ height, width: '100%' }} />;
+}
+
+/** The frame every chart shares: a figure named by its title, carrying its axis titles. */
+function Frame({
+  title,
+  xAxis,
+  yAxis,
+  empty,
+  className,
+  data,
+  children,
+}: {
+  title: string;
+  /** The title of the value axis (what is counted or measured). */
+  xAxis: string;
+  /** The title of the other axis. */
+  yAxis: string;
+  empty?: string | false;
+  className?: string;
+  /** The figures drawn, as a table for screen readers (and for reading them without hovering). */
+  data: { head: string[]; rows: (string | number)[][] };
+  children: ReactNode;
+}) {
+  const axes = xAxis || yAxis ? { 'data-x-axis': xAxis, 'data-y-axis': yAxis } : { 'data-axes': 'none' };
+  return (
+    <figure className={className ? `chart ${className}` : 'chart'} aria-label={title} {...axes}>
+      <figcaption>{title}</figcaption>
+      {empty ? <p className="chart-empty">{empty}</p> : children}
+      {!empty && (
+        <table className="chart-data sr-only">
+          <caption>{title}</caption>
+          <thead>
+            <tr>
+              {data.head.map((h) => (
+                <th key={h}>{h}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {data.rows.map((r, i) => (
+              <tr key={i}>
+                {r.map((cell, j) => (
+                  <td key={j}>{typeof cell === 'number' ? cell.toLocaleString() : cell}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </figure>
+  );
+}
+
+const ink = '#3e4c59';
+const muted = '#7b8794';
+const axisName = (name: string, vertical = false) => ({
+  name,
+  nameLocation: 'middle' as const,
+  nameGap: vertical ? 48 : 28,
+  nameTextStyle: { color: muted },
+  axisLabel: { color: muted, hideOverlap: true },
+});
+const grid = { left: 12, right: 24, top: 28, bottom: 12, containLabel: true };
+const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const escape = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+/** Whether every value is a whole number: counts get whole-number ticks. */
+const counts = (values: number[]) => values.every((v) => Number.isInteger(v));
+
+/** At most `max` series: the largest by total (max − 1 of them) and the rest summed as "Other". */
+export function topSeries(series: Series[], max = 6): Series[] {
+  if (series.length <= max) return series;
+  const total = (s: Series) => s.points.reduce((a, p) => a + p.y, 0);
+  const sorted = [...series].sort((a, b) => total(b) - total(a));
+  const kept = sorted.slice(0, max - 1);
+  const sums = new Map<number, number>();
+  for (const s of sorted.slice(max - 1)) for (const p of s.points) sums.set(p.x, (sums.get(p.x) ?? 0) + p.y);
+  const other = [...sums].sort((a, b) => a[0] - b[0]).map(([x, y]) => ({ x, y }));
+  return [...kept, { name: 'Other', color: '#828282', points: other }];
+}
 
 export interface Bar {
   label: string;
@@ -15,51 +140,77 @@ export function BarChart({
   title,
   format = (v) => v.toLocaleString(),
   labelWidth = 110,
+  xAxis,
+  yAxis,
+  empty = 'Nothing to show yet.',
 }: {
   bars: Bar[];
   title: string;
   format?: (v: number) => string;
-  /** Room for the labels, of a bar area 290 wide: wider for long labels. */
+  /** Room for the labels in pixels: longer labels are cut, with the full text in the tooltip. */
   labelWidth?: number;
+  /** The title of the value axis (what is counted or measured). */
+  xAxis: string;
+  /** The title of the other axis. */
+  yAxis: string;
+  empty?: string;
 }) {
-  const max = Math.max(1, ...bars.map((b) => b.value));
-  const row = 26;
+  const option: Option = {
+    grid: { ...grid, top: 8, bottom: 32 },
+    tooltip: {
+      trigger: 'item',
+      formatter: (p: { dataIndex: number }) =>
+        `${escape(bars[p.dataIndex].label)}: <b>${escape(format(bars[p.dataIndex].value))}</b>`,
+    },
+    xAxis: {
+      type: 'value',
+      ...axisName(xAxis),
+      minInterval: counts(bars.map((b) => b.value)) ? 1 : undefined,
+      axisLabel: { color: muted, hideOverlap: true, formatter: (v: number) => format(v) },
+    },
+    yAxis: {
+      type: 'category',
+      inverse: true,
+      data: bars.map((b) => b.label),
+      name: yAxis,
+      nameLocation: 'start',
+      nameTextStyle: { color: muted },
+      axisLabel: {
+        color: ink,
+        width: Math.max(80, Math.min(240, labelWidth)),
+        overflow: 'truncate',
+        formatter: (v: string) => truncate(v, 40),
+      },
+      triggerEvent: true,
+    },
+    series: [
+      {
+        type: 'bar',
+        name: xAxis,
+        barMaxWidth: 18,
+        data: bars.map((b) => ({
+          value: b.value,
+          itemStyle: {
+            color: b.color ?? '#2f80ed',
+            borderRadius: 3,
+            opacity: bars.some((x) => x.active) && !b.active ? 0.6 : 1,
+          },
+        })),
+        label: { show: true, position: 'right', color: ink, formatter: (p: { value: number }) => format(p.value) },
+        cursor: bars.some((b) => b.onClick) ? 'pointer' : 'default',
+      },
+    ],
+  };
   return (
-    <figure className="chart">
-      <figcaption>{title}</figcaption>
-      <svg
-        viewBox={`0 0 ${labelWidth + 290} ${bars.length * row}`}
-        role="img"
-        aria-label={title}
-        width="100%"
-        className="bars"
-        style={labelWidth > 110 ? { maxWidth: (labelWidth + 290) * 1.4 } : undefined}
-      >
-        {bars.map((bar, i) => (
-          <g
-            key={bar.label}
-            transform={`translate(0 ${i * row})`}
-            onClick={bar.onClick}
-            className={bar.onClick ? 'clickable' : undefined}
-          >
-            <text x="0" y="17" className={bar.active ? 'label active' : 'label'}>
-              {bar.label}
-            </text>
-            <rect
-              x={labelWidth}
-              y="4"
-              height="18"
-              rx="3"
-              width={Math.max(1, (bar.value / max) * 230)}
-              fill={bar.color ?? 'var(--accent)'}
-            />
-            <text x={labelWidth + 6 + (bar.value / max) * 230} y="17" className="value">
-              {format(bar.value)}
-            </text>
-          </g>
-        ))}
-      </svg>
-    </figure>
+    <Frame
+      title={title}
+      xAxis={xAxis}
+      yAxis={yAxis}
+      empty={bars.length === 0 && empty}
+      data={{ head: [yAxis, xAxis], rows: bars.map((b) => [b.label, format(b.value)]) }}
+    >
+      <EChart option={option} height={bars.length * 28 + 48} onClick={(p) => bars[p.dataIndex]?.onClick?.()} />
+    </Frame>
   );
 }
 
@@ -68,42 +219,61 @@ export function ColumnChart({
   columns,
   title,
   format,
+  xAxis,
+  yAxis,
+  empty = 'Nothing to show yet.',
 }: {
   columns: { label: string; value: number; marks?: string[] }[];
   title: string;
   format: (v: number) => string;
+  /** The title of the value axis (what is counted or measured). */
+  xAxis: string;
+  /** The title of the other axis. */
+  yAxis: string;
+  empty?: string;
 }) {
-  const max = Math.max(1, ...columns.map((c) => c.value));
-  const width = 1000;
-  const height = 150;
-  const step = width / Math.max(1, columns.length);
+  const option: Option = {
+    grid: { ...grid, bottom: 28 },
+    tooltip: {
+      trigger: 'axis',
+      formatter: (ps: { dataIndex: number }[]) => {
+        const c = columns[ps[0].dataIndex];
+        return `${escape(c.label)}: <b>${escape(format(c.value))}</b>${c.marks?.length ? `<br>${escape(c.marks.join(', '))}` : ''}`;
+      },
+    },
+    xAxis: { type: 'category', data: columns.map((c) => c.label), ...axisName(xAxis) },
+    yAxis: {
+      type: 'value',
+      ...axisName(yAxis, true),
+      minInterval: counts(columns.map((c) => c.value)) ? 1 : undefined,
+      axisLabel: { color: muted, formatter: (v: number) => format(v) },
+    },
+    series: [
+      {
+        type: 'bar',
+        name: yAxis,
+        barMaxWidth: 40,
+        itemStyle: { color: '#2f80ed', borderRadius: 2 },
+        data: columns.map((c) => ({
+          value: c.value,
+          itemStyle: c.marks?.length ? { color: '#2f80ed', borderColor: '#f2994a', borderWidth: 2 } : undefined,
+        })),
+      },
+    ],
+  };
   return (
-    <figure className="chart">
-      <figcaption>{title}</figcaption>
-      <svg viewBox={`0 0 ${width} ${height + 24}`} role="img" aria-label={title} width="100%">
-        <line x1="0" x2={width} y1={height} y2={height} className="axis" />
-        {columns.map((c, i) => {
-          const h = (c.value / max) * (height - 16);
-          return (
-            <g key={c.label}>
-              <rect x={i * step + step * 0.15} y={height - h} width={step * 0.7} height={h} rx="2" fill="var(--accent)">
-                <title>{`${c.label}: ${format(c.value)}${c.marks?.length ? ` · ${c.marks.join(', ')}` : ''}`}</title>
-              </rect>
-              {c.marks?.length ? (
-                <circle cx={i * step + step / 2} cy={height - h - 7} r="4" fill="var(--warn)">
-                  <title>{c.marks.join(', ')}</title>
-                </circle>
-              ) : null}
-              {i % Math.ceil(columns.length / 12) === 0 && (
-                <text x={i * step + step / 2} y={height + 16} textAnchor="middle" className="tick">
-                  {c.label}
-                </text>
-              )}
-            </g>
-          );
-        })}
-      </svg>
-    </figure>
+    <Frame
+      title={title}
+      xAxis={xAxis}
+      yAxis={yAxis}
+      empty={columns.length === 0 && empty}
+      data={{
+        head: [xAxis, yAxis, 'Marked'],
+        rows: columns.map((c) => [c.label, format(c.value), c.marks?.join(', ') ?? '']),
+      }}
+    >
+      <EChart option={option} height={200} />
+    </Frame>
   );
 }
 
@@ -125,7 +295,10 @@ export interface Series {
   dashed?: boolean;
 }
 
-/** Lines over a numeric x axis, with a legend and an optional vertical marker (e.g. the as-of date). */
+/**
+ * Lines with a legend that toggles series and an optional vertical marker (e.g. the as-of date). With
+ * `time`, x is a date in milliseconds and the axis shows dates.
+ */
 export function LineChart({
   series,
   title,
@@ -134,84 +307,81 @@ export function LineChart({
   marker,
   format,
   height = 220,
+  time = false,
+  empty = 'Nothing to show yet.',
 }: {
   series: Series[];
   title: string;
   xLabel: string;
-  yLabel?: string;
+  yLabel: string;
   marker?: { x: number; label: string };
   format?: (v: number) => string;
   height?: number;
+  time?: boolean;
+  empty?: string;
 }) {
-  const width = 1000;
-  const pad = { left: 60, right: 16, top: 10, bottom: 34 };
-  const all = series.flatMap((s) => s.points);
-  if (all.length === 0) return null;
-  const xMin = Math.min(...all.map((p) => p.x));
-  const xMax = Math.max(...all.map((p) => p.x), xMin + 1);
-  // Below zero only when a value is (a lift can be negative).
-  const yMin = Math.min(...all.map((p) => p.y), 0);
-  const yMax = Math.max(...all.map((p) => p.y), 0) || (yMin < 0 ? 0 : 1);
-  const span = yMax - yMin || 1;
-  // Small scales keep a decimal, so the ticks do not read 0, 0, 1, 1.
-  format ??= (v) => (span < 10 ? v.toFixed(1) : Math.round(v).toLocaleString());
-  const sx = (x: number) => pad.left + ((x - xMin) / (xMax - xMin)) * (width - pad.left - pad.right);
-  const sy = (y: number) => pad.top + (1 - (y - yMin) / span) * (height - pad.top - pad.bottom);
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => yMin + f * span);
+  const shown = topSeries(series);
+  const all = shown.flatMap((s) => s.points);
+  const ys = all.map((p) => p.y);
+  const span = Math.max(0, ...ys) - Math.min(0, ...ys);
+  const whole = counts(ys);
+  const fmt = format ?? ((v: number) => (whole || span >= 10 ? Math.round(v).toLocaleString() : v.toFixed(1)));
+  const fmtX = (x: number) => (time ? new Date(x).toLocaleDateString(undefined, { dateStyle: 'medium' }) : String(x));
+  const option: Option = {
+    color: shown.map((s) => s.color),
+    grid: { ...grid, top: 40, bottom: 28 },
+    legend: { top: 0, type: 'scroll', textStyle: { color: ink } },
+    tooltip: {
+      trigger: 'axis',
+      valueFormatter: (v: number) => fmt(v),
+      axisPointer: { label: { formatter: (p: { value: number }) => fmtX(p.value) } },
+    },
+    xAxis: {
+      type: time ? 'time' : 'value',
+      min: 'dataMin',
+      max: 'dataMax',
+      ...axisName(xLabel),
+      axisLabel: { color: muted, hideOverlap: true, ...(time ? {} : { formatter: (v: number) => String(v) }) },
+    },
+    yAxis: {
+      type: 'value',
+      ...axisName(yLabel, true),
+      minInterval: whole ? 1 : undefined,
+      axisLabel: { color: muted, formatter: (v: number) => fmt(v) },
+    },
+    series: shown.map((s, i) => ({
+      type: 'line',
+      name: s.name,
+      showSymbol: s.points.length <= 40,
+      symbolSize: 5,
+      lineStyle: { width: 2, type: s.dashed ? 'dashed' : 'solid' },
+      data: s.points.map((p) => [p.x, p.y]),
+      ...(marker && i === 0
+        ? {
+            markLine: {
+              silent: true,
+              symbol: 'none',
+              lineStyle: { color: muted, type: 'dashed' },
+              label: { position: 'insideEndTop', formatter: marker.label, color: ink },
+              data: [{ xAxis: marker.x }],
+            },
+          }
+        : {}),
+    })),
+  };
   return (
-    <figure className="chart">
-      <figcaption>{title}</figcaption>
-      <div className="legend">
-        {series.map((s) => (
-          <span key={s.name}>
-            <i style={{ background: s.color }} />
-            {s.name}
-          </span>
-        ))}
-      </div>
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={title} width="100%">
-        {ticks.map((t) => (
-          <g key={t}>
-            <line x1={pad.left} x2={width - pad.right} y1={sy(t)} y2={sy(t)} className="grid" />
-            <text x={pad.left - 6} y={sy(t) + 4} textAnchor="end" className="tick">
-              {format(t)}
-            </text>
-          </g>
-        ))}
-        {marker && (
-          <g>
-            <line x1={sx(marker.x)} x2={sx(marker.x)} y1={pad.top} y2={height - pad.bottom} className="marker" />
-            <text x={sx(marker.x) + 4} y={pad.top + 12} className="tick">
-              {marker.label}
-            </text>
-          </g>
-        )}
-        {series.map((s) => (
-          <polyline
-            key={s.name}
-            fill="none"
-            stroke={s.color}
-            strokeWidth="2"
-            strokeDasharray={s.dashed ? '6 4' : undefined}
-            points={s.points.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')}
-          />
-        ))}
-        <text x={(width + pad.left) / 2} y={height - 4} textAnchor="middle" className="tick">
-          {xLabel}
-        </text>
-        {yLabel && (
-          <text x={12} y={pad.top + 10} className="tick">
-            {yLabel}
-          </text>
-        )}
-        <text x={pad.left} y={height - 18} className="tick">
-          {xMin}
-        </text>
-        <text x={width - pad.right} y={height - 18} textAnchor="end" className="tick">
-          {xMax}
-        </text>
-      </svg>
-    </figure>
+    <Frame
+      title={title}
+      xAxis={xLabel}
+      yAxis={yLabel}
+      empty={all.length === 0 && empty}
+      data={{
+        head: ['Series', xLabel, yLabel],
+        rows: shown.flatMap((s) => s.points.map((p) => [s.name, fmtX(p.x), fmt(p.y)])),
+      }}
+    >
+      <EChart option={option} height={height + 20} />
+    </Frame>
   );
 }
 
@@ -279,66 +449,115 @@ export interface Estimate {
   high: number;
 }
 
+/** A dot (or square) with its interval as a custom series; `horizontal` puts categories on y. */
+function intervalSeries(
+  rows: Estimate[],
+  horizontal: boolean,
+  clamp: (v: number) => number,
+  color: (r: Estimate) => string,
+) {
+  return {
+    type: 'custom',
+    name: 'Estimate',
+    data: rows.map((r, i) =>
+      horizontal ? [clamp(r.value), i, clamp(r.low), clamp(r.high)] : [i, r.value, r.low, r.high],
+    ),
+    encode: horizontal ? { x: [0, 2, 3], y: 1 } : { x: 0, y: [1, 2, 3] },
+    renderItem: (
+      params: { dataIndex: number },
+      api: { value: (i: number) => number; coord: (v: number[]) => number[] },
+    ) => {
+      const r = rows[params.dataIndex];
+      const at = (v: number) => (horizontal ? api.coord([v, api.value(1)]) : api.coord([api.value(0), v]));
+      const [a, b, p] = horizontal
+        ? [at(api.value(2)), at(api.value(3)), at(api.value(0))]
+        : [at(api.value(2)), at(api.value(3)), at(api.value(1))];
+      return {
+        type: 'group',
+        children: [
+          {
+            type: 'line',
+            shape: { x1: a[0], y1: a[1], x2: b[0], y2: b[1] },
+            style: { stroke: '#52606d', lineWidth: 1.5 },
+          },
+          horizontal
+            ? { type: 'rect', shape: { x: p[0] - 5, y: p[1] - 5, width: 10, height: 10 }, style: { fill: color(r) } }
+            : { type: 'circle', shape: { cx: p[0], cy: p[1], r: 4 }, style: { fill: color(r) } },
+        ],
+      };
+    },
+  };
+}
+
 /**
  * Ratios with their intervals on a log axis and a line at 1 (a forest plot): hazard ratios. What
- * lies outside `limits` is drawn at the edge with an arrow, so one wild interval cannot flatten the rest.
+ * lies outside `limits` is drawn at the edge, so one wild interval cannot flatten the rest.
  */
 export function ForestPlot({
   rows,
   title,
   limits = [0.1, 10],
+  xAxis = 'Hazard ratio (← lower risk · higher risk →)',
+  yAxis = 'Group',
+  empty = 'Nothing to show yet.',
 }: {
   rows: Estimate[];
   title: string;
   limits?: [number, number];
+  xAxis?: string;
+  yAxis?: string;
+  empty?: string;
 }) {
   const finite = rows.flatMap((r) => [r.value, r.low, r.high]).filter((v) => Number.isFinite(v) && v > 0);
   const lo = Math.max(limits[0], Math.min(0.5, ...finite));
   const hi = Math.min(limits[1], Math.max(2, ...finite));
-  const width = 1000;
-  const left = 380;
-  const right = 24;
-  const row = 28;
-  const height = rows.length * row + 34;
-  const sx = (v: number) =>
-    left + ((Math.log(v) - Math.log(lo)) / (Math.log(hi) - Math.log(lo))) * (width - left - right);
   const clamp = (v: number) => Math.min(hi, Math.max(lo, Number.isFinite(v) && v > 0 ? v : v > 0 ? hi : lo));
-  const ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100].filter((t) => t >= lo * 0.999 && t <= hi * 1.001);
+  const p3 = (v: number) => (Number.isFinite(v) ? v.toPrecision(3) : '∞');
+  const option: Option = {
+    grid: { ...grid, top: 8, bottom: 32 },
+    tooltip: {
+      trigger: 'item',
+      formatter: (p: { dataIndex: number }) => {
+        const r = rows[p.dataIndex];
+        return `${escape(r.label)}: <b>${p3(r.value)}</b> (${p3(r.low)} to ${p3(r.high)})`;
+      },
+    },
+    xAxis: { type: 'log', min: lo, max: hi, logBase: 10, ...axisName(xAxis) },
+    yAxis: {
+      type: 'category',
+      inverse: true,
+      data: rows.map((r) => r.label),
+      axisLabel: { color: ink, width: 260, overflow: 'truncate' },
+      name: yAxis,
+      nameLocation: 'start',
+      nameTextStyle: { color: muted },
+    },
+    series: [
+      {
+        ...intervalSeries(rows, true, clamp, (r) => (r.value >= 1 ? '#d64545' : '#279e5b')),
+        markLine: {
+          silent: true,
+          symbol: 'none',
+          label: { show: false },
+          lineStyle: { color: ink, type: 'solid' },
+          data: [{ xAxis: 1 }],
+        },
+      },
+    ],
+  };
   return (
-    <figure className="chart">
-      <figcaption>{title}</figcaption>
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={title} width="100%" className="forest">
-        {ticks.map((t) => (
-          <g key={t}>
-            <line x1={sx(t)} x2={sx(t)} y1={0} y2={height - 30} className={t === 1 ? 'reference' : 'grid'} />
-            <text x={sx(t)} y={height - 14} textAnchor="middle" className="tick">
-              {t}
-            </text>
-          </g>
-        ))}
-        <text x={sx(1)} y={height - 1} textAnchor="middle" className="tick">
-          ← lower risk · higher risk →
-        </text>
-        {rows.map((r, i) => {
-          const y = i * row + row / 2;
-          const [a, b, v] = [clamp(r.low), clamp(r.high), clamp(r.value)];
-          return (
-            <g key={r.label}>
-              <text x={0} y={y + 4} className="label">
-                {r.label.length > 58 ? `${r.label.slice(0, 57)}…` : r.label}
-                <title>{r.label}</title>
-              </text>
-              <line x1={sx(a)} x2={sx(b)} y1={y} y2={y} className="whisker" />
-              {r.low < lo && <path d={`M${sx(lo)} ${y} l8 -5 v10 z`} className="whisker-end" />}
-              {!(r.high <= hi) && <path d={`M${sx(hi)} ${y} l-8 -5 v10 z`} className="whisker-end" />}
-              <rect x={sx(v) - 5} y={y - 5} width={10} height={10} className={r.value >= 1 ? 'point up' : 'point down'}>
-                <title>{`${r.label}: ${r.value.toPrecision(3)} (${r.low.toPrecision(3)} to ${r.high.toPrecision(3)})`}</title>
-              </rect>
-            </g>
-          );
-        })}
-      </svg>
-    </figure>
+    <Frame
+      title={title}
+      xAxis={xAxis}
+      yAxis={yAxis}
+      empty={rows.length === 0 && empty}
+      data={{
+        head: [yAxis, xAxis, '95 % interval'],
+        rows: rows.map((r) => [r.label, r.value.toPrecision(3), `${r.low.toPrecision(3)} to ${r.high.toPrecision(3)}`]),
+      }}
+    >
+      <EChart option={option} height={rows.length * 28 + 56} />
+    </Frame>
   );
 }
 
@@ -347,57 +566,50 @@ export function StackedColumnChart({
   columns,
   colors,
   title,
+  xAxis,
+  yAxis,
+  empty = 'Nothing to show yet.',
 }: {
   columns: { label: string; parts: Record<string, number> }[];
   colors: Record<string, string>;
   title: string;
+  xAxis: string;
+  yAxis: string;
+  empty?: string;
 }) {
-  const totals = columns.map((c) => Object.values(c.parts).reduce((a, b) => a + b, 0));
-  const max = Math.max(1, ...totals);
-  const width = 1000;
-  const height = 170;
-  const step = width / Math.max(1, columns.length);
-  const bar = Math.min(step * 0.7, 80);
+  const names = [...new Set([...Object.keys(colors), ...columns.flatMap((c) => Object.keys(c.parts))])];
+  const option: Option = {
+    grid: { ...grid, top: 40, bottom: 28 },
+    legend: { top: 0, type: 'scroll', textStyle: { color: ink } },
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+    xAxis: { type: 'category', data: columns.map((c) => c.label), ...axisName(xAxis) },
+    yAxis: {
+      type: 'value',
+      ...axisName(yAxis, true),
+      minInterval: counts(columns.flatMap((c) => Object.values(c.parts))) ? 1 : undefined,
+    },
+    series: names.map((name) => ({
+      type: 'bar',
+      name,
+      stack: 'total',
+      barMaxWidth: 60,
+      itemStyle: { color: colors[name] ?? '#828282' },
+      data: columns.map((c) => c.parts[name] ?? 0),
+    })),
+  };
   return (
-    <figure className="chart">
-      <figcaption>{title}</figcaption>
-      <div className="legend">
-        {Object.entries(colors).map(([name, color]) => (
-          <span key={name}>
-            <i style={{ background: color }} />
-            {name}
-          </span>
-        ))}
-      </div>
-      <svg viewBox={`0 0 ${width} ${height + 24}`} role="img" aria-label={title} width="100%">
-        <line x1="0" x2={width} y1={height} y2={height} className="axis" />
-        {columns.map((c, i) => {
-          let top = height;
-          const x = i * step + (step - bar) / 2;
-          return (
-            <g key={c.label}>
-              {Object.entries(c.parts).map(([name, value]) => {
-                const h = (value / max) * (height - 18);
-                top -= h;
-                return (
-                  <rect key={name} x={x} y={top} width={bar} height={h} fill={colors[name] ?? '#828282'}>
-                    <title>{`${c.label}: ${name}, ${value.toLocaleString()}`}</title>
-                  </rect>
-                );
-              })}
-              <text x={x + bar / 2} y={top - 4} textAnchor="middle" className="value">
-                {totals[i].toLocaleString()}
-              </text>
-              {i % Math.ceil(columns.length / 12) === 0 && (
-                <text x={x + bar / 2} y={height + 16} textAnchor="middle" className="tick">
-                  {c.label}
-                </text>
-              )}
-            </g>
-          );
-        })}
-      </svg>
-    </figure>
+    <Frame
+      title={title}
+      xAxis={xAxis}
+      yAxis={yAxis}
+      empty={columns.length === 0 && empty}
+      data={{
+        head: [xAxis, 'Part', yAxis],
+        rows: columns.flatMap((c) => Object.entries(c.parts).map(([part, n]) => [c.label, part, n])),
+      }}
+    >
+      <EChart option={option} height={230} />
+    </Frame>
   );
 }
 
@@ -407,58 +619,70 @@ export function IntervalChart({
   title,
   format,
   height = 120,
+  xAxis,
+  yAxis,
+  empty = 'Nothing to show yet.',
 }: {
   points: Estimate[];
   title: string;
   format: (v: number) => string;
   height?: number;
+  xAxis: string;
+  yAxis: string;
+  empty?: string;
 }) {
-  const width = 420;
-  const pad = { left: 52, right: 10, top: 8, bottom: 22 };
-  const values = points.flatMap((p) => [p.low, p.high, p.value]).filter(Number.isFinite);
-  const yMin = Math.min(0, ...values);
-  const yMax = Math.max(0, ...values);
-  const span = yMax - yMin || 1;
-  const sy = (v: number) => pad.top + (1 - (v - yMin) / span) * (height - pad.top - pad.bottom);
-  const step = (width - pad.left - pad.right) / Math.max(1, points.length);
+  const option: Option = {
+    grid: { ...grid, top: 12, bottom: 28 },
+    tooltip: {
+      trigger: 'item',
+      formatter: (p: { dataIndex: number }) => {
+        const r = points[p.dataIndex];
+        return `${escape(r.label)}: <b>${escape(format(r.value))}</b> (${escape(format(r.low))} to ${escape(format(r.high))})`;
+      },
+    },
+    xAxis: {
+      type: 'category',
+      data: points.map((p) => p.label),
+      ...axisName(xAxis),
+      axisLabel: { color: muted, hideOverlap: true, width: 90, overflow: 'truncate' },
+    },
+    yAxis: {
+      type: 'value',
+      ...axisName(yAxis, true),
+      axisLabel: { color: muted, formatter: (v: number) => format(v) },
+    },
+    series: [
+      {
+        ...intervalSeries(
+          points,
+          false,
+          (v) => v,
+          () => '#2f80ed',
+        ),
+        markLine: {
+          silent: true,
+          symbol: 'none',
+          label: { show: false },
+          lineStyle: { color: ink, type: 'solid' },
+          data: [{ yAxis: 0 }],
+        },
+      },
+    ],
+  };
   return (
-    <figure className="chart small-chart">
-      <figcaption>{title}</figcaption>
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={title} width="100%">
-        {[yMin, 0, yMax]
-          .filter((t, i, all) => all.indexOf(t) === i)
-          .map((t) => (
-            <g key={t}>
-              <line
-                x1={pad.left}
-                x2={width - pad.right}
-                y1={sy(t)}
-                y2={sy(t)}
-                className={t === 0 ? 'reference' : 'grid'}
-              />
-              <text x={pad.left - 6} y={sy(t) + 4} textAnchor="end" className="tick">
-                {format(t)}
-              </text>
-            </g>
-          ))}
-        {points.map((p, i) => {
-          const x = pad.left + step * (i + 0.5);
-          return (
-            <g key={`${p.label}${i}`}>
-              <line x1={x} x2={x} y1={sy(p.low)} y2={sy(p.high)} className="whisker" />
-              <circle cx={x} cy={sy(p.value)} r="4" className="point">
-                <title>{`${p.label}: ${format(p.value)} (${format(p.low)} to ${format(p.high)})`}</title>
-              </circle>
-              {(points.length <= 8 || i % Math.ceil(points.length / 8) === 0) && (
-                <text x={x} y={height - 6} textAnchor="middle" className="tick">
-                  {p.label}
-                </text>
-              )}
-            </g>
-          );
-        })}
-      </svg>
-    </figure>
+    <Frame
+      title={title}
+      xAxis={xAxis}
+      yAxis={yAxis}
+      className="small-chart"
+      empty={points.length === 0 && empty}
+      data={{
+        head: [xAxis, yAxis, '95 % interval'],
+        rows: points.map((p) => [p.label, format(p.value), `${format(p.low)} to ${format(p.high)}`]),
+      }}
+    >
+      <EChart option={option} height={height + 60} />
+    </Frame>
   );
 }
 

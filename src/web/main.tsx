@@ -166,27 +166,52 @@ function Shell({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
   }, [path, first]);
   const section = path.split('/')[1] || first;
   const allowed = open.some(([key]) => key === section);
+  const [menuOpen, setMenuOpen] = useState(false);
   return (
     <>
-      <header className="top">
+      <a className="skip-link" href="#main">
+        Skip to the page
+      </a>
+      <header className="top" onKeyDown={(e) => e.key === 'Escape' && setMenuOpen(false)}>
         <Link to={`/${first}`} className="brand">
           Kept
         </Link>
-        <nav>
-          {open.map(([key, label]) => (
-            <Link key={key} to={`/${key}`} className={section === key ? 'active' : ''}>
-              {label}
-            </Link>
-          ))}
-        </nav>
-        <span className="who">
-          {user.email} · {user.role}
-        </span>
-        <button className="link" onClick={onSignOut}>
-          Sign out
+        {/* Below tablet width the links fold behind this button (styles.css shows it only there). */}
+        <button
+          type="button"
+          className="menu-button"
+          aria-expanded={menuOpen}
+          aria-controls="site-nav"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          Menu
         </button>
+        <nav id="site-nav" aria-label="Pages" className={menuOpen ? 'open' : ''}>
+          {open.map(([key, label]) => (
+            <a
+              key={key}
+              href={`/${key}`}
+              className={section === key ? 'active' : ''}
+              aria-current={section === key ? 'page' : undefined}
+              onClick={(e) => {
+                if (e.metaKey || e.ctrlKey || e.shiftKey) return;
+                e.preventDefault();
+                setMenuOpen(false);
+                navigate(`/${key}`);
+              }}
+            >
+              {label}
+            </a>
+          ))}
+          <span className="who">
+            {user.email} · {user.role}
+          </span>
+          <button className="link" onClick={onSignOut}>
+            Sign out
+          </button>
+        </nav>
       </header>
-      <main className="page">
+      <main className="page" id="main" tabIndex={-1}>
         {allowed && page ? (
           page
         ) : (
@@ -204,7 +229,7 @@ function Shell({ user, onSignOut }: { user: Me; onSignOut: () => void }) {
 function App() {
   const [user, setMe] = useState<Me | null | undefined>(undefined);
   useEffect(() => {
-    api<SignedIn>('/v1/auth/me').then(
+    api<{ user: SignedIn['user'] | null }>('/v1/auth/session').then(
       (r) => setMe(r.user),
       () => setMe(null),
     );

@@ -83,7 +83,7 @@ export function AnalyticsPage() {
             points: months.map((month, i) => {
               const m = report.stagesByMonth.find((r) => r.month === month && r.stage === stage);
               last = m ? m.customers : last;
-              return { x: i, y: last };
+              return { x: Date.parse(month.length === 7 ? `${month}-01` : month) || i, y: last };
             }),
           };
         })
@@ -115,6 +115,8 @@ export function AnalyticsPage() {
       <div className="grid2">
         <BarChart
           title="Customers by stage now"
+          xAxis="Customers"
+          yAxis="Stage"
           bars={[...data.stages]
             .sort((a, b) => stageOrder.indexOf(a.stage) - stageOrder.indexOf(b.stage))
             .map((s) => ({ label: words(s.stage), value: s.customers, color: stageColors[s.stage] }))}
@@ -122,7 +124,9 @@ export function AnalyticsPage() {
         {stageSeries.length > 0 && (
           <LineChart
             title={`Customers by stage over time (${months[0]} to ${months.at(-1)})`}
-            xLabel="month"
+            xLabel="Month"
+            yLabel="Customers"
+            time
             series={stageSeries}
           />
         )}
@@ -190,6 +194,7 @@ export function AnalyticsPage() {
           <SatisfactionSection />
           <div className="grid2">
             <LineChart
+              yLabel="Share with a second purchase"
               title="Trial to true customer by acquisition channel (share with a second purchase day, Kaplan-Meier)"
               xLabel="days since first purchase"
               format={(v) => `${Math.round(v * 100)} %`}
@@ -200,6 +205,7 @@ export function AnalyticsPage() {
               }))}
             />
             <LineChart
+              yLabel="Share with a second purchase"
               title="Trial to true customer by first-purchase month"
               xLabel="days since first purchase"
               format={(v) => `${Math.round(v * 100)} %`}
@@ -255,6 +261,8 @@ export function AnalyticsPage() {
           </section>
           <div className="grid2">
             <BarChart
+              xAxis="Customers"
+              yAxis="Predicted value, next 365 days"
               title="Predicted value over the next 365 days (customers per band)"
               bars={report.valueHistogram
                 .filter((b) => b.customers > 0)
@@ -295,6 +303,7 @@ export function AnalyticsPage() {
             </section>
           </div>
           <LineChart
+            yLabel="Repeat purchases, cumulative"
             title="Model fit: cumulative repeat purchases by week, actual against predicted"
             xLabel={`weeks since ${report.start}`}
             marker={{ x: report.asOfWeek, label: 'as of' }}
@@ -318,6 +327,7 @@ export function AnalyticsPage() {
             <section className="card">
               <h2>Model fit: purchases after the as-of date by purchases before it (conditional expectations)</h2>
               <LineChart
+                yLabel="Mean purchases after the as-of date"
                 title="Mean purchases after the as-of date, by repeat purchases before it (7 = 7 or more)"
                 xLabel="repeat purchases before the as-of date"
                 series={[

@@ -51,6 +51,8 @@ function RetentionCard() {
         without a customer.
       </p>
       <ColumnChart
+        xAxis="Sweep"
+        yAxis="Records deleted"
         title="Records deleted per sweep"
         columns={[...data.sweeps].reverse().map((s) => ({ label: s.at.slice(5, 10), value: total(s.deleted) }))}
         format={(v) => String(v)}
@@ -93,6 +95,14 @@ function RetentionCard() {
 }
 
 /** The audit log for admins: a chart of sign-ins by day, then every entry, newest first, with filters and the CSV export. */
+/** A detail's value in a line: a list shows its first five and how many more (a bulk action may name hundreds). */
+const detailText = (v: unknown): string =>
+  Array.isArray(v)
+    ? `${v.slice(0, 5).join(', ')}${v.length > 5 ? ` and ${(v.length - 5).toLocaleString()} more` : ''}`
+    : v !== null && typeof v === 'object'
+      ? JSON.stringify(v)
+      : String(v);
+
 export function AuditPage() {
   const [action, setAction] = useState('');
   const [actor, setActor] = useState('');
@@ -145,6 +155,8 @@ export function AuditPage() {
       </p>
       <section className="card">
         <ColumnChart
+          xAxis="Day"
+          yAxis="Sign-ins"
           title="Sign-ins by day (last 14 days; failed ones marked)"
           columns={columns}
           format={(v) => String(v)}
@@ -210,7 +222,7 @@ export function AuditPage() {
                   <td>{e.target ?? ''}</td>
                   <td className="small">
                     {Object.entries(e.detail)
-                      .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`)
+                      .map(([k, v]) => `${k}: ${detailText(v)}`)
                       .join(' · ')}
                   </td>
                   <td className="small">{e.ip ?? ''}</td>

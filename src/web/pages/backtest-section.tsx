@@ -36,6 +36,7 @@ export function BacktestSection({ backtest: b, why }: { backtest: Backtest; why:
           bins={b.calibration}
         />
         <LineChart
+          yLabel="Share of the buyers reached"
           title="Gains: share of the buyers reached by contacting the customers Kept ranks highest first"
           xLabel="share of customers contacted"
           format={percent}
@@ -115,6 +116,7 @@ export function CalibrationChart({
   const top = Math.max(...bins.map((c) => c.predicted), 0.01);
   return (
     <LineChart
+      yLabel="Share who did it"
       title={title}
       xLabel={xLabel}
       format={percent}

@@ -217,6 +217,8 @@ function StageFunnel({
       </p>
       {stage.funnel.length > 0 && (
         <StackedColumnChart
+          xAxis="Designed step"
+          yAxis="Customers"
           title={`${name}: each designed step, reached on time, late or never`}
           colors={funnelColors}
           columns={stage.funnel.map((s) => ({

@@ -562,6 +562,7 @@ export function HoldoutReport({
             relative lift and the p-value. Green: significantly better; red: significantly worse.
           </p>
           <LineChart
+            yLabel="Points more who bought"
             title={`Cumulative lift: share who bought by each day since ${since}, arm minus holdout (points)`}
             xLabel={`days since ${since}`}
             format={(v) => `${(100 * v).toFixed(1)}`}
@@ -692,6 +693,8 @@ export function CampaignPage({ id }: { id: number }) {
           </p>
           <progress max={total} value={done} style={{ width: '100%' }} />
           <BarChart
+            xAxis="Members"
+            yAxis="Send status"
             title="Members by send status"
             bars={Object.entries(counts)
               .sort((a, b) => b[1] - a[1])

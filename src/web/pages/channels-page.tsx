@@ -137,6 +137,8 @@ function KindSection({
       </p>
       <div className="grid2">
         <BarChart
+          xAxis="Revenue"
+          yAxis="Channel"
           title={`Revenue${report.currency ? ` (${report.currency})` : ''}`}
           labelWidth={140}
           format={(v) => Math.round(v).toLocaleString()}
@@ -145,6 +147,8 @@ function KindSection({
             .map((r) => ({ label: channelWords(r.channel), value: Number(r.revenue) }))}
         />
         <BarChart
+          xAxis="Problems per 1,000 orders"
+          yAxis="Channel"
           title="Problems per 1,000 orders"
           labelWidth={140}
           format={(v) => v.toLocaleString(undefined, { maximumFractionDigits: 1 })}
@@ -154,6 +158,8 @@ function KindSection({
         />
       </div>
       <IntervalChart
+        xAxis="Channel"
+        yAxis="Share with a second purchase"
         title={`Second purchase within ${o.secondPurchaseDays} days, with its 95 % interval`}
         format={(v) => percent(v)}
         height={160}

@@ -373,6 +373,7 @@ function Prediction({ scores }: { scores: CustomerScore[] }) {
       </p>
       {scores.length > 1 && (
         <LineChart
+          yLabel="Probability still active"
           title="Probability still active, by analysis"
           xLabel="analysis"
           height={140}
@@ -697,7 +698,13 @@ export function CustomerPage({ id }: { id: number }) {
       <SatisfactionSparkline id={record.id} />
       <Pace id={record.id} />
       {columns.length > 0 && (
-        <ColumnChart title="Spend per month (dots: returns, incidents, tickets)" columns={columns} format={money} />
+        <ColumnChart
+          title="Spend per month (dots: returns, incidents, tickets)"
+          columns={columns}
+          format={money}
+          xAxis="Month"
+          yAxis="Spent"
+        />
       )}
       <div className="columns">
         <section className="card">
@@ -857,6 +864,7 @@ function Pace({ id }: { id: number }) {
       </p>
       {channels.length > 0 && (
         <LineChart
+          yLabel="Touches"
           title={`Touches per week by channel (weeks from ${pace.weeks[0].week})`}
           xLabel="week"
           height={140}

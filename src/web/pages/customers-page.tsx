@@ -69,6 +69,8 @@ export function CustomersPage() {
       <aside>
         {facets && (
           <BarChart
+            xAxis="Customers"
+            yAxis="Stage"
             title={`${total.toLocaleString()} customers by stage`}
             bars={[...facets.stages]
               .sort((a, b) => stageOrder.indexOf(a.stage) - stageOrder.indexOf(b.stage))

@@ -151,6 +151,8 @@ function CellDetail({
       <div className="grid2">
         <div>
           <BarChart
+            xAxis="Customers"
+            yAxis="Spent in the period"
             title={`What they spent in the next ${valueDays} days`}
             format={(v) => percent(v)}
             labelWidth={170}
@@ -158,6 +160,8 @@ function CellDetail({
           />
           {cell.baseline && (
             <BarChart
+              xAxis="Customers"
+              yAxis="Spent in the period"
               title={`The same type without it, next ${valueDays} days`}
               format={(v) => percent(v)}
               labelWidth={170}
@@ -174,6 +178,8 @@ function CellDetail({
           {f ? (
             <>
               <BarChart
+                xAxis="Share who bought again"
+                yAxis="Followed up"
                 title={`Bought again within ${days} days: followed up within ${followUpDays} days or not`}
                 format={(v) => percent(v)}
                 bars={[

@@ -114,6 +114,8 @@ export function JourneysPage() {
       {state.journeys.length > 0 && (
         <>
           <BarChart
+            xAxis="Customers in it now"
+            yAxis="Journey"
             title="Customers in each journey now"
             bars={state.journeys.map((j) => ({
               label: j.name,

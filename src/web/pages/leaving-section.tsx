@@ -127,6 +127,8 @@ export function LeavingSection() {
         ) : (
           <>
             <StackedColumnChart
+              xAxis="Month"
+              yAxis="Customers who left"
               title={`Customers who reached ${lapseDays} days without an order, by month and likely cause`}
               colors={colors}
               columns={report.whyLeft.map((m) => ({ label: monthWords(m.month), parts: m.causes }))}
@@ -176,6 +178,8 @@ export function LeavingSection() {
         ) : (
           <>
             <BarChart
+              xAxis="Customers"
+              yAxis="Exit answer"
               title="Customers by the reason their exit answer gives"
               labelWidth={230}
               bars={report.exitReasons.map((r) => ({ label: r.cause, value: r.customers }))}

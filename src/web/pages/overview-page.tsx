@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { Overview } from '../../overview/overview.ts';
 import { api, formatDate, problemText, words } from '../api.ts';
 import { BarChart, stageColors, WhatIsThis } from '../charts.tsx';
+import { useMoney } from '../plain.tsx';
 import { Link } from '../router.tsx';
 
 const stageOrder = ['prospect', 'trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back', 'suppressed'];
@@ -18,15 +19,13 @@ const stageWords: Record<string, string> = {
 };
 const stageName = (stage: string | null) => (stage ? (stageWords[stage] ?? words(stage)) : 'New');
 
-const amount = (v: number | string) =>
-  Number(v).toLocaleString(undefined, { minimumFractionDigits: 0, maximumFractionDigits: 0 });
-const signedAmount = (v: number) => `${v < 0 ? '−' : '+'}${amount(Math.abs(v))}`;
-const signedMoney = (v: number) =>
-  `${v < 0 ? '−' : '+'}${Math.abs(v).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-
 export function OverviewPage() {
   const [data, setData] = useState<Overview | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const money = useMoney();
+  const amount = (v: number | string) => money(v, 0);
+  const signedAmount = (v: number) => `${v < 0 ? '−' : '+'}${amount(Math.abs(v))}`;
+  const signedMoney = (v: number) => `${v < 0 ? '−' : '+'}${money(Math.abs(v))}`;
   useEffect(() => {
     api<Overview>('/v1/overview').then(setData, (e) => setProblem(problemText(e)));
   }, []);
@@ -75,6 +74,8 @@ export function OverviewPage() {
           <Link to="/analytics">Customers by stage</Link>
         </h2>
         <BarChart
+          xAxis="Customers"
+          yAxis="Stage"
           title="Customers in each stage now"
           bars={stages.map((s) => ({ label: stageName(s.stage), value: s.now, color: stageColors[s.stage] }))}
           labelWidth={130}
@@ -143,6 +144,8 @@ export function OverviewPage() {
         {reasons && reasons.top.length > 0 ? (
           <>
             <BarChart
+              xAxis="Customers who left"
+              yAxis="Reason"
               title={`Why the ${reasons.lapsed.toLocaleString()} customers who left in the last 12 months left`}
               bars={reasons.top.map((r) => ({ label: r.cause, value: r.customers }))}
               labelWidth={260}

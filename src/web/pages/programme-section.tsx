@@ -139,6 +139,8 @@ export function ProgrammeSection({ months = 12 }: { months?: number }) {
             ]}
           />
           <IntervalChart
+            xAxis="Month"
+            yAxis="Points more who bought"
             title="Lift each month: points more who bought, with its 95 % interval"
             format={(v) => points(v, 1)}
             height={160}
@@ -158,6 +160,8 @@ export function ProgrammeSection({ months = 12 }: { months?: number }) {
       )}
       <div className="grid2">
         <ColumnChart
+          xAxis="Month"
+          yAxis="Messages sent"
           title="Marketing messages sent each month (campaigns, journeys, campaigns recorded elsewhere)"
           format={(v) => v.toLocaleString()}
           columns={report.volume.map((v) => ({ label: monthWords(v.month, '2-digit'), value: v.messages }))}

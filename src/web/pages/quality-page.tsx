@@ -19,8 +19,7 @@ function Overview() {
   }, []);
   if (error) return <p className="error">{error}</p>;
   if (!report) return <p className="muted">Counting…</p>;
-  const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
-  const history = report.history.map((h) => ({ x: dayNumber(h.day) - dayNumber(report.day), y: h.score }));
+  const history = report.history.map((h) => ({ x: Date.parse(`${h.day}T12:00:00Z`), y: h.score }));
   return (
     <>
       <div className="page-head">
@@ -45,19 +44,21 @@ function Overview() {
         </WhatIsThis>
         {report.history.length > 1 ? (
           <LineChart
+            yLabel="Share of customers without a problem"
             title={`Score per day, ${report.history[0].day} to ${report.history.at(-1)!.day}`}
-            xLabel="days before today"
-            format={(v) => v.toFixed(0)}
+            xLabel="Day"
+            time
+            format={(v) => `${v.toFixed(0)} %`}
             height={200}
             series={[
-              { name: 'Score', color: 'var(--accent)', points: history },
+              { name: 'Score', color: '#2f80ed', points: history },
               {
                 name: 'Every customer without a problem',
                 color: '#9aa5b1',
                 dashed: true,
                 points: [
                   { x: history[0].x, y: 100 },
-                  { x: Math.max(0, history.at(-1)!.x), y: 100 },
+                  { x: history.at(-1)!.x, y: 100 },
                 ],
               },
             ]}
@@ -69,6 +70,8 @@ function Overview() {
       <section className="card">
         <h2>Problems</h2>
         <BarChart
+          xAxis="Customers"
+          yAxis="Problem"
           title="Customers per problem (click a bar for the customers)"
           labelWidth={230}
           bars={report.problems.map((p) => ({

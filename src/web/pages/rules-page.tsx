@@ -177,6 +177,8 @@ function RuleCard({
           )}
         </div>
         <IntervalChart
+          xAxis="Analysis"
+          yAxis="Difference (points)"
           title="The difference at each analysis (points)"
           format={(v) => points(v)}
           points={rule.history.map((h) => ({

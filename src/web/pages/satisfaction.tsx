@@ -3,6 +3,17 @@ import type { Input, Satisfaction, SatisfactionPoints } from '../../satisfaction
 import { api, words } from '../api.ts';
 import { BarChart, LineChart, palette } from '../charts.tsx';
 
+/** The satisfaction model's inputs in words (every input named, so a new one cannot show as code). */
+const measureWords: Record<Input | 'index', string> = {
+  index: 'the satisfaction index',
+  survey: 'survey answers',
+  ticketsResolved: 'tickets resolved',
+  ticketsFailed: 'tickets that ended badly',
+  returns: 'returns',
+  incidents: 'incidents',
+  feeling: 'how they felt with an agent',
+};
+
 const share = (m: { customers: number; satisfied: number }) => (m.customers ? m.satisfied / m.customers : 0);
 const percent = (v: number) => `${Math.round(v * 100)} %`;
 
@@ -27,6 +38,7 @@ export function SatisfactionSection() {
       </h2>
       <div className="grid2">
         <LineChart
+          yLabel="Share kept satisfied"
           title={`Share with a satisfaction index of ${data.satisfiedFrom} or more, month by month (${byMonth[0].month} to ${latest.month})`}
           xLabel="month"
           format={percent}
@@ -41,12 +53,14 @@ export function SatisfactionSection() {
           ]}
         />
         <BarChart
+          xAxis="How well it predicts (0.5 = chance)"
+          yAxis="Measure"
           title="How well each predicts buying again (AUC, cross-validated; 0.5 is chance)"
           format={(v) => v.toFixed(3)}
           bars={Object.entries(model.validation.auc)
             .sort((a, b) => b[1] - a[1])
             .map(([k, v]) => ({
-              label: k === 'index' ? 'the index' : k,
+              label: measureWords[k as keyof typeof measureWords] ?? words(k),
               value: v,
               color: k === 'index' ? '#27ae60' : undefined,
             }))}
@@ -55,6 +69,8 @@ export function SatisfactionSection() {
       <div className="grid2">
         {latest.byStage && (
           <BarChart
+            xAxis="Share kept satisfied"
+            yAxis="Stage"
             title={`Kept satisfied in ${latest.month}, by lifecycle stage now`}
             format={percent}
             bars={Object.entries(latest.byStage)
@@ -64,6 +80,8 @@ export function SatisfactionSection() {
         )}
         {latest.byAgent && Object.keys(latest.byAgent).length > 0 && (
           <BarChart
+            xAxis="Mean satisfaction index"
+            yAxis="Agent"
             title={`Mean satisfaction index in ${latest.month}, by the agent on the customer's latest ticket`}
             format={(v) => v.toFixed(1)}
             bars={Object.entries(latest.byAgent)
@@ -118,6 +136,7 @@ export function SatisfactionSparkline({ id }: { id: number }) {
   return (
     <section className="card">
       <LineChart
+        yLabel="Satisfaction index"
         title={`Satisfaction index: ${Math.round(last.index!)} in ${last.month} (50 = nothing to go by; months ${points[0].month} to ${points.at(-1)!.month})`}
         xLabel="month"
         height={120}

@@ -341,6 +341,8 @@ function SummaryView({ summary }: { summary: SegmentPreview }) {
       )}
       {summary.customers > 0 && (
         <BarChart
+          xAxis="Customers"
+          yAxis="Stage"
           title="By lifecycle stage"
           bars={Object.entries(summary.byStage)
             .sort((a, b) => b[1] - a[1])

@@ -68,6 +68,8 @@ export function StartConfirmation({
             or an open problem (an unanswered complaint) says so.
           </WhatIsThis>
           <BarChart
+            xAxis="Customers"
+            yAxis="Arm"
             title="Who goes where"
             labelWidth={150}
             bars={[

@@ -35,6 +35,7 @@ export function SubscriptionsSection({ subscriptions: s }: { subscriptions: Subs
             </p>
           )}
           <LineChart
+            yLabel="Share still subscribed"
             title={`Still subscribed after each renewal: observed (solid) and projected by the shifted-beta-geometric model (dashed)`}
             xLabel={`renewals (${r.period}s)`}
             format={percent}

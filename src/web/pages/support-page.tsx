@@ -48,15 +48,19 @@ export function SupportPage() {
           )}
           <div className="grid2">
             <LineChart
-              title={`Problems per week, the ${top.length} most frequent kinds (${glitches.weeks[0]} to ${glitches.weeks.at(-1)})`}
-              xLabel="week"
+              title={`Problems per week, the most frequent kinds (${glitches.weeks[0]} to ${glitches.weeks.at(-1)})`}
+              xLabel="Week"
+              yLabel="Problems"
+              time
               series={top.map((s, i) => ({
                 name: `${label(s)} (${s.total})`,
                 color: palette[i % palette.length],
-                points: s.counts.map((y, x) => ({ x: x + 1, y })),
+                points: s.counts.map((y, x) => ({ x: Date.parse(glitches.weeks[x]) || x + 1, y })),
               }))}
             />
             <BarChart
+              xAxis="Problems"
+              yAxis="Channel"
               title="Problems by channel, same weeks"
               bars={glitches.channels.map((c) => ({
                 label: words(c.channel),
@@ -93,6 +97,8 @@ export function SupportPage() {
         </h2>
         {outcomes.length > 0 && (
           <BarChart
+            xAxis="Share who bought again"
+            yAxis="Followed up"
             title="Bought again within 90 days of a bad experience: followed up within 3 days, or not"
             format={(v) => `${Math.round(v * 100)} %`}
             bars={outcomes.map((o) => ({

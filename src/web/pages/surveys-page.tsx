@@ -35,14 +35,20 @@ export function SurveysPage() {
       <div className="columns">
         <section className="card">
           <BarChart
+            xAxis="Share of invitations answered"
+            yAxis="Survey"
             title="Share of invitations answered"
             format={(v) => `${Math.round(v * 100)} %`}
-            bars={surveys.map((s) => ({ label: s.key, value: s.invited ? s.answered / s.invited : 0 }))}
+            // Answers that came without an invitation (imported, or a form on the site) are no share of invitations.
+            bars={surveys.filter((s) => s.invited > 0).map((s) => ({ label: s.key, value: s.answered / s.invited }))}
+            empty="No invitations sent yet: answers that arrived without one are counted in the table below."
           />
         </section>
         {withNps.length > 0 && (
           <section className="card">
             <BarChart
+              xAxis="Net promoter score"
+              yAxis="Survey"
               title="Net promoter score (promoters − detractors, %)"
               format={(v) => String(Math.round(v))}
               bars={withNps.map((s) => ({

@@ -90,6 +90,8 @@ export function TeamPage() {
       <div className="columns">
         <section className="card">
           <BarChart
+            xAxis="People"
+            yAxis="Role"
             title="Active people by role"
             bars={roles.map((r) => ({ label: r, value: active.filter((p) => p.role === r).length }))}
           />

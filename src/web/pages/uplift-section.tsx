@@ -91,6 +91,7 @@ export function UpliftSection() {
         <div className="grid2">
           <div>
             <LineChart
+              yLabel="Extra buyers per 100 customers"
               title={`Qini curve: extra buyers per 100 customers (coefficient ${model.qini.coefficient.toFixed(2)})`}
               xLabel="% of customers contacted, highest predicted uplift first"
               height={220}

@@ -57,6 +57,8 @@ export function WebhooksCard({ onSecret }: { onSecret: (text: string) => void })
       {hooks.length > 0 && (
         <div style={{ maxWidth: 480 }}>
           <BarChart
+            xAxis="Deliveries"
+            yAxis="Status"
             title="Deliveries by status"
             bars={[
               { label: 'delivered', value: total('delivered') },

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { Decision, DecisionOutcome, Task, Worklist, WorklistItem } from '../../worklist/worklist.ts';
 import { api, formatDate, formatTime, percent, points, problemText, words } from '../api.ts';
 import { BarChart } from '../charts.tsx';
+import { useMoney } from '../plain.tsx';
 import { Link } from '../router.tsx';
 import { ratio } from './leaving-section.tsx';
 import { upliftSourceWords } from './uplift-section.tsx';
@@ -245,6 +246,8 @@ function WorkItem({
   allowance: number;
   onDone: (message: string) => void;
 }) {
+  // Amounts on the card carry the store currency.
+  const money = useMoney();
   const exit = item.exitAnswer as { answer: string; at: string } | null;
   const problem = item.problem as { what: string; at: string } | null;
   const drivers = item.drivers as { name: string; label: string; hazardRatio: number; low: number; high: number }[];
@@ -440,6 +443,8 @@ export function WorklistPage() {
       {outcomes.length > 0 && (
         <section className="card">
           <BarChart
+            xAxis="Share who bought again"
+            yAxis="Decision"
             title="Bought again within 90 days of the decision"
             format={(v) => `${Math.round(v * 100)} %`}
             bars={outcomes.map((o) => ({ label: `${words(o.decision)} (${o.decisions})`, value: o.boughtShare }))}

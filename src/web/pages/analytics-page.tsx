@@ -8,6 +8,7 @@ import type { Alert, AnalyticsPage as Page, AtRiskCustomer } from '../../analyti
 import type { JobStatus } from '../../jobs/job.ts';
 import { Link } from '../router.tsx';
 import { useCan } from '../session.tsx';
+import { ForAnalysts } from '../plain.tsx';
 
 const modelNames: Record<string, string> = {
   bgnbd: 'BG/NBD',
@@ -147,8 +148,12 @@ export function AnalyticsPage() {
               <thead>
                 <tr>
                   <th>Customer</th>
-                  <th className="num">Probability still active</th>
-                  <th className="num">Change</th>
+                  <th className="num" title="The model's estimate that they still buy from you at all">
+                    Chance still buying
+                  </th>
+                  <th className="num" title="Since the analysis before">
+                    Change
+                  </th>
                   <th className="num">Value at stake</th>
                   <th>Why</th>
                 </tr>
@@ -159,9 +164,11 @@ export function AnalyticsPage() {
                     <td>
                       <Link to={`/customers/${c.id}`}>{c.name ?? c.email ?? `#${c.id}`}</Link>
                     </td>
-                    <td className="num">{c.pAlive.toFixed(2)}</td>
+                    <td className="num">{Math.round(c.pAlive * 100)} %</td>
                     <td className="num">
-                      {c.pAliveChange === null ? '—' : `${c.pAliveChange > 0 ? '+' : ''}${c.pAliveChange.toFixed(2)}`}
+                      {c.pAliveChange === null
+                        ? '—'
+                        : `${c.pAliveChange > 0 ? '+' : '−'}${Math.abs(Math.round(c.pAliveChange * 100))} points`}
                     </td>
                     <td className="num">{money(c.valueAtStake)}</td>
                     <td className="small">{c.reasons.join('; ')}</td>
@@ -184,8 +191,8 @@ export function AnalyticsPage() {
                 {alerts.map((a) => (
                   <li key={a.id}>
                     {formatTime(a.at)}: <Link to={`/customers/${a.customerId}`}>{a.name ?? `#${a.customerId}`}</Link>{' '}
-                    {a.fromPAlive.toFixed(2)} → {a.toPAlive.toFixed(2)}, {money(a.valueAtStake)} at stake{' '}
-                    <small className="muted">{a.reason}</small>
+                    chance still buying {Math.round(a.fromPAlive * 100)} % → {Math.round(a.toPAlive * 100)} %,{' '}
+                    {money(a.valueAtStake)} at stake <small className="muted">{a.reason}</small>
                   </li>
                 ))}
               </ul>
@@ -273,30 +280,37 @@ export function AnalyticsPage() {
                 }))}
             />
             <section className="card">
-              <h2>Model parameters (weeks)</h2>
-              <p className="params">
-                BG/NBD r={num(run.models.week?.bgnbd?.r)} α={num(run.models.week?.bgnbd?.alpha)} a=
-                {num(run.models.week?.bgnbd?.a)} b={num(run.models.week?.bgnbd?.b)} LL=
-                {num(run.models.week?.bgnbd?.logLikelihood, 7)}
+              <h2>The models behind the figures</h2>
+              <p>
+                Kept learns from every customer's past purchases how often people like them buy and how likely they are
+                to have stopped; the chances and predicted values on this page come from these models.
               </p>
-              {run.models.week?.mbgnbd && (
+              <ForAnalysts>
+                <h3>Model parameters (weeks)</h3>
                 <p className="params">
-                  MBG/NBD r={num(run.models.week.mbgnbd.r)} α={num(run.models.week.mbgnbd.alpha)} a=
-                  {num(run.models.week.mbgnbd.a)} b={num(run.models.week.mbgnbd.b)} LL=
-                  {num(run.models.week.mbgnbd.logLikelihood, 7)}
+                  BG/NBD r={num(run.models.week?.bgnbd?.r)} α={num(run.models.week?.bgnbd?.alpha)} a=
+                  {num(run.models.week?.bgnbd?.a)} b={num(run.models.week?.bgnbd?.b)} LL=
+                  {num(run.models.week?.bgnbd?.logLikelihood, 7)}
                 </p>
-              )}
-              {run.models.week?.paretoNbd && (
+                {run.models.week?.mbgnbd && (
+                  <p className="params">
+                    MBG/NBD r={num(run.models.week.mbgnbd.r)} α={num(run.models.week.mbgnbd.alpha)} a=
+                    {num(run.models.week.mbgnbd.a)} b={num(run.models.week.mbgnbd.b)} LL=
+                    {num(run.models.week.mbgnbd.logLikelihood, 7)}
+                  </p>
+                )}
+                {run.models.week?.paretoNbd && (
+                  <p className="params">
+                    Pareto/NBD r={num(run.models.week.paretoNbd.r)} α={num(run.models.week.paretoNbd.alpha)} s=
+                    {num(run.models.week.paretoNbd.s)} β={num(run.models.week.paretoNbd.beta)} LL=
+                    {num(run.models.week.paretoNbd.logLikelihood, 7)}
+                  </p>
+                )}
                 <p className="params">
-                  Pareto/NBD r={num(run.models.week.paretoNbd.r)} α={num(run.models.week.paretoNbd.alpha)} s=
-                  {num(run.models.week.paretoNbd.s)} β={num(run.models.week.paretoNbd.beta)} LL=
-                  {num(run.models.week.paretoNbd.logLikelihood, 7)}
+                  Gamma-Gamma p={num(run.models.gammaGamma?.p)} q={num(run.models.gammaGamma?.q)} γ=
+                  {num(run.models.gammaGamma?.gamma)}
                 </p>
-              )}
-              <p className="params">
-                Gamma-Gamma p={num(run.models.gammaGamma?.p)} q={num(run.models.gammaGamma?.q)} γ=
-                {num(run.models.gammaGamma?.gamma)}
-              </p>
+              </ForAnalysts>
               <p className="muted small">
                 {Math.round(report.trueCustomerShare * 100)} % of buyers are true customers (two or more purchase days).
               </p>

@@ -365,7 +365,9 @@ function Prediction({ scores }: { scores: CustomerScore[] }) {
             {latest.frequencyScore}
             {latest.monetaryScore}
           </b>
-          <span>RFM</span>
+          <span title="Recency, frequency and money, each 1 (lowest fifth of customers) to 5 (highest fifth)">
+            how recent, how often, how much (1–5 each)
+          </span>
         </div>
       </div>
       <p>

@@ -55,7 +55,7 @@ export function SatisfactionSection() {
         <BarChart
           xAxis="How well it predicts (0.5 = chance)"
           yAxis="Measure"
-          title="How well each predicts buying again (AUC, cross-validated; 0.5 is chance)"
+          title="How well each tells who buys again (0.5 = a coin toss, 1 = always right)"
           format={(v) => v.toFixed(3)}
           bars={Object.entries(model.validation.auc)
             .sort((a, b) => b[1] - a[1])

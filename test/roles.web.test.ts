@@ -114,3 +114,24 @@ test("the owner's overview: stages with this month's moves, risk, the programme,
   assert.deepEqual(refused, []);
   await close();
 });
+
+test('a chart answers a hover with the value and the date, and every chart titles its axes', async () => {
+  const { page, close } = await as('analyst');
+  const chart = page.getByRole('figure', { name: /Customers by stage over time/ });
+  await chart.locator('svg').waitFor();
+  const box = (await chart.locator('.echart').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
+  const tip = chart.locator('.chart-tooltip');
+  await tip.waitFor();
+  // A date (a month and a year) and a count of customers.
+  assert.match(await tip.innerText(), /\b(19|20)\d{2}\b[\s\S]*\d/);
+  const axes = await page
+    .locator('figure.chart')
+    .evaluateAll((figures) => figures.map((f) => [f.getAttribute('data-x-axis'), f.getAttribute('data-y-axis')]));
+  assert.ok(axes.length > 3);
+  assert.deepEqual(
+    axes.filter(([x, y]) => !x || !y),
+    [],
+  );
+  await close();
+});

@@ -41,7 +41,9 @@ function EChart({ option, height, onClick }: { option: Option; height: number; o
     };
   }, []);
   useEffect(() => {
-    chart.current?.setOption({ aria: { enabled: true }, animation: false, ...option }, true);
+    // Tooltips stay inside the chart (a phone's width has no room beside it) and carry a class to find them by.
+    const tooltip = option.tooltip && { ...(option.tooltip as object), confine: true, className: 'chart-tooltip' };
+    chart.current?.setOption({ aria: { enabled: true }, animation: false, ...option, tooltip }, true);
   }, [option]);
   return <div ref={box} className="echart" style={{ height, width: '100%' }} />;
 }

@@ -82,7 +82,7 @@ export function WebhooksCard({ onSecret }: { onSecret: (text: string) => void })
           placeholder="https://your-system.example.com/kept"
           value={form.url}
           onChange={(e) => setForm({ ...form, url: e.target.value })}
-          style={{ minWidth: 360 }}
+          style={{ flex: '1 1 360px' }}
         />
         {events.map((event) => (
           <label key={event} className="inline">

@@ -1,4 +1,4 @@
-// Plain words for every page: shared formatters (money with the store currency, shares, counts)
+// Plain words for every page: money with the store currency (shares: percent in api.ts)
 // and the fold that keeps technical names (model parameters, AUC, p_alive, ...) for analysts.
 import { useEffect, useState, type ReactNode } from 'react';
 import type { Settings } from '../settings/settings.ts';
@@ -26,17 +26,6 @@ export function money(value: number | string | null | undefined, currency: strin
     return `${v.toLocaleString(undefined, options)} ${currency}`;
   }
 }
-
-/** A share (0-1) as a percent: whole percents, one decimal under 10 %. */
-export function share(value: number | null | undefined): string {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return '—';
-  const p = value * 100;
-  return `${Math.abs(p) < 10 && p !== 0 ? p.toFixed(1) : Math.round(p)} %`;
-}
-
-/** A count with thousands separators. */
-export const count = (value: number | null | undefined) =>
-  typeof value === 'number' && Number.isFinite(value) ? value.toLocaleString() : '—';
 
 // The store currency, asked once per page load and shared by every page.
 let currencyAnswer: Promise<string | null> | null = null;

@@ -166,6 +166,12 @@ test('an analyst sees how well Kept predicted the last 90 days: the figures in w
     await signIn(own, `${server.url}/analytics`, analyst);
     const section = own.locator('section.backtest');
     await section.waitFor();
+    // Every candidate's scores are in the fold for analysts.
+    await section.locator('details.for-analysts summary').click();
+    assert.match(
+      await section.locator('details.for-analysts table').innerText(),
+      /MBG\/NBD[\s\S]*days since the last purchase alone/,
+    );
     const text = await section.innerText();
     assert.match(text, /How well Kept predicted your last 90 days/);
     assert.match(text, /Kept hid 2025-10-13 to 2026-01-10 from the models/);

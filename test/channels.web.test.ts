@@ -86,7 +86,7 @@ test('a marketer reads the channels: a table per kind, the charts, the recommend
   await table.waitFor();
   const social = table.locator('tbody tr', { hasText: /^social/ });
   const cells = await social.locator('td').allInnerTexts();
-  assert.deepEqual(cells.slice(0, 4), ['social', '80', '116', '5,080.00 EUR'], '80 first orders of 50 and 36 of 30');
+  assert.deepEqual(cells.slice(0, 4), ['social', '80', '116', '€5,080.00'], '80 first orders of 50 and 36 of 30');
   assert.match(cells[8], /^45 % \(\d+ % to \d+ %\), n = 80$/);
   await page.getByRole('table', { name: 'Channels by order' }).waitFor();
   await page.getByRole('table', { name: 'Channels by contact' }).waitFor();
@@ -140,14 +140,14 @@ test('a marketer sets a cost: it is saved, listed with who set it, and the margi
   await form.getByRole('button', { name: 'Save cost' }).click();
   const costs = page.getByRole('table', { name: 'Channel costs' });
   await costs.waitFor();
-  assert.match(await costs.innerText(), /acquisition\s+social\s+12\.50 EUR per customer\s+marketer@example\.com/);
+  assert.match(await costs.innerText(), /acquisition\s+social\s+€12\.50 per customer\s+marketer@example\.com/);
   // 5,080.00 of orders less 80 customers at 12.50.
   await page.waitForFunction(() =>
     [...document.querySelectorAll('table[aria-label="Channels by acquisition"] tbody tr')].some((tr) =>
-      tr.textContent?.includes('4,080.00 EUR'),
+      tr.textContent?.includes('€4,080.00'),
     ),
   );
-  assert.equal(await margin(), '4,080.00 EUR');
+  assert.equal(await margin(), '€4,080.00');
   await page.locator('section.channel-costs').screenshot({ path: screenshotPath('channels-costs') });
 });
 

@@ -8,7 +8,7 @@ import type { Alert, AnalyticsPage as Page, AtRiskCustomer } from '../../analyti
 import type { JobStatus } from '../../jobs/job.ts';
 import { Link } from '../router.tsx';
 import { useCan } from '../session.tsx';
-import { ForAnalysts } from '../plain.tsx';
+import { ForAnalysts, useMoney } from '../plain.tsx';
 
 const modelNames: Record<string, string> = {
   bgnbd: 'BG/NBD',
@@ -17,8 +17,6 @@ const modelNames: Record<string, string> = {
   supervised: 'the model learnt from this store',
 };
 const stageOrder = ['prospect', 'trial', 'customer', 'best', 'at_risk', 'lapsed', 'won_back', 'suppressed'];
-const money = (v: string | number | null) =>
-  v === null ? '—' : Number(v).toLocaleString(undefined, { maximumFractionDigits: 0 });
 const num = (v: unknown, digits = 4) => (typeof v === 'number' ? Number(v.toPrecision(digits)).toString() : '—');
 
 function RunButton({ onDone }: { onDone: () => void }) {
@@ -58,6 +56,7 @@ function RunButton({ onDone }: { onDone: () => void }) {
 }
 
 export function AnalyticsPage() {
+  const money = useMoney();
   const [data, setData] = useState<Page | null>(null);
   const [atRisk, setAtRisk] = useState<AtRiskCustomer[]>([]);
   const [alerts, setAlerts] = useState<Alert[]>([]);
@@ -170,7 +169,7 @@ export function AnalyticsPage() {
                         ? '—'
                         : `${c.pAliveChange > 0 ? '+' : '−'}${Math.abs(Math.round(c.pAliveChange * 100))} points`}
                     </td>
-                    <td className="num">{money(c.valueAtStake)}</td>
+                    <td className="num">{money(c.valueAtStake, 0)}</td>
                     <td className="small">{c.reasons.join('; ')}</td>
                   </tr>
                 ))}
@@ -192,7 +191,7 @@ export function AnalyticsPage() {
                   <li key={a.id}>
                     {formatTime(a.at)}: <Link to={`/customers/${a.customerId}`}>{a.name ?? `#${a.customerId}`}</Link>{' '}
                     chance still buying {Math.round(a.fromPAlive * 100)} % → {Math.round(a.toPAlive * 100)} %,{' '}
-                    {money(a.valueAtStake)} at stake <small className="muted">{a.reason}</small>
+                    {money(a.valueAtStake, 0)} at stake <small className="muted">{a.reason}</small>
                   </li>
                 ))}
               </ul>
@@ -275,7 +274,9 @@ export function AnalyticsPage() {
                 .filter((b) => b.customers > 0)
                 .map((b) => ({
                   label:
-                    b.to - b.from < 10 ? `${b.from.toFixed(2)}–${b.to.toFixed(2)}` : `${money(b.from)}–${money(b.to)}`,
+                    b.to - b.from < 10
+                      ? `${b.from.toFixed(2)}–${b.to.toFixed(2)}`
+                      : `${money(b.from, 0)}–${money(b.to, 0)}`,
                   value: b.customers,
                 }))}
             />

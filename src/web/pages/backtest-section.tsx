@@ -1,5 +1,6 @@
 import type { Backtest } from '../../analytics/analytics.ts';
 import { LineChart } from '../charts.tsx';
+import { ForAnalysts } from '../plain.tsx';
 
 const percent = (v: number) => `${Math.round(v * 100)} %`;
 
@@ -30,7 +31,7 @@ export function BacktestSection({ backtest: b, why }: { backtest: Backtest; why:
       )}
       <div className="grid2">
         <CalibrationChart
-          title="Calibration: share who bought, against the chance Kept gave (customers in tenths by chance)"
+          title="Did the chances come true? Share who bought, against the chance Kept gave (customers in tenths by chance)"
           xLabel="chance Kept gave"
           name="who bought"
           bins={b.calibration}
@@ -59,42 +60,49 @@ export function BacktestSection({ backtest: b, why }: { backtest: Backtest; why:
           height={200}
         />
       </div>
-      <table className="list">
-        <thead>
-          <tr>
-            <th>model</th>
-            <th>ranking (ROC AUC, 95 % interval)</th>
-            <th>PR AUC</th>
-            <th>Brier score (lower is better)</th>
-            <th>expected purchases</th>
-          </tr>
-        </thead>
-        <tbody>
-          {b.candidates.map((c) => (
-            <tr key={c.model} className={c.model === b.chosen ? 'chosen' : undefined}>
-              <td>
-                {c.name}
-                {c.model === b.chosen ? ' (scores)' : ''}
-                {c.excluded ? ' (not used: no dropout visible in this history)' : ''}
-              </td>
-              <td>
-                {c.rocAuc.value.toFixed(3)} ({c.rocAuc.low.toFixed(3)}–{c.rocAuc.high.toFixed(3)})
-              </td>
-              <td>{c.prAuc.value.toFixed(3)}</td>
-              <td>{c.brier.value.toFixed(4)}</td>
-              <td>
-                {Math.round(c.predictedPurchases).toLocaleString()} ({c.totalError >= 0 ? '+' : '−'}
-                {percent(Math.abs(c.totalError))})
-              </td>
+      <ForAnalysts>
+        <table className="list">
+          <thead>
+            <tr>
+              <th>model</th>
+              <th>ranking (ROC AUC, 95 % interval)</th>
+              <th>PR AUC</th>
+              <th>Brier score (lower is better)</th>
+              <th>expected purchases</th>
             </tr>
-          ))}
-          <tr>
-            <td>days since the last purchase alone</td>
-            <td>{b.recencyAuc.toFixed(3)}</td>
-            <td colSpan={3} />
-          </tr>
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {b.candidates.map((c) => (
+              <tr key={c.model} className={c.model === b.chosen ? 'chosen' : undefined}>
+                <td>
+                  {c.name}
+                  {c.model === b.chosen ? ' (scores)' : ''}
+                  {c.excluded ? ' (not used: no dropout visible in this history)' : ''}
+                </td>
+                <td>
+                  {c.rocAuc.value.toFixed(3)} ({c.rocAuc.low.toFixed(3)}–{c.rocAuc.high.toFixed(3)})
+                </td>
+                <td>{c.prAuc.value.toFixed(3)}</td>
+                <td>{c.brier.value.toFixed(4)}</td>
+                <td>
+                  {Math.round(c.predictedPurchases).toLocaleString()} ({c.totalError >= 0 ? '+' : '−'}
+                  {percent(Math.abs(c.totalError))})
+                </td>
+              </tr>
+            ))}
+            <tr>
+              <td>days since the last purchase alone</td>
+              <td>{b.recencyAuc.toFixed(3)}</td>
+              <td colSpan={3} />
+            </tr>
+          </tbody>
+        </table>
+        <p className="small muted">
+          ROC AUC: the share of buyer and non-buyer pairs ranked the right way round (0.5 is a coin toss). PR AUC: how
+          well the top of the ranking holds buyers. Brier score: the mean squared gap between the chance given and what
+          happened.
+        </p>
+      </ForAnalysts>
     </section>
   );
 }

@@ -17,6 +17,7 @@ import { Link, navigate } from '../router.tsx';
 import { ProgrammeSection } from './programme-section.tsx';
 import { StartConfirmation } from './start-confirmation.tsx';
 import { useCan } from '../session.tsx';
+import { useMoney } from '../plain.tsx';
 
 type Arm = Campaign['arms'][number];
 
@@ -444,11 +445,13 @@ function ComparisonCell({
     <td className={significant ? (c.difference > 0 ? 'good' : 'bad') : ''}>
       {format(c.treated)} vs {format(c.control)}
       <br />
-      <small>
-        {share ? points(c.difference) : `${c.difference >= 0 ? '+' : ''}${format(c.difference)}`} [
-        {share ? points(c.low) : format(c.low)}, {share ? points(c.high) : format(c.high)}]
-        {c.relative !== null && ` · ${c.relative >= 0 ? '+' : ''}${Math.round(100 * c.relative)} %`} · p{' '}
-        {c.p < 0.001 ? '< 0.001' : c.p.toFixed(3)}
+      <small
+        title={`The difference, with the range it likely lies in (95 % interval). p = ${c.p < 0.001 ? '< 0.001' : c.p.toFixed(3)}: the chance of a difference this large if the campaign changed nothing.`}
+      >
+        {share ? points(c.difference) : `${c.difference >= 0 ? '+' : ''}${format(c.difference)}`} (likely{' '}
+        {share ? points(c.low) : format(c.low)} to {share ? points(c.high) : format(c.high)})
+        {c.relative !== null && ` · ${c.relative >= 0 ? '+' : ''}${Math.round(100 * c.relative)} %`} ·{' '}
+        {significant ? 'unlikely to be chance' : 'could be chance'}
       </small>
     </td>
   );
@@ -466,6 +469,7 @@ export function HoldoutReport({
   onDays: (days: number) => void;
   since: string;
 }) {
+  const money = useMoney();
   const dirty = report.contamination;
   return (
     <>
@@ -530,7 +534,7 @@ export function HoldoutReport({
                     {a.sent} · {a.opened} · {a.clicked}
                   </td>
                   <ComparisonCell c={a.purchase} format={(v) => percent(v)} share />
-                  <ComparisonCell c={a.revenuePerCustomer} format={(v) => v.toFixed(2)} />
+                  <ComparisonCell c={a.revenuePerCustomer} format={(v) => money(v)} />
                   <ComparisonCell c={a.unsubscribes} format={(v) => percent(v, 2)} share />
                   <ComparisonCell c={a.stillActive30} format={(v) => percent(v)} share />
                 </tr>
@@ -543,7 +547,7 @@ export function HoldoutReport({
                   <td className="num">{report.holdout.members}</td>
                   <td className="num">—</td>
                   <td>{report.holdout.buyers} bought</td>
-                  <td>{report.holdout.revenue.toFixed(2)} in all</td>
+                  <td>{money(report.holdout.revenue)} in all</td>
                   <td>{report.holdout.unsubscribed}</td>
                   <td />
                 </tr>

@@ -6,6 +6,7 @@ import type { ChannelCost, ChannelKind, ChannelRow, Economics } from '../../chan
 import { api, formatDate, formatTime, percent, problemText, words } from '../api.ts';
 import { BarChart, IntervalChart, WhatIsThis } from '../charts.tsx';
 import { useCan } from '../session.tsx';
+import { money as inCurrency } from '../plain.tsx';
 
 const channelNames = ['web', 'email', 'store', 'phone', 'chat', 'mobile', 'social', 'display', 'direct_mail'];
 const kindWords: Record<ChannelKind, { title: string; customers: string; about: string }> = {
@@ -393,10 +394,7 @@ export function ChannelsPage() {
   };
   useEffect(load, []);
   const currency = report?.currency;
-  const money = (v: string | number | null) =>
-    v === null
-      ? '—'
-      : `${Number(v).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}${currency ? ` ${currency}` : ''}`;
+  const money = (v: string | number | null) => inCurrency(v, currency ?? null);
   return (
     <div className="channels">
       <header className="page-head">

@@ -21,6 +21,7 @@ import { RecordWarnings } from './record-warnings.tsx';
 import { EditDetail, EditRecord } from './record-edit.tsx';
 import type { CustomerScore, SubscriberScore } from '../../analytics/analytics.ts';
 import { useCan, useMe } from '../session.tsx';
+import { useMoney } from '../plain.tsx';
 
 // One label per timeline kind: typed by the server's list (src/customers/customer.ts), so a kind added
 // there fails the type check here until it has a label (the UI may import only types from src/).
@@ -53,8 +54,6 @@ const feelings: Record<number, string> = {
   2: 'delighted',
 };
 const channels = ['web', 'email', 'store', 'phone', 'chat', 'mobile', 'social', 'display', 'direct_mail'];
-const money = (value: string | number) =>
-  Number(value).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 /** Spend per month over the customer's whole history, with problems (returns, incidents, tickets) marked. */
 function spendByMonth(entries: TimelineEntry[], since: string | null) {
@@ -84,6 +83,7 @@ function spendByMonth(entries: TimelineEntry[], since: string | null) {
 }
 
 function Detail({ entry }: { entry: TimelineEntry }) {
+  const money = useMoney();
   const d = entry.detail;
   if (entry.kind === 'order') {
     const lines = d.lines as { product: string; quantity: string; amount: string; margin?: string | null }[];
@@ -319,6 +319,7 @@ function SubscriptionRisk({ score }: { score: SubscriberScore }) {
 
 /** The latest analysis of this customer, and their probability of being active over the analyses. */
 function Prediction({ scores }: { scores: CustomerScore[] }) {
+  const money = useMoney();
   const latest = scores[0];
   return (
     <section className="card prediction">
@@ -554,6 +555,7 @@ function Erase({ id }: { id: number }) {
 }
 
 export function CustomerPage({ id }: { id: number }) {
+  const money = useMoney();
   const [record, setRecord] = useState<CustomerRecord | null>(null);
   const [scores, setScores] = useState<CustomerScore[]>([]);
   const [subscription, setSubscription] = useState<SubscriberScore | null>(null);

@@ -14,14 +14,13 @@ import { Link } from '../router.tsx';
 import { LeavingSection } from './leaving-section.tsx';
 import { UpliftSection } from './uplift-section.tsx';
 import { useCan } from '../session.tsx';
+import { useMoney } from '../plain.tsx';
 
 type Outcomes = z.infer<typeof outcomesReportSchema>;
 type Cell = Outcomes['cells'][number];
 type CellCustomers = z.infer<typeof outcomeCustomersSchema>['customers'];
 type Catalogue = z.infer<typeof experienceCatalogueSchema>['kinds'];
 
-const money = (v: string | number) =>
-  Number(v).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const whole = (v: number) => Math.round(v).toLocaleString();
 const stageOrder = ['*', 'prospect', 'trial', 'customer'];
 const bandOrder = ['*', 'none', 'low', 'mid', 'high'];
@@ -76,6 +75,7 @@ function CellDetail({
   canOpen: boolean;
   onClose: () => void;
 }) {
+  const money = useMoney();
   const [customers, setCustomers] = useState<CellCustomers | null>(null);
   const [more, setMore] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);

@@ -5,10 +5,10 @@ import type { z } from '@hono/zod-openapi';
 import type { postMortemSchema } from '../../analytics/retention.ts';
 import { api, formatDate, problemText, words } from '../api.ts';
 import { ratio } from './leaving-section.tsx';
+import { useMoney } from '../plain.tsx';
 
 type PostMortem = z.infer<typeof postMortemSchema>;
 
-const money = (v: number) => v.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const fromWords: Record<PostMortem['cause']['from'], string> = {
   'exit answer': 'from what they answered in the exit survey',
   drivers: 'from the drivers of leaving that applied when they stopped (the hazard model, not their own words)',
@@ -146,6 +146,7 @@ export function PostMortemSection({ id }: { id: number }) {
 
 /** A gesture to this customer, on the worklist or not: over the allowance it waits for approval. */
 export function GiveGesture({ id, onGiven }: { id: number; onGiven?: () => void }) {
+  const money = useMoney();
   const [open, setOpen] = useState(false);
   const [result, setResult] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);

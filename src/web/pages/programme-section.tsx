@@ -6,14 +6,10 @@ import { useEffect, useState } from 'react';
 import type { ProgrammeLift, ProgrammePeriod } from '../../campaigns/lift.ts';
 import { api, percent, points, problemText } from '../api.ts';
 import { ColumnChart, IntervalChart, LineChart, WhatIsThis } from '../charts.tsx';
+import { useMoney } from '../plain.tsx';
 
 const monthWords = (period: string, year: 'numeric' | '2-digit' = 'numeric') =>
   new Date(`${period}-01T00:00:00Z`).toLocaleDateString('en', { month: 'short', year, timeZone: 'UTC' });
-const money = (v: number | null | undefined) =>
-  typeof v === 'number' && Number.isFinite(v)
-    ? v.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })
-    : '—';
-const signedMoney = (v: number) => `${v < 0 ? '−' : '+'}${money(Math.abs(v))}`;
 const relative = (v: number | null) => (v === null ? '—' : `${points(v, 1)} %`);
 /** The control group's share as set: 5 %, 2.5 %. */
 const shareWords = (share: number) => percent(share, Number.isInteger(Math.round(share * 1000) / 10) ? 0 : 1);
@@ -46,7 +42,7 @@ function MeasureRow({
         {c ? (
           <>
             {difference(c.difference, true)}{' '}
-            <span className="muted">[{`${difference(c.low)}, ${difference(c.high)}`}]</span>
+            <span className="muted">({`${difference(c.low)} to ${difference(c.high)}`})</span>
           </>
         ) : (
           '—'
@@ -56,7 +52,14 @@ function MeasureRow({
         {c ? relative(c.relative) : '—'}
       </td>
       <td className="num" style={{ whiteSpace: 'nowrap' }}>
-        {c ? (c.p < 0.001 ? '< 0.001' : c.p.toFixed(3)) : '—'}
+        {c ? (
+          <>
+            {c.p < 0.05 ? 'unlikely' : 'possibly'}{' '}
+            <span className="muted">(p {c.p < 0.001 ? '< 0.001' : c.p.toFixed(3)})</span>
+          </>
+        ) : (
+          '—'
+        )}
       </td>
       <td className="small">{measure.warning ?? ''}</td>
     </tr>
@@ -65,6 +68,8 @@ function MeasureRow({
 
 /** The programme's total lift against the universal control group over the last `months` calendar months. */
 export function ProgrammeSection({ months = 12 }: { months?: number }) {
+  const money = useMoney();
+  const signedMoney = (v: number) => `${v < 0 ? '−' : '+'}${money(Math.abs(v))}`;
   const [report, setReport] = useState<ProgrammeLift | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
@@ -191,9 +196,13 @@ export function ProgrammeSection({ months = 12 }: { months?: number }) {
             <th>Over the span</th>
             <th className="num">We market to</th>
             <th className="num">Control group</th>
-            <th className="num">Difference [95 %]</th>
+            <th className="num" title="The difference, with the range it likely lies in (95 % interval)">
+              Difference (likely range)
+            </th>
             <th className="num">Relative</th>
-            <th className="num">p</th>
+            <th className="num" title="p: the chance of a difference this large if marketing changed nothing">
+              Could it be chance?
+            </th>
             <th />
           </tr>
         </thead>

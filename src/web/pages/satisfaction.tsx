@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Input, Satisfaction, SatisfactionPoints } from '../../satisfaction/satisfaction.ts';
 import { api, words } from '../api.ts';
 import { BarChart, LineChart, palette } from '../charts.tsx';
+import { ForAnalysts } from '../plain.tsx';
 
 /** The satisfaction model's inputs in words (every input named, so a new one cannot show as code). */
 const measureWords: Record<Input | 'index', string> = {
@@ -91,30 +92,37 @@ export function SatisfactionSection() {
           />
         )}
       </div>
-      <table className="list">
-        <thead>
-          <tr>
-            <th>Input</th>
-            <th className="num">Weight</th>
-            <th className="num">AUC alone</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(Object.entries(model.weights) as [Input, number][]).map(([k, w]) => (
-            <tr key={k}>
-              <td>{data.inputs[k] ?? k}</td>
-              <td className="num">{w.toFixed(2)}</td>
-              <td className="num">{model.validation.auc[k]?.toFixed(3)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <p className="small muted">
-        Index = 100 / (1 + e^−Σ weight × input): 50 with nothing to go by. Weights fitted on{' '}
-        {model.validation.snapshots.toLocaleString()} monthly snapshots of {model.validation.customers.toLocaleString()}{' '}
-        customers ({model.validation.from} to {model.validation.to}) to whether they bought again in the next 90 days;
-        the index as a whole scores AUC {model.validation.auc.index?.toFixed(3)}.
+      <p className="small">
+        Each customer's index, 0 to 100, weighs what they told and what happened to them by how well each, in this
+        store's past, told who bought again.
       </p>
+      <ForAnalysts>
+        <table className="list">
+          <thead>
+            <tr>
+              <th>Input</th>
+              <th className="num">Weight</th>
+              <th className="num">AUC alone</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(Object.entries(model.weights) as [Input, number][]).map(([k, w]) => (
+              <tr key={k}>
+                <td>{data.inputs[k] ?? k}</td>
+                <td className="num">{w.toFixed(2)}</td>
+                <td className="num">{model.validation.auc[k]?.toFixed(3)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <p className="small muted">
+          Index = 100 / (1 + e^−Σ weight × input): 50 with nothing to go by. Weights fitted on{' '}
+          {model.validation.snapshots.toLocaleString()} monthly snapshots of{' '}
+          {model.validation.customers.toLocaleString()} customers ({model.validation.from} to {model.validation.to}) to
+          whether they bought again in the next 90 days; the index as a whole scores AUC{' '}
+          {model.validation.auc.index?.toFixed(3)}.
+        </p>
+      </ForAnalysts>
     </section>
   );
 }

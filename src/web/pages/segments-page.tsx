@@ -12,6 +12,7 @@ import { api, formatDate, problemText, words } from '../api.ts';
 import { BarChart, stageColors } from '../charts.tsx';
 import { Link } from '../router.tsx';
 import { useCan } from '../session.tsx';
+import { useMoney } from '../plain.tsx';
 
 const isGroup = (c: Condition | Rule): c is Rule => 'match' in c;
 const opWords: Record<string, string> = {
@@ -43,7 +44,6 @@ const opWords: Record<string, string> = {
 };
 /** A saved rule to edit: whoever may save segments (admin, marketer) is shown every rule whole, values included. */
 const editable = (rule: ShownRule) => rule as Rule;
-const money = (v: number) => v.toLocaleString(undefined, { maximumFractionDigits: 0 });
 
 function defaultCondition(catalogue: Catalogue, field: FieldName = 'stage'): Condition {
   const op = Object.keys(catalogue.fields[field].ops)[0];
@@ -307,6 +307,7 @@ export function GroupEditor({
 }
 
 function SummaryView({ summary }: { summary: SegmentPreview }) {
+  const money = useMoney();
   return (
     <div>
       <p className="count">
@@ -318,11 +319,11 @@ function SummaryView({ summary }: { summary: SegmentPreview }) {
           <span>mean probability still active</span>
         </div>
         <div className="tile">
-          <b>{money(summary.predictedValue)}</b>
+          <b>{money(summary.predictedValue, 0)}</b>
           <span>predicted value, 365 days</span>
         </div>
         <div className="tile">
-          <b>{money(summary.valueAtStake)}</b>
+          <b>{money(summary.valueAtStake, 0)}</b>
           <span>value at stake</span>
         </div>
         <div className="tile">

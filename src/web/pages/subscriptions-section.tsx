@@ -1,5 +1,6 @@
 import type { SubscriptionAnalysis } from '../../analytics/analytics.ts';
 import { LineChart } from '../charts.tsx';
+import { ForAnalysts } from '../plain.tsx';
 import { CalibrationChart } from './backtest-section.tsx';
 import { Link } from '../router.tsx';
 
@@ -58,9 +59,8 @@ export function SubscriptionsSection({ subscriptions: s }: { subscriptions: Subs
             Who cancels: a model learnt from your {m.subscribers.toLocaleString()} subscribers (
             {m.cancelled.toLocaleString()} cancelled), checked by {m.folds}-fold cross-validation. Picking one who
             cancelled and one who did not, it ranked the one who cancelled higher {percent(m.metrics.rocAuc.value)} of
-            the time (95 %: {percent(m.metrics.rocAuc.low)}–{percent(m.metrics.rocAuc.high)}); PR AUC{' '}
-            {m.metrics.prAuc.value.toFixed(3)} against a base rate of {m.metrics.baseRate.toFixed(3)}; Brier score{' '}
-            {m.metrics.brier.value.toFixed(4)}. What matters most:{' '}
+            the time (95 %: {percent(m.metrics.rocAuc.low)}–{percent(m.metrics.rocAuc.high)}; a coin toss would be 50
+            %). What matters most:{' '}
             {m.effects
               .slice(0, 4)
               .map(
@@ -70,6 +70,13 @@ export function SubscriptionsSection({ subscriptions: s }: { subscriptions: Subs
               .join('; ')}
             .
           </p>
+          <ForAnalysts>
+            <p className="params">
+              ROC AUC {m.metrics.rocAuc.value.toFixed(3)}; PR AUC {m.metrics.prAuc.value.toFixed(3)} against a base rate
+              of {m.metrics.baseRate.toFixed(3)}; Brier score {m.metrics.brier.value.toFixed(4)}. The chance from their
+              profile is the churn model's; the one at the next renewal is the shifted-beta-geometric (sBG) model's.
+            </p>
+          </ForAnalysts>
           {m.dropped.map((d) => (
             <p key={d} className="muted">
               Left out: {d}
@@ -89,8 +96,8 @@ export function SubscriptionsSection({ subscriptions: s }: { subscriptions: Subs
                 <th>customer</th>
                 <th>plan</th>
                 <th>since</th>
-                <th>chance (churn model)</th>
-                <th>next renewal (sBG)</th>
+                <th>chance of cancelling (from their profile)</th>
+                <th>cancelling at the next renewal (from their cohort)</th>
                 <th>why</th>
               </tr>
             </thead>

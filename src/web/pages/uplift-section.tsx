@@ -7,13 +7,9 @@ import type { upliftReportSchema } from '../../analytics/retention.ts';
 import type { GroupEffect, PolicyValue, Qini, TopUplift } from '../../analytics/uplift.ts';
 import { api, percent, points, problemText, words } from '../api.ts';
 import { LineChart, WhatIsThis } from '../charts.tsx';
+import { useMoney } from '../plain.tsx';
 
 type Uplift = z.infer<typeof upliftReportSchema>;
-
-const money = (v: number | null | undefined) =>
-  typeof v === 'number' && Number.isFinite(v)
-    ? v.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })
-    : '—';
 
 /** Where an uplift figure comes from, in plain words: the worklist's banner and this page's. */
 export function upliftSourceWords(source: string | null, effect?: number): string {
@@ -40,6 +36,7 @@ const groupingWords: Record<string, string> = {
 };
 
 export function UpliftSection() {
+  const money = useMoney();
   const [report, setReport] = useState<Uplift | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {

@@ -8,7 +8,6 @@ import { ratio } from './leaving-section.tsx';
 import { upliftSourceWords } from './uplift-section.tsx';
 
 const actions = ['call', 'apology_replacement', 'gift', 'offer', 'nothing'] as const;
-const money = (v: number) => v.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 /** Accept, change or reject one suggestion; a change or rejection says why. */
 function Decide({
@@ -192,6 +191,7 @@ function RankingBanner({
   showAll: boolean;
   onShowAll: (show: boolean) => void;
 }) {
+  const money = useMoney();
   const saving = ranking.saving as Saving | null;
   // Once an analysis has scored uplift the list is in incremental-value order, even when no row is shown.
   const byValue = ranking.by === 'incremental_value' || ranking.upliftSource !== null;
@@ -339,6 +339,7 @@ function WorkItem({
 }
 
 export function WorklistPage() {
+  const money = useMoney();
   const [items, setItems] = useState<WorklistItem[] | null>(null);
   const [ranking, setRanking] = useState<Ranking | null>(null);
   const [allowance, setAllowance] = useState(0);

@@ -10,6 +10,7 @@ import { AppError } from '../shared/errors.ts';
 import {
   addresses,
   attributeDefinitions,
+  customerSearchText,
   customers,
   identities,
   lifecycleChanges,
@@ -43,15 +44,32 @@ export interface CustomerQuery {
 const iso = (value: string | Date | null) => (value === null ? null : new Date(value).toISOString());
 const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** A phone number typed any way ("+44 7700 900123", "07700-900123"): its digits, without leading zeros. */
+const phoneDigits = (q: string) => (/^[+\d\s().-]+$/.test(q) ? q.replace(/\D/g, '').replace(/^0+/, '') : '');
+
+/**
+ * What `q` finds: an email, external id or name beginning with it, any word of the name beginning with
+ * it, or a phone number holding its digits (six or more). From three characters on, the trigram index
+ * on customerSearchText narrows the rows first ("contains"), and the exact conditions are checked on
+ * what it finds; shorter queries use the prefix indexes alone.
+ */
+export function searchCondition(q: string) {
+  const lower = q.toLowerCase();
+  const digits = phoneDigits(q);
+  const c = alias(customers, 'c');
+  const exact = sql`(c.email like ${likePrefix(lower)} or c.external_id like ${likePrefix(q)}
+      or lower(c.name) like ${likePrefix(lower)} or lower(c.name) like ${`% ${likePrefix(lower)}`}
+      ${digits.length >= 6 ? sql`or regexp_replace(coalesce(c.phone, ''), '[^0-9]', '', 'g') like ${`%${likePrefix(digits)}`}` : sql``})`;
+  if (lower.length < 3)
+    return sql`(c.email like ${likePrefix(lower)} or c.external_id like ${likePrefix(q)} or lower(c.name) like ${likePrefix(lower)})`;
+  const needle = digits.length >= 6 && digits.length < lower.length ? digits : lower;
+  return sql`(${customerSearchText(c)} like ${`%${likePrefix(needle)}`} and ${exact})`;
+}
+
 function customerFilter(query: CustomerQuery) {
   const parts = [sql`true`];
   const q = query.q?.trim();
-  if (q) {
-    // Prefix matches use the text_pattern_ops indexes; any word of the name is matched as well.
-    const lower = q.toLowerCase();
-    parts.push(sql`(c.email like ${likePrefix(lower)} or c.external_id like ${likePrefix(q)}
-      or lower(c.name) like ${likePrefix(lower)} or lower(c.name) like ${`% ${likePrefix(lower)}`})`);
-  }
+  if (q) parts.push(searchCondition(q));
   if (query.stage) parts.push(sql`c.stage = ${query.stage}`);
   if (query.channel) parts.push(sql`c.acquisition_channel = ${query.channel}`);
   if (query.flag) parts.push(sql`c.flags @> ${array([query.flag])}::text[]`);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/app.ts';
+import { queryRows, sql } from '../db/connection.ts';
+import { searchCondition } from './customer.read-model.ts';
 
 let t: TestApp;
 const who = { email: 'rosa@example.com', externalId: 'R-1' };
@@ -20,7 +22,7 @@ before(async () => {
     {
       id: 'c2',
       type: 'customer.upsert',
-      customer: { externalId: 'B-2', email: 'ben@example.com' },
+      customer: { externalId: 'B-2', email: 'ben@example.com', phone: '+44 7700 900123' },
       name: 'Ben Okafor',
       acquisitionChannel: 'web',
     },
@@ -145,6 +147,20 @@ const get = async (path: string) => {
   const response = await t.call('GET', path);
   return { status: response.status, body: await response.json() };
 };
+test('the search is served by the trigram index on both databases, not by reading every customer', async () => {
+  for (const q of ['okafor', 'ada@example', '07700 900123']) {
+    const plan = await t.deps.db.transaction(async (tx) => {
+      await tx.execute(sql`set local enable_seqscan = off`);
+      return queryRows<{ 'QUERY PLAN': string }>(
+        tx,
+        sql`explain select id from customers c where ${searchCondition(q)}`,
+      );
+    });
+    const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+    assert.match(text, /customers_search_idx/, `${q}: ${text}`);
+  }
+});
+
 const rosaId = async () => (await get('/api/v1/customers?q=rosa')).body.customers[0].id as number;
 
 test('the list searches by name word, email and external id, filters, sorts and counts', async () => {
@@ -154,6 +170,12 @@ test('the list searches by name word, email and external id, filters, sorts and 
   assert.deepEqual(await names('q=ADA@'), ['Ada Lovelace']);
   assert.deepEqual(await names('q=R-1'), ['Rosa Diaz']);
   assert.deepEqual(await names('q=%25'), [], 'a % is matched literally, not as a wildcard');
+  assert.deepEqual(await names('q=lov'), ['Ada Lovelace'], 'a word of the name');
+  assert.deepEqual(await names('q=ace'), [], 'the middle of a word is no match, though its trigrams are there');
+  assert.deepEqual(await names('q=Ro'), ['Rosa Diaz'], 'one or two characters: the start of the name');
+  assert.deepEqual(await names(`q=${encodeURIComponent('07700 900123')}`), ['Ben Okafor'], 'a phone typed nationally');
+  assert.deepEqual(await names(`q=${encodeURIComponent('+44 7700')}`), ['Ben Okafor'], 'the start of a phone number');
+  assert.deepEqual(await names('q=7700'), [], 'fewer than six digits do not search phone numbers');
   assert.deepEqual(await names('stage=customer'), ['Rosa Diaz']);
   assert.deepEqual(await names('channel=web&sort=name&direction=asc'), ['Ada Lovelace', 'Ben Okafor']);
   assert.deepEqual(await names('flag=do_not_contact'), ['Ada Lovelace']);

@@ -113,6 +113,16 @@ export function createApp(deps: Deps) {
       );
     }
     const state = sqlStateOf(error);
+    if (state === '57014') {
+      // A statement timeout of the request's class (connection.ts routeClasses), or its client left and it was cancelled.
+      return c.json(
+        errorBody(
+          'database_busy',
+          'The request took too long and was stopped; narrow it (a longer search term) or retry',
+        ),
+        503,
+      );
+    }
     if (state && busyStates.test(state)) {
       c.header('Retry-After', '5');
       return c.json(errorBody('database_busy', 'The database is not available; retry shortly'), 503);

@@ -55,7 +55,9 @@ export function auditRoutes(deps: Deps) {
       throw new AppError('validation_failed', 'The request is not valid', {
         issues: query.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
       });
-    const rows = await listAudit(deps.db, { ...query.data, limit: exportLimit });
+    const rows = await deps.database.run('export', c.req.raw.signal, (db) =>
+      listAudit(db, { ...query.data, limit: exportLimit }),
+    );
     await auditBy(deps, c, 'export.audit', `${rows.length} entries`, query.data);
     c.header('Content-Type', 'text/csv; charset=utf-8');
     c.header('Content-Disposition', 'attachment; filename="kept-audit.csv"');

@@ -327,7 +327,7 @@ export function campaignRoutes(deps: Deps) {
       found.channel !== 'email'
         ? await recordListReached(deps, found.id, 'exported')
         : { leftOut: {} as Record<string, number> };
-    const rows = await listedMembers(deps.db, found.id);
+    const rows = await deps.database.run('export', c.req.raw.signal, (db) => listedMembers(db, found.id));
     const leftOutCount = Object.values(leftOut).reduce((s, n) => s + n, 0);
     await auditBy(deps, c, 'export.call_list', `campaign #${found.id} ${found.name}`, {
       rows: rows.length,

@@ -49,9 +49,10 @@ const phoneDigits = (q: string) => (/^[+\d\s().-]+$/.test(q) ? q.replace(/\D/g, 
 
 /**
  * What `q` finds: an email, external id or name beginning with it, any word of the name beginning with
- * it, or a phone number holding its digits (six or more). From three characters on, the trigram index
- * on customerSearchText narrows the rows first ("contains"), and the exact conditions are checked on
- * what it finds; shorter queries use the prefix indexes alone.
+ * it, or a phone number holding its digits (six or more). When it holds three letters or digits in a
+ * row, the trigram index on customerSearchText narrows the rows first ("contains") and the exact
+ * conditions are checked on what it finds; otherwise ("jo", "a b") the prefix indexes alone serve it,
+ * matching the start of the email, external id or name.
  */
 export function searchCondition(q: string) {
   const lower = q.toLowerCase();
@@ -60,9 +61,10 @@ export function searchCondition(q: string) {
   const exact = sql`(c.email like ${likePrefix(lower)} or c.external_id like ${likePrefix(q)}
       or lower(c.name) like ${likePrefix(lower)} or lower(c.name) like ${`% ${likePrefix(lower)}`}
       ${digits.length >= 6 ? sql`or regexp_replace(coalesce(c.phone, ''), '[^0-9]', '', 'g') like ${`%${likePrefix(digits)}`}` : sql``})`;
-  if (lower.length < 3)
-    return sql`(c.email like ${likePrefix(lower)} or c.external_id like ${likePrefix(q)} or lower(c.name) like ${likePrefix(lower)})`;
   const needle = digits.length >= 6 && digits.length < lower.length ? digits : lower;
+  // The trigram index narrows only by three letters or digits in a row; without them it would read every entry.
+  if (!/[\p{L}\p{N}]{3}/u.test(needle))
+    return sql`(c.email like ${likePrefix(lower)} or c.external_id like ${likePrefix(q)} or lower(c.name) like ${likePrefix(lower)})`;
   return sql`(${customerSearchText(c)} like ${`%${likePrefix(needle)}`} and ${exact})`;
 }
 

@@ -54,7 +54,11 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
     }),
     async (c) => {
       const query = c.req.valid('query');
-      return c.json({ ...(await listCustomers(deps.db, query)), page: query.page, pageSize: query.pageSize }, 200);
+      // A search has connections of its own and is stopped when its client leaves; the plain list is a record read.
+      const list = await deps.database.run(query.q?.trim() ? 'search' : 'record', c.req.raw.signal, (db) =>
+        listCustomers(db, query),
+      );
+      return c.json({ ...list, page: query.page, pageSize: query.pageSize }, 200);
     },
   );
 
@@ -91,7 +95,8 @@ up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
         200: { description: 'The record', content: { 'application/json': { schema: customerRecordSchema } } },
       },
     }),
-    async (c) => c.json(await getCustomerRecord(deps.db, c.req.valid('param').id), 200),
+    async (c) =>
+      c.json(await deps.database.run('record', undefined, (db) => getCustomerRecord(db, c.req.valid('param').id)), 200),
   );
 
   app.openapi(
@@ -132,7 +137,10 @@ stage changes, address changes and edits of the record (who, why, before and aft
     async (c) => {
       const { kind, ...rest } = c.req.valid('query');
       const kinds = kind ? (kind.split(',') as TimelineKind[]) : undefined;
-      return c.json(await customerTimeline(deps.db, c.req.valid('param').id, { ...rest, kinds }), 200);
+      const page = await deps.database.run('record', undefined, (db) =>
+        customerTimeline(db, c.req.valid('param').id, { ...rest, kinds }),
+      );
+      return c.json(page, 200);
     },
   );
   app.openapi(

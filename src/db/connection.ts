@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
 import { migrate as migratePostgres } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { AppError } from '../shared/errors.ts';
 import { packageRoot } from '../shared/package-root.ts';
 import * as schema from './schema.ts';
 
@@ -22,8 +23,26 @@ export interface Database {
   readonly kind: DatabaseKind;
   /** Runs all pending migrations; safe to call on every start. `folder`: another set (backup.ts, upgrade tests). */
   migrate(folder?: string): Promise<void>;
+  /**
+   * Runs a request of a route class on that class's own connections, under its statement timeout;
+   * a search or an export is cancelled in the database when `signal` aborts (its client went away).
+   * On PGlite (one connection in the process) it runs `work` on `db`.
+   */
+  run<T>(kind: RouteClass, signal: AbortSignal | undefined, work: (db: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * The request classes that get a share of PostgreSQL's connections of their own, so that one slow
+ * kind never starves another: record reads (a record, its timeline, the list) stay fast while
+ * searches or exports run. Everything else (writes, jobs, analyses) keeps the main pool.
+ */
+export const routeClasses = {
+  record: { connections: 6, timeoutMs: 10_000 },
+  search: { connections: 3, timeoutMs: 5_000 },
+  export: { connections: 2, timeoutMs: 300_000 },
+} as const;
+export type RouteClass = keyof typeof routeClasses;
 
 export const migrationsFolder = path.join(packageRoot, 'src', 'db', 'migrations');
 
@@ -46,11 +65,47 @@ export async function openDatabase(options: {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     pool.on('error', () => undefined); // an idle client dropped by the server; the next query reconnects
     const db = drizzlePostgres(pool, { schema }) as unknown as Db;
+    const classes = Object.fromEntries(
+      Object.entries(routeClasses).map(([kind, { connections, timeoutMs }]) => {
+        const classPool = new pg.Pool({
+          connectionString: options.databaseUrl,
+          max: connections,
+          statement_timeout: timeoutMs,
+          application_name: `kept ${kind}`,
+        });
+        classPool.on('error', () => undefined);
+        return [kind, { pool: classPool, db: drizzlePostgres(classPool, { schema }) as unknown as Db }];
+      }),
+    ) as Record<RouteClass, { pool: pg.Pool; db: Db }>;
     return {
       db,
       kind: 'postgres',
       migrate: (folder = migrationsFolder) => migratePostgres(drizzlePostgres(pool), { migrationsFolder: folder }),
-      close: () => pool.end(),
+      async run(kind, signal, work) {
+        const own = classes[kind];
+        // Record reads are short and run their queries side by side: the class pool is enough.
+        if (kind === 'record' || !signal) return work(own.db);
+        const client = await own.pool.connect();
+        if (signal.aborted) {
+          client.release();
+          throw new AppError('bad_request', 'The client went away before the request ran');
+        }
+        const cancel = () => {
+          pool
+            .query('select pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID])
+            .catch(() => undefined);
+        };
+        signal.addEventListener('abort', cancel, { once: true });
+        try {
+          return await work(drizzlePostgres(client, { schema }) as unknown as Db);
+        } finally {
+          signal.removeEventListener('abort', cancel);
+          client.release();
+        }
+      },
+      close: async () => {
+        await Promise.all([pool.end(), ...Object.values(classes).map((c) => c.pool.end())]);
+      },
     };
   }
   const dataDir = options.dataDir;
@@ -64,6 +119,7 @@ export async function openDatabase(options: {
     db,
     kind: 'pglite',
     migrate: (folder = migrationsFolder) => migratePglite(drizzlePglite(client), { migrationsFolder: folder }),
+    run: (_kind, _signal, work) => work(db),
     close: () => client.close(),
   };
 }

@@ -3,20 +3,11 @@
 // consent_ledger, notes and record_edits (customer.schema.ts); orders, order_lines, products and returns; touchpoints;
 // tickets, ticket_updates and incidents; subscription_events; survey_responses; activity_alerts; worklist_decisions;
 // experiences.
-import { asc, desc, eq, inArray } from 'drizzle-orm';
+import { asc, desc, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';
-import {
-  addresses,
-  attributeDefinitions,
-  customerSearchText,
-  customers,
-  identities,
-  lifecycleChanges,
-  recordWarnings,
-  statusChanges,
-} from './customer.schema.ts';
+import { customerSearchText, customers } from './customer.schema.ts';
 import {
   timelineKinds,
   type CustomerListItem,
@@ -146,146 +137,79 @@ export async function customerFacets(
   return { stages, channels: row.channels ?? [], flags: row.flags ?? [] };
 }
 
+// An instant as the API writes it everywhere: ISO 8601 in UTC with milliseconds.
+const isoSql = (column: string) => sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+const jsonList = (select: SQL, from: SQL, orderBy: string) =>
+  sql`coalesce((select json_agg(${select} order by ${sql.raw(orderBy)}) ${from}), '[]'::json)`;
+
+type RecordRow = Omit<CustomerRecord, 'attributes' | 'addresses' | 'totals'> & {
+  attributes: Record<string, string | number | boolean>;
+  types: Record<string, string> | null;
+  addresses: Omit<CustomerRecord['addresses'][number], 'current'>[];
+  totals: CustomerRecord['totals'];
+};
+
+/**
+ * One customer's record in one statement: the profile with identities, addresses, status and stage
+ * history, totals and warnings as JSON beside it. One round trip and one plan instead of eight keeps
+ * the record fast under many readers (docs/benchmarks.md, `npm run bench:read`).
+ */
 export async function getCustomerRecord(db: Db, id: number): Promise<CustomerRecord> {
-  const [customer] = await db
-    .select({
-      id: customers.id,
-      externalId: customers.externalId,
-      email: customers.email,
-      phone: customers.phone,
-      name: customers.name,
-      acquisitionChannel: customers.acquisitionChannel,
-      createdAt: customers.createdAt,
-      updatedAt: customers.updatedAt,
-      stage: customers.stage,
-      stageChangedAt: customers.stageChangedAt,
-      firstOrderAt: customers.firstOrderAt,
-      lastOrderAt: customers.lastOrderAt,
-      orderDays: customers.orderDays,
-      flags: customers.flags,
-      attributes: customers.attributes,
-    })
-    .from(customers)
-    .where(eq(customers.id, id));
-  if (!customer) throw new AppError('not_found', `No customer ${id}`);
-  const attributeKeys = Object.keys(customer.attributes);
-  const [identityRows, types, addressRows, statusRows, stageRows, [totals], warningRows] = await Promise.all([
-    db
-      .select({
-        kind: identities.kind,
-        value: identities.value,
-        source: identities.source,
-        createdAt: identities.createdAt,
-      })
-      .from(identities)
-      .where(eq(identities.customerId, id))
-      .orderBy(identities.kind, identities.createdAt),
-    attributeKeys.length === 0
-      ? []
-      : db
-          .select({ key: attributeDefinitions.key, type: attributeDefinitions.type })
-          .from(attributeDefinitions)
-          .where(inArray(attributeDefinitions.key, attributeKeys)),
-    db
-      .select({
-        kind: addresses.kind,
-        line1: addresses.line1,
-        line2: addresses.line2,
-        city: addresses.city,
-        region: addresses.region,
-        postalCode: addresses.postalCode,
-        country: addresses.country,
-        validFrom: addresses.validFrom,
-        validTo: addresses.validTo,
-        source: addresses.source,
-      })
-      .from(addresses)
-      .where(eq(addresses.customerId, id))
-      .orderBy(desc(addresses.validFrom), desc(addresses.id)),
-    db
-      .select({
-        flag: statusChanges.flag,
-        active: statusChanges.active,
-        at: statusChanges.at,
-        source: statusChanges.source,
-        note: statusChanges.note,
-      })
-      .from(statusChanges)
-      .where(eq(statusChanges.customerId, id))
-      .orderBy(desc(statusChanges.at), desc(statusChanges.id)),
-    db
-      .select({
-        from: lifecycleChanges.fromStage,
-        to: lifecycleChanges.toStage,
-        at: lifecycleChanges.at,
-        cause: lifecycleChanges.cause,
-      })
-      .from(lifecycleChanges)
-      .where(eq(lifecycleChanges.customerId, id))
-      .orderBy(desc(lifecycleChanges.at), desc(lifecycleChanges.id)),
-    queryRows<{
-      orders: number;
-      revenue: string;
-      returns: number;
-      returned: string;
-      open_tickets: number;
-      tickets: number;
-      last_contact: string | null;
-    }>(
-      db,
-      sql`
-      select (select count(*)::int from orders where customer_id = ${id}) as orders,
-        (select coalesce(sum(total), 0)::text from orders where customer_id = ${id}) as revenue,
-        (select count(*)::int from returns where customer_id = ${id}) as returns,
-        (select coalesce(sum(amount), 0)::text from returns where customer_id = ${id}) as returned,
-        (select count(*)::int from tickets where customer_id = ${id} and status not in ('resolved', 'closed')) as open_tickets,
-        (select count(*)::int from tickets where customer_id = ${id}) as tickets,
-        (select max(at) from touchpoints where customer_id = ${id}) as last_contact`,
-    ),
-    db
-      .select({
-        field: recordWarnings.field,
-        code: recordWarnings.code,
-        message: recordWarnings.message,
-        suggestion: recordWarnings.suggestion,
-      })
-      .from(recordWarnings)
-      .where(eq(recordWarnings.customerId, id))
-      .orderBy(recordWarnings.field, recordWarnings.code),
-  ]);
-  const typeOf = new Map(types.map((t) => [t.key, t.type]));
-  const { orderDays, flags, attributes, ...profile } = customer;
+  const [row] = await queryRows<RecordRow>(
+    db,
+    sql`
+    select c.id, c.external_id as "externalId", c.email, c.phone, c.name, c.acquisition_channel as "acquisitionChannel",
+      ${isoSql('c.created_at')} as "createdAt", ${isoSql('c.updated_at')} as "updatedAt", c.stage,
+      ${isoSql('c.stage_changed_at')} as "stageChangedAt", ${isoSql('c.first_order_at')} as "firstOrderAt",
+      ${isoSql('c.last_order_at')} as "lastOrderAt", c.order_days::int as "purchaseDays", c.flags, c.attributes,
+      (select json_object_agg(d.key, d.type) from attribute_definitions d
+        where d.key in (select jsonb_object_keys(c.attributes))) as types,
+      ${jsonList(
+        sql`json_build_object('kind', i.kind, 'value', i.value, 'source', i.source, 'createdAt', ${isoSql('i.created_at')})`,
+        sql`from identities i where i.customer_id = c.id`,
+        'i.kind, i.created_at',
+      )} as identities,
+      ${jsonList(
+        sql`json_build_object('kind', a.kind, 'line1', a.line1, 'line2', a.line2, 'city', a.city, 'region', a.region,
+          'postalCode', a.postal_code, 'country', a.country, 'validFrom', ${isoSql('a.valid_from')},
+          'validTo', ${isoSql('a.valid_to')}, 'source', a.source)`,
+        sql`from addresses a where a.customer_id = c.id`,
+        'a.valid_from desc, a.id desc',
+      )} as addresses,
+      ${jsonList(
+        sql`json_build_object('flag', s.flag, 'active', s.active, 'at', ${isoSql('s.at')}, 'source', s.source, 'note', s.note)`,
+        sql`from status_changes s where s.customer_id = c.id`,
+        's.at desc, s.id desc',
+      )} as "statusHistory",
+      ${jsonList(
+        sql`json_build_object('from', l.from_stage, 'to', l.to_stage, 'at', ${isoSql('l.at')}, 'cause', l.cause)`,
+        sql`from lifecycle_changes l where l.customer_id = c.id`,
+        'l.at desc, l.id desc',
+      )} as "stageHistory",
+      json_build_object(
+        'orders', (select count(*)::int from orders where customer_id = c.id),
+        'revenue', (select coalesce(sum(total), 0)::text from orders where customer_id = c.id),
+        'returns', (select count(*)::int from returns where customer_id = c.id),
+        'returned', (select coalesce(sum(amount), 0)::text from returns where customer_id = c.id),
+        'tickets', (select count(*)::int from tickets where customer_id = c.id),
+        'openTickets', (select count(*)::int from tickets where customer_id = c.id and status not in ('resolved', 'closed')),
+        'lastContactAt', (select ${isoSql('max(at)')} from touchpoints where customer_id = c.id)
+      ) as totals,
+      ${jsonList(
+        sql`json_build_object('field', w.field, 'code', w.code, 'message', w.message, 'suggestion', w.suggestion)`,
+        sql`from record_warnings w where w.customer_id = c.id`,
+        'w.field, w.code',
+      )} as warnings
+    from customers c where c.id = ${id}`,
+  );
+  if (!row) throw new AppError('not_found', `No customer ${id}`);
+  const { types, attributes, addresses: addressRows, ...profile } = row;
   return {
     ...profile,
-    createdAt: iso(customer.createdAt)!,
-    updatedAt: iso(customer.updatedAt)!,
-    stageChangedAt: iso(customer.stageChangedAt),
-    firstOrderAt: iso(customer.firstOrderAt),
-    lastOrderAt: iso(customer.lastOrderAt),
-    purchaseDays: orderDays,
-    flags,
     attributes: Object.entries(attributes)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, value]) => ({ key, value, type: typeOf.get(key) ?? 'text' })),
-    identities: identityRows.map((i) => ({ ...i, createdAt: iso(i.createdAt)! })),
-    addresses: addressRows.map((a) => ({
-      ...a,
-      validFrom: iso(a.validFrom)!,
-      validTo: iso(a.validTo),
-      current: a.validTo === null,
-    })),
-    statusHistory: statusRows.map((s) => ({ ...s, at: iso(s.at)! })),
-    stageHistory: stageRows.map((s) => ({ ...s, at: iso(s.at)! })),
-    totals: {
-      orders: totals.orders,
-      revenue: totals.revenue,
-      returns: totals.returns,
-      returned: totals.returned,
-      tickets: totals.tickets,
-      openTickets: totals.open_tickets,
-      lastContactAt: iso(totals.last_contact),
-    },
-    warnings: warningRows,
+      .map(([key, value]) => ({ key, value, type: types?.[key] ?? 'text' })),
+    addresses: addressRows.map((a) => ({ ...a, current: a.validTo === null })),
   };
 }
 

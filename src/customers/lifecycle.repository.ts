@@ -35,6 +35,11 @@ export async function refreshLifecycle(
   options: { timeZone: string; flagChange?: { at: Date; cause: string } },
 ): Promise<{ customerId: number; transition: Transition }[]> {
   if (customerIds.length === 0) return [];
+  // Lock the rows in one order first. A concurrent writer about the same customers then waits here
+  // for the other to commit, and the facts below (a new snapshot per statement) include its orders:
+  // without it each computed the facts from its own orders alone and the last to write won.
+  await db.execute(sql`
+    select count(*) from (select id from customers where id = any(${array(customerIds)}::bigint[]) order by id for update) locked`);
   const rows = await queryRows<FactsRow>(
     db,
     sql`

@@ -1,5 +1,19 @@
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 
+/**
+ * Takes a transaction-long advisory lock per customer reference, in one global order, before the
+ * batch writes anything. Concurrent batches about the same customers then wait for each other
+ * instead of taking row locks in different orders and deadlocking (which cost a retry, then a
+ * one-by-one isolation of the whole batch).
+ */
+export async function lockReferences(db: Db, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await db.execute(sql`
+    select count(pg_advisory_xact_lock(h)) from (
+      select distinct hashtextextended(k, 0) as h from unnest(${array(keys)}::text[]) as k order by 1
+    ) ordered`);
+}
+
 /** Inserts ledger rows for ids not seen before; returns the ids this transaction now owns. */
 export async function claimEventIds(db: Db, events: { id: string; type: string }[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();

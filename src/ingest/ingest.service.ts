@@ -13,6 +13,7 @@ import {
   findDeadLetter,
   ledgerResults,
   listDeadLetters,
+  lockReferences,
   markReplayed,
   noteReplayFailed,
   recordLedgerResults,
@@ -202,6 +203,19 @@ async function isolate(deps: Deps, pending: Pending[], options: IngestOptions): 
   return outcome;
 }
 
+/** The customers an event names (its customer, and the other one of a merge), as lock keys. */
+function referenceKeys(event: Record<string, unknown>): string[] {
+  const keys: string[] = [];
+  for (const value of Object.values(event)) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+    for (const kind of ['externalId', 'email', 'phone'] as const) {
+      const named = (value as Record<string, unknown>)[kind];
+      if (typeof named === 'string' && named.trim() !== '') keys.push(`${kind}:${named.trim().toLowerCase()}`);
+    }
+  }
+  return keys;
+}
+
 /** Applies events (already validated) inside one transaction; returns a result per event. */
 export async function applyBatch(
   deps: Deps,
@@ -210,6 +224,10 @@ export async function applyBatch(
   source: string,
 ): Promise<Map<number, EventResult>> {
   const outcome = new Map<number, EventResult>();
+  await lockReferences(
+    tx,
+    pending.flatMap((p) => referenceKeys(p.event)),
+  );
   // Claim the ids first: a concurrent batch with the same id waits here, then sees it as taken.
   const claimed = await claimEventIds(
     tx,

@@ -275,6 +275,45 @@ test('concurrent, reordered, overlapping batches store each event exactly once',
   assert.equal(people, 7);
 });
 
+test('concurrent order batches about the same customers in opposite orders neither deadlock nor fall back to one by one', async () => {
+  const warn = t.deps.logger.warn.bind(t.deps.logger);
+  const warnings: string[] = [];
+  (t.deps.logger as { warn: unknown }).warn = (...args: unknown[]) => {
+    warnings.push(String(args.at(-1)));
+    return (warn as (...a: unknown[]) => void)(...args);
+  };
+  try {
+    const batches = Array.from({ length: 4 }, (_, b) => {
+      const events = Array.from({ length: 120 }, (_, i) => ({
+        id: `dl-${b}-${i}`,
+        type: 'order',
+        customer: { externalId: `DL-${i % 40}` },
+        orderId: `DL-${b}-${i}`,
+        at: `2025-05-${String(1 + (i % 28)).padStart(2, '0')}T10:00:00Z`,
+        lines: [{ product: 'mug', amount: '12.00' }],
+      }));
+      return b % 2 ? events.reverse() : events;
+    });
+    const answers = await Promise.all(batches.map(async (events) => (await send(events)).json()));
+    assert.deepEqual(
+      answers.map((a) => a.accepted),
+      [120, 120, 120, 120],
+    );
+    assert.deepEqual(
+      warnings.filter((w) => /isolating/.test(w)),
+      [],
+      'no batch was split into single events',
+    );
+    const [{ orders }] = await queryRows<{ orders: number }>(
+      t.deps.db,
+      sql`select sum(order_count)::int as orders from customers where external_id like 'DL-%'`,
+    );
+    assert.equal(orders, 480, 'every customer row counts its orders from all four batches');
+  } finally {
+    (t.deps.logger as { warn: unknown }).warn = warn;
+  }
+});
+
 test('limits: event size, batch bytes and batch length at limit-1, limit and limit+1', async () => {
   const sized = (id: string, bytes: number) => {
     const event = {

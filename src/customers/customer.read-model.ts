@@ -3,7 +3,7 @@
 // consent_ledger, notes and record_edits (customer.schema.ts); orders, order_lines, products and returns; touchpoints;
 // tickets, ticket_updates and incidents; subscription_events; survey_responses; activity_alerts; worklist_decisions;
 // experiences.
-import { asc, desc, type SQL } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { array, queryRows, sql, type Db } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';
@@ -76,12 +76,22 @@ const sortColumn: Record<CustomerSort, ReturnType<typeof sql>> = {
   purchase_days: sql`c.order_days`,
 };
 
+/**
+ * The list's order: the sort, then the id. Customers without a name or an order come last either
+ * way. created_at and order_days are never null, and without "nulls last" an index read backwards
+ * gives their descending order (the indexes are in customer.schema.ts).
+ */
+export function listOrder(query: Pick<CustomerQuery, 'sort' | 'direction'>): SQL {
+  const nullable = query.sort === 'name' || query.sort === 'last_order';
+  const direction = query.direction === 'asc' ? sql`asc nulls last` : nullable ? sql`desc nulls last` : sql`desc`;
+  return sql`${sortColumn[query.sort]} ${direction}, c.id ${query.direction === 'asc' ? sql`asc` : sql`desc`}`;
+}
+
 export async function listCustomers(
   db: Db,
   query: CustomerQuery,
 ): Promise<{ customers: CustomerListItem[]; total: number; totalCapped: boolean }> {
   const where = customerFilter(query);
-  const direction = query.direction === 'asc' ? sql`asc nulls last` : sql`desc nulls last`;
   const c = alias(customers, 'c');
   const rows = await db
     .select({
@@ -98,7 +108,7 @@ export async function listCustomers(
     })
     .from(c)
     .where(where)
-    .orderBy(sql`${sortColumn[query.sort]} ${direction}`, query.direction === 'asc' ? asc(c.id) : desc(c.id))
+    .orderBy(listOrder(query))
     .limit(query.pageSize)
     .offset((query.page - 1) * query.pageSize);
   const [{ total }] = await queryRows<{ total: number }>(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/app.ts';
 import { queryRows, sql } from '../db/connection.ts';
-import { searchCondition } from './customer.read-model.ts';
+import { listOrder, searchCondition } from './customer.read-model.ts';
 
 let t: TestApp;
 const who = { email: 'rosa@example.com', externalId: 'R-1' };
@@ -158,6 +158,29 @@ test('the search is served by the trigram index on both databases, not by readin
     });
     const text = plan.map((r) => r['QUERY PLAN']).join('\n');
     assert.match(text, /customers_search_idx/, `${q}: ${text}`);
+  }
+});
+
+test('a page of the list is read in order from an index for the common sorts, so it stops after the page', async () => {
+  const sorts = [
+    { sort: 'last_order', direction: 'desc' },
+    { sort: 'last_order', direction: 'asc' },
+    { sort: 'created', direction: 'desc' },
+    { sort: 'created', direction: 'asc' },
+    { sort: 'name', direction: 'asc' },
+  ] as const;
+  for (const order of sorts) {
+    const plan = await t.deps.db.transaction(async (tx) => {
+      // Whatever the table's size, a plan that sorts is the last resort.
+      await tx.execute(sql`set local enable_sort = off`);
+      return queryRows<{ 'QUERY PLAN': string }>(
+        tx,
+        sql`explain select c.id from customers c order by ${listOrder(order)} limit 50`,
+      );
+    });
+    const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+    assert.doesNotMatch(text, /Sort/, `${order.sort} ${order.direction}: ${text}`);
+    assert.match(text, /Index (Only )?Scan/, `${order.sort} ${order.direction}: ${text}`);
   }
 });
 

@@ -1,0 +1,2 @@
+CREATE INDEX "customers_last_order_desc_idx" ON "customers" USING btree ("last_order_at" DESC NULLS LAST,"id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "customers_name_sort_idx" ON "customers" USING btree (lower("name"),"id");

@@ -5,7 +5,7 @@
 // experiences.
 import type { SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { array, queryRows, sql, type Db } from '../db/connection.ts';
+import { array, queryPrepared, queryRows, sql, type Db } from '../db/connection.ts';
 import { AppError } from '../shared/errors.ts';
 import { customerSearchText, customers } from './customer.schema.ts';
 import {
@@ -165,7 +165,7 @@ type RecordRow = Omit<CustomerRecord, 'attributes' | 'addresses' | 'totals'> & {
  * the record fast under many readers (docs/benchmarks.md, `npm run bench:read`).
  */
 export async function getCustomerRecord(db: Db, id: number): Promise<CustomerRecord> {
-  const [row] = await queryRows<RecordRow>(
+  const [row] = await queryPrepared<RecordRow>(
     db,
     sql`
     select c.id, c.external_id as "externalId", c.email, c.phone, c.name, c.acquisition_channel as "acquisitionChannel",
@@ -360,7 +360,7 @@ export async function customerTimeline(
   const conditions = [sql`true`];
   if (options.channel) conditions.push(sql`e.channel = ${options.channel}`);
   if (after) conditions.push(sql`(e.at, e.kind, e.id) < (${after.at}::timestamptz, ${after.kind}, ${after.id})`);
-  const rows = await queryRows<TimelineEntry>(
+  const rows = await queryPrepared<TimelineEntry>(
     db,
     sql`
     select e.kind, e.id, e.at, e.channel, e.title, e.detail

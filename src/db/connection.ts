@@ -98,7 +98,8 @@ export async function openDatabase(options: {
         };
         signal.addEventListener('abort', cancel, { once: true });
         try {
-          return await work(drizzlePostgres(client, { schema }) as unknown as Db);
+          // Without the schema: its relational config is built per instance, and no repository uses db.query.
+          return await work(drizzlePostgres(client) as unknown as Db);
         } finally {
           signal.removeEventListener('abort', cancel);
           client.release();

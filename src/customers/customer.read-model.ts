@@ -19,6 +19,8 @@ import {
 
 /** Counting stops here: "10,000+" is as useful as an exact figure and stays fast on millions. */
 export const countCap = 10_000;
+/** A search counts less far: a common name matches tens of thousands, and "1,000+" says to narrow it. */
+export const searchCountCap = 1_000;
 
 export interface CustomerQuery {
   q?: string;
@@ -92,6 +94,7 @@ export async function listCustomers(
   query: CustomerQuery,
 ): Promise<{ customers: CustomerListItem[]; total: number; totalCapped: boolean }> {
   const where = customerFilter(query);
+  const cap = query.q?.trim() ? searchCountCap : countCap;
   const c = alias(customers, 'c');
   const rows = await db
     .select({
@@ -114,7 +117,7 @@ export async function listCustomers(
   const [{ total }] = await queryRows<{ total: number }>(
     db,
     sql`
-    select count(*)::int as total from (select 1 from customers c where ${where} limit ${countCap + 1}) capped`,
+    select count(*)::int as total from (select 1 from customers c where ${where} limit ${cap + 1}) capped`,
   );
   return {
     customers: rows.map(({ orderDays, ...r }) => ({
@@ -123,8 +126,8 @@ export async function listCustomers(
       lastOrderAt: iso(r.lastOrderAt),
       purchaseDays: orderDays,
     })),
-    total: Math.min(total, countCap),
-    totalCapped: total > countCap,
+    total: Math.min(total, cap),
+    totalCapped: total > cap,
   };
 }
 

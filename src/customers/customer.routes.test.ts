@@ -184,6 +184,20 @@ test('a page of the list is read in order from an index for the common sorts, so
   }
 });
 
+test('the list counts up to 10,000 and a search up to 1,000, and says when there are more', async () => {
+  await t.deps.db.execute(
+    sql`insert into customers (external_id, name) select 'CAP-' || n, 'Capped ' || n from generate_series(1, 1001) n`,
+  );
+  try {
+    const search = (await get('/api/v1/customers?q=capped&pageSize=10')).body;
+    assert.deepEqual([search.customers.length, search.total, search.totalCapped], [10, 1000, true]);
+    const list = (await get('/api/v1/customers?pageSize=10')).body;
+    assert.deepEqual([list.total, list.totalCapped], [1004, false], 'the three customers and the thousand and one');
+  } finally {
+    await t.deps.db.execute(sql`delete from customers where external_id like 'CAP-%'`);
+  }
+});
+
 const rosaId = async () => (await get('/api/v1/customers?q=rosa')).body.customers[0].id as number;
 
 test('the list searches by name word, email and external id, filters, sorts and counts', async () => {

@@ -4,7 +4,14 @@ import { principalName } from '../auth/auth.ts';
 import type { Deps } from '../deps.ts';
 import { clientIp, createRouter } from '../shared/http.ts';
 import { mergeCustomers } from './merge.ts';
-import { countCap, customerFacets, customerTimeline, getCustomerRecord, listCustomers } from './customer.service.ts';
+import {
+  countCap,
+  customerFacets,
+  searchCountCap,
+  customerTimeline,
+  getCustomerRecord,
+  listCustomers,
+} from './customer.service.ts';
 import {
   customerFacetsSchema,
   customerPageSchema,
@@ -27,8 +34,8 @@ export function customerRoutes(deps: Deps) {
       middleware: staff,
       tags: ['customers'],
       summary: 'Search and page through customers',
-      description: `\`q\` matches the start of the email, the external id, the name or any word of the name. The total is counted
-up to ${countCap.toLocaleString('en')}; past that \`totalCapped\` is true.`,
+      description: `\`q\` matches the start of the email, the external id, the name or any word of the name, or the digits of a phone
+number. The total is counted up to ${countCap.toLocaleString('en')} (a search: up to ${searchCountCap.toLocaleString('en')}); past that \`totalCapped\` is true.`,
       request: {
         query: z.object({
           q: z.string().max(200).optional(),

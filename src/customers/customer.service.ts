@@ -5,4 +5,5 @@ export {
   customerTimeline,
   getCustomerRecord,
   listCustomers,
+  searchCountCap,
 } from './customer.read-model.ts';

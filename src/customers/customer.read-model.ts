@@ -50,15 +50,16 @@ const phoneDigits = (q: string) => (/^[+\d\s().-]+$/.test(q) ? q.replace(/\D/g, 
 export function searchCondition(q: string) {
   const lower = q.toLowerCase();
   const digits = phoneDigits(q);
-  const c = alias(customers, 'c');
-  const exact = sql`(c.email like ${likePrefix(lower)} or c.external_id like ${likePrefix(q)}
-      or lower(c.name) like ${likePrefix(lower)} or lower(c.name) like ${`% ${likePrefix(lower)}`}
-      ${digits.length >= 6 ? sql`or regexp_replace(coalesce(c.phone, ''), '[^0-9]', '', 'g') like ${`%${likePrefix(digits)}`}` : sql``})`;
+  const starts = sql`c.email like ${likePrefix(lower)} or c.external_id like ${likePrefix(q)} or lower(c.name) like ${likePrefix(lower)}`;
   const needle = digits.length >= 6 && digits.length < lower.length ? digits : lower;
   // The trigram index narrows only by three letters or digits in a row; without them it would read every entry.
-  if (!/[\p{L}\p{N}]{3}/u.test(needle))
-    return sql`(c.email like ${likePrefix(lower)} or c.external_id like ${likePrefix(q)} or lower(c.name) like ${likePrefix(lower)})`;
-  return sql`(${customerSearchText(c)} like ${`%${likePrefix(needle)}`} and ${exact})`;
+  if (!/[\p{L}\p{N}]{3}/u.test(needle)) return sql`(${starts})`;
+  const phone =
+    digits.length >= 6
+      ? sql` or regexp_replace(coalesce(c.phone, ''), '[^0-9]', '', 'g') like ${`%${likePrefix(digits)}`}`
+      : sql``;
+  return sql`(${customerSearchText(alias(customers, 'c'))} like ${`%${likePrefix(needle)}`}
+    and (${starts} or lower(c.name) like ${`% ${likePrefix(lower)}`}${phone}))`;
 }
 
 function customerFilter(query: CustomerQuery) {
